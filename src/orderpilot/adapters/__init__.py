@@ -1,0 +1,1 @@
+"""The edges: database, outbox, Excel, logging, metrics."""

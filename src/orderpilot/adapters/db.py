@@ -1,0 +1,88 @@
+"""Engines for the embedded default (SQLite) and for PostgreSQL, with their durability set-up."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes: every time we store is UTC, so say so."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Database:
+    """One engine and the write discipline of its dialect.
+
+    SQLite allows one writer: writes take ``BEGIN IMMEDIATE`` (so a reader never has to upgrade
+    to a writer and deadlock) and, inside one process, a lock so threads queue in Python instead
+    of spinning in SQLite's busy handler. PostgreSQL writers run concurrently and lock rows.
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine = sa.create_engine(
+                url, echo=echo, pool_size=pool_size, max_overflow=20,
+                connect_args={"check_same_thread": False, "timeout": 30})
+            _configure_sqlite(self.engine)
+        else:
+            self.engine = sa.create_engine(url, echo=echo, pool_size=pool_size,
+                                           max_overflow=20, pool_pre_ping=True)
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A read-write transaction, committed when the block ends without error."""
+        if self._write_lock is not None:
+            with self._write_lock, self.engine.connect() as conn, conn.begin():
+                yield conn
+        else:
+            with self.engine.begin() as conn:
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A consistent read-only snapshot; never blocks writers."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(orderpilot_read_only=True)
+            with conn.begin() as tx:
+                yield conn
+                tx.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # We issue BEGIN/COMMIT ourselves; the driver's implicit transactions would fight us.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")  # an acknowledged order survives a power cut
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the write lock at BEGIN, so a reader never has to upgrade and deadlock.
+        if conn.get_execution_options().get("orderpilot_read_only"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")

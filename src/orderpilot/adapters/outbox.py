@@ -1,0 +1,170 @@
+"""The event log with its outbox, the inbox, and durable timers, on SQLAlchemy Core.
+
+Appending events and the state change share one transaction (the caller's connection).
+Claims take a lease: PostgreSQL workers claim with FOR UPDATE SKIP LOCKED; SQLite claims inside
+BEGIN IMMEDIATE, which already makes the claimer the only writer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from orderpilot.adapters import tables as t
+from orderpilot.adapters.db import utc
+from orderpilot.domain.events import OrderEvent, new_id
+
+
+def insert_ignore(conn: Connection, table: sa.Table, row: dict[str, Any]) -> bool:
+    """Insert unless the key exists; True when this call inserted the row."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    result = conn.execute(dialect.insert(table).values(**row).on_conflict_do_nothing())
+    return result.rowcount == 1
+
+
+def event_from_row(r: Any) -> OrderEvent:
+    return OrderEvent(order_id=r.order_id, type=r.type, source=r.source,
+                      occurred_at=utc(r.occurred_at), recorded_at=utc(r.recorded_at),  # type: ignore[arg-type]
+                      payload=r.payload, source_event_id=r.source_event_id,
+                      causation_id=r.causation_id, correlation_id=r.correlation_id,
+                      system=r.system, id=r.id)
+
+
+class EventLog:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def append(self, events: list[OrderEvent]) -> None:
+        if not events:
+            return
+        self.conn.execute(t.events.insert(), [
+            {"id": e.id, "order_id": e.order_id, "type": e.type, "source": e.source,
+             "system": e.system, "source_event_id": e.source_event_id,
+             "occurred_at": e.occurred_at, "recorded_at": e.recorded_at,
+             "causation_id": e.causation_id, "correlation_id": e.correlation_id,
+             "payload": e.payload} for e in events])
+        self.conn.execute(t.outbox.insert(), [
+            {"event_id": e.id, "available_at": e.recorded_at} for e in events])
+        events.clear()
+
+    def find_by_source(self, source: str, source_event_id: str) -> OrderEvent | None:
+        row = self.conn.execute(sa.select(t.events).where(
+            t.events.c.source == source, t.events.c.source_event_id == source_event_id)).first()
+        return None if row is None else event_from_row(row)
+
+    def get(self, event_id: str) -> OrderEvent | None:
+        row = self.conn.execute(sa.select(t.events).where(t.events.c.id == event_id)).first()
+        return None if row is None else event_from_row(row)
+
+
+@dataclass(frozen=True)
+class Claim:
+    seq: Any
+    item_id: str
+    attempts: int
+
+
+class Outbox:
+    """Pending deliveries of events to handlers."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def claim(self, worker: str, limit: int, lease: timedelta, now: datetime) -> list[Claim]:
+        return _claim(self.conn, t.outbox, t.outbox.c.available_at, worker, limit, lease, now,
+                      id_column="event_id")
+
+    def complete(self, seq: int, worker: str) -> None:
+        self.conn.execute(t.outbox.delete().where(t.outbox.c.seq == seq,
+                                                  t.outbox.c.claimed_by == worker))
+
+    def fail(self, seq: int, worker: str, error: str, retry_at: datetime | None) -> None:
+        values: dict[str, Any] = {"claimed_by": None, "claimed_until": None,
+                                  "attempts": t.outbox.c.attempts + 1,
+                                  "last_error": error[:4000]}
+        if retry_at is None:
+            values["status"] = "dead"
+        else:
+            values["available_at"] = retry_at
+        self.conn.execute(t.outbox.update().where(t.outbox.c.seq == seq,
+                                                  t.outbox.c.claimed_by == worker).values(values))
+
+    def retry_dead(self, now: datetime, event_id: str | None = None) -> int:
+        query = t.outbox.update().where(t.outbox.c.status == "dead")
+        if event_id is not None:
+            query = query.where(t.outbox.c.event_id == event_id)
+        return self.conn.execute(query.values(status="pending", available_at=now,
+                                              attempts=0)).rowcount
+
+
+class Inbox:
+    """Which handler has already had its effect for which message."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def first_time(self, handler: str, message_id: str, now: datetime) -> bool:
+        return insert_ignore(self.conn, t.inbox,
+                             {"handler": handler, "message_id": message_id, "handled_at": now})
+
+
+class Timers:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def schedule(self, key: str, kind: str, fire_at: datetime, payload: dict[str, Any],
+                 now: datetime, order_id: str | None = None) -> bool:
+        """Schedule once per key; scheduling the same key again changes nothing."""
+        return insert_ignore(self.conn, t.timers, {
+            "id": new_id(), "key": key, "kind": kind, "order_id": order_id, "fire_at": fire_at,
+            "payload": payload, "status": "pending", "attempts": 0, "created_at": now})
+
+    def cancel(self, key: str) -> bool:
+        return self.conn.execute(t.timers.update().where(
+            t.timers.c.key == key, t.timers.c.status == "pending")
+            .values(status="cancelled")).rowcount == 1
+
+    def claim(self, worker: str, limit: int, lease: timedelta, now: datetime) -> list[Claim]:
+        return _claim(self.conn, t.timers, t.timers.c.fire_at, worker, limit, lease, now,
+                      id_column="id", seq_column="id")
+
+    def get(self, timer_id: str) -> Any:
+        return self.conn.execute(sa.select(t.timers).where(t.timers.c.id == timer_id)).first()
+
+    def complete(self, timer_id: str, worker: str, now: datetime) -> None:
+        self.conn.execute(t.timers.update().where(t.timers.c.id == timer_id,
+                                                  t.timers.c.claimed_by == worker)
+                          .values(status="fired", fired_at=now, claimed_by=None,
+                                  claimed_until=None))
+
+    def fail(self, timer_id: str, worker: str, error: str, retry_at: datetime | None) -> None:
+        values: dict[str, Any] = {"claimed_by": None, "claimed_until": None,
+                                  "attempts": t.timers.c.attempts + 1,
+                                  "last_error": error[:4000]}
+        if retry_at is None:
+            values["status"] = "dead"
+        else:
+            values["fire_at"] = retry_at
+        self.conn.execute(t.timers.update().where(t.timers.c.id == timer_id,
+                                                  t.timers.c.claimed_by == worker).values(values))
+
+
+def _claim(conn: Connection, table: sa.Table, due_column: sa.Column[Any], worker: str,
+           limit: int, lease: timedelta, now: datetime, *, id_column: str,
+           seq_column: str = "seq") -> list[Claim]:
+    seq = table.c[seq_column]
+    due = (sa.select(seq)
+           .where(table.c.status == "pending", due_column <= now,
+                  sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until < now))
+           .order_by(due_column, seq).limit(limit)
+           .with_for_update(skip_locked=True))
+    rows = conn.execute(
+        table.update().where(seq.in_(due.scalar_subquery()))
+        .values(claimed_by=worker, claimed_until=now + lease)
+        .returning(seq, table.c[id_column], table.c.attempts)).all()
+    return sorted((Claim(r[0], r[1], r[2]) for r in rows), key=lambda c: c.seq)

@@ -1,0 +1,142 @@
+"""Loading and saving the order aggregate with SQLAlchemy Core."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from orderpilot.adapters import tables as t
+from orderpilot.adapters.db import utc
+from orderpilot.domain.address import Address, Customer
+from orderpilot.domain.errors import ConcurrentUpdate
+from orderpilot.domain.money import from_cents
+from orderpilot.domain.money import to_cents as cents
+from orderpilot.domain.order import Hold, Order, OrderLine, SystemView
+
+
+def order_row(order: Order, now: datetime) -> dict[str, Any]:
+    a = order.shipping_address
+    return {
+        "id": order.id, "channel": order.channel, "shop_id": order.shop_id,
+        "external_id": order.external_id, "placed_at": order.placed_at,
+        "currency": order.currency, "customer_name": order.customer.name,
+        "customer_phone": order.customer.phone, "address_country": a.country,
+        "address_province": a.province, "address_city": a.city, "address_district": a.district,
+        "address_line1": a.line1, "address_postal_code": a.postal_code,
+        "address_flags": ",".join(a.flags), "total_cents": cents(order.total),
+        "shipping_fee_cents": cents(order.shipping_fee), "tags": list(order.tags),
+        "status": order.status, "status_changed_at": order.status_changed_at or now,
+        "held": order.held, "version": order.version, "created_at": now, "updated_at": now,
+    }
+
+
+def hold_row(order_id: str, h: Hold) -> dict[str, Any]:
+    return {"id": h.id, "order_id": order_id, "reason": h.reason, "note": h.note,
+            "placed_by": h.placed_by, "placed_by_kind": h.placed_by_kind,
+            "placed_at": h.placed_at, "released_at": h.released_at,
+            "released_by": h.released_by, "auto_release_at": h.auto_release_at}
+
+
+def hold_from_row(r: Any) -> Hold:
+    return Hold(r.reason, utc(r.placed_at), r.placed_by, r.placed_by_kind, r.note,  # type: ignore[arg-type]
+                utc(r.released_at), r.released_by, utc(r.auto_release_at), r.id)
+
+
+class OrderRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, order: Order, now: datetime, *, idempotency_key: str | None = None,
+            request_hash: str | None = None, raw: tuple[str, str, Any] | None = None) -> None:
+        row = order_row(order, now) | {"idempotency_key": idempotency_key,
+                                       "request_hash": request_hash}
+        self.conn.execute(t.orders.insert(), row)
+        self.conn.execute(t.order_lines.insert(), [
+            {"order_id": order.id, "line_no": i + 1, "sku": ln.sku, "name": ln.name,
+             "quantity": ln.quantity, "unit_price_cents": cents(ln.unit_price),
+             "discount_cents": cents(ln.discount)} for i, ln in enumerate(order.lines)])
+        if raw is not None:
+            source, version, payload = raw
+            self.conn.execute(t.raw_payloads.insert(), {
+                "order_id": order.id, "source": source, "version": version,
+                "received_at": now, "payload": payload})
+        self._write_holds(order)
+        self._write_views(order)
+
+    def save(self, order: Order, now: datetime) -> None:
+        result = self.conn.execute(
+            t.orders.update()
+            .where(t.orders.c.id == order.id, t.orders.c.version == order.version)
+            .values(status=order.status, status_changed_at=order.status_changed_at or now,
+                    held=order.held, tags=list(order.tags), version=order.version + 1,
+                    updated_at=now))
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"order {order.id} was changed by someone else; try again")
+        order.version += 1
+        self._write_holds(order)
+        self._write_views(order)
+
+    def _write_holds(self, order: Order) -> None:
+        for hold in order.changed_holds:
+            row = hold_row(order.id, hold)
+            updated = self.conn.execute(t.holds.update().where(t.holds.c.id == hold.id)
+                                        .values(released_at=hold.released_at,
+                                                released_by=hold.released_by))
+            if updated.rowcount == 0:
+                self.conn.execute(t.holds.insert(), row)
+        order.changed_holds.clear()
+
+    def _write_views(self, order: Order) -> None:
+        for system in sorted(order.changed_views):
+            v = order.views[system]
+            self.conn.execute(t.system_views.delete().where(
+                t.system_views.c.order_id == order.id, t.system_views.c.system == system))
+            self.conn.execute(t.system_views.insert(), {
+                "order_id": order.id, "system": system, "status": v.status,
+                "event_type": v.event_type, "source": v.source, "occurred_at": v.occurred_at,
+                "received_at": v.received_at})
+        order.changed_views.clear()
+
+    def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        query = sa.select(t.orders).where(t.orders.c.id == order_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
+        return None if row is None else self._load(row)
+
+    def find_by_idempotency_key(self, key: str) -> Any:
+        return self.conn.execute(
+            sa.select(t.orders.c.id, t.orders.c.request_hash)
+            .where(t.orders.c.idempotency_key == key)).first()
+
+    def find_by_reference(self, channel: str, shop_id: str, external_id: str) -> str | None:
+        return self.conn.execute(
+            sa.select(t.orders.c.id).where(
+                t.orders.c.channel == channel, t.orders.c.shop_id == shop_id,
+                t.orders.c.external_id == external_id)).scalar()
+
+    def _load(self, r: Any) -> Order:
+        lines = [OrderLine(ln.sku, ln.quantity, from_cents(ln.unit_price_cents), ln.name,
+                           from_cents(ln.discount_cents))
+                 for ln in self.conn.execute(
+                     sa.select(t.order_lines).where(t.order_lines.c.order_id == r.id)
+                     .order_by(t.order_lines.c.line_no))]
+        holds = [hold_from_row(h) for h in self.conn.execute(
+            sa.select(t.holds).where(t.holds.c.order_id == r.id).order_by(t.holds.c.placed_at))]
+        views = {v.system: SystemView(v.system, v.status, v.event_type, utc(v.occurred_at),  # type: ignore[arg-type]
+                                      utc(v.received_at), v.source)  # type: ignore[arg-type]
+                 for v in self.conn.execute(
+                     sa.select(t.system_views).where(t.system_views.c.order_id == r.id))}
+        flags = tuple(f for f in r.address_flags.split(",") if f)
+        address = Address(r.address_country, r.address_province, r.address_city,
+                          r.address_district, r.address_line1, r.address_postal_code, flags)
+        return Order(id=r.id, channel=r.channel, shop_id=r.shop_id, external_id=r.external_id,
+                     placed_at=utc(r.placed_at), currency=r.currency,  # type: ignore[arg-type]
+                     customer=Customer(r.customer_name, r.customer_phone),
+                     shipping_address=address, lines=lines, total=from_cents(r.total_cents),
+                     shipping_fee=from_cents(r.shipping_fee_cents), tags=list(r.tags),
+                     status=r.status, status_changed_at=utc(r.status_changed_at), holds=holds,
+                     views=views, version=r.version)

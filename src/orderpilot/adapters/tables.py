@@ -1,0 +1,189 @@
+"""The schema, in SQLAlchemy Core. Money is stored as integer cents; times as UTC."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+SeqPK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Time = sa.DateTime(timezone=True)
+Cents = sa.BigInteger
+
+orders = sa.Table(
+    "orders", metadata,
+    sa.Column("seq", SeqPK, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(36), nullable=False, unique=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("shop_id", sa.String(64), nullable=False),
+    sa.Column("external_id", sa.String(64), nullable=False),
+    sa.Column("placed_at", Time, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("customer_name", sa.String(100), nullable=False),
+    sa.Column("customer_phone", sa.String(32), nullable=False),
+    sa.Column("address_country", sa.String(2), nullable=False),
+    sa.Column("address_province", sa.String(200), nullable=False, server_default=""),
+    sa.Column("address_city", sa.String(200), nullable=False, server_default=""),
+    sa.Column("address_district", sa.String(200), nullable=False, server_default=""),
+    sa.Column("address_line1", sa.String(200), nullable=False),
+    sa.Column("address_postal_code", sa.String(20), nullable=False, server_default=""),
+    sa.Column("address_flags", sa.String(200), nullable=False, server_default=""),
+    sa.Column("total_cents", Cents, nullable=False),
+    sa.Column("shipping_fee_cents", Cents, nullable=False, server_default="0"),
+    sa.Column("tags", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("status_changed_at", Time, nullable=False),
+    sa.Column("held", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("idempotency_key", sa.String(200), unique=True),
+    sa.Column("request_hash", sa.String(64)),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.UniqueConstraint("channel", "shop_id", "external_id", name="uq_orders_channel_ref"),
+)
+sa.Index("ix_orders_status", orders.c.status, orders.c.seq)
+sa.Index("ix_orders_channel", orders.c.channel, orders.c.seq)
+sa.Index("ix_orders_held", orders.c.held, orders.c.seq)
+
+order_lines = sa.Table(
+    "order_lines", metadata,
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), primary_key=True),
+    sa.Column("line_no", sa.Integer, primary_key=True),
+    sa.Column("sku", sa.String(64), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("unit_price_cents", Cents, nullable=False),
+    sa.Column("discount_cents", Cents, nullable=False, server_default="0"),
+)
+
+raw_payloads = sa.Table(
+    "raw_payloads", metadata,
+    sa.Column("seq", SeqPK, primary_key=True, autoincrement=True),
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=False, index=True),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("received_at", Time, nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+)
+
+holds = sa.Table(
+    "holds", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=False, index=True),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("note", sa.String(1000), nullable=False, server_default=""),
+    sa.Column("placed_by", sa.String(100), nullable=False),
+    sa.Column("placed_by_kind", sa.String(16), nullable=False),
+    sa.Column("placed_at", Time, nullable=False),
+    sa.Column("released_at", Time),
+    sa.Column("released_by", sa.String(100)),
+    sa.Column("auto_release_at", Time),
+)
+
+system_views = sa.Table(
+    "system_views", metadata,
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), primary_key=True),
+    sa.Column("system", sa.String(16), primary_key=True),
+    sa.Column("status", sa.String(64), nullable=False),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("occurred_at", Time, nullable=False),
+    sa.Column("received_at", Time, nullable=False),
+)
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("seq", SeqPK, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(36), nullable=False, unique=True),
+    sa.Column("order_id", sa.String(36), nullable=False, index=True),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("system", sa.String(16), nullable=False),
+    sa.Column("source_event_id", sa.String(200)),
+    sa.Column("occurred_at", Time, nullable=False),
+    sa.Column("recorded_at", Time, nullable=False),
+    sa.Column("causation_id", sa.String(36)),
+    sa.Column("correlation_id", sa.String(200)),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.UniqueConstraint("source", "source_event_id", name="uq_events_source_ref"),
+)
+
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("seq", SeqPK, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("available_at", Time, nullable=False),
+    sa.Column("claimed_by", sa.String(100)),
+    sa.Column("claimed_until", Time),
+    sa.Column("last_error", sa.Text),
+)
+sa.Index("ix_outbox_due", outbox.c.status, outbox.c.available_at)
+
+inbox = sa.Table(
+    "inbox", metadata,
+    sa.Column("handler", sa.String(100), primary_key=True),
+    sa.Column("message_id", sa.String(100), primary_key=True),
+    sa.Column("handled_at", Time, nullable=False),
+)
+
+timers = sa.Table(
+    "timers", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("order_id", sa.String(36), index=True),
+    sa.Column("fire_at", Time, nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("claimed_by", sa.String(100)),
+    sa.Column("claimed_until", Time),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("fired_at", Time),
+)
+sa.Index("ix_timers_due", timers.c.status, timers.c.fire_at)
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(100), nullable=False, server_default=""),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("locale", sa.String(8), nullable=False, server_default="zh_CN"),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("revoked_at", Time),
+)
+
+quarantine = sa.Table(
+    "quarantine", metadata,
+    sa.Column("seq", SeqPK, primary_key=True, autoincrement=True),
+    sa.Column("received_at", Time, nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("endpoint", sa.String(200), nullable=False),
+    sa.Column("reason", sa.String(1000), nullable=False),
+    sa.Column("field", sa.String(200)),
+    sa.Column("payload", sa.Text, nullable=False),
+)
+
+channel_daily_stats = sa.Table(
+    "channel_daily_stats", metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("orders", sa.Integer, nullable=False),
+    sa.Column("gmv_cents", Cents, nullable=False),
+)

@@ -1,0 +1,68 @@
+"""The unit of work: one transaction, the repositories on it, and after-commit hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from types import TracebackType
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection
+
+from orderpilot.adapters.db import Database
+from orderpilot.adapters.outbox import EventLog, Inbox, Outbox, Timers
+from orderpilot.adapters.repository import OrderRepository
+from orderpilot.adapters.stats import StatsRepository
+from orderpilot.domain.errors import ConcurrentUpdate
+
+
+class SqlUnitOfWork:
+    """``with uow:`` opens a write transaction; leaving the block without error commits it."""
+
+    conn: Connection
+    orders: OrderRepository
+    events: EventLog
+    outbox: Outbox
+    inbox: Inbox
+    timers: Timers
+    stats: StatsRepository
+
+    def __init__(self, db: Database, after_commit: Callable[[], None] | None = None) -> None:
+        self.db = db
+        self._after_commit = after_commit
+        self._stack: ExitStack | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self._stack = ExitStack()
+        self.conn = self._stack.enter_context(self.db.write())
+        self.orders = OrderRepository(self.conn)
+        self.events = EventLog(self.conn)
+        self.outbox = Outbox(self.conn)
+        self.inbox = Inbox(self.conn)
+        self.timers = Timers(self.conn)
+        self.stats = StatsRepository(self.conn)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        assert self._stack is not None
+        try:
+            self._stack.__exit__(exc_type, exc, tb)
+        except (sa_exc.IntegrityError, sa_exc.OperationalError) as error:
+            self._stack = None
+            raise _retryable(error) from error
+        self._stack = None
+        if isinstance(exc, sa_exc.IntegrityError | sa_exc.OperationalError):
+            raise _retryable(exc) from exc
+        if exc_type is None and self._after_commit is not None:
+            self._after_commit()
+
+
+def _retryable(error: BaseException) -> BaseException:
+    """A unique-key race or a lock timeout: the service layer retries the whole command."""
+    text = str(error).lower()
+    if isinstance(error, sa_exc.IntegrityError) or "deadlock" in text or "lock" in text \
+            or "serializ" in text:
+        return ConcurrentUpdate("a concurrent write got there first; try again",
+                                code="concurrent_update")
+    return error

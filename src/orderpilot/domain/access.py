@@ -1,0 +1,29 @@
+"""Roles and what each may do. One table, read by the API and the console alike."""
+
+from __future__ import annotations
+
+ROLES = ("admin", "ops", "finance", "warehouse", "viewer")
+
+ROLE_NAMES = {
+    "admin": ("管理员", "Administrator"),
+    "ops": ("运营", "Operations"),
+    "finance": ("财务", "Finance"),
+    "warehouse": ("仓库", "Warehouse"),
+    "viewer": ("只读", "Viewer"),
+}
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "orders.read": frozenset(ROLES),
+    "orders.create": frozenset({"admin", "ops"}),
+    "orders.report": frozenset({"admin", "ops", "warehouse", "finance"}),
+    "holds.place": frozenset({"admin", "ops", "warehouse"}),
+    "holds.release": frozenset({"admin", "ops"}),
+    "orders.export": frozenset({"admin", "ops", "finance", "warehouse"}),
+    "dispatch.manage": frozenset({"admin"}),
+    "users.manage": frozenset({"admin"}),
+    "metrics.read": frozenset(ROLES),
+}
+
+
+def allowed(role: str, permission: str) -> bool:
+    return role in PERMISSIONS.get(permission, frozenset())

@@ -1,0 +1,116 @@
+"""Turning a PlaceOrder command into a valid canonical order, or a clear InvalidInput."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+
+from orderpilot.domain.address import Address, Customer
+from orderpilot.domain.commands import LineInput, PlaceOrder
+from orderpilot.domain.errors import InvalidInput
+from orderpilot.domain.events import new_id
+from orderpilot.domain.money import parse_money
+from orderpilot.domain.order import Order, OrderLine
+
+CHANNELS = ("shopee", "lazada", "own_store", "youzan", "shopify", "woocommerce", "tmall", "jd",
+            "pinduoduo", "douyin", "wechat", "offline")
+CURRENCIES = ("CNY", "USD", "SGD", "MYR", "THB", "IDR", "PHP", "VND", "TWD", "HKD", "EUR", "GBP")
+MAX_LINES = 500
+MAX_QUANTITY = 100_000
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-/]{0,63}$")
+_PHONE = re.compile(r"^\+?[0-9]{5,20}$")
+_TAG = re.compile(r"^[^\x00-\x1f]{1,40}$")
+
+
+def _text(value: str, field: str, *, required: bool = True, limit: int = 200) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(f"{field} is required", field=field)
+    if len(value) > limit:
+        raise InvalidInput(f"{field} is longer than {limit} characters", field=field)
+    if any(ord(c) < 32 for c in value):
+        raise InvalidInput(f"{field} contains control characters", field=field)
+    return value
+
+
+def _code(value: str, field: str) -> str:
+    value = _text(value, field, limit=64)
+    if not _CODE.match(value):
+        raise InvalidInput(f"{field} may hold letters, digits and _ . : - / only", field=field)
+    return value
+
+
+def build_order(cmd: PlaceOrder, now: datetime) -> Order:
+    channel = _text(cmd.channel, "channel", limit=32).lower()
+    if channel not in CHANNELS:
+        raise InvalidInput(f"unknown channel {channel!r}; known: {', '.join(CHANNELS)}",
+                           field="channel")
+    currency = _text(cmd.currency, "currency", limit=3).upper()
+    if currency not in CURRENCIES:
+        raise InvalidInput(f"unsupported currency {currency!r}; supported: "
+                           f"{', '.join(CURRENCIES)}", field="currency")
+    if cmd.placed_at.tzinfo is None:
+        raise InvalidInput("placed_at needs a time-zone offset, e.g. 2026-11-26T10:00:00+08:00",
+                           field="placed_at")
+    phone = Customer.normalise_phone(_text(cmd.customer_phone, "customer.phone", limit=32))
+    if not _PHONE.match(phone):
+        raise InvalidInput("customer.phone must be digits (5-20), optionally with +",
+                           field="customer.phone")
+    customer = Customer(_text(cmd.customer_name, "customer.name", limit=100), phone)
+    address = _address(cmd.address)
+    if not cmd.lines:
+        raise InvalidInput("an order needs at least one line", field="lines")
+    if len(cmd.lines) > MAX_LINES:
+        raise InvalidInput(f"an order may have at most {MAX_LINES} lines", field="lines")
+    lines = [_line(i, line) for i, line in enumerate(cmd.lines)]
+    shipping_fee = parse_money(cmd.shipping_fee, "shipping_fee")
+    total = parse_money(cmd.total, "total")
+    expected = sum((ln.amount for ln in lines), Decimal("0.00")) + shipping_fee
+    if total != expected:
+        raise InvalidInput(f"total {total} does not match the lines (sum of quantity x "
+                           f"unit_price - discount, plus shipping_fee) = {expected}",
+                           field="total")
+    tags = []
+    for i, tag in enumerate(cmd.tags):
+        if not isinstance(tag, str) or not _TAG.match(tag):
+            raise InvalidInput("tags must be 1-40 printable characters", field=f"tags[{i}]")
+        tags.append(tag)
+    return Order(id=new_id(), channel=channel,
+                 shop_id=_code(cmd.shop_id, "shop_id"),
+                 external_id=_code(cmd.external_id, "external_id"),
+                 placed_at=cmd.placed_at, currency=currency, customer=customer,
+                 shipping_address=address, lines=lines, total=total, shipping_fee=shipping_fee,
+                 tags=sorted(set(tags)), status="placed", status_changed_at=now)
+
+
+def _address(raw: dict[str, str]) -> Address:
+    def part(name: str, required: bool = False, limit: int = 200) -> str:
+        value = raw.get(name) or ""
+        if not isinstance(value, str):
+            raise InvalidInput(f"shipping_address.{name} must be text",
+                               field=f"shipping_address.{name}")
+        return _text(value, f"shipping_address.{name}", required=required, limit=limit)
+
+    country = part("country", True, 2).upper()
+    if not re.match(r"^[A-Z]{2}$", country):
+        raise InvalidInput("shipping_address.country must be an ISO 3166 two-letter code",
+                           field="shipping_address.country")
+    return Address.normalised(country, part("province"), part("city"), part("district"),
+                              part("line1", True), part("postal_code", limit=20))
+
+
+def _line(i: int, line: LineInput) -> OrderLine:
+    where = f"lines[{i}]"
+    sku = _code(line.sku, f"{where}.sku")
+    if isinstance(line.quantity, bool) or not isinstance(line.quantity, int):
+        raise InvalidInput(f"{where}.quantity must be a whole number", field=f"{where}.quantity")
+    if not 0 < line.quantity <= MAX_QUANTITY:
+        raise InvalidInput(f"{where}.quantity must be between 1 and {MAX_QUANTITY}",
+                           field=f"{where}.quantity")
+    unit_price = parse_money(line.unit_price, f"{where}.unit_price")
+    discount = parse_money(line.discount, f"{where}.discount")
+    if discount > unit_price * line.quantity:
+        raise InvalidInput(f"{where}.discount exceeds the line amount", field=f"{where}.discount")
+    return OrderLine(sku, line.quantity, unit_price, _text(line.name, f"{where}.name",
+                                                           required=False), discount)

@@ -1,0 +1,182 @@
+"""The canonical order aggregate: lines, holds, system views and the lifecycle state."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from orderpilot.domain import lifecycle
+from orderpilot.domain.address import Address, Customer
+from orderpilot.domain.errors import IllegalTransition, InvalidInput, NotFound, OrderOnHold
+from orderpilot.domain.events import OrderEvent, new_id
+
+HOLD_REASON = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    name: str = ""
+    discount: Decimal = Decimal("0.00")
+
+    @property
+    def amount(self) -> Decimal:
+        return self.unit_price * self.quantity - self.discount
+
+
+@dataclass
+class Hold:
+    reason: str
+    placed_at: datetime
+    placed_by: str
+    placed_by_kind: str = "user"
+    note: str = ""
+    released_at: datetime | None = None
+    released_by: str | None = None
+    auto_release_at: datetime | None = None
+    id: str = field(default_factory=new_id)
+
+    @property
+    def active(self) -> bool:
+        return self.released_at is None
+
+
+@dataclass
+class SystemView:
+    """The last status one external system reported, with both clocks."""
+
+    system: str
+    status: str
+    event_type: str
+    occurred_at: datetime
+    received_at: datetime
+    source: str
+
+
+@dataclass
+class Order:
+    id: str
+    channel: str
+    shop_id: str
+    external_id: str
+    placed_at: datetime
+    currency: str
+    customer: Customer
+    shipping_address: Address
+    lines: list[OrderLine]
+    total: Decimal
+    shipping_fee: Decimal = Decimal("0.00")
+    tags: list[str] = field(default_factory=list)
+    status: str = "placed"
+    status_changed_at: datetime | None = None
+    holds: list[Hold] = field(default_factory=list)
+    views: dict[str, SystemView] = field(default_factory=dict)
+    version: int = 0
+    events: list[OrderEvent] = field(default_factory=list, repr=False)
+    changed_holds: list[Hold] = field(default_factory=list, repr=False)
+    changed_views: set[str] = field(default_factory=set, repr=False)
+
+    @property
+    def held(self) -> bool:
+        return any(h.active for h in self.holds)
+
+    @property
+    def active_holds(self) -> list[Hold]:
+        return [h for h in self.holds if h.active]
+
+    def record(self, type_: str, source: str, occurred_at: datetime, now: datetime,
+               payload: dict[str, Any] | None = None, *, system: str = "hub",
+               source_event_id: str | None = None, causation_id: str | None = None,
+               correlation_id: str | None = None) -> OrderEvent:
+        event = OrderEvent(self.id, type_, source, occurred_at, now, payload or {},
+                           source_event_id, causation_id, correlation_id, system)
+        self.events.append(event)
+        return event
+
+    def report(self, type_: str, source: str, occurred_at: datetime, now: datetime,
+               data: dict[str, Any], *, source_event_id: str | None = None,
+               causation_id: str | None = None, correlation_id: str | None = None) -> str:
+        """Apply a system's report. Returns 'moved', 'late' or 'view'."""
+        kind = lifecycle.EVENT_TYPES.get(type_)
+        if kind is None:
+            known = ", ".join(sorted(lifecycle.EVENT_TYPES))
+            raise InvalidInput(f"unknown event type {type_!r}; known types: {known}", field="type")
+        system = lifecycle.system_of(source, kind)
+        status_reported = str(data.get("status") or kind.node or "")
+        if kind.node is None and not status_reported:
+            raise InvalidInput("system.status needs data.status", field="data.status")
+        outcome = "view"
+        if kind.node is not None:
+            outcome = self._move_to(kind.node, type_)
+        payload = {"data": data, "from": self.status if outcome != "moved" else None,
+                   "outcome": outcome}
+        event = self.record(type_, source, occurred_at, now, payload, system=system,
+                            source_event_id=source_event_id, causation_id=causation_id,
+                            correlation_id=correlation_id)
+        if outcome == "moved":
+            event.payload["to"] = self.status
+            self.status_changed_at = now
+        self._update_view(system, status_reported, type_, occurred_at, now, source)
+        return outcome
+
+    def _move_to(self, target: str, type_: str) -> str:
+        current = self.status
+        if lifecycle.is_late(current, target):
+            return "late"
+        if not lifecycle.can_move(current, target):
+            cur, tgt = lifecycle.NODE_BY_ID[current], lifecycle.NODE_BY_ID[target]
+            allowed = ", ".join(lifecycle.NODE_BY_ID[current].next) or "nothing (final)"
+            raise IllegalTransition(
+                f"{type_} cannot move the order from {cur.en} ({cur.zh}) to {tgt.en} "
+                f"({tgt.zh}); from {current} it may go to: {allowed}", field="type")
+        if self.held and lifecycle.needs_release(target):
+            reasons = ", ".join(h.reason for h in self.active_holds)
+            raise OrderOnHold(f"the order is on hold ({reasons}); release the holds before "
+                              f"{lifecycle.NODE_BY_ID[target].en}", field="type")
+        self.status = target
+        return "moved"
+
+    def _update_view(self, system: str, status: str, type_: str, occurred_at: datetime,
+                     now: datetime, source: str) -> None:
+        previous = self.views.get(system)
+        # An older report arriving late does not overwrite a newer one in the view.
+        if previous is not None and previous.occurred_at > occurred_at:
+            return
+        self.views[system] = SystemView(system, status, type_, occurred_at, now, source)
+        self.changed_views.add(system)
+
+    def place_hold(self, reason: str, note: str, by: str, by_kind: str, now: datetime,
+                   auto_release_at: datetime | None = None) -> Hold:
+        if not HOLD_REASON.match(reason):
+            raise InvalidInput("reason must be a code of lowercase letters, digits and _ "
+                               "(2-64 chars), e.g. address_incomplete", field="reason")
+        if by_kind not in ("user", "rule", "system"):
+            raise InvalidInput("placed_by_kind must be user, rule or system",
+                               field="placed_by_kind")
+        hold = Hold(reason, now, by, by_kind, note, auto_release_at=auto_release_at)
+        self.holds.append(hold)
+        self.changed_holds.append(hold)
+        self.record("hold.placed", "hub", now, now,
+                    {"hold_id": hold.id, "reason": reason, "note": note, "placed_by": by,
+                     "placed_by_kind": by_kind,
+                     "auto_release_at": auto_release_at.isoformat() if auto_release_at else None})
+        return hold
+
+    def release_hold(self, hold_id: str, by: str, now: datetime, note: str = "") -> Hold | None:
+        """Release one hold; the others stay. Releasing a released hold changes nothing."""
+        hold = next((h for h in self.holds if h.id == hold_id), None)
+        if hold is None:
+            raise NotFound(f"order {self.id} has no hold {hold_id}", field="hold_id")
+        if not hold.active:
+            return None
+        hold.released_at, hold.released_by = now, by
+        self.changed_holds.append(hold)
+        self.record("hold.released", "hub", now, now,
+                    {"hold_id": hold.id, "reason": hold.reason, "released_by": by, "note": note,
+                     "still_held": [h.reason for h in self.active_holds]})
+        return hold

@@ -1,0 +1,143 @@
+"""The dispatcher: delivers outbox events to handlers and fires due timers, at least once.
+
+A claim takes a lease, so a worker that dies mid-batch only delays its events. Each handler
+runs in its own transaction with its inbox mark; a failure retries the event later with
+exponential backoff and, after ``max_attempts``, leaves it dead-lettered for a person to see.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from orderpilot.services.handlers import HandlerRegistry
+from orderpilot.services.unit_of_work import Clock, UowFactory
+
+log = structlog.get_logger("orderpilot.dispatch")
+
+
+@dataclass
+class DispatchSettings:
+    batch_size: int = 100
+    lease: timedelta = timedelta(seconds=60)
+    max_attempts: int = 8
+    base_backoff: timedelta = timedelta(seconds=2)
+    max_backoff: timedelta = timedelta(minutes=30)
+    idle_poll_seconds: float = 0.25
+
+
+@dataclass
+class DispatchStats:
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+    timers_fired: int = 0
+    observers: list[Callable[[str, int], None]] = field(default_factory=list)
+
+    def add(self, what: str, n: int = 1) -> None:
+        setattr(self, what, getattr(self, what) + n)
+        for observe in self.observers:
+            observe(what, n)
+
+
+class Dispatcher:
+    def __init__(self, uow_factory: UowFactory, registry: HandlerRegistry, clock: Clock,
+                 worker_id: str, settings: DispatchSettings | None = None) -> None:
+        self.uow_factory = uow_factory
+        self.registry = registry
+        self.clock = clock
+        self.worker_id = worker_id
+        self.settings = settings or DispatchSettings()
+        self.stats = DispatchStats()
+        self._wake = threading.Event()
+
+    def wake(self) -> None:
+        """Called after a commit that appended events, so delivery starts without polling."""
+        self._wake.set()
+
+    def backoff(self, attempts: int) -> timedelta:
+        s = self.settings
+        delay = min(s.base_backoff * (2 ** attempts), s.max_backoff)
+        return delay * random.uniform(0.8, 1.2)
+
+    def run_once(self) -> int:
+        """Deliver one batch of due events and fire due timers; returns how much was done."""
+        return self._deliver_events() + self._fire_timers()
+
+    def run_forever(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                done = self.run_once()
+            except Exception:  # a lost database connection must not end the worker
+                log.exception("dispatch_cycle_failed", worker=self.worker_id)
+                done = 0
+                stop.wait(1.0)
+            if done == 0:
+                self._wake.wait(self.settings.idle_poll_seconds)
+                self._wake.clear()
+
+    def _deliver_events(self) -> int:
+        s = self.settings
+        with self.uow_factory() as uow:
+            claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease, self.clock())
+        for claim in claims:
+            error = self._run_handlers(claim.item_id)
+            with self.uow_factory() as uow:
+                if error is None:
+                    uow.outbox.complete(claim.seq, self.worker_id)
+                    self.stats.add("delivered")
+                    continue
+                dead = claim.attempts + 1 >= s.max_attempts
+                retry_at = None if dead else self.clock() + self.backoff(claim.attempts)
+                uow.outbox.fail(claim.seq, self.worker_id, error, retry_at)
+                self.stats.add("dead" if dead else "failed")
+                log.warning("handler_failed", event_id=claim.item_id, dead=dead,
+                            attempts=claim.attempts + 1, error=error.splitlines()[-1])
+        return len(claims)
+
+    def _run_handlers(self, event_id: str) -> str | None:
+        with self.uow_factory() as uow:
+            event = uow.events.get(event_id)
+        if event is None:
+            return None
+        errors = []
+        for name, handler in self.registry.for_event(event.type):
+            try:
+                with self.uow_factory() as uow:
+                    if uow.inbox.first_time(name, event.id, self.clock()):
+                        handler(event, uow, self.clock)
+            except Exception:
+                errors.append(f"{name}: {traceback.format_exc(limit=5)}")
+        return "\n".join(errors) or None
+
+    def _fire_timers(self) -> int:
+        s = self.settings
+        with self.uow_factory() as uow:
+            claims = uow.timers.claim(self.worker_id, s.batch_size, s.lease, self.clock())
+        for claim in claims:
+            try:
+                with self.uow_factory() as uow:
+                    timer: Any = uow.timers.get(claim.item_id)
+                    handler = self.registry.by_timer.get(timer.kind)
+                    if handler is None:
+                        raise LookupError(f"no handler for timer kind {timer.kind!r}")
+                    if uow.inbox.first_time(f"timer:{timer.kind}", timer.id, self.clock()):
+                        handler(dict(timer.payload), uow, self.clock)
+                    uow.timers.complete(timer.id, self.worker_id, self.clock())
+                self.stats.add("timers_fired")
+            except Exception:
+                error = traceback.format_exc(limit=5)
+                dead = claim.attempts + 1 >= s.max_attempts
+                retry_at = None if dead else self.clock() + self.backoff(claim.attempts)
+                with self.uow_factory() as uow:
+                    uow.timers.fail(claim.item_id, self.worker_id, error, retry_at)
+                self.stats.add("dead" if dead else "failed")
+                log.warning("timer_failed", timer_id=claim.item_id, dead=dead)
+        return len(claims)

@@ -1,0 +1,162 @@
+"""Placing orders, applying system reports, holds: each a command in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import Any
+
+from orderpilot.domain.commands import PlaceHold, PlaceOrder, ReleaseHold, ReportEvent
+from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
+from orderpilot.domain.events import OrderEvent
+from orderpilot.domain.intake import build_order
+from orderpilot.domain.order import Hold, Order
+from orderpilot.domain.money import to_cents
+from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
+
+MAX_AUTO_RELEASE_MINUTES = 60 * 24 * 30
+
+
+@dataclass(frozen=True)
+class Placed:
+    order_id: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class Reported:
+    event_id: str
+    outcome: str  # moved | late | view | duplicate
+    status: str
+
+
+def request_fingerprint(cmd: PlaceOrder) -> str:
+    body = asdict(cmd)
+    body.pop("idempotency_key", None)
+    body.pop("correlation_id", None)
+    body.pop("raw_payload", None)
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def place_order(cmd: PlaceOrder, uow_factory: UowFactory, clock: Clock) -> Placed:
+    fingerprint = request_fingerprint(cmd)
+    build_order(cmd, clock())  # validate before touching the database
+
+    def attempt() -> Placed:
+        now = clock()
+        with uow_factory() as uow:
+            if cmd.idempotency_key:
+                seen = uow.orders.find_by_idempotency_key(cmd.idempotency_key)
+                if seen is not None:
+                    if seen.request_hash != fingerprint:
+                        raise Conflict("this Idempotency-Key was already used for a different "
+                                       "order", field="Idempotency-Key",
+                                       code="idempotency_key_reused")
+                    return Placed(seen.id, False)
+            order = build_order(cmd, now)
+            existing = uow.orders.find_by_reference(order.channel, order.shop_id,
+                                                    order.external_id)
+            if existing is not None:
+                return Placed(existing, False)
+            order.record("order.placed", order.channel, order.placed_at, now,
+                         _placed_payload(order), system="storefront",
+                         source_event_id=f"order:{order.shop_id}:{order.external_id}",
+                         correlation_id=cmd.correlation_id)
+            raw = cmd.raw_payload if cmd.raw_payload is not None else {}
+            uow.orders.add(order, now, idempotency_key=cmd.idempotency_key,
+                           request_hash=fingerprint, raw=(cmd.raw_source, cmd.raw_version, raw))
+            uow.events.append(order.events)
+            return Placed(order.id, True)
+
+    return retrying(attempt)
+
+
+def _placed_payload(order: Order) -> dict[str, Any]:
+    return {"channel": order.channel, "shop_id": order.shop_id,
+            "external_id": order.external_id, "currency": order.currency,
+            "total": str(order.total), "total_cents": to_cents(order.total),
+            "lines": len(order.lines), "skus": [ln.sku for ln in order.lines],
+            "tags": order.tags, "address_flags": list(order.shipping_address.flags)}
+
+
+def report_event(cmd: ReportEvent, uow_factory: UowFactory, clock: Clock) -> Reported:
+    if cmd.occurred_at.tzinfo is None:
+        raise InvalidInput("occurred_at needs a time-zone offset", field="occurred_at")
+
+    def attempt() -> Reported:
+        now = clock()
+        with uow_factory() as uow:
+            if cmd.source_event_id:
+                seen: OrderEvent | None = uow.events.find_by_source(cmd.source,
+                                                                    cmd.source_event_id)
+                if seen is not None:
+                    if seen.order_id != cmd.order_id:
+                        raise Conflict(f"{cmd.source} event {cmd.source_event_id} was already "
+                                       f"recorded for another order", field="source_event_id")
+                    order = _load(uow, cmd.order_id)
+                    return Reported(seen.id, "duplicate", order.status)
+            order = _load(uow, cmd.order_id, for_update=True)
+            outcome = order.report(cmd.type, cmd.source, cmd.occurred_at, now, cmd.data,
+                                   source_event_id=cmd.source_event_id,
+                                   causation_id=cmd.causation_id,
+                                   correlation_id=cmd.correlation_id)
+            event_id = order.events[-1].id
+            uow.orders.save(order, now)
+            uow.events.append(order.events)
+            return Reported(event_id, outcome, order.status)
+
+    return retrying(attempt)
+
+
+def place_hold(cmd: PlaceHold, uow_factory: UowFactory, clock: Clock) -> Hold:
+    minutes = cmd.release_after_minutes
+    if minutes is not None and not 0 < minutes <= MAX_AUTO_RELEASE_MINUTES:
+        raise InvalidInput(f"release_after_minutes must be between 1 and "
+                           f"{MAX_AUTO_RELEASE_MINUTES}", field="release_after_minutes")
+
+    def attempt() -> Hold:
+        now = clock()
+        with uow_factory() as uow:
+            order = _load(uow, cmd.order_id, for_update=True)
+            release_at = now + timedelta(minutes=minutes) if minutes else None
+            hold = order.place_hold(cmd.reason, cmd.note, cmd.placed_by, cmd.placed_by_kind,
+                                    now, release_at)
+            if release_at is not None:
+                uow.timers.schedule(f"hold:{hold.id}:auto_release", "hold.auto_release",
+                                    release_at, {"order_id": order.id, "hold_id": hold.id},
+                                    now, order_id=order.id)
+            uow.orders.save(order, now)
+            uow.events.append(order.events)
+            return hold
+
+    return retrying(attempt)
+
+
+def release_hold(cmd: ReleaseHold, uow_factory: UowFactory, clock: Clock) -> Hold:
+    def attempt() -> Hold:
+        with uow_factory() as uow:
+            return release_hold_in(uow, cmd, clock)
+
+    return retrying(attempt)
+
+
+def release_hold_in(uow: UnitOfWork, cmd: ReleaseHold, clock: Clock) -> Hold:
+    """Release inside an open unit of work (used by the auto-release timer too)."""
+    now = clock()
+    order = _load(uow, cmd.order_id, for_update=True)
+    released = order.release_hold(cmd.hold_id, cmd.released_by, now, cmd.note)
+    if released is not None:
+        uow.timers.cancel(f"hold:{released.id}:auto_release")
+        uow.orders.save(order, now)
+        uow.events.append(order.events)
+        return released
+    return next(h for h in order.holds if h.id == cmd.hold_id)
+
+
+def _load(uow: UnitOfWork, order_id: str, *, for_update: bool = False) -> Order:
+    order: Order | None = uow.orders.get(order_id, for_update=for_update)
+    if order is None:
+        raise NotFound(f"no order with id {order_id}", field="order_id")
+    return order
