@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from orderpilot.adapters.db import Database
 from orderpilot.adapters.logging import configure_logging
+from orderpilot.adapters.metrics import Metrics
 from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.config import Settings
 from orderpilot.services.dispatch import DispatchSettings, Dispatcher
@@ -32,6 +33,7 @@ class Hub:
     registry: HandlerRegistry
     clock: Callable[[], datetime]
     secret_key: str
+    metrics: Metrics = field(default_factory=Metrics)
     dispatchers: list[Dispatcher] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -50,6 +52,7 @@ class Hub:
         d = Dispatcher(lambda: SqlUnitOfWork(self.db), self.registry, self.clock, worker_id,
                        DispatchSettings(max_attempts=s.dispatch_max_attempts,
                                         idle_poll_seconds=s.dispatch_poll_seconds))
+        d.stats.observers.append(lambda what, n: self.metrics.dispatch.labels(what).inc(n))
         self.dispatchers.append(d)
         return d
 

@@ -1,0 +1,49 @@
+"""Users and API tokens in the database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from orderpilot.adapters import tables as t
+
+
+class AccountRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add_token(self, token_id: str, name: str, role: str, token_hash: str,
+                  now: datetime) -> None:
+        self.conn.execute(t.api_tokens.insert(), {"id": token_id, "name": name, "role": role,
+                                                  "token_hash": token_hash, "created_at": now})
+
+    def token_by_hash(self, token_hash: str) -> Any:
+        return self.conn.execute(sa.select(t.api_tokens).where(
+            t.api_tokens.c.token_hash == token_hash, t.api_tokens.c.revoked_at.is_(None))).first()
+
+    def revoke_token(self, token_id: str, now: datetime) -> bool:
+        return self.conn.execute(t.api_tokens.update().where(
+            t.api_tokens.c.id == token_id, t.api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)).rowcount == 1
+
+    def tokens(self) -> list[Any]:
+        return list(self.conn.execute(sa.select(t.api_tokens).order_by(t.api_tokens.c.created_at)))
+
+    def add_user(self, row: dict[str, Any]) -> None:
+        self.conn.execute(t.users.insert(), row)
+
+    def user_by_name(self, username: str) -> Any:
+        return self.conn.execute(sa.select(t.users).where(t.users.c.username == username)).first()
+
+    def user_by_id(self, user_id: str) -> Any:
+        return self.conn.execute(sa.select(t.users).where(t.users.c.id == user_id)).first()
+
+    def set_password(self, user_id: str, password_hash: str) -> None:
+        self.conn.execute(t.users.update().where(t.users.c.id == user_id)
+                          .values(password_hash=password_hash))
+
+    def users(self) -> list[Any]:
+        return list(self.conn.execute(sa.select(t.users).order_by(t.users.c.username)))

@@ -1,0 +1,27 @@
+"""Prometheus metrics. One registry per hub, so tests can build several apps."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.orders_placed = Counter("orderpilot_orders_placed_total",
+                                     "Orders accepted, by channel and whether new",
+                                     ["channel", "result"], registry=r)
+        self.events_reported = Counter("orderpilot_events_reported_total",
+                                       "System reports, by type and outcome",
+                                       ["type", "outcome"], registry=r)
+        self.quarantined = Counter("orderpilot_quarantined_total",
+                                   "Payloads kept in quarantine", ["endpoint"], registry=r)
+        self.dispatch = Counter("orderpilot_dispatch_total",
+                                "Dispatcher outcomes (delivered, failed, dead, timers_fired)",
+                                ["outcome"], registry=r)
+        self.http_latency = Histogram("orderpilot_http_request_seconds", "HTTP latency",
+                                      ["method", "route", "status"], registry=r,
+                                      buckets=(.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5))
+        self.backlog = Gauge("orderpilot_backlog", "Outbox and timer backlog", ["queue"],
+                             registry=r)

@@ -1,0 +1,199 @@
+"""Read-side queries shaped for the API and the console (no aggregates, plain dicts)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from orderpilot.adapters import tables as t
+from orderpilot.adapters.db import utc
+from orderpilot.domain.errors import InvalidInput
+from orderpilot.domain.lifecycle import NODE_BY_ID, NODES
+from orderpilot.domain.money import from_cents
+
+PRE_SHIPMENT = tuple(n.id for n in NODES if n.pre_shipment)
+MAX_PAGE = 500
+
+
+def iso(value: datetime | None) -> str | None:
+    v = utc(value)
+    return v.isoformat() if v else None
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, seq = raw.split(":", 1)
+        if kind != "o":
+            raise ValueError
+        return int(seq)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidInput("cursor is not one this API returned", field="cursor") from error
+
+
+def summary(r: Any, active_holds: list[str]) -> dict[str, Any]:
+    node = NODE_BY_ID.get(r.status)
+    return {
+        "id": r.id, "channel": r.channel, "shop_id": r.shop_id, "external_id": r.external_id,
+        "status": r.status, "status_zh": node.zh if node else r.status,
+        "status_en": node.en if node else r.status, "held": bool(r.held),
+        "hold_reasons": active_holds, "placed_at": iso(r.placed_at),
+        "status_changed_at": iso(r.status_changed_at), "currency": r.currency,
+        "total": str(from_cents(r.total_cents)), "customer": {"name": r.customer_name,
+                                                               "phone": r.customer_phone},
+        "tags": list(r.tags),
+    }
+
+
+def _active_holds(conn: Connection, order_ids: list[str]) -> dict[str, list[str]]:
+    if not order_ids:
+        return {}
+    found: dict[str, list[str]] = {}
+    for h in conn.execute(sa.select(t.holds.c.order_id, t.holds.c.reason)
+                          .where(t.holds.c.order_id.in_(order_ids),
+                                 t.holds.c.released_at.is_(None))
+                          .order_by(t.holds.c.placed_at)):
+        found.setdefault(h.order_id, []).append(h.reason)
+    return found
+
+
+def list_orders(conn: Connection, *, status: str | None = None, channel: str | None = None,
+                held: bool | None = None, q: str | None = None, limit: int = 50,
+                cursor: str | None = None,
+                statuses: tuple[str, ...] | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first, by arrival sequence: a page never repeats or skips a row."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+    o = t.orders
+    query = sa.select(o)
+    if status:
+        if status not in NODE_BY_ID:
+            raise InvalidInput(f"unknown status {status!r}", field="status")
+        query = query.where(o.c.status == status)
+    if statuses:
+        query = query.where(o.c.status.in_(statuses))
+    if channel:
+        query = query.where(o.c.channel == channel.lower())
+    if held is not None:
+        query = query.where(o.c.held == held)
+    if q:
+        text = q.strip()
+        if len(text) > 100:
+            raise InvalidInput("q is longer than 100 characters", field="q")
+        like = f"%{text.replace('%', '').replace('_', '')}%"
+        query = query.where(sa.or_(o.c.external_id == text, o.c.id == text,
+                                   o.c.external_id.like(like), o.c.customer_name.like(like),
+                                   o.c.customer_phone == text))
+    if cursor:
+        query = query.where(o.c.seq < decode_cursor(cursor))
+    rows = conn.execute(query.order_by(o.c.seq.desc()).limit(limit + 1)).all()
+    page = rows[:limit]
+    holds = _active_holds(conn, [r.id for r in page if r.held])
+    items = [summary(r, holds.get(r.id, [])) for r in page]
+    next_cursor = encode_cursor(page[-1].seq) if len(rows) > limit else None
+    return items, next_cursor
+
+
+def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
+    r = conn.execute(sa.select(t.orders).where(t.orders.c.id == order_id)).first()
+    if r is None:
+        return None
+    holds = [{"id": h.id, "reason": h.reason, "note": h.note, "placed_by": h.placed_by,
+              "placed_by_kind": h.placed_by_kind, "placed_at": iso(h.placed_at),
+              "released_at": iso(h.released_at), "released_by": h.released_by,
+              "auto_release_at": iso(h.auto_release_at)}
+             for h in conn.execute(sa.select(t.holds).where(t.holds.c.order_id == order_id)
+                                   .order_by(t.holds.c.placed_at, t.holds.c.id))]
+    active = [h["reason"] for h in holds if h["released_at"] is None]
+    lines = [{"line_no": ln.line_no, "sku": ln.sku, "name": ln.name, "quantity": ln.quantity,
+              "unit_price": str(from_cents(ln.unit_price_cents)),
+              "discount": str(from_cents(ln.discount_cents))}
+             for ln in conn.execute(sa.select(t.order_lines)
+                                    .where(t.order_lines.c.order_id == order_id)
+                                    .order_by(t.order_lines.c.line_no))]
+    views = {v.system: {"status": v.status, "event_type": v.event_type, "source": v.source,
+                        "occurred_at": iso(v.occurred_at), "received_at": iso(v.received_at),
+                        "lag_seconds": round((utc(v.received_at) - utc(v.occurred_at))  # type: ignore[operator]
+                                             .total_seconds(), 3)}
+             for v in conn.execute(sa.select(t.system_views)
+                                   .where(t.system_views.c.order_id == order_id)
+                                   .order_by(t.system_views.c.system))}
+    raw = [{"source": p.source, "version": p.version, "received_at": iso(p.received_at),
+            "payload": p.payload}
+           for p in conn.execute(sa.select(t.raw_payloads)
+                                 .where(t.raw_payloads.c.order_id == order_id)
+                                 .order_by(t.raw_payloads.c.seq))]
+    detail = summary(r, active)
+    detail.update({
+        "shipping_fee": str(from_cents(r.shipping_fee_cents)),
+        "shipping_address": {"country": r.address_country, "province": r.address_province,
+                             "city": r.address_city, "district": r.address_district,
+                             "line1": r.address_line1, "postal_code": r.address_postal_code,
+                             "flags": [f for f in r.address_flags.split(",") if f]},
+        "lines": lines, "holds": holds, "system_views": views, "raw_payloads": raw,
+        "version": r.version,
+    })
+    return detail
+
+
+def timeline(conn: Connection, order_id: str) -> list[dict[str, Any]]:
+    return [{"id": e.id, "seq": e.seq, "type": e.type, "source": e.source, "system": e.system,
+             "source_event_id": e.source_event_id, "occurred_at": iso(e.occurred_at),
+             "recorded_at": iso(e.recorded_at), "causation_id": e.causation_id,
+             "correlation_id": e.correlation_id, "payload": e.payload}
+            for e in conn.execute(sa.select(t.events).where(t.events.c.order_id == order_id)
+                                  .order_by(t.events.c.seq))]
+
+
+def pending_shipment_exceptions(conn: Connection) -> list[dict[str, Any]]:
+    """Held orders that have not shipped: a fixed filter and a fixed order, so one click gives
+    the same rows every time (S11)."""
+    o, h = t.orders, t.holds
+    rows = conn.execute(
+        sa.select(o, h.c.id.label("hold_id"), h.c.reason, h.c.note, h.c.placed_by,
+                  h.c.placed_at.label("hold_placed_at"))
+        .join(h, h.c.order_id == o.c.id)
+        .where(o.c.held.is_(True), o.c.status.in_(PRE_SHIPMENT), h.c.released_at.is_(None))
+        .order_by(o.c.placed_at, o.c.channel, o.c.external_id, h.c.placed_at, h.c.id)).all()
+    return [{**summary(r, []), "hold_id": r.hold_id, "hold_reason": r.reason,
+             "hold_note": r.note, "hold_placed_by": r.placed_by,
+             "hold_placed_at": iso(r.hold_placed_at)} for r in rows]
+
+
+def dead_letters(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
+    ob, ev = t.outbox, t.events
+    rows = conn.execute(sa.select(ob, ev.c.type, ev.c.order_id)
+                        .join(ev, ev.c.id == ob.c.event_id).where(ob.c.status == "dead")
+                        .order_by(ob.c.seq).limit(limit))
+    dead = [{"kind": "event", "id": r.event_id, "event_type": r.type, "order_id": r.order_id,
+             "attempts": r.attempts, "last_error": r.last_error} for r in rows]
+    timers = conn.execute(sa.select(t.timers).where(t.timers.c.status == "dead")
+                          .order_by(t.timers.c.fire_at).limit(limit))
+    dead += [{"kind": "timer", "id": r.id, "event_type": r.kind, "order_id": r.order_id,
+              "attempts": r.attempts, "last_error": r.last_error} for r in timers]
+    return dead
+
+
+def backlog(conn: Connection) -> dict[str, int]:
+    ob, tm = t.outbox, t.timers
+    counts = dict(conn.execute(sa.select(ob.c.status, sa.func.count()).group_by(ob.c.status))
+                  .all())
+    pending_timers = conn.execute(sa.select(sa.func.count()).select_from(tm)
+                                  .where(tm.c.status == "pending")).scalar_one()
+    return {"outbox_pending": int(counts.get("pending", 0)),
+            "outbox_dead": int(counts.get("dead", 0)), "timers_pending": int(pending_timers)}
+
+
+def quarantined(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
+    q = t.quarantine
+    return [{"seq": r.seq, "received_at": iso(r.received_at), "source": r.source,
+             "endpoint": r.endpoint, "reason": r.reason, "field": r.field, "payload": r.payload}
+            for r in conn.execute(sa.select(q).order_by(q.c.seq.desc()).limit(limit))]

@@ -1,0 +1,81 @@
+"""FastAPI dependencies: the hub, and the caller's identity checked against a permission."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from orderpilot.adapters.accounts import AccountRepository
+from orderpilot.bootstrap import Hub
+from orderpilot.domain.access import allowed
+from orderpilot.services.accounts import Principal, hash_token, principal_for_token
+
+TOKEN_CACHE_SECONDS = 30.0  # a revoked token stops working within this time
+
+
+def get_hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]
+
+
+class TokenCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[float, Principal | None]] = {}
+
+    def resolve(self, hub: Hub, token: str) -> Principal | None:
+        key = hash_token(token)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._seen.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        with hub.db.read() as conn:
+            principal = principal_for_token(AccountRepository(conn), token)
+        with self._lock:
+            if len(self._seen) > 10_000:
+                self._seen.clear()
+            self._seen[key] = (now + TOKEN_CACHE_SECONDS, principal)
+        return principal
+
+    def forget(self) -> None:
+        with self._lock:
+            self._seen.clear()
+
+
+def current_principal(request: Request, hub: HubDep) -> Principal:
+    session_user = getattr(request.state, "console_principal", None)
+    if session_user is not None:
+        return session_user  # type: ignore[no-any-return]
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HTTPException(401, "send Authorization: Bearer <token> (create one with "
+                                 "`orderpilot token create`)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    cache: TokenCache = request.app.state.token_cache
+    principal = cache.resolve(hub, token.strip())
+    if principal is None:
+        raise HTTPException(401, "the token is unknown or revoked",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+def require(permission: str) -> Callable[..., Principal]:
+    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not allowed(principal.role, permission):
+            raise HTTPException(403, f"role {principal.role} may not {permission}")
+        return principal
+
+    return check
+
+
+def Can(permission: str) -> type[Principal]:  # noqa: N802 - reads as a type in signatures
+    return Annotated[Principal, Depends(require(permission))]  # type: ignore[return-value]

@@ -1,0 +1,95 @@
+"""/api/v1/orders: place orders, report what systems did, holds, timeline."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+from orderpilot.adapters import read_models
+from orderpilot.domain.commands import PlaceHold, ReleaseHold, ReportEvent
+from orderpilot.domain.errors import InvalidInput, NotFound
+from orderpilot.entrypoints.api.deps import Can, HubDep
+from orderpilot.entrypoints.api.schemas import EventIn, HoldIn, OrderIn
+from orderpilot.services import ordering
+
+router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def _detail(hub: HubDep, order_id: str) -> dict[str, Any]:
+    with hub.db.read() as conn:
+        detail = read_models.order_detail(conn, order_id)
+    if detail is None:
+        raise NotFound(f"no order with id {order_id}", field="id")
+    return detail
+
+
+@router.post("", status_code=201, summary="Place a canonical order (idempotent)")
+def place(request: Request, order: OrderIn, hub: HubDep, who: Can("orders.create"),
+          idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    raw = order.model_dump(mode="json")
+    placed = ordering.place_order(order.to_command(idempotency_key, raw), hub.uow, hub.clock)
+    hub.metrics.orders_placed.labels(order.channel.lower()[:32],
+                                     "new" if placed.created else "duplicate").inc()
+    body = _detail(hub, placed.order_id)
+    body["duplicate"] = not placed.created
+    return JSONResponse(body, status_code=201 if placed.created else 200)
+
+
+@router.get("", summary="List orders, newest first, with cursor pagination")
+def list_orders(hub: HubDep, who: Can("orders.read"),
+                status: Annotated[str | None, Query(max_length=32)] = None,
+                channel: Annotated[str | None, Query(max_length=32)] = None,
+                held: bool | None = None,
+                q: Annotated[str | None, Query(max_length=100)] = None,
+                limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                cursor: Annotated[str | None, Query(max_length=100)] = None) -> dict[str, Any]:
+    with hub.db.read() as conn:
+        items, next_cursor = read_models.list_orders(conn, status=status, channel=channel,
+                                                     held=held, q=q, limit=limit, cursor=cursor)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/{order_id}", summary="One order with lines, holds and system views")
+def get_order(order_id: str, hub: HubDep, who: Can("orders.read")) -> dict[str, Any]:
+    return _detail(hub, order_id)
+
+
+@router.post("/{order_id}/events", status_code=201,
+             summary="A system reports what happened to the order")
+def report(order_id: str, event: EventIn, hub: HubDep,
+           who: Can("orders.report")) -> JSONResponse:
+    if event.occurred_at.tzinfo is None:
+        raise InvalidInput("occurred_at needs a time-zone offset", field="occurred_at")
+    result = ordering.report_event(
+        ReportEvent(order_id, event.type, event.source, event.occurred_at,
+                    event.source_event_id, event.data, event.correlation_id), hub.uow, hub.clock)
+    hub.metrics.events_reported.labels(event.type[:64], result.outcome).inc()
+    body = {"event_id": result.event_id, "outcome": result.outcome, "status": result.status}
+    return JSONResponse(body, status_code=200 if result.outcome == "duplicate" else 201)
+
+
+@router.get("/{order_id}/events", summary="The order's timeline, oldest first")
+def events(order_id: str, hub: HubDep, who: Can("orders.read")) -> dict[str, Any]:
+    with hub.db.read() as conn:
+        if read_models.order_detail(conn, order_id) is None:
+            raise NotFound(f"no order with id {order_id}", field="id")
+        return {"items": read_models.timeline(conn, order_id)}
+
+
+@router.post("/{order_id}/holds", status_code=201, summary="Put the order on hold")
+def place_hold(order_id: str, hold: HoldIn, hub: HubDep,
+               who: Can("holds.place")) -> dict[str, Any]:
+    placed = ordering.place_hold(
+        PlaceHold(order_id, hold.reason, hold.note, who.name, "user",
+                  hold.release_after_minutes), hub.uow, hub.clock)
+    return next(h for h in _detail(hub, order_id)["holds"] if h["id"] == placed.id)
+
+
+@router.delete("/{order_id}/holds/{hold_id}", summary="Release one hold (others stay)")
+def release_hold(order_id: str, hold_id: str, hub: HubDep, who: Can("holds.release"),
+                 note: Annotated[str, Body(embed=True, max_length=1000)] = "") -> dict[str, Any]:
+    ordering.release_hold(ReleaseHold(order_id, hold_id, who.name, note), hub.uow, hub.clock)
+    return next(h for h in _detail(hub, order_id)["holds"] if h["id"] == hold_id)

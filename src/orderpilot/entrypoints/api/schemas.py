@@ -1,0 +1,81 @@
+"""Request bodies of the public API. Money is a decimal string; floats are refused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from orderpilot.domain.commands import LineInput, PlaceOrder
+
+Money = Annotated[str, Field(max_length=20, examples=["129.00"],
+                             description="Decimal string, at most two decimal places")]
+Text = Annotated[str, Field(max_length=200)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CustomerIn(Strict):
+    name: Annotated[str, Field(max_length=100)]
+    phone: Annotated[str, Field(max_length=32)]
+
+
+class AddressIn(Strict):
+    country: Annotated[str, Field(max_length=2, examples=["CN"])]
+    province: Text = ""
+    city: Text = ""
+    district: Text = ""
+    line1: Text
+    postal_code: Annotated[str, Field(max_length=20)] = ""
+
+
+class LineIn(Strict):
+    sku: Annotated[str, Field(max_length=64)]
+    name: Text = ""
+    quantity: StrictInt
+    unit_price: Money
+    discount: Money = "0"
+
+
+class OrderIn(Strict):
+    channel: Annotated[str, Field(max_length=32, examples=["shopee"])]
+    shop_id: Annotated[str, Field(max_length=64)]
+    external_id: Annotated[str, Field(max_length=64)]
+    placed_at: datetime
+    currency: Annotated[str, Field(max_length=3, examples=["CNY"])]
+    customer: CustomerIn
+    shipping_address: AddressIn
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
+    total: Money
+    shipping_fee: Money = "0"
+    tags: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=50)] = []
+
+    def to_command(self, idempotency_key: str | None, raw: Any,
+                   raw_source: str = "api") -> PlaceOrder:
+        return PlaceOrder(
+            channel=self.channel, shop_id=self.shop_id, external_id=self.external_id,
+            placed_at=self.placed_at, currency=self.currency, customer_name=self.customer.name,
+            customer_phone=self.customer.phone, address=self.shipping_address.model_dump(),
+            lines=tuple(LineInput(ln.sku, ln.quantity, ln.unit_price, ln.name, ln.discount)
+                        for ln in self.lines),
+            total=self.total, shipping_fee=self.shipping_fee, tags=tuple(self.tags),
+            raw_payload=raw, raw_source=raw_source, idempotency_key=idempotency_key)
+
+
+class EventIn(Strict):
+    type: Annotated[str, Field(max_length=64, examples=["payment.succeeded"])]
+    source: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$",
+                                 examples=["youzan"])]
+    source_event_id: Annotated[str | None, Field(max_length=200)] = None
+    occurred_at: datetime
+    data: dict[str, Any] = {}
+    correlation_id: Annotated[str | None, Field(max_length=200)] = None
+
+
+class HoldIn(Strict):
+    reason: Annotated[str, Field(max_length=64, examples=["address_incomplete"])]
+    note: Annotated[str, Field(max_length=1000)] = ""
+    release_after_minutes: Annotated[int | None, Field(ge=1, le=43200)] = None
