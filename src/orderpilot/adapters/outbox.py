@@ -23,8 +23,11 @@ from orderpilot.domain.events import OrderEvent, new_id
 def insert_ignore(conn: Connection, table: sa.Table, row: dict[str, Any]) -> bool:
     """Insert unless the key exists; True when this call inserted the row."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    result = conn.execute(dialect.insert(table).values(**row).on_conflict_do_nothing())
-    return result.rowcount == 1
+    # RETURNING tells reliably whether a row went in (psycopg reports rowcount -1 here).
+    first_key = table.primary_key.columns.values()[0]
+    result = conn.execute(dialect.insert(table).values(**row).on_conflict_do_nothing()
+                          .returning(first_key))
+    return result.first() is not None
 
 
 def event_from_row(r: Any) -> OrderEvent:

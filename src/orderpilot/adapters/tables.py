@@ -2,7 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import sqlalchemy as sa
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """Stores every time as UTC and hands it back time-zone aware, on SQLite as on PostgreSQL
+    (SQLite would otherwise drop the offset and keep the wall-clock time)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 # Every constraint and index gets a deterministic name, the same one the migrations use, so a
 # later migration can drop or alter it (SQLite's batch mode needs names to find constraints).
@@ -16,7 +41,7 @@ metadata = sa.MetaData(naming_convention={
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 SeqPK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-Time = sa.DateTime(timezone=True)
+Time = UtcDateTime()
 Cents = sa.BigInteger
 
 orders = sa.Table(

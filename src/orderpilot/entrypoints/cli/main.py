@@ -1,0 +1,161 @@
+"""The `orderpilot` command: serve, worker, db, token, user, import/export, demo, bench."""
+
+from __future__ import annotations
+
+import getpass
+import signal
+import threading
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from orderpilot.adapters.accounts import AccountRepository
+from orderpilot.bootstrap import Hub, bootstrap
+from orderpilot.config import Settings
+from orderpilot.domain.access import ROLES
+from orderpilot.domain.errors import OrderpilotError
+from orderpilot.services import accounts
+
+app = typer.Typer(help="orderpilot: the order-operations hub.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+user_app = typer.Typer(help="Console users.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+app.add_typer(user_app, name="user")
+console = Console(stderr=True)
+
+
+def open_hub(upgrade: bool = True) -> Hub:
+    """Build the hub; the embedded SQLite file is brought to the latest schema on the way."""
+    from orderpilot.adapters import migrations
+
+    hub = bootstrap(Settings())
+    if upgrade and hub.db.is_sqlite:
+        migrations.upgrade(hub.db)
+    elif migrations.current(hub.db) != migrations.head():
+        hub.close()
+        console.print("[red]The database schema is not current: run `orderpilot db upgrade`.")
+        raise typer.Exit(2)
+    return hub
+
+
+def fail(error: OrderpilotError) -> None:
+    where = f" ({error.field})" if error.field else ""
+    console.print(f"[red]error{where}:[/red] {error.message}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(host: Annotated[str | None, typer.Option(help="Bind address")] = None,
+          port: Annotated[int | None, typer.Option(help="Port")] = None) -> None:
+    """Run the API, the console and (unless disabled) the dispatcher in one process."""
+    import uvicorn
+
+    from orderpilot.entrypoints.api.app import create_app
+
+    hub = open_hub()
+    s = hub.settings
+    if s.embedded_dispatcher:
+        hub.start_dispatchers(s.dispatcher_threads)
+    try:
+        uvicorn.run(create_app(hub), host=host or s.host, port=port or s.port,
+                    log_level=s.log_level.lower(), access_log=False)
+    finally:
+        hub.close()
+
+
+@app.command()
+def worker(threads: Annotated[int, typer.Option(min=1, max=32)] = 2) -> None:
+    """Deliver events and fire timers; run as many as you like against PostgreSQL."""
+    hub = open_hub(upgrade=False)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    hub.start_dispatchers(threads)
+    console.print(f"worker running with {threads} dispatcher thread(s); Ctrl-C stops it")
+    stop.wait()
+    hub.close()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Bring the schema to REVISION (default: the latest)."""
+    from orderpilot.adapters import migrations
+
+    hub = bootstrap(Settings())
+    migrations.upgrade(hub.db, revision)
+    console.print(f"database at {migrations.current(hub.db)}")
+    hub.close()
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Take the schema back to REVISION ('base' drops everything)."""
+    from orderpilot.adapters import migrations
+
+    hub = bootstrap(Settings())
+    migrations.downgrade(hub.db, revision)
+    console.print(f"database at {migrations.current(hub.db)}")
+    hub.close()
+
+
+@db_app.command("current")
+def db_current() -> None:
+    from orderpilot.adapters import migrations
+
+    hub = bootstrap(Settings())
+    typer.echo(migrations.current(hub.db) or "empty")
+    hub.close()
+
+
+@token_app.command("create")
+def token_create(role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}")],
+                 name: Annotated[str, typer.Option(help="Who or what uses it")]) -> None:
+    """Create an API token; it is printed once, as the last line."""
+    hub = open_hub()
+    try:
+        with hub.db.write() as conn:
+            token_id, token = accounts.create_token(AccountRepository(conn), name, role,
+                                                    hub.clock)
+    except OrderpilotError as error:
+        fail(error)
+    finally:
+        hub.close()
+    console.print(f"token {token_id} for {name} ({role}); keep it secret, it is not shown again")
+    typer.echo(token)
+
+
+@user_app.command("create")
+def user_create(username: Annotated[str, typer.Option()],
+                role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}")],
+                password: Annotated[str | None, typer.Option(help="Asked for when left out")]
+                = None,
+                display_name: str = "", locale: str = "zh_CN") -> None:
+    """Create a console user (password hashed with argon2)."""
+    password = password or getpass.getpass("password: ")
+    hub = open_hub()
+    try:
+        with hub.db.write() as conn:
+            accounts.create_user(AccountRepository(conn), username, password, role, hub.clock,
+                                 display_name, locale)
+    except OrderpilotError as error:
+        fail(error)
+    finally:
+        hub.close()
+    console.print(f"user {username} ({role}) created")
+
+
+def _register_optional() -> None:
+    """Commands that live in their own modules."""
+    from orderpilot.entrypoints.cli import bench, demo, transfer
+
+    app.add_typer(transfer.import_app, name="import")
+    app.add_typer(transfer.export_app, name="export")
+    app.command()(demo.demo)
+    app.add_typer(bench.bench_app, name="bench")
+
+
+_register_optional()

@@ -1,0 +1,163 @@
+"""Console languages: Babel catalogs read from the .po files at start-up, one Jinja2 environment
+per locale (so concurrent requests in different languages never share a translation), and the
+filters that show times in Beijing time, money, lifecycle nodes and codes in the user's language.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+from babel.support import Translations
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+
+from orderpilot.domain.access import ROLE_NAMES
+from orderpilot.domain.lifecycle import EVENT_TYPES, NODE_BY_ID
+
+LOCALES = ("zh_CN", "en")
+HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
+HERE = Path(__file__).resolve().parent
+LOCALE_DIR = HERE / "locale"
+TEMPLATE_DIR = HERE / "templates"
+# China has kept UTC+8 without daylight saving since 1991; a fixed offset needs no tzdata.
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+FULL_PHONE_ROLES = frozenset({"admin", "ops"})
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+    """Marks a string for extraction; it is translated where it is shown."""
+    return message
+
+
+CHANNELS = {"shopee": "Shopee", "lazada": "Lazada", "own_store": N_("Own store"),
+            "youzan": N_("Youzan"), "shopify": "Shopify", "woocommerce": "WooCommerce",
+            "tmall": N_("Tmall"), "jd": N_("JD"), "pinduoduo": N_("Pinduoduo"),
+            "douyin": N_("Douyin"), "wechat": N_("WeChat"), "offline": N_("Offline")}
+SYSTEMS = {"storefront": N_("Storefront"), "erp": "ERP", "wms": "WMS",
+           "carrier": N_("Carrier"), "crm": "CRM", "hub": "orderpilot"}
+HOLD_REASONS = {"address_incomplete": N_("Address incomplete"),
+                "qualification_pending": N_("Qualification pending"),
+                "stock_shortage": N_("Stock shortage"),
+                "payment_review": N_("Payment under review"),
+                "customer_request": N_("Customer asked to wait"),
+                "suspected_fraud": N_("Suspected fraud"),
+                "price_error": N_("Price error"),
+                "customs_check": N_("Customs check")}
+HUB_EVENTS = {"order.placed": (N_("Order placed"), "订单创建"),
+              "hold.placed": (N_("Hold placed"), "冻结"),
+              "hold.released": (N_("Hold released"), "解冻"),
+              "order.late_report": (N_("Late report"), "迟到回报")}
+OUTCOMES = {"moved": N_("Moved"), "late": N_("Late report"), "view": N_("View only"),
+            "duplicate": N_("Duplicate")}
+
+
+def pick_locale(value: object, default: str) -> str:
+    if isinstance(value, str) and value in LOCALES:
+        return value
+    return default if default in LOCALES else LOCALES[0]
+
+
+def load_translations(locale: str) -> Translations:
+    """Read the .po file and compile it in memory: nothing to compile at install time."""
+    with (LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po, locale=locale)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain="messages")
+
+
+def to_shanghai(value: str | datetime | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(SHANGHAI)
+
+
+def mask_phone(phone: str) -> str:
+    """138****0000: enough to match a caller, not enough to call them."""
+    if len(phone) >= 8:
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return "*" * max(len(phone) - 2, 0) + phone[-2:]
+
+
+def build_environment(locale: str, translations: Translations) -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATE_DIR),
+                      autoescape=select_autoescape(["html"]),
+                      extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    gettext = translations.gettext
+    zh = locale == "zh_CN"
+
+    def when(value: str | datetime | None, seconds: bool = True) -> str:
+        moment = to_shanghai(value)
+        if moment is None:
+            return "—"
+        return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+    def money(amount: str | Decimal, currency: str = "CNY") -> str:
+        return format_currency(Decimal(str(amount)), currency, locale=locale)
+
+    def number(value: int | Decimal) -> str:
+        return format_decimal(value, locale=locale)
+
+    def node(status: str) -> str:
+        found = NODE_BY_ID.get(status)
+        return (found.zh if zh else found.en) if found else status
+
+    def event_type(type_: str) -> str:
+        if type_ in EVENT_TYPES:
+            return EVENT_TYPES[type_].zh if zh else EVENT_TYPES[type_].en
+        if type_ in HUB_EVENTS:
+            en, zh_name = HUB_EVENTS[type_]
+            return zh_name if zh else en
+        return type_
+
+    def label(table: dict[str, str]) -> Any:
+        return lambda code: gettext(table[code]) if code in table else code
+
+    def lag(seconds: float | None) -> str:
+        if seconds is None:
+            return "—"
+        sign, s = ("-" if seconds < 0 else ""), abs(seconds)
+        if s < 60:
+            return sign + gettext("%(s)s s") % {"s": f"{s:.1f}".rstrip("0").rstrip(".")}
+        if s < 3600:
+            return sign + gettext("%(m)d min %(s)d s") % {"m": s // 60, "s": s % 60}
+        if s < 86400:
+            return sign + gettext("%(h)d h %(m)d min") % {"h": s // 3600, "m": s % 3600 // 60}
+        return sign + gettext("%(d)d d %(h)d h") % {"d": s // 86400, "h": s % 86400 // 3600}
+
+    @pass_context
+    def phone(context: Context, value: str) -> str:
+        principal = context.get("principal")
+        if principal is not None and principal.role in FULL_PHONE_ROLES:
+            return value
+        return mask_phone(value)
+
+    def pretty_json(value: Any) -> str:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return value
+        return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+    env.filters.update(when=when, money=money, number=number, node=node,
+                       event_type=event_type, channel=label(CHANNELS), system=label(SYSTEMS),
+                       reason=label(HOLD_REASONS), outcome=label(OUTCOMES), lag=lag,
+                       phone=phone, pretty_json=pretty_json,
+                       role=lambda r: ROLE_NAMES[r][0 if zh else 1] if r in ROLE_NAMES else r)
+    env.globals.update(locale=locale, html_lang=HTML_LANG[locale],
+                       hold_reasons=list(HOLD_REASONS), channels=list(CHANNELS))
+    return env

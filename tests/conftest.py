@@ -1,0 +1,96 @@
+"""Shared fixtures: a hub on SQLite or PostgreSQL (same tests, both databases), API clients."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from conftest_pg import create_pg_database, drop_pg_database, pg_available  # noqa: E402
+
+from orderpilot.adapters import migrations  # noqa: E402
+from orderpilot.adapters.accounts import AccountRepository  # noqa: E402
+from orderpilot.bootstrap import Hub, bootstrap  # noqa: E402
+from orderpilot.config import Settings  # noqa: E402
+from orderpilot.services.accounts import create_token  # noqa: E402
+
+
+class FakeClock:
+    """A clock tests move by hand, so timers and backoff are checked without sleeping."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
+    if request.param == "sqlite":
+        yield None
+        return
+    if not pg_available():
+        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not reachable")
+    url = create_pg_database("it")
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def hub(database_url: str | None, tmp_path: Path, clock: FakeClock) -> Iterator[Hub]:
+    hub = bootstrap(Settings(data_dir=tmp_path / "data", database_url=database_url,
+                             _env_file=None), clock=clock)  # type: ignore[call-arg]
+    migrations.upgrade(hub.db)
+    yield hub
+    hub.close()
+
+
+@pytest.fixture
+def tokens(hub: Hub) -> dict[str, str]:
+    made = {}
+    with hub.db.write() as conn:
+        for role in ("admin", "ops", "finance", "warehouse", "viewer"):
+            made[role] = create_token(AccountRepository(conn), f"{role}-token", role, hub.clock)[1]
+    return made
+
+
+@pytest.fixture
+def api(hub: Hub, tokens: dict[str, str]) -> Iterator[Any]:
+    from fastapi.testclient import TestClient
+
+    from orderpilot.entrypoints.api.app import create_app
+
+    with TestClient(create_app(hub, with_console=False)) as client:
+        client.headers["Authorization"] = f"Bearer {tokens['ops']}"
+        yield client
+
+
+def order_body(external_id: str = "230101ABC", **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "channel": "shopee", "shop_id": "SG-01", "external_id": external_id,
+        "placed_at": "2026-11-26T10:00:00+08:00", "currency": "CNY",
+        "customer": {"name": "张三", "phone": "13800000000"},
+        "shipping_address": {"country": "CN", "province": "浙江省", "city": "宁波市",
+                             "district": "北仑区", "line1": "保税区港城大道1号",
+                             "postal_code": "315800"},
+        "lines": [{"sku": "DIAPER-L", "quantity": 2, "unit_price": "129.00"}],
+        "total": "258.00"}
+    body.update(changes)
+    return body
