@@ -107,16 +107,19 @@ class OrderRepository:
         row = self.conn.execute(query).first()
         return None if row is None else self._load(row)
 
-    def find_by_idempotency_key(self, key: str) -> Any:
-        return self.conn.execute(
-            sa.select(t.orders.c.id, t.orders.c.request_hash)
-            .where(t.orders.c.idempotency_key == key)).first()
-
-    def find_by_reference(self, channel: str, shop_id: str, external_id: str) -> str | None:
-        return self.conn.execute(
-            sa.select(t.orders.c.id).where(
-                t.orders.c.channel == channel, t.orders.c.shop_id == shop_id,
-                t.orders.c.external_id == external_id)).scalar()
+    def find_existing(self, idempotency_key: str | None, channel: str, shop_id: str,
+                      external_id: str) -> Any:
+        """The order this request already made, by its key or by the channel's reference.
+        A match on the key wins, so a reused key is told apart from a re-delivery."""
+        o = t.orders
+        same_ref = sa.and_(o.c.channel == channel, o.c.shop_id == shop_id,
+                           o.c.external_id == external_id)
+        match = same_ref if not idempotency_key else sa.or_(o.c.idempotency_key ==
+                                                             idempotency_key, same_ref)
+        rows = self.conn.execute(sa.select(o.c.id, o.c.idempotency_key, o.c.request_hash)
+                                 .where(match).limit(2)).all()
+        keyed = [r for r in rows if idempotency_key and r.idempotency_key == idempotency_key]
+        return (keyed or rows or [None])[0]
 
     def _load(self, r: Any) -> Order:
         lines = [OrderLine(ln.sku, ln.quantity, from_cents(ln.unit_price_cents), ln.name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import astuple, dataclass, fields
 from datetime import timedelta
 from typing import Any
 
@@ -33,33 +33,32 @@ class Reported:
 
 
 def request_fingerprint(cmd: PlaceOrder) -> str:
-    body = asdict(cmd)
-    body.pop("idempotency_key", None)
-    body.pop("correlation_id", None)
-    body.pop("raw_payload", None)
+    """What makes two requests the same order (transport details and raw payload aside)."""
+    body = {f.name: getattr(cmd, f.name) for f in fields(cmd) if f.name not in _NOT_FINGERPRINTED}
+    body["lines"] = [astuple(line) for line in cmd.lines]
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+_NOT_FINGERPRINTED = frozenset({"idempotency_key", "correlation_id", "raw_payload"})
 
 
 def place_order(cmd: PlaceOrder, uow_factory: UowFactory, clock: Clock) -> Placed:
     fingerprint = request_fingerprint(cmd)
-    build_order(cmd, clock())  # validate before touching the database
+    validated = [build_order(cmd, clock())]  # validate before taking the write lock
 
     def attempt() -> Placed:
         now = clock()
+        order = validated.pop() if validated else build_order(cmd, now)
         with uow_factory() as uow:
-            if cmd.idempotency_key:
-                seen = uow.orders.find_by_idempotency_key(cmd.idempotency_key)
-                if seen is not None:
-                    if seen.request_hash != fingerprint:
-                        raise Conflict("this Idempotency-Key was already used for a different "
-                                       "order", field="Idempotency-Key",
-                                       code="idempotency_key_reused")
-                    return Placed(seen.id, False)
-            order = build_order(cmd, now)
-            existing = uow.orders.find_by_reference(order.channel, order.shop_id,
-                                                    order.external_id)
-            if existing is not None:
-                return Placed(existing, False)
+            seen = uow.orders.find_existing(cmd.idempotency_key, order.channel, order.shop_id,
+                                            order.external_id)
+            if seen is not None:
+                if cmd.idempotency_key and seen.idempotency_key == cmd.idempotency_key \
+                        and seen.request_hash != fingerprint:
+                    raise Conflict("this Idempotency-Key was already used for a different "
+                                   "order", field="Idempotency-Key",
+                                   code="idempotency_key_reused")
+                return Placed(seen.id, False)
             order.record("order.placed", order.channel, order.placed_at, now,
                          _placed_payload(order), system="storefront",
                          source_event_id=f"order:{order.shop_id}:{order.external_id}",

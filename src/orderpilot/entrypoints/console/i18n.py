@@ -51,10 +51,8 @@ HOLD_REASONS = {"address_incomplete": N_("Address incomplete"),
                 "suspected_fraud": N_("Suspected fraud"),
                 "price_error": N_("Price error"),
                 "customs_check": N_("Customs check")}
-HUB_EVENTS = {"order.placed": (N_("Order placed"), "订单创建"),
-              "hold.placed": (N_("Hold placed"), "冻结"),
-              "hold.released": (N_("Hold released"), "解冻"),
-              "order.late_report": (N_("Late report"), "迟到回报")}
+HUB_EVENTS = {"order.placed": N_("Order placed"), "hold.placed": N_("Hold placed"),
+              "hold.released": N_("Hold released"), "order.late_report": N_("Late report")}
 OUTCOMES = {"moved": N_("Moved"), "late": N_("Late report"), "view": N_("View only"),
             "duplicate": N_("Duplicate")}
 
@@ -118,10 +116,7 @@ def build_environment(locale: str, translations: Translations) -> Environment:
     def event_type(type_: str) -> str:
         if type_ in EVENT_TYPES:
             return EVENT_TYPES[type_].zh if zh else EVENT_TYPES[type_].en
-        if type_ in HUB_EVENTS:
-            en, zh_name = HUB_EVENTS[type_]
-            return zh_name if zh else en
-        return type_
+        return gettext(HUB_EVENTS[type_]) if type_ in HUB_EVENTS else type_
 
     def label(table: dict[str, str]) -> Any:
         return lambda code: gettext(table[code]) if code in table else code

@@ -1,0 +1,3 @@
+from orderpilot.entrypoints.cli.main import app
+
+app()

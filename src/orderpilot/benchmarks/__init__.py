@@ -1,0 +1,1 @@
+"""Benchmarks printed as JSON by `orderpilot bench ...`."""

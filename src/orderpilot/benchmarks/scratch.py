@@ -1,0 +1,93 @@
+"""Scratch databases and a hub process for benchmarks, so nothing real is touched."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+
+@dataclass
+class Scratch:
+    data_dir: Path
+    database_url: str | None  # None: the embedded SQLite file in data_dir
+
+    @property
+    def label(self) -> str:
+        return "sqlite" if self.database_url is None else "postgresql"
+
+    def env(self) -> dict[str, str]:
+        env = {**os.environ, "ORDERPILOT_DATA_DIR": str(self.data_dir),
+               "ORDERPILOT_LOG_LEVEL": "WARNING"}
+        env.pop("ORDERPILOT_DATABASE_URL", None)
+        if self.database_url:
+            env["ORDERPILOT_DATABASE_URL"] = self.database_url
+        return env
+
+
+@contextmanager
+def scratch_database(server_url: str | None) -> Iterator[Scratch]:
+    """A fresh SQLite file, or a throwaway database on the PostgreSQL server of ``server_url``
+    (created and dropped here; the database named in the URL is only used to connect)."""
+    with tempfile.TemporaryDirectory(prefix="orderpilot-bench-") as tmp:
+        if server_url is None or server_url.startswith("sqlite"):
+            yield Scratch(Path(tmp), None)
+            return
+        name = f"orderpilot_bench_{secrets.token_hex(4)}"
+        admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT",
+                                 poolclass=sa.pool.NullPool)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+            yield Scratch(Path(tmp), url)
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def hub_process(scratch: Scratch, port: int) -> Iterator[str]:
+    """`orderpilot serve` in a child process; yields its base URL once healthy."""
+    proc = subprocess.Popen([sys.executable, "-m", "orderpilot", "serve", "--port", str(port)],
+                            env=scratch.env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the hub did not start: "
+                                   + (proc.stderr.read().decode()[-2000:] if proc.stderr else ""))
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,36 @@
+"""`orderpilot bench ...`: benchmarks that print one JSON line of numbers."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+bench_app = typer.Typer(help="Benchmarks that print JSON numbers.", no_args_is_help=True)
+
+
+@bench_app.command("ingest")
+def ingest(orders: Annotated[int, typer.Option(min=100, help="Orders per timed run")] = 20000,
+           http_orders: Annotated[int, typer.Option(min=100)] = 4000,
+           clients: Annotated[int, typer.Option(min=1, max=256)] = 16,
+           db: Annotated[str | None, typer.Option(
+               help="postgresql+psycopg://... server to use (a scratch database is created "
+                    "and dropped); default: a temporary embedded SQLite file")] = None,
+           as_json: Annotated[bool, typer.Option("--json", help="Only the JSON line")] = False,
+           ) -> None:
+    """Orders through the service layer vs. plain SQL, and over HTTP."""
+    from orderpilot.benchmarks import ingest as bench
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  transient=True, disable=as_json) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done)
+
+        result = bench.run(orders, http_orders, clients, db, progress)
+    typer.echo(json.dumps(result))

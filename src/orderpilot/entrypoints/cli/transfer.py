@@ -1,0 +1,174 @@
+"""`orderpilot import orders` and `orderpilot export orders`: Excel/CSV in and out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                           TimeElapsedColumn)
+from rich.table import Table
+
+from orderpilot.adapters import read_models, spreadsheets
+from orderpilot.adapters.repository import OrderRepository
+from orderpilot.domain.errors import OrderpilotError
+from orderpilot.services import ordering, transfer
+
+import_app = typer.Typer(help="Import orders from Excel (.xlsx) or CSV.", no_args_is_help=True)
+export_app = typer.Typer(help="Export orders to Excel (.xlsx) or CSV.", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+SHOWN_REJECTS = 200
+PAGE = 500
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                    MofNCompleteColumn(), TimeElapsedColumn(), console=err)
+
+
+@import_app.command("orders")
+def import_orders(
+    file: Annotated[Path, typer.Argument(help="An .xlsx or .csv file; header in row 1",
+                                         exists=True, dir_okay=False, readable=True)],
+    channel: Annotated[str | None, typer.Option(
+        help="Channel for rows without a 渠道/channel value, e.g. own_store")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Check every row and report, but import nothing")] = False,
+    rejects: Annotated[Path | None, typer.Option(
+        help="Write the rejected rows with a reason column to this .xlsx/.csv file, "
+             "to fix and import again")] = None,
+) -> None:
+    """Import orders; an order spans one row per line. Bad rows are reported, good orders
+    imported, each order completely or not at all. Re-importing a file adds no duplicates."""
+    from orderpilot.entrypoints.cli.main import open_hub
+
+    try:
+        sheet = spreadsheets.read_sheet(file)
+        if rejects is not None:
+            spreadsheets.sheet_kind(rejects)
+    except spreadsheets.UnreadableSheet as error:
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    hub = open_hub()
+    try:
+        plan = transfer.plan_import(sheet.header, sheet.rows, source=sheet.source,
+                                    now=hub.clock(), default_channel=channel,
+                                    file_name=file.name)
+    except OrderpilotError as error:
+        hub.close()
+        err.print(f"[red]error ({error.field}):[/red] {error.message}")
+        raise typer.Exit(2) from None
+    if plan.ignored_columns:
+        err.print(f"ignored columns: {', '.join(plan.ignored_columns)}")
+    imported = present = 0
+    try:
+        with _progress() as progress:
+            task = progress.add_task("checking" if dry_run else "importing",
+                                     total=len(plan.orders))
+            for draft in plan.orders:
+                try:
+                    if dry_run:
+                        created = not _exists(hub, draft)
+                    else:
+                        created = ordering.place_order(draft.command, hub.uow,
+                                                       hub.clock).created
+                except OrderpilotError as error:
+                    plan.reject(draft, error)
+                else:
+                    imported += created
+                    present += not created
+                progress.advance(task)
+    finally:
+        hub.close()
+    plan.rejected.sort(key=lambda r: r.row)
+    _report(plan, imported, present, dry_run)
+    if rejects is not None:
+        header = [*plan.header, transfer.INFO_COLUMNS[2].label, transfer.INFO_COLUMNS[3].label]
+        spreadsheets.write_sheet(rejects, header,
+                                 ([*r.values, r.reason, r.row] for r in plan.rejected),
+                                 title="rejected")
+        err.print(f"rejected rows written to {rejects}")
+    if plan.rejected:
+        raise typer.Exit(1)
+
+
+def _exists(hub: Any, draft: transfer.OrderDraft) -> bool:
+    cmd = draft.command
+    with hub.db.read() as conn:
+        return OrderRepository(conn).find_by_reference(cmd.channel.lower(), cmd.shop_id,
+                                                       cmd.external_id) is not None
+
+
+def _report(plan: transfer.ImportPlan, imported: int, present: int, dry_run: bool) -> None:
+    summary = Table(title="导入结果 / Import summary" + (" (dry run)" if dry_run else ""))
+    summary.add_column("")
+    summary.add_column("订单 / orders", justify="right")
+    summary.add_row("would import / 将导入" if dry_run else "imported / 已导入", str(imported))
+    summary.add_row("already present / 已存在", str(present))
+    summary.add_row("rejected / 被拒", f"{plan.rejected_orders} ({len(plan.rejected)} rows)")
+    out.print(summary)
+    if not plan.rejected:
+        return
+    table = Table(title=f"被拒的行 / Rejected rows ({len(plan.rejected)})")
+    table.add_column("行 / row", justify="right")
+    table.add_column("字段 / field")
+    table.add_column("原因 / reason")
+    for r in plan.rejected[:SHOWN_REJECTS]:
+        table.add_row(str(r.row), r.field or "", r.reason)
+    out.print(table)
+    if len(plan.rejected) > SHOWN_REJECTS:
+        out.print(f"... and {len(plan.rejected) - SHOWN_REJECTS} more; use --rejects FILE.xlsx")
+
+
+@export_app.command("orders")
+def export_orders(
+    file: Annotated[Path, typer.Argument(help="An .xlsx or .csv file to write")],
+    status: Annotated[str | None, typer.Option(help="Only this lifecycle node, e.g. paid")]
+    = None,
+    channel: Annotated[str | None, typer.Option(help="Only this channel, e.g. shopee")] = None,
+    held: Annotated[bool | None, typer.Option("--held/--not-held",
+                                              help="Only held / only not held orders")] = None,
+    q: Annotated[str | None, typer.Option(help="Order number, buyer name or phone")] = None,
+) -> None:
+    """Export matching orders, one row per order line, in a file `import orders` reads back."""
+    from orderpilot.entrypoints.cli.main import fail, open_hub
+
+    try:
+        spreadsheets.sheet_kind(file)
+    except spreadsheets.UnreadableSheet as error:
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    hub = open_hub()
+    orders = 0
+
+    def rows(progress: Progress, task: Any) -> Iterator[list[Any]]:
+        nonlocal orders
+        cursor: str | None = None
+        while True:
+            with hub.db.read() as conn:  # one snapshot per page keeps each page consistent
+                items, cursor = read_models.list_orders(
+                    conn, status=status, channel=channel, held=held, q=q, limit=PAGE,
+                    cursor=cursor)
+                details = [read_models.order_detail(conn, item["id"]) for item in items]
+            for detail in details:
+                if detail is not None:
+                    yield from transfer.export_rows(detail)
+                    orders += 1
+                    progress.advance(task)
+            if cursor is None:
+                return
+
+    try:
+        with _progress() as progress:
+            task = progress.add_task("exporting", total=None)
+            lines = spreadsheets.write_sheet(file, transfer.export_header(), rows(progress, task),
+                                             transfer.export_kinds())
+    except OrderpilotError as error:
+        fail(error)
+    finally:
+        hub.close()
+    out.print(f"exported {orders} orders ({lines} lines) to {file}")

@@ -1,0 +1,38 @@
+"""The operations console: server-rendered pages (Jinja2 + HTMX) on the same app as the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.staticfiles import StaticFiles
+
+from orderpilot.bootstrap import Hub
+from orderpilot.entrypoints.console import auth, exceptions, holds, pages
+from orderpilot.entrypoints.console.guard import SessionGuard
+from orderpilot.entrypoints.console.render import Console
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+SESSION_COOKIE = "orderpilot_session"
+
+
+def mount(app: FastAPI, hub: Hub) -> None:
+    console = Console(hub)
+    app.state.console = console
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (auth.router, pages.router, holds.router, exceptions.router):
+        app.include_router(router, include_in_schema=False)
+    app.add_exception_handler(auth.LoginRequired, auth.login_redirect)
+    app.add_exception_handler(auth.NotPermitted, auth.forbidden)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/console", status_code=307)
+
+    # Added last = runs first: the session is decoded before the guard reads it.
+    app.add_middleware(SessionGuard, hub=hub, console=console)
+    app.add_middleware(SessionMiddleware, secret_key=hub.secret_key,
+                       session_cookie=SESSION_COOKIE, same_site="lax",
+                       max_age=hub.settings.session_max_age_hours * 3600)

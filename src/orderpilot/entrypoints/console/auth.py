@@ -1,0 +1,144 @@
+"""Signing in and out, the language switch, and the console's role checks.
+
+Roles are checked twice on purpose: templates hide what a role may not do (``can(...)``), and
+every route that changes something depends on ``Permit(...)`` so the server refuses it anyway.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from orderpilot.adapters.accounts import AccountRepository
+from orderpilot.bootstrap import Hub
+from orderpilot.domain.access import allowed
+from orderpilot.entrypoints.api.deps import HubDep
+from orderpilot.entrypoints.console.guard import SESSION_USER
+from orderpilot.entrypoints.console.i18n import LOCALES
+from orderpilot.entrypoints.console.render import ConsoleDep, csrf_token, is_htmx
+from orderpilot.services.accounts import Principal, authenticate
+
+router = APIRouter(prefix="/console")
+HOME = "/console"
+
+
+class LoginRequired(Exception):
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+class NotPermitted(Exception):
+    def __init__(self, permission: str) -> None:
+        self.permission = permission
+
+
+def safe_next(target: str | None) -> str:
+    """Only paths inside the console: a login link must not send anyone elsewhere."""
+    if not target:
+        return HOME
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//") or "\\" in target:
+        return HOME
+    return target if parts.path == HOME or parts.path.startswith(HOME + "/") else HOME
+
+
+def current_user(request: Request) -> Principal:
+    principal: Principal | None = getattr(request.state, "console_principal", None)
+    if principal is None:
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if is_htmx(request):
+            here = request.headers.get("hx-current-url", HOME)
+            here = urlsplit(here).path + (f"?{urlsplit(here).query}" if urlsplit(here).query
+                                          else "")
+        raise LoginRequired(safe_next(here))
+    return principal
+
+
+User = Annotated[Principal, Depends(current_user)]
+
+
+def Permit(permission: str) -> type[Principal]:  # noqa: N802 - reads as a type in signatures
+    def check(principal: User) -> Principal:
+        if not allowed(principal.role, permission):
+            raise NotPermitted(permission)
+        return principal
+
+    return Annotated[Principal, Depends(check)]  # type: ignore[return-value]
+
+
+def login_redirect(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    target = f"{HOME}/login?next={quote(exc.next_path, safe='/')}"
+    if is_htmx(request):
+        return Response(status_code=401, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+def forbidden(request: Request, exc: Exception) -> Response:
+    console = request.app.state.console
+    message = console.gettext(request, "Your role may not do this. Ask an administrator if "
+                                       "you need it.")
+    return console.render(request, "error.html", {"message": message, "status": 403},
+                          blocks=["message"] if is_htmx(request) else None, status=403)
+
+
+class _SignInAccounts:
+    """Verifying a password takes a while: do it outside a write transaction, and take one
+    only in the rare case that the stored hash must be upgraded."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    def user_by_name(self, username: str) -> Any:
+        with self.hub.db.read() as conn:
+            return AccountRepository(conn).user_by_name(username)
+
+    def set_password(self, user_id: str, password_hash: str) -> None:
+        with self.hub.db.write() as conn:
+            AccountRepository(conn).set_password(user_id, password_hash)
+
+
+@router.get("/login", name="login")
+def login_page(request: Request, console: ConsoleDep, next: str = HOME) -> Response:
+    if getattr(request.state, "console_principal", None) is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return console.render(request, "login.html", {"next": safe_next(next)})
+
+
+@router.post("/login", name="login_submit")
+def login(request: Request, hub: HubDep, console: ConsoleDep,
+          username: Annotated[str, Form(max_length=64)] = "",
+          password: Annotated[str, Form(max_length=200)] = "",
+          next: Annotated[str, Form(max_length=500)] = HOME) -> Response:
+    principal = authenticate(_SignInAccounts(hub), username.strip().lower(), password)
+    if principal is None:
+        error = console.gettext(request, "Wrong username or password.")
+        return console.render(request, "login.html", {"next": safe_next(next), "error": error,
+                                                      "username": username}, status=401)
+    locale = request.session.get("locale")
+    request.session.clear()  # a fresh session (and token) for the signed-in user
+    request.session[SESSION_USER] = principal.id
+    if locale in LOCALES:
+        request.session["locale"] = locale
+    csrf_token(request.session)
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/logout", name="logout")
+def logout(request: Request) -> Response:
+    locale = request.session.get("locale")
+    request.session.clear()
+    if locale in LOCALES:
+        request.session["locale"] = locale
+    return RedirectResponse(f"{HOME}/login", status_code=303)
+
+
+@router.post("/locale", name="set_locale")
+def set_locale(request: Request, locale: Annotated[str, Form(max_length=8)],
+               next: Annotated[str, Form(max_length=500)] = HOME) -> Response:
+    if locale in LOCALES:
+        request.session["locale"] = locale
+    return RedirectResponse(safe_next(next), status_code=303)

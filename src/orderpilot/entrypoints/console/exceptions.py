@@ -1,0 +1,50 @@
+"""The exception queue, its one-click Excel export, and the admins' dead letters and quarantine."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from orderpilot.adapters import read_models
+from orderpilot.entrypoints.api.deps import HubDep
+from orderpilot.entrypoints.console import exports, queries
+from orderpilot.entrypoints.console.auth import Permit
+from orderpilot.entrypoints.console.i18n import FULL_PHONE_ROLES
+from orderpilot.entrypoints.console.render import ConsoleDep
+
+router = APIRouter(prefix="/console")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/exceptions", name="exceptions")
+def exception_queue(request: Request, hub: HubDep, console: ConsoleDep,
+                    who: Permit("orders.read")) -> Response:  # type: ignore[valid-type]
+    with hub.db.read() as conn:
+        holds = queries.exception_queue(conn)
+    orders = {h["id"] for h in holds}
+    pre_shipment = {h["id"] for h in holds if h["pre_shipment"]}
+    return console.render(request, "exceptions.html", {
+        "nav": "exceptions", "holds": holds, "order_count": len(orders),
+        "pre_shipment_count": len(pre_shipment), "limit": queries.QUEUE_LIMIT})
+
+
+@router.get("/exports/pending-shipment-exceptions.xlsx", name="export_exceptions")
+def export_pending_shipment_exceptions(
+        hub: HubDep, who: Permit("orders.export")) -> Response:  # type: ignore[valid-type]
+    with hub.db.read() as conn:
+        rows = read_models.pending_shipment_exceptions(conn)
+    body = exports.workbook_bytes(rows, full_phone=who.role in FULL_PHONE_ROLES)
+    day = queries.business_day(hub.clock())
+    return Response(body, media_type=XLSX, headers={
+        "Content-Disposition": exports.content_disposition(day), "Cache-Control": "no-store"})
+
+
+@router.get("/system", name="system")
+def dead_letters(request: Request, hub: HubDep, console: ConsoleDep,
+                 who: Permit("dispatch.manage")) -> Response:  # type: ignore[valid-type]
+    with hub.db.read() as conn:
+        dead = read_models.dead_letters(conn)
+        quarantined = read_models.quarantined(conn)
+        backlog = read_models.backlog(conn)
+    return console.render(request, "system.html", {
+        "nav": "system", "dead": dead, "quarantined": quarantined, "backlog": backlog})

@@ -1,0 +1,94 @@
+"""The one-click Excel export of pending-shipment exception orders (待发货异常订单, S11).
+
+Fixed columns with a bilingual header, rows in the query's fixed order, values that do not
+depend on the viewer's language: the same data gives the same sheet every time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from io import BytesIO
+from typing import Any
+from urllib.parse import quote
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from orderpilot.domain.lifecycle import NODE_BY_ID
+from orderpilot.entrypoints.console.i18n import mask_phone, to_shanghai
+
+SHEET_TITLE = "待发货异常订单"
+FILE_STEM = "pending-shipment-exceptions"
+TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+
+# (bilingual header, column width), in column order.
+COLUMNS: tuple[tuple[str, int], ...] = (
+    ("序号 / No.", 7),
+    ("渠道 / Channel", 12),
+    ("店铺 / Shop", 16),
+    ("平台订单号 / External order no.", 26),
+    ("订单状态 / Status", 14),
+    ("状态代码 / Status code", 16),
+    ("下单时间(北京时间) / Placed at (UTC+8)", 21),
+    ("订单金额 / Total", 13),
+    ("币种 / Currency", 9),
+    ("客户 / Customer", 14),
+    ("电话 / Phone", 15),
+    ("冻结原因 / Hold reason", 24),
+    ("冻结备注 / Hold note", 32),
+    ("冻结人 / Held by", 14),
+    ("冻结时间(北京时间) / Held at (UTC+8)", 21),
+    ("订单ID / Order ID", 38),
+)
+
+
+def _local(value: str | None) -> datetime | None:
+    moment = to_shanghai(value)
+    return moment.replace(tzinfo=None) if moment else None  # Excel has no time zones
+
+
+def sheet_rows(rows: list[dict[str, Any]], *, full_phone: bool) -> list[list[Any]]:
+    out = []
+    for n, r in enumerate(rows, start=1):
+        node = NODE_BY_ID.get(r["status"])
+        phone = r["customer"]["phone"]
+        out.append([n, r["channel"], r["shop_id"], r["external_id"],
+                    node.zh if node else r["status"], r["status"], _local(r["placed_at"]),
+                    Decimal(r["total"]), r["currency"], r["customer"]["name"],
+                    phone if full_phone else mask_phone(phone), r["hold_reason"],
+                    r["hold_note"], r["hold_placed_by"], _local(r["hold_placed_at"]), r["id"]])
+    return out
+
+
+def workbook_bytes(rows: list[dict[str, Any]], *, full_phone: bool) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = SHEET_TITLE
+    sheet.append([header for header, _ in COLUMNS])
+    for i, (_, width) in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+        cell = sheet.cell(row=1, column=i)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="1F4E79")
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    sheet.row_dimensions[1].height = 32
+    for values in sheet_rows(rows, full_phone=full_phone):
+        sheet.append(values)
+        row = sheet.max_row
+        for col in (7, 15):
+            sheet.cell(row=row, column=col).number_format = TIME_FORMAT
+        sheet.cell(row=row, column=8).number_format = "#,##0.00"
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(sheet.max_row, 1)}"
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def content_disposition(day: date) -> str:
+    """An ASCII name for old clients and the Chinese one (RFC 6266 filename*) for the rest."""
+    ascii_name = f"{FILE_STEM}-{day.isoformat()}.xlsx"
+    chinese = f"{SHEET_TITLE}-{day.isoformat()}.xlsx"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese)}"

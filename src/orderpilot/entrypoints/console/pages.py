@@ -1,0 +1,122 @@
+"""Read-only console pages: the dashboard, the order list and one order's whole story."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from orderpilot.adapters import read_models
+from orderpilot.bootstrap import Hub
+from orderpilot.domain.address import Address
+from orderpilot.domain.errors import InvalidInput
+from orderpilot.domain.lifecycle import NODES
+from orderpilot.entrypoints.api.deps import HubDep
+from orderpilot.entrypoints.console import queries
+from orderpilot.entrypoints.console.auth import Permit
+from orderpilot.entrypoints.console.i18n import CHANNELS
+from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
+
+router = APIRouter(prefix="/console")
+PAGE_SIZE = 50
+Reader = Permit("orders.read")
+Text = Annotated[str, Query(max_length=100)]
+
+
+@router.get("", name="dashboard")
+def dashboard(request: Request, hub: HubDep, console: ConsoleDep, who: Reader) -> Response:
+    with hub.db.read() as conn:
+        counts = queries.status_counts(conn)
+        held, held_pending = queries.held_counts(conn)
+        backlog = read_models.backlog(conn)
+        dead = backlog["outbox_dead"] + queries.dead_timer_count(conn)
+        days, series = queries.channel_days(conn, hub.clock())
+    pending = sum(counts.get(n.id, 0) for n in NODES if n.pre_shipment)
+    return console.render(request, "dashboard.html", {
+        "nav": "dashboard", "counts": counts, "total": sum(counts.values()),
+        "largest": max(counts.values(), default=0), "nodes": NODES, "held": held,
+        "held_pending": held_pending, "pending": pending, "backlog": backlog, "dead": dead,
+        "chart": chart_option(console, request, days, series) if series else None})
+
+
+def chart_option(console: Console, request: Request, days: list[str],
+                 series: dict[str, list[int]]) -> dict[str, Any]:
+    """An ECharts stacked bar chart of orders per channel per day; the page only draws it."""
+    label = lambda code: console.gettext(request, CHANNELS[code]) if code in CHANNELS else code  # noqa: E731
+    return {
+        "color": ["#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899",
+                  "#84cc16", "#64748b", "#f97316", "#14b8a6", "#a855f7"],
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "legend": {"top": 0, "type": "scroll"},
+        "grid": {"left": 8, "right": 16, "top": 40, "bottom": 8, "containLabel": True},
+        "xAxis": {"type": "category", "data": [d[5:] for d in days],
+                  "axisTick": {"alignWithLabel": True}},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [{"name": label(channel), "type": "bar", "stack": "orders", "data": counts,
+                    "barMaxWidth": 32, "emphasis": {"focus": "series"}}
+                   for channel, counts in series.items()],
+    }
+
+
+@router.get("/orders", name="orders")
+def orders(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
+           status: Text = "", channel: Text = "", held: Text = "", q: Text = "",
+           cursor: Text = "") -> Response:
+    filters = {"status": status, "channel": channel, "held": held, "q": q.strip()}
+    error, items, next_cursor = None, [], None
+    try:
+        with hub.db.read() as conn:
+            items, next_cursor = read_models.list_orders(
+                conn, status=status or None, channel=channel or None,
+                held={"yes": True, "no": False}.get(held), q=filters["q"] or None,
+                limit=PAGE_SIZE, cursor=cursor or None)
+    except InvalidInput as exc:
+        error = exc.message
+    query = {k: v for k, v in filters.items() if v}
+    context = {"nav": "orders", "items": items, "filters": filters, "error": error,
+               "nodes": NODES, "first_page": bool(cursor),
+               "base_query": urlencode(query),
+               "next_query": urlencode({**query, "cursor": next_cursor}) if next_cursor else None}
+    partial = is_htmx(request) and request.headers.get("hx-target") == "results"
+    return console.render(request, "orders.html", context,
+                          blocks=["results"] if partial else None,
+                          status=422 if error else 200)
+
+
+def order_context(hub: Hub, order_id: str) -> dict[str, Any] | None:
+    with hub.db.read() as conn:
+        detail = read_models.order_detail(conn, order_id)
+        events = read_models.timeline(conn, order_id) if detail else []
+    if detail is None:
+        return None
+    a = detail["shipping_address"]
+    address = Address(a["country"], a["province"], a["city"], a["district"], a["line1"],
+                      a["postal_code"], tuple(a["flags"]))
+    for event in events:
+        event["lag"] = _seconds_between(event["occurred_at"], event["recorded_at"])
+        event["outcome"] = event["payload"].get("outcome")
+    holds = detail["holds"]
+    return {"nav": "orders", "order": detail, "events": events,
+            "bonded_kind": address.bonded_zone_kind if address.bonded_zone else None,
+            "active_holds": [h for h in holds if h["released_at"] is None],
+            "released_holds": [h for h in holds if h["released_at"] is not None]}
+
+
+def _seconds_between(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
+@router.get("/orders/{order_id}", name="order")
+def order(request: Request, order_id: str, hub: HubDep, console: ConsoleDep,
+          who: Reader) -> Response:
+    context = order_context(hub, order_id)
+    if context is None:
+        message = console.gettext(request, "There is no order with this ID.")
+        return console.render(request, "error.html", {"message": message, "status": 404,
+                                                      "nav": "orders"}, status=404)
+    return console.render(request, "order.html", context)

@@ -1,0 +1,96 @@
+"""The console's renderer: a template set per locale and the context every page shares."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from babel.support import Translations
+from fastapi import Depends, Request
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.responses import Response
+
+from orderpilot.bootstrap import Hub
+from orderpilot.domain.access import allowed
+from orderpilot.entrypoints.console.i18n import (
+    LOCALES,
+    build_environment,
+    load_translations,
+    pick_locale,
+)
+from orderpilot.services.accounts import Principal
+
+CSRF_KEY = "csrf"
+
+
+def csrf_token(session: dict[str, Any]) -> str:
+    """The session's anti-forgery token, made on first use."""
+    token = session.get(CSRF_KEY)
+    if not isinstance(token, str) or len(token) < 32:
+        token = secrets.token_urlsafe(32)
+        session[CSRF_KEY] = token
+    return token
+
+
+@pass_context
+def path(context: Context, name: str, /, **params: Any) -> str:
+    request: Request = context["request"]
+    return request.scope.get("root_path", "") + str(request.app.url_path_for(name, **params))
+
+
+class Console:
+    """Built once at mount: catalogs are read and templates compiled per locale."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.translations: dict[str, Translations] = {
+            locale: load_translations(locale) for locale in LOCALES}
+        self.templates: dict[str, Jinja2Blocks] = {}
+        for locale, translations in self.translations.items():
+            env = build_environment(locale, translations)
+            env.globals["path"] = path
+            self.templates[locale] = Jinja2Blocks(env=env)
+
+    def locale(self, request: Request) -> str:
+        return pick_locale(request.session.get("locale"), self.hub.settings.default_locale)
+
+    def gettext(self, request: Request, message: str) -> str:
+        return self.translations[self.locale(request)].gettext(message)
+
+    def render(self, request: Request, name: str, context: Mapping[str, Any] | None = None, *,
+               blocks: list[str] | None = None, status: int = 200,
+               headers: Mapping[str, str] | None = None) -> Response:
+        """A whole page, or only the named blocks (HTMX partial updates)."""
+        principal: Principal | None = getattr(request.state, "console_principal", None)
+        locale = self.locale(request)
+        page: dict[str, Any] = {
+            "principal": principal,
+            "csrf_token": csrf_token(request.session),
+            "can": lambda permission: principal is not None
+            and allowed(principal.role, permission),
+            "other_locale": next(lo for lo in LOCALES if lo != locale),
+            "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            "now": self.hub.clock(),
+            **(context or {}),
+        }
+        templates = self.templates[locale]
+        if blocks:
+            return templates.TemplateResponse(request, name, page, status_code=status,
+                                              headers=headers, block_names=blocks)
+        return templates.TemplateResponse(request, name, page, status_code=status,
+                                          headers=headers)
+
+
+def get_console(request: Request) -> Console:
+    console: Console = request.app.state.console
+    return console
+
+
+ConsoleDep = Annotated[Console, Depends(get_console)]
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"

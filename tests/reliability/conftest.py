@@ -1,0 +1,56 @@
+"""The storage a reliability test runs on: a fresh SQLite data dir or a throwaway PostgreSQL."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for conftest_pg
+from conftest_pg import create_pg_database, drop_pg_database, pg_available  # noqa: E402
+
+PG_UNREACHABLE = ("PostgreSQL not reachable at 127.0.0.1:5432 as role postgres with CREATEDB "
+                  "(set ORDERPILOT_TEST_PG_ADMIN_URL to use another server)")
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    data_dir: Path
+    database_url: str | None  # None: the SQLite file in data_dir
+
+    @property
+    def url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'orderpilot.db'}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url is not None
+
+
+def _backend(kind: str, tmp_path: Path, prefix: str) -> Iterator[Backend]:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    if kind == "sqlite":
+        yield Backend("sqlite", data_dir, None)
+        return
+    if not pg_available():
+        pytest.skip(PG_UNREACHABLE)
+    url = create_pg_database(prefix)
+    try:
+        yield Backend("postgresql", data_dir, url)
+    finally:
+        drop_pg_database(url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    yield from _backend(request.param, tmp_path, "rel")
+
+
+@pytest.fixture
+def pg_backend(tmp_path: Path) -> Iterator[Backend]:
+    yield from _backend("postgresql", tmp_path, "rel")
