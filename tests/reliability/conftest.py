@@ -1,13 +1,14 @@
-"""The storage a reliability test runs on: a fresh SQLite data dir or a throwaway PostgreSQL."""
+"""Fixtures giving each reliability test fresh storage: SQLite and, when reachable, PostgreSQL."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from reliability.support.backends import Backend
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for conftest_pg
 from conftest_pg import create_pg_database, drop_pg_database, pg_available  # noqa: E402
@@ -16,22 +17,7 @@ PG_UNREACHABLE = ("PostgreSQL not reachable at 127.0.0.1:5432 as role postgres w
                   "(set ORDERPILOT_TEST_PG_ADMIN_URL to use another server)")
 
 
-@dataclass(frozen=True)
-class Backend:
-    name: str
-    data_dir: Path
-    database_url: str | None  # None: the SQLite file in data_dir
-
-    @property
-    def url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'orderpilot.db'}"
-
-    @property
-    def is_postgres(self) -> bool:
-        return self.database_url is not None
-
-
-def _backend(kind: str, tmp_path: Path, prefix: str) -> Iterator[Backend]:
+def _backend(kind: str, tmp_path: Path) -> Iterator[Backend]:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     if kind == "sqlite":
@@ -39,7 +25,7 @@ def _backend(kind: str, tmp_path: Path, prefix: str) -> Iterator[Backend]:
         return
     if not pg_available():
         pytest.skip(PG_UNREACHABLE)
-    url = create_pg_database(prefix)
+    url = create_pg_database("rel")
     try:
         yield Backend("postgresql", data_dir, url)
     finally:
@@ -48,9 +34,9 @@ def _backend(kind: str, tmp_path: Path, prefix: str) -> Iterator[Backend]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    yield from _backend(request.param, tmp_path, "rel")
+    yield from _backend(request.param, tmp_path)
 
 
 @pytest.fixture
 def pg_backend(tmp_path: Path) -> Iterator[Backend]:
-    yield from _backend("postgresql", tmp_path, "rel")
+    yield from _backend("postgresql", tmp_path)

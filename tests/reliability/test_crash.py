@@ -13,6 +13,7 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ import sqlalchemy as sa
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.db import Database
-from reliability.conftest import Backend
+from reliability.support.backends import Backend
 from reliability.support.orders import canonical_order
 from reliability.support.probe import read_probe
 from reliability.support.processes import Server, create_token, orderpilot_env, run_cli
@@ -74,11 +75,12 @@ def post_orders(server: Server, token: str, numbers: range, acks: Acknowledgemen
                     acks.unexpected.append(f"{key}: never acknowledged")
 
 
-def kill_repeatedly(server: Server, rng: random.Random, clients_done: threading.Event) -> set[int]:
+def kill_repeatedly(server: Server, rng: random.Random,
+                    still_posting: Callable[[], bool]) -> set[int]:
     """SIGKILL the server 4-6 times, 0.3-1.5 s after each start is ready; returns killed pids."""
     killed = set()
     for _ in range(rng.randint(4, 6)):
-        if clients_done.is_set():
+        if not still_posting():
             break
         server.wait_ready()
         time.sleep(rng.uniform(0.3, 1.5))
@@ -125,25 +127,25 @@ def test_acknowledged_orders_survive_repeated_kill_9(backend: Backend, tmp_path:
     rng = random.Random(SEED)
     server, token = start_server(backend, tmp_path)
     acks = Acknowledgements()
-    clients_done = threading.Event()
     clients = [threading.Thread(target=post_orders,
                                 args=(server, token, range(k, ORDERS, CLIENTS), acks))
                for k in range(CLIENTS)]
     for client in clients:
         client.start()
-    watcher = threading.Thread(target=lambda: ([c.join() for c in clients], clients_done.set()))
-    watcher.start()
     db = Database(backend.url)
+    unreadable: dict[str, int] = {}
     try:
-        killed = kill_repeatedly(server, rng, clients_done)
-        watcher.join(CLIENT_DEADLINE_SECONDS + 10)
+        killed = kill_repeatedly(server, rng, lambda: any(c.is_alive() for c in clients))
+        for client in clients:
+            client.join(CLIENT_DEADLINE_SECONDS + 10)
         expire_leases_of_dead_servers(db, server.current.pid)
         wait_for_drained_outbox(db)
         with httpx.Client(base_url=server.base_url, timeout=10.0,
-                          headers={"Authorization": f"Bearer {token}"}) as client:
-            unreadable = {key: answer.status_code for key, order_id in acks.order_ids.items()
-                          if (answer := client.get(f"/api/v1/orders/{order_id}")).status_code
-                          != 200 or answer.json()["id"] != order_id}
+                          headers={"Authorization": f"Bearer {token}"}) as reader:
+            for key, order_id in acks.order_ids.items():
+                answer = reader.get(f"/api/v1/orders/{order_id}")
+                if answer.status_code != 200 or answer.json()["id"] != order_id:
+                    unreadable[key] = answer.status_code
     finally:
         server.stop()
 

@@ -18,7 +18,7 @@ from orderpilot.domain.access import allowed
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.guard import SESSION_USER
 from orderpilot.entrypoints.console.i18n import LOCALES
-from orderpilot.entrypoints.console.render import ConsoleDep, csrf_token, is_htmx
+from orderpilot.entrypoints.console.render import Console, ConsoleDep, csrf_token, is_htmx
 from orderpilot.services.accounts import Principal, authenticate
 
 router = APIRouter(prefix="/console")
@@ -78,11 +78,10 @@ def login_redirect(request: Request, exc: Exception) -> Response:
 
 
 def forbidden(request: Request, exc: Exception) -> Response:
-    console = request.app.state.console
+    console: Console = request.app.state.console
     message = console.gettext(request, "Your role may not do this. Ask an administrator if "
                                        "you need it.")
-    return console.render(request, "error.html", {"message": message, "status": 403},
-                          blocks=["message"] if is_htmx(request) else None, status=403)
+    return console.error(request, message, 403)
 
 
 class _SignInAccounts:

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.bootstrap import Hub
-from orderpilot.entrypoints.console.render import CSRF_KEY, Console, is_htmx
+from orderpilot.entrypoints.console.render import CSRF_KEY, Console
 from orderpilot.services.accounts import Principal
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -83,8 +83,7 @@ class SessionGuard:
         if is_api:
             return JSONResponse({"error": {"code": "csrf_failed", "message": message,
                                            "field": "X-CSRF-Token"}}, status_code=403)
-        return self.console.render(request, "error.html", {"message": message, "status": 403},
-                                   blocks=["message"] if is_htmx(request) else None, status=403)
+        return self.console.error(request, message, 403)
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -30,10 +30,9 @@ def _after(request: Request, hub: HubDep, console: ConsoleDep, order_id: str,
         return RedirectResponse(f"/console/orders/{order_id}#holds", status_code=303)
     context = order_context(hub, order_id)
     if context is None:
-        message = console.gettext(request, "There is no order with this ID.")
-        return console.render(request, "error.html", {"message": message, "status": 404},
-                              blocks=["message"] if is_htmx(request) else None, status=404)
-    context.update(notice=notice, error=error)
+        return console.error(request, console.gettext(request, "There is no order with this ID."),
+                             404)
+    context.update(notice=notice, error=error, here=f"/console/orders/{order_id}")
     return console.render(request, "order.html", context,
                           blocks=BLOCKS if is_htmx(request) else None, status=status)
 

@@ -116,7 +116,6 @@ def order(request: Request, order_id: str, hub: HubDep, console: ConsoleDep,
           who: Reader) -> Response:
     context = order_context(hub, order_id)
     if context is None:
-        message = console.gettext(request, "There is no order with this ID.")
-        return console.render(request, "error.html", {"message": message, "status": 404,
-                                                      "nav": "orders"}, status=404)
+        return console.error(request, console.gettext(request, "There is no order with this ID."),
+                             404)
     return console.render(request, "order.html", context)

@@ -83,6 +83,16 @@ class Console:
         return templates.TemplateResponse(request, name, page, status_code=status,
                                           headers=headers)
 
+    def error(self, request: Request, message: str, status: int) -> Response:
+        """A whole error page, or for HTMX the message alone, shown in the page's flash area
+        (so a refused action does not replace the part of the page it came from)."""
+        if is_htmx(request):
+            return self.render(request, "error.html", {"message": message, "status": status},
+                               blocks=["message"], status=status,
+                               headers={"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
+        return self.render(request, "error.html", {"message": message, "status": status},
+                           status=status)
+
 
 def get_console(request: Request) -> Console:
     console: Console = request.app.state.console
