@@ -13,7 +13,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from conftest_pg import create_pg_database, drop_pg_database, pg_available  # noqa: E402
-
 from orderpilot.adapters import migrations  # noqa: E402
 from orderpilot.adapters.accounts import AccountRepository  # noqa: E402
 from orderpilot.bootstrap import Hub, bootstrap  # noqa: E402

@@ -16,7 +16,7 @@ from orderpilot.adapters.logging import configure_logging
 from orderpilot.adapters.metrics import Metrics
 from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.config import Settings
-from orderpilot.services.dispatch import DispatchSettings, Dispatcher
+from orderpilot.services.dispatch import Dispatcher, DispatchSettings
 from orderpilot.services.handlers import HandlerRegistry, default_registry
 
 

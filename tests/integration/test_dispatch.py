@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import FakeClock, order_body
-
 from orderpilot.adapters import read_models
 from orderpilot.bootstrap import Hub, bootstrap
-from orderpilot.config import Settings
 from orderpilot.domain.events import OrderEvent
 from orderpilot.services.handlers import default_registry
 

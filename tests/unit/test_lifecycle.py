@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -6,7 +7,6 @@ from orderpilot.domain import lifecycle
 from orderpilot.domain.address import Address, Customer
 from orderpilot.domain.errors import IllegalTransition, InvalidInput, NotFound, OrderOnHold
 from orderpilot.domain.order import Order, OrderLine
-from decimal import Decimal
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 

@@ -23,7 +23,8 @@ def parse_money(value: object, field: str, *, allow_negative: bool = False) -> D
         try:
             amount = Decimal(value.strip())
         except InvalidOperation:
-            raise InvalidInput(f"{field} is not a decimal number: {value[:40]!r}", field=field)
+            raise InvalidInput(f"{field} is not a decimal number: {value[:40]!r}",
+                               field=field) from None
     else:
         raise InvalidInput(f"{field} must be a decimal string", field=field)
     if not amount.is_finite():

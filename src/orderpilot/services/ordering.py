@@ -12,8 +12,8 @@ from orderpilot.domain.commands import PlaceHold, PlaceOrder, ReleaseHold, Repor
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
 from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.intake import build_order
-from orderpilot.domain.order import Hold, Order
 from orderpilot.domain.money import to_cents
+from orderpilot.domain.order import Hold, Order
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 MAX_AUTO_RELEASE_MINUTES = 60 * 24 * 30

@@ -6,6 +6,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 
 from orderpilot import __version__
 from orderpilot.adapters.quarantine import keep_in_quarantine
@@ -32,6 +33,9 @@ def create_app(hub: Hub, *, with_console: bool = True) -> FastAPI:
     async def measure(request: Request,
                       call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
+        if "\x00" in request.url.path or "%00" in request.url.query.lower():
+            return JSONResponse(errors.error_body(
+                "invalid_input", "the URL contains a NUL character", "url"), status_code=422)
         response = await call_next(request)
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from orderpilot.domain.commands import LineInput, PlaceOrder
 
@@ -14,8 +14,35 @@ Money = Annotated[str, Field(max_length=20, examples=["129.00"],
 Text = Annotated[str, Field(max_length=200)]
 
 
+def _find_nul(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return f"{path}.{key!r}"
+        found = _find_nul(item, f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}")
+        if found:
+            return found
+    return None
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="after")
+    def _no_nul_characters(self) -> Strict:
+        # NUL cannot be stored in PostgreSQL text and is never meaningful in an order.
+        for name in type(self).model_fields:
+            where = _find_nul(getattr(self, name), name)
+            if where:
+                raise ValueError(f"{where} contains a NUL character")
+        return self
 
 
 class CustomerIn(Strict):
