@@ -2,7 +2,8 @@
 
 The server runs as a real `orderpilot serve` process. Clients post orders, each with its own
 Idempotency-Key, and retry through connection errors until the hub acknowledges; meanwhile the
-server is killed with SIGKILL at seeded random moments and started again. Afterwards every
+server is killed with SIGKILL, once inside a handler's open transaction and then at seeded random
+moments, and started again each time. Afterwards every
 acknowledged order is there exactly once, and the dispatcher's effects happened once per order
 even though some events were delivered more than once.
 """
@@ -13,7 +14,6 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +32,7 @@ from reliability.support.processes import Server, create_token, orderpilot_env, 
 pytestmark = pytest.mark.slow
 
 SEED = 20261126
-ORDERS = 1200
+ORDERS = 800
 CLIENTS = 4
 CLIENT_DEADLINE_SECONDS = 75.0
 
@@ -75,13 +75,22 @@ def post_orders(server: Server, token: str, numbers: range, acks: Acknowledgemen
                     acks.unexpected.append(f"{key}: never acknowledged")
 
 
-def kill_repeatedly(server: Server, rng: random.Random,
-                    still_posting: Callable[[], bool]) -> set[int]:
+def kill_inside_a_handler(server: Server, probe_file: Path, stall: Path) -> int:
+    """SIGKILL while a handler's transaction is open (the probe stalls while ``stall`` exists)."""
+    deadline = time.monotonic() + 30
+    while not read_probe(probe_file):
+        assert time.monotonic() < deadline, "the dispatcher never ran the probe"
+        time.sleep(0.01)
+    pid = server.kill()
+    stall.unlink()
+    server.start()
+    return pid
+
+
+def kill_at_random(server: Server, rng: random.Random) -> set[int]:
     """SIGKILL the server 4-6 times, 0.3-1.5 s after each start is ready; returns killed pids."""
     killed = set()
     for _ in range(rng.randint(4, 6)):
-        if not still_posting():
-            break
         server.wait_ready()
         time.sleep(rng.uniform(0.3, 1.5))
         killed.add(server.kill())
@@ -125,7 +134,9 @@ def start_server(backend: Backend, tmp_path: Path, **settings: str) -> tuple[Ser
 
 def test_acknowledged_orders_survive_repeated_kill_9(backend: Backend, tmp_path: Path) -> None:
     rng = random.Random(SEED)
-    server, token = start_server(backend, tmp_path)
+    stall = tmp_path / "stall"
+    stall.touch()
+    server, token = start_server(backend, tmp_path, probe_stall_file=str(stall))
     acks = Acknowledgements()
     clients = [threading.Thread(target=post_orders,
                                 args=(server, token, range(k, ORDERS, CLIENTS), acks))
@@ -135,7 +146,8 @@ def test_acknowledged_orders_survive_repeated_kill_9(backend: Backend, tmp_path:
     db = Database(backend.url)
     unreadable: dict[str, int] = {}
     try:
-        killed = kill_repeatedly(server, rng, lambda: any(c.is_alive() for c in clients))
+        killed = {kill_inside_a_handler(server, tmp_path / "probe.log", stall)}
+        killed |= kill_at_random(server, rng)
         for client in clients:
             client.join(CLIENT_DEADLINE_SECONDS + 10)
         expire_leases_of_dead_servers(db, server.current.pid)
@@ -150,7 +162,7 @@ def test_acknowledged_orders_survive_repeated_kill_9(backend: Backend, tmp_path:
         server.stop()
 
     assert not acks.unexpected, acks.unexpected[:10]
-    assert len(killed) >= 4
+    assert len(killed) >= 5
     assert acks.interrupted > 0, "no request was ever cut off by a kill: the test tested nothing"
     assert len(acks.order_ids) == ORDERS
     assert not unreadable, f"acknowledged orders that GET cannot find: {unreadable}"
@@ -179,6 +191,10 @@ def test_acknowledged_orders_survive_repeated_kill_9(backend: Backend, tmp_path:
     runs: dict[str, list[int]] = defaultdict(list)
     for event_id, pid in read_probe(tmp_path / "probe.log"):
         runs[event_id].append(pid)
+    handled_again = [event_id for event_id, pids in runs.items() if len(pids) > 1]
+    print(f"{backend.name}: {len(killed)} kills, {acks.interrupted} interrupted requests, "
+          f"answers {dict(acks.statuses)}, {len(handled_again)} events handled again")
+    assert handled_again, "the kill inside a handler did not lead to a second delivery"
     assert set(runs) == set(placed_events), "some order.placed event never reached the probe"
     for event_id, pids in runs.items():
         assert len(set(pids)) == len(pids), f"one process handled {event_id} twice: {pids}"

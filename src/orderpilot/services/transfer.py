@@ -1,4 +1,4 @@
-"""Spreadsheet rows to PlaceOrder commands and orders back to rows (import / export, S1, S11).
+"""Spreadsheet rows to PlaceOrder commands: the import side of Excel/CSV transfer (S1).
 
 Staff sheets hold one order line per row; the order's own columns (buyer, address, totals) are
 repeated on each of its rows or left blank after the first. Rows are grouped by channel + shop +
@@ -122,8 +122,8 @@ class ImportPlan:
         first = min(bad)
         self.rejected_orders += 1
         for n in sorted(rows):
-            fld, reason = bad.get(n, (None, f"同一订单第{first}行有误,整单未导入 / row {first} "
-                                            f"of the same order is rejected, so is the order"))
+            fld, reason = bad.get(n, (None, (f"同一订单第{first}行有误,整单未导入 / row {first} "
+                                             "of the same order is rejected, so is the order")))
             self.rejected.append(RejectedRow(n, fld, reason, self.raw_rows[n]))
 
 
@@ -216,12 +216,18 @@ def plan_import(header: Sequence[Any], rows: Iterable[tuple[int, Sequence[Any]]]
     plan = ImportPlan([cell_text(h) for h in header], ignored_columns=ignored)
     names = [cell_text(h) or f"column_{i + 1}" for i, h in enumerate(header)]
     groups: dict[tuple[str, str, str], list[ParsedRow]] = {}
+    channels: dict[tuple[str, str], str] = {}
     for number, cells in rows:
         plan.raw_rows[number] = tuple(cells)
         parsed = _parse_row(number, cells, columns, default_channel)
-        key = (parsed.values["channel"], parsed.values["shop_id"], parsed.values["external_id"])
-        missing = next((f for f, v in zip(("channel", "shop_id", "external_id"), key) if not v),
-                       None)
+        values = parsed.values
+        ref = (values["shop_id"], values["external_id"])
+        # A continuation row may leave the channel blank, like the order's other columns.
+        values["channel"] = values["channel"] or channels.get(ref, "")
+        channels.setdefault(ref, values["channel"])
+        key = (values["channel"], *ref)
+        missing = next((f for f, k in zip(("channel", "shop_id", "external_id"), key, strict=True)
+                        if not k), None)
         if missing:  # without its key a row cannot be tied to an order: reject it alone
             hint = " (or pass --channel)" if missing == "channel" else ""
             plan.rejected.append(RejectedRow(number, missing, f"{BY_FIELD[missing].label}: "
@@ -274,9 +280,9 @@ def _plan_order(plan: ImportPlan, group: list[ParsedRow], names: list[str], sour
             if fld not in merged:
                 merged[fld], field_rows[fld] = value, r.number
             elif merged[fld] != value and r.number not in bad:
-                bad[r.number] = (fld, f"{BY_FIELD[fld].label}: differs from row "
-                                      f"{field_rows[fld]} of the same order "
-                                      f"({cell_text(value)!r} vs {cell_text(merged[fld])!r})")
+                bad[r.number] = (fld, (f"{BY_FIELD[fld].label}: differs from row "
+                                       f"{field_rows[fld]} of the same order "
+                                       f"({cell_text(value)!r} vs {cell_text(merged[fld])!r})"))
     if "placed_at" not in merged and not bad:
         bad[rows[0]] = ("placed_at", f"{BY_FIELD['placed_at'].label}: is required")
     if bad:
@@ -326,41 +332,9 @@ def _blame(draft: OrderDraft, error_field: str | None) -> tuple[int, str | None]
 
 
 def _jsonable(value: Any) -> Any:
+    """A cell as JSON for the raw payload; times and other oddities keep their text."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-EXPORT_COLUMNS: tuple[Column, ...] = (*COLUMNS, INFO_COLUMNS[1], INFO_COLUMNS[0])
-
-
-def export_header() -> list[str]:
-    return [c.label for c in EXPORT_COLUMNS]
-
-
-def export_kinds() -> list[str]:
-    return [c.kind for c in EXPORT_COLUMNS]
-
-
-def export_rows(detail: dict[str, Any]) -> list[list[Any]]:
-    """One row per order line, the order's columns repeated, times in Beijing time (naive)."""
-    placed = datetime.fromisoformat(detail["placed_at"]).astimezone(SHANGHAI)
-    a = detail["shipping_address"]
-    order = {"channel": detail["channel"], "shop_id": detail["shop_id"],
-             "external_id": detail["external_id"],
-             "placed_at": placed.replace(tzinfo=None, microsecond=0),
-             "currency": detail["currency"], "customer_name": detail["customer"]["name"],
-             "phone": detail["customer"]["phone"], **{k: a[k] for k in (
-                 "country", "province", "city", "district", "line1", "postal_code")},
-             "shipping_fee": Decimal(detail["shipping_fee"]), "total": Decimal(detail["total"]),
-             "tags": ",".join(detail["tags"]), "status": detail["status_zh"],
-             "order_id": detail["id"]}
-    rows = []
-    for line in detail["lines"]:
-        values = order | {"sku": line["sku"], "name": line["name"],
-                          "quantity": line["quantity"], "unit_price": Decimal(line["unit_price"]),
-                          "discount": Decimal(line["discount"])}
-        rows.append([values[c.field] for c in EXPORT_COLUMNS])
-    return rows
+    return str(value)

@@ -29,8 +29,8 @@ class Shop:
 
 
 SHOPS = (
-    Shop("youzan", "wx-mini", "CNY", "CN", 0.35, Decimal("1"), "YZ"),
-    Shop("own_store", "web-cn", "CNY", "CN", 0.25, Decimal("1"), "WEB"),
+    Shop("youzan", "wx-mini", "CNY", "CN", 0.35, Decimal(1), "YZ"),
+    Shop("own_store", "web-cn", "CNY", "CN", 0.25, Decimal(1), "WEB"),
     Shop("shopee", "SG-01", "SGD", "SG", 0.25, Decimal("5.35"), "SP"),
     Shop("lazada", "MY-01", "MYR", "MY", 0.15, Decimal("1.55"), "LZ"),
 )
@@ -116,7 +116,7 @@ def _address(rng: random.Random, market: str) -> tuple[dict[str, str], bool]:
 def order_body(rng: random.Random, shop: Shop, external_id: str,
                placed_at: datetime) -> tuple[dict[str, Any], bool]:
     """The order as the channel's connector would post it to the hub's API."""
-    lines = []
+    lines: list[dict[str, Any]] = []
     for sku, name, cny in rng.sample(PRODUCTS, rng.choice((1, 1, 1, 2, 2, 3))):
         price = (cny / shop.cny_per_unit).quantize(TENTH)
         quantity = rng.choice((1, 1, 2, 3)) if sku != "WIPES-80" else rng.choice((2, 4, 6))

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 import httpx
@@ -72,7 +73,8 @@ class DemoStream:
         self.client = client
         self.rate = rate
         self.speed = speed
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # the orders and their scripts
+        self.jitter = random.Random(seed + 1)  # delivery timing, so scripts do not depend on it
         # Order numbers carry the start time, so a re-run with the same seed adds new orders.
         self.run_tag = run_tag or datetime.now(SHANGHAI).strftime("%y%m%d%H%M%S")
         self.report_every = report_every
@@ -139,11 +141,11 @@ class DemoStream:
         self.stats.orders_created += response.status_code == 201
         order_id = response.json()["id"]
         if plan.post_twice:  # the channel's connector retries after a timeout it imagined
-            self._later(self.rng.uniform(0.2, 1.5), lambda: self._repost(plan))
+            self._later(self.jitter.uniform(0.2, 1.5), lambda: self._repost(plan))
         self.stats.out_of_order_orders += plan.out_of_order
         state: dict[str, Any] = {"order_id": order_id, "external_id": plan.body["external_id"]}
         for step in plan.steps:
-            self._later(step.at / self.speed, lambda s=step: self._do(state, s))  # type: ignore[misc]
+            self._later(step.at / self.speed, partial(self._do, state, step))
 
     def _post_order(self, plan: OrderPlan) -> httpx.Response | None:
         return self._send("POST", "/api/v1/orders", json=plan.body,
@@ -169,14 +171,15 @@ class DemoStream:
                 self.stats.holds_released += 1
         elif step.kind == "event":
             occurred = datetime.now(UTC) - timedelta(seconds=step.late_by)
-            body = {"type": step.type, "source": step.source, "data": step.data,
-                    "source_event_id": f"{step.source}:{step.type}:{state['external_id']}",
-                    "occurred_at": occurred.isoformat()}
+            source_event_id = f"{step.source}:{step.type}:{state['external_id']}"
+            body: dict[str, Any] = {"type": step.type, "source": step.source, "data": step.data,
+                                    "source_event_id": source_event_id,
+                                    "occurred_at": occurred.isoformat()}
             self._report(state, step, body, attempt)
             if step.duplicate and attempt == 0:
                 self.stats.duplicates_sent += 1
-                self.stats.duplicated.add((step.source, body["source_event_id"]))
-                self._later(self.rng.uniform(0.2, 2.0), lambda: self._report(state, step, body, -1))
+                self.stats.duplicated.add((step.source, source_event_id))
+                self._later(self.jitter.uniform(0.2, 2.0), lambda: self._report(state, step, body, -1))
 
     def _report(self, state: dict[str, Any], step: Step, body: dict[str, Any],
                 attempt: int) -> None:

@@ -9,7 +9,9 @@ delivered again and written again. That is at-least-once delivery made visible.
 With ``ORDERPILOT_PROBE_PER_PROCESS=1`` every process registers the handler under its own inbox
 name, so the inbox no longer hides a second delivery to another process: an event claimed by two
 workers shows up twice. ``ORDERPILOT_PROBE_DELAY_SECONDS`` makes each run that slow, so a
-dispatcher is reliably in the middle of a batch when a test stops it.
+dispatcher is reliably in the middle of a batch when a test stops it. While the file named by
+``ORDERPILOT_PROBE_STALL_FILE`` exists, a run stalls after writing its line, its transaction
+still open: a test kills the process at exactly that point.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ def register(registry: HandlerRegistry) -> None:
     per_process = os.environ.get("ORDERPILOT_PROBE_PER_PROCESS") == "1"
     name = f"probe.record.{os.getpid()}" if per_process else "probe.record"
     delay = float(os.environ.get("ORDERPILOT_PROBE_DELAY_SECONDS", "0"))
+    stall_file = os.environ.get("ORDERPILOT_PROBE_STALL_FILE")
 
     def record(event: OrderEvent, uow: UnitOfWork, clock: Clock) -> None:
         line = f"{event.id} {os.getpid()} {threading.current_thread().name}\n".encode()
@@ -39,6 +42,9 @@ def register(registry: HandlerRegistry) -> None:
             os.close(fd)
         if delay:
             time.sleep(delay)
+        stalled_until = time.monotonic() + 30
+        while stall_file and os.path.exists(stall_file) and time.monotonic() < stalled_until:
+            time.sleep(0.01)
 
     registry.on("order.placed", name, record)
 

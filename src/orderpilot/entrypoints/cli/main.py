@@ -25,6 +25,8 @@ user_app = typer.Typer(help="Console users.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
+dispatch_app = typer.Typer(help="The outbox: backlog and dead letters.", no_args_is_help=True)
+app.add_typer(dispatch_app, name="dispatch")
 console = Console(stderr=True)
 
 
@@ -126,6 +128,61 @@ def token_create(role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLE
         hub.close()
     console.print(f"token {token_id} for {name} ({role}); keep it secret, it is not shown again")
     typer.echo(token)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List tokens (never the tokens themselves)."""
+    from rich.table import Table
+
+    hub = open_hub()
+    with hub.db.read() as conn:
+        rows = AccountRepository(conn).tokens()
+    hub.close()
+    table = Table("id", "name", "role", "created", "revoked")
+    for r in rows:
+        table.add_row(r.id, r.name, r.role, str(r.created_at)[:19], str(r.revoked_at or "")[:19])
+    Console().print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: str) -> None:
+    """Revoke a token by its id; running servers stop accepting it within 30 seconds."""
+    hub = open_hub()
+    with hub.db.write() as conn:
+        done = AccountRepository(conn).revoke_token(token_id, hub.clock())
+    hub.close()
+    if not done:
+        console.print(f"[red]no active token {token_id}")
+        raise typer.Exit(1)
+    console.print(f"token {token_id} revoked")
+
+
+@dispatch_app.command("status")
+def dispatch_status() -> None:
+    """Backlog counts and dead-lettered events with their last error."""
+    from orderpilot.adapters import read_models
+
+    hub = open_hub()
+    with hub.db.read() as conn:
+        backlog, dead = read_models.backlog(conn), read_models.dead_letters(conn)
+    hub.close()
+    console.print(backlog)
+    for d in dead:
+        error = (d["last_error"] or "").strip().splitlines()[-1:] or [""]
+        console.print(f"[red]dead[/red] {d['kind']} {d['id']} {d['event_type']} "
+                      f"order={d['order_id']} attempts={d['attempts']}: {error[0]}")
+
+
+@dispatch_app.command("retry")
+def dispatch_retry(event_id: Annotated[str | None, typer.Argument(
+        help="One dead event; all dead events when left out")] = None) -> None:
+    """Put dead-lettered events back in the queue."""
+    hub = open_hub()
+    with hub.uow() as uow:
+        count = uow.outbox.retry_dead(hub.clock(), event_id)
+    hub.close()
+    console.print(f"{count} event(s) queued again")
 
 
 @user_app.command("create")

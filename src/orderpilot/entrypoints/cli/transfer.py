@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
-                           TimeElapsedColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from orderpilot.adapters import read_models, spreadsheets
@@ -23,6 +31,8 @@ out = Console()
 err = Console(stderr=True)
 SHOWN_REJECTS = 200
 PAGE = 500
+# Every import column, then what staff look up (status, the hub's order id); import skips those.
+EXPORT_COLUMNS = (*transfer.COLUMNS, transfer.BY_FIELD["status"], transfer.BY_FIELD["order_id"])
 
 
 def _progress() -> Progress:
@@ -87,7 +97,8 @@ def import_orders(
     plan.rejected.sort(key=lambda r: r.row)
     _report(plan, imported, present, dry_run)
     if rejects is not None:
-        header = [*plan.header, transfer.INFO_COLUMNS[2].label, transfer.INFO_COLUMNS[3].label]
+        header = [*plan.header, transfer.BY_FIELD["reason"].label,
+                  transfer.BY_FIELD["source_row"].label]
         spreadsheets.write_sheet(rejects, header,
                                  ([*r.values, r.reason, r.row] for r in plan.rejected),
                                  title="rejected")
@@ -99,8 +110,8 @@ def import_orders(
 def _exists(hub: Any, draft: transfer.OrderDraft) -> bool:
     cmd = draft.command
     with hub.db.read() as conn:
-        return OrderRepository(conn).find_by_reference(cmd.channel.lower(), cmd.shop_id,
-                                                       cmd.external_id) is not None
+        return OrderRepository(conn).find_existing(None, cmd.channel.lower(), cmd.shop_id,
+                                                   cmd.external_id) is not None
 
 
 def _report(plan: transfer.ImportPlan, imported: int, present: int, dry_run: bool) -> None:
@@ -124,6 +135,28 @@ def _report(plan: transfer.ImportPlan, imported: int, present: int, dry_run: boo
         out.print(f"... and {len(plan.rejected) - SHOWN_REJECTS} more; use --rejects FILE.xlsx")
 
 
+def export_rows(detail: dict[str, Any]) -> list[list[Any]]:
+    """One row per order line, the order's columns repeated, times in Beijing time (naive)."""
+    placed = datetime.fromisoformat(detail["placed_at"]).astimezone(transfer.SHANGHAI)
+    a = detail["shipping_address"]
+    order = {"channel": detail["channel"], "shop_id": detail["shop_id"],
+             "external_id": detail["external_id"],
+             "placed_at": placed.replace(tzinfo=None, microsecond=0),
+             "currency": detail["currency"], "customer_name": detail["customer"]["name"],
+             "phone": detail["customer"]["phone"], **{k: a[k] for k in (
+                 "country", "province", "city", "district", "line1", "postal_code")},
+             "shipping_fee": Decimal(detail["shipping_fee"]), "total": Decimal(detail["total"]),
+             "tags": ",".join(detail["tags"]), "status": detail["status_zh"],
+             "order_id": detail["id"]}
+    rows = []
+    for line in detail["lines"]:
+        values = order | {"sku": line["sku"], "name": line["name"],
+                          "quantity": line["quantity"], "unit_price": Decimal(line["unit_price"]),
+                          "discount": Decimal(line["discount"])}
+        rows.append([values[c.field] for c in EXPORT_COLUMNS])
+    return rows
+
+
 @export_app.command("orders")
 def export_orders(
     file: Annotated[Path, typer.Argument(help="An .xlsx or .csv file to write")],
@@ -144,19 +177,25 @@ def export_orders(
         raise typer.Exit(2) from None
     hub = open_hub()
     orders = 0
+    filters: dict[str, Any] = {"status": status, "channel": channel, "held": held, "q": q}
+    try:  # refuse bad filters before a file is started
+        with hub.db.read() as conn:
+            read_models.list_orders(conn, limit=1, **filters)
+    except OrderpilotError as error:
+        hub.close()
+        fail(error)
 
     def rows(progress: Progress, task: Any) -> Iterator[list[Any]]:
         nonlocal orders
         cursor: str | None = None
         while True:
             with hub.db.read() as conn:  # one snapshot per page keeps each page consistent
-                items, cursor = read_models.list_orders(
-                    conn, status=status, channel=channel, held=held, q=q, limit=PAGE,
-                    cursor=cursor)
+                items, cursor = read_models.list_orders(conn, limit=PAGE, cursor=cursor,
+                                                        **filters)
                 details = [read_models.order_detail(conn, item["id"]) for item in items]
             for detail in details:
                 if detail is not None:
-                    yield from transfer.export_rows(detail)
+                    yield from export_rows(detail)
                     orders += 1
                     progress.advance(task)
             if cursor is None:
@@ -165,10 +204,9 @@ def export_orders(
     try:
         with _progress() as progress:
             task = progress.add_task("exporting", total=None)
-            lines = spreadsheets.write_sheet(file, transfer.export_header(), rows(progress, task),
-                                             transfer.export_kinds())
-    except OrderpilotError as error:
-        fail(error)
+            lines = spreadsheets.write_sheet(file, [c.label for c in EXPORT_COLUMNS],
+                                             rows(progress, task),
+                                             [c.kind for c in EXPORT_COLUMNS])
     finally:
         hub.close()
     out.print(f"exported {orders} orders ({lines} lines) to {file}")

@@ -79,7 +79,7 @@ def login_redirect(request: Request, exc: Exception) -> Response:
 
 def forbidden(request: Request, exc: Exception) -> Response:
     console: Console = request.app.state.console
-    message = console.gettext(request, "Your role may not do this. Ask an administrator if "
+    message = console.translate(request, "Your role may not do this. Ask an administrator if "
                                        "you need it.")
     return console.error(request, message, 403)
 
@@ -114,7 +114,7 @@ def login(request: Request, hub: HubDep, console: ConsoleDep,
           next: Annotated[str, Form(max_length=500)] = HOME) -> Response:
     principal = authenticate(_SignInAccounts(hub), username.strip().lower(), password)
     if principal is None:
-        error = console.gettext(request, "Wrong username or password.")
+        error = console.translate(request, "Wrong username or password.")
         return console.render(request, "login.html", {"next": safe_next(next), "error": error,
                                                       "username": username}, status=401)
     locale = request.session.get("locale")

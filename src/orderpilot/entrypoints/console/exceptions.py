@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -21,6 +23,9 @@ def exception_queue(request: Request, hub: HubDep, console: ConsoleDep,
                     who: Permit("orders.read")) -> Response:  # type: ignore[valid-type]
     with hub.db.read() as conn:
         holds = queries.exception_queue(conn)
+    now = hub.clock()
+    for hold in holds:
+        hold["waiting"] = (now - datetime.fromisoformat(hold["held_at"])).total_seconds()
     orders = {h["id"] for h in holds}
     pre_shipment = {h["id"] for h in holds if h["pre_shipment"]}
     return console.render(request, "exceptions.html", {

@@ -77,7 +77,7 @@ class SessionGuard:
         await self.app(scope, receive, send)
 
     def _refuse(self, request: Request, is_api: bool) -> Response:
-        message = self.console.gettext(
+        message = self.console.translate(
             request, "The security check failed: this form is out of date. Reload the page "
                      "and try again.")
         if is_api:

@@ -30,7 +30,7 @@ def _after(request: Request, hub: HubDep, console: ConsoleDep, order_id: str,
         return RedirectResponse(f"/console/orders/{order_id}#holds", status_code=303)
     context = order_context(hub, order_id)
     if context is None:
-        return console.error(request, console.gettext(request, "There is no order with this ID."),
+        return console.error(request, console.translate(request, "There is no order with this ID."),
                              404)
     context.update(notice=notice, error=error, here=f"/console/orders/{order_id}")
     return console.render(request, "order.html", context,
@@ -51,7 +51,7 @@ def place_hold(request: Request, order_id: str, hub: HubDep, console: ConsoleDep
     if minutes is not None and minutes not in AUTO_RELEASE_CHOICES:
         minutes = None
     if not reason:
-        error = console.gettext(request, "Choose a reason for the hold.")
+        error = console.translate(request, "Choose a reason for the hold.")
         return _after(request, hub, console, order_id, error=error, status=422)
     try:
         ordering.place_hold(PlaceHold(order_id, reason, note.strip(), who.name, "user", minutes),
@@ -60,7 +60,7 @@ def place_hold(request: Request, order_id: str, hub: HubDep, console: ConsoleDep
         return _after(request, hub, console, order_id, error=exc.message,
                       status=_error_status(exc))
     return _after(request, hub, console, order_id,
-                  notice=console.gettext(request, "The order is on hold."))
+                  notice=console.translate(request, "The order is on hold."))
 
 
 @router.post("/orders/{order_id}/holds/{hold_id}/release", name="release_hold")
@@ -75,4 +75,4 @@ def release_hold(request: Request, order_id: str, hold_id: str, hub: HubDep,
         return _after(request, hub, console, order_id, error=exc.message,
                       status=_error_status(exc))
     return _after(request, hub, console, order_id,
-                  notice=console.gettext(request, "The hold is released."))
+                  notice=console.translate(request, "The hold is released."))

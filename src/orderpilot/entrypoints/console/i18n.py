@@ -53,6 +53,7 @@ HOLD_REASONS = {"address_incomplete": N_("Address incomplete"),
                 "customs_check": N_("Customs check")}
 HUB_EVENTS = {"order.placed": N_("Order placed"), "hold.placed": N_("Hold placed"),
               "hold.released": N_("Hold released"), "order.late_report": N_("Late report")}
+HOLD_KINDS = {"user": N_("by a person"), "rule": N_("by a rule"), "system": N_("by the system")}
 OUTCOMES = {"moved": N_("Moved"), "late": N_("Late report"), "view": N_("View only"),
             "duplicate": N_("Duplicate")}
 
@@ -150,9 +151,12 @@ def build_environment(locale: str, translations: Translations) -> Environment:
 
     env.filters.update(when=when, money=money, number=number, node=node,
                        event_type=event_type, channel=label(CHANNELS), system=label(SYSTEMS),
-                       reason=label(HOLD_REASONS), outcome=label(OUTCOMES), lag=lag,
+                       reason=label(HOLD_REASONS), outcome=label(OUTCOMES),
+                       hold_kind=label(HOLD_KINDS), lag=lag,
                        phone=phone, pretty_json=pretty_json,
                        role=lambda r: ROLE_NAMES[r][0 if zh else 1] if r in ROLE_NAMES else r)
     env.globals.update(locale=locale, html_lang=HTML_LANG[locale],
                        hold_reasons=list(HOLD_REASONS), channels=list(CHANNELS))
+    # Macros as a global, not an import: a block rendered alone (HTMX) sees globals only.
+    env.globals["ui"] = env.get_template("_macros.html").module
     return env

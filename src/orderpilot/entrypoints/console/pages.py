@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -45,7 +46,7 @@ def dashboard(request: Request, hub: HubDep, console: ConsoleDep, who: Reader) -
 def chart_option(console: Console, request: Request, days: list[str],
                  series: dict[str, list[int]]) -> dict[str, Any]:
     """An ECharts stacked bar chart of orders per channel per day; the page only draws it."""
-    label = lambda code: console.gettext(request, CHANNELS[code]) if code in CHANNELS else code  # noqa: E731
+    label = lambda code: console.translate(request, CHANNELS[code]) if code in CHANNELS else code  # noqa: E731
     return {
         "color": ["#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899",
                   "#84cc16", "#64748b", "#f97316", "#14b8a6", "#a855f7"],
@@ -98,6 +99,9 @@ def order_context(hub: Hub, order_id: str) -> dict[str, Any] | None:
     for event in events:
         event["lag"] = _seconds_between(event["occurred_at"], event["recorded_at"])
         event["outcome"] = event["payload"].get("outcome")
+    for line in detail["lines"]:
+        line["amount"] = str(Decimal(line["unit_price"]) * line["quantity"]
+                             - Decimal(line["discount"]))
     holds = detail["holds"]
     return {"nav": "orders", "order": detail, "events": events,
             "bonded_kind": address.bonded_zone_kind if address.bonded_zone else None,
@@ -116,6 +120,6 @@ def order(request: Request, order_id: str, hub: HubDep, console: ConsoleDep,
           who: Reader) -> Response:
     context = order_context(hub, order_id)
     if context is None:
-        return console.error(request, console.gettext(request, "There is no order with this ID."),
+        return console.error(request, console.translate(request, "There is no order with this ID."),
                              404)
     return console.render(request, "order.html", context)

@@ -57,7 +57,7 @@ class Console:
     def locale(self, request: Request) -> str:
         return pick_locale(request.session.get("locale"), self.hub.settings.default_locale)
 
-    def gettext(self, request: Request, message: str) -> str:
+    def translate(self, request: Request, message: str) -> str:
         return self.translations[self.locale(request)].gettext(message)
 
     def render(self, request: Request, name: str, context: Mapping[str, Any] | None = None, *,

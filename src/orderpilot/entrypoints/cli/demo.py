@@ -1,0 +1,168 @@
+"""`orderpilot demo`: the hub with a live, simulated company streaming orders and reports into it.
+
+Everything lives in one data directory (SQLite file, secret key, logins), so a second run
+carries on where the first stopped and prints the same logins.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import structlog
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from orderpilot.adapters.accounts import AccountRepository
+from orderpilot.bootstrap import Hub, bootstrap
+from orderpilot.config import Settings
+from orderpilot.domain.access import ROLE_NAMES, ROLES
+from orderpilot.services import accounts
+from orderpilot.simulators.demo_company import COMPANY
+from orderpilot.simulators.demo_stream import DemoStream
+
+log = structlog.get_logger("orderpilot.demo")
+console = Console()
+CREDENTIALS_FILE = "demo-credentials.txt"
+TOKEN_FILE = "demo-simulator-token"
+CONSOLE_PATH = "/console"
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+
+
+def ensure_logins(hub: Hub, data_dir: Path) -> dict[str, str | None]:
+    """One console user per role, named after the role. Passwords are generated once and kept
+    in the credentials file; a user whose password is not in the file shows as None."""
+    path = data_dir / CREDENTIALS_FILE
+    stored: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            name, _, password = line.partition("\t")
+            if password and not name.startswith("#"):
+                stored[name] = password
+    logins: dict[str, str | None] = {}
+    with hub.db.write() as conn:
+        repo = AccountRepository(conn)
+        for role in ROLES:
+            if repo.user_by_name(role) is None:
+                stored[role] = secrets.token_urlsafe(9)
+                accounts.create_user(repo, role, stored[role], role, hub.clock,
+                                     f"{ROLE_NAMES[role][0]} (demo)")
+            logins[role] = stored.get(role)
+    lines = [f"# orderpilot demo logins, {COMPANY}; for the demo only", "# username\tpassword"]
+    _write_private(path, "\n".join([*lines, *(f"{u}\t{p}" for u, p in stored.items())]) + "\n")
+    return logins
+
+
+def ensure_token(hub: Hub, data_dir: Path) -> str:
+    """The simulator's API token (ops role), kept in the data directory for the next run."""
+    path = data_dir / TOKEN_FILE
+    if path.exists():
+        token = path.read_text().strip()
+        with hub.db.read() as conn:
+            if accounts.principal_for_token(AccountRepository(conn), token) is not None:
+                return token
+    with hub.db.write() as conn:
+        _, token = accounts.create_token(AccountRepository(conn), "demo-simulator", "ops",
+                                         hub.clock)
+    _write_private(path, token + "\n")
+    return token
+
+
+def _show(url: str, logins: dict[str, str | None], data_dir: Path, rate: float,
+          speed: float) -> None:
+    table = Table(show_header=True, box=None, padding=(0, 2))
+    for column in ("role / 角色", "username", "password"):
+        table.add_column(column)
+    for role, password in logins.items():
+        table.add_row(f"{ROLE_NAMES[role][1]} / {ROLE_NAMES[role][0]}", role,
+                      password or "[yellow](not in the credentials file)[/yellow]")
+    body = Table.grid(padding=(0, 1))
+    body.add_row("[bold]Console / 控制台[/bold]", f"[bold cyan]{url}{CONSOLE_PATH}[/bold cyan]")
+    body.add_row("API docs", f"{url}/docs")
+    body.add_row("Data / 数据", f"{data_dir} (logins in {CREDENTIALS_FILE})")
+    body.add_row("Simulator", f"{rate:g} orders/s from shopee, lazada, own_store, youzan; "
+                              f"speed x{speed:g}")
+    body.add_row("", "")
+    body.add_row("[bold]Logins[/bold]", table)
+    body.add_row("", "")
+    body.add_row("", "Ctrl-C stops the demo.")
+    console.print(Panel(body, title=f"orderpilot demo · {COMPANY}", border_style="cyan"))
+
+
+def _simulate(base_url: str, token: str, rate: float, seed: int, speed: float,
+              stop: threading.Event, result: list[DemoStream]) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=15.0) as client:
+        deadline = time.monotonic() + 30
+        while not stop.is_set():  # wait for uvicorn, which starts in the main thread
+            try:
+                if client.get("/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                log.error("demo_server_not_up", url=base_url)
+                return
+            stop.wait(0.2)
+        stream = DemoStream(client, rate=rate, seed=seed, speed=speed)
+        result.append(stream)
+        try:
+            stream.run(stop)
+        except Exception:  # the demo keeps serving even if the simulator breaks
+            log.exception("demo_stream_failed")
+
+
+def demo(
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1",
+    data_dir: Annotated[Path, typer.Option(envvar="ORDERPILOT_DATA_DIR",
+                                           help="Where the demo's database and logins live")]
+    = Path("data/demo"),
+    rate: Annotated[float, typer.Option(min=0.01, max=200, help="Orders per second")] = 3.0,
+    seed: Annotated[int, typer.Option(help="Random seed of the simulated company")] = 7,
+    speed: Annotated[float, typer.Option(
+        min=0.01, max=1000, help="Time factor: at 1 an order's whole life takes ~2 minutes")]
+    = 1.0,
+) -> None:
+    """Run the hub with a simulated company (海豚跨境) streaming orders and system reports."""
+    import uvicorn
+
+    from orderpilot.adapters import migrations
+    from orderpilot.entrypoints.api.app import create_app
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    hub = bootstrap(Settings(data_dir=data_dir, host=host, port=port))
+    stop = threading.Event()
+    streams: list[DemoStream] = []
+    try:
+        migrations.upgrade(hub.db)
+        logins = ensure_logins(hub, data_dir)
+        token = ensure_token(hub, data_dir)
+        app = create_app(hub)
+        local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        url = f"http://{local}:{port}"
+        _show(url, logins, data_dir, rate, speed)
+        hub.start_dispatchers(max(hub.settings.dispatcher_threads, 1))
+        simulator = threading.Thread(target=_simulate, name="demo-simulator", daemon=True,
+                                     args=(url, token, rate, seed, speed, stop, streams))
+        simulator.start()
+        # uvicorn in the main thread owns Ctrl-C: it stops serving, then we stop the rest.
+        uvicorn.run(app, host=host, port=port, log_level=hub.settings.log_level.lower(),
+                    access_log=False)
+        stop.set()
+        simulator.join(timeout=20)
+    finally:
+        stop.set()
+        hub.close()
+    if streams:
+        console.print(f"demo stopped: {streams[0].stats.line()}")

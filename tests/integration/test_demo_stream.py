@@ -1,0 +1,119 @@
+"""The demo simulator against a real server in a thread: untidy reports, a tidy outcome."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+import uvicorn
+
+from orderpilot.adapters import migrations
+from orderpilot.adapters import tables as t
+from orderpilot.adapters.db import utc
+from orderpilot.bootstrap import Hub, bootstrap
+from orderpilot.config import Settings
+from orderpilot.entrypoints.api.app import create_app
+from orderpilot.entrypoints.cli.demo import ensure_logins, ensure_token
+from orderpilot.simulators.demo_stream import DemoStream, StreamStats
+
+FINAL = {"completed", "after_sales_closed", "cancelled", "refunded"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("demo") / "data"
+
+
+@pytest.fixture(scope="module")
+def served(data_dir: Path) -> Iterator[tuple[Hub, str, str]]:
+    hub = bootstrap(Settings(data_dir=data_dir, log_level="WARNING"))
+    migrations.upgrade(hub.db)
+    token = ensure_token(hub, data_dir)
+    hub.start_dispatchers(1)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(hub, with_console=False), host="127.0.0.1",
+                                           port=port, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield hub, f"http://127.0.0.1:{port}", token
+    server.should_exit = True
+    thread.join(timeout=10)
+    hub.close()
+
+
+@pytest.fixture(scope="module")
+def played(served: tuple[Hub, str, str]) -> tuple[Hub, StreamStats]:
+    hub, url, token = served
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"},
+                      timeout=10) as client:
+        stream = DemoStream(client, rate=15, seed=7, speed=25, report_every=None)
+        stats = stream.run(threading.Event(), max_orders=45, drain=True)
+    return hub, stats
+
+
+def test_orders_play_out_to_the_end_without_server_errors(
+        played: tuple[Hub, StreamStats]) -> None:
+    hub, stats = played
+    assert (stats.server_errors, stats.client_errors, stats.transport_errors) == (0, 0, 0)
+    with hub.db.read() as conn:
+        statuses = Counter(conn.execute(sa.select(t.orders.c.status)).scalars())
+        held = conn.execute(sa.select(sa.func.count()).select_from(t.orders)
+                            .where(t.orders.c.held.is_(True))).scalar_one()
+    assert sum(statuses.values()) == stats.orders_sent == 45  # posted twice, stored once
+    assert set(statuses) <= FINAL, statuses
+    assert statuses["completed"] > 30
+    assert held == 0 and stats.holds_placed == stats.holds_released > 0
+
+
+def test_duplicates_late_and_out_of_order_reports_are_recorded_once(
+        played: tuple[Hub, StreamStats]) -> None:
+    hub, stats = played
+    assert stats.duplicates_sent > 0 and stats.duplicate_answers > 0
+    assert stats.orders_reposted > 0 and stats.out_of_order_orders > 0
+    ev = t.events
+    with hub.db.read() as conn:
+        per_source_id = Counter(conn.execute(
+            sa.select(ev.c.source, ev.c.source_event_id)
+            .where(ev.c.source_event_id.is_not(None), ev.c.type != "order.placed")).all())
+        late_picks = conn.execute(sa.select(sa.func.count()).select_from(ev).where(
+            ev.c.type == "wms.picked", ev.c.payload["outcome"].as_string() == "late")
+        ).scalar_one()
+        lags = [(utc(r.recorded_at) - utc(r.occurred_at)).total_seconds()  # type: ignore[operator]
+                for r in conn.execute(sa.select(ev.c.recorded_at, ev.c.occurred_at)
+                                      .where(ev.c.source == "kingdee"))]
+        bonded = conn.execute(sa.select(sa.func.count()).select_from(t.orders).where(
+            t.orders.c.address_flags.contains("bonded_zone"))).scalar_one()
+    assert set(per_source_id) == {(s, i) for s, i in stats.recorded}
+    assert max(per_source_id.values()) == 1
+    assert stats.duplicated <= set(per_source_id)
+    assert late_picks == stats.out_of_order_orders
+    assert max(lags) > 5  # some ERP reports arrive with an occurred_at well in the past
+    assert bonded > 0
+
+
+def test_demo_logins_are_created_once_and_kept(served: tuple[Hub, str, str],
+                                               data_dir: Path) -> None:
+    hub, _, token = served
+    first = ensure_logins(hub, data_dir)
+    assert set(first) == {"admin", "ops", "finance", "warehouse", "viewer"}
+    assert all(p and len(p) >= 12 for p in first.values())
+    assert ensure_logins(hub, data_dir) == first
+    assert ensure_token(hub, data_dir) == token
+    assert (data_dir / "demo-credentials.txt").stat().st_mode & 0o077 == 0
