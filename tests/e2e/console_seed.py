@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from orderpilot.adapters.accounts import AccountRepository
+from orderpilot.adapters.quarantine import keep_in_quarantine
 from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
 from orderpilot.domain.commands import (
@@ -18,6 +19,8 @@ from orderpilot.domain.commands import (
     ReleaseHold,
     ReportEvent,
 )
+from orderpilot.domain.events import OrderEvent
+from orderpilot.domain.order import Hold
 from orderpilot.services import ordering
 from orderpilot.services.accounts import create_user
 
@@ -39,6 +42,17 @@ STEPS = {
 PATH = list(STEPS)
 
 
+class SeedClock:
+    """Real time, except while seeding: then the time the seed says, so recorded times and
+    reporting lags look like a real day's (a report 12 minutes late, not two days)."""
+
+    def __init__(self) -> None:
+        self.at: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.at or datetime.now(UTC)
+
+
 @dataclass
 class Seeded:
     hub: Hub
@@ -46,8 +60,15 @@ class Seeded:
     held_pre_shipment: set[str] = field(default_factory=set)  # order ids
 
 
+def _crm_unreachable(event: OrderEvent, uow: object, clock: object) -> None:
+    """A handler whose system is down, so the dead-letter page has something to show."""
+    raise ConnectionError("CRM at crm.internal:8443 did not answer within 5 s")
+
+
 def make_hub(data_dir: Path) -> Hub:
-    hub = bootstrap(Settings(data_dir=data_dir, embedded_dispatcher=False, log_level="WARNING"))
+    hub = bootstrap(Settings(data_dir=data_dir, embedded_dispatcher=False, log_level="WARNING",
+                             dispatch_max_attempts=1), clock=SeedClock())
+    hub.registry.on("hold.released", "crm.sync_level", _crm_unreachable)
     if importlib.util.find_spec("orderpilot.adapters.migrations") is not None:
         from orderpilot.adapters import migrations
 
@@ -73,22 +94,28 @@ def _place(hub: Hub, channel: str, external_id: str, placed_at: datetime, *, cit
                               "district": "", "line1": line1, "postal_code": "315800"},
                      lines=(LineInput("SKU-MILK-01", qty, price, "婴儿奶粉 1段 800g"),),
                      total=total, shipping_fee="10.00", tags=("vip",) if qty > 1 else (),
-                     raw_payload={"order_sn": external_id, "buyer": name, "items": qty},
+                     raw_payload={"order_sn": external_id, "buyer": name, "buyer_phone": phone,
+                                  "items": qty},
                      raw_source=channel, raw_version="v2")
     return ordering.place_order(cmd, hub.uow, hub.clock).order_id
 
 
-def _advance(hub: Hub, order_id: str, to: str, start: datetime, lag: timedelta) -> None:
+def _advance(hub: Hub, clock: SeedClock, order_id: str, to: str, start: datetime) -> None:
     when = start
     for node in PATH[:PATH.index(to) + 1]:
-        when += timedelta(minutes=7)
+        when += timedelta(minutes=9)
         type_, source = STEPS[node]
-        ordering.report_event(ReportEvent(order_id, type_, source, when - lag,
+        # The ERP books about 12 minutes after the fact (S3); the others within seconds.
+        clock.at = when + (timedelta(minutes=12) if node == "erp_booked" else
+                           timedelta(seconds=4))
+        ordering.report_event(ReportEvent(order_id, type_, source, when,
                                           source_event_id=f"{order_id}:{node}"),
                               hub.uow, hub.clock)
 
 
 def seed(hub: Hub) -> Seeded:
+    clock = hub.clock
+    assert isinstance(clock, SeedClock)
     now = datetime.now(UTC)
     out = Seeded(hub)
     plan = [  # channel, external id, days ago, status, city, address, phone, name, price, qty
@@ -108,14 +135,21 @@ def seed(hub: Hub) -> Seeded:
          "13300006666", "赵敏", "149.00", 2),
     ]
     for channel, ext, days, status, city, line1, phone, name, price, qty in plan:
-        placed = now - timedelta(days=days, hours=1)
+        placed = now - timedelta(days=days, hours=3)
+        clock.at = placed + timedelta(seconds=2)
         order_id = _place(hub, channel, ext, placed, city=city, line1=line1, phone=phone,
                           name=name, price=price, qty=qty)
         out.orders[ext] = order_id
         if status != "placed":
-            _advance(hub, order_id, status, placed, lag=timedelta(minutes=12))
-    hold = lambda ext, reason, note: ordering.place_hold(  # noqa: E731
-        PlaceHold(out.orders[ext], reason, note, "ops", "user"), hub.uow, hub.clock)
+            _advance(hub, clock, order_id, status, placed)
+    clock.at = now - timedelta(hours=2)
+
+    def hold(ext: str, reason: str, note: str) -> Hold:
+        assert clock.at is not None
+        clock.at += timedelta(minutes=11)
+        return ordering.place_hold(PlaceHold(out.orders[ext], reason, note, "ops", "user"),
+                                   hub.uow, hub.clock)
+
     hold("SP2611260001", "address_incomplete", "门牌号缺失,已联系买家")
     hold("YZ2611240004", "qualification_pending", "金额>500且收货地址含保税区")
     hold("YZ2611240004", "customs_check", "")
@@ -123,7 +157,12 @@ def seed(hub: Hub) -> Seeded:
     released = hold("LZ2611250002", "payment_review", "")
     ordering.release_hold(ReleaseHold(out.orders["LZ2611250002"], released.id, "ops"),
                           hub.uow, hub.clock)
+    keep_in_quarantine(hub, "lazada", "/api/v1/orders",
+                       "total 129.00 does not match the lines (sum of quantity x unit_price - "
+                       "discount, plus shipping_fee) = 139.00", "total",
+                       '{"channel": "lazada", "external_id": "LZ2611259999", "total": "129.00"}')
     out.held_pre_shipment = {out.orders["SP2611260001"], out.orders["YZ2611240004"]}
+    clock.at = None
     dispatcher = hub.dispatcher("seed")
     while dispatcher.run_once():
         pass

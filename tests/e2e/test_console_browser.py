@@ -24,13 +24,13 @@ if not os.path.exists(CHROMIUM):
                 allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
-import uvicorn  # noqa: E402
-from openpyxl import load_workbook  # noqa: E402
+import uvicorn
+from openpyxl import load_workbook
 
-from orderpilot.entrypoints.api.app import create_app  # noqa: E402
+from orderpilot.entrypoints.api.app import create_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from console_seed import PASSWORD, Seeded, make_hub, seed  # noqa: E402
+from console_seed import PASSWORD, Seeded, make_hub, seed
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

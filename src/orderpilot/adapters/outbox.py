@@ -7,6 +7,7 @@ BEGIN IMMEDIATE, which already makes the claimer the only writer.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,14 +21,18 @@ from orderpilot.adapters.db import utc
 from orderpilot.domain.events import OrderEvent, new_id
 
 
+@functools.cache
+def _insert_ignore_statement(dialect_name: str, table: sa.Table) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    first_key = table.primary_key.columns.values()[0]
+    # RETURNING tells reliably whether a row went in (psycopg reports rowcount -1 here).
+    return dialect.insert(table).on_conflict_do_nothing().returning(first_key)
+
+
 def insert_ignore(conn: Connection, table: sa.Table, row: dict[str, Any]) -> bool:
     """Insert unless the key exists; True when this call inserted the row."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    # RETURNING tells reliably whether a row went in (psycopg reports rowcount -1 here).
-    first_key = table.primary_key.columns.values()[0]
-    result = conn.execute(dialect.insert(table).values(**row).on_conflict_do_nothing()
-                          .returning(first_key))
-    return result.first() is not None
+    statement = _insert_ignore_statement(conn.dialect.name, table)
+    return conn.execute(statement, row).first() is not None
 
 
 def event_from_row(r: Any) -> OrderEvent:
@@ -38,6 +43,13 @@ def event_from_row(r: Any) -> OrderEvent:
                       system=r.system, id=r.id)
 
 
+_INSERT_EVENTS = t.events.insert()
+_INSERT_OUTBOX = t.outbox.insert()
+_EVENTS_BY_ID = sa.select(t.events).where(t.events.c.id.in_(sa.bindparam("ids", expanding=True)))
+_BY_SOURCE = sa.select(t.events).where(t.events.c.source == sa.bindparam("source"),
+                                       t.events.c.source_event_id == sa.bindparam("ref"))
+
+
 class EventLog:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -45,20 +57,25 @@ class EventLog:
     def append(self, events: list[OrderEvent]) -> None:
         if not events:
             return
-        self.conn.execute(t.events.insert(), [
+        self.conn.execute(_INSERT_EVENTS, [
             {"id": e.id, "order_id": e.order_id, "type": e.type, "source": e.source,
              "system": e.system, "source_event_id": e.source_event_id,
              "occurred_at": e.occurred_at, "recorded_at": e.recorded_at,
              "causation_id": e.causation_id, "correlation_id": e.correlation_id,
              "payload": e.payload} for e in events])
-        self.conn.execute(t.outbox.insert(), [
+        self.conn.execute(_INSERT_OUTBOX, [
             {"event_id": e.id, "available_at": e.recorded_at} for e in events])
         events.clear()
 
     def find_by_source(self, source: str, source_event_id: str) -> OrderEvent | None:
-        row = self.conn.execute(sa.select(t.events).where(
-            t.events.c.source == source, t.events.c.source_event_id == source_event_id)).first()
+        row = self.conn.execute(_BY_SOURCE, {"source": source, "ref": source_event_id}).first()
         return None if row is None else event_from_row(row)
+
+    def get_many(self, event_ids: list[str]) -> dict[str, OrderEvent]:
+        if not event_ids:
+            return {}
+        rows = self.conn.execute(_EVENTS_BY_ID, {"ids": event_ids})
+        return {r.id: event_from_row(r) for r in rows}
 
     def get(self, event_id: str) -> OrderEvent | None:
         row = self.conn.execute(sa.select(t.events).where(t.events.c.id == event_id)).first()
@@ -82,9 +99,10 @@ class Outbox:
         return _claim(self.conn, t.outbox, t.outbox.c.available_at, worker, limit, lease, now,
                       id_column="event_id")
 
-    def complete(self, seq: int, worker: str) -> None:
-        self.conn.execute(t.outbox.delete().where(t.outbox.c.seq == seq,
-                                                  t.outbox.c.claimed_by == worker))
+    def complete_many(self, seqs: list[Any], worker: str) -> None:
+        if seqs:
+            self.conn.execute(t.outbox.delete().where(t.outbox.c.seq.in_(seqs),
+                                                      t.outbox.c.claimed_by == worker))
 
     def fail(self, seq: int, worker: str, error: str, retry_at: datetime | None) -> None:
         values: dict[str, Any] = {"claimed_by": None, "claimed_until": None,

@@ -102,35 +102,43 @@ def list_orders(conn: Connection, *, status: str | None = None, channel: str | N
     return items, next_cursor
 
 
+# Built once: the detail is read after every write the API answers, so statement construction
+# and cache-key generation per call would be a measurable share of a request.
+_ID = sa.bindparam("order_id")
+_ORDER = sa.select(t.orders).where(t.orders.c.id == _ID)
+_HOLDS = sa.select(t.holds).where(t.holds.c.order_id == _ID).order_by(t.holds.c.placed_at,
+                                                                      t.holds.c.id)
+_LINES = sa.select(t.order_lines).where(t.order_lines.c.order_id == _ID) \
+    .order_by(t.order_lines.c.line_no)
+_VIEWS = sa.select(t.system_views).where(t.system_views.c.order_id == _ID) \
+    .order_by(t.system_views.c.system)
+_RAW = sa.select(t.raw_payloads).where(t.raw_payloads.c.order_id == _ID) \
+    .order_by(t.raw_payloads.c.seq)
+
+
 def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
-    r = conn.execute(sa.select(t.orders).where(t.orders.c.id == order_id)).first()
+    key = {"order_id": order_id}
+    r = conn.execute(_ORDER, key).first()
     if r is None:
         return None
     holds = [{"id": h.id, "reason": h.reason, "note": h.note, "placed_by": h.placed_by,
               "placed_by_kind": h.placed_by_kind, "placed_at": iso(h.placed_at),
               "released_at": iso(h.released_at), "released_by": h.released_by,
               "auto_release_at": iso(h.auto_release_at)}
-             for h in conn.execute(sa.select(t.holds).where(t.holds.c.order_id == order_id)
-                                   .order_by(t.holds.c.placed_at, t.holds.c.id))]
+             for h in conn.execute(_HOLDS, key)]
     active = [h["reason"] for h in holds if h["released_at"] is None]
     lines = [{"line_no": ln.line_no, "sku": ln.sku, "name": ln.name, "quantity": ln.quantity,
               "unit_price": str(from_cents(ln.unit_price_cents)),
               "discount": str(from_cents(ln.discount_cents))}
-             for ln in conn.execute(sa.select(t.order_lines)
-                                    .where(t.order_lines.c.order_id == order_id)
-                                    .order_by(t.order_lines.c.line_no))]
+             for ln in conn.execute(_LINES, key)]
     views = {v.system: {"status": v.status, "event_type": v.event_type, "source": v.source,
                         "occurred_at": iso(v.occurred_at), "received_at": iso(v.received_at),
                         "lag_seconds": round((utc(v.received_at) - utc(v.occurred_at))  # type: ignore[operator]
                                              .total_seconds(), 3)}
-             for v in conn.execute(sa.select(t.system_views)
-                                   .where(t.system_views.c.order_id == order_id)
-                                   .order_by(t.system_views.c.system))}
+             for v in conn.execute(_VIEWS, key)}
     raw = [{"source": p.source, "version": p.version, "received_at": iso(p.received_at),
             "payload": p.payload}
-           for p in conn.execute(sa.select(t.raw_payloads)
-                                 .where(t.raw_payloads.c.order_id == order_id)
-                                 .order_by(t.raw_payloads.c.seq))]
+           for p in conn.execute(_RAW, key)]
     detail = summary(r, active)
     detail.update({
         "shipping_fee": str(from_cents(r.shipping_fee_cents)),

@@ -45,6 +45,18 @@ def hold_from_row(r: Any) -> Hold:
                 utc(r.released_at), r.released_by, utc(r.auto_release_at), r.id)
 
 
+_INSERT_ORDER = t.orders.insert()
+_INSERT_LINES = t.order_lines.insert()
+_INSERT_RAW = t.raw_payloads.insert()
+_REF = sa.and_(t.orders.c.channel == sa.bindparam("channel"),
+               t.orders.c.shop_id == sa.bindparam("shop_id"),
+               t.orders.c.external_id == sa.bindparam("external_id"))
+_EXISTING_COLUMNS = (t.orders.c.id, t.orders.c.idempotency_key, t.orders.c.request_hash)
+_BY_REF = sa.select(*_EXISTING_COLUMNS).where(_REF).limit(2)
+_BY_KEY_OR_REF = sa.select(*_EXISTING_COLUMNS).where(
+    sa.or_(t.orders.c.idempotency_key == sa.bindparam("key"), _REF)).limit(2)
+
+
 class OrderRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -53,14 +65,14 @@ class OrderRepository:
             request_hash: str | None = None, raw: tuple[str, str, Any] | None = None) -> None:
         row = order_row(order, now) | {"idempotency_key": idempotency_key,
                                        "request_hash": request_hash}
-        self.conn.execute(t.orders.insert(), row)
-        self.conn.execute(t.order_lines.insert(), [
+        self.conn.execute(_INSERT_ORDER, row)
+        self.conn.execute(_INSERT_LINES, [
             {"order_id": order.id, "line_no": i + 1, "sku": ln.sku, "name": ln.name,
              "quantity": ln.quantity, "unit_price_cents": cents(ln.unit_price),
              "discount_cents": cents(ln.discount)} for i, ln in enumerate(order.lines)])
         if raw is not None:
             source, version, payload = raw
-            self.conn.execute(t.raw_payloads.insert(), {
+            self.conn.execute(_INSERT_RAW, {
                 "order_id": order.id, "source": source, "version": version,
                 "received_at": now, "payload": payload})
         self._write_holds(order)
@@ -111,13 +123,9 @@ class OrderRepository:
                       external_id: str) -> Any:
         """The order this request already made, by its key or by the channel's reference.
         A match on the key wins, so a reused key is told apart from a re-delivery."""
-        o = t.orders
-        same_ref = sa.and_(o.c.channel == channel, o.c.shop_id == shop_id,
-                           o.c.external_id == external_id)
-        match = same_ref if not idempotency_key else sa.or_(o.c.idempotency_key ==
-                                                             idempotency_key, same_ref)
-        rows = self.conn.execute(sa.select(o.c.id, o.c.idempotency_key, o.c.request_hash)
-                                 .where(match).limit(2)).all()
+        ref = {"channel": channel, "shop_id": shop_id, "external_id": external_id}
+        rows = (self.conn.execute(_BY_KEY_OR_REF, {**ref, "key": idempotency_key}).all()
+                if idempotency_key else self.conn.execute(_BY_REF, ref).all())
         keyed = [r for r in rows if idempotency_key and r.idempotency_key == idempotency_key]
         return (keyed or rows or [None])[0]
 

@@ -9,6 +9,11 @@ from orderpilot.adapters import tables as t
 from orderpilot.adapters.outbox import insert_ignore
 
 
+_S = t.channel_daily_stats
+_COUNT_ORDER = _S.update().where(_S.c.day == sa.bindparam("d"), _S.c.channel == sa.bindparam("ch")) \
+    .values(orders=_S.c.orders + 1, gmv_cents=_S.c.gmv_cents + sa.bindparam("gmv"))
+
+
 class StatsRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -17,9 +22,7 @@ class StatsRepository:
         if insert_ignore(self.conn, t.channel_daily_stats,
                          {"day": day, "channel": channel, "orders": 1, "gmv_cents": gmv_cents}):
             return
-        s = t.channel_daily_stats
-        self.conn.execute(s.update().where(s.c.day == day, s.c.channel == channel).values(
-            orders=s.c.orders + 1, gmv_cents=s.c.gmv_cents + gmv_cents))
+        self.conn.execute(_COUNT_ORDER, {"d": day, "ch": channel, "gmv": gmv_cents})
 
     def channel_days(self, since_day: str) -> list[tuple[str, str, int, int]]:
         s = t.channel_daily_stats

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import ExitStack
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
@@ -42,6 +43,10 @@ class SqlUnitOfWork:
         self.timers = Timers(self.conn)
         self.stats = StatsRepository(self.conn)
         return self
+
+    def savepoint(self) -> Any:
+        """A nested transaction: an error inside rolls back only what happened inside."""
+        return self.conn.begin_nested()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

@@ -84,33 +84,39 @@ class Dispatcher:
                 self._wake.clear()
 
     def _deliver_events(self) -> int:
+        """Claim a batch and deliver it in one transaction: each handler runs inside a savepoint
+        with its inbox mark, so one failing handler rolls back only its own effect. A crash
+        before the commit leaves the whole batch to be claimed again."""
         s = self.settings
+        outcomes: list[str] = []
         with self.uow_factory() as uow:
-            claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease, self.clock())
-        for claim in claims:
-            error = self._run_handlers(claim.item_id)
-            with self.uow_factory() as uow:
+            now = self.clock()
+            claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease, now)
+            events = uow.events.get_many([c.item_id for c in claims])
+            done = []
+            for claim in claims:
+                event = events.get(claim.item_id)
+                error = None if event is None else self._run_handlers(uow, event)
                 if error is None:
-                    uow.outbox.complete(claim.seq, self.worker_id)
-                    self.stats.add("delivered")
+                    done.append(claim.seq)
+                    outcomes.append("delivered")
                     continue
                 dead = claim.attempts + 1 >= s.max_attempts
-                retry_at = None if dead else self.clock() + self.backoff(claim.attempts)
+                retry_at = None if dead else now + self.backoff(claim.attempts)
                 uow.outbox.fail(claim.seq, self.worker_id, error, retry_at)
-                self.stats.add("dead" if dead else "failed")
+                outcomes.append("dead" if dead else "failed")
                 log.warning("handler_failed", event_id=claim.item_id, dead=dead,
                             attempts=claim.attempts + 1, error=error.splitlines()[-1])
+            uow.outbox.complete_many(done, self.worker_id)
+        for outcome in outcomes:
+            self.stats.add(outcome)
         return len(claims)
 
-    def _run_handlers(self, event_id: str) -> str | None:
-        with self.uow_factory() as uow:
-            event = uow.events.get(event_id)
-        if event is None:
-            return None
+    def _run_handlers(self, uow: Any, event: Any) -> str | None:
         errors = []
         for name, handler in self.registry.for_event(event.type):
             try:
-                with self.uow_factory() as uow:
+                with uow.savepoint():
                     if uow.inbox.first_time(name, event.id, self.clock()):
                         handler(event, uow, self.clock)
             except Exception:
@@ -119,25 +125,28 @@ class Dispatcher:
 
     def _fire_timers(self) -> int:
         s = self.settings
+        outcomes: list[str] = []
         with self.uow_factory() as uow:
-            claims = uow.timers.claim(self.worker_id, s.batch_size, s.lease, self.clock())
-        for claim in claims:
-            try:
-                with self.uow_factory() as uow:
-                    timer: Any = uow.timers.get(claim.item_id)
-                    handler = self.registry.by_timer.get(timer.kind)
-                    if handler is None:
-                        raise LookupError(f"no handler for timer kind {timer.kind!r}")
-                    if uow.inbox.first_time(f"timer:{timer.kind}", timer.id, self.clock()):
-                        handler(dict(timer.payload), uow, self.clock)
-                    uow.timers.complete(timer.id, self.worker_id, self.clock())
-                self.stats.add("timers_fired")
-            except Exception:
-                error = traceback.format_exc(limit=5)
-                dead = claim.attempts + 1 >= s.max_attempts
-                retry_at = None if dead else self.clock() + self.backoff(claim.attempts)
-                with self.uow_factory() as uow:
+            now = self.clock()
+            claims = uow.timers.claim(self.worker_id, s.batch_size, s.lease, now)
+            for claim in claims:
+                try:
+                    with uow.savepoint():
+                        timer: Any = uow.timers.get(claim.item_id)
+                        handler = self.registry.by_timer.get(timer.kind)
+                        if handler is None:
+                            raise LookupError(f"no handler for timer kind {timer.kind!r}")
+                        if uow.inbox.first_time(f"timer:{timer.kind}", timer.id, now):
+                            handler(dict(timer.payload), uow, self.clock)
+                        uow.timers.complete(timer.id, self.worker_id, now)
+                    outcomes.append("timers_fired")
+                except Exception:
+                    error = traceback.format_exc(limit=5)
+                    dead = claim.attempts + 1 >= s.max_attempts
+                    retry_at = None if dead else now + self.backoff(claim.attempts)
                     uow.timers.fail(claim.item_id, self.worker_id, error, retry_at)
-                self.stats.add("dead" if dead else "failed")
-                log.warning("timer_failed", timer_id=claim.item_id, dead=dead)
+                    outcomes.append("dead" if dead else "failed")
+                    log.warning("timer_failed", timer_id=claim.item_id, dead=dead)
+        for outcome in outcomes:
+            self.stats.add(outcome)
         return len(claims)

@@ -1,11 +1,13 @@
 """Signing in and out, the language switch, and the console's role checks.
 
 Roles are checked twice on purpose: templates hide what a role may not do (``can(...)``), and
-every route that changes something depends on ``Permit(...)`` so the server refuses it anyway.
+every route depends on one of the role aliases below (``Reader``, ``HoldPlacer``...), so the
+server refuses what a role may not do even when someone sends the request by hand.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
@@ -23,6 +25,7 @@ from orderpilot.services.accounts import Principal, authenticate
 
 router = APIRouter(prefix="/console")
 HOME = "/console"
+MAX_PASSWORD = 1024  # argon2 takes any length; this only bounds the work one request can ask
 
 
 class LoginRequired(Exception):
@@ -48,25 +51,30 @@ def safe_next(target: str | None) -> str:
 def current_user(request: Request) -> Principal:
     principal: Principal | None = getattr(request.state, "console_principal", None)
     if principal is None:
-        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        if is_htmx(request):
-            here = request.headers.get("hx-current-url", HOME)
-            here = urlsplit(here).path + (f"?{urlsplit(here).query}" if urlsplit(here).query
-                                          else "")
-        raise LoginRequired(safe_next(here))
+        # After signing in, come back to the page: for HTMX, the page the request came from.
+        url = urlsplit(request.headers.get("hx-current-url", "")) if is_htmx(request) \
+            else urlsplit(str(request.url))
+        raise LoginRequired(safe_next(url.path + (f"?{url.query}" if url.query else "")))
     return principal
 
 
 User = Annotated[Principal, Depends(current_user)]
 
 
-def Permit(permission: str) -> type[Principal]:  # noqa: N802 - reads as a type in signatures
+def _permit(permission: str) -> Callable[[Principal], Principal]:
     def check(principal: User) -> Principal:
         if not allowed(principal.role, permission):
             raise NotPermitted(permission)
         return principal
 
-    return Annotated[Principal, Depends(check)]  # type: ignore[return-value]
+    return check
+
+
+Reader = Annotated[Principal, Depends(_permit("orders.read"))]
+HoldPlacer = Annotated[Principal, Depends(_permit("holds.place"))]
+HoldReleaser = Annotated[Principal, Depends(_permit("holds.release"))]
+Exporter = Annotated[Principal, Depends(_permit("orders.export"))]
+DispatchAdmin = Annotated[Principal, Depends(_permit("dispatch.manage"))]
 
 
 def login_redirect(request: Request, exc: Exception) -> Response:
@@ -79,8 +87,8 @@ def login_redirect(request: Request, exc: Exception) -> Response:
 
 def forbidden(request: Request, exc: Exception) -> Response:
     console: Console = request.app.state.console
-    message = console.translate(request, "Your role may not do this. Ask an administrator if "
-                                       "you need it.")
+    message = console.translate(
+        request, "Your role may not do this. Ask an administrator if you need it.")
     return console.error(request, message, 403)
 
 
@@ -100,19 +108,20 @@ class _SignInAccounts:
             AccountRepository(conn).set_password(user_id, password_hash)
 
 
-@router.get("/login", name="login")
+@router.get("/login", name="console:login")
 def login_page(request: Request, console: ConsoleDep, next: str = HOME) -> Response:
     if getattr(request.state, "console_principal", None) is not None:
         return RedirectResponse(safe_next(next), status_code=303)
     return console.render(request, "login.html", {"next": safe_next(next)})
 
 
-@router.post("/login", name="login_submit")
+@router.post("/login", name="console:login_submit")
 def login(request: Request, hub: HubDep, console: ConsoleDep,
-          username: Annotated[str, Form(max_length=64)] = "",
-          password: Annotated[str, Form(max_length=200)] = "",
-          next: Annotated[str, Form(max_length=500)] = HOME) -> Response:
-    principal = authenticate(_SignInAccounts(hub), username.strip().lower(), password)
+          username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+          next: Annotated[str, Form()] = HOME) -> Response:
+    principal = None
+    if len(username) <= 64 and len(password) <= MAX_PASSWORD:
+        principal = authenticate(_SignInAccounts(hub), username.strip().lower(), password)
     if principal is None:
         error = console.translate(request, "Wrong username or password.")
         return console.render(request, "login.html", {"next": safe_next(next), "error": error,
@@ -126,7 +135,7 @@ def login(request: Request, hub: HubDep, console: ConsoleDep,
     return RedirectResponse(safe_next(next), status_code=303)
 
 
-@router.post("/logout", name="logout")
+@router.post("/logout", name="console:logout")
 def logout(request: Request) -> Response:
     locale = request.session.get("locale")
     request.session.clear()
@@ -135,9 +144,9 @@ def logout(request: Request) -> Response:
     return RedirectResponse(f"{HOME}/login", status_code=303)
 
 
-@router.post("/locale", name="set_locale")
-def set_locale(request: Request, locale: Annotated[str, Form(max_length=8)],
-               next: Annotated[str, Form(max_length=500)] = HOME) -> Response:
+@router.post("/locale", name="console:set_locale")
+def set_locale(request: Request, locale: Annotated[str, Form()] = "",
+               next: Annotated[str, Form()] = HOME) -> Response:
     if locale in LOCALES:
         request.session["locale"] = locale
     return RedirectResponse(safe_next(next), status_code=303)

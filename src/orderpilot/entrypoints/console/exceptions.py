@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from orderpilot.adapters import read_models
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console import exports, queries
-from orderpilot.entrypoints.console.auth import Permit
+from orderpilot.entrypoints.console.auth import DispatchAdmin, Exporter, Reader
 from orderpilot.entrypoints.console.i18n import FULL_PHONE_ROLES
 from orderpilot.entrypoints.console.render import ConsoleDep
 
@@ -18,9 +18,9 @@ router = APIRouter(prefix="/console")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.get("/exceptions", name="exceptions")
+@router.get("/exceptions", name="console:exceptions")
 def exception_queue(request: Request, hub: HubDep, console: ConsoleDep,
-                    who: Permit("orders.read")) -> Response:  # type: ignore[valid-type]
+                    who: Reader) -> Response:
     with hub.db.read() as conn:
         holds = queries.exception_queue(conn)
     now = hub.clock()
@@ -33,9 +33,9 @@ def exception_queue(request: Request, hub: HubDep, console: ConsoleDep,
         "pre_shipment_count": len(pre_shipment), "limit": queries.QUEUE_LIMIT})
 
 
-@router.get("/exports/pending-shipment-exceptions.xlsx", name="export_exceptions")
+@router.get("/exports/pending-shipment-exceptions.xlsx", name="console:export_exceptions")
 def export_pending_shipment_exceptions(
-        hub: HubDep, who: Permit("orders.export")) -> Response:  # type: ignore[valid-type]
+        hub: HubDep, who: Exporter) -> Response:
     with hub.db.read() as conn:
         rows = read_models.pending_shipment_exceptions(conn)
     body = exports.workbook_bytes(rows, full_phone=who.role in FULL_PHONE_ROLES)
@@ -44,9 +44,9 @@ def export_pending_shipment_exceptions(
         "Content-Disposition": exports.content_disposition(day), "Cache-Control": "no-store"})
 
 
-@router.get("/system", name="system")
+@router.get("/system", name="console:system")
 def dead_letters(request: Request, hub: HubDep, console: ConsoleDep,
-                 who: Permit("dispatch.manage")) -> Response:  # type: ignore[valid-type]
+                 who: DispatchAdmin) -> Response:
     with hub.db.read() as conn:
         dead = read_models.dead_letters(conn)
         quarantined = read_models.quarantined(conn)

@@ -12,15 +12,16 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from orderpilot.domain.commands import PlaceHold, ReleaseHold
-from orderpilot.domain.errors import NotFound, OrderpilotError
+from orderpilot.domain.errors import Forbidden, InvalidInput, NotFound, OrderpilotError
 from orderpilot.entrypoints.api.deps import HubDep
-from orderpilot.entrypoints.console.auth import Permit
+from orderpilot.entrypoints.console.auth import HoldPlacer, HoldReleaser
 from orderpilot.entrypoints.console.pages import order_context
 from orderpilot.entrypoints.console.render import ConsoleDep, is_htmx
 from orderpilot.services import ordering
 
 router = APIRouter(prefix="/console")
-AUTO_RELEASE_CHOICES = (60, 240, 1440, 4320)
+AUTO_RELEASE_CHOICES = ("60", "240", "1440", "4320")  # minutes, as the form offers them
+MAX_NOTE = 1000
 BLOCKS = ["holds", "held_badge", "timeline"]
 
 
@@ -30,28 +31,32 @@ def _after(request: Request, hub: HubDep, console: ConsoleDep, order_id: str,
         return RedirectResponse(f"/console/orders/{order_id}#holds", status_code=303)
     context = order_context(hub, order_id)
     if context is None:
-        return console.error(request, console.translate(request, "There is no order with this ID."),
-                             404)
+        missing = console.translate(request, "There is no order with this ID.")
+        return console.error(request, missing, 404)
     context.update(notice=notice, error=error, here=f"/console/orders/{order_id}")
     return console.render(request, "order.html", context,
                           blocks=BLOCKS if is_htmx(request) else None, status=status)
 
 
 def _error_status(exc: OrderpilotError) -> int:
-    return 404 if isinstance(exc, NotFound) else 409 if exc.code != "invalid_input" else 422
+    for kind, status in ((NotFound, 404), (InvalidInput, 422), (Forbidden, 403)):
+        if isinstance(exc, kind):
+            return status
+    return 409
 
 
-@router.post("/orders/{order_id}/holds", name="place_hold")
+@router.post("/orders/{order_id}/holds", name="console:place_hold")
 def place_hold(request: Request, order_id: str, hub: HubDep, console: ConsoleDep,
-               who: Permit("holds.place"),  # type: ignore[valid-type]
-               reason: Annotated[str, Form(max_length=64)] = "",
-               note: Annotated[str, Form(max_length=1000)] = "",
-               release_after: Annotated[str, Form(max_length=8)] = "") -> Response:
-    minutes = int(release_after) if release_after.isdigit() else None
-    if minutes is not None and minutes not in AUTO_RELEASE_CHOICES:
-        minutes = None
+               who: HoldPlacer,
+               reason: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
+               release_after: Annotated[str, Form()] = "") -> Response:
+    minutes = int(release_after) if release_after in AUTO_RELEASE_CHOICES else None
+    error = None
     if not reason:
         error = console.translate(request, "Choose a reason for the hold.")
+    elif len(note) > MAX_NOTE:
+        error = console.translate(request, "The note is longer than 1000 characters.")
+    if error:
         return _after(request, hub, console, order_id, error=error, status=422)
     try:
         ordering.place_hold(PlaceHold(order_id, reason, note.strip(), who.name, "user", minutes),
@@ -63,11 +68,14 @@ def place_hold(request: Request, order_id: str, hub: HubDep, console: ConsoleDep
                   notice=console.translate(request, "The order is on hold."))
 
 
-@router.post("/orders/{order_id}/holds/{hold_id}/release", name="release_hold")
+@router.post("/orders/{order_id}/holds/{hold_id}/release", name="console:release_hold")
 def release_hold(request: Request, order_id: str, hold_id: str, hub: HubDep,
                  console: ConsoleDep,
-                 who: Permit("holds.release"),  # type: ignore[valid-type]
-                 note: Annotated[str, Form(max_length=1000)] = "") -> Response:
+                 who: HoldReleaser,
+                 note: Annotated[str, Form()] = "") -> Response:
+    if len(note) > MAX_NOTE:
+        error = console.translate(request, "The note is longer than 1000 characters.")
+        return _after(request, hub, console, order_id, error=error, status=422)
     try:
         ordering.release_hold(ReleaseHold(order_id, hold_id, who.name, note.strip()),
                               hub.uow, hub.clock)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from orderpilot.adapters import read_models
@@ -17,17 +17,16 @@ from orderpilot.domain.errors import InvalidInput
 from orderpilot.domain.lifecycle import NODES
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console import queries
-from orderpilot.entrypoints.console.auth import Permit
+from orderpilot.entrypoints.console.auth import Reader
 from orderpilot.entrypoints.console.i18n import CHANNELS
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
 
 router = APIRouter(prefix="/console")
 PAGE_SIZE = 50
-Reader = Permit("orders.read")
-Text = Annotated[str, Query(max_length=100)]
+MAX_SEARCH = 100
 
 
-@router.get("", name="dashboard")
+@router.get("", name="console:dashboard")
 def dashboard(request: Request, hub: HubDep, console: ConsoleDep, who: Reader) -> Response:
     with hub.db.read() as conn:
         counts = queries.status_counts(conn)
@@ -46,7 +45,9 @@ def dashboard(request: Request, hub: HubDep, console: ConsoleDep, who: Reader) -
 def chart_option(console: Console, request: Request, days: list[str],
                  series: dict[str, list[int]]) -> dict[str, Any]:
     """An ECharts stacked bar chart of orders per channel per day; the page only draws it."""
-    label = lambda code: console.translate(request, CHANNELS[code]) if code in CHANNELS else code  # noqa: E731
+    def label(code: str) -> str:
+        return console.translate(request, CHANNELS[code]) if code in CHANNELS else code
+
     return {
         "color": ["#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899",
                   "#84cc16", "#64748b", "#f97316", "#14b8a6", "#a855f7"],
@@ -62,20 +63,25 @@ def chart_option(console: Console, request: Request, days: list[str],
     }
 
 
-@router.get("/orders", name="orders")
+@router.get("/orders", name="console:orders")
 def orders(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
-           status: Text = "", channel: Text = "", held: Text = "", q: Text = "",
-           cursor: Text = "") -> Response:
+           status: str = "", channel: str = "", held: str = "", q: str = "",
+           cursor: str = "") -> Response:
     filters = {"status": status, "channel": channel, "held": held, "q": q.strip()}
-    error, items, next_cursor = None, [], None
-    try:
-        with hub.db.read() as conn:
-            items, next_cursor = read_models.list_orders(
-                conn, status=status or None, channel=channel or None,
-                held={"yes": True, "no": False}.get(held), q=filters["q"] or None,
-                limit=PAGE_SIZE, cursor=cursor or None)
-    except InvalidInput as exc:
-        error = exc.message
+    error: str | None = None
+    items: list[dict[str, Any]] = []
+    next_cursor: str | None = None
+    if len(filters["q"]) > MAX_SEARCH:
+        error = console.translate(request, "Search for at most 100 characters.")
+    else:
+        try:
+            with hub.db.read() as conn:
+                items, next_cursor = read_models.list_orders(
+                    conn, status=status or None, channel=channel or None,
+                    held={"yes": True, "no": False}.get(held), q=filters["q"] or None,
+                    limit=PAGE_SIZE, cursor=cursor or None)
+        except InvalidInput as exc:
+            error = exc.message
     query = {k: v for k, v in filters.items() if v}
     context = {"nav": "orders", "items": items, "filters": filters, "error": error,
                "nodes": NODES, "first_page": bool(cursor),
@@ -115,11 +121,11 @@ def _seconds_between(start: str | None, end: str | None) -> float | None:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
-@router.get("/orders/{order_id}", name="order")
+@router.get("/orders/{order_id}", name="console:order")
 def order(request: Request, order_id: str, hub: HubDep, console: ConsoleDep,
           who: Reader) -> Response:
     context = order_context(hub, order_id)
     if context is None:
-        return console.error(request, console.translate(request, "There is no order with this ID."),
-                             404)
+        missing = console.translate(request, "There is no order with this ID.")
+        return console.error(request, missing, 404)
     return console.render(request, "order.html", context)

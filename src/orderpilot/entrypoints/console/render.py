@@ -38,7 +38,7 @@ def csrf_token(session: dict[str, Any]) -> str:
 @pass_context
 def path(context: Context, name: str, /, **params: Any) -> str:
     request: Request = context["request"]
-    return request.scope.get("root_path", "") + str(request.app.url_path_for(name, **params))
+    return str(request.scope.get("root_path", "")) + str(request.app.url_path_for(name, **params))
 
 
 class Console:
