@@ -8,9 +8,9 @@ from sqlalchemy.engine import Connection
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.outbox import insert_ignore
 
-
 _S = t.channel_daily_stats
-_COUNT_ORDER = _S.update().where(_S.c.day == sa.bindparam("d"), _S.c.channel == sa.bindparam("ch")) \
+_COUNT_ORDER = _S.update() \
+    .where(_S.c.day == sa.bindparam("d"), _S.c.channel == sa.bindparam("ch")) \
     .values(orders=_S.c.orders + 1, gmv_cents=_S.c.gmv_cents + sa.bindparam("gmv"))
 
 

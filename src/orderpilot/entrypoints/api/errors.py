@@ -59,8 +59,9 @@ def install(app: FastAPI, quarantine: Any) -> None:
         for err in exc.errors():
             if err.get("type") == "json_invalid":
                 position = err.get("loc", ("body", "?"))[-1]
+                reason = err.get("ctx", {}).get("error", "")
                 details.append({"field": "body", "message": "the body is not valid JSON "
-                                f"(error near character {position}): {err.get('ctx', {}).get('error', '')}"})
+                                f"(error near character {position}): {reason}"})
                 continue
             where = field_path(tuple(err.get("loc", ())))
             details.append({"field": where, "message": err.get("msg", "invalid")})
