@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -33,7 +34,8 @@ def mask_value(key: str, value: Any) -> Any:
     return mask_phone(value)
 
 
-def _mask_processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _mask_processor(_logger: Any, _name: str,
+                    event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
     return {k: mask_value(k, v) for k, v in event_dict.items()}
 
 

@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -54,7 +55,7 @@ def _migration_connection(db: Database) -> Iterator[Connection]:
             conn.commit()  # whatever Alembic left open (it commits its own transaction)
         return
     with db.engine.connect() as conn:
-        raw = conn.connection.driver_connection
+        raw: Any = conn.connection.driver_connection
         # The pragma is a no-op inside a transaction, so it goes in before our BEGIN.
         raw.execute("PRAGMA foreign_keys=OFF")
         try:

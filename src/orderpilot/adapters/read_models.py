@@ -104,7 +104,7 @@ def list_orders(conn: Connection, *, status: str | None = None, channel: str | N
 
 # Built once: the detail is read after every write the API answers, so statement construction
 # and cache-key generation per call would be a measurable share of a request.
-_ID = sa.bindparam("order_id")
+_ID: sa.BindParameter[str] = sa.bindparam("order_id")
 _ORDER = sa.select(t.orders).where(t.orders.c.id == _ID)
 _HOLDS = sa.select(t.holds).where(t.holds.c.order_id == _ID).order_by(t.holds.c.placed_at,
                                                                       t.holds.c.id)
@@ -192,7 +192,7 @@ def dead_letters(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
 
 def backlog(conn: Connection) -> dict[str, int]:
     ob, tm = t.outbox, t.timers
-    counts = dict(conn.execute(sa.select(ob.c.status, sa.func.count()).group_by(ob.c.status))
+    counts: dict[str, int] = dict(conn.execute(sa.select(ob.c.status, sa.func.count()).group_by(ob.c.status))
                   .all())
     pending_timers = conn.execute(sa.select(sa.func.count()).select_from(tm)
                                   .where(tm.c.status == "pending")).scalar_one()

@@ -127,7 +127,7 @@ class OrderRepository:
         rows = (self.conn.execute(_BY_KEY_OR_REF, {**ref, "key": idempotency_key}).all()
                 if idempotency_key else self.conn.execute(_BY_REF, ref).all())
         keyed = [r for r in rows if idempotency_key and r.idempotency_key == idempotency_key]
-        return (keyed or rows or [None])[0]
+        return (keyed or rows)[0] if rows else None
 
     def _load(self, r: Any) -> Order:
         lines = [OrderLine(ln.sku, ln.quantity, from_cents(ln.unit_price_cents), ln.name,

@@ -38,7 +38,7 @@ def order_bodies(count: int, seed: int, prefix: str) -> list[dict[str, Any]]:
         channel, shop = rng.choice(CHANNELS)
         lines = [{"sku": sku, "name": "", "quantity": rng.randint(1, 3), "unit_price": price}
                  for sku, price in rng.sample(SKUS, rng.randint(1, 3))]
-        total = sum(int(ln["quantity"]) * float(ln["unit_price"]) for ln in lines)
+        total = sum(int(str(ln["quantity"])) * float(str(ln["unit_price"])) for ln in lines)
         bodies.append({
             "channel": channel, "shop_id": shop, "external_id": f"{prefix}{i:07d}",
             "placed_at": (start + timedelta(seconds=i)).isoformat(), "currency": "CNY",
@@ -174,7 +174,7 @@ def run(orders: int, http_orders: int, clients: int, db_url: str | None,
         progress: Progress) -> dict[str, Any]:
     with scratch_database(db_url) as scratch:
         hub = bootstrap(Settings(data_dir=scratch.data_dir, database_url=scratch.database_url,
-                                 log_level="WARNING", _env_file=None))  # type: ignore[call-arg]
+                                 log_level="WARNING", _env_file=None))
         try:
             migrations.upgrade(hub.db)
             service_rate = through_services(hub, order_bodies(orders, 1, "S"), progress)

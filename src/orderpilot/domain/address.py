@@ -38,9 +38,9 @@ class Address:
     @classmethod
     def normalised(cls, country: str, province: str = "", city: str = "", district: str = "",
                    line1: str = "", postal_code: str = "") -> Address:
-        parts = [p.strip() for p in (province, city, district, line1)]
-        return cls(country.strip().upper(), *parts, postal_code.strip(),
-                   flags=address_flags(" ".join(parts)))
+        province, city, district, line1 = (p.strip() for p in (province, city, district, line1))
+        return cls(country.strip().upper(), province, city, district, line1, postal_code.strip(),
+                   flags=address_flags(" ".join((province, city, district, line1))))
 
     @property
     def bonded_zone(self) -> bool:

@@ -64,7 +64,7 @@ class Dispatcher:
 
     def backoff(self, attempts: int) -> timedelta:
         s = self.settings
-        delay = min(s.base_backoff * (2 ** attempts), s.max_backoff)
+        delay: timedelta = min(s.base_backoff * (2 ** attempts), s.max_backoff)
         return delay * random.uniform(0.8, 1.2)
 
     def run_once(self) -> int:

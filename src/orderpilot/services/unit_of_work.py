@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 from orderpilot.domain.errors import ConcurrentUpdate
@@ -22,7 +23,8 @@ class UnitOfWork(Protocol):
 
     def __enter__(self) -> UnitOfWork: ...
     def savepoint(self) -> Any: ...
-    def __exit__(self, *args: object) -> None: ...
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
 
 
 UowFactory = Callable[[], UnitOfWork]

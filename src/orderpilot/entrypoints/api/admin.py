@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from orderpilot.adapters import read_models
 from orderpilot.domain.errors import NotFound
 from orderpilot.domain.lifecycle import EVENT_TYPES, NODES
-from orderpilot.entrypoints.api.deps import Can, HubDep, current_principal, require
+from orderpilot.entrypoints.api.deps import CanManageDispatch, CanReadOrders, HubDep, current_principal, require
 
 router = APIRouter(tags=["operations"])
 
@@ -36,7 +36,7 @@ def metrics(hub: HubDep) -> Response:
 
 
 @router.get("/api/v1/lifecycle", summary="The lifecycle nodes and reportable event types")
-def lifecycle(who: Can("orders.read")) -> dict[str, Any]:
+def lifecycle(who: CanReadOrders) -> dict[str, Any]:
     return {"nodes": [{"id": n.id, "zh": n.zh, "en": n.en, "reported_by": list(n.reported_by),
                        "next": list(n.next)} for n in NODES],
             "event_types": [{"type": e.type, "node": e.node, "system": e.system, "zh": e.zh,
@@ -44,13 +44,13 @@ def lifecycle(who: Can("orders.read")) -> dict[str, Any]:
 
 
 @router.get("/api/v1/dispatch", summary="Outbox backlog and dead letters")
-def dispatch_status(hub: HubDep, who: Can("dispatch.manage")) -> dict[str, Any]:
+def dispatch_status(hub: HubDep, who: CanManageDispatch) -> dict[str, Any]:
     with hub.db.read() as conn:
         return {"backlog": read_models.backlog(conn), "dead": read_models.dead_letters(conn)}
 
 
 @router.post("/api/v1/dispatch/dead/{event_id}/retry", summary="Retry a dead-lettered event")
-def retry_dead(event_id: str, hub: HubDep, who: Can("dispatch.manage")) -> dict[str, Any]:
+def retry_dead(event_id: str, hub: HubDep, who: CanManageDispatch) -> dict[str, Any]:
     with hub.uow() as uow:
         count = uow.outbox.retry_dead(hub.clock(), event_id)
     if count == 0:
@@ -59,7 +59,7 @@ def retry_dead(event_id: str, hub: HubDep, who: Can("dispatch.manage")) -> dict[
 
 
 @router.get("/api/v1/quarantine", summary="Rejected payloads kept with their reason")
-def quarantine(hub: HubDep, who: Can("orders.read"),
+def quarantine(hub: HubDep, who: CanReadOrders,
                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
     with hub.db.read() as conn:
         return {"items": read_models.quarantined(conn, limit)}

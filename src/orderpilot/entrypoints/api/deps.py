@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
@@ -77,5 +77,14 @@ def require(permission: str) -> Callable[..., Principal]:
     return check
 
 
-def Can(permission: str) -> type[Principal]:  # noqa: N802 - reads as a type in signatures
-    return Annotated[Principal, Depends(require(permission))]  # type: ignore[return-value]
+def _can(permission: str) -> Any:
+    return Annotated[Principal, Depends(require(permission))]
+
+
+# One alias per permission, so a route's signature says who may call it.
+CanReadOrders = _can("orders.read")
+CanCreateOrders = _can("orders.create")
+CanReportEvents = _can("orders.report")
+CanPlaceHolds = _can("holds.place")
+CanReleaseHolds = _can("holds.release")
+CanManageDispatch = _can("dispatch.manage")

@@ -55,7 +55,7 @@ def install(app: FastAPI, quarantine: Any) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = []
+        details: list[dict[str, str]] = []
         for err in exc.errors():
             if err.get("type") == "json_invalid":
                 position = err.get("loc", ("body", "?"))[-1]
@@ -65,10 +65,10 @@ def install(app: FastAPI, quarantine: Any) -> None:
                 continue
             where = field_path(tuple(err.get("loc", ())))
             details.append({"field": where, "message": err.get("msg", "invalid")})
-        first = details[0] if details else {"field": None, "message": "invalid request"}
+        first = details[0] if details else {"field": "body", "message": "invalid request"}
         code = "malformed_json" if any(d.get("type") == "json_invalid"
                                        for d in exc.errors()) else "invalid_input"
-        message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+        message = f"{first['field']}: {first['message']}"
         await keep(request, message, first["field"])
         return JSONResponse(error_body(code, message, first["field"], details), status_code=422)
 

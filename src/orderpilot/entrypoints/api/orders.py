@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from orderpilot.adapters import read_models
 from orderpilot.domain.commands import PlaceHold, ReleaseHold, ReportEvent
 from orderpilot.domain.errors import InvalidInput, NotFound
-from orderpilot.entrypoints.api.deps import Can, HubDep
+from orderpilot.entrypoints.api.deps import CanCreateOrders, CanPlaceHolds, CanReadOrders, CanReleaseHolds, CanReportEvents, HubDep
 from orderpilot.entrypoints.api.schemas import EventIn, HoldIn, OrderIn
 from orderpilot.services import ordering
 
@@ -27,7 +27,7 @@ def _detail(hub: HubDep, order_id: str) -> dict[str, Any]:
 
 
 @router.post("", status_code=201, summary="Place a canonical order (idempotent)")
-def place(request: Request, order: OrderIn, hub: HubDep, who: Can("orders.create"),
+def place(request: Request, order: OrderIn, hub: HubDep, who: CanCreateOrders,
           idempotency_key: IdempotencyKey = None) -> JSONResponse:
     raw = order.model_dump(mode="json")
     placed = ordering.place_order(order.to_command(idempotency_key, raw), hub.uow, hub.clock)
@@ -39,7 +39,7 @@ def place(request: Request, order: OrderIn, hub: HubDep, who: Can("orders.create
 
 
 @router.get("", summary="List orders, newest first, with cursor pagination")
-def list_orders(hub: HubDep, who: Can("orders.read"),
+def list_orders(hub: HubDep, who: CanReadOrders,
                 status: Annotated[str | None, Query(max_length=32)] = None,
                 channel: Annotated[str | None, Query(max_length=32)] = None,
                 held: bool | None = None,
@@ -53,14 +53,14 @@ def list_orders(hub: HubDep, who: Can("orders.read"),
 
 
 @router.get("/{order_id}", summary="One order with lines, holds and system views")
-def get_order(order_id: str, hub: HubDep, who: Can("orders.read")) -> dict[str, Any]:
+def get_order(order_id: str, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
     return _detail(hub, order_id)
 
 
 @router.post("/{order_id}/events", status_code=201,
              summary="A system reports what happened to the order")
 def report(order_id: str, event: EventIn, hub: HubDep,
-           who: Can("orders.report")) -> JSONResponse:
+           who: CanReportEvents) -> JSONResponse:
     if event.occurred_at.tzinfo is None:
         raise InvalidInput("occurred_at needs a time-zone offset", field="occurred_at")
     result = ordering.report_event(
@@ -72,7 +72,7 @@ def report(order_id: str, event: EventIn, hub: HubDep,
 
 
 @router.get("/{order_id}/events", summary="The order's timeline, oldest first")
-def events(order_id: str, hub: HubDep, who: Can("orders.read")) -> dict[str, Any]:
+def events(order_id: str, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
     with hub.db.read() as conn:
         if read_models.order_detail(conn, order_id) is None:
             raise NotFound(f"no order with id {order_id}", field="id")
@@ -81,7 +81,7 @@ def events(order_id: str, hub: HubDep, who: Can("orders.read")) -> dict[str, Any
 
 @router.post("/{order_id}/holds", status_code=201, summary="Put the order on hold")
 def place_hold(order_id: str, hold: HoldIn, hub: HubDep,
-               who: Can("holds.place")) -> dict[str, Any]:
+               who: CanPlaceHolds) -> dict[str, Any]:
     placed = ordering.place_hold(
         PlaceHold(order_id, hold.reason, hold.note, who.name, "user",
                   hold.release_after_minutes), hub.uow, hub.clock)
@@ -89,7 +89,7 @@ def place_hold(order_id: str, hold: HoldIn, hub: HubDep,
 
 
 @router.delete("/{order_id}/holds/{hold_id}", summary="Release one hold (others stay)")
-def release_hold(order_id: str, hold_id: str, hub: HubDep, who: Can("holds.release"),
+def release_hold(order_id: str, hold_id: str, hub: HubDep, who: CanReleaseHolds,
                  note: Annotated[str, Body(embed=True, max_length=1000)] = "") -> dict[str, Any]:
     ordering.release_hold(ReleaseHold(order_id, hold_id, who.name, note), hub.uow, hub.clock)
     return next(h for h in _detail(hub, order_id)["holds"] if h["id"] == hold_id)
