@@ -1,4 +1,5 @@
-"""Browser tests drive Debian's Chromium; install it when missing and we are allowed to."""
+"""Browser tests drive Debian's Chromium; install it (and CJK fonts, so screenshots show the
+Chinese console) when missing and we are allowed to."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import subprocess
 import sys
 
 CHROMIUM = "/usr/bin/chromium"
+CJK_FONT_DIR = "/usr/share/fonts/opentype/noto"
 
 
 def main() -> int:
-    if os.path.exists(CHROMIUM):
+    if os.path.exists(CHROMIUM) and os.path.isdir(CJK_FONT_DIR):
         return 0
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         print(f"{CHROMIUM} is missing and cannot be installed here; browser tests will skip",
@@ -19,7 +21,8 @@ def main() -> int:
         return 0
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env,
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk"], check=True,
+                   env=env,
                    stdout=subprocess.DEVNULL)
     return 0
 

@@ -134,7 +134,8 @@ def seed(hub: Hub) -> Seeded:
         ("jd", "JD2611210007", 5, "released_to_wms", "苏州市", "工业园区星湖街3号",
          "13300006666", "赵敏", "149.00", 2),
     ]
-    for channel, ext, days, status, city, line1, phone, name, price, qty in plan:
+    for channel, ext, days, status, city, line1, phone, name, price, qty in reversed(plan):
+        # Oldest first, so arrival order (what the list sorts by) matches placement order.
         placed = now - timedelta(days=days, hours=3)
         clock.at = placed + timedelta(seconds=2)
         order_id = _place(hub, channel, ext, placed, city=city, line1=line1, phone=phone,

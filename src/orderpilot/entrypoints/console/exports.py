@@ -15,6 +15,7 @@ from urllib.parse import quote
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from orderpilot.domain.lifecycle import NODE_BY_ID
 from orderpilot.entrypoints.console.i18n import mask_phone, to_shanghai
@@ -65,6 +66,7 @@ def sheet_rows(rows: list[dict[str, Any]], *, full_phone: bool) -> list[list[Any
 def workbook_bytes(rows: list[dict[str, Any]], *, full_phone: bool) -> bytes:
     book = Workbook()
     sheet = book.active
+    assert isinstance(sheet, Worksheet)  # a new workbook has one worksheet
     sheet.title = SHEET_TITLE
     sheet.append([header for header, _ in COLUMNS])
     for i, (_, width) in enumerate(COLUMNS, start=1):

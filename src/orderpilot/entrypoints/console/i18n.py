@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from io import BytesIO
@@ -126,7 +127,7 @@ def build_environment(locale: str, translations: Translations) -> Environment:
             return EVENT_TYPES[type_].zh if zh else EVENT_TYPES[type_].en
         return gettext(HUB_EVENTS[type_]) if type_ in HUB_EVENTS else type_
 
-    def label(table: dict[str, str]) -> Any:
+    def label(table: dict[str, str]) -> Callable[[str], str]:
         return lambda code: gettext(table[code]) if code in table else code
 
     def lag(seconds: float | None) -> str:
