@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from conftest_pg import create_pg_database, drop_pg_database, pg_available
 from reliability.support.backends import Backend
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for conftest_pg
-from conftest_pg import create_pg_database, drop_pg_database, pg_available  # noqa: E402
 
 PG_UNREACHABLE = ("PostgreSQL not reachable at 127.0.0.1:5432 as role postgres with CREATEDB "
                   "(set ORDERPILOT_TEST_PG_ADMIN_URL to use another server)")

@@ -128,7 +128,11 @@ def start_server(backend: Backend, tmp_path: Path, **settings: str) -> tuple[Ser
     token = create_token(env, role="ops", name="crash-test-client")
     server = Server(env, tmp_path)
     server.start()
-    server.wait_ready()
+    try:
+        server.wait_ready()
+    except AssertionError:
+        server.stop()
+        raise
     return server, token
 
 
@@ -204,29 +208,37 @@ def test_acknowledged_orders_survive_repeated_kill_9(backend: Backend, tmp_path:
 
 def test_sigterm_lets_the_embedded_dispatcher_finish_its_batch(backend: Backend,
                                                                 tmp_path: Path) -> None:
-    """A normal stop (systemd, docker stop) must not strand claimed events behind a lease."""
+    """A normal stop (systemd, docker stop) lets the dispatcher finish and record its batch,
+    rather than cutting it off like a crash (which strands claims or redoes handled events)."""
     server, token = start_server(backend, tmp_path, embedded_dispatcher="false")
-    with httpx.Client(base_url=server.base_url, timeout=10.0,
-                      headers={"Authorization": f"Bearer {token}"}) as client:
-        for n in range(150):
-            assert client.post("/api/v1/orders", json=canonical_order(n, "TERM"),
-                               headers={"Idempotency-Key": f"term-{n}"}).status_code == 201
-    server.stop()
-    server.env["ORDERPILOT_EMBEDDED_DISPATCHER"] = "true"
-    server.env["ORDERPILOT_PROBE_DELAY_SECONDS"] = "0.02"  # a batch of 100 takes ~2 s
-    stopped = server.start()
-    server.wait_ready()
-    deadline = time.monotonic() + 30
-    while len(read_probe(tmp_path / "probe.log")) < 10 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert len(read_probe(tmp_path / "probe.log")) >= 10, "the dispatcher never started"
-    exit_code = server.stop()
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=10.0,
+                          headers={"Authorization": f"Bearer {token}"}) as client:
+            for n in range(150):
+                assert client.post("/api/v1/orders", json=canonical_order(n, "TERM"),
+                                   headers={"Idempotency-Key": f"term-{n}"}).status_code == 201
+        server.stop()
+        server.env["ORDERPILOT_EMBEDDED_DISPATCHER"] = "true"
+        server.env["ORDERPILOT_PROBE_DELAY_SECONDS"] = "0.02"  # a batch of 100 takes ~2 s
+        stopped = server.start()
+        server.wait_ready()
+        deadline = time.monotonic() + 30
+        while len(read_probe(tmp_path / "probe.log")) < 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(read_probe(tmp_path / "probe.log")) >= 10, "the dispatcher never started"
+    finally:
+        exit_code = server.stop()
 
+    handled_before_stop = {e for e, pid in read_probe(tmp_path / "probe.log") if pid == stopped.pid}
     db = Database(backend.url)
     with db.read() as conn:
+        left = set(conn.scalars(sa.select(t.outbox.c.event_id)))
         stranded = conn.scalar(sa.select(sa.func.count()).select_from(t.outbox).where(
             t.outbox.c.claimed_by.like(f"%:{stopped.pid}:%"),
             t.outbox.c.claimed_until > datetime.now(UTC)))
     db.dispose()
-    assert stranded == 0, (f"after SIGTERM (exit code {exit_code}) {stranded} events stay leased "
-                           f"to the stopped server: the dispatcher was not shut down")
+    redone = handled_before_stop & left
+    assert not stranded and not redone, (
+        f"after SIGTERM (exit code {exit_code}) {stranded} events stay leased to the stopped "
+        f"server and {len(redone)} events it had handled were not marked delivered: the "
+        f"dispatcher was cut off instead of finishing its batch")

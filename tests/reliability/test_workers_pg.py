@@ -44,13 +44,19 @@ def place_orders(hub: Hub, count: int) -> None:
 
 def outbox_rows(hub: Hub) -> int:
     with hub.db.read() as conn:
-        return int(conn.scalar(sa.select(sa.func.count()).select_from(t.outbox)))
+        return int(conn.execute(sa.select(sa.func.count()).select_from(t.outbox)).scalar_one())
+
+
+def last_errors(hub: Hub) -> list[str]:
+    with hub.db.read() as conn:
+        return list(conn.scalars(sa.select(t.outbox.c.last_error)
+                                 .where(t.outbox.c.last_error.is_not(None)).limit(2)))
 
 
 def test_two_workers_share_the_outbox_without_handling_an_event_twice(
         pg_backend: Backend, tmp_path: Path) -> None:
     hub = bootstrap(Settings(data_dir=pg_backend.data_dir, database_url=pg_backend.database_url,
-                             _env_file=None))  # type: ignore[call-arg]
+                             _env_file=None))
     try:
         migrations.upgrade(hub.db)
         place_orders(hub, ORDERS)
@@ -66,11 +72,13 @@ def test_two_workers_share_the_outbox_without_handling_an_event_twice(
             while (left := outbox_rows(hub)) > 0:
                 for worker in workers:
                     assert worker.process.poll() is None, f"a worker died:\n{worker.log_tail()}"
-                assert time.monotonic() < deadline, f"{left} events left after 60 s"
+                assert time.monotonic() < deadline, \
+                    f"{left} events left after 60 s; handler errors: {last_errors(hub)}"
                 time.sleep(0.2)
         finally:
             exit_codes = [worker.terminate() for worker in workers]
-        assert exit_codes == [0, 0], [worker.log_tail() for worker in workers]
+        assert exit_codes == [0, 0], \
+            f"workers did not stop cleanly on SIGTERM: {[w.log_tail() for w in workers]}"
 
         with hub.db.read() as conn:
             placed = set(conn.scalars(sa.select(t.events.c.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,9 +12,11 @@ from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.db import utc
+from orderpilot.adapters.repository import OrderRepository
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.domain.lifecycle import NODE_BY_ID, NODES
-from orderpilot.domain.money import from_cents
+from orderpilot.domain.money import from_cents, money_str
+from orderpilot.domain.order import Order
 
 PRE_SHIPMENT = tuple(n.id for n in NODES if n.pre_shipment)
 MAX_PAGE = 500
@@ -40,16 +43,24 @@ def decode_cursor(cursor: str) -> int:
 
 
 def summary(r: Any, active_holds: list[str]) -> dict[str, Any]:
-    node = NODE_BY_ID.get(r.status)
+    return _headline(r.id, r.channel, r.shop_id, r.external_id, r.status, bool(r.held),
+                     active_holds, r.placed_at, r.status_changed_at, r.currency,
+                     from_cents(r.total_cents), r.customer_name, r.customer_phone, r.tags)
+
+
+def _headline(order_id: str, channel: str, shop_id: str, external_id: str, status: str,
+              held: bool, hold_reasons: list[str], placed_at: datetime,
+              status_changed_at: datetime | None, currency: str, total: Decimal, name: str,
+              phone: str, tags: list[str]) -> dict[str, Any]:
+    """The fields every order listing shows, the same in a list and in the detail."""
+    node = NODE_BY_ID.get(status)
     return {
-        "id": r.id, "channel": r.channel, "shop_id": r.shop_id, "external_id": r.external_id,
-        "status": r.status, "status_zh": node.zh if node else r.status,
-        "status_en": node.en if node else r.status, "held": bool(r.held),
-        "hold_reasons": active_holds, "placed_at": iso(r.placed_at),
-        "status_changed_at": iso(r.status_changed_at), "currency": r.currency,
-        "total": str(from_cents(r.total_cents)), "customer": {"name": r.customer_name,
-                                                               "phone": r.customer_phone},
-        "tags": list(r.tags),
+        "id": order_id, "channel": channel, "shop_id": shop_id, "external_id": external_id,
+        "status": status, "status_zh": node.zh if node else status,
+        "status_en": node.en if node else status, "held": held, "hold_reasons": hold_reasons,
+        "placed_at": iso(placed_at), "status_changed_at": iso(status_changed_at),
+        "currency": currency, "total": money_str(total),
+        "customer": {"name": name, "phone": phone}, "tags": list(tags),
     }
 
 
@@ -102,52 +113,45 @@ def list_orders(conn: Connection, *, status: str | None = None, channel: str | N
     return items, next_cursor
 
 
-# Built once: the detail is read after every write the API answers, so statement construction
-# and cache-key generation per call would be a measurable share of a request.
-_ID: sa.BindParameter[str] = sa.bindparam("order_id")
-_ORDER = sa.select(t.orders).where(t.orders.c.id == _ID)
-_HOLDS = sa.select(t.holds).where(t.holds.c.order_id == _ID).order_by(t.holds.c.placed_at,
-                                                                      t.holds.c.id)
-_LINES = sa.select(t.order_lines).where(t.order_lines.c.order_id == _ID) \
-    .order_by(t.order_lines.c.line_no)
-_VIEWS = sa.select(t.system_views).where(t.system_views.c.order_id == _ID) \
-    .order_by(t.system_views.c.system)
-_RAW = sa.select(t.raw_payloads).where(t.raw_payloads.c.order_id == _ID) \
-    .order_by(t.raw_payloads.c.seq)
+_RAW_OF = sa.select(t.raw_payloads) \
+    .where(t.raw_payloads.c.order_id == sa.bindparam("order_id")).order_by(t.raw_payloads.c.seq)
 
 
 def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
-    key = {"order_id": order_id}
-    r = conn.execute(_ORDER, key).first()
-    if r is None:
+    order = OrderRepository(conn).get(order_id)
+    if order is None:
         return None
-    holds = [{"id": h.id, "reason": h.reason, "note": h.note, "placed_by": h.placed_by,
-              "placed_by_kind": h.placed_by_kind, "placed_at": iso(h.placed_at),
-              "released_at": iso(h.released_at), "released_by": h.released_by,
-              "auto_release_at": iso(h.auto_release_at)}
-             for h in conn.execute(_HOLDS, key)]
-    active = [h["reason"] for h in holds if h["released_at"] is None]
-    lines = [{"line_no": ln.line_no, "sku": ln.sku, "name": ln.name, "quantity": ln.quantity,
-              "unit_price": str(from_cents(ln.unit_price_cents)),
-              "discount": str(from_cents(ln.discount_cents))}
-             for ln in conn.execute(_LINES, key)]
-    views = {v.system: {"status": v.status, "event_type": v.event_type, "source": v.source,
-                        "occurred_at": iso(v.occurred_at), "received_at": iso(v.received_at),
-                        "lag_seconds": round((utc(v.received_at) - utc(v.occurred_at))  # type: ignore[operator]
-                                             .total_seconds(), 3)}
-             for v in conn.execute(_VIEWS, key)}
     raw = [{"source": p.source, "version": p.version, "received_at": iso(p.received_at),
-            "payload": p.payload}
-           for p in conn.execute(_RAW, key)]
-    detail = summary(r, active)
+            "payload": p.payload} for p in conn.execute(_RAW_OF, {"order_id": order_id})]
+    return present(order, raw)
+
+
+def present(order: Order, raw_payloads: list[dict[str, Any]]) -> dict[str, Any]:
+    """The whole order as the API and the console show it."""
+    a = order.shipping_address
+    detail = _headline(order.id, order.channel, order.shop_id, order.external_id, order.status,
+                       order.held, [h.reason for h in order.active_holds], order.placed_at,
+                       order.status_changed_at, order.currency, order.total,
+                       order.customer.name, order.customer.phone, order.tags)
     detail.update({
-        "shipping_fee": str(from_cents(r.shipping_fee_cents)),
-        "shipping_address": {"country": r.address_country, "province": r.address_province,
-                             "city": r.address_city, "district": r.address_district,
-                             "line1": r.address_line1, "postal_code": r.address_postal_code,
-                             "flags": [f for f in r.address_flags.split(",") if f]},
-        "lines": lines, "holds": holds, "system_views": views, "raw_payloads": raw,
-        "version": r.version,
+        "shipping_fee": money_str(order.shipping_fee),
+        "shipping_address": {"country": a.country, "province": a.province, "city": a.city,
+                             "district": a.district, "line1": a.line1,
+                             "postal_code": a.postal_code, "flags": list(a.flags)},
+        "lines": [{"line_no": i + 1, "sku": ln.sku, "name": ln.name, "quantity": ln.quantity,
+                   "unit_price": money_str(ln.unit_price), "discount": money_str(ln.discount)}
+                  for i, ln in enumerate(order.lines)],
+        "holds": [{"id": h.id, "reason": h.reason, "note": h.note, "placed_by": h.placed_by,
+                   "placed_by_kind": h.placed_by_kind, "placed_at": iso(h.placed_at),
+                   "released_at": iso(h.released_at), "released_by": h.released_by,
+                   "auto_release_at": iso(h.auto_release_at)} for h in order.holds],
+        "system_views": {
+            v.system: {"status": v.status, "event_type": v.event_type, "source": v.source,
+                       "occurred_at": iso(v.occurred_at), "received_at": iso(v.received_at),
+                       "lag_seconds": round((v.received_at - v.occurred_at).total_seconds(), 3)}
+            for v in sorted(order.views.values(), key=lambda v: v.system)},
+        "raw_payloads": raw_payloads,
+        "version": order.version,
     })
     return detail
 
@@ -192,8 +196,8 @@ def dead_letters(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
 
 def backlog(conn: Connection) -> dict[str, int]:
     ob, tm = t.outbox, t.timers
-    counts: dict[str, int] = dict(conn.execute(sa.select(ob.c.status, sa.func.count()).group_by(ob.c.status))
-                  .all())
+    counts: dict[str, int] = dict(
+        conn.execute(sa.select(ob.c.status, sa.func.count()).group_by(ob.c.status)).all())
     pending_timers = conn.execute(sa.select(sa.func.count()).select_from(tm)
                                   .where(tm.c.status == "pending")).scalar_one()
     return {"outbox_pending": int(counts.get("pending", 0)),

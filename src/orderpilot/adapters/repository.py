@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
-from orderpilot.adapters.db import utc
 from orderpilot.domain.address import Address, Customer
 from orderpilot.domain.errors import ConcurrentUpdate
 from orderpilot.domain.money import from_cents
@@ -41,8 +40,8 @@ def hold_row(order_id: str, h: Hold) -> dict[str, Any]:
 
 
 def hold_from_row(r: Any) -> Hold:
-    return Hold(r.reason, utc(r.placed_at), r.placed_by, r.placed_by_kind, r.note,  # type: ignore[arg-type]
-                utc(r.released_at), r.released_by, utc(r.auto_release_at), r.id)
+    return Hold(r.reason, r.placed_at, r.placed_by, r.placed_by_kind, r.note, r.released_at,
+                r.released_by, r.auto_release_at, r.id)
 
 
 _INSERT_ORDER = t.orders.insert()
@@ -55,6 +54,19 @@ _EXISTING_COLUMNS = (t.orders.c.id, t.orders.c.idempotency_key, t.orders.c.reque
 _BY_REF = sa.select(*_EXISTING_COLUMNS).where(_REF).limit(2)
 _BY_KEY_OR_REF = sa.select(*_EXISTING_COLUMNS).where(
     sa.or_(t.orders.c.idempotency_key == sa.bindparam("key"), _REF)).limit(2)
+
+
+# Loading an order is on the path of every report and every API answer: statements are built
+# once so each call skips construction and cache-key generation.
+_OID: sa.BindParameter[str] = sa.bindparam("order_id")
+_ORDER_BY_ID = sa.select(t.orders).where(t.orders.c.id == _OID)
+_ORDER_BY_ID_FOR_UPDATE = _ORDER_BY_ID.with_for_update()
+_LINES_OF = sa.select(t.order_lines).where(t.order_lines.c.order_id == _OID) \
+    .order_by(t.order_lines.c.line_no)
+_HOLDS_OF = sa.select(t.holds).where(t.holds.c.order_id == _OID) \
+    .order_by(t.holds.c.placed_at, t.holds.c.id)
+_VIEWS_OF = sa.select(t.system_views).where(t.system_views.c.order_id == _OID) \
+    .order_by(t.system_views.c.system)
 
 
 class OrderRepository:
@@ -113,10 +125,8 @@ class OrderRepository:
         order.changed_views.clear()
 
     def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
-        query = sa.select(t.orders).where(t.orders.c.id == order_id)
-        if for_update:
-            query = query.with_for_update()
-        row = self.conn.execute(query).first()
+        query = _ORDER_BY_ID_FOR_UPDATE if for_update else _ORDER_BY_ID
+        row = self.conn.execute(query, {"order_id": order_id}).first()
         return None if row is None else self._load(row)
 
     def find_existing(self, idempotency_key: str | None, channel: str, shop_id: str,
@@ -130,24 +140,21 @@ class OrderRepository:
         return (keyed or rows)[0] if rows else None
 
     def _load(self, r: Any) -> Order:
+        key = {"order_id": r.id}
         lines = [OrderLine(ln.sku, ln.quantity, from_cents(ln.unit_price_cents), ln.name,
                            from_cents(ln.discount_cents))
-                 for ln in self.conn.execute(
-                     sa.select(t.order_lines).where(t.order_lines.c.order_id == r.id)
-                     .order_by(t.order_lines.c.line_no))]
-        holds = [hold_from_row(h) for h in self.conn.execute(
-            sa.select(t.holds).where(t.holds.c.order_id == r.id).order_by(t.holds.c.placed_at))]
-        views = {v.system: SystemView(v.system, v.status, v.event_type, utc(v.occurred_at),  # type: ignore[arg-type]
-                                      utc(v.received_at), v.source)  # type: ignore[arg-type]
-                 for v in self.conn.execute(
-                     sa.select(t.system_views).where(t.system_views.c.order_id == r.id))}
+                 for ln in self.conn.execute(_LINES_OF, key)]
+        holds = [hold_from_row(h) for h in self.conn.execute(_HOLDS_OF, key)]
+        views = {v.system: SystemView(v.system, v.status, v.event_type, v.occurred_at,
+                                      v.received_at, v.source)
+                 for v in self.conn.execute(_VIEWS_OF, key)}
         flags = tuple(f for f in r.address_flags.split(",") if f)
         address = Address(r.address_country, r.address_province, r.address_city,
                           r.address_district, r.address_line1, r.address_postal_code, flags)
         return Order(id=r.id, channel=r.channel, shop_id=r.shop_id, external_id=r.external_id,
-                     placed_at=utc(r.placed_at), currency=r.currency,  # type: ignore[arg-type]
+                     placed_at=r.placed_at, currency=r.currency,
                      customer=Customer(r.customer_name, r.customer_phone),
                      shipping_address=address, lines=lines, total=from_cents(r.total_cents),
                      shipping_fee=from_cents(r.shipping_fee_cents), tags=list(r.tags),
-                     status=r.status, status_changed_at=utc(r.status_changed_at), holds=holds,
+                     status=r.status, status_changed_at=r.status_changed_at, holds=holds,
                      views=views, version=r.version)

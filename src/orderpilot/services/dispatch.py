@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ class DispatchSettings:
     base_backoff: timedelta = timedelta(seconds=2)
     max_backoff: timedelta = timedelta(minutes=30)
     idle_poll_seconds: float = 0.25
+    # After a wake-up, wait this long so the events of concurrent commits go in one batch
+    # (one transaction) instead of one transaction each.
+    coalesce_seconds: float = 0.03
+    timer_poll_seconds: float = 1.0
 
 
 @dataclass
@@ -72,15 +77,20 @@ class Dispatcher:
         return self._deliver_events() + self._fire_timers()
 
     def run_forever(self, stop: threading.Event) -> None:
+        next_timer_check = 0.0
         while not stop.is_set():
             try:
-                done = self.run_once()
+                done = self._deliver_events()
+                if time.monotonic() >= next_timer_check:
+                    done += self._fire_timers()
+                    next_timer_check = time.monotonic() + self.settings.timer_poll_seconds
             except Exception:  # a lost database connection must not end the worker
                 log.exception("dispatch_cycle_failed", worker=self.worker_id)
                 done = 0
                 stop.wait(1.0)
             if done == 0:
-                self._wake.wait(self.settings.idle_poll_seconds)
+                if self._wake.wait(self.settings.idle_poll_seconds):
+                    stop.wait(self.settings.coalesce_seconds)
                 self._wake.clear()
 
     def _deliver_events(self) -> int:

@@ -23,6 +23,7 @@ MAX_AUTO_RELEASE_MINUTES = 60 * 24 * 30
 class Placed:
     order_id: str
     created: bool
+    order: Order | None = None  # the new order as stored; None when it existed already
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def place_order(cmd: PlaceOrder, uow_factory: UowFactory, clock: Clock) -> Place
             uow.orders.add(order, now, idempotency_key=cmd.idempotency_key,
                            request_hash=fingerprint, raw=(cmd.raw_source, cmd.raw_version, raw))
             uow.events.append(order.events)
-            return Placed(order.id, True)
+            return Placed(order.id, True, order)
 
     return retrying(attempt)
 

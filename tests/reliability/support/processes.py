@@ -57,7 +57,7 @@ def workdir(env: dict[str, str]) -> Path:
 def run_cli(env: dict[str, str], *args: str, timeout: float = 60) -> str:
     """Run one `orderpilot` command to completion; its stdout, or an error with its output."""
     done = subprocess.run([orderpilot_executable(), *args], env=env, cwd=workdir(env),
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"orderpilot {' '.join(args)} exited {done.returncode}:\n"
                            f"{done.stdout}\n{done.stderr}")
@@ -88,16 +88,15 @@ class Child:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
 
-    def terminate(self, timeout: float = 20) -> int:
-        """SIGTERM, then wait; a child that does not stop in time is killed and reported."""
+    def terminate(self, timeout: float = 20) -> int | None:
+        """SIGTERM, then wait; the exit code, or None for a child that had to be killed."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise AssertionError(f"orderpilot {self.args[0]} ignored SIGTERM for {timeout}s\n"
-                                 f"{self.log_tail()}") from None
+            return None
 
     def log_tail(self, chars: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:]
@@ -143,5 +142,5 @@ class Server:
         child.kill()
         return child.pid
 
-    def stop(self) -> int:
+    def stop(self) -> int | None:
         return self.current.terminate()

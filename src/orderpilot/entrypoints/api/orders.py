@@ -33,7 +33,12 @@ def place(request: Request, order: OrderIn, hub: HubDep, who: CanCreateOrders,
     placed = ordering.place_order(order.to_command(idempotency_key, raw), hub.uow, hub.clock)
     hub.metrics.orders_placed.labels(order.channel.lower()[:32],
                                      "new" if placed.created else "duplicate").inc()
-    body = _detail(hub, placed.order_id)
+    if placed.order is not None:  # just written: answer from memory, not another read
+        when = read_models.iso(placed.order.status_changed_at)
+        body = read_models.present(placed.order, [{"source": "api", "version": "canonical-v1",
+                                                   "received_at": when, "payload": raw}])
+    else:
+        body = _detail(hub, placed.order_id)
     body["duplicate"] = not placed.created
     return JSONResponse(body, status_code=201 if placed.created else 200)
 
