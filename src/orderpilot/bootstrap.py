@@ -51,7 +51,8 @@ class Hub:
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{name}"
         d = Dispatcher(lambda: SqlUnitOfWork(self.db), self.registry, self.clock, worker_id,
                        DispatchSettings(max_attempts=s.dispatch_max_attempts,
-                                        idle_poll_seconds=s.dispatch_poll_seconds))
+                                        idle_poll_seconds=s.dispatch_poll_seconds,
+                                        one_transaction_per_batch=self.db.is_sqlite))
         d.stats.observers.append(lambda what, n: self.metrics.dispatch.labels(what).inc(n))
         self.dispatchers.append(d)
         return d

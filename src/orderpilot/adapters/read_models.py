@@ -35,9 +35,10 @@ def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, seq = raw.split(":", 1)
-        if kind != "o":
+        value = int(seq)
+        if kind != "o" or not 0 < value < 2**63:
             raise ValueError
-        return int(seq)
+        return value
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidInput("cursor is not one this API returned", field="cursor") from error
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import structlog
 
+from orderpilot.domain.errors import ConcurrentUpdate
 from orderpilot.services.handlers import HandlerRegistry
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
@@ -36,6 +37,7 @@ class DispatchSettings:
     # (one transaction) instead of one transaction each.
     coalesce_seconds: float = 0.03
     timer_poll_seconds: float = 1.0
+    one_transaction_per_batch: bool = False
 
 
 @dataclass
@@ -94,33 +96,55 @@ class Dispatcher:
                 self._wake.clear()
 
     def _deliver_events(self) -> int:
-        """Claim a batch and deliver it in one transaction: each handler runs inside a savepoint
-        with its inbox mark, so one failing handler rolls back only its own effect. A crash
-        before the commit leaves the whole batch to be claimed again."""
+        """Claim a batch and deliver it. Each handler runs inside a savepoint with its inbox
+        mark, so one failing handler rolls back only its own effect.
+
+        With ``one_transaction_per_batch`` (SQLite: one writer, so no lock-order deadlocks) the
+        claim and the whole batch commit together: one fsync for many events, and a crash
+        before the commit leaves the batch to be claimed again. Otherwise (PostgreSQL, where
+        workers run side by side) each event gets its own short transaction, so handlers of
+        different workers never hold each other's row locks for long or in crossing order."""
         s = self.settings
         outcomes: list[str] = []
-        with self.uow_factory() as uow:
-            now = self.clock()
-            claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease, now)
-            events = uow.events.get_many([c.item_id for c in claims])
-            done = []
+        if s.one_transaction_per_batch:
+            with self.uow_factory() as uow:
+                claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease, self.clock())
+                self._deliver(uow, claims, outcomes)
+        else:
+            with self.uow_factory() as uow:
+                claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease, self.clock())
             for claim in claims:
-                event = events.get(claim.item_id)
-                error = None if event is None else self._run_handlers(uow, event)
-                if error is None:
-                    done.append(claim.seq)
-                    outcomes.append("delivered")
-                    continue
-                dead = claim.attempts + 1 >= s.max_attempts
-                retry_at = None if dead else now + self.backoff(claim.attempts)
-                uow.outbox.fail(claim.seq, self.worker_id, error, retry_at)
-                outcomes.append("dead" if dead else "failed")
-                log.warning("handler_failed", event_id=claim.item_id, dead=dead,
-                            attempts=claim.attempts + 1, error=error.splitlines()[-1])
-            uow.outbox.complete_many(done, self.worker_id)
+                try:
+                    with self.uow_factory() as uow:
+                        self._deliver(uow, [claim], outcomes)
+                except ConcurrentUpdate as error:  # a deadlock victim: try again soon
+                    with self.uow_factory() as uow:
+                        uow.outbox.fail(claim.seq, self.worker_id, str(error),
+                                        self.clock() + s.base_backoff)
+                    outcomes.append("failed")
         for outcome in outcomes:
             self.stats.add(outcome)
         return len(claims)
+
+    def _deliver(self, uow: Any, claims: list[Any], outcomes: list[str]) -> None:
+        s = self.settings
+        now = self.clock()
+        events = uow.events.get_many([c.item_id for c in claims])
+        done = []
+        for claim in claims:
+            event = events.get(claim.item_id)
+            error = None if event is None else self._run_handlers(uow, event)
+            if error is None:
+                done.append(claim.seq)
+                outcomes.append("delivered")
+                continue
+            dead = claim.attempts + 1 >= s.max_attempts
+            retry_at = None if dead else now + self.backoff(claim.attempts)
+            uow.outbox.fail(claim.seq, self.worker_id, error, retry_at)
+            outcomes.append("dead" if dead else "failed")
+            log.warning("handler_failed", event_id=claim.item_id, dead=dead,
+                        attempts=claim.attempts + 1, error=error.splitlines()[-1])
+        uow.outbox.complete_many(done, self.worker_id)
 
     def _run_handlers(self, uow: Any, event: Any) -> str | None:
         errors = []

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
 from fastapi import FastAPI
 
 from orderpilot import __version__
@@ -12,8 +16,21 @@ from orderpilot.entrypoints.api.deps import TokenCache
 from orderpilot.entrypoints.api.observe import Observe
 
 
-def create_app(hub: Hub, *, with_console: bool = True) -> FastAPI:
-    app = FastAPI(title="orderpilot", version=__version__,
+def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int = 0) -> FastAPI:
+    """The app; with ``dispatcher_threads`` it also runs the dispatcher for its lifetime and
+    lets the current batch finish on shutdown (SIGTERM included) before closing the hub."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if dispatcher_threads:
+            hub.start_dispatchers(dispatcher_threads)
+        try:
+            yield
+        finally:
+            if dispatcher_threads:
+                await anyio.to_thread.run_sync(hub.close)
+
+    app = FastAPI(title="orderpilot", version=__version__, lifespan=lifespan,
                   description="One canonical order lifecycle fed by every system. Every /api "
                               "route needs `Authorization: Bearer <token>`.")
     app.state.hub = hub

@@ -148,11 +148,10 @@ def demo(
         migrations.upgrade(hub.db)
         logins = ensure_logins(hub, data_dir)
         token = ensure_token(hub, data_dir)
-        app = create_app(hub)
+        app = create_app(hub, dispatcher_threads=max(hub.settings.dispatcher_threads, 1))
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         url = f"http://{local}:{port}"
         _show(url, logins, data_dir, rate, speed)
-        hub.start_dispatchers(max(hub.settings.dispatcher_threads, 1))
         simulator = threading.Thread(target=_simulate, name="demo-simulator", daemon=True,
                                      args=(url, token, rate, seed, speed, stop, streams))
         simulator.start()

@@ -60,11 +60,10 @@ def serve(host: Annotated[str | None, typer.Option(help="Bind address")] = None,
 
     hub = open_hub()
     s = hub.settings
-    if s.embedded_dispatcher:
-        hub.start_dispatchers(s.dispatcher_threads)
+    threads = s.dispatcher_threads if s.embedded_dispatcher else 0
     try:
-        uvicorn.run(create_app(hub), host=host or s.host, port=port or s.port,
-                    log_level=s.log_level.lower(), access_log=False)
+        uvicorn.run(create_app(hub, dispatcher_threads=threads), host=host or s.host,
+                    port=port or s.port, log_level=s.log_level.lower(), access_log=False)
     finally:
         hub.close()
 
