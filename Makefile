@@ -20,6 +20,8 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/python scripts/ensure_chromium.py
 	$(BIN)/lint-imports
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 test-fast: $(VENV)/.installed

@@ -29,8 +29,9 @@ def test_canonical_order_is_normalised() -> None:
     assert order.status == "placed"
 
 
-@pytest.mark.parametrize("line1,kind", [("综合保税区A座", "综合保税区"), ("梅山保税港区1号", "保税港区"),
-                                        ("北仑保税区2号", "保税区"), ("中山路1号", None)])
+@pytest.mark.parametrize("line1,kind", [
+    ("综合保税区A座", "综合保税区"), ("梅山保税港区1号", "保税港区"),
+    ("北仑保税区2号", "保税区"), ("中山路1号", None)])
 def test_bonded_zone_kinds(line1: str, kind: str | None) -> None:
     address = Address.normalised("CN", "浙江省", "宁波市", "", line1)
     assert address.bonded_zone_kind == kind

@@ -105,15 +105,8 @@ class Outbox:
                                                       t.outbox.c.claimed_by == worker))
 
     def fail(self, seq: int, worker: str, error: str, retry_at: datetime | None) -> None:
-        values: dict[str, Any] = {"claimed_by": None, "claimed_until": None,
-                                  "attempts": t.outbox.c.attempts + 1,
-                                  "last_error": error[:4000]}
-        if retry_at is None:
-            values["status"] = "dead"
-        else:
-            values["available_at"] = retry_at
-        self.conn.execute(t.outbox.update().where(t.outbox.c.seq == seq,
-                                                  t.outbox.c.claimed_by == worker).values(values))
+        _release_failed(self.conn, t.outbox.c.seq == seq, t.outbox, "available_at", worker,
+                        error, retry_at)
 
     def retry_dead(self, now: datetime, event_id: str | None = None) -> int:
         query = t.outbox.update().where(t.outbox.c.status == "dead")
@@ -164,15 +157,20 @@ class Timers:
                                   claimed_until=None))
 
     def fail(self, timer_id: str, worker: str, error: str, retry_at: datetime | None) -> None:
-        values: dict[str, Any] = {"claimed_by": None, "claimed_until": None,
-                                  "attempts": t.timers.c.attempts + 1,
-                                  "last_error": error[:4000]}
-        if retry_at is None:
-            values["status"] = "dead"
-        else:
-            values["fire_at"] = retry_at
-        self.conn.execute(t.timers.update().where(t.timers.c.id == timer_id,
-                                                  t.timers.c.claimed_by == worker).values(values))
+        _release_failed(self.conn, t.timers.c.id == timer_id, t.timers, "fire_at", worker,
+                        error, retry_at)
+
+
+def _release_failed(conn: Connection, which: Any, table: sa.Table, due_column: str,
+                    worker: str, error: str, retry_at: datetime | None) -> None:
+    """Give a failed claim back: due again at ``retry_at``, or dead when there is none."""
+    values: dict[str, Any] = {"claimed_by": None, "claimed_until": None,
+                              "attempts": table.c.attempts + 1, "last_error": error[:4000]}
+    if retry_at is None:
+        values["status"] = "dead"
+    else:
+        values[due_column] = retry_at
+    conn.execute(table.update().where(which, table.c.claimed_by == worker).values(values))
 
 
 def _claim(conn: Connection, table: sa.Table, due_column: sa.Column[Any], worker: str,

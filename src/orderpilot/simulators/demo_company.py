@@ -37,7 +37,8 @@ SHOPS = (
 
 PRODUCTS = (  # sku, name, CNY price
     ("DIAPER-L", "纸尿裤L码", Decimal("129.00")), ("DIAPER-M", "纸尿裤M码", Decimal("119.00")),
-    ("FORMULA-2", "婴儿奶粉2段", Decimal("268.00")), ("FORMULA-3", "婴儿奶粉3段", Decimal("248.00")),
+    ("FORMULA-2", "婴儿奶粉2段", Decimal("268.00")),
+    ("FORMULA-3", "婴儿奶粉3段", Decimal("248.00")),
     ("WIPES-80", "婴儿湿巾80抽", Decimal("19.90")), ("BOTTLE-240", "奶瓶240ml", Decimal("89.00")),
     ("TEETHER-01", "硅胶牙胶", Decimal("39.90")), ("CREAM-50", "婴儿护臀膏50g", Decimal("59.00")),
 )

@@ -179,7 +179,8 @@ class DemoStream:
             if step.duplicate and attempt == 0:
                 self.stats.duplicates_sent += 1
                 self.stats.duplicated.add((step.source, source_event_id))
-                self._later(self.jitter.uniform(0.2, 2.0), lambda: self._report(state, step, body, -1))
+                self._later(self.jitter.uniform(0.2, 2.0),
+                            lambda: self._report(state, step, body, -1))
 
     def _report(self, state: dict[str, Any], step: Step, body: dict[str, Any],
                 attempt: int) -> None:

@@ -10,7 +10,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from orderpilot.adapters import read_models
 from orderpilot.domain.errors import NotFound
 from orderpilot.domain.lifecycle import EVENT_TYPES, NODES
-from orderpilot.entrypoints.api.deps import CanManageDispatch, CanReadOrders, HubDep, current_principal, require
+from orderpilot.entrypoints.api.deps import (
+    CanManageDispatch,
+    CanReadOrders,
+    HubDep,
+    current_principal,
+    require,
+)
 
 router = APIRouter(tags=["operations"])
 

@@ -10,7 +10,14 @@ from fastapi.responses import JSONResponse
 from orderpilot.adapters import read_models
 from orderpilot.domain.commands import PlaceHold, ReleaseHold, ReportEvent
 from orderpilot.domain.errors import InvalidInput, NotFound
-from orderpilot.entrypoints.api.deps import CanCreateOrders, CanPlaceHolds, CanReadOrders, CanReleaseHolds, CanReportEvents, HubDep
+from orderpilot.entrypoints.api.deps import (
+    CanCreateOrders,
+    CanPlaceHolds,
+    CanReadOrders,
+    CanReleaseHolds,
+    CanReportEvents,
+    HubDep,
+)
 from orderpilot.entrypoints.api.schemas import EventIn, HoldIn, OrderIn
 from orderpilot.services import ordering
 
