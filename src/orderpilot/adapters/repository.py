@@ -52,8 +52,11 @@ _REF = sa.and_(t.orders.c.channel == sa.bindparam("channel"),
                t.orders.c.external_id == sa.bindparam("external_id"))
 _EXISTING_COLUMNS = (t.orders.c.id, t.orders.c.idempotency_key, t.orders.c.request_hash)
 _BY_REF = sa.select(*_EXISTING_COLUMNS).where(_REF).limit(2)
-_BY_KEY_OR_REF = sa.select(*_EXISTING_COLUMNS).where(
-    sa.or_(t.orders.c.idempotency_key == sa.bindparam("key"), _REF)).limit(2)
+# A UNION of two unique-index lookups, not an OR: PostgreSQL's planner may answer an OR with a
+# sequential scan, which grows with the table.
+_BY_KEY_OR_REF = sa.union_all(
+    sa.select(*_EXISTING_COLUMNS).where(t.orders.c.idempotency_key == sa.bindparam("key")),
+    sa.select(*_EXISTING_COLUMNS).where(_REF)).limit(2)
 
 
 # Loading an order is on the path of every report and every API answer: statements are built
