@@ -215,3 +215,19 @@ def test_a_viewer_sees_no_hold_buttons(page: Page, site: tuple[str, Seeded]) -> 
     expect(page.locator("[data-testid=phone]")).to_have_text("138****0000")
     expect(page.locator("nav.nav")).not_to_contain_text("死信")
     shot(page, "15-order-viewer-zh")
+
+
+def test_the_first_page_follows_new_orders_live(page: Page, site: tuple[str, Seeded]) -> None:
+    """Runs last in this module: it adds an order to the shared data."""
+    from console_seed import _place
+
+    _, data = site
+    sign_in(page, "viewer")
+    page.goto("/console/orders")
+    rows = page.locator("[data-testid=orders-table] tbody tr")
+    expect(rows).to_have_count(len(data.orders))
+    expect(page.locator("[data-testid=live-note]")).to_be_visible()
+    _place(data.hub, "lazada", "LZLIVE0001", data.hub.clock(), city="杭州市",
+           line1="文三路1号", phone="13900001111", name="赵六", price="99.00")
+    expect(rows).to_have_count(len(data.orders) + 1, timeout=12_000)  # polled every 5 s
+    expect(rows.first).to_contain_text("LZLIVE0001")
