@@ -54,6 +54,7 @@ class Hub:
                                         idle_poll_seconds=s.dispatch_poll_seconds,
                                         one_transaction_per_batch=self.db.is_sqlite))
         d.stats.observers.append(lambda what, n: self.metrics.dispatch.labels(what).inc(n))
+        d.stats.lag_observers.append(self.metrics.dispatch_lag.observe)
         self.dispatchers.append(d)
         return d
 

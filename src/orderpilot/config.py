@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     log_json: bool = False
     default_locale: str = "zh_CN"
     session_max_age_hours: int = 12
+    secure_cookies: bool = Field(False, description="Send the session cookie over HTTPS only")
     handler_plugins: str = Field("", description="Comma-separated module paths with register()")
 
     @property

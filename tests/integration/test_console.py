@@ -270,3 +270,15 @@ def test_every_console_message_has_a_chinese_translation() -> None:
     untranslated = [m for m in found if (zh.gettext(m) if isinstance(m, str)
                                          else zh.ngettext(m[0], m[1], 1)) in (m, m[0])]
     assert untranslated == []
+
+
+def test_repeated_wrong_passwords_lock_sign_in_for_a_while(client: TestClient) -> None:
+    for _ in range(5):
+        wrong = client.post("/console/login", data={
+            "username": "finance", "password": "guess-guess", "csrf_token": token(client)})
+        assert wrong.status_code == 401
+    locked = client.post("/console/login", data={
+        "username": "finance", "password": PASSWORD, "csrf_token": token(client)})
+    assert locked.status_code == 429
+    assert "登录失败次数过多" in locked.text and "5 分钟" in locked.text
+    assert client.get("/console").status_code == 303  # the right password did not get in

@@ -34,6 +34,8 @@ def test_each_placed_order_is_counted_once_even_when_delivered_again(hub: Hub,
     dispatcher = hub.dispatcher("test")
     assert dispatcher.run_once() >= 5
     assert stats_orders(hub) == 5 and backlog(hub)["outbox_pending"] == 0
+    lag_count = hub.metrics.registry.get_sample_value("orderpilot_dispatch_lag_seconds_count")
+    assert lag_count == 5  # every delivered event is measured, from recording to effect
     # Simulate a redelivery after a crash: put every event back in the outbox.
     from orderpilot.adapters import tables as t
 

@@ -23,5 +23,8 @@ class Metrics:
         self.http_latency = Histogram("orderpilot_http_request_seconds", "HTTP latency",
                                       ["method", "route", "status"], registry=r,
                                       buckets=(.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5))
+        self.dispatch_lag = Histogram(
+            "orderpilot_dispatch_lag_seconds", "From recording an event to its handlers' effects",
+            registry=r, buckets=(.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300))
         self.backlog = Gauge("orderpilot_backlog", "Outbox and timer backlog", ["queue"],
                              registry=r)

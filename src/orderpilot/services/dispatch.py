@@ -47,6 +47,7 @@ class DispatchStats:
     dead: int = 0
     timers_fired: int = 0
     observers: list[Callable[[str, int], None]] = field(default_factory=list)
+    lag_observers: list[Callable[[float], None]] = field(default_factory=list)
 
     def add(self, what: str, n: int = 1) -> None:
         setattr(self, what, getattr(self, what) + n)
@@ -106,17 +107,18 @@ class Dispatcher:
         different workers never hold each other's row locks for long or in crossing order."""
         s = self.settings
         outcomes: list[str] = []
+        lags: list[float] = []  # reported after the commit, like the outcomes
         if s.one_transaction_per_batch:
             with self.uow_factory() as uow:
                 claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease, self.clock())
-                self._deliver(uow, claims, outcomes)
+                self._deliver(uow, claims, outcomes, lags)
         else:
             with self.uow_factory() as uow:
                 claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease, self.clock())
             for claim in claims:
                 try:
                     with self.uow_factory() as uow:
-                        self._deliver(uow, [claim], outcomes)
+                        self._deliver(uow, [claim], outcomes, lags)
                 except ConcurrentUpdate as error:  # a deadlock victim: try again soon
                     with self.uow_factory() as uow:
                         uow.outbox.fail(claim.seq, self.worker_id, str(error),
@@ -124,9 +126,13 @@ class Dispatcher:
                     outcomes.append("failed")
         for outcome in outcomes:
             self.stats.add(outcome)
+        for lag in lags:
+            for observe in self.stats.lag_observers:
+                observe(lag)
         return len(claims)
 
-    def _deliver(self, uow: Any, claims: list[Any], outcomes: list[str]) -> None:
+    def _deliver(self, uow: Any, claims: list[Any], outcomes: list[str],
+                 lags: list[float]) -> None:
         s = self.settings
         now = self.clock()
         events = uow.events.get_many([c.item_id for c in claims])
@@ -137,6 +143,8 @@ class Dispatcher:
             if error is None:
                 done.append(claim.seq)
                 outcomes.append("delivered")
+                if event is not None:
+                    lags.append((now - event.recorded_at).total_seconds())
                 continue
             dead = claim.attempts + 1 >= s.max_attempts
             retry_at = None if dead else now + self.backoff(claim.attempts)

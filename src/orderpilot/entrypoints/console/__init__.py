@@ -13,6 +13,7 @@ from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.console import auth, exceptions, holds, pages
 from orderpilot.entrypoints.console.guard import SessionGuard
 from orderpilot.entrypoints.console.render import Console
+from orderpilot.entrypoints.console.throttle import LoginThrottle
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "orderpilot_session"
@@ -21,6 +22,7 @@ SESSION_COOKIE = "orderpilot_session"
 def mount(app: FastAPI, hub: Hub) -> None:
     console = Console(hub)
     app.state.console = console
+    app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (auth.router, pages.router, holds.router, exceptions.router):
         app.include_router(router, include_in_schema=False)
@@ -35,4 +37,5 @@ def mount(app: FastAPI, hub: Hub) -> None:
     app.add_middleware(SessionGuard, hub=hub, console=console)
     app.add_middleware(SessionMiddleware, secret_key=hub.secret_key,
                        session_cookie=SESSION_COOKIE, same_site="lax",
+                       https_only=hub.settings.secure_cookies,
                        max_age=hub.settings.session_max_age_hours * 3600)

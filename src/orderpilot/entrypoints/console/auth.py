@@ -21,6 +21,7 @@ from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.guard import SESSION_USER
 from orderpilot.entrypoints.console.i18n import LOCALES
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, csrf_token, is_htmx
+from orderpilot.entrypoints.console.throttle import LoginThrottle
 from orderpilot.services.accounts import Principal, authenticate
 
 router = APIRouter(prefix="/console")
@@ -119,13 +120,24 @@ def login_page(request: Request, console: ConsoleDep, next: str = HOME) -> Respo
 def login(request: Request, hub: HubDep, console: ConsoleDep,
           username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
           next: Annotated[str, Form()] = HOME) -> Response:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    keys = (f"user:{username.strip().lower()[:64]}",
+            f"addr:{request.client.host if request.client else '-'}")
+    wait = throttle.wait_seconds(*keys)
+    if wait:
+        error = console.translate(request, "Too many failed sign-ins. Try again in %(minutes)d "
+                                           "minutes.") % {"minutes": (wait + 59) // 60}
+        return console.render(request, "login.html", {"next": safe_next(next), "error": error,
+                                                      "username": username}, status=429)
     principal = None
     if len(username) <= 64 and len(password) <= MAX_PASSWORD:
         principal = authenticate(_SignInAccounts(hub), username.strip().lower(), password)
     if principal is None:
+        throttle.failed(*keys)
         error = console.translate(request, "Wrong username or password.")
         return console.render(request, "login.html", {"next": safe_next(next), "error": error,
                                                       "username": username}, status=401)
+    throttle.succeeded(*keys)
     locale = request.session.get("locale")
     request.session.clear()  # a fresh session (and token) for the signed-in user
     request.session[SESSION_USER] = principal.id
