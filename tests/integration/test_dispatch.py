@@ -99,6 +99,10 @@ def test_auto_release_timer_survives_a_restart(hub: Hub, api: Any, clock: FakeCl
         restarted.close()
     order = api.get(f"/api/v1/orders/{order_id}").json()
     assert not order["held"] and order["holds"][0]["released_by"] == "timer"
+    events = api.get(f"/api/v1/orders/{order_id}/events").json()["items"]
+    placed = next(e for e in events if e["type"] == "hold.placed")
+    released = next(e for e in events if e["type"] == "hold.released")
+    assert released["causation_id"] == placed["id"]  # the timeline says why it happened
     assert backlog(hub)["timers_pending"] == 0
 
 

@@ -127,12 +127,14 @@ def test_shipped_before_paid_is_refused_and_changes_nothing(api: Any) -> None:
 
 
 def test_timeline_keeps_occurred_and_recorded_times(api: Any) -> None:
-    order_id = api.post("/api/v1/orders", json=order_body()).json()["id"]
+    order_id = api.post("/api/v1/orders", json=order_body(),
+                        headers={"X-Correlation-Id": "live-0611"}).json()["id"]
     api.post(f"/api/v1/orders/{order_id}/events", json={
         "type": "system.status", "source": "crm", "source_event_id": "c-1",
         "occurred_at": "2026-11-25T09:00:00+08:00", "data": {"status": "VIP"}})
     events = api.get(f"/api/v1/orders/{order_id}/events").json()["items"]
     crm = events[-1]
+    assert events[0]["correlation_id"] == "live-0611"
     assert crm["system"] == "crm" and crm["occurred_at"].startswith("2026-11-25T01:00")
     assert crm["recorded_at"].startswith("2026-11-26T02:00")
     assert api.get(f"/api/v1/orders/{order_id}").json()["status"] == "placed"

@@ -65,3 +65,4 @@ class ReleaseHold:
     hold_id: str
     released_by: str = "system"
     note: str = ""
+    causation_id: str | None = None  # what made it happen, e.g. the auto-release timer

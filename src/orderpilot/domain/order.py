@@ -167,7 +167,8 @@ class Order:
                      "auto_release_at": auto_release_at.isoformat() if auto_release_at else None})
         return hold
 
-    def release_hold(self, hold_id: str, by: str, now: datetime, note: str = "") -> Hold | None:
+    def release_hold(self, hold_id: str, by: str, now: datetime, note: str = "",
+                     causation_id: str | None = None) -> Hold | None:
         """Release one hold; the others stay. Releasing a released hold changes nothing."""
         hold = next((h for h in self.holds if h.id == hold_id), None)
         if hold is None:
@@ -178,5 +179,6 @@ class Order:
         self.changed_holds.append(hold)
         self.record("hold.released", "hub", now, now,
                     {"hold_id": hold.id, "reason": hold.reason, "released_by": by, "note": note,
-                     "still_held": [h.reason for h in self.active_holds]})
+                     "still_held": [h.reason for h in self.active_holds]},
+                    causation_id=causation_id)
         return hold

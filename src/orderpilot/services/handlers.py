@@ -48,7 +48,9 @@ def count_channel_day(event: OrderEvent, uow: UnitOfWork, clock: Clock) -> None:
 def auto_release_hold(payload: dict[str, Any], uow: UnitOfWork, clock: Clock) -> None:
     ordering.release_hold_in(uow, ReleaseHold(payload["order_id"], payload["hold_id"],
                                               released_by="timer",
-                                              note="released automatically"), clock)
+                                              note="released automatically",
+                                              causation_id=payload.get("placed_event_id")),
+                             clock)
 
 
 def default_registry() -> HandlerRegistry:

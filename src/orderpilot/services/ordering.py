@@ -125,7 +125,8 @@ def place_hold(cmd: PlaceHold, uow_factory: UowFactory, clock: Clock) -> Hold:
                                     now, release_at)
             if release_at is not None:
                 uow.timers.schedule(f"hold:{hold.id}:auto_release", "hold.auto_release",
-                                    release_at, {"order_id": order.id, "hold_id": hold.id},
+                                    release_at, {"order_id": order.id, "hold_id": hold.id,
+                                                 "placed_event_id": order.events[-1].id},
                                     now, order_id=order.id)
             uow.orders.save(order, now)
             uow.events.append(order.events)
@@ -146,7 +147,8 @@ def release_hold_in(uow: UnitOfWork, cmd: ReleaseHold, clock: Clock) -> Hold:
     """Release inside an open unit of work (used by the auto-release timer too)."""
     now = clock()
     order = _load(uow, cmd.order_id, for_update=True)
-    released = order.release_hold(cmd.hold_id, cmd.released_by, now, cmd.note)
+    released = order.release_hold(cmd.hold_id, cmd.released_by, now, cmd.note,
+                                  cmd.causation_id)
     if released is not None:
         uow.timers.cancel(f"hold:{released.id}:auto_release")
         uow.orders.save(order, now)

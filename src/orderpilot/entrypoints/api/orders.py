@@ -23,6 +23,8 @@ from orderpilot.services import ordering
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+# Ties the events of one business flow together across systems (kept on every event).
+CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200)]
 
 
 def _detail(hub: HubDep, order_id: str) -> dict[str, Any]:
@@ -35,9 +37,11 @@ def _detail(hub: HubDep, order_id: str) -> dict[str, Any]:
 
 @router.post("", status_code=201, summary="Place a canonical order (idempotent)")
 def place(request: Request, order: OrderIn, hub: HubDep, who: CanCreateOrders,
-          idempotency_key: IdempotencyKey = None) -> JSONResponse:
+          idempotency_key: IdempotencyKey = None,
+          correlation_id: CorrelationId = None) -> JSONResponse:
     raw = order.model_dump(mode="json")
-    placed = ordering.place_order(order.to_command(idempotency_key, raw), hub.uow, hub.clock)
+    command = order.to_command(idempotency_key, raw, correlation_id=correlation_id)
+    placed = ordering.place_order(command, hub.uow, hub.clock)
     hub.metrics.orders_placed.labels(order.channel.lower()[:32],
                                      "new" if placed.created else "duplicate").inc()
     if placed.order is not None:  # just written: answer from memory, not another read
@@ -71,13 +75,14 @@ def get_order(order_id: str, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
 
 @router.post("/{order_id}/events", status_code=201,
              summary="A system reports what happened to the order")
-def report(order_id: str, event: EventIn, hub: HubDep,
-           who: CanReportEvents) -> JSONResponse:
+def report(order_id: str, event: EventIn, hub: HubDep, who: CanReportEvents,
+           correlation_id: CorrelationId = None) -> JSONResponse:
     if event.occurred_at.tzinfo is None:
         raise InvalidInput("occurred_at needs a time-zone offset", field="occurred_at")
     result = ordering.report_event(
         ReportEvent(order_id, event.type, event.source, event.occurred_at,
-                    event.source_event_id, event.data, event.correlation_id), hub.uow, hub.clock)
+                    event.source_event_id, event.data, event.correlation_id or correlation_id),
+        hub.uow, hub.clock)
     hub.metrics.events_reported.labels(event.type[:64], result.outcome).inc()
     body = {"event_id": result.event_id, "outcome": result.outcome, "status": result.status}
     return JSONResponse(body, status_code=200 if result.outcome == "duplicate" else 201)

@@ -80,8 +80,8 @@ class OrderIn(Strict):
     shipping_fee: Money = "0"
     tags: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=50)] = []
 
-    def to_command(self, idempotency_key: str | None, raw: Any,
-                   raw_source: str = "api") -> PlaceOrder:
+    def to_command(self, idempotency_key: str | None, raw: Any, raw_source: str = "api",
+                   correlation_id: str | None = None) -> PlaceOrder:
         return PlaceOrder(
             channel=self.channel, shop_id=self.shop_id, external_id=self.external_id,
             placed_at=self.placed_at, currency=self.currency, customer_name=self.customer.name,
@@ -89,7 +89,8 @@ class OrderIn(Strict):
             lines=tuple(LineInput(ln.sku, ln.quantity, ln.unit_price, ln.name, ln.discount)
                         for ln in self.lines),
             total=self.total, shipping_fee=self.shipping_fee, tags=tuple(self.tags),
-            raw_payload=raw, raw_source=raw_source, idempotency_key=idempotency_key)
+            raw_payload=raw, raw_source=raw_source, idempotency_key=idempotency_key,
+            correlation_id=correlation_id)
 
 
 class EventIn(Strict):
