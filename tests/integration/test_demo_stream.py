@@ -16,7 +16,6 @@ import uvicorn
 
 from orderpilot.adapters import migrations
 from orderpilot.adapters import tables as t
-from orderpilot.adapters.db import utc
 from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
 from orderpilot.entrypoints.api.app import create_app
@@ -95,7 +94,7 @@ def test_duplicates_late_and_out_of_order_reports_are_recorded_once(
         late_picks = conn.execute(sa.select(sa.func.count()).select_from(ev).where(
             ev.c.type == "wms.picked", ev.c.payload["outcome"].as_string() == "late")
         ).scalar_one()
-        lags = [(utc(r.recorded_at) - utc(r.occurred_at)).total_seconds()  # type: ignore[operator]
+        lags = [(r.recorded_at - r.occurred_at).total_seconds()
                 for r in conn.execute(sa.select(ev.c.recorded_at, ev.c.occurred_at)
                                       .where(ev.c.source == "kingdee"))]
         bonded = conn.execute(sa.select(sa.func.count()).select_from(t.orders).where(

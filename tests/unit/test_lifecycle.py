@@ -62,6 +62,8 @@ def test_late_report_is_recorded_without_moving_back() -> None:
     assert outcome == "late"
     assert order.status == "shipped"
     assert order.events[-1].payload["outcome"] == "late"
+    moved = next(e for e in order.events if e.type == "shipment.shipped")
+    assert (moved.payload["from"], moved.payload["to"]) == ("released_to_wms", "shipped")
 
 
 def test_older_report_does_not_overwrite_a_newer_view() -> None:

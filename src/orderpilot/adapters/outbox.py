@@ -17,7 +17,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
-from orderpilot.adapters.db import utc
 from orderpilot.domain.events import OrderEvent, new_id
 
 
@@ -37,7 +36,7 @@ def insert_ignore(conn: Connection, table: sa.Table, row: dict[str, Any]) -> boo
 
 def event_from_row(r: Any) -> OrderEvent:
     return OrderEvent(order_id=r.order_id, type=r.type, source=r.source,
-                      occurred_at=utc(r.occurred_at), recorded_at=utc(r.recorded_at),  # type: ignore[arg-type]
+                      occurred_at=r.occurred_at, recorded_at=r.recorded_at,
                       payload=r.payload, source_event_id=r.source_event_id,
                       causation_id=r.causation_id, correlation_id=r.correlation_id,
                       system=r.system, id=r.id)
@@ -76,10 +75,6 @@ class EventLog:
             return {}
         rows = self.conn.execute(_EVENTS_BY_ID, {"ids": event_ids})
         return {r.id: event_from_row(r) for r in rows}
-
-    def get(self, event_id: str) -> OrderEvent | None:
-        row = self.conn.execute(sa.select(t.events).where(t.events.c.id == event_id)).first()
-        return None if row is None else event_from_row(row)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
-from orderpilot.adapters.db import utc
 from orderpilot.adapters.repository import OrderRepository
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.domain.lifecycle import NODE_BY_ID, NODES
@@ -23,8 +22,8 @@ MAX_PAGE = 500
 
 
 def iso(value: datetime | None) -> str | None:
-    v = utc(value)
-    return v.isoformat() if v else None
+    """Times come back from the UtcDateTime columns already aware and in UTC."""
+    return value.isoformat() if value else None
 
 
 def encode_cursor(seq: int) -> str:

@@ -51,10 +51,6 @@ class Address:
         text = " ".join((self.province, self.city, self.district, self.line1)).lower()
         return next((m for m in BONDED_ZONE_MARKERS if m in text), None)
 
-    def missing_parts(self) -> list[str]:
-        wanted = ("province", "city", "line1") if self.country == "CN" else ("city", "line1")
-        return [name for name in wanted if not getattr(self, name)]
-
 
 def address_flags(text: str) -> tuple[str, ...]:
     flags = []

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-SYSTEMS = ("storefront", "erp", "wms", "carrier", "crm", "hub")
-
 
 @dataclass(frozen=True)
 class Node:
@@ -88,9 +86,6 @@ EVENT_TYPES: dict[str, EventType] = {e.type: e for e in (
     EventType("after_sales.closed", "after_sales_closed", "crm", "售后关闭", "After-sales closed"),
     EventType("system.status", None, "hub", "系统状态", "System status"),
 )}
-
-# Events the hub writes itself; systems cannot report these through the API.
-HUB_EVENT_TYPES = ("order.placed", "hold.placed", "hold.released", "order.late_report")
 
 # Which system a reporting source belongs to. Unknown sources fall back to the event type's.
 SOURCE_SYSTEM: dict[str, str] = {

@@ -110,17 +110,15 @@ class Order:
         status_reported = str(data.get("status") or kind.node or "")
         if kind.node is None and not status_reported:
             raise InvalidInput("system.status needs data.status", field="data.status")
-        outcome = "view"
-        if kind.node is not None:
-            outcome = self._move_to(kind.node, type_)
-        payload = {"data": data, "from": self.status if outcome != "moved" else None,
-                   "outcome": outcome}
-        event = self.record(type_, source, occurred_at, now, payload, system=system,
-                            source_event_id=source_event_id, causation_id=causation_id,
-                            correlation_id=correlation_id)
+        before = self.status
+        outcome = "view" if kind.node is None else self._move_to(kind.node, type_)
+        payload: dict[str, Any] = {"data": data, "from": before, "outcome": outcome}
         if outcome == "moved":
-            event.payload["to"] = self.status
+            payload["to"] = self.status
             self.status_changed_at = now
+        self.record(type_, source, occurred_at, now, payload, system=system,
+                    source_event_id=source_event_id, causation_id=causation_id,
+                    correlation_id=correlation_id)
         self._update_view(system, status_reported, type_, occurred_at, now, source)
         return outcome
 

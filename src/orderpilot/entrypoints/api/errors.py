@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -44,7 +45,8 @@ def install(app: FastAPI, quarantine: Any) -> None:
                 source = parsed["channel"][:64]
         except ValueError:
             pass
-        quarantine(source, request.url.path, reason, field, raw)
+        # A database write: off the event loop, like every other one.
+        await anyio.to_thread.run_sync(quarantine, source, request.url.path, reason, field, raw)
 
     @app.exception_handler(e.OrderpilotError)
     async def domain_error(request: Request, exc: e.OrderpilotError) -> JSONResponse:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from orderpilot.adapters import read_models
 from orderpilot.domain.commands import PlaceHold, ReleaseHold, ReportEvent
-from orderpilot.domain.errors import InvalidInput, NotFound
+from orderpilot.domain.errors import NotFound
 from orderpilot.entrypoints.api.deps import (
     CanCreateOrders,
     CanPlaceHolds,
@@ -77,8 +77,6 @@ def get_order(order_id: str, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
              summary="A system reports what happened to the order")
 def report(order_id: str, event: EventIn, hub: HubDep, who: CanReportEvents,
            correlation_id: CorrelationId = None) -> JSONResponse:
-    if event.occurred_at.tzinfo is None:
-        raise InvalidInput("occurred_at needs a time-zone offset", field="occurred_at")
     result = ordering.report_event(
         ReportEvent(order_id, event.type, event.source, event.occurred_at,
                     event.source_event_id, event.data, event.correlation_id or correlation_id),
