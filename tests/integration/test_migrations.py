@@ -22,7 +22,7 @@ from orderpilot.adapters.tables import metadata
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for conftest_pg
 from conftest_pg import create_pg_database, drop_pg_database, pg_available  # noqa: E402
 
-HEAD = "0001"
+HEAD = "0002"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -205,7 +205,7 @@ def _extra_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, upgrade: st
     extra.mkdir()
     (extra / "t0002_test.py").write_text(
         "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        "revision = 't0002'\ndown_revision = '0001'\nbranch_labels = None\ndepends_on = None\n\n"
+        f"revision = 't0002'\ndown_revision = '{HEAD}'\nbranch_labels = None\ndepends_on = None\n\n"
         f"def upgrade():\n{textwrap.indent(textwrap.dedent(upgrade).strip(), '    ')}\n\n"
         f"def downgrade():\n{textwrap.indent(textwrap.dedent(downgrade).strip(), '    ')}\n")
     original = migrations.alembic_config

@@ -14,7 +14,7 @@ def new_id() -> str:
 
 @dataclass
 class OrderEvent:
-    order_id: str
+    order_id: str | None
     type: str
     source: str
     occurred_at: datetime
