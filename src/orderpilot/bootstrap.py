@@ -10,14 +10,23 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
+from orderpilot.adapters.connectors import Connectors, HostNotAllowed
 from orderpilot.adapters.db import Database
+from orderpilot.adapters.decision_tables import TableEngine, ZenExpressionChecker, reading
+from orderpilot.adapters.expressions import ExpressionEngine
 from orderpilot.adapters.logging import configure_logging
 from orderpilot.adapters.metrics import Metrics
 from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.config import Settings
+from orderpilot.services.decision_tables import DecisionTables
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
 from orderpilot.services.handlers import HandlerRegistry, default_registry
+from orderpilot.services.rule_runner import ActionRunner, RunnerSettings
+from orderpilot.services.rule_triggers import RuleTriggers
+from orderpilot.services.rulebook import RuleBook
+from orderpilot.services.rules import RulesService
 
 
 def system_clock() -> datetime:
@@ -33,8 +42,13 @@ class Hub:
     registry: HandlerRegistry
     clock: Callable[[], datetime]
     secret_key: str
+    engine: ExpressionEngine
+    connectors: Connectors
+    book: RuleBook
+    rules: RulesService
     metrics: Metrics = field(default_factory=Metrics)
     dispatchers: list[Dispatcher] = field(default_factory=list)
+    runners: list[ActionRunner] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -42,14 +56,25 @@ class Hub:
         """A unit of work for commands; its commit wakes the embedded dispatcher."""
         return SqlUnitOfWork(self.db, after_commit=self._wake)
 
+    @cached_property
+    def decision_tables(self) -> DecisionTables:
+        """Decision tables and their zen engine: one per process, so its cache is shared."""
+        return DecisionTables(self.uow, lambda: reading(self.db), self.clock, TableEngine(),
+                              ZenExpressionChecker())
+
     def _wake(self) -> None:
         for d in self.dispatchers:
             d.wake()
 
+    def _wake_runners(self) -> None:
+        for r in self.runners:
+            r.wake()
+
     def dispatcher(self, name: str) -> Dispatcher:
         s = self.settings
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{name}"
-        d = Dispatcher(lambda: SqlUnitOfWork(self.db), self.registry, self.clock, worker_id,
+        d = Dispatcher(lambda: SqlUnitOfWork(self.db, after_commit=self._wake_runners),
+                       self.registry, self.clock, worker_id,
                        DispatchSettings(max_attempts=s.dispatch_max_attempts,
                                         idle_poll_seconds=s.dispatch_poll_seconds,
                                         one_transaction_per_batch=self.db.is_sqlite))
@@ -58,19 +83,37 @@ class Hub:
         self.dispatchers.append(d)
         return d
 
-    def start_dispatchers(self, count: int) -> None:
-        for i in range(count):
-            d = self.dispatcher(f"t{i}")
-            thread = threading.Thread(target=d.run_forever, args=(self._stop,),
-                                      name=f"dispatcher-{i}", daemon=True)
+    def runner(self, name: str) -> ActionRunner:
+        """A rule action runner (tests call ``run_once`` on one directly)."""
+        worker_id = f"{socket.gethostname()}:{os.getpid()}:{name}"
+        r = ActionRunner(lambda: SqlUnitOfWork(self.db), self.book, self.connectors,
+                         self.clock, worker_id,
+                         RunnerSettings(hmac_secret=self.settings.http_hmac_secret))
+        r.stats.observers.append(
+            lambda action, lag: self.metrics.rule_action_lag.labels(action).observe(lag))
+        self.runners.append(r)
+        return r
+
+    def start_dispatchers(self, count: int, runners: int | None = None) -> None:
+        """Dispatcher threads, and rule runner threads beside them."""
+        runners = self.settings.rule_runner_threads if runners is None else runners
+        workers = [(self.dispatcher(f"t{i}").run_forever, f"dispatcher-{i}")
+                   for i in range(count)]
+        workers += [(self.runner(f"r{i}").run_forever, f"rule-runner-{i}")
+                    for i in range(runners if count else 0)]
+        for target, name in workers:
+            thread = threading.Thread(target=target, args=(self._stop,), name=name,
+                                      daemon=True)
             thread.start()
             self._threads.append(thread)
 
     def close(self) -> None:
         self._stop.set()
         self._wake()
+        self._wake_runners()
         for thread in self._threads:
             thread.join(timeout=10)
+        self.connectors.close()
         self.db.dispose()
 
 
@@ -97,4 +140,33 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     registry = registry or default_registry()
     for module_path in filter(None, (p.strip() for p in settings.handler_plugins.split(","))):
         importlib.import_module(module_path).register(registry)
-    return Hub(settings, db, registry, clock, load_secret(settings))
+    engine = ExpressionEngine()
+    connectors = Connectors.from_settings(settings)
+    book = RuleBook(engine)
+    triggers = RuleTriggers(book)
+    registry.on("*", "rules.match", triggers.on_event, idempotent=True)
+    registry.on_timer("rule.timeout", triggers.on_timeout)
+    registry.on_timer("rule.schedule", triggers.on_schedule)
+
+    def check_url(url: str) -> str | None:
+        try:
+            connectors.check_url(url)
+        except HostNotAllowed as error:
+            return error.message
+        return None
+
+    rules = RulesService(lambda: SqlUnitOfWork(db), clock, book, check_url, dict)
+    hub = Hub(settings, db, registry, clock, load_secret(settings), engine, connectors, book,
+              rules)
+    rules.table_outputs = lambda: table_outputs(hub)
+    book.tables = lambda name, context: hub.decision_tables.lookup(name, context, trace=True)
+    return hub
+
+
+def table_outputs(hub: Hub) -> dict[str, tuple[str, ...]]:
+    """Each decision table's output fields, for checking rules that use them."""
+    found = {}
+    for summary in hub.decision_tables.summaries():
+        table = hub.decision_tables.get(summary["name"]).table
+        found[summary["name"]] = tuple(c.field for c in table.outputs)
+    return found

@@ -28,6 +28,42 @@ class Settings(BaseSettings):
     session_max_age_hours: int = 12
     secure_cookies: bool = Field(False, description="Send the session cookie over HTTPS only")
     handler_plugins: str = Field("", description="Comma-separated module paths with register()")
+    rule_runner_threads: int = Field(2, ge=0, le=32, description="Threads running rule actions")
+
+    # Outbound connectors (rule actions). With sim_url set, every connector points at the
+    # loopback simulator (`orderpilot sim serve`) and unset credentials take its test values.
+    sim_url: str | None = Field(None, description="Base URL of `orderpilot sim serve`")
+    outbound_allowlist: str = Field("", description="Comma-separated hosts rules may call")
+    outbound_timeout_seconds: float = Field(5, gt=0, le=120)
+    sms_rate_per_second: float = Field(10, gt=0, le=1000, description="Per SMS provider")
+    http_connectors: dict[str, str] = Field(
+        default_factory=dict, description='Named base URLs, JSON: {"erp": "https://..."}')
+    http_hmac_secret: str | None = Field(None, description="Signs outbound HTTP bodies")
+    customs_url: str | None = None
+    helpdesk_url: str | None = None
+    helpdesk_token: str | None = None
+    crm_url: str | None = None
+    crm_token: str | None = None
+    aliyun_sms_url: str = "https://dysmsapi.aliyuncs.com"
+    aliyun_access_key_id: str | None = None
+    aliyun_access_key_secret: str | None = None
+    aliyun_sms_region: str = "cn-hangzhou"
+    tencent_sms_url: str = "https://sms.tencentcloudapi.com"
+    tencent_secret_id: str | None = None
+    tencent_secret_key: str | None = None
+    tencent_sms_sdk_app_id: str | None = None
+    tencent_sms_region: str = "ap-guangzhou"
+    dingtalk_url: str = "https://oapi.dingtalk.com"
+    dingtalk_access_token: str | None = None
+    dingtalk_secret: str | None = None
+    wecom_url: str = "https://qyapi.weixin.qq.com"
+    wecom_key: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(None, description="Default 25; sim port + 1 with sim_url")
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "orderpilot@localhost"
+    smtp_starttls: bool = False
 
     @property
     def effective_database_url(self) -> str:

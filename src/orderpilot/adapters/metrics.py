@@ -26,5 +26,9 @@ class Metrics:
         self.dispatch_lag = Histogram(
             "orderpilot_dispatch_lag_seconds", "From recording an event to its handlers' effects",
             registry=r, buckets=(.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300))
+        self.rule_action_lag = Histogram(
+            "orderpilot_rule_action_lag_seconds",
+            "From recording the triggering event to a rule's external action", ["action"],
+            registry=r, buckets=(.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300))
         self.backlog = Gauge("orderpilot_backlog", "Outbox and timer backlog", ["queue"],
                              registry=r)

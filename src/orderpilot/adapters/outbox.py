@@ -70,6 +70,20 @@ class EventLog:
         row = self.conn.execute(_BY_SOURCE, {"source": source, "ref": source_event_id}).first()
         return None if row is None else event_from_row(row)
 
+    def of_type_since(self, event_type: str, since: datetime, limit: int) -> list[OrderEvent]:
+        rows = self.conn.execute(sa.select(t.events).where(t.events.c.type == event_type,
+                                                           t.events.c.recorded_at >= since)
+                                 .order_by(t.events.c.seq).limit(limit))
+        return [event_from_row(r) for r in rows]
+
+    def happened_since(self, order_id: str | None, event_type: str, since: datetime) -> bool:
+        """Whether the order got an event of this type at or after ``since``."""
+        return self.conn.execute(
+            sa.select(t.events.c.seq).where(t.events.c.order_id == order_id,
+                                            t.events.c.type == event_type,
+                                            t.events.c.recorded_at >= since).limit(1)
+        ).first() is not None
+
     def get_many(self, event_ids: list[str]) -> dict[str, OrderEvent]:
         if not event_ids:
             return {}
@@ -137,6 +151,13 @@ class Timers:
         return self.conn.execute(t.timers.update().where(
             t.timers.c.key == key, t.timers.c.status == "pending")
             .values(status="cancelled")).rowcount == 1
+
+    def cancel_prefix(self, prefix: str) -> int:
+        """Cancel every pending timer whose key starts with ``prefix``."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return int(self.conn.execute(t.timers.update().where(
+            t.timers.c.key.like(pattern, escape="\\"), t.timers.c.status == "pending")
+            .values(status="cancelled")).rowcount)
 
     def claim(self, worker: str, limit: int, lease: timedelta, now: datetime) -> list[Claim]:
         return _claim(self.conn, t.timers, t.timers.c.fire_at, worker, limit, lease, now,

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
+from orderpilot.adapters.inventory import allocations_for_detail, gifts_for_detail
 from orderpilot.adapters.repository import OrderRepository
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.domain.lifecycle import NODE_BY_ID, NODES
@@ -123,7 +124,8 @@ def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
         return None
     raw = [{"source": p.source, "version": p.version, "received_at": iso(p.received_at),
             "payload": p.payload} for p in conn.execute(_RAW_OF, {"order_id": order_id})]
-    return present(order, raw)
+    return present(order, raw) | {"allocations": allocations_for_detail(conn, order_id),
+                                  "gifts": gifts_for_detail(conn, order_id)}
 
 
 def present(order: Order, raw_payloads: list[dict[str, Any]]) -> dict[str, Any]:

@@ -133,6 +133,8 @@ def _write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]
         out = []
         for i, value in enumerate(row):
             cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # text that looks like a formula stays text
             if kinds and i < len(kinds):
                 cell.number_format = FORMATS.get(kinds[i], "General")
             out.append(cell)

@@ -11,9 +11,14 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters.db import Database
+from orderpilot.adapters.decision_tables import DecisionTableRepository
+from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.adapters.outbox import EventLog, Inbox, Outbox, Timers
 from orderpilot.adapters.repository import OrderRepository
+from orderpilot.adapters.rules import RuleRepository, SmsTemplateRepository
+from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.stats import StatsRepository
+from orderpilot.adapters.tickets import AttributeRepository, CustomerRepository, TicketRepository
 from orderpilot.domain.errors import ConcurrentUpdate
 
 
@@ -27,6 +32,14 @@ class SqlUnitOfWork:
     inbox: Inbox
     timers: Timers
     stats: StatsRepository
+    decision_tables: DecisionTableRepository
+    rules: RuleRepository
+    runs: RunRepository
+    tickets: TicketRepository
+    customers: CustomerRepository
+    attributes: AttributeRepository
+    sms_templates: SmsTemplateRepository
+    inventory: InventoryRepository
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None) -> None:
         self.db = db
@@ -42,6 +55,14 @@ class SqlUnitOfWork:
         self.inbox = Inbox(self.conn)
         self.timers = Timers(self.conn)
         self.stats = StatsRepository(self.conn)
+        self.decision_tables = DecisionTableRepository(self.conn)
+        self.rules = RuleRepository(self.conn)
+        self.runs = RunRepository(self.conn)
+        self.tickets = TicketRepository(self.conn)
+        self.customers = CustomerRepository(self.conn)
+        self.attributes = AttributeRepository(self.conn)
+        self.sms_templates = SmsTemplateRepository(self.conn)
+        self.inventory = InventoryRepository(self.conn)
         return self
 
     def savepoint(self) -> Any:

@@ -22,6 +22,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "dispatch.manage": frozenset({"admin"}),
     "users.manage": frozenset({"admin"}),
     "metrics.read": frozenset(ROLES),
+    "rules.manage": frozenset({"admin", "ops"}),
+    "inventory.read": frozenset(ROLES),
+    "inventory.manage": frozenset({"admin", "ops", "warehouse"}),
+    "promotions.manage": frozenset({"admin", "ops"}),
 }
 
 

@@ -63,6 +63,7 @@ class EventType:
     system: str  # the system that usually reports it, when the source does not say
     zh: str
     en: str
+    view_status: str = ""  # the status shown in the system's view when the report gives none
 
 
 EVENT_TYPES: dict[str, EventType] = {e.type: e for e in (
@@ -85,6 +86,8 @@ EVENT_TYPES: dict[str, EventType] = {e.type: e for e in (
     EventType("refund.succeeded", "refunded", "storefront", "退款成功", "Refunded"),
     EventType("after_sales.closed", "after_sales_closed", "crm", "售后关闭", "After-sales closed"),
     EventType("system.status", None, "hub", "系统状态", "System status"),
+    EventType("customer.contacted", None, "crm", "客户咨询客服", "Customer contacted support",
+              "contacted"),
 )}
 
 # Which system a reporting source belongs to. Unknown sources fall back to the event type's.

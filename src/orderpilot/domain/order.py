@@ -107,7 +107,7 @@ class Order:
             known = ", ".join(sorted(lifecycle.EVENT_TYPES))
             raise InvalidInput(f"unknown event type {type_!r}; known types: {known}", field="type")
         system = lifecycle.system_of(source, kind)
-        status_reported = str(data.get("status") or kind.node or "")
+        status_reported = str(data.get("status") or kind.node or kind.view_status)
         if kind.node is None and not status_reported:
             raise InvalidInput("system.status needs data.status", field="data.status")
         before = self.status
@@ -149,7 +149,8 @@ class Order:
         self.changed_views.add(system)
 
     def place_hold(self, reason: str, note: str, by: str, by_kind: str, now: datetime,
-                   auto_release_at: datetime | None = None) -> Hold:
+                   auto_release_at: datetime | None = None,
+                   causation_id: str | None = None) -> Hold:
         if not HOLD_REASON.match(reason):
             raise InvalidInput("reason must be a code of lowercase letters, digits and _ "
                                "(2-64 chars), e.g. address_incomplete", field="reason")
@@ -162,7 +163,8 @@ class Order:
         self.record("hold.placed", "hub", now, now,
                     {"hold_id": hold.id, "reason": reason, "note": note, "placed_by": by,
                      "placed_by_kind": by_kind,
-                     "auto_release_at": auto_release_at.isoformat() if auto_release_at else None})
+                     "auto_release_at": auto_release_at.isoformat() if auto_release_at else None},
+                    causation_id=causation_id)
         return hold
 
     def release_hold(self, hold_id: str, by: str, now: datetime, note: str = "",
@@ -180,3 +182,20 @@ class Order:
                      "still_held": [h.reason for h in self.active_holds]},
                     causation_id=causation_id)
         return hold
+
+    def tag(self, tags: list[str], by: str, now: datetime, *, remove: bool = False,
+            causation_id: str | None = None, extra: dict[str, Any] | None = None) -> list[str]:
+        """Add (or remove) tags; returns the tags that changed. No change records nothing."""
+        changed = [t for t in dict.fromkeys(tags) if (t in self.tags) == remove]
+        if not changed:
+            return []
+        if remove:
+            self.tags = [t for t in self.tags if t not in changed]
+        else:
+            self.tags = [*self.tags, *changed]
+        self.record("order.tagged", "hub", now, now,
+                    {"added": [] if remove else changed, "removed": changed if remove else [],
+                     "tags": list(self.tags), "by": by, **(extra or {})},
+                    causation_id=causation_id)
+        return changed
+

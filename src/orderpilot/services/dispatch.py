@@ -159,7 +159,8 @@ class Dispatcher:
         for name, handler in self.registry.for_event(event.type):
             try:
                 with uow.savepoint():
-                    if uow.inbox.first_time(name, event.id, self.clock()):
+                    if name in self.registry.self_deduplicating \
+                            or uow.inbox.first_time(name, event.id, self.clock()):
                         handler(event, uow, self.clock)
             except Exception:
                 errors.append(f"{name}: {traceback.format_exc(limit=5)}")

@@ -14,7 +14,7 @@ from typing import Any
 
 from orderpilot.domain.commands import ReleaseHold
 from orderpilot.domain.events import OrderEvent
-from orderpilot.services import ordering
+from orderpilot.services import inventory, ordering
 from orderpilot.services.unit_of_work import Clock, UnitOfWork
 
 EventHandler = Callable[[OrderEvent, UnitOfWork, Clock], None]
@@ -27,10 +27,16 @@ class HandlerRegistry:
     by_event: dict[str, list[tuple[str, EventHandler]]] = field(
         default_factory=lambda: defaultdict(list))
     by_timer: dict[str, TimerHandler] = field(default_factory=dict)
+    # Handlers that deduplicate their own effects (by unique keys): no inbox row per event.
+    self_deduplicating: set[str] = field(default_factory=set)
 
-    def on(self, event_type: str, name: str, handler: EventHandler) -> None:
-        """Register ``handler`` under a stable ``name`` (the inbox key); '*' means every event."""
+    def on(self, event_type: str, name: str, handler: EventHandler, *,
+           idempotent: bool = False) -> None:
+        """Register ``handler`` under a stable ``name`` (the inbox key); '*' means every event.
+        ``idempotent`` handlers skip the inbox: running one twice must change nothing."""
         self.by_event[event_type].append((name, handler))
+        if idempotent:
+            self.self_deduplicating.add(name)
 
     def on_timer(self, kind: str, handler: TimerHandler) -> None:
         self.by_timer[kind] = handler
@@ -57,5 +63,6 @@ def default_registry() -> HandlerRegistry:
     registry = HandlerRegistry()
     registry.on("order.placed", "stats.channel_day", count_channel_day)
     registry.on_timer("hold.auto_release", auto_release_hold)
+    inventory.register(registry)
     return registry
 

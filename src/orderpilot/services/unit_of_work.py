@@ -20,6 +20,14 @@ class UnitOfWork(Protocol):
     inbox: Any
     timers: Any
     stats: Any
+    decision_tables: Any
+    rules: Any
+    runs: Any
+    tickets: Any
+    customers: Any
+    attributes: Any
+    sms_templates: Any
+    inventory: Any
 
     def __enter__(self) -> UnitOfWork: ...
     def savepoint(self) -> Any: ...

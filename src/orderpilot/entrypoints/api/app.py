@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from orderpilot import __version__
 from orderpilot.adapters.quarantine import keep_in_quarantine
 from orderpilot.bootstrap import Hub
-from orderpilot.entrypoints.api import admin, errors, orders
+from orderpilot.entrypoints.api import admin, decision_tables, errors, inventory, orders, rules
 from orderpilot.entrypoints.api.deps import TokenCache
 from orderpilot.entrypoints.api.observe import Observe
 
@@ -38,6 +38,9 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     errors.install(app, lambda *args: keep_in_quarantine(hub, *args))
     app.include_router(admin.router)
     app.include_router(orders.router)
+    app.include_router(rules.router)
+    app.include_router(decision_tables.router)
+    app.include_router(inventory.router)
     if with_console:
         from orderpilot.entrypoints.console import mount
 

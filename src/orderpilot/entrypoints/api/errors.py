@@ -53,7 +53,10 @@ def install(app: FastAPI, quarantine: Any) -> None:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
         if status == 422:
             await keep(request, exc.message, exc.field)
-        return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=status)
+        problems = getattr(exc, "problems", None)  # a rule: every field at fault
+        details = [{"field": p.field, "message": p.message} for p in problems or ()]
+        return JSONResponse(error_body(exc.code, exc.message, exc.field, details or None),
+                            status_code=status)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

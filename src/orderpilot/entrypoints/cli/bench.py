@@ -34,3 +34,28 @@ def ingest(orders: Annotated[int, typer.Option(min=100, help="Orders per timed r
 
         result = bench.run(orders, http_orders, clients, db, progress)
     typer.echo(json.dumps(result))
+
+
+@bench_app.command("inventory")
+def inventory(orders: Annotated[int, typer.Option(min=50, help="Orders per timed run")] = 2000,
+              buyers: Annotated[int, typer.Option(min=1, max=256)] = 32,
+              skus: Annotated[int, typer.Option(min=2, help="SKUs of the spread run")] = 200,
+              db: Annotated[str | None, typer.Option(
+                  help="postgresql+psycopg://... server to use (a scratch database is created "
+                       "and dropped); default: a temporary embedded SQLite file")] = None,
+              as_json: Annotated[bool, typer.Option("--json", help="Only the JSON line")] = False,
+              ) -> None:
+    """Allocation under 32 concurrent buyers (one hot SKU, many SKUs), oversell, promises."""
+    from orderpilot.benchmarks import inventory as bench
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  transient=True, disable=as_json) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done)
+
+        result = bench.run(orders, buyers, skus, db, progress)
+    typer.echo(json.dumps(result))

@@ -206,12 +206,14 @@ def user_create(username: Annotated[str, typer.Option()],
 
 def _register_optional() -> None:
     """Commands that live in their own modules."""
-    from orderpilot.entrypoints.cli import bench, demo, transfer
+    from orderpilot.entrypoints.cli import bench, demo, rules, sim, transfer
 
     app.add_typer(transfer.import_app, name="import")
     app.add_typer(transfer.export_app, name="export")
     app.command()(demo.demo)
     app.add_typer(bench.bench_app, name="bench")
+    app.add_typer(sim.app, name="sim")
+    app.add_typer(rules.app, name="rules")
 
 
 _register_optional()

@@ -76,6 +76,10 @@ HoldPlacer = Annotated[Principal, Depends(_permit("holds.place"))]
 HoldReleaser = Annotated[Principal, Depends(_permit("holds.release"))]
 Exporter = Annotated[Principal, Depends(_permit("orders.export"))]
 DispatchAdmin = Annotated[Principal, Depends(_permit("dispatch.manage"))]
+RulesManager = Annotated[Principal, Depends(_permit("rules.manage"))]
+InventoryReader = Annotated[Principal, Depends(_permit("inventory.read"))]
+InventoryManager = Annotated[Principal, Depends(_permit("inventory.manage"))]
+PromotionManager = Annotated[Principal, Depends(_permit("promotions.manage"))]
 
 
 def login_redirect(request: Request, exc: Exception) -> Response:

@@ -1,0 +1,310 @@
+"""Stock sources, levels, strategies, allocations and sync runs on SQLAlchemy Core.
+
+Taking stock is one conditional UPDATE (``... WHERE on_hand - reserved - safety >= :q``), so
+two buyers can never both get the last unit: on SQLite the writer lock orders them, on
+PostgreSQL the row lock does and the second re-checks the condition on the new row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from orderpilot.adapters import tables as t
+from orderpilot.adapters.outbox import insert_ignore
+from orderpilot.adapters.promotions import PromotionRepository
+from orderpilot.domain.inventory import Source, Stock, Strategy
+
+lv, src, al = t.inventory_levels, t.inventory_sources, t.allocations
+runs = t.inventory_sync_runs
+ACTIVE = "active"
+
+
+@dataclass(frozen=True)
+class LevelState:
+    """A level's counters right after a change: enough to tell whether it crossed low."""
+
+    source: str
+    sku: str
+    on_hand: int
+    reserved: int
+    safety_stock: int
+    low_threshold: int
+    low: bool
+
+    @property
+    def available(self) -> int:
+        return max(0, self.on_hand - self.reserved - self.safety_stock)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    id: str
+    order_id: str
+    line_no: int | None
+    promotion_id: str | None
+    sku: str
+    source: str
+    quantity: int
+    status: str
+    reserved_until: datetime | None
+    created_at: datetime
+
+
+def source_from_row(r: Any) -> Source:
+    return Source(r.code, r.kind, r.name_zh, r.name_en, r.region, r.lead_time_days,
+                  r.reservation_ttl_hours, dict(r.lead_times), r.sync_schedule, r.safety_stock,
+                  r.low_threshold)
+
+
+def _allocation(r: Any) -> Allocation:
+    return Allocation(r.id, r.order_id, r.line_no, r.promotion_id, r.sku, r.source, r.quantity,
+                      r.status, r.reserved_until, r.created_at)
+
+
+_LEVEL_STATE = (lv.c.source, lv.c.sku, lv.c.on_hand, lv.c.reserved,
+                sa.func.coalesce(lv.c.safety_stock, src.c.safety_stock).label("safety"),
+                sa.func.coalesce(lv.c.low_threshold, src.c.low_threshold).label("threshold"),
+                lv.c.low)
+_SAFETY = sa.func.coalesce(lv.c.safety_stock, sa.bindparam("source_safety"))
+_TAKE = (lv.update()
+         .where(lv.c.source == sa.bindparam("s"), lv.c.sku == sa.bindparam("k"),
+                lv.c.on_hand - lv.c.reserved - _SAFETY >= sa.bindparam("q"))
+         .values(reserved=lv.c.reserved + sa.bindparam("q")))
+_GIVE_BACK = (lv.update().where(lv.c.source == sa.bindparam("s"), lv.c.sku == sa.bindparam("k"))
+              .values(reserved=sa.func.max(lv.c.reserved - sa.bindparam("q"), 0)))
+_GIVE_BACK_PG = (lv.update().where(lv.c.source == sa.bindparam("s"),
+                                   lv.c.sku == sa.bindparam("k"))
+                 .values(reserved=sa.func.greatest(lv.c.reserved - sa.bindparam("q"), 0)))
+
+
+class InventoryRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.promotions = PromotionRepository(conn)
+
+    # --- sources and strategies ---
+
+    def put_source(self, s: Source, now: datetime) -> None:
+        row = {"kind": s.kind, "name_zh": s.name_zh, "name_en": s.name_en, "region": s.region,
+               "lead_time_days": s.lead_time_days, "lead_times": dict(s.lead_times),
+               "reservation_ttl_hours": s.reservation_ttl_hours,
+               "sync_schedule": s.sync_schedule, "safety_stock": s.safety_stock,
+               "low_threshold": s.low_threshold, "updated_at": now}
+        if not self.conn.execute(src.update().where(src.c.code == s.code).values(row)).rowcount:
+            self.conn.execute(src.insert().values(code=s.code, **row))
+
+    def sources(self) -> list[Source]:
+        return [source_from_row(r) for r in self.conn.execute(sa.select(src).order_by(src.c.code))]
+
+    def source(self, code: str) -> Source | None:
+        r = self.conn.execute(sa.select(src).where(src.c.code == code)).first()
+        return None if r is None else source_from_row(r)
+
+    def strategy(self, channel: str) -> Strategy | None:
+        st = t.inventory_strategies
+        r = self.conn.execute(sa.select(st).where(st.c.channel == channel)).first()
+        if r is None:
+            return None
+        return Strategy(r.channel, tuple(r.tiers), r.allow_split, r.allocate_on,
+                        r.reservation_ttl_hours)
+
+    def strategy_for(self, channel: str) -> Strategy:
+        """The channel's own strategy, else the one saved as ``default``, else the built-in."""
+        st = t.inventory_strategies
+        rows = {r.channel: r for r in self.conn.execute(
+            sa.select(st).where(st.c.channel.in_([channel, "default"])))}
+        r = rows.get(channel) or rows.get("default")
+        if r is None:
+            return Strategy(channel)
+        return Strategy(r.channel, tuple(r.tiers), r.allow_split, r.allocate_on,
+                        r.reservation_ttl_hours)
+
+    def put_strategy(self, s: Strategy, now: datetime) -> None:
+        st = t.inventory_strategies
+        row = {"tiers": list(s.tiers), "allow_split": s.allow_split,
+               "allocate_on": s.allocate_on, "reservation_ttl_hours": s.reservation_ttl_hours,
+               "updated_at": now}
+        if not self.conn.execute(st.update().where(st.c.channel == s.channel)
+                                 .values(row)).rowcount:
+            self.conn.execute(st.insert().values(channel=s.channel, **row))
+
+    # --- levels ---
+
+    def stock(self, skus: list[str], now: datetime) -> dict[tuple[str, str], Stock]:
+        """Stock of ``skus`` at every source; reservations past reserved_until do not count,
+        whether or not the sweeper has released them yet."""
+        expired = (sa.select(al.c.source, al.c.sku, sa.func.sum(al.c.quantity).label("qty"))
+                   .where(al.c.sku.in_(skus), al.c.status == ACTIVE,
+                          al.c.reserved_until.is_not(None), al.c.reserved_until <= now)
+                   .group_by(al.c.source, al.c.sku).subquery())
+        rows = self.conn.execute(
+            sa.select(lv.c.source, lv.c.sku, lv.c.on_hand, lv.c.reserved, lv.c.expected_at,
+                      sa.func.coalesce(lv.c.safety_stock, src.c.safety_stock).label("safety"),
+                      sa.func.coalesce(expired.c.qty, 0).label("expired"))
+            .join(src, src.c.code == lv.c.source)
+            .outerjoin(expired, sa.and_(expired.c.source == lv.c.source,
+                                        expired.c.sku == lv.c.sku))
+            .where(lv.c.sku.in_(skus)))
+        return {(r.source, r.sku): Stock(r.source, r.sku, r.on_hand,
+                                         r.reserved - int(r.expired), r.safety, r.expected_at,
+                                         int(r.expired))
+                for r in rows}
+
+    def expired_quantity(self, source: str, sku: str, now: datetime) -> int:
+        return int(self.conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(al.c.quantity), 0))
+            .where(al.c.source == source, al.c.sku == sku, al.c.status == ACTIVE,
+                   al.c.reserved_until.is_not(None), al.c.reserved_until <= now)).scalar_one())
+
+    def level(self, source: str, sku: str) -> Any:
+        return self.conn.execute(sa.select(lv).where(lv.c.source == source,
+                                                     lv.c.sku == sku)).first()
+
+    def levels(self, *, sku: str | None = None, source: str | None = None,
+               limit: int = 500) -> list[Any]:
+        query = (sa.select(lv, src.c.kind, src.c.name_zh, src.c.name_en,
+                           sa.func.coalesce(lv.c.safety_stock, src.c.safety_stock)
+                           .label("safety"),
+                           sa.func.coalesce(lv.c.low_threshold, src.c.low_threshold)
+                           .label("threshold"))
+                 .join(src, src.c.code == lv.c.source))
+        if sku:
+            query = query.where(lv.c.sku == sku)
+        if source:
+            query = query.where(lv.c.source == source)
+        return list(self.conn.execute(query.order_by(lv.c.sku, lv.c.source).limit(limit)))
+
+    def write_level(self, source: str, sku: str, on_hand: int, as_of: datetime,
+                    expected_at: date | None, now: datetime, *, safety_stock: int | None = None,
+                    low_threshold: int | None = None) -> None:
+        values: dict[str, Any] = {"on_hand": on_hand, "as_of": as_of,
+                                  "expected_at": expected_at, "updated_at": now}
+        if safety_stock is not None:
+            values["safety_stock"] = safety_stock
+        if low_threshold is not None:
+            values["low_threshold"] = low_threshold
+        if not self.conn.execute(lv.update().where(lv.c.source == source, lv.c.sku == sku)
+                                 .values(values)).rowcount:
+            self.conn.execute(lv.insert().values(source=source, sku=sku, reserved=0, **values))
+
+    def take(self, source: Source, sku: str, quantity: int) -> bool:
+        """Reserve ``quantity`` if that much is free above safety stock; False if not."""
+        return bool(self.conn.execute(_TAKE, {"s": source.code, "k": sku, "q": quantity,
+                                              "source_safety": source.safety_stock}).rowcount)
+
+    def give_back(self, source: str, sku: str, quantity: int) -> None:
+        pg = self.conn.dialect.name == "postgresql"
+        self.conn.execute(_GIVE_BACK_PG if pg else _GIVE_BACK,
+                          {"s": source, "k": sku, "q": quantity})
+
+    def state(self, source: str, sku: str) -> LevelState | None:
+        r = self.conn.execute(sa.select(*_LEVEL_STATE).join(src, src.c.code == lv.c.source)
+                              .where(lv.c.source == source, lv.c.sku == sku)).first()
+        return None if r is None else LevelState(r.source, r.sku, r.on_hand, r.reserved,
+                                                 r.safety, r.threshold, r.low)
+
+    def flag_low(self, source: str, sku: str, low: bool) -> bool:
+        """Set the low flag; True only for the one call that changed it."""
+        return bool(self.conn.execute(
+            lv.update().where(lv.c.source == source, lv.c.sku == sku, lv.c.low == (not low))
+            .values(low=low)).rowcount)
+
+    # --- allocations ---
+
+    def add_allocations(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(al.insert(), [{"status": ACTIVE, **r} for r in rows])
+
+    def allocations_of(self, order_id: str, *, active_only: bool = False) -> list[Allocation]:
+        query = sa.select(al).where(al.c.order_id == order_id)
+        if active_only:
+            query = query.where(al.c.status == ACTIVE)
+        return [_allocation(r) for r in self.conn.execute(
+            query.order_by(al.c.created_at, al.c.line_no, al.c.id))]
+
+    def allocation(self, allocation_id: str) -> Allocation | None:
+        r = self.conn.execute(sa.select(al).where(al.c.id == allocation_id)).first()
+        return None if r is None else _allocation(r)
+
+    def end_allocation(self, allocation_id: str, status: str, now: datetime) -> bool:
+        """Move an active allocation to ``status``; only one caller ever wins."""
+        return bool(self.conn.execute(
+            al.update().where(al.c.id == allocation_id, al.c.status == ACTIVE)
+            .values(status=status, ended_at=now)).rowcount)
+
+    def confirm(self, allocation_id: str) -> None:
+        """The order moved on: the reservation no longer runs out."""
+        self.conn.execute(al.update().where(al.c.id == allocation_id, al.c.status == ACTIVE)
+                          .values(reserved_until=None))
+
+    def due_reservations(self, now: datetime, *, source: str | None = None,
+                         sku: str | None = None) -> list[Allocation]:
+        query = sa.select(al).where(al.c.status == ACTIVE, al.c.reserved_until.is_not(None),
+                                    al.c.reserved_until <= now)
+        if source is not None:
+            query = query.where(al.c.source == source, al.c.sku == sku)
+        return [_allocation(r) for r in self.conn.execute(query.order_by(al.c.reserved_until))]
+
+    def reconcile(self, promotion_locks: dict[tuple[str, str], int]) -> list[dict[str, Any]]:
+        """Set every level's reserved to what its active allocations and live promotions
+        hold; returns the levels that had drifted."""
+        held = dict(((r.source, r.sku), int(r.qty)) for r in self.conn.execute(
+            sa.select(al.c.source, al.c.sku, sa.func.sum(al.c.quantity).label("qty"))
+            .where(al.c.status == ACTIVE).group_by(al.c.source, al.c.sku)))
+        repaired = []
+        for r in self.conn.execute(sa.select(lv.c.source, lv.c.sku, lv.c.reserved)).all():
+            key = (r.source, r.sku)
+            right = held.get(key, 0) + promotion_locks.get(key, 0)
+            if r.reserved != right:
+                self.conn.execute(lv.update().where(lv.c.source == r.source, lv.c.sku == r.sku)
+                                  .values(reserved=right))
+                repaired.append({"source": r.source, "sku": r.sku, "was": r.reserved,
+                                 "now": right})
+        return repaired
+
+    # --- sync runs ---
+
+    def sync_run(self, source_event_id: str) -> Any:
+        return self.conn.execute(sa.select(runs).where(
+            runs.c.source_event_id == source_event_id)).first()
+
+    def record_run(self, row: dict[str, Any]) -> bool:
+        """False when a run with the same source_event_id is already recorded."""
+        return insert_ignore(self.conn, runs, row)
+
+    def sync_runs(self, *, source: str | None = None, limit: int = 50) -> list[Any]:
+        query = sa.select(runs)
+        if source:
+            query = query.where(runs.c.source == source)
+        return list(self.conn.execute(query.order_by(runs.c.started_at.desc()).limit(limit)))
+
+    def source_totals(self) -> dict[str, Any]:
+        return {r.source: r for r in self.conn.execute(
+            sa.select(lv.c.source, sa.func.count().label("skus"),
+                      sa.func.sum(lv.c.on_hand).label("on_hand"),
+                      sa.func.sum(lv.c.reserved).label("reserved"),
+                      sa.func.sum(sa.case((lv.c.low.is_(True), 1), else_=0)).label("low"),
+                      sa.func.max(lv.c.as_of).label("as_of"))
+            .group_by(lv.c.source))}
+
+
+def allocations_for_detail(conn: Connection, order_id: str) -> list[dict[str, Any]]:
+    """The order's allocations as GET /api/v1/orders/{id} shows them."""
+    return [{"sku": a.sku, "source": a.source, "quantity": a.quantity, "status": a.status,
+             "line_no": a.line_no, "promotion_id": a.promotion_id,
+             "reserved_until": a.reserved_until.isoformat() if a.reserved_until else None}
+            for a in InventoryRepository(conn).allocations_of(order_id)]
+
+
+def gifts_for_detail(conn: Connection, order_id: str) -> list[dict[str, Any]]:
+    pc, pr = t.promotion_claims, t.promotions
+    rows = conn.execute(sa.select(pc, pr.c.name).join(pr, pr.c.id == pc.c.promotion_id)
+                        .where(pc.c.order_id == order_id).order_by(pc.c.claimed_at))
+    return [{"promotion_id": r.promotion_id, "promotion": r.name, "sku": r.gift_sku,
+             "quantity": r.quantity, "status": r.status,
+             "claimed_at": r.claimed_at.isoformat()} for r in rows]

@@ -1,0 +1,84 @@
+"""Rules as YAML files (one rule a file), read with line numbers so every error names the file,
+the line and the field."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TOP_KEYS = ("key", "status", "name", "description", "trigger", "conditions", "expression",
+            "actions")
+_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+class RuleFileError(Exception):
+    def __init__(self, path: Path, line: int | None, field: str | None, message: str) -> None:
+        where = f"{path.name}" + (f":{line}" if line else "") + (f" {field}" if field else "")
+        super().__init__(f"{where}: {message}")
+        self.path, self.line, self.field, self.message = path, line, field, message
+
+
+@dataclass
+class RuleFile:
+    path: Path
+    data: dict[str, Any]
+    root: yaml.Node
+
+    def line_of(self, field: str) -> int | None:
+        """The 1-based line of a field path such as ``actions[2].params.template``."""
+        node: yaml.Node | None = self.root
+        line = node.start_mark.line + 1 if node is not None else None
+        for name, index in _PART.findall(field):
+            if isinstance(node, yaml.MappingNode) and name:
+                found = next((v for k, v in node.value if getattr(k, "value", None) == name),
+                             None)
+                if found is None:
+                    break
+                node = found
+            elif isinstance(node, yaml.SequenceNode) and index:
+                i = int(index)
+                if i >= len(node.value):
+                    break
+                node = node.value[i]
+            else:
+                break
+            line = node.start_mark.line + 1
+        return line
+
+    def error(self, field: str | None, message: str) -> RuleFileError:
+        return RuleFileError(self.path, self.line_of(field) if field else None, field, message)
+
+
+def read_rule_file(path: Path) -> RuleFile:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise RuleFileError(path, None, None, f"cannot read the file: {error}") from error
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise RuleFileError(path, mark.line + 1 if mark else None, None,
+                            f"not valid YAML: {getattr(error, 'problem', error)}") from error
+    if not isinstance(data, dict) or root is None:
+        raise RuleFileError(path, 1, None, "a rule file holds one mapping (key, name, "
+                                           "trigger, conditions, actions)")
+    rule_file = RuleFile(path, data, root)
+    for key in data:
+        if key not in TOP_KEYS:
+            raise rule_file.error(str(key), f"unknown field; allowed: {', '.join(TOP_KEYS)}")
+    for required in ("key", "name", "trigger", "actions"):
+        if required not in data:
+            raise RuleFileError(path, 1, required, "is required")
+    return rule_file
+
+
+def write_rule_file(path: Path, data: dict[str, Any]) -> None:
+    ordered = {k: data[k] for k in TOP_KEYS if k in data and data[k] not in (None, "")}
+    path.write_text(yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, width=100),
+                    encoding="utf-8")

@@ -1,0 +1,163 @@
+"""Queries behind the rules screens and API: rules with counts, runs, tickets. Phone numbers
+and addresses in stored contexts are masked here, on the way out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from orderpilot.adapters import tables as t
+from orderpilot.adapters.logging import mask_address, mask_phone
+from orderpilot.adapters.rules import RuleRepository
+from orderpilot.adapters.runs import RunRepository
+from orderpilot.adapters.tickets import TicketRepository
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def rule_summary(row: Any, counts: dict[str, int] | None = None) -> dict[str, Any]:
+    return {"id": row.id, "key": row.key, "name": row.name, "status": row.status,
+            "published_version": row.published_version, "has_draft": row.draft is not None,
+            "template_id": row.template_id, "created_by": row.created_by,
+            "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
+            "runs": counts or {}}
+
+
+def rules_overview(conn: Connection, status: str | None = None) -> list[dict[str, Any]]:
+    counts: dict[str, dict[str, int]] = {}
+    for rule_id, status_, n in conn.execute(
+            sa.select(t.rule_runs.c.rule_id, t.rule_runs.c.status, sa.func.count())
+            .group_by(t.rule_runs.c.rule_id, t.rule_runs.c.status)):
+        counts.setdefault(rule_id, {})[status_] = int(n)
+    return [rule_summary(r, counts.get(r.id)) for r in RuleRepository(conn).listing(status)]
+
+
+def rule_detail(conn: Connection, rule_id: str) -> dict[str, Any] | None:
+    repo = RuleRepository(conn)
+    row = repo.get(rule_id) or repo.get_by_key(rule_id)
+    if row is None:
+        return None
+    versions = repo.versions(row.id)
+    published = next((v for v in versions if v.version == row.published_version), None)
+    out = rule_summary(row, RunRepository(conn).counts(row.id))
+    out.update({
+        "draft": row.draft, "row_version": row.row_version,
+        "definition": published.definition if published else None,
+        "versions": [{"version": v.version, "published_by": v.published_by,
+                      "published_at": iso(v.published_at), "reason": v.reason,
+                      "diff": v.diff} for v in versions],
+        "audit": [{"action": a.action, "actor": a.actor, "at": iso(a.at), "detail": a.detail}
+                  for a in repo.audit_trail(row.id)]})
+    return out
+
+
+def run_summary(row: Any, rule_names: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    key, name = rule_names.get(row.rule_id, (row.rule_id, ""))
+    return {"id": row.id, "seq": row.seq, "rule_id": row.rule_id, "rule_key": key,
+            "rule_name": name, "rule_version": row.rule_version,
+            "trigger_kind": row.trigger_kind, "event_id": row.event_id,
+            "order_id": row.order_id, "status": row.status, "step": row.step,
+            "attempts": row.attempts, "depth": row.depth, "last_error": row.last_error,
+            "replay_of": row.replay_of, "created_at": iso(row.created_at),
+            "next_attempt_at": iso(row.next_attempt_at) if row.status == "pending" else None,
+            "finished_at": iso(row.finished_at)}
+
+
+def _names(conn: Connection) -> dict[str, tuple[str, str]]:
+    return {r.id: (r.key, r.name) for r in conn.execute(
+        sa.select(t.rules.c.id, t.rules.c.key, t.rules.c.name))}
+
+
+def runs_page(conn: Connection, *, rule: str | None = None, version: int | None = None,
+              status: str | None = None, order_id: str | None = None,
+              since: datetime | None = None, until: datetime | None = None,
+              cursor: int | None = None, limit: int = 50) -> tuple[list[dict[str, Any]],
+                                                                 int | None]:
+    names = _names(conn)
+    rule_id = rule
+    if rule is not None:
+        rule_id = next((i for i, (k, _n) in names.items() if rule in (i, k)), rule)
+    rows = RunRepository(conn).list(rule_id=rule_id, version=version, status=status,
+                                    order_id=order_id, since=since, until=until,
+                                    before_seq=cursor, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [run_summary(r, names) for r in rows], (rows[-1].seq if more and rows else None)
+
+
+def mask_context(value: Any, key: str = "") -> Any:
+    """Phones and addresses masked for display (the stored context keeps them for actions)."""
+    lowered = key.lower()
+    if isinstance(value, dict):
+        return {k: mask_context(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_context(v, key) for v in value]
+    if isinstance(value, str):
+        if lowered in ("line1", "address", "shipping_address", "district", "postal_code"):
+            return mask_address(value)
+        if lowered == "name" and key:
+            return value[:1] + "*" * max(len(value) - 1, 1)
+        return mask_phone(value)
+    return value
+
+
+def run_detail(conn: Connection, run_id: str, *, masked: bool = True) -> dict[str, Any] | None:
+    repo = RunRepository(conn)
+    row = repo.get(run_id)
+    if row is None:
+        return None
+    out = run_summary(row, _names(conn))
+    context = {k: v for k, v in (row.context or {}).items() if not k.startswith("_")}
+    outputs = {k: v for k, v in (row.outputs or {}).items() if not k.startswith("_")}
+    out.update({
+        "context": mask_context(context) if masked else context,
+        "trace": row.trace, "outputs": mask_context(outputs) if masked else outputs,
+        "in_branch": "_branch" in (row.outputs or {}),
+        "attempts_detail": [{
+            "seq": a.seq, "step_no": a.step_no, "action": a.action, "attempt": a.attempt,
+            "status": a.status, "idempotency_key": a.idempotency_key,
+            "request": mask_context(a.request) if masked else a.request,
+            "response": mask_context(a.response) if masked else a.response,
+            "latency_ms": None if a.latency_ms is None else round(a.latency_ms, 1),
+            "error": a.error, "started_at": iso(a.started_at),
+            "finished_at": iso(a.finished_at)} for a in repo.attempts(row.id)]})
+    return out
+
+
+def ticket_view(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "number": row.seq, "order_id": row.order_id, "title": row.title,
+            "body": row.body, "priority": row.priority, "tags": list(row.tags),
+            "status": row.status, "created_by": row.created_by,
+            "external_id": row.external_id, "created_at": iso(row.created_at),
+            "updated_at": iso(row.updated_at)}
+
+
+def tickets_page(conn: Connection, *, order_id: str | None = None, status: str | None = None,
+                 cursor: int | None = None, limit: int = 50) -> tuple[list[dict[str, Any]],
+                                                                    int | None]:
+    rows = TicketRepository(conn).list(order_id=order_id, status=status, before_seq=cursor,
+                                       limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [ticket_view(r) for r in rows], (rows[-1].seq if more and rows else None)
+
+
+def sent_messages(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
+    """The SMS, mail and robot messages rules sent (newest first), for the console."""
+    rows = conn.execute(
+        sa.select(t.rule_attempts, t.rule_runs.c.order_id, t.rule_runs.c.rule_id)
+        .join(t.rule_runs, t.rule_runs.c.id == t.rule_attempts.c.run_id)
+        .where(t.rule_attempts.c.action.in_(("sms.send", "email.send", "notify.dingtalk",
+                                             "notify.wecom")),
+               t.rule_attempts.c.status == "ok")
+        .order_by(t.rule_attempts.c.seq.desc()).limit(limit))
+    names = _names(conn)
+    return [{"action": r.action, "order_id": r.order_id,
+             "rule": names.get(r.rule_id, (r.rule_id, ""))[0],
+             "request": mask_context(r.request), "response": r.response,
+             "sent_at": iso(r.finished_at), "run_id": r.run_id} for r in rows]

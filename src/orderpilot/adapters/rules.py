@@ -1,0 +1,102 @@
+"""Rules, their immutable versions and audit trail, and the SMS template register."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from orderpilot.adapters import tables as t
+from orderpilot.domain.errors import ConcurrentUpdate
+
+_ACTIVE = (
+    sa.select(t.rules.c.id, t.rules.c.key, t.rules.c.name, t.rules.c.published_version,
+              t.rule_versions.c.definition)
+    .join(t.rule_versions, sa.and_(t.rule_versions.c.rule_id == t.rules.c.id,
+                                   t.rule_versions.c.version == t.rules.c.published_version))
+    .where(t.rules.c.status == "enabled"))
+
+
+class RuleRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.conn.execute(t.rules.insert(), row)
+
+    def get(self, rule_id: str) -> Any:
+        return self.conn.execute(sa.select(t.rules).where(t.rules.c.id == rule_id)).first()
+
+    def get_by_key(self, key: str) -> Any:
+        return self.conn.execute(sa.select(t.rules).where(t.rules.c.key == key)).first()
+
+    def listing(self, status: str | None = None) -> list[Any]:
+        query = sa.select(t.rules).order_by(t.rules.c.created_at, t.rules.c.key)
+        if status:
+            query = query.where(t.rules.c.status == status)
+        return list(self.conn.execute(query))
+
+    def update(self, rule_id: str, row_version: int, now: datetime, **values: Any) -> None:
+        """Change a rule if nobody else changed it since it was read."""
+        result = self.conn.execute(
+            t.rules.update().where(t.rules.c.id == rule_id, t.rules.c.row_version == row_version)
+            .values(updated_at=now, row_version=row_version + 1, **values))
+        if result.rowcount != 1:
+            raise ConcurrentUpdate("the rule was changed by someone else meanwhile; reload it")
+
+    def add_version(self, row: dict[str, Any]) -> None:
+        self.conn.execute(t.rule_versions.insert(), row)
+
+    def version(self, rule_id: str, version: int) -> Any:
+        return self.conn.execute(sa.select(t.rule_versions).where(
+            t.rule_versions.c.rule_id == rule_id, t.rule_versions.c.version == version)).first()
+
+    def versions(self, rule_id: str) -> list[Any]:
+        return list(self.conn.execute(sa.select(t.rule_versions)
+                                      .where(t.rule_versions.c.rule_id == rule_id)
+                                      .order_by(t.rule_versions.c.version.desc())))
+
+    def latest_version_number(self, rule_id: str) -> int:
+        value = self.conn.execute(sa.select(sa.func.max(t.rule_versions.c.version))
+                                  .where(t.rule_versions.c.rule_id == rule_id)).scalar()
+        return int(value or 0)
+
+    def audit(self, rule_id: str, action: str, actor: str, now: datetime,
+              detail: dict[str, Any]) -> None:
+        self.conn.execute(t.rule_audit.insert(), {"rule_id": rule_id, "action": action,
+                                                  "actor": actor, "at": now, "detail": detail})
+
+    def audit_trail(self, rule_id: str, limit: int = 200) -> list[Any]:
+        return list(self.conn.execute(sa.select(t.rule_audit)
+                                      .where(t.rule_audit.c.rule_id == rule_id)
+                                      .order_by(t.rule_audit.c.seq.desc()).limit(limit)))
+
+    def active(self) -> list[Any]:
+        """Enabled rules with their published definitions."""
+        return list(self.conn.execute(_ACTIVE))
+
+    def generation(self) -> Any:
+        """Changes whenever any rule changes: the matcher reloads its cache then."""
+        return self.conn.execute(sa.select(sa.func.count(), sa.func.max(t.rules.c.updated_at),
+                                           sa.func.sum(t.rules.c.row_version))).first()
+
+
+class SmsTemplateRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def all(self) -> list[Any]:
+        return list(self.conn.execute(sa.select(t.sms_templates).order_by(t.sms_templates.c.code)))
+
+    def get(self, code: str) -> Any:
+        return self.conn.execute(sa.select(t.sms_templates)
+                                 .where(t.sms_templates.c.code == code)).first()
+
+    def put(self, row: dict[str, Any]) -> None:
+        updated = self.conn.execute(t.sms_templates.update()
+                                    .where(t.sms_templates.c.code == row["code"])
+                                    .values({k: v for k, v in row.items() if k != "created_at"}))
+        if updated.rowcount == 0:
+            self.conn.execute(t.sms_templates.insert(), row)

@@ -1,0 +1,88 @@
+"""Rule runs (one per rule and trigger) and the attempts of their steps."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from orderpilot.adapters import tables as t
+from orderpilot.adapters.outbox import Claim, _claim, insert_ignore
+
+_DUE = (sa.select(t.rule_runs.c.seq).where(t.rule_runs.c.status == "pending",
+                                            t.rule_runs.c.next_attempt_at <= sa.bindparam("now"))
+        .limit(1))
+
+
+class RunRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, row: dict[str, Any]) -> bool:
+        """Record a run once per dedupe key; True when this call recorded it."""
+        return insert_ignore(self.conn, t.rule_runs, row)
+
+    def any_due(self, now: datetime) -> bool:
+        return self.conn.execute(_DUE, {"now": now}).first() is not None
+
+    def claim(self, worker: str, limit: int, lease: timedelta, now: datetime) -> list[Claim]:
+        return _claim(self.conn, t.rule_runs, t.rule_runs.c.next_attempt_at, worker, limit,
+                      lease, now, id_column="id")
+
+    def get(self, run_id: str) -> Any:
+        return self.conn.execute(sa.select(t.rule_runs).where(t.rule_runs.c.id == run_id)).first()
+
+    def update(self, run_id: str, worker: str | None, **values: Any) -> bool:
+        """Change a run this worker holds (or any run, with worker None)."""
+        query = t.rule_runs.update().where(t.rule_runs.c.id == run_id)
+        if worker is not None:
+            query = query.where(t.rule_runs.c.claimed_by == worker)
+        return bool(self.conn.execute(query.values(**values)).rowcount == 1)
+
+    def add_attempt(self, row: dict[str, Any]) -> int:
+        return int(self.conn.execute(t.rule_attempts.insert().returning(t.rule_attempts.c.seq),
+                                     row).scalar_one())
+
+    def finish_attempt(self, seq: int, **values: Any) -> None:
+        self.conn.execute(t.rule_attempts.update().where(t.rule_attempts.c.seq == seq)
+                          .values(**values))
+
+    def attempts(self, run_id: str) -> list[Any]:
+        return list(self.conn.execute(sa.select(t.rule_attempts)
+                                      .where(t.rule_attempts.c.run_id == run_id)
+                                      .order_by(t.rule_attempts.c.seq)))
+
+    def open_attempt(self, run_id: str, step_no: int) -> Any:
+        """An attempt started but never finished: the process died during the call."""
+        return self.conn.execute(
+            sa.select(t.rule_attempts).where(t.rule_attempts.c.run_id == run_id,
+                                             t.rule_attempts.c.step_no == step_no,
+                                             t.rule_attempts.c.status == "sending")
+            .order_by(t.rule_attempts.c.seq.desc()).limit(1)).first()
+
+    def list(self, *, rule_id: str | None = None, version: int | None = None,
+             status: str | None = None, order_id: str | None = None,
+             since: datetime | None = None, until: datetime | None = None,
+             before_seq: int | None = None, limit: int = 50) -> list[Any]:
+        query = sa.select(t.rule_runs).order_by(t.rule_runs.c.seq.desc()).limit(limit)
+        for column, value in ((t.rule_runs.c.rule_id, rule_id),
+                              (t.rule_runs.c.rule_version, version),
+                              (t.rule_runs.c.status, status),
+                              (t.rule_runs.c.order_id, order_id)):
+            if value is not None:
+                query = query.where(column == value)
+        if since is not None:
+            query = query.where(t.rule_runs.c.created_at >= since)
+        if until is not None:
+            query = query.where(t.rule_runs.c.created_at < until)
+        if before_seq is not None:
+            query = query.where(t.rule_runs.c.seq < before_seq)
+        return list(self.conn.execute(query))
+
+    def counts(self, rule_id: str | None = None) -> dict[str, int]:
+        query = sa.select(t.rule_runs.c.status, sa.func.count()).group_by(t.rule_runs.c.status)
+        if rule_id is not None:
+            query = query.where(t.rule_runs.c.rule_id == rule_id)
+        return {status: int(n) for status, n in self.conn.execute(query)}

@@ -1,0 +1,266 @@
+"""Stock sources, their sellable policy, per-channel strategies, and the one selection function.
+
+The same :func:`plan` answers "where would this come from?" for the delivery promise and for
+allocation, so what the storefront promises is what an order gets while stock stays the same.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+# kind -> (zh, en)
+SOURCE_KINDS: dict[str, tuple[str, str]] = {
+    "bonded_spot": ("保税现货", "Bonded spot"),
+    "domestic_transfer": ("国内调拨", "Domestic transfer"),
+    "in_transit": ("海外在途", "Overseas in transit"),
+}
+SELLABLE_KINDS = ("bonded_spot", "domestic_transfer")
+DEFAULT_TIERS = ("bonded_spot", "domestic_transfer")
+DEFAULT_TTL_HOURS = 24
+SYNC_SCHEDULES = ("seconds", "every_5_minutes", "daily_0200", "manual")
+ALLOCATE_ON = {"paid": "payment.succeeded", "placed": "order.placed"}
+
+# Event types this module emits, with the names the rule editor shows (zh, en).
+EVENT_NAMES: dict[str, tuple[str, str]] = {
+    "inventory.low": ("库存低于阈值", "Stock below threshold"),
+    "inventory.allocated": ("库存分配", "Stock allocated"),
+    "inventory.reservation_expired": ("调拨预留超时释放", "Reservation expired"),
+    "inventory.released": ("库存分配撤销", "Allocation released"),
+    "inventory.out_of_stock": ("缺货无法分配", "Out of stock at allocation"),
+    "promotion.started": ("促销开始", "Promotion started"),
+    "promotion.ended": ("促销结束", "Promotion ended"),
+    "promotion.claimed": ("领取赠品名额", "Promotion gift claimed"),
+    "promotion.released": ("赠品名额释放", "Promotion gift released"),
+}
+
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+
+
+class InventoryInputError(ValueError):
+    """Bad inventory data; ``field`` names where. The service maps it to a coded error."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Source:
+    code: str
+    kind: str
+    name_zh: str
+    name_en: str
+    region: str
+    lead_time_days: int
+    reservation_ttl_hours: int = DEFAULT_TTL_HOURS
+    lead_times: dict[str, int] = field(default_factory=dict)  # destination region -> days
+    sync_schedule: str = "manual"
+    safety_stock: int = 0
+    low_threshold: int = 0
+
+    def __post_init__(self) -> None:
+        if not CODE.match(self.code):
+            raise InventoryInputError("a source code is 1-64 letters, digits, _ . -", "code")
+        if self.kind not in SOURCE_KINDS:
+            raise InventoryInputError(f"kind must be one of {', '.join(SOURCE_KINDS)}", "kind")
+        if self.sync_schedule not in SYNC_SCHEDULES:
+            raise InventoryInputError(
+                f"sync_schedule must be one of {', '.join(SYNC_SCHEDULES)}", "sync_schedule")
+        for name in ("lead_time_days", "safety_stock", "low_threshold"):
+            _check_count(getattr(self, name), name)
+        if not 1 <= self.reservation_ttl_hours <= 24 * 30:
+            raise InventoryInputError("reservation_ttl_hours must be 1-720",
+                                      "reservation_ttl_hours")
+        for region, days in self.lead_times.items():
+            _check_count(days, f"lead_times.{region}")
+
+    @property
+    def sellable(self) -> bool:
+        return self.kind in SELLABLE_KINDS
+
+    @property
+    def reserves_with_ttl(self) -> bool:
+        """Bonded spot is taken for good at allocation; a transfer is only held for a while."""
+        return self.kind == "domestic_transfer"
+
+    def lead_time_to(self, region: str | None) -> int:
+        return self.lead_times.get(region or "", self.lead_time_days)
+
+
+@dataclass(frozen=True)
+class Strategy:
+    channel: str
+    tiers: tuple[str, ...] = DEFAULT_TIERS
+    allow_split: bool = False
+    allocate_on: str = "paid"
+    reservation_ttl_hours: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.tiers:
+            raise InventoryInputError("tiers needs at least one source kind", "tiers")
+        for i, tier in enumerate(self.tiers):
+            if tier not in SELLABLE_KINDS:
+                raise InventoryInputError(
+                    f"tier {tier!r} is not sellable; use {' or '.join(SELLABLE_KINDS)}",
+                    f"tiers[{i}]")
+        if len(set(self.tiers)) != len(self.tiers):
+            raise InventoryInputError("a tier appears twice", "tiers")
+        if self.allocate_on not in ALLOCATE_ON:
+            raise InventoryInputError("allocate_on must be paid or placed", "allocate_on")
+        ttl = self.reservation_ttl_hours
+        if ttl is not None and not 1 <= ttl <= 24 * 30:
+            raise InventoryInputError("reservation_ttl_hours must be 1-720",
+                                      "reservation_ttl_hours")
+
+    def ttl_hours(self, source: Source) -> int:
+        return self.reservation_ttl_hours or source.reservation_ttl_hours
+
+
+def _check_count(value: object, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**9:
+        raise InventoryInputError(f"{name} must be a whole number from 0", name)
+
+
+@dataclass(frozen=True)
+class Stock:
+    """One source's stock of one SKU as seen now (expired reservations already discounted)."""
+
+    source: str
+    sku: str
+    on_hand: int
+    reserved: int
+    safety_stock: int
+    expected_at: date | None = None
+    expired: int = 0  # past reserved_until, not yet released (already left out of reserved)
+
+    @property
+    def available(self) -> int:
+        return max(0, self.on_hand - self.reserved - self.safety_stock)
+
+
+@dataclass(frozen=True)
+class Pick:
+    sku: str
+    source: str
+    quantity: int
+    line_no: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    picks: tuple[Pick, ...]
+    short: dict[str, int]  # sku -> quantity nothing could serve
+
+    @property
+    def complete(self) -> bool:
+        return not self.short
+
+
+def ranked(sources: list[Source], strategy: Strategy, region: str | None) -> list[Source]:
+    """Sellable sources in the strategy's tier order; in a tier, the fastest first."""
+    tier = {kind: i for i, kind in enumerate(strategy.tiers)}
+    return sorted((s for s in sources if s.kind in tier),
+                  key=lambda s: (tier[s.kind], s.lead_time_to(region), s.code))
+
+
+def plan(lines: list[tuple[int, str, int]], stock: dict[tuple[str, str], Stock],
+         sources: list[Source], strategy: Strategy, region: str | None) -> Plan:
+    """Choose sources for ``lines`` (line_no, sku, quantity).
+
+    Without split every line comes from one source, the first in tier order that can serve
+    the whole order. With split, each line takes what it can from each source in order.
+    """
+    order = ranked(sources, strategy, region)
+    wanted: dict[str, int] = {}
+    for _, sku, qty in lines:
+        wanted[sku] = wanted.get(sku, 0) + qty
+    if not strategy.allow_split:
+        for source in order:
+            if all(_free(stock, source.code, sku) >= qty for sku, qty in wanted.items()):
+                return Plan(tuple(Pick(sku, source.code, qty, no) for no, sku, qty in lines), {})
+        return Plan((), {sku: qty for sku, qty in wanted.items()
+                         if not any(_free(stock, s.code, sku) >= qty for s in order)} or wanted)
+    left = {(s.code, sku): _free(stock, s.code, sku) for s in order for sku in wanted}
+    picks: list[Pick] = []
+    short: dict[str, int] = {}
+    for no, sku, qty in lines:
+        need = qty
+        for source in order:
+            take = min(need, left[(source.code, sku)])
+            if take > 0:
+                picks.append(Pick(sku, source.code, take, no))
+                left[(source.code, sku)] -= take
+                need -= take
+            if need == 0:
+                break
+        if need:
+            short[sku] = short.get(sku, 0) + need
+    return Plan(tuple(picks) if not short else (), short)
+
+
+def _free(stock: dict[tuple[str, str], Stock], source: str, sku: str) -> int:
+    found = stock.get((source, sku))
+    return found.available if found else 0
+
+
+@dataclass(frozen=True)
+class Promise:
+    sellable: bool
+    source: str | None
+    kind: str | None
+    date: date | None
+    zh: str
+    en: str
+
+
+def _day_words(today: date, when: date) -> tuple[str, str]:
+    days = (when - today).days
+    if days <= 0:
+        return "今日", "today"
+    if days == 1:
+        return "明日", "tomorrow"
+    if days == 2:
+        return "后日", "the day after tomorrow"
+    return f"{when.month}月{when.day}日", f"on {when.isoformat()}"
+
+
+def promise(sku: str, quantity: int, stock: dict[tuple[str, str], Stock],
+            sources: list[Source], strategy: Strategy, region: str | None,
+            now: datetime) -> Promise:
+    """What the storefront may tell the shopper; built on :func:`plan`, never beside it."""
+    today = now.astimezone(SHANGHAI).date()
+    chosen = plan([(1, sku, quantity)], stock, sources, strategy, region)
+    by_code = {s.code: s for s in sources}
+    if chosen.complete:
+        # With split the slowest source decides when everything arrives.
+        used = [by_code[p.source] for p in chosen.picks]
+        slowest = max(used, key=lambda s: s.lead_time_to(region))
+        when = today + timedelta(days=slowest.lead_time_to(region))
+        zh_day, en_day = _day_words(today, when)
+        if slowest.kind == "bonded_spot":
+            zh = f"{slowest.name_zh}有货,预计{zh_day}达"
+            en = f"In stock at {slowest.name_en}, expected {en_day}"
+        else:
+            zh = f"{slowest.name_zh}调拨中,预计{zh_day}达"
+            en = f"Transferring from {slowest.name_en}, expected {en_day}"
+        return Promise(True, slowest.code, slowest.kind, when, zh, en)
+    arriving = sorted((st for (code, s_sku), st in stock.items()
+                       if s_sku == sku and code in by_code and by_code[code].kind == "in_transit"
+                       and st.on_hand >= quantity and st.expected_at is not None),
+                      key=lambda st: (st.expected_at or today, st.source))
+    if arriving:
+        first = arriving[0]
+        when = first.expected_at or today
+        return Promise(False, first.source, "in_transit", when,
+                       f"海外在途,预计 {when.isoformat()} 到货,暂不可售",
+                       f"In transit from overseas, expected {when.isoformat()}; "
+                       f"not for sale yet")
+    return Promise(False, None, None, None, "暂时缺货", "Out of stock")
+
+
+def is_low(available: int, threshold: int) -> bool:
+    return threshold > 0 and available <= threshold

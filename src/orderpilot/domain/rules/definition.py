@@ -1,0 +1,227 @@
+"""A rule's whole definition (what a version freezes) and its validation.
+
+    name, description
+    trigger      {"kind": "event", "event": "payment.succeeded", "sources": ["youzan"]}
+    conditions   {"all": [...]}                      structured, compiled to one expression
+    expression   optional advanced expression, ANDed with the conditions
+    actions      [{"id", "type", "params", "if", "on_error", "idempotency_key"}, ...]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from orderpilot.domain.rules.actions import (
+    ACTION_TYPES,
+    STEP_ID,
+    Checks,
+    check_params,
+    check_template,
+)
+from orderpilot.domain.rules.conditions import EMPTY, Group, dump_group, parse_conditions
+from orderpilot.domain.rules.problems import Problems
+from orderpilot.domain.rules.triggers import Trigger, parse_trigger
+
+MAX_ACTIONS = 20
+THEN = ("fail", "ignore", "branch")
+
+
+@dataclass(frozen=True)
+class OnError:
+    retries: int = 3
+    backoff_seconds: int = 5
+    then: str = "fail"  # fail | ignore | branch
+    branch: tuple[Step, ...] = ()
+
+    def dump(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"retries": self.retries, "backoff_seconds": self.backoff_seconds,
+                               "then": self.then}
+        if self.branch:
+            out["branch"] = [s.dump() for s in self.branch]
+        return out
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    type: str
+    params: dict[str, Any]
+    when: Group = EMPTY  # the step's `if`
+    on_error: OnError = OnError()
+    idempotency_key: str | None = None
+
+    def dump(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "type": self.type, "params": self.params}
+        if self.when.children:
+            out["if"] = dump_group(self.when)
+        out["on_error"] = self.on_error.dump()
+        if self.idempotency_key:
+            out["idempotency_key"] = self.idempotency_key
+        return out
+
+
+@dataclass(frozen=True)
+class RuleDefinition:
+    name: str
+    trigger: Trigger
+    conditions: Group
+    actions: tuple[Step, ...]
+    description: str = ""
+    expression: str | None = None
+
+    @property
+    def condition_expression(self) -> str:
+        """The one expression the engine evaluates to decide whether the rule matches."""
+        body = self.conditions.expression
+        return f"({body} and ({self.expression}))" if self.expression else body
+
+    def dump(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "description": self.description,
+                               "trigger": self.trigger.dump(),
+                               "conditions": dump_group(self.conditions),
+                               "actions": [s.dump() for s in self.actions]}
+        if self.expression:
+            out["expression"] = self.expression
+        return out
+
+    def tables_used(self) -> set[str]:
+        used = {leaf.field.path.split(".")[1] for leaf in self.conditions.leaves()
+                if leaf.field.path.startswith("tables.")}
+        used.update(s.params["table"] for s in self.all_steps() if s.type == "table.lookup")
+        return used
+
+    def all_steps(self) -> list[Step]:
+        steps: list[Step] = []
+        for step in self.actions:
+            steps.append(step)
+            steps.extend(step.on_error.branch)
+        return steps
+
+
+def parse_definition(raw: Any, checks: Checks) -> RuleDefinition:
+    """The rule, checked whole; raises RuleInvalid naming every field at fault."""
+    problems = Problems()
+    if not isinstance(raw, dict):
+        problems.add("rule", "a rule is an object with name, trigger, conditions and actions")
+        problems.raise_if_any()
+    unknown = set(raw) - {"name", "description", "trigger", "conditions", "expression",
+                          "actions"}
+    for key in sorted(unknown):
+        problems.add(key, "unknown key")
+    name = raw.get("name")
+    if not isinstance(name, str) or not 0 < len(name.strip()) <= 200:
+        problems.add("name", "a name of 1 to 200 characters is required")
+        name = "?"
+    description = raw.get("description") or ""
+    if not isinstance(description, str) or len(description) > 2000:
+        problems.add("description", "at most 2000 characters of text")
+        description = ""
+    trigger = parse_trigger(raw.get("trigger"), "trigger", problems)
+    conditions = parse_conditions(raw.get("conditions"), "conditions", problems)
+    expression = raw.get("expression") or None
+    if expression is not None:
+        if not isinstance(expression, str) or len(expression) > 4000:
+            problems.add("expression", "at most 4000 characters of text")
+            expression = None
+        else:
+            message = checks.check_expression(expression)
+            if message:
+                problems.add("expression", message)
+    actions = _steps(raw.get("actions"), "actions", problems, checks, set(), top=True)
+    problems.raise_if_any()
+    return RuleDefinition(name.strip(), trigger, conditions, tuple(actions), description,
+                          expression)
+
+
+def _steps(raw: Any, where: str, problems: Problems, checks: Checks, seen: set[str], *,
+           top: bool) -> list[Step]:
+    if not isinstance(raw, list) or (top and not raw) or len(raw) > MAX_ACTIONS:
+        problems.add(where, f"a list of 1 to {MAX_ACTIONS} actions")
+        return []
+    steps = []
+    for i, item in enumerate(raw):
+        here = f"{where}[{i}]"
+        if not isinstance(item, dict):
+            problems.add(here, "an action is an object with id, type and params")
+            continue
+        unknown = set(item) - {"id", "type", "params", "if", "on_error", "idempotency_key"}
+        for key in sorted(unknown):
+            problems.add(f"{here}.{key}", "unknown key")
+        step_id = item.get("id") or f"step{len(seen) + 1}"
+        if not isinstance(step_id, str) or not STEP_ID.match(step_id):
+            problems.add(f"{here}.id", "lowercase letters, digits and _, starting with a letter")
+            step_id = f"step{len(seen) + 1}"
+        if step_id in seen:
+            problems.add(f"{here}.id", f"another action is already called {step_id!r}")
+        seen.add(step_id)
+        action = item.get("type")
+        if action not in ACTION_TYPES:
+            problems.add(f"{here}.type", f"unknown action {action!r}; known: "
+                                         f"{', '.join(ACTION_TYPES)}")
+            continue
+        params = check_params(action, item.get("params", {}), f"{here}.params", problems, checks)
+        when = parse_conditions(item.get("if"), f"{here}.if", problems)
+        for leaf in when.leaves():
+            if leaf.field.path.startswith("steps.") \
+                    and leaf.field.path.split(".")[1] not in seen - {step_id}:
+                problems.add(f"{leaf.where}.field", f"{leaf.field.path} names no earlier step")
+        on_error = _on_error(item.get("on_error"), f"{here}.on_error", problems, checks, seen,
+                             top)
+        key = item.get("idempotency_key") or None
+        if key is not None:
+            if not isinstance(key, str) or len(key) > 200:
+                problems.add(f"{here}.idempotency_key", "at most 200 characters of text")
+                key = None
+            else:
+                check_template(key, f"{here}.idempotency_key", problems, checks)
+        steps.append(Step(step_id, action, params, when, on_error, key))
+    return steps
+
+
+def _on_error(raw: Any, where: str, problems: Problems, checks: Checks, seen: set[str],
+              top: bool) -> OnError:
+    if raw is None:
+        return OnError()
+    if not isinstance(raw, dict):
+        problems.add(where, 'on_error is {"retries": 3, "backoff_seconds": 5, "then": "fail"}')
+        return OnError()
+    retries, backoff, then = raw.get("retries", 3), raw.get("backoff_seconds", 5), \
+        raw.get("then", "fail")
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
+        problems.add(f"{where}.retries", "a whole number from 0 to 10")
+        retries = 3
+    if isinstance(backoff, bool) or not isinstance(backoff, int) or not 1 <= backoff <= 3600:
+        problems.add(f"{where}.backoff_seconds", "a whole number of seconds from 1 to 3600")
+        backoff = 5
+    if then not in THEN:
+        problems.add(f"{where}.then", f"one of {', '.join(THEN)}")
+        then = "fail"
+    branch: list[Step] = []
+    if then == "branch":
+        if not top:
+            problems.add(f"{where}.then", "a failure branch cannot have a branch of its own")
+        else:
+            branch = _steps(raw.get("branch"), f"{where}.branch", problems, checks, seen,
+                            top=False)
+    elif raw.get("branch"):
+        problems.add(f"{where}.branch", 'a branch only runs with "then": "branch"')
+    return OnError(retries, backoff, then, tuple(branch))
+
+
+def diff(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, Any]]:
+    """What changed between two dumped definitions, as path / before / after entries."""
+    changes: list[dict[str, Any]] = []
+    _diff(old or {}, new, "", changes)
+    return changes
+
+
+def _diff(old: Any, new: Any, path: str, out: list[dict[str, Any]]) -> None:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new), key=str):
+            _diff(old.get(key), new.get(key), f"{path}.{key}" if path else str(key), out)
+    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            _diff(a, b, f"{path}[{i}]", out)
+    elif old != new:
+        out.append({"path": path, "before": old, "after": new})

@@ -1,0 +1,146 @@
+"""The rule template library: ready-made rules with stable ids, in zh-CN and English."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SmsTemplate:
+    code: str
+    provider: str
+    sign_name: str
+    text: str
+    params: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RuleTemplate:
+    id: str
+    zh: str
+    en: str
+    summary_zh: str
+    summary_en: str
+    story: str  # the brief's scenario code
+    definition: dict[str, Any]
+    sms: tuple[SmsTemplate, ...] = field(default=())
+
+
+QUALIFICATION_SMS = SmsTemplate(
+    "SMS_QUAL_UPLOAD", "aliyun", "保税优选",
+    "您的订单${order_no}需核验购买资质,请上传营业执照副本照片至小程序-我的订单-资质补传",
+    ("order_no",))
+PAYMENT_REMINDER_SMS = SmsTemplate(
+    "SMS_PAY_REMIND", "aliyun", "保税优选",
+    "您的订单${order_no}尚未付款,超时将自动取消,请尽快完成支付", ("order_no",))
+DEFAULT_SMS_TEMPLATES = (QUALIFICATION_SMS, PAYMENT_REMINDER_SMS)
+
+_NOT_QUALIFIED = {"all": [{"field": "steps.check.qualified", "op": "is_false", "type": "bool"}]}
+
+TEMPLATES: tuple[RuleTemplate, ...] = (
+    RuleTemplate(
+        "bonded-zone-customs-check", "保税区大额订单资质核验", "Bonded-zone customs check",
+        "小程序支付成功、金额>500且收货地址在保税区:调用海关备案服务核验买家资质;"
+        "未通过则冻结订单、短信通知上传营业执照、创建高优先级客服工单(资质待核验)。",
+        "Mini-program payment over 500 to a bonded-zone address: check the buyer's "
+        "qualification with the customs filing service; if not qualified, hold the order, "
+        "text the buyer to upload the business licence, open a high-priority ticket.",
+        "S4",
+        {"name": "保税区大额订单资质核验",
+         "description": "S4: bonded-zone orders over 500 need a qualified buyer",
+         "trigger": {"kind": "event", "event": "payment.succeeded", "sources": ["youzan"]},
+         "conditions": {"all": [
+             {"field": "order.total", "op": "gt", "value": 500},
+             {"field": "order.address.flags", "op": "has", "value": "bonded_zone"}]},
+         "actions": [
+             {"id": "check", "type": "http.call",
+              "params": {"method": "POST", "connector": "customs",
+                         "path": "/api/qualification/check",
+                         "body": {"phone": "{{ order.customer.phone }}",
+                                  "name": "{{ order.customer.name }}",
+                                  "order_id": "{{ order.id }}"},
+                         "output": {"qualified": "qualified", "reference": "reference"}},
+              "on_error": {"retries": 5, "backoff_seconds": 10, "then": "fail"}},
+             {"id": "freeze", "type": "order.hold", "if": _NOT_QUALIFIED,
+              "params": {"reason": "qualification_pending",
+                         "note": "海关资质待核验 {{ steps.check.reference }}"}},
+             {"id": "notify", "type": "sms.send", "if": _NOT_QUALIFIED,
+              "params": {"template": "SMS_QUAL_UPLOAD",
+                         "params": {"order_no": "{{ order.external_id }}"}}},
+             {"id": "ticket", "type": "ticket.create", "if": _NOT_QUALIFIED,
+              "params": {"title": "资质待核验 {{ order.external_id }}",
+                         "body": "买家 {{ order.customer.name }} 未通过海关资质核验,"
+                                 "已冻结订单并短信通知上传营业执照。",
+                         "priority": "high", "tags": ["资质待核验"]}}]},
+        (QUALIFICATION_SMS,)),
+    RuleTemplate(
+        "support-contact-vip", "下单后2小时内咨询客服:标记VIP并建工单",
+        "Contacted support within 2 hours of ordering: VIP tag and ticket",
+        "客户在下单后2小时内联系客服:客户与订单打VIP标签,并创建客服工单跟进。",
+        "A customer who contacts support within 2 hours of ordering gets a VIP tag "
+        "(customer and order) and a service ticket.",
+        "S14",
+        {"name": "下单后2小时内咨询客服", "description": "S14: fast follow-up for keen buyers",
+         "trigger": {"kind": "event", "event": "customer.contacted"},
+         "conditions": {"all": [
+             {"field": "order.placed_at", "op": "within_last_minutes", "value": 120}]},
+         "actions": [
+             {"id": "vip", "type": "crm.tag", "params": {"tags": ["VIP"], "push": True}},
+             {"id": "mark", "type": "order.tag", "params": {"tags": ["VIP"]}},
+             {"id": "ticket", "type": "ticket.create",
+              "params": {"title": "VIP客户咨询 {{ order.external_id }}",
+                         "body": "客户下单后2小时内联系客服,请优先跟进。",
+                         "priority": "high", "tags": ["VIP", "下单后咨询"]}}]}),
+    RuleTemplate(
+        "high-value-review", "大额订单人工复核", "High-value order review",
+        "支付金额≥5000的订单先冻结,创建复核工单,复核后人工解冻。",
+        "Orders paid at 5,000 or more are held for review with a ticket; "
+        "a person releases them.",
+        "S4",
+        {"name": "大额订单人工复核", "description": "Review large orders before fulfilment",
+         "trigger": {"kind": "event", "event": "payment.succeeded"},
+         "conditions": {"all": [{"field": "order.total", "op": "gte", "value": 5000}]},
+         "actions": [
+             {"id": "hold", "type": "order.hold",
+              "params": {"reason": "high_value_review", "note": "大额订单待复核"}},
+             {"id": "ticket", "type": "ticket.create",
+              "params": {"title": "大额订单复核 {{ order.external_id }}",
+                         "body": "金额 {{ order.total_text }} {{ order.currency }}",
+                         "priority": "normal", "tags": ["大额复核"]}}]}),
+    RuleTemplate(
+        "incomplete-address-hold", "地址不完整冻结", "Incomplete address hold",
+        "新订单缺少城市、区县或邮编时冻结并创建工单,联系买家补全地址。",
+        "New orders missing the city, district or postal code are held with a ticket to "
+        "get the address completed.",
+        "S4",
+        {"name": "地址不完整冻结", "description": "Hold orders whose address is incomplete",
+         "trigger": {"kind": "event", "event": "order.placed"},
+         "conditions": {"any": [
+             {"field": "order.address.city", "op": "is_empty"},
+             {"field": "order.address.district", "op": "is_empty"},
+             {"field": "order.address.postal_code", "op": "is_empty"}]},
+         "actions": [
+             {"id": "hold", "type": "order.hold",
+              "params": {"reason": "address_incomplete", "note": "收货地址不完整"}},
+             {"id": "ticket", "type": "ticket.create",
+              "params": {"title": "地址待补全 {{ order.external_id }}",
+                         "priority": "normal", "tags": ["地址不完整"]}}]}),
+    RuleTemplate(
+        "unpaid-30min-reminder", "30分钟未支付催付提醒", "Unpaid after 30 minutes: reminder",
+        "下单30分钟后仍未支付:短信提醒买家,超时将取消,并给订单打“已催付”标签。",
+        "Still unpaid 30 minutes after ordering: text the buyer that the order will be "
+        "cancelled and tag the order.",
+        "S4",
+        {"name": "30分钟未支付催付", "description": "Payment reminder before cancellation",
+         "trigger": {"kind": "timeout", "event": "order.placed", "minutes": 30,
+                     "unless": "payment.succeeded"},
+         "conditions": {"all": [{"field": "order.status", "op": "eq", "value": "placed"}]},
+         "actions": [
+             {"id": "remind", "type": "sms.send",
+              "params": {"template": "SMS_PAY_REMIND",
+                         "params": {"order_no": "{{ order.external_id }}"}}},
+             {"id": "mark", "type": "order.tag", "params": {"tags": ["已催付"]}}]},
+        (PAYMENT_REMINDER_SMS,)),
+)
+TEMPLATE_BY_ID = {t.id: t for t in TEMPLATES}

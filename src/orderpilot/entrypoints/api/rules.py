@@ -1,0 +1,225 @@
+"""/api/v1/rules, /api/v1/rule-runs, /api/v1/tickets, /api/v1/sms-templates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query
+from pydantic import Field
+
+from orderpilot.adapters import rule_read_models as reads
+from orderpilot.domain.errors import InvalidInput, NotFound
+from orderpilot.domain.rules.templates import TEMPLATES
+from orderpilot.entrypoints.api.deps import CanManageRules, CanReadOrders, HubDep
+from orderpilot.entrypoints.api.schemas import Strict
+from orderpilot.services import rule_catalogue, rule_tools
+
+router = APIRouter(tags=["rules"])
+Definition = Annotated[dict[str, Any], Body(description="The rule definition (see docs)")]
+
+
+class RuleIn(Strict):
+    key: str | None = Field(None, max_length=100)
+    definition: dict[str, Any]
+    publish: bool = False
+    reason: str = Field("", max_length=1000)
+
+
+class PublishIn(Strict):
+    reason: str = Field("", max_length=1000)
+
+
+class RollbackIn(Strict):
+    version: int = Field(ge=1)
+    reason: str = Field("", max_length=1000)
+
+
+class TryIn(Strict):
+    definition: dict[str, Any]
+    order_id: str = Field(max_length=36)
+    event_type: str | None = Field(None, max_length=64)
+
+
+class BacktestIn(Strict):
+    definition: dict[str, Any]
+    days: int = Field(7, ge=1, le=90)
+    sample: int = Field(20, ge=0, le=200)
+
+
+class ReplayIn(Strict):
+    run_ids: list[str] = Field(min_length=1, max_length=1000)
+    on: Literal["pinned", "current"] = "pinned"
+
+
+class TicketPatch(Strict):
+    status: Literal["open", "in_progress", "resolved", "closed"]
+
+
+class SmsTemplateIn(Strict):
+    provider: Literal["aliyun", "tencent"]
+    sign_name: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=500)
+
+
+def _rule(hub: HubDep, rule_id: str) -> dict[str, Any]:
+    with hub.db.read() as conn:
+        found = reads.rule_detail(conn, rule_id)
+    if found is None:
+        raise NotFound(f"no rule {rule_id}", field="rule_id")
+    return found
+
+
+@router.get("/api/v1/rules/catalogue", summary="Triggers, fields, operators, actions (zh/en)")
+def catalogue(who: CanReadOrders) -> dict[str, Any]:
+    return rule_catalogue.catalogue()
+
+
+@router.get("/api/v1/rules", summary="Rules with their run counts")
+def list_rules(hub: HubDep, who: CanReadOrders,
+               status: Annotated[str | None, Query(max_length=16)] = None) -> dict[str, Any]:
+    with hub.db.read() as conn:
+        return {"items": reads.rules_overview(conn, status)}
+
+
+@router.post("/api/v1/rules", status_code=201, summary="Create a rule (a draft, or published)")
+def create_rule(body: RuleIn, hub: HubDep, who: CanManageRules) -> dict[str, Any]:
+    rule_id = hub.rules.create(body.definition, who.name, key=body.key)
+    if body.publish:
+        hub.rules.publish(rule_id, who.name, body.reason)
+    return _rule(hub, rule_id)
+
+
+@router.post("/api/v1/rules/validate", summary="Check a definition; lists every problem")
+def validate(definition: Definition, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
+    return {"ok": True, "definition": hub.rules.validate(definition).dump()}
+
+
+@router.post("/api/v1/rules/try", summary="Evaluate a definition on one order (no effects)")
+def try_rule(body: TryIn, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
+    return rule_tools.try_rule(hub.rules, body.definition, body.order_id, body.event_type)
+
+
+@router.post("/api/v1/rules/backtest", summary="What a definition would have done")
+def backtest(body: BacktestIn, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
+    return rule_tools.backtest(hub.rules, body.definition, body.days, body.sample)
+
+
+@router.get("/api/v1/rules/templates", summary="The rule template library")
+def templates(who: CanReadOrders) -> dict[str, Any]:
+    return {"items": [{"id": t.id, "zh": t.zh, "en": t.en, "summary_zh": t.summary_zh,
+                       "summary_en": t.summary_en, "story": t.story,
+                       "definition": t.definition} for t in TEMPLATES]}
+
+
+@router.post("/api/v1/rules/templates/{template_id}/install", status_code=201,
+             summary="Install a template as a rule")
+def install(template_id: str, hub: HubDep, who: CanManageRules,
+            enable: bool = False) -> dict[str, Any]:
+    return _rule(hub, hub.rules.install_template(template_id, who.name, enable=enable))
+
+
+@router.get("/api/v1/rules/{rule_id}", summary="A rule: draft, versions, audit trail")
+def get_rule(rule_id: str, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
+    return _rule(hub, rule_id)
+
+
+@router.put("/api/v1/rules/{rule_id}/draft", summary="Save the working copy")
+def save_draft(rule_id: str, definition: Definition, hub: HubDep,
+               who: CanManageRules) -> dict[str, Any]:
+    hub.rules.save_draft(_rule(hub, rule_id)["id"], definition, who.name)
+    return _rule(hub, rule_id)
+
+
+@router.post("/api/v1/rules/{rule_id}/publish", summary="Publish the draft as a new version")
+def publish(rule_id: str, body: PublishIn, hub: HubDep, who: CanManageRules) -> dict[str, Any]:
+    hub.rules.publish(_rule(hub, rule_id)["id"], who.name, body.reason)
+    return _rule(hub, rule_id)
+
+
+@router.post("/api/v1/rules/{rule_id}/rollback", summary="Publish an earlier version again")
+def rollback(rule_id: str, body: RollbackIn, hub: HubDep,
+             who: CanManageRules) -> dict[str, Any]:
+    hub.rules.rollback(_rule(hub, rule_id)["id"], body.version, who.name, body.reason)
+    return _rule(hub, rule_id)
+
+
+@router.post("/api/v1/rules/{rule_id}/{action}", summary="Enable, pause or archive")
+def set_status(rule_id: str, action: Literal["enable", "pause", "archive"], hub: HubDep,
+               who: CanManageRules) -> dict[str, Any]:
+    status = {"enable": "enabled", "pause": "paused", "archive": "archived"}[action]
+    hub.rules.set_status(_rule(hub, rule_id)["id"], status, who.name)
+    return _rule(hub, rule_id)
+
+
+@router.get("/api/v1/rule-runs", summary="Run history, newest first")
+def runs(hub: HubDep, who: CanReadOrders,
+         rule: Annotated[str | None, Query(max_length=100)] = None,
+         version: Annotated[int | None, Query(ge=1)] = None,
+         status: Annotated[str | None, Query(max_length=16)] = None,
+         order_id: Annotated[str | None, Query(max_length=36)] = None,
+         since: datetime | None = None, until: datetime | None = None,
+         cursor: Annotated[int | None, Query(ge=0)] = None,
+         limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(f"{name} needs a time-zone offset", field=name)
+    with hub.db.read() as conn:
+        items, next_cursor = reads.runs_page(conn, rule=rule, version=version, status=status,
+                                             order_id=order_id, since=since, until=until,
+                                             cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/api/v1/rule-runs/{run_id}", summary="One run: trigger, conditions, attempts")
+def run(run_id: str, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
+    with hub.db.read() as conn:
+        found = reads.run_detail(conn, run_id)
+    if found is None:
+        raise NotFound(f"no rule run {run_id}", field="run_id")
+    return found
+
+
+@router.post("/api/v1/rule-runs/replay", status_code=201, summary="Replay failed runs")
+def replay(body: ReplayIn, hub: HubDep, who: CanManageRules) -> dict[str, Any]:
+    made = rule_tools.replay(hub.uow, hub.clock, body.run_ids, on=body.on)
+    for runner in hub.runners:
+        runner.wake()
+    return {"runs": made}
+
+
+@router.get("/api/v1/tickets", summary="Service tickets, newest first")
+def tickets(hub: HubDep, who: CanReadOrders,
+            order_id: Annotated[str | None, Query(max_length=36)] = None,
+            status: Annotated[str | None, Query(max_length=16)] = None,
+            cursor: Annotated[int | None, Query(ge=0)] = None,
+            limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    with hub.db.read() as conn:
+        items, next_cursor = reads.tickets_page(conn, order_id=order_id, status=status,
+                                                cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.patch("/api/v1/tickets/{ticket_id}", summary="Move a ticket along")
+def update_ticket(ticket_id: str, body: TicketPatch, hub: HubDep,
+                  who: CanManageRules) -> dict[str, Any]:
+    with hub.uow() as uow:
+        if not uow.tickets.update(ticket_id, hub.clock(), status=body.status):
+            raise NotFound(f"no ticket {ticket_id}", field="ticket_id")
+        return reads.ticket_view(uow.tickets.get(ticket_id))
+
+
+@router.get("/api/v1/sms-templates", summary="Registered SMS templates")
+def sms_templates(hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
+    with hub.uow() as uow:
+        return {"items": [{"code": r.code, "provider": r.provider, "sign_name": r.sign_name,
+                           "text": r.text, "params": r.params}
+                          for r in uow.sms_templates.all()]}
+
+
+@router.put("/api/v1/sms-templates/{code}", summary="Register an SMS template")
+def put_sms_template(code: str, body: SmsTemplateIn, hub: HubDep,
+                     who: CanManageRules) -> dict[str, Any]:
+    hub.rules.put_sms_template(code, body.provider, body.sign_name, body.text)
+    return {"code": code, "provider": body.provider, "sign_name": body.sign_name,
+            "text": body.text}

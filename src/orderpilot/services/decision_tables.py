@@ -1,0 +1,260 @@
+"""Decision tables: publishing versions, reading them, and looking values up for the rules.
+
+Every save makes a new immutable version (unless nothing changed); rules always consult the
+current one. ``lookup`` keeps the current version of each table in memory and asks the database
+whether it moved at most every two seconds, so a rule evaluation costs one zen call.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from orderpilot.domain.decision_formats import from_jdm, sheet_header, table_from_sheet, to_jdm
+from orderpilot.domain.decision_tables import (
+    CellError,
+    DecisionTable,
+    ExpressionChecker,
+    TableResult,
+    from_definition,
+    to_definition,
+    validate,
+)
+from orderpilot.domain.errors import InvalidInput, NotFound
+from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
+
+
+class TableStore(Protocol):
+    def current_version(self, name: str) -> int | None: ...
+    def get(self, name: str, version: int | None = None) -> Any: ...
+    def versions(self, name: str) -> list[dict[str, Any]]: ...
+    def summaries(self) -> list[dict[str, Any]]: ...
+
+
+class TableEvaluator(Protocol):
+    def evaluate(self, name: str, version: int, definition: dict[str, Any],
+                 context: dict[str, Any], *, trace: bool = False) -> TableResult: ...
+
+
+Reader = Callable[[], AbstractContextManager[TableStore]]
+
+
+@dataclass(frozen=True)
+class Saved:
+    version: int
+    created: bool  # False: the content equals the current version, nothing was stored
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    table: DecisionTable
+    version: int
+    published_by: str
+    published_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Current:
+    version: int
+    definition: dict[str, Any]
+    checked_at: float
+
+
+def _not_found(name: str, version: int | None = None) -> NotFound:
+    what = f"version {version} of decision table {name}" if version else f"decision table {name}"
+    return NotFound(f"no {what}", field="version" if version else "name",
+                    code="decision_table_not_found")
+
+
+def checked_definition(table: DecisionTable, checker: ExpressionChecker) -> dict[str, Any]:
+    """Validate the table and give what is stored: the grid plus the JDM zen evaluates."""
+    validate(table, checker)
+    try:
+        return {**to_definition(table), "jdm": to_jdm(table)}
+    except CellError as error:  # validate() has already reported every cell; kept for safety
+        raise InvalidInput(str(error), field="rows") from error
+
+
+def publish(uow_factory: UowFactory, clock: Clock, table: DecisionTable, by: str, reason: str,
+            *, checker: ExpressionChecker) -> Saved:
+    definition = checked_definition(table, checker)  # before taking the write lock
+
+    def attempt() -> Saved:
+        with uow_factory() as uow:
+            current = uow.decision_tables.get(table.name)
+            if current is not None and current.definition == definition:
+                return Saved(current.version, False)
+            version = uow.decision_tables.add_version(table.name, table.title_zh,
+                                                      table.title_en, definition, by, clock(),
+                                                      reason)
+            return Saved(version, True)
+
+    return retrying(attempt)
+
+
+def save_table(uow_factory: UowFactory, clock: Clock, table: DecisionTable, by: str,
+               reason: str, *, checker: ExpressionChecker) -> int:
+    """Publish a new version and return its number (the current one when nothing changed)."""
+    return publish(uow_factory, clock, table, by, reason, checker=checker).version
+
+
+def get_table(store: TableStore, name: str, version: int | None = None) -> PublishedTable:
+    stored = store.get(name, version)
+    if stored is None:
+        raise _not_found(name, version)
+    return PublishedTable(from_definition(stored.definition), stored.version,
+                          stored.published_by, stored.published_at, stored.reason)
+
+
+def list_tables(store: TableStore) -> list[dict[str, Any]]:
+    """name, title_zh, title_en, current_version, created_at, updated_at; by name."""
+    return store.summaries()
+
+
+class DecisionTables:
+    """The entry point for the console, the API and the rules engine (one per process)."""
+
+    def __init__(self, uow_factory: UowFactory, read: Reader, clock: Clock,
+                 engine: TableEvaluator, checker: ExpressionChecker, *,
+                 refresh_seconds: float = 2.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._uow_factory = uow_factory
+        self._read = read
+        self._clock = clock
+        self._engine = engine
+        self.checker = checker
+        self._refresh = refresh_seconds
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._current: dict[str, _Current] = {}
+
+    def save(self, table: DecisionTable, by: str, reason: str) -> Saved:
+        saved = publish(self._uow_factory, self._clock, table, by, reason, checker=self.checker)
+        if saved.created:
+            definition = {**to_definition(table), "jdm": to_jdm(table)}
+            with self._lock:
+                self._current[table.name] = _Current(saved.version, definition,
+                                                     self._monotonic())
+        return saved
+
+    def get(self, name: str, version: int | None = None) -> PublishedTable:
+        with self._read() as store:
+            return get_table(store, name, version)
+
+    def summaries(self) -> list[dict[str, Any]]:
+        with self._read() as store:
+            return list_tables(store)
+
+    def versions(self, name: str) -> list[dict[str, Any]]:
+        with self._read() as store:
+            found = store.versions(name)
+        if not found:
+            raise _not_found(name)
+        return found
+
+    def lookup(self, name: str, context: dict[str, Any], *, uow: UnitOfWork | None = None,
+               trace: bool = False) -> TableResult:
+        """Evaluate the current version of a table on a context (a rule's evaluation context).
+        Inside a unit of work, pass it: the version check then reads through its transaction."""
+        now = self._monotonic()
+        with self._lock:
+            current = self._current.get(name)
+        if current is None or now - current.checked_at >= self._refresh:
+            current = self._refreshed(name, current, now, uow)
+        return self._engine.evaluate(name, current.version, current.definition, context,
+                                     trace=trace)
+
+    def _refreshed(self, name: str, seen: _Current | None, now: float,
+                   uow: UnitOfWork | None) -> _Current:
+        def check(store: TableStore) -> _Current:
+            version = store.current_version(name)
+            if version is None:
+                raise _not_found(name)
+            if seen is not None and seen.version == version:
+                return replace(seen, checked_at=now)
+            return _Current(version, store.get(name, version).definition, now)
+
+        if uow is not None:
+            current = check(uow.decision_tables)
+        else:
+            with self._read() as store:
+                current = check(store)
+        with self._lock:
+            if current.version >= getattr(self._current.get(name), "version", 0):
+                self._current[name] = current
+        return current
+
+    def evaluate(self, name: str, context: dict[str, Any], *, version: int | None = None,
+                 trace: bool = True) -> TableResult:
+        """Try a table (any version) on a context, with the rows that matched (console, API)."""
+        if version is None:
+            return self.lookup(name, context, trace=trace)
+        with self._read() as store:
+            stored = store.get(name, version)
+        if stored is None:
+            raise _not_found(name, version)
+        return self._engine.evaluate(name, version, stored.definition, context, trace=trace)
+
+    def names(self) -> set[str]:
+        return {t["name"] for t in self.summaries()}
+
+    def _existing(self, name: str) -> DecisionTable | None:
+        with self._read() as store:
+            stored = store.get(name)
+        return None if stored is None else from_definition(stored.definition)
+
+    def import_sheet(self, header: Sequence[Any], rows: Sequence[tuple[int, Sequence[Any]]],
+                     name: str, by: str, reason: str, *, hit_policy: str | None = None) -> Saved:
+        """Publish the grid of a sheet (rows numbered as the sheet shows them). Titles and,
+        unless given, the hit policy are kept from the current version."""
+        existing = self._existing(name)
+        table, numbers = table_from_sheet(
+            header, rows, name=name,
+            hit_policy=hit_policy or (existing.hit_policy if existing else "first"),
+            title_zh=existing.title_zh if existing else "",
+            title_en=existing.title_en if existing else "",
+            description=existing.description if existing else "")
+        try:
+            return self.save(table, by, reason)
+        except InvalidInput as error:
+            raise _in_sheet_terms(error, numbers) from error
+
+    def export_sheet(self, name: str, version: int | None = None
+                     ) -> tuple[list[str], list[list[str]]]:
+        """The header and rows to write to .xlsx or .csv; importing them gives the same table."""
+        table = self.get(name, version).table
+        return sheet_header(table), table.rows
+
+    def import_jdm(self, document: bytes | str | dict[str, Any], name: str, by: str,
+                   reason: str) -> Saved:
+        """Publish the one decision table of a JDM document (GoRules editor export)."""
+        if not isinstance(document, dict):
+            try:
+                document = json.loads(document)
+            except ValueError as error:
+                raise InvalidInput(f"JDM import: the file is not JSON ({error})", field="file",
+                                   code="unsupported_decision") from error
+        table = from_jdm(document, name)
+        existing = self._existing(name)
+        if existing is not None:
+            table = replace(table, title_zh=existing.title_zh, title_en=existing.title_en,
+                            description=existing.description)
+        return self.save(table, by, reason)
+
+
+def _in_sheet_terms(error: InvalidInput, sheet_rows: list[int]) -> InvalidInput:
+    """Point a row error at the row number the sheet shows (blank rows are skipped)."""
+    field = error.field or ""
+    if field.startswith("rows[") and "]" in field:
+        index = int(field[5:field.index("]")])
+        if index < len(sheet_rows):
+            message = f"{error.message} (row {sheet_rows[index]} of the sheet)"
+            return InvalidInput(message, field=field, code=error.code)
+    return error

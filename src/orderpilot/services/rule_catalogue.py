@@ -1,0 +1,28 @@
+"""Everything the rule builder offers, in zh-CN and English, for the console and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orderpilot.domain.rules.actions import ACTION_TYPES
+from orderpilot.domain.rules.fields import ADDRESS_FLAGS, FIELDS, OPERATORS, OPERATORS_BY_TYPE
+from orderpilot.domain.rules.triggers import TIMEZONES, event_names
+
+
+def catalogue() -> dict[str, Any]:
+    return {
+        "events": [{"type": t, "zh": zh, "en": en} for t, (zh, en) in event_names().items()],
+        "timezones": list(TIMEZONES),
+        "fields": [{"path": f.path, "type": f.type, "zh": f.zh, "en": f.en,
+                    "group": f.group, "choices": list(f.choices)} for f in FIELDS],
+        "operators": {kind: [{"id": o, "zh": OPERATORS[o].zh, "en": OPERATORS[o].en,
+                              "value": OPERATORS[o].value} for o in ops]
+                      for kind, ops in OPERATORS_BY_TYPE.items()},
+        "address_flags": {k: {"zh": zh, "en": en} for k, (zh, en) in ADDRESS_FLAGS.items()},
+        "actions": [{"type": a.id, "zh": a.zh, "en": a.en, "external": a.external,
+                     "outputs": a.outputs,
+                     "params": [{"name": p.name, "kind": p.kind, "zh": p.zh, "en": p.en,
+                                 "required": p.required, "choices": list(p.choices),
+                                 "default": p.default} for p in a.params]}
+                    for a in ACTION_TYPES.values()],
+    }

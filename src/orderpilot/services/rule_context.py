@@ -1,0 +1,75 @@
+"""The one dictionary a rule sees: the order as it is now, the event, and the time.
+
+Money is a number (yuan, as staff write it) beside a fixed-point text; dates are ISO text with
+an epoch-seconds twin under ``<name>_ts`` that conditions compare.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from orderpilot.domain.events import OrderEvent
+from orderpilot.domain.order import Order
+from orderpilot.services.unit_of_work import UnitOfWork
+
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def order_context(order: Order, attributes: dict[str, Any],
+                  customer_tags: list[str]) -> dict[str, Any]:
+    a = order.shipping_address
+    return {
+        "id": order.id, "channel": order.channel, "shop_id": order.shop_id,
+        "external_id": order.external_id, "status": order.status,
+        "total": float(order.total), "total_text": f"{order.total:.2f}",
+        "shipping_fee": float(order.shipping_fee), "currency": order.currency,
+        "tags": list(order.tags), "held": order.held,
+        "hold_reasons": [h.reason for h in order.active_holds],
+        "quantity": sum(ln.quantity for ln in order.lines), "line_count": len(order.lines),
+        "skus": [ln.sku for ln in order.lines],
+        "lines": [{"sku": ln.sku, "name": ln.name, "quantity": ln.quantity,
+                   "unit_price": float(ln.unit_price)} for ln in order.lines],
+        "placed_at": order.placed_at.isoformat(), "placed_at_ts": order.placed_at.timestamp(),
+        "customer": {"name": order.customer.name, "phone": order.customer.phone,
+                     "tags": customer_tags},
+        "address": {"country": a.country, "province": a.province, "city": a.city,
+                    "district": a.district, "line1": a.line1, "postal_code": a.postal_code,
+                    "flags": list(a.flags)},
+        "attributes": attributes,
+    }
+
+
+def event_context(event: OrderEvent) -> dict[str, Any]:
+    payload = event.payload or {}
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    return {"id": event.id, "type": event.type, "source": event.source,
+            "system": event.system, "order_id": event.order_id,
+            "occurred_at": event.occurred_at.isoformat(),
+            "occurred_at_ts": event.occurred_at.timestamp(),
+            "recorded_at": event.recorded_at.isoformat(),
+            "data": data, "payload": payload}
+
+
+def time_context(now: datetime) -> dict[str, Any]:
+    local = now.astimezone(SHANGHAI)
+    return {"now": {"iso": now.isoformat(), "hour": local.hour,
+                    "weekday": local.isoweekday(), "date": local.date().isoformat()},
+            "now_ts": now.timestamp()}
+
+
+def load_order_context(uow: UnitOfWork, order_id: str | None) -> dict[str, Any] | None:
+    if order_id is None:
+        return None
+    order: Order | None = uow.orders.get(order_id)
+    if order is None:
+        return None
+    return order_context(order, uow.attributes.of(order_id),
+                         uow.customers.tags(order.customer.phone))
+
+
+def build(event: OrderEvent | None, order: dict[str, Any] | None,
+          now: datetime) -> dict[str, Any]:
+    context: dict[str, Any] = {"order": order, "event": event_context(event) if event else None}
+    context.update(time_context(now))
+    return context

@@ -1,0 +1,407 @@
+"""Carrying out rule runs, step by step, durably.
+
+A run is claimed with a lease (like an outbox row). Each step is recorded as an attempt:
+
+* internal steps (hold, tag, ticket...) commit their effect, the attempt and the run's
+  progress in one transaction, guarded by the inbox under the step's idempotency key:
+  exactly once, whatever crashes;
+* external steps (SMS, HTTP, mail, robots) first commit an attempt marked ``sending``, then
+  call out with the idempotency key, then commit the outcome. A process killed during the
+  call leaves a ``sending`` attempt: the next claimer resends with the *same* key, which the
+  receiving system uses to drop the repeat.
+
+Transient failures (timeouts, 5xx) retry with exponential backoff up to the step's
+``retries``; permanent ones (4xx, refusals) go straight to the step's ``then`` policy:
+fail the run, ignore and go on, or run the failure branch.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from orderpilot.adapters.connectors.base import ConnectorError, TransientError
+from orderpilot.domain.errors import OrderpilotError
+from orderpilot.domain.rules.actions import ACTION_TYPES, pushes
+from orderpilot.domain.rules.definition import RuleDefinition, Step
+from orderpilot.services import rule_actions as acts
+from orderpilot.services.rulebook import RuleBook
+from orderpilot.services.unit_of_work import Clock, UowFactory
+
+log = structlog.get_logger("orderpilot.rules")
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass
+class RunnerSettings:
+    batch_size: int = 20
+    lease: timedelta = timedelta(seconds=120)
+    idle_poll_seconds: float = 0.2
+    hmac_secret: str | None = None
+
+
+@dataclass
+class RunnerStats:
+    steps: int = 0
+    runs_finished: int = 0
+    observers: list[Callable[[str, float], None]] = field(default_factory=list)
+
+
+class Failed(Exception):
+    def __init__(self, message: str, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class ActionRunner:
+    def __init__(self, uow_factory: UowFactory, book: RuleBook, outbound: acts.Outbound,
+                 clock: Clock, worker_id: str, settings: RunnerSettings | None = None) -> None:
+        self.uow_factory = uow_factory
+        self.book = book
+        self.outbound = outbound
+        self.clock = clock
+        self.worker_id = worker_id
+        self.settings = settings or RunnerSettings()
+        self.stats = RunnerStats()
+        self._wake = threading.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def run_forever(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                done = self.run_once()
+            except Exception:
+                log.exception("rule_runner_cycle_failed", worker=self.worker_id)
+                done = 0
+                stop.wait(1.0)
+            if done == 0:
+                self._wake.wait(self.settings.idle_poll_seconds)
+                self._wake.clear()
+
+    def run_once(self) -> int:
+        now = self.clock()
+        with self.uow_factory() as uow:
+            if not uow.runs.any_due(now):
+                return 0
+        with self.uow_factory() as uow:
+            claims = uow.runs.claim(self.worker_id, self.settings.batch_size,
+                                    self.settings.lease, now)
+        for claim in claims:
+            try:
+                self.execute(claim.item_id)
+            except Exception:  # a bug must not stop the others; the lease lets it retry
+                log.exception("rule_run_crashed", run_id=claim.item_id)
+        return len(claims)
+
+    # -- one run ---------------------------------------------------------------------------
+
+    def execute(self, run_id: str) -> None:
+        with self.uow_factory() as uow:
+            run = uow.runs.get(run_id)
+            if run is None or run.claimed_by != self.worker_id or run.status != "pending":
+                return
+            version = uow.rules.version(run.rule_id, run.rule_version)
+            rule = uow.rules.get(run.rule_id)
+        definition = self.book.definition(run.rule_id, run.rule_version, version.definition)
+        state = _State(run, rule.key)
+        while True:
+            step, where = state.current(definition)
+            if step is None:
+                self._finish(state, "succeeded")
+                return
+            try:
+                self._step(state, step, where)
+            except Failed as failure:
+                if not self._after_failure(state, step, where, failure):
+                    return
+
+    def _step(self, state: _State, step: Step, where: int) -> dict[str, Any] | None:
+        context = state.context()
+        started = self.clock()
+        kind = ACTION_TYPES[step.type]
+        if step.when.children:
+            try:
+                go = self.book.engine.evaluate(step.when.expression, context) is True
+            except Exception as error:
+                raise Failed(f"the step's condition failed: {error}", False) from error
+            if not go:
+                self._record(state, step, where, "skipped", {}, {"skipped": True}, started,
+                             progress=True, output=None)
+                return None
+        try:
+            params = _render(self.book.engine, step.params, context)
+            key = str(_render(self.book.engine, step.idempotency_key, context)) \
+                if step.idempotency_key else f"{state.root_id}:{step.id}"
+        except Exception as error:
+            raise Failed(f"a template could not be filled: {error}", False) from error
+        call = acts.StepCall(state.run.id, state.rule_key, state.run.order_id, params, key,
+                             context)
+        if step.type == "table.lookup":
+            return self._lookup(state, step, where, call, started)
+        if not pushes(step.type, params):
+            return self._internal(state, step, where, call, started)
+        return self._external(state, step, where, call, started, internal=kind.internal)
+
+    def _lookup(self, state: _State, step: Step, where: int, call: acts.StepCall,
+                started: datetime) -> dict[str, Any]:
+        if self.book.tables is None:
+            raise Failed("decision tables are not available", False)
+        result = self.book.tables(call.params["table"], call.context)
+        output = result.output if isinstance(result.output, dict) else {"rows": result.output}
+        response = {"version": result.version, "matched_rows": result.matched, **output}
+        self._record(state, step, where, "ok", call.params, response, started,
+                     progress=True, output=output)
+        return output
+
+    def _internal(self, state: _State, step: Step, where: int, call: acts.StepCall,
+                  started: datetime) -> dict[str, Any]:
+        effect = acts.INTERNAL[step.type]
+        try:
+            with self.uow_factory() as uow:
+                now = self.clock()
+                if uow.inbox.first_time("rule-step", call.key, now):
+                    output = effect(uow, call, now)
+                else:
+                    output = {"already_done": True}
+                self._attempt(uow, state, step, where, "ok", call.params, output, started, now,
+                              key=call.key)
+                state.advance_in(uow, step, output, self.worker_id)
+        except OrderpilotError as error:
+            raise Failed(error.message, False) from error
+        self.stats.steps += 1
+        return output
+
+    def _external(self, state: _State, step: Step, where: int, call: acts.StepCall,
+                  started: datetime, *, internal: bool) -> dict[str, Any]:
+        internal_output: dict[str, Any] = {}
+        try:
+            with self.uow_factory() as uow:
+                now = self.clock()
+                interrupted = uow.runs.open_attempt(state.run.id, where)
+                if interrupted is not None:
+                    uow.runs.finish_attempt(interrupted.seq, status="interrupted",
+                                            finished_at=now,
+                                            error="the process stopped during the call; "
+                                                  "resent with the same idempotency key")
+                if internal:
+                    if uow.inbox.first_time("rule-step", f"{call.key}:hub", now):
+                        internal_output = acts.INTERNAL[step.type](uow, call, now)
+                    else:
+                        internal_output = _earlier_output(uow, state.run.id, where)
+                params = dict(call.params)
+                if step.type == "sms.send":
+                    params["_template"] = _sms_template(uow, params["template"])
+                seq = uow.runs.add_attempt(self._attempt_row(state, step, where, "sending",
+                                                             call.params, internal_output,
+                                                             now, call.key))
+        except OrderpilotError as error:
+            raise Failed(error.message, False) from error
+        call = acts.StepCall(call.run_id, call.rule_key, call.order_id, params, call.key,
+                             call.context)
+        try:
+            result = acts.call_outside(self.outbound, step.type, call, self.uow_factory,
+                                       internal_output, self.settings.hmac_secret)
+        except ConnectorError as error:
+            with self.uow_factory() as uow:
+                uow.runs.finish_attempt(seq, status="retry" if isinstance(
+                    error, TransientError) else "failed", request=error.request or call.params,
+                    response=_jsonable(error.response), latency_ms=error.latency_ms,
+                    error=error.message, finished_at=self.clock())
+            raise Failed(error.message, isinstance(error, TransientError)) from error
+        except acts.StepRefused as error:
+            with self.uow_factory() as uow:
+                uow.runs.finish_attempt(seq, status="failed", error=error.message,
+                                        finished_at=self.clock())
+            raise Failed(error.message, False) from error
+        output = {**internal_output, **_outputs(step, result)}
+        with self.uow_factory() as uow:
+            now = self.clock()
+            uow.runs.finish_attempt(seq, status="ok", request=result.request,
+                                    response=_jsonable(result.response),
+                                    latency_ms=result.latency_ms, finished_at=now)
+            if step.type == "ticket.create" and output.get("external_id"):
+                uow.tickets.update(internal_output["ticket_id"], now,
+                                   external_id=str(output["external_id"]))
+            state.advance_in(uow, step, output, self.worker_id)
+        self.stats.steps += 1
+        for observe in self.stats.observers:
+            observe(step.type, (started - state.run.event_recorded_at).total_seconds()
+                    if state.run.event_recorded_at else 0.0)
+        return output
+
+    # -- bookkeeping -----------------------------------------------------------------------
+
+    def _attempt_row(self, state: _State, step: Step, where: int, status: str,
+                     request: dict[str, Any], response: Any, started: datetime,
+                     key: str) -> dict[str, Any]:
+        return {"run_id": state.run.id, "step_no": where, "action": step.type,
+                "attempt": state.attempts + 1, "status": status, "idempotency_key": key,
+                "request": _jsonable(request), "response": _jsonable(response),
+                "started_at": started}
+
+    def _attempt(self, uow: Any, state: _State, step: Step, where: int, status: str,
+                 request: dict[str, Any], response: Any, started: datetime,
+                 now: datetime, error: str | None = None, key: str | None = None) -> None:
+        row = self._attempt_row(state, step, where, status, request, response, started,
+                                key or f"{state.root_id}:{step.id}")
+        row.update(finished_at=now, error=error,
+                   latency_ms=(now - started).total_seconds() * 1000)
+        uow.runs.add_attempt(row)
+
+    def _record(self, state: _State, step: Step, where: int, status: str,
+                request: dict[str, Any], response: Any, started: datetime, *,
+                progress: bool, output: dict[str, Any] | None) -> None:
+        with self.uow_factory() as uow:
+            now = self.clock()
+            self._attempt(uow, state, step, where, status, request, response, started, now)
+            if progress:
+                state.advance_in(uow, step, output, self.worker_id)
+
+    def _after_failure(self, state: _State, step: Step, where: int, failure: Failed) -> bool:
+        """Apply the step's error policy; True when the run goes on now."""
+        policy = step.on_error
+        now = self.clock()
+        if failure.transient and state.attempts < policy.retries:
+            delay = min(timedelta(seconds=policy.backoff_seconds) * (2 ** state.attempts),
+                        MAX_BACKOFF)
+            with self.uow_factory() as uow:
+                uow.runs.update(state.run.id, self.worker_id, attempts=state.attempts + 1,
+                                next_attempt_at=now + delay, claimed_by=None,
+                                claimed_until=None, last_error=str(failure)[:4000])
+            log.info("rule_step_retry", run_id=state.run.id, step=step.id,
+                     attempt=state.attempts + 1, error=str(failure))
+            return False
+        if policy.then == "ignore":
+            output = {"error": str(failure)}
+            with self.uow_factory() as uow:
+                self._attempt(uow, state, step, where, "ignored", {}, output, now, now,
+                              error=str(failure))
+                state.advance_in(uow, step, output, self.worker_id)
+            return True
+        if policy.then == "branch" and not state.in_branch:
+            with self.uow_factory() as uow:
+                state.enter_branch(uow, step, str(failure), self.worker_id)
+            return True
+        self._finish(state, "dead" if failure.transient else "failed", error=str(failure))
+        return False
+
+    def _finish(self, state: _State, status: str, error: str | None = None) -> None:
+        with self.uow_factory() as uow:
+            values: dict[str, Any] = {"status": status, "finished_at": self.clock(),
+                                      "claimed_by": None, "claimed_until": None}
+            if error is not None:
+                values["last_error"] = error[:4000]
+            uow.runs.update(state.run.id, self.worker_id, **values)
+        self.stats.runs_finished += 1
+        if status != "succeeded":
+            log.warning("rule_run_" + status, run_id=state.run.id, rule=state.rule_key,
+                        error=error)
+
+
+class _State:
+    """Where a run is: the main step index, or a position inside a step's failure branch."""
+
+    def __init__(self, run: Any, rule_key: str) -> None:
+        self.run = run
+        self.rule_key = rule_key
+        self.step: int = run.step
+        self.outputs: dict[str, Any] = dict(run.outputs or {})
+        self.attempts: int = run.attempts
+        self.root_id: str = run.replay_of or run.id
+
+    @property
+    def in_branch(self) -> bool:
+        return "_branch" in self.outputs
+
+    def current(self, definition: RuleDefinition) -> tuple[Step | None, int]:
+        actions = definition.actions
+        branch = self.outputs.get("_branch")
+        if branch is not None:
+            steps = actions[branch["of"]].on_error.branch
+            pos = branch["pos"]
+            return (steps[pos] if pos < len(steps) else None), 1000 * (branch["of"] + 1) + pos
+        return (actions[self.step] if self.step < len(actions) else None), self.step
+
+    def context(self) -> dict[str, Any]:
+        context = dict(self.run.context)
+        context["steps"] = {k: v for k, v in self.outputs.items() if not k.startswith("_")}
+        context["run"] = {"id": self.run.id, "rule": self.rule_key}
+        return context
+
+    def _next(self, step: Step, output: dict[str, Any] | None) -> dict[str, Any]:
+        if output is not None:
+            self.outputs[step.id] = output
+        branch = self.outputs.get("_branch")
+        if branch is not None:
+            self.outputs["_branch"] = {**branch, "pos": branch["pos"] + 1}
+        else:
+            self.step += 1
+        self.attempts = 0
+        return {"step": self.step, "outputs": self.outputs, "attempts": 0}
+
+    def advance_in(self, uow: Any, step: Step, output: dict[str, Any] | None,
+                   worker: str) -> None:
+        values = self._next(step, output)
+        if not uow.runs.update(self.run.id, worker, **values):
+            raise RuntimeError("the run's lease was lost; another worker took it over")
+
+    def enter_branch(self, uow: Any, step: Step, error: str, worker: str) -> None:
+        self.outputs[step.id] = {"error": error}
+        self.outputs["_branch"] = {"of": self.step, "pos": 0}
+        self.attempts = 0
+        uow.runs.update(self.run.id, worker, outputs=self.outputs, attempts=0,
+                        last_error=error[:4000])
+
+
+def _render(engine: Any, value: Any, context: dict[str, Any]) -> Any:
+    if isinstance(value, str):
+        rendered = engine.render(value, context)
+        return int(rendered) if isinstance(rendered, float) and rendered.is_integer() \
+            else rendered
+    if isinstance(value, dict):
+        return {k: _render(engine, v, context) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_render(engine, v, context) for v in value]
+    return value
+
+
+def _sms_template(uow: Any, code: str) -> dict[str, Any]:
+    row = uow.sms_templates.get(code)
+    if row is None:
+        raise acts.StepRefused(f"SMS template {code} is no longer registered", field="template")
+    return {"code": row.code, "provider": row.provider, "sign_name": row.sign_name,
+            "params": list(row.params)}
+
+
+def _earlier_output(uow: Any, run_id: str, step_no: int) -> dict[str, Any]:
+    for attempt in reversed(uow.runs.attempts(run_id)):
+        if attempt.step_no == step_no and isinstance(attempt.response, dict):
+            return dict(attempt.response)
+    return {}
+
+
+def _outputs(step: Step, result: Any) -> dict[str, Any]:
+    mapping = step.params.get("output") if step.type == "http.call" else None
+    base = dict(result.output or {})
+    if result.status_code is not None:
+        base.setdefault("status_code", result.status_code)
+    if mapping:
+        base.update({name: acts.pick(result.response, path) for name, path in mapping.items()})
+    return base
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items() if not str(k).startswith("_")}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return str(value)

@@ -1,0 +1,137 @@
+"""Trying a rule on a sample order, backtesting a draft on stored events (no side effects),
+and replaying failed runs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from orderpilot.domain.errors import InvalidInput, NotFound
+from orderpilot.domain.events import OrderEvent, new_id
+from orderpilot.domain.rules.definition import RuleDefinition
+from orderpilot.services import rule_context
+from orderpilot.services.rulebook import ActiveRule, RuleBook
+from orderpilot.services.rules import RulesService
+from orderpilot.services.unit_of_work import Clock, UowFactory
+
+MAX_BACKTEST_DAYS = 90
+MAX_BACKTEST_EVENTS = 50_000
+REPLAYABLE = ("failed", "dead", "skipped")
+
+
+def _preview(definition: RuleDefinition) -> list[dict[str, Any]]:
+    return [{"id": s.id, "type": s.type,
+             "when": "depends on earlier steps" if s.when.children else "always"}
+            for s in definition.actions]
+
+
+def try_rule(service: RulesService, raw: Any, order_id: str,
+             event_type: str | None = None) -> dict[str, Any]:
+    """Evaluate a (draft) rule on one stored order, as if its trigger event happened now."""
+    definition = service.validate(raw)
+    now = service.clock()
+    with service.uow_factory() as uow:
+        order = rule_context.load_order_context(uow, order_id)
+    if order is None:
+        raise NotFound(f"no order with id {order_id}", field="order_id")
+    trigger = definition.trigger
+    kind = event_type or trigger.event or "order.placed"
+    source = trigger.sources[0] if trigger.sources else order["channel"]
+    event = OrderEvent(order_id, kind, source, now, now, {"channel": order["channel"]})
+    context = rule_context.build(event, order, now)
+    book = service.book
+    rule = ActiveRule("draft", "draft", definition.name, 0, definition)
+    book.add_tables([rule], context)
+    matched = book.engine.evaluate(definition.condition_expression, context) is True
+    return {"matched": matched, "trace": book.trace(definition, context),
+            "trigger_accepts": trigger.kind != "event"
+            or trigger.accepts(kind, source, order["channel"]),
+            "actions": _preview(definition) if matched else []}
+
+
+def backtest(service: RulesService, raw: Any, days: int, sample: int = 20) -> dict[str, Any]:
+    """What a draft would have done over the stored events of the last ``days`` days:
+    evaluated on each order as it is now, with the event's own time. Nothing is changed."""
+    if not 0 < days <= MAX_BACKTEST_DAYS:
+        raise InvalidInput(f"days: 1 to {MAX_BACKTEST_DAYS}", field="days")
+    definition = service.validate(raw)
+    trigger = definition.trigger
+    if trigger.kind == "schedule":
+        raise InvalidInput("scheduled rules cannot be backtested on events", field="trigger")
+    book: RuleBook = service.book
+    rule = ActiveRule("draft", "draft", definition.name, 0, definition)
+    now = service.clock()
+    since = now - timedelta(days=days)
+    examined = matched = 0
+    orders: set[str] = set()
+    actions: Counter[str] = Counter()
+    examples: list[dict[str, Any]] = []
+    with service.uow_factory() as uow:
+        events = uow.events.of_type_since(str(trigger.event), since, MAX_BACKTEST_EVENTS)
+        for event in events:
+            order = rule_context.load_order_context(uow, event.order_id)
+            channel = order["channel"] if order else None
+            if not trigger.accepts(event.type, event.source, channel):
+                continue
+            if trigger.kind == "timeout" and uow.events.happened_since(
+                    event.order_id, str(trigger.unless), event.recorded_at):
+                continue
+            examined += 1
+            at = event.recorded_at + timedelta(minutes=trigger.minutes or 0)
+            context = rule_context.build(event, order, at)
+            if not book.match([rule], context):
+                continue
+            matched += 1
+            if event.order_id:
+                orders.add(event.order_id)
+            for step in definition.actions:
+                actions[step.type] += 1
+            if len(examples) < sample:
+                examples.append({"event_id": event.id, "order_id": event.order_id,
+                                 "external_id": (order or {}).get("external_id"),
+                                 "total": (order or {}).get("total"),
+                                 "at": event.recorded_at.isoformat()})
+    return {"days": days, "events_examined": examined, "matched": matched,
+            "orders": len(orders), "actions": dict(actions), "sample": examples,
+            "truncated": len(events) >= MAX_BACKTEST_EVENTS,
+            "note": "conditions are evaluated on each order as it is now; actions whose "
+                    "`if` depends on an earlier step's answer are counted as would-run"}
+
+
+def replay(uow_factory: UowFactory, clock: Clock, run_ids: list[str], *,
+           on: str = "pinned") -> list[str]:
+    """Run failed runs again from the start, as new runs linked to the original. The same
+    idempotency keys are used, so steps that did happen are not repeated outside."""
+    if on not in ("pinned", "current"):
+        raise InvalidInput("on is pinned or current", field="on")
+    if not 0 < len(run_ids) <= 1000:
+        raise InvalidInput("give 1 to 1000 run ids", field="run_ids")
+    made = []
+    now = clock()
+    with uow_factory() as uow:
+        for run_id in run_ids:
+            run = uow.runs.get(run_id)
+            if run is None:
+                raise NotFound(f"no rule run {run_id}", field="run_ids")
+            if run.status not in REPLAYABLE:
+                raise InvalidInput(f"run {run_id} is {run.status}; only failed, dead or "
+                                   f"skipped runs are replayed", field="run_ids")
+            version = run.rule_version
+            if on == "current":
+                rule = uow.rules.get(run.rule_id)
+                if rule is None or rule.published_version is None:
+                    raise InvalidInput(f"the rule of run {run_id} has no published version",
+                                       field="on")
+                version = rule.published_version
+            new = new_id()
+            uow.runs.add({
+                "id": new, "rule_id": run.rule_id, "rule_version": version,
+                "dedupe_key": f"replay:{new}", "trigger_kind": run.trigger_kind,
+                "event_id": run.event_id, "order_id": run.order_id, "status": "pending",
+                "depth": 0, "context": run.context, "trace": run.trace, "step": 0,
+                "outputs": {}, "attempts": 0, "next_attempt_at": now, "created_at": now,
+                "replay_of": run.replay_of or run.id,
+                "event_recorded_at": now, "finished_at": None, "last_error": None})
+            made.append(new)
+    return made

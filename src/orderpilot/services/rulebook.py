@@ -1,0 +1,157 @@
+"""The enabled rules, parsed and compiled once, and matching an event against them.
+
+The book reloads itself when the rules change (checked at most every ``refresh_seconds``, and
+at once in the process that changed them). Matching evaluates only the rules whose trigger
+accepts the event, all in one call to the expression engine.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from orderpilot.domain.rules.actions import Checks
+from orderpilot.domain.rules.definition import RuleDefinition, parse_definition
+from orderpilot.services.unit_of_work import UnitOfWork
+
+
+class Expressions(Protocol):
+    def check(self, expression: str) -> str | None: ...
+    def evaluate(self, expression: str, context: dict[str, Any]) -> Any: ...
+    def evaluate_all(self, expressions: list[str], context: dict[str, Any]) -> list[Any]: ...
+    def render(self, template: str, context: dict[str, Any]) -> Any: ...
+
+
+TableLookup = Callable[[str, dict[str, Any]], Any]  # (name, context) -> TableResult
+
+
+@dataclass(frozen=True)
+class ActiveRule:
+    id: str
+    key: str
+    name: str
+    version: int
+    definition: RuleDefinition
+
+
+@dataclass
+class Matched:
+    rule: ActiveRule
+    trace: dict[str, Any]
+
+
+def loading_checks(engine: Expressions) -> Checks:
+    """Checks for stored versions: already validated when published."""
+    return Checks({}, {}, lambda _url: None, engine.check, strict=False)
+
+
+@dataclass
+class RuleBook:
+    engine: Expressions
+    tables: TableLookup | None = None
+    refresh_seconds: float = 1.0
+    by_event: dict[str, list[ActiveRule]] = field(default_factory=dict)
+    timeouts_by_start: dict[str, list[ActiveRule]] = field(default_factory=dict)
+    timeouts_by_unless: dict[str, list[ActiveRule]] = field(default_factory=dict)
+    schedules: list[ActiveRule] = field(default_factory=list)
+    _generation: Any = None
+    _checked_at: float = -1e9
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _versions: dict[tuple[str, int], RuleDefinition] = field(default_factory=dict)
+
+    def invalidate(self) -> None:
+        self._checked_at = -1e9
+
+    def refresh(self, uow: UnitOfWork) -> None:
+        if time.monotonic() - self._checked_at < self.refresh_seconds:
+            return
+        generation = tuple(uow.rules.generation())
+        if generation == self._generation:
+            self._checked_at = time.monotonic()
+            return
+        rows = uow.rules.active()
+        by_event: dict[str, list[ActiveRule]] = defaultdict(list)
+        starts: dict[str, list[ActiveRule]] = defaultdict(list)
+        unless: dict[str, list[ActiveRule]] = defaultdict(list)
+        schedules = []
+        for row in rows:
+            rule = ActiveRule(row.id, row.key, row.name, row.published_version,
+                              self.definition(row.id, row.published_version, row.definition))
+            trigger = rule.definition.trigger
+            if trigger.kind == "event":
+                by_event[str(trigger.event)].append(rule)
+            elif trigger.kind == "timeout":
+                starts[str(trigger.event)].append(rule)
+                unless[str(trigger.unless)].append(rule)
+            else:
+                schedules.append(rule)
+        with self._lock:
+            self.by_event, self.timeouts_by_start = dict(by_event), dict(starts)
+            self.timeouts_by_unless, self.schedules = dict(unless), schedules
+            self._generation, self._checked_at = generation, time.monotonic()
+
+    def definition(self, rule_id: str, version: int, raw: dict[str, Any]) -> RuleDefinition:
+        """A stored version, parsed once (versions never change)."""
+        key = (rule_id, version)
+        found = self._versions.get(key)
+        if found is None:
+            found = parse_definition(raw, loading_checks(self.engine))
+            self._versions[key] = found
+        return found
+
+    def candidates(self, event_type: str) -> list[ActiveRule]:
+        return self.by_event.get(event_type, [])
+
+    def match(self, rules: list[ActiveRule], context: dict[str, Any]) -> list[Matched]:
+        """The rules whose conditions hold on ``context``, each with its trace."""
+        if not rules:
+            return []
+        self.add_tables(rules, context)
+        values = self.engine.evaluate_all([r.definition.condition_expression for r in rules],
+                                          context)
+        return [Matched(rule, self.trace(rule.definition, context))
+                for rule, value in zip(rules, values, strict=True) if value is True]
+
+    def add_tables(self, rules: list[ActiveRule], context: dict[str, Any]) -> None:
+        names = set().union(*(r.definition.tables_used() for r in rules))
+        if not names or self.tables is None:
+            return
+        tables = context.setdefault("tables", {})
+        matches = context.setdefault("_table_rows", {})
+        for name in sorted(names - set(tables)):
+            result = self.tables(name, context)
+            tables[name] = result.output
+            matches[name] = {"version": result.version, "rows": result.matched}
+
+    def trace(self, definition: RuleDefinition, context: dict[str, Any]) -> dict[str, Any]:
+        """Each condition leaf with the value it saw and its result (green/grey)."""
+        leaves = list(definition.conditions.leaves())
+        expressions = [e for leaf in leaves for e in (leaf.expression, leaf.actual_expression)]
+        if definition.expression:
+            expressions.append(definition.expression)
+        values = self.engine.evaluate_all(expressions, context)
+        out = []
+        for i, leaf in enumerate(leaves):
+            result, actual = values[2 * i], values[2 * i + 1]
+            out.append({"where": leaf.where, "field": leaf.field.path, "op": leaf.op,
+                        "value": leaf.value, "actual": _plain(actual),
+                        "result": result is True})
+        trace: dict[str, Any] = {"leaves": out}
+        if definition.expression:
+            trace["expression"] = {"text": definition.expression,
+                                   "result": values[-1] is True}
+        if context.get("_table_rows"):
+            trace["tables"] = context["_table_rows"]
+        return trace
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Exception):
+        return f"error: {value}"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

@@ -1,0 +1,220 @@
+"""Managing rules: drafts, publishing immutable versions, enable / pause / archive, rollback,
+templates, SMS templates. Every change leaves an audit entry."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
+from orderpilot.domain.events import new_id
+from orderpilot.domain.rules.actions import Checks
+from orderpilot.domain.rules.definition import RuleDefinition, diff, parse_definition
+from orderpilot.domain.rules.templates import DEFAULT_SMS_TEMPLATES, TEMPLATE_BY_ID
+from orderpilot.services.rule_triggers import schedule_next
+from orderpilot.services.rulebook import ActiveRule, RuleBook
+from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
+
+KEY = re.compile(r"^[a-z0-9][a-z0-9\-_]{1,99}$")
+STATUSES = ("enabled", "paused", "archived")
+SMS_PARAM = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass
+class RulesService:
+    uow_factory: UowFactory
+    clock: Clock
+    book: RuleBook
+    check_url: Callable[[str], str | None]
+    table_outputs: Callable[[], dict[str, tuple[str, ...]]]
+
+    # -- validation ------------------------------------------------------------------------
+
+    def checks(self, uow: UnitOfWork) -> Checks:
+        templates = {r.code: tuple(r.params) for r in uow.sms_templates.all()}
+        return Checks(templates, self.table_outputs(), self.check_url, self.book.engine.check)
+
+    def validate(self, raw: Any) -> RuleDefinition:
+        with self.uow_factory() as uow:
+            return parse_definition(raw, self.checks(uow))
+
+    # -- lifecycle of a rule -----------------------------------------------------------------
+
+    def create(self, raw: Any, by: str, key: str | None = None,
+               template_id: str | None = None) -> str:
+        definition = self.validate(raw)
+        key = key or _slug(definition.name)
+        if not KEY.match(key):
+            raise InvalidInput("key: lowercase letters, digits, - and _, 2-100 characters",
+                               field="key")
+        now = self.clock()
+        rule_id = new_id()
+        with self.uow_factory() as uow:
+            if uow.rules.get_by_key(key) is not None:
+                raise Conflict(f"a rule with key {key!r} exists already", field="key")
+            uow.rules.add({"id": rule_id, "key": key, "name": definition.name,
+                           "status": "draft", "draft": definition.dump(),
+                           "published_version": None, "template_id": template_id,
+                           "created_by": by, "created_at": now, "updated_at": now,
+                           "row_version": 0})
+            uow.rules.audit(rule_id, "created", by, now, {"template": template_id})
+        return rule_id
+
+    def save_draft(self, rule_id: str, raw: Any, by: str) -> None:
+        definition = self.validate(raw)
+
+        def attempt() -> None:
+            with self.uow_factory() as uow:
+                row = self._row(uow, rule_id)
+                if row.status == "archived":
+                    raise Conflict("an archived rule cannot be edited", field="status")
+                uow.rules.update(rule_id, row.row_version, self.clock(), draft=definition.dump(),
+                                 name=definition.name)
+                uow.rules.audit(rule_id, "draft_saved", by, self.clock(), {})
+
+        retrying(attempt)
+        self.book.invalidate()
+
+    def publish(self, rule_id: str, by: str, reason: str = "", *, activate: bool = True) -> int:
+        """Freeze the draft as a new immutable version; the rule then runs on it. A rule
+        published for the first time is enabled (or paused, with ``activate=False``)."""
+        with self.uow_factory() as uow:
+            row = self._row(uow, rule_id)
+            if row.draft is None:
+                raise Conflict("there is no draft to publish", field="draft")
+            definition = parse_definition(row.draft, self.checks(uow))
+            version = self._add_version(uow, row, definition.dump(), by, reason)
+            if row.status == "draft":
+                status = "enabled" if activate else "paused"
+            else:
+                status = row.status
+            uow.rules.update(rule_id, row.row_version, self.clock(), draft=None,
+                             published_version=version, status=status, name=definition.name)
+            self._arm_schedule(uow, row.id, row.key, version, definition, status)
+        self.book.invalidate()
+        return version
+
+    def rollback(self, rule_id: str, version: int, by: str, reason: str = "") -> int:
+        """Publish an earlier version again, as a new version (history stays linear)."""
+        with self.uow_factory() as uow:
+            row = self._row(uow, rule_id)
+            old = uow.rules.version(rule_id, version)
+            if old is None:
+                raise NotFound(f"rule {row.key} has no version {version}", field="version")
+            new = self._add_version(uow, row, old.definition, by,
+                                    reason or f"rollback to version {version}")
+            uow.rules.update(rule_id, row.row_version, self.clock(), published_version=new,
+                             draft=None, name=old.definition.get("name", row.name))
+            uow.rules.audit(rule_id, "rolled_back", by, self.clock(),
+                            {"to_version": version, "new_version": new})
+            definition = self.book.definition(rule_id, new, old.definition)
+            self._arm_schedule(uow, row.id, row.key, new, definition, row.status)
+        self.book.invalidate()
+        return new
+
+    def set_status(self, rule_id: str, status: str, by: str) -> None:
+        if status not in STATUSES:
+            raise InvalidInput(f"status is one of {', '.join(STATUSES)}", field="status")
+        with self.uow_factory() as uow:
+            row = self._row(uow, rule_id)
+            if status == "enabled" and row.published_version is None:
+                raise Conflict("publish the rule before enabling it", field="status")
+            if row.status == status:
+                return
+            uow.rules.update(rule_id, row.row_version, self.clock(), status=status)
+            uow.rules.audit(rule_id, status, by, self.clock(), {"from": row.status})
+            if status == "enabled":
+                version = uow.rules.version(rule_id, row.published_version)
+                definition = self.book.definition(rule_id, row.published_version,
+                                                  version.definition)
+                self._arm_schedule(uow, row.id, row.key, row.published_version, definition,
+                                   status)
+        self.book.invalidate()
+
+    def _add_version(self, uow: UnitOfWork, row: Any, definition: dict[str, Any], by: str,
+                     reason: str) -> int:
+        now = self.clock()
+        previous = uow.rules.version(row.id, row.published_version) \
+            if row.published_version else None
+        number = int(uow.rules.latest_version_number(row.id)) + 1
+        changes = diff(previous.definition if previous else None, definition)
+        uow.rules.add_version({"rule_id": row.id, "version": number, "definition": definition,
+                               "published_by": by, "published_at": now,
+                               "reason": reason[:1000], "diff": changes})
+        uow.rules.audit(row.id, "published", by, now,
+                        {"version": number, "reason": reason[:1000], "changes": len(changes)})
+        return number
+
+    def _arm_schedule(self, uow: UnitOfWork, rule_id: str, key: str, version: int,
+                      definition: RuleDefinition, status: str) -> None:
+        if status == "enabled" and definition.trigger.kind == "schedule":
+            now = self.clock()
+            schedule_next(uow, ActiveRule(rule_id, key, definition.name, version, definition),
+                          now, now)
+
+    def _row(self, uow: UnitOfWork, rule_id: str) -> Any:
+        row = uow.rules.get(rule_id) or uow.rules.get_by_key(rule_id)
+        if row is None:
+            raise NotFound(f"no rule {rule_id}", field="rule_id")
+        return row
+
+    # -- templates -------------------------------------------------------------------------
+
+    def install_template(self, template_id: str, by: str, *, enable: bool = False,
+                         key: str | None = None) -> str:
+        template = TEMPLATE_BY_ID.get(template_id)
+        if template is None:
+            known = ", ".join(TEMPLATE_BY_ID)
+            raise NotFound(f"no rule template {template_id!r}; known: {known}",
+                           field="template_id")
+        for sms in template.sms:
+            self.ensure_sms_template(sms.code, sms.provider, sms.sign_name, sms.text)
+        with self.uow_factory() as uow:
+            taken = {r.key for r in uow.rules.listing()}
+        key = key or next(k for k in _candidates(template.id) if k not in taken)
+        rule_id = self.create(template.definition, by, key=key, template_id=template.id)
+        self.publish(rule_id, by, f"installed from template {template.id}", activate=enable)
+        return rule_id
+
+    def ensure_sms_template(self, code: str, provider: str, sign_name: str, text: str) -> None:
+        with self.uow_factory() as uow:
+            if uow.sms_templates.get(code) is None:
+                self._put_sms(uow, code, provider, sign_name, text)
+
+    def put_sms_template(self, code: str, provider: str, sign_name: str, text: str) -> None:
+        with self.uow_factory() as uow:
+            self._put_sms(uow, code, provider, sign_name, text)
+
+    def _put_sms(self, uow: UnitOfWork, code: str, provider: str, sign_name: str,
+                 text: str) -> None:
+        if not re.match(r"^[A-Za-z0-9_]{2,64}$", code):
+            raise InvalidInput("code: letters, digits and _ (as the provider issued it)",
+                               field="code")
+        if provider not in ("aliyun", "tencent"):
+            raise InvalidInput("provider is aliyun or tencent", field="provider")
+        if not 0 < len(sign_name) <= 64:
+            raise InvalidInput("sign_name: 1-64 characters", field="sign_name")
+        if not 0 < len(text) <= 500:
+            raise InvalidInput("text: 1-500 characters", field="text")
+        params = list(dict.fromkeys(SMS_PARAM.findall(text)))
+        uow.sms_templates.put({"code": code, "provider": provider, "sign_name": sign_name,
+                               "text": text, "params": params, "created_at": self.clock()})
+
+    def ensure_default_sms_templates(self) -> None:
+        for sms in DEFAULT_SMS_TEMPLATES:
+            self.ensure_sms_template(sms.code, sms.provider, sms.sign_name, sms.text)
+
+
+def _slug(name: str) -> str:
+    ascii_part = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return (ascii_part or "rule")[:60] + "-" + new_id()[:6]
+
+
+def _candidates(base: str) -> Any:
+    yield base
+    n = 2
+    while True:
+        yield f"{base}-{n}"
+        n += 1

@@ -1,0 +1,103 @@
+"""The simulators' one FastAPI app, and the /_sim admin routes every simulator gets:
+
+    GET    /_sim                      names and counts
+    GET    /_sim/{name}/requests      what it received (secrets masked), one record per key
+    DELETE /_sim/{name}/requests      forget requests and pending faults
+    POST   /_sim/{name}/faults        {"status": 503, "times": 2, "delay_ms": 0, "body": null}
+    DELETE /_sim/{name}               everything, including the simulated system's data
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from orderpilot.simulators.external import SIMULATORS
+from orderpilot.simulators.external.recorder import Recorder, SimState
+
+
+class FaultSpec(BaseModel):
+    status: int | None = Field(None, ge=100, le=599)
+    times: int = Field(1, ge=1, le=1000)
+    delay_ms: int = Field(0, ge=0, le=60_000)
+    body: Any = None
+
+
+def admin_router(modules: dict[str, ModuleType]) -> APIRouter:
+    router = APIRouter(prefix="/_sim")
+
+    def recorder(request: Request, name: str) -> Recorder | JSONResponse:
+        state: SimState = request.app.state.sim
+        if name not in state.recorders:
+            return JSONResponse({"error": f"no simulator {name!r}",
+                                 "known": sorted(state.recorders)}, 404)
+        return state.recorders[name]
+
+    @router.get("")
+    def overview(request: Request) -> dict[str, Any]:
+        state: SimState = request.app.state.sim
+        return {"simulators": [
+            {"name": name, "requests": len(r.records),
+             "deliveries": sum(x["deliveries"] for x in r.snapshot()),
+             "pending_faults": len(r.faults)} for name, r in state.recorders.items()]}
+
+    @router.get("/{name}/requests", response_model=None)
+    def requests(request: Request, name: str) -> dict[str, Any] | JSONResponse:
+        found = recorder(request, name)
+        if isinstance(found, JSONResponse):
+            return found
+        return {"name": name, "requests": found.snapshot()}
+
+    @router.delete("/{name}/requests", response_model=None)
+    def clear(request: Request, name: str) -> dict[str, Any] | JSONResponse:
+        found = recorder(request, name)
+        if isinstance(found, JSONResponse):
+            return found
+        found.clear()
+        return {"name": name, "cleared": True}
+
+    @router.post("/{name}/faults", response_model=None)
+    def faults(request: Request, name: str, spec: FaultSpec) -> dict[str, Any] | JSONResponse:
+        found = recorder(request, name)
+        if isinstance(found, JSONResponse):
+            return found
+        found.add_faults(spec.status, spec.times, spec.delay_ms, spec.body)
+        return {"name": name, "pending_faults": len(found.faults)}
+
+    @router.delete("/{name}", response_model=None)
+    def reset(request: Request, name: str) -> dict[str, Any] | JSONResponse:
+        found = recorder(request, name)
+        if isinstance(found, JSONResponse):
+            return found
+        found.clear(everything=True)
+        hook = getattr(modules.get(name), "reset", None)
+        if callable(hook):
+            hook(found)
+        return {"name": name, "reset": True}
+
+    return router
+
+
+def create_app(state: SimState | None = None,
+               simulators: list[ModuleType] | None = None) -> FastAPI:
+    modules = {m.NAME: m for m in (simulators if simulators is not None else SIMULATORS)}
+    app = FastAPI(title="orderpilot simulators", docs_url="/_sim/docs", redoc_url=None,
+                  openapi_url="/_sim/openapi.json")
+    app.state.sim = state or SimState(modules)
+    for name, module in modules.items():
+        extra = getattr(module, "admin_router", None)
+        if extra is not None:  # before the generic routes, so /_sim/customs/qualified wins
+            app.include_router(extra, prefix=f"/_sim/{name}")
+    app.include_router(admin_router(modules))
+    for name, module in modules.items():
+        app.include_router(module.router, prefix=f"/{name}")
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
