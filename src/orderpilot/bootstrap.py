@@ -9,7 +9,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 from orderpilot.adapters.connectors import Connectors, HostNotAllowed
@@ -23,6 +23,7 @@ from orderpilot.config import Settings
 from orderpilot.services.decision_tables import DecisionTables
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
 from orderpilot.services.handlers import HandlerRegistry, default_registry
+from orderpilot.services.inventory_pull import InventoryPuller
 from orderpilot.services.rule_runner import ActionRunner, RunnerSettings
 from orderpilot.services.rule_triggers import RuleTriggers
 from orderpilot.services.rulebook import RuleBook
@@ -88,7 +89,8 @@ class Hub:
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{name}"
         r = ActionRunner(lambda: SqlUnitOfWork(self.db), self.book, self.connectors,
                          self.clock, worker_id,
-                         RunnerSettings(hmac_secret=self.settings.http_hmac_secret))
+                         RunnerSettings(hmac_secret=self.settings.http_hmac_secret,
+                                        lease=timedelta(seconds=self.settings.rule_lease_seconds)))
         r.stats.observers.append(
             lambda action, lag: self.metrics.rule_action_lag.labels(action).observe(lag))
         self.runners.append(r)
@@ -101,6 +103,10 @@ class Hub:
                    for i in range(count)]
         workers += [(self.runner(f"r{i}").run_forever, f"rule-runner-{i}")
                     for i in range(runners if count else 0)]
+        if count:  # the inventory puller calls the WMS outside any transaction (issue 4)
+            puller = InventoryPuller(lambda: SqlUnitOfWork(self.db), self.connectors, self.clock,
+                                     f"{socket.gethostname()}:{os.getpid()}:puller")
+            workers.append((puller.run_forever, "inventory-puller"))
         for target, name in workers:
             thread = threading.Thread(target=target, args=(self._stop,), name=name,
                                       daemon=True)

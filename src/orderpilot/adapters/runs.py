@@ -34,6 +34,13 @@ class RunRepository:
     def get(self, run_id: str) -> Any:
         return self.conn.execute(sa.select(t.rule_runs).where(t.rule_runs.c.id == run_id)).first()
 
+    def get_many(self, run_ids: list[str]) -> list[Any]:
+        if not run_ids:
+            return []
+        return list(self.conn.execute(sa.select(t.rule_runs)
+                                      .where(t.rule_runs.c.id.in_(run_ids))
+                                      .order_by(t.rule_runs.c.seq)))
+
     def update(self, run_id: str, worker: str | None, **values: Any) -> bool:
         """Change a run this worker holds (or any run, with worker None)."""
         query = t.rule_runs.update().where(t.rule_runs.c.id == run_id)
@@ -45,22 +52,10 @@ class RunRepository:
         return int(self.conn.execute(t.rule_attempts.insert().returning(t.rule_attempts.c.seq),
                                      row).scalar_one())
 
-    def finish_attempt(self, seq: int, **values: Any) -> None:
-        self.conn.execute(t.rule_attempts.update().where(t.rule_attempts.c.seq == seq)
-                          .values(**values))
-
     def attempts(self, run_id: str) -> list[Any]:
         return list(self.conn.execute(sa.select(t.rule_attempts)
                                       .where(t.rule_attempts.c.run_id == run_id)
                                       .order_by(t.rule_attempts.c.seq)))
-
-    def open_attempt(self, run_id: str, step_no: int) -> Any:
-        """An attempt started but never finished: the process died during the call."""
-        return self.conn.execute(
-            sa.select(t.rule_attempts).where(t.rule_attempts.c.run_id == run_id,
-                                             t.rule_attempts.c.step_no == step_no,
-                                             t.rule_attempts.c.status == "sending")
-            .order_by(t.rule_attempts.c.seq.desc()).limit(1)).first()
 
     def list(self, *, rule_id: str | None = None, version: int | None = None,
              status: str | None = None, order_id: str | None = None,

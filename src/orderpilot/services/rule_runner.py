@@ -5,10 +5,11 @@ A run is claimed with a lease (like an outbox row). Each step is recorded as an 
 * internal steps (hold, tag, ticket...) commit their effect, the attempt and the run's
   progress in one transaction, guarded by the inbox under the step's idempotency key:
   exactly once, whatever crashes;
-* external steps (SMS, HTTP, mail, robots) first commit an attempt marked ``sending``, then
-  call out with the idempotency key, then commit the outcome. A process killed during the
-  call leaves a ``sending`` attempt: the next claimer resends with the *same* key, which the
-  receiving system uses to drop the repeat.
+* external steps (SMS, HTTP, mail, robots) call out with the step's idempotency key, then
+  commit the attempt and the run's progress together. A process killed during the call
+  leaves the step undone: once the lease runs out, the next claimer calls again with the
+  *same* key, which the receiving system uses to drop the repeat (the simulators do; so do
+  the helpdesk and HTTP services that honour ``Idempotency-Key``).
 
 Transient failures (timeouts, 5xx) retry with exponential backoff up to the step's
 ``retries``; permanent ones (4xx, refusals) go straight to the step's ``then`` policy:
@@ -18,6 +19,7 @@ fail the run, ignore and go on, or run the failure branch.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -69,6 +71,8 @@ class ActionRunner:
         self.settings = settings or RunnerSettings()
         self.stats = RunnerStats()
         self._wake = threading.Event()
+        self._keys: dict[str, str] = {}
+        self._sms: dict[str, tuple[float, dict[str, Any]]] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -90,27 +94,46 @@ class ActionRunner:
         with self.uow_factory() as uow:
             if not uow.runs.any_due(now):
                 return 0
-        with self.uow_factory() as uow:
+        with self.uow_factory() as uow:  # claim and load in one transaction
             claims = uow.runs.claim(self.worker_id, self.settings.batch_size,
                                     self.settings.lease, now)
-        for claim in claims:
+            runs = uow.runs.get_many([c.item_id for c in claims])
+            loaded = [(run, self._definition(uow, run), self._rule_key(uow, run.rule_id))
+                      for run in runs]
+        for run, definition, key in loaded:
             try:
-                self.execute(claim.item_id)
+                self.execute(run, definition, key)
             except Exception:  # a bug must not stop the others; the lease lets it retry
-                log.exception("rule_run_crashed", run_id=claim.item_id)
+                log.exception("rule_run_crashed", run_id=run.id)
         return len(claims)
+
+    def _definition(self, uow: Any, run: Any) -> RuleDefinition:
+        cached = self.book.cached_definition(run.rule_id, run.rule_version)
+        if cached is not None:
+            return cached
+        version = uow.rules.version(run.rule_id, run.rule_version)
+        return self.book.definition(run.rule_id, run.rule_version, version.definition)
+
+    def _rule_key(self, uow: Any, rule_id: str) -> str:
+        key = self._keys.get(rule_id)
+        if key is None:
+            key = self._keys[rule_id] = uow.rules.get(rule_id).key
+        return key
+
+    def _sms_template(self, code: str) -> dict[str, Any]:
+        found = self._sms.get(code)
+        if found is None or time.monotonic() - found[0] > 10:
+            with self.uow_factory() as uow:
+                found = (time.monotonic(), _sms_template(uow, code))
+            self._sms[code] = found
+        return found[1]
 
     # -- one run ---------------------------------------------------------------------------
 
-    def execute(self, run_id: str) -> None:
-        with self.uow_factory() as uow:
-            run = uow.runs.get(run_id)
-            if run is None or run.claimed_by != self.worker_id or run.status != "pending":
-                return
-            version = uow.rules.version(run.rule_id, run.rule_version)
-            rule = uow.rules.get(run.rule_id)
-        definition = self.book.definition(run.rule_id, run.rule_version, version.definition)
-        state = _State(run, rule.key)
+    def execute(self, run: Any, definition: RuleDefinition, rule_key: str) -> None:
+        if run.claimed_by != self.worker_id or run.status != "pending":
+            return
+        state = _State(run, rule_key)
         while True:
             step, where = state.current(definition)
             if step is None:
@@ -131,9 +154,8 @@ class ActionRunner:
                 go = self.book.engine.evaluate(step.when.expression, context) is True
             except Exception as error:
                 raise Failed(f"the step's condition failed: {error}", False) from error
-            if not go:
-                self._record(state, step, where, "skipped", {}, {"skipped": True}, started,
-                             progress=True, output=None)
+            if not go:  # stored with the run's next write; evaluating it again gives the same
+                state.skip(step)
                 return None
         try:
             params = _render(self.book.engine, step.params, context)
@@ -180,52 +202,40 @@ class ActionRunner:
 
     def _external(self, state: _State, step: Step, where: int, call: acts.StepCall,
                   started: datetime, *, internal: bool) -> dict[str, Any]:
-        internal_output: dict[str, Any] = {}
+        """Call out with the step's idempotency key, then record the outcome. There is no
+        write before the call: a process killed during it leaves the step undone, and the next
+        claimer calls again with the same key, which the receiving side drops as a repeat."""
+        internal_output = self._hub_part(state, step, call) if internal else {}
+        params = dict(call.params)
         try:
-            with self.uow_factory() as uow:
-                now = self.clock()
-                interrupted = uow.runs.open_attempt(state.run.id, where)
-                if interrupted is not None:
-                    uow.runs.finish_attempt(interrupted.seq, status="interrupted",
-                                            finished_at=now,
-                                            error="the process stopped during the call; "
-                                                  "resent with the same idempotency key")
-                if internal:
-                    if uow.inbox.first_time("rule-step", f"{call.key}:hub", now):
-                        internal_output = acts.INTERNAL[step.type](uow, call, now)
-                    else:
-                        internal_output = _earlier_output(uow, state.run.id, where)
-                params = dict(call.params)
-                if step.type == "sms.send":
-                    params["_template"] = _sms_template(uow, params["template"])
-                seq = uow.runs.add_attempt(self._attempt_row(state, step, where, "sending",
-                                                             call.params, internal_output,
-                                                             now, call.key))
-        except OrderpilotError as error:
-            raise Failed(error.message, False) from error
-        call = acts.StepCall(call.run_id, call.rule_key, call.order_id, params, call.key,
-                             call.context)
-        try:
+            if step.type == "sms.send":
+                params["_template"] = self._sms_template(params["template"])
+            call = acts.StepCall(call.run_id, call.rule_key, call.order_id, params, call.key,
+                                 call.context)
             result = acts.call_outside(self.outbound, step.type, call, self.uow_factory,
                                        internal_output, self.settings.hmac_secret)
         except ConnectorError as error:
+            transient = isinstance(error, TransientError)
             with self.uow_factory() as uow:
-                uow.runs.finish_attempt(seq, status="retry" if isinstance(
-                    error, TransientError) else "failed", request=error.request or call.params,
-                    response=_jsonable(error.response), latency_ms=error.latency_ms,
-                    error=error.message, finished_at=self.clock())
-            raise Failed(error.message, isinstance(error, TransientError)) from error
+                row = self._attempt_row(state, step, where, "retry" if transient else "failed",
+                                        error.request or call.params, error.response, started,
+                                        call.key)
+                row.update(latency_ms=error.latency_ms, error=error.message,
+                           finished_at=self.clock())
+                uow.runs.add_attempt(row)
+            raise Failed(error.message, transient) from error
         except acts.StepRefused as error:
             with self.uow_factory() as uow:
-                uow.runs.finish_attempt(seq, status="failed", error=error.message,
-                                        finished_at=self.clock())
+                self._attempt(uow, state, step, where, "failed", call.params, None, started,
+                              self.clock(), error=error.message, key=call.key)
             raise Failed(error.message, False) from error
         output = {**internal_output, **_outputs(step, result)}
         with self.uow_factory() as uow:
             now = self.clock()
-            uow.runs.finish_attempt(seq, status="ok", request=result.request,
-                                    response=_jsonable(result.response),
-                                    latency_ms=result.latency_ms, finished_at=now)
+            row = self._attempt_row(state, step, where, "ok", result.request, result.response,
+                                    started, call.key)
+            row.update(latency_ms=result.latency_ms, finished_at=now)
+            uow.runs.add_attempt(row)
             if step.type == "ticket.create" and output.get("external_id"):
                 uow.tickets.update(internal_output["ticket_id"], now,
                                    external_id=str(output["external_id"]))
@@ -234,6 +244,24 @@ class ActionRunner:
         for observe in self.stats.observers:
             observe(step.type, (started - state.run.event_recorded_at).total_seconds()
                     if state.run.event_recorded_at else 0.0)
+        return output
+
+    def _hub_part(self, state: _State, step: Step, call: acts.StepCall) -> dict[str, Any]:
+        """The hub's own effect of a hybrid step (the ticket before its webhook), once."""
+        saved = state.outputs.get(f"_{step.id}_hub")
+        if saved is not None:
+            return dict(saved)
+        try:
+            with self.uow_factory() as uow:
+                now = self.clock()
+                if uow.inbox.first_time("rule-step", f"{call.key}:hub", now):
+                    output = acts.INTERNAL[step.type](uow, call, now)
+                else:
+                    output = {"already_done": True}
+                state.outputs[f"_{step.id}_hub"] = output
+                uow.runs.update(state.run.id, self.worker_id, **state.snapshot())
+        except OrderpilotError as error:
+            raise Failed(error.message, False) from error
         return output
 
     # -- bookkeeping -----------------------------------------------------------------------
@@ -272,7 +300,8 @@ class ActionRunner:
             delay = min(timedelta(seconds=policy.backoff_seconds) * (2 ** state.attempts),
                         MAX_BACKOFF)
             with self.uow_factory() as uow:
-                uow.runs.update(state.run.id, self.worker_id, attempts=state.attempts + 1,
+                uow.runs.update(state.run.id, self.worker_id,
+                                **{**state.snapshot(), "attempts": state.attempts + 1},
                                 next_attempt_at=now + delay, claimed_by=None,
                                 claimed_until=None, last_error=str(failure)[:4000])
             log.info("rule_step_retry", run_id=state.run.id, step=step.id,
@@ -294,8 +323,9 @@ class ActionRunner:
 
     def _finish(self, state: _State, status: str, error: str | None = None) -> None:
         with self.uow_factory() as uow:
-            values: dict[str, Any] = {"status": status, "finished_at": self.clock(),
-                                      "claimed_by": None, "claimed_until": None}
+            values: dict[str, Any] = {**state.snapshot(), "status": status,
+                                      "finished_at": self.clock(), "claimed_by": None,
+                                      "claimed_until": None}
             if error is not None:
                 values["last_error"] = error[:4000]
             uow.runs.update(state.run.id, self.worker_id, **values)
@@ -335,16 +365,23 @@ class _State:
         context["run"] = {"id": self.run.id, "rule": self.rule_key}
         return context
 
+    def snapshot(self) -> dict[str, Any]:
+        return {"step": self.step, "outputs": dict(self.outputs), "attempts": self.attempts}
+
+    def skip(self, step: Step) -> None:
+        self._next(step, {"skipped": True})
+
     def _next(self, step: Step, output: dict[str, Any] | None) -> dict[str, Any]:
         if output is not None:
             self.outputs[step.id] = output
+        self.outputs.pop(f"_{step.id}_hub", None)
         branch = self.outputs.get("_branch")
         if branch is not None:
             self.outputs["_branch"] = {**branch, "pos": branch["pos"] + 1}
         else:
             self.step += 1
         self.attempts = 0
-        return {"step": self.step, "outputs": self.outputs, "attempts": 0}
+        return self.snapshot()
 
     def advance_in(self, uow: Any, step: Step, output: dict[str, Any] | None,
                    worker: str) -> None:
@@ -378,13 +415,6 @@ def _sms_template(uow: Any, code: str) -> dict[str, Any]:
         raise acts.StepRefused(f"SMS template {code} is no longer registered", field="template")
     return {"code": row.code, "provider": row.provider, "sign_name": row.sign_name,
             "params": list(row.params)}
-
-
-def _earlier_output(uow: Any, run_id: str, step_no: int) -> dict[str, Any]:
-    for attempt in reversed(uow.runs.attempts(run_id)):
-        if attempt.step_no == step_no and isinstance(attempt.response, dict):
-            return dict(attempt.response)
-    return {}
 
 
 def _outputs(step: Step, result: Any) -> dict[str, Any]:

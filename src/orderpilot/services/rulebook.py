@@ -103,18 +103,25 @@ class RuleBook:
             self._versions[key] = found
         return found
 
+    def cached_definition(self, rule_id: str, version: int) -> RuleDefinition | None:
+        return self._versions.get((rule_id, version))
+
     def candidates(self, event_type: str) -> list[ActiveRule]:
         return self.by_event.get(event_type, [])
 
     def match(self, rules: list[ActiveRule], context: dict[str, Any]) -> list[Matched]:
         """The rules whose conditions hold on ``context``, each with its trace."""
+        return [Matched(rule, self.trace(rule.definition, context))
+                for rule in self.matching(rules, context)]
+
+    def matching(self, rules: list[ActiveRule], context: dict[str, Any]) -> list[ActiveRule]:
+        """The rules whose conditions hold, without traces: one engine call for all."""
         if not rules:
             return []
         self.add_tables(rules, context)
         values = self.engine.evaluate_all([r.definition.condition_expression for r in rules],
                                           context)
-        return [Matched(rule, self.trace(rule.definition, context))
-                for rule, value in zip(rules, values, strict=True) if value is True]
+        return [rule for rule, value in zip(rules, values, strict=True) if value is True]
 
     def add_tables(self, rules: list[ActiveRule], context: dict[str, Any]) -> None:
         names = set().union(*(r.definition.tables_used() for r in rules))

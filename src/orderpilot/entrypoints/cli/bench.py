@@ -59,3 +59,27 @@ def inventory(orders: Annotated[int, typer.Option(min=50, help="Orders per timed
 
         result = bench.run(orders, buyers, skus, db, progress)
     typer.echo(json.dumps(result))
+
+
+@bench_app.command("rules")
+def rules(rate: Annotated[float, typer.Option(min=1, help="Events per second")] = 100,
+          seconds: Annotated[float, typer.Option(min=1, help="Length of the sustained run")] = 60,
+          eval_seconds: Annotated[float, typer.Option(min=0.2)] = 3,
+          db: Annotated[str | None, typer.Option(
+              help="postgresql+psycopg://... server to use; default: embedded SQLite")] = None,
+          as_json: Annotated[bool, typer.Option("--json", help="Only the JSON line")] = False,
+          ) -> None:
+    """Condition evaluation vs. zen-engine directly; event-to-action latency under load."""
+    from orderpilot.benchmarks import rules as bench
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  transient=True, disable=as_json) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done)
+
+        result = bench.run(rate, seconds, eval_seconds, db, progress)
+    typer.echo(json.dumps(result))

@@ -214,6 +214,10 @@ def _register_optional() -> None:
     app.add_typer(bench.bench_app, name="bench")
     app.add_typer(sim.app, name="sim")
     app.add_typer(rules.app, name="rules")
+    from orderpilot.entrypoints.cli import inventory
+
+    app.add_typer(inventory.inventory_app, name="inventory")
+    transfer.import_app.command("levels")(inventory.import_levels)
 
 
 _register_optional()

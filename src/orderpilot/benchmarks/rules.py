@@ -1,0 +1,256 @@
+"""`orderpilot bench rules`: condition evaluation through the rule book against zen-engine
+called directly on the same expressions, and event-to-action latency under a sustained event
+rate on the embedded default with the simulators."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+import zen
+
+from orderpilot.adapters import migrations
+from orderpilot.adapters import tables as t
+from orderpilot.adapters.accounts import AccountRepository
+from orderpilot.benchmarks.scratch import Scratch, free_port, hub_process, scratch_database
+from orderpilot.bootstrap import Hub, bootstrap
+from orderpilot.config import Settings
+from orderpilot.domain.address import Address, Customer
+from orderpilot.domain.events import OrderEvent
+from orderpilot.domain.order import Order, OrderLine
+from orderpilot.services import accounts, rule_context
+
+Progress = Callable[[str, int, int], None]
+RULES = 100
+
+
+def bench_rule(i: int) -> dict[str, Any]:
+    """One of 100 varied rules on payment.succeeded (typed operators of several kinds)."""
+    leaves: list[dict[str, Any]] = [
+        {"field": "order.total", "op": "gt", "value": 100 + 10 * i},
+        {"field": "order.address.flags", "op": "has", "value": "bonded_zone"},
+        {"field": "order.channel", "op": "in", "value": ["youzan", "shopee", "lazada"]},
+        {"field": "order.customer.phone", "op": "starts_with", "value": f"13{i % 10}"},
+    ]
+    if i % 3 == 0:
+        leaves.append({"field": "order.skus", "op": "has_any", "value": ["MILK-900", f"S{i}"]})
+    if i % 4 == 0:
+        leaves.append({"field": "order.address.line1", "op": "contains", "value": "保税"})
+    return {"name": f"bench rule {i}", "trigger": {"kind": "event", "event": "payment.succeeded"},
+            "conditions": {"all" if i % 2 else "any": leaves},
+            "actions": [{"id": "mark", "type": "order.tag", "params": {"tags": [f"b{i}"]}}]}
+
+
+def sample_context() -> dict[str, Any]:
+    now = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+    order = Order("o-1", "youzan", "wx-mini", "E1", now, "CNY", Customer("李四", "13800000002"),
+                  Address.normalised("CN", "浙江省", "宁波市", "北仑区", "保税区港城大道1号"),
+                  [OrderLine("MILK-900", 2, Decimal("300.00"))],
+                  Decimal("600.00"))
+    event = OrderEvent("o-1", "payment.succeeded", "youzan", now, now, {"data": {}})
+    return rule_context.build(event, rule_context.order_context(order, {}, []), now)
+
+
+def condition_rates(hub: Hub, seconds: float, progress: Progress) -> dict[str, Any]:
+    for i in range(RULES):
+        rule_id = hub.rules.create(bench_rule(i), "bench", key=f"bench-{i:03d}")
+        hub.rules.publish(rule_id, "bench", "benchmark")
+        progress("rules", i + 1, RULES)
+    with hub.uow() as uow:
+        hub.book.refresh(uow)
+    rules = hub.book.candidates("payment.succeeded")
+    assert len(rules) == RULES
+    context = sample_context()
+    compiled = [zen.compile_expression(r.definition.condition_expression) for r in rules]
+
+    def timed(body: Callable[[], Any]) -> float:
+        for _ in range(50):  # warm-up
+            body()
+        rounds, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            for _ in range(50):
+                body()
+            rounds += 50
+        return rounds * RULES / (time.perf_counter() - started)
+
+    ours = timed(lambda: hub.book.matching(rules, context))
+    raw = timed(lambda: [c.evaluate(context) for c in compiled])
+    matched = len(hub.book.matching(rules, context))
+    return {"rules": RULES, "rules_matching_sample": matched,
+            "condition_evals_per_s": round(ours), "raw_engine_evals_per_s": round(raw),
+            "ratio": round(ours / raw, 3)}
+
+
+@contextmanager
+def simulators() -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "orderpilot", "sim", "serve", "--port",
+                             str(port), "--smtp-port", str(free_port())],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the simulators did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def order_body(i: int, phone: str) -> dict[str, Any]:
+    return {"channel": "youzan", "shop_id": "wx-mini", "external_id": f"L{i:07d}",
+            "placed_at": "2026-11-26T10:00:00+08:00", "currency": "CNY",
+            "customer": {"name": "李四", "phone": phone},
+            "shipping_address": {"country": "CN", "province": "浙江省", "city": "宁波市",
+                                 "district": "北仑区", "line1": f"保税区港城大道{i}号",
+                                 "postal_code": "315800"},
+            "lines": [{"sku": "MILK-900", "quantity": 1, "unit_price": "600.00"}],
+            "total": "600.00"}
+
+
+async def _drive(base: str, token: str, rate: float, seconds: float, sim: str,
+                 progress: Progress) -> dict[str, Any]:
+    """Place and pay orders at ``rate`` events per second (two events an order)."""
+    orders = int(rate * seconds / 2)
+    interval = 2 / rate
+    errors = 0
+    async with httpx.AsyncClient(base_url=base, timeout=30,
+                                 headers={"Authorization": f"Bearer {token}"},
+                                 limits=httpx.Limits(max_connections=64)) as http, \
+            httpx.AsyncClient(base_url=sim, timeout=10) as admin:
+        async def one(i: int) -> None:
+            nonlocal errors
+            phone = f"139{i:08d}"
+            if i % 10:  # nine buyers in ten are qualified: only the customs check runs
+                await admin.post("/_sim/customs/qualified", json={"phone": phone})
+            placed = await http.post("/api/v1/orders", json=order_body(i, phone))
+            if placed.status_code not in (200, 201):
+                errors += 1
+                return
+            paid = await http.post(f"/api/v1/orders/{placed.json()['id']}/events", json={
+                "type": "payment.succeeded", "source": "youzan",
+                "source_event_id": f"pay-{i}", "occurred_at": "2026-11-26T10:01:00+08:00"})
+            if paid.status_code not in (200, 201):
+                errors += 1
+
+        tasks = []
+        started = time.perf_counter()
+        for i in range(orders):
+            delay = started + i * interval - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(i)))
+            if i % 50 == 0:
+                progress("sustained load", i, orders)
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+    return {"orders": orders, "events_per_s": round(2 * orders / elapsed, 1),
+            "load_errors": errors}
+
+
+def latency(scratch: Scratch, rate: float, seconds: float, progress: Progress) -> dict[str, Any]:
+    with simulators() as sim:
+        os.environ["ORDERPILOT_SIM_URL"] = sim
+        os.environ["ORDERPILOT_SMS_RATE_PER_SECOND"] = "500"
+        try:
+            hub = _open(scratch)
+            try:
+                hub.rules.install_template("bonded-zone-customs-check", "bench", enable=True)
+                with hub.db.write() as conn:
+                    token = accounts.create_token(AccountRepository(conn), "bench", "ops",
+                                                  hub.clock)[1]
+            finally:
+                hub.close()
+            with hub_process(scratch, free_port()) as base:
+                load = asyncio.run(_drive(base, token, rate, seconds, sim, progress))
+                _wait_until_done(scratch, progress)
+        finally:
+            os.environ.pop("ORDERPILOT_SIM_URL", None)
+            os.environ.pop("ORDERPILOT_SMS_RATE_PER_SECOND", None)
+    hub = _open(scratch)
+    try:
+        with hub.db.read() as conn:
+            rows = conn.execute(
+                sa.select(t.rule_runs.c.event_recorded_at, t.rule_attempts.c.finished_at,
+                          t.rule_runs.c.created_at)
+                .join(t.rule_runs, t.rule_runs.c.id == t.rule_attempts.c.run_id)
+                .where(t.rule_attempts.c.step_no == 0, t.rule_attempts.c.status == "ok")).all()
+            statuses: dict[str, int] = dict(conn.execute(sa.select(t.rule_runs.c.status, sa.func.count())
+                                         .group_by(t.rule_runs.c.status)).all())
+            sms = conn.execute(sa.select(sa.func.count()).select_from(t.rule_attempts).where(
+                t.rule_attempts.c.action == "sms.send",
+                t.rule_attempts.c.status == "ok")).scalar()
+    finally:
+        hub.close()
+    lags = sorted((done - recorded).total_seconds() * 1000 for recorded, done, _ in rows)
+    matching = sorted((made - recorded).total_seconds() * 1000 for recorded, _, made in rows)
+    if not lags:
+        raise RuntimeError(f"no rule actions were carried out (runs: {statuses})")
+    return {**load, "runs": {k: int(v) for k, v in statuses.items()}, "sms_sent": sms,
+            "event_to_action_p50_ms": round(statistics.median(lags), 1),
+            "event_to_action_p99_ms": round(lags[max(int(len(lags) * 0.99) - 1, 0)], 1),
+            "event_to_action_max_ms": round(lags[-1], 1),
+            "event_to_run_recorded_p50_ms": round(statistics.median(matching), 1),
+            "event_to_run_recorded_p99_ms": round(
+                matching[max(int(len(matching) * 0.99) - 1, 0)], 1)}
+
+
+def _wait_until_done(scratch: Scratch, progress: Progress, timeout: float = 120) -> None:
+    hub = _open(scratch)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with hub.db.read() as conn:
+                backlog = conn.execute(sa.select(sa.func.count()).select_from(t.outbox)).scalar()
+                pending = conn.execute(sa.select(sa.func.count()).select_from(t.rule_runs)
+                                       .where(t.rule_runs.c.status == "pending")).scalar()
+            progress("draining", 0 if backlog or pending else 1, 1)
+            if not backlog and not pending:
+                return
+            time.sleep(0.5)
+    finally:
+        hub.close()
+
+
+def _open(scratch: Scratch) -> Hub:
+    hub = bootstrap(Settings(data_dir=scratch.data_dir, database_url=scratch.database_url,
+                             log_level="WARNING", _env_file=None))
+    migrations.upgrade(hub.db)
+    return hub
+
+
+def run(rate: float, seconds: float, eval_seconds: float, db_url: str | None,
+        progress: Progress) -> dict[str, Any]:
+    with scratch_database(db_url) as scratch:
+        hub = _open(scratch)
+        try:
+            conditions = condition_rates(hub, eval_seconds, progress)
+        finally:
+            hub.close()
+    with scratch_database(db_url) as scratch:
+        timing = latency(scratch, rate, seconds, progress)
+        label = scratch.label
+    return {"database": label, **conditions, "sustained_events_per_s_target": rate,
+            "seconds": seconds, **timing}
