@@ -18,6 +18,7 @@ from orderpilot.adapters.decision_tables import TableEngine, ZenExpressionChecke
 from orderpilot.adapters.expressions import ExpressionEngine
 from orderpilot.adapters.logging import configure_logging
 from orderpilot.adapters.metrics import Metrics
+from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.config import Settings
 from orderpilot.services.decision_tables import DecisionTables
@@ -84,13 +85,18 @@ class Hub:
         self.dispatchers.append(d)
         return d
 
+    def _runs_due(self, now: datetime) -> bool:
+        with self.db.read() as conn:
+            return RunRepository(conn).any_due(now)
+
     def runner(self, name: str) -> ActionRunner:
         """A rule action runner (tests call ``run_once`` on one directly)."""
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{name}"
         r = ActionRunner(lambda: SqlUnitOfWork(self.db), self.book, self.connectors,
                          self.clock, worker_id,
                          RunnerSettings(hmac_secret=self.settings.http_hmac_secret,
-                                        lease=timedelta(seconds=self.settings.rule_lease_seconds)))
+                                        lease=timedelta(seconds=self.settings.rule_lease_seconds)),
+                         any_due=self._runs_due)
         r.stats.observers.append(
             lambda action, lag: self.metrics.rule_action_lag.labels(action).observe(lag))
         self.runners.append(r)

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     session_max_age_hours: int = 12
     secure_cookies: bool = Field(False, description="Send the session cookie over HTTPS only")
     handler_plugins: str = Field("", description="Comma-separated module paths with register()")
-    rule_runner_threads: int = Field(2, ge=0, le=32, description="Threads running rule actions")
+    rule_runner_threads: int = Field(4, ge=0, le=32, description="Threads running rule actions")
     rule_lease_seconds: float = Field(60, gt=0, le=3600,
                                       description="A crashed runner's runs resume after this")
 

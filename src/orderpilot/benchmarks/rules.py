@@ -197,8 +197,9 @@ def latency(scratch: Scratch, rate: float, seconds: float, progress: Progress) -
                           t.rule_runs.c.created_at)
                 .join(t.rule_runs, t.rule_runs.c.id == t.rule_attempts.c.run_id)
                 .where(t.rule_attempts.c.step_no == 0, t.rule_attempts.c.status == "ok")).all()
-            statuses: dict[str, int] = dict(conn.execute(sa.select(t.rule_runs.c.status, sa.func.count())
-                                         .group_by(t.rule_runs.c.status)).all())
+            statuses: dict[str, int] = dict(conn.execute(
+                sa.select(t.rule_runs.c.status, sa.func.count())
+                .group_by(t.rule_runs.c.status)).all())
             sms = conn.execute(sa.select(sa.func.count()).select_from(t.rule_attempts).where(
                 t.rule_attempts.c.action == "sms.send",
                 t.rule_attempts.c.status == "ok")).scalar()

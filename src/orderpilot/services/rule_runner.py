@@ -41,7 +41,7 @@ MAX_BACKOFF = timedelta(hours=1)
 
 @dataclass
 class RunnerSettings:
-    batch_size: int = 20
+    batch_size: int = 8
     lease: timedelta = timedelta(seconds=120)
     idle_poll_seconds: float = 0.2
     hmac_secret: str | None = None
@@ -62,7 +62,8 @@ class Failed(Exception):
 
 class ActionRunner:
     def __init__(self, uow_factory: UowFactory, book: RuleBook, outbound: acts.Outbound,
-                 clock: Clock, worker_id: str, settings: RunnerSettings | None = None) -> None:
+                 clock: Clock, worker_id: str, settings: RunnerSettings | None = None,
+                 any_due: Callable[[datetime], bool] | None = None) -> None:
         self.uow_factory = uow_factory
         self.book = book
         self.outbound = outbound
@@ -71,6 +72,7 @@ class ActionRunner:
         self.settings = settings or RunnerSettings()
         self.stats = RunnerStats()
         self._wake = threading.Event()
+        self._any_due = any_due  # a cheap read, so an idle runner takes no write lock
         self._keys: dict[str, str] = {}
         self._sms: dict[str, tuple[float, dict[str, Any]]] = {}
 
@@ -91,9 +93,13 @@ class ActionRunner:
 
     def run_once(self) -> int:
         now = self.clock()
-        with self.uow_factory() as uow:
-            if not uow.runs.any_due(now):
+        if self._any_due is not None:
+            if not self._any_due(now):
                 return 0
+        else:
+            with self.uow_factory() as uow:
+                if not uow.runs.any_due(now):
+                    return 0
         with self.uow_factory() as uow:  # claim and load in one transaction
             claims = uow.runs.claim(self.worker_id, self.settings.batch_size,
                                     self.settings.lease, now)
@@ -133,9 +139,9 @@ class ActionRunner:
     def execute(self, run: Any, definition: RuleDefinition, rule_key: str) -> None:
         if run.claimed_by != self.worker_id or run.status != "pending":
             return
-        state = _State(run, rule_key)
-        while True:
-            step, where = state.current(definition)
+        state = _State(run, rule_key, definition, self.book.engine, self.clock)
+        while not state.finished:
+            step, where = state.current()
             if step is None:
                 self._finish(state, "succeeded")
                 return
@@ -144,6 +150,7 @@ class ActionRunner:
             except Failed as failure:
                 if not self._after_failure(state, step, where, failure):
                     return
+        self.stats.runs_finished += 1
 
     def _step(self, state: _State, step: Step, where: int) -> dict[str, Any] | None:
         context = state.context()
@@ -338,20 +345,25 @@ class ActionRunner:
 class _State:
     """Where a run is: the main step index, or a position inside a step's failure branch."""
 
-    def __init__(self, run: Any, rule_key: str) -> None:
+    def __init__(self, run: Any, rule_key: str, definition: RuleDefinition, engine: Any,
+                 clock: Clock) -> None:
         self.run = run
         self.rule_key = rule_key
+        self.definition = definition
+        self.engine = engine
+        self.clock = clock
         self.step: int = run.step
         self.outputs: dict[str, Any] = dict(run.outputs or {})
         self.attempts: int = run.attempts
         self.root_id: str = run.replay_of or run.id
+        self.finished = False
 
     @property
     def in_branch(self) -> bool:
         return "_branch" in self.outputs
 
-    def current(self, definition: RuleDefinition) -> tuple[Step | None, int]:
-        actions = definition.actions
+    def current(self) -> tuple[Step | None, int]:
+        actions = self.definition.actions
         branch = self.outputs.get("_branch")
         if branch is not None:
             steps = actions[branch["of"]].on_error.branch
@@ -385,7 +397,26 @@ class _State:
 
     def advance_in(self, uow: Any, step: Step, output: dict[str, Any] | None,
                    worker: str) -> None:
+        """Store the step's progress; steps after it whose `if` is already false are skipped
+        and, when none is left, the run is finished, all in the same write."""
         values = self._next(step, output)
+        while True:
+            following, _where = self.current()
+            if following is None:
+                self.finished = True
+                values = {**self.snapshot(), "status": "succeeded",
+                          "finished_at": self.clock(), "claimed_by": None,
+                          "claimed_until": None}
+                break
+            if not following.when.children:
+                break
+            try:
+                go = self.engine.evaluate(following.when.expression, self.context()) is True
+            except Exception:  # the main loop reports it as the step's failure
+                break
+            if go:
+                break
+            values = self._next(following, {"skipped": True})
         if not uow.runs.update(self.run.id, worker, **values):
             raise RuntimeError("the run's lease was lost; another worker took it over")
 

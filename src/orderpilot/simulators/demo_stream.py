@@ -67,7 +67,8 @@ class DemoStream:
 
     def __init__(self, client: httpx.Client, *, rate: float = 3.0, seed: int = 7,
                  speed: float = 1.0, run_tag: str | None = None,
-                 report_every: float | None = 15.0) -> None:
+                 report_every: float | None = 15.0,
+                 before_order: Callable[[dict[str, Any]], None] | None = None) -> None:
         if rate <= 0 or speed <= 0:
             raise ValueError("rate and speed must be positive")
         self.client = client
@@ -81,6 +82,7 @@ class DemoStream:
         self.stats = StreamStats()
         self._queue: list[_Due] = []
         self._seq = 0
+        self.before_order = before_order  # e.g. the buyer registers with customs first
 
     def run(self, stop: threading.Event, *, max_orders: int | None = None,
             drain: bool = False) -> StreamStats:
@@ -135,6 +137,8 @@ class DemoStream:
         placed_at = datetime.now(SHANGHAI).replace(microsecond=0)
         plan = plan_order(self.rng, number, self.run_tag, placed_at)
         self.stats.orders_sent += 1
+        if self.before_order is not None:
+            self.before_order(plan.body)
         response = self._post_order(plan)
         if response is None or response.status_code not in (200, 201):
             return

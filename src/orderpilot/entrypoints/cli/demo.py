@@ -9,8 +9,9 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import structlog
@@ -24,6 +25,7 @@ from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
 from orderpilot.domain.access import ROLE_NAMES, ROLES
 from orderpilot.services import accounts
+from orderpilot.simulators import demo_inventory, demo_rules
 from orderpilot.simulators.demo_company import COMPANY
 from orderpilot.simulators.demo_stream import DemoStream
 
@@ -79,7 +81,7 @@ def ensure_token(hub: Hub, data_dir: Path) -> str:
 
 
 def _show(url: str, logins: dict[str, str | None], data_dir: Path, rate: float,
-          speed: float) -> None:
+          speed: float, sim_url: str | None = None) -> None:
     table = Table(show_header=True, box=None, padding=(0, 2))
     for column in ("role / 角色", "username", "password"):
         table.add_column(column)
@@ -89,6 +91,9 @@ def _show(url: str, logins: dict[str, str | None], data_dir: Path, rate: float,
     body = Table.grid(padding=(0, 1))
     body.add_row("[bold]Console / 控制台[/bold]", f"[bold cyan]{url}{CONSOLE_PATH}[/bold cyan]")
     body.add_row("API docs", f"{url}/docs")
+    if sim_url:
+        body.add_row("Simulators / 模拟系统", f"{sim_url}/_sim (customs, SMS, helpdesk, CRM, "
+                                              "DingTalk, WeCom, SMTP)")
     body.add_row("Data / 数据", f"{data_dir} (logins in {CREDENTIALS_FILE})")
     body.add_row("Simulator", f"{rate:g} orders/s from shopee, lazada, own_store, youzan; "
                               f"speed x{speed:g}")
@@ -100,7 +105,8 @@ def _show(url: str, logins: dict[str, str | None], data_dir: Path, rate: float,
 
 
 def _simulate(base_url: str, token: str, rate: float, seed: int, speed: float,
-              stop: threading.Event, result: list[DemoStream]) -> None:
+              stop: threading.Event, result: list[DemoStream],
+              before_order: Callable[[dict[str, Any]], None] | None = None) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=15.0) as client:
         deadline = time.monotonic() + 30
@@ -114,7 +120,8 @@ def _simulate(base_url: str, token: str, rate: float, seed: int, speed: float,
                 log.error("demo_server_not_up", url=base_url)
                 return
             stop.wait(0.2)
-        stream = DemoStream(client, rate=rate, seed=seed, speed=speed)
+        stream = DemoStream(client, rate=rate, seed=seed, speed=speed,
+                            before_order=before_order)
         result.append(stream)
         try:
             stream.run(stop)
@@ -141,20 +148,30 @@ def demo(
     from orderpilot.entrypoints.api.app import create_app
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    hub = bootstrap(Settings(data_dir=data_dir, host=host, port=port))
+    settings = Settings(data_dir=data_dir, host=host, port=port)
+    sim = None if settings.sim_url else demo_rules.start_simulators()
+    if sim is not None:
+        settings = Settings(data_dir=data_dir, host=host, port=port, sim_url=sim.url)
+    hub = bootstrap(settings)
     stop = threading.Event()
     streams: list[DemoStream] = []
     try:
         migrations.upgrade(hub.db)
         logins = ensure_logins(hub, data_dir)
         token = ensure_token(hub, data_dir)
+        demo_rules.install_rules(hub)
+        demo_inventory.setup_demo_inventory(hub)
         app = create_app(hub, dispatcher_threads=max(hub.settings.dispatcher_threads, 1))
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         url = f"http://{local}:{port}"
-        _show(url, logins, data_dir, rate, speed)
+        _show(url, logins, data_dir, rate, speed, hub.settings.sim_url)
+        registrar = demo_rules.CustomsRegistrar(str(hub.settings.sim_url))
         simulator = threading.Thread(target=_simulate, name="demo-simulator", daemon=True,
-                                     args=(url, token, rate, seed, speed, stop, streams))
+                                     args=(url, token, rate, seed, speed, stop, streams,
+                                           registrar))
         simulator.start()
+        threading.Thread(target=demo_rules.contact_support, name="demo-support", daemon=True,
+                         args=(url, token, stop, 20.0 / speed)).start()
         # uvicorn in the main thread owns Ctrl-C: it stops serving, then we stop the rest.
         uvicorn.run(app, host=host, port=port, log_level=hub.settings.log_level.lower(),
                     access_log=False)
@@ -163,5 +180,7 @@ def demo(
     finally:
         stop.set()
         hub.close()
+        if sim is not None:
+            sim.stop()
     if streams:
         console.print(f"demo stopped: {streams[0].stats.line()}")
