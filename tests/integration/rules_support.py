@@ -17,7 +17,8 @@ from orderpilot.entrypoints.api.app import create_app
 from orderpilot.services.accounts import create_token
 from orderpilot.simulators.external.server import SimServer
 
-SIMULATED = ("customs", "aliyun-sms", "tencent-sms", "helpdesk", "crm", "dingtalk", "wecom")
+SIMULATED = ("customs", "aliyun-sms", "tencent-sms", "helpdesk", "crm", "dingtalk", "wecom",
+             "smtp")
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,106 @@
+"""More of the rules engine: decision tables in conditions and steps, failure branches,
+messages to mail and group robots, schedules; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from conftest import FakeClock, order_body
+from integration.rules_support import client, rules_hub, settle, sim  # noqa: F401
+from orderpilot.bootstrap import Hub
+from orderpilot.domain.decision_tables import example_return_centres
+from orderpilot.simulators.external.server import SimServer
+
+
+def publish(hub: Hub, definition: dict[str, Any], key: str) -> str:
+    rule_id = hub.rules.create(definition, "ops", key=key)
+    hub.rules.publish(rule_id, "ops", "test")
+    return rule_id
+
+
+def place(client: TestClient, external_id: str, **changes: Any) -> str:
+    answer = client.post("/api/v1/orders", json=order_body(external_id, **changes))
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
+
+
+def test_a_decision_table_decides_in_conditions_and_feeds_a_step(
+        rules_hub: Hub, client: TestClient) -> None:
+    rules_hub.decision_tables.save(example_return_centres(), "ops", "first version")
+    publish(rules_hub, {
+        "name": "return routing",
+        "trigger": {"kind": "event", "event": "system.status", "sources": ["sf"]},
+        "conditions": {"all": [{"field": "tables.return_centres.centre", "op": "ne",
+                                "value": "RC-NB", "type": "text"}]},
+        "actions": [
+            {"id": "route", "type": "table.lookup", "params": {"table": "return_centres"}},
+            {"id": "mark", "type": "order.set_field",
+             "params": {"name": "return_centre", "value": "{{ steps.route.centre }}"}}]},
+        "routing")
+    order_id = place(client, "T-1")
+    for outlet in ("SZ02", "NB99"):  # the carrier reports a refusal at an outlet
+        answer = client.post(f"/api/v1/orders/{order_id}/events", json={
+            "type": "system.status", "source": "sf", "source_event_id": f"refused-{outlet}",
+            "occurred_at": "2026-11-26T10:00:00+08:00",
+            "data": {"status": "refused", "outlet_code": outlet}})
+        assert answer.status_code == 201, answer.text
+    settle(rules_hub)
+    # NB99 falls to the table's catch-all row (RC-NB): the condition is false, no run.
+    [run] = client.get("/api/v1/rule-runs", params={"rule": "routing"}).json()["items"]
+    runs = [run]
+    detail = client.get(f"/api/v1/rule-runs/{runs[0]['id']}").json()
+    assert detail["status"] == "succeeded"
+    assert detail["trace"]["tables"]["return_centres"]["rows"] == [1]
+    assert detail["outputs"]["route"]["centre"] == "RC-SZ"
+    events = client.get(f"/api/v1/orders/{order_id}/events").json()["items"]
+    assert any(e["type"] == "order.field_set" and e["payload"]["value"] == "RC-SZ"
+               for e in events)
+
+
+def test_a_failed_step_runs_its_branch(rules_hub: Hub, client: TestClient,
+                                       sim: SimServer) -> None:
+    publish(rules_hub, {
+        "name": "check or escalate", "trigger": {"kind": "event", "event": "order.placed"},
+        "actions": [
+            {"id": "check", "type": "http.call",
+             "params": {"connector": "customs", "path": "/api/qualification/check",
+                        "body": {"phone": "{{ order.customer.phone }}"}},
+             "on_error": {"retries": 0, "then": "branch", "branch": [
+                 {"id": "escalate", "type": "notify.dingtalk",
+                  "params": {"text": "海关核验失败: {{ order.external_id }}"}},
+                 {"id": "mail", "type": "email.send",
+                  "params": {"to": "ops@example.com", "subject": "核验失败",
+                             "body": "{{ steps.check.error }}"}}]}},
+            {"id": "after", "type": "notify.wecom", "params": {"text": "核验完成"}}]},
+        "branching")
+    sim.admin().post("/_sim/customs/faults", json={"status": 400, "times": 1})
+    place(client, "T-2")
+    settle(rules_hub)
+    [run] = client.get("/api/v1/rule-runs", params={"rule": "branching"}).json()["items"]
+    # The branch replaces the rest of the rule; the run says what failed.
+    assert run["status"] == "succeeded" and "400" in run["last_error"]
+    assert "T-2" in str(sim.requests("dingtalk")[0]["body"])
+    assert len(sim.requests("smtp")) == 1
+    assert sim.requests("wecom") == []
+
+
+def test_a_schedule_fires_at_its_time_in_shanghai(rules_hub: Hub, client: TestClient,
+                                                  sim: SimServer, clock: FakeClock) -> None:
+    publish(rules_hub, {
+        "name": "morning report", "trigger": {"kind": "schedule", "cron": "0 9 * * *"},
+        "actions": [{"id": "say", "type": "notify.dingtalk",
+                     "params": {"text": "早上好 {{ now.date }}"}}]}, "morning")
+    # The clock starts at 02:00 UTC = 10:00 in Shanghai: the next 09:00 is tomorrow, 01:00 UTC.
+    clock.advance(hours=22, minutes=59)
+    settle(rules_hub)
+    assert client.get("/api/v1/rule-runs", params={"rule": "morning"}).json()["items"] == []
+    clock.advance(minutes=2)
+    settle(rules_hub)
+    [run] = client.get("/api/v1/rule-runs", params={"rule": "morning"}).json()["items"]
+    assert run["trigger_kind"] == "schedule" and run["status"] == "succeeded"
+    assert "2026-11-27" in str(sim.requests("dingtalk")[-1]["body"])
+    clock.advance(hours=24)
+    settle(rules_hub)
+    assert len(client.get("/api/v1/rule-runs", params={"rule": "morning"}).json()["items"]) == 2
