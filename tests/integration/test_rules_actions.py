@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from conftest import FakeClock, order_body
-from integration.rules_support import client, rules_hub, settle, sim  # noqa: F401
+from integration.rules_support import settle
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.decision_tables import example_return_centres
 from orderpilot.simulators.external.server import SimServer

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import FakeClock, order_body
-from integration.rules_support import client, rules_hub, settle, sim  # noqa: F401
+from integration.rules_support import settle
 from orderpilot.adapters.rule_files import RuleFileError
 from orderpilot.bootstrap import Hub
 from orderpilot.services.rule_files import import_rule_files

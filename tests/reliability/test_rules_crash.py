@@ -103,9 +103,12 @@ def test_each_sms_check_hold_and_ticket_exactly_once_across_kills(backend: Backe
                 time.sleep(0.5)
             with db.read() as conn:
                 holds = Counter(r.order_id for r in conn.execute(
-                    sa.select(t.holds.c.order_id).where(t.holds.c.reason == "qualification_pending")))
-                tickets = Counter(r.order_id for r in conn.execute(sa.select(t.tickets.c.order_id)))
-                statuses = Counter(r.status for r in conn.execute(sa.select(t.rule_runs.c.status)))
+                    sa.select(t.holds.c.order_id)
+                    .where(t.holds.c.reason == "qualification_pending")))
+                tickets = Counter(r.order_id for r in conn.execute(
+                    sa.select(t.tickets.c.order_id)))
+                statuses = Counter(r.status for r in conn.execute(
+                    sa.select(t.rule_runs.c.status)))
         finally:
             db.dispose()
         server.stop()
