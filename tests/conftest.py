@@ -19,6 +19,9 @@ from orderpilot.bootstrap import Hub, bootstrap  # noqa: E402
 from orderpilot.config import Settings  # noqa: E402
 from orderpilot.services.accounts import create_token  # noqa: E402
 
+# The rules engine's fixtures (simulators, a hub pointed at them, an API client).
+pytest_plugins = ["integration.rules_support"]
+
 
 class FakeClock:
     """A clock tests move by hand, so timers and backoff are checked without sleeping."""

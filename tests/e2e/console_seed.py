@@ -162,6 +162,7 @@ def seed(hub: Hub) -> Seeded:
                        "total 129.00 does not match the lines (sum of quantity x unit_price - "
                        "discount, plus shipping_fee) = 139.00", "total",
                        '{"channel": "lazada", "external_id": "LZ2611259999", "total": "129.00"}')
+    hub.rules.ensure_default_sms_templates()  # the rule builder offers SMS_QUAL_UPLOAD
     out.held_pre_shipment = {out.orders["SP2611260001"], out.orders["YZ2611240004"]}
     clock.at = None
     dispatcher = hub.dispatcher("seed")

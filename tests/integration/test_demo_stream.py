@@ -20,6 +20,7 @@ from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
 from orderpilot.entrypoints.api.app import create_app
 from orderpilot.entrypoints.cli.demo import ensure_logins, ensure_token
+from orderpilot.simulators.demo_inventory import setup_demo_inventory
 from orderpilot.simulators.demo_stream import DemoStream, StreamStats
 
 FINAL = {"completed", "after_sales_closed", "cancelled", "refunded"}
@@ -40,6 +41,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def served(data_dir: Path) -> Iterator[tuple[Hub, str, str]]:
     hub = bootstrap(Settings(data_dir=data_dir, log_level="WARNING"))
     migrations.upgrade(hub.db)
+    setup_demo_inventory(hub)
     token = ensure_token(hub, data_dir)
     hub.start_dispatchers(1)
     port = free_port()

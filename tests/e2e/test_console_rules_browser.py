@@ -1,0 +1,221 @@
+"""The rule builder in Chromium: ops build the S4 bonded-zone rule from scratch by picking and
+typing values only (no expression), try it on seeded orders, and publish it.
+
+Screenshots go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is missing (CI installs it with apt: scripts/ensure_chromium.py)",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+
+import uvicorn
+
+from orderpilot.adapters import rule_read_models as reads
+from orderpilot.domain.rules.templates import TEMPLATE_BY_ID
+from orderpilot.entrypoints.api.app import create_app
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from console_seed import PASSWORD, Seeded, make_hub, seed
+
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+Page = sync_api.Page
+expect = sync_api.expect
+S4 = TEMPLATE_BY_ID["bonded-zone-customs-check"].definition
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seeded]]:
+    hub = make_hub(tmp_path_factory.mktemp("rules-e2e"))
+    data = seed(hub)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(hub), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start within 20 s"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", data
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        hub.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, site: tuple[str, Seeded]) -> Iterator[Page]:
+    context = browser.new_context(base_url=site[0], viewport={"width": 1440, "height": 900},
+                                  locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm
+    yield page
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")  # the builder's side column is sticky
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, username: str) -> None:
+    page.goto("/console")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]:not([data-testid])")
+    expect(page.locator(".topbar .user")).to_contain_text(username)
+
+
+def htmx(page: Page, act: Callable[[], None]) -> None:
+    """Do something that sends an HTMX request, and wait until its answer is swapped in."""
+    with page.expect_response(lambda r: "/console/rules/" in r.url):
+        act()
+    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-settling, "
+                           ".htmx-swapping')")
+
+
+def pick(page: Page, name: str, value: str | None = None, label: str | None = None) -> None:
+    """Choose in a select that redraws part of the form."""
+    selector = f"select[name='{name}']"
+    if label is not None:
+        htmx(page, lambda: page.select_option(selector, label=label))
+    else:
+        htmx(page, lambda: page.select_option(selector, value))
+
+
+def add_action(page: Page, label: str) -> None:
+    page.select_option("[data-testid=new-action-type]", label=label)
+    htmx(page, lambda: page.click("[data-testid=add-action]"))
+
+
+def only_if_not_qualified(page: Page, i: int) -> None:
+    pick(page, f"a{i}-if-step", "check")
+    pick(page, f"a{i}-if-output", "qualified")
+    expect(page.locator(f"select[name='a{i}-if-test']")).to_have_value("is_false")
+
+
+def test_ops_build_the_s4_rule_without_typing_an_expression(
+        page: Page, site: tuple[str, Seeded]) -> None:
+    _, data = site
+    sign_in(page, "ops")
+    page.click("nav.nav >> text=自动化规则")
+    expect(page.locator("h1")).to_have_text("自动化规则")
+    expect(page.locator("[data-testid=template-bonded-zone-customs-check]")).to_contain_text(
+        "保税区大额订单资质核验")
+    shot(page, "40-rules-zh")
+    page.click("[data-testid=new-rule]")
+    expect(page.locator("h1")).to_have_text("新建规则")
+
+    page.fill("[data-testid=rule-name]", "保税区大额订单资质核验(手工搭建)")
+    page.select_option("[data-testid=trigger-event]", "payment.succeeded")
+    page.fill("[data-testid=trigger-sources]", "youzan")
+
+    pick(page, "c0-field", label="订单金额")
+    pick(page, "c0-op", label="大于")
+    page.fill("input[name='c0-value']", "500")
+    htmx(page, lambda: page.click("[data-testid=add-condition]"))
+    pick(page, "c1-field", label="地址标记")
+    expect(page.locator("select[name='c1-op']")).to_have_value("has")
+    page.select_option("select[name='c1-value']", label="保税区")
+
+    add_action(page, "调用接口")
+    htmx(page, lambda: page.fill("input[name='a0-id']", "check") or
+         page.press("input[name='a0-id']", "Tab"))
+    page.select_option("select[name='a0-p-connector']", "customs")
+    page.fill("input[name='a0-p-path']", "/api/qualification/check")
+    page.fill("input[name='a0-m-output-0-k']", "qualified")
+    page.fill("input[name='a0-m-output-0-v']", "qualified")
+
+    add_action(page, "冻结订单")
+    page.fill("input[name='a1-p-reason']", "qualification_pending")
+    only_if_not_qualified(page, 1)
+
+    add_action(page, "发送短信")
+    pick(page, "a2-p-template", "SMS_QUAL_UPLOAD")
+    expect(page.locator("input[name='a2-m-params-0-k']")).to_have_value("order_no")
+    expect(page.locator("input[name='a2-m-params-0-v']")).to_have_value(
+        "{{ order.external_id }}")
+    only_if_not_qualified(page, 2)
+
+    add_action(page, "创建客服工单")
+    page.fill("input[name='a3-p-title']", "资质待核验")
+    page.select_option("select[name='a3-p-priority']", "high")
+    page.fill("input[name='a3-p-tags']", "资质待核验")
+    only_if_not_qualified(page, 3)
+    expect(page.locator("[data-testid=action]")).to_have_count(4)
+    shot(page, "41-rule-builder-s4-zh")
+
+    page.click("[data-testid=save-draft]")
+    expect(page).to_have_url(re.compile(r"/console/rules/[^/]+\?done=created"))
+    expect(page.locator("[data-testid=notice]")).to_have_text("规则已保存为草稿。")
+    expect(page.locator("[data-testid=has-draft]")).to_be_visible()
+
+    page.fill("[data-testid=try-order]", "YZ2611240004")  # 698 to a bonded-zone address
+    htmx(page, lambda: page.click("[data-testid=try]"))
+    expect(page.locator("#try-result .leaf-true")).to_have_count(2)
+    expect(page.locator("[data-testid=would-run] li")).to_have_count(4)
+    shot(page, "42-rule-try-green-zh")
+    page.fill("[data-testid=try-order]", "LZ2611250002")  # 139 to Hangzhou
+    htmx(page, lambda: page.click("[data-testid=try]"))
+    expect(page.locator("#try-result .leaf-false")).to_have_count(2)
+    expect(page.locator("[data-testid=verdict]")).to_contain_text("未命中")
+    shot(page, "43-rule-try-grey-zh")
+
+    page.fill("[data-testid=publish-reason]", "S4 上线")
+    page.click("[data-testid=publish]")
+    expect(page).to_have_url(re.compile(r"\?done=published"))
+    expect(page.locator("[data-testid=notice]")).to_contain_text("已发布")
+    expect(page.locator("[data-testid=published-version]")).to_contain_text("v1")
+    expect(page.locator("[data-testid=rule-status]")).to_have_text("已启用")
+    expect(page.locator("[data-testid=version]")).to_have_count(1)
+    shot(page, "44-rule-published-zh")
+
+    rule_id = page.url.split("/console/rules/")[1].split("?")[0]
+    with data.hub.db.read() as conn:
+        rule = reads.rule_detail(conn, rule_id)
+    assert rule is not None and rule["status"] == "enabled"
+    saved = rule["definition"]
+    assert saved["trigger"] == S4["trigger"]
+    assert saved["conditions"] == S4["conditions"]
+    assert [(a["type"], a.get("if")) for a in saved["actions"]] == \
+        [(a["type"], a.get("if")) for a in S4["actions"]]
+    assert saved["actions"][0]["params"]["output"] == {"qualified": "qualified"}
+    assert saved["actions"][2]["params"]["template"] == "SMS_QUAL_UPLOAD"
+    assert saved["actions"][3]["params"]["priority"] == "high"

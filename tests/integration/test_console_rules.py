@@ -1,0 +1,190 @@
+"""The rule builder in the console through TestClient, on SQLite and PostgreSQL: the S4 rule
+built by form posts, problems shown next to their fields, try, publish and rollback."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from orderpilot.adapters import rule_read_models as reads
+from orderpilot.adapters.accounts import AccountRepository
+from orderpilot.bootstrap import Hub
+from orderpilot.domain.commands import LineInput, PlaceOrder
+from orderpilot.domain.rules.templates import TEMPLATE_BY_ID
+from orderpilot.entrypoints.api.app import create_app
+from orderpilot.services import ordering
+from orderpilot.services.accounts import create_user
+
+PASSWORD = "correct-horse-42"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+S4 = TEMPLATE_BY_ID["bonded-zone-customs-check"].definition
+HTMX = {"HX-Request": "true"}
+
+S4_FORM: dict[str, Any] = {
+    "name": "保税区资质核验(控制台)", "trigger_kind": "event",
+    "trigger_event": "payment.succeeded", "trigger_sources": "youzan", "cond_mode": "all",
+    "c0-field": "order.total", "c0-was": "order.total", "c0-op": "gt", "c0-value": "500",
+    "c1-field": "order.address.flags", "c1-was": "order.address.flags", "c1-op": "has",
+    "c1-value": "bonded_zone",
+    "a0-type": "http.call", "a0-id": "check", "a0-p-method": "POST",
+    "a0-p-connector": "customs", "a0-p-path": "/api/qualification/check",
+    "a0-m-output-0-k": "qualified", "a0-m-output-0-v": "qualified",
+    "a0-retries": "5", "a0-backoff": "10", "a0-then": "fail",
+    "a1-type": "order.hold", "a1-id": "freeze", "a1-p-reason": "qualification_pending",
+    "a1-if-step": "check", "a1-if-output": "qualified", "a1-if-test": "is_false",
+    "a2-type": "sms.send", "a2-id": "notify", "a2-p-template": "SMS_QUAL_UPLOAD",
+    "a2-m-params-0-k": "order_no", "a2-m-params-0-v": "{{ order.external_id }}",
+    "a2-if-step": "check", "a2-if-output": "qualified", "a2-if-test": "is_false",
+    "a3-type": "ticket.create", "a3-id": "ticket", "a3-p-title": "资质待核验",
+    "a3-p-priority": "high", "a3-p-tags": "资质待核验",
+    "a3-if-step": "check", "a3-if-output": "qualified", "a3-if-test": "is_false",
+}
+
+
+@pytest.fixture
+def client(hub: Hub) -> Iterator[TestClient]:
+    with hub.db.write() as conn:
+        for role in ("ops", "viewer"):
+            create_user(AccountRepository(conn), role, PASSWORD, role, hub.clock)
+    hub.rules.ensure_default_sms_templates()
+    with TestClient(create_app(hub), follow_redirects=False) as c:
+        yield c
+
+
+def sign_in(client: TestClient, username: str) -> dict[str, str]:
+    token = CSRF.search(client.get("/console/login").text)
+    assert token
+    client.post("/console/login", data={"username": username, "password": PASSWORD,
+                                        "csrf_token": token.group(1)})
+    found = CSRF.search(client.get("/console").text)
+    assert found
+    return {**HTMX, "X-CSRF-Token": found.group(1)}
+
+
+def place(hub: Hub, external_id: str, total: str, line1: str) -> str:
+    cmd = PlaceOrder(channel="youzan", shop_id="yz-main", external_id=external_id,
+                     placed_at=datetime(2026, 11, 26, 1, 0, tzinfo=UTC), currency="CNY",
+                     customer_name="刘洋", customer_phone="13600003333",
+                     address={"country": "CN", "province": "浙江省", "city": "宁波市",
+                              "district": "北仑区", "line1": line1, "postal_code": "315800"},
+                     lines=(LineInput("SKU-MILK-01", 1, total, "奶粉"),), total=total,
+                     shipping_fee="0.00", tags=(), raw_payload={}, raw_source="youzan",
+                     raw_version="v1")
+    return ordering.place_order(cmd, hub.uow, hub.clock).order_id
+
+
+def detail(hub: Hub, rule_id: str) -> dict[str, Any]:
+    with hub.db.read() as conn:
+        found = reads.rule_detail(conn, rule_id)
+    assert found is not None
+    return found
+
+
+def essentials(definition: dict[str, Any]) -> dict[str, Any]:
+    return {"trigger": definition["trigger"], "conditions": definition["conditions"],
+            "actions": [(a["type"], a.get("if")) for a in definition["actions"]]}
+
+
+def create(client: TestClient, headers: dict[str, str], form: dict[str, Any]) -> str:
+    response = client.post("/console/rules/new", data=form, headers=headers)
+    assert response.status_code == 200, response.text
+    match = re.match(r"^/console/rules/([^/?]+)\?done=created$", response.headers["HX-Redirect"])
+    assert match
+    return match.group(1)
+
+
+def test_ops_build_the_s4_rule_try_it_publish_and_roll_back(hub: Hub,
+                                                           client: TestClient) -> None:
+    headers = sign_in(client, "ops")
+    page = client.get("/console/rules/new")
+    assert page.status_code == 200 and "地址标记" in page.text and "订单金额" in page.text
+    # Picking a field redraws its row with the operators of its type and a fitting value input.
+    row = client.post("/console/rules/form", headers=headers, data={
+        "c0-field": "order.address.flags", "c0-was": "", "row": "0"})
+    assert 'value="has"' in row.text and 'value="gt"' not in row.text
+    assert '<option value="bonded_zone"' in row.text and "保税区" in row.text
+    added = client.post("/console/rules/form", headers=headers,
+                        data={**S4_FORM, "do": "add-action", "new_action_type": "crm.tag"})
+    assert 'name="a4-type" value="crm.tag"' in added.text
+
+    rule_id = create(client, headers, S4_FORM)
+    rule = detail(hub, rule_id)
+    assert rule["status"] == "draft" and essentials(rule["draft"]) == essentials(S4)
+    assert rule["draft"]["actions"][0]["params"]["output"] == {"qualified": "qualified"}
+
+    bonded = place(hub, "YZ-BONDED-1", "688.00", "北仑区综合保税区1号楼")
+    small = place(hub, "YZ-SMALL-1", "88.00", "鄞州区天童南路1号")
+    tried = client.post("/console/rules/try", headers=headers,
+                        data={**S4_FORM, "try_order": "YZ-BONDED-1"})
+    assert tried.text.count('data-result="true"') == 2 and "would-run" in tried.text
+    tried = client.post("/console/rules/try", headers=headers,
+                        data={**S4_FORM, "try_order": small})
+    assert tried.text.count('data-result="false"') == 2 and "would-run" not in tried.text
+    assert bonded
+
+    published = client.post(f"/console/rules/{rule_id}/publish", headers=headers,
+                            data={**S4_FORM, "publish_reason": "first version"})
+    assert published.headers["HX-Redirect"].endswith("?done=published")
+    changed = {**S4_FORM, "c0-value": "800"}
+    client.post(f"/console/rules/{rule_id}/publish", headers=headers,
+                data={**changed, "publish_reason": "raise the bar"})
+    rule = detail(hub, rule_id)
+    assert (rule["status"], rule["published_version"]) == ("enabled", 2)
+    assert rule["definition"]["conditions"]["all"][0]["value"] == 800
+    page = client.get(f"/console/rules/{rule_id}").text
+    assert "raise the bar" in page and "conditions.all[0].value" in page  # the diff
+    assert 'value="800"' in page
+
+    back = client.post(f"/console/rules/{rule_id}/rollback", headers=headers,
+                       data={"version": "1", "reason": "too strict"})
+    assert back.headers["HX-Redirect"].endswith("?done=rolled_back")
+    rule = detail(hub, rule_id)
+    assert rule["published_version"] == 3
+    assert rule["definition"]["conditions"]["all"][0]["value"] == 500
+    assert [a["action"] for a in rule["audit"]][0] == "rolled_back"
+
+    paused = client.post(f"/console/rules/{rule_id}/status", headers=headers,
+                         data={"status": "paused"})
+    assert paused.status_code == 200 and detail(hub, rule_id)["status"] == "paused"
+    listing = client.get("/console/rules").text
+    assert "保税区资质核验(控制台)" in listing and "bonded-zone-customs-check" in listing
+
+
+def test_problems_are_shown_next_to_their_fields(hub: Hub, client: TestClient) -> None:
+    headers = sign_in(client, "ops")
+    bad = {**S4_FORM, "c0-value": "lots", "a2-p-template": "SMS_NOT_THERE",
+           "a0-p-connector": "", "a0-p-path": "", "a0-p-url": "https://evil.example/steal"}
+    response = client.post("/console/rules/new", headers=headers, data=bad)
+    assert response.status_code == 422
+    text = response.text
+    assert 'data-testid="problems"' in text
+    assert "&#39;lots&#39; is not a number" in text or "'lots' is not a number" in text
+    assert "SMS_NOT_THERE" in text and "is not registered" in text
+    assert "not on the outbound allow-list" in text
+    # Each message sits in the row or parameter it belongs to.
+    row = text.split('data-row="0"', 1)[1].split('data-row="1"', 1)[0]
+    assert "is not a number" in row
+    sms = text.split('data-param="template"', 1)[1].split("</div>", 2)
+    assert "is not registered" in "".join(sms[:2])
+    url = text.split('data-param="url"', 1)[1].split("</div>", 1)[0]
+    assert "allow-list" in url
+    with hub.uow() as uow:
+        assert uow.rules.listing() == []
+
+
+def test_a_viewer_can_try_but_not_save(hub: Hub, client: TestClient) -> None:
+    headers = sign_in(client, "viewer")
+    page = client.get("/console/rules/new").text
+    assert 'data-testid="save-draft"' not in page
+    assert client.post("/console/rules/new", headers=headers, data=S4_FORM).status_code == 403
+    order_id = place(hub, "YZ-VIEW-1", "688.00", "北仑区综合保税区1号楼")
+    tried = client.post("/console/rules/try", headers=headers,
+                        data={**S4_FORM, "try_order": order_id})
+    assert tried.status_code == 200 and 'data-testid="verdict"' in tried.text
+    assert client.post("/console/rules/templates/bonded-zone-customs-check/install",
+                       headers=headers).status_code == 403
