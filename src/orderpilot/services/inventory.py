@@ -32,7 +32,7 @@ MAX_PLAN_ATTEMPTS = 8
 @dataclass(frozen=True)
 class AllocationResult:
     order_id: str
-    outcome: str  # allocated | already_allocated | out_of_stock | not_allocatable
+    outcome: str  # allocated | already_allocated | out_of_stock | not_allocatable | untracked
     allocations: tuple[dict[str, Any], ...] = ()
     short: dict[str, int] | None = None
 
@@ -65,6 +65,17 @@ def allocate_in(uow: UnitOfWork, order: Order, now: datetime) -> AllocationResul
     lines = [(i + 1, ln.sku, ln.quantity) for i, ln in enumerate(order.lines)]
     skus = sorted({ln.sku for ln in order.lines})
     region = order.shipping_address.province or None
+    tracked = {sku for _source, sku in uow.inventory.stock(skus, now)}
+    if len(tracked) < len(skus):
+        # Stock the hub has never been told about is not managed here (no source reports
+        # it): say so on the order, and allocate the rest.
+        untracked = [sku for sku in skus if sku not in tracked]
+        order.record("inventory.untracked", "hub", now, now, {"skus": untracked})
+        uow.events.append(order.events)
+        lines = [line for line in lines if line[1] in tracked]
+        skus = sorted(tracked)
+        if not lines:
+            return AllocationResult(order.id, "untracked")
     for _ in range(MAX_PLAN_ATTEMPTS):
         stock = uow.inventory.stock(skus, now)
         chosen = inv.plan(lines, stock, list(sources.values()), strategy, region)
@@ -220,12 +231,16 @@ def sweep(uow_factory: UowFactory, clock: Clock) -> dict[str, Any]:
     """Release overdue reservations and repair drifted reserved counters (CLI or timer)."""
     def attempt() -> dict[str, Any]:
         with uow_factory() as uow:
-            now = clock()
-            expired = expire_due(uow, now)
-            repaired = uow.inventory.reconcile(promotions.locked_units(uow))
-            return {"expired": len(expired), "repaired": repaired}
+            return sweep_in(uow, clock())
 
     return retrying(attempt)
+
+
+def sweep_in(uow: UnitOfWork, now: datetime) -> dict[str, Any]:
+    expired = expire_due(uow, now)
+    uow.inventory.lock_levels()  # recount only once no allocation is half way
+    repaired = uow.inventory.reconcile(promotions.locked_units(uow))
+    return {"expired": len(expired), "repaired": repaired}
 
 
 def availability(repo: Any, sku: str, quantity: int, region: str | None,
@@ -284,13 +299,29 @@ def confirm_when_released(event: OrderEvent, uow: UnitOfWork, clock: Clock) -> N
             uow.timers.cancel(f"inventory:reservation:{a.id}")
 
 
+def consume_when_shipped(event: OrderEvent, uow: UnitOfWork, clock: Clock) -> None:
+    """Shipped: the order's stock (gifts too) leaves the warehouse, reserved and on hand."""
+    if event.order_id is None:
+        return
+    now = clock()
+    for a in uow.inventory.allocations_of(event.order_id, active_only=True):
+        if uow.inventory.end_allocation(a.id, "consumed", now):
+            uow.timers.cancel(f"inventory:reservation:{a.id}")
+            uow.inventory.consume(a.source, a.sku, a.quantity)
+
+
 def register(registry: HandlerRegistry) -> None:
+    from orderpilot.services import inventory_pull
+
+
     registry.on("order.placed", "inventory.allocate_placed", allocate_when_placed)
     registry.on("order.placed", "promotions.claim", promotions.claim_when_placed)
     registry.on("payment.succeeded", "inventory.allocate_paid", allocate_when_paid)
     registry.on("order.cancelled", "inventory.release", release_when_cancelled)
     registry.on("wms.released", "inventory.confirm", confirm_when_released)
+    registry.on("shipment.shipped", "inventory.consume", consume_when_shipped)
     registry.on_timer(EXPIRY_TIMER, on_reservation_timer)
+    inventory_pull.register(registry)
 
 
 def _load(uow: UnitOfWork, order_id: str) -> Order:
