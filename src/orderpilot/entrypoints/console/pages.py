@@ -20,6 +20,7 @@ from orderpilot.entrypoints.console import queries
 from orderpilot.entrypoints.console.auth import Reader
 from orderpilot.entrypoints.console.i18n import CHANNELS
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
+from orderpilot.entrypoints.console.tickets import automation_for_order
 
 router = APIRouter(prefix="/console")
 PAGE_SIZE = 50
@@ -128,4 +129,5 @@ def order(request: Request, order_id: str, hub: HubDep, console: ConsoleDep,
     if context is None:
         missing = console.translate(request, "There is no order with this ID.")
         return console.error(request, missing, 404)
+    context["automation"] = automation_for_order(hub, order_id)
     return console.render(request, "order.html", context)

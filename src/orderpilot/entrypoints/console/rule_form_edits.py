@@ -1,0 +1,258 @@
+"""What the rule builder does between posts: a stored rule back into the form, adding and
+removing rows and actions, and placing each validation problem next to its field."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from orderpilot.domain.rules.actions import ACTION_TYPES
+from orderpilot.domain.rules.fields import FIELD_BY_PATH
+from orderpilot.domain.rules.problems import Problem
+from orderpilot.entrypoints.console.rule_forms import (
+    DEFAULT_IDS,
+    ActionForm,
+    ConditionGroup,
+    ConditionRow,
+    RuleForm,
+)
+from orderpilot.entrypoints.console.rule_values import join_list, to_datetime_input, to_text
+
+# Values offered for SMS parameters by their name, so nobody has to type an expression.
+PARAM_SUGGESTIONS = {"order_no": "{{ order.external_id }}", "order_id": "{{ order.id }}",
+                     "name": "{{ order.customer.name }}", "phone": "{{ order.customer.phone }}",
+                     "total": "{{ order.total_text }}", "amount": "{{ order.total_text }}"}
+_STEP_LEAF = re.compile(r"^steps\.([a-z][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
+MAX_ROWS = 50
+
+
+# -- definition -> form ---------------------------------------------------------------------
+
+def from_definition(raw: dict[str, Any]) -> RuleForm:
+    trigger = raw.get("trigger") or {}
+    conditions = raw.get("conditions") or {"all": []}
+    mode = "any" if "any" in conditions else "all"
+    form = RuleForm(name=str(raw.get("name", "")), description=str(raw.get("description", "")),
+                    trigger_kind=str(trigger.get("kind", "event")),
+                    trigger_event=str(trigger.get("event") or ""),
+                    trigger_sources=join_list(trigger.get("sources", [])),
+                    trigger_channels=list(trigger.get("channels", [])),
+                    trigger_minutes=to_text(trigger.get("minutes")),
+                    trigger_unless=str(trigger.get("unless") or ""),
+                    trigger_cron=str(trigger.get("cron") or ""),
+                    trigger_timezone=str(trigger.get("timezone") or "Asia/Shanghai"),
+                    mode=mode, expression=str(raw.get("expression") or ""))
+    for item in conditions.get(mode, []):
+        if isinstance(item, dict) and ("all" in item or "any" in item):
+            inner = "any" if "any" in item else "all"
+            form.items.append(ConditionGroup(inner, [_row(leaf) for leaf in item[inner]]))
+        else:
+            form.items.append(_row(item))
+    form.actions = [_action(step) for step in raw.get("actions", [])]
+    return form
+
+
+def _row(leaf: dict[str, Any]) -> ConditionRow:
+    path = str(leaf.get("field", ""))
+    row = ConditionRow(path, str(leaf.get("op", "")), was=path,
+                       type="" if path in FIELD_BY_PATH else str(leaf.get("type", "text")))
+    value = leaf.get("value")
+    if row.shape == "pair" and isinstance(value, list) and len(value) == 2:
+        row.value, row.value2 = to_text(value[0]), to_text(value[1])
+    elif row.shape == "list":
+        known = FIELD_BY_PATH.get(path)
+        if known is not None and known.choices:
+            row.values = [str(v) for v in value or []]
+        else:
+            row.value = join_list(value)
+    elif row.shape == "datetime":
+        row.value = to_datetime_input(value)
+    else:
+        row.value = to_text(value)
+    return row
+
+
+def _action(step: dict[str, Any]) -> ActionForm:
+    kind = ACTION_TYPES[step["type"]]
+    action = ActionForm(kind.id, str(step.get("id", "")))
+    params = step.get("params", {})
+    for param in kind.params:
+        value = params.get(param.name)
+        if param.kind == "mapping":
+            action.maps[param.name] = [(str(k), str(v)) for k, v in (value or {}).items()]
+        elif param.kind == "json":
+            action.params[param.name] = "" if value is None else json.dumps(
+                value, ensure_ascii=False, indent=2)
+        elif param.kind == "tags":
+            action.params[param.name] = join_list(value or [])
+        elif param.kind == "bool":
+            action.params[param.name] = to_text(bool(value if value is not None
+                                                     else param.default))
+        else:
+            action.params[param.name] = to_text(value)
+    _read_if(action, step.get("if"))
+    on_error = step.get("on_error") or {}
+    action.retries = to_text(on_error.get("retries", 3))
+    action.backoff = to_text(on_error.get("backoff_seconds", 5))
+    action.then = str(on_error.get("then", "fail"))
+    extra = {k: v for k, v in (("branch", on_error.get("branch")),
+                               ("idempotency_key", step.get("idempotency_key"))) if v}
+    action.extra = json.dumps(extra, ensure_ascii=False) if extra else ""
+    return action
+
+
+def _read_if(action: ActionForm, condition: Any) -> None:
+    if not condition:
+        return
+    leaves = condition.get("all") if isinstance(condition, dict) else None
+    leaf = leaves[0] if isinstance(leaves, list) and len(leaves) == 1 else None
+    match = _STEP_LEAF.match(str(leaf.get("field", ""))) if isinstance(leaf, dict) else None
+    if leaf is None or match is None or condition.get("not"):
+        action.if_json = json.dumps(condition, ensure_ascii=False)
+        return
+    action.if_step, action.if_output = match.group(1), match.group(2)
+    action.if_test, action.if_value = str(leaf.get("op", "")), to_text(leaf.get("value"))
+
+
+# -- edits ----------------------------------------------------------------------------------
+
+def new_action(form: RuleForm, action_type: str) -> ActionForm:
+    kind = ACTION_TYPES[action_type]
+    taken = {a.id for a in form.actions}
+    base = DEFAULT_IDS[action_type]
+    step_id = base if base not in taken else next(
+        f"{base}{n}" for n in range(2, 100) if f"{base}{n}" not in taken)
+    action = ActionForm(action_type, step_id)
+    for param in kind.params:
+        if param.kind == "mapping":
+            action.maps[param.name] = []
+        elif param.default is not None:
+            action.params[param.name] = to_text(param.default)
+    return action
+
+
+def apply(form: RuleForm, do: str, new_action_type: str = "") -> RuleForm:
+    """One builder button: add-condition, add-group, add-condition:2, remove-condition:2.0,
+    add-action, remove-action:1, up-action:1, down-action:1; anything else only redraws."""
+    verb, _, target = do.partition(":")
+    if verb == "add-condition":
+        if target.isdigit() and int(target) < len(form.items):
+            group = form.items[int(target)]
+            if isinstance(group, ConditionGroup) and len(group.rows) < MAX_ROWS:
+                group.rows.append(ConditionRow())
+        elif len(form.items) < MAX_ROWS:
+            form.items.append(ConditionRow())
+    elif verb == "add-group" and len(form.items) < MAX_ROWS:
+        form.items.append(ConditionGroup())
+    elif verb == "remove-condition":
+        _remove_condition(form, target)
+    elif verb == "add-action" and new_action_type in ACTION_TYPES:
+        form.actions.append(new_action(form, new_action_type))
+    elif verb in ("remove-action", "up-action", "down-action") and target.isdigit():
+        i = int(target)
+        if i < len(form.actions):
+            if verb == "remove-action":
+                form.actions.pop(i)
+            else:
+                j = i - 1 if verb == "up-action" else i + 1
+                if 0 <= j < len(form.actions):
+                    form.actions[i], form.actions[j] = form.actions[j], form.actions[i]
+    return form
+
+
+def _remove_condition(form: RuleForm, target: str) -> None:
+    head, _, tail = target.partition(".")
+    if not head.isdigit() or int(head) >= len(form.items):
+        return
+    item = form.items[int(head)]
+    if tail.isdigit() and isinstance(item, ConditionGroup):
+        if int(tail) < len(item.rows):
+            item.rows.pop(int(tail))
+        if not item.rows:
+            form.items.pop(int(head))
+    elif not tail:
+        form.items.pop(int(head))
+
+
+def fill_sms_params(form: RuleForm, templates: dict[str, list[str]]) -> None:
+    """Once an SMS template is picked, its parameters appear as rows, with a value suggested
+    where the name says what it is (order_no -> the channel order number)."""
+    for action in form.actions:
+        if action.type != "sms.send":
+            continue
+        names = templates.get(action.params.get("template", ""))
+        if names is None:
+            continue
+        rows = dict(action.maps.get("params", []))
+        action.maps["params"] = [(n, rows.get(n) or PARAM_SUGGESTIONS.get(n, ""))
+                                 for n in names] + [(k, v) for k, v in rows.items()
+                                                    if k not in names]
+
+
+@dataclass(frozen=True)
+class EarlierStep:
+    id: str
+    type: str
+    outputs: dict[str, str]  # name -> type
+
+
+def earlier_steps(form: RuleForm, index: int) -> list[EarlierStep]:
+    """The steps before action ``index`` whose outputs an "only if" can test. An HTTP call's
+    own output mapping names count too."""
+    steps = []
+    for action in form.actions[:index]:
+        outputs = dict(ACTION_TYPES[action.type].outputs)
+        for name, _path in action.maps.get("output", []):
+            outputs.setdefault(name, "text")
+        if action.id:
+            steps.append(EarlierStep(action.id, action.type, outputs))
+    return steps
+
+
+# -- problems next to their fields ----------------------------------------------------------
+
+_INDEX = re.compile(r"^(conditions\.(?:all|any)\[\d+\](?:\.(?:all|any)\[\d+\])?)")
+_ACTION_PATH = re.compile(r"^(actions\[\d+\])(?:\.(params)\.([a-z_]+)|\.(if|on_error|id|type)"
+                          r")?")
+_TRIGGER = {"trigger.event": "trigger_event", "trigger.sources": "trigger_sources",
+            "trigger.channels": "trigger_channels", "trigger.minutes": "trigger_minutes",
+            "trigger.unless": "trigger_unless", "trigger.cron": "trigger_cron",
+            "trigger.timezone": "trigger_timezone"}
+
+
+def slot_for(path: str, places: dict[str, str]) -> str:
+    """Where on the form a problem at ``path`` is shown: "c2", "c2.0", "a1", "a1.template",
+    "a1.if", "a1.on_error", "trigger_event", "name"... or "rule" (the summary only)."""
+    if path in ("name", "description", "expression", "key"):
+        return path
+    if path.startswith("trigger"):
+        for prefix, slot in _TRIGGER.items():
+            if path.startswith(prefix):
+                return slot
+        return "trigger_kind"
+    found = _INDEX.match(path)
+    if found:
+        where = found.group(1)
+        while where not in places and "." in where[len("conditions."):]:
+            where = where.rsplit(".", 1)[0]
+        return places.get(where, "conditions")
+    if path.startswith("conditions"):
+        return "conditions"
+    found = _ACTION_PATH.match(path)
+    if found:
+        action = places.get(found.group(1))
+        if action is None:
+            return "actions"
+        if found.group(2):
+            return f"{action}.{found.group(3)}"
+        return f"{action}.{found.group(4)}" if found.group(4) else action
+    return "actions" if path.startswith("actions") else "rule"
+
+
+def problems_by_slot(problems: list[Problem], places: dict[str, str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for problem in problems:
+        out.setdefault(slot_for(problem.field, places), []).append(problem.message)
+    return out

@@ -1,0 +1,225 @@
+"""Rule runs (what each rule did, step by step), replaying failed ones, and the messages rules
+sent. Dead and failed runs are the rules' dead letters: they stand out here until replayed."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.engine import Connection
+
+from orderpilot.adapters import rule_read_models as reads
+from orderpilot.adapters import tables as t
+from orderpilot.domain.errors import InvalidInput, NotFound, OrderpilotError
+from orderpilot.entrypoints.api.deps import HubDep
+from orderpilot.entrypoints.console.auth import Reader, RuleManager
+from orderpilot.entrypoints.console.i18n import N_, SHANGHAI
+from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
+from orderpilot.services import rule_tools
+
+router = APIRouter(prefix="/console")
+PAGE_SIZE = 50
+RUN_STATUSES = ("pending", "succeeded", "failed", "dead", "skipped")
+RUN_LABELS = {"pending": N_("Pending"), "succeeded": N_("Succeeded"), "failed": N_("Failed"),
+              "dead": N_("Dead"), "skipped": N_("Skipped")}
+ATTEMPT_LABELS = {"ok": N_("OK"), "retry": N_("Will retry"), "failed": N_("Failed"),
+                  "sending": N_("Sending"), "interrupted": N_("Interrupted")}
+MESSAGE_LABELS = {"sms.send": N_("SMS"), "email.send": N_("E-mail"),
+                  "notify.dingtalk": N_("DingTalk"), "notify.wecom": N_("WeCom")}
+MESSAGE_ACTIONS = ("sms.send", "email.send", "notify.dingtalk", "notify.wecom")
+FILTERS = ("rule", "version", "status", "order_id", "since", "until")
+
+
+def order_numbers(conn: Connection, order_ids: set[str]) -> dict[str, str]:
+    """The platform order numbers people recognise, for links to the orders."""
+    ids = [i for i in order_ids if i]
+    if not ids:
+        return {}
+    return {r.id: r.external_id for r in conn.execute(
+        sa.select(t.orders.c.id, t.orders.c.external_id).where(t.orders.c.id.in_(ids)))}
+
+
+def _day(value: str, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{field}: a date like 2026-11-26", field=field) from None
+
+
+def _query(filters: dict[str, str]) -> dict[str, Any]:
+    """The form's text filters as runs_page arguments; dates are Beijing business days."""
+    version = filters["version"]
+    if version and not (version.isdigit() and int(version) >= 1):
+        raise InvalidInput("version: a whole number from 1", field="version")
+    if filters["status"] and filters["status"] not in RUN_STATUSES:
+        raise InvalidInput(f"status: one of {', '.join(RUN_STATUSES)}", field="status")
+    since, until = _day(filters["since"], "since"), _day(filters["until"], "until")
+    return {"rule": filters["rule"] or None, "version": int(version) if version else None,
+            "status": filters["status"] or None, "order_id": filters["order_id"] or None,
+            "since": datetime.combine(since, time(), SHANGHAI) if since else None,
+            "until": datetime.combine(until + timedelta(days=1), time(), SHANGHAI)
+            if until else None}
+
+
+def _runs_context(hub: HubDep, filters: dict[str, str], cursor: str) -> dict[str, Any]:
+    error: str | None = None
+    items: list[dict[str, Any]] = []
+    next_cursor: int | None = None
+    with hub.db.read() as conn:
+        rules = reads.rules_overview(conn)
+        try:
+            if cursor and not cursor.isdigit():
+                raise InvalidInput("cursor: a run number", field="cursor")
+            items, next_cursor = reads.runs_page(conn, **_query(filters),
+                                                 cursor=int(cursor) if cursor else None,
+                                                 limit=PAGE_SIZE)
+        except InvalidInput as exc:
+            error = exc.message
+        numbers = order_numbers(conn, {i["order_id"] for i in items})
+    query = {k: v for k, v in filters.items() if v}
+    return {"nav": "rule-runs", "items": items, "filters": filters, "error": error,
+            "rules": rules, "statuses": RUN_STATUSES, "run_labels": RUN_LABELS,
+            "numbers": numbers, "first_page": bool(cursor),
+            "replayable": rule_tools.REPLAYABLE, "base_query": urlencode(query),
+            "next_query": urlencode({**query, "cursor": next_cursor}) if next_cursor else None}
+
+
+@router.get("/rule-runs", name="console:rule-runs")
+def rule_runs(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
+              rule: str = "", version: str = "", status: str = "", order_id: str = "",
+              since: str = "", until: str = "", cursor: str = "") -> Response:
+    filters = {"rule": rule.strip()[:100], "version": version.strip(), "status": status,
+               "order_id": order_id.strip()[:36], "since": since, "until": until}
+    context = _runs_context(hub, filters, cursor)
+    partial = is_htmx(request) and request.headers.get("hx-target") == "results"
+    return console.render(request, "rule_runs.html", context,
+                          blocks=["results"] if partial else None,
+                          status=422 if context["error"] else 200)
+
+
+def _replay(hub: HubDep, run_ids: list[str], on: str) -> list[str]:
+    made = rule_tools.replay(hub.uow, hub.clock, run_ids, on=on)
+    for runner in hub.runners:
+        runner.wake()
+    return made
+
+
+@router.post("/rule-runs/replay", name="console:rule-runs-replay")
+def replay_selected(request: Request, hub: HubDep, console: ConsoleDep, who: RuleManager,
+                    run_ids: Annotated[list[str] | None, Form()] = None,
+                    on: Annotated[str, Form()] = "pinned",
+                    back: Annotated[str, Form()] = "") -> Response:
+    filters = {k: v for k, v in _parse_back(back).items() if k in FILTERS}
+    notice = error = None
+    status = 200
+    try:
+        if not run_ids:
+            raise InvalidInput(console.translate(request, "Tick the runs to replay first."),
+                               field="run_ids")
+        made = _replay(hub, list(run_ids), on)
+        notice = console.translate(request, "%(n)d runs queued for replay.") % {"n": len(made)}
+    except OrderpilotError as exc:
+        error, status = exc.message, 404 if isinstance(exc, NotFound) else 422
+    if not is_htmx(request) and error is None:
+        return RedirectResponse(f"/console/rule-runs?{urlencode(filters)}", status_code=303)
+    context = _runs_context(hub, {k: filters.get(k, "") for k in FILTERS}, "")
+    context.update(notice=notice, error=error or context["error"])
+    return console.render(request, "rule_runs.html", context,
+                          blocks=["results"] if is_htmx(request) else None, status=status)
+
+
+def _parse_back(back: str) -> dict[str, str]:
+    return dict(parse_qsl(back[:2000]))
+
+
+def present_run(run: dict[str, Any]) -> dict[str, Any]:
+    """What the run page shows beyond the stored run: attempts grouped by step, the trigger
+    event and order pulled out of the context."""
+    context = run.get("context") or {}
+    steps: dict[int, list[dict[str, Any]]] = {}
+    for attempt in run["attempts_detail"]:
+        steps.setdefault(attempt["step_no"], []).append(attempt)
+    trace = run.get("trace") or {}
+    return {**run, "event": context.get("event") or {}, "order": context.get("order") or {},
+            "leaves": trace.get("leaves") or [], "expression": trace.get("expression"),
+            "tables": trace.get("tables") or {}, "steps": sorted(steps.items()),
+            "replayable": run["status"] in rule_tools.REPLAYABLE}
+
+
+@router.get("/rule-runs/{run_id}", name="console:rule-run")
+def rule_run(request: Request, run_id: str, hub: HubDep, console: ConsoleDep,
+             who: Reader) -> Response:
+    with hub.db.read() as conn:
+        run = reads.run_detail(conn, run_id)
+        replays = reads.runs_page(conn, order_id=run["order_id"], limit=PAGE_SIZE)[0] \
+            if run and run["order_id"] else []
+    if run is None:
+        return console.error(request, console.translate(request, "There is no rule run with "
+                                                                 "this ID."), 404)
+    later = [r for r in replays if r["replay_of"] == (run["replay_of"] or run["id"])
+             and r["id"] != run["id"]]
+    return console.render(request, "rule_run.html", {
+        "nav": "rule-runs", "run": present_run(run), "later_replays": later,
+        "run_labels": RUN_LABELS, "attempt_labels": ATTEMPT_LABELS})
+
+
+@router.post("/rule-runs/{run_id}/replay", name="console:rule-run-replay")
+def replay_one(request: Request, run_id: str, hub: HubDep, console: ConsoleDep,
+               who: RuleManager, on: Annotated[str, Form()] = "pinned") -> Response:
+    try:
+        [made] = _replay(hub, [run_id], on)
+    except OrderpilotError as exc:
+        return console.error(request, exc.message, 404 if isinstance(exc, NotFound) else 422)
+    target = str(request.app.url_path_for("console:rule-run", run_id=made))
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+def describe_message(console: Console, request: Request,
+                     sent: dict[str, Any]) -> dict[str, Any]:
+    """One sent message in words: channel, recipient (already masked), template and its
+    parameters, whatever the provider's request looked like."""
+    request_body: dict[str, Any] = sent.get("request") or {}
+    inner = request_body.get("body")
+    body: dict[str, Any] = inner if isinstance(inner, dict) else request_body
+    out: dict[str, Any] = {**sent, "to": "", "template": "", "sign_name": "", "params": {},
+                           "text": ""}
+    if sent["action"] == "sms.send":
+        out["to"] = body.get("PhoneNumbers") or ", ".join(body.get("PhoneNumberSet") or [])
+        out["template"] = body.get("TemplateCode") or body.get("TemplateId") or ""
+        out["sign_name"] = body.get("SignName") or ""
+        params: Any = body.get("TemplateParam") or body.get("TemplateParamSet") or {}
+        if isinstance(params, str):
+            try:
+                params = json.loads(params)
+            except ValueError:
+                params = {"": params}
+        out["params"] = params if isinstance(params, dict) else dict(enumerate(params, 1))
+    elif sent["action"] == "email.send":
+        out["to"], out["text"] = body.get("to", ""), body.get("subject", "")
+    else:
+        out["to"] = console.translate(request, "Group robot")
+        out["text"] = ((body.get("text") or {}).get("content", "")
+                       if isinstance(body.get("text"), dict) else "")
+    return out
+
+
+@router.get("/messages", name="console:messages")
+def messages(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
+             kind: str = "") -> Response:
+    with hub.db.read() as conn:
+        sent = reads.sent_messages(conn, limit=200)
+        numbers = order_numbers(conn, {m["order_id"] for m in sent})
+    shown = [describe_message(console, request, m) for m in sent
+             if not kind or m["action"] == kind]
+    return console.render(request, "messages.html", {
+        "nav": "messages", "messages": shown, "numbers": numbers, "kind": kind,
+        "kinds": MESSAGE_ACTIONS, "message_labels": MESSAGE_LABELS})

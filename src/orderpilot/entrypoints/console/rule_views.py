@@ -1,0 +1,128 @@
+"""What the rule builder's pages show, in the user's language: the field, operator, event and
+action lists from the rule catalogue, SMS templates, and a result of trying or backtesting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from orderpilot.adapters import tables as t
+from orderpilot.domain.intake import CHANNELS as CHANNEL_CODES
+from orderpilot.domain.lifecycle import NODE_BY_ID
+from orderpilot.domain.rules.actions import ACTION_TYPES, ActionType, Param
+from orderpilot.domain.rules.fields import ADDRESS_FLAGS, FIELD_BY_PATH, FIELDS, OPERATORS
+from orderpilot.domain.rules.fields import OPERATORS_BY_TYPE as OPS
+from orderpilot.domain.rules.triggers import TIMEZONES, event_names
+from orderpilot.entrypoints.console.i18n import CHANNELS, HOLD_REASONS, N_
+
+FIELD_GROUPS = {"order": N_("Order"), "customer": N_("Customer"), "address": N_("Address"),
+                "event": N_("Event"), "time": N_("Time")}
+RULE_STATUSES = {"draft": N_("Draft"), "enabled": N_("Enabled"), "paused": N_("Paused"),
+                 "archived": N_("Archived")}
+RUN_STATUSES = {"pending": N_("Pending"), "succeeded": N_("Succeeded"),
+                "failed": N_("Failed"), "dead": N_("Gave up"), "skipped": N_("Skipped"),
+                "interrupted": N_("Interrupted")}
+AUDIT_ACTIONS = {"created": N_("Created"), "draft_saved": N_("Draft saved"),
+                 "published": N_("Published"), "rolled_back": N_("Rolled back"),
+                 "enabled": N_("Enabled"), "paused": N_("Paused"), "archived": N_("Archived")}
+TRIGGER_KINDS = {"event": N_("When an event happens"),
+                 "timeout": N_("When an event is not followed by another in time"),
+                 "schedule": N_("On a schedule")}
+THEN = {"fail": N_("Stop the rule (failed)"), "ignore": N_("Go on with the next action"),
+        "branch": N_("Run the failure branch")}
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+class BuilderCatalogue:
+    """Labels for one locale; ``gettext`` translates the console's own words."""
+
+    def __init__(self, zh: bool, gettext: Any, sms: dict[str, tuple[str, list[str]]]) -> None:
+        self.zh, self.gettext = zh, gettext
+        self.sms = sms  # code -> (text, parameter names)
+        self.field_groups = [
+            (gettext(label), [Choice(f.path, f.zh if zh else f.en)
+                              for f in FIELDS if f.group == group])
+            for group, label in FIELD_GROUPS.items()]
+        self.events = [Choice(k, f"{zh_ if zh else en} · {k}")
+                       for k, (zh_, en) in event_names().items()]
+        self.channels = [Choice(c, gettext(CHANNELS.get(c, c))) for c in CHANNEL_CODES]
+        self.timezones = list(TIMEZONES)
+        self.action_types = [Choice(a.id, a.zh if zh else a.en) for a in ACTION_TYPES.values()]
+        self.hold_reasons = [Choice(r, gettext(label)) for r, label in HOLD_REASONS.items()]
+        self.trigger_kinds = [Choice(k, gettext(v)) for k, v in TRIGGER_KINDS.items()]
+        self.then = [Choice(k, gettext(v)) for k, v in THEN.items()]
+
+    def field_label(self, path: str) -> str:
+        found = FIELD_BY_PATH.get(path)
+        return (found.zh if self.zh else found.en) if found else path
+
+    def is_known_field(self, path: str) -> bool:
+        return path in FIELD_BY_PATH
+
+    def operators(self, kind: str) -> list[Choice]:
+        return [Choice(o, OPERATORS[o].zh if self.zh else OPERATORS[o].en)
+                for o in OPS.get(kind, ())]
+
+    def op_label(self, op: str) -> str:
+        found = OPERATORS.get(op)
+        return (found.zh if self.zh else found.en) if found else op
+
+    def value_choices(self, path: str) -> list[Choice]:
+        found = FIELD_BY_PATH.get(path)
+        if found is None:
+            return []
+        if path == "order.address.flags":
+            return [Choice(k, zh if self.zh else en) for k, (zh, en) in ADDRESS_FLAGS.items()]
+        if path == "order.channel":
+            return [Choice(c, self.gettext(CHANNELS.get(c, c))) for c in found.choices]
+        if path == "order.status":
+            return [Choice(s, NODE_BY_ID[s].zh if self.zh else NODE_BY_ID[s].en)
+                    for s in found.choices]
+        if path == "event.type":
+            names = event_names()
+            return [Choice(e, names[e][0 if self.zh else 1]) for e in found.choices]
+        return [Choice(c, c) for c in found.choices]
+
+    def value_label(self, path: str, value: Any) -> str:
+        labels = {c.value: c.label for c in self.value_choices(path)}
+        if isinstance(value, list):
+            return ", ".join(labels.get(str(v), str(v)) for v in value)
+        return "—" if value is None else labels.get(str(value), str(value))
+
+    def action(self, action_type: str) -> ActionType:
+        return ACTION_TYPES[action_type]
+
+    def action_label(self, action_type: str) -> str:
+        found = ACTION_TYPES.get(action_type)
+        return (found.zh if self.zh else found.en) if found else action_type
+
+    def param_label(self, param: Param) -> str:
+        return param.zh if self.zh else param.en
+
+    def step_tests(self, kind: str) -> list[Choice]:
+        if kind == "bool":
+            return [Choice("is_false", self.gettext("is no")),
+                    Choice("is_true", self.gettext("is yes"))]
+        return [Choice(o, self.op_label(o)) for o in ("eq", "ne", "not_empty", "is_empty")]
+
+
+def sms_register(rows: list[Any]) -> dict[str, tuple[str, list[str]]]:
+    return {r.code: (r.text, list(r.params)) for r in rows}
+
+
+def order_id_for(conn: Connection, ref: str) -> str | None:
+    """An order by its ID or by its channel order number."""
+    ref = ref.strip()
+    if not ref:
+        return None
+    found = conn.execute(sa.select(t.orders.c.id).where(
+        sa.or_(t.orders.c.id == ref, t.orders.c.external_id == ref)).limit(1)).first()
+    return None if found is None else str(found[0])
