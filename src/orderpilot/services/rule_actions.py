@@ -147,7 +147,7 @@ INTERNAL: dict[str, Internal] = {
 }
 
 
-def call_outside(outbound: Outbound, action: str, call: StepCall, uow_factory: Any,
+def call_outside(outbound: Outbound, action: str, call: StepCall,
                  internal_output: dict[str, Any], hmac_secret: str | None) -> Any:
     """The external part of a step; returns the connector's CallResult."""
     p, key = call.params, call.key

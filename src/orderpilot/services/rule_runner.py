@@ -219,8 +219,8 @@ class ActionRunner:
                 params["_template"] = self._sms_template(params["template"])
             call = acts.StepCall(call.run_id, call.rule_key, call.order_id, params, call.key,
                                  call.context)
-            result = acts.call_outside(self.outbound, step.type, call, self.uow_factory,
-                                       internal_output, self.settings.hmac_secret)
+            result = acts.call_outside(self.outbound, step.type, call, internal_output,
+                                       self.settings.hmac_secret)
         except ConnectorError as error:
             transient = isinstance(error, TransientError)
             with self.uow_factory() as uow:
