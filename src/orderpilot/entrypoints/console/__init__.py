@@ -10,7 +10,19 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
 from orderpilot.bootstrap import Hub
-from orderpilot.entrypoints.console import auth, exceptions, holds, pages
+from orderpilot.entrypoints.console import (
+    auth,
+    decision_tables,
+    exceptions,
+    holds,
+    inventory,
+    pages,
+    promotions,
+    rule_pages,
+    rule_runs,
+    rules_builder,
+    tickets,
+)
 from orderpilot.entrypoints.console.guard import SessionGuard
 from orderpilot.entrypoints.console.render import Console
 from orderpilot.entrypoints.console.throttle import LoginThrottle
@@ -24,7 +36,10 @@ def mount(app: FastAPI, hub: Hub) -> None:
     app.state.console = console
     app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (auth.router, pages.router, holds.router, exceptions.router):
+    for router in (auth.router, pages.router, holds.router, exceptions.router,
+                   rule_pages.router, rules_builder.router, rule_runs.router,
+                   tickets.router, inventory.router, promotions.router,
+                   decision_tables.router):
         app.include_router(router, include_in_schema=False)
     app.add_exception_handler(auth.LoginRequired, auth.login_redirect)
     app.add_exception_handler(auth.NotPermitted, auth.forbidden)
