@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
+from orderpilot.adapters.inventory_pulls import PullRepository
 from orderpilot.adapters.outbox import insert_ignore
 from orderpilot.adapters.promotions import PromotionRepository
 from orderpilot.domain.inventory import Source, Stock, Strategy
@@ -86,6 +87,7 @@ class InventoryRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.promotions = PromotionRepository(conn)
+        self.pulls = PullRepository(conn)
 
     # --- sources and strategies ---
 
@@ -201,6 +203,21 @@ class InventoryRepository:
         pg = self.conn.dialect.name == "postgresql"
         self.conn.execute(_GIVE_BACK_PG if pg else _GIVE_BACK,
                           {"s": source, "k": sku, "q": quantity})
+
+    def consume(self, source: str, sku: str, quantity: int) -> None:
+        """Shipped: the units leave the warehouse, out of reserved and out of on_hand."""
+        pg = self.conn.dialect.name == "postgresql"
+        floor = sa.func.greatest if pg else sa.func.max
+        self.conn.execute(lv.update().where(lv.c.source == source, lv.c.sku == sku).values(
+            reserved=floor(lv.c.reserved - quantity, 0),
+            on_hand=floor(lv.c.on_hand - quantity, 0)))
+
+    def lock_levels(self) -> None:
+        """Lock every level row (PostgreSQL) so counters cannot move while they are recounted:
+        an allocation that took stock commits first, and its allocation rows are counted."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(sa.select(lv.c.source).order_by(lv.c.source, lv.c.sku)
+                              .with_for_update())
 
     def state(self, source: str, sku: str) -> LevelState | None:
         r = self.conn.execute(sa.select(*_LEVEL_STATE).join(src, src.c.code == lv.c.source)

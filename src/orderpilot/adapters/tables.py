@@ -452,6 +452,25 @@ inventory_sync_runs = sa.Table(
 )
 sa.Index("ix_inventory_sync_runs_started", inventory_sync_runs.c.started_at)
 
+# A pull that is due: written by the inventory.pull timer, carried out by the inventory puller
+# outside any transaction (the WMS call), then finished with the sync run it produced.
+inventory_pulls = sa.Table(
+    "inventory_pulls", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("due_at", Time, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # due | done | failed | skipped
+    sa.Column("reason", sa.String(16), nullable=False),  # schedule | manual | retry
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("claimed_by", sa.String(100)),
+    sa.Column("claimed_until", Time),
+    sa.Column("run_id", sa.String(36)),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("finished_at", Time),
+)
+sa.Index("ix_inventory_pulls_due", inventory_pulls.c.status, inventory_pulls.c.due_at)
+
 promotions = sa.Table(
     "promotions", metadata,
     sa.Column("id", sa.String(36), primary_key=True),

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
+from orderpilot.domain import sync_schedule as schedules
+
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 # kind -> (zh, en)
@@ -67,9 +69,10 @@ class Source:
             raise InventoryInputError("a source code is 1-64 letters, digits, _ . -", "code")
         if self.kind not in SOURCE_KINDS:
             raise InventoryInputError(f"kind must be one of {', '.join(SOURCE_KINDS)}", "kind")
-        if self.sync_schedule not in SYNC_SCHEDULES:
+        if not schedules.is_valid(self.sync_schedule):
             raise InventoryInputError(
-                f"sync_schedule must be one of {', '.join(SYNC_SCHEDULES)}", "sync_schedule")
+                f"sync_schedule must be one of {', '.join(SYNC_SCHEDULES)} or every_<N>s "
+                f"({schedules.MIN_SECONDS}-{schedules.MAX_SECONDS})", "sync_schedule")
         for name in ("lead_time_days", "safety_stock", "low_threshold"):
             _check_count(getattr(self, name), name)
         if not 1 <= self.reservation_ttl_hours <= 24 * 30:

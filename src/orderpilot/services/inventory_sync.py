@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -52,8 +52,12 @@ def build_strategy(**fields: Any) -> inv.Strategy:
 
 
 def put_source(source: inv.Source, uow_factory: UowFactory, clock: Clock) -> None:
+    from orderpilot.services import inventory_pull
+
     with uow_factory() as uow:
         uow.inventory.put_source(source, clock())
+        inventory_pull.schedule_pulls(uow, source, clock())
+        inventory_pull.ensure_sweeper(uow, clock())
 
 
 def put_strategy(strategy: inv.Strategy, uow_factory: UowFactory, clock: Clock) -> None:
@@ -94,11 +98,13 @@ def _fingerprint(levels: Sequence[LevelReport]) -> str:
 
 def apply_levels(source_event_id: str | None, levels: Sequence[LevelReport],
                  uow_factory: UowFactory, clock: Clock, *, method: str = "push",
-                 source: str | None = None) -> dict[str, Any]:
+                 source: str | None = None,
+                 then: Callable[[Any, str], None] | None = None) -> dict[str, Any]:
     """Apply a report of absolute on-hand quantities; returns what happened to each level.
 
     The same ``source_event_id`` again gives the first answer (``duplicate: true``) and changes
-    nothing; with a different body it is refused."""
+    nothing; with a different body it is refused. ``then(uow, run_id)`` runs in the same
+    transaction once the run is recorded (a pull closes its due row there)."""
     _check(levels)
     fingerprint = _fingerprint(levels)
 
@@ -112,7 +118,7 @@ def apply_levels(source_event_id: str | None, levels: Sequence[LevelReport],
                         raise Conflict(f"source_event_id {source_event_id} was already used for "
                                        f"a different report", field="source_event_id",
                                        code="source_event_id_reused")
-                    return {**seen.outcome, "duplicate": True}
+                    return {**seen.outcome, "run_id": seen.id, "duplicate": True}
             known = {s.code for s in uow.inventory.sources()}
             for i, level in enumerate(levels):
                 if level.source not in known:
@@ -125,12 +131,15 @@ def apply_levels(source_event_id: str | None, levels: Sequence[LevelReport],
             status = "stale" if stale == len(outcomes) else "applied"
             outcome = {"source_event_id": source_event_id, "status": status,
                        "changes": changes, "stale": stale, "levels": outcomes}
+            run_id = new_id()
             uow.inventory.record_run({
-                "id": new_id(), "source_event_id": source_event_id, "method": method,
+                "id": run_id, "source_event_id": source_event_id, "method": method,
                 "source": source, "request_hash": fingerprint, "status": status,
                 "started_at": now, "finished_at": clock(), "changes": changes,
                 "errors": [], "outcome": outcome})
-            return {**outcome, "duplicate": False}
+            if then is not None:
+                then(uow, run_id)
+            return {**outcome, "run_id": run_id, "duplicate": False}
 
     return retrying(attempt)
 

@@ -1,7 +1,7 @@
 """Multi-source inventory and promotion quotas (issue 4).
 
-Sources, levels per source and SKU, per-channel strategies, allocations, sync runs,
-promotions and their claims.
+Sources, levels per source and SKU, per-channel strategies, allocations, sync runs, due
+pulls, promotions and their claims.
 
 Revision ID: 0003
 Revises: 0002
@@ -105,6 +105,23 @@ def upgrade() -> None:
     )
     op.create_index("ix_inventory_sync_runs_started", "inventory_sync_runs", ["started_at"])
     op.create_table(
+        "inventory_pulls",
+        sa.Column("id", sa.String(36), nullable=False),
+        sa.Column("source", sa.String(64), nullable=False),
+        sa.Column("due_at", Time, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("reason", sa.String(16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("claimed_by", sa.String(100), nullable=True),
+        sa.Column("claimed_until", Time, nullable=True),
+        sa.Column("run_id", sa.String(36), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", Time, nullable=False),
+        sa.Column("finished_at", Time, nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_inventory_pulls"),
+    )
+    op.create_index("ix_inventory_pulls_due", "inventory_pulls", ["status", "due_at"])
+    op.create_table(
         "promotions",
         sa.Column("id", sa.String(36), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
@@ -145,6 +162,8 @@ def downgrade() -> None:
     op.drop_index("ix_promotion_claims_order", table_name="promotion_claims")
     op.drop_table("promotion_claims")
     op.drop_table("promotions")
+    op.drop_index("ix_inventory_pulls_due", table_name="inventory_pulls")
+    op.drop_table("inventory_pulls")
     op.drop_index("ix_inventory_sync_runs_started", table_name="inventory_sync_runs")
     op.drop_table("inventory_sync_runs")
     op.drop_index("ix_allocations_level", table_name="allocations")

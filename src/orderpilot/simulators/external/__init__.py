@@ -18,7 +18,8 @@ from orderpilot.simulators.external import (
     smtp,
     tencent_sms,
     wecom,
+    wms,
 )
 
 SIMULATORS: list[ModuleType] = [customs, aliyun_sms, tencent_sms, helpdesk, crm, dingtalk,
-                                wecom, smtp]
+                                wecom, smtp, wms]

@@ -1,0 +1,122 @@
+"""The in-house WMS: stock of the demo company's three warehouses, by warehouse code.
+
+    GET /wms/api/stock?warehouse=NB-BONDED   {"warehouse", "as_of", "items": [...]}
+    PUT /_sim/wms/stock                      {"warehouse", "items": [...], "replace": false}
+
+Items are ``{"sku", "on_hand", "expected_at"?}``; the Los Angeles warehouse holds stock in
+transit, each SKU with the day it is expected to land.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from orderpilot.simulators.external.checks import hub_signature_refusal
+from orderpilot.simulators.external.recorder import Recorder, handle, read_body, recorder_for
+
+NAME = "wms"
+router = APIRouter()
+admin_router = APIRouter()
+
+WAREHOUSES = {  # code -> (kind, zh, en)
+    "NB-BONDED": ("bonded_spot", "宁波北仑保税仓", "Ningbo Beilun bonded"),
+    "HZ-DOMESTIC": ("domestic_transfer", "杭州仓", "Hangzhou"),
+    "LA-TRANSIT": ("in_transit", "洛杉矶仓", "Los Angeles"),
+}
+# sku -> on hand per warehouse; TEETHER-01 is short on purpose, so some demo orders are held.
+DEMO_STOCK: dict[str, dict[str, int]] = {
+    "DIAPER-L": {"NB-BONDED": 6000, "HZ-DOMESTIC": 3000, "LA-TRANSIT": 2000},
+    "DIAPER-M": {"NB-BONDED": 5000, "HZ-DOMESTIC": 2000},
+    "FORMULA-2": {"NB-BONDED": 4000, "HZ-DOMESTIC": 1500, "LA-TRANSIT": 3000},
+    "FORMULA-3": {"NB-BONDED": 150, "HZ-DOMESTIC": 3000},
+    "WIPES-80": {"NB-BONDED": 20000, "HZ-DOMESTIC": 5000},
+    "BOTTLE-240": {"NB-BONDED": 2500, "HZ-DOMESTIC": 800},
+    "TEETHER-01": {"NB-BONDED": 6, "HZ-DOMESTIC": 10, "LA-TRANSIT": 400},
+    "CREAM-50": {"NB-BONDED": 3000, "HZ-DOMESTIC": 1000},
+    "SAMPLE-FORMULA-2": {"NB-BONDED": 300},
+}
+IN_TRANSIT_DAYS = {"DIAPER-L": 18, "FORMULA-2": 12, "TEETHER-01": 25}
+
+
+def demo_stock(today: date) -> dict[str, dict[str, dict[str, Any]]]:
+    """warehouse -> sku -> {"on_hand", "expected_at"}; arrival dates count from ``today``."""
+    stock: dict[str, dict[str, dict[str, Any]]] = {code: {} for code in WAREHOUSES}
+    for sku, places in DEMO_STOCK.items():
+        for code, on_hand in places.items():
+            item: dict[str, Any] = {"on_hand": on_hand}
+            if WAREHOUSES[code][0] == "in_transit":
+                item["expected_at"] = (today + timedelta(days=IN_TRANSIT_DAYS[sku])).isoformat()
+            stock[code][sku] = item
+    return stock
+
+
+def _stock(recorder: Recorder) -> dict[str, dict[str, dict[str, Any]]]:
+    if "stock" not in recorder.data:
+        recorder.data["stock"] = demo_stock(datetime.now(UTC).date())
+    stock: dict[str, dict[str, dict[str, Any]]] = recorder.data["stock"]
+    return stock
+
+
+def _items(stock: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"sku": sku, **item} for sku, item in sorted(stock.items())]
+
+
+def reset(recorder: Recorder) -> None:
+    recorder.data["stock"] = demo_stock(datetime.now(UTC).date())
+
+
+@router.get("/api/stock")
+async def stock_of(request: Request) -> JSONResponse:
+    raw, _ = await read_body(request)
+    recorder = recorder_for(request, NAME)
+    warehouse = request.query_params.get("warehouse", "")
+
+    def answer() -> tuple[int, Any]:
+        stock = _stock(recorder)
+        if warehouse not in stock:
+            return 404, {"error": f"no warehouse {warehouse!r}", "field": "warehouse",
+                         "known": sorted(stock)}
+        return 200, {"warehouse": warehouse,
+                     "as_of": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                     "items": _items(stock[warehouse])}
+
+    return await handle(request, NAME, body=None, key=request.headers.get("idempotency-key"),
+                        reject=lambda: hub_signature_refusal(request, raw), answer=answer)
+
+
+@admin_router.put("/stock")
+async def set_stock(request: Request) -> JSONResponse:
+    """Set levels of one warehouse (tests, demos); ``replace`` drops the SKUs not listed."""
+    _, body = await read_body(request)
+    refusal = _stock_refusal(body)
+    if refusal is not None:
+        return JSONResponse(refusal, 422)
+    recorder = recorder_for(request, NAME)
+    with recorder.lock:
+        stock = _stock(recorder)
+        place = stock.setdefault(body["warehouse"], {})
+        if body.get("replace"):
+            place.clear()
+        for item in body["items"]:
+            place[item["sku"]] = {k: item[k] for k in ("on_hand", "expected_at")
+                                  if item.get(k) is not None}
+        return JSONResponse({"warehouse": body["warehouse"], "items": _items(place)})
+
+
+def _stock_refusal(body: Any) -> dict[str, Any] | None:
+    if not isinstance(body, dict) or not isinstance(body.get("warehouse"), str) \
+            or not body["warehouse"]:
+        return {"error": "warehouse is required", "field": "warehouse"}
+    if not isinstance(body.get("items"), list):
+        return {"error": "items must be a list", "field": "items"}
+    for i, item in enumerate(body["items"]):
+        if not isinstance(item, dict) or not isinstance(item.get("sku"), str):
+            return {"error": "sku is required", "field": f"items[{i}].sku"}
+        on_hand = item.get("on_hand")
+        if isinstance(on_hand, bool) or not isinstance(on_hand, int):
+            return {"error": "on_hand must be a whole number", "field": f"items[{i}].on_hand"}
+    return None
