@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/v1/decision-tables", tags=["decision tables"])
 MAX_UPLOAD = 5 * 1024 * 1024
 Label = Annotated[str, Field(max_length=200)]
 Cell = Annotated[str, Field(max_length=MAX_CELL)] | int | float | bool | None
-Version = Annotated[int | None, Query(ge=1)]
+Version = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
 class ColumnIn(Strict):

@@ -31,7 +31,7 @@ class PublishIn(Strict):
 
 
 class RollbackIn(Strict):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)
     reason: str = Field("", max_length=1000)
 
 
@@ -155,11 +155,11 @@ def set_status(rule_id: str, action: Literal["enable", "pause", "archive"], hub:
 @router.get("/api/v1/rule-runs", summary="Run history, newest first")
 def runs(hub: HubDep, who: CanReadOrders,
          rule: Annotated[str | None, Query(max_length=100)] = None,
-         version: Annotated[int | None, Query(ge=1)] = None,
+         version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
          status: Annotated[str | None, Query(max_length=16)] = None,
          order_id: Annotated[str | None, Query(max_length=36)] = None,
          since: datetime | None = None, until: datetime | None = None,
-         cursor: Annotated[int | None, Query(ge=0)] = None,
+         cursor: Annotated[int | None, Query(ge=0, le=2**62)] = None,
          limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
@@ -192,7 +192,7 @@ def replay(body: ReplayIn, hub: HubDep, who: CanManageRules) -> dict[str, Any]:
 def tickets(hub: HubDep, who: CanReadOrders,
             order_id: Annotated[str | None, Query(max_length=36)] = None,
             status: Annotated[str | None, Query(max_length=16)] = None,
-            cursor: Annotated[int | None, Query(ge=0)] = None,
+            cursor: Annotated[int | None, Query(ge=0, le=2**62)] = None,
             limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
     with hub.db.read() as conn:
         items, next_cursor = reads.tickets_page(conn, order_id=order_id, status=status,
