@@ -138,7 +138,7 @@ def test_open_the_failed_run_and_replay_it(page: Page) -> None:
     expect(page.locator("[data-testid=attempts]")).to_contain_text("Connection refused")
     shot(page, "31-rule-run-failed-zh")
     page.click("[data-testid=replay]")
-    expect(page.locator("dl.facts")).to_contain_text("重放自")
+    expect(page.locator("dl.facts").first).to_contain_text("重放自")
     shot(page, "32-rule-run-replayed-zh")
 
 

@@ -325,7 +325,9 @@ class ActionRunner:
             with self.uow_factory() as uow:
                 state.enter_branch(uow, step, str(failure), self.worker_id)
             return True
-        self._finish(state, "dead" if failure.transient else "failed", error=str(failure))
+        # dead: it kept failing after the retries it was given; failed: refused outright
+        exhausted = failure.transient and step.on_error.retries > 0
+        self._finish(state, "dead" if exhausted else "failed", error=str(failure))
         return False
 
     def _finish(self, state: _State, status: str, error: str | None = None) -> None:
