@@ -83,6 +83,22 @@ _GIVE_BACK_PG = (lv.update().where(lv.c.source == sa.bindparam("s"),
                  .values(reserved=sa.func.greatest(lv.c.reserved - sa.bindparam("q"), 0)))
 
 
+# On the path of every allocation and promise: built once (construction costs more than the
+# query itself on SQLite).
+_EXPIRED = (sa.select(al.c.source, al.c.sku, sa.func.sum(al.c.quantity).label("qty"))
+            .where(al.c.sku.in_(sa.bindparam("skus", expanding=True)), al.c.status == ACTIVE,
+                   al.c.reserved_until.is_not(None),
+                   al.c.reserved_until <= sa.bindparam("now", type_=t.Time))
+            .group_by(al.c.source, al.c.sku).subquery())
+_STOCK = (sa.select(lv.c.source, lv.c.sku, lv.c.on_hand, lv.c.reserved, lv.c.expected_at,
+                    sa.func.coalesce(lv.c.safety_stock, src.c.safety_stock).label("safety"),
+                    sa.func.coalesce(_EXPIRED.c.qty, 0).label("expired"))
+          .join(src, src.c.code == lv.c.source)
+          .outerjoin(_EXPIRED, sa.and_(_EXPIRED.c.source == lv.c.source,
+                                       _EXPIRED.c.sku == lv.c.sku))
+          .where(lv.c.sku.in_(sa.bindparam("skus", expanding=True))))
+
+
 class InventoryRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -140,18 +156,7 @@ class InventoryRepository:
     def stock(self, skus: list[str], now: datetime) -> dict[tuple[str, str], Stock]:
         """Stock of ``skus`` at every source; reservations past reserved_until do not count,
         whether or not the sweeper has released them yet."""
-        expired = (sa.select(al.c.source, al.c.sku, sa.func.sum(al.c.quantity).label("qty"))
-                   .where(al.c.sku.in_(skus), al.c.status == ACTIVE,
-                          al.c.reserved_until.is_not(None), al.c.reserved_until <= now)
-                   .group_by(al.c.source, al.c.sku).subquery())
-        rows = self.conn.execute(
-            sa.select(lv.c.source, lv.c.sku, lv.c.on_hand, lv.c.reserved, lv.c.expected_at,
-                      sa.func.coalesce(lv.c.safety_stock, src.c.safety_stock).label("safety"),
-                      sa.func.coalesce(expired.c.qty, 0).label("expired"))
-            .join(src, src.c.code == lv.c.source)
-            .outerjoin(expired, sa.and_(expired.c.source == lv.c.source,
-                                        expired.c.sku == lv.c.sku))
-            .where(lv.c.sku.in_(skus)))
+        rows = self.conn.execute(_STOCK, {"skus": skus, "now": now})
         return {(r.source, r.sku): Stock(r.source, r.sku, r.on_hand,
                                          r.reserved - int(r.expired), r.safety, r.expected_at,
                                          int(r.expired))

@@ -65,7 +65,8 @@ def allocate_in(uow: UnitOfWork, order: Order, now: datetime) -> AllocationResul
     lines = [(i + 1, ln.sku, ln.quantity) for i, ln in enumerate(order.lines)]
     skus = sorted({ln.sku for ln in order.lines})
     region = order.shipping_address.province or None
-    tracked = {sku for _source, sku in uow.inventory.stock(skus, now)}
+    stock: dict[tuple[str, str], inv.Stock] | None = uow.inventory.stock(skus, now)
+    tracked = {sku for _source, sku in stock or {}}
     if len(tracked) < len(skus):
         # Stock the hub has never been told about is not managed here (no source reports
         # it): say so on the order, and allocate the rest.
@@ -77,7 +78,7 @@ def allocate_in(uow: UnitOfWork, order: Order, now: datetime) -> AllocationResul
         if not lines:
             return AllocationResult(order.id, "untracked")
     for _ in range(MAX_PLAN_ATTEMPTS):
-        stock = uow.inventory.stock(skus, now)
+        stock = stock or uow.inventory.stock(skus, now)  # the first read serves the first plan
         chosen = inv.plan(lines, stock, list(sources.values()), strategy, region)
         if not chosen.complete:
             return _out_of_stock(uow, order, now, chosen.short)
@@ -85,6 +86,7 @@ def allocate_in(uow: UnitOfWork, order: Order, now: datetime) -> AllocationResul
             with uow.savepoint():
                 rows = _take(uow, order, chosen, stock, sources, strategy, now)
         except _StockTaken:
+            stock = None
             continue
         for row in rows:
             if row["reserved_until"] is not None:
