@@ -90,6 +90,8 @@ _EXPIRED = (sa.select(al.c.source, al.c.sku, sa.func.sum(al.c.quantity).label("q
                    al.c.reserved_until.is_not(None),
                    al.c.reserved_until <= sa.bindparam("now", type_=t.Time))
             .group_by(al.c.source, al.c.sku).subquery())
+_STRATEGIES = sa.select(t.inventory_strategies).where(t.inventory_strategies.c.channel.in_(
+    [sa.bindparam("channel"), "default"]))
 _STOCK = (sa.select(lv.c.source, lv.c.sku, lv.c.on_hand, lv.c.reserved, lv.c.expected_at,
                     sa.func.coalesce(lv.c.safety_stock, src.c.safety_stock).label("safety"),
                     sa.func.coalesce(_EXPIRED.c.qty, 0).label("expired"))
@@ -133,9 +135,7 @@ class InventoryRepository:
 
     def strategy_for(self, channel: str) -> Strategy:
         """The channel's own strategy, else the one saved as ``default``, else the built-in."""
-        st = t.inventory_strategies
-        rows = {r.channel: r for r in self.conn.execute(
-            sa.select(st).where(st.c.channel.in_([channel, "default"])))}
+        rows = {r.channel: r for r in self.conn.execute(_STRATEGIES, {"channel": channel})}
         r = rows.get(channel) or rows.get("default")
         if r is None:
             return Strategy(channel)

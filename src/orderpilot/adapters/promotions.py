@@ -18,6 +18,12 @@ from orderpilot.adapters.outbox import insert_ignore
 pr, pc = t.promotions, t.promotion_claims
 
 
+# Run for every new order: built once.
+_LIVE_FOR = (sa.select(pr).where(pr.c.status == "live",
+                                 pr.c.trigger_sku.in_(sa.bindparam("skus", expanding=True)))
+             .order_by(pr.c.started_at, pr.c.id))
+
+
 class PromotionRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -37,9 +43,7 @@ class PromotionRepository:
             .values({"status": to_status, stamp: now})).rowcount)
 
     def live_for(self, skus: list[str]) -> list[Any]:
-        return list(self.conn.execute(sa.select(pr).where(pr.c.status == "live",
-                                                          pr.c.trigger_sku.in_(skus))
-                                      .order_by(pr.c.started_at, pr.c.id)))
+        return list(self.conn.execute(_LIVE_FOR, {"skus": skus}))
 
     def live(self) -> list[Any]:
         return list(self.conn.execute(sa.select(pr).where(pr.c.status == "live")))

@@ -155,8 +155,18 @@ class Dispatcher:
         uow.outbox.complete_many(done, self.worker_id)
 
     def _run_handlers(self, uow: Any, event: Any) -> str | None:
+        handlers = self.registry.for_event(event.type)
+        try:  # the usual case: every handler succeeds, under one savepoint
+            with uow.savepoint():
+                for name, handler in handlers:
+                    if name in self.registry.self_deduplicating \
+                            or uow.inbox.first_time(name, event.id, self.clock()):
+                        handler(event, uow, self.clock)
+            return None
+        except Exception:  # run them again one by one, so only the failing one is retried
+            pass
         errors = []
-        for name, handler in self.registry.for_event(event.type):
+        for name, handler in handlers:
             try:
                 with uow.savepoint():
                     if name in self.registry.self_deduplicating \

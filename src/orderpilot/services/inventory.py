@@ -269,6 +269,10 @@ def availability(repo: Any, sku: str, quantity: int, region: str | None,
 def _allocate_on(event: OrderEvent, uow: UnitOfWork, clock: Clock, when: str) -> None:
     if event.order_id is None:
         return
+    channel = event.payload.get("channel")
+    if when == "placed" and isinstance(channel, str) \
+            and uow.inventory.strategy_for(channel).allocate_on != "placed":
+        return  # most channels allocate on payment: no need to load the order
     order = uow.orders.get(event.order_id, for_update=True)
     if order is None:
         return
@@ -316,9 +320,14 @@ def register(registry: HandlerRegistry) -> None:
     from orderpilot.services import inventory_pull
 
 
-    registry.on("order.placed", "inventory.allocate_placed", allocate_when_placed)
-    registry.on("order.placed", "promotions.claim", promotions.claim_when_placed)
-    registry.on("payment.succeeded", "inventory.allocate_paid", allocate_when_paid)
+    # Allocation is a no-op for an order that holds stock, and a claim is unique per order
+    # and promotion: both may run twice, so they need no inbox row per event.
+    registry.on("order.placed", "inventory.allocate_placed", allocate_when_placed,
+                idempotent=True)
+    registry.on("order.placed", "promotions.claim", promotions.claim_when_placed,
+                idempotent=True)
+    registry.on("payment.succeeded", "inventory.allocate_paid", allocate_when_paid,
+                idempotent=True)
     registry.on("order.cancelled", "inventory.release", release_when_cancelled)
     registry.on("wms.released", "inventory.confirm", confirm_when_released)
     registry.on("shipment.shipped", "inventory.consume", consume_when_shipped)

@@ -43,7 +43,7 @@ MAX_BACKOFF = timedelta(hours=1)
 class RunnerSettings:
     batch_size: int = 8
     lease: timedelta = timedelta(seconds=120)
-    idle_poll_seconds: float = 0.2
+    idle_poll_seconds: float = 0.5  # woken at once by local commits; polling finds others'
     hmac_secret: str | None = None
 
 
