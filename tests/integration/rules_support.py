@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import FakeClock
+from conftest import FakeClock, order_body
 from orderpilot.adapters import migrations
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.bootstrap import Hub, bootstrap
@@ -46,6 +47,19 @@ def client(rules_hub: Hub) -> Iterator[TestClient]:
     with TestClient(create_app(rules_hub, with_console=False)) as c:
         c.headers["Authorization"] = f"Bearer {token}"
         yield c
+
+
+def publish(hub: Hub, definition: dict[str, Any], key: str) -> str:
+    """Create and publish a rule (enabled)."""
+    rule_id = hub.rules.create(definition, "ops", key=key)
+    hub.rules.publish(rule_id, "ops", "test")
+    return rule_id
+
+
+def place(client: TestClient, external_id: str, **changes: Any) -> str:
+    answer = client.post("/api/v1/orders", json=order_body(external_id, **changes))
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
 
 
 def settle(hub: Hub, rounds: int = 5) -> None:

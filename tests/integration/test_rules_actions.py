@@ -3,27 +3,13 @@ messages to mail and group robots, schedules; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi.testclient import TestClient
 
-from conftest import FakeClock, order_body
-from integration.rules_support import settle
+from conftest import FakeClock
+from integration.rules_support import place, publish, settle
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.decision_tables import example_return_centres
 from orderpilot.simulators.external.server import SimServer
-
-
-def publish(hub: Hub, definition: dict[str, Any], key: str) -> str:
-    rule_id = hub.rules.create(definition, "ops", key=key)
-    hub.rules.publish(rule_id, "ops", "test")
-    return rule_id
-
-
-def place(client: TestClient, external_id: str, **changes: Any) -> str:
-    answer = client.post("/api/v1/orders", json=order_body(external_id, **changes))
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["id"])
 
 
 def test_a_decision_table_decides_in_conditions_and_feeds_a_step(

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import FakeClock, order_body
-from integration.rules_support import settle
+from conftest import FakeClock
+from integration.rules_support import place, publish, settle
 from orderpilot.adapters.rule_files import RuleFileError
 from orderpilot.bootstrap import Hub
 from orderpilot.services.rule_files import import_rule_files
@@ -28,18 +28,6 @@ def rule(actions: list[dict[str, Any]], event: str = "order.placed",
          **conditions: Any) -> dict[str, Any]:
     return {"name": "test rule", "trigger": {"kind": "event", "event": event},
             "conditions": conditions or {"all": []}, "actions": actions}
-
-
-def publish(hub: Hub, definition: dict[str, Any], key: str) -> str:
-    rule_id = hub.rules.create(definition, "ops", key=key)
-    hub.rules.publish(rule_id, "ops", "test")
-    return rule_id
-
-
-def place(client: TestClient, external_id: str, **changes: Any) -> str:
-    answer = client.post("/api/v1/orders", json=order_body(external_id, **changes))
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["id"])
 
 
 def runs(client: TestClient, **filters: Any) -> list[dict[str, Any]]:

@@ -15,11 +15,15 @@ from typing import Any
 
 import httpx
 
-from orderpilot.adapters import migrations
 from orderpilot.adapters.accounts import AccountRepository
-from orderpilot.benchmarks.scratch import Scratch, free_port, hub_process, scratch_database
-from orderpilot.bootstrap import Hub, bootstrap
-from orderpilot.config import Settings
+from orderpilot.benchmarks.scratch import (
+    Scratch,
+    free_port,
+    hub_process,
+    open_hub,
+    scratch_database,
+)
+from orderpilot.bootstrap import Hub
 from orderpilot.domain.commands import LineInput, PlaceOrder
 from orderpilot.services import accounts, ordering
 
@@ -172,7 +176,7 @@ def over_http(scratch: Scratch, token: str, bodies: list[dict[str, Any]],
 
 def _token(scratch: Scratch) -> str:
     """Migrate the scratch database and make an API token for the HTTP clients."""
-    hub = _open(scratch)
+    hub = open_hub(scratch)
     try:
         with hub.db.write() as conn:
             return accounts.create_token(AccountRepository(conn), "bench", "ops", hub.clock)[1]
@@ -180,17 +184,10 @@ def _token(scratch: Scratch) -> str:
         hub.close()
 
 
-def _open(scratch: Scratch) -> Hub:
-    hub = bootstrap(Settings(data_dir=scratch.data_dir, database_url=scratch.database_url,
-                             log_level="WARNING", _env_file=None))
-    migrations.upgrade(hub.db)
-    return hub
-
-
 def run(orders: int, http_orders: int, clients: int, db_url: str | None,
         progress: Progress) -> dict[str, Any]:
     with scratch_database(db_url) as scratch:
-        hub = _open(scratch)
+        hub = open_hub(scratch)
         try:
             service_rate = through_services(hub, order_bodies(orders, 1, "S"), progress)
             ceiling = raw_ceiling(hub, order_bodies(orders, 2, "R"), progress)

@@ -7,11 +7,8 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,12 +17,17 @@ import httpx
 import sqlalchemy as sa
 import zen
 
-from orderpilot.adapters import migrations
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.accounts import AccountRepository
-from orderpilot.benchmarks.scratch import Scratch, free_port, hub_process, scratch_database
-from orderpilot.bootstrap import Hub, bootstrap
-from orderpilot.config import Settings
+from orderpilot.benchmarks.scratch import (
+    Scratch,
+    child_process,
+    free_port,
+    hub_process,
+    open_hub,
+    scratch_database,
+)
+from orderpilot.bootstrap import Hub
 from orderpilot.domain.address import Address, Customer
 from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.order import Order, OrderLine
@@ -92,31 +94,11 @@ def condition_rates(hub: Hub, seconds: float, progress: Progress) -> dict[str, A
             "ratio": round(ours / raw, 3)}
 
 
-@contextmanager
-def simulators() -> Iterator[str]:
+def simulators() -> Any:
+    """`orderpilot sim serve` in a child process; yields its URL."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "orderpilot", "sim", "serve", "--port",
-                             str(port), "--smtp-port", str(free_port())],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the simulators did not start")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return child_process(["sim", "serve", "--port", str(port), "--smtp-port", str(free_port())],
+                         port, what="the simulators")
 
 
 def order_body(i: int, phone: str) -> dict[str, Any]:
@@ -175,7 +157,7 @@ def latency(scratch: Scratch, rate: float, seconds: float, progress: Progress) -
         os.environ["ORDERPILOT_SIM_URL"] = sim
         os.environ["ORDERPILOT_SMS_RATE_PER_SECOND"] = "500"
         try:
-            hub = _open(scratch)
+            hub = open_hub(scratch)
             try:
                 hub.rules.install_template("bonded-zone-customs-check", "bench", enable=True)
                 with hub.db.write() as conn:
@@ -189,7 +171,7 @@ def latency(scratch: Scratch, rate: float, seconds: float, progress: Progress) -
         finally:
             os.environ.pop("ORDERPILOT_SIM_URL", None)
             os.environ.pop("ORDERPILOT_SMS_RATE_PER_SECOND", None)
-    hub = _open(scratch)
+    hub = open_hub(scratch)
     try:
         with hub.db.read() as conn:
             rows = conn.execute(
@@ -219,7 +201,7 @@ def latency(scratch: Scratch, rate: float, seconds: float, progress: Progress) -
 
 
 def _wait_until_done(scratch: Scratch, progress: Progress, timeout: float = 120) -> None:
-    hub = _open(scratch)
+    hub = open_hub(scratch)
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -235,17 +217,10 @@ def _wait_until_done(scratch: Scratch, progress: Progress, timeout: float = 120)
         hub.close()
 
 
-def _open(scratch: Scratch) -> Hub:
-    hub = bootstrap(Settings(data_dir=scratch.data_dir, database_url=scratch.database_url,
-                             log_level="WARNING", _env_file=None))
-    migrations.upgrade(hub.db)
-    return hub
-
-
 def run(rate: float, seconds: float, eval_seconds: float, db_url: str | None,
         progress: Progress) -> dict[str, Any]:
     with scratch_database(db_url) as scratch:
-        hub = _open(scratch)
+        hub = open_hub(scratch)
         try:
             conditions = condition_rates(hub, eval_seconds, progress)
         finally:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -66,11 +67,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def hub_process(scratch: Scratch, port: int) -> Iterator[str]:
-    """`orderpilot serve` in a child process; yields its base URL once healthy."""
-    proc = subprocess.Popen([sys.executable, "-m", "orderpilot", "serve", "--port", str(port)],
-                            env=scratch.env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+def child_process(args: list[str], port: int, env: dict[str, str] | None = None,
+                  what: str = "the hub") -> Iterator[str]:
+    """`orderpilot ARGS` in a child process; yields its base URL once /healthz answers."""
+    proc = subprocess.Popen([sys.executable, "-m", "orderpilot", *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -81,7 +82,7 @@ def hub_process(scratch: Scratch, port: int) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the hub did not start: "
+                raise RuntimeError(f"{what} did not start: "
                                    + (proc.stderr.read().decode()[-2000:] if proc.stderr else ""))
             time.sleep(0.2)
         yield base
@@ -91,3 +92,20 @@ def hub_process(scratch: Scratch, port: int) -> Iterator[str]:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def hub_process(scratch: Scratch, port: int) -> Any:
+    """`orderpilot serve` on the scratch database; yields its base URL once healthy."""
+    return child_process(["serve", "--port", str(port)], port, scratch.env())
+
+
+def open_hub(scratch: Scratch) -> Any:
+    """A hub on the scratch database, migrated (imported late: benchmarks start light)."""
+    from orderpilot.adapters import migrations
+    from orderpilot.bootstrap import bootstrap
+    from orderpilot.config import Settings
+
+    hub = bootstrap(Settings(data_dir=scratch.data_dir, database_url=scratch.database_url,
+                             log_level="WARNING", _env_file=None))
+    migrations.upgrade(hub.db)
+    return hub
