@@ -28,7 +28,7 @@ from typing import Any
 import structlog
 
 from orderpilot.adapters.connectors.base import ConnectorError, TransientError
-from orderpilot.domain.errors import OrderpilotError
+from orderpilot.domain.errors import ConcurrentUpdate, OrderpilotError
 from orderpilot.domain.rules.actions import ACTION_TYPES, pushes
 from orderpilot.domain.rules.definition import RuleDefinition, Step
 from orderpilot.services import rule_actions as acts
@@ -145,9 +145,11 @@ class ActionRunner:
             if step is None:
                 self._finish(state, "succeeded")
                 return
+            before = state.snapshot()
             try:
                 self._step(state, step, where)
             except Failed as failure:
+                state.restore(before)  # the step's write did not commit
                 if not self._after_failure(state, step, where, failure):
                     return
         self.stats.runs_finished += 1
@@ -202,8 +204,8 @@ class ActionRunner:
                 self._attempt(uow, state, step, where, "ok", call.params, output, started, now,
                               key=call.key)
                 state.advance_in(uow, step, output, self.worker_id)
-        except OrderpilotError as error:
-            raise Failed(error.message, False) from error
+        except OrderpilotError as error:  # a concurrent write is worth another try
+            raise Failed(error.message, isinstance(error, ConcurrentUpdate)) from error
         self.stats.steps += 1
         return output
 
@@ -267,8 +269,8 @@ class ActionRunner:
                     output = {"already_done": True}
                 state.outputs[f"_{step.id}_hub"] = output
                 uow.runs.update(state.run.id, self.worker_id, **state.snapshot())
-        except OrderpilotError as error:
-            raise Failed(error.message, False) from error
+        except OrderpilotError as error:  # a concurrent write is worth another try
+            raise Failed(error.message, isinstance(error, ConcurrentUpdate)) from error
         return output
 
     # -- bookkeeping -----------------------------------------------------------------------
@@ -381,6 +383,13 @@ class _State:
 
     def snapshot(self) -> dict[str, Any]:
         return {"step": self.step, "outputs": dict(self.outputs), "attempts": self.attempts}
+
+    def restore(self, before: dict[str, Any]) -> None:
+        """Back to ``before``, keeping the hub parts of hybrid steps (committed on their own)."""
+        hub_parts = {k: v for k, v in self.outputs.items() if k.endswith("_hub")}
+        self.step, self.attempts = before["step"], before["attempts"]
+        self.outputs = {**before["outputs"], **hub_parts}
+        self.finished = False
 
     def skip(self, step: Step) -> None:
         self._next(step, {"skipped": True})

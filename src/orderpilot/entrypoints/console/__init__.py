@@ -16,6 +16,8 @@ from orderpilot.entrypoints.console import (
     exceptions,
     holds,
     inventory,
+    inventory_sheets,
+    inventory_sources,
     pages,
     promotions,
     rule_pages,
@@ -39,7 +41,8 @@ def mount(app: FastAPI, hub: Hub) -> None:
     for router in (auth.router, pages.router, holds.router, exceptions.router,
                    rule_pages.router, rules_builder.router, rule_runs.router,
                    tickets.router, inventory.router, promotions.router,
-                   decision_tables.router):
+                   decision_tables.router, inventory_sources.router,
+                   inventory_sheets.router):
         app.include_router(router, include_in_schema=False)
     app.add_exception_handler(auth.LoginRequired, auth.login_redirect)
     app.add_exception_handler(auth.NotPermitted, auth.forbidden)
