@@ -199,10 +199,17 @@ def present_source(s: inv.Source) -> dict[str, Any]:
 def list_source_views(repo: Any) -> list[dict[str, Any]]:
     """Each source with its totals and its last sync run: what the console lists."""
     totals = repo.source_totals()
+    # A push may cover several sources: it counts as each one's sync.
+    shared = [r for r in repo.sync_runs(limit=50) if r.source is None]
     views = []
-    for s in repo.sources():
+    order = {"bonded_spot": 0, "domestic_transfer": 1, "in_transit": 2}  # the brief's table
+    for s in sorted(repo.sources(), key=lambda s: (order.get(s.kind, 9), s.code)):
         t = totals.get(s.code)
-        last = repo.sync_runs(source=s.code, limit=1)
+        own = repo.sync_runs(source=s.code, limit=1)
+        covering = [r for r in shared if any(
+            isinstance(level, dict) and level.get("source") == s.code
+            for level in (r.outcome or {}).get("levels", []))]
+        last = sorted([*own, *covering[:1]], key=lambda r: r.finished_at, reverse=True)[:1]
         views.append({**present_source(s),
                       "skus": int(t.skus) if t else 0,
                       "on_hand": int(t.on_hand or 0) if t else 0,
