@@ -7,8 +7,11 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -124,6 +127,13 @@ async def _drive(base: str, token: str, rate: float, seconds: float, sim: str,
             httpx.AsyncClient(base_url=sim, timeout=10) as admin:
         async def one(i: int) -> None:
             nonlocal errors
+            try:
+                await place_and_pay(i)
+            except httpx.HTTPError:
+                errors += 1
+
+        async def place_and_pay(i: int) -> None:
+            nonlocal errors
             phone = f"139{i:08d}"
             if i % 10:  # nine buyers in ten are qualified: only the customs check runs
                 await admin.post("/_sim/customs/qualified", json={"phone": phone})
@@ -152,7 +162,26 @@ async def _drive(base: str, token: str, rate: float, seconds: float, sim: str,
             "load_errors": errors}
 
 
-def latency(scratch: Scratch, rate: float, seconds: float, progress: Progress) -> dict[str, Any]:
+@contextmanager
+def workers(scratch: Scratch, count: int) -> Iterator[None]:
+    """`orderpilot worker` processes beside the hub (PostgreSQL scale-out)."""
+    procs = [subprocess.Popen([sys.executable, "-m", "orderpilot", "worker", "--threads", "2"],
+                              env=scratch.env(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def latency(scratch: Scratch, rate: float, seconds: float, progress: Progress,
+            worker_processes: int = 0) -> dict[str, Any]:
     with simulators() as sim:
         os.environ["ORDERPILOT_SIM_URL"] = sim
         os.environ["ORDERPILOT_SMS_RATE_PER_SECOND"] = "500"
@@ -165,7 +194,7 @@ def latency(scratch: Scratch, rate: float, seconds: float, progress: Progress) -
                                                   hub.clock)[1]
             finally:
                 hub.close()
-            with hub_process(scratch, free_port()) as base:
+            with hub_process(scratch, free_port()) as base, workers(scratch, worker_processes):
                 load = asyncio.run(_drive(base, token, rate, seconds, sim, progress))
                 _wait_until_done(scratch, progress)
         finally:
@@ -218,7 +247,7 @@ def _wait_until_done(scratch: Scratch, progress: Progress, timeout: float = 120)
 
 
 def run(rate: float, seconds: float, eval_seconds: float, db_url: str | None,
-        progress: Progress) -> dict[str, Any]:
+        progress: Progress, worker_processes: int = 0) -> dict[str, Any]:
     with scratch_database(db_url) as scratch:
         hub = open_hub(scratch)
         try:
@@ -226,7 +255,7 @@ def run(rate: float, seconds: float, eval_seconds: float, db_url: str | None,
         finally:
             hub.close()
     with scratch_database(db_url) as scratch:
-        timing = latency(scratch, rate, seconds, progress)
+        timing = latency(scratch, rate, seconds, progress, worker_processes)
         label = scratch.label
     return {"database": label, **conditions, "sustained_events_per_s_target": rate,
-            "seconds": seconds, **timing}
+            "seconds": seconds, "worker_processes": worker_processes, **timing}

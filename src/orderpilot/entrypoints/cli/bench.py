@@ -58,8 +58,12 @@ def inventory(orders: Annotated[int, typer.Option(min=50, help="Orders per timed
 def rules(rate: Annotated[float, typer.Option(min=1, help="Events per second")] = 100,
           seconds: Annotated[float, typer.Option(min=1, help="Length of the sustained run")] = 60,
           eval_seconds: Annotated[float, typer.Option(min=0.2)] = 3,
+          workers: Annotated[int, typer.Option(
+              min=0, max=8, help="`orderpilot worker` processes beside the hub (PostgreSQL)")]
+          = 0,
           db: Db = None, as_json: AsJson = False) -> None:
     """Condition evaluation vs. zen-engine directly; event-to-action latency under load."""
     from orderpilot.benchmarks import rules as bench
 
-    _measure(as_json, lambda progress: bench.run(rate, seconds, eval_seconds, db, progress))
+    _measure(as_json, lambda progress: bench.run(rate, seconds, eval_seconds, db, progress,
+                                                 workers))
