@@ -51,6 +51,7 @@ class Hub:
     metrics: Metrics = field(default_factory=Metrics)
     dispatchers: list[Dispatcher] = field(default_factory=list)
     runners: list[ActionRunner] = field(default_factory=list)
+    pulls_stock: bool = False  # an inventory puller thread runs in this process
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -113,6 +114,7 @@ class Hub:
             puller = InventoryPuller(lambda: SqlUnitOfWork(self.db), self.connectors, self.clock,
                                      f"{socket.gethostname()}:{os.getpid()}:puller")
             workers.append((puller.run_forever, "inventory-puller"))
+            self.pulls_stock = True
         for target, name in workers:
             thread = threading.Thread(target=target, args=(self._stop,), name=name,
                                       daemon=True)

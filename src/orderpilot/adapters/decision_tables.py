@@ -8,14 +8,12 @@ evaluation take microseconds (zen would otherwise parse the JSON on every call).
 from __future__ import annotations
 
 import json
-import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +21,6 @@ import zen
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters.db import Database
-from orderpilot.adapters.spreadsheets import Sheet, read_sheet, write_sheet
 from orderpilot.adapters.tables import decision_table_versions as versions_t
 from orderpilot.adapters.tables import decision_tables as tables_t
 from orderpilot.domain.decision_tables import TableResult
@@ -184,20 +181,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
-
-
-def sheet_from_bytes(data: bytes, filename: str) -> Sheet:
-    """Read an uploaded .xlsx or .csv (UnreadableSheet says what is wrong)."""
-    suffix = Path(filename).suffix.lower()
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / (Path(filename).name or f"upload{suffix}")
-        path.write_bytes(data)
-        return read_sheet(path)
-
-
-def sheet_bytes(header: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str,
-                title: str) -> bytes:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"table.{fmt}"
-        write_sheet(path, header, rows, ["text"] * len(header), title=title[:31] or "table")
-        return path.read_bytes()

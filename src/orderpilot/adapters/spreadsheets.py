@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -145,3 +146,20 @@ def _write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]
     book.save(partial)
     partial.replace(path)
     return count
+
+
+def sheet_from_bytes(data: bytes, filename: str) -> Sheet:
+    """Read an uploaded .xlsx or .csv (UnreadableSheet says what is wrong)."""
+    suffix = Path(filename).suffix.lower()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / (Path(filename).name or f"upload{suffix}")
+        path.write_bytes(data)
+        return read_sheet(path)
+
+
+def sheet_bytes(header: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str,
+                title: str) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"sheet.{fmt}"
+        write_sheet(path, header, rows, ["text"] * len(header), title=title[:31] or "sheet")
+        return path.read_bytes()

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Body, File, Form, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import Field
 
-from orderpilot.adapters.decision_tables import sheet_bytes, sheet_from_bytes
 from orderpilot.adapters.read_models import iso
-from orderpilot.adapters.spreadsheets import UnreadableSheet
+from orderpilot.adapters.spreadsheets import UnreadableSheet, sheet_bytes, sheet_from_bytes
 from orderpilot.domain.decision_formats import sheet_text
 from orderpilot.domain.decision_tables import MAX_CELL, MAX_COLUMNS, MAX_ROWS, Column
 from orderpilot.domain.decision_tables import DecisionTable as Grid

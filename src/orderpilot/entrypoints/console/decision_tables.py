@@ -15,8 +15,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from orderpilot.adapters.decision_tables import sheet_bytes, sheet_from_bytes
-from orderpilot.adapters.spreadsheets import UnreadableSheet
+from orderpilot.adapters.spreadsheets import UnreadableSheet, sheet_bytes, sheet_from_bytes
 from orderpilot.domain.access import allowed
 from orderpilot.domain.decision_tables import NAME, example_return_centres
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound, OrderpilotError

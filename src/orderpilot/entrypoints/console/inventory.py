@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.domain import inventory as inv
+from orderpilot.domain import sync_schedule as schedules
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import InventoryManager, InventoryReader
@@ -36,7 +37,7 @@ FIELD_WORDS = {"tiers": N_("Tier order"), "allocate_on": N_("Allocate when"),
 
 def _labels() -> dict[str, Any]:
     return {"sync_words": SYNC_WORDS, "sellable_words": SELLABLE_WORDS,
-            "kinds": inv.SOURCE_KINDS}
+            "kinds": inv.SOURCE_KINDS, "interval_seconds": schedules.interval_seconds}
 
 
 def stock_by_sku(levels: list[dict[str, Any]]) -> list[dict[str, Any]]:
