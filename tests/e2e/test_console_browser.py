@@ -5,98 +5,24 @@ Screenshots of every page, in both languages, go to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is missing (CI installs it with apt: scripts/ensure_chromium.py)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-
-import uvicorn
+from browser_support import Page, expect, serving, shot, sign_in
+from console_seed import Seeded, make_hub, seed
 from openpyxl import load_workbook
 
-from orderpilot.entrypoints.api.app import create_app
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from console_seed import PASSWORD, Seeded, make_hub, seed
-
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-Page = sync_api.Page
-expect = sync_api.expect
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seeded]]:
     hub = make_hub(tmp_path_factory.mktemp("console-e2e"))
     data = seed(hub)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(hub), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start within 20 s"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", data
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        hub.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: object, site: tuple[str, Seeded]) -> Iterator[Page]:
-    context = browser.new_context(base_url=site[0],  # type: ignore[attr-defined]
-                                  viewport={"width": 1440, "height": 900},
-                                  accept_downloads=True, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/console")
-    expect(page).to_have_url(re.compile(r"/console/login"))
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]:not([data-testid])")
-    expect(page.locator(".topbar .user")).to_contain_text(username)
+    with serving(hub) as url:
+        yield url, data
 
 
 def test_sign_in_list_filter_and_open_an_order(page: Page, site: tuple[str, Seeded]) -> None:

@@ -5,38 +5,21 @@ Screenshots go to test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import os
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is missing (CI installs it with apt: scripts/ensure_chromium.py)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-
-import uvicorn
+from browser_support import Page, expect, serving, shot, sign_in
+from console_seed import _place, make_hub
 
 from orderpilot.domain.commands import ReportEvent
 from orderpilot.domain.inventory import Source
-from orderpilot.entrypoints.api.app import create_app
 from orderpilot.services import inventory_sync, ordering
 from orderpilot.services.inventory_sync import LevelReport
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from console_seed import _place, make_hub
-from test_console_browser import ARGS, SHOTS, free_port, sign_in
+pytestmark = pytest.mark.browser
 
-Page = sync_api.Page
-expect = sync_api.expect
 CUSTOMS_CHECK = {  # one try, no retries: the refused call fails the run at once
     "name": "保税区资质核验(演示)",
     "trigger": {"kind": "event", "event": "payment.succeeded"},
@@ -82,44 +65,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         del os.environ["ORDERPILOT_CUSTOMS_URL"]
     seed_automation(hub)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(hub), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start within 20 s"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        hub.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any, site: str) -> Iterator[Page]:
-    context = browser.new_context(base_url=site, viewport={"width": 1440, "height": 900},
-                                  locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    with serving(hub) as url:
+        yield url
 
 
 def test_open_the_failed_run_and_replay_it(page: Page) -> None:

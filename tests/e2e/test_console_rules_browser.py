@@ -6,109 +6,43 @@ Screenshots go to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
 
+import browser_support
 import pytest
-
-pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is missing (CI installs it with apt: scripts/ensure_chromium.py)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-
-import uvicorn
+from browser_support import Page, expect, serving, sign_in
+from console_seed import Seeded, make_hub, seed
 
 from orderpilot.adapters import rule_read_models as reads
 from orderpilot.domain.rules.templates import TEMPLATE_BY_ID
-from orderpilot.entrypoints.api.app import create_app
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from console_seed import PASSWORD, Seeded, make_hub, seed
+pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-Page = sync_api.Page
-expect = sync_api.expect
 S4 = TEMPLATE_BY_ID["bonded-zone-customs-check"].definition
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seeded]]:
     hub = make_hub(tmp_path_factory.mktemp("rules-e2e"))
     data = seed(hub)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(hub), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start within 20 s"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", data
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        hub.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with serving(hub) as url:
+        yield url, data
 
 
 @pytest.fixture
-def page(browser: Any, site: tuple[str, Seeded]) -> Iterator[Page]:
-    context = browser.new_context(base_url=site[0], viewport={"width": 1440, "height": 900},
-                                  locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+def page(page: Page) -> Page:
     page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm
-    yield page
-    context.close()
+    return page
 
 
 def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")  # the builder's side column is sticky
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/console")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]:not([data-testid])")
-    expect(page.locator(".topbar .user")).to_contain_text(username)
+    browser_support.shot(page, name)
 
 
 def htmx(page: Page, act: Callable[[], None]) -> None:
-    """Do something that sends an HTMX request, and wait until its answer is swapped in."""
-    with page.expect_response(lambda r: "/console/rules/" in r.url):
-        act()
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-settling, "
-                           ".htmx-swapping')")
+    browser_support.htmx(page, act, "/console/rules/")
 
 
 def pick(page: Page, name: str, value: str | None = None, label: str | None = None) -> None:

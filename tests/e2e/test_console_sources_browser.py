@@ -4,37 +4,17 @@ Screenshots go to test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
-import os
-import sys
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-
-pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is missing (CI installs it with apt: scripts/ensure_chromium.py)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-
-import uvicorn
+from browser_support import Page, expect, serving, shot, sign_in
+from console_seed import make_hub
 
 from orderpilot.domain.inventory import Source
-from orderpilot.entrypoints.api.app import create_app
 from orderpilot.services import inventory_sync
 from orderpilot.services.inventory_sync import LevelReport
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from console_seed import make_hub
-from test_console_browser import ARGS, SHOTS, free_port, sign_in
-
-Page = sync_api.Page
-expect = sync_api.expect
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
@@ -47,39 +27,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         inventory_sync.put_source(source, hub.uow, hub.clock)
     inventory_sync.apply_levels("wms-demo", [LevelReport("NB", "SKU-MILK-01", 40)],
                                 hub.uow, hub.clock)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(hub), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start within 20 s"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        hub.close()
-
-
-@pytest.fixture
-def page(site: str) -> Iterator[Page]:
-    with sync_api.sync_playwright() as p:
-        browser: Any = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(base_url=site, viewport={"width": 1440, "height": 900},
-                                      locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        yield page
-        context.close()
-        browser.close()
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    with serving(hub) as url:
+        yield url
 
 
 def test_add_a_source_through_the_form_and_see_it_on_the_inventory_page(page: Page) -> None:

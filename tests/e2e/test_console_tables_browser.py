@@ -6,97 +6,27 @@ Screenshots go to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
-import os
-import socket
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
 
+import browser_support
 import pytest
+from browser_support import ARTIFACTS, Page, expect, serving, shot, sign_in
+from console_seed import make_hub
+from openpyxl import load_workbook
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is missing (CI installs it with apt: scripts/ensure_chromium.py)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-
-import uvicorn
-from openpyxl import load_workbook
-
-from orderpilot.entrypoints.api.app import create_app
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from console_seed import PASSWORD, make_hub
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-SHOTS = ARTIFACTS / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-Page = sync_api.Page
-expect = sync_api.expect
 HIGHLIGHT = "rgb(227, 245, 236)"  # --ok-soft
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    hub = make_hub(tmp_path_factory.mktemp("tables-e2e"))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(hub), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start within 20 s"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        hub.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any, site: str) -> Iterator[Page]:
-    context = browser.new_context(base_url=site, viewport={"width": 1440, "height": 900},
-                                  locale="zh-CN", accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    with serving(make_hub(tmp_path_factory.mktemp("tables-e2e"))) as url:
+        yield url
 
 
 def htmx(page: Page, act: Callable[[], None]) -> None:
-    """Do something that sends an HTMX request, and wait until its answer is swapped in."""
-    with page.expect_response(lambda r: "/console/decision-tables/" in r.url):
-        act()
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-settling, "
-                           ".htmx-swapping')")
+    browser_support.htmx(page, act, "/console/decision-tables/")
 
 
 def type_row(page: Page, n: int, values: list[str]) -> None:
@@ -106,10 +36,7 @@ def type_row(page: Page, n: int, values: list[str]) -> None:
 
 
 def test_ops_build_try_and_download_the_return_centre_table(page: Page) -> None:
-    page.goto("/console")
-    page.fill("input[name=username]", "ops")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]:not([data-testid])")
+    sign_in(page, "ops")
     page.click("nav.nav >> text=决策表")
     expect(page.locator("h1")).to_have_text("决策表")
 
