@@ -343,8 +343,8 @@ def test_the_demo_stock_sells_most_skus_and_runs_a_promotion(api: Any, hub: Hub)
     setup_demo_inventory(hub)  # a second demo run changes nothing
     sources = api.get("/api/v1/inventory/sources").json()["items"]
     assert [(s["code"], s["kind"], s["sync_schedule"]) for s in sources] == [
-        (HZ, "domestic_transfer", "manual"), (LA, "in_transit", "manual"),
-        (NB, "bonded_spot", "manual")]
+        (NB, "bonded_spot", "manual"), (HZ, "domestic_transfer", "manual"),
+        (LA, "in_transit", "manual")]  # in the brief's order
     promise = api.get("/api/v1/availability", params={"sku": "DIAPER-L"}).json()
     assert promise["promise"]["zh"] == "宁波仓有货,预计明日达"
     with hub.db.read() as conn:
