@@ -20,7 +20,7 @@ from orderpilot.config import Settings  # noqa: E402
 from orderpilot.services.accounts import create_token  # noqa: E402
 
 # The rules engine's fixtures (simulators, a hub pointed at them, an API client).
-pytest_plugins = ["integration.rules_support"]
+pytest_plugins = ["integration.rules_support", "e2e.browser_fixtures"]
 
 
 class FakeClock:

@@ -1,8 +1,10 @@
-"""Fixtures of the browser tests: one Chromium a module, a fresh page a test.
+"""Fixtures of the browser tests (a pytest plugin, registered in tests/conftest.py; not a
+conftest of its own, whose module name would clash with tests/conftest.py): one Chromium a
+module, a fresh page a test.
 
 Each test module defines `site`, the hub it serves: its URL, or (URL, seeded data). The
 browser support is imported inside the fixtures, not here: importing it skips a module when
-Chromium is missing, which must skip the test modules, not this conftest.
+Chromium is missing, which must skip the test modules, not this plugin.
 """
 
 from __future__ import annotations
