@@ -336,6 +336,26 @@ def test_the_sweeper_runs_every_few_minutes_and_repairs_counters(
     assert following.fire_at == timer.fire_at + inventory_pull.SWEEP_EVERY
 
 
+def test_the_sweeper_forgets_old_pulls_that_changed_nothing(hub: Hub, clock: FakeClock) -> None:
+    def run(ref: str, age: timedelta, method: str = "pull", changes: int = 0,
+            status: str = "applied") -> dict[str, Any]:
+        at = clock.now - age
+        return {"id": ref, "source_event_id": ref, "method": method, "source": "NB",
+                "status": status, "started_at": at, "finished_at": at, "changes": changes,
+                "errors": [], "outcome": {}}
+
+    with hub.db.write() as conn:
+        conn.execute(t.inventory_sync_runs.insert(), [
+            run("old-quiet", timedelta(days=8)), run("new-quiet", timedelta(days=1)),
+            run("old-changed", timedelta(days=8), changes=3),
+            run("old-failed", timedelta(days=8), status="failed"),
+            run("old-push", timedelta(days=8), method="push")])
+    assert inventory.sweep(hub.uow, hub.clock)["pruned_sync_runs"] == 1
+    with hub.db.read() as conn:
+        left = {r.id for r in conn.execute(sa.select(t.inventory_sync_runs.c.id))}
+    assert left == {"new-quiet", "old-changed", "old-failed", "old-push"}
+
+
 # --- the demo ---
 
 def test_the_demo_stock_sells_most_skus_and_runs_a_promotion(api: Any, hub: Hub) -> None:

@@ -299,6 +299,13 @@ class InventoryRepository:
         """False when a run with the same source_event_id is already recorded."""
         return insert_ignore(self.conn, runs, row)
 
+    def prune_quiet_pulls(self, before: datetime) -> int:
+        """Forget scheduled pulls older than ``before`` that applied nothing (a pull every
+        15 s writes thousands a day); failures and runs that changed stock stay."""
+        return int(self.conn.execute(runs.delete().where(
+            runs.c.method == "pull", runs.c.changes == 0, runs.c.status == "applied",
+            runs.c.started_at < before)).rowcount)
+
     def sync_runs(self, *, source: str | None = None, limit: int = 50) -> list[Any]:
         query = sa.select(runs)
         if source:

@@ -238,11 +238,15 @@ def sweep(uow_factory: UowFactory, clock: Clock) -> dict[str, Any]:
     return retrying(attempt)
 
 
+SYNC_RUNS_KEPT = timedelta(days=7)  # pulls that changed nothing; the rest are kept
+
+
 def sweep_in(uow: UnitOfWork, now: datetime) -> dict[str, Any]:
     expired = expire_due(uow, now)
     uow.inventory.lock_levels()  # recount only once no allocation is half way
     repaired = uow.inventory.reconcile(promotions.locked_units(uow))
-    return {"expired": len(expired), "repaired": repaired}
+    pruned = uow.inventory.prune_quiet_pulls(now - SYNC_RUNS_KEPT)
+    return {"expired": len(expired), "repaired": repaired, "pruned_sync_runs": pruned}
 
 
 def availability(repo: Any, sku: str, quantity: int, region: str | None,
