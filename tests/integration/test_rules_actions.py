@@ -90,3 +90,26 @@ def test_a_schedule_fires_at_its_time_in_shanghai(rules_hub: Hub, client: TestCl
     clock.advance(hours=24)
     settle(rules_hub)
     assert len(client.get("/api/v1/rule-runs", params={"rule": "morning"}).json()["items"]) == 2
+
+
+def test_a_rule_reacts_to_stock_falling_below_its_threshold(
+        rules_hub: Hub, client: TestClient, sim: SimServer) -> None:
+    from integration.test_inventory import setup_stock
+
+    publish(rules_hub, {
+        "name": "low stock alarm", "trigger": {"kind": "event", "event": "inventory.low"},
+        "conditions": {"all": [{"field": "event.payload.available", "op": "lte", "value": 2,
+                                "type": "number"}]},
+        "actions": [{"id": "alarm", "type": "notify.dingtalk", "params": {
+            "text": "库存告警 {{ event.payload.sku }} @ {{ event.payload.source }}: "
+                    "剩 {{ event.payload.available }}"}}]}, "low-stock")
+    setup_stock(client)  # NB holds 3 DIAPER-L, threshold 2
+    order_id = place(client, "L-1")  # two DIAPER-L
+    paid = client.post(f"/api/v1/orders/{order_id}/events", json={
+        "type": "payment.succeeded", "source": "shopee",
+        "occurred_at": "2026-11-26T10:05:00+08:00"})
+    assert paid.status_code == 201, paid.text
+    settle(rules_hub)
+    [run] = client.get("/api/v1/rule-runs", params={"rule": "low-stock"}).json()["items"]
+    assert run["status"] == "succeeded" and run["order_id"] is None
+    assert "库存告警 DIAPER-L @ NB: 剩 1" in str(sim.requests("dingtalk")[-1]["body"])
