@@ -113,3 +113,23 @@ def test_a_rule_reacts_to_stock_falling_below_its_threshold(
     [run] = client.get("/api/v1/rule-runs", params={"rule": "low-stock"}).json()["items"]
     assert run["status"] == "succeeded" and run["order_id"] is None
     assert "库存告警 DIAPER-L @ NB: 剩 1" in str(sim.requests("dingtalk")[-1]["body"])
+
+
+def test_a_claimed_gift_tags_the_buyer_high_intent_in_the_crm(
+        rules_hub: Hub, client: TestClient, sim: SimServer) -> None:
+    from integration.test_inventory import setup_stock
+
+    rules_hub.rules.install_template("promotion-high-intent", "ops", enable=True)
+    setup_stock(client)
+    client.put("/api/v1/inventory/levels", json={"source_event_id": "gifts", "levels": [
+        {"source": "NB", "sku": "BIB", "on_hand": 10}]})
+    promotion = client.post("/api/v1/promotions", json={
+        "name": "直播间前5单送围兜", "trigger_sku": "DIAPER-L", "gift_sku": "BIB",
+        "gift_source": "NB", "quota": 5}).json()
+    client.post(f"/api/v1/promotions/{promotion['id']}/start")
+    order_id = place(client, "G-1")
+    settle(rules_hub)
+    order = client.get(f"/api/v1/orders/{order_id}").json()
+    assert order["gifts"][0]["sku"] == "BIB" and "直播赠品" in order["tags"]
+    [push] = sim.requests("crm")
+    assert push["body"]["tags"] == ["高意向"]

@@ -19,6 +19,7 @@ from orderpilot.simulators.external.server import SimServer
 log = structlog.get_logger("orderpilot.demo")
 QUALIFIED_SHARE = 0.7  # buyers the customs filing service knows as qualified
 ENABLED = ("bonded-zone-customs-check", "support-contact-vip", "high-value-review",
+           "promotion-high-intent",
            "unpaid-30min-reminder")
 PAUSED = ("incomplete-address-hold",)  # the demo's staff hold such orders by hand
 

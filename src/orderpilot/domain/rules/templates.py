@@ -142,5 +142,19 @@ TEMPLATES: tuple[RuleTemplate, ...] = (
                          "params": {"order_no": "{{ order.external_id }}"}}},
              {"id": "mark", "type": "order.tag", "params": {"tags": ["已催付"]}}]},
         (PAYMENT_REMINDER_SMS,)),
+    RuleTemplate(
+        "promotion-high-intent", "直播赠品名额:客户标记高意向", "Promotion gift claimed: high intent",
+        "订单领到直播活动赠品名额时:CRM中给客户打“高意向”标签,订单打“直播赠品”标签。"
+        "(配置ERP连接器后可再加一步调用ERP创建预分配单。)",
+        "When an order claims a live-stream promotion gift: tag the buyer as high intent in the "
+        "CRM and tag the order. (With an ERP connector configured, add a step that sends the "
+        "ERP a pre-allocation order.)",
+        "S6",
+        {"name": "直播赠品名额:高意向客户", "description": "S6: buyers of the live stream",
+         "trigger": {"kind": "event", "event": "promotion.claimed"},
+         "conditions": {"all": []},
+         "actions": [
+             {"id": "intent", "type": "crm.tag", "params": {"tags": ["高意向"], "push": True}},
+             {"id": "mark", "type": "order.tag", "params": {"tags": ["直播赠品"]}}]}),
 )
 TEMPLATE_BY_ID = {t.id: t for t in TEMPLATES}
