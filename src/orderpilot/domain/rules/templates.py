@@ -143,7 +143,8 @@ TEMPLATES: tuple[RuleTemplate, ...] = (
              {"id": "mark", "type": "order.tag", "params": {"tags": ["已催付"]}}]},
         (PAYMENT_REMINDER_SMS,)),
     RuleTemplate(
-        "promotion-high-intent", "直播赠品名额:客户标记高意向", "Promotion gift claimed: high intent",
+        "promotion-high-intent", "直播赠品名额:客户标记高意向",
+        "Promotion gift claimed: high intent",
         "订单领到直播活动赠品名额时:CRM中给客户打“高意向”标签,订单打“直播赠品”标签。"
         "(配置ERP连接器后可再加一步调用ERP创建预分配单。)",
         "When an order claims a live-stream promotion gift: tag the buyer as high intent in the "
