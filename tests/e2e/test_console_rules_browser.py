@@ -153,3 +153,51 @@ def test_ops_build_the_s4_rule_without_typing_an_expression(
     assert saved["actions"][0]["params"]["output"] == {"qualified": "qualified"}
     assert saved["actions"][2]["params"]["template"] == "SMS_QUAL_UPLOAD"
     assert saved["actions"][3]["params"]["priority"] == "high"
+
+
+def test_ops_add_a_failure_branch_by_clicks(page: Page, site: tuple[str, Seeded]) -> None:
+    _, data = site
+    sign_in(page, "ops")
+    page.goto("/console/rules/new")
+    page.fill("[data-testid=rule-name]", "海关核验失败转钉钉")
+    page.select_option("[data-testid=trigger-event]", "payment.succeeded")
+    add_action(page, "调用接口")
+    page.select_option("select[name='a0-p-connector']", "customs")
+    page.fill("input[name='a0-p-path']", "/api/qualification/check")
+    expect(page.locator("[data-testid=branch]")).to_have_count(0)
+
+    pick(page, "a0-then", label="改为执行以下动作")
+    branch = page.locator("[data-testid=branch]")
+    expect(branch).to_be_visible()
+    for label in ("钉钉群通知", "订单打标"):
+        branch.locator("[data-testid=new-branch-action-type]").select_option(label=label)
+        htmx(page, lambda: branch.locator("[data-testid=add-branch-action]").click())
+    cards = page.locator("[data-testid=branch-action]")
+    expect(cards).to_have_count(2)
+    expect(cards.nth(0).locator(".step-no")).to_have_text("1.1")
+    page.fill("input[name='a0b1-p-tags']", "资质待人工核验")
+    htmx(page, lambda: page.locator("[data-slot=a0b1] .action-tools button").first.click())
+    expect(cards.nth(0)).to_have_attribute("data-type", "order.tag")
+    expect(page.locator("input[name='a0b0-p-tags']")).to_have_value("资质待人工核验")
+    page.fill("input[name='a0b1-p-text']", "海关接口不可用：{{ order.external_id }}")
+    page.select_option("select[name='a0b1-then']", "ignore")
+    idempotency = page.locator("[data-slot=a0b1] [data-testid=idempotency]")
+    expect(idempotency.locator("input")).to_be_hidden()  # advanced: folded away
+    idempotency.locator("summary").click()
+    idempotency.locator("input").fill("{{ order.id }}-customs-down")
+    shot(page, "45-rule-failure-branch-zh")
+
+    page.click("[data-testid=save-draft]")
+    expect(page).to_have_url(re.compile(r"/console/rules/[^/]+\?done=created"))
+    expect(page.locator("[data-testid=branch-action]")).to_have_count(2)
+    rule_id = page.url.split("/console/rules/")[1].split("?")[0]
+    with data.hub.db.read() as conn:
+        rule = reads.rule_detail(conn, rule_id)
+    assert rule is not None
+    on_error = rule["draft"]["actions"][0]["on_error"]
+    assert on_error["then"] == "branch"
+    tag, alert = on_error["branch"]
+    assert (tag["type"], tag["params"]["tags"]) == ("order.tag", ["资质待人工核验"])
+    assert (alert["type"], alert["on_error"]["then"]) == ("notify.dingtalk", "ignore")
+    assert alert["params"]["text"] == "海关接口不可用：{{ order.external_id }}"
+    assert alert["idempotency_key"] == "{{ order.id }}-customs-down"

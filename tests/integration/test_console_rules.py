@@ -188,3 +188,61 @@ def test_a_viewer_can_try_but_not_save(hub: Hub, client: TestClient) -> None:
     assert tried.status_code == 200 and 'data-testid="verdict"' in tried.text
     assert client.post("/console/rules/templates/bonded-zone-customs-check/install",
                        headers=headers).status_code == 403
+
+
+FAILOVER_FORM: dict[str, Any] = {
+    "name": "海关核验失败转钉钉", "trigger_kind": "event", "trigger_event": "payment.succeeded",
+    "trigger_sources": "youzan", "cond_mode": "all",
+    "c0-field": "order.total", "c0-was": "order.total", "c0-op": "gt", "c0-value": "500",
+    "a0-type": "http.call", "a0-id": "check", "a0-p-method": "POST",
+    "a0-p-connector": "customs", "a0-p-path": "/api/qualification/check",
+    "a0-m-output-0-k": "qualified", "a0-m-output-0-v": "qualified",
+    "a0-retries": "2", "a0-backoff": "30", "a0-then": "branch",
+}
+
+
+def test_a_customs_call_fails_over_to_dingtalk_through_the_branch(hub: Hub,
+                                                                   client: TestClient) -> None:
+    headers = sign_in(client, "ops")
+    # Choosing "run these actions instead" draws an empty branch with its own add button.
+    chosen = client.post("/console/rules/form", headers=headers,
+                         data={**FAILOVER_FORM, "do": "refresh"}).text
+    assert 'data-testid="branch"' in chosen and "改为执行以下动作" in chosen
+    assert 'name="a0-new-type"' in chosen and "a0b0-type" not in chosen
+    added = client.post("/console/rules/form", headers=headers, data={
+        **FAILOVER_FORM, "do": "add-action:0", "a0-new-type": "notify.dingtalk"}).text
+    assert 'name="a0b0-type" value="notify.dingtalk"' in added
+    assert 'name="a0b0-id" value="dingtalk"' in added and 'name="a0b0-p-text"' in added
+    assert "幂等键" in added
+
+    branch = {"a0b0-type": "notify.dingtalk", "a0b0-id": "alert", "a0b0-retries": "1",
+              "a0b0-backoff": "5", "a0b0-then": "ignore",
+              "a0b0-idem": "{{ order.id }}-customs-down"}
+    # A problem inside the branch is shown in the branch action's own parameter.
+    missing = client.post("/console/rules/new", headers=headers,
+                          data={**FAILOVER_FORM, **branch, "a0b0-p-text": ""})
+    assert missing.status_code == 422
+    card = missing.text.split('data-slot="a0b0"', 1)[1]
+    text = card.split('data-param="text"', 1)[1].split("</div>", 1)[0]
+    assert "Message is required" in text
+    assert "actions[0].on_error.branch[0].params.text" in missing.text  # the summary
+
+    form = {**FAILOVER_FORM, **branch, "a0b0-p-text": "海关接口不可用：{{ order.external_id }}"}
+    rule_id = create(client, headers, form)
+    published = client.post(f"/console/rules/{rule_id}/publish", headers=headers,
+                            data={**form, "publish_reason": "customs failover"})
+    assert published.headers["HX-Redirect"].endswith("?done=published")
+    rule = detail(hub, rule_id)
+    assert (rule["status"], rule["published_version"]) == ("enabled", 1)
+    (check,) = rule["definition"]["actions"]
+    assert check["params"]["connector"] == "customs"
+    assert check["on_error"] == {
+        "retries": 2, "backoff_seconds": 30, "then": "branch", "branch": [
+            {"id": "alert", "type": "notify.dingtalk",
+             "params": {"text": "海关接口不可用：{{ order.external_id }}"},
+             "on_error": {"retries": 1, "backoff_seconds": 5, "then": "ignore"},
+             "idempotency_key": "{{ order.id }}-customs-down"}]}
+    # The stored branch comes back into the form as editable fields.
+    page = client.get(f"/console/rules/{rule_id}").text
+    assert 'name="a0b0-p-text"' in page and 'value="{{ order.id }}-customs-down"' in page
+    assert '<option value="branch" selected>' in page

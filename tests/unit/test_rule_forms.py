@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from orderpilot.adapters.expressions import ExpressionEngine
+from orderpilot.domain.rules.actions import Checks
+from orderpilot.domain.rules.definition import parse_definition
+from orderpilot.domain.rules.problems import RuleInvalid
 from orderpilot.domain.rules.templates import TEMPLATE_BY_ID
 from orderpilot.entrypoints.console.rule_form_edits import (
     apply,
     earlier_steps,
     fill_sms_params,
     from_definition,
+    problems_by_slot,
     slot_for,
 )
 from orderpilot.entrypoints.console.rule_forms import (
@@ -152,3 +159,142 @@ def test_earlier_steps_offer_their_outputs_and_sms_parameters_appear() -> None:
     form.actions[2].maps["params"] = []
     fill_sms_params(form, {"SMS_QUAL_UPLOAD": ["order_no"]})
     assert form.actions[2].maps["params"] == [("order_no", "{{ order.external_id }}")]
+
+
+CHECKS = Checks({"SMS_QUAL_UPLOAD": ("order_no",)}, {}, lambda url: None,
+                ExpressionEngine().check)
+KEY = "{{ order.id }}-qualification-sms"
+# The customs check falls back to a DingTalk message and a tag when the service stays down.
+BRANCHED: dict[str, Any] = {
+    "name": "资质核验(失败转人工)", "description": "",
+    "trigger": {"kind": "event", "event": "payment.succeeded", "sources": ["youzan"]},
+    "conditions": {"all": [{"field": "order.total", "op": "gt", "value": 500}]},
+    "actions": [
+        {"id": "check", "type": "http.call",
+         "params": {"method": "POST", "connector": "customs",
+                    "path": "/api/qualification/check", "output": {"qualified": "qualified"}},
+         "on_error": {"retries": 2, "backoff_seconds": 10, "then": "branch", "branch": [
+             {"id": "alert", "type": "notify.dingtalk",
+              "params": {"text": "海关资质接口不可用：{{ order.external_id }}"},
+              "on_error": {"retries": 1, "backoff_seconds": 5, "then": "ignore"},
+              "idempotency_key": "{{ order.id }}-customs-down"},
+             {"id": "manual", "type": "order.tag", "params": {"tags": ["资质待人工核验"]}}]}},
+        {"id": "notify", "type": "sms.send",
+         "params": {"template": "SMS_QUAL_UPLOAD",
+                    "params": {"order_no": "{{ order.external_id }}"}},
+         "if": NOT_QUALIFIED, "idempotency_key": KEY}]}
+
+
+def canonical(definition: dict[str, Any]) -> dict[str, Any]:
+    """The definition as the rules service stores it (defaults filled in)."""
+    return parse_definition(definition, CHECKS).dump()
+
+
+def test_a_stored_rule_with_a_failure_branch_round_trips_through_the_form() -> None:
+    stored = canonical(BRANCHED)
+    form = from_definition(stored)
+    check = form.actions[0]
+    assert check.then == "branch" and [a.id for a in check.branch] == ["alert", "manual"]
+    assert (check.branch[0].then, check.branch[0].retries) == ("ignore", "1")
+    assert form.actions[1].idempotency_key == KEY
+    built = to_definition(form)
+    assert built.problems == []
+    assert built.definition == stored
+    assert built.places["actions[0].on_error.branch[1]"] == "a0b1"
+
+
+def test_branch_fields_become_on_error_branch() -> None:
+    built = to_definition(read_form([
+        ("name", "r"), ("trigger_kind", "event"), ("trigger_event", "payment.succeeded"),
+        ("a0-type", "http.call"), ("a0-id", "check"), ("a0-p-connector", "customs"),
+        ("a0-p-path", "/api/qualification/check"), ("a0-retries", "2"), ("a0-backoff", "10"),
+        ("a0-then", "branch"),
+        ("a0b0-type", "notify.dingtalk"), ("a0b0-id", "alert"), ("a0b0-p-text", "接口不可用"),
+        ("a0b0-retries", "1"), ("a0b0-backoff", "5"), ("a0b0-then", "ignore"),
+        ("a0b0-idem", "{{ order.id }}-customs-down"),
+        ("a9b0-type", "order.tag"),  # a branch whose action is gone is dropped
+    ]))
+    assert built.problems == []
+    on_error = built.definition["actions"][0]["on_error"]
+    assert on_error == {"retries": 2, "backoff_seconds": 10, "then": "branch", "branch": [
+        {"id": "alert", "type": "notify.dingtalk", "params": {"text": "接口不可用"},
+         "on_error": {"retries": 1, "backoff_seconds": 5, "then": "ignore"},
+         "idempotency_key": "{{ order.id }}-customs-down"}]}
+    assert len(built.definition["actions"]) == 1
+    parse_definition(built.definition, CHECKS)  # valid as it is
+
+
+def test_a_branch_kept_while_another_choice_is_made_is_left_out() -> None:
+    built = to_definition(read_form([
+        ("a0-type", "http.call"), ("a0-then", "ignore"),
+        ("a0b0-type", "notify.dingtalk"), ("a0b0-p-text", "x")]))
+    assert built.definition["actions"][0]["on_error"] == {
+        "retries": 3, "backoff_seconds": 5, "then": "ignore"}
+
+
+def test_problems_inside_a_branch_are_placed_at_the_nested_field() -> None:
+    form = read_form([
+        ("name", "r"), ("trigger_kind", "event"), ("trigger_event", "payment.succeeded"),
+        ("a0-type", "order.tag"), ("a0-p-tags", "x"),
+        ("a1-type", "http.call"), ("a1-id", "check"), ("a1-p-connector", "customs"),
+        ("a1-p-path", "/check"), ("a1-then", "branch"),
+        ("a1b0-type", "order.tag"), ("a1b0-id", "flag"), ("a1b0-p-tags", "y"),
+        ("a1b1-type", "notify.dingtalk"), ("a1b1-id", "alert"), ("a1b1-p-text", ""),
+        ("a1b1-idem", "{{ order.( }}"),
+        ("a1b2-type", "http.call"), ("a1b2-id", "retry"), ("a1b2-p-connector", "customs"),
+        ("a1b2-p-body", "{not json"), ("a1b2-then", "branch")])
+    built = to_definition(form)
+    assert [p.field for p in built.problems] == ["actions[1].on_error.branch[2].params.body"]
+    with pytest.raises(RuleInvalid) as caught:
+        parse_definition(built.definition, CHECKS)
+    found = {p.field for p in caught.value.problems}
+    assert {"actions[1].on_error.branch[1].params.text",
+            "actions[1].on_error.branch[1].idempotency_key",
+            "actions[1].on_error.branch[2].on_error.then"} <= found
+    slots = problems_by_slot(built.problems + list(caught.value.problems), built.places)
+    assert "Message is required" in slots["a1b1.text"]
+    assert slots["a1b1.idempotency_key"] and slots["a1b2.body"] and slots["a1b2.on_error"]
+    assert slot_for("actions[1].on_error.branch[0].if.all[0].field", built.places) == "a1b0.if"
+    assert slot_for("actions[1].on_error.branch[0].id", built.places) == "a1b0.id"
+    assert slot_for("actions[1].on_error.branch[7].params.text", built.places) == "a1.on_error"
+    assert slot_for("actions[1].on_error.branch", built.places) == "a1.on_error"
+    assert slot_for("actions[0].idempotency_key", built.places) == "a0.idempotency_key"
+
+
+def test_an_empty_branch_is_reported_on_its_actions_failure_row() -> None:
+    built = to_definition(read_form([
+        ("name", "r"), ("trigger_kind", "event"), ("trigger_event", "payment.succeeded"),
+        ("a0-type", "order.tag"), ("a0-p-tags", "x"), ("a0-then", "branch")]))
+    assert built.definition["actions"][0]["on_error"]["branch"] == []
+    assert [slot_for(p.field, built.places) for p in built.problems] == ["a0.on_error"]
+
+
+def test_the_idempotency_key_is_optional_and_comes_back() -> None:
+    built = to_definition(read_form([
+        ("a0-type", "sms.send"), ("a0-id", "notify"), ("a0-idem", f"  {KEY} "),
+        ("a1-type", "order.tag"), ("a1-idem", "")]))
+    first, second = built.definition["actions"]
+    assert first["idempotency_key"] == KEY and "idempotency_key" not in second
+    assert from_definition(built.definition).actions[0].idempotency_key == KEY
+    assert from_definition(S4).actions[0].idempotency_key == ""
+
+
+def test_branch_buttons_add_remove_and_move_inside_the_branch() -> None:
+    form = read_form([("a0-type", "http.call"), ("a0-id", "check"),
+                      ("a1-type", "order.hold"), ("a1-id", "hold")])
+    apply(form, "add-action:0", "order.hold")
+    apply(form, "add-action:0", "notify.dingtalk")
+    check = form.actions[0]
+    assert check.then == "branch"
+    assert [a.id for a in check.branch] == ["hold2", "dingtalk"]  # ids are unique rule-wide
+    apply(form, "up-action:0.1")
+    assert [a.id for a in check.branch] == ["dingtalk", "hold2"]
+    apply(form, "down-action:0.1")  # already last: nothing moves
+    apply(form, "remove-action:0.5")  # no such action
+    apply(form, "add-action:7", "order.tag")  # no such parent
+    assert [a.id for a in check.branch] == ["dingtalk", "hold2"]
+    assert [s.id for s in earlier_steps(form, 0, 1)] == ["dingtalk"]
+    assert [s.id for s in earlier_steps(form, 1, None)] == ["check"]
+    apply(form, "remove-action:0.0")
+    assert [a.id for a in check.branch] == ["hold2"] and len(form.actions) == 2
+    fill_sms_params(form, {})  # branch actions are visited too, without error

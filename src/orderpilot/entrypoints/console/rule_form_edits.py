@@ -1,30 +1,30 @@
 """What the rule builder does between posts: a stored rule back into the form, adding and
-removing rows and actions, and placing each validation problem next to its field."""
+removing rows and actions (failure branches included), and placing each validation problem
+next to its field."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from orderpilot.domain.rules.actions import ACTION_TYPES
+from orderpilot.domain.rules.definition import MAX_ACTIONS
 from orderpilot.domain.rules.fields import FIELD_BY_PATH
 from orderpilot.domain.rules.problems import Problem
-from orderpilot.entrypoints.console.rule_forms import (
+from orderpilot.entrypoints.console.rule_action_forms import (
     DEFAULT_IDS,
     ActionForm,
-    ConditionGroup,
-    ConditionRow,
-    RuleForm,
+    action_from_step,
+    action_prefix,
 )
+from orderpilot.entrypoints.console.rule_forms import ConditionGroup, ConditionRow, RuleForm
 from orderpilot.entrypoints.console.rule_values import join_list, to_datetime_input, to_text
 
 # Values offered for SMS parameters by their name, so nobody has to type an expression.
 PARAM_SUGGESTIONS = {"order_no": "{{ order.external_id }}", "order_id": "{{ order.id }}",
                      "name": "{{ order.customer.name }}", "phone": "{{ order.customer.phone }}",
                      "total": "{{ order.total_text }}", "amount": "{{ order.total_text }}"}
-_STEP_LEAF = re.compile(r"^steps\.([a-z][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
 MAX_ROWS = 50
 
 
@@ -50,7 +50,7 @@ def from_definition(raw: dict[str, Any]) -> RuleForm:
             form.items.append(ConditionGroup(inner, [_row(leaf) for leaf in item[inner]]))
         else:
             form.items.append(_row(item))
-    form.actions = [_action(step) for step in raw.get("actions", [])]
+    form.actions = [action_from_step(step) for step in raw.get("actions", [])]
     return form
 
 
@@ -74,53 +74,11 @@ def _row(leaf: dict[str, Any]) -> ConditionRow:
     return row
 
 
-def _action(step: dict[str, Any]) -> ActionForm:
-    kind = ACTION_TYPES[step["type"]]
-    action = ActionForm(kind.id, str(step.get("id", "")))
-    params = step.get("params", {})
-    for param in kind.params:
-        value = params.get(param.name)
-        if param.kind == "mapping":
-            action.maps[param.name] = [(str(k), str(v)) for k, v in (value or {}).items()]
-        elif param.kind == "json":
-            action.params[param.name] = "" if value is None else json.dumps(
-                value, ensure_ascii=False, indent=2)
-        elif param.kind == "tags":
-            action.params[param.name] = join_list(value or [])
-        elif param.kind == "bool":
-            action.params[param.name] = to_text(bool(value if value is not None
-                                                     else param.default))
-        else:
-            action.params[param.name] = to_text(value)
-    _read_if(action, step.get("if"))
-    on_error = step.get("on_error") or {}
-    action.retries = to_text(on_error.get("retries", 3))
-    action.backoff = to_text(on_error.get("backoff_seconds", 5))
-    action.then = str(on_error.get("then", "fail"))
-    extra = {k: v for k, v in (("branch", on_error.get("branch")),
-                               ("idempotency_key", step.get("idempotency_key"))) if v}
-    action.extra = json.dumps(extra, ensure_ascii=False) if extra else ""
-    return action
-
-
-def _read_if(action: ActionForm, condition: Any) -> None:
-    if not condition:
-        return
-    leaves = condition.get("all") if isinstance(condition, dict) else None
-    leaf = leaves[0] if isinstance(leaves, list) and len(leaves) == 1 else None
-    match = _STEP_LEAF.match(str(leaf.get("field", ""))) if isinstance(leaf, dict) else None
-    if leaf is None or match is None or condition.get("not"):
-        action.if_json = json.dumps(condition, ensure_ascii=False)
-        return
-    action.if_step, action.if_output = match.group(1), match.group(2)
-    action.if_test, action.if_value = str(leaf.get("op", "")), to_text(leaf.get("value"))
-
-
 # -- edits ----------------------------------------------------------------------------------
 
 def new_action(form: RuleForm, action_type: str) -> ActionForm:
     kind = ACTION_TYPES[action_type]
-    taken = {a.id for a in form.actions}
+    taken = {a.id for a in all_actions(form)}
     base = DEFAULT_IDS[action_type]
     step_id = base if base not in taken else next(
         f"{base}{n}" for n in range(2, 100) if f"{base}{n}" not in taken)
@@ -133,9 +91,22 @@ def new_action(form: RuleForm, action_type: str) -> ActionForm:
     return action
 
 
+def all_actions(form: RuleForm) -> list[ActionForm]:
+    """Every action of the form, each followed by its failure branch."""
+    return [a for action in form.actions for a in (action, *action.branch)]
+
+
+def new_action_field(do: str) -> str:
+    """The select naming the type to add: the main list's, or one action's branch's."""
+    verb, _, target = do.partition(":")
+    return f"a{target}-new-type" if verb == "add-action" and target else "new_action_type"
+
+
 def apply(form: RuleForm, do: str, new_action_type: str = "") -> RuleForm:
     """One builder button: add-condition, add-group, add-condition:2, remove-condition:2.0,
-    add-action, remove-action:1, up-action:1, down-action:1; anything else only redraws."""
+    add-action, remove-action:1, up-action:1, down-action:1; on a failure branch
+    add-action:1 (to action 1's branch), remove-action:1.0, up-action:1.0, down-action:1.0.
+    Anything else only redraws."""
     verb, _, target = do.partition(":")
     if verb == "add-condition":
         if target.isdigit() and int(target) < len(form.items):
@@ -149,17 +120,43 @@ def apply(form: RuleForm, do: str, new_action_type: str = "") -> RuleForm:
     elif verb == "remove-condition":
         _remove_condition(form, target)
     elif verb == "add-action" and new_action_type in ACTION_TYPES:
-        form.actions.append(new_action(form, new_action_type))
-    elif verb in ("remove-action", "up-action", "down-action") and target.isdigit():
-        i = int(target)
-        if i < len(form.actions):
+        _add_action(form, target, new_action_type)
+    elif verb in ("remove-action", "up-action", "down-action"):
+        found = _actions_at(form, target)
+        if found is not None:
+            actions, i = found
             if verb == "remove-action":
-                form.actions.pop(i)
+                actions.pop(i)
             else:
                 j = i - 1 if verb == "up-action" else i + 1
-                if 0 <= j < len(form.actions):
-                    form.actions[i], form.actions[j] = form.actions[j], form.actions[i]
+                if 0 <= j < len(actions):
+                    actions[i], actions[j] = actions[j], actions[i]
     return form
+
+
+def _add_action(form: RuleForm, target: str, action_type: str) -> None:
+    if not target:
+        if len(form.actions) < MAX_ACTIONS:
+            form.actions.append(new_action(form, action_type))
+    elif target.isdigit() and int(target) < len(form.actions):
+        parent = form.actions[int(target)]
+        if len(parent.branch) < MAX_ACTIONS:
+            parent.then = "branch"
+            parent.branch.append(new_action(form, action_type))
+
+
+def _actions_at(form: RuleForm, target: str) -> tuple[list[ActionForm], int] | None:
+    """The list an action is in and its index there: "1" in the main list, "1.0" in the
+    failure branch of action 1."""
+    head, _, tail = target.partition(".")
+    if not head.isdigit() or int(head) >= len(form.actions):
+        return None
+    actions, index = form.actions, head
+    if tail:
+        actions, index = form.actions[int(head)].branch, tail
+    if not index.isdigit() or int(index) >= len(actions):
+        return None
+    return actions, int(index)
 
 
 def _remove_condition(form: RuleForm, target: str) -> None:
@@ -179,7 +176,7 @@ def _remove_condition(form: RuleForm, target: str) -> None:
 def fill_sms_params(form: RuleForm, templates: dict[str, list[str]]) -> None:
     """Once an SMS template is picked, its parameters appear as rows, with a value suggested
     where the name says what it is (order_no -> the channel order number)."""
-    for action in form.actions:
+    for action in all_actions(form):
         if action.type != "sms.send":
             continue
         names = templates.get(action.params.get("template", ""))
@@ -198,11 +195,16 @@ class EarlierStep:
     outputs: dict[str, str]  # name -> type
 
 
-def earlier_steps(form: RuleForm, index: int) -> list[EarlierStep]:
-    """The steps before action ``index`` whose outputs an "only if" can test. An HTTP call's
-    own output mapping names count too."""
+def earlier_steps(form: RuleForm, index: int,
+                  branch_index: int | None = None) -> list[EarlierStep]:
+    """The steps before action ``index`` (or before action ``branch_index`` of its failure
+    branch) whose outputs an "only if" can test. An HTTP call's own output mapping names
+    count too. The failed action itself is not offered to its branch: it has no outputs."""
+    before = form.actions[:index]
+    if branch_index is not None:
+        before = before + form.actions[index].branch[:branch_index]
     steps = []
-    for action in form.actions[:index]:
+    for action in before:
         outputs = dict(ACTION_TYPES[action.type].outputs)
         for name, _path in action.maps.get("output", []):
             outputs.setdefault(name, "text")
@@ -211,11 +213,21 @@ def earlier_steps(form: RuleForm, index: int) -> list[EarlierStep]:
     return steps
 
 
+def earlier_by_slot(form: RuleForm) -> dict[str, list[EarlierStep]]:
+    """``earlier_steps`` of every action, by its prefix ("a1", "a1b0")."""
+    out = {}
+    for i, action in enumerate(form.actions):
+        out[action_prefix(i)] = earlier_steps(form, i)
+        for j in range(len(action.branch)):
+            out[action_prefix(i, j)] = earlier_steps(form, i, j)
+    return out
+
+
 # -- problems next to their fields ----------------------------------------------------------
 
 _INDEX = re.compile(r"^(conditions\.(?:all|any)\[\d+\](?:\.(?:all|any)\[\d+\])?)")
-_ACTION_PATH = re.compile(r"^(actions\[\d+\])(?:\.(params)\.([a-z_]+)|\.(if|on_error|id|type)"
-                          r")?")
+_ACTION_PATH = re.compile(r"^(actions\[\d+\](?:\.on_error\.branch\[\d+\])?)"
+                          r"(?:\.(params)\.([a-z_]+)|\.(idempotency_key|if|on_error|id|type)(?![a-z_]))?")
 _TRIGGER = {"trigger.event": "trigger_event", "trigger.sources": "trigger_sources",
             "trigger.channels": "trigger_channels", "trigger.minutes": "trigger_minutes",
             "trigger.unless": "trigger_unless", "trigger.cron": "trigger_cron",
@@ -224,7 +236,8 @@ _TRIGGER = {"trigger.event": "trigger_event", "trigger.sources": "trigger_source
 
 def slot_for(path: str, places: dict[str, str]) -> str:
     """Where on the form a problem at ``path`` is shown: "c2", "c2.0", "a1", "a1.template",
-    "a1.if", "a1.on_error", "trigger_event", "name"... or "rule" (the summary only)."""
+    "a1.if", "a1.on_error", "a1.idempotency_key", "a1b0.text" (in action 1's failure branch),
+    "trigger_event", "name"... or "rule" (the summary only)."""
     if path in ("name", "description", "expression", "key"):
         return path
     if path.startswith("trigger"):
@@ -243,8 +256,9 @@ def slot_for(path: str, places: dict[str, str]) -> str:
     found = _ACTION_PATH.match(path)
     if found:
         action = places.get(found.group(1))
-        if action is None:
-            return "actions"
+        if action is None:  # a branch step the form did not draw: its parent's failure row
+            parent = places.get(found.group(1).split(".", 1)[0])
+            return f"{parent}.on_error" if parent else "actions"
         if found.group(2):
             return f"{action}.{found.group(3)}"
         return f"{action}.{found.group(4)}" if found.group(4) else action

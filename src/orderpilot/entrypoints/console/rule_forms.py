@@ -8,38 +8,30 @@ Field names, one level of nested condition group:
     trigger_unless, trigger_cron, trigger_timezone
     c3-field, c3-op, c3-value, c3-value2, c3-was     a condition row
     c2-kind=group, c2-mode, c2.0-field ...           a nested group and its rows
-    a1-type, a1-id, a1-p-<param>                     an action and its scalar parameters
-    a1-m-<param>-<n>-k, a1-m-<param>-<n>-v           rows of a mapping parameter
-    a1-if-step, a1-if-output, a1-if-test, a1-if-value, a1-retries, a1-backoff, a1-then
+    a1-type, a1-id, a1-p-<param> ...                 an action (see rule_action_forms.py)
+    a1b0-type, a1b0-id ...                           the first action of its failure branch
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from orderpilot.domain.rules.actions import ACTION_TYPES
 from orderpilot.domain.rules.fields import FIELD_BY_PATH, OPERATORS, OPERATORS_BY_TYPE
 from orderpilot.domain.rules.problems import Problem
-from orderpilot.entrypoints.console.rule_values import (
-    from_datetime_input,
-    split_list,
-    to_number,
+from orderpilot.entrypoints.console.rule_action_forms import (
+    ActionForm,
+    action_prefix,
+    maybe_number,
+    read_actions,
+    step_definition,
 )
+from orderpilot.entrypoints.console.rule_values import from_datetime_input, split_list, to_number
 
 _COND = re.compile(r"^c(\d+)(?:\.(\d+))?-([a-z0-9]+)$")
-_ACTION = re.compile(r"^a(\d+)-(.+)$")
-_MAP = re.compile(r"^m-([a-z_]+)-(\d+)-([kv])$")
-STEP_TESTS = {"bool": ("is_false", "is_true"), "other": ("eq", "ne", "not_empty", "is_empty")}
-DEFAULT_IDS = {"http.call": "call", "order.hold": "hold", "order.release": "release",
-               "order.tag": "tag", "order.set_field": "set_field", "sms.send": "sms",
-               "ticket.create": "ticket", "crm.tag": "crm", "email.send": "email",
-               "notify.dingtalk": "dingtalk", "notify.wecom": "wecom",
-               "table.lookup": "lookup"}
 
 
 @dataclass
@@ -66,23 +58,6 @@ class ConditionRow:
 class ConditionGroup:
     mode: str = "all"
     rows: list[ConditionRow] = dataclasses.field(default_factory=lambda: [ConditionRow()])
-
-
-@dataclass
-class ActionForm:
-    type: str
-    id: str
-    params: dict[str, str] = dataclasses.field(default_factory=dict)
-    maps: dict[str, list[tuple[str, str]]] = dataclasses.field(default_factory=dict)
-    if_step: str = ""
-    if_output: str = ""
-    if_test: str = ""
-    if_value: str = ""
-    if_json: str = ""  # an `if` the picker cannot show, kept as JSON
-    retries: str = "3"
-    backoff: str = "5"
-    then: str = "fail"
-    extra: str = ""  # JSON of what the form does not show (failure branch, idempotency key)
 
 
 @dataclass
@@ -133,7 +108,7 @@ def read_form(pairs: Iterable[tuple[str, str]]) -> RuleForm:
                     trigger_timezone=one("trigger_timezone", "Asia/Shanghai"),
                     mode=one("cond_mode", "all"), expression=one("expression"))
     form.items = _read_conditions(values)
-    form.actions = _read_actions(values)
+    form.actions = read_actions(values)
     return form
 
 
@@ -176,37 +151,6 @@ def _row(parts: dict[str, list[str]]) -> ConditionRow:
     return row
 
 
-def _read_actions(values: dict[str, list[str]]) -> list[ActionForm]:
-    parts: dict[int, dict[str, str]] = {}
-    for name, got in values.items():
-        match = _ACTION.match(name)
-        if match:
-            parts.setdefault(int(match.group(1)), {})[match.group(2)] = got[0].strip()
-    actions = []
-    for i in sorted(parts):
-        p = parts[i]
-        kind = ACTION_TYPES.get(p.get("type", ""))
-        if kind is None:
-            continue
-        action = ActionForm(kind.id, p.get("id", ""), if_step=p.get("if-step", ""),
-                            if_output=p.get("if-output", ""), if_test=p.get("if-test", ""),
-                            if_value=p.get("if-value", ""), if_json=p.get("if-json", ""),
-                            retries=p.get("retries", "3"), backoff=p.get("backoff", "5"),
-                            then=p.get("then", "fail"), extra=p.get("extra", ""))
-        rows: dict[str, dict[int, dict[str, str]]] = {}
-        for name, value in p.items():
-            if name.startswith("p-"):
-                action.params[name[2:]] = value
-            elif (match := _MAP.match(name)) is not None:
-                rows.setdefault(match.group(1), {}).setdefault(
-                    int(match.group(2)), {})[match.group(3)] = value
-        for param, numbered in rows.items():
-            action.maps[param] = [(r.get("k", ""), r.get("v", "")) for _, r in
-                                  sorted(numbered.items()) if r.get("k") or r.get("v")]
-        actions.append(action)
-    return actions
-
-
 # -- form -> definition ---------------------------------------------------------------------
 
 def to_definition(form: RuleForm) -> Built:
@@ -232,11 +176,8 @@ def to_definition(form: RuleForm) -> Built:
     definition["conditions"] = {form.mode if form.mode in ("all", "any") else "all": items}
     if form.expression:
         definition["expression"] = form.expression
-    steps: list[dict[str, Any]] = []
-    for i, action in enumerate(form.actions):
-        places[f"actions[{len(steps)}]"] = f"a{i}"
-        steps.append(_step(action, f"actions[{len(steps)}]", problems))
-    definition["actions"] = steps
+    definition["actions"] = [step_definition(action, f"actions[{i}]", action_prefix(i), places,
+                                             problems) for i, action in enumerate(form.actions)]
     return Built(definition, places, problems)
 
 
@@ -266,109 +207,15 @@ def _leaf(row: ConditionRow) -> dict[str, Any]:
     if shape == "none":
         return leaf
     if shape == "pair":
-        leaf["value"] = [_maybe_number(row.value), _maybe_number(row.value2)]
+        leaf["value"] = [maybe_number(row.value), maybe_number(row.value2)]
     elif shape == "list":
         choices = FIELD_BY_PATH[row.field].choices if row.field in FIELD_BY_PATH else ()
         items = row.values if choices else split_list(row.value)
-        leaf["value"] = [_maybe_number(v) for v in items] if numeric else items
+        leaf["value"] = [maybe_number(v) for v in items] if numeric else items
     elif shape == "minutes":
-        leaf["value"] = _maybe_number(row.value)
+        leaf["value"] = maybe_number(row.value)
     elif shape == "datetime":
         leaf["value"] = from_datetime_input(row.value)
     else:
-        leaf["value"] = _maybe_number(row.value) if numeric else row.value
+        leaf["value"] = maybe_number(row.value) if numeric else row.value
     return leaf
-
-
-def _maybe_number(text: str) -> Any:
-    number = to_number(text)
-    return text if number is None else number
-
-
-def _step(action: ActionForm, where: str, problems: list[Problem]) -> dict[str, Any]:
-    kind = ACTION_TYPES[action.type]
-    params: dict[str, Any] = {}
-    for param in kind.params:
-        if param.kind == "mapping":
-            rows = action.maps.get(param.name, [])
-            if rows:
-                params[param.name] = {k: v for k, v in rows}
-            continue
-        text = action.params.get(param.name, "")
-        if param.kind == "bool":
-            params[param.name] = text in ("on", "true", "1")
-        elif not text:
-            continue
-        elif param.kind == "tags":
-            params[param.name] = split_list(text)
-        elif param.kind in ("int", "number"):
-            params[param.name] = _maybe_number(text)
-        elif param.kind == "json":
-            try:
-                params[param.name] = json.loads(text)
-            except ValueError as error:
-                problems.append(Problem(f"{where}.params.{param.name}",
-                                        f"not valid JSON: {error}"))
-        else:
-            params[param.name] = text
-    step: dict[str, Any] = {"id": action.id or DEFAULT_IDS[action.type], "type": action.type,
-                            "params": params}
-    condition = _step_condition(action, f"{where}.if", problems)
-    if condition:
-        step["if"] = condition
-    extra = _extra(action.extra)
-    step["on_error"] = {"retries": _maybe_number(action.retries),
-                        "backoff_seconds": _maybe_number(action.backoff),
-                        "then": action.then or "fail"}
-    if "branch" in extra and action.then == "branch":
-        step["on_error"]["branch"] = extra["branch"]
-    if extra.get("idempotency_key"):
-        step["idempotency_key"] = extra["idempotency_key"]
-    return step
-
-
-def _step_condition(action: ActionForm, where: str,
-                    problems: list[Problem]) -> dict[str, Any] | None:
-    if action.if_json:
-        try:
-            parsed: dict[str, Any] = json.loads(action.if_json)
-        except ValueError as error:
-            problems.append(Problem(where, f"not valid JSON: {error}"))
-            return None
-        return parsed
-    if action.if_step and not action.if_output:
-        problems.append(Problem(where, f"choose which output of step {action.if_step} "
-                                       f"to test"))
-        return None
-    if not action.if_step:
-        return None
-    kind = output_type(action.if_output)
-    test = action.if_test or STEP_TESTS["bool" if kind == "bool" else "other"][0]
-    leaf: dict[str, Any] = {"field": f"steps.{action.if_step}.{action.if_output}",
-                            "op": test, "type": _output_field_type(kind)}
-    if OPERATORS.get(test) is not None and OPERATORS[test].value == "one":
-        leaf["value"] = _maybe_number(action.if_value) if kind == "number" else action.if_value
-    return {"all": [leaf]}
-
-
-def output_type(name: str, outputs: dict[str, str] | None = None) -> str:
-    """The type of a step output: from the action type when it declares it, else bool for
-    names that read as yes/no answers, else text."""
-    if outputs and name in outputs:
-        return outputs[name]
-    for kind in ACTION_TYPES.values():
-        if name in kind.outputs:
-            return kind.outputs[name]
-    return "text"
-
-
-def _output_field_type(kind: str) -> str:
-    return kind if kind in OPERATORS_BY_TYPE else "text"
-
-
-def _extra(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text) if text else {}
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}

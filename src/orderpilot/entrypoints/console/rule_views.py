@@ -32,7 +32,7 @@ TRIGGER_KINDS = {"event": N_("When an event happens"),
                  "timeout": N_("When an event is not followed by another in time"),
                  "schedule": N_("On a schedule")}
 THEN = {"fail": N_("Stop the rule (failed)"), "ignore": N_("Go on with the next action"),
-        "branch": N_("Run the failure branch")}
+        "branch": N_("Run these actions instead")}
 
 
 @dataclass(frozen=True)

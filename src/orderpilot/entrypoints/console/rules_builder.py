@@ -21,19 +21,19 @@ from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader, RuleManager
 from orderpilot.entrypoints.console.i18n import N_
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
+from orderpilot.entrypoints.console.rule_action_forms import STEP_TESTS, output_type
 from orderpilot.entrypoints.console.rule_form_edits import (
     apply,
-    earlier_steps,
+    earlier_by_slot,
     fill_sms_params,
     from_definition,
+    new_action_field,
     problems_by_slot,
 )
 from orderpilot.entrypoints.console.rule_forms import (
-    STEP_TESTS,
     Built,
     ConditionRow,
     RuleForm,
-    output_type,
     read_form,
     to_definition,
 )
@@ -88,7 +88,7 @@ def builder_context(request: Request, console: Console, hub: Hub, form: RuleForm
     problems = problems or []
     return {"nav": "rules", "form": form, "rule": rule, "cat": cat,
             "errors": problems_by_slot(problems, places or {}), "problems": problems,
-            "earlier": [earlier_steps(form, i) for i in range(len(form.actions))],
+            "earlier": earlier_by_slot(form),
             "output_type": output_type, "step_tests": STEP_TESTS,
             "rule_statuses": {k: cat.gettext(v) for k, v in RULE_STATUSES.items()},
             "audit_actions": {k: cat.gettext(v) for k, v in AUDIT_ACTIONS.items()}}
@@ -144,7 +144,8 @@ def redraw(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
            pairs: Posted) -> Response:
     """Add or remove a row or an action, or redraw one condition row for a new field or
     operator. Nothing is saved."""
-    form = apply(read_form(pairs), one(pairs, "do"), one(pairs, "new_action_type"))
+    do = one(pairs, "do")
+    form = apply(read_form(pairs), do, one(pairs, new_action_field(do)))
     rule = load_rule(hub, one(pairs, "rule_id"))
     row_prefix = one(pairs, "row")
     if row_prefix:
