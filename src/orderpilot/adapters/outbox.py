@@ -76,13 +76,14 @@ class EventLog:
                                  .order_by(t.events.c.seq).limit(limit))
         return [event_from_row(r) for r in rows]
 
-    def happened_since(self, order_id: str | None, event_type: str, since: datetime) -> bool:
-        """Whether the order got an event of this type at or after ``since``."""
-        return self.conn.execute(
-            sa.select(t.events.c.seq).where(t.events.c.order_id == order_id,
-                                            t.events.c.type == event_type,
-                                            t.events.c.recorded_at >= since).limit(1)
-        ).first() is not None
+    def happened_since(self, order_id: str | None, event_type: str,
+                       since: datetime | None = None) -> bool:
+        """Whether the order got an event of this type (at or after ``since``, if given)."""
+        query = sa.select(t.events.c.seq).where(t.events.c.order_id == order_id,
+                                                t.events.c.type == event_type)
+        if since is not None:
+            query = query.where(t.events.c.recorded_at >= since)
+        return self.conn.execute(query.limit(1)).first() is not None
 
     def get_many(self, event_ids: list[str]) -> dict[str, OrderEvent]:
         if not event_ids:

@@ -11,13 +11,10 @@ from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.logging import mask_address, mask_phone
+from orderpilot.adapters.read_models import iso
 from orderpilot.adapters.rules import RuleRepository
 from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.tickets import TicketRepository
-
-
-def iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 def rule_summary(row: Any, counts: dict[str, int] | None = None) -> dict[str, Any]:

@@ -71,8 +71,9 @@ def allocate_in(uow: UnitOfWork, order: Order, now: datetime) -> AllocationResul
         # Stock the hub has never been told about is not managed here (no source reports
         # it): say so on the order, and allocate the rest.
         untracked = [sku for sku in skus if sku not in tracked]
-        order.record("inventory.untracked", "hub", now, now, {"skus": untracked})
-        uow.events.append(order.events)
+        if not uow.events.happened_since(order.id, "inventory.untracked"):  # said once
+            order.record("inventory.untracked", "hub", now, now, {"skus": untracked})
+            uow.events.append(order.events)
         lines = [line for line in lines if line[1] in tracked]
         skus = sorted(tracked)
         if not lines:
@@ -273,14 +274,12 @@ def availability(repo: Any, sku: str, quantity: int, region: str | None,
 def _allocate_on(event: OrderEvent, uow: UnitOfWork, clock: Clock, when: str) -> None:
     if event.order_id is None:
         return
-    channel = event.payload.get("channel")
-    if when == "placed" and isinstance(channel, str) \
-            and uow.inventory.strategy_for(channel).allocate_on != "placed":
-        return  # most channels allocate on payment: no need to load the order
+    if when == "placed":  # the event names the channel: no need to load the order first
+        channel = str(event.payload.get("channel", ""))
+        if uow.inventory.strategy_for(channel).allocate_on != "placed":
+            return
     order = uow.orders.get(event.order_id, for_update=True)
-    if order is None:
-        return
-    if when == "paid" or uow.inventory.strategy_for(order.channel).allocate_on == when:
+    if order is not None:  # on payment always: allocates, or moves an order allocated at placing
         allocate_in(uow, order, clock())
 
 

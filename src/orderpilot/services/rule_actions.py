@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from orderpilot.domain.errors import InvalidInput, NotFound
 from orderpilot.domain.events import OrderEvent, new_id
 from orderpilot.domain.order import Order
+from orderpilot.domain.rules.definition import Step
 from orderpilot.services.unit_of_work import UnitOfWork
 
 
@@ -193,3 +194,43 @@ def pick(response: Any, path: str) -> Any:
         else:
             return None
     return current
+
+
+def render(engine: Any, value: Any, context: dict[str, Any]) -> Any:
+    if isinstance(value, str):
+        rendered = engine.render(value, context)
+        return int(rendered) if isinstance(rendered, float) and rendered.is_integer() \
+            else rendered
+    if isinstance(value, dict):
+        return {k: render(engine, v, context) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render(engine, v, context) for v in value]
+    return value
+
+
+def sms_template(uow: Any, code: str) -> dict[str, Any]:
+    row = uow.sms_templates.get(code)
+    if row is None:
+        raise StepRefused(f"SMS template {code} is no longer registered", field="template")
+    return {"code": row.code, "provider": row.provider, "sign_name": row.sign_name,
+            "params": list(row.params)}
+
+
+def step_outputs(step: Step, result: Any) -> dict[str, Any]:
+    mapping = step.params.get("output") if step.type == "http.call" else None
+    base = dict(result.output or {})
+    if result.status_code is not None:
+        base.setdefault("status_code", result.status_code)
+    if mapping:
+        base.update({name: pick(result.response, path) for name, path in mapping.items()})
+    return base
+
+
+def jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items() if not str(k).startswith("_")}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return str(value)

@@ -32,6 +32,7 @@ from orderpilot.domain.errors import ConcurrentUpdate, OrderpilotError
 from orderpilot.domain.rules.actions import ACTION_TYPES, pushes
 from orderpilot.domain.rules.definition import RuleDefinition, Step
 from orderpilot.services import rule_actions as acts
+from orderpilot.services.rule_run_state import RunState
 from orderpilot.services.rulebook import RuleBook
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
@@ -49,8 +50,7 @@ class RunnerSettings:
 
 @dataclass
 class RunnerStats:
-    steps: int = 0
-    runs_finished: int = 0
+    # Told (action, seconds from the triggering event) after each outside call.
     observers: list[Callable[[str, float], None]] = field(default_factory=list)
 
 
@@ -130,7 +130,7 @@ class ActionRunner:
         found = self._sms.get(code)
         if found is None or time.monotonic() - found[0] > 10:
             with self.uow_factory() as uow:
-                found = (time.monotonic(), _sms_template(uow, code))
+                found = (time.monotonic(), acts.sms_template(uow, code))
             self._sms[code] = found
         return found[1]
 
@@ -139,7 +139,7 @@ class ActionRunner:
     def execute(self, run: Any, definition: RuleDefinition, rule_key: str) -> None:
         if run.claimed_by != self.worker_id or run.status != "pending":
             return
-        state = _State(run, rule_key, definition, self.book.engine, self.clock)
+        state = RunState(run, rule_key, definition, self.book.engine, self.clock)
         while not state.finished:
             step, where = state.current()
             if step is None:
@@ -152,9 +152,8 @@ class ActionRunner:
                 state.restore(before)  # the step's write did not commit
                 if not self._after_failure(state, step, where, failure):
                     return
-        self.stats.runs_finished += 1
 
-    def _step(self, state: _State, step: Step, where: int) -> dict[str, Any] | None:
+    def _step(self, state: RunState, step: Step, where: int) -> dict[str, Any] | None:
         context = state.context()
         started = self.clock()
         kind = ACTION_TYPES[step.type]
@@ -167,8 +166,8 @@ class ActionRunner:
                 state.skip(step)
                 return None
         try:
-            params = _render(self.book.engine, step.params, context)
-            key = str(_render(self.book.engine, step.idempotency_key, context)) \
+            params = acts.render(self.book.engine, step.params, context)
+            key = str(acts.render(self.book.engine, step.idempotency_key, context)) \
                 if step.idempotency_key else f"{state.root_id}:{step.id}"
         except Exception as error:
             raise Failed(f"a template could not be filled: {error}", False) from error
@@ -180,7 +179,7 @@ class ActionRunner:
             return self._internal(state, step, where, call, started)
         return self._external(state, step, where, call, started, internal=kind.internal)
 
-    def _lookup(self, state: _State, step: Step, where: int, call: acts.StepCall,
+    def _lookup(self, state: RunState, step: Step, where: int, call: acts.StepCall,
                 started: datetime) -> dict[str, Any]:
         if self.book.tables is None:
             raise Failed("decision tables are not available", False)
@@ -191,7 +190,7 @@ class ActionRunner:
                      progress=True, output=output)
         return output
 
-    def _internal(self, state: _State, step: Step, where: int, call: acts.StepCall,
+    def _internal(self, state: RunState, step: Step, where: int, call: acts.StepCall,
                   started: datetime) -> dict[str, Any]:
         effect = acts.INTERNAL[step.type]
         try:
@@ -206,10 +205,9 @@ class ActionRunner:
                 state.advance_in(uow, step, output, self.worker_id)
         except OrderpilotError as error:  # a concurrent write is worth another try
             raise Failed(error.message, isinstance(error, ConcurrentUpdate)) from error
-        self.stats.steps += 1
         return output
 
-    def _external(self, state: _State, step: Step, where: int, call: acts.StepCall,
+    def _external(self, state: RunState, step: Step, where: int, call: acts.StepCall,
                   started: datetime, *, internal: bool) -> dict[str, Any]:
         """Call out with the step's idempotency key, then record the outcome. There is no
         write before the call: a process killed during it leaves the step undone, and the next
@@ -238,7 +236,7 @@ class ActionRunner:
                 self._attempt(uow, state, step, where, "failed", call.params, None, started,
                               self.clock(), error=error.message, key=call.key)
             raise Failed(error.message, False) from error
-        output = {**internal_output, **_outputs(step, result)}
+        output = {**internal_output, **acts.step_outputs(step, result)}
         with self.uow_factory() as uow:
             now = self.clock()
             row = self._attempt_row(state, step, where, "ok", result.request, result.response,
@@ -249,13 +247,12 @@ class ActionRunner:
                 uow.tickets.update(internal_output["ticket_id"], now,
                                    external_id=str(output["external_id"]))
             state.advance_in(uow, step, output, self.worker_id)
-        self.stats.steps += 1
         for observe in self.stats.observers:
             observe(step.type, (started - state.run.event_recorded_at).total_seconds()
                     if state.run.event_recorded_at else 0.0)
         return output
 
-    def _hub_part(self, state: _State, step: Step, call: acts.StepCall) -> dict[str, Any]:
+    def _hub_part(self, state: RunState, step: Step, call: acts.StepCall) -> dict[str, Any]:
         """The hub's own effect of a hybrid step (the ticket before its webhook), once."""
         saved = state.outputs.get(f"_{step.id}_hub")
         if saved is not None:
@@ -275,15 +272,15 @@ class ActionRunner:
 
     # -- bookkeeping -----------------------------------------------------------------------
 
-    def _attempt_row(self, state: _State, step: Step, where: int, status: str,
+    def _attempt_row(self, state: RunState, step: Step, where: int, status: str,
                      request: dict[str, Any], response: Any, started: datetime,
                      key: str) -> dict[str, Any]:
         return {"run_id": state.run.id, "step_no": where, "action": step.type,
                 "attempt": state.attempts + 1, "status": status, "idempotency_key": key,
-                "request": _jsonable(request), "response": _jsonable(response),
+                "request": acts.jsonable(request), "response": acts.jsonable(response),
                 "started_at": started}
 
-    def _attempt(self, uow: Any, state: _State, step: Step, where: int, status: str,
+    def _attempt(self, uow: Any, state: RunState, step: Step, where: int, status: str,
                  request: dict[str, Any], response: Any, started: datetime,
                  now: datetime, error: str | None = None, key: str | None = None) -> None:
         row = self._attempt_row(state, step, where, status, request, response, started,
@@ -292,7 +289,7 @@ class ActionRunner:
                    latency_ms=(now - started).total_seconds() * 1000)
         uow.runs.add_attempt(row)
 
-    def _record(self, state: _State, step: Step, where: int, status: str,
+    def _record(self, state: RunState, step: Step, where: int, status: str,
                 request: dict[str, Any], response: Any, started: datetime, *,
                 progress: bool, output: dict[str, Any] | None) -> None:
         with self.uow_factory() as uow:
@@ -301,7 +298,7 @@ class ActionRunner:
             if progress:
                 state.advance_in(uow, step, output, self.worker_id)
 
-    def _after_failure(self, state: _State, step: Step, where: int, failure: Failed) -> bool:
+    def _after_failure(self, state: RunState, step: Step, where: int, failure: Failed) -> bool:
         """Apply the step's error policy; True when the run goes on now."""
         policy = step.on_error
         now = self.clock()
@@ -332,7 +329,7 @@ class ActionRunner:
         self._finish(state, "dead" if exhausted else "failed", error=str(failure))
         return False
 
-    def _finish(self, state: _State, status: str, error: str | None = None) -> None:
+    def _finish(self, state: RunState, status: str, error: str | None = None) -> None:
         with self.uow_factory() as uow:
             values: dict[str, Any] = {**state.snapshot(), "status": status,
                                       "finished_at": self.clock(), "claimed_by": None,
@@ -340,140 +337,6 @@ class ActionRunner:
             if error is not None:
                 values["last_error"] = error[:4000]
             uow.runs.update(state.run.id, self.worker_id, **values)
-        self.stats.runs_finished += 1
         if status != "succeeded":
             log.warning("rule_run_" + status, run_id=state.run.id, rule=state.rule_key,
                         error=error)
-
-
-class _State:
-    """Where a run is: the main step index, or a position inside a step's failure branch."""
-
-    def __init__(self, run: Any, rule_key: str, definition: RuleDefinition, engine: Any,
-                 clock: Clock) -> None:
-        self.run = run
-        self.rule_key = rule_key
-        self.definition = definition
-        self.engine = engine
-        self.clock = clock
-        self.step: int = run.step
-        self.outputs: dict[str, Any] = dict(run.outputs or {})
-        self.attempts: int = run.attempts
-        self.root_id: str = run.replay_of or run.id
-        self.finished = False
-
-    @property
-    def in_branch(self) -> bool:
-        return "_branch" in self.outputs
-
-    def current(self) -> tuple[Step | None, int]:
-        actions = self.definition.actions
-        branch = self.outputs.get("_branch")
-        if branch is not None:
-            steps = actions[branch["of"]].on_error.branch
-            pos = branch["pos"]
-            return (steps[pos] if pos < len(steps) else None), 1000 * (branch["of"] + 1) + pos
-        return (actions[self.step] if self.step < len(actions) else None), self.step
-
-    def context(self) -> dict[str, Any]:
-        context = dict(self.run.context)
-        context["steps"] = {k: v for k, v in self.outputs.items() if not k.startswith("_")}
-        context["run"] = {"id": self.run.id, "rule": self.rule_key}
-        return context
-
-    def snapshot(self) -> dict[str, Any]:
-        return {"step": self.step, "outputs": dict(self.outputs), "attempts": self.attempts}
-
-    def restore(self, before: dict[str, Any]) -> None:
-        """Back to ``before``, keeping the hub parts of hybrid steps (committed on their own)."""
-        hub_parts = {k: v for k, v in self.outputs.items() if k.endswith("_hub")}
-        self.step, self.attempts = before["step"], before["attempts"]
-        self.outputs = {**before["outputs"], **hub_parts}
-        self.finished = False
-
-    def skip(self, step: Step) -> None:
-        self._next(step, {"skipped": True})
-
-    def _next(self, step: Step, output: dict[str, Any] | None) -> dict[str, Any]:
-        if output is not None:
-            self.outputs[step.id] = output
-        self.outputs.pop(f"_{step.id}_hub", None)
-        branch = self.outputs.get("_branch")
-        if branch is not None:
-            self.outputs["_branch"] = {**branch, "pos": branch["pos"] + 1}
-        else:
-            self.step += 1
-        self.attempts = 0
-        return self.snapshot()
-
-    def advance_in(self, uow: Any, step: Step, output: dict[str, Any] | None,
-                   worker: str) -> None:
-        """Store the step's progress; steps after it whose `if` is already false are skipped
-        and, when none is left, the run is finished, all in the same write."""
-        values = self._next(step, output)
-        while True:
-            following, _where = self.current()
-            if following is None:
-                self.finished = True
-                values = {**self.snapshot(), "status": "succeeded",
-                          "finished_at": self.clock(), "claimed_by": None,
-                          "claimed_until": None}
-                break
-            if not following.when.children:
-                break
-            try:
-                go = self.engine.evaluate(following.when.expression, self.context()) is True
-            except Exception:  # the main loop reports it as the step's failure
-                break
-            if go:
-                break
-            values = self._next(following, {"skipped": True})
-        if not uow.runs.update(self.run.id, worker, **values):
-            raise RuntimeError("the run's lease was lost; another worker took it over")
-
-    def enter_branch(self, uow: Any, step: Step, error: str, worker: str) -> None:
-        self.outputs[step.id] = {"error": error}
-        self.outputs["_branch"] = {"of": self.step, "pos": 0}
-        self.attempts = 0
-        uow.runs.update(self.run.id, worker, outputs=self.outputs, attempts=0,
-                        last_error=error[:4000])
-
-
-def _render(engine: Any, value: Any, context: dict[str, Any]) -> Any:
-    if isinstance(value, str):
-        rendered = engine.render(value, context)
-        return int(rendered) if isinstance(rendered, float) and rendered.is_integer() \
-            else rendered
-    if isinstance(value, dict):
-        return {k: _render(engine, v, context) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_render(engine, v, context) for v in value]
-    return value
-
-
-def _sms_template(uow: Any, code: str) -> dict[str, Any]:
-    row = uow.sms_templates.get(code)
-    if row is None:
-        raise acts.StepRefused(f"SMS template {code} is no longer registered", field="template")
-    return {"code": row.code, "provider": row.provider, "sign_name": row.sign_name,
-            "params": list(row.params)}
-
-
-def _outputs(step: Step, result: Any) -> dict[str, Any]:
-    mapping = step.params.get("output") if step.type == "http.call" else None
-    base = dict(result.output or {})
-    if result.status_code is not None:
-        base.setdefault("status_code", result.status_code)
-    if mapping:
-        base.update({name: acts.pick(result.response, path) for name, path in mapping.items()})
-    return base
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items() if not str(k).startswith("_")}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return str(value)

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import structlog
+
 from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import RuleDefinition, parse_definition
 from orderpilot.services.unit_of_work import UnitOfWork
@@ -26,6 +28,7 @@ class Expressions(Protocol):
     def render(self, template: str, context: dict[str, Any]) -> Any: ...
 
 
+log = structlog.get_logger("orderpilot.rules")
 TableLookup = Callable[[str, dict[str, Any]], Any]  # (name, context) -> TableResult
 
 
@@ -121,6 +124,10 @@ class RuleBook:
         self.add_tables(rules, context)
         values = self.engine.evaluate_all([r.definition.condition_expression for r in rules],
                                           context)
+        for rule, value in zip(rules, values, strict=True):
+            if isinstance(value, Exception):  # e.g. an advanced expression on odd data
+                log.warning("rule_condition_failed", rule=rule.key, version=rule.version,
+                            event=(context.get("event") or {}).get("id"), error=str(value))
         return [rule for rule, value in zip(rules, values, strict=True) if value is True]
 
     def add_tables(self, rules: list[ActiveRule], context: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ import json
 import re
 import time
 import uuid
+from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,7 +56,7 @@ def _fail(error: type[ConnectorError], message: str, record: dict[str, Any], bod
                  latency_ms=latency)
 
 
-class SmsProvider:
+class SmsProvider(ABC):
     """Shared by both providers: the rate limit and the bounded wait for a send slot."""
 
     name = "sms"
@@ -71,9 +72,10 @@ class SmsProvider:
         except RateLimited as error:
             raise TransientError(f"{self.name}: {error}", request=record) from error
 
+    @abstractmethod
     def send(self, phone: str, template_code: str, params: dict[str, str], sign_name: str,
              idempotency_key: str) -> CallResult:
-        raise NotImplementedError
+        """Send one templated SMS; the key makes a repeat a no-op at the provider."""
 
 
 class AliyunSms(SmsProvider):

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from orderpilot.domain.rules.problems import Problems
 
@@ -250,7 +251,7 @@ def _check_specific(action: str, params: dict[str, Any], where: str, problems: P
             problems.add(where, "give either a connector (with a path) or a full url")
         if has_url:
             url = params["url"]
-            if TEMPLATE.search(url.split("?")[0].split("/")[2] if url.count("/") >= 2 else url):
+            if "{{" in urlsplit(url).netloc:
                 problems.add(f"{where}.url", "the host part of the URL may not be a template")
             else:
                 message = checks.check_url(url)

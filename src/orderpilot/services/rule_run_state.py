@@ -1,0 +1,102 @@
+"""Where a rule run is: the main step, or a position in a step's failure branch; the outputs of
+the steps done so far; and writing that progress together with a step's effect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orderpilot.domain.rules.definition import RuleDefinition, Step
+from orderpilot.services.unit_of_work import Clock
+
+
+class RunState:
+    """Where a run is: the main step index, or a position inside a step's failure branch."""
+
+    def __init__(self, run: Any, rule_key: str, definition: RuleDefinition, engine: Any,
+                 clock: Clock) -> None:
+        self.run = run
+        self.rule_key = rule_key
+        self.definition = definition
+        self.engine = engine
+        self.clock = clock
+        self.step: int = run.step
+        self.outputs: dict[str, Any] = dict(run.outputs or {})
+        self.attempts: int = run.attempts
+        self.root_id: str = run.replay_of or run.id
+        self.finished = False
+
+    @property
+    def in_branch(self) -> bool:
+        return "_branch" in self.outputs
+
+    def current(self) -> tuple[Step | None, int]:
+        actions = self.definition.actions
+        branch = self.outputs.get("_branch")
+        if branch is not None:
+            steps = actions[branch["of"]].on_error.branch
+            pos = branch["pos"]
+            return (steps[pos] if pos < len(steps) else None), 1000 * (branch["of"] + 1) + pos
+        return (actions[self.step] if self.step < len(actions) else None), self.step
+
+    def context(self) -> dict[str, Any]:
+        context = dict(self.run.context)
+        context["steps"] = {k: v for k, v in self.outputs.items() if not k.startswith("_")}
+        context["run"] = {"id": self.run.id, "rule": self.rule_key}
+        return context
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"step": self.step, "outputs": dict(self.outputs), "attempts": self.attempts}
+
+    def restore(self, before: dict[str, Any]) -> None:
+        """Back to ``before``, keeping the hub parts of hybrid steps (committed on their own)."""
+        hub_parts = {k: v for k, v in self.outputs.items() if k.endswith("_hub")}
+        self.step, self.attempts = before["step"], before["attempts"]
+        self.outputs = {**before["outputs"], **hub_parts}
+        self.finished = False
+
+    def skip(self, step: Step) -> None:
+        self._next(step, {"skipped": True})
+
+    def _next(self, step: Step, output: dict[str, Any] | None) -> dict[str, Any]:
+        if output is not None:
+            self.outputs[step.id] = output
+        self.outputs.pop(f"_{step.id}_hub", None)
+        branch = self.outputs.get("_branch")
+        if branch is not None:
+            self.outputs["_branch"] = {**branch, "pos": branch["pos"] + 1}
+        else:
+            self.step += 1
+        self.attempts = 0
+        return self.snapshot()
+
+    def advance_in(self, uow: Any, step: Step, output: dict[str, Any] | None,
+                   worker: str) -> None:
+        """Store the step's progress; steps after it whose `if` is already false are skipped
+        and, when none is left, the run is finished, all in the same write."""
+        values = self._next(step, output)
+        while True:
+            following, _where = self.current()
+            if following is None:
+                self.finished = True
+                values = {**self.snapshot(), "status": "succeeded",
+                          "finished_at": self.clock(), "claimed_by": None,
+                          "claimed_until": None}
+                break
+            if not following.when.children:
+                break
+            try:
+                go = self.engine.evaluate(following.when.expression, self.context()) is True
+            except Exception:  # the main loop reports it as the step's failure
+                break
+            if go:
+                break
+            values = self._next(following, {"skipped": True})
+        if not uow.runs.update(self.run.id, worker, **values):
+            raise RuntimeError("the run's lease was lost; another worker took it over")
+
+    def enter_branch(self, uow: Any, step: Step, error: str, worker: str) -> None:
+        self.outputs[step.id] = {"error": error}
+        self.outputs["_branch"] = {"of": self.step, "pos": 0}
+        self.attempts = 0
+        uow.runs.update(self.run.id, worker, outputs=self.outputs, attempts=0,
+                        last_error=error[:4000])
