@@ -21,6 +21,7 @@ import zen
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters.db import Database
+from orderpilot.adapters.expressions import cost_problem
 from orderpilot.adapters.tables import decision_table_versions as versions_t
 from orderpilot.adapters.tables import decision_tables as tables_t
 from orderpilot.domain.decision_tables import TableResult
@@ -107,10 +108,27 @@ class ZenExpressionChecker:
     cells such as ``> 5`` and ``"a", "b"``; compiling agrees with what evaluation accepts.)"""
 
     def condition_error(self, expression: str) -> str | None:
-        return _compile_error(zen.compile_unary_expression, expression)
+        return cost_problem(expression, unary=True) \
+            or _compile_error(zen.compile_unary_expression, expression)
 
     def value_error(self, expression: str) -> str | None:
-        return _compile_error(zen.compile_expression, expression)
+        return cost_problem(expression) or _compile_error(zen.compile_expression, expression)
+
+
+def _costly_cell(jdm: dict[str, Any]) -> str | None:
+    """The first cell of a stored JDM document beyond the expression limits (a table stored
+    before the limits, or by hand, is refused instead of evaluated)."""
+    for node in jdm.get("nodes") or []:
+        content = node.get("content") or {}
+        inputs = {c.get("id") for c in content.get("inputs") or []}
+        for n, rule in enumerate(content.get("rules") or [], start=1):
+            for column, cell in rule.items():
+                if column == "_id" or not isinstance(cell, str) or not cell.strip():
+                    continue
+                problem = cost_problem(cell, unary=column in inputs)
+                if problem:
+                    return f"row {n}, column {column}: {problem}"
+    return None
 
 
 def _compile_error(compile_: Any, expression: str) -> str | None:
@@ -144,6 +162,11 @@ class TableEngine:
         return self._contents[key]
 
     def _remember(self, key: str, definition: dict[str, Any]) -> None:
+        problem = _costly_cell(definition["jdm"])
+        if problem:
+            name, _, version = key.partition("@")
+            raise InvalidInput(f"decision table {name} version {version} is refused: {problem}",
+                               field="context", code="table_evaluation_failed")
         content = zen.ZenDecisionContent(json.dumps(definition["jdm"]))
         with self._lock:
             if len(self._contents) >= self.MAX_CACHED:

@@ -5,6 +5,12 @@ Rules are matched in one call per event: the candidate rules' expressions are jo
 list expression, so the context crosses from Python into the engine once instead of once per
 rule. If that combined call fails (one rule's expression errs on this context), each rule is
 evaluated on its own so one bad rule cannot hide the others.
+
+Every expression passes the static cost guard (adapters/expression_limits.py) before zen compiles
+it, here as well as when a rule is saved: a rule stored before the guard existed, or written into
+the database by hand, is refused when it would run instead of taking the process down. Each
+evaluation is timed; one slower than the budget counts as a failure (ExpressionTooSlow), which
+the rule book turns into a strike against the rule.
 """
 
 from __future__ import annotations
@@ -12,14 +18,47 @@ from __future__ import annotations
 import functools
 import json
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import zen
 
+from orderpilot.adapters.expression_limits import ExpressionTooCostly, check_cost, check_template
+
+DEFAULT_BUDGET_SECONDS = 0.25
+
 
 class ExpressionError(Exception):
     """The engine refused an expression or failed evaluating it."""
+
+
+class ExpressionTooSlow(ExpressionError):
+    """The evaluation finished but took longer than the budget."""
+
+
+@functools.lru_cache(maxsize=20_000)
+def _cost_problem(expression: str, unary: bool = False) -> str | None:
+    try:
+        check_cost(expression, unary=unary)
+    except ExpressionTooCostly as error:
+        return str(error)
+    return None
+
+
+def cost_problem(expression: str, *, unary: bool = False) -> str | None:
+    """Why the expression is too costly to run, or None (cached by text)."""
+    return _cost_problem(expression, unary)
+
+
+@functools.lru_cache(maxsize=20_000)
+def template_problem(template: str) -> str | None:
+    """Why a template's placeholders are too costly to run, or None."""
+    try:
+        check_template(template)
+    except ExpressionTooCostly as error:
+        return str(error)
+    return None
 
 
 def _message(error: Exception) -> str:
@@ -32,13 +71,17 @@ def _message(error: Exception) -> str:
 
 
 class ExpressionEngine:
-    def __init__(self) -> None:
+    def __init__(self, budget_seconds: float = DEFAULT_BUDGET_SECONDS) -> None:
         self._lock = threading.Lock()
+        self.budget_seconds = budget_seconds
 
     def check(self, expression: str) -> str | None:
-        """A message when the expression does not parse, else None."""
+        """A message when the expression does not parse or is too costly, else None."""
         if not expression.strip():
             return "the expression is empty"
+        costly = cost_problem(expression)
+        if costly:
+            return costly
         try:
             problem = zen.validate_expression(expression)
         except Exception as error:  # the engine raises on some malformed input
@@ -47,32 +90,50 @@ class ExpressionEngine:
             return f"{problem.get('type', 'error')}: {problem.get('source', '')}"
         return None
 
-    @functools.lru_cache(maxsize=20_000)  # noqa: B019 - one engine per hub, cache lives with it
     def compiled(self, expression: str) -> Any:
+        problem = cost_problem(expression)
+        if problem:
+            raise ExpressionError(problem)
+        return self._compile(expression)
+
+    @functools.lru_cache(maxsize=20_000)  # noqa: B019 - one engine per hub, cache lives with it
+    def _compile(self, expression: str) -> Any:
+        """Compile without the guard: only for texts joined from guarded expressions."""
         try:
             return zen.compile_expression(expression)
         except Exception as error:
             raise ExpressionError(_message(error)) from error
 
     def evaluate(self, expression: str, context: dict[str, Any]) -> Any:
+        return self._timed(self.compiled(expression), context)
+
+    def _timed(self, compiled: Any, context: dict[str, Any]) -> Any:
+        started = time.perf_counter()
         try:
-            return self.compiled(expression).evaluate(context)
-        except ExpressionError:
-            raise
+            value = compiled.evaluate(context)
         except Exception as error:
             raise ExpressionError(_message(error)) from error
+        self._within_budget(started)
+        return value
+
+    def _within_budget(self, started: float) -> None:
+        took = time.perf_counter() - started
+        if took > self.budget_seconds:
+            raise ExpressionTooSlow(f"the evaluation took {took * 1000:.0f} ms; the budget is "
+                                    f"{self.budget_seconds * 1000:.0f} ms")
 
     def evaluate_all(self, expressions: Sequence[str], context: dict[str, Any]) -> list[Any]:
         """Each expression's value (an ExpressionError instance where one failed)."""
         if not expressions:
             return []
-        if len(expressions) > 1:
-            try:
-                result = self.evaluate("[" + ", ".join(expressions) + "]", context)
+        if len(expressions) > 1 and not any(cost_problem(e) for e in expressions):
+            try:  # each part passed the guard; together they cost their sum
+                combined = self._compile("[" + ", ".join(expressions) + "]")
+                result = self._timed(combined, context)
                 if isinstance(result, list) and len(result) == len(expressions):
                     return result
             except ExpressionError:
-                pass
+                pass  # one at a time below, so the slow or failing one is the one blamed
         values: list[Any] = []
         for expression in expressions:
             try:
@@ -86,7 +147,13 @@ class ExpressionEngine:
         value's type (a number stays a number); otherwise the result is text."""
         if "{{" not in template:
             return template
+        problem = template_problem(template)
+        if problem:
+            raise ExpressionError(f"{template!r}: {problem}")
+        started = time.perf_counter()
         try:
-            return zen.render_template(template, context)
+            value = zen.render_template(template, context)
         except Exception as error:
             raise ExpressionError(f"{template!r}: {_message(error)}") from error
+        self._within_budget(started)
+        return value
