@@ -177,17 +177,28 @@ def test_problems_are_shown_next_to_their_fields(hub: Hub, client: TestClient) -
         assert uow.rules.listing() == []
 
 
-def test_a_viewer_can_try_but_not_save(hub: Hub, client: TestClient) -> None:
+def test_a_viewer_can_look_but_not_save_try_or_backtest(hub: Hub, client: TestClient) -> None:
+    """Trying and backtesting run expressions on the hub: the rule authors' permission (issue
+    8), like saving."""
     headers = sign_in(client, "viewer")
     page = client.get("/console/rules/new").text
     assert 'data-testid="save-draft"' not in page
+    assert 'data-testid="try"' not in page and 'data-testid="backtest"' not in page
+    assert "不能修改、试运行或回测" in page
     assert client.post("/console/rules/new", headers=headers, data=S4_FORM).status_code == 403
     order_id = place(hub, "YZ-VIEW-1", "688.00", "北仑区综合保税区1号楼")
     tried = client.post("/console/rules/try", headers=headers,
                         data={**S4_FORM, "try_order": order_id})
-    assert tried.status_code == 200 and 'data-testid="verdict"' in tried.text
+    assert tried.status_code == 403
+    assert client.post("/console/rules/backtest", headers=headers,
+                       data={**S4_FORM, "backtest_days": "7"}).status_code == 403
     assert client.post("/console/rules/templates/bonded-zone-customs-check/install",
                        headers=headers).status_code == 403
+    client.cookies.clear()
+    ops = sign_in(client, "ops")
+    tried = client.post("/console/rules/try", headers=ops,
+                        data={**S4_FORM, "try_order": order_id})
+    assert tried.status_code == 200 and 'data-testid="verdict"' in tried.text
 
 
 FAILOVER_FORM: dict[str, Any] = {

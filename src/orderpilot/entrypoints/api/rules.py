@@ -96,12 +96,12 @@ def validate(definition: Definition, hub: HubDep, who: CanReadOrders) -> dict[st
 
 
 @router.post("/api/v1/rules/try", summary="Evaluate a definition on one order (no effects)")
-def try_rule(body: TryIn, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
+def try_rule(body: TryIn, hub: HubDep, who: CanManageRules) -> dict[str, Any]:
     return rule_tools.try_rule(hub.rules, body.definition, body.order_id, body.event_type)
 
 
 @router.post("/api/v1/rules/backtest", summary="What a definition would have done")
-def backtest(body: BacktestIn, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
+def backtest(body: BacktestIn, hub: HubDep, who: CanManageRules) -> dict[str, Any]:
     return rule_tools.backtest(hub.rules, body.definition, body.days, body.sample)
 
 

@@ -184,7 +184,7 @@ def create_rule(request: Request, hub: HubDep, console: ConsoleDep, who: RuleMan
 
 
 @router.post("/rules/try", name="console:rule-try")
-def try_on_order(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
+def try_on_order(request: Request, hub: HubDep, console: ConsoleDep, who: RuleManager,
                  pairs: Posted) -> Response:
     form = read_form(pairs)
     built = to_definition(form)
@@ -207,7 +207,7 @@ def try_on_order(request: Request, hub: HubDep, console: ConsoleDep, who: Reader
 
 
 @router.post("/rules/backtest", name="console:rule-backtest")
-def backtest(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
+def backtest(request: Request, hub: HubDep, console: ConsoleDep, who: RuleManager,
              pairs: Posted) -> Response:
     built = to_definition(read_form(pairs))
     days = one(pairs, "backtest_days")
