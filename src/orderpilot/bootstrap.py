@@ -154,10 +154,10 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     registry = registry or default_registry()
     for module_path in filter(None, (p.strip() for p in settings.handler_plugins.split(","))):
         importlib.import_module(module_path).register(registry)
-    engine = ExpressionEngine()
+    engine = ExpressionEngine(budget_seconds=settings.rule_evaluation_budget_ms / 1000)
     connectors = Connectors.from_settings(settings)
     book = RuleBook(engine)
-    triggers = RuleTriggers(book)
+    triggers = RuleTriggers(book, strike_limit=settings.rule_strike_limit)
     registry.on("*", "rules.match", triggers.on_event, idempotent=True)
     registry.on_timer("rule.timeout", triggers.on_timeout)
     registry.on_timer("rule.schedule", triggers.on_schedule)
@@ -169,7 +169,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
             return error.message
         return None
 
-    rules = RulesService(lambda: SqlUnitOfWork(db), clock, book, check_url, dict)
+    rules = RulesService(lambda: SqlUnitOfWork(db), clock, book, check_url, dict,
+                         reader=lambda: SqlUnitOfWork(db, read_only=True))
     hub = Hub(settings, db, registry, clock, load_secret(settings), engine, connectors, book,
               rules)
     rules.table_outputs = lambda: table_outputs(hub)

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     rule_runner_threads: int = Field(4, ge=0, le=32, description="Threads running rule actions")
     rule_lease_seconds: float = Field(60, gt=0, le=3600,
                                       description="A crashed runner's runs resume after this")
+    rule_evaluation_budget_ms: float = Field(
+        250, gt=0, le=60_000, description="An expression evaluation slower than this is a "
+                                          "strike against its rule")
+    rule_strike_limit: int = Field(3, ge=1, le=100, description="Failed or over-limit "
+                                   "evaluations after which a rule is paused with an alert")
 
     # Outbound connectors (rule actions). With sim_url set, every connector points at the
     # loopback simulator (`orderpilot sim serve`) and unset credentials take its test values.

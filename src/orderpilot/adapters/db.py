@@ -38,6 +38,12 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def write_locked(self) -> bool:
+        """A write transaction is open in this process (SQLite; always False on PostgreSQL,
+        whose writers lock rows, not the database)."""
+        return self._write_lock is not None and self._write_lock.locked()
+
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A read-write transaction, committed when the block ends without error."""

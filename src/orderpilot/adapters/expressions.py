@@ -79,9 +79,11 @@ class ExpressionEngine:
         """A message when the expression does not parse or is too costly, else None."""
         if not expression.strip():
             return "the expression is empty"
-        costly = cost_problem(expression)
-        if costly:
-            return costly
+        return cost_problem(expression) or self.check_syntax(expression)
+
+    def check_syntax(self, expression: str) -> str | None:
+        """A message when the expression does not parse (the cost is not looked at: stored
+        versions load with this, and are refused when they would run)."""
         try:
             problem = zen.validate_expression(expression)
         except Exception as error:  # the engine raises on some malformed input

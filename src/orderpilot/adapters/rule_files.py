@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+MAX_FILE_BYTES = 1024 * 1024  # a rule file is a few KB; this is far beyond any real one
 TOP_KEYS = ("key", "status", "name", "description", "trigger", "conditions", "expression",
             "actions")
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -53,12 +54,30 @@ class RuleFile:
         return RuleFileError(self.path, self.line_of(field) if field else None, field, message)
 
 
+def _refuse_aliases(path: Path, text: str) -> None:
+    """Anchors and aliases (``&a`` / ``*a``) let a 600-byte file stand for billions of nodes
+    ("billion laughs"); rule files never need them. Checked on the parser's event stream, which
+    is linear in the file, before any document is built."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            kind = "an alias" if isinstance(event, yaml.AliasEvent) else "an anchor"
+            mark = event.start_mark
+            raise RuleFileError(path, mark.line + 1 if mark else None, None,
+                                f"{kind} (&name / *name) is not allowed in rule files; write "
+                                f"the value out")
+
+
 def read_rule_file(path: Path) -> RuleFile:
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise RuleFileError(path, None, None, f"the file is {size} bytes; a rule file "
+                                                  f"holds at most {MAX_FILE_BYTES}")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise RuleFileError(path, None, None, f"cannot read the file: {error}") from error
     try:
+        _refuse_aliases(path, text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:

@@ -22,7 +22,7 @@ def rule_summary(row: Any, counts: dict[str, int] | None = None) -> dict[str, An
             "published_version": row.published_version, "has_draft": row.draft is not None,
             "template_id": row.template_id, "created_by": row.created_by,
             "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
-            "runs": counts or {}}
+            "strikes": row.strikes, "runs": counts or {}}
 
 
 def rules_overview(conn: Connection, status: str | None = None) -> list[dict[str, Any]]:

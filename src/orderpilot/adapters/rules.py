@@ -46,6 +46,14 @@ class RuleRepository:
         if result.rowcount != 1:
             raise ConcurrentUpdate("the rule was changed by someone else meanwhile; reload it")
 
+    def add_strike(self, rule_id: str) -> int:
+        """One more strike against the rule (see services/rule_strikes.py); the new count.
+        The row version stays: a strike is not an edit, and editors are not disturbed."""
+        self.conn.execute(t.rules.update().where(t.rules.c.id == rule_id)
+                          .values(strikes=t.rules.c.strikes + 1))
+        return int(self.conn.execute(sa.select(t.rules.c.strikes)
+                                     .where(t.rules.c.id == rule_id)).scalar_one())
+
     def add_version(self, row: dict[str, Any]) -> None:
         self.conn.execute(t.rule_versions.insert(), row)
 

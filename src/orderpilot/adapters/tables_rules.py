@@ -20,6 +20,8 @@ rules = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
     sa.Column("row_version", sa.Integer, nullable=False, server_default="0"),
+    # failed or over-limit evaluations since last published/enabled (migration 0004)
+    sa.Column("strikes", sa.Integer, nullable=False, server_default="0"),
 )
 
 rule_versions = sa.Table(

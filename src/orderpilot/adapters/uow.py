@@ -41,14 +41,19 @@ class SqlUnitOfWork:
     sms_templates: SmsTemplateRepository
     inventory: InventoryRepository
 
-    def __init__(self, db: Database, after_commit: Callable[[], None] | None = None) -> None:
+    def __init__(self, db: Database, after_commit: Callable[[], None] | None = None, *,
+                 read_only: bool = False) -> None:
         self.db = db
         self._after_commit = after_commit
+        self._read_only = read_only
         self._stack: ExitStack | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
         self._stack = ExitStack()
-        self.conn = self._stack.enter_context(self.db.write())
+        # read_only: a snapshot that never takes the write lock (backtests, trying a rule);
+        # it is rolled back at the end, so nothing written in it would stay
+        self.conn = self._stack.enter_context(self.db.read() if self._read_only
+                                              else self.db.write())
         self.orders = OrderRepository(self.conn)
         self.events = EventLog(self.conn)
         self.outbox = Outbox(self.conn)

@@ -31,7 +31,7 @@ def try_rule(service: RulesService, raw: Any, order_id: str,
     """Evaluate a (draft) rule on one stored order, as if its trigger event happened now."""
     definition = service.validate(raw)
     now = service.clock()
-    with service.uow_factory() as uow:
+    with service.read() as uow:
         order = rule_context.load_order_context(uow, order_id)
     if order is None:
         raise NotFound(f"no order with id {order_id}", field="order_id")
@@ -43,7 +43,11 @@ def try_rule(service: RulesService, raw: Any, order_id: str,
     book = service.book
     rule = ActiveRule("draft", "draft", definition.name, 0, definition)
     book.add_tables([rule], context)
-    matched = book.engine.evaluate(definition.condition_expression, context) is True
+    try:
+        matched = book.engine.evaluate(definition.condition_expression, context) is True
+    except Exception as error:  # the engine's own error type lives in adapters/
+        raise InvalidInput(f"the condition could not be evaluated on this order: {error}",
+                           field="definition.conditions", code="evaluation_failed") from error
     return {"matched": matched, "trace": book.trace(definition, context),
             "trigger_accepts": trigger.kind != "event"
             or trigger.accepts(kind, source, order["channel"]),
@@ -67,7 +71,7 @@ def backtest(service: RulesService, raw: Any, days: int, sample: int = 20) -> di
     orders: set[str] = set()
     actions: Counter[str] = Counter()
     examples: list[dict[str, Any]] = []
-    with service.uow_factory() as uow:
+    with service.read() as uow:  # a snapshot: order writes go on meanwhile (issue 8)
         events = uow.events.of_type_since(str(trigger.event), since, MAX_BACKTEST_EVENTS)
         for event in events:
             order = rule_context.load_order_context(uow, event.order_id)

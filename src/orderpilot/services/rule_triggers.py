@@ -11,7 +11,7 @@ from croniter import croniter
 
 from orderpilot.domain.events import OrderEvent, new_id
 from orderpilot.domain.rules.triggers import TIMEZONES
-from orderpilot.services import rule_context
+from orderpilot.services import rule_context, rule_strikes
 from orderpilot.services.rulebook import ActiveRule, Matched, RuleBook
 from orderpilot.services.unit_of_work import Clock, UnitOfWork
 
@@ -48,8 +48,20 @@ def depth_of(uow: UnitOfWork, event: OrderEvent) -> int:
 
 
 class RuleTriggers:
-    def __init__(self, book: RuleBook) -> None:
+    def __init__(self, book: RuleBook, strike_limit: int = rule_strikes.DEFAULT_LIMIT) -> None:
         self.book = book
+        self.strike_limit = strike_limit
+
+    def _match(self, uow: UnitOfWork, rules: list[ActiveRule], context: dict[str, Any],
+               now: datetime, event_id: str | None) -> list[Matched]:
+        """The matching rules; each rule that failed to evaluate gets a strike instead, and
+        the others carry on."""
+        evaluation = self.book.evaluate(rules, context)
+        for rule, error in evaluation.failed:
+            if rule_strikes.strike(uow, rule.id, rule.version, error, now,
+                                   limit=self.strike_limit, event_id=event_id):
+                self.book.invalidate()
+        return evaluation.matched
 
     def on_event(self, event: OrderEvent, uow: UnitOfWork, clock: Clock) -> None:
         book = self.book
@@ -80,7 +92,7 @@ class RuleTriggers:
             return
         context = rule_context.build(event, order, now)
         depth = depth_of(uow, event)
-        for matched in book.match(rules, context):
+        for matched in self._match(uow, rules, context, now, event.id):
             record_run(uow, matched.rule, matched.trace, kind="event",
                        dedupe_key=f"{matched.rule.id}:{event.id}", event=event,
                        context=context, depth=depth, now=now)
@@ -99,7 +111,7 @@ class RuleTriggers:
         order = rule_context.load_order_context(uow, event.order_id)
         context = rule_context.build(event, order, now)
         context["timeout"] = {"minutes": trigger.minutes, "unless": trigger.unless}
-        for matched in self.book.match([rule], context):
+        for matched in self._match(uow, [rule], context, now, event.id):
             record_run(uow, matched.rule, matched.trace, kind="timeout",
                        dedupe_key=f"{rule.id}:timeout:{event.id}", event=event,
                        context=context, depth=depth_of(uow, event), now=now)
@@ -117,8 +129,7 @@ class RuleTriggers:
         now = clock()
         context = rule_context.build(None, None, now)
         context["schedule"] = {"fire_at": payload["fire_at"]}
-        matches: list[Matched] = self.book.match([rule], context)
-        for matched in matches:
+        for matched in self._match(uow, [rule], context, now, None):
             record_run(uow, rule, matched.trace, kind="schedule",
                        dedupe_key=f"{rule.id}:schedule:{payload['fire_at']}", event=None,
                        context=context, depth=0, now=now)

@@ -23,6 +23,7 @@ from orderpilot.services.unit_of_work import UnitOfWork
 
 class Expressions(Protocol):
     def check(self, expression: str) -> str | None: ...
+    def check_syntax(self, expression: str) -> str | None: ...
     def evaluate(self, expression: str, context: dict[str, Any]) -> Any: ...
     def evaluate_all(self, expressions: list[str], context: dict[str, Any]) -> list[Any]: ...
     def render(self, template: str, context: dict[str, Any]) -> Any: ...
@@ -47,9 +48,20 @@ class Matched:
     trace: dict[str, Any]
 
 
+@dataclass
+class Evaluation:
+    """The rules that matched, and those whose evaluation failed (with why): each failure is
+    a strike against its rule (services/rule_strikes.py)."""
+
+    matched: list[Matched]
+    failed: list[tuple[ActiveRule, str]]
+
+
 def loading_checks(engine: Expressions) -> Checks:
-    """Checks for stored versions: already validated when published."""
-    return Checks({}, {}, lambda _url: None, engine.check, strict=False)
+    """Checks for stored versions: already validated when published. The expressions' cost is
+    not checked here but when they are evaluated, so a stored rule beyond today's limits still
+    loads, fails at evaluation and is paused by its strikes, without stopping the others."""
+    return Checks({}, {}, lambda _url: None, engine.check_syntax, strict=False)
 
 
 @dataclass
@@ -82,8 +94,13 @@ class RuleBook:
         unless: dict[str, list[ActiveRule]] = defaultdict(list)
         schedules = []
         for row in rows:
-            rule = ActiveRule(row.id, row.key, row.name, row.published_version,
-                              self.definition(row.id, row.published_version, row.definition))
+            try:
+                definition = self.definition(row.id, row.published_version, row.definition)
+            except Exception as error:  # one unreadable stored rule must not stop the others
+                log.error("rule_unloadable", rule=row.key, version=row.published_version,
+                          error=str(error))
+                continue
+            rule = ActiveRule(row.id, row.key, row.name, row.published_version, definition)
             trigger = rule.definition.trigger
             if trigger.kind == "event":
                 by_event[str(trigger.event)].append(rule)
@@ -114,21 +131,39 @@ class RuleBook:
 
     def match(self, rules: list[ActiveRule], context: dict[str, Any]) -> list[Matched]:
         """The rules whose conditions hold on ``context``, each with its trace."""
-        return [Matched(rule, self.trace(rule.definition, context))
-                for rule in self.matching(rules, context)]
+        return self.evaluate(rules, context).matched
 
     def matching(self, rules: list[ActiveRule], context: dict[str, Any]) -> list[ActiveRule]:
         """The rules whose conditions hold, without traces: one engine call for all."""
-        if not rules:
-            return []
-        self.add_tables(rules, context)
-        values = self.engine.evaluate_all([r.definition.condition_expression for r in rules],
+        return [rule for rule, value in self._conditions(rules, context)[0] if value is True]
+
+    def evaluate(self, rules: list[ActiveRule], context: dict[str, Any]) -> Evaluation:
+        """Match, keeping apart each rule whose evaluation failed, with why."""
+        values, failed = self._conditions(rules, context)
+        return Evaluation([Matched(rule, self.trace(rule.definition, context))
+                           for rule, value in values if value is True], failed)
+
+    def _conditions(self, rules: list[ActiveRule], context: dict[str, Any]
+                    ) -> tuple[list[tuple[ActiveRule, Any]], list[tuple[ActiveRule, str]]]:
+        failed: list[tuple[ActiveRule, str]] = []
+        usable = []
+        for rule in rules:  # a refused or failing decision table fails only its rules
+            try:
+                self.add_tables([rule], context)
+                usable.append(rule)
+            except Exception as error:
+                failed.append((rule, f"decision table: {error}"))
+        values = self.engine.evaluate_all([r.definition.condition_expression for r in usable],
                                           context)
-        for rule, value in zip(rules, values, strict=True):
+        evaluated = []
+        for rule, value in zip(usable, values, strict=True):
             if isinstance(value, Exception):  # e.g. an advanced expression on odd data
                 log.warning("rule_condition_failed", rule=rule.key, version=rule.version,
-                            event=(context.get("event") or {}).get("id"), error=str(value))
-        return [rule for rule, value in zip(rules, values, strict=True) if value is True]
+                            event_id=(context.get("event") or {}).get("id"), error=str(value))
+                failed.append((rule, str(value)))
+            else:
+                evaluated.append((rule, value))
+        return evaluated, failed
 
     def add_tables(self, rules: list[ActiveRule], context: dict[str, Any]) -> None:
         names = set().union(*(r.definition.tables_used() for r in rules))

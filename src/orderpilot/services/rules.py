@@ -29,6 +29,11 @@ class RulesService:
     book: RuleBook
     check_url: Callable[[str], str | None]
     table_outputs: Callable[[], dict[str, tuple[str, ...]]]
+    # read-only snapshots for validating, trying and backtesting: they never hold the write lock
+    reader: UowFactory | None = None
+
+    def read(self) -> UnitOfWork:
+        return (self.reader or self.uow_factory)()
 
     # -- validation ------------------------------------------------------------------------
 
@@ -37,7 +42,7 @@ class RulesService:
         return Checks(templates, self.table_outputs(), self.check_url, self.book.engine.check)
 
     def validate(self, raw: Any) -> RuleDefinition:
-        with self.uow_factory() as uow:
+        with self.read() as uow:
             return parse_definition(raw, self.checks(uow))
 
     # -- lifecycle of a rule -----------------------------------------------------------------
@@ -91,7 +96,8 @@ class RulesService:
             else:
                 status = row.status
             uow.rules.update(rule_id, row.row_version, self.clock(), draft=None,
-                             published_version=version, status=status, name=definition.name)
+                             published_version=version, status=status, name=definition.name,
+                             strikes=0)  # a new version starts with a clean record
             self._arm_schedule(uow, row.id, row.key, version, definition, status)
         self.book.invalidate()
         return version
@@ -106,7 +112,7 @@ class RulesService:
             new = self._add_version(uow, row, old.definition, by,
                                     reason or f"rollback to version {version}")
             uow.rules.update(rule_id, row.row_version, self.clock(), published_version=new,
-                             draft=None, name=old.definition.get("name", row.name))
+                             draft=None, name=old.definition.get("name", row.name), strikes=0)
             uow.rules.audit(rule_id, "rolled_back", by, self.clock(),
                             {"to_version": version, "new_version": new})
             definition = self.book.definition(rule_id, new, old.definition)
@@ -123,7 +129,8 @@ class RulesService:
                 raise Conflict("publish the rule before enabling it", field="status")
             if row.status == status:
                 return
-            uow.rules.update(rule_id, row.row_version, self.clock(), status=status)
+            strikes = {"strikes": 0} if status == "enabled" else {}  # re-enabled: a new chance
+            uow.rules.update(rule_id, row.row_version, self.clock(), status=status, **strikes)
             uow.rules.audit(rule_id, status, by, self.clock(), {"from": row.status})
             if status == "enabled":
                 version = uow.rules.version(rule_id, row.published_version)
