@@ -100,7 +100,8 @@ def test_excel_export_imports_back_as_the_same_table(api: Any) -> None:
     assert "return_centres-v1.xlsx" in exported.headers["content-disposition"]
     sheet = load_workbook(io.BytesIO(exported.content)).worksheets[0]
     assert sheet["A1"].value == "承运商网点 Carrier outlet [in:event.data.outlet_code]"
-    assert sheet["A5"].value == "=startsWith($, \"NB\")"  # text, not an Excel formula
+    # text behind a quote (OWASP CSV injection), never an Excel formula; it imports back as is
+    assert sheet["A5"].value == "'=startsWith($, \"NB\")" and sheet["A5"].data_type == "s"
 
     back = api.post(f"{URL}/return_centres/import",
                     files={"file": ("return_centres.xlsx", exported.content)})

@@ -1,40 +1,41 @@
 """Reading and writing the sheets staff exchange: Excel (.xlsx, openpyxl) and CSV.
 
 Rows are numbered as Excel shows them (the header is row 1), so a reported row number is the
-one staff find in their file. CSV is written UTF-8 with a byte-order mark, which Excel needs
-to show Chinese; CSV from Chinese Excel (GB18030) is read too.
+one staff find in their file. Reading is bounded (sheet_reading); every writer here and in the
+console passes its cells through cell_safety.formula_safe, so no exported text runs as a
+formula. CSV is written UTF-8 with a byte-order mark, which Excel needs to show Chinese; CSV
+from Chinese Excel (GB18030) is read too.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from orderpilot.adapters.cell_safety import formula_safe, formula_safe_row
+from orderpilot.adapters.sheet_reading import (
+    Sheet,
+    SheetLimits,
+    UnreadableSheet,
+    read_limited,
+)
+
+__all__ = ["Sheet", "SheetLimits", "UnreadableSheet", "formula_safe", "formula_safe_row",
+           "read_sheet", "sheet_bytes", "sheet_from_bytes", "sheet_kind", "write_sheet"]
+DEFAULT_LIMITS = SheetLimits()
+
 FORMATS = {"money": "0.00", "time": "yyyy-mm-dd hh:mm:ss", "text": "@", "int": "0"}
 WIDTHS = {"money": 12, "time": 20, "text": 18, "int": 8}
-
-
-class UnreadableSheet(Exception):
-    """The file is not a sheet we can read; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class Sheet:
-    header: list[Any]
-    rows: list[tuple[int, tuple[Any, ...]]]  # (row number as Excel shows it, cells)
-    source: str  # excel | csv
 
 
 def sheet_kind(path: Path) -> str:
@@ -44,44 +45,15 @@ def sheet_kind(path: Path) -> str:
     if suffix == ".csv":
         return "csv"
     if suffix == ".xls":
-        raise UnreadableSheet(f"{path.name}: the old .xls format is not supported; "
-                              "save it as .xlsx in Excel")
-    raise UnreadableSheet(f"{path.name}: use an .xlsx or a .csv file")
+        raise UnreadableSheet("old_xls", file=path.name)
+    raise UnreadableSheet("wrong_type", file=path.name)
 
 
-def _blank(cells: Sequence[Any]) -> bool:
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
-
-
-def read_sheet(path: Path) -> Sheet:
-    """The first sheet of a workbook, or a CSV file; blank rows are skipped, not reported."""
-    kind = sheet_kind(path)
-    try:
-        table = _read_xlsx(path) if kind == "excel" else _read_csv(path)
-    except (OSError, ValueError, KeyError) as error:
-        raise UnreadableSheet(f"{path.name}: cannot be read ({error})") from error
-    if not table:
-        raise UnreadableSheet(f"{path.name}: is empty; the first row must be the header")
-    rows = [(n, tuple(cells)) for n, cells in enumerate(table[1:], start=2) if not _blank(cells)]
-    return Sheet(list(table[0]), rows, kind)
-
-
-def _read_xlsx(path: Path) -> list[tuple[Any, ...]]:
-    book = load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet = book.worksheets[0]
-        return [tuple(row) for row in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
-
-
-def _read_csv(path: Path) -> list[tuple[Any, ...]]:
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("gb18030")  # what Chinese Excel writes for "CSV"
-    return [tuple(row) for row in csv.reader(io.StringIO(text, newline=""))]
+def read_sheet(path: Path, limits: SheetLimits = DEFAULT_LIMITS, *,
+               name: str | None = None) -> Sheet:
+    """The first sheet of a workbook, or a CSV file; blank rows are skipped, not reported.
+    Reading stops at the first limit passed (UnreadableSheet says which, and where)."""
+    return read_limited(path, sheet_kind(path), limits, name)
 
 
 def write_sheet(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]],
@@ -100,14 +72,14 @@ def _csv_cell(value: Any) -> Any:
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, Decimal):
         return f"{value:.2f}"
-    return "" if value is None else value
+    return "" if value is None else formula_safe(value)
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(header)
+        writer.writerow(formula_safe_row(header))
         for row in rows:
             writer.writerow([_csv_cell(v) for v in row])
             count += 1
@@ -125,7 +97,8 @@ def _write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]
     bold = Font(bold=True)
     head = []
     for text in header:
-        cell = WriteOnlyCell(sheet, value=text)
+        cell = WriteOnlyCell(sheet, value=formula_safe(text))
+        cell.data_type = "s"
         cell.font = bold
         head.append(cell)
     sheet.append(head)
@@ -133,9 +106,9 @@ def _write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]
     for row in rows:
         out = []
         for i, value in enumerate(row):
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str) and value.startswith("="):
-                cell.data_type = "s"  # text that looks like a formula stays text
+            cell = WriteOnlyCell(sheet, value=formula_safe(value))
+            if isinstance(value, str):
+                cell.data_type = "s"  # text is never written as a formula
             if kinds and i < len(kinds):
                 cell.number_format = FORMATS.get(kinds[i], "General")
             out.append(cell)
@@ -148,13 +121,15 @@ def _write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]
     return count
 
 
-def sheet_from_bytes(data: bytes, filename: str) -> Sheet:
+def sheet_from_bytes(data: bytes, filename: str,
+                     limits: SheetLimits = DEFAULT_LIMITS) -> Sheet:
     """Read an uploaded .xlsx or .csv (UnreadableSheet says what is wrong)."""
-    suffix = Path(filename).suffix.lower()
+    name = Path(filename).name or "upload"
+    kind = sheet_kind(Path(name))
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / (Path(filename).name or f"upload{suffix}")
+        path = Path(folder) / f"upload.{'xlsx' if kind == 'excel' else 'csv'}"
         path.write_bytes(data)
-        return read_sheet(path)
+        return read_sheet(path, limits, name=name)
 
 
 def sheet_bytes(header: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str,

@@ -16,8 +16,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from orderpilot.adapters.sheet_reading import SheetLimits
 from orderpilot.domain.decision_formats import from_jdm, sheet_header, table_from_sheet, to_jdm
 from orderpilot.domain.decision_tables import (
+    MAX_COLUMNS,
+    MAX_ROWS,
     CellError,
     DecisionTable,
     ExpressionChecker,
@@ -28,6 +31,13 @@ from orderpilot.domain.decision_tables import (
 )
 from orderpilot.domain.errors import InvalidInput, NotFound
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+# An uploaded grid is read no further than a table may reach (inputs and outputs side by side).
+SHEET_LIMITS = SheetLimits(max_rows=MAX_ROWS, max_columns=2 * MAX_COLUMNS,
+                           max_file_bytes=MAX_FILE_BYTES)
+# A JDM document of one table nests five levels deep; nothing legitimate comes near this.
+MAX_JSON_DEPTH = 32
 
 
 class TableStore(Protocol):
@@ -236,17 +246,39 @@ class DecisionTables:
                    reason: str) -> Saved:
         """Publish the one decision table of a JDM document (GoRules editor export)."""
         if not isinstance(document, dict):
-            try:
-                document = json.loads(document)
-            except ValueError as error:
-                raise InvalidInput(f"JDM import: the file is not JSON ({error})", field="file",
-                                   code="unsupported_decision") from error
+            document = _jdm_json(document)
         table = from_jdm(document, name)
         existing = self._existing(name)
         if existing is not None:
             table = replace(table, title_zh=existing.title_zh, title_en=existing.title_en,
                             description=existing.description)
         return self.save(table, by, reason)
+
+
+def _jdm_json(document: bytes | str) -> Any:
+    """Parse a JDM file no bigger and no deeper than a decision could be."""
+    if len(document) > MAX_FILE_BYTES:
+        raise InvalidInput(f"JDM import: the file is larger than {MAX_FILE_BYTES // 2**20} MB",
+                           field="file", code="unsupported_decision")
+    try:
+        parsed = json.loads(document)
+    except RecursionError as error:  # the C parser's own guard against deep nesting
+        raise _too_deep() from error
+    except ValueError as error:
+        raise InvalidInput(f"JDM import: the file is not JSON ({error})", field="file",
+                           code="unsupported_decision") from error
+    level: list[Any] = [parsed]
+    for _ in range(MAX_JSON_DEPTH):
+        level = [child for node in level for child in (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ())]
+        if not level:
+            return parsed
+    raise _too_deep()
+
+
+def _too_deep() -> InvalidInput:
+    return InvalidInput(f"JDM import: the JSON nests deeper than {MAX_JSON_DEPTH} levels; "
+                        "it is not a decision table", field="file", code="unsupported_decision")
 
 
 def _in_sheet_terms(error: InvalidInput, sheet_rows: list[int]) -> InvalidInput:

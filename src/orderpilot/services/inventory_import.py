@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from orderpilot.adapters.sheet_reading import SheetLimits
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.domain.inventory import CODE
 from orderpilot.services.inventory_sync import MAX_LEVELS, LevelReport, apply_levels
@@ -26,6 +27,8 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "expected_at": ("预计到货", "预计到货日期", "expected_at"),
 }
 REQUIRED = ("sku", "on_hand")
+MAX_FILE_BYTES = 5 * 1024 * 1024
+SHEET_LIMITS = SheetLimits(max_rows=MAX_LEVELS, max_columns=50, max_file_bytes=MAX_FILE_BYTES)
 DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from orderpilot.adapters.sheet_reading import SheetLimits
 from orderpilot.domain.commands import LineInput, PlaceOrder
 from orderpilot.domain.errors import InvalidInput, OrderpilotError
 from orderpilot.domain.intake import build_order
@@ -22,6 +23,9 @@ from orderpilot.domain.money import parse_money
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991
 RAW_VERSION = "sheet-v1"
+# Order lines one import reads; a bigger file is split (each part imports on its own).
+MAX_IMPORT_ROWS = 50_000
+SHEET_LIMITS = SheetLimits(max_rows=MAX_IMPORT_ROWS, max_file_bytes=64 * 1024 * 1024)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from orderpilot.domain.decision_tables import DecisionTable as Grid
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.entrypoints.api.deps import CanManageRules, CanReadOrders, HubDep
 from orderpilot.entrypoints.api.schemas import Strict
-from orderpilot.services.decision_tables import PublishedTable, Saved
+from orderpilot.services.decision_tables import SHEET_LIMITS, PublishedTable, Saved
 
 router = APIRouter(prefix="/api/v1/decision-tables", tags=["decision tables"])
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -130,7 +130,7 @@ def import_file(name: str, hub: HubDep, who: CanManageRules,
         saved = tables.import_jdm(data, name, who.name, reason)
     else:
         try:
-            sheet = sheet_from_bytes(data, filename)
+            sheet = sheet_from_bytes(data, filename, SHEET_LIMITS)
         except UnreadableSheet as error:
             raise InvalidInput(str(error), field="file", code="unreadable_sheet") from error
         saved = tables.import_sheet(sheet.header, sheet.rows, name, who.name, reason,

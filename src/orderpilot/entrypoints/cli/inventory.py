@@ -76,7 +76,7 @@ def import_levels(
     from orderpilot.entrypoints.cli.main import open_hub
 
     try:
-        sheet = spreadsheets.read_sheet(file)
+        sheet = spreadsheets.read_sheet(file, inventory_import.SHEET_LIMITS)
     except spreadsheets.UnreadableSheet as error:
         err.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None

@@ -57,7 +57,7 @@ def import_orders(
     from orderpilot.entrypoints.cli.main import open_hub
 
     try:
-        sheet = spreadsheets.read_sheet(file)
+        sheet = spreadsheets.read_sheet(file, transfer.SHEET_LIMITS)
         if rejects is not None:
             spreadsheets.sheet_kind(rejects)
     except spreadsheets.UnreadableSheet as error:

@@ -32,7 +32,8 @@ from orderpilot.entrypoints.console.decision_grid import (
 )
 from orderpilot.entrypoints.console.i18n import N_
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
-from orderpilot.services.decision_tables import PublishedTable
+from orderpilot.entrypoints.console.sheet_problems import explain
+from orderpilot.services.decision_tables import SHEET_LIMITS, PublishedTable
 
 router = APIRouter(prefix="/console")
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -248,10 +249,10 @@ def upload(request: Request, name: str, hub: HubDep, console: ConsoleDep, who: R
             if suffix == ".json":
                 saved = tables.import_jdm(data, name, who.name, reason)
             else:
-                sheet = sheet_from_bytes(data, filename)
+                sheet = sheet_from_bytes(data, filename, SHEET_LIMITS)
                 saved = tables.import_sheet(sheet.header, sheet.rows, name, who.name, reason)
         except UnreadableSheet as exc:
-            error = str(exc)
+            error = explain(console, request, exc)
         except OrderpilotError as exc:
             error = exc.message
         else:

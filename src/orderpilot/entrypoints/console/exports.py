@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from orderpilot.adapters.cell_safety import formula_safe_row
 from orderpilot.domain.lifecycle import NODE_BY_ID
 from orderpilot.entrypoints.console.i18n import mask_phone, to_shanghai
 
@@ -68,7 +69,7 @@ def workbook_bytes(rows: list[dict[str, Any]], *, full_phone: bool) -> bytes:
     sheet = book.active
     assert isinstance(sheet, Worksheet)  # a new workbook has one worksheet
     sheet.title = SHEET_TITLE
-    sheet.append([header for header, _ in COLUMNS])
+    sheet.append(formula_safe_row(header for header, _ in COLUMNS))
     for i, (_, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
         cell = sheet.cell(row=1, column=i)
@@ -77,7 +78,7 @@ def workbook_bytes(rows: list[dict[str, Any]], *, full_phone: bool) -> bytes:
         cell.alignment = Alignment(vertical="center", wrap_text=True)
     sheet.row_dimensions[1].height = 32
     for values in sheet_rows(rows, full_phone=full_phone):
-        sheet.append(values)
+        sheet.append(formula_safe_row(values))  # a buyer's name is no formula
         row = sheet.max_row
         for col in (7, 15):
             sheet.cell(row=row, column=col).number_format = TIME_FORMAT

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from orderpilot.adapters.cell_safety import formula_safe_row
 from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.adapters.spreadsheets import UnreadableSheet, sheet_from_bytes
 from orderpilot.domain.errors import OrderpilotError
@@ -25,6 +26,7 @@ from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import InventoryManager, InventoryReader
 from orderpilot.entrypoints.console.i18n import SHANGHAI
 from orderpilot.entrypoints.console.render import Console, ConsoleDep
+from orderpilot.entrypoints.console.sheet_problems import explain
 from orderpilot.services import inventory_import, inventory_sync
 from orderpilot.services.inventory_sync import LevelReport
 
@@ -49,13 +51,14 @@ def levels_workbook(levels: list[dict[str, Any]]) -> bytes:
     sheet = book.active
     assert isinstance(sheet, Worksheet)  # a new workbook has one worksheet
     sheet.title = "库存"
-    sheet.append([header for header, _ in COLUMNS])
+    sheet.append(formula_safe_row(header for header, _ in COLUMNS))
     for i, (_, width) in enumerate(COLUMNS):
         sheet.column_dimensions["ABCD"[i]].width = width
         sheet.cell(row=1, column=i + 1).font = Font(bold=True)
     for level in sorted(levels, key=lambda lv: (lv["source"], lv["sku"])):
         expected = date.fromisoformat(level["expected_at"]) if level["expected_at"] else None
-        sheet.append([level["source"], level["sku"], level["on_hand"], expected])
+        sheet.append(formula_safe_row([level["source"], level["sku"], level["on_hand"],
+                                       expected]))
         row = sheet.max_row
         sheet.cell(row=row, column=2).number_format = "@"  # a SKU like 0012 stays text
         sheet.cell(row=row, column=4).number_format = "yyyy-mm-dd"
@@ -116,9 +119,9 @@ def upload_levels(request: Request, hub: HubDep, console: ConsoleDep, who: Inven
         return _result(request, console, 422,
                        error=console.translate(request, "Upload an .xlsx or .csv file."))
     try:
-        sheet = sheet_from_bytes(data, filename)
+        sheet = sheet_from_bytes(data, filename, inventory_import.SHEET_LIMITS)
     except UnreadableSheet as error:
-        return _result(request, console, 422, error=str(error))
+        return _result(request, console, 422, error=explain(console, request, error))
     with hub.db.read() as conn:
         repo = InventoryRepository(conn)
         known = [s.code for s in repo.sources()]
