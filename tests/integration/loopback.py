@@ -3,6 +3,7 @@ same way and counts the connections it accepts (zero proves a refusal came first
 
 from __future__ import annotations
 
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -12,9 +13,11 @@ class Listener:
     """A real loopback HTTP server on a random port that counts the connections it accepts."""
 
     def __init__(self, status: int = 200, body: bytes = b'{"ok": true}',
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None,
+                 tls: ssl.SSLContext | None = None) -> None:
         self.connections = 0
         self.hosts: list[str] = []
+        self.server_names: list[str | None] = []  # TLS SNI, as the client sent it
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,6 +41,9 @@ class Listener:
 
         self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
+        if tls is not None:
+            tls.sni_callback = lambda _sock, name, _ctx: self.server_names.append(name)
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> Listener:

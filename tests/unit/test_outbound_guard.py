@@ -6,7 +6,10 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import ssl
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,8 +25,9 @@ from orderpilot.adapters.connectors import (
     Redirected,
     ResponseTooLarge,
 )
-from orderpilot.adapters.connectors.guard import PINNED_ADDRESS
+from orderpilot.adapters.connectors.guard import PINNED_ADDRESS, OutboundGuard
 from orderpilot.config import Settings
+from orderpilot.domain.outbound import parse_origin
 
 PUBLIC = "93.184.216.34"
 
@@ -292,3 +296,38 @@ def test_configured_base_urls_are_allowed_as_exactly_themselves(
         with pytest.raises(HostNotAllowed):
             call(mocked(seen, **values), url)
     assert len(seen) == 1
+
+
+def certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a certificate it signed for erp.invalid (made with openssl)."""
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    key = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    openssl("req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1",
+            "-subj", "/CN=orderpilot test CA")
+    openssl("req", *key, "-keyout", "erp.key", "-out", "erp.csr", "-subj", "/CN=erp.invalid")
+    (folder / "san.ext").write_text("subjectAltName=DNS:erp.invalid\n")
+    openssl("x509", "-req", "-in", "erp.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "erp.pem", "-days", "1", "-extfile", "san.ext")
+    return folder / "ca.pem", folder / "erp.pem", folder / "erp.key"
+
+
+def test_tls_to_the_pinned_address_still_names_and_verifies_the_host(tmp_path: Path) -> None:
+    ca, cert, key = certificates(tmp_path)
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(cert, key)
+    trust = ssl.create_default_context(cafile=str(ca))
+    with Listener(tls=server_side) as listener:
+        allowed = (f"https://erp.invalid:{listener.port}", f"https://other.invalid:{listener.port}")
+        guard = OutboundGuard([parse_origin(entry) for entry in allowed],
+                              resolver=lambda host, port: ["127.0.0.1"],
+                              max_response_bytes=1 << 20, verify=trust)
+        with httpx.Client(transport=guard) as client:
+            answer = client.post(f"https://erp.invalid:{listener.port}/orders", json={})
+            assert answer.status_code == 200
+            # The same address under a name the certificate does not carry: refused by TLS.
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                client.post(f"https://other.invalid:{listener.port}/orders", json={})
+    assert listener.server_names[0] == "erp.invalid"
+    assert listener.hosts == [f"erp.invalid:{listener.port}"]

@@ -15,6 +15,7 @@ nor a compressed answer can fill the hub's memory.
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from ipaddress import ip_address
@@ -71,10 +72,13 @@ def target_of(url: httpx.URL) -> Target:
 class OutboundGuard(httpx.BaseTransport):
     def __init__(self, origins: Sequence[Origin], *, max_response_bytes: int,
                  resolver: Resolver = system_resolver,
-                 inner: httpx.BaseTransport | None = None) -> None:
+                 inner: httpx.BaseTransport | None = None,
+                 verify: ssl.SSLContext | bool = True) -> None:
         """INNER replaces the network (a test's MockTransport); it still gets only requests
-        that passed every check, with the checked address in extensions[PINNED_ADDRESS]."""
+        that passed every check, with the checked address in extensions[PINNED_ADDRESS].
+        VERIFY is the TLS trust (the system's CAs unless a test brings its own)."""
         self.origins, self.resolver, self.inner = tuple(origins), resolver, inner
+        self.verify = verify
         self.max_response_bytes = max_response_bytes
         self._pools: dict[str, httpx.HTTPTransport] = {}
         self._lock = threading.Lock()
@@ -121,7 +125,8 @@ class OutboundGuard(httpx.BaseTransport):
         with self._lock:
             pool = self._pools.get(host)
             if pool is None:
-                pool = self._pools[host] = httpx.HTTPTransport(trust_env=False)
+                pool = self._pools[host] = httpx.HTTPTransport(verify=self.verify,
+                                                               trust_env=False)
             return pool
 
     def _limited(self, response: httpx.Response, target: Target) -> httpx.Response:
