@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from orderpilot.domain.outbound import BadUrl, parse_allowlist, parse_origin
+
+# Outbound base URLs: each becomes an allow-list entry of exactly its scheme, host, port, path.
+BASE_URL_FIELDS = ("sim_url", "customs_url", "helpdesk_url", "crm_url", "aliyun_sms_url",
+                   "tencent_sms_url", "dingtalk_url", "wecom_url")
 
 
 class Settings(BaseSettings):
@@ -40,8 +46,16 @@ class Settings(BaseSettings):
     # Outbound connectors (rule actions). With sim_url set, every connector points at the
     # loopback simulator (`orderpilot sim serve`) and unset credentials take its test values.
     sim_url: str | None = Field(None, description="Base URL of `orderpilot sim serve`")
-    outbound_allowlist: str = Field("", description="Comma-separated hosts rules may call")
+    outbound_allowlist: str = Field(
+        "", description="Comma-separated origins rules may call: https://erp.example.com, "
+                        "https://api.example.com:8443/hooks/, *.example.com (https, 443)")
     outbound_timeout_seconds: float = Field(5, gt=0, le=120)
+    outbound_response_max_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024,
+        description="A longer answer from an outside system fails the call")
+    outbound_response_store_bytes: int = Field(
+        16 * 1024, ge=256, le=1024 * 1024,
+        description="How much of each (masked) answer run history keeps")
     sms_rate_per_second: float = Field(10, gt=0, le=1000, description="Per SMS provider")
     http_connectors: dict[str, str] = Field(
         default_factory=dict, description='Named base URLs, JSON: {"erp": "https://..."}')
@@ -71,6 +85,35 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = "orderpilot@localhost"
     smtp_starttls: bool = False
+
+    @field_validator("outbound_allowlist")
+    @classmethod
+    def _allowlist_entries(cls, value: str) -> str:
+        try:
+            parse_allowlist(value)
+        except BadUrl as error:
+            raise ValueError(f"ORDERPILOT_OUTBOUND_ALLOWLIST: {error}") from error
+        return value
+
+    @field_validator(*BASE_URL_FIELDS)
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                parse_origin(value.rstrip("/") or value)
+            except BadUrl as error:
+                raise ValueError(str(error)) from error
+        return value
+
+    @field_validator("http_connectors")
+    @classmethod
+    def _connector_urls(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, url in value.items():
+            try:
+                parse_origin(url.rstrip("/") or url)
+            except BadUrl as error:
+                raise ValueError(f"connector {name!r}: {error}") from error
+        return value
 
     @property
     def effective_database_url(self) -> str:

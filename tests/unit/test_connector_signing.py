@@ -173,7 +173,7 @@ def test_http_call_signs_the_exact_body_it_sends() -> None:
 
     connectors = Connectors.from_settings(
         settings(outbound_allowlist="api.example.com", http_hmac_secret="shh"),
-        transport=httpx.MockTransport(answer))
+        transport=httpx.MockTransport(answer), resolver=lambda host, port: ["93.184.216.34"])
     try:
         result = connectors.http_call("POST", "https://api.example.com/hook",
                                       json_body={"order": "O-1"}, idempotency_key="r1:s2")

@@ -225,8 +225,8 @@ class ActionRunner:
             transient = isinstance(error, TransientError)
             with self.uow_factory() as uow:
                 row = self._attempt_row(state, step, where, "retry" if transient else "failed",
-                                        error.request or call.params, error.response, started,
-                                        call.key)
+                                        error.request or call.params, error.stored_response,
+                                        started, call.key)
                 row.update(latency_ms=error.latency_ms, error=error.message,
                            finished_at=self.clock())
                 uow.runs.add_attempt(row)
@@ -239,8 +239,8 @@ class ActionRunner:
         output = {**internal_output, **acts.step_outputs(step, result)}
         with self.uow_factory() as uow:
             now = self.clock()
-            row = self._attempt_row(state, step, where, "ok", result.request, result.response,
-                                    started, call.key)
+            row = self._attempt_row(state, step, where, "ok", result.request,
+                                    result.stored_response, started, call.key)
             row.update(latency_ms=result.latency_ms, finished_at=now)
             uow.runs.add_attempt(row)
             if step.type == "ticket.create" and output.get("external_id"):

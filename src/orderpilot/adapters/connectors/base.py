@@ -4,21 +4,33 @@
       TransientError          timeout, connection refused, 5xx, 429, provider throttling:
                               the same call (same idempotency key) may succeed later
       PermanentError          4xx, or the provider said no: retrying will not help
-        HostNotAllowed        the URL's host is not on the outbound allow-list
+        HostNotAllowed        the URL is not plain http(s), or no allow-list entry covers its
+                              scheme, host, port and path
+          AddressNotAllowed   the host resolved to an address its entry does not permit
+        Redirected            a 3xx answer: redirects are never followed nor taken as success
+        ResponseTooLarge      the answer is longer than the hub will read
+
+Run history keeps `stored_response`: the answer masked and cut to a size limit; `response`
+stays whole (up to the read limit) for the caller's own parsing.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from orderpilot.adapters.logging import mask_phone
+from orderpilot.adapters.logging import mask_address, mask_phone
 
 SECRET_NAMES = ("authorization", "sign", "key", "x-orderpilot-signature")
 SECRET_ENDINGS = ("token", "secret", "password", "signature")
+ADDRESS_KEYS = ("address", "line1", "line2", "street", "district", "postal_code")
+NAME_KEYS = ("name", "customer_name", "receiver", "receiver_name", "consignee", "contact",
+             "contact_name", "buyer_name", "full_name", "recipient")
+STORED_RESPONSE_BYTES = 16 * 1024
 
 
 @dataclass
@@ -28,6 +40,11 @@ class CallResult:
     status_code: int | None
     latency_ms: float
     output: dict[str, Any]
+    stored_response: Any = None  # what run history keeps; see stored()
+
+    def __post_init__(self) -> None:
+        if self.stored_response is None:
+            self.stored_response = stored(self.response)
 
 
 class ConnectorError(Exception):
@@ -42,6 +59,7 @@ class ConnectorError(Exception):
         self.response = response
         self.status_code = status_code
         self.latency_ms = latency_ms
+        self.stored_response = stored(response)
 
 
 class TransientError(ConnectorError):
@@ -56,15 +74,33 @@ class HostNotAllowed(PermanentError):
     code = "connector.host_not_allowed"
 
 
+class AddressNotAllowed(HostNotAllowed):
+    code = "connector.address_not_allowed"
+
+
+class Redirected(PermanentError):
+    code = "connector.redirected"
+
+
+class ResponseTooLarge(PermanentError):
+    code = "connector.response_too_large"
+
+
 def is_secret(key: str) -> bool:
     lowered = key.lower()
     return lowered in SECRET_NAMES or lowered.endswith(SECRET_ENDINGS)
 
 
 def mask(value: Any, key: str = "") -> Any:
-    """A copy fit for run history: secrets replaced, phone numbers cut to 138****5678."""
+    """A copy fit for run history: secrets replaced, phone numbers cut to 138****5678,
+    names and addresses (found by their keys) cut to their first characters."""
+    lowered = key.lower()
     if key and is_secret(key) and isinstance(value, str | bytes):
         return "***"
+    if isinstance(value, str) and lowered in ADDRESS_KEYS:
+        return mask_address(value)
+    if isinstance(value, str) and lowered in NAME_KEYS and value:
+        return value[:1] + "*" * max(len(value) - 1, 1)
     if isinstance(value, dict):
         return {k: mask(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -78,6 +114,20 @@ def mask_url(url: httpx.URL) -> str:
     """The URL with secret query parameters (access_token, sign, key) replaced."""
     params = [(k, "***" if is_secret(k) else mask_phone(v)) for k, v in url.params.multi_items()]
     return str(url.copy_with(params=params)) if params else str(url)
+
+
+def stored(body: Any, limit: int = STORED_RESPONSE_BYTES) -> Any:
+    """BODY as run history keeps it: masked, and as text cut to LIMIT bytes when longer."""
+    if body is None:
+        return None
+    masked = mask(body)
+    text = masked if isinstance(masked, str) else json.dumps(masked, ensure_ascii=False,
+                                                             default=str)
+    encoded = text.encode()
+    if len(encoded) <= limit:
+        return masked
+    kept = encoded[:limit].decode(errors="ignore")
+    return f"{kept}… [cut: {len(encoded)} bytes, the first {limit} kept]"
 
 
 def parse_body(response: httpx.Response) -> Any:
@@ -97,14 +147,18 @@ def failure_for_status(status: int) -> type[ConnectorError] | None:
 
 def send(client: httpx.Client, request: httpx.Request, record: dict[str, Any],
          what: str) -> tuple[httpx.Response, Any, float]:
-    """Send REQUEST; returns (response, parsed body, latency ms) for a 2xx/3xx answer.
+    """Send REQUEST; returns (response, parsed body, latency ms) for a 2xx answer.
 
-    Transport failures and error statuses raise with RECORD (the masked request) attached;
-    WHAT names the call in messages ("helpdesk POST /api/tickets").
+    Transport failures, refusals, redirects and error statuses raise with RECORD (the masked
+    request) attached; WHAT names the call in messages ("helpdesk POST /api/tickets").
     """
     started = time.perf_counter()
     try:
         response = client.send(request)
+    except ConnectorError as error:  # refused by the outbound guard, or the answer too long
+        error.request = error.request or record
+        error.latency_ms = _since(started)
+        raise
     except httpx.TimeoutException as error:
         raise TransientError(f"{what}: timed out ({error.__class__.__name__})", request=record,
                              latency_ms=_since(started)) from error
@@ -113,11 +167,27 @@ def send(client: httpx.Client, request: httpx.Request, record: dict[str, Any],
                              latency_ms=_since(started)) from error
     latency = _since(started)
     body = parse_body(response)
+    if response.is_redirect or 300 <= response.status_code < 400:
+        location = _masked_location(response.headers.get("Location"))
+        raise Redirected(f"{what}: HTTP {response.status_code} redirect to {location}; "
+                         f"redirects are not followed: call the final URL (and allow it)",
+                         request=record, response=body, status_code=response.status_code,
+                         latency_ms=latency)
     failure = failure_for_status(response.status_code)
     if failure is not None:
-        raise failure(f"{what}: HTTP {response.status_code}: {_short(body)}", request=record,
-                      response=body, status_code=response.status_code, latency_ms=latency)
+        raise failure(f"{what}: HTTP {response.status_code}: {_short(mask(body))}",
+                      request=record, response=body, status_code=response.status_code,
+                      latency_ms=latency)
     return response, body, latency
+
+
+def _masked_location(location: str | None) -> str:
+    if not location:
+        return "(no Location header)"
+    try:
+        return mask_url(httpx.URL(location)).replace("%2A", "*")  # 138****5678, readable
+    except httpx.InvalidURL:
+        return repr(mask_phone(location[:200]))
 
 
 def _since(started: float) -> float:

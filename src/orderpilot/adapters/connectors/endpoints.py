@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from orderpilot.config import Settings
+from orderpilot.domain.outbound import Origin, parse_allowlist, parse_origin
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Endpoints:
     urls: dict[str, str]
     tokens: dict[str, str]
     sim_url: str | None
-    allowlist: frozenset[str]
+    allowlist: frozenset[str]  # the entries as written
     aliyun: tuple[str, str] | None = None  # access key id, secret
     aliyun_region: str = "cn-hangzhou"
     tencent: tuple[str, str, str] | None = None  # secret id, secret key, sdk app id
@@ -60,6 +61,8 @@ class Endpoints:
     wecom_key: str | None = None
     smtp: Smtp | None = None
     hmac_secret: str | None = None
+    # ORDERPILOT_OUTBOUND_ALLOWLIST parsed; origins() adds the configured base URLs.
+    allowed: tuple[Origin, ...] = ()
 
     def url_for(self, name: str) -> str | None:
         if name in self.urls:
@@ -68,11 +71,15 @@ class Endpoints:
             return f"{self.sim_url}/{name}"
         return None
 
+    def origins(self) -> tuple[Origin, ...]:
+        """What may be called: the allow-list, and each configured base URL as exactly its
+        scheme, host, port and path (no wider)."""
+        bases = [*self.urls.values(), *([self.sim_url] if self.sim_url else [])]
+        every = list(dict.fromkeys([*self.allowed, *(parse_origin(url) for url in bases)]))
+        return tuple(o for o in every if not any(p != o and p.covers(o) for p in every))
+
     def allowed_hosts(self) -> frozenset[str]:
-        hosts = {urlsplit(url).hostname or "" for url in self.urls.values()}
-        if self.sim_url:
-            hosts.add(urlsplit(self.sim_url).hostname or "")
-        return frozenset(h.lower() for h in hosts if h) | self.allowlist
+        return frozenset(("*." if o.wildcard else "") + o.host for o in self.origins())
 
 
 def endpoints_from_settings(s: Settings) -> Endpoints:
@@ -110,6 +117,7 @@ def endpoints_from_settings(s: Settings) -> Endpoints:
         urls=urls, tokens=tokens, sim_url=sim,
         allowlist=frozenset(h.strip().lower() for h in s.outbound_allowlist.split(",")
                             if h.strip()),
+        allowed=parse_allowlist(s.outbound_allowlist),
         aliyun=(aliyun_id, aliyun_secret) if aliyun_id and aliyun_secret else None,
         aliyun_region=s.aliyun_sms_region,
         tencent=(tencent_id, tencent_key, tencent_app)

@@ -1,27 +1,47 @@
 """`Connectors`: every outbound connector behind one object, built from Settings.
 
-It owns one httpx.Client; close() it when done. Every URL is checked against the allow-list.
+It owns one httpx.Client; close() it when done. Every URL is checked against the allow-list
+when a rule is saved (check_url) and again, with the addresses its host resolves to, by the
+client's transport (guard.OutboundGuard) when it is called.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import httpx
 
 from orderpilot.adapters.connectors import crm, helpdesk, mail, robots
-from orderpilot.adapters.connectors.base import CallResult, HostNotAllowed, PermanentError
+from orderpilot.adapters.connectors.base import (
+    STORED_RESPONSE_BYTES,
+    CallResult,
+    ConnectorError,
+    HostNotAllowed,
+    PermanentError,
+    stored,
+)
 from orderpilot.adapters.connectors.endpoints import Endpoints, endpoints_from_settings
+from orderpilot.adapters.connectors.guard import (
+    ALLOWLIST_SETTING,
+    OutboundGuard,
+    Resolver,
+    system_resolver,
+    target_of,
+)
 from orderpilot.adapters.connectors.http import HttpConnector
 from orderpilot.adapters.connectors.sms import AliyunSms, SmsProvider, TencentSms
 from orderpilot.config import Settings
+from orderpilot.domain.outbound import BadUrl, address_refusal, parse_target, refusal
 
 
 class Connectors:
     def __init__(self, endpoints: Endpoints, client: httpx.Client, timeout_s: float = 5,
-                 sms_rate_per_second: float = 10) -> None:
+                 sms_rate_per_second: float = 10,
+                 stored_response_bytes: int = STORED_RESPONSE_BYTES) -> None:
+        """CLIENT should come from from_settings(): its transport is the outbound guard."""
         self.endpoints, self.client, self.timeout_s = endpoints, client, timeout_s
+        self.stored_response_bytes = stored_response_bytes
         self.http = HttpConnector(client, endpoints, timeout_s, self.check_url)
         self.sms: dict[str, SmsProvider] = {}
         if endpoints.aliyun:
@@ -34,13 +54,20 @@ class Connectors:
                                              sms_rate_per_second, timeout_s)
 
     @classmethod
-    def from_settings(cls, settings: Settings,
-                      transport: httpx.BaseTransport | None = None) -> Connectors:
-        client = httpx.Client(transport=transport, follow_redirects=False,
+    def from_settings(cls, settings: Settings, transport: httpx.BaseTransport | None = None,
+                      resolver: Resolver | None = None) -> Connectors:
+        """TRANSPORT (tests: httpx.MockTransport) stands in for the network behind the guard;
+        RESOLVER (tests: a dict lookup) for DNS."""
+        endpoints = endpoints_from_settings(settings)
+        guard = OutboundGuard(endpoints.origins(), resolver=resolver or system_resolver,
+                              max_response_bytes=settings.outbound_response_max_bytes,
+                              inner=transport)
+        # trust_env=False: an HTTP(S)_PROXY variable would otherwise route around the guard.
+        client = httpx.Client(transport=guard, follow_redirects=False, trust_env=False,
                               timeout=settings.outbound_timeout_seconds,
                               headers={"User-Agent": "orderpilot-connectors"})
-        return cls(endpoints_from_settings(settings), client,
-                   settings.outbound_timeout_seconds, settings.sms_rate_per_second)
+        return cls(endpoints, client, settings.outbound_timeout_seconds,
+                   settings.sms_rate_per_second, settings.outbound_response_store_bytes)
 
     def close(self) -> None:
         self.client.close()
@@ -49,27 +76,33 @@ class Connectors:
         return self.endpoints.allowed_hosts()
 
     def check_url(self, url: str) -> None:
+        """HostNotAllowed unless URL is plain http(s) and an allow-list entry covers its scheme,
+        host, port and path (an IP literal must also be one its entry permits). Names are
+        resolved and checked when called, not here."""
         try:
-            parsed = httpx.URL(url)
-        except httpx.InvalidURL as error:
-            raise PermanentError(f"not a valid URL: {url!r} ({error})") from error
-        if parsed.scheme not in ("http", "https") or not parsed.host:
-            raise PermanentError(f"not an http(s) URL with a host: {url!r}")
-        host, allowed = parsed.host.lower(), self.allowed_hosts()
-        if host in allowed or any(a.startswith("*.") and host.endswith(a[1:]) for a in allowed):
-            return
-        listed = ", ".join(sorted(allowed)) or "nothing"
-        raise HostNotAllowed(f"host {host!r} is not on the outbound allow-list ({listed}); "
-                             f"add it to ORDERPILOT_OUTBOUND_ALLOWLIST",
-                             request={"url": url})
+            target = parse_target(url)
+            as_sent = target_of(httpx.URL(url))
+        except (BadUrl, httpx.InvalidURL, ValueError) as error:  # ValueError: bad IDNA
+            raise HostNotAllowed(str(error), request={"url": url}) from error
+        if (as_sent.scheme, as_sent.host, as_sent.port) != (target.scheme, target.host,
+                                                            target.port):
+            raise HostNotAllowed(f"{url!r} is ambiguous: it could be read as going to "
+                                 f"{target} or to {as_sent}", request={"url": url})
+        origins = self.endpoints.origins()
+        message = (refusal(target, origins, ALLOWLIST_SETTING)
+                   or refusal(as_sent, origins, ALLOWLIST_SETTING))
+        if message is None and target.ip is not None:
+            message = address_refusal(target, origins, [target.ip])
+        if message:
+            raise HostNotAllowed(message, request={"url": url})
 
     def http_call(self, method: str, url: str | None = None, *, connector: str | None = None,
                   path: str = "", headers: Mapping[str, str] | None = None,
                   json_body: Any = None, timeout_s: float | None = None,
                   hmac_secret: str | None = None, idempotency_key: str) -> CallResult:
-        return self.http.call(method, url, connector=connector, path=path, headers=headers,
-                              json_body=json_body, timeout_s=timeout_s,
-                              hmac_secret=hmac_secret, idempotency_key=idempotency_key)
+        return self._kept(lambda: self.http.call(
+            method, url, connector=connector, path=path, headers=headers, json_body=json_body,
+            timeout_s=timeout_s, hmac_secret=hmac_secret, idempotency_key=idempotency_key))
 
     def send_sms(self, provider: Literal["aliyun", "tencent"], phone: str, template_code: str,
                  params: dict[str, str], sign_name: str, idempotency_key: str) -> CallResult:
@@ -78,7 +111,8 @@ class Connectors:
             raise PermanentError(f"SMS provider {provider!r} is not configured "
                                  f"(configured: {', '.join(sorted(self.sms)) or 'none'})")
         self.check_url(sender.base_url)
-        return sender.send(phone, template_code, params, sign_name, idempotency_key)
+        return self._kept(lambda: sender.send(phone, template_code, params, sign_name,
+                                              idempotency_key))
 
     def send_email(self, to: str, subject: str, body_text: str,
                    idempotency_key: str) -> CallResult:
@@ -94,19 +128,30 @@ class Connectors:
         base = self.endpoints.urls["dingtalk"]
         self.check_url(base)
         token, secret = self.endpoints.dingtalk
-        return robots.notify_dingtalk(self.client, base, token, secret, text, idempotency_key,
-                                      self.timeout_s)
+        return self._kept(lambda: robots.notify_dingtalk(
+            self.client, base, token, secret, text, idempotency_key, self.timeout_s))
 
     def notify_wecom(self, text: str, idempotency_key: str) -> CallResult:
         if self.endpoints.wecom_key is None:
             raise PermanentError("wecom robot is not configured: set ORDERPILOT_WECOM_KEY")
         base = self.endpoints.urls["wecom"]
         self.check_url(base)
-        return robots.notify_wecom(self.client, base, self.endpoints.wecom_key, text,
-                                   idempotency_key, self.timeout_s)
+        key = self.endpoints.wecom_key
+        return self._kept(lambda: robots.notify_wecom(self.client, base, key, text,
+                                                      idempotency_key, self.timeout_s))
 
     def helpdesk_create_ticket(self, ticket: dict[str, Any], idempotency_key: str) -> CallResult:
-        return helpdesk.create_ticket(self.http, ticket, idempotency_key)
+        return self._kept(lambda: helpdesk.create_ticket(self.http, ticket, idempotency_key))
 
     def crm_push_tags(self, phone: str, tags: list[str], idempotency_key: str) -> CallResult:
-        return crm.push_tags(self.http, phone, tags, idempotency_key)
+        return self._kept(lambda: crm.push_tags(self.http, phone, tags, idempotency_key))
+
+    def _kept(self, call: Callable[[], CallResult]) -> CallResult:
+        """CALL's result or error, with stored_response cut to the configured size."""
+        try:
+            result = call()
+        except ConnectorError as error:
+            error.stored_response = stored(error.response, self.stored_response_bytes)
+            raise
+        result.stored_response = stored(result.response, self.stored_response_bytes)
+        return result

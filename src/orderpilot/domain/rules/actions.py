@@ -250,16 +250,26 @@ def _check_specific(action: str, params: dict[str, Any], where: str, problems: P
         if has_url == has_connector:
             problems.add(where, "give either a connector (with a path) or a full url")
         if has_url:
-            url = params["url"]
-            if "{{" in urlsplit(url).netloc:
-                problems.add(f"{where}.url", "the host part of the URL may not be a template")
-            else:
-                message = checks.check_url(url)
-                if message:
-                    problems.add(f"{where}.url", message)
+            _check_url(params["url"], f"{where}.url", problems, checks)
         path = params.get("path", "")
         if has_connector and path and not path.startswith("/"):
             problems.add(f"{where}.path", "a path starts with /")
     if action == "table.lookup" and params.get("table") not in checks.tables \
             and "table" in params:
         problems.add(f"{where}.table", f"no decision table named {params['table']!r}")
+
+
+def _check_url(url: str, where: str, problems: Problems, checks: Checks) -> None:
+    """The URL's scheme, host and port are fixed text on the allow-list; only the path and
+    query may hold templates (the call is checked again, rendered, when it is made)."""
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError as error:  # "http://[::1" and the like
+        problems.add(where, f"not a valid URL: {error}")
+        return
+    if "{{" in netloc or "{%" in netloc:
+        problems.add(where, "the host part of the URL may not be a template")
+        return
+    message = checks.check_url(TEMPLATE.sub("x", url))
+    if message:
+        problems.add(where, message)
