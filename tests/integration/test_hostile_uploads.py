@@ -154,3 +154,16 @@ def test_the_cli_imports_say_what_is_wrong_without_a_traceback(data_dir: Path,
             assert says in result.output and name in result.output
             assert "Traceback" not in result.output
             assert isinstance(result.exception, SystemExit)
+
+
+def test_cli_output_shows_file_data_as_text_not_markup(data_dir: Path, tmp_path: Path) -> None:
+    """Rich reads [..] as markup; a cell like [/red] used to crash the report (traceback)."""
+    header = "渠道,店铺,平台订单号,下单时间,收货人,手机,省,市,区,地址,SKU,商品名称,数量,单价,[/x]\n"
+    row = "有赞,wx,YZ-M1,2026-11-26 10:30:00,王芳,13800138000,浙江省,宁波市,鄞州区,路8号," \
+          "DIAPER-L,纸尿裤,[/red],129,\n"
+    path = tmp_path / "orders.csv"
+    path.write_text(header + row, encoding="utf-8")
+    result = invoke("import", "orders", str(path))
+    assert result.exit_code == 1, result.output
+    assert "[/red]" in result.output and "[/x]" in result.output
+    assert isinstance(result.exception, SystemExit)
