@@ -13,6 +13,7 @@ import pytest
 
 from hostile_sheets import (
     HOSTILE,
+    billion_laughs,
     broken_xml,
     csv_with_long_field,
     dimension_bomb,
@@ -108,6 +109,10 @@ def test_bytes_that_are_no_zip_are_refused_by_name() -> None:
 def test_broken_sheet_xml_is_refused() -> None:
     error = refusal(broken_xml(HEADER), "broken.xlsx")
     assert error.code == "broken"
+
+
+def test_nested_xml_entities_are_refused_by_the_parser() -> None:
+    assert refusal(billion_laughs(), "laughs.xlsx").code == "broken"
 
 
 def test_zip_bombs_are_refused_from_the_zip_directory() -> None:
