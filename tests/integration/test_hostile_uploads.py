@@ -110,6 +110,13 @@ def test_the_console_says_why_in_chinese(client_hub: tuple[TestClient, Hub]) -> 
                        files={"file": ("long.csv", csv_with_long_field(), "text/csv")},
                        data={"csrf_token": csrf})
     assert long.status_code == 422 and "long.csv：第 3 行有单元格超过" in long.text
+    client.post("/console/locale", data={"locale": "en", "next": "/console",
+                                         "csrf_token": csrf})
+    english = client.post("/console/decision-tables/centres/upload", headers=headers,
+                          files={"file": ("bomb.xlsx", dimension_bomb(TABLE_HEADER), XLSX)},
+                          data={"csrf_token": csrf})
+    assert english.status_code == 422
+    assert "bomb.xlsx declares the range A1:XFD1048576; at most 10001 rows" in english.text
 
 
 @pytest.fixture
