@@ -106,3 +106,13 @@ def many_parts(count: int = 1500) -> bytes:
 
 def csv_with_long_field(size: int = 200 * 1024) -> bytes:
     return ("仓库,SKU,在库\nNB,MILK-900,1\nNB," + "x" * size + ",2\n").encode("utf-8")
+
+
+def billion_laughs() -> bytes:
+    """Nested XML entities that would expand to 10^10 characters."""
+    entities = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(9))
+    xml = (b'<?xml version="1.0"?><!DOCTYPE worksheet [' + entities.encode() + b"]>"
+           + HEAD.split(b"?>", 1)[1] + b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is>'
+           b"<t>&j;</t></is></c></row></sheetData></worksheet>")
+    return with_sheet_xml(workbook([["a"]]), xml)

@@ -110,6 +110,13 @@ def test_the_console_says_why_in_chinese(client_hub: tuple[TestClient, Hub]) -> 
                        files={"file": ("long.csv", csv_with_long_field(), "text/csv")},
                        data={"csrf_token": csrf})
     assert long.status_code == 422 and "long.csv：第 3 行有单元格超过" in long.text
+    client.post("/console/locale", data={"locale": "en", "next": "/console",
+                                         "csrf_token": csrf})
+    english = client.post("/console/decision-tables/centres/upload", headers=headers,
+                          files={"file": ("bomb.xlsx", dimension_bomb(TABLE_HEADER), XLSX)},
+                          data={"csrf_token": csrf})
+    assert english.status_code == 422
+    assert "bomb.xlsx declares the range A1:XFD1048576; at most 10001 rows" in english.text
 
 
 @pytest.fixture
@@ -154,3 +161,16 @@ def test_the_cli_imports_say_what_is_wrong_without_a_traceback(data_dir: Path,
             assert says in result.output and name in result.output
             assert "Traceback" not in result.output
             assert isinstance(result.exception, SystemExit)
+
+
+def test_cli_output_shows_file_data_as_text_not_markup(data_dir: Path, tmp_path: Path) -> None:
+    """Rich reads [..] as markup; a cell like [/red] used to crash the report (traceback)."""
+    header = "渠道,店铺,平台订单号,下单时间,收货人,手机,省,市,区,地址,SKU,商品名称,数量,单价,[/x]\n"
+    row = "有赞,wx,YZ-M1,2026-11-26 10:30:00,王芳,13800138000,浙江省,宁波市,鄞州区,路8号," \
+          "DIAPER-L,纸尿裤,[/red],129,\n"
+    path = tmp_path / "orders.csv"
+    path.write_text(header + row, encoding="utf-8")
+    result = invoke("import", "orders", str(path))
+    assert result.exit_code == 1, result.output
+    assert "[/red]" in result.output and "[/x]" in result.output
+    assert isinstance(result.exception, SystemExit)

@@ -13,6 +13,7 @@ import pytest
 
 from hostile_sheets import (
     HOSTILE,
+    billion_laughs,
     broken_xml,
     csv_with_long_field,
     dimension_bomb,
@@ -110,6 +111,10 @@ def test_broken_sheet_xml_is_refused() -> None:
     assert error.code == "broken"
 
 
+def test_nested_xml_entities_are_refused_by_the_parser() -> None:
+    assert refusal(billion_laughs(), "laughs.xlsx").code == "broken"
+
+
 def test_zip_bombs_are_refused_from_the_zip_directory() -> None:
     small = SheetLimits(max_unzipped_bytes=8 * 1024 * 1024)
     assert refusal(zip_bomb(), "bomb.xlsx", small).code == "zip_size"
@@ -147,3 +152,17 @@ def test_written_hostile_text_reads_back_unchanged(tmp_path: Path) -> None:
         number: Any = (lambda n: n) if suffix == "xlsx" else str  # CSV has text only
         assert [list(r) for _, r in sheet.rows] == [[*HOSTILE[2:4], number(-5)],
                                                     ["\t=1", cr + "=1", number(3)]]
+
+
+def test_numbers_dates_and_odd_cells_read_as_excel_shows_them() -> None:
+    from datetime import datetime
+
+    data = workbook([["a", "b", "c", "d"], [-5, 2.5, datetime(2026, 11, 26, 10, 30), True]])
+    sheet = sheet_from_bytes(data, "ok.xlsx")
+    assert sheet.rows == [(2, (-5, 2.5, datetime(2026, 11, 26, 10, 30), True))]
+    huge_date = workbook([["a"], [datetime(2026, 1, 1)]])
+    xml = zipfile.ZipFile(io.BytesIO(huge_date)).read("xl/worksheets/sheet1.xml")
+    xml = re.sub(rb"<v>[^<]+</v></c></row></sheetData>", b"<v>1e300</v></c></row></sheetData>",
+                 xml)
+    assert refusal(with_sheet_xml(huge_date, xml), "date.xlsx").code == "broken"
+    assert refusal(b"\x81\x30\xff\xfe,\xff\n", "bytes.csv").code == "broken"

@@ -200,7 +200,7 @@ def _check_zip(path: Path, name: str, limits: SheetLimits) -> None:
 
 # What a malformed workbook makes openpyxl, zipfile, zlib or the XML parser raise.
 _BROKEN = (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, EOFError,
-           ParseError, InvalidFileException, zipfile.BadZipFile, zlib.error)
+           ArithmeticError, ParseError, InvalidFileException, zipfile.BadZipFile, zlib.error)
 
 
 def _read_xlsx(path: Path, collector: _Collector) -> None:
@@ -296,7 +296,7 @@ def _cell_value(element: Any, shared: Sequence[Any], book: Any) -> Any:
     if kind == "d":
         parse_iso: Any = from_ISO8601  # untyped in openpyxl
         return parse_iso(raw)
-    number: int | float = int(raw) if raw.isdigit() else float(raw)
+    number: int | float = float(raw) if any(c in raw for c in ".eE") else int(raw)
     style = int(element.get("s", 0) or 0)
     if style in book._date_formats:
         return from_excel(number, book.epoch)
@@ -315,7 +315,11 @@ def _read_csv(path: Path, collector: _Collector) -> None:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("gb18030", errors="replace")  # what Chinese Excel writes for "CSV"
+        try:
+            text = data.decode("gb18030")  # what Chinese Excel writes for "CSV"
+        except UnicodeDecodeError as error:
+            raise UnreadableSheet("broken", file=collector.name,
+                                  detail="neither UTF-8 nor GB18030 text") from error
     reader = csv.reader(io.StringIO(text, newline=""))
     number = 0
     while True:

@@ -35,7 +35,7 @@ from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retr
 MAX_FILE_BYTES = 5 * 1024 * 1024
 # An uploaded grid is read no further than a table may reach (inputs and outputs side by side).
 SHEET_LIMITS = SheetLimits(max_rows=MAX_ROWS, max_columns=2 * MAX_COLUMNS,
-                           max_file_bytes=MAX_FILE_BYTES)
+                           max_file_bytes=MAX_FILE_BYTES, max_unzipped_bytes=32 * 2**20)
 # A JDM document of one table nests five levels deep; nothing legitimate comes near this.
 MAX_JSON_DEPTH = 32
 

@@ -28,7 +28,8 @@ HEADERS: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("sku", "on_hand")
 MAX_FILE_BYTES = 5 * 1024 * 1024
-SHEET_LIMITS = SheetLimits(max_rows=MAX_LEVELS, max_columns=50, max_file_bytes=MAX_FILE_BYTES)
+SHEET_LIMITS = SheetLimits(max_rows=MAX_LEVELS, max_columns=50, max_file_bytes=MAX_FILE_BYTES,
+                           max_unzipped_bytes=32 * 2**20)
 DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from orderpilot.adapters import spreadsheets
@@ -43,7 +44,7 @@ def pull(source: Annotated[list[str] | None, typer.Option(
     for column in ("仓库 / source", "结果 / status", "变化 / changes", "错误 / error"):
         table.add_column(column)
     for o in outcomes:
-        table.add_row(o.source, o.status, str(o.changes), o.error or "")
+        table.add_row(o.source, o.status, str(o.changes), escape(o.error or ""))
     out.print(table)
     if any(o.status not in ("applied", "stale") for o in outcomes):
         raise typer.Exit(1)
@@ -78,7 +79,7 @@ def import_levels(
     try:
         sheet = spreadsheets.read_sheet(file, inventory_import.SHEET_LIMITS)
     except spreadsheets.UnreadableSheet as error:
-        err.print(f"[red]error:[/red] {error}")
+        err.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(2) from None
     hub = open_hub()
     try:
@@ -86,7 +87,7 @@ def import_levels(
             known = [s.code for s in InventoryRepository(conn).sources()]
         planned = inventory_import.plan(sheet.header, sheet.rows, known, source)
         if planned.ignored_columns:
-            err.print(f"ignored columns: {', '.join(planned.ignored_columns)}")
+            err.print(f"ignored columns: {escape(', '.join(planned.ignored_columns))}")
         if planned.errors:
             _errors(planned.errors)
             raise typer.Exit(1)
@@ -97,7 +98,8 @@ def import_levels(
         try:
             result = inventory_import.apply(planned, event_id, hub.uow, hub.clock, source)
         except OrderpilotError as error:
-            err.print(f"[red]error ({error.field}):[/red] {error.message}; nothing imported")
+            err.print(f"[red]error ({escape(error.field or '')}):[/red] {escape(error.message)}; "
+                      "nothing imported")
             raise typer.Exit(1) from None
     finally:
         hub.close()
@@ -114,5 +116,5 @@ def _errors(errors: list[inventory_import.RowError]) -> None:
     table.add_column("字段 / field")
     table.add_column("原因 / reason")
     for e in errors[:SHOWN_ERRORS]:
-        table.add_row(str(e.row) if e.row else "", e.field, e.message)
+        table.add_row(str(e.row) if e.row else "", escape(e.field), escape(e.message))
     out.print(table)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.bootstrap import Hub, bootstrap
@@ -46,7 +47,7 @@ def open_hub(upgrade: bool = True) -> Hub:
 
 def fail(error: OrderpilotError) -> None:
     where = f" ({error.field})" if error.field else ""
-    console.print(f"[red]error{where}:[/red] {error.message}")
+    console.print(f"[red]error{escape(where)}:[/red] {escape(error.message)}")  # data, not markup
     raise typer.Exit(1)
 
 

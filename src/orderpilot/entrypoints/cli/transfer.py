@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -61,7 +62,7 @@ def import_orders(
         if rejects is not None:
             spreadsheets.sheet_kind(rejects)
     except spreadsheets.UnreadableSheet as error:
-        err.print(f"[red]error:[/red] {error}")
+        err.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(2) from None
     hub = open_hub()
     try:
@@ -70,10 +71,10 @@ def import_orders(
                                     file_name=file.name)
     except OrderpilotError as error:
         hub.close()
-        err.print(f"[red]error ({error.field}):[/red] {error.message}")
+        err.print(f"[red]error ({escape(error.field or '')}):[/red] {escape(error.message)}")
         raise typer.Exit(2) from None
     if plan.ignored_columns:
-        err.print(f"ignored columns: {', '.join(plan.ignored_columns)}")
+        err.print(f"ignored columns: {escape(', '.join(plan.ignored_columns))}")
     imported = present = 0
     try:
         with _progress() as progress:
@@ -102,7 +103,7 @@ def import_orders(
         spreadsheets.write_sheet(rejects, header,
                                  ([*r.values, r.reason, r.row] for r in plan.rejected),
                                  title="rejected")
-        err.print(f"rejected rows written to {rejects}")
+        err.print(f"rejected rows written to {escape(str(rejects))}")
     if plan.rejected:
         raise typer.Exit(1)
 
@@ -129,7 +130,7 @@ def _report(plan: transfer.ImportPlan, imported: int, present: int, dry_run: boo
     table.add_column("字段 / field")
     table.add_column("原因 / reason")
     for r in plan.rejected[:SHOWN_REJECTS]:
-        table.add_row(str(r.row), r.field or "", r.reason)
+        table.add_row(str(r.row), escape(r.field or ""), escape(r.reason))  # cells are data
     out.print(table)
     if len(plan.rejected) > SHOWN_REJECTS:
         out.print(f"... and {len(plan.rejected) - SHOWN_REJECTS} more; use --rejects FILE.xlsx")
@@ -173,7 +174,7 @@ def export_orders(
     try:
         spreadsheets.sheet_kind(file)
     except spreadsheets.UnreadableSheet as error:
-        err.print(f"[red]error:[/red] {error}")
+        err.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(2) from None
     hub = open_hub()
     orders = 0
@@ -209,4 +210,4 @@ def export_orders(
                                              [c.kind for c in EXPORT_COLUMNS])
     finally:
         hub.close()
-    out.print(f"exported {orders} orders ({lines} lines) to {file}")
+    out.print(f"exported {orders} orders ({lines} lines) to {escape(str(file))}")
