@@ -331,3 +331,14 @@ def test_tls_to_the_pinned_address_still_names_and_verifies_the_host(tmp_path: P
                 client.post(f"https://other.invalid:{listener.port}/orders", json={})
     assert listener.server_names[0] == "erp.invalid"
     assert listener.hosts == [f"erp.invalid:{listener.port}"]
+
+
+def test_a_second_checked_address_is_tried_when_the_first_refuses() -> None:
+    """localhost often resolves to ::1 first while a service listens on 127.0.0.1 only."""
+    with Listener() as listener:
+        connectors = Connectors.from_settings(
+            settings(outbound_allowlist=f"http://svc.invalid:{listener.port}"),
+            resolver=lambda host, port: ["::1", "127.0.0.1"])
+        result = call(connectors, f"http://svc.invalid:{listener.port}/orders")
+    assert result.status_code == 200
+    assert listener.hosts == [f"svc.invalid:{listener.port}"]
