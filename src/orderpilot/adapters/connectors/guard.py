@@ -93,17 +93,19 @@ class OutboundGuard(httpx.BaseTransport):
         if self.inner is not None:
             request.extensions[PINNED_ADDRESS] = str(addresses[0])
             return self._limited(self.inner.handle_request(request), target)
-        pool = self._pool_for(target.host)
-        for address in addresses:  # in the resolver's order, as a plain connect would
-            request.extensions[PINNED_ADDRESS] = str(address)
+        for address in addresses[:-1]:  # in the resolver's order, as a plain connect would
             try:
-                response = pool.handle_request(_pinned(request, target, address))
+                return self._send_to(address, request, target)
             except httpx.ConnectError:  # nothing was sent; the next checked address may answer
-                if address == addresses[-1]:
-                    raise
                 continue
-            return self._limited(response, target)
-        raise AssertionError("unreachable: checked_addresses is never empty")
+        return self._send_to(addresses[-1], request, target)
+
+    def _send_to(self, address: IpAddress, request: httpx.Request,
+                 target: Target) -> httpx.Response:
+        request.extensions[PINNED_ADDRESS] = str(address)
+        response = self._pool_for(target.host).handle_request(
+            _pinned(request, target, address))
+        return self._limited(response, target)
 
     def checked_addresses(self, target: Target, request: httpx.Request) -> list[IpAddress]:
         """The addresses to connect to, each one checked against the policy (all of them must
