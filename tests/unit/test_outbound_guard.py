@@ -25,6 +25,7 @@ from orderpilot.adapters.connectors import (
     Redirected,
     ResponseTooLarge,
 )
+from orderpilot.adapters.connectors.base import stored
 from orderpilot.adapters.connectors.guard import PINNED_ADDRESS, OutboundGuard
 from orderpilot.config import Settings
 from orderpilot.domain.outbound import parse_origin
@@ -230,7 +231,7 @@ def test_a_long_answer_is_stored_cut_and_masked(seen: list[httpx.Request]) -> No
     assert len(result.response["items"]) == 2000  # whole for the rule's own output mapping
     kept = result.stored_response
     assert isinstance(kept, str) and len(kept.encode()) < 16 * 1024 + 100
-    assert "bytes, the first 16384 kept" in kept
+    assert kept.endswith("[cut: the answer is longer than 16384 bytes]")
     for secret in ("13812345678", "13912345678", "张三丰", "科技园1号"):
         assert secret not in kept
     assert "138****5678" in kept
@@ -331,3 +332,24 @@ def test_tls_to_the_pinned_address_still_names_and_verifies_the_host(tmp_path: P
                 client.post(f"https://other.invalid:{listener.port}/orders", json={})
     assert listener.server_names[0] == "erp.invalid"
     assert listener.hosts == [f"erp.invalid:{listener.port}"]
+
+
+def test_a_second_checked_address_is_tried_when_the_first_refuses() -> None:
+    """localhost often resolves to ::1 first while a service listens on 127.0.0.1 only."""
+    with Listener() as listener:
+        connectors = Connectors.from_settings(
+            settings(outbound_allowlist=f"http://svc.invalid:{listener.port}"),
+            resolver=lambda host, port: ["::1", "127.0.0.1"])
+        result = call(connectors, f"http://svc.invalid:{listener.port}/orders")
+    assert result.status_code == 200
+    assert listener.hosts == [f"svc.invalid:{listener.port}"]
+
+
+def test_a_cut_never_leaves_half_a_phone_number() -> None:
+    for offset in range(12):
+        text = "x" * (1000 - offset) + " 13812345678 and more"
+        kept = stored(text, 1000)
+        assert isinstance(kept, str) and "[cut:" in kept
+        assert "1381234" not in kept and "12345678" not in kept, offset
+        kept = stored({"note": text, "rest": list(range(100))}, 1000)
+        assert "1381234" not in kept and "12345678" not in kept, offset

@@ -17,6 +17,7 @@ stays whole (up to the read limit) for the caller's own parsing.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ ADDRESS_KEYS = ("address", "line1", "line2", "street", "district", "postal_code"
 NAME_KEYS = ("name", "customer_name", "receiver", "receiver_name", "consignee", "contact",
              "contact_name", "buyer_name", "full_name", "recipient")
 STORED_RESPONSE_BYTES = 16 * 1024
+_TRAILING_DIGITS = re.compile(r"[+\d][\d -]*$")
 
 
 @dataclass
@@ -40,11 +42,11 @@ class CallResult:
     status_code: int | None
     latency_ms: float
     output: dict[str, Any]
-    stored_response: Any = None  # what run history keeps; see stored()
+    store_limit: int = STORED_RESPONSE_BYTES  # how much of the answer run history keeps
 
-    def __post_init__(self) -> None:
-        if self.stored_response is None:
-            self.stored_response = stored(self.response)
+    @property
+    def stored_response(self) -> Any:
+        return stored(self.response, self.store_limit)
 
 
 class ConnectorError(Exception):
@@ -59,7 +61,11 @@ class ConnectorError(Exception):
         self.response = response
         self.status_code = status_code
         self.latency_ms = latency_ms
-        self.stored_response = stored(response)
+        self.store_limit = STORED_RESPONSE_BYTES
+
+    @property
+    def stored_response(self) -> Any:
+        return stored(self.response, self.store_limit)
 
 
 class TransientError(ConnectorError):
@@ -117,17 +123,47 @@ def mask_url(url: httpx.URL) -> str:
 
 
 def stored(body: Any, limit: int = STORED_RESPONSE_BYTES) -> Any:
-    """BODY as run history keeps it: masked, and as text cut to LIMIT bytes when longer."""
+    """BODY as run history keeps it: masked, and when longer than LIMIT bytes, its beginning
+    as text. Only the kept part is walked, so a long answer costs no more than a short one."""
     if body is None:
         return None
-    masked = mask(body)
-    text = masked if isinstance(masked, str) else json.dumps(masked, ensure_ascii=False,
-                                                             default=str)
-    encoded = text.encode()
-    if len(encoded) <= limit:
+    kept, whole = _within(body, limit)
+    masked = mask(kept)
+    if whole:
         return masked
-    kept = encoded[:limit].decode(errors="ignore")
-    return f"{kept}… [cut: {len(encoded)} bytes, the first {limit} kept]"
+    text = masked if isinstance(masked, str) else _json(masked)
+    cut = _TRAILING_DIGITS.sub("", text.encode()[:limit].decode(errors="ignore"))
+    return f"{cut}… [cut: the answer is longer than {limit} bytes]"
+
+
+def _within(value: Any, budget: int) -> tuple[Any, bool]:
+    """A copy of VALUE's beginning about BUDGET bytes long as JSON, and whether it is whole.
+    A cut string loses its trailing digits: half a phone number is still a phone number."""
+    if isinstance(value, str):
+        if len(value) * 4 <= budget or len(value.encode()) <= budget:
+            return value, True
+        return _TRAILING_DIGITS.sub("", value[:budget]), False
+    if not isinstance(value, dict | list):
+        return value, True
+    pairs = value.items() if isinstance(value, dict) else enumerate(value)
+    kept: list[tuple[Any, Any]] = []
+    for key, item in pairs:
+        if budget <= 0:
+            return _like(value, kept), False
+        small, whole = _within(item, budget)
+        kept.append((key, small))
+        budget -= len(_json(small).encode()) + len(str(key)) + 4
+        if not whole:
+            return _like(value, kept), False
+    return _like(value, kept), budget >= 0
+
+
+def _like(value: Any, pairs: list[tuple[Any, Any]]) -> Any:
+    return dict(pairs) if isinstance(value, dict) else [item for _, item in pairs]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def parse_body(response: httpx.Response) -> Any:

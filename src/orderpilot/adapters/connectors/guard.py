@@ -88,18 +88,28 @@ class OutboundGuard(httpx.BaseTransport):
         message = refusal(target, self.origins, ALLOWLIST_SETTING)
         if message:
             raise HostNotAllowed(message, request={"url": mask_url(request.url)})
-        address = self.checked_address(target, request)
+        addresses = self.checked_addresses(target, request)
         request.headers["Accept-Encoding"] = "identity"
-        request.extensions[PINNED_ADDRESS] = str(address)
         if self.inner is not None:
-            response = self.inner.handle_request(request)
-        else:
-            response = self._pool_for(target.host).handle_request(
-                _pinned(request, target, address))
+            request.extensions[PINNED_ADDRESS] = str(addresses[0])
+            return self._limited(self.inner.handle_request(request), target)
+        for address in addresses[:-1]:  # in the resolver's order, as a plain connect would
+            try:
+                return self._send_to(address, request, target)
+            except httpx.ConnectError:  # nothing was sent; the next checked address may answer
+                continue
+        return self._send_to(addresses[-1], request, target)
+
+    def _send_to(self, address: IpAddress, request: httpx.Request,
+                 target: Target) -> httpx.Response:
+        request.extensions[PINNED_ADDRESS] = str(address)
+        response = self._pool_for(target.host).handle_request(
+            _pinned(request, target, address))
         return self._limited(response, target)
 
-    def checked_address(self, target: Target, request: httpx.Request) -> IpAddress:
-        """The one address to connect to, after every resolved address passed the policy."""
+    def checked_addresses(self, target: Target, request: httpx.Request) -> list[IpAddress]:
+        """The addresses to connect to, each one checked against the policy (all of them must
+        pass, so a name cannot smuggle one bad address among good ones)."""
         if target.ip is not None:
             addresses = [target.ip]
         else:
@@ -111,7 +121,7 @@ class OutboundGuard(httpx.BaseTransport):
         message = address_refusal(target, self.origins, addresses)
         if message:
             raise AddressNotAllowed(message, request={"url": mask_url(request.url)})
-        return addresses[0]
+        return addresses
 
     def close(self) -> None:
         with self._lock:

@@ -19,7 +19,6 @@ from orderpilot.adapters.connectors.base import (
     ConnectorError,
     HostNotAllowed,
     PermanentError,
-    stored,
 )
 from orderpilot.adapters.connectors.endpoints import Endpoints, endpoints_from_settings
 from orderpilot.adapters.connectors.guard import (
@@ -147,11 +146,11 @@ class Connectors:
         return self._kept(lambda: crm.push_tags(self.http, phone, tags, idempotency_key))
 
     def _kept(self, call: Callable[[], CallResult]) -> CallResult:
-        """CALL's result or error, with stored_response cut to the configured size."""
+        """CALL's result or error, keeping the configured share of the answer in run history."""
         try:
             result = call()
         except ConnectorError as error:
-            error.stored_response = stored(error.response, self.stored_response_bytes)
+            error.store_limit = self.stored_response_bytes
             raise
-        result.stored_response = stored(result.response, self.stored_response_bytes)
+        result.store_limit = self.stored_response_bytes
         return result
