@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     rule_runner_threads: int = Field(4, ge=0, le=32, description="Threads running rule actions")
     rule_lease_seconds: float = Field(60, gt=0, le=3600,
                                       description="A crashed runner's runs resume after this")
+    rule_lookup_grace_seconds: float = Field(
+        120, ge=0, le=86400,
+        description="An outside call whose outcome is unknown is resent only when the "
+                    "provider's look-up has not found it this long after the call")
+    rule_lookup_backoff_seconds: float = Field(
+        5, gt=0, le=3600, description="First wait before asking a failing look-up again")
+    test_stop_at: str | None = Field(
+        None, description="Tests only: POINT:FILE exits the process at that point of an "
+                          "outside call, once (while FILE does not exist yet)")
 
     # Outbound connectors (rule actions). With sim_url set, every connector points at the
     # loopback simulator (`orderpilot sim serve`) and unset credentials take its test values.

@@ -6,6 +6,7 @@ It owns one httpx.Client; close() it when done. Every URL is checked against the
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Literal
 
 import httpx
@@ -14,6 +15,7 @@ from orderpilot.adapters.connectors import crm, helpdesk, mail, robots
 from orderpilot.adapters.connectors.base import CallResult, HostNotAllowed, PermanentError
 from orderpilot.adapters.connectors.endpoints import Endpoints, endpoints_from_settings
 from orderpilot.adapters.connectors.http import HttpConnector
+from orderpilot.adapters.connectors.lookups import SentRecord
 from orderpilot.adapters.connectors.sms import AliyunSms, SmsProvider, TencentSms
 from orderpilot.config import Settings
 
@@ -80,6 +82,15 @@ class Connectors:
         self.check_url(sender.base_url)
         return sender.send(phone, template_code, params, sign_name, idempotency_key)
 
+    def sms_find_sent(self, provider: Literal["aliyun", "tencent"], phone: str,
+                      idempotency_key: str, since: datetime) -> SentRecord:
+        sender = self.sms.get(provider)
+        if sender is None:
+            raise PermanentError(f"SMS provider {provider!r} is not configured "
+                                 f"(configured: {', '.join(sorted(self.sms)) or 'none'})")
+        self.check_url(sender.base_url)
+        return sender.find_sent(phone, idempotency_key, since)
+
     def send_email(self, to: str, subject: str, body_text: str,
                    idempotency_key: str) -> CallResult:
         if self.endpoints.smtp is None:
@@ -110,3 +121,9 @@ class Connectors:
 
     def crm_push_tags(self, phone: str, tags: list[str], idempotency_key: str) -> CallResult:
         return crm.push_tags(self.http, phone, tags, idempotency_key)
+
+    def helpdesk_find_ticket(self, idempotency_key: str) -> SentRecord:
+        return helpdesk.find_ticket(self.http, idempotency_key)
+
+    def crm_find_tag_push(self, idempotency_key: str) -> SentRecord:
+        return crm.find_tag_push(self.http, idempotency_key)
