@@ -27,7 +27,7 @@ from typing import Any
 
 import structlog
 
-from orderpilot.adapters.connectors.base import CallResult, ConnectorError
+from orderpilot.adapters.connectors.base import CallResult, ConnectorError, TransientError
 from orderpilot.services import rule_actions as acts
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
@@ -53,8 +53,11 @@ class ResendPolicy:
 
 def outcome_after(error: ConnectorError) -> str:
     """An answer with a status (4xx, 5xx, a provider error code) says the call was not acted
-    on; no answer at all (time-out, dropped connection) leaves the outcome unknown."""
-    return "not_sent" if error.status_code is not None else "unknown"
+    on, and so does a refusal before sending (no such connector, URL not allowed); a transient
+    failure without an answer (time-out, dropped connection) leaves the outcome unknown."""
+    if isinstance(error, TransientError) and error.status_code is None:
+        return "unknown"
+    return "not_sent"
 
 
 def known_outcome(uow_factory: UowFactory, outbound: acts.Outbound, clock: Clock,

@@ -80,8 +80,9 @@ class SmsProvider(ABC):
     def wait_for_slot(self, record: dict[str, Any]) -> None:
         try:
             self.bucket.acquire(max_wait_s=self.timeout_s)
-        except RateLimited as error:
-            raise TransientError(f"{self.name}: {error}", request=record) from error
+        except RateLimited as error:  # refused here, before sending: a known outcome
+            raise TransientError(f"{self.name}: {error}", request=record,
+                                 status_code=429) from error
 
     @abstractmethod
     def send(self, phone: str, template_code: str, params: dict[str, str], sign_name: str,
