@@ -4,6 +4,10 @@ off is counted every time, and a look-up sees exactly the sends made with its ke
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +18,7 @@ from orderpilot.adapters.connectors import Connectors, TransientError
 from orderpilot.adapters.connectors.base import ConnectorError
 from orderpilot.adapters.connectors.endpoints import SIM
 from orderpilot.config import Settings
-from orderpilot.simulators.external.server import SimServer
+from orderpilot.simulators.external.server import SimServer, free_port_pair
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +107,26 @@ def test_helpdesk_and_crm_look_ups_find_calls_by_key(sim: SimServer,
 def test_the_dedupe_switch_refuses_bad_input(admin: httpx.Client) -> None:
     assert admin.post("/_sim/aliyun-sms/dedupe", json={"enabled": "maybe"}).status_code == 422
     assert admin.post("/_sim/nope/dedupe", json={"enabled": False}).status_code == 404
+
+
+def test_the_cli_serves_the_simulators_without_dedupe_when_asked() -> None:
+    port = free_port_pair()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orderpilot", "sim", "serve", "--port", str(port),
+         "--no-dedupe"], env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                overview = httpx.get(f"http://127.0.0.1:{port}/_sim").json()
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        assert {s["name"]: s["dedupe"] for s in overview["simulators"]}["aliyun-sms"] is False
+        assert all(s["dedupe"] is False for s in overview["simulators"])
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
