@@ -1,9 +1,9 @@
-"""kill -9 the hub inside an SMS call, at chosen points, with the SMS simulators' de-duplication
-OFF: every request that reaches them is a real send, as with Aliyun and Tencent, which document
-no idempotent sending. After the restart the SMS must have been sent exactly once; where the
-outcome was unknown the provider must have been asked (QuerySendDetails /
-PullSmsSendStatusByPhoneNumber); where a repeat was needed it must carry the key of the first
-attempt.
+"""kill -9 the hub inside an SMS call (and a helpdesk call), at chosen points, with the
+simulators' de-duplication OFF: every request that reaches them is a real send, as with Aliyun
+and Tencent, which document no idempotent sending. After the restart the SMS must have been
+sent exactly once; where the outcome was unknown the provider must have been asked
+(QuerySendDetails / PullSmsSendStatusByPhoneNumber / the helpdesk's GET by key); where a repeat
+was needed it must carry the key of the first attempt.
 
 The points:
 * held: the simulator accepted and recorded the SMS and holds its answer; the test kills the
@@ -33,7 +33,7 @@ from reliability.support.processes import Server, create_token, orderpilot_env, 
 
 pytestmark = pytest.mark.slow
 
-PROVIDER_SIM = {"aliyun": "aliyun-sms", "tencent": "tencent-sms"}
+PROVIDER_SIM = {"aliyun": "aliyun-sms", "tencent": "tencent-sms", "helpdesk": "helpdesk"}
 KEY_FIELD = {"aliyun": "OutId", "tencent": "SessionContext"}
 ORDER = {"channel": "youzan", "shop_id": "wx-mini", "external_id": "CRASH-SMS-1",
          "placed_at": "2026-11-26T10:00:00+08:00", "currency": "CNY",
@@ -45,21 +45,31 @@ ORDER = {"channel": "youzan", "shop_id": "wx-mini", "external_id": "CRASH-SMS-1"
          "total": "800.00"}
 
 
-def install_sms_rule(backend: Backend, provider: str) -> None:
+def install_rule(backend: Backend, provider: str) -> None:
+    """On order.placed: an SMS through PROVIDER, or a helpdesk ticket for "helpdesk"."""
     hub = bootstrap(Settings(data_dir=backend.data_dir, database_url=backend.database_url,
                              _env_file=None))  # type: ignore[call-arg]
-    try:
+    if provider == "helpdesk":
+        step = {"id": "escalate", "type": "ticket.create",
+                "params": {"title": "check {{ order.external_id }}", "webhook": True}}
+    else:
         hub.rules.put_sms_template("SMS_CRASH_1", provider, "订单助手", "订单 ${no} 已收到")
+        step = {"id": "notify", "type": "sms.send",
+                "params": {"template": "SMS_CRASH_1",
+                           "params": {"no": "{{ order.external_id }}"}}}
+    try:
         rule_id = hub.rules.create(
-            {"name": "notify buyer", "trigger": {"kind": "event", "event": "order.placed"},
-             "conditions": {"all": []},
-             "actions": [{"id": "notify", "type": "sms.send",
-                          "params": {"template": "SMS_CRASH_1",
-                                     "params": {"no": "{{ order.external_id }}"}}}]},
-            "ops", key="notify-buyer")
+            {"name": "on every order", "trigger": {"kind": "event", "event": "order.placed"},
+             "conditions": {"all": []}, "actions": [step]}, "ops", key="on-every-order")
         hub.rules.publish(rule_id, "ops", "crash test")
     finally:
         hub.close()
+
+
+def key_received(provider: str, record: dict[str, Any]) -> str:
+    """The key as the provider got it: Aliyun OutId, Tencent SessionContext, or the header."""
+    field = KEY_FIELD.get(provider)
+    return str(record["body"][field] if field else record["idempotency_key"])
 
 
 def wait_for(what: str, check: Any, timeout: float = 60) -> Any:
@@ -79,8 +89,8 @@ def run_status(db: Database) -> str | None:
 
 @pytest.mark.parametrize(("provider", "point"), [
     ("aliyun", "held"), ("aliyun", "answered"), ("aliyun", "sending"),
-    ("tencent", "held"), ("tencent", "sending")])
-def test_an_sms_cut_off_by_kill_9_is_sent_exactly_once(
+    ("tencent", "held"), ("tencent", "sending"), ("helpdesk", "held")])
+def test_an_outside_call_cut_off_by_kill_9_happens_exactly_once(
         backend: Backend, provider: str, point: str) -> None:
     name = PROVIDER_SIM[provider]
     marker = backend.data_dir / "stopped"
@@ -90,7 +100,7 @@ def test_an_sms_cut_off_by_kill_9_is_sent_exactly_once(
                              rule_lease_seconds="2", rule_lookup_grace_seconds="2",
                              rule_lookup_backoff_seconds="0.5", **stop)
         run_cli(env, "db", "upgrade")
-        install_sms_rule(backend, provider)
+        install_rule(backend, provider)
         token = create_token(env, "ops", "crash")
         admin = sim.admin()
         admin.post(f"/_sim/{name}/dedupe", json={"enabled": False}).raise_for_status()
@@ -127,8 +137,8 @@ def test_an_sms_cut_off_by_kill_9_is_sent_exactly_once(
         sent = sim.requests(name)
         look_ups = sim.state.recorders[name].look_ups
 
-    assert len(sent) == 1, f"the SMS was sent {len(sent)} times"
-    assert sent[0]["body"][KEY_FIELD[provider]] == first.idempotency_key
+    assert len(sent) == 1, f"the call reached {name} {len(sent)} times"
+    assert key_received(provider, sent[0]) == first.idempotency_key
     assert len(look_ups) >= 1, "the provider was never asked"
     [last] = attempts
     assert last.status == "sent" and last.look_ups >= 1
