@@ -188,3 +188,23 @@ def test_helpdesk_and_crm_calls_with_a_lost_answer_are_found_by_key(
     with rules_hub.db.read() as conn:
         external = conn.execute(sa.select(t.tickets.c.external_id)).scalar_one()
     assert external == "HD-000001"  # the look-up's answer fills the step's output
+
+
+def test_an_http_call_has_no_look_up_and_is_repeated_with_the_same_key(
+        rules_hub: Hub, client: TestClient, sim: SimServer, clock: FakeClock) -> None:
+    """The documented limit: only the receiver's handling of Idempotency-Key protects it."""
+    dedupe_off(sim, "customs")
+    publish(rules_hub, {"name": "check", "trigger": {"kind": "event", "event": "order.placed"},
+                        "conditions": {"all": []},
+                        "actions": [{"id": "check", "type": "http.call", "params": {
+                            "connector": "customs", "path": "/api/qualification/check",
+                            "body": {"phone": "{{ order.customer.phone }}"}}}]}, "check")
+    place(client, "RS-6")
+    stop_inside_the_call(rules_hub, "outside_call.answered")
+    clock.advance(seconds=61)
+    settle(rules_hub)
+    assert run_statuses(rules_hub) == ["succeeded"]
+    first, repeat = sim.requests("customs")
+    assert first["idempotency_key"] == repeat["idempotency_key"] \
+        == outside_attempts(rules_hub)[0].idempotency_key
+    assert sim.state.recorders["customs"].look_ups == []

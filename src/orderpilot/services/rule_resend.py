@@ -28,6 +28,7 @@ from typing import Any
 import structlog
 
 from orderpilot.adapters.connectors.base import CallResult, ConnectorError, TransientError
+from orderpilot.adapters.connectors.lookups import NO_LOOK_UP
 from orderpilot.services import rule_actions as acts
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
@@ -85,7 +86,7 @@ def known_outcome(uow_factory: UowFactory, outbound: acts.Outbound, clock: Clock
                             delay) from error
     if found is None:
         log.warning("rule_step_resent_unchecked", action=action, key=call.key,
-                    why="the provider offers no look-up by key")
+                    why=NO_LOOK_UP.get(action, "the provider offers no look-up by key"))
         return None
     now = clock()
     with uow_factory() as uow:
