@@ -25,6 +25,7 @@ from orderpilot.services.decision_tables import DecisionTables
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
 from orderpilot.services.handlers import HandlerRegistry, default_registry
 from orderpilot.services.inventory_pull import InventoryPuller
+from orderpilot.services.rule_resend import ResendPolicy
 from orderpilot.services.rule_runner import ActionRunner, RunnerSettings
 from orderpilot.services.rule_triggers import RuleTriggers
 from orderpilot.services.rulebook import RuleBook
@@ -96,7 +97,13 @@ class Hub:
         r = ActionRunner(lambda: SqlUnitOfWork(self.db), self.book, self.connectors,
                          self.clock, worker_id,
                          RunnerSettings(hmac_secret=self.settings.http_hmac_secret,
-                                        lease=timedelta(seconds=self.settings.rule_lease_seconds)),
+                                        lease=timedelta(seconds=self.settings.rule_lease_seconds),
+                                        resend=ResendPolicy(
+                                            timedelta(seconds=self.settings
+                                                      .rule_lookup_grace_seconds),
+                                            timedelta(seconds=self.settings
+                                                      .rule_lookup_backoff_seconds)),
+                                        stop_at=stop_at(self.settings.test_stop_at)),
                          any_due=self._runs_due)
         r.stats.observers.append(
             lambda action, lag: self.metrics.rule_action_lag.labels(action).observe(lag))
@@ -129,6 +136,23 @@ class Hub:
             thread.join(timeout=10)
         self.connectors.close()
         self.db.dispose()
+
+
+def stop_at(spec: str | None) -> Callable[[str], None]:
+    """The crash tests' hook: ``POINT:FILE`` ends the process (as kill -9 would: no cleanup)
+    the first time an outside call reaches POINT, creating FILE so the restarted process
+    goes on. Unset, as in every deployment, it does nothing."""
+    if not spec:
+        return lambda point: None
+    wanted, _, marker = spec.partition(":")
+
+    def stop(point: str) -> None:
+        if point == wanted and marker and not os.path.exists(marker):
+            with open(marker, "w", encoding="utf-8") as mark:
+                mark.write(point)
+            os._exit(137)
+
+    return stop
 
 
 def load_secret(settings: Settings) -> str:

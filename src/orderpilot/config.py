@@ -42,6 +42,15 @@ class Settings(BaseSettings):
                                           "strike against its rule")
     rule_strike_limit: int = Field(3, ge=1, le=100, description="Failed or over-limit "
                                    "evaluations after which a rule is paused with an alert")
+    rule_lookup_grace_seconds: float = Field(
+        120, ge=0, le=86400,
+        description="An outside call whose outcome is unknown is resent only when the "
+                    "provider's look-up has not found it this long after the call")
+    rule_lookup_backoff_seconds: float = Field(
+        5, gt=0, le=3600, description="First wait before asking a failing look-up again")
+    test_stop_at: str | None = Field(
+        None, description="Tests only: POINT:FILE exits the process at that point of an "
+                          "outside call, once (while FILE does not exist yet)")
 
     # Outbound connectors (rule actions). With sim_url set, every connector points at the
     # loopback simulator (`orderpilot sim serve`) and unset credentials take its test values.

@@ -3,8 +3,11 @@ ticket happens exactly once per order.
 
 `orderpilot serve` runs as a real process against the loopback simulators (in this process).
 The SMS simulator answers slowly, so kills land during calls; the hub is killed at seeded
-random moments and started again. A step interrupted mid-call is called again with the same
-idempotency key after the lease runs out, and the simulator drops the repeat.
+random moments and started again. The SMS simulator does NOT de-duplicate (like real Aliyun):
+a step interrupted mid-call is looked up by its key after the lease runs out and resent only
+if the provider has no record of it. (The customs check is a plain HTTP call, which has no
+look-up: it relies on the receiver honouring Idempotency-Key, which its simulator does.)
+Kills at chosen points inside the call are in test_rules_resend_crash.py.
 """
 
 from __future__ import annotations
@@ -76,10 +79,12 @@ def test_each_sms_check_hold_and_ticket_exactly_once_across_kills(backend: Backe
     rng = random.Random(SEED)
     with SimServer() as sim:
         env = orderpilot_env(backend.data_dir, backend.database_url, sim_url=sim.url,
-                             rule_lease_seconds="2", sms_rate_per_second="100")
+                             rule_lease_seconds="2", sms_rate_per_second="100",
+                             rule_lookup_grace_seconds="2", rule_lookup_backoff_seconds="0.5")
         run_cli(env, "db", "upgrade")
         run_cli(env, "rules", "install-template", "bonded-zone-customs-check", "--enable")
         token = create_token(env, "ops", "crash")
+        sim.admin().post("/_sim/aliyun-sms/dedupe", json={"enabled": False})
         # Slow answers, so that kills land while calls are in flight.
         for name in ("aliyun-sms", "customs"):
             sim.admin().post(f"/_sim/{name}/faults", json={"delay_ms": 150, "times": 10_000})

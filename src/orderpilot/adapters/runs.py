@@ -57,6 +57,40 @@ class RunRepository:
                                       .where(t.rule_attempts.c.run_id == run_id)
                                       .order_by(t.rule_attempts.c.seq)))
 
+    # -- outside calls: recorded before they go out ------------------------------------------
+
+    def outside_attempt(self, key: str) -> Any:
+        table = t.outside_attempts
+        return self.conn.execute(sa.select(table).where(table.c.idempotency_key == key)).first()
+
+    def calling_out(self, key: str, run_id: str, step_no: int, action: str,
+                    now: datetime) -> None:
+        """Mark KEY as on the wire (first call, or a resend); the caller commits before
+        calling, so a crash during the call leaves a ``calling`` row to look up."""
+        table = t.outside_attempts
+        changed = self.conn.execute(
+            table.update().where(table.c.idempotency_key == key)
+            .values(status="calling", calls=table.c.calls + 1, last_called_at=now,
+                    run_id=run_id, step_no=step_no)).rowcount
+        if changed == 0:
+            self.conn.execute(table.insert().values(
+                idempotency_key=key, run_id=run_id, step_no=step_no, action=action,
+                status="calling", calls=1, look_ups=0, first_called_at=now,
+                last_called_at=now))
+
+    def outside_outcome(self, key: str, status: str, now: datetime, *, answer: Any = None,
+                        looked_up: bool = False) -> None:
+        """What became of KEY: sent, not_sent, unknown, or (looked up) still calling."""
+        table = t.outside_attempts
+        values: dict[str, Any] = {"status": status}
+        if status in ("sent", "not_sent"):
+            values["settled_at"] = now
+        if answer is not None:
+            values["answer"] = answer
+        if looked_up:
+            values["look_ups"] = table.c.look_ups + 1
+        self.conn.execute(table.update().where(table.c.idempotency_key == key).values(**values))
+
     def list(self, *, rule_id: str | None = None, version: int | None = None,
              status: str | None = None, order_id: str | None = None,
              since: datetime | None = None, until: datetime | None = None,

@@ -37,6 +37,9 @@ from orderpilot.adapters.tables_inventory import (
 from orderpilot.adapters.tables_inventory import (
     promotions as promotions,
 )
+from orderpilot.adapters.tables_outside import (
+    outside_attempts as outside_attempts,
+)
 from orderpilot.adapters.tables_rules import (
     customer_tags as customer_tags,
 )

@@ -32,6 +32,11 @@ class Outbound(Protocol):
     def helpdesk_create_ticket(self, ticket: dict[str, Any], idempotency_key: str) -> Any: ...
     def crm_push_tags(self, phone: str, tags: list[str], idempotency_key: str) -> Any: ...
     def check_url(self, url: str) -> None: ...
+    # Look-ups by the key a call was sent with; each returns a SentRecord (``found``).
+    def sms_find_sent(self, provider: Any, phone: str, idempotency_key: str,
+                      since: datetime) -> Any: ...
+    def helpdesk_find_ticket(self, idempotency_key: str) -> Any: ...
+    def crm_find_tag_push(self, idempotency_key: str) -> Any: ...
 
 
 class StepRefused(InvalidInput):
@@ -174,13 +179,27 @@ def call_outside(outbound: Outbound, action: str, call: StepCall,
     if action == "ticket.create":
         return outbound.helpdesk_create_ticket(
             {"hub_ticket_id": internal_output.get("ticket_id"), "order_id": call.order_id,
-             "title": p["title"], "body": p.get("body", ""),
+             "subject": p["title"], "title": p["title"], "body": p.get("body", ""),
              "priority": p.get("priority", "normal"), "tags": p.get("tags", [])},
             idempotency_key=key)
     if action == "crm.tag":
         phone = ((call.context.get("order") or {}).get("customer") or {}).get("phone", "")
         return outbound.crm_push_tags(str(phone), list(p["tags"]), idempotency_key=key)
     raise StepRefused(f"{action} calls no outside system", field="type")
+
+
+def look_up_outside(outbound: Outbound, action: str, call: StepCall,
+                    since: datetime) -> Any:
+    """Ask the outside system whether the call with ``call.key`` happened: a SentRecord, or
+    None for the actions no provider can answer for (see adapters/connectors/lookups.py)."""
+    p, key = call.params, call.key
+    if action == "sms.send":
+        return outbound.sms_find_sent(p["_template"]["provider"], str(p["phone"]), key, since)
+    if action == "ticket.create":
+        return outbound.helpdesk_find_ticket(key)
+    if action == "crm.tag":
+        return outbound.crm_find_tag_push(key)
+    return None
 
 
 def pick(response: Any, path: str) -> Any:

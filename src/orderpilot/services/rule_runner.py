@@ -5,11 +5,12 @@ A run is claimed with a lease (like an outbox row). Each step is recorded as an 
 * internal steps (hold, tag, ticket...) commit their effect, the attempt and the run's
   progress in one transaction, guarded by the inbox under the step's idempotency key:
   exactly once, whatever crashes;
-* external steps (SMS, HTTP, mail, robots) call out with the step's idempotency key, then
-  commit the attempt and the run's progress together. A process killed during the call
-  leaves the step undone: once the lease runs out, the next claimer calls again with the
-  *same* key, which the receiving system uses to drop the repeat (the simulators do; so do
-  the helpdesk and HTTP services that honour ``Idempotency-Key``).
+* external steps (SMS, HTTP, mail, robots) first commit an outside attempt under the step's
+  idempotency key, then call out with that key, then commit the answer, the attempt and the
+  run's progress together. A process killed during the call (or after the answer, before
+  the commit) leaves the attempt ``calling``: once the lease runs out, the next claimer asks
+  the provider whether the call with that key happened and resends (same key) only if not;
+  see rule_resend.py for what each provider can answer.
 
 Transient failures (timeouts, 5xx) retry with exponential backoff up to the step's
 ``retries``; permanent ones (4xx, refusals) go straight to the step's ``then`` policy:
@@ -32,6 +33,7 @@ from orderpilot.domain.errors import ConcurrentUpdate, OrderpilotError
 from orderpilot.domain.rules.actions import ACTION_TYPES, pushes
 from orderpilot.domain.rules.definition import RuleDefinition, Step
 from orderpilot.services import rule_actions as acts
+from orderpilot.services import rule_resend as resend
 from orderpilot.services.rule_run_state import RunState
 from orderpilot.services.rulebook import RuleBook
 from orderpilot.services.unit_of_work import Clock, UowFactory
@@ -46,6 +48,10 @@ class RunnerSettings:
     lease: timedelta = timedelta(seconds=120)
     idle_poll_seconds: float = 0.5  # woken at once by local commits; polling finds others'
     hmac_secret: str | None = None
+    resend: resend.ResendPolicy = field(default_factory=resend.ResendPolicy)
+    # Told the name of each point an outside call passes ("outside_call.sending",
+    # "outside_call.answered"); only the crash tests use it, to stop the process there.
+    stop_at: Callable[[str], None] = lambda point: None
 
 
 @dataclass
@@ -148,6 +154,10 @@ class ActionRunner:
             before = state.snapshot()
             try:
                 self._step(state, step, where)
+            except resend.LookUpPending as pending:
+                state.restore(before)
+                self._ask_again_later(state, step, pending)
+                return
             except Failed as failure:
                 state.restore(before)  # the step's write did not commit
                 if not self._after_failure(state, step, where, failure):
@@ -209,9 +219,9 @@ class ActionRunner:
 
     def _external(self, state: RunState, step: Step, where: int, call: acts.StepCall,
                   started: datetime, *, internal: bool) -> dict[str, Any]:
-        """Call out with the step's idempotency key, then record the outcome. There is no
-        write before the call: a process killed during it leaves the step undone, and the next
-        claimer calls again with the same key, which the receiving side drops as a repeat."""
+        """Record the attempt, call out with the step's idempotency key, then record the
+        outcome with the run's progress. An earlier attempt with an unknown outcome is looked
+        up at the provider first (rule_resend.py)."""
         internal_output = self._hub_part(state, step, call) if internal else {}
         params = dict(call.params)
         try:
@@ -219,8 +229,17 @@ class ActionRunner:
                 params["_template"] = self._sms_template(params["template"])
             call = acts.StepCall(call.run_id, call.rule_key, call.order_id, params, call.key,
                                  call.context)
-            result = acts.call_outside(self.outbound, step.type, call, internal_output,
-                                       self.settings.hmac_secret)
+            result = resend.known_outcome(
+                self.uow_factory, self.outbound, self.clock, self.settings.resend, step.type,
+                call, lambda uow, status, request, response, latency, error: self._attempt(
+                    uow, state, step, where, status, request, response, started, self.clock(),
+                    error=error, key=call.key))
+            if result is None:
+                resend.calling_out(self.uow_factory, self.clock, call, where, step.type)
+                self.settings.stop_at("outside_call.sending")
+                result = acts.call_outside(self.outbound, step.type, call, internal_output,
+                                           self.settings.hmac_secret)
+                self.settings.stop_at("outside_call.answered")
         except ConnectorError as error:
             transient = isinstance(error, TransientError)
             with self.uow_factory() as uow:
@@ -230,6 +249,7 @@ class ActionRunner:
                 row.update(latency_ms=error.latency_ms, error=error.message,
                            finished_at=self.clock())
                 uow.runs.add_attempt(row)
+                uow.runs.outside_outcome(call.key, resend.outcome_after(error), self.clock())
             raise Failed(error.message, transient) from error
         except acts.StepRefused as error:
             with self.uow_factory() as uow:
@@ -243,6 +263,8 @@ class ActionRunner:
                                     result.stored_response, started, call.key)
             row.update(latency_ms=result.latency_ms, finished_at=now)
             uow.runs.add_attempt(row)
+            uow.runs.outside_outcome(call.key, "sent", now,
+                                     answer=acts.jsonable(acts.step_outputs(step, result)))
             if step.type == "ticket.create" and output.get("external_id"):
                 uow.tickets.update(internal_output["ticket_id"], now,
                                    external_id=str(output["external_id"]))
@@ -328,6 +350,17 @@ class ActionRunner:
         exhausted = failure.transient and step.on_error.retries > 0
         self._finish(state, "dead" if exhausted else "failed", error=str(failure))
         return False
+
+    def _ask_again_later(self, state: RunState, step: Step,
+                         pending: resend.LookUpPending) -> None:
+        """The step's outcome is unknown: come back after the delay to ask the provider
+        again. The step's retries are not spent: this is waiting, not failing."""
+        with self.uow_factory() as uow:
+            uow.runs.update(state.run.id, self.worker_id, **state.snapshot(),
+                            next_attempt_at=self.clock() + pending.delay, claimed_by=None,
+                            claimed_until=None, last_error=str(pending)[:4000])
+        log.warning("rule_step_outcome_unknown", run_id=state.run.id, step=step.id,
+                    error=str(pending), again_in=pending.delay.total_seconds())
 
     def _finish(self, state: RunState, status: str, error: str | None = None) -> None:
         with self.uow_factory() as uow:

@@ -1,9 +1,10 @@
-"""The CRM: tag a customer, found by phone number."""
+"""The CRM: tag a customer, found by phone number; find a tag push by its key."""
 
 from __future__ import annotations
 
-from orderpilot.adapters.connectors.base import CallResult, PermanentError
+from orderpilot.adapters.connectors.base import CallResult, PermanentError, TransientError
 from orderpilot.adapters.connectors.http import HttpConnector
+from orderpilot.adapters.connectors.lookups import SentRecord
 from orderpilot.adapters.connectors.sms import national_number
 
 
@@ -18,3 +19,24 @@ def push_tags(http: HttpConnector, phone: str, tags: list[str],
                        idempotency_key=idempotency_key)
     result.output = {"ok": bool(result.output.get("ok")), "tags": list(tags)}
     return result
+
+
+def find_tag_push(http: HttpConnector, idempotency_key: str) -> SentRecord:
+    """Whether the CRM already applied a tag push sent with this key.
+
+    Our CRM contract (the simulator implements it): ``GET /api/customers/tags?request_key=K``
+    answers ``{"pushes": [{"request_key", "tags", "at"}]}``, empty when no push with the
+    Idempotency-Key K was applied. (Adding tags is a set union, so a repeat changes nothing
+    the buyer sees; the look-up still keeps the CRM's own history to one push.)
+    """
+    result = http.call("GET", connector="crm", path="/api/customers/tags",
+                       params={"request_key": idempotency_key},
+                       idempotency_key=f"look-up:{idempotency_key}")
+    pushes = result.response.get("pushes") if isinstance(result.response, dict) else None
+    if not isinstance(pushes, list):
+        raise TransientError("crm tag look-up: the answer has no pushes list",
+                             request=result.request, response=result.response,
+                             status_code=result.status_code, latency_ms=result.latency_ms)
+    found = next((p for p in pushes if isinstance(p, dict)), None)
+    return SentRecord(found is not None, result.request, result.response, result.latency_ms,
+                      {"ok": True, "tags": list(found.get("tags") or [])} if found else {})

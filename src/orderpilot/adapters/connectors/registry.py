@@ -8,6 +8,7 @@ client's transport (guard.OutboundGuard) when it is called.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, Literal
 
 import httpx
@@ -29,6 +30,7 @@ from orderpilot.adapters.connectors.guard import (
     target_of,
 )
 from orderpilot.adapters.connectors.http import HttpConnector
+from orderpilot.adapters.connectors.lookups import SentRecord
 from orderpilot.adapters.connectors.sms import AliyunSms, SmsProvider, TencentSms
 from orderpilot.config import Settings
 from orderpilot.domain.outbound import BadUrl, address_refusal, parse_target, refusal
@@ -113,6 +115,15 @@ class Connectors:
         return self._kept(lambda: sender.send(phone, template_code, params, sign_name,
                                               idempotency_key))
 
+    def sms_find_sent(self, provider: Literal["aliyun", "tencent"], phone: str,
+                      idempotency_key: str, since: datetime) -> SentRecord:
+        sender = self.sms.get(provider)
+        if sender is None:
+            raise PermanentError(f"SMS provider {provider!r} is not configured "
+                                 f"(configured: {', '.join(sorted(self.sms)) or 'none'})")
+        self.check_url(sender.base_url)
+        return sender.find_sent(phone, idempotency_key, since)
+
     def send_email(self, to: str, subject: str, body_text: str,
                    idempotency_key: str) -> CallResult:
         if self.endpoints.smtp is None:
@@ -154,3 +165,9 @@ class Connectors:
             raise
         result.store_limit = self.stored_response_bytes
         return result
+
+    def helpdesk_find_ticket(self, idempotency_key: str) -> SentRecord:
+        return helpdesk.find_ticket(self.http, idempotency_key)
+
+    def crm_find_tag_push(self, idempotency_key: str) -> SentRecord:
+        return crm.find_tag_push(self.http, idempotency_key)

@@ -18,12 +18,18 @@ console = Console(stderr=True)
 def serve(port: Annotated[int, typer.Option(help="HTTP port of all simulators")] = 9100,
           host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1",
           smtp_port: Annotated[int | None, typer.Option(help="SMTP port; default PORT+1")]
-          = None) -> None:
+          = None,
+          dedupe: Annotated[bool, typer.Option(
+              help="Drop repeats of an idempotency key; --no-dedupe acts on every request "
+                   "(as real Aliyun and Tencent SMS do) so real sends can be counted")]
+          = True) -> None:
     """Serve every simulator until Ctrl-C; point the hub at it with ORDERPILOT_SIM_URL."""
     from orderpilot.simulators.external import SIMULATORS
     from orderpilot.simulators.external.server import SimServer
 
     sim = SimServer(host, port, smtp_port)
+    for recorder in sim.state.recorders.values():
+        recorder.dedupe = dedupe
     try:
         sim.start()
     except (OSError, RuntimeError, SystemExit) as error:
@@ -35,6 +41,7 @@ def serve(port: Annotated[int, typer.Option(help="HTTP port of all simulators")]
     names = ", ".join(m.NAME for m in SIMULATORS)
     console.print(f"simulators ({names}) at {sim.url}, SMTP on {host}:{sim.smtp_port}")
     console.print(f"point the hub at them: ORDERPILOT_SIM_URL={sim.url}")
-    console.print(f"recorded requests: {sim.url}/_sim ; Ctrl-C stops")
+    console.print(f"recorded requests: {sim.url}/_sim ; de-duplication "
+                  f"{'on' if dedupe else 'off'} ; Ctrl-C stops")
     stop.wait()
     sim.stop()

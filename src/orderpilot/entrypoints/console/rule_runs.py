@@ -28,7 +28,10 @@ RUN_STATUSES = ("pending", "succeeded", "failed", "dead", "skipped")
 RUN_LABELS = {"pending": N_("Pending"), "succeeded": N_("Succeeded"), "failed": N_("Failed"),
               "dead": N_("Dead"), "skipped": N_("Skipped")}
 ATTEMPT_LABELS = {"ok": N_("OK"), "retry": N_("Will retry"), "failed": N_("Failed"),
-                  "sending": N_("Sending"), "interrupted": N_("Interrupted")}
+                  "sending": N_("Sending"), "interrupted": N_("Interrupted"),
+                  "found": N_("Found at the provider"),
+                  "not_found": N_("Not found at the provider"),
+                  "lookup_failed": N_("Provider look-up failed")}
 MESSAGE_LABELS = {"sms.send": N_("SMS"), "email.send": N_("E-mail"),
                   "notify.dingtalk": N_("DingTalk"), "notify.wecom": N_("WeCom")}
 MESSAGE_ACTIONS = ("sms.send", "email.send", "notify.dingtalk", "notify.wecom")

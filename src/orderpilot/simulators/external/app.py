@@ -3,7 +3,10 @@
     GET    /_sim                      names and counts
     GET    /_sim/{name}/requests      what it received (secrets masked), one record per key
     DELETE /_sim/{name}/requests      forget requests and pending faults
-    POST   /_sim/{name}/faults        {"status": 503, "times": 2, "delay_ms": 0, "body": null}
+    POST   /_sim/{name}/faults        {"status": 503, "times": 2, "delay_ms": 0, "body": null,
+                                       "hold_ms": 0}  (hold: act, record, then wait to answer)
+    POST   /_sim/{name}/dedupe        {"enabled": false}: every request acts (count real sends)
+    GET    /_sim/{name}/look-ups      the look-ups by key it answered (QuerySendDetails...)
     DELETE /_sim/{name}               everything, including the simulated system's data
 """
 
@@ -25,6 +28,11 @@ class FaultSpec(BaseModel):
     times: int = Field(1, ge=1, le=1000)
     delay_ms: int = Field(0, ge=0, le=60_000)
     body: Any = None
+    hold_ms: int = Field(0, ge=0, le=120_000)
+
+
+class DedupeSpec(BaseModel):
+    enabled: bool
 
 
 def admin_router(modules: dict[str, ModuleType]) -> APIRouter:
@@ -43,7 +51,8 @@ def admin_router(modules: dict[str, ModuleType]) -> APIRouter:
         return {"simulators": [
             {"name": name, "requests": len(r.records),
              "deliveries": sum(x["deliveries"] for x in r.snapshot()),
-             "pending_faults": len(r.faults)} for name, r in state.recorders.items()]}
+             "pending_faults": len(r.faults), "dedupe": r.dedupe,
+             "look_ups": len(r.look_ups)} for name, r in state.recorders.items()]}
 
     @router.get("/{name}/requests", response_model=None)
     def requests(request: Request, name: str) -> dict[str, Any] | JSONResponse:
@@ -65,8 +74,25 @@ def admin_router(modules: dict[str, ModuleType]) -> APIRouter:
         found = recorder(request, name)
         if isinstance(found, JSONResponse):
             return found
-        found.add_faults(spec.status, spec.times, spec.delay_ms, spec.body)
+        found.add_faults(spec.status, spec.times, spec.delay_ms, spec.body, spec.hold_ms)
         return {"name": name, "pending_faults": len(found.faults)}
+
+    @router.post("/{name}/dedupe", response_model=None)
+    def dedupe(request: Request, name: str, spec: DedupeSpec) -> dict[str, Any] | JSONResponse:
+        found = recorder(request, name)
+        if isinstance(found, JSONResponse):
+            return found
+        with found.lock:
+            found.dedupe = spec.enabled
+        return {"name": name, "dedupe": spec.enabled}
+
+    @router.get("/{name}/look-ups", response_model=None)
+    def look_ups(request: Request, name: str) -> dict[str, Any] | JSONResponse:
+        found = recorder(request, name)
+        if isinstance(found, JSONResponse):
+            return found
+        with found.lock:
+            return {"name": name, "look_ups": [dict(x) for x in found.look_ups]}
 
     @router.delete("/{name}", response_model=None)
     def reset(request: Request, name: str) -> dict[str, Any] | JSONResponse:

@@ -1,4 +1,9 @@
-"""A CRM: customers found by phone number collect tags."""
+"""A CRM: customers found by phone number collect tags.
+
+Our CRM contract also has the look-up by key the hub uses before a resend:
+``GET /crm/api/customers/tags?request_key=K`` -> ``{"pushes": [{"request_key", "tags", "at"}]}``
+(the tag pushes applied with Idempotency-Key K; empty when none).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,14 @@ from orderpilot.simulators.external.checks import (
     hub_signature_refusal,
     json_object_refusal,
 )
-from orderpilot.simulators.external.recorder import handle, read_body, recorder_for
+from orderpilot.simulators.external.recorder import (
+    Answer,
+    handle,
+    handle_look_up,
+    now_iso,
+    read_body,
+    recorder_for,
+)
 
 NAME = "crm"
 router = APIRouter()
@@ -26,15 +38,39 @@ async def push_tags(request: Request) -> JSONResponse:
     raw, body = await read_body(request)
     recorder = recorder_for(request, NAME)
 
+    key = request.headers.get("idempotency-key")
+
     def answer() -> tuple[int, Any]:
+        recorder.data.setdefault("pushes", []).append(
+            {"request_key": key, "tags": list(body["tags"]), "at": now_iso()})
         tags: set[str] = recorder.data.setdefault("tags", {}).setdefault(
             national_number(body["phone"]), set())
         tags.update(str(t) for t in body["tags"])
         return 200, {"ok": True, "tags": sorted(tags)}
 
-    return await handle(request, NAME, body=body, key=request.headers.get("idempotency-key"),
+    return await handle(request, NAME, body=body, key=key,
                         reject=lambda: first_refusal(
                             bearer_refusal(request, SIM.crm_token),
                             hub_signature_refusal(request, raw),
                             json_object_refusal(body, {"phone": str, "tags": list})),
                         answer=answer)
+
+
+@router.get("/api/customers/tags")
+async def find_tag_pushes(request: Request) -> JSONResponse:
+    raw, _ = await read_body(request)
+    recorder = recorder_for(request, NAME)
+    key = request.query_params.get("request_key", "")
+
+    def answer() -> Answer:
+        return 200, {"pushes": [p for p in recorder.data.get("pushes", [])
+                                if p["request_key"] == key]}
+
+    def refusal() -> Answer | None:
+        if not key:
+            return 422, {"error": "request_key is required", "field": "request_key"}
+        return first_refusal(bearer_refusal(request, SIM.crm_token),
+                             hub_signature_refusal(request, raw))
+
+    return await handle_look_up(request, NAME, query={"request_key": key}, reject=refusal,
+                                answer=answer)

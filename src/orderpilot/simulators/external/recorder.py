@@ -1,5 +1,10 @@
 """What every simulator shares: a record of what it received, idempotent answers, faults.
 
+De-duplication by idempotency key is on by default, as a receiver that honours the key
+would do; switched off (``POST /_sim/{name}/dedupe {"enabled": false}``) every request acts
+and is recorded, so a test counts real sends, as with Aliyun or Tencent SMS, which document no
+idempotent sending. Look-ups (``handle_look_up``) are counted apart and never act.
+
 Each app gets its own `SimState` (one `Recorder` per simulator), so two simulator servers in
 one process, as in tests, never see each other's requests.
 """
@@ -30,6 +35,7 @@ class Fault:
     status: int | None
     delay_ms: int
     body: Any
+    hold_ms: int = 0  # after acting and recording, before answering: the caller waits
 
 
 class Recorder:
@@ -41,10 +47,13 @@ class Recorder:
         self.data: dict[str, Any] = {}  # the simulated system's own state
         self.serial = itertools.count(1)
         self.lock = threading.Lock()
+        self.dedupe = True
+        self.look_ups: list[dict[str, Any]] = []
 
-    def add_faults(self, status: int | None, times: int, delay_ms: int, body: Any) -> None:
+    def add_faults(self, status: int | None, times: int, delay_ms: int, body: Any,
+                   hold_ms: int = 0) -> None:
         with self.lock:
-            self.faults.extend(Fault(status, delay_ms, body) for _ in range(times))
+            self.faults.extend(Fault(status, delay_ms, body, hold_ms) for _ in range(times))
 
     def take_fault(self) -> Fault | None:
         with self.lock:
@@ -53,7 +62,7 @@ class Recorder:
     def once(self, key: str | None, entry: dict[str, Any], answer: Callable[[], Answer]) -> Answer:
         """The effect and its record, once per idempotency key; a repeat gets the first answer."""
         with self.lock:
-            if key is not None and key in self.answers:
+            if self.dedupe and key is not None and key in self.answers:
                 for record in self.records:
                     if record["idempotency_key"] == key:
                         record["deliveries"] += 1
@@ -69,14 +78,22 @@ class Recorder:
         with self.lock:
             return [dict(r) for r in self.records]
 
+    def sent_with(self, key: str) -> list[dict[str, Any]]:
+        """The records of requests that acted under KEY (what a look-up can see)."""
+        with self.lock:
+            return [dict(r) for r in self.records
+                    if r["idempotency_key"] == key and r["status_code"] < 300]
+
     def clear(self, everything: bool = False) -> None:
         with self.lock:
             self.records.clear()
             self.answers.clear()
             self.faults.clear()
+            self.look_ups.clear()
             if everything:
                 self.data.clear()
                 self.serial = itertools.count(1)
+                self.dedupe = True
 
 
 class SimState:
@@ -129,6 +146,31 @@ async def handle(request: Request, name: str, *, body: Any, key: str | None,
     if refused is not None:
         return JSONResponse(refused[1], refused[0])
     status, content = recorder.once(key, entry_for(request, body), answer)
+    if fault is not None and fault.hold_ms:  # done and recorded; the caller is kept waiting
+        await asyncio.sleep(fault.hold_ms / 1000)
+    return JSONResponse(content, status)
+
+
+async def handle_look_up(request: Request, name: str, *, query: dict[str, Any],
+                         reject: Callable[[], Answer | None],
+                         answer: Callable[[], Answer]) -> JSONResponse:
+    """A read by key: faults and REJECT as for ``handle``, then ANSWER; counted in
+    ``look_ups``, never in the records of what acted."""
+    recorder = recorder_for(request, name)
+    fault = recorder.take_fault()
+    if fault is not None:
+        await asyncio.sleep(fault.delay_ms / 1000)
+        if fault.status is not None:
+            content = fault.body if fault.body is not None else {
+                "error": f"simulated fault in {name}", "status": fault.status}
+            return JSONResponse(content, fault.status)
+    refused = reject()
+    if refused is not None:
+        return JSONResponse(refused[1], refused[0])
+    status, content = answer()
+    with recorder.lock:
+        recorder.look_ups.append({"received_at": now_iso(), "path": request.url.path,
+                                  "query": mask(query), "status_code": status})
     return JSONResponse(content, status)
 
 
