@@ -79,7 +79,7 @@ def test_each_sms_check_hold_and_ticket_exactly_once_across_kills(backend: Backe
                              rule_lease_seconds="2", sms_rate_per_second="100")
         run_cli(env, "db", "upgrade")
         run_cli(env, "rules", "install-template", "bonded-zone-customs-check", "--enable")
-        token = create_token(env, "ops", "crash")
+        token = create_token(env, "ops", "crash", "youzan")
         # Slow answers, so that kills land while calls are in flight.
         for name in ("aliyun-sms", "customs"):
             sim.admin().post(f"/_sim/{name}/faults", json={"delay_ms": 150, "times": 10_000})

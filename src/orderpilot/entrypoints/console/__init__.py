@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 
 from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.console import (
+    account,
     auth,
     decision_tables,
     exceptions,
@@ -38,7 +39,7 @@ def mount(app: FastAPI, hub: Hub) -> None:
     app.state.console = console
     app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (auth.router, pages.router, holds.router, exceptions.router,
+    for router in (auth.router, account.router, pages.router, holds.router, exceptions.router,
                    rule_pages.router, rules_builder.router, rule_runs.router,
                    tickets.router, inventory.router, promotions.router,
                    decision_tables.router, inventory_sources.router,
