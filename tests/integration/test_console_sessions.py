@@ -123,3 +123,19 @@ def test_the_session_cookie_is_http_only_and_same_site(app: object) -> None:
         "username": "wang", "password": PASSWORD, "csrf_token": csrf(client, "/console/login")})
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_guessing_the_current_password_on_a_borrowed_session_is_slowed(hub: Hub,
+                                                                      app: object) -> None:
+    thief = copy_of(app, browser(app))
+    token = csrf(thief, "/console/account/password")
+    codes = [thief.post("/console/account/password", data={
+        "current": f"guess-{n}", "new": "thiefs-password", "repeat": "thiefs-password",
+        "csrf_token": token}).status_code for n in range(6)]
+    assert codes == [403] * 5 + [429]
+    right = thief.post("/console/account/password", data={
+        "current": PASSWORD, "new": "thiefs-password", "repeat": "thiefs-password",
+        "csrf_token": token})
+    assert right.status_code == 429
+    with hub.db.write() as conn:  # the password is unchanged
+        assert accounts.authenticate(AccountRepository(conn), "wang", PASSWORD) is not None

@@ -178,7 +178,7 @@ def demo(
                          args=(url, token, stop, 20.0 / speed)).start()
         # uvicorn in the main thread owns Ctrl-C: it stops serving, then we stop the rest.
         uvicorn.run(app, host=host, port=port, log_level=hub.settings.log_level.lower(),
-                    access_log=False)
+                    access_log=False, proxy_headers=False)
         stop.set()
         simulator.join(timeout=20)
     finally:

@@ -59,11 +59,16 @@ def serve(host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     from orderpilot.entrypoints.api.app import create_app
 
     hub = open_hub()
+    if host:  # the session cookie's Secure flag depends on where the hub listens
+        hub.settings = hub.settings.model_copy(update={"host": host})
     s = hub.settings
     threads = s.dispatcher_threads if s.embedded_dispatcher else 0
     try:
-        uvicorn.run(create_app(hub, dispatcher_threads=threads), host=host or s.host,
-                    port=port or s.port, log_level=s.log_level.lower(), access_log=False)
+        # proxy_headers off: X-Forwarded-For counts only from ORDERPILOT_TRUSTED_PROXIES,
+        # never because the peer is loopback (uvicorn's default).
+        uvicorn.run(create_app(hub, dispatcher_threads=threads), host=s.host,
+                    port=port or s.port, log_level=s.log_level.lower(), access_log=False,
+                    proxy_headers=False)
     finally:
         hub.close()
 

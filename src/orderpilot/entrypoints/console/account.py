@@ -14,8 +14,10 @@ from orderpilot.entrypoints.console.auth import (
     SignInAccounts,
     User,
     begin_session,
+    client_address,
 )
 from orderpilot.entrypoints.console.render import ConsoleDep
+from orderpilot.entrypoints.console.throttle import LoginThrottle
 from orderpilot.services.accounts import authenticate, change_password
 
 router = APIRouter(prefix="/console")
@@ -35,8 +37,14 @@ def change(request: Request, hub: HubDep, console: ConsoleDep, user: User,
         return console.render(request, "password.html", {
             "error": console.translate(request, message), "field": field}, status=status)
 
+    # Guessing the current password on a borrowed session is slowed like signing in.
+    throttle: LoginThrottle = request.app.state.login_throttle
+    keys = (user.name, client_address(request))
+    if throttle.wait_seconds(*keys):
+        return refuse("Too many wrong passwords. Try again later.", "current", 429)
     if len(current) > MAX_PASSWORD or authenticate(SignInAccounts(hub), user.name,
                                                    current) is None:
+        throttle.failed(*keys)
         return refuse("The current password is wrong.", "current", 403)
     if not MIN_PASSWORD <= len(new) <= MAX_PASSWORD:
         return refuse("The new password needs at least 8 characters.", "new", 422)

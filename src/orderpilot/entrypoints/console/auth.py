@@ -22,6 +22,7 @@ from orderpilot.entrypoints.console.guard import SESSION_KEY
 from orderpilot.entrypoints.console.i18n import LOCALES
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, csrf_token, is_htmx
 from orderpilot.entrypoints.console.throttle import LoginThrottle
+from orderpilot.entrypoints.proxies import TrustedProxies
 from orderpilot.services.accounts import Principal, authenticate, end_session, start_session
 
 router = APIRouter(prefix="/console")
@@ -125,14 +126,12 @@ def login(request: Request, hub: HubDep, console: ConsoleDep,
           username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
           next: Annotated[str, Form()] = HOME) -> Response:
     throttle: LoginThrottle = request.app.state.login_throttle
-    keys = (f"user:{username.strip().lower()[:64]}",
-            f"addr:{request.client.host if request.client else '-'}")
+    keys = (username.strip().lower()[:64], client_address(request))
     wait = throttle.wait_seconds(*keys)
     if wait:
-        error = console.translate(request, "Too many failed sign-ins. Try again in %(minutes)d "
-                                           "minutes.") % {"minutes": (wait + 59) // 60}
-        return console.render(request, "login.html", {"next": safe_next(next), "error": error,
-                                                      "username": username}, status=429)
+        return console.render(request, "login.html", {
+            "next": safe_next(next), "error": _wait_message(console, request, wait),
+            "username": username}, status=429, headers={"Retry-After": str(wait)})
     principal = None
     if len(username) <= 64 and len(password) <= MAX_PASSWORD:
         principal = authenticate(SignInAccounts(hub), username.strip().lower(), password)
@@ -144,6 +143,20 @@ def login(request: Request, hub: HubDep, console: ConsoleDep,
     throttle.succeeded(*keys)
     begin_session(request, hub, principal.id)
     return RedirectResponse(safe_next(next), status_code=303)
+
+
+def client_address(request: Request) -> str:
+    trusted: TrustedProxies = request.app.state.trusted_proxies
+    peer = request.client.host if request.client else "-"
+    return trusted.client_of(peer, request.headers.get("x-forwarded-for"))
+
+
+def _wait_message(console: Console, request: Request, wait: int) -> str:
+    if wait < 120:
+        return console.translate(request, "Too many failed sign-ins. Try again in "
+                                          "%(seconds)d seconds.") % {"seconds": wait}
+    return console.translate(request, "Too many failed sign-ins. Try again in %(minutes)d "
+                                      "minutes.") % {"minutes": (wait + 59) // 60}
 
 
 def begin_session(request: Request, hub: Hub, user_id: str) -> None:
