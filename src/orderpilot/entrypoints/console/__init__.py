@@ -39,8 +39,7 @@ def mount(app: FastAPI, hub: Hub) -> None:
     console = Console(hub)
     app.state.console = console
     app.state.login_throttle = LoginThrottle()
-    trusted = TrustedProxies.parse(hub.settings.trusted_proxies)
-    app.state.trusted_proxies = trusted
+    trusted: TrustedProxies = app.state.trusted_proxies  # set by create_app
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (auth.router, account.router, pages.router, holds.router, exceptions.router,
                    rule_pages.router, rules_builder.router, rule_runs.router,
