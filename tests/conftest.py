@@ -64,12 +64,19 @@ def hub(database_url: str | None, tmp_path: Path, clock: FakeClock) -> Iterator[
     hub.close()
 
 
+# The sources the tests report as (channels, ERP, WMS, couriers, CRM, stock sources): the
+# role tokens below are issued for all of them; tests of the scopes make their own tokens.
+TEST_SOURCES = ("shopee", "youzan", "lazada", "own_store", "kingdee", "wms", "sf", "yto", "crm",
+                "NB", "HZ", "LA", "XX")
+
+
 @pytest.fixture
 def tokens(hub: Hub) -> dict[str, str]:
     made = {}
     with hub.db.write() as conn:
         for role in ("admin", "ops", "finance", "warehouse", "viewer"):
-            made[role] = create_token(AccountRepository(conn), f"{role}-token", role, hub.clock)[1]
+            made[role] = create_token(AccountRepository(conn), f"{role}-token", role, hub.clock,
+                                      TEST_SOURCES)[1]
     return made
 
 

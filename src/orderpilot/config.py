@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,7 +34,12 @@ class Settings(BaseSettings):
     log_json: bool = False
     default_locale: str = "zh_CN"
     session_max_age_hours: int = 12
-    secure_cookies: bool = Field(False, description="Send the session cookie over HTTPS only")
+    secure_cookies: Literal["auto", "true", "false"] = Field(
+        "auto", description="Session cookie Secure flag: auto = Secure unless the console is "
+                            "used over plain http on loopback (localhost, 127.0.0.1, ::1)")
+    trusted_proxies: str = Field(
+        "", description="Comma-separated addresses/networks of reverse proxies whose "
+                        "X-Forwarded-For is believed; none by default")
     handler_plugins: str = Field("", description="Comma-separated module paths with register()")
     rule_runner_threads: int = Field(4, ge=0, le=32, description="Threads running rule actions")
     rule_lease_seconds: float = Field(60, gt=0, le=3600,
@@ -122,6 +129,24 @@ class Settings(BaseSettings):
                 parse_origin(url.rstrip("/") or url)
             except BadUrl as error:
                 raise ValueError(f"connector {name!r}: {error}") from error
+        return value
+
+    @field_validator("secure_cookies", mode="before")
+    @classmethod
+    def _secure_cookies_word(cls, value: Any) -> Any:
+        """true/false as before (1/0, yes/no, on/off too), or auto."""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        word = str(value).strip().lower()
+        return {"1": "true", "yes": "true", "on": "true", "0": "false", "no": "false",
+                "off": "false"}.get(word, word)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the entry
         return value
 
     @property

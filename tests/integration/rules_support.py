@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import FakeClock, order_body
+from conftest import TEST_SOURCES, FakeClock, order_body
 from orderpilot.adapters import migrations
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.bootstrap import Hub, bootstrap
@@ -43,7 +43,8 @@ def rules_hub(database_url: str | None, tmp_path: Path, clock: FakeClock,
 @pytest.fixture
 def client(rules_hub: Hub) -> Iterator[TestClient]:
     with rules_hub.db.write() as conn:
-        token = create_token(AccountRepository(conn), "ops", "ops", rules_hub.clock)[1]
+        token = create_token(AccountRepository(conn), "ops", "ops", rules_hub.clock,
+                             TEST_SOURCES)[1]
     with TestClient(create_app(rules_hub, with_console=False)) as c:
         c.headers["Authorization"] = f"Bearer {token}"
         yield c

@@ -48,7 +48,8 @@ def hub(database_url: str | None, tmp_path: Path, clock: FakeClock) -> Iterator[
 
 def client_for(hub: Hub) -> TestClient:
     with hub.db.write() as conn:
-        api_token = create_token(AccountRepository(conn), "api", "ops", hub.clock)[1]
+        api_token = create_token(AccountRepository(conn), "api", "ops", hub.clock,
+                                 ["youzan"])[1]
     client = TestClient(create_app(hub), follow_redirects=False)
     client.api_headers = {"Authorization": f"Bearer {api_token}"}  # type: ignore[attr-defined]
     return client

@@ -22,7 +22,7 @@ from orderpilot.adapters.tables import metadata
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for conftest_pg
 from conftest_pg import create_pg_database, drop_pg_database, pg_available  # noqa: E402
 
-HEAD = "0003"
+HEAD = "0006"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

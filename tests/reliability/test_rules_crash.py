@@ -83,7 +83,7 @@ def test_each_sms_check_hold_and_ticket_exactly_once_across_kills(backend: Backe
                              rule_lookup_grace_seconds="2", rule_lookup_backoff_seconds="0.5")
         run_cli(env, "db", "upgrade")
         run_cli(env, "rules", "install-template", "bonded-zone-customs-check", "--enable")
-        token = create_token(env, "ops", "crash")
+        token = create_token(env, "ops", "crash", "youzan")
         sim.admin().post("/_sim/aliyun-sms/dedupe", json={"enabled": False})
         # Slow answers, so that kills land while calls are in flight.
         for name in ("aliyun-sms", "customs"):

@@ -16,9 +16,10 @@ class AccountRepository:
         self.conn = conn
 
     def add_token(self, token_id: str, name: str, role: str, token_hash: str,
-                  now: datetime) -> None:
+                  now: datetime, scopes: str = "") -> None:
         self.conn.execute(t.api_tokens.insert(), {"id": token_id, "name": name, "role": role,
-                                                  "token_hash": token_hash, "created_at": now})
+                                                  "token_hash": token_hash, "created_at": now,
+                                                  "scopes": scopes})
 
     def token_by_hash(self, token_hash: str) -> Any:
         return self.conn.execute(sa.select(t.api_tokens).where(
@@ -47,3 +48,29 @@ class AccountRepository:
 
     def users(self) -> list[Any]:
         return list(self.conn.execute(sa.select(t.users).order_by(t.users.c.username)))
+
+    def set_disabled(self, user_id: str, disabled: bool) -> None:
+        self.conn.execute(t.users.update().where(t.users.c.id == user_id)
+                          .values(disabled=disabled))
+
+    def add_session(self, key_hash: str, user_id: str, now: datetime,
+                    expires_at: datetime) -> None:
+        self.conn.execute(t.console_sessions.delete().where(
+            t.console_sessions.c.expires_at <= now))  # sign-ins sweep the expired ones
+        self.conn.execute(t.console_sessions.insert(), {
+            "key_hash": key_hash, "user_id": user_id, "created_at": now,
+            "expires_at": expires_at})
+
+    def session_user(self, key_hash: str, now: datetime) -> Any:
+        """The user of a live session (whatever their state), or None."""
+        s = t.console_sessions
+        return self.conn.execute(sa.select(t.users).join(s, s.c.user_id == t.users.c.id).where(
+            s.c.key_hash == key_hash, s.c.expires_at > now)).first()
+
+    def end_session(self, key_hash: str) -> None:
+        self.conn.execute(t.console_sessions.delete().where(
+            t.console_sessions.c.key_hash == key_hash))
+
+    def end_sessions_of(self, user_id: str) -> int:
+        return self.conn.execute(t.console_sessions.delete().where(
+            t.console_sessions.c.user_id == user_id)).rowcount

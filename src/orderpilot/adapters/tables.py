@@ -231,6 +231,18 @@ api_tokens = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("revoked_at", Time),
+    # Space-separated, e.g. "source:wms source:sf": the systems the token may report as.
+    sa.Column("scopes", sa.Text, nullable=False, server_default=""),
+)
+
+# A signed-in console session; the cookie holds a random key, only its SHA-256 is kept here.
+console_sessions = sa.Table(
+    "console_sessions", metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
 )
 
 quarantine = sa.Table(

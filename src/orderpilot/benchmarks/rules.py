@@ -191,7 +191,7 @@ def latency(scratch: Scratch, rate: float, seconds: float, progress: Progress,
                 hub.rules.install_template("bonded-zone-customs-check", "bench", enable=True)
                 with hub.db.write() as conn:
                     token = accounts.create_token(AccountRepository(conn), "bench", "ops",
-                                                  hub.clock)[1]
+                                                  hub.clock, ["youzan"])[1]
             finally:
                 hub.close()
             with hub_process(scratch, free_port()) as base, workers(scratch, worker_processes):

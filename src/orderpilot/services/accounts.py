@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from orderpilot.domain import reporters
 from orderpilot.domain.access import ROLES
-from orderpilot.domain.errors import Conflict, InvalidInput
+from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
 from orderpilot.domain.events import new_id
 from orderpilot.services.unit_of_work import Clock
 
@@ -27,6 +30,7 @@ class Principal:
     role: str
     kind: str  # token | user
     id: str
+    scopes: tuple[str, ...] = ()  # a token's: source:<name> for each system it reports as
 
 
 def hash_token(token: str) -> str:
@@ -38,20 +42,26 @@ def _check_role(role: str) -> None:
         raise InvalidInput(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role")
 
 
-def create_token(accounts: Any, name: str, role: str, clock: Clock) -> tuple[str, str]:
-    """Returns (token id, the token). The token itself is shown once and never stored."""
+def create_token(accounts: Any, name: str, role: str, clock: Clock,
+                 sources: Iterable[str] = ()) -> tuple[str, str]:
+    """Returns (token id, the token). The token itself is shown once and never stored.
+    ``sources`` are the systems it may report as; without any it reports as nobody."""
     _check_role(role)
     if not name.strip() or len(name) > 100:
         raise InvalidInput("token name must be 1-100 characters", field="name")
+    scopes = reporters.source_scopes(sources)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = new_id()
-    accounts.add_token(token_id, name.strip(), role, hash_token(token), clock())
+    accounts.add_token(token_id, name.strip(), role, hash_token(token), clock(),
+                       scopes=" ".join(scopes))
     return token_id, token
 
 
 def principal_for_token(accounts: Any, token: str) -> Principal | None:
     row = accounts.token_by_hash(hash_token(token))
-    return None if row is None else Principal(row.name, row.role, "token", row.id)
+    if row is None:
+        return None
+    return Principal(row.name, row.role, "token", row.id, tuple(row.scopes.split()))
 
 
 def create_user(accounts: Any, username: str, password: str, role: str, clock: Clock,
@@ -59,8 +69,7 @@ def create_user(accounts: Any, username: str, password: str, role: str, clock: C
     _check_role(role)
     if not _USERNAME.match(username):
         raise InvalidInput("username: 2-64 lowercase letters, digits, _ . -", field="username")
-    if len(password) < 8:
-        raise InvalidInput("password must have at least 8 characters", field="password")
+    _check_password(password)
     if accounts.user_by_name(username) is not None:
         raise Conflict(f"user {username} exists already", field="username")
     user_id = new_id()
@@ -82,3 +91,51 @@ def authenticate(accounts: Any, username: str, password: str) -> Principal | Non
     if _hasher.check_needs_rehash(row.password_hash):
         accounts.set_password(row.id, _hasher.hash(password))
     return Principal(row.username, row.role, "user", row.id)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 8:
+        raise InvalidInput("password must have at least 8 characters", field="password")
+
+
+def _user(accounts: Any, username: str) -> Any:
+    row = accounts.user_by_name(username)
+    if row is None:
+        raise NotFound(f"no user {username}", field="username")
+    return row
+
+
+# Console sessions live in the database, so ending one takes effect on the next request. The
+# cookie carries a random key; only its hash is stored, so a copy of the table signs no one in.
+
+def start_session(accounts: Any, user_id: str, clock: Clock, hours: float) -> str:
+    key = secrets.token_urlsafe(32)
+    now = clock()
+    accounts.add_session(hash_token(key), user_id, now, now + timedelta(hours=hours))
+    return key
+
+
+def principal_for_session(accounts: Any, key: str, clock: Clock) -> Principal | None:
+    row = accounts.session_user(hash_token(key), clock())
+    if row is None or row.disabled:
+        return None
+    return Principal(row.username, row.role, "user", row.id)
+
+
+def end_session(accounts: Any, key: str) -> None:
+    accounts.end_session(hash_token(key))
+
+
+def change_password(accounts: Any, username: str, password: str) -> int:
+    """Set a new password and end every session of the user; returns how many ended."""
+    _check_password(password)
+    row = _user(accounts, username)
+    accounts.set_password(row.id, _hasher.hash(password))
+    return int(accounts.end_sessions_of(row.id))
+
+
+def set_disabled(accounts: Any, username: str, disabled: bool) -> int:
+    """Disable (ending every session at once) or enable a user; returns sessions ended."""
+    row = _user(accounts, username)
+    accounts.set_disabled(row.id, disabled)
+    return int(accounts.end_sessions_of(row.id)) if disabled else 0

@@ -43,6 +43,10 @@ PRODUCTS = (  # sku, name, CNY price
     ("TEETHER-01", "硅胶牙胶", Decimal("39.90")), ("CREAM-50", "婴儿护臀膏50g", Decimal("59.00")),
 )
 
+# Every source the simulated company reports as: its shops, the ERP, the WMS, the couriers and
+# the CRM. The demo's API token is issued for exactly these (``source:<name>`` scopes).
+REPORTING_SOURCES = (*(shop.channel for shop in SHOPS), "kingdee", "wms", "sf", "yto", "crm")
+
 CN_PLACES = (  # province, city, district, postal code
     ("浙江省", "宁波市", "鄞州区", "315100"), ("浙江省", "杭州市", "西湖区", "310013"),
     ("上海市", "上海市", "浦东新区", "200120"), ("江苏省", "苏州市", "吴中区", "215100"),

@@ -64,8 +64,10 @@ def run_cli(env: dict[str, str], *args: str, timeout: float = 60) -> str:
     return done.stdout
 
 
-def create_token(env: dict[str, str], role: str, name: str) -> str:
-    return run_cli(env, "token", "create", "--role", role, "--name", name).strip().splitlines()[-1]
+def create_token(env: dict[str, str], role: str, name: str, *sources: str) -> str:
+    options = [arg for source in sources for arg in ("--source", source)]
+    return run_cli(env, "token", "create", "--role", role, "--name", name,
+                   *options).strip().splitlines()[-1]
 
 
 class Child:

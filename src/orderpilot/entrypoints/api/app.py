@@ -14,6 +14,7 @@ from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.api import admin, decision_tables, errors, inventory, orders, rules
 from orderpilot.entrypoints.api.deps import TokenCache
 from orderpilot.entrypoints.api.observe import Observe
+from orderpilot.entrypoints.proxies import TrustedProxies
 
 
 def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int = 0) -> FastAPI:
@@ -35,6 +36,8 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
                               "route needs `Authorization: Bearer <token>`.")
     app.state.hub = hub
     app.state.token_cache = TokenCache()
+    # Who the client is behind reverse proxies (X-Forwarded-For only from these).
+    app.state.trusted_proxies = TrustedProxies.parse(hub.settings.trusted_proxies)
     errors.install(app, lambda *args: keep_in_quarantine(hub, *args))
     app.include_router(admin.router)
     app.include_router(orders.router)

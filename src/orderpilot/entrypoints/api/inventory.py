@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, StrictBool, StrictInt
 
 from orderpilot.adapters.inventory import InventoryRepository
+from orderpilot.domain import reporters
 from orderpilot.domain.errors import NotFound
 from orderpilot.entrypoints.api.deps import (
     CanManageInventory,
@@ -103,6 +104,9 @@ def list_levels(hub: HubDep, who: CanReadInventory,
 
 @router.put("/inventory/levels", summary="A system reports on-hand stock (idempotent)")
 def put_levels(body: LevelsIn, hub: HubDep, who: CanManageInventory) -> JSONResponse:
+    for i, level in enumerate(body.levels):  # a token pushes only its own stock sources
+        reporters.check_stock_source(who.kind, who.name, who.scopes, level.source,
+                                     field=f"levels[{i}].source")
     reports = [inventory_sync.LevelReport(**level.model_dump()) for level in body.levels]
     result = inventory_sync.apply_levels(body.source_event_id, reports, hub.uow, hub.clock)
     return JSONResponse(result, status_code=200)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from orderpilot.adapters import read_models
+from orderpilot.domain import reporters
 from orderpilot.domain.commands import PlaceHold, ReleaseHold, ReportEvent
 from orderpilot.domain.errors import NotFound
 from orderpilot.entrypoints.api.deps import (
@@ -74,9 +75,15 @@ def get_order(order_id: str, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
 
 
 @router.post("/{order_id}/events", status_code=201,
-             summary="A system reports what happened to the order")
+             summary="A system reports what happened to the order",
+             description="A token may report only as the sources it was issued for (scopes "
+                         "`source:<name>`, `orderpilot token create --source`); a person "
+                         "signed in to the console reports as `user:<login>`. A lifecycle "
+                         "event is taken only from a system that reports its node: anything "
+                         "else is 403.")
 def report(order_id: str, event: EventIn, hub: HubDep, who: CanReportEvents,
            correlation_id: CorrelationId = None) -> JSONResponse:
+    reporters.check_report(who.kind, who.name, who.scopes, event.type, event.source)
     result = ordering.report_event(
         ReportEvent(order_id, event.type, event.source, event.occurred_at,
                     event.source_event_id, event.data, event.correlation_id or correlation_id),

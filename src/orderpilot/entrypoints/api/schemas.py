@@ -95,7 +95,7 @@ class OrderIn(Strict):
 
 class EventIn(Strict):
     type: Annotated[str, Field(max_length=64, examples=["payment.succeeded"])]
-    source: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$",
+    source: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$",
                                  examples=["youzan"])]
     source_event_id: Annotated[str | None, Field(max_length=200)] = None
     occurred_at: datetime

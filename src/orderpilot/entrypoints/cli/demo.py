@@ -23,10 +23,11 @@ from rich.table import Table
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
+from orderpilot.domain import reporters
 from orderpilot.domain.access import ROLE_NAMES, ROLES
 from orderpilot.services import accounts
 from orderpilot.simulators import demo_inventory, demo_rules
-from orderpilot.simulators.demo_company import COMPANY
+from orderpilot.simulators.demo_company import COMPANY, REPORTING_SOURCES
 from orderpilot.simulators.demo_stream import DemoStream
 
 log = structlog.get_logger("orderpilot.demo")
@@ -66,16 +67,19 @@ def ensure_logins(hub: Hub, data_dir: Path) -> dict[str, str | None]:
 
 
 def ensure_token(hub: Hub, data_dir: Path) -> str:
-    """The simulator's API token (ops role), kept in the data directory for the next run."""
+    """The simulator's API token (ops role, issued for every source the simulated company
+    reports as), kept in the data directory for the next run."""
     path = data_dir / TOKEN_FILE
+    scopes = set(reporters.source_scopes(REPORTING_SOURCES))
     if path.exists():
         token = path.read_text().strip()
         with hub.db.read() as conn:
-            if accounts.principal_for_token(AccountRepository(conn), token) is not None:
-                return token
+            known = accounts.principal_for_token(AccountRepository(conn), token)
+        if known is not None and scopes <= set(known.scopes):
+            return token
     with hub.db.write() as conn:
         _, token = accounts.create_token(AccountRepository(conn), "demo-simulator", "ops",
-                                         hub.clock)
+                                         hub.clock, REPORTING_SOURCES)
     _write_private(path, token + "\n")
     return token
 
@@ -174,7 +178,7 @@ def demo(
                          args=(url, token, stop, 20.0 / speed)).start()
         # uvicorn in the main thread owns Ctrl-C: it stops serving, then we stop the rest.
         uvicorn.run(app, host=host, port=port, log_level=hub.settings.log_level.lower(),
-                    access_log=False)
+                    access_log=False, proxy_headers=False)
         stop.set()
         simulator.join(timeout=20)
     finally:

@@ -60,11 +60,16 @@ def serve(host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     from orderpilot.entrypoints.api.app import create_app
 
     hub = open_hub()
+    if host:  # the session cookie's Secure flag depends on where the hub listens
+        hub.settings = hub.settings.model_copy(update={"host": host})
     s = hub.settings
     threads = s.dispatcher_threads if s.embedded_dispatcher else 0
     try:
-        uvicorn.run(create_app(hub, dispatcher_threads=threads), host=host or s.host,
-                    port=port or s.port, log_level=s.log_level.lower(), access_log=False)
+        # proxy_headers off: X-Forwarded-For counts only from ORDERPILOT_TRUSTED_PROXIES,
+        # never because the peer is loopback (uvicorn's default).
+        uvicorn.run(create_app(hub, dispatcher_threads=threads), host=s.host,
+                    port=port or s.port, log_level=s.log_level.lower(), access_log=False,
+                    proxy_headers=False)
     finally:
         hub.close()
 
@@ -115,18 +120,24 @@ def db_current() -> None:
 
 @token_app.command("create")
 def token_create(role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}")],
-                 name: Annotated[str, typer.Option(help="Who or what uses it")]) -> None:
+                 name: Annotated[str, typer.Option(help="Who or what uses it")],
+                 source: Annotated[list[str] | None, typer.Option(
+                     help="A system the token reports as (wms, shopee, kingdee, a stock "
+                          "source code...); repeat for several. Without one it may not "
+                          "report events or push stock levels.")] = None) -> None:
     """Create an API token; it is printed once, as the last line."""
     hub = open_hub()
     try:
         with hub.db.write() as conn:
             token_id, token = accounts.create_token(AccountRepository(conn), name, role,
-                                                    hub.clock)
+                                                    hub.clock, source or ())
     except OrderpilotError as error:
         fail(error)
     finally:
         hub.close()
-    console.print(f"token {token_id} for {name} ({role}); keep it secret, it is not shown again")
+    reports = ", ".join(source or ()) or "no source (it may not report events)"
+    console.print(f"token {token_id} for {name} ({role}; reports as {reports}); keep it "
+                  "secret, it is not shown again")
     typer.echo(token)
 
 
@@ -139,9 +150,10 @@ def token_list() -> None:
     with hub.db.read() as conn:
         rows = AccountRepository(conn).tokens()
     hub.close()
-    table = Table("id", "name", "role", "created", "revoked")
+    table = Table("id", "name", "role", "scopes", "created", "revoked")
     for r in rows:
-        table.add_row(r.id, r.name, r.role, str(r.created_at)[:19], str(r.revoked_at or "")[:19])
+        table.add_row(r.id, r.name, r.role, r.scopes, str(r.created_at)[:19],
+                      str(r.revoked_at or "")[:19])
     Console().print(table)
 
 
@@ -203,6 +215,48 @@ def user_create(username: Annotated[str, typer.Option()],
     finally:
         hub.close()
     console.print(f"user {username} ({role}) created")
+
+
+@user_app.command("password")
+def user_password(username: str,
+                  password: Annotated[str | None, typer.Option(help="Asked for when left out")]
+                  = None) -> None:
+    """Set a user's password; every console session of theirs ends at once."""
+    password = password or getpass.getpass("new password: ")
+    hub = open_hub()
+    try:
+        with hub.db.write() as conn:
+            ended = accounts.change_password(AccountRepository(conn), username, password)
+    except OrderpilotError as error:
+        fail(error)
+    finally:
+        hub.close()
+    console.print(f"password of {username} changed; {ended} session(s) signed out")
+
+
+@user_app.command("disable")
+def user_disable(username: str) -> None:
+    """Disable a user: they cannot sign in, and their console sessions end at once."""
+    _set_disabled(username, True)
+
+
+@user_app.command("enable")
+def user_enable(username: str) -> None:
+    """Let a disabled user sign in again (their old sessions stay ended)."""
+    _set_disabled(username, False)
+
+
+def _set_disabled(username: str, disabled: bool) -> None:
+    hub = open_hub()
+    try:
+        with hub.db.write() as conn:
+            ended = accounts.set_disabled(AccountRepository(conn), username, disabled)
+    except OrderpilotError as error:
+        fail(error)
+    finally:
+        hub.close()
+    state = f"disabled; {ended} session(s) signed out" if disabled else "enabled"
+    console.print(f"user {username} {state}")
 
 
 def _register_optional() -> None:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
 from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.console import (
+    account,
     auth,
     decision_tables,
     exceptions,
@@ -25,9 +25,11 @@ from orderpilot.entrypoints.console import (
     rules_builder,
     tickets,
 )
+from orderpilot.entrypoints.console.cookies import SessionCookies
 from orderpilot.entrypoints.console.guard import SessionGuard
 from orderpilot.entrypoints.console.render import Console
 from orderpilot.entrypoints.console.throttle import LoginThrottle
+from orderpilot.entrypoints.proxies import TrustedProxies
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "orderpilot_session"
@@ -37,8 +39,9 @@ def mount(app: FastAPI, hub: Hub) -> None:
     console = Console(hub)
     app.state.console = console
     app.state.login_throttle = LoginThrottle()
+    trusted: TrustedProxies = app.state.trusted_proxies  # set by create_app
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (auth.router, pages.router, holds.router, exceptions.router,
+    for router in (auth.router, account.router, pages.router, holds.router, exceptions.router,
                    rule_pages.router, rules_builder.router, rule_runs.router,
                    tickets.router, inventory.router, promotions.router,
                    decision_tables.router, inventory_sources.router,
@@ -53,7 +56,7 @@ def mount(app: FastAPI, hub: Hub) -> None:
 
     # Added last = runs first: the session is decoded before the guard reads it.
     app.add_middleware(SessionGuard, hub=hub, console=console)
-    app.add_middleware(SessionMiddleware, secret_key=hub.secret_key,
-                       session_cookie=SESSION_COOKIE, same_site="lax",
-                       https_only=hub.settings.secure_cookies,
+    app.add_middleware(SessionCookies, secret_key=hub.secret_key,
+                       session_cookie=SESSION_COOKIE, mode=hub.settings.secure_cookies,
+                       bind_host=hub.settings.host, trusted=trusted,
                        max_age=hub.settings.session_max_age_hours * 3600)

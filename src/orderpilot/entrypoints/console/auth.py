@@ -18,11 +18,12 @@ from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.access import allowed
 from orderpilot.entrypoints.api.deps import HubDep
-from orderpilot.entrypoints.console.guard import SESSION_USER
+from orderpilot.entrypoints.console.guard import SESSION_KEY
 from orderpilot.entrypoints.console.i18n import LOCALES
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, csrf_token, is_htmx
 from orderpilot.entrypoints.console.throttle import LoginThrottle
-from orderpilot.services.accounts import Principal, authenticate
+from orderpilot.entrypoints.proxies import TrustedProxies
+from orderpilot.services.accounts import Principal, authenticate, end_session, start_session
 
 router = APIRouter(prefix="/console")
 HOME = "/console"
@@ -97,7 +98,7 @@ def forbidden(request: Request, exc: Exception) -> Response:
     return console.error(request, message, 403)
 
 
-class _SignInAccounts:
+class SignInAccounts:
     """Verifying a password takes a while: do it outside a write transaction, and take one
     only in the rare case that the stored hash must be upgraded."""
 
@@ -125,34 +126,59 @@ def login(request: Request, hub: HubDep, console: ConsoleDep,
           username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
           next: Annotated[str, Form()] = HOME) -> Response:
     throttle: LoginThrottle = request.app.state.login_throttle
-    keys = (f"user:{username.strip().lower()[:64]}",
-            f"addr:{request.client.host if request.client else '-'}")
+    keys = (username.strip().lower()[:64], client_address(request))
     wait = throttle.wait_seconds(*keys)
     if wait:
-        error = console.translate(request, "Too many failed sign-ins. Try again in %(minutes)d "
-                                           "minutes.") % {"minutes": (wait + 59) // 60}
-        return console.render(request, "login.html", {"next": safe_next(next), "error": error,
-                                                      "username": username}, status=429)
+        return console.render(request, "login.html", {
+            "next": safe_next(next), "error": _wait_message(console, request, wait),
+            "username": username}, status=429, headers={"Retry-After": str(wait)})
     principal = None
     if len(username) <= 64 and len(password) <= MAX_PASSWORD:
-        principal = authenticate(_SignInAccounts(hub), username.strip().lower(), password)
+        principal = authenticate(SignInAccounts(hub), username.strip().lower(), password)
     if principal is None:
         throttle.failed(*keys)
         error = console.translate(request, "Wrong username or password.")
         return console.render(request, "login.html", {"next": safe_next(next), "error": error,
                                                       "username": username}, status=401)
     throttle.succeeded(*keys)
-    locale = request.session.get("locale")
-    request.session.clear()  # a fresh session (and token) for the signed-in user
-    request.session[SESSION_USER] = principal.id
-    if locale in LOCALES:
-        request.session["locale"] = locale
-    csrf_token(request.session)
+    begin_session(request, hub, principal.id)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
+def client_address(request: Request) -> str:
+    trusted: TrustedProxies = request.app.state.trusted_proxies
+    peer = request.client.host if request.client else "-"
+    return trusted.client_of(peer, request.headers.get("x-forwarded-for"))
+
+
+def _wait_message(console: Console, request: Request, wait: int) -> str:
+    if wait < 120:
+        return console.translate(request, "Too many failed sign-ins. Try again in "
+                                          "%(seconds)d seconds.") % {"seconds": wait}
+    return console.translate(request, "Too many failed sign-ins. Try again in %(minutes)d "
+                                      "minutes.") % {"minutes": (wait + 59) // 60}
+
+
+def begin_session(request: Request, hub: Hub, user_id: str) -> None:
+    """A fresh session (new key, new anti-forgery token) for the signed-in user; the language
+    chosen before signing in is kept."""
+    with hub.db.write() as conn:
+        key = start_session(AccountRepository(conn), user_id, hub.clock,
+                            hub.settings.session_max_age_hours)
+    locale = request.session.get("locale")
+    request.session.clear()
+    request.session[SESSION_KEY] = key
+    if locale in LOCALES:
+        request.session["locale"] = locale
+    csrf_token(request.session)
+
+
 @router.post("/logout", name="console:logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, hub: HubDep) -> Response:
+    key = request.session.get(SESSION_KEY)
+    if isinstance(key, str):  # ended in the database: a copy of the cookie is worthless now
+        with hub.db.write() as conn:
+            end_session(AccountRepository(conn), key)
     locale = request.session.get("locale")
     request.session.clear()
     if locale in LOCALES:

@@ -21,20 +21,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.console.render import CSRF_KEY, Console
-from orderpilot.services.accounts import Principal
+from orderpilot.services.accounts import Principal, principal_for_session
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-SESSION_USER = "uid"
+SESSION_KEY = "sid"  # the random key of a row in console_sessions
 MAX_FORM_BYTES = 64 * 1024  # console forms are a few fields; anything larger is not ours
 
 
-def load_principal(hub: Hub, user_id: str) -> Principal | None:
-    """Read the user on every request, so a disabled user or a changed role counts at once."""
+def load_principal(hub: Hub, session_key: str) -> Principal | None:
+    """Read the session and its user on every request (no cache), so signing out, a password
+    change, a disabled user or a changed role count at once."""
     with hub.db.read() as conn:
-        row = AccountRepository(conn).user_by_id(user_id)
-    if row is None or row.disabled:
-        return None
-    return Principal(row.username, row.role, "user", row.id)
+        return principal_for_session(AccountRepository(conn), session_key, hub.clock)
 
 
 class SessionGuard:
@@ -54,10 +52,10 @@ class SessionGuard:
         session: dict[str, Any] = scope.get("session", {})
         bearer = is_api and "authorization" in request.headers
         principal = None
-        if isinstance(session.get(SESSION_USER), str) and not bearer:
-            principal = await to_thread.run_sync(load_principal, self.hub, session[SESSION_USER])
+        if isinstance(session.get(SESSION_KEY), str) and not bearer:
+            principal = await to_thread.run_sync(load_principal, self.hub, session[SESSION_KEY])
             if principal is None:
-                session.pop(SESSION_USER, None)
+                session.pop(SESSION_KEY, None)
         scope.setdefault("state", {})["console_principal"] = principal
         if scope["method"] in UNSAFE and (is_console or principal is not None):
             sent = request.headers.get("x-csrf-token", "")
