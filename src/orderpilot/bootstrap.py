@@ -96,7 +96,8 @@ class Hub:
         r = ActionRunner(lambda: SqlUnitOfWork(self.db), self.book, self.connectors,
                          self.clock, worker_id,
                          RunnerSettings(hmac_secret=self.settings.http_hmac_secret,
-                                        lease=timedelta(seconds=self.settings.rule_lease_seconds)),
+                                        lease=timedelta(seconds=self.settings.rule_lease_seconds),
+                                        strike_limit=self.settings.rule_strike_limit),
                          any_due=self._runs_due)
         r.stats.observers.append(
             lambda action, lag: self.metrics.rule_action_lag.labels(action).observe(lag))
