@@ -14,13 +14,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import order_body
-from orderpilot.domain.decision_formats import to_jdm
-from orderpilot.domain.decision_tables import example_return_centres, to_definition
 from integration.rules_support import place, publish, settle
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.adapters.rule_files import RuleFileError
 from orderpilot.bootstrap import Hub
+from orderpilot.domain.decision_formats import to_jdm
+from orderpilot.domain.decision_tables import example_return_centres, to_definition
 from orderpilot.domain.events import new_id
 from orderpilot.services.accounts import create_token
 from orderpilot.services.rule_files import import_rule_files
