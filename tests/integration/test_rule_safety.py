@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from conftest import order_body
@@ -253,3 +254,29 @@ def test_decision_table_cells_beyond_the_limits_are_refused_in_grid_and_jdm(
     assert imported.status_code == 422, imported.text
     assert "at most 10000" in imported.json()["error"]["message"]
     assert client.get(url).status_code == 404
+
+
+def test_a_stored_decision_table_beyond_the_limits_strikes_the_rules_using_it(
+        rules_hub: Hub, client: TestClient) -> None:
+    """A table version written before the limits (here: by hand) is refused when looked up:
+    the rule using it gets a strike instead of the engine evaluating it; others still run."""
+    body = to_definition(example_return_centres())
+    body.pop("name")
+    assert client.put("/api/v1/decision-tables/return_centres", json=body).status_code == 200
+    with rules_hub.db.write() as conn:
+        stored = conn.execute(sa.select(t.decision_table_versions.c.definition)).scalar_one()
+        table = next(n for n in stored["jdm"]["nodes"] if n["type"] == "decisionTableNode")
+        table["content"]["rules"][0]["out1"] = "len(map([0..1000000000], #))"
+        conn.execute(t.decision_table_versions.update().values(definition=stored))
+    del rules_hub.decision_tables  # as a new process: nothing cached from the publication
+    looks_up = plant(rules_hub, "looks-up", None, actions=[
+        {"id": "rc", "type": "table.lookup", "params": {"table": "return_centres"}}])
+    healthy = publish(rules_hub, definition("order.total > 1", tag="healthy"), "healthy")
+    order_id = place(client, "TABLE-1")
+    settle(rules_hub)
+    runs = client.get("/api/v1/rule-runs", params={"order_id": order_id}).json()["items"]
+    assert [r["rule_id"] for r in runs] == [healthy]
+    audit = client.get(f"/api/v1/rules/{looks_up}").json()["audit"]
+    [struck] = [a for a in audit if a["action"] == "strike"]
+    assert "decision table" in struck["detail"]["error"]
+    assert "at most 10000" in struck["detail"]["error"]

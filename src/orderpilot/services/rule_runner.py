@@ -197,7 +197,11 @@ class ActionRunner:
                 started: datetime) -> dict[str, Any]:
         if self.book.tables is None:
             raise Failed("decision tables are not available", False)
-        result = self.book.tables(call.params["table"], call.context)
+        try:
+            result = self.book.tables(call.params["table"], call.context)
+        except OrderpilotError as error:  # e.g. a stored table refused by the expression limits
+            self._strike(state, f"step {step.id} table: {error.message}")
+            raise Failed(error.message, False) from error
         output = result.output if isinstance(result.output, dict) else {"rows": result.output}
         response = {"version": result.version, "matched_rows": result.matched, **output}
         self._record(state, step, where, "ok", call.params, response, started,
