@@ -19,6 +19,9 @@ from orderpilot.adapters.expression_limits import (
 from orderpilot.adapters.expressions import ExpressionEngine, ExpressionError, ExpressionTooSlow
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.domain.events import OrderEvent
+from orderpilot.domain.rules.actions import Checks
+from orderpilot.domain.rules.definition import parse_definition
+from orderpilot.domain.rules.problems import RuleInvalid
 from orderpilot.services import rule_context
 
 ABORTS = "len(map([0..1000000000], #)) > 0"  # asked zen for 32 GB: the process aborted
@@ -60,7 +63,7 @@ def test_what_rules_really_say_passes(expression: str) -> None:
     ("len(map([0..5000], matches(order.note, 'x+'))) > 0", "more than 50000 steps"),
     ("a = 'xx'; b = a + a; c = b + b; len(c) > 0", "assignments"),
     ("(" * 40 + "1" + ")" * 40, "nest more than 32 deep"),
-    ("1 + " * 5000 + "1", "characters long"),
+    ("1 + " * 30_000 + "1", "characters long"),
     ("'unclosed", "not closed"),
     ("`${map([0..100000000], #)}` == ''", "at most 10000"),
     ("fuzzyMatch(order.customer.name, 'x') > 0.5", "square of the texts' length"),
@@ -174,3 +177,25 @@ def test_a_rule_sees_an_events_payload_bounded() -> None:
     assert engine.evaluate("some(event.data.xs, some(event.data.xs, # == -1))",
                            {"event": seen}) is False
     assert time.perf_counter() - started < 2
+
+
+def test_saving_checks_the_condition_text_that_will_run() -> None:
+    """The advanced expression is ANDed with the conditions when it runs: an expression just
+    within the nesting limit alone is beyond it there, so saving refuses it instead of the
+    rule being paused later."""
+    deepest = max(n for n in range(1, 40)
+                  if ExpressionEngine().check("(" * n + "order.total > 1" + ")" * n) is None)
+    expression = "(" * deepest + "order.total > 1" + ")" * deepest
+    raw = {"name": "r", "trigger": {"kind": "event", "event": "order.placed"},
+           "conditions": {"all": [{"field": "order.total", "op": "gt", "value": 1}]},
+           "expression": expression,
+           "actions": [{"id": "t", "type": "order.tag", "params": {"tags": ["x"]},
+                        "if": {"all": [{"field": "order.total", "op": "gt", "value": 1}]}}]}
+    checks = Checks({}, {}, lambda _url: None, ExpressionEngine().check)
+    with pytest.raises(RuleInvalid) as caught:
+        parse_definition(raw, checks)
+    [problem] = caught.value.problems
+    assert problem.field == "expression" and "nest more than 32 deep" in problem.message
+    raw["expression"] = "order.total > 2"
+    definition = parse_definition(raw, checks)
+    assert ExpressionEngine().check(definition.condition_expression) is None

@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-MAX_LENGTH = 10_000
+MAX_LENGTH = 100_000  # a rule's 200 conditions compile to one text; a person writes 4,000
 MAX_NESTING = 32
 MAX_RANGE = 10_000
 MAX_WORK = 50_000
