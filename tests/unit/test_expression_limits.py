@@ -199,3 +199,21 @@ def test_saving_checks_the_condition_text_that_will_run() -> None:
     raw["expression"] = "order.total > 2"
     definition = parse_definition(raw, checks)
     assert ExpressionEngine().check(definition.condition_expression) is None
+
+
+def test_one_slow_evaluation_is_tried_again_before_it_counts() -> None:
+    """A pause of the machine (GC, a busy core) must not strike a healthy rule."""
+
+    class PausesOnce:
+        calls = 0
+
+        def evaluate(self, context: dict[str, object]) -> bool:
+            PausesOnce.calls += 1
+            if PausesOnce.calls == 1:
+                time.sleep(0.05)
+            return True
+
+    engine = ExpressionEngine(budget_seconds=0.02)
+    engine.compiled = lambda expression: PausesOnce()  # type: ignore[method-assign]
+    assert engine.evaluate("order.total > 1", {}) is True
+    assert PausesOnce.calls == 2
