@@ -280,3 +280,13 @@ def test_a_stored_decision_table_beyond_the_limits_strikes_the_rules_using_it(
     [struck] = [a for a in audit if a["action"] == "strike"]
     assert "decision table" in struck["detail"]["error"]
     assert "at most 10000" in struck["detail"]["error"]
+
+
+def test_a_stored_rule_that_cannot_be_read_does_not_stop_the_others(
+        rules_hub: Hub, client: TestClient) -> None:
+    plant(rules_hub, "unreadable", "order.total >")  # not even valid syntax
+    healthy = publish(rules_hub, definition("order.total > 1", tag="healthy"), "healthy")
+    order_id = place(client, "UNREADABLE-1")
+    settle(rules_hub)
+    runs = client.get("/api/v1/rule-runs", params={"order_id": order_id}).json()["items"]
+    assert [(r["rule_id"], r["status"]) for r in runs] == [(healthy, "succeeded")]
