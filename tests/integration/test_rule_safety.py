@@ -5,11 +5,13 @@ never hold the write lock, and a YAML rule file cannot expand aliases. SQLite an
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from conftest import order_body
@@ -18,6 +20,8 @@ from orderpilot.adapters import tables as t
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.adapters.rule_files import RuleFileError
 from orderpilot.bootstrap import Hub
+from orderpilot.domain.decision_formats import to_jdm
+from orderpilot.domain.decision_tables import example_return_centres, to_definition
 from orderpilot.domain.events import new_id
 from orderpilot.services.accounts import create_token
 from orderpilot.services.rule_files import import_rule_files
@@ -35,10 +39,14 @@ def definition(expression: str | None = None, *, tag: str = "seen") -> dict[str,
     return raw
 
 
-def plant(hub: Hub, key: str, expression: str) -> str:
+def plant(hub: Hub, key: str, expression: str | None,
+          actions: list[dict[str, Any]] | None = None) -> str:
     """A rule as an older version (or a hand-written SQL statement) stored it: enabled and
     published without today's checks."""
     rule_id, now = new_id(), hub.clock()
+    raw = definition(expression, tag=key)
+    if actions:
+        raw["actions"] = actions
     with hub.db.write() as conn:
         conn.execute(t.rules.insert(), {
             "id": rule_id, "key": key, "name": key, "status": "enabled", "draft": None,
@@ -46,8 +54,7 @@ def plant(hub: Hub, key: str, expression: str) -> str:
             "created_at": now, "updated_at": now, "row_version": 0})
         conn.execute(t.rule_versions.insert(), {
             "rule_id": rule_id, "version": 1, "published_by": "old-version",
-            "published_at": now, "reason": "", "diff": [],
-            "definition": definition(expression, tag=key)})
+            "published_at": now, "reason": "", "diff": [], "definition": raw})
     hub.book.invalidate()
     return rule_id
 
@@ -213,3 +220,73 @@ def test_yaml_aliases_are_refused_before_the_document_is_built(rules_hub: Hub,
     assert str(caught.value).startswith("merge.yaml:5")
     with rules_hub.uow() as uow:
         assert uow.rules.listing() == []
+
+
+def test_a_costly_step_template_in_a_stored_rule_is_a_strike(rules_hub: Hub,
+                                                            client: TestClient) -> None:
+    poison = plant(rules_hub, "loud", None, actions=[
+        {"id": "tag", "type": "order.tag", "params": {"tags": ["{{ " + POISON + " }}"]}}])
+    order_id = place(client, "STEP-1")
+    settle(rules_hub)
+    [run] = client.get("/api/v1/rule-runs", params={"order_id": order_id}).json()["items"]
+    assert run["status"] == "failed" and "at most 10000" in run["last_error"]
+    audit = client.get(f"/api/v1/rules/{poison}").json()["audit"]
+    [struck] = [a for a in audit if a["action"] == "strike"]
+    assert struck["detail"]["where"] == "action"
+
+
+def test_decision_table_cells_beyond_the_limits_are_refused_in_grid_and_jdm(
+        client: TestClient) -> None:
+    url = "/api/v1/decision-tables/return_centres"
+    body = to_definition(example_return_centres())
+    body.pop("name")
+    rows = [list(r) for r in body["rows"]]
+    rows[1][2] = "=len(map([0..1000000000], #))"
+    refused = client.put(url, json={**body, "rows": rows})
+    assert refused.status_code == 422
+    assert "row 2" in refused.json()["error"]["message"]
+    assert "at most 10000" in refused.json()["error"]["message"]
+    document = to_jdm(example_return_centres())
+    table = next(n for n in document["nodes"] if n["type"] == "decisionTableNode")
+    table["content"]["rules"][0]["in1"] = "len(map([0..1000000000], #)) > 0"
+    imported = client.post(f"{url}/import",
+                           files={"file": ("rc.json", json.dumps(document).encode())})
+    assert imported.status_code == 422, imported.text
+    assert "at most 10000" in imported.json()["error"]["message"]
+    assert client.get(url).status_code == 404
+
+
+def test_a_stored_decision_table_beyond_the_limits_strikes_the_rules_using_it(
+        rules_hub: Hub, client: TestClient) -> None:
+    """A table version written before the limits (here: by hand) is refused when looked up:
+    the rule using it gets a strike instead of the engine evaluating it; others still run."""
+    body = to_definition(example_return_centres())
+    body.pop("name")
+    assert client.put("/api/v1/decision-tables/return_centres", json=body).status_code == 200
+    with rules_hub.db.write() as conn:
+        stored = conn.execute(sa.select(t.decision_table_versions.c.definition)).scalar_one()
+        table = next(n for n in stored["jdm"]["nodes"] if n["type"] == "decisionTableNode")
+        table["content"]["rules"][0]["out1"] = "len(map([0..1000000000], #))"
+        conn.execute(t.decision_table_versions.update().values(definition=stored))
+    del rules_hub.decision_tables  # as a new process: nothing cached from the publication
+    looks_up = plant(rules_hub, "looks-up", None, actions=[
+        {"id": "rc", "type": "table.lookup", "params": {"table": "return_centres"}}])
+    healthy = publish(rules_hub, definition("order.total > 1", tag="healthy"), "healthy")
+    order_id = place(client, "TABLE-1")
+    settle(rules_hub)
+    runs = client.get("/api/v1/rule-runs", params={"order_id": order_id}).json()["items"]
+    assert [r["rule_id"] for r in runs] == [healthy]
+    audit = client.get(f"/api/v1/rules/{looks_up}").json()["audit"]
+    [struck] = [a for a in audit if a["action"] == "strike"]
+    assert "decision table" in struck["detail"]["error"]
+    assert "at most 10000" in struck["detail"]["error"]
+
+
+def test_a_stored_rule_that_cannot_be_read_does_not_stop_the_others(
+        rules_hub: Hub, client: TestClient) -> None:
+    plant(rules_hub, "unreadable", "order.total >")  # not even valid syntax
+    healthy = publish(rules_hub, definition("order.total > 1", tag="healthy"), "healthy")
+    order_id = place(client, "UNREADABLE-1")
+    settle(rules_hub)
+    runs = client.get("/api/v1/rule-runs", params={"order_id": order_id}).json()["items"]
+    assert [(r["rule_id"], r["status"]) for r in runs] == [(healthy, "succeeded")]

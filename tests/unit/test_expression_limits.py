@@ -5,6 +5,7 @@ matching, decision-table cells), and the rules people really write still pass.""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,6 +18,11 @@ from orderpilot.adapters.expression_limits import (
 )
 from orderpilot.adapters.expressions import ExpressionEngine, ExpressionError, ExpressionTooSlow
 from orderpilot.domain.errors import InvalidInput
+from orderpilot.domain.events import OrderEvent
+from orderpilot.domain.rules.actions import Checks
+from orderpilot.domain.rules.definition import parse_definition
+from orderpilot.domain.rules.problems import RuleInvalid
+from orderpilot.services import rule_context
 
 ABORTS = "len(map([0..1000000000], #)) > 0"  # asked zen for 32 GB: the process aborted
 STALLS = "len(map([0..20000000], #)) > 0"  # 5-6 s holding the GIL
@@ -57,9 +63,11 @@ def test_what_rules_really_say_passes(expression: str) -> None:
     ("len(map([0..5000], matches(order.note, 'x+'))) > 0", "more than 50000 steps"),
     ("a = 'xx'; b = a + a; c = b + b; len(c) > 0", "assignments"),
     ("(" * 40 + "1" + ")" * 40, "nest more than 32 deep"),
-    ("1 + " * 5000 + "1", "characters long"),
+    ("1 + " * 30_000 + "1", "characters long"),
     ("'unclosed", "not closed"),
     ("`${map([0..100000000], #)}` == ''", "at most 10000"),
+    ("fuzzyMatch(order.customer.name, 'x') > 0.5", "square of the texts' length"),
+    ("count([0..5000], len(split(event.data.note, '')) > 0) > 0", "more than 50000 steps"),
 ])
 def test_costly_expressions_are_refused_with_a_reason(expression: str, says: str) -> None:
     with pytest.raises(ExpressionTooCostly, match=says.replace("(", r"\(")):
@@ -142,3 +150,70 @@ def test_a_stored_decision_table_with_a_costly_cell_is_refused_not_evaluated() -
          "position": {"x": 2, "y": 0}}]}
     with pytest.raises(InvalidInput, match="row 1, column out1: .*at most 10000"):
         TableEngine().evaluate("t", 1, {"jdm": jdm}, {"x": 1})
+
+
+def test_a_rule_sees_an_events_payload_bounded() -> None:
+    """Per-step cost grows with the texts and lists walked; a 1 MiB text or a 100,000-item
+    list from a reporting system is cut before any rule sees it."""
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    deep: dict[str, object] = {}
+    cursor = deep
+    for _ in range(20):
+        cursor["in"] = {}
+        cursor = cursor["in"]  # type: ignore[assignment]
+    event = OrderEvent("o1", "order.placed", "wms", now, now,
+                       {"data": {"note": "x" * 1_000_000, "xs": list(range(100_000)),
+                                 "deep": deep, "code": "SZ01"}})
+    seen = rule_context.event_context(event)
+    assert len(seen["data"]["note"]) == rule_context.MAX_TEXT
+    assert len(seen["data"]["xs"]) == rule_context.MAX_ITEMS
+    assert seen["data"]["code"] == "SZ01"
+    depth, node = 0, seen["data"]["deep"]
+    while isinstance(node, dict) and node.get("in") is not None:
+        depth, node = depth + 1, node["in"]
+    assert depth < rule_context.MAX_DEPTH
+    engine = ExpressionEngine()
+    started = time.perf_counter()
+    assert engine.evaluate("some(event.data.xs, some(event.data.xs, # == -1))",
+                           {"event": seen}) is False
+    assert time.perf_counter() - started < 2
+
+
+def test_saving_checks_the_condition_text_that_will_run() -> None:
+    """The advanced expression is ANDed with the conditions when it runs: an expression just
+    within the nesting limit alone is beyond it there, so saving refuses it instead of the
+    rule being paused later."""
+    deepest = max(n for n in range(1, 40)
+                  if ExpressionEngine().check("(" * n + "order.total > 1" + ")" * n) is None)
+    expression = "(" * deepest + "order.total > 1" + ")" * deepest
+    raw = {"name": "r", "trigger": {"kind": "event", "event": "order.placed"},
+           "conditions": {"all": [{"field": "order.total", "op": "gt", "value": 1}]},
+           "expression": expression,
+           "actions": [{"id": "t", "type": "order.tag", "params": {"tags": ["x"]},
+                        "if": {"all": [{"field": "order.total", "op": "gt", "value": 1}]}}]}
+    checks = Checks({}, {}, lambda _url: None, ExpressionEngine().check)
+    with pytest.raises(RuleInvalid) as caught:
+        parse_definition(raw, checks)
+    [problem] = caught.value.problems
+    assert problem.field == "expression" and "nest more than 32 deep" in problem.message
+    raw["expression"] = "order.total > 2"
+    definition = parse_definition(raw, checks)
+    assert ExpressionEngine().check(definition.condition_expression) is None
+
+
+def test_one_slow_evaluation_is_tried_again_before_it_counts() -> None:
+    """A pause of the machine (GC, a busy core) must not strike a healthy rule."""
+
+    class PausesOnce:
+        calls = 0
+
+        def evaluate(self, context: dict[str, object]) -> bool:
+            PausesOnce.calls += 1
+            if PausesOnce.calls == 1:
+                time.sleep(0.05)
+            return True
+
+    engine = ExpressionEngine(budget_seconds=0.02)
+    engine.compiled = lambda expression: PausesOnce()  # type: ignore[method-assign]
+    assert engine.evaluate("order.total > 1", {}) is True
+    assert PausesOnce.calls == 2

@@ -12,13 +12,17 @@ matches brackets, and estimates the work:
 - a closure (``map``, ``filter``, ``some``, ``all``, ``none``, ``one``, ``count``, ``flatMap``) runs
   its body once per element of its first argument: the ranges there, or ``ASSUMED_COLLECTION``
   elements for a list from the order (lines, tags...). Nested closures multiply; a regular
-  expression call weighs ``EXPENSIVE_CALL`` steps. The sum over the expression is at most
+  expression or ``split`` call weighs ``EXPENSIVE_CALL`` steps; ``fuzzyMatch`` (quadratic in
+  its texts) is refused. The sum over the expression is at most
   ``MAX_WORK`` steps, and closures nest at most ``MAX_CLOSURE_NESTING`` deep;
 - assignments (``a = ...; b = a + a``) are refused: each doubling is a few characters;
 - at most ``MAX_LENGTH`` characters and ``MAX_NESTING`` levels of brackets.
 
 Measured (zen 2.1, one core): 50,000 plain steps take 5-250 ms depending on the body; a rule's
-conditions over order lines estimate at 100 steps, two nested closures at 10,000.
+conditions over order lines estimate at 100 steps, two nested closures at 10,000. The cost of
+one step also grows with the texts and lists it touches; those are bounded by the order's
+intake limits (texts of at most 200 characters, 500 lines) and, for event payloads, by
+services/rule_context.py (texts of 4,000 characters, 500 items, 8 levels).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-MAX_LENGTH = 10_000
+MAX_LENGTH = 100_000  # a rule's 200 conditions compile to one text; a person writes 4,000
 MAX_NESTING = 32
 MAX_RANGE = 10_000
 MAX_WORK = 50_000
@@ -35,7 +39,11 @@ ASSUMED_COLLECTION = 100
 EXPENSIVE_CALL = 20
 
 CLOSURES = frozenset({"map", "filter", "some", "all", "none", "one", "count", "flatMap"})
-EXPENSIVE = frozenset({"matches", "extract", "fuzzyMatch"})  # compile a regex per call
+EXPENSIVE = frozenset({"matches", "extract", "split"})  # a regex compiled, or a list made
+# fuzzyMatch compares every character of one text with every one of the other: quadratic in
+# the texts' length (16,000 characters: 3.3 s holding the GIL)
+REFUSED = {"fuzzyMatch": "fuzzyMatch is not available in rules: its cost grows with the square "
+                         "of the texts' length"}
 PAIRS = {"(": ")", "[": "]", "{": "}", "${": "}"}
 
 _NUMBER = re.compile(r"\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?")
@@ -233,6 +241,8 @@ class _Work:
                     for arg in node.args:
                         self.walk(arg, multiplier=multiplier, closures=closures, unary=unary
                                   and node.open == "")
+            elif node in REFUSED and isinstance(following, _Group):
+                raise ExpressionTooCostly(REFUSED[node])
             elif node in EXPENSIVE and isinstance(following, _Group):
                 self.add(multiplier * EXPENSIVE_CALL)
             previous = node

@@ -9,8 +9,9 @@ evaluated on its own so one bad rule cannot hide the others.
 Every expression passes the static cost guard (adapters/expression_limits.py) before zen compiles
 it, here as well as when a rule is saved: a rule stored before the guard existed, or written into
 the database by hand, is refused when it would run instead of taking the process down. Each
-evaluation is timed; one slower than the budget counts as a failure (ExpressionTooSlow), which
-the rule book turns into a strike against the rule.
+evaluation is timed; one slower than the budget twice in a row (a single slow one may be the
+machine pausing) counts as a failure (ExpressionTooSlow), which the rule book turns into a
+strike against the rule.
 """
 
 from __future__ import annotations
@@ -107,7 +108,11 @@ class ExpressionEngine:
             raise ExpressionError(_message(error)) from error
 
     def evaluate(self, expression: str, context: dict[str, Any]) -> Any:
-        return self._timed(self.compiled(expression), context)
+        compiled = self.compiled(expression)
+        try:
+            return self._timed(compiled, context)
+        except ExpressionTooSlow:  # once more: a pause of the machine is not the rule's fault
+            return self._timed(compiled, context)
 
     def _timed(self, compiled: Any, context: dict[str, Any]) -> Any:
         started = time.perf_counter()
@@ -152,6 +157,12 @@ class ExpressionEngine:
         problem = template_problem(template)
         if problem:
             raise ExpressionError(f"{template!r}: {problem}")
+        try:
+            return self._rendered(template, context)
+        except ExpressionTooSlow:  # once more, as evaluate()
+            return self._rendered(template, context)
+
+    def _rendered(self, template: str, context: dict[str, Any]) -> Any:
         started = time.perf_counter()
         try:
             value = zen.render_template(template, context)

@@ -40,8 +40,32 @@ def order_context(order: Order, attributes: dict[str, Any],
     }
 
 
+# What a rule sees of an event's payload is bounded, because an expression's cost grows with
+# the texts and lists it walks (the expression guard counts loops, not their contents): a
+# reporting system may send a 1 MiB text, and two nested loops over a 100,000-item list take
+# hours. Rules compare codes, names and amounts; these bounds are far beyond them.
+MAX_TEXT = 4000
+MAX_ITEMS = 500
+MAX_DEPTH = 8
+
+
+def bounded(value: Any, depth: int = 0) -> Any:
+    """The payload with texts cut to MAX_TEXT characters, lists and objects to MAX_ITEMS
+    entries and nesting to MAX_DEPTH levels."""
+    if isinstance(value, str):
+        return value[:MAX_TEXT]
+    if depth >= MAX_DEPTH and isinstance(value, dict | list):
+        return None
+    if isinstance(value, list):
+        return [bounded(v, depth + 1) for v in value[:MAX_ITEMS]]
+    if isinstance(value, dict):
+        return {str(k)[:MAX_TEXT]: bounded(v, depth + 1)
+                for k, v in list(value.items())[:MAX_ITEMS]}
+    return value
+
+
 def event_context(event: OrderEvent) -> dict[str, Any]:
-    payload = event.payload or {}
+    payload = bounded(event.payload or {})
     data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
     return {"id": event.id, "type": event.type, "source": event.source,
             "system": event.system, "order_id": event.order_id,

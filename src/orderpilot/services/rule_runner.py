@@ -34,6 +34,7 @@ from orderpilot.domain.rules.actions import ACTION_TYPES, pushes
 from orderpilot.domain.rules.definition import RuleDefinition, Step
 from orderpilot.services import rule_actions as acts
 from orderpilot.services import rule_resend as resend
+from orderpilot.services import rule_strikes
 from orderpilot.services.rule_run_state import RunState
 from orderpilot.services.rulebook import RuleBook
 from orderpilot.services.unit_of_work import Clock, UowFactory
@@ -52,6 +53,7 @@ class RunnerSettings:
     # Told the name of each point an outside call passes ("outside_call.sending",
     # "outside_call.answered"); only the crash tests use it, to stop the process there.
     stop_at: Callable[[str], None] = lambda point: None
+    strike_limit: int = rule_strikes.DEFAULT_LIMIT
 
 
 @dataclass
@@ -171,6 +173,7 @@ class ActionRunner:
             try:
                 go = self.book.engine.evaluate(step.when.expression, context) is True
             except Exception as error:
+                self._strike(state, f"step {step.id} condition: {error}")
                 raise Failed(f"the step's condition failed: {error}", False) from error
             if not go:  # stored with the run's next write; evaluating it again gives the same
                 state.skip(step)
@@ -180,6 +183,7 @@ class ActionRunner:
             key = str(acts.render(self.book.engine, step.idempotency_key, context)) \
                 if step.idempotency_key else f"{state.root_id}:{step.id}"
         except Exception as error:
+            self._strike(state, f"step {step.id} template: {error}")
             raise Failed(f"a template could not be filled: {error}", False) from error
         call = acts.StepCall(state.run.id, state.rule_key, state.run.order_id, params, key,
                              context)
@@ -189,11 +193,25 @@ class ActionRunner:
             return self._internal(state, step, where, call, started)
         return self._external(state, step, where, call, started, internal=kind.internal)
 
+    def _strike(self, state: RunState, error: str) -> None:
+        """A step's expression failed or was refused: a strike against the rule, as a failed
+        condition is (services/rule_strikes.py)."""
+        with self.uow_factory() as uow:
+            disabled = rule_strikes.strike(uow, state.run.rule_id, state.run.rule_version, error,
+                                           self.clock(), limit=self.settings.strike_limit,
+                                           event_id=state.run.event_id, where="action")
+        if disabled:
+            self.book.invalidate()
+
     def _lookup(self, state: RunState, step: Step, where: int, call: acts.StepCall,
                 started: datetime) -> dict[str, Any]:
         if self.book.tables is None:
             raise Failed("decision tables are not available", False)
-        result = self.book.tables(call.params["table"], call.context)
+        try:
+            result = self.book.tables(call.params["table"], call.context)
+        except OrderpilotError as error:  # e.g. a stored table refused by the expression limits
+            self._strike(state, f"step {step.id} table: {error.message}")
+            raise Failed(error.message, False) from error
         output = result.output if isinstance(result.output, dict) else {"rows": result.output}
         response = {"version": result.version, "matched_rows": result.matched, **output}
         self._record(state, step, where, "ok", call.params, response, started,

@@ -130,8 +130,14 @@ def parse_definition(raw: Any, checks: Checks) -> RuleDefinition:
                 problems.add("expression", message)
     actions = _steps(raw.get("actions"), "actions", problems, checks, set(), top=True)
     problems.raise_if_any()
-    return RuleDefinition(name.strip(), trigger, conditions, tuple(actions), description,
-                          expression)
+    definition = RuleDefinition(name.strip(), trigger, conditions, tuple(actions), description,
+                                expression)
+    if checks.strict:  # the one text the engine runs, checked as it will be when it runs
+        message = checks.check_expression(definition.condition_expression)
+        if message:
+            problems.add("expression" if expression else "conditions", message)
+            problems.raise_if_any()
+    return definition
 
 
 def _steps(raw: Any, where: str, problems: Problems, checks: Checks, seen: set[str], *,
@@ -162,6 +168,10 @@ def _steps(raw: Any, where: str, problems: Problems, checks: Checks, seen: set[s
             continue
         params = check_params(action, item.get("params", {}), f"{here}.params", problems, checks)
         when = parse_conditions(item.get("if"), f"{here}.if", problems)
+        if checks.strict and when.children and not problems:
+            message = checks.check_expression(when.expression)
+            if message:
+                problems.add(f"{here}.if", message)
         for leaf in when.leaves():
             if leaf.field.path.startswith("steps.") \
                     and leaf.field.path.split(".")[1] not in seen - {step_id}:

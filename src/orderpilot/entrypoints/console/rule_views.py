@@ -27,7 +27,9 @@ RUN_STATUSES = {"pending": N_("Pending"), "succeeded": N_("Succeeded"),
                 "interrupted": N_("Interrupted")}
 AUDIT_ACTIONS = {"created": N_("Created"), "draft_saved": N_("Draft saved"),
                  "published": N_("Published"), "rolled_back": N_("Rolled back"),
-                 "enabled": N_("Enabled"), "paused": N_("Paused"), "archived": N_("Archived")}
+                 "enabled": N_("Enabled"), "paused": N_("Paused"), "archived": N_("Archived"),
+                 "strike": N_("Evaluation failed or over a limit"),
+                 "auto_disabled": N_("Paused automatically after repeated failures")}
 TRIGGER_KINDS = {"event": N_("When an event happens"),
                  "timeout": N_("When an event is not followed by another in time"),
                  "schedule": N_("On a schedule")}
