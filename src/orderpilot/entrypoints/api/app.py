@@ -16,6 +16,7 @@ from orderpilot.entrypoints.api.deps import TokenCache
 from orderpilot.entrypoints.api.limits import BodyLimit
 from orderpilot.entrypoints.api.masking import MaskPersonalData
 from orderpilot.entrypoints.api.observe import Observe
+from orderpilot.entrypoints.api.unavailable import DatabaseUnavailable
 
 
 def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int = 0) -> FastAPI:
@@ -51,5 +52,6 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.add_middleware(MaskPersonalData, hub=hub)
     app.add_middleware(BodyLimit, max_body_bytes=hub.settings.max_body_bytes,
                        max_upload_bytes=hub.settings.max_upload_bytes)
+    app.add_middleware(DatabaseUnavailable)
     app.add_middleware(Observe, metrics=hub.metrics)  # outermost: sees every request
     return app
