@@ -93,7 +93,8 @@ def seeded(rules_hub: Hub) -> Iterator[Seeded]:
         event = client.post(f"/api/v1/orders/{orders['sg']}/events", headers=ops, json={
             "type": "customer.contacted", "source": "helpdesk", "source_event_id": "call-1",
             "occurred_at": "2026-11-26T10:30:00+08:00",
-            "data": {"caller": SG["phone"], "customer_name": SG["name"]}})
+            "data": {"caller": SG["phone"], "customer_name": SG["name"],
+                     "note": f"{SG['name']} asked about {SG['line1']}"}})
         assert event.status_code == 201, event.text
         settle(hub)
         runs = client.get("/api/v1/rule-runs", headers=ops).json()["items"]

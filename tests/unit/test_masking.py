@@ -63,3 +63,15 @@ def test_standard_library_records_and_tracebacks_are_masked() -> None:
     text = logging.Formatter().format(record)
     assert "13800001234" not in text and "6591234567" not in text
     assert "+65****4567" in text and "RuntimeError" in text
+
+
+def test_what_is_not_personal_data_is_left_alone() -> None:
+    doc = {"address_flags": ["bonded_zone"],
+           "rule": {"params": {"phone": "{{ order.customer.phone }}",
+                               "body": "买家 {{ order.customer.name }}"}},
+           "customer": {"name": "张三"}, "ticket": "买家 张三 住 保税区港城大道1号",
+           "shipping_address": {"line1": "保税区港城大道1号"}}
+    masked = mask_document(doc)
+    assert masked["address_flags"] == ["bonded_zone"]
+    assert masked["rule"] == doc["rule"]  # placeholders are not data
+    assert masked["ticket"] == "买家 张* 住 保税区***"  # each repeat masked as what it is

@@ -213,12 +213,14 @@ def quarantined(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
             for r in conn.execute(sa.select(q).order_by(q.c.seq.desc()).limit(limit))]
 
 
-def personal_data_of_orders(conn: Connection, order_ids: list[str]) -> set[str]:
-    """The buyers' names, phones and street lines of these orders, to mask where text repeats
-    them (a ticket body, an SMS parameter)."""
+def personal_data_of_orders(conn: Connection, order_ids: list[str]) -> dict[str, str]:
+    """The buyers' names, phones and street lines of these orders (value -> what it is), to
+    mask where text repeats them (a ticket body, an SMS parameter)."""
     o = t.orders
-    found: set[str] = set()
+    found: dict[str, str] = {}
     for r in conn.execute(sa.select(o.c.customer_name, o.c.customer_phone, o.c.address_line1)
                           .where(o.c.id.in_(order_ids))):
-        found.update(v for v in (r.customer_name, r.customer_phone, r.address_line1) if v)
+        found.update({r.customer_name: "name", r.customer_phone: "phone",
+                      r.address_line1: "address"})
+    found.pop("", None)
     return found

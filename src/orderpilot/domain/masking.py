@@ -16,7 +16,7 @@ Two ways of finding personal data, used together:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 # Mainland mobiles, with an optional 86 / +86 / 0086 prefix, not inside a longer code (an
@@ -31,11 +31,12 @@ _PHONE_WORDS = ("phone", "mobile", "telephone")
 _PHONE_KEYS = frozenset({"tel", "msisdn"})
 _PERSON_KEYS = frozenset({"customer", "buyer", "receiver", "recipient", "consignee", "contact"})
 _NAME_KEYS = frozenset({"customer_name", "buyer_name", "receiver_name", "recipient_name",
-                        "consignee", "contact_name", "full_name", "buyer_nick"})
-_PERSONS = frozenset({"customer", "buyer", "receiver", "recipient", "consignee", "contact",
-                      "shipping_address", "address", "billing_address"})
+                        "contact_name", "full_name", "buyer_nick"})
+# A "name" inside one of these is a person's (a product's or a rule's name is not).
+_PERSONS = _PERSON_KEYS | {"shipping_address", "address", "billing_address"}
 _ADDRESS_KEYS = frozenset({"line1", "line2", "street", "street_address", "detail_address",
                            "full_address", "address_line1", "address_line2", "addr"})
+Known = Mapping[str, str] | Iterable[str]
 MIN_KNOWN_LENGTH = 2  # a one-character "name" would blot out half a Chinese sentence
 
 
@@ -87,14 +88,16 @@ def mask_phones_in(text: str) -> str:
     return _INTERNATIONAL.sub(lambda m: mask_phone(m.group(0)), text)
 
 
-def mask_text(text: str, known: Iterable[str] = ()) -> str:
+def mask_text(text: str, known: Known = ()) -> str:
     """Free text: phones and e-mails by shape, and each KNOWN personal value wherever it
-    stands as a whole word (a buyer called "Li" leaves "Lines" alone)."""
-    values = sorted({v for v in known if len(v) >= MIN_KNOWN_LENGTH}, key=len, reverse=True)
+    stands as a whole word (a buyer called "Li" leaves "Lines" alone). KNOWN maps a value to
+    its role ("name", "address"...), or is a plain collection and the role is guessed."""
+    roles = known if isinstance(known, Mapping) else {v: _role_by_look(v) for v in known}
+    values = sorted((v for v in roles if len(v) >= MIN_KNOWN_LENGTH), key=len, reverse=True)
     if values:
         pattern = re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, values))
                              + r")(?![A-Za-z0-9])")
-        text = pattern.sub(lambda m: _masked_like(m.group(0)), text)
+        text = pattern.sub(lambda m: mask_as(roles[m.group(0)], m.group(0)), text)
     text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
     return mask_phones_in(text)
 
@@ -108,7 +111,7 @@ def role_of(key: str, parent: str = "") -> str | None:
         return "email"
     if k in _NAME_KEYS or k in _PERSON_KEYS or (k == "name" and p in _PERSONS):
         return "name"
-    if k in _ADDRESS_KEYS or "address" in k:
+    if k in _ADDRESS_KEYS or ("address" in k and not k.endswith("flags")):
         return "address"
     return None
 
@@ -125,31 +128,39 @@ def mask_as(role: str, value: str) -> str:
     return mask_email(value)
 
 
-def mask_field(key: str, value: Any, parent: str = "", known: Iterable[str] = ()) -> Any:
+def mask_field(key: str, value: Any, parent: str = "", known: Known = ()) -> Any:
     """One value under KEY, masked by place where the key names personal data, else by shape."""
-    return _mask(value, key, parent, frozenset(known))
+    return _mask(value, key, parent, _roles(known))
 
 
-def personal_values(value: Any, key: str = "", parent: str = "") -> set[str]:
-    """Every personal value found by place in a document (for masking its repeats in text)."""
-    found: set[str] = set()
+def personal_values(value: Any, key: str = "", parent: str = "") -> dict[str, str]:
+    """Every personal value found by place in a document, with its role (for masking its
+    repeats in text)."""
+    found: dict[str, str] = {}
     _collect(value, key, parent, found)
     return found
 
 
-def mask_document(value: Any, known: Iterable[str] = ()) -> Any:
+def mask_document(value: Any, known: Known = ()) -> Any:
     """A JSON-like document (dicts, lists, strings, numbers) with personal data masked; the
     values found by place are also masked wherever the document repeats them in text."""
-    everything = personal_values(value) | set(known)
-    return _mask(value, "", "", frozenset(everything))
+    return _mask(value, "", "", _roles(known) | personal_values(value))
 
 
-def _masked_like(value: str) -> str:
-    if _digits(value) and len(_digits(value)) >= 5 and re.fullmatch(r"[\d+ ()-]+", value):
-        return mask_phone(value)
+def _roles(known: Known) -> dict[str, str]:
+    return dict(known) if isinstance(known, Mapping) else {v: _role_by_look(v) for v in known}
+
+
+def _role_by_look(value: str) -> str:
+    if len(_digits(value)) >= 5 and re.fullmatch(r"[\d+ ()-]+", value):
+        return "phone"
     if "@" in value:
-        return mask_email(value)
-    return mask_name(value) if len(value) <= 30 else mask_address(value)
+        return "email"
+    return "name" if len(value) <= 30 else "address"
+
+
+def _is_template(value: str) -> bool:
+    return "{{" in value  # a rule's "{{ order.customer.phone }}" is a placeholder, not data
 
 
 def _leaf_place(node: dict[str, Any]) -> tuple[str, str] | None:
@@ -161,7 +172,7 @@ def _leaf_place(node: dict[str, Any]) -> tuple[str, str] | None:
     return parts[-1], parts[-2]
 
 
-def _collect(value: Any, key: str, parent: str, found: set[str]) -> None:
+def _collect(value: Any, key: str, parent: str, found: dict[str, str]) -> None:
     if isinstance(value, dict):
         place = _leaf_place(value)
         for k, v in value.items():
@@ -172,11 +183,13 @@ def _collect(value: Any, key: str, parent: str, found: set[str]) -> None:
     elif isinstance(value, list):
         for item in value:
             _collect(item, key, parent, found)
-    elif isinstance(value, str) and role_of(key, parent) and value.strip():
-        found.add(value.strip())
+    elif isinstance(value, str) and value.strip() and not _is_template(value):
+        role = role_of(key, parent)
+        if role is not None:
+            found[value.strip()] = role
 
 
-def _mask(value: Any, key: str, parent: str, known: frozenset[str]) -> Any:
+def _mask(value: Any, key: str, parent: str, known: dict[str, str]) -> Any:
     if isinstance(value, dict):
         place = _leaf_place(value)
         return {k: (_mask(v, place[0], place[1], known)
@@ -187,7 +200,7 @@ def _mask(value: Any, key: str, parent: str, known: frozenset[str]) -> Any:
     if not isinstance(value, str):
         return value
     role = role_of(key, parent)
-    if role is not None and value.strip():
+    if role is not None and value.strip() and not _is_template(value):
         return mask_as(role, value)
     return mask_text(value, known)
 

@@ -6,8 +6,8 @@ or a page added later is masked without remembering to:
 
 * API JSON: fields found by place (``customer.phone``, ``line1``, a trace leaf on
   ``order.customer.name``...), phones and e-mails anywhere by shape, and the buyers of the
-  orders the answer names (``order_id``) wherever text repeats them (a ticket body, an SMS
-  parameter string);
+  orders the answer or its path names (``order_id``) wherever text repeats them (a ticket
+  body, an SMS parameter string);
 * console HTML (the templates mask what they show; this is the net under them): phones and
   e-mails by shape, and the names, phones and street lines of every order the page links to.
 
@@ -49,9 +49,9 @@ class MaskPersonalData:
     def __init__(self, app: ASGIApp, hub: Hub) -> None:
         self.app, self.hub = app, hub
 
-    def _buyers(self, order_ids: set[str]) -> set[str]:
+    def _buyers(self, order_ids: set[str]) -> dict[str, str]:
         if not order_ids:
-            return set()
+            return {}
         with self.hub.db.read() as conn:
             return personal_data_of_orders(conn, sorted(order_ids)[:MAX_LOOKUPS])
 
@@ -81,7 +81,7 @@ class MaskPersonalData:
                 if message.get("more_body"):
                     return
                 raw = b"".join(chunks)
-                body = await (self._masked_json(raw) if kind == "json"
+                body = await (self._masked_json(raw, path) if kind == "json"
                               else self._masked_html(raw))
                 headers = [(k, v) for k, v in held.get("headers", [])
                            if k.lower() != b"content-length"]
@@ -93,12 +93,12 @@ class MaskPersonalData:
 
         await self.app(scope, receive, mask_on_the_way_out)
 
-    async def _masked_json(self, body: bytes) -> bytes:
+    async def _masked_json(self, body: bytes, path: str) -> bytes:
         try:
             document = json.loads(body)
         except ValueError:  # labelled JSON but is not: masked as plain text
             return mask_text(body.decode("utf-8", errors="replace")).encode()
-        ids: set[str] = set()
+        ids = set(_ORDER_ID.findall(path))  # /orders/{id}/events: the timeline names no order
         _order_ids(document, ids)
         known = await anyio.to_thread.run_sync(self._buyers, ids)
         return json.dumps(mask_document(document, known), ensure_ascii=False,
@@ -107,5 +107,6 @@ class MaskPersonalData:
     async def _masked_html(self, body: bytes) -> bytes:
         page = body.decode("utf-8", errors="replace")
         known = await anyio.to_thread.run_sync(self._buyers, set(_ORDER_ID.findall(page)))
-        escaped = {html.escape(v) for v in known} | {html.escape(v, quote=False) for v in known}
+        escaped = {html.escape(v, quote=q): role for v, role in known.items()
+                   for q in (True, False)}
         return mask_text(page, known | escaped).encode()
