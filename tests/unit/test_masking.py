@@ -75,3 +75,14 @@ def test_what_is_not_personal_data_is_left_alone() -> None:
     assert masked["address_flags"] == ["bonded_zone"]
     assert masked["rule"] == doc["rule"]  # placeholders are not data
     assert masked["ticket"] == "买家 张* 住 保税区***"  # each repeat masked as what it is
+
+
+def test_uvicorn_access_lines_keep_their_arguments_masked() -> None:
+    from uvicorn.logging import AccessFormatter
+
+    record = _masked_record("uvicorn.access", logging.INFO, __file__, 1,
+                            '%s - "%s %s HTTP/%s" %d',
+                            ("127.0.0.1:5000", "GET", "/api/v1/orders?q=13800001234", "1.1", 200),
+                            None)
+    line = AccessFormatter("%(client_addr)s %(request_line)s %(status_code)s").format(record)
+    assert "/api/v1/orders?q=138****1234" in line and "200" in line

@@ -34,13 +34,16 @@ _plain_record_factory = logging.getLogRecordFactory()
 
 def _masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
     """Every standard-library record is masked when it is made, before any handler (uvicorn's
-    own included) formats it: the message with its arguments, and the traceback's text."""
+    own included) formats it: the message, each argument (kept as arguments: uvicorn's access
+    formatter unpacks them), and the traceback's text."""
     record = _plain_record_factory(*args, **kwargs)
-    try:
-        message = record.getMessage()
-    except (TypeError, ValueError):  # a bad format string: keep what there is, masked
-        message = str(record.msg)
-    record.msg, record.args = mask_field("", message), None
+    if isinstance(record.msg, str):
+        record.msg = mask_field("", record.msg)
+    if isinstance(record.args, tuple):
+        record.args = tuple(mask_field("", a) if isinstance(a, str) else a
+                            for a in record.args)
+    elif isinstance(record.args, Mapping):
+        record.args = {k: mask_field(str(k), v) for k, v in record.args.items()}
     if record.exc_info and record.exc_info[0] is not None:
         record.exc_text = mask_field("", logging.Formatter().formatException(record.exc_info))
     return record
