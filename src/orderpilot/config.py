@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         "", description="Comma-separated addresses/networks of reverse proxies whose "
                         "X-Forwarded-For is believed; none by default")
     handler_plugins: str = Field("", description="Comma-separated module paths with register()")
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, le=1024**3,
+        description="Largest request body; a larger one is refused with 413 as it streams in")
+    max_upload_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, le=1024**3,
+        description="Largest multipart/form-data body (spreadsheet uploads; files <= 5 MB)")
     rule_runner_threads: int = Field(4, ge=0, le=32, description="Threads running rule actions")
     rule_lease_seconds: float = Field(60, gt=0, le=3600,
                                       description="A crashed runner's runs resume after this")

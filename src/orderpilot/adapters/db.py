@@ -10,6 +10,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+# The database cannot answer now (down, restarting, dropped connections, locked past the busy
+# timeout, pool exhausted): the caller may try again shortly. SQL parameters (a buyer's phone
+# and address) never appear in these errors' text: engines are made with hide_parameters.
+UNAVAILABLE: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError,
+                                            sa.exc.TimeoutError)
+
 
 class Database:
     """One engine and the write discipline of its dialect.
@@ -24,14 +30,15 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             self.engine = sa.create_engine(
-                url, echo=echo, pool_size=pool_size, max_overflow=20,
+                url, echo=echo, pool_size=pool_size, max_overflow=20, hide_parameters=True,
                 connect_args={"check_same_thread": False, "timeout": 30})
             _configure_sqlite(self.engine)
         else:
             # No pre-ping (a round trip per checkout, a fifth of an order's cost): connections
             # are recycled hourly, and a dropped one fails its command, which is retried.
             self.engine = sa.create_engine(url, echo=echo, pool_size=pool_size,
-                                           max_overflow=20, pool_recycle=3600)
+                                           max_overflow=20, pool_recycle=3600,
+                                           hide_parameters=True)
         self._write_lock = threading.Lock() if self.is_sqlite else None
 
     @property

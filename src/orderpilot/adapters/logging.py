@@ -1,42 +1,52 @@
-"""structlog set-up. Phone numbers and addresses never reach a log line unmasked."""
+"""structlog set-up. Phone numbers and addresses never reach a log line unmasked: structlog
+events, the standard library's records (uvicorn's error log and its tracebacks included) all go
+through the one masking policy in domain/masking.py."""
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
 
-_PHONE = re.compile(r"(?<!\d)(\+?\d{3})\d{4,}(\d{4})(?!\d)")
-SENSITIVE_KEYS = ("phone", "mobile", "address", "line1", "customer_phone", "shipping_address")
+from orderpilot.domain.masking import mask_address, mask_field, mask_phones_in
+
+__all__ = ["configure_logging", "mask_address", "mask_phone", "mask_value"]
 
 
 def mask_phone(text: str) -> str:
-    return _PHONE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
-
-
-def mask_address(text: str) -> str:
-    return text[:6] + "***" if len(text) > 6 else "***"
+    """Every phone number in TEXT masked (mainland and international)."""
+    return mask_phones_in(text)
 
 
 def mask_value(key: str, value: Any) -> Any:
-    lowered = key.lower()
-    if isinstance(value, dict):
-        return {k: mask_value(k, v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_value(key, v) for v in value]
-    if not isinstance(value, str):
-        return value
-    if "address" in lowered or lowered in ("line1", "shipping_address"):
-        return mask_address(value)
-    return mask_phone(value)
+    return mask_field(key, value)
 
 
 def _mask_processor(_logger: Any, _name: str,
                     event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
     return {k: mask_value(k, v) for k, v in event_dict.items()}
+
+
+_plain_record_factory = logging.getLogRecordFactory()
+
+
+def _masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """Every standard-library record is masked when it is made, before any handler (uvicorn's
+    own included) formats it: the message, each argument (kept as arguments: uvicorn's access
+    formatter unpacks them), and the traceback's text."""
+    record = _plain_record_factory(*args, **kwargs)
+    if isinstance(record.msg, str):
+        record.msg = mask_field("", record.msg)
+    if isinstance(record.args, tuple):
+        record.args = tuple(mask_field("", a) if isinstance(a, str) else a
+                            for a in record.args)
+    elif isinstance(record.args, Mapping):
+        record.args = {k: mask_field(str(k), v) for k, v in record.args.items()}
+    if record.exc_info and record.exc_info[0] is not None:
+        record.exc_text = mask_field("", logging.Formatter().formatException(record.exc_info))
+    return record
 
 
 def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
@@ -50,3 +60,4 @@ def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)),
         cache_logger_on_first_use=True,
     )
+    logging.setLogRecordFactory(_masked_record)

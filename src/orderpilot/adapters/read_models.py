@@ -211,3 +211,16 @@ def quarantined(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
     return [{"seq": r.seq, "received_at": iso(r.received_at), "source": r.source,
              "endpoint": r.endpoint, "reason": r.reason, "field": r.field, "payload": r.payload}
             for r in conn.execute(sa.select(q).order_by(q.c.seq.desc()).limit(limit))]
+
+
+def personal_data_of_orders(conn: Connection, order_ids: list[str]) -> dict[str, str]:
+    """The buyers' names, phones and street lines of these orders (value -> what it is), to
+    mask where text repeats them (a ticket body, an SMS parameter)."""
+    o = t.orders
+    found: dict[str, str] = {}
+    for r in conn.execute(sa.select(o.c.customer_name, o.c.customer_phone, o.c.address_line1)
+                          .where(o.c.id.in_(order_ids))):
+        found.update({r.customer_name: "name", r.customer_phone: "phone",
+                      r.address_line1: "address"})
+    found.pop("", None)
+    return found

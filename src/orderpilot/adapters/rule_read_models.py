@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
-from orderpilot.adapters.logging import mask_address, mask_phone
 from orderpilot.adapters.read_models import iso
 from orderpilot.adapters.rules import RuleRepository
 from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.tickets import TicketRepository
+from orderpilot.domain.masking import mask_document
 
 
 def rule_summary(row: Any, counts: dict[str, int] | None = None) -> dict[str, Any]:
@@ -87,20 +87,10 @@ def runs_page(conn: Connection, *, rule: str | None = None, version: int | None 
     return [run_summary(r, names) for r in rows], (rows[-1].seq if more and rows else None)
 
 
-def mask_context(value: Any, key: str = "") -> Any:
-    """Phones and addresses masked for display (the stored context keeps them for actions)."""
-    lowered = key.lower()
-    if isinstance(value, dict):
-        return {k: mask_context(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_context(v, key) for v in value]
-    if isinstance(value, str):
-        if lowered in ("line1", "address", "shipping_address", "district", "postal_code"):
-            return mask_address(value)
-        if lowered == "name" and key:
-            return value[:1] + "*" * max(len(value) - 1, 1)
-        return mask_phone(value)
-    return value
+def mask_context(value: Any) -> Any:
+    """Run history is masked for every reader (the stored context keeps the data the actions
+    need): the one policy of domain/masking.py."""
+    return mask_document(value)
 
 
 def run_detail(conn: Connection, run_id: str, *, masked: bool = True) -> dict[str, Any] | None:
@@ -112,18 +102,19 @@ def run_detail(conn: Connection, run_id: str, *, masked: bool = True) -> dict[st
     context = {k: v for k, v in (row.context or {}).items() if not k.startswith("_")}
     outputs = {k: v for k, v in (row.outputs or {}).items() if not k.startswith("_")}
     out.update({
-        "context": mask_context(context) if masked else context,
-        "trace": row.trace, "outputs": mask_context(outputs) if masked else outputs,
+        "context": context,
+        "trace": row.trace, "outputs": outputs,
         "in_branch": "_branch" in (row.outputs or {}),
         "attempts_detail": [{
             "seq": a.seq, "step_no": a.step_no, "action": a.action, "attempt": a.attempt,
             "status": a.status, "idempotency_key": a.idempotency_key,
-            "request": mask_context(a.request) if masked else a.request,
-            "response": mask_context(a.response) if masked else a.response,
+            "request": a.request,
+            "response": a.response,
             "latency_ms": None if a.latency_ms is None else round(a.latency_ms, 1),
             "error": a.error, "started_at": iso(a.started_at),
             "finished_at": iso(a.finished_at)} for a in repo.attempts(row.id)]})
-    return out
+    # One document, so a name the context holds is masked where a step's output repeats it.
+    return mask_context(out) if masked else out
 
 
 def ticket_view(row: Any) -> dict[str, Any]:
@@ -156,5 +147,5 @@ def sent_messages(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
     names = _names(conn)
     return [{"action": r.action, "order_id": r.order_id,
              "rule": names.get(r.rule_id, (r.rule_id, ""))[0],
-             "request": mask_context(r.request), "response": r.response,
+             "request": mask_context(r.request), "response": mask_context(r.response),
              "sent_at": iso(r.finished_at), "run_id": r.run_id} for r in rows]

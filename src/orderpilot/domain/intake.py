@@ -12,6 +12,7 @@ from orderpilot.domain.errors import InvalidInput
 from orderpilot.domain.events import new_id
 from orderpilot.domain.money import parse_money
 from orderpilot.domain.order import Order, OrderLine
+from orderpilot.domain.times import business_time
 
 CHANNELS = ("shopee", "lazada", "own_store", "youzan", "shopify", "woocommerce", "tmall", "jd",
             "pinduoduo", "douyin", "wechat", "offline")
@@ -50,9 +51,7 @@ def build_order(cmd: PlaceOrder, now: datetime) -> Order:
     if currency not in CURRENCIES:
         raise InvalidInput(f"unsupported currency {currency!r}; supported: "
                            f"{', '.join(CURRENCIES)}", field="currency")
-    if cmd.placed_at.tzinfo is None:
-        raise InvalidInput("placed_at needs a time-zone offset, e.g. 2026-11-26T10:00:00+08:00",
-                           field="placed_at")
+    business_time(cmd.placed_at, "placed_at")
     phone = Customer.normalise_phone(_text(cmd.customer_phone, "customer.phone", limit=32))
     if not _PHONE.match(phone):
         raise InvalidInput("customer.phone must be digits (5-20), optionally with +",

@@ -18,6 +18,7 @@ from typing import Any
 from orderpilot.domain import inventory as inv
 from orderpilot.domain.errors import Conflict, InvalidInput
 from orderpilot.domain.events import new_id
+from orderpilot.domain.times import business_time
 from orderpilot.services.inventory import check_low
 from orderpilot.services.unit_of_work import Clock, UowFactory, retrying
 
@@ -82,8 +83,8 @@ def _check(levels: Sequence[LevelReport]) -> None:
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**9:
                 raise InvalidInput(f"{name} must be a whole number from 0, got {value!r}",
                                    field=f"{where}.{name}")
-        if level.as_of is not None and level.as_of.tzinfo is None:
-            raise InvalidInput("as_of needs a time-zone offset", field=f"{where}.as_of")
+        if level.as_of is not None:
+            business_time(level.as_of, f"{where}.as_of")
         key = (level.source, level.sku)
         if key in seen:
             raise InvalidInput(f"{level.source}/{level.sku} appears twice in one report",

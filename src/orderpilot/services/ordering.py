@@ -14,6 +14,7 @@ from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.intake import build_order
 from orderpilot.domain.money import to_cents
 from orderpilot.domain.order import Hold, Order
+from orderpilot.domain.times import business_time
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 MAX_AUTO_RELEASE_MINUTES = 60 * 24 * 30
@@ -82,8 +83,7 @@ def _placed_payload(order: Order) -> dict[str, Any]:
 
 
 def report_event(cmd: ReportEvent, uow_factory: UowFactory, clock: Clock) -> Reported:
-    if cmd.occurred_at.tzinfo is None:
-        raise InvalidInput("occurred_at needs a time-zone offset", field="occurred_at")
+    business_time(cmd.occurred_at, "occurred_at")
 
     def attempt() -> Reported:
         now = clock()

@@ -13,7 +13,10 @@ from orderpilot.adapters.quarantine import keep_in_quarantine
 from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.api import admin, decision_tables, errors, inventory, orders, rules
 from orderpilot.entrypoints.api.deps import TokenCache
+from orderpilot.entrypoints.api.limits import BodyLimit
+from orderpilot.entrypoints.api.masking import MaskPersonalData
 from orderpilot.entrypoints.api.observe import Observe
+from orderpilot.entrypoints.api.unavailable import DatabaseUnavailable
 from orderpilot.entrypoints.proxies import TrustedProxies
 
 
@@ -49,5 +52,9 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
 
         mount(app, hub)
 
+    app.add_middleware(MaskPersonalData, hub=hub)
+    app.add_middleware(BodyLimit, max_body_bytes=hub.settings.max_body_bytes,
+                       max_upload_bytes=hub.settings.max_upload_bytes)
+    app.add_middleware(DatabaseUnavailable)
     app.add_middleware(Observe, metrics=hub.metrics)  # outermost: sees every request
     return app

@@ -51,6 +51,12 @@ class TokenCache:
 
 
 def current_principal(request: Request, hub: HubDep) -> Principal:
+    principal = _identify(request, hub)
+    request.state.principal = principal  # the response masking (api/masking.py) reads it
+    return principal
+
+
+def _identify(request: Request, hub: Hub) -> Principal:
     session_user = getattr(request.state, "console_principal", None)
     if session_user is not None:
         return session_user  # type: ignore[no-any-return]

@@ -15,6 +15,10 @@ from orderpilot.domain import errors as e
 
 STATUS = {e.InvalidInput: 422, e.NotFound: 404, e.Conflict: 409, e.Forbidden: 403}
 QUARANTINED_ENDPOINTS = {("POST", "/api/v1/orders")}
+RETRY_AFTER_SECONDS = 5  # a PostgreSQL restart or a failover takes a few seconds
+UNAVAILABLE_MESSAGE = (f"the database is unavailable for a moment; try again in "
+                       f"{RETRY_AFTER_SECONDS} s (an order sent again with the same "
+                       "Idempotency-Key is placed once)")
 
 
 def error_body(code: str, message: str, field: str | None = None,

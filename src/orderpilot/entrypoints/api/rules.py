@@ -9,8 +9,9 @@ from fastapi import APIRouter, Body, Query
 from pydantic import Field
 
 from orderpilot.adapters import rule_read_models as reads
-from orderpilot.domain.errors import InvalidInput, NotFound
+from orderpilot.domain.errors import NotFound
 from orderpilot.domain.rules.templates import TEMPLATES
+from orderpilot.domain.times import filter_time
 from orderpilot.entrypoints.api.deps import CanManageRules, CanReadOrders, HubDep
 from orderpilot.entrypoints.api.schemas import Strict
 from orderpilot.services import rule_catalogue, rule_tools
@@ -161,9 +162,7 @@ def runs(hub: HubDep, who: CanReadOrders,
          since: datetime | None = None, until: datetime | None = None,
          cursor: Annotated[int | None, Query(ge=0, le=2**62)] = None,
          limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput(f"{name} needs a time-zone offset", field=name)
+    filter_time(since, "since"), filter_time(until, "until")
     with hub.db.read() as conn:
         items, next_cursor = reads.runs_page(conn, rule=rule, version=version, status=status,
                                              order_id=order_id, since=since, until=until,

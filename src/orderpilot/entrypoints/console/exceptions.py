@@ -8,10 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from orderpilot.adapters import read_models
+from orderpilot.domain.access import allowed
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console import exports, queries
 from orderpilot.entrypoints.console.auth import DispatchAdmin, Exporter, Reader
-from orderpilot.entrypoints.console.i18n import FULL_PHONE_ROLES
 from orderpilot.entrypoints.console.render import ConsoleDep
 
 router = APIRouter(prefix="/console")
@@ -38,7 +38,7 @@ def export_pending_shipment_exceptions(
         hub: HubDep, who: Exporter) -> Response:
     with hub.db.read() as conn:
         rows = read_models.pending_shipment_exceptions(conn)
-    body = exports.workbook_bytes(rows, full_phone=who.role in FULL_PHONE_ROLES)
+    body = exports.workbook_bytes(rows, show_pii=allowed(who.role, "pii.read"))
     day = queries.business_day(hub.clock())
     return Response(body, media_type=XLSX, headers={
         "Content-Disposition": exports.content_disposition(day), "Cache-Control": "no-store"})

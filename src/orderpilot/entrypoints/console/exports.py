@@ -19,7 +19,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from orderpilot.adapters.cell_safety import formula_safe_row
 from orderpilot.domain.lifecycle import NODE_BY_ID
-from orderpilot.entrypoints.console.i18n import mask_phone, to_shanghai
+from orderpilot.domain.masking import mask_name, mask_phone, mask_text
+from orderpilot.entrypoints.console.i18n import to_shanghai
 
 SHEET_TITLE = "待发货异常订单"
 FILE_STEM = "pending-shipment-exceptions"
@@ -51,20 +52,22 @@ def _local(value: str | None) -> datetime | None:
     return moment.replace(tzinfo=None) if moment else None  # Excel has no time zones
 
 
-def sheet_rows(rows: list[dict[str, Any]], *, full_phone: bool) -> list[list[Any]]:
+def sheet_rows(rows: list[dict[str, Any]], *, show_pii: bool) -> list[list[Any]]:
+    """SHOW_PII: the reader has pii.read; otherwise the buyer's name and phone are masked."""
     out = []
     for n, r in enumerate(rows, start=1):
         node = NODE_BY_ID.get(r["status"])
-        phone = r["customer"]["phone"]
+        name, phone = r["customer"]["name"], r["customer"]["phone"]
         out.append([n, r["channel"], r["shop_id"], r["external_id"],
                     node.zh if node else r["status"], r["status"], _local(r["placed_at"]),
-                    Decimal(r["total"]), r["currency"], r["customer"]["name"],
-                    phone if full_phone else mask_phone(phone), r["hold_reason"],
-                    r["hold_note"], r["hold_placed_by"], _local(r["hold_placed_at"]), r["id"]])
+                    Decimal(r["total"]), r["currency"], name if show_pii else mask_name(name),
+                    phone if show_pii else mask_phone(phone), r["hold_reason"],
+                    r["hold_note"] if show_pii else mask_text(r["hold_note"] or "", (name, phone)),
+                    r["hold_placed_by"], _local(r["hold_placed_at"]), r["id"]])
     return out
 
 
-def workbook_bytes(rows: list[dict[str, Any]], *, full_phone: bool) -> bytes:
+def workbook_bytes(rows: list[dict[str, Any]], *, show_pii: bool) -> bytes:
     book = Workbook()
     sheet = book.active
     assert isinstance(sheet, Worksheet)  # a new workbook has one worksheet
@@ -77,7 +80,7 @@ def workbook_bytes(rows: list[dict[str, Any]], *, full_phone: bool) -> bytes:
         cell.fill = PatternFill("solid", fgColor="1F4E79")
         cell.alignment = Alignment(vertical="center", wrap_text=True)
     sheet.row_dimensions[1].height = 32
-    for values in sheet_rows(rows, full_phone=full_phone):
+    for values in sheet_rows(rows, show_pii=show_pii):
         sheet.append(formula_safe_row(values))  # a buyer's name is no formula
         row = sheet.max_row
         for col in (7, 15):

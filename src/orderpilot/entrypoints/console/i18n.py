@@ -6,7 +6,6 @@ filters that show times in Beijing time, money, lifecycle nodes and codes in the
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -21,8 +20,9 @@ from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
-from orderpilot.domain.access import ROLE_NAMES
+from orderpilot.domain.access import ROLE_NAMES, allowed
 from orderpilot.domain.lifecycle import EVENT_TYPES, NODE_BY_ID
+from orderpilot.domain.masking import mask_as, mask_document, mask_phone
 
 LOCALES = ("zh_CN", "en")
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
@@ -31,8 +31,6 @@ LOCALE_DIR = HERE / "locale"
 TEMPLATE_DIR = HERE / "templates"
 # China has kept UTC+8 without daylight saving since 1991; a fixed offset needs no tzdata.
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
-FULL_PHONE_ROLES = frozenset({"admin", "ops"})
-_CN_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
 def N_(message: str) -> str:
@@ -86,16 +84,9 @@ def to_shanghai(value: str | datetime | None) -> datetime | None:
     return moment.astimezone(SHANGHAI)
 
 
-def mask_phone(phone: str) -> str:
-    """138****0000: enough to match a caller, not enough to call them."""
-    if len(phone) >= 8:
-        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-    return "*" * max(len(phone) - 2, 0) + phone[-2:]
-
-
-def mask_phones_in(text: str) -> str:
-    """Raw payloads carry the buyer's phone too: mask mainland mobile numbers in them."""
-    return _CN_MOBILE.sub(lambda m: mask_phone(m.group(0)), text)
+def sees_personal_data(context: Context) -> bool:
+    principal = context.get("principal")
+    return principal is not None and allowed(principal.role, "pii.read")
 
 
 def build_environment(locale: str, translations: Translations) -> Environment:
@@ -144,10 +135,15 @@ def build_environment(locale: str, translations: Translations) -> Environment:
 
     @pass_context
     def phone(context: Context, value: str) -> str:
-        principal = context.get("principal")
-        if principal is not None and principal.role in FULL_PHONE_ROLES:
-            return value
-        return mask_phone(value)
+        return value if sees_personal_data(context) else mask_phone(value)
+
+    @pass_context
+    def pii(context: Context, value: str | None, role: str) -> str:
+        """A buyer's "name", "phone", "address" or "email", masked unless the reader has
+        pii.read (domain/masking.py)."""
+        if not value or sees_personal_data(context):
+            return value or ""
+        return mask_as(role, value)
 
     @pass_context
     def pretty_json(context: Context, value: Any) -> str:
@@ -156,18 +152,16 @@ def build_environment(locale: str, translations: Translations) -> Environment:
                 value = json.loads(value)
             except ValueError:
                 pass
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
+        if not sees_personal_data(context):
+            value = mask_document(value)
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
                                                                indent=2, default=str)
-        principal = context.get("principal")
-        if principal is not None and principal.role in FULL_PHONE_ROLES:
-            return text
-        return mask_phones_in(text)
 
     env.filters.update(when=when, money=money, number=number, node=node,
                        event_type=event_type, channel=label(CHANNELS), system=label(SYSTEMS),
                        reason=label(HOLD_REASONS), outcome=label(OUTCOMES),
                        hold_kind=label(HOLD_KINDS), lag=lag,
-                       phone=phone, pretty_json=pretty_json,
+                       phone=phone, pii=pii, pretty_json=pretty_json,
                        role=lambda r: ROLE_NAMES[r][0 if zh else 1] if r in ROLE_NAMES else r)
     env.globals.update(locale=locale, html_lang=HTML_LANG[locale],
                        hold_reasons=list(HOLD_REASONS), channels=list(CHANNELS))

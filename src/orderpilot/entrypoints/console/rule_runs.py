@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from orderpilot.adapters import rule_read_models as reads
 from orderpilot.adapters import tables as t
 from orderpilot.domain.errors import InvalidInput, NotFound, OrderpilotError
+from orderpilot.domain.times import EARLIEST, LATEST
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader, RuleManager
 from orderpilot.entrypoints.console.i18n import N_, SHANGHAI
@@ -51,9 +52,12 @@ def _day(value: str, field: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"{field}: a date like 2026-11-26", field=field) from None
+        day = None
+    if day is None or not EARLIEST.year <= day.year < LATEST.year:  # +1 day must not overflow
+        raise InvalidInput(f"{field}: a date like 2026-11-26", field=field)
+    return day
 
 
 def _query(filters: dict[str, str]) -> dict[str, Any]:
