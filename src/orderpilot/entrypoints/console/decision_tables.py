@@ -195,11 +195,10 @@ def try_table(request: Request, name: str, hub: HubDep, console: ConsoleDep, who
         error, status = exc.message, 404 if isinstance(exc, NotFound) else 422
     outputs = [] if result is None else (
         result.output if isinstance(result.output, list) else [result.output])
-    page = {"name": name, "result": result, "outputs": outputs, "try_error": error,
-            "tried": True}
+    page = {"result": result, "outputs": outputs, "try_error": error, "tried": True}
     if is_htmx(request):
-        return console.render(request, "decision_table.html", page, blocks=["try_result"],
-                              status=status)
+        return console.render(request, "decision_table.html", {"name": name, **page},
+                              blocks=["try_result"], status=status)
     try:
         shown = hub.decision_tables.get(name, version)
     except NotFound:
