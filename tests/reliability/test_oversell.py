@@ -6,7 +6,9 @@ processes. On PostgreSQL the race is real (READ COMMITTED: buyers plan from read
 the others commit), so it catches a missing stock guard. On SQLite ``BEGIN IMMEDIATE`` lets one
 writer in at a time, so every plan is computed from fresh data and a race cannot show a missing
 guard; the stale-read tests below make it observable on both databases by handing the
-allocation the read a concurrent buyer would have seen before the other committed.
+allocation the read a concurrent buyer would have seen before the other committed, and on
+PostgreSQL one test holds a buyer's transaction open between its read and its write while
+another buyer commits.
 """
 
 from __future__ import annotations
@@ -192,3 +194,38 @@ def test_a_stale_plan_retries_on_fresh_stock_and_takes_what_is_left(
     finally:
         hub.close()
     assert_sold_exactly(backend, 2)
+
+
+@pytest.mark.postgres
+def test_postgres_buyer_whose_read_preceded_another_commit_is_refused(
+        pg_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The interleaving for real, on PostgreSQL (SQLite cannot have two writers open): buyer B
+    reads stock in its open transaction, buyer A allocates and commits the last unit, then B
+    goes on with the plan from its read. The guard must refuse B's take."""
+    first, second = prepare(pg_backend, buyers=2, stock=1)
+    hub = open_hub(pg_backend)
+    b_has_read, a_committed = threading.Event(), threading.Event()
+    real_stock = InventoryRepository.stock
+
+    def stock(self: InventoryRepository, skus: list[str], now: datetime) -> Any:
+        seen = real_stock(self, skus, now)
+        if threading.current_thread().name == "buyer-b" and not b_has_read.is_set():
+            b_has_read.set()
+            assert a_committed.wait(60), "buyer A never committed"
+        return seen
+
+    monkeypatch.setattr(InventoryRepository, "stock", stock)
+    outcome: list[str] = []
+    buyer_b = threading.Thread(name="buyer-b", target=lambda: outcome.append(
+        inventory.allocate_order(second, hub.uow, hub.clock).outcome))
+    try:
+        buyer_b.start()
+        assert b_has_read.wait(60), "buyer B never read stock"
+        assert inventory.allocate_order(first, hub.uow, hub.clock).outcome == "allocated"
+        a_committed.set()
+        buyer_b.join(60)
+    finally:
+        a_committed.set()
+        hub.close()
+    assert outcome == ["out_of_stock"], outcome
+    assert_sold_exactly(pg_backend, 1)
