@@ -26,7 +26,7 @@ from hypothesis.stateful import (
 
 from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.api.app import create_app
-from reliability.support.fuzz_data import HOLD_RULE, words
+from reliability.support.fuzz_data import HOLD_RULE, names, words
 from reliability.support.orders import canonical_order
 
 pytestmark = pytest.mark.slow
@@ -108,19 +108,25 @@ def test_chained_requests_agree_with_a_model(admin: TestClient, test_seed: int) 
             assert released["id"] == hold_id and released["released_at"]
             self.open_holds[order_id].discard(hold_id)
 
-        @rule(target=rules, name=words)
+        @rule(target=rules, name=names)
         def save_rule(self, name: str) -> str:
             made = checked(admin.post("/api/v1/rules", json={
                 "definition": {**HOLD_RULE, "name": name}}), 200, 201)
             return str(made["id"])
 
-        @rule(rule_id=rules, name=words)
+        @rule(rule_id=rules, name=names)
         def draft_and_publish(self, rule_id: str, name: str) -> None:
-            checked(admin.put(f"/api/v1/rules/{rule_id}/draft",
-                              json={**HOLD_RULE, "name": name}), 200)
-            published = checked(admin.post(f"/api/v1/rules/{rule_id}/publish",
-                                           json={"reason": name}), 200)
-            assert published["name"] == name or published.get("definition", {}).get("name")
+            before = checked(admin.get(f"/api/v1/rules/{rule_id}"), 200)
+            drafted = checked(admin.put(f"/api/v1/rules/{rule_id}/draft",
+                                        json={**HOLD_RULE, "name": name}), 200)
+            assert drafted["draft"] is not None
+            answer = admin.post(f"/api/v1/rules/{rule_id}/publish", json={"reason": name})
+            published = checked(answer, 200, 409)
+            if answer.status_code == 409:  # the draft equals the published version
+                assert published["error"]["code"], published
+                return
+            assert len(published["versions"]) == len(before["versions"]) + 1, published
+            assert published["definition"]["name"] == drafted["draft"]["name"]
 
         @rule(rule_id=rules, action=st.sampled_from(["pause", "enable"]))
         def switch(self, rule_id: str, action: str) -> None:

@@ -40,6 +40,9 @@ FORM_PAGES = ("/console/rules/new", "/console/decision-tables/new", "/console/in
               "/console/inventory/sources/new", "/console/promotions", "/console/rule-runs",
               "/console/tickets", "/console/decision-tables", "/console/orders")
 NOT_FUZZED = {"/console/logout"}  # would end the session the other posts need; posted last
+# Known 500s owned by other parts of issue 8, reproduced below as strict xfails; the lead
+# removes an entry here with its xfail once the fix is merged.
+KNOWN_5XX = {"/console/login": "access: a NUL in the user name is a 500 on PostgreSQL"}
 
 
 def console_posts(app: FastAPI) -> list[APIRoute]:
@@ -49,7 +52,8 @@ def console_posts(app: FastAPI) -> list[APIRoute]:
         router = getattr(entry, "original_router", None)
         for route in (router.routes if router is not None else [entry]):
             if (isinstance(route, APIRoute) and "POST" in route.methods
-                    and route.path.startswith("/console") and route.path not in NOT_FUZZED):
+                    and route.path.startswith("/console")
+                    and route.path not in NOT_FUZZED | KNOWN_5XX.keys()):
                 found.append(route)
     return found
 
@@ -177,3 +181,17 @@ def test_trying_a_table_without_htmx_renders_the_page(
         "path": "event.data.outlet_code", "value": "GZ01", "csrf_token": csrf_of(client)})
     assert answer.status_code == 200, answer.text[:500]
     assert "return_centres" in answer.text
+
+
+@pytest.mark.xfail(strict=True, reason="known 500 from issue 8, owned by the access helper: a NUL "
+                   "in the sign-in user name reaches PostgreSQL (DataError); remove when merged, "
+                   "with its KNOWN_5XX entry")
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite stores NULs
+def test_a_nul_in_the_sign_in_name_is_a_4xx(hub: Hub) -> None:
+    with TestClient(create_app(hub), follow_redirects=False,
+                    raise_server_exceptions=False) as client:
+        login = CSRF.search(client.get("/console/login").text)
+        assert login
+        answer = client.post("/console/login", data={
+            "username": "ad\x00min", "password": "x", "csrf_token": login.group(1)})
+    assert 400 <= answer.status_code < 500, answer.status_code

@@ -99,6 +99,7 @@ def seed_hub(api: Any, hub: Hub) -> Seeded:
 
 words = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1,
                 max_size=30)
+names = words.filter(lambda w: bool(w.strip()))  # a name must not be blank
 _serial = itertools.count()
 
 
@@ -123,7 +124,7 @@ def valid_bodies(seeded: Seeded) -> dict[str, st.SearchStrategy[dict[str, Any]]]
     """Bodies that pass validation, by operation label, for operations whose schema alone
     does not say what a valid body is."""
     run_ids = st.lists(st.sampled_from(seeded.ids["run_id"]), min_size=1, max_size=3)
-    rule = st.builds(lambda name: {**HOLD_RULE, "name": name}, words)
+    rule = st.builds(lambda name: {**HOLD_RULE, "name": name}, names)
     return {
         "POST /api/v1/orders": st.builds(lambda n, key: canonical_order(n, key),
                                          st.integers(0, 10_000), _unique("FZ")),
@@ -154,14 +155,14 @@ def valid_bodies(seeded: Seeded) -> dict[str, st.SearchStrategy[dict[str, Any]]]
             lambda s: {"status": s}, st.sampled_from(["open", "in_progress", "resolved"])),
         "PUT /api/v1/sms-templates/{code}": st.builds(
             lambda p, sign, text: {"provider": p, "sign_name": sign, "text": text},
-            st.sampled_from(["aliyun", "tencent"]), words, words),
+            st.sampled_from(["aliyun", "tencent"]), names, names),
         "PUT /api/v1/decision-tables/{name}": st.builds(lambda r: grid(reason=r), words),
         "POST /api/v1/decision-tables/{name}/evaluate": st.builds(
             lambda outlet: {"event": {"data": {"outlet_code": outlet}}},
             st.sampled_from(["GZ01", "SH01", "XX"])),
         "PUT /api/v1/inventory/sources/{code}": st.builds(
             lambda name, days: {"kind": "bonded_spot", "name_zh": name, "name_en": "Ningbo",
-                                "lead_time_days": days}, words, st.integers(0, 30)),
+                                "lead_time_days": days}, names, st.integers(0, 30)),
         "PUT /api/v1/inventory/levels": st.builds(
             lambda key, on_hand: {"source_event_id": key, "levels": [
                 {"source": "NB", "sku": "DIAPER-L", "on_hand": on_hand}]},
@@ -172,5 +173,5 @@ def valid_bodies(seeded: Seeded) -> dict[str, st.SearchStrategy[dict[str, Any]]]
         "POST /api/v1/promotions": st.builds(
             lambda name, quota: {"name": name, "trigger_sku": "DIAPER-L", "gift_sku": "GIFT-BIB",
                                  "gift_source": "NB", "quota": quota},
-            words, st.integers(1, 3)),
+            names, st.integers(1, 3)),
     }
