@@ -70,17 +70,20 @@ def cases_for(operation: Any, seeded: Seeded, bodies: dict[str, Any],
     strings where the schema alone rarely produces them."""
     path = operation.path
     names = [p.name for p in operation.path_parameters]
+    # Four in five an id that exists; sampled_from leans to its first entry, as hypothesis
+    # leans to small integers, so the bias goes the way we want.
+    real_id = st.sampled_from([True, True, True, True, False])
 
     @st.composite
     def with_real_ids(draw: st.DrawFn, base: Any) -> Any:
         case = draw(base)
-        if "hold_id" in names and draw(st.integers(0, 4)):  # a hold of that very order
+        if "hold_id" in names and draw(real_id):  # a hold of that very order
             order_id, hold_id = draw(st.sampled_from(seeded.holds))
             case.path_parameters = {"order_id": order_id, "hold_id": hold_id}
             return case
         for name in names:
             real = seeded.for_parameter(path, name)
-            if real and draw(st.integers(0, 4)):  # 4 in 5: an id that exists
+            if real and draw(real_id):
                 case.path_parameters = {**(case.path_parameters or {}),
                                         name: draw(st.sampled_from(real))}
         return case
@@ -98,7 +101,7 @@ def cases_for(operation: Any, seeded: Seeded, bodies: dict[str, Any],
     generated = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
                           operation.as_strategy(GenerationMode.NEGATIVE))
     if operation.label in bodies or operation.label in queries:
-        return st.one_of(with_real_ids(generated), valid(), valid())  # two in three valid
+        return st.one_of(valid(), valid(), with_real_ids(generated))  # two in three valid
     return with_real_ids(generated)
 
 

@@ -110,8 +110,10 @@ def _unique(prefix: str) -> st.SearchStrategy[str]:
 def valid_queries() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
     """Query strings that pass validation, for operations whose generated ones rarely do."""
     no_query: st.SearchStrategy[dict[str, Any]] = st.just({})
+    listings = ("orders", "tickets", "rules", "rule-runs", "quarantine", "inventory/levels",
+                "inventory/sync-runs")
     return {
-        "GET /api/v1/orders": no_query,
+        **{f"GET /api/v1/{listing}": no_query for listing in listings},
         "GET /api/v1/decision-tables/{name}": no_query,
         "GET /api/v1/decision-tables/{name}/export": no_query,
         "GET /api/v1/availability": st.builds(
