@@ -109,13 +109,15 @@ def _unique(prefix: str) -> st.SearchStrategy[str]:
 
 def valid_queries() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
     """Query strings that pass validation, for operations whose generated ones rarely do."""
-    no_query: st.SearchStrategy[dict[str, Any]] = st.just({})
+    # Varied, since hypothesis does not repeat an example: a constant query would be sent once.
+    no_query = st.fixed_dictionaries({}, optional={"limit": st.integers(1, 100)})
     listings = ("orders", "tickets", "rules", "rule-runs", "quarantine", "inventory/levels",
                 "inventory/sync-runs")
     return {
         **{f"GET /api/v1/{listing}": no_query for listing in listings},
-        "GET /api/v1/decision-tables/{name}": no_query,
-        "GET /api/v1/decision-tables/{name}/export": no_query,
+        "GET /api/v1/decision-tables/{name}": st.just({}),
+        "GET /api/v1/decision-tables/{name}/export": st.fixed_dictionaries(
+            {}, optional={"format": st.sampled_from(["xlsx", "csv"])}),
         "GET /api/v1/availability": st.builds(
             lambda q, region: {"sku": "DIAPER-L", "quantity": q, "region": region},
             st.integers(1, 5), st.sampled_from(["浙江省", "US", ""])),
