@@ -1,23 +1,83 @@
-"""Shared fixtures: a hub on SQLite or PostgreSQL (same tests, both databases), API clients."""
+"""Shared fixtures: a hub on SQLite or PostgreSQL (same tests, both databases), API clients.
+
+Two rules every test follows here:
+
+* A test that needs an outside service (PostgreSQL, Chromium) calls :func:`missing_service`
+  when the service is not there: a skip on a developer's machine, a failure under ``CI=true``,
+  where a skipped half of the suite would otherwise pass as green.
+* Randomised tests (crash kill times, fuzzing) take the ``test_seed`` fixture: a new seed each
+  run unless ``ORDERPILOT_TEST_SEED`` is set, shown in the header and on every failure so the
+  run can be replayed.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from conftest_pg import create_pg_database, drop_pg_database, pg_available  # noqa: E402
+from conftest_pg import (  # noqa: E402
+    PG_UNREACHABLE,
+    create_pg_database,
+    drop_pg_database,
+    pg_available,
+)
 from orderpilot.adapters import migrations  # noqa: E402
 from orderpilot.adapters.accounts import AccountRepository  # noqa: E402
 from orderpilot.bootstrap import Hub, bootstrap  # noqa: E402
 from orderpilot.config import Settings  # noqa: E402
 from orderpilot.services.accounts import create_token  # noqa: E402
+
+SEED_VARIABLE = "ORDERPILOT_TEST_SEED"
+RUN_SEED = int(os.environ.get(SEED_VARIABLE) or int.from_bytes(os.urandom(4), "big"))
+
+
+def on_ci() -> bool:
+    """CI says so with ``CI=true`` (any value but empty, 0 or false counts)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def missing_service(reason: str) -> NoReturn:
+    """The service a test needs is absent: skip here, fail on CI (a skip must not look green).
+
+    Works in a fixture, a test or at module level (a module-level failure is a collection
+    error, which fails the run too).
+    """
+    if on_ci():
+        pytest.fail(f"CI=true and a required service is missing: {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def require_pg() -> None:
+    if not pg_available():
+        missing_service(PG_UNREACHABLE)
+
+
+def pytest_report_header() -> str:
+    return f"test seed: {SEED_VARIABLE}={RUN_SEED} (set it to replay this run)"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.failed and "test_seed" in getattr(item, "fixturenames", ()):
+        report.sections.append(("replay", f"{SEED_VARIABLE}={RUN_SEED} replays this run"))
+    return report
+
+
+@pytest.fixture
+def test_seed() -> int:
+    """This run's seed for random choices; printed so a failure can be replayed."""
+    print(f"{SEED_VARIABLE}={RUN_SEED}")
+    return RUN_SEED
+
 
 # The rules engine's fixtures (simulators, a hub pointed at them, an API client).
 pytest_plugins = ["integration.rules_support", "e2e.browser_fixtures"]
@@ -41,8 +101,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield None
         return
-    if not pg_available():
-        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not reachable")
+    require_pg()
     url = create_pg_database("it")
     try:
         yield url

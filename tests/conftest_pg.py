@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 ADMIN_URL = os.environ.get(
     "ORDERPILOT_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 NAME_PREFIX = "orderpilot_"
+PG_UNREACHABLE = (f"PostgreSQL not reachable at {make_url(ADMIN_URL).render_as_string()} with "
+                  "CREATEDB (set ORDERPILOT_TEST_PG_ADMIN_URL to use another server)")
 
 
 def _admin_engine() -> sa.Engine:

@@ -1,7 +1,8 @@
 """What the browser tests share: Debian Chromium driven by Playwright against a hub served by
 uvicorn on a thread, signing in, and screenshots into test-artifacts/screenshots/.
 
-Importing this module skips the importing test module when Chromium or Playwright is missing,
+Importing this module skips the importing test module when Chromium or Playwright is missing
+(fails it under CI=true: conftest.missing_service),
 so a test module imports it before anything that needs a browser. The `browser` and `page`
 fixtures live in conftest.py beside this file.
 """
@@ -17,13 +18,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from conftest import missing_service
 
-CHROMIUM = "/usr/bin/chromium"
+# Another path only to prove that a missing browser fails CI (reliability/test_ci_services.py).
+CHROMIUM = os.environ.get("ORDERPILOT_TEST_CHROMIUM", "/usr/bin/chromium")
 if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is missing (CI installs it with apt: scripts/ensure_chromium.py)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    missing_service(f"{CHROMIUM} is missing (CI installs it with apt: "
+                    "scripts/ensure_chromium.py)")
+try:
+    from playwright import sync_api
+except ImportError:
+    missing_service("Playwright is not installed (pip install -e '.[test]')")
 
 import uvicorn
 from console_seed import PASSWORD

@@ -20,7 +20,8 @@ from orderpilot.adapters.db import Database
 from orderpilot.adapters.tables import metadata
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for conftest_pg
-from conftest_pg import create_pg_database, drop_pg_database, pg_available  # noqa: E402
+from conftest import require_pg  # noqa: E402
+from conftest_pg import create_pg_database, drop_pg_database  # noqa: E402
 
 HEAD = "0006"
 
@@ -32,8 +33,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
         yield database
         database.dispose()
         return
-    if not pg_available():
-        pytest.skip("PostgreSQL not reachable at 127.0.0.1:5432 as role postgres (or no CREATEDB)")
+    require_pg()
     url = create_pg_database("mig")
     database = Database(url)
     try:

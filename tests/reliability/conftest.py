@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest_pg import create_pg_database, drop_pg_database, pg_available
+from conftest import require_pg
+from conftest_pg import create_pg_database, drop_pg_database
 from reliability.support.backends import Backend
-
-PG_UNREACHABLE = ("PostgreSQL not reachable at 127.0.0.1:5432 as role postgres with CREATEDB "
-                  "(set ORDERPILOT_TEST_PG_ADMIN_URL to use another server)")
 
 
 def _backend(kind: str, tmp_path: Path) -> Iterator[Backend]:
@@ -20,8 +18,7 @@ def _backend(kind: str, tmp_path: Path) -> Iterator[Backend]:
     if kind == "sqlite":
         yield Backend("sqlite", data_dir, None)
         return
-    if not pg_available():
-        pytest.skip(PG_UNREACHABLE)
+    require_pg()
     url = create_pg_database("rel")
     try:
         yield Backend("postgresql", data_dir, url)

@@ -19,15 +19,17 @@ import schemathesis
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
+from conftest import order_body
 from orderpilot.adapters import tables as t
 from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.api.app import create_app
+from reliability.support.fuzz_data import Seeded, seed_hub, valid_bodies, valid_queries
 from reliability.support.orders import canonical_order
 
 pytestmark = pytest.mark.slow
@@ -38,34 +40,121 @@ def app(hub: Hub) -> FastAPI:
     return create_app(hub)
 
 
-def test_no_generated_request_gets_a_server_error(app: FastAPI, tokens: dict[str, str]) -> None:
-    """Valid and invalid requests to every operation of the OpenAPI schema, as an admin.
+@pytest.fixture
+def seeded(app: FastAPI, hub: Hub, tokens: dict[str, str]) -> Seeded:
+    with TestClient(app) as admin:
+        admin.headers["Authorization"] = f"Bearer {tokens['admin']}"
+        return seed_hub(admin, hub)
+
+
+EXAMPLES = 40  # per operation; ~2,000 requests a database
+MIN_SUCCESS_SHARE = 0.2
+# Operations that cannot reach the share, and why (each is still fuzzed for 5xx).
+FEW_SUCCESSES = {
+    "POST /api/v1/dispatch/dead/{event_id}/retry":
+        "needs a dead-lettered event; the seed has none (retrying is tested in test_dispatch)",
+    "POST /api/v1/decision-tables/{name}/import":
+        "takes an uploaded spreadsheet, which the schema cannot describe; the files tests own it",
+    "DELETE /api/v1/orders/{order_id}/holds/{hold_id}": "a hold is released once: 12 holds",
+    "POST /api/v1/promotions/{promotion_id}/start": "only a draft starts, once",
+    "POST /api/v1/rules/{rule_id}/publish":
+        "publishes a saved draft, so only after PUT .../draft (test_api_chains does both)",
+    "POST /api/v1/rule-runs/replay":
+        "only failed, dead or skipped runs are replayed; the seeded runs all succeeded",
+}
+
+
+def cases_for(operation: Any, seeded: Seeded, bodies: dict[str, Any],
+              queries: dict[str, Any]) -> Any:
+    """Schemathesis's cases with path parameters mostly real, plus valid bodies and query
+    strings where the schema alone rarely produces them."""
+    path = operation.path
+    names = [p.name for p in operation.path_parameters]
+    # Four in five an id that exists; sampled_from leans to its first entry, as hypothesis
+    # leans to small integers, so the bias goes the way we want.
+    real_id = st.sampled_from([True, True, True, True, False])
+
+    @st.composite
+    def with_real_ids(draw: st.DrawFn, base: Any) -> Any:
+        case = draw(base)
+        if "hold_id" in names and draw(real_id):  # a hold of that very order
+            order_id, hold_id = draw(st.sampled_from(seeded.holds))
+            case.path_parameters = {"order_id": order_id, "hold_id": hold_id}
+            return case
+        for name in names:
+            real = seeded.for_parameter(path, name)
+            if real and draw(real_id):
+                case.path_parameters = {**(case.path_parameters or {}),
+                                        name: draw(st.sampled_from(real))}
+        return case
+
+    @st.composite
+    def valid(draw: st.DrawFn) -> Any:
+        """Real ids, a valid body and query, nothing else (generated headers such as an
+        Idempotency-Key can be refused); built directly, not filtered out of generated cases."""
+        if "hold_id" in names:
+            order_id, hold_id = draw(st.sampled_from(seeded.holds))
+            where = {"order_id": order_id, "hold_id": hold_id}
+        else:
+            where = {n: draw(st.sampled_from(seeded.for_parameter(path, n) or ["none"]))
+                     for n in names}
+        if operation.label in bodies:
+            return operation.Case(path_parameters=where, body=draw(bodies[operation.label]),
+                                  media_type="application/json",
+                                  query=draw(queries.get(operation.label, st.just({}))))
+        return operation.Case(path_parameters=where, query=draw(queries[operation.label]))
+
+    generated = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
+                          operation.as_strategy(GenerationMode.NEGATIVE))
+    if operation.label in bodies or operation.label in queries:
+        return st.one_of(valid(), valid(), with_real_ids(generated))  # two in three valid
+    return with_real_ids(generated)
+
+
+def fuzz(cases: Any, headers: dict[str, str], seen: Counter[int], run_seed: int) -> None:
+    """Send ``EXAMPLES`` cases of one operation, counting the answers' statuses."""
+    @seed(run_seed)
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(case=cases)
+    def call(case: Any) -> None:
+        response = case.call_and_validate(headers=headers, checks=[not_a_server_error])
+        seen[response.status_code] += 1
+
+    call()
+
+
+def test_no_generated_request_gets_a_server_error(app: FastAPI, tokens: dict[str, str],
+                                                  seeded: Seeded, test_seed: int) -> None:
+    """Valid and invalid requests to every operation of the OpenAPI schema, as an admin, on a
+    hub holding real orders, rules, runs, tickets, tables and promotions.
 
     The operations are driven one by one from here rather than with ``schema.parametrize()``,
-    whose lazy fixture loading does not work on pytest 9; every failing operation is reported.
+    whose lazy fixture loading does not work on pytest 9; every failing operation is reported,
+    and so is every operation where fewer than a fifth of the cases succeeded.
     """
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    bodies, queries = valid_bodies(seeded), valid_queries()
     failures: dict[str, Exception] = {}
+    statuses: dict[str, Counter[int]] = {}
     for result in schema.get_all_operations():
         if not isinstance(result, Ok):
             failures["an operation schemathesis cannot use"] = result.err()
             continue
         operation = result.ok()
-        cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                          operation.as_strategy(GenerationMode.NEGATIVE))
-
-        @settings(max_examples=60, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
-        @given(case=cases)
-        def call(case: Any) -> None:
-            case.call_and_validate(headers=admin, checks=[not_a_server_error])
-
+        seen = statuses.setdefault(operation.label, Counter())
         try:
-            call()
+            fuzz(cases_for(operation, seeded, bodies, queries), admin, seen, test_seed)
         except Exception as failure:  # noqa: BLE001 - gather them all, then fail once
             failures[operation.label] = failure
     assert not failures, "\n\n".join(f"{label}:\n{failure}" for label, failure in failures.items())
+    shares = {label: sum(n for s, n in seen.items() if 200 <= s < 300) / max(seen.total(), 1)
+              for label, seen in statuses.items()}
+    print("2xx share per operation:", {k: round(v, 2) for k, v in sorted(shares.items())})
+    too_few = {label: dict(statuses[label]) for label, share in shares.items()
+               if share < MIN_SUCCESS_SHARE and label not in FEW_SUCCESSES}
+    assert not too_few, f"under {MIN_SUCCESS_SHARE:.0%} of the cases succeeded: {too_few}"
 
 
 def with_nul(text: str) -> str:
@@ -140,11 +229,13 @@ def client(app: FastAPI, tokens: dict[str, str]) -> Iterator[TestClient]:
         yield client
 
 
-def test_posted_orders_get_a_2xx_or_a_clear_4xx(hub: Hub, client: TestClient) -> None:
+def test_posted_orders_get_a_2xx_or_a_clear_4xx(hub: Hub, client: TestClient,
+                                                test_seed: int) -> None:
     statuses: Counter[int] = Counter()
     keys = itertools.count()
 
-    @settings(max_examples=150, deadline=None, derandomize=True, database=None,
+    @seed(test_seed)
+    @settings(max_examples=150, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(body=mostly_valid_orders(), with_key=st.booleans())
     def post(body: dict[str, Any], with_key: bool) -> None:
@@ -172,7 +263,7 @@ def test_posted_orders_get_a_2xx_or_a_clear_4xx(hub: Hub, client: TestClient) ->
     assert sum(n for status, n in statuses.items() if status >= 400) > 0, dict(statuses)
 
 
-def test_any_cursor_gets_a_page_or_a_clear_4xx(client: TestClient) -> None:
+def test_any_cursor_gets_a_page_or_a_clear_4xx(client: TestClient, test_seed: int) -> None:
     """Cursors are opaque to clients, but a client can still send any string back."""
     def cursor_for(text: str) -> str:
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
@@ -180,7 +271,8 @@ def test_any_cursor_gets_a_page_or_a_clear_4xx(client: TestClient) -> None:
     cursors = st.one_of(st.integers().map(lambda seq: cursor_for(f"o:{seq}")),
                         st.text(max_size=40).map(cursor_for), st.text(max_size=40))
 
-    @settings(max_examples=100, deadline=None, derandomize=True, database=None,
+    @seed(test_seed)
+    @settings(max_examples=100, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(cursor=cursors)
     def page(cursor: str) -> None:
@@ -188,3 +280,51 @@ def test_any_cursor_gets_a_page_or_a_clear_4xx(client: TestClient) -> None:
         assert answer.status_code in (200, 422), f"cursor {cursor!r}: {answer.text[:300]}"
 
     page()
+
+
+@pytest.mark.parametrize("number", [79228162514264340000000000000.0, 10**40, -1e300])
+def test_a_number_beyond_the_tables_range_is_a_4xx(seeded: Seeded, client: TestClient,
+                                                   number: float) -> None:
+    """Found by the fuzz: zen cannot convert numbers beyond +-7.9e28 and raised a bare
+    Exception, which was a 500."""
+    answer = client.post("/api/v1/decision-tables/return_centres/evaluate",
+                         json={"event": {"data": {"outlet_code": number}}})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["code"] == "table_evaluation_failed"
+
+
+def _http_call_rule(url: str) -> dict[str, Any]:
+    return {"name": "外呼", "trigger": {"kind": "event", "event": "order.placed"},
+            "conditions": {"all": []},
+            "actions": [{"id": "h", "type": "http.call", "params": {"url": url}}]}
+
+
+def _owned_by(owner: str, what: str) -> Any:
+    return pytest.mark.xfail(strict=True, reason=f"known 500 from issue 8, owned by the {owner} "
+                                                 f"helper: {what}; remove when merged")
+
+
+# 500s the issue lists that the fuzz can meet by chance; each owned by another part of the work.
+KNOWN = [
+    pytest.param("POST", "/api/v1/orders", None,
+                 order_body("KNOWN-1", placed_at="9999-12-31T23:00:00-02:00"),
+                 marks=_owned_by("masking", "placed_at beyond year 9999 in UTC overflows")),
+    pytest.param("GET", "/api/v1/orders", {"since": "0001-01-01T00:00:00+14:00"}, None,
+                 marks=_owned_by("masking", "a since before year 1 in UTC overflows")),
+    pytest.param("POST", "/api/v1/rules/validate", None, _http_call_rule("file:///etc/passwd"),
+                 id="file-url", marks=_owned_by("outbound", "a file:// URL in an http.call")),
+    pytest.param("POST", "/api/v1/rules/validate", None,
+                 _http_call_rule("gopher://127.0.0.1:70/x"), id="gopher-url",
+                 marks=_owned_by("outbound", "a gopher:// URL in an http.call")),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "params", "body"), KNOWN)
+def test_inputs_the_issue_found_get_a_4xx(app: FastAPI, tokens: dict[str, str], method: str,
+                                          url: str, params: dict[str, str] | None,
+                                          body: dict[str, Any] | None) -> None:
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.request(method, url, params=params, json=body,
+                                headers={"Authorization": f"Bearer {tokens['admin']}"})
+    assert 400 <= answer.status_code < 500, f"{answer.status_code}: {answer.text[:300]}"
+    assert answer.json()["error"]["code"], answer.text

@@ -2,8 +2,9 @@
 
 The server runs as a real `orderpilot serve` process. Clients post orders, each with its own
 Idempotency-Key, and retry through connection errors until the hub acknowledges; meanwhile the
-server is killed with SIGKILL, once inside a handler's open transaction and then at seeded random
-moments, and started again each time. Afterwards every
+server is killed with SIGKILL, once inside a handler's open transaction and then at random
+moments drawn from this run's seed (``test_seed``: new each run, printed, replayed with
+``ORDERPILOT_TEST_SEED``), and started again each time. Afterwards every
 acknowledged order is there exactly once, and the dispatcher's effects happened once per order
 even though some events were delivered more than once.
 """
@@ -31,7 +32,6 @@ from reliability.support.processes import Server, create_token, orderpilot_env, 
 
 pytestmark = pytest.mark.slow
 
-SEED = 20261126
 ORDERS = 800
 CLIENTS = 4
 CLIENT_DEADLINE_SECONDS = 75.0
@@ -136,8 +136,9 @@ def start_server(backend: Backend, tmp_path: Path, **settings: str) -> tuple[Ser
     return server, token
 
 
-def test_acknowledged_orders_survive_repeated_kill_9(backend: Backend, tmp_path: Path) -> None:
-    rng = random.Random(SEED)
+def test_acknowledged_orders_survive_repeated_kill_9(backend: Backend, tmp_path: Path,
+                                                    test_seed: int) -> None:
+    rng = random.Random(test_seed)
     stall = tmp_path / "stall"
     stall.touch()
     server, token = start_server(backend, tmp_path, probe_stall_file=str(stall))

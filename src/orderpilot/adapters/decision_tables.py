@@ -185,7 +185,12 @@ class TableEngine:
             except TypeError:  # Decimal, datetime ... : hand zen JSON instead
                 response = self._engine.evaluate(key, json.dumps(context, default=_plain),
                                                  options)
-        except RuntimeError as error:
+        except Exception as error:
+            # zen raises RuntimeError when a table fails, and a bare Exception or an
+            # OverflowError for a context number it cannot convert (beyond its decimals'
+            # +-7.9e28, or an integer beyond 64 bits): the caller's input, not a hub fault.
+            if type(error) not in (RuntimeError, Exception, OverflowError):
+                raise
             raise InvalidInput(f"decision table {name} version {version} could not be "
                                f"evaluated: {_zen_message(error)}", field="context",
                                code="table_evaluation_failed") from error

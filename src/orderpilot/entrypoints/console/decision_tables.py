@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
@@ -34,6 +34,10 @@ from orderpilot.entrypoints.console.i18n import N_
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
 from orderpilot.entrypoints.console.sheet_problems import explain
 from orderpilot.services.decision_tables import SHEET_LIMITS, PublishedTable
+
+# Versions are stored as 32-bit integers: a larger number is a 422 here, not a database error.
+MAX_VERSION = 2**31 - 1
+QueryVersion = Annotated[int | None, Query(ge=1, le=MAX_VERSION)]
 
 router = APIRouter(prefix="/console")
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -128,8 +132,8 @@ def _table_context(request: Request, console: Console, hub: HubDep, name: str,
 
 @router.get("/decision-tables/{name}", name="console:decision-table")
 def decision_table(request: Request, name: str, hub: HubDep, console: ConsoleDep,
-                   who: Reader, version: int | None = None, start_from: int | None = None,
-                   saved: int | None = None) -> Response:
+                   who: Reader, version: QueryVersion = None, start_from: QueryVersion = None,
+                   saved: QueryVersion = None) -> Response:
     """The current version in the editor (rules.manage), or any version read-only;
     ``start_from`` loads an earlier version into the editor to publish it again."""
     try:
@@ -187,7 +191,7 @@ def edit(request: Request, name: str, hub: HubDep, console: ConsoleDep, who: Rul
 def try_table(request: Request, name: str, hub: HubDep, console: ConsoleDep, who: Reader,
               path: Annotated[list[str] | None, Form()] = None,
               value: Annotated[list[str] | None, Form()] = None,
-              version: Annotated[int | None, Form()] = None) -> Response:
+              version: Annotated[int | None, Form(ge=1, le=MAX_VERSION)] = None) -> Response:
     result, error, status = None, None, 200
     try:
         context = try_context(path or [], [v[:1000] for v in value or []])
@@ -196,11 +200,10 @@ def try_table(request: Request, name: str, hub: HubDep, console: ConsoleDep, who
         error, status = exc.message, 404 if isinstance(exc, NotFound) else 422
     outputs = [] if result is None else (
         result.output if isinstance(result.output, list) else [result.output])
-    page = {"name": name, "result": result, "outputs": outputs, "try_error": error,
-            "tried": True}
+    page = {"result": result, "outputs": outputs, "try_error": error, "tried": True}
     if is_htmx(request):
-        return console.render(request, "decision_table.html", page, blocks=["try_result"],
-                              status=status)
+        return console.render(request, "decision_table.html", {"name": name, **page},
+                              blocks=["try_result"], status=status)
     try:
         shown = hub.decision_tables.get(name, version)
     except NotFound:
@@ -212,7 +215,7 @@ def try_table(request: Request, name: str, hub: HubDep, console: ConsoleDep, who
 
 @router.get("/decision-tables/{name}/download.{fmt}", name="console:decision-table-download")
 def download(request: Request, name: str, fmt: str, hub: HubDep, console: ConsoleDep,
-             who: Reader, version: int | None = None) -> Response:
+             who: Reader, version: QueryVersion = None) -> Response:
     if fmt not in MEDIA:
         return console.error(request, console.translate(request, "Download as xlsx or csv."),
                              404)

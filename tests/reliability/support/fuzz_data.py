@@ -1,0 +1,181 @@
+"""Data the fuzz runs against, made through the API before fuzzing, and the real ids and
+valid bodies that keep generated requests from stopping at "not found" or validation.
+
+Each operation is fuzzed with schemathesis's own cases (valid and invalid by the schema), its
+path parameters mostly drawn from these real ids, and, where the schema cannot express the
+domain's rules (totals that match their lines, rule definitions, decision-table grids), bodies
+built here: valid ones with hypothesis-chosen text, so some cases get past validation.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+
+from conftest import order_body
+from integration.rules_support import publish, settle
+from integration.test_decision_tables_api import grid
+from integration.test_inventory import setup_stock
+from orderpilot.bootstrap import Hub
+from reliability.support.orders import canonical_order
+
+TICKET_RULE = {"name": "每单一张工单", "trigger": {"kind": "event", "event": "order.placed"},
+               "conditions": {"all": []},
+               "actions": [{"id": "t", "type": "ticket.create",
+                            "params": {"title": "看看 {{ order.external_id }}",
+                                       "priority": "urgent", "tags": ["fuzz"]}}]}
+HOLD_RULE = {"name": "大单暂停", "trigger": {"kind": "event", "event": "order.placed"},
+             "conditions": {"all": [{"field": "order.total", "op": "gt", "value": 500}]},
+             "actions": [{"id": "h", "type": "order.hold", "params": {"reason": "big"}}]}
+
+
+@dataclass
+class Seeded:
+    """Real ids by path parameter name (``code`` differs between sources and SMS templates)."""
+
+    ids: dict[str, list[str]] = field(default_factory=dict)
+    sms_codes: list[str] = field(default_factory=list)
+    holds: list[tuple[str, str]] = field(default_factory=list)  # (order id, hold id)
+
+    def for_parameter(self, path: str, name: str) -> list[str]:
+        if name == "code" and "sms-templates" in path:
+            return self.sms_codes
+        return self.ids.get(name, [])
+
+
+def seed_hub(api: Any, hub: Hub) -> Seeded:
+    """Orders in several states with holds, stock, rules with runs and tickets, a decision
+    table, promotions (one live, one draft) and SMS templates."""
+    setup_stock(api, nb=200, hz=50)
+    gift = api.put("/api/v1/inventory/levels", json={"source_event_id": "fuzz-gifts", "levels": [
+        {"source": "NB", "sku": "GIFT-BIB", "on_hand": 500}]})
+    assert gift.status_code == 200, gift.text
+    rules = [publish(hub, TICKET_RULE, "fuzz-tickets"), publish(hub, HOLD_RULE, "fuzz-holds")]
+    orders = []
+    for n in range(6):
+        lines = [{"sku": "DIAPER-L", "quantity": 1 + n, "unit_price": "129.00"}]
+        answer = api.post("/api/v1/orders", json=order_body(
+            f"FUZZ-SEED-{n}", lines=lines, total=f"{129 * (1 + n)}.00"))
+        assert answer.status_code == 201, answer.text
+        orders.append(answer.json()["id"])
+    for order_id in orders[:3]:
+        paid = api.post(f"/api/v1/orders/{order_id}/events", json={
+            "type": "payment.succeeded", "source": "shopee", "source_event_id": f"pay-{order_id}",
+            "occurred_at": "2026-11-26T10:05:00+08:00"})
+        assert paid.status_code in (200, 201, 202), paid.text
+    holds = []
+    for order_id, reason in itertools.product(orders, ("address_incomplete", "customs_check")):
+        held = api.post(f"/api/v1/orders/{order_id}/holds", json={"reason": reason,
+                                                                  "note": "门牌号缺失"})
+        assert held.status_code == 201, held.text
+        holds.append((order_id, held.json()["id"]))
+    table = api.put("/api/v1/decision-tables/return_centres", json=grid(reason="fuzz seed"))
+    assert table.status_code in (200, 201), table.text
+    promotions = []
+    for name in ("直播间前100单送围兜", "草稿活动"):
+        made = api.post("/api/v1/promotions", json={
+            "name": name, "trigger_sku": "DIAPER-L", "gift_sku": "GIFT-BIB",
+            "gift_source": "NB", "quota": 100})
+        assert made.status_code == 201, made.text
+        promotions.append(made.json()["id"])
+    assert api.post(f"/api/v1/promotions/{promotions[0]}/start").status_code == 200
+    hub.rules.ensure_default_sms_templates()
+    settle(hub)
+    runs = [r["id"] for r in api.get("/api/v1/rule-runs").json()["items"]]
+    tickets = [t["id"] for t in api.get("/api/v1/tickets").json()["items"]]
+    templates = [t["id"] for t in api.get("/api/v1/rules/templates").json()["items"]]
+    sms = [t["code"] for t in api.get("/api/v1/sms-templates").json()["items"]]
+    assert runs and tickets and templates and sms and holds, (runs, tickets, templates, sms)
+    return Seeded(ids={
+        "order_id": orders, "hold_id": [h for _o, h in holds], "rule_id": rules, "run_id": runs,
+        "ticket_id": tickets, "template_id": templates, "promotion_id": promotions,
+        "name": ["return_centres"], "code": ["NB", "HZ", "LA"],
+        "channel": ["shopee", "lazada", "default"], "action": ["enable", "pause"],
+    }, sms_codes=sms, holds=holds)
+
+
+words = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1,
+                max_size=30)
+names = words.filter(lambda w: bool(w.strip()))  # a name must not be blank
+_serial = itertools.count()
+
+
+def _unique(prefix: str) -> st.SearchStrategy[str]:
+    return st.builds(lambda _: f"{prefix}-{next(_serial)}", st.none())
+
+
+def valid_queries() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
+    """Query strings that pass validation, for operations whose generated ones rarely do."""
+    # Varied, since hypothesis does not repeat an example: a constant query would be sent once.
+    no_query = st.fixed_dictionaries({}, optional={"limit": st.integers(1, 100)})
+    listings = ("orders", "tickets", "rules", "rule-runs", "quarantine", "inventory/levels",
+                "inventory/sync-runs")
+    return {
+        **{f"GET /api/v1/{listing}": no_query for listing in listings},
+        "GET /api/v1/decision-tables/{name}": st.just({}),
+        "GET /api/v1/decision-tables/{name}/export": st.fixed_dictionaries(
+            {}, optional={"format": st.sampled_from(["xlsx", "csv"])}),
+        "GET /api/v1/availability": st.builds(
+            lambda q, region: {"sku": "DIAPER-L", "quantity": q, "region": region},
+            st.integers(1, 5), st.sampled_from(["浙江省", "US", ""])),
+    }
+
+
+def valid_bodies(seeded: Seeded) -> dict[str, st.SearchStrategy[dict[str, Any]]]:
+    """Bodies that pass validation, by operation label, for operations whose schema alone
+    does not say what a valid body is."""
+    run_ids = st.lists(st.sampled_from(seeded.ids["run_id"]), min_size=1, max_size=3)
+    rule = st.builds(lambda name: {**HOLD_RULE, "name": name}, names)
+    return {
+        "POST /api/v1/orders": st.builds(lambda n, key: canonical_order(n, key),
+                                         st.integers(0, 10_000), _unique("FZ")),
+        "POST /api/v1/orders/{order_id}/events": st.builds(
+            lambda kind, key: {"type": kind, "source": "shopee", "source_event_id": key,
+                               "occurred_at": "2026-11-26T11:00:00+08:00"},
+            st.sampled_from(["payment.succeeded", "order.cancelled"]), _unique("ev")),
+        "POST /api/v1/orders/{order_id}/holds": st.builds(
+            lambda reason, note: {"reason": reason, "note": note},
+            st.sampled_from(["address_incomplete", "customs_check", "price_error"]), words),
+        "DELETE /api/v1/orders/{order_id}/holds/{hold_id}": st.builds(
+            lambda note: {"note": note}, words),
+        "POST /api/v1/rules": st.builds(lambda d, publish_it: {"definition": d,
+                                                               "publish": publish_it},
+                                        rule, st.booleans()),
+        "PUT /api/v1/rules/{rule_id}/draft": rule,
+        "POST /api/v1/rules/{rule_id}/publish": st.builds(lambda r: {"reason": r}, words),
+        "POST /api/v1/rules/{rule_id}/rollback": st.builds(
+            lambda v, r: {"version": v, "reason": r}, st.integers(1, 2), words),
+        "POST /api/v1/rules/validate": rule,
+        "POST /api/v1/rules/try": st.builds(
+            lambda d, o: {"definition": d, "order_id": o}, rule,
+            st.sampled_from(seeded.ids["order_id"])),
+        "POST /api/v1/rules/backtest": st.builds(lambda d, days: {"definition": d, "days": days},
+                                                 rule, st.integers(1, 7)),
+        "POST /api/v1/rule-runs/replay": st.builds(lambda ids: {"run_ids": ids}, run_ids),
+        "PATCH /api/v1/tickets/{ticket_id}": st.builds(
+            lambda s: {"status": s}, st.sampled_from(["open", "in_progress", "resolved"])),
+        "PUT /api/v1/sms-templates/{code}": st.builds(
+            lambda p, sign, text: {"provider": p, "sign_name": sign, "text": text},
+            st.sampled_from(["aliyun", "tencent"]), names, names),
+        "PUT /api/v1/decision-tables/{name}": st.builds(lambda r: grid(reason=r), words),
+        "POST /api/v1/decision-tables/{name}/evaluate": st.builds(
+            lambda outlet: {"event": {"data": {"outlet_code": outlet}}},
+            st.sampled_from(["GZ01", "SH01", "XX"])),
+        "PUT /api/v1/inventory/sources/{code}": st.builds(
+            lambda name, days: {"kind": "bonded_spot", "name_zh": name, "name_en": "Ningbo",
+                                "lead_time_days": days}, names, st.integers(0, 30)),
+        "PUT /api/v1/inventory/levels": st.builds(
+            lambda key, on_hand: {"source_event_id": key, "levels": [
+                {"source": "NB", "sku": "DIAPER-L", "on_hand": on_hand}]},
+            _unique("lv"), st.integers(0, 500)),
+        "PUT /api/v1/inventory/strategies/{channel}": st.builds(
+            lambda split: {"tiers": ["bonded_spot", "domestic_transfer"], "allow_split": split},
+            st.booleans()),
+        "POST /api/v1/promotions": st.builds(
+            lambda name, quota: {"name": name, "trigger_sku": "DIAPER-L", "gift_sku": "GIFT-BIB",
+                                 "gift_source": "NB", "quota": quota},
+            names, st.integers(1, 3)),
+    }
