@@ -59,20 +59,34 @@ class SessionGuard:
         scope.setdefault("state", {})["console_principal"] = principal
         if scope["method"] in UNSAFE and (is_console or principal is not None):
             sent = request.headers.get("x-csrf-token", "")
-            if not sent and is_console and request.headers.get("content-type", "").startswith(
+            if is_console and request.headers.get("content-type", "").startswith(
                     "application/x-www-form-urlencoded"):
                 body = await _read_body(receive)
                 if body is None:
                     await Response("form too large", 413)(scope, receive, send)
                     return
                 receive = _replay(body, receive)
-                sent = parse_qs(body.decode("utf-8", "replace")).get("csrf_token", [""])[0]
+                fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+                unstorable = next((name for name, values in fields.items()
+                                   if "\x00" in name or any("\x00" in v for v in values)), None)
+                if unstorable is not None:
+                    await self._refuse_nul(request, unstorable)(scope, receive, send)
+                    return
+                sent = sent or fields.get("csrf_token", [""])[0]
             expected = session.get(CSRF_KEY)
             if not (isinstance(expected, str) and sent
                     and secrets.compare_digest(sent.encode(), expected.encode())):
                 await self._refuse(request, is_api)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+    def _refuse_nul(self, request: Request, field: str) -> Response:
+        """No form field may hold a NUL character: it is never meaningful in what staff type,
+        and PostgreSQL cannot store it (the API's models refuse it the same way)."""
+        message = self.console.translate(
+            request, "The field %(field)s contains an invisible NUL character; remove it and "
+                     "try again.") % {"field": field.replace("\x00", "")[:64]}
+        return self.console.error(request, message, 422)
 
     def _refuse(self, request: Request, is_api: bool) -> Response:
         message = self.console.translate(
