@@ -40,13 +40,6 @@ FORM_PAGES = ("/console/rules/new", "/console/decision-tables/new", "/console/in
               "/console/inventory/sources/new", "/console/promotions", "/console/rule-runs",
               "/console/tickets", "/console/decision-tables", "/console/orders")
 NOT_FUZZED = {"/console/logout"}  # would end the session the other posts need; posted last
-# Known 500s owned by other parts of issue 8, reproduced below as strict xfails; the lead
-# removes an entry here with its xfail once the fix is merged.
-KNOWN_5XX = {"/console/login": "access: a NUL in the user name is a 500 on PostgreSQL"}
-# Console forms, unlike the API's models, do not refuse NUL characters, and PostgreSQL cannot
-# take them (a 500): reproduced below as a strict xfail; until it is fixed the fuzz sends no
-# NUL to the console on PostgreSQL. Remove with the xfail.
-NUL_REACHES_POSTGRES = True
 
 
 def console_posts(app: FastAPI) -> list[APIRoute]:
@@ -57,7 +50,7 @@ def console_posts(app: FastAPI) -> list[APIRoute]:
         for route in (router.routes if router is not None else [entry]):
             if (isinstance(route, APIRoute) and "POST" in route.methods
                     and route.path.startswith("/console")
-                    and route.path not in NOT_FUZZED | KNOWN_5XX.keys()):
+                    and route.path not in NOT_FUZZED):
                 found.append(route)
     return found
 
@@ -104,12 +97,10 @@ hostile = st.one_of(
         "order.total", "gt", "order.hold", "order.placed", "event"]))
 
 
-def form_strategy(route: APIRoute, pool: list[str], seeded: Seeded, nul: bool) -> Any:
+def form_strategy(route: APIRoute, pool: list[str], seeded: Seeded) -> Any:
     declared = [p.alias or p.name for p in route.dependant.body_params]
     real = [v for values in seeded.ids.values() for v in values]
     values = st.one_of(hostile, st.sampled_from(real))
-    if not nul:
-        values = values.map(lambda v: v.replace("\x00", ""))
     names = st.one_of(st.sampled_from(pool), st.text(max_size=20))
     return st.tuples(
         st.fixed_dictionaries({}, optional={n: st.lists(values, min_size=1, max_size=3)
@@ -133,7 +124,6 @@ def fields_on_pages(client: TestClient, seeded: Seeded) -> list[str]:
 def test_no_console_form_post_gets_a_server_error(
         signed_in: tuple[TestClient, Seeded], hub: Hub, test_seed: int) -> None:
     client, seeded = signed_in
-    nul = not (NUL_REACHES_POSTGRES and hub.db.dialect == "postgresql")
     routes = console_posts(client.app)  # type: ignore[arg-type]
     assert len(routes) >= 25, [r.path for r in routes]
     pool = fields_on_pages(client, seeded)
@@ -150,7 +140,7 @@ def test_no_console_form_post_gets_a_server_error(
                                  min_size=1, max_size=12))
             for n in params})
         try:
-            post_forms(client, route.path, paths, form_strategy(route, pool, seeded, nul), token,
+            post_forms(client, route.path, paths, form_strategy(route, pool, seeded), token,
                        seen, test_seed)
         except AssertionError as failure:
             failures[route.path] = str(failure)[:2000]
@@ -190,30 +180,30 @@ def test_trying_a_table_without_htmx_renders_the_page(
     assert "return_centres" in answer.text
 
 
-@pytest.mark.xfail(strict=True, reason="known 500 from issue 8, owned by the access helper: a NUL "
-                   "in the sign-in user name reaches PostgreSQL (DataError); remove when merged, "
-                   "with its KNOWN_5XX entry")
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite stores NULs
 def test_a_nul_in_the_sign_in_name_is_a_4xx(hub: Hub) -> None:
+    """Found by the fuzz: PostgreSQL cannot store a NUL, so it was a 500 there."""
     with TestClient(create_app(hub), follow_redirects=False,
                     raise_server_exceptions=False) as client:
         login = CSRF.search(client.get("/console/login").text)
         assert login
         answer = client.post("/console/login", data={
             "username": "ad\x00min", "password": "x", "csrf_token": login.group(1)})
-    assert 400 <= answer.status_code < 500, answer.status_code
+    assert answer.status_code == 422, answer.status_code
+    assert "username" in answer.text
 
 
-@pytest.mark.xfail(strict=True, reason="known 500 from issue 8, unowned: console form values are "
-                   "not refused for NUL characters as the API's are, and PostgreSQL cannot store "
-                   "them (DataError); see NUL_REACHES_POSTGRES")
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite stores NULs
-def test_a_nul_in_a_console_form_is_a_4xx(signed_in: tuple[TestClient, Seeded]) -> None:
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_nul_in_a_console_form_is_a_4xx(signed_in: tuple[TestClient, Seeded],
+                                          htmx: bool) -> None:
+    """Refused before any route runs, also when the token comes in the header (HTMX)."""
     client, _seeded = signed_in
+    token = csrf_of(client)
+    headers = {"HX-Request": "true", "X-CSRF-Token": token} if htmx else {}
     with TestClient(client.app, raise_server_exceptions=False, cookies=client.cookies) as other:
         answer = other.post("/console/rule-runs/replay", data={
-            "run_ids": "\x00", "csrf_token": csrf_of(client)}, follow_redirects=False)
-    assert 400 <= answer.status_code < 500, answer.status_code
+            "run_ids": "\x00", "csrf_token": token}, headers=headers, follow_redirects=False)
+    assert answer.status_code == 422, answer.status_code
+    assert "run_ids" in answer.text
 
 
 @pytest.mark.parametrize("where", ["/try", "/download.xlsx?version=2147483648",

@@ -28,7 +28,6 @@ from reliability.support.processes import Server, create_token, orderpilot_env, 
 
 pytestmark = pytest.mark.slow
 
-SEED = 20261127
 ORDERS = 40
 KILLS = 6
 
@@ -75,8 +74,9 @@ def settled(db: Database) -> bool:
     return pending == 0 and backlog == 0 and runs == ORDERS
 
 
-def test_each_sms_check_hold_and_ticket_exactly_once_across_kills(backend: Backend) -> None:
-    rng = random.Random(SEED)
+def test_each_sms_check_hold_and_ticket_exactly_once_across_kills(backend: Backend,
+                                                                  test_seed: int) -> None:
+    rng = random.Random(test_seed)
     with SimServer() as sim:
         env = orderpilot_env(backend.data_dir, backend.database_url, sim_url=sim.url,
                              rule_lease_seconds="2", sms_rate_per_second="100",
