@@ -130,18 +130,27 @@ def entry_for(request: Request, body: Any) -> dict[str, Any]:
             "query": query, "headers": mask(headers), "body": body}
 
 
+async def _fail_as_told(fault: Fault | None, name: str) -> JSONResponse | None:
+    """A taken fault's delay, then its error answer if it has one (the system is down)."""
+    if fault is None:
+        return None
+    await asyncio.sleep(fault.delay_ms / 1000)
+    if fault.status is None:
+        return None
+    content = fault.body if fault.body is not None else {
+        "error": f"simulated fault in {name}", "status": fault.status}
+    return JSONResponse(content, fault.status)
+
+
 async def handle(request: Request, name: str, *, body: Any, key: str | None,
                  reject: Callable[[], Answer | None], answer: Callable[[], Answer]) -> JSONResponse:
     """Faults first (the system is down), then REJECT (bad signature or input: no effect,
     no record), then the effect once per KEY."""
     recorder = recorder_for(request, name)
     fault = recorder.take_fault()
-    if fault is not None:
-        await asyncio.sleep(fault.delay_ms / 1000)
-        if fault.status is not None:
-            content = fault.body if fault.body is not None else {
-                "error": f"simulated fault in {name}", "status": fault.status}
-            return JSONResponse(content, fault.status)
+    failed = await _fail_as_told(fault, name)
+    if failed is not None:
+        return failed
     refused = reject()
     if refused is not None:
         return JSONResponse(refused[1], refused[0])
@@ -158,12 +167,9 @@ async def handle_look_up(request: Request, name: str, *, query: dict[str, Any],
     ``look_ups``, never in the records of what acted."""
     recorder = recorder_for(request, name)
     fault = recorder.take_fault()
-    if fault is not None:
-        await asyncio.sleep(fault.delay_ms / 1000)
-        if fault.status is not None:
-            content = fault.body if fault.body is not None else {
-                "error": f"simulated fault in {name}", "status": fault.status}
-            return JSONResponse(content, fault.status)
+    failed = await _fail_as_told(fault, name)
+    if failed is not None:
+        return failed
     refused = reject()
     if refused is not None:
         return JSONResponse(refused[1], refused[0])
