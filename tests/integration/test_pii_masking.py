@@ -68,7 +68,8 @@ def seeded(rules_hub: Hub) -> Iterator[Seeded]:
     hub = rules_hub
     with hub.db.write() as conn:
         accounts = AccountRepository(conn)
-        tokens = {role: create_token(accounts, f"{role}-token", role, hub.clock)[1]
+        tokens = {role: create_token(accounts, f"{role}-token", role, hub.clock,
+                                     ("helpdesk",))[1]
                   for role in ("admin", "ops", *NON_PII_ROLES)}
         for role in NON_PII_ROLES:
             create_user(accounts, role, PASSWORD, role, hub.clock, display_name=role.title())

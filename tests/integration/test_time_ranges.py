@@ -42,7 +42,7 @@ def test_events_and_stock_at_the_edge_of_time_are_refused(api: TestClient) -> No
             "occurred_at": when}), "occurred_at")
         _refused(api.put("/api/v1/inventory/levels", json={
             "source_event_id": f"levels-{when}",
-            "levels": [{"source": "WH-NB", "sku": "DIAPER-L", "on_hand": 5, "as_of": when}]}),
+            "levels": [{"source": "NB", "sku": "DIAPER-L", "on_hand": 5, "as_of": when}]}),
             "levels[0].as_of")
     assert [e["type"] for e in api.get(f"/api/v1/orders/{order_id}/events").json()["items"]] \
         == ["order.placed"]

@@ -303,7 +303,7 @@ def _http_call_rule(url: str) -> dict[str, Any]:
 KNOWN = [
     pytest.param("POST", "/api/v1/orders", None,
                  order_body("KNOWN-1", placed_at="9999-12-31T23:00:00-02:00"), id="placed-9999"),
-    pytest.param("GET", "/api/v1/orders", {"since": "0001-01-01T00:00:00+14:00"}, None,
+    pytest.param("GET", "/api/v1/rule-runs", {"since": "0001-01-01T00:00:00+14:00"}, None,
                  id="since-year-1"),
     pytest.param("POST", "/api/v1/rules/validate", None, _http_call_rule("file:///etc/passwd"),
                  id="file-url"),
