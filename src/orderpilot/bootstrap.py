@@ -105,7 +105,8 @@ class Hub:
                                                       .rule_lookup_backoff_seconds)),
                                         stop_at=stop_at(self.settings.test_stop_at),
                                         strike_limit=self.settings.rule_strike_limit),
-                         any_due=self._runs_due)
+                         any_due=self._runs_due,
+                         reader=lambda: SqlUnitOfWork(self.db, read_only=True))
         r.stats.observers.append(
             lambda action, lag: self.metrics.rule_action_lag.labels(action).observe(lag))
         self.runners.append(r)

@@ -61,15 +61,33 @@ def outcome_after(error: ConnectorError) -> str:
     return "not_sent"
 
 
-def known_outcome(uow_factory: UowFactory, outbound: acts.Outbound, clock: Clock,
-                  policy: ResendPolicy, action: str, call: acts.StepCall,
-                  record: RecordAttempt) -> CallResult | None:
+def known_outcome(uow_factory: UowFactory, reader: UowFactory, outbound: acts.Outbound,
+                  clock: Clock, policy: ResendPolicy, action: str, call: acts.StepCall,
+                  where: int, record: RecordAttempt) -> CallResult | None:
     """What happened to an earlier call with ``call.key``: a CallResult when it happened (do
-    not call again), None when calling (again) is safe; raises LookUpPending otherwise."""
+    not call again); None when calling (again) is safe, with the attempt already committed as
+    ``calling`` where the provider can be asked later; raises LookUpPending otherwise.
+
+    The usual case, a first call, reads the attempt and marks it calling in one transaction,
+    so checking costs no write of its own on the hot path. An action whose provider cannot be
+    asked (NO_LOOK_UP) is resent with the same key whatever an earlier attempt left, so marking
+    it calling would buy nothing: it is only read, from a snapshot, and the runner records it
+    with the answer."""
+    if action in NO_LOOK_UP:
+        with reader() as uow:
+            attempt = uow.runs.outside_attempt(call.key)
+        if attempt is not None and attempt.status == "sent":
+            return CallResult({"idempotency_key": call.key}, None, None, 0.0,
+                              {**(attempt.answer or {}), "already_done": True})
+        if attempt is not None and attempt.status in ("calling", "unknown"):
+            log.warning("rule_step_resent_unchecked", action=action, key=call.key,
+                        why=NO_LOOK_UP[action])
+        return None
     with uow_factory() as uow:
         attempt = uow.runs.outside_attempt(call.key)
-    if attempt is None or attempt.status == "not_sent":
-        return None
+        if attempt is None or attempt.status == "not_sent":
+            uow.runs.calling_out(call.key, call.run_id, where, action, clock())
+            return None
     if attempt.status == "sent":
         return CallResult({"idempotency_key": call.key}, None, None, 0.0,
                           {**(attempt.answer or {}), "already_done": True})
@@ -87,6 +105,7 @@ def known_outcome(uow_factory: UowFactory, outbound: acts.Outbound, clock: Clock
     if found is None:
         log.warning("rule_step_resent_unchecked", action=action, key=call.key,
                     why=NO_LOOK_UP.get(action, "the provider offers no look-up by key"))
+        calling_out(uow_factory, clock, call, where, action)
         return None
     now = clock()
     with uow_factory() as uow:
@@ -103,6 +122,7 @@ def known_outcome(uow_factory: UowFactory, outbound: acts.Outbound, clock: Clock
         raise LookUpPending("the provider has no record of the earlier call yet; its records "
                             "may lag, so it is asked again before any resend",
                             policy.grace - quiet)
+    calling_out(uow_factory, clock, call, where, action)
     return None
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import structlog
 
 from orderpilot.adapters.connectors.base import ConnectorError, TransientError
+from orderpilot.adapters.connectors.lookups import NO_LOOK_UP
 from orderpilot.domain.errors import ConcurrentUpdate, OrderpilotError
 from orderpilot.domain.rules.actions import ACTION_TYPES, pushes
 from orderpilot.domain.rules.definition import RuleDefinition, Step
@@ -71,8 +72,10 @@ class Failed(Exception):
 class ActionRunner:
     def __init__(self, uow_factory: UowFactory, book: RuleBook, outbound: acts.Outbound,
                  clock: Clock, worker_id: str, settings: RunnerSettings | None = None,
-                 any_due: Callable[[datetime], bool] | None = None) -> None:
+                 any_due: Callable[[datetime], bool] | None = None,
+                 reader: UowFactory | None = None) -> None:
         self.uow_factory = uow_factory
+        self.reader = reader or uow_factory  # a snapshot that takes no write lock
         self.book = book
         self.outbound = outbound
         self.clock = clock
@@ -248,12 +251,12 @@ class ActionRunner:
             call = acts.StepCall(call.run_id, call.rule_key, call.order_id, params, call.key,
                                  call.context)
             result = resend.known_outcome(
-                self.uow_factory, self.outbound, self.clock, self.settings.resend, step.type,
-                call, lambda uow, status, request, response, latency, error: self._attempt(
+                self.uow_factory, self.reader, self.outbound, self.clock, self.settings.resend,
+                step.type,
+                call, where, lambda uow, status, request, response, latency, error: self._attempt(
                     uow, state, step, where, status, request, response, started, self.clock(),
                     error=error, key=call.key))
-            if result is None:
-                resend.calling_out(self.uow_factory, self.clock, call, where, step.type)
+            if result is None:  # the attempt is committed as calling
                 self.settings.stop_at("outside_call.sending")
                 result = acts.call_outside(self.outbound, step.type, call, internal_output,
                                            self.settings.hmac_secret)
@@ -281,6 +284,8 @@ class ActionRunner:
                                     result.stored_response, started, call.key)
             row.update(latency_ms=result.latency_ms, finished_at=now)
             uow.runs.add_attempt(row)
+            if step.type in NO_LOOK_UP:  # no row was written before the call (rule_resend)
+                uow.runs.calling_out(call.key, call.run_id, where, step.type, now)
             uow.runs.outside_outcome(call.key, "sent", now,
                                      answer=acts.jsonable(acts.step_outputs(step, result)))
             if step.type == "ticket.create" and output.get("external_id"):
