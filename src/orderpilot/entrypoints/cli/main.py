@@ -5,7 +5,8 @@ from __future__ import annotations
 import getpass
 import signal
 import threading
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -45,7 +46,7 @@ def open_hub(upgrade: bool = True) -> Hub:
     return hub
 
 
-def fail(error: OrderpilotError) -> None:
+def fail(error: OrderpilotError) -> NoReturn:
     where = f" ({error.field})" if error.field else ""
     console.print(f"[red]error{escape(where)}:[/red] {escape(error.message)}")  # data, not markup
     raise typer.Exit(1)
@@ -205,15 +206,8 @@ def user_create(username: Annotated[str, typer.Option()],
                 display_name: str = "", locale: str = "zh_CN") -> None:
     """Create a console user (password hashed with argon2)."""
     password = password or getpass.getpass("password: ")
-    hub = open_hub()
-    try:
-        with hub.db.write() as conn:
-            accounts.create_user(AccountRepository(conn), username, password, role, hub.clock,
-                                 display_name, locale)
-    except OrderpilotError as error:
-        fail(error)
-    finally:
-        hub.close()
+    _change_accounts(lambda repo, hub: accounts.create_user(
+        repo, username, password, role, hub.clock, display_name, locale))
     console.print(f"user {username} ({role}) created")
 
 
@@ -223,14 +217,8 @@ def user_password(username: str,
                   = None) -> None:
     """Set a user's password; every console session of theirs ends at once."""
     password = password or getpass.getpass("new password: ")
-    hub = open_hub()
-    try:
-        with hub.db.write() as conn:
-            ended = accounts.change_password(AccountRepository(conn), username, password)
-    except OrderpilotError as error:
-        fail(error)
-    finally:
-        hub.close()
+    ended = _change_accounts(lambda repo, _hub: accounts.change_password(
+        repo, username, password))
     console.print(f"password of {username} changed; {ended} session(s) signed out")
 
 
@@ -246,15 +234,23 @@ def user_enable(username: str) -> None:
     _set_disabled(username, False)
 
 
-def _set_disabled(username: str, disabled: bool) -> None:
+_T = TypeVar("_T")
+
+
+def _change_accounts(change: Callable[[AccountRepository, Hub], _T]) -> _T:
+    """CHANGE in one write transaction; a refused change is a clear error and exit code."""
     hub = open_hub()
     try:
         with hub.db.write() as conn:
-            ended = accounts.set_disabled(AccountRepository(conn), username, disabled)
+            return change(AccountRepository(conn), hub)
     except OrderpilotError as error:
         fail(error)
     finally:
         hub.close()
+
+
+def _set_disabled(username: str, disabled: bool) -> None:
+    ended = _change_accounts(lambda repo, _hub: accounts.set_disabled(repo, username, disabled))
     state = f"disabled; {ended} session(s) signed out" if disabled else "enabled"
     console.print(f"user {username} {state}")
 
