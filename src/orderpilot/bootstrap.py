@@ -21,15 +21,15 @@ from orderpilot.adapters.metrics import Metrics
 from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.config import Settings
-from orderpilot.services.decision_tables import DecisionTables
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
 from orderpilot.services.handlers import HandlerRegistry, default_registry
-from orderpilot.services.inventory_pull import InventoryPuller
-from orderpilot.services.rule_resend import ResendPolicy
-from orderpilot.services.rule_runner import ActionRunner, RunnerSettings
-from orderpilot.services.rule_triggers import RuleTriggers
-from orderpilot.services.rulebook import RuleBook
-from orderpilot.services.rules import RulesService
+from orderpilot.services.inventory.pull import InventoryPuller
+from orderpilot.services.rules.authoring import RulesService
+from orderpilot.services.rules.book import RuleBook
+from orderpilot.services.rules.decision_tables import DecisionTables
+from orderpilot.services.rules.resend import ResendPolicy
+from orderpilot.services.rules.runner import ActionRunner, RunnerSettings
+from orderpilot.services.rules.triggers import RuleTriggers
 
 
 def system_clock() -> datetime:

@@ -15,8 +15,9 @@ from console_seed import _place, make_hub
 
 from orderpilot.domain.commands import ReportEvent
 from orderpilot.domain.inventory import Source
-from orderpilot.services import inventory_sync, ordering
-from orderpilot.services.inventory_sync import LevelReport
+from orderpilot.services import ordering
+from orderpilot.services.inventory import sync as inventory_sync
+from orderpilot.services.inventory.sync import LevelReport
 
 pytestmark = pytest.mark.browser
 

@@ -14,7 +14,7 @@ import pytest
 from browser_support import Page, expect, serving, sign_in
 from console_seed import Seeded, make_hub, seed
 
-from orderpilot.adapters import rule_read_models as reads
+from orderpilot.adapters.views import rules as reads
 from orderpilot.domain.rules.templates import TEMPLATE_BY_ID
 
 pytestmark = pytest.mark.browser

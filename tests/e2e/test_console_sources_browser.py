@@ -11,8 +11,8 @@ from browser_support import Page, expect, serving, shot, sign_in
 from console_seed import make_hub
 
 from orderpilot.domain.inventory import Source
-from orderpilot.services import inventory_sync
-from orderpilot.services.inventory_sync import LevelReport
+from orderpilot.services.inventory import sync as inventory_sync
+from orderpilot.services.inventory.sync import LevelReport
 
 pytestmark = pytest.mark.browser
 

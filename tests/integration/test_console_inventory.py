@@ -19,9 +19,9 @@ from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.inventory import Source
 from orderpilot.entrypoints.api.app import create_app
-from orderpilot.services import inventory_sync
 from orderpilot.services.accounts import create_user
-from orderpilot.services.inventory_sync import LevelReport
+from orderpilot.services.inventory import sync as inventory_sync
+from orderpilot.services.inventory.sync import LevelReport
 
 SOURCES = (
     Source("NB", "bonded_spot", "宁波北仑保税仓", "Ningbo Beilun bonded", "宁波北仑保税区", 1,

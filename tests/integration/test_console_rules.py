@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from orderpilot.adapters import rule_read_models as reads
 from orderpilot.adapters.accounts import AccountRepository
+from orderpilot.adapters.views import rules as reads
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.commands import LineInput, PlaceOrder
 from orderpilot.domain.rules.templates import TEMPLATE_BY_ID

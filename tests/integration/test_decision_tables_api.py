@@ -160,7 +160,7 @@ def test_jdm_import_takes_a_table_and_refuses_functions(api: Any) -> None:
 
 def test_lookup_sees_a_new_version_from_another_process_within_two_seconds(hub: Hub) -> None:
     from orderpilot.adapters.decision_tables import TableEngine, ZenExpressionChecker, reading
-    from orderpilot.services.decision_tables import DecisionTables
+    from orderpilot.services.rules.decision_tables import DecisionTables
 
     ticks = [0.0]
     ours = DecisionTables(hub.uow, lambda: reading(hub.db), hub.clock, TableEngine(),

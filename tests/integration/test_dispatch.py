@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import FakeClock, order_body
-from orderpilot.adapters import read_models
+from orderpilot.adapters.views import orders as read_models
 from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.domain.events import OrderEvent
 from orderpilot.services.handlers import default_registry

@@ -22,7 +22,7 @@ from conftest import FakeClock
 from hostile_sheets import HOSTILE
 from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.api.app import create_app
-from orderpilot.entrypoints.console.inventory_sheets import levels_workbook
+from orderpilot.entrypoints.console.inventory.sheets import levels_workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from console_seed import PASSWORD, _place  # noqa: E402

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
-from orderpilot.adapters import read_models
+from orderpilot.adapters.views import orders as read_models
 from orderpilot.bootstrap import bootstrap
 from orderpilot.config import Settings
 from orderpilot.entrypoints.cli.main import app

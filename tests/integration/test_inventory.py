@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from conftest import FakeClock, order_body
 from orderpilot.adapters import tables as t
 from orderpilot.bootstrap import Hub
-from orderpilot.services import inventory
+from orderpilot.services.inventory import allocation as inventory
 
 SOURCES = {
     "NB": {"kind": "bonded_spot", "name_zh": "宁波仓", "name_en": "Ningbo", "region": "浙江省",

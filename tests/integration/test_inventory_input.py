@@ -10,7 +10,7 @@ import pytest
 from conftest import order_body
 from integration.test_inventory import drain, levels, place_and_pay, setup_stock
 from orderpilot.bootstrap import Hub
-from orderpilot.services import promotions
+from orderpilot.services.inventory import promotions
 
 
 def put(api: Any, ref: str, *levels_: dict[str, Any]) -> Any:

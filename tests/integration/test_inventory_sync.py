@@ -20,8 +20,11 @@ from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
 from orderpilot.domain.sync_schedule import next_pull
-from orderpilot.services import inventory, inventory_import, inventory_pull, inventory_sync
-from orderpilot.services.inventory_pull import InventoryPuller
+from orderpilot.services.inventory import allocation as inventory
+from orderpilot.services.inventory import pull as inventory_pull
+from orderpilot.services.inventory import sheet_import as inventory_import
+from orderpilot.services.inventory import sync as inventory_sync
+from orderpilot.services.inventory.pull import InventoryPuller
 from orderpilot.simulators.demo_inventory import PROMOTION, setup_demo_inventory
 from orderpilot.simulators.external.server import SimServer
 from orderpilot.simulators.external.wms import DEMO_STOCK

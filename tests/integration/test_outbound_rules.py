@@ -17,7 +17,7 @@ from integration.loopback import Listener
 from integration.rules_support import place, publish, settle
 from orderpilot.adapters import migrations
 from orderpilot.adapters.accounts import AccountRepository
-from orderpilot.adapters.rule_read_models import run_detail
+from orderpilot.adapters.views.rules import run_detail
 from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
 from orderpilot.entrypoints.api.app import create_app

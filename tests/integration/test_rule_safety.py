@@ -24,7 +24,7 @@ from orderpilot.domain.decision_formats import to_jdm
 from orderpilot.domain.decision_tables import example_return_centres, to_definition
 from orderpilot.domain.events import new_id
 from orderpilot.services.accounts import create_token
-from orderpilot.services.rule_files import import_rule_files
+from orderpilot.services.rules.files import import_rule_files
 
 POISON = "len(map([0..1000000000], #)) > 0"
 

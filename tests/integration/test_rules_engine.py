@@ -14,7 +14,7 @@ from conftest import FakeClock
 from integration.rules_support import place, publish, settle
 from orderpilot.adapters.rule_files import RuleFileError
 from orderpilot.bootstrap import Hub
-from orderpilot.services.rule_files import import_rule_files
+from orderpilot.services.rules.files import import_rule_files
 from orderpilot.simulators.external.server import SimServer
 
 CHECK = {"id": "check", "type": "http.call",

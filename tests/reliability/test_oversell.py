@@ -31,7 +31,9 @@ from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
 from orderpilot.domain.commands import LineInput, PlaceOrder
-from orderpilot.services import inventory, inventory_sync, ordering
+from orderpilot.services import ordering
+from orderpilot.services.inventory import allocation as inventory
+from orderpilot.services.inventory import sync as inventory_sync
 from reliability.support.backends import Backend
 from reliability.support.buyers import BARRIER_SECONDS, Buyer, buy_at_the_barrier
 

@@ -19,7 +19,7 @@ from integration.test_inventory import setup_stock
 from orderpilot.adapters.db import Database
 from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.bootstrap import Hub
-from orderpilot.services import promotions
+from orderpilot.services.inventory import promotions
 
 pytestmark = pytest.mark.slow
 QUOTA = 100

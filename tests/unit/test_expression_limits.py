@@ -22,7 +22,7 @@ from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import parse_definition
 from orderpilot.domain.rules.problems import RuleInvalid
-from orderpilot.services import rule_context
+from orderpilot.services.rules import context as rule_context
 
 ABORTS = "len(map([0..1000000000], #)) > 0"  # asked zen for 32 GB: the process aborted
 STALLS = "len(map([0..20000000], #)) > 0"  # 5-6 s holding the GIL

@@ -11,7 +11,7 @@ from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import parse_definition
 from orderpilot.domain.rules.problems import RuleInvalid
 from orderpilot.domain.rules.templates import TEMPLATE_BY_ID
-from orderpilot.entrypoints.console.rule_form_edits import (
+from orderpilot.entrypoints.console.rules.form_edits import (
     apply,
     earlier_steps,
     fill_sms_params,
@@ -19,7 +19,7 @@ from orderpilot.entrypoints.console.rule_form_edits import (
     problems_by_slot,
     slot_for,
 )
-from orderpilot.entrypoints.console.rule_forms import (
+from orderpilot.entrypoints.console.rules.forms import (
     ConditionGroup,
     ConditionRow,
     read_form,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from orderpilot.domain.errors import InvalidInput
-from orderpilot.entrypoints.cli.transfer import EXPORT_COLUMNS, export_rows
-from orderpilot.services import transfer
+from orderpilot.entrypoints.cli.order_sheets import EXPORT_COLUMNS, export_rows
+from orderpilot.services import order_sheets as transfer
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 ZH = ["渠道", "店铺", "平台订单号", "下单时间", "币种", "收货人", "手机", "国家", "省", "市", "区",

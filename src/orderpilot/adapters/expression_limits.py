@@ -22,7 +22,7 @@ Measured (zen 2.1, one core): 50,000 plain steps take 5-250 ms depending on the 
 conditions over order lines estimate at 100 steps, two nested closures at 10,000. The cost of
 one step also grows with the texts and lists it touches; those are bounded by the order's
 intake limits (texts of at most 200 characters, 500 lines) and, for event payloads, by
-services/rule_context.py (texts of 4,000 characters, 500 items, 8 levels).
+services/rules/context.py (texts of 4,000 characters, 500 items, 8 levels).
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ class RuleRepository:
             raise ConcurrentUpdate("the rule was changed by someone else meanwhile; reload it")
 
     def add_strike(self, rule_id: str) -> int:
-        """One more strike against the rule (see services/rule_strikes.py); the new count.
+        """One more strike against the rule (see services/rules/strikes.py); the new count.
         The row version stays: a strike is not an edit, and editors are not disturbed."""
         self.conn.execute(t.rules.update().where(t.rules.c.id == rule_id)
                           .values(strikes=t.rules.c.strikes + 1))

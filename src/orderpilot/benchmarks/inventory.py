@@ -20,7 +20,9 @@ from orderpilot.benchmarks.scratch import scratch_database
 from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
 from orderpilot.domain.commands import LineInput, PlaceOrder
-from orderpilot.services import inventory, inventory_sync, ordering
+from orderpilot.services import ordering
+from orderpilot.services.inventory import allocation as inventory
+from orderpilot.services.inventory import sync as inventory_sync
 
 Progress = Callable[[str, int, int], None]
 

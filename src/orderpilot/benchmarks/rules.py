@@ -34,7 +34,8 @@ from orderpilot.bootstrap import Hub
 from orderpilot.domain.address import Address, Customer
 from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.order import Order, OrderLine
-from orderpilot.services import accounts, rule_context
+from orderpilot.services import accounts
+from orderpilot.services.rules import context as rule_context
 
 Progress = Callable[[str, int, int], None]
 RULES = 100

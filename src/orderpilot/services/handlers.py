@@ -14,7 +14,8 @@ from typing import Any
 
 from orderpilot.domain.commands import ReleaseHold
 from orderpilot.domain.events import OrderEvent
-from orderpilot.services import inventory, ordering
+from orderpilot.services import ordering
+from orderpilot.services.inventory import allocation as inventory
 from orderpilot.services.unit_of_work import Clock, UnitOfWork
 
 EventHandler = Callable[[OrderEvent, UnitOfWork, Clock], None]

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.domain.inventory import SHANGHAI
-from orderpilot.services import inventory_pull, inventory_sync, promotions
-from orderpilot.services.inventory_sync import LevelReport
+from orderpilot.services.inventory import promotions
+from orderpilot.services.inventory import pull as inventory_pull
+from orderpilot.services.inventory import sync as inventory_sync
+from orderpilot.services.inventory.sync import LevelReport
 from orderpilot.simulators.external import wms
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from orderpilot.adapters.db import Database
 from orderpilot.adapters.uow import SqlUnitOfWork
-from orderpilot.services import inventory
+from orderpilot.services.inventory import allocation as inventory
 
 BARRIER_SECONDS = 120  # a buyer that never arrives breaks the barrier instead of hanging
 

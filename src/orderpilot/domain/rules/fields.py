@@ -1,6 +1,6 @@
 """The fields a condition can look at, their types, and the operators each type offers.
 
-A rule is evaluated on one context dictionary (built by services/rule_context.py):
+A rule is evaluated on one context dictionary (built by services/rules/context.py):
 ``order`` (the order as it is now), ``event`` (what happened), ``now`` and, for an action's
 ``if``, ``steps`` (earlier steps' outputs). Dates are also given as epoch seconds under
 ``<path>_ts`` so that comparisons are plain numbers.

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from orderpilot.adapters import read_models
+from orderpilot.adapters.views import orders as read_models
 from orderpilot.domain.errors import NotFound
 from orderpilot.domain.lifecycle import EVENT_TYPES, NODES
 from orderpilot.entrypoints.api.deps import (

@@ -9,15 +9,15 @@ from fastapi import APIRouter, Body, File, Form, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import Field
 
-from orderpilot.adapters.read_models import iso
 from orderpilot.adapters.spreadsheets import UnreadableSheet, sheet_bytes, sheet_from_bytes
+from orderpilot.adapters.views.orders import iso
 from orderpilot.domain.decision_formats import sheet_text
 from orderpilot.domain.decision_tables import MAX_CELL, MAX_COLUMNS, MAX_ROWS, Column
 from orderpilot.domain.decision_tables import DecisionTable as Grid
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.entrypoints.api.deps import CanManageRules, CanReadOrders, HubDep
 from orderpilot.entrypoints.api.schemas import Strict
-from orderpilot.services.decision_tables import SHEET_LIMITS, PublishedTable, Saved
+from orderpilot.services.rules.decision_tables import SHEET_LIMITS, PublishedTable, Saved
 
 router = APIRouter(prefix="/api/v1/decision-tables", tags=["decision tables"])
 MAX_UPLOAD = 5 * 1024 * 1024

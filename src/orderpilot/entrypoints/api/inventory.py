@@ -19,7 +19,9 @@ from orderpilot.entrypoints.api.deps import (
     HubDep,
 )
 from orderpilot.entrypoints.api.schemas import Strict
-from orderpilot.services import inventory, inventory_sync, promotions
+from orderpilot.services.inventory import allocation as inventory
+from orderpilot.services.inventory import promotions
+from orderpilot.services.inventory import sync as inventory_sync
 
 router = APIRouter(prefix="/api/v1", tags=["inventory"])
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]

@@ -24,7 +24,7 @@ from typing import Any
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from orderpilot.adapters.read_models import personal_data_of_orders
+from orderpilot.adapters.views.orders import personal_data_of_orders
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.access import allowed
 from orderpilot.domain.masking import mask_document, mask_text

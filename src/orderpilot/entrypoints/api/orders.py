@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from orderpilot.adapters import read_models
+from orderpilot.adapters.views import orders as read_models
 from orderpilot.domain import reporters
 from orderpilot.domain.commands import PlaceHold, ReleaseHold, ReportEvent
 from orderpilot.domain.errors import NotFound

@@ -8,13 +8,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query
 from pydantic import Field
 
-from orderpilot.adapters import rule_read_models as reads
+from orderpilot.adapters.views import rules as reads
 from orderpilot.domain.errors import NotFound
 from orderpilot.domain.rules.templates import TEMPLATES
 from orderpilot.domain.times import filter_time
 from orderpilot.entrypoints.api.deps import CanManageRules, CanReadOrders, HubDep
 from orderpilot.entrypoints.api.schemas import Strict
-from orderpilot.services import rule_catalogue, rule_tools
+from orderpilot.services.rules import catalogue as rule_catalogue
+from orderpilot.services.rules import tools as rule_tools
 
 router = APIRouter(tags=["rules"])
 Definition = Annotated[dict[str, Any], Body(description="The rule definition (see docs)")]

@@ -15,8 +15,9 @@ from rich.table import Table
 from orderpilot.adapters import spreadsheets
 from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.domain.errors import OrderpilotError
-from orderpilot.services import inventory, inventory_import
-from orderpilot.services.inventory_pull import InventoryPuller
+from orderpilot.services.inventory import allocation as inventory
+from orderpilot.services.inventory import sheet_import as inventory_import
+from orderpilot.services.inventory.pull import InventoryPuller
 
 inventory_app = typer.Typer(help="Stock sources: pull from the WMS, sweep.", no_args_is_help=True)
 out = Console()

@@ -174,7 +174,7 @@ def token_revoke(token_id: str) -> None:
 @dispatch_app.command("status")
 def dispatch_status() -> None:
     """Backlog counts and dead-lettered events with their last error."""
-    from orderpilot.adapters import read_models
+    from orderpilot.adapters.views import orders as read_models
 
     hub = open_hub()
     with hub.db.read() as conn:
@@ -257,7 +257,8 @@ def _set_disabled(username: str, disabled: bool) -> None:
 
 def _register_optional() -> None:
     """Commands that live in their own modules."""
-    from orderpilot.entrypoints.cli import bench, demo, rules, sim, transfer
+    from orderpilot.entrypoints.cli import bench, demo, rules, sim
+    from orderpilot.entrypoints.cli import order_sheets as transfer
 
     app.add_typer(transfer.import_app, name="import")
     app.add_typer(transfer.export_app, name="export")

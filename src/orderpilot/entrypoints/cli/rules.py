@@ -18,7 +18,7 @@ err = Console(stderr=True)
 @app.command("list")
 def list_rules() -> None:
     """The rules, their status and version."""
-    from orderpilot.adapters.rule_read_models import rules_overview
+    from orderpilot.adapters.views.rules import rules_overview
     from orderpilot.entrypoints.cli.main import open_hub
 
     hub = open_hub()
@@ -59,7 +59,7 @@ def install_template(template_id: str,
     try:
         rule_id = hub.rules.install_template(template_id, "cli", enable=enable)
         with hub.db.read() as conn:
-            from orderpilot.adapters.rule_read_models import rule_detail
+            from orderpilot.adapters.views.rules import rule_detail
 
             rule = rule_detail(conn, rule_id)
     except OrderpilotError as error:
@@ -75,7 +75,7 @@ def install_template(template_id: str,
 def export(directory: Path) -> None:
     """Write every rule's published definition (or draft, if never published) as YAML."""
     from orderpilot.adapters.rule_files import write_rule_file
-    from orderpilot.adapters.rule_read_models import rule_detail, rules_overview
+    from orderpilot.adapters.views.rules import rule_detail, rules_overview
     from orderpilot.entrypoints.cli.main import open_hub
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -101,7 +101,7 @@ def import_rules(directory: Path,
     changes. Changed rules get a new version."""
     from orderpilot.adapters.rule_files import RuleFileError
     from orderpilot.entrypoints.cli.main import open_hub
-    from orderpilot.services.rule_files import import_rule_files
+    from orderpilot.services.rules.files import import_rule_files
 
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
     if not files:

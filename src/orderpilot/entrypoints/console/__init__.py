@@ -9,25 +9,18 @@ from fastapi.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 
 from orderpilot.bootstrap import Hub
-from orderpilot.entrypoints.console import (
-    account,
-    auth,
-    decision_tables,
-    exceptions,
-    holds,
-    inventory,
-    inventory_sheets,
-    inventory_sources,
-    pages,
-    promotions,
-    rule_pages,
-    rule_runs,
-    rules_builder,
-    tickets,
-)
+from orderpilot.entrypoints.console import account, auth, exceptions, holds, pages, tickets
 from orderpilot.entrypoints.console.cookies import SessionCookies
 from orderpilot.entrypoints.console.guard import SessionGuard
+from orderpilot.entrypoints.console.inventory import pages as inventory
+from orderpilot.entrypoints.console.inventory import promotions
+from orderpilot.entrypoints.console.inventory import sheets as inventory_sheets
+from orderpilot.entrypoints.console.inventory import sources as inventory_sources
 from orderpilot.entrypoints.console.render import Console
+from orderpilot.entrypoints.console.rules import builder as rules_builder
+from orderpilot.entrypoints.console.rules import decision_tables
+from orderpilot.entrypoints.console.rules import pages as rule_pages
+from orderpilot.entrypoints.console.rules import runs as rule_runs
 from orderpilot.entrypoints.console.throttle import LoginThrottle
 from orderpilot.entrypoints.proxies import TrustedProxies
 

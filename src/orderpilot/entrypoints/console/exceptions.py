@@ -7,10 +7,11 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from orderpilot.adapters import read_models
+from orderpilot.adapters.views import console as queries
+from orderpilot.adapters.views import orders as read_models
 from orderpilot.domain.access import allowed
 from orderpilot.entrypoints.api.deps import HubDep
-from orderpilot.entrypoints.console import exports, queries
+from orderpilot.entrypoints.console import exports
 from orderpilot.entrypoints.console.auth import DispatchAdmin, Exporter, Reader
 from orderpilot.entrypoints.console.render import ConsoleDep
 

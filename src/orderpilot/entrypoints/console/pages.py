@@ -10,13 +10,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from orderpilot.adapters import read_models
+from orderpilot.adapters.views import console as queries
+from orderpilot.adapters.views import orders as read_models
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.address import Address
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.domain.lifecycle import NODES
 from orderpilot.entrypoints.api.deps import HubDep
-from orderpilot.entrypoints.console import queries
 from orderpilot.entrypoints.console.auth import Reader
 from orderpilot.entrypoints.console.i18n import CHANNELS
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx

@@ -9,14 +9,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from orderpilot.adapters import rule_read_models as reads
 from orderpilot.adapters.tickets import TicketRepository
+from orderpilot.adapters.views import rules as reads
 from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader, RuleManager
 from orderpilot.entrypoints.console.i18n import N_
 from orderpilot.entrypoints.console.render import ConsoleDep, is_htmx
-from orderpilot.entrypoints.console.rule_runs import RUN_LABELS, order_numbers
+from orderpilot.entrypoints.console.rules.runs import RUN_LABELS, order_numbers
 
 router = APIRouter(prefix="/console")
 PAGE_SIZE = 50

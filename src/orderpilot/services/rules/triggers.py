@@ -11,8 +11,9 @@ from croniter import croniter
 
 from orderpilot.domain.events import OrderEvent, new_id
 from orderpilot.domain.rules.triggers import TIMEZONES
-from orderpilot.services import rule_context, rule_strikes
-from orderpilot.services.rulebook import ActiveRule, Matched, RuleBook
+from orderpilot.services.rules import context as rule_context
+from orderpilot.services.rules import strikes as rule_strikes
+from orderpilot.services.rules.book import ActiveRule, Matched, RuleBook
 from orderpilot.services.unit_of_work import Clock, UnitOfWork
 
 MAX_DEPTH = 5  # a rule's action may trigger rules, which may trigger rules... this deep

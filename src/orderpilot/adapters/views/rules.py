@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
-from orderpilot.adapters.read_models import iso
 from orderpilot.adapters.rules import RuleRepository
 from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.tickets import TicketRepository
+from orderpilot.adapters.views.orders import iso
 from orderpilot.domain.masking import mask_document
 
 

@@ -27,8 +27,9 @@ from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import InventoryManager, InventoryReader
 from orderpilot.entrypoints.console.i18n import N_
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
-from orderpilot.services import inventory_pull, inventory_sync
-from orderpilot.services.inventory_pull import InventoryPuller
+from orderpilot.services.inventory import pull as inventory_pull
+from orderpilot.services.inventory import sync as inventory_sync
+from orderpilot.services.inventory.pull import InventoryPuller
 
 router = APIRouter(prefix="/console")
 MAX_COUNT = 10**9

@@ -10,9 +10,9 @@ from typing import Any
 from orderpilot.domain.errors import InvalidInput, NotFound
 from orderpilot.domain.events import OrderEvent, new_id
 from orderpilot.domain.rules.definition import RuleDefinition
-from orderpilot.services import rule_context
-from orderpilot.services.rulebook import ActiveRule, RuleBook
-from orderpilot.services.rules import RulesService
+from orderpilot.services.rules import context as rule_context
+from orderpilot.services.rules.authoring import RulesService
+from orderpilot.services.rules.book import ActiveRule, RuleBook
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
 MAX_BACKTEST_DAYS = 90

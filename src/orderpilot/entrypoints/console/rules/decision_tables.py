@@ -21,7 +21,9 @@ from orderpilot.domain.decision_tables import NAME, example_return_centres
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound, OrderpilotError
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader, RuleManager
-from orderpilot.entrypoints.console.decision_grid import (
+from orderpilot.entrypoints.console.i18n import N_
+from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
+from orderpilot.entrypoints.console.rules.decision_grid import (
     MAX_FIELDS,
     GridErrors,
     GridForm,
@@ -30,10 +32,8 @@ from orderpilot.entrypoints.console.decision_grid import (
     read_grid,
     try_context,
 )
-from orderpilot.entrypoints.console.i18n import N_
-from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
 from orderpilot.entrypoints.console.sheet_problems import explain
-from orderpilot.services.decision_tables import SHEET_LIMITS, PublishedTable
+from orderpilot.services.rules.decision_tables import SHEET_LIMITS, PublishedTable
 
 # Versions are stored as 32-bit integers: a larger number is a 422 here, not a database error.
 MAX_VERSION = 2**31 - 1

@@ -19,7 +19,7 @@ from orderpilot.domain import inventory as inv
 from orderpilot.domain.errors import Conflict, InvalidInput
 from orderpilot.domain.events import new_id
 from orderpilot.domain.times import business_time
-from orderpilot.services.inventory import check_low
+from orderpilot.services.inventory.allocation import check_low
 from orderpilot.services.unit_of_work import Clock, UowFactory, retrying
 
 MAX_LEVELS = 5000
@@ -53,7 +53,7 @@ def build_strategy(**fields: Any) -> inv.Strategy:
 
 
 def put_source(source: inv.Source, uow_factory: UowFactory, clock: Clock) -> None:
-    from orderpilot.services import inventory_pull
+    from orderpilot.services.inventory import pull as inventory_pull
 
     with uow_factory() as uow:
         uow.inventory.put_source(source, clock())

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from orderpilot.adapters import rule_read_models as reads
+from orderpilot.adapters.views import rules as reads
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.errors import OrderpilotError
 from orderpilot.domain.rules.problems import Problem, RuleInvalid
@@ -21,8 +21,8 @@ from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader, RuleManager
 from orderpilot.entrypoints.console.i18n import N_
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
-from orderpilot.entrypoints.console.rule_action_forms import STEP_TESTS, output_type
-from orderpilot.entrypoints.console.rule_form_edits import (
+from orderpilot.entrypoints.console.rules.action_forms import STEP_TESTS, output_type
+from orderpilot.entrypoints.console.rules.form_edits import (
     apply,
     earlier_by_slot,
     fill_sms_params,
@@ -30,21 +30,21 @@ from orderpilot.entrypoints.console.rule_form_edits import (
     new_action_field,
     problems_by_slot,
 )
-from orderpilot.entrypoints.console.rule_forms import (
+from orderpilot.entrypoints.console.rules.forms import (
     Built,
     ConditionRow,
     RuleForm,
     read_form,
     to_definition,
 )
-from orderpilot.entrypoints.console.rule_views import (
+from orderpilot.entrypoints.console.rules.views import (
     AUDIT_ACTIONS,
     RULE_STATUSES,
     BuilderCatalogue,
     order_id_for,
     sms_register,
 )
-from orderpilot.services import rule_tools
+from orderpilot.services.rules import tools as rule_tools
 
 router = APIRouter(prefix="/console")
 NOTICES = {"created": N_("The rule is saved as a draft."), "saved": N_("The draft is saved."),

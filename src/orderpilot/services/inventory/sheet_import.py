@@ -17,7 +17,7 @@ from typing import Any
 from orderpilot.adapters.sheet_reading import SheetLimits
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.domain.inventory import CODE
-from orderpilot.services.inventory_sync import MAX_LEVELS, LevelReport, apply_levels
+from orderpilot.services.inventory.sync import MAX_LEVELS, LevelReport, apply_levels
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
 HEADERS: dict[str, tuple[str, ...]] = {

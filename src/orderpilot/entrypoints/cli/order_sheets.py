@@ -21,10 +21,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from orderpilot.adapters import read_models, spreadsheets
+from orderpilot.adapters import spreadsheets
 from orderpilot.adapters.repository import OrderRepository
+from orderpilot.adapters.views import orders as read_models
 from orderpilot.domain.errors import OrderpilotError
-from orderpilot.services import ordering, transfer
+from orderpilot.services import order_sheets as transfer
+from orderpilot.services import ordering
 
 import_app = typer.Typer(help="Import orders from Excel (.xlsx) or CSV.", no_args_is_help=True)
 export_app = typer.Typer(help="Export orders to Excel (.xlsx) or CSV.", no_args_is_help=True)

@@ -8,7 +8,7 @@ from typing import Any
 from orderpilot.adapters.rule_files import read_rule_file
 from orderpilot.domain.rules.definition import RuleDefinition
 from orderpilot.domain.rules.problems import RuleInvalid
-from orderpilot.services.rules import KEY, STATUSES, RulesService
+from orderpilot.services.rules.authoring import KEY, STATUSES, RulesService
 
 DEFINITION_KEYS = ("name", "description", "trigger", "conditions", "expression", "actions")
 

@@ -13,8 +13,8 @@ from orderpilot.domain.events import new_id
 from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import RuleDefinition, diff, parse_definition
 from orderpilot.domain.rules.templates import DEFAULT_SMS_TEMPLATES, TEMPLATE_BY_ID
-from orderpilot.services.rule_triggers import schedule_next
-from orderpilot.services.rulebook import ActiveRule, RuleBook
+from orderpilot.services.rules.book import ActiveRule, RuleBook
+from orderpilot.services.rules.triggers import schedule_next
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9\-_]{1,99}$")

@@ -18,7 +18,7 @@ from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import InventoryManager, InventoryReader
 from orderpilot.entrypoints.console.i18n import CHANNELS, N_
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
-from orderpilot.services import inventory_sync
+from orderpilot.services.inventory import sync as inventory_sync
 
 router = APIRouter(prefix="/console")
 SYNC_WORDS = {"seconds": N_("Within seconds"), "every_5_minutes": N_("Every 5 minutes"),

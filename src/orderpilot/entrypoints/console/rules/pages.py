@@ -8,15 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from orderpilot.adapters import rule_read_models as reads
+from orderpilot.adapters.views import rules as reads
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.errors import OrderpilotError
 from orderpilot.domain.rules.templates import TEMPLATES
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader, RuleManager
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
-from orderpilot.entrypoints.console.rule_views import RULE_STATUSES, RUN_STATUSES
-from orderpilot.entrypoints.console.rules_builder import edit_url, go
+from orderpilot.entrypoints.console.rules.builder import edit_url, go
+from orderpilot.entrypoints.console.rules.views import RULE_STATUSES, RUN_STATUSES
 
 router = APIRouter(prefix="/console")
 STATUS_ACTIONS = {"enabled": ("paused", "archived"), "paused": ("enabled", "archived"),

@@ -30,8 +30,8 @@ from orderpilot.domain import sync_schedule as schedules
 from orderpilot.domain.errors import NotFound, OrderpilotError
 from orderpilot.domain.events import new_id
 from orderpilot.domain.inventory import CODE, Source
-from orderpilot.services import inventory
-from orderpilot.services.inventory_sync import MAX_LEVELS, LevelReport, apply_levels
+from orderpilot.services.inventory import allocation as inventory
+from orderpilot.services.inventory.sync import MAX_LEVELS, LevelReport, apply_levels
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
 
 log = structlog.get_logger("orderpilot.inventory")

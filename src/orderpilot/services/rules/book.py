@@ -51,7 +51,7 @@ class Matched:
 @dataclass
 class Evaluation:
     """The rules that matched, and those whose evaluation failed (with why): each failure is
-    a strike against its rule (services/rule_strikes.py)."""
+    a strike against its rule (services/rules/strikes.py)."""
 
     matched: list[Matched]
     failed: list[tuple[ActiveRule, str]]

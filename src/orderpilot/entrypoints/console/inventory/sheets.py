@@ -1,6 +1,6 @@
 """Stock levels as a spreadsheet on the inventory page: download the current levels as .xlsx
 with the Chinese headers the import reads (仓库, SKU, 在库, 预计到货), and upload an .xlsx or
-.csv through :mod:`orderpilot.services.inventory_import` — the whole file or, if any row is
+.csv through :mod:`orderpilot.services.inventory.sheet_import` — the whole file or, if any row is
 bad, nothing. A dry run checks every row and lists what would change, writing nothing.
 """
 
@@ -27,8 +27,9 @@ from orderpilot.entrypoints.console.auth import InventoryManager, InventoryReade
 from orderpilot.entrypoints.console.i18n import SHANGHAI
 from orderpilot.entrypoints.console.render import Console, ConsoleDep
 from orderpilot.entrypoints.console.sheet_problems import explain
-from orderpilot.services import inventory_import, inventory_sync
-from orderpilot.services.inventory_sync import LevelReport
+from orderpilot.services.inventory import sheet_import as inventory_import
+from orderpilot.services.inventory import sync as inventory_sync
+from orderpilot.services.inventory.sync import LevelReport
 
 router = APIRouter(prefix="/console")
 MAX_UPLOAD = 5 * 1024 * 1024

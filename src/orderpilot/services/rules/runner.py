@@ -33,11 +33,11 @@ from orderpilot.adapters.connectors.lookups import NO_LOOK_UP
 from orderpilot.domain.errors import ConcurrentUpdate, OrderpilotError
 from orderpilot.domain.rules.actions import ACTION_TYPES, pushes
 from orderpilot.domain.rules.definition import RuleDefinition, Step
-from orderpilot.services import rule_actions as acts
-from orderpilot.services import rule_resend as resend
-from orderpilot.services import rule_strikes
-from orderpilot.services.rule_run_state import RunState
-from orderpilot.services.rulebook import RuleBook
+from orderpilot.services.rules import actions as acts
+from orderpilot.services.rules import resend
+from orderpilot.services.rules import strikes as rule_strikes
+from orderpilot.services.rules.book import RuleBook
+from orderpilot.services.rules.run_state import RunState
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
 log = structlog.get_logger("orderpilot.rules")
@@ -198,7 +198,7 @@ class ActionRunner:
 
     def _strike(self, state: RunState, error: str) -> None:
         """A step's expression failed or was refused: a strike against the rule, as a failed
-        condition is (services/rule_strikes.py)."""
+        condition is (services/rules/strikes.py)."""
         with self.uow_factory() as uow:
             disabled = rule_strikes.strike(uow, state.run.rule_id, state.run.rule_version, error,
                                            self.clock(), limit=self.settings.strike_limit,

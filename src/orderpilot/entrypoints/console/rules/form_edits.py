@@ -12,14 +12,14 @@ from orderpilot.domain.rules.actions import ACTION_TYPES
 from orderpilot.domain.rules.definition import MAX_ACTIONS
 from orderpilot.domain.rules.fields import FIELD_BY_PATH
 from orderpilot.domain.rules.problems import Problem
-from orderpilot.entrypoints.console.rule_action_forms import (
+from orderpilot.entrypoints.console.rules.action_forms import (
     DEFAULT_IDS,
     ActionForm,
     action_from_step,
     action_prefix,
 )
-from orderpilot.entrypoints.console.rule_forms import ConditionGroup, ConditionRow, RuleForm
-from orderpilot.entrypoints.console.rule_values import join_list, to_datetime_input, to_text
+from orderpilot.entrypoints.console.rules.forms import ConditionGroup, ConditionRow, RuleForm
+from orderpilot.entrypoints.console.rules.values import join_list, to_datetime_input, to_text
 
 # Values offered for SMS parameters by their name, so nobody has to type an expression.
 PARAM_SUGGESTIONS = {"order_no": "{{ order.external_id }}", "order_id": "{{ order.id }}",

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
-from orderpilot.adapters.read_models import PRE_SHIPMENT, iso
 from orderpilot.adapters.stats import StatsRepository
+from orderpilot.adapters.views.orders import PRE_SHIPMENT, iso
 from orderpilot.domain.money import from_cents
 from orderpilot.entrypoints.console.i18n import SHANGHAI
 

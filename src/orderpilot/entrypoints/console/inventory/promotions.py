@@ -14,7 +14,8 @@ from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import InventoryReader, PromotionManager
 from orderpilot.entrypoints.console.i18n import CHANNELS, N_
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
-from orderpilot.services import inventory_sync, promotions
+from orderpilot.services.inventory import promotions
+from orderpilot.services.inventory import sync as inventory_sync
 
 router = APIRouter(prefix="/console")
 STATUS_LABELS = {"draft": N_("Draft"), "live": N_("Live"), "ended": N_("Ended")}

@@ -23,7 +23,7 @@ from typing import Any
 from orderpilot.domain.rules.actions import ACTION_TYPES
 from orderpilot.domain.rules.fields import OPERATORS, OPERATORS_BY_TYPE
 from orderpilot.domain.rules.problems import Problem
-from orderpilot.entrypoints.console.rule_values import join_list, split_list, to_number, to_text
+from orderpilot.entrypoints.console.rules.values import join_list, split_list, to_number, to_text
 
 _ACTION = re.compile(r"^a(\d+)(?:b(\d+))?-(.+)$")
 _MAP = re.compile(r"^m-([a-z_]+)-(\d+)-([kv])$")

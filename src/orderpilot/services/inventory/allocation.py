@@ -16,7 +16,7 @@ from orderpilot.domain import lifecycle
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
 from orderpilot.domain.events import OrderEvent, new_id
 from orderpilot.domain.order import Order
-from orderpilot.services import promotions
+from orderpilot.services.inventory import promotions
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 if TYPE_CHECKING:
@@ -320,7 +320,7 @@ def consume_when_shipped(event: OrderEvent, uow: UnitOfWork, clock: Clock) -> No
 
 
 def register(registry: HandlerRegistry) -> None:
-    from orderpilot.services import inventory_pull
+    from orderpilot.services.inventory import pull as inventory_pull
 
 
     # Allocation is a no-op for an order that holds stock, and a claim is unique per order

@@ -22,14 +22,14 @@ from typing import Any
 
 from orderpilot.domain.rules.fields import FIELD_BY_PATH, OPERATORS, OPERATORS_BY_TYPE
 from orderpilot.domain.rules.problems import Problem
-from orderpilot.entrypoints.console.rule_action_forms import (
+from orderpilot.entrypoints.console.rules.action_forms import (
     ActionForm,
     action_prefix,
     maybe_number,
     read_actions,
     step_definition,
 )
-from orderpilot.entrypoints.console.rule_values import from_datetime_input, split_list, to_number
+from orderpilot.entrypoints.console.rules.values import from_datetime_input, split_list, to_number
 
 _COND = re.compile(r"^c(\d+)(?:\.(\d+))?-([a-z0-9]+)$")
 

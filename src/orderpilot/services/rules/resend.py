@@ -29,7 +29,7 @@ import structlog
 
 from orderpilot.adapters.connectors.base import CallResult, ConnectorError, TransientError
 from orderpilot.adapters.connectors.lookups import NO_LOOK_UP
-from orderpilot.services import rule_actions as acts
+from orderpilot.services.rules import actions as acts
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
 log = structlog.get_logger("orderpilot.rules")

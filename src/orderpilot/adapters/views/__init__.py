@@ -1,0 +1,1 @@
+"""The read side: every query the API and the console show, in one place."""

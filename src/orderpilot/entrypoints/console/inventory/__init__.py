@@ -1,0 +1,1 @@
+"""Console screens for inventory: levels, sources, sheets, promotion quotas."""

@@ -1,0 +1,1 @@
+"""Console screens for rules: list, builder, runs, messages, decision tables."""

@@ -1,0 +1,1 @@
+"""Multi-source inventory: allocation, level sync and pulls, sheet import, promotion quotas."""

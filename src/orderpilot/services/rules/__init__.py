@@ -1,0 +1,1 @@
+"""Automation rules: authoring and versions, the rule book, triggers, the runner, actions."""
