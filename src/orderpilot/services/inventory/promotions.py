@@ -16,6 +16,7 @@ from typing import Any
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
 from orderpilot.domain.events import OrderEvent, new_id
 from orderpilot.domain.inventory import CODE
+from orderpilot.domain.inventory_records import ACTIVE, Allocation
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 
@@ -112,10 +113,9 @@ def claim_gifts(uow: UnitOfWork, order_id: str, channel: str, skus: list[str],
                     raise _QuotaGone
         except _QuotaGone:
             continue
-        uow.inventory.add_allocations([{
-            "id": new_id(), "order_id": order_id, "line_no": None, "promotion_id": p.id,
-            "sku": p.gift_sku, "source": p.gift_source, "quantity": p.gift_quantity,
-            "reserved_until": None, "created_at": now}])
+        uow.inventory.add_allocations([Allocation(
+            new_id(), order_id, None, p.id, p.gift_sku, p.gift_source, p.gift_quantity,
+            ACTIVE, None, now, None)])
         uow.events.append([_event(order_id, "promotion.claimed", now, p,
                                   {"order_id": order_id, "quantity": p.gift_quantity,
                                    "channel": channel})])
@@ -154,6 +154,8 @@ def release_claims(uow: UnitOfWork, order_id: str, now: datetime) -> None:
         if not uow.inventory.promotions.release_claim(claim.promotion_id, order_id, now):
             continue
         p = uow.inventory.promotions.get(claim.promotion_id)
+        if p is None:  # promotions are never deleted, and the claim points at one
+            continue
         if p.status == "live":
             uow.inventory.promotions.drop_claimed(p.id)
         uow.events.append([_event(order_id, "promotion.released", now, p,

@@ -14,7 +14,7 @@ from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import RuleDefinition, diff, parse_definition
 from orderpilot.domain.rules.templates import DEFAULT_SMS_TEMPLATES, TEMPLATE_BY_ID
 from orderpilot.services.rules.book import ActiveRule, RuleBook
-from orderpilot.services.rules.triggers import schedule_next
+from orderpilot.services.rules.triggers import published, schedule_next
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9\-_]{1,99}$")
@@ -133,7 +133,7 @@ class RulesService:
             uow.rules.update(rule_id, row.row_version, self.clock(), status=status, **strikes)
             uow.rules.audit(rule_id, status, by, self.clock(), {"from": row.status})
             if status == "enabled":
-                version = uow.rules.version(rule_id, row.published_version)
+                version = published(uow, rule_id, row.published_version)
                 definition = self.book.definition(rule_id, row.published_version,
                                                   version.definition)
                 self._arm_schedule(uow, row.id, row.key, row.published_version, definition,

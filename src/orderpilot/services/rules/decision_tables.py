@@ -24,7 +24,10 @@ from orderpilot.domain.decision_tables import (
     CellError,
     DecisionTable,
     ExpressionChecker,
+    StoredVersion,
     TableResult,
+    TableSummary,
+    VersionSummary,
     from_definition,
     to_definition,
     validate,
@@ -42,9 +45,9 @@ MAX_JSON_DEPTH = 32
 
 class TableStore(Protocol):
     def current_version(self, name: str) -> int | None: ...
-    def get(self, name: str, version: int | None = None) -> Any: ...
-    def versions(self, name: str) -> list[dict[str, Any]]: ...
-    def summaries(self) -> list[dict[str, Any]]: ...
+    def get(self, name: str, version: int | None = None) -> StoredVersion | None: ...
+    def versions(self, name: str) -> list[VersionSummary]: ...
+    def summaries(self) -> list[TableSummary]: ...
 
 
 class TableEvaluator(Protocol):
@@ -123,7 +126,7 @@ def get_table(store: TableStore, name: str, version: int | None = None) -> Publi
                           stored.published_by, stored.published_at, stored.reason)
 
 
-def list_tables(store: TableStore) -> list[dict[str, Any]]:
+def list_tables(store: TableStore) -> list[TableSummary]:
     """name, title_zh, title_en, current_version, created_at, updated_at; by name."""
     return store.summaries()
 
@@ -158,11 +161,11 @@ class DecisionTables:
         with self._read() as store:
             return get_table(store, name, version)
 
-    def summaries(self) -> list[dict[str, Any]]:
+    def summaries(self) -> list[TableSummary]:
         with self._read() as store:
             return list_tables(store)
 
-    def versions(self, name: str) -> list[dict[str, Any]]:
+    def versions(self, name: str) -> list[VersionSummary]:
         with self._read() as store:
             found = store.versions(name)
         if not found:
@@ -189,7 +192,10 @@ class DecisionTables:
                 raise _not_found(name)
             if seen is not None and seen.version == version:
                 return replace(seen, checked_at=now)
-            return _Current(version, store.get(name, version).definition, now)
+            stored = store.get(name, version)
+            if stored is None:
+                raise _not_found(name, version)
+            return _Current(version, stored.definition, now)
 
         if uow is not None:
             current = check(uow.decision_tables)
@@ -255,7 +261,7 @@ class DecisionTables:
         return self.save(table, by, reason)
 
 
-def _jdm_json(document: bytes | str) -> Any:
+def _jdm_json(document: bytes | str) -> object:
     """Parse a JDM file no bigger and no deeper than a decision could be."""
     if len(document) > MAX_FILE_BYTES:
         raise InvalidInput(f"JDM import: the file is larger than {MAX_FILE_BYTES // 2**20} MB",
@@ -267,7 +273,7 @@ def _jdm_json(document: bytes | str) -> Any:
     except ValueError as error:
         raise InvalidInput(f"JDM import: the file is not JSON ({error})", field="file",
                            code="unsupported_decision") from error
-    level: list[Any] = [parsed]
+    level: list[object] = [parsed]
     for _ in range(MAX_JSON_DEPTH):
         level = [child for node in level for child in (
             node.values() if isinstance(node, dict) else node if isinstance(node, list) else ())]

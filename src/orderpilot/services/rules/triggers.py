@@ -10,6 +10,7 @@ from typing import Any
 from croniter import croniter
 
 from orderpilot.domain.events import OrderEvent, new_id
+from orderpilot.domain.rules.records import RuleVersion
 from orderpilot.domain.rules.triggers import TIMEZONES
 from orderpilot.services.rules import context as rule_context
 from orderpilot.services.rules import strikes as rule_strikes
@@ -121,7 +122,7 @@ class RuleTriggers:
         row = uow.rules.get(payload["rule_id"])
         if row is None or row.status != "enabled" or row.published_version is None:
             return
-        version = uow.rules.version(row.id, row.published_version)
+        version = published(uow, row.id, row.published_version)
         rule = ActiveRule(row.id, row.key, row.name, row.published_version,
                           self.book.definition(row.id, row.published_version,
                                                version.definition))
@@ -140,9 +141,17 @@ class RuleTriggers:
         row = uow.rules.get(rule_id)
         if row is None or row.status != "enabled":
             return None
-        stored = uow.rules.version(rule_id, version)
+        stored = published(uow, rule_id, version)
         return ActiveRule(row.id, row.key, row.name, version,
                           self.book.definition(rule_id, version, stored.definition))
+
+
+def published(uow: UnitOfWork, rule_id: str, version: int) -> RuleVersion:
+    """A version the rule points at (versions are never deleted)."""
+    found = uow.rules.version(rule_id, version)
+    if found is None:
+        raise LookupError(f"rule {rule_id} has no version {version}")
+    return found
 
 
 def schedule_next(uow: UnitOfWork, rule: ActiveRule, after: datetime, now: datetime) -> None:

@@ -1,0 +1,72 @@
+"""What storage hands the service layer besides aggregates: stored rows as plain, frozen values.
+
+Each record's fields are its table's columns, in the table's order (a unit test compares
+them), so the adapters build one straight from a row and a renamed column fails the test and
+``mypy --strict`` instead of a page at run time. JSON columns are ``JsonObject`` (an object
+read from JSON: narrow a value before using it) or ``object`` when any JSON value may be stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+JsonObject = dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A leased outbox, timer or run row: ``seq`` orders them (a timer's is its id)."""
+
+    seq: int | str
+    item_id: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimerRecord:
+    id: str
+    key: str
+    kind: str
+    order_id: str | None
+    fire_at: datetime
+    payload: JsonObject
+    status: str
+    attempts: int
+    claimed_by: str | None
+    claimed_until: datetime | None
+    last_error: str | None
+    created_at: datetime
+    fired_at: datetime | None
+
+
+class ExistingOrder(NamedTuple):
+    """The order a request already made (found by idempotency key or channel reference)."""
+
+    id: str
+    idempotency_key: str | None
+    request_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    username: str
+    display_name: str
+    role: str
+    password_hash: str
+    locale: str
+    disabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    id: str
+    name: str
+    role: str
+    token_hash: str
+    created_at: datetime
+    revoked_at: datetime | None
+    scopes: str
