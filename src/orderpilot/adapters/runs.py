@@ -84,7 +84,8 @@ class RunRepository:
                 status="calling", calls=1, look_ups=0, first_called_at=now,
                 last_called_at=now))
 
-    def outside_outcome(self, key: str, status: str, now: datetime, *, answer: JsonObject | None = None,
+    def outside_outcome(self, key: str, status: str, now: datetime, *,
+                        answer: JsonObject | None = None,
                         looked_up: bool = False) -> None:
         """What became of KEY: sent, not_sent, unknown, or (looked up) still calling."""
         table = t.outside_attempts

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import ExitStack
 from types import TracebackType
+
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, NestedTransaction
 

@@ -8,6 +8,7 @@ read from JSON: narrow a value before using it) or ``object`` when any JSON valu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -70,3 +71,25 @@ class ApiToken:
     created_at: datetime
     revoked_at: datetime | None
     scopes: str
+
+
+def text(data: Mapping[str, object], key: str) -> str:
+    """``data[key]``, which must be text (an id, a code or an ISO time in stored JSON)."""
+    value = data[key]
+    if not isinstance(value, str):
+        raise TypeError(f"{key} is {type(value).__name__}, not text")
+    return value
+
+
+def text_or_none(data: Mapping[str, object], key: str) -> str | None:
+    """``data.get(key)``, which must be text or missing/null."""
+    value = data.get(key)
+    return None if value is None else text(data, key)
+
+
+def whole(data: Mapping[str, object], key: str) -> int:
+    """``data[key]``, which must be a whole number."""
+    value = data[key]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{key} is {type(value).__name__}, not a whole number")
+    return value

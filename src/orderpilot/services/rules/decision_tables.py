@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from orderpilot.adapters.sheet_reading import SheetLimits
 from orderpilot.domain.decision_formats import from_jdm, sheet_header, table_from_sheet, to_jdm
@@ -51,8 +51,8 @@ class TableStore(Protocol):
 
 
 class TableEvaluator(Protocol):
-    def evaluate(self, name: str, version: int, definition: dict[str, Any],
-                 context: dict[str, Any], *, trace: bool = False) -> TableResult: ...
+    def evaluate(self, name: str, version: int, definition: dict[str, object],
+                 context: dict[str, object], *, trace: bool = False) -> TableResult: ...
 
 
 Reader = Callable[[], AbstractContextManager[TableStore]]
@@ -76,7 +76,7 @@ class PublishedTable:
 @dataclass(frozen=True)
 class _Current:
     version: int
-    definition: dict[str, Any]
+    definition: dict[str, object]
     checked_at: float
 
 
@@ -86,7 +86,7 @@ def _not_found(name: str, version: int | None = None) -> NotFound:
                     code="decision_table_not_found")
 
 
-def checked_definition(table: DecisionTable, checker: ExpressionChecker) -> dict[str, Any]:
+def checked_definition(table: DecisionTable, checker: ExpressionChecker) -> dict[str, object]:
     """Validate the table and give what is stored: the grid plus the JDM zen evaluates."""
     validate(table, checker)
     try:
@@ -172,7 +172,7 @@ class DecisionTables:
             raise _not_found(name)
         return found
 
-    def lookup(self, name: str, context: dict[str, Any], *, uow: UnitOfWork | None = None,
+    def lookup(self, name: str, context: dict[str, object], *, uow: UnitOfWork | None = None,
                trace: bool = False) -> TableResult:
         """Evaluate the current version of a table on a context (a rule's evaluation context).
         Inside a unit of work, pass it: the version check then reads through its transaction."""
@@ -207,7 +207,7 @@ class DecisionTables:
                 self._current[name] = current
         return current
 
-    def evaluate(self, name: str, context: dict[str, Any], *, version: int | None = None,
+    def evaluate(self, name: str, context: dict[str, object], *, version: int | None = None,
                  trace: bool = True) -> TableResult:
         """Try a table (any version) on a context, with the rows that matched (console, API)."""
         if version is None:
@@ -226,7 +226,7 @@ class DecisionTables:
             stored = store.get(name)
         return None if stored is None else from_definition(stored.definition)
 
-    def import_sheet(self, header: Sequence[Any], rows: Sequence[tuple[int, Sequence[Any]]],
+    def import_sheet(self, header: Sequence[object], rows: Sequence[tuple[int, Sequence[object]]],
                      name: str, by: str, reason: str, *, hit_policy: str | None = None) -> Saved:
         """Publish the grid of a sheet (rows numbered as the sheet shows them). Titles and,
         unless given, the hit policy are kept from the current version."""
@@ -248,12 +248,10 @@ class DecisionTables:
         table = self.get(name, version).table
         return sheet_header(table), table.rows
 
-    def import_jdm(self, document: bytes | str | dict[str, Any], name: str, by: str,
+    def import_jdm(self, document: bytes | str | dict[str, object], name: str, by: str,
                    reason: str) -> Saved:
         """Publish the one decision table of a JDM document (GoRules editor export)."""
-        if not isinstance(document, dict):
-            document = _jdm_json(document)
-        table = from_jdm(document, name)
+        table = from_jdm(document if isinstance(document, dict) else _jdm_json(document), name)
         existing = self._existing(name)
         if existing is not None:
             table = replace(table, title_zh=existing.title_zh, title_en=existing.title_en,
