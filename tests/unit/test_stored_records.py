@@ -1,8 +1,6 @@
 """Stored records are built straight from rows (``Record(*row)``): their fields must be their
 table's columns, in order, or a renamed or moved column would put values in the wrong field."""
 
-from dataclasses import fields, is_dataclass
-
 import pytest
 import sqlalchemy as sa
 
@@ -34,8 +32,7 @@ WHOLE_ROWS = [
 
 
 def _names(record: type) -> list[str]:
-    assert is_dataclass(record)
-    return [f.name for f in fields(record)]
+    return list(record._fields)
 
 
 @pytest.mark.parametrize(("record", "table"), WHOLE_ROWS, ids=lambda v: getattr(v, "name", ""))

@@ -7,7 +7,6 @@ views (``LevelView``, ``ClaimView``, ``SourceTotals``) say which values are join
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple, TypedDict
 
@@ -16,8 +15,7 @@ from orderpilot.domain.records import JsonObject
 ACTIVE = "active"  # an allocation that holds stock (then released, expired or consumed)
 
 
-@dataclass(frozen=True, slots=True)
-class LevelState:
+class LevelState(NamedTuple):
     """A level's counters right after a change: enough to tell whether it crossed low."""
 
     source: str
@@ -33,8 +31,7 @@ class LevelState:
         return max(0, self.on_hand - self.reserved - self.safety_stock)
 
 
-@dataclass(frozen=True, slots=True)
-class Allocation:
+class Allocation(NamedTuple):
     id: str
     order_id: str
     line_no: int | None
@@ -48,8 +45,7 @@ class Allocation:
     ended_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class Level:
+class Level(NamedTuple):
     source: str
     sku: str
     on_hand: int
@@ -62,8 +58,7 @@ class Level:
     updated_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class LevelView:
+class LevelView(NamedTuple):
     """A level with its source's kind and names, and the safety stock and low threshold in
     force (the level's own, else its source's)."""
 
@@ -102,8 +97,7 @@ class Drift(TypedDict):
     now: int
 
 
-@dataclass(frozen=True, slots=True)
-class SyncRun:
+class SyncRun(NamedTuple):
     id: str
     source_event_id: str | None
     method: str
@@ -117,8 +111,7 @@ class SyncRun:
     outcome: JsonObject
 
 
-@dataclass(frozen=True, slots=True)
-class Pull:
+class Pull(NamedTuple):
     """A claimed pull, as the puller carries it out."""
 
     id: str
@@ -128,8 +121,7 @@ class Pull:
     attempts: int
 
 
-@dataclass(frozen=True, slots=True)
-class PullRecord:
+class PullRecord(NamedTuple):
     id: str
     source: str
     due_at: datetime
@@ -150,8 +142,7 @@ class PendingTimer(NamedTuple):
     payload: JsonObject
 
 
-@dataclass(frozen=True, slots=True)
-class Promotion:
+class Promotion(NamedTuple):
     id: str
     name: str
     trigger_sku: str
@@ -167,8 +158,7 @@ class Promotion:
     ended_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class PromotionClaim:
+class PromotionClaim(NamedTuple):
     promotion_id: str
     order_id: str
     gift_sku: str
@@ -178,8 +168,7 @@ class PromotionClaim:
     released_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimView:
+class ClaimView(NamedTuple):
     """A claim with the order it went to."""
 
     promotion_id: str

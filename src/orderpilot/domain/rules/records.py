@@ -6,14 +6,13 @@ extra joined values says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from orderpilot.domain.records import JsonObject
 
 
-@dataclass(frozen=True, slots=True)
-class StoredRule:
+class StoredRule(NamedTuple):
     id: str
     key: str
     name: str
@@ -28,8 +27,7 @@ class StoredRule:
     strikes: int
 
 
-@dataclass(frozen=True, slots=True)
-class RuleVersion:
+class RuleVersion(NamedTuple):
     rule_id: str
     version: int
     definition: JsonObject
@@ -39,8 +37,7 @@ class RuleVersion:
     diff: JsonObject
 
 
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
+class AuditEntry(NamedTuple):
     seq: int
     rule_id: str
     action: str
@@ -49,8 +46,7 @@ class AuditEntry:
     detail: JsonObject
 
 
-@dataclass(frozen=True, slots=True)
-class PublishedRule:
+class PublishedRule(NamedTuple):
     """An enabled rule with its published definition."""
 
     id: str
@@ -60,8 +56,7 @@ class PublishedRule:
     definition: JsonObject
 
 
-@dataclass(frozen=True, slots=True)
-class Run:
+class Run(NamedTuple):
     seq: int
     id: str
     rule_id: str
@@ -87,8 +82,7 @@ class Run:
     finished_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class StepAttempt:
+class StepAttempt(NamedTuple):
     seq: int
     run_id: str
     step_no: int
@@ -104,8 +98,7 @@ class StepAttempt:
     finished_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class OutsideAttempt:
+class OutsideAttempt(NamedTuple):
     """An outside call recorded before it went out (see ``adapters/tables_outside.py``)."""
 
     idempotency_key: str
@@ -121,8 +114,7 @@ class OutsideAttempt:
     answer: JsonObject | None
 
 
-@dataclass(frozen=True, slots=True)
-class Ticket:
+class Ticket(NamedTuple):
     seq: int
     id: str
     order_id: str | None
@@ -138,16 +130,14 @@ class Ticket:
     updated_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerTag:
+class CustomerTag(NamedTuple):
     phone: str
     tag: str
     source: str
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class SmsTemplate:
+class SmsTemplate(NamedTuple):
     code: str
     provider: str
     sign_name: str
