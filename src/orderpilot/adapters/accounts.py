@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
+from orderpilot.domain.records import ApiToken, User
 
 
 class AccountRepository:
@@ -21,33 +22,38 @@ class AccountRepository:
                                                   "token_hash": token_hash, "created_at": now,
                                                   "scopes": scopes})
 
-    def token_by_hash(self, token_hash: str) -> Any:
-        return self.conn.execute(sa.select(t.api_tokens).where(
+    def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        row = self.conn.execute(sa.select(t.api_tokens).where(
             t.api_tokens.c.token_hash == token_hash, t.api_tokens.c.revoked_at.is_(None))).first()
+        return None if row is None else ApiToken(*row)
 
     def revoke_token(self, token_id: str, now: datetime) -> bool:
         return self.conn.execute(t.api_tokens.update().where(
             t.api_tokens.c.id == token_id, t.api_tokens.c.revoked_at.is_(None))
             .values(revoked_at=now)).rowcount == 1
 
-    def tokens(self) -> list[Any]:
-        return list(self.conn.execute(sa.select(t.api_tokens).order_by(t.api_tokens.c.created_at)))
+    def tokens(self) -> list[ApiToken]:
+        return [ApiToken(*r) for r in self.conn.execute(
+            sa.select(t.api_tokens).order_by(t.api_tokens.c.created_at))]
 
-    def add_user(self, row: dict[str, Any]) -> None:
+    def add_user(self, row: Mapping[str, object]) -> None:
         self.conn.execute(t.users.insert(), row)
 
-    def user_by_name(self, username: str) -> Any:
-        return self.conn.execute(sa.select(t.users).where(t.users.c.username == username)).first()
+    def user_by_name(self, username: str) -> User | None:
+        row = self.conn.execute(sa.select(t.users).where(t.users.c.username == username)).first()
+        return None if row is None else User(*row)
 
-    def user_by_id(self, user_id: str) -> Any:
-        return self.conn.execute(sa.select(t.users).where(t.users.c.id == user_id)).first()
+    def user_by_id(self, user_id: str) -> User | None:
+        row = self.conn.execute(sa.select(t.users).where(t.users.c.id == user_id)).first()
+        return None if row is None else User(*row)
 
     def set_password(self, user_id: str, password_hash: str) -> None:
         self.conn.execute(t.users.update().where(t.users.c.id == user_id)
                           .values(password_hash=password_hash))
 
-    def users(self) -> list[Any]:
-        return list(self.conn.execute(sa.select(t.users).order_by(t.users.c.username)))
+    def users(self) -> list[User]:
+        return [User(*r) for r in self.conn.execute(
+            sa.select(t.users).order_by(t.users.c.username))]
 
     def set_disabled(self, user_id: str, disabled: bool) -> None:
         self.conn.execute(t.users.update().where(t.users.c.id == user_id)
@@ -61,11 +67,12 @@ class AccountRepository:
             "key_hash": key_hash, "user_id": user_id, "created_at": now,
             "expires_at": expires_at})
 
-    def session_user(self, key_hash: str, now: datetime) -> Any:
+    def session_user(self, key_hash: str, now: datetime) -> User | None:
         """The user of a live session (whatever their state), or None."""
         s = t.console_sessions
-        return self.conn.execute(sa.select(t.users).join(s, s.c.user_id == t.users.c.id).where(
+        row = self.conn.execute(sa.select(t.users).join(s, s.c.user_id == t.users.c.id).where(
             s.c.key_hash == key_hash, s.c.expires_at > now)).first()
+        return None if row is None else User(*row)
 
     def end_session(self, key_hash: str) -> None:
         self.conn.execute(t.console_sessions.delete().where(

@@ -11,7 +11,6 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -24,18 +23,14 @@ from orderpilot.adapters.db import Database
 from orderpilot.adapters.expressions import cost_problem
 from orderpilot.adapters.tables import decision_table_versions as versions_t
 from orderpilot.adapters.tables import decision_tables as tables_t
-from orderpilot.domain.decision_tables import TableResult
+from orderpilot.domain.decision_tables import (
+    StoredVersion,
+    TableResult,
+    TableSummary,
+    VersionSummary,
+)
 from orderpilot.domain.errors import InvalidInput
-
-
-@dataclass(frozen=True)
-class StoredVersion:
-    name: str
-    version: int
-    definition: dict[str, Any]  # the grid (domain.decision_tables.to_definition) + "jdm"
-    published_by: str
-    published_at: datetime
-    reason: str
+from orderpilot.domain.records import JsonObject
 
 
 class DecisionTableRepository:
@@ -59,16 +54,19 @@ class DecisionTableRepository:
         return StoredVersion(row["name"], row["version"], row["definition"],
                              row["published_by"], row["published_at"], row["reason"])
 
-    def versions(self, name: str) -> list[dict[str, Any]]:
+    def versions(self, name: str) -> list[VersionSummary]:
         rows = self.conn.execute(
             sa.select(versions_t.c.version, versions_t.c.published_by,
                       versions_t.c.published_at, versions_t.c.reason)
             .where(versions_t.c.name == name).order_by(versions_t.c.version.desc()))
-        return [dict(r) for r in rows.mappings()]
+        return [{"version": r.version, "published_by": r.published_by,
+                 "published_at": r.published_at, "reason": r.reason} for r in rows]
 
-    def summaries(self) -> list[dict[str, Any]]:
+    def summaries(self) -> list[TableSummary]:
         rows = self.conn.execute(sa.select(tables_t).order_by(tables_t.c.name))
-        return [dict(r) for r in rows.mappings()]
+        return [{"name": r.name, "title_zh": r.title_zh, "title_en": r.title_en,
+                 "current_version": r.current_version, "created_at": r.created_at,
+                 "updated_at": r.updated_at} for r in rows]
 
     def lock(self, name: str) -> int | None:
         """The current version, locked until commit (PostgreSQL; SQLite has one writer)."""
@@ -78,7 +76,7 @@ class DecisionTableRepository:
         found = self.conn.execute(query).scalar_one_or_none()
         return None if found is None else int(found)
 
-    def add_version(self, name: str, title_zh: str, title_en: str, definition: dict[str, Any],
+    def add_version(self, name: str, title_zh: str, title_en: str, definition: JsonObject,
                     by: str, at: datetime, reason: str) -> int:
         """Store a new immutable version and make it current; returns its number.
         Two writers racing on a new table collide on the primary key (ConcurrentUpdate)."""

@@ -7,7 +7,7 @@ PostgreSQL the row lock does and the second re-checks the condition on the new r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -19,52 +19,25 @@ from orderpilot.adapters.inventory_pulls import PullRepository
 from orderpilot.adapters.outbox import insert_ignore
 from orderpilot.adapters.promotions import PromotionRepository
 from orderpilot.domain.inventory import Source, Stock, Strategy
+from orderpilot.domain.inventory_records import (
+    ACTIVE,
+    Allocation,
+    Drift,
+    Level,
+    LevelState,
+    LevelView,
+    SourceTotals,
+    SyncRun,
+)
 
 lv, src, al = t.inventory_levels, t.inventory_sources, t.allocations
 runs = t.inventory_sync_runs
-ACTIVE = "active"
-
-
-@dataclass(frozen=True)
-class LevelState:
-    """A level's counters right after a change: enough to tell whether it crossed low."""
-
-    source: str
-    sku: str
-    on_hand: int
-    reserved: int
-    safety_stock: int
-    low_threshold: int
-    low: bool
-
-    @property
-    def available(self) -> int:
-        return max(0, self.on_hand - self.reserved - self.safety_stock)
-
-
-@dataclass(frozen=True)
-class Allocation:
-    id: str
-    order_id: str
-    line_no: int | None
-    promotion_id: str | None
-    sku: str
-    source: str
-    quantity: int
-    status: str
-    reserved_until: datetime | None
-    created_at: datetime
 
 
 def source_from_row(r: Any) -> Source:
     return Source(r.code, r.kind, r.name_zh, r.name_en, r.region, r.lead_time_days,
                   r.reservation_ttl_hours, dict(r.lead_times), r.sync_schedule, r.safety_stock,
                   r.low_threshold)
-
-
-def _allocation(r: Any) -> Allocation:
-    return Allocation(r.id, r.order_id, r.line_no, r.promotion_id, r.sku, r.source, r.quantity,
-                      r.status, r.reserved_until, r.created_at)
 
 
 _LEVEL_STATE = (lv.c.source, lv.c.sku, lv.c.on_hand, lv.c.reserved,
@@ -168,12 +141,13 @@ class InventoryRepository:
             .where(al.c.source == source, al.c.sku == sku, al.c.status == ACTIVE,
                    al.c.reserved_until.is_not(None), al.c.reserved_until <= now)).scalar_one())
 
-    def level(self, source: str, sku: str) -> Any:
-        return self.conn.execute(sa.select(lv).where(lv.c.source == source,
-                                                     lv.c.sku == sku)).first()
+    def level(self, source: str, sku: str) -> Level | None:
+        row = self.conn.execute(sa.select(lv).where(lv.c.source == source,
+                                                    lv.c.sku == sku)).first()
+        return None if row is None else Level(*row)
 
     def levels(self, *, sku: str | None = None, source: str | None = None,
-               limit: int = 500) -> list[Any]:
+               limit: int = 500) -> list[LevelView]:
         query = (sa.select(lv, src.c.kind, src.c.name_zh, src.c.name_en,
                            sa.func.coalesce(lv.c.safety_stock, src.c.safety_stock)
                            .label("safety"),
@@ -184,7 +158,8 @@ class InventoryRepository:
             query = query.where(lv.c.sku == sku)
         if source:
             query = query.where(lv.c.source == source)
-        return list(self.conn.execute(query.order_by(lv.c.sku, lv.c.source).limit(limit)))
+        return [LevelView(*r) for r in self.conn.execute(
+            query.order_by(lv.c.sku, lv.c.source).limit(limit))]
 
     def write_level(self, source: str, sku: str, on_hand: int, as_of: datetime,
                     expected_at: date | None, now: datetime, *, safety_stock: int | None = None,
@@ -227,8 +202,7 @@ class InventoryRepository:
     def state(self, source: str, sku: str) -> LevelState | None:
         r = self.conn.execute(sa.select(*_LEVEL_STATE).join(src, src.c.code == lv.c.source)
                               .where(lv.c.source == source, lv.c.sku == sku)).first()
-        return None if r is None else LevelState(r.source, r.sku, r.on_hand, r.reserved,
-                                                 r.safety, r.threshold, r.low)
+        return None if r is None else LevelState(*r)
 
     def flag_low(self, source: str, sku: str, low: bool) -> bool:
         """Set the low flag; True only for the one call that changed it."""
@@ -238,20 +212,25 @@ class InventoryRepository:
 
     # --- allocations ---
 
-    def add_allocations(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.conn.execute(al.insert(), [{"status": ACTIVE, **r} for r in rows])
+    def add_allocations(self, allocations: Sequence[Allocation]) -> None:
+        if allocations:
+            self.conn.execute(al.insert(), [
+                {"id": a.id, "order_id": a.order_id, "line_no": a.line_no,
+                 "promotion_id": a.promotion_id, "sku": a.sku, "source": a.source,
+                 "quantity": a.quantity, "status": a.status,
+                 "reserved_until": a.reserved_until, "created_at": a.created_at}
+                for a in allocations])
 
     def allocations_of(self, order_id: str, *, active_only: bool = False) -> list[Allocation]:
         query = sa.select(al).where(al.c.order_id == order_id)
         if active_only:
             query = query.where(al.c.status == ACTIVE)
-        return [_allocation(r) for r in self.conn.execute(
+        return [Allocation(*r) for r in self.conn.execute(
             query.order_by(al.c.created_at, al.c.line_no, al.c.id))]
 
     def allocation(self, allocation_id: str) -> Allocation | None:
         r = self.conn.execute(sa.select(al).where(al.c.id == allocation_id)).first()
-        return None if r is None else _allocation(r)
+        return None if r is None else Allocation(*r)
 
     def end_allocation(self, allocation_id: str, status: str, now: datetime) -> bool:
         """Move an active allocation to ``status``; only one caller ever wins."""
@@ -270,15 +249,15 @@ class InventoryRepository:
                                     al.c.reserved_until <= now)
         if source is not None:
             query = query.where(al.c.source == source, al.c.sku == sku)
-        return [_allocation(r) for r in self.conn.execute(query.order_by(al.c.reserved_until))]
+        return [Allocation(*r) for r in self.conn.execute(query.order_by(al.c.reserved_until))]
 
-    def reconcile(self, promotion_locks: dict[tuple[str, str], int]) -> list[dict[str, Any]]:
+    def reconcile(self, promotion_locks: Mapping[tuple[str, str], int]) -> list[Drift]:
         """Set every level's reserved to what its active allocations and live promotions
         hold; returns the levels that had drifted."""
         held = dict(((r.source, r.sku), int(r.qty)) for r in self.conn.execute(
             sa.select(al.c.source, al.c.sku, sa.func.sum(al.c.quantity).label("qty"))
             .where(al.c.status == ACTIVE).group_by(al.c.source, al.c.sku)))
-        repaired = []
+        repaired: list[Drift] = []
         for r in self.conn.execute(sa.select(lv.c.source, lv.c.sku, lv.c.reserved)).all():
             key = (r.source, r.sku)
             right = held.get(key, 0) + promotion_locks.get(key, 0)
@@ -291,11 +270,12 @@ class InventoryRepository:
 
     # --- sync runs ---
 
-    def sync_run(self, source_event_id: str) -> Any:
-        return self.conn.execute(sa.select(runs).where(
+    def sync_run(self, source_event_id: str) -> SyncRun | None:
+        row = self.conn.execute(sa.select(runs).where(
             runs.c.source_event_id == source_event_id)).first()
+        return None if row is None else SyncRun(*row)
 
-    def record_run(self, row: dict[str, Any]) -> bool:
+    def record_run(self, row: Mapping[str, object]) -> bool:
         """False when a run with the same source_event_id is already recorded."""
         return insert_ignore(self.conn, runs, row)
 
@@ -306,14 +286,15 @@ class InventoryRepository:
             runs.c.method == "pull", runs.c.changes == 0, runs.c.status == "applied",
             runs.c.started_at < before)).rowcount)
 
-    def sync_runs(self, *, source: str | None = None, limit: int = 50) -> list[Any]:
+    def sync_runs(self, *, source: str | None = None, limit: int = 50) -> list[SyncRun]:
         query = sa.select(runs)
         if source:
             query = query.where(runs.c.source == source)
-        return list(self.conn.execute(query.order_by(runs.c.started_at.desc()).limit(limit)))
+        return [SyncRun(*r) for r in self.conn.execute(
+            query.order_by(runs.c.started_at.desc()).limit(limit))]
 
-    def source_totals(self) -> dict[str, Any]:
-        return {r.source: r for r in self.conn.execute(
+    def source_totals(self) -> dict[str, SourceTotals]:
+        return {r.source: SourceTotals(*r) for r in self.conn.execute(
             sa.select(lv.c.source, sa.func.count().label("skus"),
                       sa.func.sum(lv.c.on_hand).label("on_hand"),
                       sa.func.sum(lv.c.reserved).label("reserved"),

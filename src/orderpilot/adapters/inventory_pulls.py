@@ -6,7 +6,6 @@ mid-call leaves a lease that runs out, and the next puller carries the pull out 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,18 +15,11 @@ from sqlalchemy.engine import Connection
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.outbox import insert_ignore
 from orderpilot.domain.events import new_id
+from orderpilot.domain.inventory_records import PendingTimer, Pull, PullRecord
+from orderpilot.domain.records import JsonObject
 
 pl, tm = t.inventory_pulls, t.timers
 DUE = "due"
-
-
-@dataclass(frozen=True)
-class Pull:
-    id: str
-    source: str
-    due_at: datetime
-    reason: str
-    attempts: int
 
 
 def _pull(r: Any) -> Pull:
@@ -91,19 +83,21 @@ class PullRepository:
             .values(due_at=due_at, reason="retry", last_error=error[:4000],
                     attempts=pl.c.attempts + 1, claimed_by=None, claimed_until=None))
 
-    def recent(self, *, source: str | None = None, limit: int = 50) -> list[Any]:
+    def recent(self, *, source: str | None = None, limit: int = 50) -> list[PullRecord]:
         query = sa.select(pl)
         if source:
             query = query.where(pl.c.source == source)
-        return list(self.conn.execute(query.order_by(pl.c.due_at.desc(), pl.c.id).limit(limit)))
+        return [PullRecord(*r) for r in self.conn.execute(
+            query.order_by(pl.c.due_at.desc(), pl.c.id).limit(limit))]
 
     # --- the timers that write due pulls and run the sweeper ---
 
-    def pending_timers(self, prefix: str) -> list[Any]:
-        return list(self.conn.execute(sa.select(tm.c.key, tm.c.fire_at, tm.c.payload).where(
-            _like(prefix), tm.c.status == "pending")))
+    def pending_timers(self, prefix: str) -> list[PendingTimer]:
+        return [PendingTimer(*r) for r in self.conn.execute(
+            sa.select(tm.c.key, tm.c.fire_at, tm.c.payload).where(
+                _like(prefix), tm.c.status == "pending"))]
 
-    def schedule_timer(self, key: str, kind: str, fire_at: datetime, payload: dict[str, Any],
+    def schedule_timer(self, key: str, kind: str, fire_at: datetime, payload: JsonObject,
                        now: datetime) -> None:
         """Schedule, or bring back a cancelled timer of the same key (a schedule changed and
         changed back): the key is unique, so a plain insert would be silently ignored."""

@@ -8,7 +8,7 @@ BEGIN IMMEDIATE, which already makes the claimer the only writer.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
 from orderpilot.domain.events import OrderEvent, new_id
+from orderpilot.domain.records import Claim, JsonObject, TimerRecord
 
 
 @functools.cache
@@ -28,7 +29,7 @@ def _insert_ignore_statement(dialect_name: str, table: sa.Table) -> Any:
     return dialect.insert(table).on_conflict_do_nothing().returning(first_key)
 
 
-def insert_ignore(conn: Connection, table: sa.Table, row: dict[str, Any]) -> bool:
+def insert_ignore(conn: Connection, table: sa.Table, row: Mapping[str, object]) -> bool:
     """Insert unless the key exists; True when this call inserted the row."""
     statement = _insert_ignore_statement(conn.dialect.name, table)
     return conn.execute(statement, row).first() is not None
@@ -92,13 +93,6 @@ class EventLog:
         return {r.id: event_from_row(r) for r in rows}
 
 
-@dataclass(frozen=True)
-class Claim:
-    seq: Any
-    item_id: str
-    attempts: int
-
-
 class Outbox:
     """Pending deliveries of events to handlers."""
 
@@ -109,12 +103,13 @@ class Outbox:
         return _claim(self.conn, t.outbox, t.outbox.c.available_at, worker, limit, lease, now,
                       id_column="event_id")
 
-    def complete_many(self, seqs: list[Any], worker: str) -> None:
+    def complete_many(self, seqs: list[int | str], worker: str) -> None:
         if seqs:
             self.conn.execute(t.outbox.delete().where(t.outbox.c.seq.in_(seqs),
                                                       t.outbox.c.claimed_by == worker))
 
-    def fail(self, seq: int, worker: str, error: str, retry_at: datetime | None) -> None:
+    def fail(self, seq: int | str, worker: str, error: str,
+             retry_at: datetime | None) -> None:
         _release_failed(self.conn, t.outbox.c.seq == seq, t.outbox, "available_at", worker,
                         error, retry_at)
 
@@ -141,7 +136,7 @@ class Timers:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def schedule(self, key: str, kind: str, fire_at: datetime, payload: dict[str, Any],
+    def schedule(self, key: str, kind: str, fire_at: datetime, payload: JsonObject,
                  now: datetime, order_id: str | None = None) -> bool:
         """Schedule once per key; scheduling the same key again changes nothing."""
         return insert_ignore(self.conn, t.timers, {
@@ -164,8 +159,9 @@ class Timers:
         return _claim(self.conn, t.timers, t.timers.c.fire_at, worker, limit, lease, now,
                       id_column="id", seq_column="id")
 
-    def get(self, timer_id: str) -> Any:
-        return self.conn.execute(sa.select(t.timers).where(t.timers.c.id == timer_id)).first()
+    def get(self, timer_id: str) -> TimerRecord | None:
+        row = self.conn.execute(sa.select(t.timers).where(t.timers.c.id == timer_id)).first()
+        return None if row is None else TimerRecord(*row)
 
     def complete(self, timer_id: str, worker: str, now: datetime) -> None:
         self.conn.execute(t.timers.update().where(t.timers.c.id == timer_id,

@@ -6,14 +6,15 @@ the quota-plus-first order finds no row to update.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.outbox import insert_ignore
+from orderpilot.domain.inventory_records import ClaimView, Promotion, PromotionClaim
 
 pr, pc = t.promotions, t.promotion_claims
 
@@ -28,12 +29,13 @@ class PromotionRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, row: dict[str, Any]) -> None:
+    def add(self, row: Mapping[str, object]) -> None:
         self.conn.execute(pr.insert().values(claimed=0, status="draft", **row))
 
-    def get(self, promotion_id: str, *, for_update: bool = False) -> Any:
+    def get(self, promotion_id: str, *, for_update: bool = False) -> Promotion | None:
         query = sa.select(pr).where(pr.c.id == promotion_id)
-        return self.conn.execute(query.with_for_update() if for_update else query).first()
+        row = self.conn.execute(query.with_for_update() if for_update else query).first()
+        return None if row is None else Promotion(*row)
 
     def set_status(self, promotion_id: str, from_status: str, to_status: str,
                    now: datetime) -> bool:
@@ -42,15 +44,16 @@ class PromotionRepository:
             pr.update().where(pr.c.id == promotion_id, pr.c.status == from_status)
             .values({"status": to_status, stamp: now})).rowcount)
 
-    def live_for(self, skus: list[str]) -> list[Any]:
-        return list(self.conn.execute(_LIVE_FOR, {"skus": skus}))
+    def live_for(self, skus: list[str]) -> list[Promotion]:
+        return [Promotion(*r) for r in self.conn.execute(_LIVE_FOR, {"skus": skus})]
 
-    def live(self) -> list[Any]:
-        return list(self.conn.execute(sa.select(pr).where(pr.c.status == "live")))
+    def live(self) -> list[Promotion]:
+        return [Promotion(*r) for r in self.conn.execute(
+            sa.select(pr).where(pr.c.status == "live"))]
 
-    def recent(self, limit: int = 100) -> list[Any]:
-        return list(self.conn.execute(sa.select(pr).order_by(pr.c.created_at.desc())
-                                      .limit(limit)))
+    def recent(self, limit: int = 100) -> list[Promotion]:
+        return [Promotion(*r) for r in self.conn.execute(
+            sa.select(pr).order_by(pr.c.created_at.desc()).limit(limit))]
 
     def bump_claimed(self, promotion_id: str) -> bool:
         return bool(self.conn.execute(
@@ -68,9 +71,9 @@ class PromotionRepository:
             "promotion_id": promotion_id, "order_id": order_id, "gift_sku": gift_sku,
             "quantity": quantity, "status": "claimed", "claimed_at": now})
 
-    def claims_of_order(self, order_id: str) -> list[Any]:
-        return list(self.conn.execute(sa.select(pc).where(pc.c.order_id == order_id,
-                                                          pc.c.status == "claimed")))
+    def claims_of_order(self, order_id: str) -> list[PromotionClaim]:
+        return [PromotionClaim(*r) for r in self.conn.execute(
+            sa.select(pc).where(pc.c.order_id == order_id, pc.c.status == "claimed"))]
 
     def release_claim(self, promotion_id: str, order_id: str, now: datetime) -> bool:
         return bool(self.conn.execute(
@@ -78,10 +81,10 @@ class PromotionRepository:
                               pc.c.status == "claimed")
             .values(status="released", released_at=now)).rowcount)
 
-    def claims(self, promotion_id: str, limit: int = 500) -> list[Any]:
-        return list(self.conn.execute(
+    def claims(self, promotion_id: str, limit: int = 500) -> list[ClaimView]:
+        return [ClaimView(*r) for r in self.conn.execute(
             sa.select(pc, t.orders.c.channel, t.orders.c.external_id, t.orders.c.status
                       .label("order_status"))
             .join(t.orders, t.orders.c.id == pc.c.order_id)
             .where(pc.c.promotion_id == promotion_id)
-            .order_by(pc.c.claimed_at, pc.c.order_id).limit(limit)))
+            .order_by(pc.c.claimed_at, pc.c.order_id).limit(limit))]

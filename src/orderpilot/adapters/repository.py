@@ -14,6 +14,7 @@ from orderpilot.domain.errors import ConcurrentUpdate
 from orderpilot.domain.money import from_cents
 from orderpilot.domain.money import to_cents as cents
 from orderpilot.domain.order import Hold, Order, OrderLine, SystemView
+from orderpilot.domain.records import ExistingOrder
 
 
 def order_row(order: Order, now: datetime) -> dict[str, Any]:
@@ -77,7 +78,7 @@ class OrderRepository:
         self.conn = conn
 
     def add(self, order: Order, now: datetime, *, idempotency_key: str | None = None,
-            request_hash: str | None = None, raw: tuple[str, str, Any] | None = None) -> None:
+            request_hash: str | None = None, raw: tuple[str, str, object] | None = None) -> None:
         row = order_row(order, now) | {"idempotency_key": idempotency_key,
                                        "request_hash": request_hash}
         self.conn.execute(_INSERT_ORDER, row)
@@ -133,14 +134,14 @@ class OrderRepository:
         return None if row is None else self._load(row)
 
     def find_existing(self, idempotency_key: str | None, channel: str, shop_id: str,
-                      external_id: str) -> Any:
+                      external_id: str) -> ExistingOrder | None:
         """The order this request already made, by its key or by the channel's reference.
         A match on the key wins, so a reused key is told apart from a re-delivery."""
         ref = {"channel": channel, "shop_id": shop_id, "external_id": external_id}
         rows = (self.conn.execute(_BY_KEY_OR_REF, {**ref, "key": idempotency_key}).all()
                 if idempotency_key else self.conn.execute(_BY_REF, ref).all())
         keyed = [r for r in rows if idempotency_key and r.idempotency_key == idempotency_key]
-        return (keyed or rows)[0] if rows else None
+        return ExistingOrder(*(keyed or rows)[0]) if rows else None
 
     def _load(self, r: Any) -> Order:
         key = {"order_id": r.id}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from builtins import list as List  # noqa: N812  (``list`` is a method name below)
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,7 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
-from orderpilot.adapters.outbox import Claim, _claim, insert_ignore
+from orderpilot.adapters.outbox import _claim, insert_ignore
+from orderpilot.domain.records import Claim, JsonObject
+from orderpilot.domain.rules.records import OutsideAttempt, Run, StepAttempt
 
 _DUE = (sa.select(t.rule_runs.c.seq).where(t.rule_runs.c.status == "pending",
                                             t.rule_runs.c.next_attempt_at <= sa.bindparam("now"))
@@ -20,26 +24,27 @@ class RunRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, row: dict[str, Any]) -> bool:
+    def add(self, row: Mapping[str, object]) -> bool:
         """Record a run once per dedupe key; True when this call recorded it."""
         return insert_ignore(self.conn, t.rule_runs, row)
 
     def any_due(self, now: datetime) -> bool:
         return self.conn.execute(_DUE, {"now": now}).first() is not None
 
-    def claim(self, worker: str, limit: int, lease: timedelta, now: datetime) -> list[Claim]:
+    def claim(self, worker: str, limit: int, lease: timedelta, now: datetime) -> List[Claim]:
         return _claim(self.conn, t.rule_runs, t.rule_runs.c.next_attempt_at, worker, limit,
                       lease, now, id_column="id")
 
-    def get(self, run_id: str) -> Any:
-        return self.conn.execute(sa.select(t.rule_runs).where(t.rule_runs.c.id == run_id)).first()
+    def get(self, run_id: str) -> Run | None:
+        row = self.conn.execute(sa.select(t.rule_runs).where(t.rule_runs.c.id == run_id)).first()
+        return None if row is None else Run(*row)
 
-    def get_many(self, run_ids: list[str]) -> list[Any]:
+    def get_many(self, run_ids: List[str]) -> List[Run]:
         if not run_ids:
             return []
-        return list(self.conn.execute(sa.select(t.rule_runs)
-                                      .where(t.rule_runs.c.id.in_(run_ids))
-                                      .order_by(t.rule_runs.c.seq)))
+        return [Run(*r) for r in self.conn.execute(sa.select(t.rule_runs)
+                                                   .where(t.rule_runs.c.id.in_(run_ids))
+                                                   .order_by(t.rule_runs.c.seq))]
 
     def update(self, run_id: str, worker: str | None, **values: Any) -> bool:
         """Change a run this worker holds (or any run, with worker None)."""
@@ -48,20 +53,21 @@ class RunRepository:
             query = query.where(t.rule_runs.c.claimed_by == worker)
         return bool(self.conn.execute(query.values(**values)).rowcount == 1)
 
-    def add_attempt(self, row: dict[str, Any]) -> int:
+    def add_attempt(self, row: Mapping[str, object]) -> int:
         return int(self.conn.execute(t.rule_attempts.insert().returning(t.rule_attempts.c.seq),
                                      row).scalar_one())
 
-    def attempts(self, run_id: str) -> list[Any]:
-        return list(self.conn.execute(sa.select(t.rule_attempts)
-                                      .where(t.rule_attempts.c.run_id == run_id)
-                                      .order_by(t.rule_attempts.c.seq)))
+    def attempts(self, run_id: str) -> List[StepAttempt]:
+        return [StepAttempt(*r) for r in self.conn.execute(
+            sa.select(t.rule_attempts).where(t.rule_attempts.c.run_id == run_id)
+            .order_by(t.rule_attempts.c.seq))]
 
     # -- outside calls: recorded before they go out ------------------------------------------
 
-    def outside_attempt(self, key: str) -> Any:
+    def outside_attempt(self, key: str) -> OutsideAttempt | None:
         table = t.outside_attempts
-        return self.conn.execute(sa.select(table).where(table.c.idempotency_key == key)).first()
+        row = self.conn.execute(sa.select(table).where(table.c.idempotency_key == key)).first()
+        return None if row is None else OutsideAttempt(*row)
 
     def calling_out(self, key: str, run_id: str, step_no: int, action: str,
                     now: datetime) -> None:
@@ -78,7 +84,8 @@ class RunRepository:
                 status="calling", calls=1, look_ups=0, first_called_at=now,
                 last_called_at=now))
 
-    def outside_outcome(self, key: str, status: str, now: datetime, *, answer: Any = None,
+    def outside_outcome(self, key: str, status: str, now: datetime, *,
+                        answer: JsonObject | None = None,
                         looked_up: bool = False) -> None:
         """What became of KEY: sent, not_sent, unknown, or (looked up) still calling."""
         table = t.outside_attempts
@@ -94,7 +101,7 @@ class RunRepository:
     def list(self, *, rule_id: str | None = None, version: int | None = None,
              status: str | None = None, order_id: str | None = None,
              since: datetime | None = None, until: datetime | None = None,
-             before_seq: int | None = None, limit: int = 50) -> list[Any]:
+             before_seq: int | None = None, limit: int = 50) -> List[Run]:
         query = sa.select(t.rule_runs).order_by(t.rule_runs.c.seq.desc()).limit(limit)
         for column, value in ((t.rule_runs.c.rule_id, rule_id),
                               (t.rule_runs.c.rule_version, version),
@@ -108,7 +115,7 @@ class RunRepository:
             query = query.where(t.rule_runs.c.created_at < until)
         if before_seq is not None:
             query = query.where(t.rule_runs.c.seq < before_seq)
-        return list(self.conn.execute(query))
+        return [Run(*r) for r in self.conn.execute(query)]
 
     def counts(self, rule_id: str | None = None) -> dict[str, int]:
         query = sa.select(t.rule_runs.c.status, sa.func.count()).group_by(t.rule_runs.c.status)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from builtins import list as List  # noqa: N812  (``list`` is a method name below)
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -10,26 +12,30 @@ from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.outbox import insert_ignore
+from orderpilot.domain.records import JsonObject
+from orderpilot.domain.rules.records import CustomerTag, Ticket
 
 
 class TicketRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, row: dict[str, Any]) -> Any:
+    def add(self, row: Mapping[str, object]) -> Ticket:
         """Open a ticket once per idempotency key; returns the ticket (new or earlier)."""
         if row.get("idempotency_key"):
             insert_ignore(self.conn, t.tickets, row)
-            return self.conn.execute(sa.select(t.tickets).where(
-                t.tickets.c.idempotency_key == row["idempotency_key"])).first()
+            return Ticket(*self.conn.execute(sa.select(t.tickets).where(
+                t.tickets.c.idempotency_key == row["idempotency_key"])).one())
         self.conn.execute(t.tickets.insert(), row)
-        return self.get(row["id"])
+        return Ticket(*self.conn.execute(
+            sa.select(t.tickets).where(t.tickets.c.id == row["id"])).one())
 
-    def get(self, ticket_id: str) -> Any:
-        return self.conn.execute(sa.select(t.tickets).where(t.tickets.c.id == ticket_id)).first()
+    def get(self, ticket_id: str) -> Ticket | None:
+        row = self.conn.execute(sa.select(t.tickets).where(t.tickets.c.id == ticket_id)).first()
+        return None if row is None else Ticket(*row)
 
     def list(self, *, order_id: str | None = None, status: str | None = None,
-             before_seq: int | None = None, limit: int = 50) -> list[Any]:
+             before_seq: int | None = None, limit: int = 50) -> List[Ticket]:
         query = sa.select(t.tickets).order_by(t.tickets.c.seq.desc()).limit(limit)
         if order_id is not None:
             query = query.where(t.tickets.c.order_id == order_id)
@@ -37,7 +43,7 @@ class TicketRepository:
             query = query.where(t.tickets.c.status == status)
         if before_seq is not None:
             query = query.where(t.tickets.c.seq < before_seq)
-        return list(self.conn.execute(query))
+        return [Ticket(*r) for r in self.conn.execute(query)]
 
     def update(self, ticket_id: str, now: datetime, **values: Any) -> bool:
         return bool(self.conn.execute(t.tickets.update().where(t.tickets.c.id == ticket_id)
@@ -61,22 +67,22 @@ class CustomerRepository:
             sa.select(t.customer_tags.c.tag).where(t.customer_tags.c.phone == phone)
             .order_by(t.customer_tags.c.created_at, t.customer_tags.c.tag))]
 
-    def tag_rows(self, phone: str) -> list[Any]:
-        return list(self.conn.execute(sa.select(t.customer_tags)
-                                      .where(t.customer_tags.c.phone == phone)
-                                      .order_by(t.customer_tags.c.created_at)))
+    def tag_rows(self, phone: str) -> list[CustomerTag]:
+        return [CustomerTag(*r) for r in self.conn.execute(
+            sa.select(t.customer_tags).where(t.customer_tags.c.phone == phone)
+            .order_by(t.customer_tags.c.created_at))]
 
 
 class AttributeRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def set(self, order_id: str, name: str, value: Any, by: str, now: datetime) -> None:
+    def set(self, order_id: str, name: str, value: object, by: str, now: datetime) -> None:
         self.conn.execute(t.order_attributes.delete().where(
             t.order_attributes.c.order_id == order_id, t.order_attributes.c.name == name))
         self.conn.execute(t.order_attributes.insert(), {
             "order_id": order_id, "name": name, "value": value, "set_by": by, "set_at": now})
 
-    def of(self, order_id: str) -> dict[str, Any]:
+    def of(self, order_id: str) -> JsonObject:
         return {r.name: r.value for r in self.conn.execute(
             sa.select(t.order_attributes).where(t.order_attributes.c.order_id == order_id))}

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import ExitStack
 from types import TracebackType
-from typing import Any
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, NestedTransaction
 
 from orderpilot.adapters.db import Database
 from orderpilot.adapters.decision_tables import DecisionTableRepository
@@ -20,6 +19,7 @@ from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.stats import StatsRepository
 from orderpilot.adapters.tickets import AttributeRepository, CustomerRepository, TicketRepository
 from orderpilot.domain.errors import ConcurrentUpdate
+from orderpilot.services.unit_of_work import UnitOfWork
 
 
 class SqlUnitOfWork:
@@ -70,7 +70,7 @@ class SqlUnitOfWork:
         self.inventory = InventoryRepository(self.conn)
         return self
 
-    def savepoint(self) -> Any:
+    def savepoint(self) -> NestedTransaction:
         """A nested transaction: an error inside rolls back only what happened inside."""
         return self.conn.begin_nested()
 
@@ -97,3 +97,9 @@ def _retryable(error: BaseException) -> BaseException:
         return ConcurrentUpdate("a concurrent write got there first; try again",
                                 code="concurrent_update")
     return error
+
+
+def unit_of_work(db: Database, after_commit: Callable[[], None] | None = None, *,
+                 read_only: bool = False) -> UnitOfWork:
+    """A SqlUnitOfWork seen as the service layer's UnitOfWork (mypy checks that it is one)."""
+    return SqlUnitOfWork(db, after_commit, read_only=read_only)

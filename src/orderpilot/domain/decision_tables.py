@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from datetime import datetime
+from typing import Any, Literal, Protocol, TypedDict
 
 from orderpilot.domain.errors import InvalidInput
+from orderpilot.domain.records import JsonObject
 
 HitPolicy = Literal["first", "collect"]
 HIT_POLICIES: tuple[str, ...] = ("first", "collect")
@@ -242,3 +244,29 @@ def example_return_centres() -> DecisionTable:
               ["-", "RC-NB", "宁波保税仓退货中心"]],
         description="承运商网点代码 → 退货中心；未列出的网点退回宁波保税仓。"
                     " Carrier outlet code to return centre; unlisted outlets go to Ningbo.")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    name: str
+    version: int
+    definition: JsonObject  # the grid (to_definition) + "jdm"
+    published_by: str
+    published_at: datetime
+    reason: str
+
+
+class TableSummary(TypedDict):
+    name: str
+    title_zh: str
+    title_en: str
+    current_version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class VersionSummary(TypedDict):
+    version: int
+    published_by: str
+    published_at: datetime
+    reason: str

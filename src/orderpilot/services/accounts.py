@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,6 +17,8 @@ from orderpilot.domain import reporters
 from orderpilot.domain.access import ROLES
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
 from orderpilot.domain.events import new_id
+from orderpilot.domain.records import User
+from orderpilot.services.repositories import Accounts
 from orderpilot.services.unit_of_work import Clock
 
 _hasher = PasswordHasher()
@@ -42,7 +44,7 @@ def _check_role(role: str) -> None:
         raise InvalidInput(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role")
 
 
-def create_token(accounts: Any, name: str, role: str, clock: Clock,
+def create_token(accounts: Accounts, name: str, role: str, clock: Clock,
                  sources: Iterable[str] = ()) -> tuple[str, str]:
     """Returns (token id, the token). The token itself is shown once and never stored.
     ``sources`` are the systems it may report as; without any it reports as nobody."""
@@ -57,14 +59,14 @@ def create_token(accounts: Any, name: str, role: str, clock: Clock,
     return token_id, token
 
 
-def principal_for_token(accounts: Any, token: str) -> Principal | None:
+def principal_for_token(accounts: Accounts, token: str) -> Principal | None:
     row = accounts.token_by_hash(hash_token(token))
     if row is None:
         return None
     return Principal(row.name, row.role, "token", row.id, tuple(row.scopes.split()))
 
 
-def create_user(accounts: Any, username: str, password: str, role: str, clock: Clock,
+def create_user(accounts: Accounts, username: str, password: str, role: str, clock: Clock,
                 display_name: str = "", locale: str = "zh_CN") -> str:
     _check_role(role)
     if not _USERNAME.match(username):
@@ -79,7 +81,14 @@ def create_user(accounts: Any, username: str, password: str, role: str, clock: C
     return user_id
 
 
-def authenticate(accounts: Any, username: str, password: str) -> Principal | None:
+class PasswordStore(Protocol):
+    """What signing in needs: the console reads users outside a write transaction."""
+
+    def user_by_name(self, username: str) -> User | None: ...
+    def set_password(self, user_id: str, password_hash: str) -> None: ...
+
+
+def authenticate(accounts: PasswordStore, username: str, password: str) -> Principal | None:
     row = accounts.user_by_name(username)
     if row is None or row.disabled:
         _hasher.hash(password)  # same work either way, so timing does not reveal usernames
@@ -98,7 +107,7 @@ def _check_password(password: str) -> None:
         raise InvalidInput("password must have at least 8 characters", field="password")
 
 
-def _user(accounts: Any, username: str) -> Any:
+def _user(accounts: Accounts, username: str) -> User:
     row = accounts.user_by_name(username)
     if row is None:
         raise NotFound(f"no user {username}", field="username")
@@ -108,25 +117,25 @@ def _user(accounts: Any, username: str) -> Any:
 # Console sessions live in the database, so ending one takes effect on the next request. The
 # cookie carries a random key; only its hash is stored, so a copy of the table signs no one in.
 
-def start_session(accounts: Any, user_id: str, clock: Clock, hours: float) -> str:
+def start_session(accounts: Accounts, user_id: str, clock: Clock, hours: float) -> str:
     key = secrets.token_urlsafe(32)
     now = clock()
     accounts.add_session(hash_token(key), user_id, now, now + timedelta(hours=hours))
     return key
 
 
-def principal_for_session(accounts: Any, key: str, clock: Clock) -> Principal | None:
+def principal_for_session(accounts: Accounts, key: str, clock: Clock) -> Principal | None:
     row = accounts.session_user(hash_token(key), clock())
     if row is None or row.disabled:
         return None
     return Principal(row.username, row.role, "user", row.id)
 
 
-def end_session(accounts: Any, key: str) -> None:
+def end_session(accounts: Accounts, key: str) -> None:
     accounts.end_session(hash_token(key))
 
 
-def change_password(accounts: Any, username: str, password: str) -> int:
+def change_password(accounts: Accounts, username: str, password: str) -> int:
     """Set a new password and end every session of the user; returns how many ended."""
     _check_password(password)
     row = _user(accounts, username)
@@ -134,7 +143,7 @@ def change_password(accounts: Any, username: str, password: str) -> int:
     return int(accounts.end_sessions_of(row.id))
 
 
-def set_disabled(accounts: Any, username: str, disabled: bool) -> int:
+def set_disabled(accounts: Accounts, username: str, disabled: bool) -> int:
     """Disable (ending every session at once) or enable a user; returns sessions ended."""
     row = _user(accounts, username)
     accounts.set_disabled(row.id, disabled)

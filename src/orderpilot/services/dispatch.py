@@ -14,13 +14,14 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 import structlog
 
 from orderpilot.domain.errors import ConcurrentUpdate
+from orderpilot.domain.events import OrderEvent
+from orderpilot.domain.records import Claim
 from orderpilot.services.handlers import HandlerRegistry
-from orderpilot.services.unit_of_work import Clock, UowFactory
+from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
 
 log = structlog.get_logger("orderpilot.dispatch")
 
@@ -131,7 +132,7 @@ class Dispatcher:
                 observe(lag)
         return len(claims)
 
-    def _deliver(self, uow: Any, claims: list[Any], outcomes: list[str],
+    def _deliver(self, uow: UnitOfWork, claims: list[Claim], outcomes: list[str],
                  lags: list[float]) -> None:
         s = self.settings
         now = self.clock()
@@ -154,7 +155,7 @@ class Dispatcher:
                         attempts=claim.attempts + 1, error=error.splitlines()[-1])
         uow.outbox.complete_many(done, self.worker_id)
 
-    def _run_handlers(self, uow: Any, event: Any) -> str | None:
+    def _run_handlers(self, uow: UnitOfWork, event: OrderEvent) -> str | None:
         handlers = self.registry.for_event(event.type)
         try:  # the usual case: every handler succeeds, under one savepoint
             with uow.savepoint():
@@ -185,7 +186,9 @@ class Dispatcher:
             for claim in claims:
                 try:
                     with uow.savepoint():
-                        timer: Any = uow.timers.get(claim.item_id)
+                        timer = uow.timers.get(claim.item_id)
+                        if timer is None:
+                            raise LookupError(f"timer {claim.item_id} is gone")
                         handler = self.registry.by_timer.get(timer.kind)
                         if handler is None:
                             raise LookupError(f"no handler for timer kind {timer.kind!r}")

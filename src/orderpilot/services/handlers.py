@@ -10,16 +10,16 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta, timezone
-from typing import Any
 
 from orderpilot.domain.commands import ReleaseHold
 from orderpilot.domain.events import OrderEvent
+from orderpilot.domain.records import JsonObject, text, text_or_none
 from orderpilot.services import ordering
 from orderpilot.services.inventory import allocation as inventory
 from orderpilot.services.unit_of_work import Clock, UnitOfWork
 
 EventHandler = Callable[[OrderEvent, UnitOfWork, Clock], None]
-TimerHandler = Callable[[dict[str, Any], UnitOfWork, Clock], None]
+TimerHandler = Callable[[JsonObject, UnitOfWork, Clock], None]
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
@@ -52,11 +52,12 @@ def count_channel_day(event: OrderEvent, uow: UnitOfWork, clock: Clock) -> None:
     uow.stats.count_order(day, event.payload["channel"], int(event.payload["total_cents"]))
 
 
-def auto_release_hold(payload: dict[str, Any], uow: UnitOfWork, clock: Clock) -> None:
-    ordering.release_hold_in(uow, ReleaseHold(payload["order_id"], payload["hold_id"],
+def auto_release_hold(payload: JsonObject, uow: UnitOfWork, clock: Clock) -> None:
+    ordering.release_hold_in(uow, ReleaseHold(text(payload, "order_id"), text(payload, "hold_id"),
                                               released_by="timer",
                                               note="released automatically",
-                                              causation_id=payload.get("placed_event_id")),
+                                              causation_id=text_or_none(payload,
+                                                                        "placed_event_id")),
                              clock)
 
 

@@ -9,11 +9,10 @@ all, and every rejected row is reported with the number staff see in Excel (head
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
 
 from orderpilot.adapters.sheet_reading import SheetLimits
 from orderpilot.domain.commands import LineInput, PlaceOrder
@@ -96,7 +95,7 @@ class RejectedRow:
     row: int
     field: str | None
     reason: str
-    values: tuple[Any, ...]
+    values: tuple[object, ...]
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ class ImportPlan:
     orders: list[OrderDraft] = field(default_factory=list)
     rejected: list[RejectedRow] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
-    raw_rows: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    raw_rows: dict[int, tuple[object, ...]] = field(default_factory=dict)
     rejected_orders: int = 0  # a row without an order key counts as one order
 
     def reject(self, draft: OrderDraft, error: OrderpilotError) -> None:
@@ -131,7 +130,7 @@ class ImportPlan:
             self.rejected.append(RejectedRow(n, fld, reason, self.raw_rows[n]))
 
 
-def map_header(header: Sequence[Any]) -> tuple[dict[str, int], list[str]]:
+def map_header(header: Sequence[object]) -> tuple[dict[str, int], list[str]]:
     """Column index per field, and the header cells we do not know (ignored)."""
     found: dict[str, int] = {}
     ignored = []
@@ -155,7 +154,7 @@ def map_header(header: Sequence[Any]) -> tuple[dict[str, int], list[str]]:
     return found, ignored
 
 
-def cell_text(value: Any) -> str:
+def cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -165,7 +164,7 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def parse_time(value: Any, fld: str = "placed_at") -> datetime:
+def parse_time(value: object, fld: str = "placed_at") -> datetime:
     """A cell as a moment; a time without an offset is taken as Beijing time (Asia/Shanghai)."""
     if isinstance(value, datetime):
         moment = value
@@ -181,7 +180,7 @@ def parse_time(value: Any, fld: str = "placed_at") -> datetime:
     return moment.replace(tzinfo=SHANGHAI) if moment.tzinfo is None else moment
 
 
-def _money(value: Any, fld: str) -> str | None:
+def _money(value: object, fld: str) -> str | None:
     if value is None or cell_text(value) == "":
         return None
     if isinstance(value, float):
@@ -190,7 +189,7 @@ def _money(value: Any, fld: str) -> str | None:
     return str(parse_money(text, fld))
 
 
-def _int(value: Any, fld: str) -> int | None:
+def _int(value: object, fld: str) -> int | None:
     text = cell_text(value)
     if text == "":
         return None
@@ -199,7 +198,11 @@ def _int(value: Any, fld: str) -> int | None:
     return int(text)
 
 
-def _value(col: Column, cell: Any) -> Any:
+# A cell once read by its column's kind: text, money (decimal text), a whole number or a time.
+Parsed = str | int | datetime | None
+
+
+def _value(col: Column, cell: object) -> Parsed:
     if col.kind == "time":
         return None if cell_text(cell) == "" else parse_time(cell, col.field)
     if col.kind == "money":
@@ -212,7 +215,7 @@ def _value(col: Column, cell: Any) -> Any:
     return text
 
 
-def plan_import(header: Sequence[Any], rows: Iterable[tuple[int, Sequence[Any]]], *,
+def plan_import(header: Sequence[object], rows: Iterable[tuple[int, Sequence[object]]], *,
                 source: str, now: datetime, default_channel: str | None = None,
                 file_name: str = "") -> ImportPlan:
     """Group rows into orders, validate each order fully, and sort them into good and rejected."""
@@ -225,11 +228,12 @@ def plan_import(header: Sequence[Any], rows: Iterable[tuple[int, Sequence[Any]]]
         plan.raw_rows[number] = tuple(cells)
         parsed = _parse_row(number, cells, columns, default_channel)
         values = parsed.values
-        ref = (values["shop_id"], values["external_id"])
+        ref = (_text(values, "shop_id"), _text(values, "external_id"))
         # A continuation row may leave the channel blank, like the order's other columns.
-        values["channel"] = values["channel"] or channels.get(ref, "")
-        channels.setdefault(ref, values["channel"])
-        key = (values["channel"], *ref)
+        channel = _text(values, "channel") or channels.get(ref, "")
+        values["channel"] = channel
+        channels.setdefault(ref, channel)
+        key = (channel, *ref)
         missing = next((f for f, k in zip(("channel", "shop_id", "external_id"), key, strict=True)
                         if not k), None)
         if missing:  # without its key a row cannot be tied to an order: reject it alone
@@ -248,11 +252,11 @@ def plan_import(header: Sequence[Any], rows: Iterable[tuple[int, Sequence[Any]]]
 @dataclass
 class ParsedRow:
     number: int
-    values: dict[str, Any]
+    values: dict[str, Parsed]
     error: tuple[str | None, str] | None = None
 
 
-def _parse_row(number: int, cells: Sequence[Any], columns: dict[str, int],
+def _parse_row(number: int, cells: Sequence[object], columns: dict[str, int],
                default_channel: str | None) -> ParsedRow:
     row = ParsedRow(number, {})
     for fld, i in columns.items():
@@ -275,7 +279,7 @@ def _plan_order(plan: ImportPlan, group: list[ParsedRow], names: list[str], sour
                 now: datetime, file_name: str) -> None:
     rows = tuple(r.number for r in group)
     bad = {r.number: r.error for r in group if r.error is not None}
-    merged: dict[str, Any] = {}
+    merged: dict[str, Parsed] = {}
     field_rows: dict[str, int] = {}
     for r in group:
         for fld, value in r.values.items():
@@ -292,11 +296,12 @@ def _plan_order(plan: ImportPlan, group: list[ParsedRow], names: list[str], sour
     if bad:
         plan.reject_rows(rows, bad)
         return
-    lines = tuple(LineInput(r.values["sku"], r.values["quantity"], r.values["unit_price"],
-                            r.values.get("name") or "", r.values.get("discount") or "0")
+    lines = tuple(LineInput(_text(r.values, "sku"), _whole(r.values, "quantity"),
+                            _text(r.values, "unit_price"), _text(r.values, "name"),
+                            _text(r.values, "discount") or "0")
                   for r in group)
-    shipping = merged.get("shipping_fee") or "0"
-    total = merged.get("total")
+    shipping = _text(merged, "shipping_fee") or "0"
+    total = _text(merged, "total") or None
     if total is None:  # no total given: nothing to check against, so take the lines' sum
         total = str(sum((Decimal(ln.unit_price) * ln.quantity - Decimal(ln.discount)
                          for ln in lines), Decimal(shipping)))
@@ -304,14 +309,15 @@ def _plan_order(plan: ImportPlan, group: list[ParsedRow], names: list[str], sour
         {"row": n, "cells": {names[i]: _jsonable(c) for i, c in enumerate(plan.raw_rows[n])
                              if i < len(names)}} for n in rows]}
     command = PlaceOrder(
-        channel=merged["channel"], shop_id=merged["shop_id"], external_id=merged["external_id"],
-        placed_at=merged["placed_at"], currency=merged.get("currency", "CNY"),
-        customer_name=merged.get("customer_name", ""), customer_phone=merged.get("phone", ""),
-        address={"country": merged.get("country", "CN"),
-                 **{k: merged.get(k, "") for k in ("province", "city", "district", "line1",
-                                                   "postal_code")}},
+        channel=_text(merged, "channel"), shop_id=_text(merged, "shop_id"),
+        external_id=_text(merged, "external_id"), placed_at=_time(merged, "placed_at"),
+        currency=_text(merged, "currency") or "CNY",
+        customer_name=_text(merged, "customer_name"), customer_phone=_text(merged, "phone"),
+        address={"country": _text(merged, "country") or "CN",
+                 **{k: _text(merged, k) for k in ("province", "city", "district", "line1",
+                                                  "postal_code")}},
         lines=lines, total=total, shipping_fee=shipping,
-        tags=tuple(t.strip() for t in _TAG_SPLIT.split(merged.get("tags", "")) if t.strip()),
+        tags=tuple(t.strip() for t in _TAG_SPLIT.split(_text(merged, "tags")) if t.strip()),
         raw_payload=raw, raw_source=source, raw_version=RAW_VERSION)
     draft = OrderDraft(command, rows, field_rows)
     try:
@@ -320,6 +326,26 @@ def _plan_order(plan: ImportPlan, group: list[ParsedRow], names: list[str], sour
         plan.reject(draft, error)
         return
     plan.orders.append(draft)
+
+
+def _text(values: Mapping[str, Parsed], fld: str) -> str:
+    """A text or money column's value; "" when the order leaves it out."""
+    value = values.get(fld)
+    return value if isinstance(value, str) else ""
+
+
+def _whole(values: Mapping[str, Parsed], fld: str) -> int:
+    value = values[fld]
+    if not isinstance(value, int):  # a required column: a row without it was rejected
+        raise TypeError(f"{fld} is not a whole number")
+    return value
+
+
+def _time(values: Mapping[str, Parsed], fld: str) -> datetime:
+    value = values[fld]
+    if not isinstance(value, datetime):  # checked as required before an order is built
+        raise TypeError(f"{fld} is not a time")
+    return value
 
 
 def _blame(draft: OrderDraft, error_field: str | None) -> tuple[int, str | None]:
@@ -335,7 +361,7 @@ def _blame(draft: OrderDraft, error_field: str | None) -> tuple[int, str | None]
     return draft.field_rows.get(fld, draft.rows[0]), fld
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: object) -> str | int | float | bool | None:
     """A cell as JSON for the raw payload; times and other oddities keep their text."""
     if value is None or isinstance(value, str | int | float | bool):
         return value

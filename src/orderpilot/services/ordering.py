@@ -6,7 +6,6 @@ import hashlib
 import json
 from dataclasses import astuple, dataclass, fields
 from datetime import timedelta
-from typing import Any
 
 from orderpilot.domain.commands import PlaceHold, PlaceOrder, ReleaseHold, ReportEvent
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
@@ -74,7 +73,7 @@ def place_order(cmd: PlaceOrder, uow_factory: UowFactory, clock: Clock) -> Place
     return retrying(attempt)
 
 
-def _placed_payload(order: Order) -> dict[str, Any]:
+def _placed_payload(order: Order) -> dict[str, object]:
     return {"channel": order.channel, "shop_id": order.shop_id,
             "external_id": order.external_id, "currency": order.currency,
             "total": str(order.total), "total_cents": to_cents(order.total),

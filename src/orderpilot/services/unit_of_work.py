@@ -3,34 +3,53 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from orderpilot.domain.errors import ConcurrentUpdate
+from orderpilot.services import repositories as repos
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 
 
 class UnitOfWork(Protocol):
-    orders: Any
-    events: Any
-    outbox: Any
-    inbox: Any
-    timers: Any
-    stats: Any
-    decision_tables: Any
-    rules: Any
-    runs: Any
-    tickets: Any
-    customers: Any
-    attributes: Any
-    sms_templates: Any
-    inventory: Any
+    """One transaction and the repositories working in it (read-only attributes: a
+    protocol member that may be assigned would have to match the adapter's type exactly)."""
+
+    @property
+    def orders(self) -> repos.Orders: ...
+    @property
+    def events(self) -> repos.Events: ...
+    @property
+    def outbox(self) -> repos.Outbox: ...
+    @property
+    def inbox(self) -> repos.Inbox: ...
+    @property
+    def timers(self) -> repos.Timers: ...
+    @property
+    def stats(self) -> repos.Stats: ...
+    @property
+    def decision_tables(self) -> repos.DecisionTableVersions: ...
+    @property
+    def rules(self) -> repos.Rules: ...
+    @property
+    def runs(self) -> repos.Runs: ...
+    @property
+    def tickets(self) -> repos.Tickets: ...
+    @property
+    def customers(self) -> repos.Customers: ...
+    @property
+    def attributes(self) -> repos.Attributes: ...
+    @property
+    def sms_templates(self) -> repos.SmsTemplates: ...
+    @property
+    def inventory(self) -> repos.Inventory: ...
 
     def __enter__(self) -> UnitOfWork: ...
-    def savepoint(self) -> Any: ...
+    def savepoint(self) -> AbstractContextManager[object]: ...
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None: ...
 

@@ -8,15 +8,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from orderpilot.domain import inventory as inv
 from orderpilot.domain import lifecycle
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
 from orderpilot.domain.events import OrderEvent, new_id
+from orderpilot.domain.inventory_records import ACTIVE, Allocation, Drift
 from orderpilot.domain.order import Order
+from orderpilot.domain.records import JsonObject
 from orderpilot.services.inventory import promotions
+from orderpilot.services.repositories import Inventory
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 if TYPE_CHECKING:
@@ -33,7 +35,7 @@ MAX_PLAN_ATTEMPTS = 8
 class AllocationResult:
     order_id: str
     outcome: str  # allocated | already_allocated | out_of_stock | not_allocatable | untracked
-    allocations: tuple[dict[str, Any], ...] = ()
+    allocations: tuple[dict[str, object], ...] = ()
     short: dict[str, int] | None = None
 
 
@@ -85,17 +87,16 @@ def allocate_in(uow: UnitOfWork, order: Order, now: datetime) -> AllocationResul
             return _out_of_stock(uow, order, now, chosen.short)
         try:
             with uow.savepoint():
-                rows = _take(uow, order, chosen, stock, sources, strategy, now)
+                held = _take(uow, order, chosen, stock, sources, strategy, now)
         except _StockTaken:
             stock = None
             continue
-        for row in rows:
-            if row["reserved_until"] is not None:
-                uow.timers.schedule(f"inventory:reservation:{row['id']}", EXPIRY_TIMER,
-                                    row["reserved_until"],
-                                    {"order_id": order.id, "allocation_id": row["id"]},
+        for a in held:
+            if a.reserved_until is not None:
+                uow.timers.schedule(f"inventory:reservation:{a.id}", EXPIRY_TIMER,
+                                    a.reserved_until,
+                                    {"order_id": order.id, "allocation_id": a.id},
                                     now, order_id=order.id)
-        held = [SimpleNamespace(**row) for row in rows]
         for hold in order.active_holds:
             if hold.reason == OUT_OF_STOCK:
                 order.release_hold(hold.id, "inventory", now, "stock allocated")
@@ -106,7 +107,7 @@ def allocate_in(uow: UnitOfWork, order: Order, now: datetime) -> AllocationResul
 
 def _take(uow: UnitOfWork, order: Order, chosen: inv.Plan,
           stock: dict[tuple[str, str], inv.Stock], sources: dict[str, inv.Source],
-          strategy: inv.Strategy, now: datetime) -> list[dict[str, Any]]:
+          strategy: inv.Strategy, now: datetime) -> list[Allocation]:
     totals: dict[tuple[str, str], int] = defaultdict(int)
     for pick in chosen.picks:
         totals[(pick.source, pick.sku)] += pick.quantity
@@ -117,24 +118,23 @@ def _take(uow: UnitOfWork, order: Order, chosen: inv.Plan,
         if not uow.inventory.take(sources[source_code], sku, totals[(source_code, sku)]):
             raise _StockTaken
         check_low(uow, source_code, sku, now)
-    rows = []
+    taken = []
     for pick in chosen.picks:
         source = sources[pick.source]
         until = (now + timedelta(hours=strategy.ttl_hours(source))
                  if source.reserves_with_ttl else None)
-        rows.append({"id": new_id(), "order_id": order.id, "line_no": pick.line_no,
-                     "promotion_id": None, "sku": pick.sku, "source": pick.source,
-                     "quantity": pick.quantity, "reserved_until": until, "created_at": now})
-    uow.inventory.add_allocations(rows)
-    return rows
+        taken.append(Allocation(new_id(), order.id, pick.line_no, None, pick.sku, pick.source,
+                                pick.quantity, ACTIVE, until, now, None))
+    uow.inventory.add_allocations(taken)
+    return taken
 
 
-def _shown(a: Any) -> dict[str, Any]:
+def _shown(a: Allocation) -> dict[str, object]:
     return {"sku": a.sku, "source": a.source, "quantity": a.quantity, "line_no": a.line_no,
             "reserved_until": a.reserved_until.isoformat() if a.reserved_until else None}
 
 
-def _report_allocated(uow: UnitOfWork, order: Order, now: datetime, held: list[Any],
+def _report_allocated(uow: UnitOfWork, order: Order, now: datetime, held: list[Allocation],
                       *, fresh: bool) -> None:
     """Move the order to "allocated" when its lifecycle allows. Allocated before payment
     (strategy "placed"), the allocation is only recorded; payment then moves it."""
@@ -176,7 +176,7 @@ def check_low(uow: UnitOfWork, source: str, sku: str, now: datetime) -> None:
 
 
 def release_order(uow: UnitOfWork, order_id: str, now: datetime, reason: str,
-                  *, keep_gifts: bool = False) -> list[Any]:
+                  *, keep_gifts: bool = False) -> list[Allocation]:
     """Give back every active allocation of the order (gifts go back to their promotion)."""
     released = []
     for a in uow.inventory.allocations_of(order_id, active_only=True):
@@ -197,7 +197,7 @@ def release_order(uow: UnitOfWork, order_id: str, now: datetime, reason: str,
 
 
 def expire_due(uow: UnitOfWork, now: datetime, *, source: str | None = None,
-               sku: str | None = None) -> list[Any]:
+               sku: str | None = None) -> list[Allocation]:
     """Release reservations past reserved_until (all, or one level's)."""
     expired = []
     for a in uow.inventory.due_reservations(now, source=source, sku=sku):
@@ -211,11 +211,11 @@ def expire_due(uow: UnitOfWork, now: datetime, *, source: str | None = None,
     return expired
 
 
-def on_reservation_timer(payload: dict[str, Any], uow: UnitOfWork, clock: Clock) -> None:
+def on_reservation_timer(payload: JsonObject, uow: UnitOfWork, clock: Clock) -> None:
     """A reservation's time is up: keep it if the order moved on, else release and redo."""
     now = clock()
-    allocation = uow.inventory.allocation(payload["allocation_id"])
-    order = uow.orders.get(payload["order_id"], for_update=True)
+    allocation = uow.inventory.allocation(str(payload["allocation_id"]))
+    order = uow.orders.get(str(payload["order_id"]), for_update=True)
     if allocation is None or order is None:
         return
     if allocation.status == "active":
@@ -230,9 +230,9 @@ def on_reservation_timer(payload: dict[str, Any], uow: UnitOfWork, clock: Clock)
         allocate_in(uow, order, now)
 
 
-def sweep(uow_factory: UowFactory, clock: Clock) -> dict[str, Any]:
+def sweep(uow_factory: UowFactory, clock: Clock) -> Swept:
     """Release overdue reservations and repair drifted reserved counters (CLI or timer)."""
-    def attempt() -> dict[str, Any]:
+    def attempt() -> Swept:
         with uow_factory() as uow:
             return sweep_in(uow, clock())
 
@@ -242,7 +242,13 @@ def sweep(uow_factory: UowFactory, clock: Clock) -> dict[str, Any]:
 SYNC_RUNS_KEPT = timedelta(days=7)  # pulls that changed nothing; the rest are kept
 
 
-def sweep_in(uow: UnitOfWork, now: datetime) -> dict[str, Any]:
+class Swept(TypedDict):
+    expired: int
+    repaired: list[Drift]
+    pruned_sync_runs: int
+
+
+def sweep_in(uow: UnitOfWork, now: datetime) -> Swept:
     expired = expire_due(uow, now)
     uow.inventory.lock_levels()  # recount only once no allocation is half way
     repaired = uow.inventory.reconcile(promotions.locked_units(uow))
@@ -250,8 +256,8 @@ def sweep_in(uow: UnitOfWork, now: datetime) -> dict[str, Any]:
     return {"expired": len(expired), "repaired": repaired, "pruned_sync_runs": pruned}
 
 
-def availability(repo: Any, sku: str, quantity: int, region: str | None,
-                 channel: str | None, now: datetime) -> dict[str, Any]:
+def availability(repo: Inventory, sku: str, quantity: int, region: str | None,
+                 channel: str | None, now: datetime) -> dict[str, object]:
     """The delivery promise for ``quantity`` of ``sku``: the allocation's own plan."""
     if quantity < 1:
         raise InvalidInput("quantity must be a whole number from 1", field="quantity")

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
 from orderpilot.domain.events import OrderEvent, new_id
 from orderpilot.domain.inventory import CODE
+from orderpilot.domain.inventory_records import ACTIVE, Allocation, Promotion
+from orderpilot.services.repositories import Inventory
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 
@@ -112,10 +113,9 @@ def claim_gifts(uow: UnitOfWork, order_id: str, channel: str, skus: list[str],
                     raise _QuotaGone
         except _QuotaGone:
             continue
-        uow.inventory.add_allocations([{
-            "id": new_id(), "order_id": order_id, "line_no": None, "promotion_id": p.id,
-            "sku": p.gift_sku, "source": p.gift_source, "quantity": p.gift_quantity,
-            "reserved_until": None, "created_at": now}])
+        uow.inventory.add_allocations([Allocation(
+            new_id(), order_id, None, p.id, p.gift_sku, p.gift_source, p.gift_quantity,
+            ACTIVE, None, now, None)])
         uow.events.append([_event(order_id, "promotion.claimed", now, p,
                                   {"order_id": order_id, "quantity": p.gift_quantity,
                                    "channel": channel})])
@@ -142,9 +142,11 @@ def claim_when_placed(event: OrderEvent, uow: UnitOfWork, clock: Clock) -> None:
                     list(event.payload.get("skus", [])), event.occurred_at, clock())
 
 
-def return_to_pool(uow: UnitOfWork, allocation: Any, now: datetime) -> bool:
+def return_to_pool(uow: UnitOfWork, allocation: Allocation, now: datetime) -> bool:
     """A released gift of a live promotion goes back to its quota (the units stay locked);
     False when the promotion is over, so the caller gives the units back to stock."""
+    if allocation.promotion_id is None:
+        return False
     p = uow.inventory.promotions.get(allocation.promotion_id)
     return p is not None and p.status == "live"
 
@@ -154,6 +156,8 @@ def release_claims(uow: UnitOfWork, order_id: str, now: datetime) -> None:
         if not uow.inventory.promotions.release_claim(claim.promotion_id, order_id, now):
             continue
         p = uow.inventory.promotions.get(claim.promotion_id)
+        if p is None:  # promotions are never deleted, and the claim points at one
+            continue
         if p.status == "live":
             uow.inventory.promotions.drop_claimed(p.id)
         uow.events.append([_event(order_id, "promotion.released", now, p,
@@ -169,7 +173,7 @@ def locked_units(uow: UnitOfWork) -> dict[tuple[str, str], int]:
     return locks
 
 
-def board(repo: Any, promotion_id: str) -> dict[str, Any]:
+def board(repo: Inventory, promotion_id: str) -> dict[str, object]:
     """The live board: claimed, remaining, and the orders that got the gift."""
     p = repo.promotions.get(promotion_id)
     if p is None:
@@ -181,7 +185,7 @@ def board(repo: Any, promotion_id: str) -> dict[str, Any]:
          "claimed_at": c.claimed_at.isoformat()} for c in claims]}
 
 
-def present(p: Any) -> dict[str, Any]:
+def present(p: Promotion) -> dict[str, object]:
     return {"id": p.id, "name": p.name, "trigger_sku": p.trigger_sku, "gift_sku": p.gift_sku,
             "gift_source": p.gift_source, "gift_quantity": p.gift_quantity, "quota": p.quota,
             "claimed": p.claimed, "remaining": max(0, p.quota - p.claimed) if p.status != "ended"
@@ -190,15 +194,15 @@ def present(p: Any) -> dict[str, Any]:
             "ended_at": p.ended_at.isoformat() if p.ended_at else None}
 
 
-def _get(uow: UnitOfWork, promotion_id: str, *, for_update: bool = False) -> Any:
+def _get(uow: UnitOfWork, promotion_id: str, *, for_update: bool = False) -> Promotion:
     p = uow.inventory.promotions.get(promotion_id, for_update=for_update)
     if p is None:
         raise NotFound(f"no promotion {promotion_id}", field="id")
     return p
 
 
-def _event(order_id: str | None, type_: str, now: datetime, p: Any,
-           extra: dict[str, Any]) -> OrderEvent:
+def _event(order_id: str | None, type_: str, now: datetime, p: Promotion,
+           extra: dict[str, object]) -> OrderEvent:
     return OrderEvent(order_id, type_, "hub", now, now,
                       {"promotion": p.id, "name": p.name, "gift_sku": p.gift_sku,
                        "source": p.gift_source, **extra})

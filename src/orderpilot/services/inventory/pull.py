@@ -20,7 +20,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
 import structlog
@@ -30,9 +30,13 @@ from orderpilot.domain import sync_schedule as schedules
 from orderpilot.domain.errors import NotFound, OrderpilotError
 from orderpilot.domain.events import new_id
 from orderpilot.domain.inventory import CODE, Source
+from orderpilot.domain.records import JsonObject, text, text_or_none, whole
 from orderpilot.services.inventory import allocation as inventory
 from orderpilot.services.inventory.sync import MAX_LEVELS, LevelReport, apply_levels
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
+
+if TYPE_CHECKING:
+    from orderpilot.services.handlers import HandlerRegistry
 
 log = structlog.get_logger("orderpilot.inventory")
 PULL_TIMER = "inventory.pull"
@@ -43,11 +47,16 @@ MAX_ATTEMPTS = 4
 FIRST_BACKOFF = timedelta(seconds=30)
 
 
+class StockAnswer(Protocol):
+    @property
+    def response(self) -> object: ...
+
+
 class StockFeed(Protocol):
     """What the puller needs of the connectors (``Connectors`` has it)."""
 
     def http_call(self, method: str, url: str | None = None, *, connector: str | None = None,
-                  path: str = "", idempotency_key: str) -> Any: ...
+                  path: str = "", idempotency_key: str) -> StockAnswer: ...
 
 
 # --- timers ---
@@ -103,12 +112,12 @@ def request_pulls(uow_factory: UowFactory, clock: Clock, sources: Sequence[str])
             uow.inventory.pulls.add(code, now, now, reason="manual")
 
 
-def on_pull_timer(payload: dict[str, Any], uow: UnitOfWork, clock: Clock) -> None:
+def on_pull_timer(payload: JsonObject, uow: UnitOfWork, clock: Clock) -> None:
     now = clock()
-    source = uow.inventory.source(payload["source"])
+    source = uow.inventory.source(text(payload, "source"))
     if source is None or source.sync_schedule != payload["schedule"]:
         return  # the schedule changed since; the change started its own chain
-    fire_at = datetime.fromisoformat(payload["fire_at"])
+    fire_at = datetime.fromisoformat(text(payload, "fire_at"))
     uow.inventory.pulls.add(source.code, fire_at, now, reason="schedule")
     following = schedules.next_pull(source.sync_schedule, fire_at)
     if following is not None and following <= now:  # the hub was down: no catching up
@@ -117,21 +126,21 @@ def on_pull_timer(payload: dict[str, Any], uow: UnitOfWork, clock: Clock) -> Non
         _schedule_pull(uow, source, following, now)
 
 
-def on_sweep_timer(payload: dict[str, Any], uow: UnitOfWork, clock: Clock) -> None:
+def on_sweep_timer(payload: JsonObject, uow: UnitOfWork, clock: Clock) -> None:
     now = clock()
     inventory.sweep_in(uow, now)
-    following = datetime.fromisoformat(payload["fire_at"]) + SWEEP_EVERY
+    following = datetime.fromisoformat(text(payload, "fire_at")) + SWEEP_EVERY
     _schedule_sweep(uow, following if following > now else now + SWEEP_EVERY, now)
 
 
-def register(registry: Any) -> None:
+def register(registry: HandlerRegistry) -> None:
     registry.on_timer(PULL_TIMER, on_pull_timer)
     registry.on_timer(SWEEP_TIMER, on_sweep_timer)
 
 
 # --- the WMS answer ---
 
-def parse_stock(source: str, body: Any) -> list[LevelReport]:
+def parse_stock(source: str, body: object) -> list[LevelReport]:
     """``{"warehouse", "as_of", "items": [{"sku", "on_hand", "expected_at"?}]}`` as level
     reports; anything else is refused with the place it went wrong."""
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
@@ -200,7 +209,7 @@ class PullOutcome:
     run_id: str | None = None
     error: str | None = None
 
-    def shown(self) -> dict[str, Any]:
+    def shown(self) -> dict[str, object]:
         return {"pull_id": self.pull_id, "source": self.source, "status": self.status,
                 "changes": self.changes, "run_id": self.run_id, "error": self.error}
 
@@ -284,7 +293,7 @@ class InventoryPuller:
             return self._failed(pull, started, "the WMS reported no items", False,
                                 status="empty")
 
-        def close(uow: Any, run_id: str) -> None:
+        def close(uow: UnitOfWork, run_id: str) -> None:
             if not uow.inventory.pulls.finish(pull.id, self.worker_id, "done", self.clock(),
                                               run_id=run_id):
                 raise _LeaseLost
@@ -300,9 +309,9 @@ class InventoryPuller:
         if result["duplicate"]:  # applied before by a puller whose lease then ran out
             with self.uow_factory() as uow:
                 uow.inventory.pulls.finish(pull.id, self.worker_id, "done", self.clock(),
-                                           run_id=result["run_id"])
-        return PullOutcome(pull.id, pull.source, result["status"], result["changes"],
-                           result["run_id"])
+                                           run_id=text(result, "run_id"))
+        return PullOutcome(pull.id, pull.source, text(result, "status"),
+                           whole(result, "changes"), text_or_none(result, "run_id"))
 
     def _failed(self, pull: DuePull, started: datetime, message: str, transient: bool, *,
                 status: str = "failed") -> PullOutcome:

@@ -12,7 +12,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from orderpilot.adapters.sheet_reading import SheetLimits
 from orderpilot.domain.errors import InvalidInput
@@ -55,7 +54,7 @@ def source_event_id(content: bytes, default_source: str | None) -> str:
     return f"import:{digest[:40]}"
 
 
-def _columns(header: Sequence[Any]) -> tuple[dict[str, int], dict[str, str], list[str]]:
+def _columns(header: Sequence[object]) -> tuple[dict[str, int], dict[str, str], list[str]]:
     by_alias = {alias.lower(): name for name, aliases in HEADERS.items() for alias in aliases}
     where: dict[str, int] = {}
     labels: dict[str, str] = {}
@@ -71,13 +70,13 @@ def _columns(header: Sequence[Any]) -> tuple[dict[str, int], dict[str, str], lis
     return where, labels, ignored
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return "" if value is None else str(value).strip()
 
 
-def _count(value: Any) -> int:
+def _count(value: object) -> int:
     if isinstance(value, bool):
         raise ValueError
     if isinstance(value, int):
@@ -96,7 +95,7 @@ def _count(value: Any) -> int:
     return number
 
 
-def _day(value: Any) -> date | None:
+def _day(value: object) -> date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, datetime):
@@ -109,7 +108,7 @@ def _day(value: Any) -> date | None:
     return date(*(int(part) for part in match.groups()))
 
 
-def plan(header: Sequence[Any], rows: Sequence[tuple[int, Sequence[Any]]],
+def plan(header: Sequence[object], rows: Sequence[tuple[int, Sequence[object]]],
          known_sources: Sequence[str], default_source: str | None) -> LevelImport:
     """Read and check every row; ``errors`` empty means the file may be applied."""
     result = LevelImport()
@@ -130,7 +129,7 @@ def plan(header: Sequence[Any], rows: Sequence[tuple[int, Sequence[Any]]],
         return result
     first_row: dict[tuple[str, str], int] = {}
 
-    def cell(cells: Sequence[Any], name: str) -> Any:
+    def cell(cells: Sequence[object], name: str) -> object:
         i = where.get(name)
         return cells[i] if i is not None and i < len(cells) else None
 
@@ -173,7 +172,7 @@ def plan(header: Sequence[Any], rows: Sequence[tuple[int, Sequence[Any]]],
 
 
 def apply(planned: LevelImport, event_id: str, uow_factory: UowFactory, clock: Clock,
-          default_source: str | None) -> dict[str, Any]:
+          default_source: str | None) -> dict[str, object]:
     if planned.errors:
         raise InvalidInput(f"{len(planned.errors)} bad row(s); nothing imported", field="file")
     return apply_levels(event_id, planned.levels, uow_factory, clock, method="import",

@@ -18,9 +18,12 @@ from typing import Any
 from orderpilot.domain import inventory as inv
 from orderpilot.domain.errors import Conflict, InvalidInput
 from orderpilot.domain.events import new_id
+from orderpilot.domain.inventory_records import LevelView, SyncRun
+from orderpilot.domain.records import JsonObject
 from orderpilot.domain.times import business_time
 from orderpilot.services.inventory.allocation import check_low
-from orderpilot.services.unit_of_work import Clock, UowFactory, retrying
+from orderpilot.services.repositories import Inventory
+from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 MAX_LEVELS = 5000
 
@@ -100,7 +103,7 @@ def _fingerprint(levels: Sequence[LevelReport]) -> str:
 def apply_levels(source_event_id: str | None, levels: Sequence[LevelReport],
                  uow_factory: UowFactory, clock: Clock, *, method: str = "push",
                  source: str | None = None,
-                 then: Callable[[Any, str], None] | None = None) -> dict[str, Any]:
+                 then: Callable[[UnitOfWork, str], None] | None = None) -> JsonObject:
     """Apply a report of absolute on-hand quantities; returns what happened to each level.
 
     The same ``source_event_id`` again gives the first answer (``duplicate: true``) and changes
@@ -109,7 +112,7 @@ def apply_levels(source_event_id: str | None, levels: Sequence[LevelReport],
     _check(levels)
     fingerprint = _fingerprint(levels)
 
-    def attempt() -> dict[str, Any]:
+    def attempt() -> JsonObject:
         with uow_factory() as uow:
             now = clock()
             if source_event_id:
@@ -145,10 +148,10 @@ def apply_levels(source_event_id: str | None, levels: Sequence[LevelReport],
     return retrying(attempt)
 
 
-def _apply_one(uow: Any, level: LevelReport, now: datetime) -> dict[str, Any]:
+def _apply_one(uow: UnitOfWork, level: LevelReport, now: datetime) -> JsonObject:
     as_of = level.as_of or now
     current = uow.inventory.level(level.source, level.sku)
-    answer: dict[str, Any] = {"source": level.source, "sku": level.sku,
+    answer: dict[str, object] = {"source": level.source, "sku": level.sku,
                               "on_hand": level.on_hand, "as_of": as_of.isoformat()}
     if current is not None and as_of < current.as_of:
         return {**answer, "outcome": "stale", "on_hand": current.on_hand,
@@ -179,15 +182,22 @@ def record_sync_run(uow_factory: UowFactory, clock: Clock, *, method: str,
     return run_id
 
 
-def list_sync_runs(repo: Any, *, source: str | None = None,
-                   limit: int = 50) -> list[dict[str, Any]]:
+def list_sync_runs(repo: Inventory, *, source: str | None = None,
+                   limit: int = 50) -> list[dict[str, object]]:
     return [{"id": r.id, "source_event_id": r.source_event_id, "method": r.method,
              "source": r.source, "status": r.status, "started_at": r.started_at.isoformat(),
              "finished_at": r.finished_at.isoformat(), "changes": r.changes,
              "errors": r.errors} for r in repo.sync_runs(source=source, limit=limit)]
 
 
-def present_source(s: inv.Source) -> dict[str, Any]:
+def _covers(run: SyncRun, source: str) -> bool:
+    """Whether a run without a source of its own (a push) reported levels of ``source``."""
+    levels = (run.outcome or {}).get("levels")
+    return isinstance(levels, list) and any(
+        isinstance(level, dict) and level.get("source") == source for level in levels)
+
+
+def present_source(s: inv.Source) -> dict[str, object]:
     zh, en = inv.SOURCE_KINDS[s.kind]
     return {"code": s.code, "kind": s.kind, "kind_zh": zh, "kind_en": en,
             "name_zh": s.name_zh, "name_en": s.name_en, "region": s.region,
@@ -197,7 +207,7 @@ def present_source(s: inv.Source) -> dict[str, Any]:
             "low_threshold": s.low_threshold}
 
 
-def list_source_views(repo: Any) -> list[dict[str, Any]]:
+def list_source_views(repo: Inventory) -> list[dict[str, object]]:
     """Each source with its totals and its last sync run: what the console lists."""
     totals = repo.source_totals()
     # A push may cover several sources: it counts as each one's sync.
@@ -207,9 +217,7 @@ def list_source_views(repo: Any) -> list[dict[str, Any]]:
     for s in sorted(repo.sources(), key=lambda s: (order.get(s.kind, 9), s.code)):
         t = totals.get(s.code)
         own = repo.sync_runs(source=s.code, limit=1)
-        covering = [r for r in shared if any(
-            isinstance(level, dict) and level.get("source") == s.code
-            for level in (r.outcome or {}).get("levels", []))]
+        covering = [r for r in shared if _covers(r, s.code)]
         last = sorted([*own, *covering[:1]], key=lambda r: r.finished_at, reverse=True)[:1]
         views.append({**present_source(s),
                       "skus": int(t.skus) if t else 0,
@@ -223,7 +231,7 @@ def list_source_views(repo: Any) -> list[dict[str, Any]]:
     return views
 
 
-def present_level(r: Any, now: datetime, expired: int = 0) -> dict[str, Any]:
+def present_level(r: LevelView, now: datetime, expired: int = 0) -> dict[str, object]:
     reserved = r.reserved - expired
     return {"source": r.source, "sku": r.sku, "kind": r.kind, "on_hand": r.on_hand,
             "reserved": reserved, "safety_stock": r.safety, "low_threshold": r.threshold,
@@ -233,7 +241,7 @@ def present_level(r: Any, now: datetime, expired: int = 0) -> dict[str, Any]:
             "as_of": r.as_of.isoformat()}
 
 
-def list_levels(repo: Any, now: datetime, *, sku: str | None = None,
-                source: str | None = None) -> list[dict[str, Any]]:
+def list_levels(repo: Inventory, now: datetime, *, sku: str | None = None,
+                source: str | None = None) -> list[dict[str, object]]:
     return [present_level(r, now, repo.expired_quantity(r.source, r.sku, now))
             for r in repo.levels(sku=sku, source=source)]

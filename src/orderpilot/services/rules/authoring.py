@@ -4,17 +4,17 @@ templates, SMS templates. Every change leaves an audit entry."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
 from orderpilot.domain.events import new_id
 from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import RuleDefinition, diff, parse_definition
+from orderpilot.domain.rules.records import StoredRule
 from orderpilot.domain.rules.templates import DEFAULT_SMS_TEMPLATES, TEMPLATE_BY_ID
 from orderpilot.services.rules.book import ActiveRule, RuleBook
-from orderpilot.services.rules.triggers import schedule_next
+from orderpilot.services.rules.triggers import published, schedule_next
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9\-_]{1,99}$")
@@ -41,13 +41,13 @@ class RulesService:
         templates = {r.code: tuple(r.params) for r in uow.sms_templates.all()}
         return Checks(templates, self.table_outputs(), self.check_url, self.book.engine.check)
 
-    def validate(self, raw: Any) -> RuleDefinition:
+    def validate(self, raw: object) -> RuleDefinition:
         with self.read() as uow:
             return parse_definition(raw, self.checks(uow))
 
     # -- lifecycle of a rule -----------------------------------------------------------------
 
-    def create(self, raw: Any, by: str, key: str | None = None,
+    def create(self, raw: object, by: str, key: str | None = None,
                template_id: str | None = None) -> str:
         definition = self.validate(raw)
         key = key or _slug(definition.name)
@@ -67,7 +67,7 @@ class RulesService:
             uow.rules.audit(rule_id, "created", by, now, {"template": template_id})
         return rule_id
 
-    def save_draft(self, rule_id: str, raw: Any, by: str) -> None:
+    def save_draft(self, rule_id: str, raw: object, by: str) -> None:
         definition = self.validate(raw)
 
         def attempt() -> None:
@@ -132,16 +132,16 @@ class RulesService:
             strikes = {"strikes": 0} if status == "enabled" else {}  # re-enabled: a new chance
             uow.rules.update(rule_id, row.row_version, self.clock(), status=status, **strikes)
             uow.rules.audit(rule_id, status, by, self.clock(), {"from": row.status})
-            if status == "enabled":
-                version = uow.rules.version(rule_id, row.published_version)
+            if status == "enabled" and row.published_version is not None:  # checked above
+                version = published(uow, rule_id, row.published_version)
                 definition = self.book.definition(rule_id, row.published_version,
                                                   version.definition)
                 self._arm_schedule(uow, row.id, row.key, row.published_version, definition,
                                    status)
         self.book.invalidate()
 
-    def _add_version(self, uow: UnitOfWork, row: Any, definition: dict[str, Any], by: str,
-                     reason: str) -> int:
+    def _add_version(self, uow: UnitOfWork, row: StoredRule, definition: dict[str, object],
+                     by: str, reason: str) -> int:
         now = self.clock()
         previous = uow.rules.version(row.id, row.published_version) \
             if row.published_version else None
@@ -161,7 +161,7 @@ class RulesService:
             schedule_next(uow, ActiveRule(rule_id, key, definition.name, version, definition),
                           now, now)
 
-    def _row(self, uow: UnitOfWork, rule_id: str) -> Any:
+    def _row(self, uow: UnitOfWork, rule_id: str) -> StoredRule:
         row = uow.rules.get(rule_id) or uow.rules.get_by_key(rule_id)
         if row is None:
             raise NotFound(f"no rule {rule_id}", field="rule_id")
@@ -219,7 +219,7 @@ def _slug(name: str) -> str:
     return (ascii_part or "rule")[:60] + "-" + new_id()[:6]
 
 
-def _candidates(base: str) -> Any:
+def _candidates(base: str) -> Iterator[str]:
     yield base
     n = 2
     while True:

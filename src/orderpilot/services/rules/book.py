@@ -12,25 +12,28 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 
+from orderpilot.domain.decision_tables import TableResult
 from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import RuleDefinition, parse_definition
+from orderpilot.services.repositories import RulesGeneration
 from orderpilot.services.unit_of_work import UnitOfWork
 
 
 class Expressions(Protocol):
     def check(self, expression: str) -> str | None: ...
     def check_syntax(self, expression: str) -> str | None: ...
-    def evaluate(self, expression: str, context: dict[str, Any]) -> Any: ...
-    def evaluate_all(self, expressions: list[str], context: dict[str, Any]) -> list[Any]: ...
-    def render(self, template: str, context: dict[str, Any]) -> Any: ...
+    def evaluate(self, expression: str, context: dict[str, object]) -> object: ...
+    # one value per expression, or the exception that expression raised
+    def evaluate_all(self, expressions: list[str], context: dict[str, object]) -> list[object]: ...
+    def render(self, template: str, context: dict[str, object]) -> object: ...
 
 
 log = structlog.get_logger("orderpilot.rules")
-TableLookup = Callable[[str, dict[str, Any]], Any]  # (name, context) -> TableResult
+TableLookup = Callable[[str, dict[str, object]], TableResult]  # (name, context)
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class ActiveRule:
 @dataclass
 class Matched:
     rule: ActiveRule
-    trace: dict[str, Any]
+    trace: dict[str, object]
 
 
 @dataclass
@@ -73,7 +76,7 @@ class RuleBook:
     timeouts_by_start: dict[str, list[ActiveRule]] = field(default_factory=dict)
     timeouts_by_unless: dict[str, list[ActiveRule]] = field(default_factory=dict)
     schedules: list[ActiveRule] = field(default_factory=list)
-    _generation: Any = None
+    _generation: RulesGeneration | None = None
     _checked_at: float = -1e9
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _versions: dict[tuple[str, int], RuleDefinition] = field(default_factory=dict)
@@ -84,7 +87,7 @@ class RuleBook:
     def refresh(self, uow: UnitOfWork) -> None:
         if time.monotonic() - self._checked_at < self.refresh_seconds:
             return
-        generation = tuple(uow.rules.generation())
+        generation = uow.rules.generation()
         if generation == self._generation:
             self._checked_at = time.monotonic()
             return
@@ -114,7 +117,7 @@ class RuleBook:
             self.timeouts_by_unless, self.schedules = dict(unless), schedules
             self._generation, self._checked_at = generation, time.monotonic()
 
-    def definition(self, rule_id: str, version: int, raw: dict[str, Any]) -> RuleDefinition:
+    def definition(self, rule_id: str, version: int, raw: dict[str, object]) -> RuleDefinition:
         """A stored version, parsed once (versions never change)."""
         key = (rule_id, version)
         found = self._versions.get(key)
@@ -129,22 +132,22 @@ class RuleBook:
     def candidates(self, event_type: str) -> list[ActiveRule]:
         return self.by_event.get(event_type, [])
 
-    def match(self, rules: list[ActiveRule], context: dict[str, Any]) -> list[Matched]:
+    def match(self, rules: list[ActiveRule], context: dict[str, object]) -> list[Matched]:
         """The rules whose conditions hold on ``context``, each with its trace."""
         return self.evaluate(rules, context).matched
 
-    def matching(self, rules: list[ActiveRule], context: dict[str, Any]) -> list[ActiveRule]:
+    def matching(self, rules: list[ActiveRule], context: dict[str, object]) -> list[ActiveRule]:
         """The rules whose conditions hold, without traces: one engine call for all."""
         return [rule for rule, value in self._conditions(rules, context)[0] if value is True]
 
-    def evaluate(self, rules: list[ActiveRule], context: dict[str, Any]) -> Evaluation:
+    def evaluate(self, rules: list[ActiveRule], context: dict[str, object]) -> Evaluation:
         """Match, keeping apart each rule whose evaluation failed, with why."""
         values, failed = self._conditions(rules, context)
         return Evaluation([Matched(rule, self.trace(rule.definition, context))
                            for rule, value in values if value is True], failed)
 
-    def _conditions(self, rules: list[ActiveRule], context: dict[str, Any]
-                    ) -> tuple[list[tuple[ActiveRule, Any]], list[tuple[ActiveRule, str]]]:
+    def _conditions(self, rules: list[ActiveRule], context: dict[str, object]
+                    ) -> tuple[list[tuple[ActiveRule, object]], list[tuple[ActiveRule, str]]]:
         failed: list[tuple[ActiveRule, str]] = []
         usable = []
         for rule in rules:  # a refused or failing decision table fails only its rules
@@ -159,24 +162,24 @@ class RuleBook:
         for rule, value in zip(usable, values, strict=True):
             if isinstance(value, Exception):  # e.g. an advanced expression on odd data
                 log.warning("rule_condition_failed", rule=rule.key, version=rule.version,
-                            event_id=(context.get("event") or {}).get("id"), error=str(value))
+                            event_id=_event_id(context), error=str(value))
                 failed.append((rule, str(value)))
             else:
                 evaluated.append((rule, value))
         return evaluated, failed
 
-    def add_tables(self, rules: list[ActiveRule], context: dict[str, Any]) -> None:
+    def add_tables(self, rules: list[ActiveRule], context: dict[str, object]) -> None:
         names = set().union(*(r.definition.tables_used() for r in rules))
         if not names or self.tables is None:
             return
-        tables = context.setdefault("tables", {})
-        matches = context.setdefault("_table_rows", {})
+        tables = _object_at(context, "tables")
+        matches = _object_at(context, "_table_rows")
         for name in sorted(names - set(tables)):
             result = self.tables(name, context)
             tables[name] = result.output
             matches[name] = {"version": result.version, "rows": result.matched}
 
-    def trace(self, definition: RuleDefinition, context: dict[str, Any]) -> dict[str, Any]:
+    def trace(self, definition: RuleDefinition, context: dict[str, object]) -> dict[str, object]:
         """Each condition leaf with the value it saw and its result (green/grey)."""
         leaves = list(definition.conditions.leaves())
         expressions = [e for leaf in leaves for e in (leaf.expression, leaf.actual_expression)]
@@ -189,7 +192,7 @@ class RuleBook:
             out.append({"where": leaf.where, "field": leaf.field.path, "op": leaf.op,
                         "value": leaf.value, "actual": _plain(actual),
                         "result": result is True})
-        trace: dict[str, Any] = {"leaves": out}
+        trace: dict[str, object] = {"leaves": out}
         if definition.expression:
             trace["expression"] = {"text": definition.expression,
                                    "result": values[-1] is True}
@@ -198,7 +201,20 @@ class RuleBook:
         return trace
 
 
-def _plain(value: Any) -> Any:
+def _event_id(context: dict[str, object]) -> object:
+    event = context.get("event")
+    return event.get("id") if isinstance(event, dict) else None
+
+
+def _object_at(context: dict[str, object], key: str) -> dict[str, object]:
+    """The object under ``key``, made empty if missing."""
+    found = context.setdefault(key, {})
+    if not isinstance(found, dict):
+        raise TypeError(f"the rule context's {key} is not an object")
+    return found
+
+
+def _plain(value: object) -> object:
     if isinstance(value, Exception):
         return f"error: {value}"
     if isinstance(value, float) and value.is_integer():

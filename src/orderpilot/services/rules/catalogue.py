@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from orderpilot.domain.rules.actions import ACTION_TYPES
 from orderpilot.domain.rules.fields import ADDRESS_FLAGS, FIELDS, OPERATORS, OPERATORS_BY_TYPE
 from orderpilot.domain.rules.triggers import TIMEZONES, event_names
 
 
-def catalogue() -> dict[str, Any]:
+def catalogue() -> dict[str, object]:
     return {
         "events": [{"type": t, "zh": zh, "en": en} for t, (zh, en) in event_names().items()],
         "timezones": list(TIMEZONES),

@@ -7,17 +7,44 @@ an epoch-seconds twin under ``<name>_ts`` that conditions compare.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TypedDict
 
 from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.order import Order
+from orderpilot.domain.records import JsonObject
 from orderpilot.services.unit_of_work import UnitOfWork
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
-def order_context(order: Order, attributes: dict[str, Any],
-                  customer_tags: list[str]) -> dict[str, Any]:
+class OrderContext(TypedDict):
+    """What a rule sees of an order (``order.*`` in conditions; see domain/rules/fields.py)."""
+
+    id: str
+    channel: str
+    shop_id: str
+    external_id: str
+    status: str
+    total: float
+    total_text: str
+    shipping_fee: float
+    currency: str
+    tags: list[str]
+    held: bool
+    hold_reasons: list[str]
+    quantity: int
+    line_count: int
+    skus: list[str]
+    lines: list[JsonObject]
+    placed_at: str
+    placed_at_ts: float
+    customer: JsonObject
+    address: JsonObject
+    attributes: JsonObject
+
+
+def order_context(order: Order, attributes: JsonObject,
+                  customer_tags: list[str]) -> OrderContext:
     a = order.shipping_address
     return {
         "id": order.id, "channel": order.channel, "shop_id": order.shop_id,
@@ -49,7 +76,7 @@ MAX_ITEMS = 500
 MAX_DEPTH = 8
 
 
-def bounded(value: Any, depth: int = 0) -> Any:
+def bounded(value: object, depth: int = 0) -> object:
     """The payload with texts cut to MAX_TEXT characters, lists and objects to MAX_ITEMS
     entries and nesting to MAX_DEPTH levels."""
     if isinstance(value, str):
@@ -64,9 +91,11 @@ def bounded(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def event_context(event: OrderEvent) -> dict[str, Any]:
+def event_context(event: OrderEvent) -> dict[str, object]:
     payload = bounded(event.payload or {})
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, dict):
+        data = {}
     return {"id": event.id, "type": event.type, "source": event.source,
             "system": event.system, "order_id": event.order_id,
             "occurred_at": event.occurred_at.isoformat(),
@@ -75,14 +104,20 @@ def event_context(event: OrderEvent) -> dict[str, Any]:
             "data": data, "payload": payload}
 
 
-def time_context(now: datetime) -> dict[str, Any]:
+def channel_of(event: OrderEvent) -> str | None:
+    """The channel an event names in its payload (order.placed does), if any."""
+    channel = event.payload.get("channel")
+    return channel if isinstance(channel, str) else None
+
+
+def time_context(now: datetime) -> dict[str, object]:
     local = now.astimezone(SHANGHAI)
     return {"now": {"iso": now.isoformat(), "hour": local.hour,
                     "weekday": local.isoweekday(), "date": local.date().isoformat()},
             "now_ts": now.timestamp()}
 
 
-def load_order_context(uow: UnitOfWork, order_id: str | None) -> dict[str, Any] | None:
+def load_order_context(uow: UnitOfWork, order_id: str | None) -> OrderContext | None:
     if order_id is None:
         return None
     order: Order | None = uow.orders.get(order_id)
@@ -92,8 +127,8 @@ def load_order_context(uow: UnitOfWork, order_id: str | None) -> dict[str, Any] 
                          uow.customers.tags(order.customer.phone))
 
 
-def build(event: OrderEvent | None, order: dict[str, Any] | None,
-          now: datetime) -> dict[str, Any]:
-    context: dict[str, Any] = {"order": order, "event": event_context(event) if event else None}
+def build(event: OrderEvent | None, order: OrderContext | None,
+          now: datetime) -> dict[str, object]:
+    context: dict[str, object] = {"order": order, "event": event_context(event) if event else None}
     context.update(time_context(now))
     return context

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from orderpilot.adapters.sheet_reading import SheetLimits
 from orderpilot.domain.decision_formats import from_jdm, sheet_header, table_from_sheet, to_jdm
@@ -24,7 +24,10 @@ from orderpilot.domain.decision_tables import (
     CellError,
     DecisionTable,
     ExpressionChecker,
+    StoredVersion,
     TableResult,
+    TableSummary,
+    VersionSummary,
     from_definition,
     to_definition,
     validate,
@@ -42,14 +45,14 @@ MAX_JSON_DEPTH = 32
 
 class TableStore(Protocol):
     def current_version(self, name: str) -> int | None: ...
-    def get(self, name: str, version: int | None = None) -> Any: ...
-    def versions(self, name: str) -> list[dict[str, Any]]: ...
-    def summaries(self) -> list[dict[str, Any]]: ...
+    def get(self, name: str, version: int | None = None) -> StoredVersion | None: ...
+    def versions(self, name: str) -> list[VersionSummary]: ...
+    def summaries(self) -> list[TableSummary]: ...
 
 
 class TableEvaluator(Protocol):
-    def evaluate(self, name: str, version: int, definition: dict[str, Any],
-                 context: dict[str, Any], *, trace: bool = False) -> TableResult: ...
+    def evaluate(self, name: str, version: int, definition: dict[str, object],
+                 context: dict[str, object], *, trace: bool = False) -> TableResult: ...
 
 
 Reader = Callable[[], AbstractContextManager[TableStore]]
@@ -73,7 +76,7 @@ class PublishedTable:
 @dataclass(frozen=True)
 class _Current:
     version: int
-    definition: dict[str, Any]
+    definition: dict[str, object]
     checked_at: float
 
 
@@ -83,7 +86,7 @@ def _not_found(name: str, version: int | None = None) -> NotFound:
                     code="decision_table_not_found")
 
 
-def checked_definition(table: DecisionTable, checker: ExpressionChecker) -> dict[str, Any]:
+def checked_definition(table: DecisionTable, checker: ExpressionChecker) -> dict[str, object]:
     """Validate the table and give what is stored: the grid plus the JDM zen evaluates."""
     validate(table, checker)
     try:
@@ -123,7 +126,7 @@ def get_table(store: TableStore, name: str, version: int | None = None) -> Publi
                           stored.published_by, stored.published_at, stored.reason)
 
 
-def list_tables(store: TableStore) -> list[dict[str, Any]]:
+def list_tables(store: TableStore) -> list[TableSummary]:
     """name, title_zh, title_en, current_version, created_at, updated_at; by name."""
     return store.summaries()
 
@@ -158,18 +161,18 @@ class DecisionTables:
         with self._read() as store:
             return get_table(store, name, version)
 
-    def summaries(self) -> list[dict[str, Any]]:
+    def summaries(self) -> list[TableSummary]:
         with self._read() as store:
             return list_tables(store)
 
-    def versions(self, name: str) -> list[dict[str, Any]]:
+    def versions(self, name: str) -> list[VersionSummary]:
         with self._read() as store:
             found = store.versions(name)
         if not found:
             raise _not_found(name)
         return found
 
-    def lookup(self, name: str, context: dict[str, Any], *, uow: UnitOfWork | None = None,
+    def lookup(self, name: str, context: dict[str, object], *, uow: UnitOfWork | None = None,
                trace: bool = False) -> TableResult:
         """Evaluate the current version of a table on a context (a rule's evaluation context).
         Inside a unit of work, pass it: the version check then reads through its transaction."""
@@ -189,7 +192,10 @@ class DecisionTables:
                 raise _not_found(name)
             if seen is not None and seen.version == version:
                 return replace(seen, checked_at=now)
-            return _Current(version, store.get(name, version).definition, now)
+            stored = store.get(name, version)
+            if stored is None:
+                raise _not_found(name, version)
+            return _Current(version, stored.definition, now)
 
         if uow is not None:
             current = check(uow.decision_tables)
@@ -201,7 +207,7 @@ class DecisionTables:
                 self._current[name] = current
         return current
 
-    def evaluate(self, name: str, context: dict[str, Any], *, version: int | None = None,
+    def evaluate(self, name: str, context: dict[str, object], *, version: int | None = None,
                  trace: bool = True) -> TableResult:
         """Try a table (any version) on a context, with the rows that matched (console, API)."""
         if version is None:
@@ -220,7 +226,7 @@ class DecisionTables:
             stored = store.get(name)
         return None if stored is None else from_definition(stored.definition)
 
-    def import_sheet(self, header: Sequence[Any], rows: Sequence[tuple[int, Sequence[Any]]],
+    def import_sheet(self, header: Sequence[object], rows: Sequence[tuple[int, Sequence[object]]],
                      name: str, by: str, reason: str, *, hit_policy: str | None = None) -> Saved:
         """Publish the grid of a sheet (rows numbered as the sheet shows them). Titles and,
         unless given, the hit policy are kept from the current version."""
@@ -242,12 +248,10 @@ class DecisionTables:
         table = self.get(name, version).table
         return sheet_header(table), table.rows
 
-    def import_jdm(self, document: bytes | str | dict[str, Any], name: str, by: str,
+    def import_jdm(self, document: bytes | str | dict[str, object], name: str, by: str,
                    reason: str) -> Saved:
         """Publish the one decision table of a JDM document (GoRules editor export)."""
-        if not isinstance(document, dict):
-            document = _jdm_json(document)
-        table = from_jdm(document, name)
+        table = from_jdm(document if isinstance(document, dict) else _jdm_json(document), name)
         existing = self._existing(name)
         if existing is not None:
             table = replace(table, title_zh=existing.title_zh, title_en=existing.title_en,
@@ -255,7 +259,7 @@ class DecisionTables:
         return self.save(table, by, reason)
 
 
-def _jdm_json(document: bytes | str) -> Any:
+def _jdm_json(document: bytes | str) -> object:
     """Parse a JDM file no bigger and no deeper than a decision could be."""
     if len(document) > MAX_FILE_BYTES:
         raise InvalidInput(f"JDM import: the file is larger than {MAX_FILE_BYTES // 2**20} MB",
@@ -267,7 +271,7 @@ def _jdm_json(document: bytes | str) -> Any:
     except ValueError as error:
         raise InvalidInput(f"JDM import: the file is not JSON ({error})", field="file",
                            code="unsupported_decision") from error
-    level: list[Any] = [parsed]
+    level: list[object] = [parsed]
     for _ in range(MAX_JSON_DEPTH):
         level = [child for node in level for child in (
             node.values() if isinstance(node, dict) else node if isinstance(node, list) else ())]

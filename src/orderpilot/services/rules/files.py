@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from orderpilot.adapters.rule_files import read_rule_file
 from orderpilot.domain.rules.definition import RuleDefinition
@@ -31,7 +30,7 @@ def import_rule_files(service: RulesService, paths: list[Path], by: str, *,
         status = data.get("status")
         if status is not None and status not in (*STATUSES, "draft"):
             raise rule_file.error("status", f"one of {', '.join(STATUSES)}")
-        raw: dict[str, Any] = {k: data[k] for k in DEFINITION_KEYS if k in data}
+        raw: dict[str, object] = {k: data[k] for k in DEFINITION_KEYS if k in data}
         try:
             definition = service.validate(raw)
         except RuleInvalid as error:

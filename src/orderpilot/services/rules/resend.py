@@ -23,19 +23,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import structlog
 
 from orderpilot.adapters.connectors.base import CallResult, ConnectorError, TransientError
 from orderpilot.adapters.connectors.lookups import NO_LOOK_UP
 from orderpilot.services.rules import actions as acts
-from orderpilot.services.unit_of_work import Clock, UowFactory
+from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
 
 log = structlog.get_logger("orderpilot.rules")
 MAX_WAIT = timedelta(hours=1)
 # Records the look-up as a rule attempt: (uow, status, request, response, latency, error).
-RecordAttempt = Callable[[Any, str, dict[str, Any], Any, float, str | None], None]
+# (uow, status, request, response, latency in ms, error)
+RecordAttempt = Callable[[UnitOfWork, str, dict[str, object], object, float, str | None], None]
 
 
 class LookUpPending(Exception):

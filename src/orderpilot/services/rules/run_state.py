@@ -3,16 +3,25 @@ the steps done so far; and writing that progress together with a step's effect."
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TypedDict
 
 from orderpilot.domain.rules.definition import RuleDefinition, Step
-from orderpilot.services.unit_of_work import Clock
+from orderpilot.domain.rules.records import Run
+from orderpilot.services.rules.book import Expressions
+from orderpilot.services.unit_of_work import Clock, UnitOfWork
+
+
+class Snapshot(TypedDict):
+    step: int
+    outputs: dict[str, object]
+    attempts: int
 
 
 class RunState:
     """Where a run is: the main step index, or a position inside a step's failure branch."""
 
-    def __init__(self, run: Any, rule_key: str, definition: RuleDefinition, engine: Any,
+    def __init__(self, run: Run, rule_key: str, definition: RuleDefinition, engine: Expressions,
                  clock: Clock) -> None:
         self.run = run
         self.rule_key = rule_key
@@ -20,7 +29,7 @@ class RunState:
         self.engine = engine
         self.clock = clock
         self.step: int = run.step
-        self.outputs: dict[str, Any] = dict(run.outputs or {})
+        self.outputs: dict[str, object] = dict(run.outputs or {})
         self.attempts: int = run.attempts
         self.root_id: str = run.replay_of or run.id
         self.finished = False
@@ -29,25 +38,32 @@ class RunState:
     def in_branch(self) -> bool:
         return "_branch" in self.outputs
 
+    def _branch(self) -> tuple[int, int] | None:
+        """(the failed step, the position in its failure branch) while in a branch."""
+        branch = self.outputs.get("_branch")
+        if not isinstance(branch, dict):
+            return None
+        return int(branch["of"]), int(branch["pos"])
+
     def current(self) -> tuple[Step | None, int]:
         actions = self.definition.actions
-        branch = self.outputs.get("_branch")
+        branch = self._branch()
         if branch is not None:
-            steps = actions[branch["of"]].on_error.branch
-            pos = branch["pos"]
-            return (steps[pos] if pos < len(steps) else None), 1000 * (branch["of"] + 1) + pos
+            of, pos = branch
+            steps = actions[of].on_error.branch
+            return (steps[pos] if pos < len(steps) else None), 1000 * (of + 1) + pos
         return (actions[self.step] if self.step < len(actions) else None), self.step
 
-    def context(self) -> dict[str, Any]:
+    def context(self) -> dict[str, object]:
         context = dict(self.run.context)
         context["steps"] = {k: v for k, v in self.outputs.items() if not k.startswith("_")}
         context["run"] = {"id": self.run.id, "rule": self.rule_key}
         return context
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> Snapshot:
         return {"step": self.step, "outputs": dict(self.outputs), "attempts": self.attempts}
 
-    def restore(self, before: dict[str, Any]) -> None:
+    def restore(self, before: Snapshot) -> None:
         """Back to ``before``, keeping the hub parts of hybrid steps (committed on their own)."""
         hub_parts = {k: v for k, v in self.outputs.items() if k.endswith("_hub")}
         self.step, self.attempts = before["step"], before["attempts"]
@@ -57,23 +73,23 @@ class RunState:
     def skip(self, step: Step) -> None:
         self._next(step, {"skipped": True})
 
-    def _next(self, step: Step, output: dict[str, Any] | None) -> dict[str, Any]:
+    def _next(self, step: Step, output: Mapping[str, object] | None) -> Snapshot:
         if output is not None:
             self.outputs[step.id] = output
         self.outputs.pop(f"_{step.id}_hub", None)
-        branch = self.outputs.get("_branch")
+        branch = self._branch()
         if branch is not None:
-            self.outputs["_branch"] = {**branch, "pos": branch["pos"] + 1}
+            self.outputs["_branch"] = {"of": branch[0], "pos": branch[1] + 1}
         else:
             self.step += 1
         self.attempts = 0
         return self.snapshot()
 
-    def advance_in(self, uow: Any, step: Step, output: dict[str, Any] | None,
+    def advance_in(self, uow: UnitOfWork, step: Step, output: Mapping[str, object] | None,
                    worker: str) -> None:
         """Store the step's progress; steps after it whose `if` is already false are skipped
         and, when none is left, the run is finished, all in the same write."""
-        values = self._next(step, output)
+        values: Mapping[str, object] = self._next(step, output)
         while True:
             following, _where = self.current()
             if following is None:
@@ -94,7 +110,7 @@ class RunState:
         if not uow.runs.update(self.run.id, worker, **values):
             raise RuntimeError("the run's lease was lost; another worker took it over")
 
-    def enter_branch(self, uow: Any, step: Step, error: str, worker: str) -> None:
+    def enter_branch(self, uow: UnitOfWork, step: Step, error: str, worker: str) -> None:
         self.outputs[step.id] = {"error": error}
         self.outputs["_branch"] = {"of": self.step, "pos": 0}
         self.attempts = 0

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,12 +33,14 @@ from orderpilot.adapters.connectors.lookups import NO_LOOK_UP
 from orderpilot.domain.errors import ConcurrentUpdate, OrderpilotError
 from orderpilot.domain.rules.actions import ACTION_TYPES, pushes
 from orderpilot.domain.rules.definition import RuleDefinition, Step
+from orderpilot.domain.rules.records import Run
 from orderpilot.services.rules import actions as acts
 from orderpilot.services.rules import resend
 from orderpilot.services.rules import strikes as rule_strikes
 from orderpilot.services.rules.book import RuleBook
 from orderpilot.services.rules.run_state import RunState
-from orderpilot.services.unit_of_work import Clock, UowFactory
+from orderpilot.services.rules.triggers import published
+from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
 
 log = structlog.get_logger("orderpilot.rules")
 MAX_BACKOFF = timedelta(hours=1)
@@ -124,17 +126,20 @@ class ActionRunner:
                 log.exception("rule_run_crashed", run_id=run.id)
         return len(claims)
 
-    def _definition(self, uow: Any, run: Any) -> RuleDefinition:
+    def _definition(self, uow: UnitOfWork, run: Run) -> RuleDefinition:
         cached = self.book.cached_definition(run.rule_id, run.rule_version)
         if cached is not None:
             return cached
-        version = uow.rules.version(run.rule_id, run.rule_version)
+        version = published(uow, run.rule_id, run.rule_version)
         return self.book.definition(run.rule_id, run.rule_version, version.definition)
 
-    def _rule_key(self, uow: Any, rule_id: str) -> str:
+    def _rule_key(self, uow: UnitOfWork, rule_id: str) -> str:
         key = self._keys.get(rule_id)
         if key is None:
-            key = self._keys[rule_id] = uow.rules.get(rule_id).key
+            rule = uow.rules.get(rule_id)
+            if rule is None:  # rules are archived, never deleted
+                raise LookupError(f"no rule {rule_id}")
+            key = self._keys[rule_id] = rule.key
         return key
 
     def _sms_template(self, code: str) -> dict[str, Any]:
@@ -147,7 +152,7 @@ class ActionRunner:
 
     # -- one run ---------------------------------------------------------------------------
 
-    def execute(self, run: Any, definition: RuleDefinition, rule_key: str) -> None:
+    def execute(self, run: Run, definition: RuleDefinition, rule_key: str) -> None:
         if run.claimed_by != self.worker_id or run.status != "pending":
             return
         state = RunState(run, rule_key, definition, self.book.engine, self.clock)
@@ -300,7 +305,7 @@ class ActionRunner:
     def _hub_part(self, state: RunState, step: Step, call: acts.StepCall) -> dict[str, Any]:
         """The hub's own effect of a hybrid step (the ticket before its webhook), once."""
         saved = state.outputs.get(f"_{step.id}_hub")
-        if saved is not None:
+        if isinstance(saved, dict):
             return dict(saved)
         try:
             with self.uow_factory() as uow:
@@ -318,15 +323,15 @@ class ActionRunner:
     # -- bookkeeping -----------------------------------------------------------------------
 
     def _attempt_row(self, state: RunState, step: Step, where: int, status: str,
-                     request: dict[str, Any], response: Any, started: datetime,
-                     key: str) -> dict[str, Any]:
+                     request: dict[str, object], response: object, started: datetime,
+                     key: str) -> dict[str, object]:
         return {"run_id": state.run.id, "step_no": where, "action": step.type,
                 "attempt": state.attempts + 1, "status": status, "idempotency_key": key,
                 "request": acts.jsonable(request), "response": acts.jsonable(response),
                 "started_at": started}
 
-    def _attempt(self, uow: Any, state: RunState, step: Step, where: int, status: str,
-                 request: dict[str, Any], response: Any, started: datetime,
+    def _attempt(self, uow: UnitOfWork, state: RunState, step: Step, where: int, status: str,
+                 request: dict[str, object], response: object, started: datetime,
                  now: datetime, error: str | None = None, key: str | None = None) -> None:
         row = self._attempt_row(state, step, where, status, request, response, started,
                                 key or f"{state.root_id}:{step.id}")
@@ -335,8 +340,8 @@ class ActionRunner:
         uow.runs.add_attempt(row)
 
     def _record(self, state: RunState, step: Step, where: int, status: str,
-                request: dict[str, Any], response: Any, started: datetime, *,
-                progress: bool, output: dict[str, Any] | None) -> None:
+                request: dict[str, object], response: object, started: datetime, *,
+                progress: bool, output: Mapping[str, object] | None) -> None:
         with self.uow_factory() as uow:
             now = self.clock()
             self._attempt(uow, state, step, where, status, request, response, started, now)
@@ -387,7 +392,7 @@ class ActionRunner:
 
     def _finish(self, state: RunState, status: str, error: str | None = None) -> None:
         with self.uow_factory() as uow:
-            values: dict[str, Any] = {**state.snapshot(), "status": status,
+            values: dict[str, object] = {**state.snapshot(), "status": status,
                                       "finished_at": self.clock(), "claimed_by": None,
                                       "claimed_until": None}
             if error is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
-from typing import Any
 
 from orderpilot.domain.errors import InvalidInput, NotFound
 from orderpilot.domain.events import OrderEvent, new_id
@@ -20,14 +19,14 @@ MAX_BACKTEST_EVENTS = 50_000
 REPLAYABLE = ("failed", "dead", "skipped")
 
 
-def _preview(definition: RuleDefinition) -> list[dict[str, Any]]:
+def _preview(definition: RuleDefinition) -> list[dict[str, object]]:
     return [{"id": s.id, "type": s.type,
              "when": "depends on earlier steps" if s.when.children else "always"}
             for s in definition.actions]
 
 
-def try_rule(service: RulesService, raw: Any, order_id: str,
-             event_type: str | None = None) -> dict[str, Any]:
+def try_rule(service: RulesService, raw: object, order_id: str,
+             event_type: str | None = None) -> dict[str, object]:
     """Evaluate a (draft) rule on one stored order, as if its trigger event happened now."""
     definition = service.validate(raw)
     now = service.clock()
@@ -54,7 +53,7 @@ def try_rule(service: RulesService, raw: Any, order_id: str,
             "actions": _preview(definition) if matched else []}
 
 
-def backtest(service: RulesService, raw: Any, days: int, sample: int = 20) -> dict[str, Any]:
+def backtest(service: RulesService, raw: object, days: int, sample: int = 20) -> dict[str, object]:
     """What a draft would have done over the stored events of the last ``days`` days:
     evaluated on each order as it is now, with the event's own time. Nothing is changed."""
     if not 0 < days <= MAX_BACKTEST_DAYS:
@@ -70,7 +69,7 @@ def backtest(service: RulesService, raw: Any, days: int, sample: int = 20) -> di
     examined = matched = 0
     orders: set[str] = set()
     actions: Counter[str] = Counter()
-    examples: list[dict[str, Any]] = []
+    examples: list[dict[str, object]] = []
     with service.read() as uow:  # a snapshot: order writes go on meanwhile (issue 8)
         events = uow.events.of_type_since(str(trigger.event), since, MAX_BACKTEST_EVENTS)
         for event in events:
@@ -93,8 +92,8 @@ def backtest(service: RulesService, raw: Any, days: int, sample: int = 20) -> di
                 actions[step.type] += 1
             if len(examples) < sample:
                 examples.append({"event_id": event.id, "order_id": event.order_id,
-                                 "external_id": (order or {}).get("external_id"),
-                                 "total": (order or {}).get("total"),
+                                 "external_id": order["external_id"] if order else None,
+                                 "total": order["total"] if order else None,
                                  "at": event.recorded_at.isoformat()})
     return {"days": days, "events_examined": examined, "matched": matched,
             "orders": len(orders), "actions": dict(actions), "sample": examples,

@@ -5,11 +5,12 @@ transaction, so they only read and write the database: the actions run later, in
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from croniter import croniter
 
 from orderpilot.domain.events import OrderEvent, new_id
+from orderpilot.domain.records import text, whole
+from orderpilot.domain.rules.records import RuleVersion
 from orderpilot.domain.rules.triggers import TIMEZONES
 from orderpilot.services.rules import context as rule_context
 from orderpilot.services.rules import strikes as rule_strikes
@@ -19,17 +20,19 @@ from orderpilot.services.unit_of_work import Clock, UnitOfWork
 MAX_DEPTH = 5  # a rule's action may trigger rules, which may trigger rules... this deep
 
 
-def record_run(uow: UnitOfWork, rule: ActiveRule, trace: dict[str, Any], *, kind: str,
-               dedupe_key: str, event: OrderEvent | None, context: dict[str, Any],
+def record_run(uow: UnitOfWork, rule: ActiveRule, trace: dict[str, object], *, kind: str,
+               dedupe_key: str, event: OrderEvent | None, context: dict[str, object],
                depth: int, now: datetime, replay_of: str | None = None) -> str | None:
     """Record a run to carry out; None when this trigger already made one."""
     run_id = new_id()
     blocked = depth > MAX_DEPTH
+    order = context.get("order")
+    order_id = order.get("id") if isinstance(order, dict) else None
     added = uow.runs.add({
         "id": run_id, "rule_id": rule.id, "rule_version": rule.version,
         "dedupe_key": dedupe_key, "trigger_kind": kind,
         "event_id": event.id if event else None,
-        "order_id": (context.get("order") or {}).get("id") or (event.order_id if event else None),
+        "order_id": order_id or (event.order_id if event else None),
         "status": "skipped" if blocked else "pending", "depth": depth,
         "context": context, "trace": trace, "step": 0, "outputs": {}, "attempts": 0,
         "next_attempt_at": now, "created_at": now, "replay_of": replay_of,
@@ -53,7 +56,7 @@ class RuleTriggers:
         self.book = book
         self.strike_limit = strike_limit
 
-    def _match(self, uow: UnitOfWork, rules: list[ActiveRule], context: dict[str, Any],
+    def _match(self, uow: UnitOfWork, rules: list[ActiveRule], context: dict[str, object],
                now: datetime, event_id: str | None) -> list[Matched]:
         """The matching rules; each rule that failed to evaluate gets a strike instead, and
         the others carry on."""
@@ -77,7 +80,7 @@ class RuleTriggers:
             for rule in stops:
                 uow.timers.cancel_prefix(f"rule-timeout:{rule.id}:{event.order_id}:")
         order = rule_context.load_order_context(uow, event.order_id)
-        channel = order["channel"] if order else event.payload.get("channel")
+        channel = order["channel"] if order else rule_context.channel_of(event)
         for rule in starts:
             trigger = rule.definition.trigger
             if event.order_id and trigger.accepts(event.type, event.source, channel):
@@ -98,13 +101,14 @@ class RuleTriggers:
                        dedupe_key=f"{matched.rule.id}:{event.id}", event=event,
                        context=context, depth=depth, now=now)
 
-    def on_timeout(self, payload: dict[str, Any], uow: UnitOfWork, clock: Clock) -> None:
+    def on_timeout(self, payload: dict[str, object], uow: UnitOfWork, clock: Clock) -> None:
         """N minutes after event A, unless B: still enabled, and B did not come meanwhile."""
-        rule = self._enabled(uow, payload["rule_id"], payload["version"])
+        rule = self._enabled(uow, text(payload, "rule_id"), whole(payload, "version"))
         if rule is None:
             return
         trigger = rule.definition.trigger
-        event = uow.events.get_many([payload["event_id"]]).get(payload["event_id"])
+        event_id = text(payload, "event_id")
+        event = uow.events.get_many([event_id]).get(event_id)
         if event is None or uow.events.happened_since(event.order_id, str(trigger.unless),
                                                       event.recorded_at):
             return
@@ -117,11 +121,11 @@ class RuleTriggers:
                        dedupe_key=f"{rule.id}:timeout:{event.id}", event=event,
                        context=context, depth=depth_of(uow, event), now=now)
 
-    def on_schedule(self, payload: dict[str, Any], uow: UnitOfWork, clock: Clock) -> None:
-        row = uow.rules.get(payload["rule_id"])
+    def on_schedule(self, payload: dict[str, object], uow: UnitOfWork, clock: Clock) -> None:
+        row = uow.rules.get(text(payload, "rule_id"))
         if row is None or row.status != "enabled" or row.published_version is None:
             return
-        version = uow.rules.version(row.id, row.published_version)
+        version = published(uow, row.id, row.published_version)
         rule = ActiveRule(row.id, row.key, row.name, row.published_version,
                           self.book.definition(row.id, row.published_version,
                                                version.definition))
@@ -134,15 +138,23 @@ class RuleTriggers:
             record_run(uow, rule, matched.trace, kind="schedule",
                        dedupe_key=f"{rule.id}:schedule:{payload['fire_at']}", event=None,
                        context=context, depth=0, now=now)
-        schedule_next(uow, rule, datetime.fromisoformat(payload["fire_at"]), now)
+        schedule_next(uow, rule, datetime.fromisoformat(text(payload, "fire_at")), now)
 
     def _enabled(self, uow: UnitOfWork, rule_id: str, version: int) -> ActiveRule | None:
         row = uow.rules.get(rule_id)
         if row is None or row.status != "enabled":
             return None
-        stored = uow.rules.version(rule_id, version)
+        stored = published(uow, rule_id, version)
         return ActiveRule(row.id, row.key, row.name, version,
                           self.book.definition(rule_id, version, stored.definition))
+
+
+def published(uow: UnitOfWork, rule_id: str, version: int) -> RuleVersion:
+    """A version the rule points at (versions are never deleted)."""
+    found = uow.rules.version(rule_id, version)
+    if found is None:
+        raise LookupError(f"rule {rule_id} has no version {version}")
+    return found
 
 
 def schedule_next(uow: UnitOfWork, rule: ActiveRule, after: datetime, now: datetime) -> None:

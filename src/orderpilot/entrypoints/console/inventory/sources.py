@@ -168,8 +168,9 @@ def _views(console: Console, request: Request, hub: Hub) -> tuple[list[dict[str,
         sources = inventory_sync.list_source_views(repo)
         runs = inventory_sync.list_sync_runs(repo, limit=20)
     for s in sources:
-        s["schedule_words"] = schedule_words(console, request, s["sync_schedule"])
-        s["pulls"] = schedules.pulls(s["sync_schedule"])
+        schedule = str(s["sync_schedule"])
+        s["schedule_words"] = schedule_words(console, request, schedule)
+        s["pulls"] = schedules.pulls(schedule)
     return sources, runs
 
 

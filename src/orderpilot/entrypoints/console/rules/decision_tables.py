@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 
 from orderpilot.adapters.spreadsheets import UnreadableSheet, sheet_bytes, sheet_from_bytes
 from orderpilot.domain.access import allowed
-from orderpilot.domain.decision_tables import NAME, example_return_centres
+from orderpilot.domain.decision_tables import NAME, VersionSummary, example_return_centres
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound, OrderpilotError
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader, RuleManager
@@ -120,7 +120,7 @@ def _table_context(request: Request, console: Console, hub: HubDep, name: str,
                    shown: PublishedTable | None, grid: GridForm, *,
                    editable: bool = True, **extra: Any) -> dict[str, Any]:
     current = None
-    versions: list[dict[str, Any]] = []
+    versions: list[VersionSummary] = []
     if name in hub.decision_tables.names():
         versions = hub.decision_tables.versions(name)
         current = versions[0]["version"]
