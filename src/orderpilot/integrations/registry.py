@@ -199,18 +199,6 @@ def _load(point: EntryPoint) -> Integration[Any]:
     return loaded if isinstance(loaded, Integration) else getattr(loaded, "INTEGRATION", loaded)
 
 
-def shown_settings(values: BaseModel) -> dict[str, str]:
-    """VALUES as they may be shown: secret fields say only whether they are set."""
-    shown = {}
-    for name in type(values).model_fields:
-        value = getattr(values, name)
-        if isinstance(value, SecretStr):
-            shown[name] = "(set)" if value.get_secret_value() else "(empty)"
-        elif value is not None:
-            shown[name] = str(value)
-    return shown
-
-
 def secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
 
@@ -227,4 +215,4 @@ def sim_base(settings: Settings) -> str | None:
 
 __all__ = ["BUILT_IN", "CAPABILITIES", "GROUP", "DuplicateIntegration", "HttpConnectorSettings",
            "Integration", "IntegrationRegistry", "RuleActionLike", "Simulator", "pick",
-           "secret", "shown_settings", "sim_base"]
+           "secret", "sim_base"]
