@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
+from pydantic import BaseModel
 
 from orderpilot.adapters.connectors.base import (
     STORED_RESPONSE_BYTES,
@@ -51,7 +52,7 @@ SMS_PROVIDERS = {"aliyun": "aliyun-sms", "tencent": "tencent-sms"}
 
 class Connectors:
     def __init__(self, endpoints: Endpoints, http_client: httpx.Client,
-                 integrations: IntegrationRegistry, configured: dict[str, Any],
+                 integrations: IntegrationRegistry, configured: dict[str, BaseModel],
                  timeout_s: float = 5, sms_rate_per_second: float = 10,
                  stored_response_bytes: int = STORED_RESPONSE_BYTES) -> None:
         """HTTP_CLIENT should come from from_settings(): its transport is the outbound guard.
