@@ -59,7 +59,7 @@ def test_the_built_in_systems_each_bring_a_simulator() -> None:
     assert len(BUILT_IN) == len(registry)
     assert all(i.simulator is not None for i in registry)
     assert {i.name for i in registry.providing("http_connector")} == {
-        "customs", "helpdesk", "crm", "wms"}
+        "customs", "helpdesk", "crm"}
 
 
 def test_a_name_taken_twice_is_refused_naming_both() -> None:
@@ -93,7 +93,7 @@ def test_connector_names_come_from_the_registry_and_the_settings() -> None:
     connectors = Connectors.from_settings(settings(
         http_connectors={"erp": "https://erp.example.com"}))
     try:
-        assert connectors.connector_names() == {"customs", "helpdesk", "crm", "wms", "erp"}
+        assert connectors.connector_names() == {"customs", "helpdesk", "crm", "erp"}
     finally:
         connectors.close()
 
