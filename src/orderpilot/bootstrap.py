@@ -21,6 +21,7 @@ from orderpilot.adapters.metrics import Metrics
 from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.config import Settings
+from orderpilot.integrations.registry import IntegrationRegistry
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
 from orderpilot.services.handlers import HandlerRegistry, default_registry
 from orderpilot.services.inventory.pull import InventoryPuller
@@ -47,6 +48,7 @@ class Hub:
     secret_key: str
     engine: ExpressionEngine
     connectors: Connectors
+    integrations: IntegrationRegistry
     book: RuleBook
     rules: RulesService
     metrics: Metrics = field(default_factory=Metrics)
@@ -171,7 +173,10 @@ def load_secret(settings: Settings) -> str:
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime] = system_clock,
-              registry: HandlerRegistry | None = None) -> Hub:
+              registry: HandlerRegistry | None = None,
+              integrations: IntegrationRegistry | None = None) -> Hub:
+    """INTEGRATIONS: the outside systems (default: the built-in ones and every installed
+    package in the entry-point group ``orderpilot.integrations``)."""
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_json)
     if settings.database_url is None:
@@ -181,7 +186,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     for module_path in filter(None, (p.strip() for p in settings.handler_plugins.split(","))):
         importlib.import_module(module_path).register(registry)
     engine = ExpressionEngine(budget_seconds=settings.rule_evaluation_budget_ms / 1000)
-    connectors = Connectors.from_settings(settings)
+    integrations = integrations or IntegrationRegistry.discover()
+    connectors = Connectors.from_settings(settings, integrations=integrations)
     book = RuleBook(engine)
     triggers = RuleTriggers(book, strike_limit=settings.rule_strike_limit)
     registry.on("*", "rules.match", triggers.on_event, idempotent=True)
@@ -197,8 +203,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
 
     rules = RulesService(lambda: SqlUnitOfWork(db), clock, book, check_url, dict,
                          reader=lambda: SqlUnitOfWork(db, read_only=True))
-    hub = Hub(settings, db, registry, clock, load_secret(settings), engine, connectors, book,
-              rules)
+    hub = Hub(settings, db, registry, clock, load_secret(settings), engine, connectors,
+              integrations, book, rules)
     rules.table_outputs = lambda: table_outputs(hub)
     book.tables = lambda name, context: hub.decision_tables.lookup(name, context, trace=True)
     return hub

@@ -20,6 +20,7 @@ from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
 from orderpilot.domain.sync_schedule import next_pull
+from orderpilot.integrations.wms.simulator import DEMO_STOCK
 from orderpilot.services.inventory import allocation as inventory
 from orderpilot.services.inventory import pull as inventory_pull
 from orderpilot.services.inventory import sheet_import as inventory_import
@@ -27,7 +28,6 @@ from orderpilot.services.inventory import sync as inventory_sync
 from orderpilot.services.inventory.pull import InventoryPuller
 from orderpilot.simulators.demo_inventory import PROMOTION, setup_demo_inventory
 from orderpilot.simulators.external.server import SimServer
-from orderpilot.simulators.external.wms import DEMO_STOCK
 
 NB, HZ, LA = "NB-BONDED", "HZ-DOMESTIC", "LA-TRANSIT"
 

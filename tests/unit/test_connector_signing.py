@@ -140,11 +140,11 @@ def test_sim_url_points_every_connector_at_the_simulator() -> None:
     connectors = Connectors.from_settings(settings(sim_url="http://127.0.0.1:9100"))
     try:
         urls = connectors.endpoints.urls
+        bases = connectors.endpoints.bases
         assert urls["customs"] == "http://127.0.0.1:9100/customs"
-        assert urls["aliyun"] == "http://127.0.0.1:9100/aliyun-sms"
-        assert urls["tencent"] == "http://127.0.0.1:9100/tencent-sms"
-        assert connectors.endpoints.smtp is not None
-        assert connectors.endpoints.smtp.port == 9101
+        assert bases["aliyun-sms"] == ("http://127.0.0.1:9100/aliyun-sms",)
+        assert bases["tencent-sms"] == ("http://127.0.0.1:9100/tencent-sms",)
+        assert connectors.configured["smtp"].port == 9101
         assert connectors.endpoints.url_for("wms") == "http://127.0.0.1:9100/wms"
         assert connectors.allowed_hosts() == {"127.0.0.1"}
     finally:

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.domain.inventory import SHANGHAI
+from orderpilot.integrations.wms import simulator as wms
 from orderpilot.services.inventory import promotions
 from orderpilot.services.inventory import pull as inventory_pull
 from orderpilot.services.inventory import sync as inventory_sync
 from orderpilot.services.inventory.sync import LevelReport
-from orderpilot.simulators.external import wms
 
 if TYPE_CHECKING:
     from orderpilot.bootstrap import Hub

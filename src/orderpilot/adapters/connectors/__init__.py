@@ -1,4 +1,6 @@
-"""Outbound connectors: how rule actions call the outside world (see registry.Connectors)."""
+"""Outbound connectors: the shared transport every integration calls through (the guard, HTTP
+with the hub's signature, rate limits, masking, errors) and the `Connectors` facade (registry)
+that builds each configured integration's client."""
 
 from orderpilot.adapters.connectors.base import (
     AddressNotAllowed,
@@ -11,8 +13,10 @@ from orderpilot.adapters.connectors.base import (
     TransientError,
 )
 from orderpilot.adapters.connectors.endpoints import SIM, Endpoints, endpoints_from_settings
+from orderpilot.adapters.connectors.http import HttpConnector
+from orderpilot.adapters.connectors.outbound import OutboundContext
 from orderpilot.adapters.connectors.registry import Connectors
 
 __all__ = ["SIM", "AddressNotAllowed", "CallResult", "ConnectorError", "Connectors", "Endpoints",
-           "HostNotAllowed", "PermanentError", "Redirected", "ResponseTooLarge",
-           "TransientError", "endpoints_from_settings"]
+           "HostNotAllowed", "HttpConnector", "OutboundContext", "PermanentError", "Redirected",
+           "ResponseTooLarge", "TransientError", "endpoints_from_settings"]

@@ -1,19 +1,21 @@
-"""`Connectors`: every outbound connector behind one object, built from Settings.
+"""`Connectors`: every configured integration's client behind one object, built from Settings
+and the integration registry (integrations/registry.py).
 
-It owns one httpx.Client; close() it when done. Every URL is checked against the allow-list
-when a rule is saved (check_url) and again, with the addresses its host resolves to, by the
-client's transport (guard.OutboundGuard) when it is called.
+It owns one httpx.Client, whose transport is the outbound guard, and hands only that client to
+the integrations' client factories; close() it when done. Every URL is checked against the
+allow-list when a rule is saved (check_url) and again, with the addresses its host resolves
+to, by the guard when it is called.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
+from pydantic import BaseModel
 
-from orderpilot.adapters.connectors import crm, helpdesk, mail, robots
 from orderpilot.adapters.connectors.base import (
     STORED_RESPONSE_BYTES,
     CallResult,
@@ -31,35 +33,59 @@ from orderpilot.adapters.connectors.guard import (
 )
 from orderpilot.adapters.connectors.http import HttpConnector
 from orderpilot.adapters.connectors.lookups import SentRecord
-from orderpilot.adapters.connectors.sms import AliyunSms, SmsProvider, TencentSms
+from orderpilot.adapters.connectors.outbound import OutboundContext
+from orderpilot.adapters.connectors.sms_provider import SmsProvider
 from orderpilot.config import Settings
 from orderpilot.domain.outbound import BadUrl, address_refusal, parse_target, refusal
+from orderpilot.integrations.registry import HttpConnectorSettings, IntegrationRegistry, secret
+
+if TYPE_CHECKING:
+    from orderpilot.integrations.crm.client import Crm
+    from orderpilot.integrations.dingtalk.client import DingTalkRobot
+    from orderpilot.integrations.helpdesk.client import Helpdesk
+    from orderpilot.integrations.smtp.client import Mailer
+    from orderpilot.integrations.wecom.client import WeComRobot
+
+# The SMS provider a template names -> the integration that sends through it.
+SMS_PROVIDERS = {"aliyun": "aliyun-sms", "tencent": "tencent-sms"}
 
 
 class Connectors:
-    def __init__(self, endpoints: Endpoints, client: httpx.Client, timeout_s: float = 5,
-                 sms_rate_per_second: float = 10,
+    def __init__(self, endpoints: Endpoints, http_client: httpx.Client,
+                 integrations: IntegrationRegistry, configured: dict[str, BaseModel],
+                 timeout_s: float = 5, sms_rate_per_second: float = 10,
                  stored_response_bytes: int = STORED_RESPONSE_BYTES) -> None:
-        """CLIENT should come from from_settings(): its transport is the outbound guard."""
-        self.endpoints, self.client, self.timeout_s = endpoints, client, timeout_s
+        """HTTP_CLIENT should come from from_settings(): its transport is the outbound guard.
+        CONFIGURED: each configured integration's settings, by name."""
+        self.endpoints, self.http_client, self.timeout_s = endpoints, http_client, timeout_s
+        self.integrations, self.configured = integrations, configured
         self.stored_response_bytes = stored_response_bytes
-        self.http = HttpConnector(client, endpoints, timeout_s, self.check_url)
-        self.sms: dict[str, SmsProvider] = {}
-        if endpoints.aliyun:
-            self.sms["aliyun"] = AliyunSms(client, endpoints.urls["aliyun"], *endpoints.aliyun,
-                                           endpoints.aliyun_region, sms_rate_per_second,
-                                           timeout_s)
-        if endpoints.tencent:
-            self.sms["tencent"] = TencentSms(client, endpoints.urls["tencent"],
-                                             *endpoints.tencent, endpoints.tencent_region,
-                                             sms_rate_per_second, timeout_s)
+        self.http = HttpConnector(http_client, endpoints, timeout_s, self.check_url)
+        context = OutboundContext(http_client, self.http, self.check_url, timeout_s,
+                                  sms_rate_per_second)
+        self._clients = {i.name: i.client(configured[i.name], context) for i in integrations
+                         if i.client is not None and i.name in configured}
+        self.sms: dict[str, SmsProvider] = {
+            provider: client for provider, name in SMS_PROVIDERS.items()
+            if isinstance(client := self._clients.get(name), SmsProvider)}
 
     @classmethod
     def from_settings(cls, settings: Settings, transport: httpx.BaseTransport | None = None,
-                      resolver: Resolver | None = None) -> Connectors:
+                      resolver: Resolver | None = None,
+                      integrations: IntegrationRegistry | None = None) -> Connectors:
         """TRANSPORT (tests: httpx.MockTransport) stands in for the network behind the guard;
-        RESOLVER (tests: a dict lookup) for DNS."""
-        endpoints = endpoints_from_settings(settings)
+        RESOLVER (tests: a dict lookup) for DNS. INTEGRATIONS: the registry the composition
+        root built (default: the built-in ones)."""
+        integrations = integrations or IntegrationRegistry.discover(installed=False)
+        configured = integrations.configured(settings)
+        connectors = {}
+        for name, values in configured.items():
+            if isinstance(values, HttpConnectorSettings) \
+                    and "http_connector" in integrations.get(name).provides:
+                connectors[name] = (values.base_url, secret(values.token))
+        bases = [(name, integrations.get(name).origins(values))
+                 for name, values in configured.items() if name not in connectors]
+        endpoints = endpoints_from_settings(settings, connectors, bases)
         guard = OutboundGuard(endpoints.origins(), resolver=resolver or system_resolver,
                               max_response_bytes=settings.outbound_response_max_bytes,
                               inner=transport)
@@ -67,11 +93,33 @@ class Connectors:
         client = httpx.Client(transport=guard, follow_redirects=False, trust_env=False,
                               timeout=settings.outbound_timeout_seconds,
                               headers={"User-Agent": "orderpilot-connectors"})
-        return cls(endpoints, client, settings.outbound_timeout_seconds,
-                   settings.sms_rate_per_second, settings.outbound_response_store_bytes)
+        return cls(endpoints, client, integrations, configured,
+                   settings.outbound_timeout_seconds, settings.sms_rate_per_second,
+                   settings.outbound_response_store_bytes)
+
+    def client(self, integration: str) -> object:
+        """The named integration's client; PermanentError (saying what to set) when it is
+        not configured or has no client of its own."""
+        found = self._clients.get(integration)
+        if found is None:
+            if integration not in self.integrations:
+                raise PermanentError(f"no integration {integration!r} (installed: "
+                                     f"{', '.join(self.integrations.names())})")
+            declared = self.integrations.get(integration)
+            if declared.client is None:
+                raise PermanentError(f"{integration} has no client; call it with http.call "
+                                     f"and connector {integration!r}")
+            raise PermanentError(f"{integration} is not configured: {declared.setup_hint}")
+        return found
+
+    def connector_names(self) -> frozenset[str]:
+        """The names an http.call step's `connector` may use: every integration that is a
+        named HTTP connector, and the keys of ORDERPILOT_HTTP_CONNECTORS."""
+        return frozenset({*(i.name for i in self.integrations.providing("http_connector")),
+                          *self.endpoints.urls})
 
     def close(self) -> None:
-        self.client.close()
+        self.http_client.close()
 
     def allowed_hosts(self) -> frozenset[str]:
         return self.endpoints.allowed_hosts()
@@ -126,35 +174,26 @@ class Connectors:
 
     def send_email(self, to: str, subject: str, body_text: str,
                    idempotency_key: str) -> CallResult:
-        if self.endpoints.smtp is None:
-            raise PermanentError("email is not configured: set ORDERPILOT_SMTP_HOST")
-        return mail.send_email(self.endpoints.smtp, to, subject, body_text, idempotency_key,
-                               self.timeout_s)
+        mailer: Mailer = self._typed("smtp")
+        return mailer.send(to, subject, body_text, idempotency_key)
 
     def notify_dingtalk(self, text: str, idempotency_key: str) -> CallResult:
-        if self.endpoints.dingtalk is None:
-            raise PermanentError("dingtalk robot is not configured: "
-                                 "set ORDERPILOT_DINGTALK_ACCESS_TOKEN")
-        base = self.endpoints.urls["dingtalk"]
-        self.check_url(base)
-        token, secret = self.endpoints.dingtalk
-        return self._kept(lambda: robots.notify_dingtalk(
-            self.client, base, token, secret, text, idempotency_key, self.timeout_s))
+        robot: DingTalkRobot = self._typed("dingtalk")
+        self.check_url(robot.base_url)
+        return self._kept(lambda: robot.notify(text, idempotency_key))
 
     def notify_wecom(self, text: str, idempotency_key: str) -> CallResult:
-        if self.endpoints.wecom_key is None:
-            raise PermanentError("wecom robot is not configured: set ORDERPILOT_WECOM_KEY")
-        base = self.endpoints.urls["wecom"]
-        self.check_url(base)
-        key = self.endpoints.wecom_key
-        return self._kept(lambda: robots.notify_wecom(self.client, base, key, text,
-                                                      idempotency_key, self.timeout_s))
+        robot: WeComRobot = self._typed("wecom")
+        self.check_url(robot.base_url)
+        return self._kept(lambda: robot.notify(text, idempotency_key))
 
     def helpdesk_create_ticket(self, ticket: dict[str, Any], idempotency_key: str) -> CallResult:
-        return self._kept(lambda: helpdesk.create_ticket(self.http, ticket, idempotency_key))
+        helpdesk: Helpdesk = self._typed("helpdesk")
+        return self._kept(lambda: helpdesk.create_ticket(ticket, idempotency_key))
 
     def crm_push_tags(self, phone: str, tags: list[str], idempotency_key: str) -> CallResult:
-        return self._kept(lambda: crm.push_tags(self.http, phone, tags, idempotency_key))
+        crm: Crm = self._typed("crm")
+        return self._kept(lambda: crm.push_tags(phone, tags, idempotency_key))
 
     def _kept(self, call: Callable[[], CallResult]) -> CallResult:
         """CALL's result or error, keeping the configured share of the answer in run history."""
@@ -167,7 +206,13 @@ class Connectors:
         return result
 
     def helpdesk_find_ticket(self, idempotency_key: str) -> SentRecord:
-        return helpdesk.find_ticket(self.http, idempotency_key)
+        helpdesk: Helpdesk = self._typed("helpdesk")
+        return helpdesk.find_ticket(idempotency_key)
 
     def crm_find_tag_push(self, idempotency_key: str) -> SentRecord:
-        return crm.find_tag_push(self.http, idempotency_key)
+        crm: Crm = self._typed("crm")
+        return crm.find_tag_push(idempotency_key)
+
+    def _typed(self, integration: str) -> Any:
+        """client(INTEGRATION) for the facade's own methods, which name its type."""
+        return self.client(integration)

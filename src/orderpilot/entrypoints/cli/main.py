@@ -257,7 +257,7 @@ def _set_disabled(username: str, disabled: bool) -> None:
 
 def _register_optional() -> None:
     """Commands that live in their own modules."""
-    from orderpilot.entrypoints.cli import bench, demo, rules, sim
+    from orderpilot.entrypoints.cli import bench, demo, integrations, rules, sim
     from orderpilot.entrypoints.cli import order_sheets as transfer
 
     app.add_typer(transfer.import_app, name="import")
@@ -265,6 +265,7 @@ def _register_optional() -> None:
     app.command()(demo.demo)
     app.add_typer(bench.bench_app, name="bench")
     app.add_typer(sim.app, name="sim")
+    app.add_typer(integrations.app, name="integrations")
     app.add_typer(rules.app, name="rules")
     from orderpilot.entrypoints.cli import inventory
 

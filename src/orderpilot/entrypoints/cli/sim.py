@@ -24,7 +24,6 @@ def serve(port: Annotated[int, typer.Option(help="HTTP port of all simulators")]
                    "(as real Aliyun and Tencent SMS do) so real sends can be counted")]
           = True) -> None:
     """Serve every simulator until Ctrl-C; point the hub at it with ORDERPILOT_SIM_URL."""
-    from orderpilot.simulators.external import SIMULATORS
     from orderpilot.simulators.external.server import SimServer
 
     sim = SimServer(host, port, smtp_port)
@@ -38,7 +37,7 @@ def serve(port: Annotated[int, typer.Option(help="HTTP port of all simulators")]
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    names = ", ".join(m.NAME for m in SIMULATORS)
+    names = ", ".join(sim.state.recorders)
     console.print(f"simulators ({names}) at {sim.url}, SMTP on {host}:{sim.smtp_port}")
     console.print(f"point the hub at them: ORDERPILOT_SIM_URL={sim.url}")
     console.print(f"recorded requests: {sim.url}/_sim ; de-duplication "

@@ -12,14 +12,14 @@
 
 from __future__ import annotations
 
-from types import ModuleType
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from orderpilot.simulators.external import SIMULATORS
+from orderpilot.integrations.registry import IntegrationRegistry, Simulator
 from orderpilot.simulators.external.recorder import Recorder, SimState
 
 
@@ -35,7 +35,7 @@ class DedupeSpec(BaseModel):
     enabled: bool
 
 
-def admin_router(modules: dict[str, ModuleType]) -> APIRouter:
+def admin_router(simulators: Mapping[str, Simulator]) -> APIRouter:
     router = APIRouter(prefix="/_sim")
 
     def recorder(request: Request, name: str) -> Recorder | JSONResponse:
@@ -100,27 +100,31 @@ def admin_router(modules: dict[str, ModuleType]) -> APIRouter:
         if isinstance(found, JSONResponse):
             return found
         found.clear(everything=True)
-        hook = getattr(modules.get(name), "reset", None)
-        if callable(hook):
+        hook = simulators[name].reset if name in simulators else None
+        if hook is not None:
             hook(found)
         return {"name": name, "reset": True}
 
     return router
 
 
+def simulators_of(integrations: IntegrationRegistry) -> dict[str, Simulator]:
+    """Each integration's simulator, by the name it is mounted at."""
+    return {i.name: i.simulator for i in integrations if i.simulator is not None}
+
+
 def create_app(state: SimState | None = None,
-               simulators: list[ModuleType] | None = None) -> FastAPI:
-    modules = {m.NAME: m for m in (simulators if simulators is not None else SIMULATORS)}
+               integrations: IntegrationRegistry | None = None) -> FastAPI:
+    simulators = simulators_of(integrations or IntegrationRegistry.discover())
     app = FastAPI(title="orderpilot simulators", docs_url="/_sim/docs", redoc_url=None,
                   openapi_url="/_sim/openapi.json")
-    app.state.sim = state or SimState(modules)
-    for name, module in modules.items():
-        extra = getattr(module, "admin_router", None)
-        if extra is not None:  # before the generic routes, so /_sim/customs/qualified wins
-            app.include_router(extra, prefix=f"/_sim/{name}")
-    app.include_router(admin_router(modules))
-    for name, module in modules.items():
-        app.include_router(module.router, prefix=f"/{name}")
+    app.state.sim = state or SimState(simulators)
+    for name, simulator in simulators.items():
+        if simulator.admin is not None:  # before the generic routes: /_sim/customs/qualified
+            app.include_router(simulator.admin, prefix=f"/_sim/{name}")
+    app.include_router(admin_router(simulators))
+    for name, simulator in simulators.items():
+        app.include_router(simulator.router, prefix=f"/{name}")
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

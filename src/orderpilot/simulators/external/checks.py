@@ -38,3 +38,11 @@ def json_object_refusal(body: Any, required: dict[str, type]) -> Answer | None:
 
 def first_refusal(*refusals: Answer | None) -> Answer | None:
     return next((r for r in refusals if r is not None), None)
+
+
+def text_refusal(body: Any) -> Answer | None:
+    """The robots' shared shape: {"msgtype": "text", "text": {"content": "..."}}."""
+    if not isinstance(body, dict) or body.get("msgtype") != "text" \
+            or not isinstance(body.get("text"), dict) or not body["text"].get("content"):
+        return 200, {"errcode": 40035, "errmsg": "missing text.content (msgtype text)"}
+    return None

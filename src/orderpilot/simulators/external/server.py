@@ -12,8 +12,9 @@ import httpx
 import uvicorn
 from aiosmtpd.controller import Controller
 
-from orderpilot.simulators.external import SIMULATORS, smtp
-from orderpilot.simulators.external.app import create_app
+from orderpilot.integrations.registry import IntegrationRegistry
+from orderpilot.integrations.smtp import simulator as smtp
+from orderpilot.simulators.external.app import create_app, simulators_of
 from orderpilot.simulators.external.recorder import SimState
 
 
@@ -36,11 +37,14 @@ class SimServer:
     """`with SimServer() as sim: Settings(sim_url=sim.url)`; port 0 picks free ports."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
-                 smtp_port: int | None = None) -> None:
+                 smtp_port: int | None = None,
+                 integrations: IntegrationRegistry | None = None) -> None:
+        """INTEGRATIONS: whose simulators to serve (default: the built-in and installed)."""
         self.host = host
         self.port = port or free_port_pair(host)
         self.smtp_port = smtp_port or self.port + 1
-        self.state = SimState(m.NAME for m in SIMULATORS)
+        self.integrations = integrations or IntegrationRegistry.discover()
+        self.state = SimState(simulators_of(self.integrations))
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._smtp: Controller | None = None
@@ -50,8 +54,9 @@ class SimServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self, timeout_s: float = 10) -> SimServer:
-        config = uvicorn.Config(create_app(self.state), host=self.host, port=self.port,
-                                log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(create_app(self.state, self.integrations), host=self.host,
+                                port=self.port, log_level="warning", access_log=False,
+                                lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="sim-http", daemon=True)
         self._thread.start()

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import hmac
 import time
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from orderpilot.adapters.connectors.endpoints import SIM
 from orderpilot.adapters.connectors.signing import dingtalk_sign
+from orderpilot.simulators.external.checks import text_refusal
 from orderpilot.simulators.external.recorder import Answer, handle, read_body
 
 NAME = "dingtalk"
 router = APIRouter()
-
-
-def text_refusal(body: Any) -> Answer | None:
-    """The robots' shared shape: {"msgtype": "text", "text": {"content": "..."}}."""
-    if not isinstance(body, dict) or body.get("msgtype") != "text" \
-            or not isinstance(body.get("text"), dict) or not body["text"].get("content"):
-        return 200, {"errcode": 40035, "errmsg": "missing text.content (msgtype text)"}
-    return None
 
 
 def sign_refusal(request: Request) -> Answer | None:

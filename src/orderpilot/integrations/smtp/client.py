@@ -15,14 +15,14 @@ from orderpilot.adapters.connectors.base import (
     PermanentError,
     TransientError,
 )
-from orderpilot.adapters.connectors.endpoints import Smtp
+from orderpilot.integrations.smtp.settings import SmtpSettings
 
 
 def message_id_for(idempotency_key: str) -> str:
     return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]}@orderpilot>"
 
 
-def build_message(smtp: Smtp, to: str, subject: str, body_text: str,
+def build_message(smtp: SmtpSettings, to: str, subject: str, body_text: str,
                   idempotency_key: str) -> EmailMessage:
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = smtp.sender, to, subject
@@ -32,7 +32,7 @@ def build_message(smtp: Smtp, to: str, subject: str, body_text: str,
     return message
 
 
-def send_email(smtp: Smtp, to: str, subject: str, body_text: str, idempotency_key: str,
+def send_email(smtp: SmtpSettings, to: str, subject: str, body_text: str, idempotency_key: str,
                timeout_s: float) -> CallResult:
     if "@" not in to:
         raise PermanentError(f"email: {to!r} is not an email address")
@@ -51,7 +51,7 @@ def send_email(smtp: Smtp, to: str, subject: str, body_text: str, idempotency_ke
             if smtp.starttls:
                 server.starttls()
             if smtp.user:
-                server.login(smtp.user, smtp.password or "")
+                server.login(smtp.user, smtp.password.get_secret_value() if smtp.password else "")
             refused = server.send_message(message)
     except smtplib.SMTPRecipientsRefused as error:
         codes = [code for code, _ in error.recipients.values()]
@@ -67,3 +67,11 @@ def send_email(smtp: Smtp, to: str, subject: str, body_text: str, idempotency_ke
     latency = round((time.perf_counter() - started) * 1000, 2)
     return CallResult(record, {"refused": refused}, 250, latency,
                       {"message_id": message["Message-ID"]})
+
+
+class Mailer:
+    def __init__(self, smtp: SmtpSettings, timeout_s: float) -> None:
+        self.smtp, self.timeout_s = smtp, timeout_s
+
+    def send(self, to: str, subject: str, body_text: str, idempotency_key: str) -> CallResult:
+        return send_email(self.smtp, to, subject, body_text, idempotency_key, self.timeout_s)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from orderpilot.adapters.connectors.endpoints import SIM
-from orderpilot.adapters.connectors.sms import national_number
+from orderpilot.adapters.connectors.sms_provider import national_number
 from orderpilot.simulators.external.checks import (
     bearer_refusal,
     first_refusal,

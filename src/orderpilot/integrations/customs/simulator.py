@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from orderpilot.adapters.connectors.sms import national_number
+from orderpilot.adapters.connectors.sms_provider import national_number
 from orderpilot.simulators.external.checks import (
     first_refusal,
     hub_signature_refusal,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from orderpilot.adapters.connectors.endpoints import SIM
-from orderpilot.simulators.external.dingtalk import text_refusal
+from orderpilot.simulators.external.checks import text_refusal
 from orderpilot.simulators.external.recorder import Answer, handle, read_body
 
 NAME = "wecom"

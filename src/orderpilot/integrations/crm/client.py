@@ -5,7 +5,7 @@ from __future__ import annotations
 from orderpilot.adapters.connectors.base import CallResult, PermanentError, TransientError
 from orderpilot.adapters.connectors.http import HttpConnector
 from orderpilot.adapters.connectors.lookups import SentRecord
-from orderpilot.adapters.connectors.sms import national_number
+from orderpilot.adapters.connectors.sms_provider import national_number
 
 
 def push_tags(http: HttpConnector, phone: str, tags: list[str],
@@ -40,3 +40,14 @@ def find_tag_push(http: HttpConnector, idempotency_key: str) -> SentRecord:
     found = next((p for p in pushes if isinstance(p, dict)), None)
     return SentRecord(found is not None, result.request, result.response, result.latency_ms,
                       {"ok": True, "tags": list(found.get("tags") or [])} if found else {})
+
+
+class Crm:
+    def __init__(self, http: HttpConnector) -> None:
+        self.http = http
+
+    def push_tags(self, phone: str, tags: list[str], idempotency_key: str) -> CallResult:
+        return push_tags(self.http, phone, tags, idempotency_key)
+
+    def find_tag_push(self, idempotency_key: str) -> SentRecord:
+        return find_tag_push(self.http, idempotency_key)

@@ -41,3 +41,14 @@ def find_ticket(http: HttpConnector, idempotency_key: str) -> SentRecord:
     found = next((t for t in tickets if isinstance(t, dict) and t.get("id")), None)
     return SentRecord(found is not None, result.request, result.response, result.latency_ms,
                       {"external_id": found["id"]} if found else {})
+
+
+class Helpdesk:
+    def __init__(self, http: HttpConnector) -> None:
+        self.http = http
+
+    def create_ticket(self, ticket: dict[str, Any], idempotency_key: str) -> CallResult:
+        return create_ticket(self.http, ticket, idempotency_key)
+
+    def find_ticket(self, idempotency_key: str) -> SentRecord:
+        return find_ticket(self.http, idempotency_key)

@@ -1,0 +1,21 @@
+"""The CRM (客户管理): customer tags pushed by rules, found again by key. Also a named HTTP
+connector (`connector: crm`)."""
+
+from __future__ import annotations
+
+from orderpilot.adapters.connectors.outbound import OutboundContext
+from orderpilot.integrations.crm import simulator
+from orderpilot.integrations.crm.client import Crm
+from orderpilot.integrations.crm.settings import CrmSettings, configure
+from orderpilot.integrations.registry import Integration, Simulator
+
+
+def client(s: CrmSettings, out: OutboundContext) -> Crm:
+    return Crm(out.http)
+
+
+INTEGRATION = Integration(
+    name="crm", title_zh="客户管理 (CRM)", title_en="CRM",
+    provides=frozenset({"http_connector"}), settings=CrmSettings, configure=configure,
+    client=client, simulator=Simulator(simulator.router),
+    setup_hint="set ORDERPILOT_CRM_URL (and ORDERPILOT_CRM_TOKEN)")
