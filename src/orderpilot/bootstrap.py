@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import secrets
 import socket
@@ -21,8 +20,9 @@ from orderpilot.adapters.metrics import Metrics
 from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.config import Settings
+from orderpilot.services import handlers
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
-from orderpilot.services.handlers import HandlerRegistry, default_registry
+from orderpilot.services.handlers import HandlerRegistry
 from orderpilot.services.inventory.pull import InventoryPuller
 from orderpilot.services.rules.authoring import RulesService
 from orderpilot.services.rules.book import RuleBook
@@ -177,16 +177,12 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.effective_database_url)
-    registry = registry or default_registry()
-    for module_path in filter(None, (p.strip() for p in settings.handler_plugins.split(","))):
-        importlib.import_module(module_path).register(registry)
     engine = ExpressionEngine(budget_seconds=settings.rule_evaluation_budget_ms / 1000)
     connectors = Connectors.from_settings(settings)
     book = RuleBook(engine)
     triggers = RuleTriggers(book, strike_limit=settings.rule_strike_limit)
-    registry.on("*", "rules.match", triggers.on_event, idempotent=True)
-    registry.on_timer("rule.timeout", triggers.on_timeout)
-    registry.on_timer("rule.schedule", triggers.on_schedule)
+    registry = handlers.complete(registry or handlers.default_registry(), triggers, [
+        p.strip() for p in settings.handler_plugins.split(",") if p.strip()])
 
     def check_url(url: str) -> str | None:
         try:

@@ -124,11 +124,6 @@ def on_sweep_timer(payload: dict[str, Any], uow: UnitOfWork, clock: Clock) -> No
     _schedule_sweep(uow, following if following > now else now + SWEEP_EVERY, now)
 
 
-def register(registry: Any) -> None:
-    registry.on_timer(PULL_TIMER, on_pull_timer)
-    registry.on_timer(SWEEP_TIMER, on_sweep_timer)
-
-
 # --- the WMS answer ---
 
 def parse_stock(source: str, body: Any) -> list[LevelReport]:
