@@ -9,7 +9,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 
 from orderpilot.adapters.connectors import Connectors, HostNotAllowed
 from orderpilot.adapters.db import Database
@@ -49,6 +48,8 @@ class Hub:
     connectors: Connectors
     book: RuleBook
     rules: RulesService
+    # Decision tables and their zen engine: one per process, so its cache is shared.
+    decision_tables: DecisionTables
     metrics: Metrics = field(default_factory=Metrics)
     dispatchers: list[Dispatcher] = field(default_factory=list)
     runners: list[ActionRunner] = field(default_factory=list)
@@ -59,12 +60,6 @@ class Hub:
     def uow(self) -> SqlUnitOfWork:
         """A unit of work for commands; its commit wakes the embedded dispatcher."""
         return SqlUnitOfWork(self.db, after_commit=self._wake)
-
-    @cached_property
-    def decision_tables(self) -> DecisionTables:
-        """Decision tables and their zen engine: one per process, so its cache is shared."""
-        return DecisionTables(self.uow, lambda: reading(self.db), self.clock, TableEngine(),
-                              ZenExpressionChecker())
 
     def _wake(self) -> None:
         for d in self.dispatchers:
@@ -179,7 +174,9 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     db = Database(settings.effective_database_url)
     engine = ExpressionEngine(budget_seconds=settings.rule_evaluation_budget_ms / 1000)
     connectors = Connectors.from_settings(settings)
-    book = RuleBook(engine)
+    tables = DecisionTables(lambda: SqlUnitOfWork(db), lambda: reading(db), clock,
+                            TableEngine(), ZenExpressionChecker())
+    book = RuleBook(engine, tables=tables.traced_lookup)
     triggers = RuleTriggers(book, strike_limit=settings.rule_strike_limit)
     registry = handlers.complete(registry or handlers.default_registry(), triggers, [
         p.strip() for p in settings.handler_plugins.split(",") if p.strip()])
@@ -191,19 +188,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
             return error.message
         return None
 
-    rules = RulesService(lambda: SqlUnitOfWork(db), clock, book, check_url, dict,
+    rules = RulesService(lambda: SqlUnitOfWork(db), clock, book, check_url, tables.outputs,
                          reader=lambda: SqlUnitOfWork(db, read_only=True))
-    hub = Hub(settings, db, registry, clock, load_secret(settings), engine, connectors, book,
-              rules)
-    rules.table_outputs = lambda: table_outputs(hub)
-    book.tables = lambda name, context: hub.decision_tables.lookup(name, context, trace=True)
-    return hub
-
-
-def table_outputs(hub: Hub) -> dict[str, tuple[str, ...]]:
-    """Each decision table's output fields, for checking rules that use them."""
-    found = {}
-    for summary in hub.decision_tables.summaries():
-        table = hub.decision_tables.get(summary["name"]).table
-        found[summary["name"]] = tuple(c.field for c in table.outputs)
-    return found
+    return Hub(settings, db, registry, clock, load_secret(settings), engine, connectors, book,
+               rules, tables)

@@ -181,6 +181,18 @@ class DecisionTables:
         return self._engine.evaluate(name, current.version, current.definition, context,
                                      trace=trace)
 
+    def traced_lookup(self, name: str, context: dict[str, Any]) -> TableResult:
+        """The rule book's way to a table: the current version, with the rows that matched."""
+        return self.lookup(name, context, trace=True)
+
+    def outputs(self) -> dict[str, tuple[str, ...]]:
+        """Each table's output fields, for checking the rules that use them."""
+        found = {}
+        for summary in self.summaries():
+            table = self.get(summary["name"]).table
+            found[summary["name"]] = tuple(c.field for c in table.outputs)
+        return found
+
     def _refreshed(self, name: str, seen: _Current | None, now: float,
                    uow: UnitOfWork | None) -> _Current:
         def check(store: TableStore) -> _Current:
