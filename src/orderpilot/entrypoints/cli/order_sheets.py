@@ -25,6 +25,7 @@ from orderpilot.adapters import spreadsheets
 from orderpilot.adapters.repository import OrderRepository
 from orderpilot.adapters.views import orders as read_models
 from orderpilot.domain.errors import OrderpilotError
+from orderpilot.entrypoints.cli.hub import fail, open_hub
 from orderpilot.services import order_sheets as transfer
 from orderpilot.services import ordering
 
@@ -57,8 +58,6 @@ def import_orders(
 ) -> None:
     """Import orders; an order spans one row per line. Bad rows are reported, good orders
     imported, each order completely or not at all. Re-importing a file adds no duplicates."""
-    from orderpilot.entrypoints.cli.main import open_hub
-
     try:
         sheet = spreadsheets.read_sheet(file, transfer.SHEET_LIMITS)
         if rejects is not None:
@@ -171,8 +170,6 @@ def export_orders(
     q: Annotated[str | None, typer.Option(help="Order number, buyer name or phone")] = None,
 ) -> None:
     """Export matching orders, one row per order line, in a file `import orders` reads back."""
-    from orderpilot.entrypoints.cli.main import fail, open_hub
-
     try:
         spreadsheets.sheet_kind(file)
     except spreadsheets.UnreadableSheet as error:
