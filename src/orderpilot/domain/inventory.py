@@ -9,12 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from orderpilot.domain import sync_schedule as schedules
-
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+from orderpilot.domain.times import SHANGHAI
 
 # kind -> (zh, en)
 SOURCE_KINDS: dict[str, tuple[str, str]] = {

@@ -10,11 +10,11 @@ import importlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from orderpilot.domain.commands import ReleaseHold
 from orderpilot.domain.events import OrderEvent
+from orderpilot.domain.times import SHANGHAI
 from orderpilot.services import ordering
 from orderpilot.services.inventory import allocation as inventory
 from orderpilot.services.inventory import promotions
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 EventHandler = Callable[[OrderEvent, UnitOfWork, Clock], None]
 TimerHandler = Callable[[dict[str, Any], UnitOfWork, Clock], None]
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 @dataclass

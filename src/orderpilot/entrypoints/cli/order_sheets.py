@@ -25,6 +25,7 @@ from orderpilot.adapters import spreadsheets
 from orderpilot.adapters.repository import OrderRepository
 from orderpilot.adapters.views import orders as read_models
 from orderpilot.domain.errors import OrderpilotError
+from orderpilot.domain.times import SHANGHAI
 from orderpilot.entrypoints.cli.hub import fail, open_hub
 from orderpilot.services import order_sheets as transfer
 from orderpilot.services import ordering
@@ -139,7 +140,7 @@ def _report(plan: transfer.ImportPlan, imported: int, present: int, dry_run: boo
 
 def export_rows(detail: dict[str, Any]) -> list[list[Any]]:
     """One row per order line, the order's columns repeated, times in Beijing time (naive)."""
-    placed = datetime.fromisoformat(detail["placed_at"]).astimezone(transfer.SHANGHAI)
+    placed = datetime.fromisoformat(detail["placed_at"]).astimezone(SHANGHAI)
     a = detail["shipping_address"]
     order = {"channel": detail["channel"], "shop_id": detail["shop_id"],
              "external_id": detail["external_id"],

@@ -6,14 +6,13 @@ an epoch-seconds twin under ``<name>_ts`` that conditions compare.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.order import Order
+from orderpilot.domain.times import SHANGHAI
 from orderpilot.services.unit_of_work import UnitOfWork
-
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def order_context(order: Order, attributes: dict[str, Any],

@@ -16,10 +16,10 @@ from sqlalchemy.engine import Connection
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.views import rules as reads
 from orderpilot.domain.errors import InvalidInput, NotFound, OrderpilotError
-from orderpilot.domain.times import EARLIEST, LATEST
+from orderpilot.domain.times import EARLIEST, LATEST, SHANGHAI
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader, RuleManager
-from orderpilot.entrypoints.console.i18n import N_, SHANGHAI
+from orderpilot.entrypoints.console.i18n import N_
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
 from orderpilot.services.rules import tools as rule_tools
 
