@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from orderpilot.adapters.tickets import TicketRepository
 from orderpilot.adapters.views import rules as reads
+from orderpilot.adapters.views.rules import order_numbers
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.errors import NotFound
 from orderpilot.domain.tickets import NEXT_STATUS, IllegalTicketMove
@@ -18,7 +19,7 @@ from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader, RuleManager
 from orderpilot.entrypoints.console.i18n import N_
 from orderpilot.entrypoints.console.render import ConsoleDep, is_htmx
-from orderpilot.entrypoints.console.rules.runs import RUN_LABELS, order_numbers
+from orderpilot.entrypoints.console.rules.runs import RUN_LABELS
 from orderpilot.services import tickets as ticket_service
 
 router = APIRouter(prefix="/console")
