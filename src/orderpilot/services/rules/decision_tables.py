@@ -50,6 +50,7 @@ class TableStore(Protocol):
 class TableEvaluator(Protocol):
     def evaluate(self, name: str, version: int, definition: dict[str, Any],
                  context: dict[str, Any], *, trace: bool = False) -> TableResult: ...
+    def forget(self) -> None: ...
 
 
 Reader = Callable[[], AbstractContextManager[TableStore]]
@@ -180,6 +181,12 @@ class DecisionTables:
             current = self._refreshed(name, current, now, uow)
         return self._engine.evaluate(name, current.version, current.definition, context,
                                      trace=trace)
+
+    def forget(self) -> None:
+        """Drop what this process remembers of every table, as a restart would."""
+        with self._lock:
+            self._current.clear()
+        self._engine.forget()
 
     def traced_lookup(self, name: str, context: dict[str, Any]) -> TableResult:
         """The rule book's way to a table: the current version, with the rows that matched."""
