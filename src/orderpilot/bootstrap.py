@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import secrets
 import socket
@@ -10,7 +9,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 
 from orderpilot.adapters.connectors import Connectors, HostNotAllowed
 from orderpilot.adapters.db import Database
@@ -22,8 +20,9 @@ from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.config import Settings
 from orderpilot.integrations.registry import IntegrationRegistry
+from orderpilot.services import handlers
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
-from orderpilot.services.handlers import HandlerRegistry, default_registry
+from orderpilot.services.handlers import HandlerRegistry
 from orderpilot.services.inventory.pull import InventoryPuller
 from orderpilot.services.rules.authoring import RulesService
 from orderpilot.services.rules.book import RuleBook
@@ -51,6 +50,8 @@ class Hub:
     integrations: IntegrationRegistry
     book: RuleBook
     rules: RulesService
+    # Decision tables and their zen engine: one per process, so its cache is shared.
+    decision_tables: DecisionTables
     metrics: Metrics = field(default_factory=Metrics)
     dispatchers: list[Dispatcher] = field(default_factory=list)
     runners: list[ActionRunner] = field(default_factory=list)
@@ -61,12 +62,6 @@ class Hub:
     def uow(self) -> SqlUnitOfWork:
         """A unit of work for commands; its commit wakes the embedded dispatcher."""
         return SqlUnitOfWork(self.db, after_commit=self._wake)
-
-    @cached_property
-    def decision_tables(self) -> DecisionTables:
-        """Decision tables and their zen engine: one per process, so its cache is shared."""
-        return DecisionTables(self.uow, lambda: reading(self.db), self.clock, TableEngine(),
-                              ZenExpressionChecker())
 
     def _wake(self) -> None:
         for d in self.dispatchers:
@@ -182,17 +177,15 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.effective_database_url)
-    registry = registry or default_registry()
-    for module_path in filter(None, (p.strip() for p in settings.handler_plugins.split(","))):
-        importlib.import_module(module_path).register(registry)
     engine = ExpressionEngine(budget_seconds=settings.rule_evaluation_budget_ms / 1000)
     integrations = integrations or IntegrationRegistry.discover()
     connectors = Connectors.from_settings(settings, integrations=integrations)
-    book = RuleBook(engine)
+    tables = DecisionTables(lambda: SqlUnitOfWork(db), lambda: reading(db), clock,
+                            TableEngine(), ZenExpressionChecker())
+    book = RuleBook(engine, tables=tables.traced_lookup)
     triggers = RuleTriggers(book, strike_limit=settings.rule_strike_limit)
-    registry.on("*", "rules.match", triggers.on_event, idempotent=True)
-    registry.on_timer("rule.timeout", triggers.on_timeout)
-    registry.on_timer("rule.schedule", triggers.on_schedule)
+    registry = handlers.complete(registry or handlers.default_registry(), triggers, [
+        p.strip() for p in settings.handler_plugins.split(",") if p.strip()])
 
     def check_url(url: str) -> str | None:
         try:
@@ -201,19 +194,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
             return error.message
         return None
 
-    rules = RulesService(lambda: SqlUnitOfWork(db), clock, book, check_url, dict,
+    rules = RulesService(lambda: SqlUnitOfWork(db), clock, book, check_url, tables.outputs,
                          reader=lambda: SqlUnitOfWork(db, read_only=True))
-    hub = Hub(settings, db, registry, clock, load_secret(settings), engine, connectors,
-              integrations, book, rules)
-    rules.table_outputs = lambda: table_outputs(hub)
-    book.tables = lambda name, context: hub.decision_tables.lookup(name, context, trace=True)
-    return hub
-
-
-def table_outputs(hub: Hub) -> dict[str, tuple[str, ...]]:
-    """Each decision table's output fields, for checking rules that use them."""
-    found = {}
-    for summary in hub.decision_tables.summaries():
-        table = hub.decision_tables.get(summary["name"]).table
-        found[summary["name"]] = tuple(c.field for c in table.outputs)
-    return found
+    return Hub(settings, db, registry, clock, load_secret(settings), engine, connectors,
+               integrations, book, rules, tables)

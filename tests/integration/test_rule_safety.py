@@ -268,7 +268,7 @@ def test_a_stored_decision_table_beyond_the_limits_strikes_the_rules_using_it(
         table = next(n for n in stored["jdm"]["nodes"] if n["type"] == "decisionTableNode")
         table["content"]["rules"][0]["out1"] = "len(map([0..1000000000], #))"
         conn.execute(t.decision_table_versions.update().values(definition=stored))
-    del rules_hub.decision_tables  # as a new process: nothing cached from the publication
+    rules_hub.decision_tables.forget()  # as a new process: nothing cached from the publication
     looks_up = plant(rules_hub, "looks-up", None, actions=[
         {"id": "rc", "type": "table.lookup", "params": {"table": "return_centres"}}])
     healthy = publish(rules_hub, definition("order.total > 1", tag="healthy"), "healthy")

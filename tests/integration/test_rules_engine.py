@@ -164,6 +164,27 @@ def test_tickets_are_listed_by_order_and_moved_along(rules_hub: Hub, client: Tes
                         json={"status": "lost"}).status_code == 422
 
 
+def test_the_api_refuses_a_ticket_move_its_state_does_not_allow(
+        rules_hub: Hub, client: TestClient) -> None:
+    publish(rules_hub, rule([{"id": "t", "type": "ticket.create",
+                              "params": {"title": "看看 {{ order.external_id }}"}}]), "tickets")
+    order_id = place(client, "R-10")
+    settle(rules_hub)
+    [ticket] = client.get("/api/v1/tickets", params={"order_id": order_id}).json()["items"]
+    url = f"/api/v1/tickets/{ticket['id']}"
+    refused = client.patch(url, json={"status": "closed"})
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "illegal_transition" and error["field"] == "status"
+    assert "open" in error["message"] and "closed" in error["message"]
+    [still] = client.get("/api/v1/tickets", params={"order_id": order_id}).json()["items"]
+    assert (still["status"], still["updated_at"]) == ("open", ticket["updated_at"])
+    assert client.patch(url, json={"status": "open"}).status_code == 409
+    assert client.patch(url, json={"status": "in_progress"}).json()["status"] == "in_progress"
+    assert client.patch(url, json={"status": "open"}).status_code == 409
+    assert client.patch("/api/v1/tickets/nope", json={"status": "open"}).status_code == 404
+
+
 def test_yaml_import_names_file_line_and_field(rules_hub: Hub, tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text("key: big-orders\nname: 大单\ntrigger:\n  event: order.placed\n"

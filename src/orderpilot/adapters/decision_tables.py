@@ -171,6 +171,11 @@ class TableEngine:
                 del self._contents[next(iter(self._contents))]
             self._contents[key] = content
 
+    def forget(self) -> None:
+        """Drop every compiled version: the next evaluation checks and compiles again."""
+        with self._lock:
+            self._contents.clear()
+
     def evaluate(self, name: str, version: int, definition: dict[str, Any],
                  context: dict[str, Any], *, trace: bool = False) -> TableResult:
         key = f"{name}@{version}"

@@ -7,12 +7,13 @@ allocation, so what the storefront promises is what an order gets while stock st
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from orderpilot.domain import sync_schedule as schedules
-
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+from orderpilot.domain.times import SHANGHAI
 
 # kind -> (zh, en)
 SOURCE_KINDS: dict[str, tuple[str, str]] = {
@@ -40,6 +41,13 @@ EVENT_NAMES: dict[str, tuple[str, str]] = {
 }
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+MAX_COUNT = 10**9
+MAX_NAME = 100
+MAX_LEAD_TIMES = 50
+# A source's whole-number fields and their ranges, inclusive.
+SOURCE_NUMBERS: dict[str, tuple[int, int]] = {
+    "lead_time_days": (0, MAX_COUNT), "reservation_ttl_hours": (1, 24 * 30),
+    "safety_stock": (0, MAX_COUNT), "low_threshold": (0, MAX_COUNT)}
 
 
 class InventoryInputError(ValueError):
@@ -65,21 +73,13 @@ class Source:
     low_threshold: int = 0
 
     def __post_init__(self) -> None:
-        if not CODE.match(self.code):
-            raise InventoryInputError("a source code is 1-64 letters, digits, _ . -", "code")
-        if self.kind not in SOURCE_KINDS:
-            raise InventoryInputError(f"kind must be one of {', '.join(SOURCE_KINDS)}", "kind")
-        if not schedules.is_valid(self.sync_schedule):
-            raise InventoryInputError(
-                f"sync_schedule must be one of {', '.join(SYNC_SCHEDULES)} or every_<N>s "
-                f"({schedules.MIN_SECONDS}-{schedules.MAX_SECONDS})", "sync_schedule")
-        for name in ("lead_time_days", "safety_stock", "low_threshold"):
-            _check_count(getattr(self, name), name)
-        if not 1 <= self.reservation_ttl_hours <= 24 * 30:
-            raise InventoryInputError("reservation_ttl_hours must be 1-720",
-                                      "reservation_ttl_hours")
-        for region, days in self.lead_times.items():
-            _check_count(days, f"lead_times.{region}")
+        if _plainly_valid(self.code, self.kind, self.name_zh, self.name_en, self.region,
+                          self.sync_schedule, self.lead_time_days, self.reservation_ttl_hours,
+                          self.safety_stock, self.low_threshold, self.lead_times):
+            return
+        problems = source_problems(self.__dict__)
+        if problems:  # (an int or str subclass passes here though not the quick check)
+            raise InventoryInputError(problems[0].message, problems[0].field)
 
     @property
     def sellable(self) -> bool:
@@ -123,9 +123,98 @@ class Strategy:
         return self.reservation_ttl_hours or source.reservation_ttl_hours
 
 
-def _check_count(value: object, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**9:
-        raise InventoryInputError(f"{name} must be a whole number from 0", name)
+@dataclass(frozen=True)
+class SourceProblem:
+    """One thing wrong with a stock source: the field, which rule it breaks, an English message
+    and the rule's numbers (a range, a length), so an entrypoint can say it in its language.
+
+    Rules: ``code`` (the code's shape), ``choice`` (not one of the kinds), ``name`` (required
+    text of at most ``high`` characters), ``text`` (at most ``high`` characters), ``whole`` (a
+    whole number from ``low`` to ``high``), ``schedule``, ``too_many`` (at most ``high``
+    entries)."""
+
+    field: str
+    rule: str
+    message: str
+    low: int = 0
+    high: int = 0
+
+
+def _whole(value: object, low: int, high: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
+
+
+def _plainly_valid(code: object, kind: object, zh: object, en: object, region: object,
+                   schedule: object, lead_days: object, ttl: object, safety: object,
+                   low: object, lead_times: object) -> bool:
+    """The rules of :func:`source_problems`, answered yes or no in one pass: stored rows are
+    loaded for every allocation, and nearly all are valid."""
+    return (type(code) is str and CODE.match(code) is not None and kind in SOURCE_KINDS
+            and type(zh) is str and 0 < len(zh) <= MAX_NAME
+            and type(en) is str and 0 < len(en) <= MAX_NAME
+            and type(region) is str and len(region) <= MAX_NAME
+            and type(schedule) is str and schedules.is_valid(schedule)
+            and type(lead_days) is int and 0 <= lead_days <= MAX_COUNT
+            and type(ttl) is int and 1 <= ttl <= 24 * 30
+            and type(safety) is int and 0 <= safety <= MAX_COUNT
+            and type(low) is int and 0 <= low <= MAX_COUNT
+            and type(lead_times) is dict and len(lead_times) <= MAX_LEAD_TIMES
+            and all(type(r) is str and 0 < len(r) <= MAX_NAME
+                    and type(d) is int and 0 <= d <= MAX_COUNT for r, d in lead_times.items()))
+
+
+def source_problems(source: Mapping[str, Any]) -> list[SourceProblem]:
+    """Everything wrong with a stock source's fields, in field order; empty when it is valid.
+
+    The one validation of a source: the API, the console and stored rows all go through it."""
+    get = source.get
+    if _plainly_valid(get("code"), get("kind"), get("name_zh"), get("name_en"), get("region"),
+                      get("sync_schedule"), get("lead_time_days"),
+                      get("reservation_ttl_hours"), get("safety_stock"), get("low_threshold"),
+                      get("lead_times")):
+        return []
+    found: list[SourceProblem] = []
+    code, region, schedule = source.get("code"), source.get("region"), source.get("sync_schedule")
+    if not isinstance(code, str) or not CODE.match(code):
+        found.append(SourceProblem("code", "code", "a source code is 1-64 letters, digits, _ . -"))
+    if source.get("kind") not in SOURCE_KINDS:
+        found.append(SourceProblem("kind", "choice",
+                                   f"kind must be one of {', '.join(SOURCE_KINDS)}"))
+    for name in ("name_zh", "name_en"):
+        value = source.get(name)
+        if not isinstance(value, str) or not 1 <= len(value) <= MAX_NAME:
+            found.append(SourceProblem(name, "name", f"{name} is required, at most {MAX_NAME} "
+                                                     "characters", 1, MAX_NAME))
+    if not isinstance(region, str) or len(region) > MAX_NAME:
+        found.append(SourceProblem("region", "text",
+                                   f"region is at most {MAX_NAME} characters", 0, MAX_NAME))
+    if not isinstance(schedule, str) or not schedules.is_valid(schedule):
+        found.append(SourceProblem(
+            "sync_schedule", "schedule",
+            f"sync_schedule must be one of {', '.join(SYNC_SCHEDULES)} or every_<N>s "
+            f"({schedules.MIN_SECONDS}-{schedules.MAX_SECONDS})"))
+    for name, (low, high) in SOURCE_NUMBERS.items():
+        if not _whole(source.get(name), low, high):
+            message = (f"{name} must be a whole number from 0" if low == 0
+                       else f"{name} must be {low}-{high}")
+            found.append(SourceProblem(name, "whole", message, low, high))
+    lead_times = source.get("lead_times")
+    if not isinstance(lead_times, dict):
+        found.append(SourceProblem("lead_times", "whole",
+                                   "lead_times maps regions to days", 0, MAX_COUNT))
+        return found
+    if len(lead_times) > MAX_LEAD_TIMES:
+        found.append(SourceProblem("lead_times", "too_many",
+                                   f"at most {MAX_LEAD_TIMES} regions", 0, MAX_LEAD_TIMES))
+    for region, days in lead_times.items():
+        if not isinstance(region, str) or not 1 <= len(region) <= MAX_NAME:
+            found.append(SourceProblem(f"lead_times.{region}", "name",
+                                       f"a region is 1-{MAX_NAME} characters", 1, MAX_NAME))
+        elif not _whole(days, 0, MAX_COUNT):
+            found.append(SourceProblem(f"lead_times.{region}", "whole",
+                                       f"lead_times.{region} must be a whole number from 0",
+                                       0, MAX_COUNT))
+    return found
 
 
 @dataclass(frozen=True)

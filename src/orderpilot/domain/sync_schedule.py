@@ -9,9 +9,10 @@ Beijing time, ``manual`` never on its own.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+from orderpilot.domain.times import SHANGHAI
+
 NAMED_INTERVALS = {"seconds": 15, "every_5_minutes": 300}
 DAILY = {"daily_0200": time(2, 0)}
 MANUAL = "manual"

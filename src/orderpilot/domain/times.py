@@ -8,10 +8,13 @@ any real order, far enough from the edges for every addition. A filter only has 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from orderpilot.domain.errors import InvalidInput
 
+# Business days, schedules, the dashboard and the console are in Beijing time. China has kept
+# UTC+8 without daylight saving since 1991; a fixed offset needs no tzdata.
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 EXAMPLE = "2026-11-26T10:00:00+08:00"

@@ -1,4 +1,4 @@
-"""Event handlers and timer handlers: plain functions registered in one table.
+"""Event handlers and timer handlers: plain functions, every one listed in one table here.
 
 Each runs inside a unit of work together with its inbox mark, so its effect happens once even
 though delivery is at least once.
@@ -6,21 +6,27 @@ though delivery is at least once.
 
 from __future__ import annotations
 
+import importlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone
+from typing import TYPE_CHECKING
 
 from orderpilot.domain.commands import ReleaseHold
 from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.records import JsonObject, text, text_or_none
+from orderpilot.domain.times import SHANGHAI
 from orderpilot.services import ordering
 from orderpilot.services.inventory import allocation as inventory
+from orderpilot.services.inventory import promotions
+from orderpilot.services.inventory import pull as inventory_pull
 from orderpilot.services.unit_of_work import Clock, UnitOfWork
+
+if TYPE_CHECKING:
+    from orderpilot.services.rules.triggers import RuleTriggers
 
 EventHandler = Callable[[OrderEvent, UnitOfWork, Clock], None]
 TimerHandler = Callable[[JsonObject, UnitOfWork, Clock], None]
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 @dataclass
@@ -42,6 +48,14 @@ class HandlerRegistry:
     def on_timer(self, kind: str, handler: TimerHandler) -> None:
         self.by_timer[kind] = handler
 
+    def add(self, table: Iterable[Handler]) -> HandlerRegistry:
+        for row in table:
+            if isinstance(row, On):
+                self.on(row.event, row.name, row.handler, idempotent=row.idempotent)
+            else:
+                self.on_timer(row.kind, row.handler)
+        return self
+
     def for_event(self, event_type: str) -> list[tuple[str, EventHandler]]:
         return [*self.by_event.get(event_type, []), *self.by_event.get("*", [])]
 
@@ -61,10 +75,71 @@ def auto_release_hold(payload: JsonObject, uow: UnitOfWork, clock: Clock) -> Non
                              clock)
 
 
-def default_registry() -> HandlerRegistry:
-    registry = HandlerRegistry()
-    registry.on("order.placed", "stats.channel_day", count_channel_day)
-    registry.on_timer("hold.auto_release", auto_release_hold)
-    inventory.register(registry)
-    return registry
+@dataclass(frozen=True)
+class On:
+    """An event handler: ``name`` is its stable inbox key, '*' as the event means every event.
+    An ``idempotent`` handler skips the inbox: running it twice must change nothing."""
 
+    event: str
+    name: str
+    handler: EventHandler
+    idempotent: bool = False
+
+
+@dataclass(frozen=True)
+class OnTimer:
+    kind: str
+    handler: TimerHandler
+
+
+Handler = On | OnTimer
+
+
+def built_in() -> tuple[Handler, ...]:
+    """Every built-in handler that needs nothing but a unit of work, in the order they run for
+    one event. (The rule triggers need the rule book: see :func:`rule_handlers`.)"""
+    return (
+        On("order.placed", "stats.channel_day", count_channel_day),
+        OnTimer("hold.auto_release", auto_release_hold),
+        # Allocation is a no-op for an order that holds stock, and a claim is unique per order
+        # and promotion: both may run twice, so they need no inbox row per event.
+        On("order.placed", "inventory.allocate_placed", inventory.allocate_when_placed,
+           idempotent=True),
+        On("order.placed", "promotions.claim", promotions.claim_when_placed, idempotent=True),
+        On("payment.succeeded", "inventory.allocate_paid", inventory.allocate_when_paid,
+           idempotent=True),
+        On("order.cancelled", "inventory.release", inventory.release_when_cancelled),
+        On("wms.released", "inventory.confirm", inventory.confirm_when_released),
+        On("shipment.shipped", "inventory.consume", inventory.consume_when_shipped),
+        OnTimer(inventory.EXPIRY_TIMER, inventory.on_reservation_timer),
+        OnTimer(inventory_pull.PULL_TIMER, inventory_pull.on_pull_timer),
+        OnTimer(inventory_pull.SWEEP_TIMER, inventory_pull.on_sweep_timer),
+    )
+
+
+def rule_handlers(triggers: RuleTriggers) -> tuple[Handler, ...]:
+    """The rule engine's way in: every event may match rules; timeouts and schedules fire."""
+    return (On("*", "rules.match", triggers.on_event, idempotent=True),
+            OnTimer("rule.timeout", triggers.on_timeout),
+            OnTimer("rule.schedule", triggers.on_schedule))
+
+
+def default_registry() -> HandlerRegistry:
+    """The built-in handlers, before plugins and the rule triggers join them."""
+    return HandlerRegistry().add(built_in())
+
+
+def complete(registry: HandlerRegistry, triggers: RuleTriggers,
+             plugins: Sequence[str] = ()) -> HandlerRegistry:
+    """Add the plugin modules' handlers and then the rule triggers to ``registry``.
+
+    A plugin module (``ORDERPILOT_HANDLER_PLUGINS``) exposes ``HANDLERS`` (a sequence of
+    :class:`On` / :class:`OnTimer`) or a ``register(registry)`` function."""
+    for module_path in plugins:
+        module = importlib.import_module(module_path)
+        table = getattr(module, "HANDLERS", None)
+        if table is not None:
+            registry.add(table)
+        else:
+            module.register(registry)
+    return registry.add(rule_handlers(triggers))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 
 from orderpilot.adapters.sheet_reading import SheetLimits
@@ -19,8 +19,8 @@ from orderpilot.domain.commands import LineInput, PlaceOrder
 from orderpilot.domain.errors import InvalidInput, OrderpilotError
 from orderpilot.domain.intake import build_order
 from orderpilot.domain.money import parse_money
+from orderpilot.domain.times import SHANGHAI
 
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991
 RAW_VERSION = "sheet-v1"
 # Order lines one import reads; a bigger file is split (each part imports on its own).
 MAX_IMPORT_ROWS = 50_000

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from orderpilot.adapters.inventory import InventoryRepository
-from orderpilot.domain.inventory import SHANGHAI
+from orderpilot.domain.times import SHANGHAI
 from orderpilot.integrations.wms import simulator as wms
 from orderpilot.services.inventory import promotions
 from orderpilot.services.inventory import pull as inventory_pull

@@ -14,17 +14,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import httpx
 import structlog
 
+from orderpilot.domain.times import SHANGHAI
 from orderpilot.simulators.demo_company import OrderPlan, Step, plan_order
 
 log = structlog.get_logger("orderpilot.demo")
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 HOLD_RETRY_SECONDS = 2.0
 HOLD_RETRIES = 20
 

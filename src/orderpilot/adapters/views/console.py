@@ -12,7 +12,7 @@ from orderpilot.adapters import tables as t
 from orderpilot.adapters.stats import StatsRepository
 from orderpilot.adapters.views.orders import PRE_SHIPMENT, iso
 from orderpilot.domain.money import from_cents
-from orderpilot.entrypoints.console.i18n import SHANGHAI
+from orderpilot.domain.times import SHANGHAI
 
 CHART_DAYS = 14
 QUEUE_LIMIT = 500

@@ -149,3 +149,22 @@ def sent_messages(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
              "rule": names.get(r.rule_id, (r.rule_id, ""))[0],
              "request": mask_context(r.request), "response": mask_context(r.response),
              "sent_at": iso(r.finished_at), "run_id": r.run_id} for r in rows]
+
+
+def order_id_for(conn: Connection, ref: str) -> str | None:
+    """An order by its ID or by its channel order number."""
+    ref = ref.strip()
+    if not ref:
+        return None
+    found = conn.execute(sa.select(t.orders.c.id).where(
+        sa.or_(t.orders.c.id == ref, t.orders.c.external_id == ref)).limit(1)).first()
+    return None if found is None else str(found[0])
+
+
+def order_numbers(conn: Connection, order_ids: set[str]) -> dict[str, str]:
+    """The platform order numbers people recognise, for links to the orders."""
+    ids = [i for i in order_ids if i]
+    if not ids:
+        return {}
+    return {r.id: r.external_id for r in conn.execute(
+        sa.select(t.orders.c.id, t.orders.c.external_id).where(t.orders.c.id.in_(ids)))}

@@ -29,16 +29,18 @@ Count = Annotated[StrictInt, Field(ge=0, le=10**9)]
 
 
 class SourceIn(Strict):
+    """The shape of a source; what its values may be is checked once, in the domain."""
+
     kind: Annotated[str, Field(examples=["bonded_spot"])]
-    name_zh: Annotated[str, Field(min_length=1, max_length=100, examples=["宁波仓"])]
-    name_en: Annotated[str, Field(min_length=1, max_length=100, examples=["Ningbo"])]
-    region: Annotated[str, Field(max_length=100)] = ""
-    lead_time_days: Count
-    reservation_ttl_hours: Annotated[StrictInt, Field(ge=1, le=720)] = 24
-    lead_times: dict[Annotated[str, Field(max_length=100)], Count] = {}
+    name_zh: Annotated[str, Field(examples=["宁波仓"])]
+    name_en: Annotated[str, Field(examples=["Ningbo"])]
+    region: str = ""
+    lead_time_days: StrictInt
+    reservation_ttl_hours: StrictInt = 24
+    lead_times: dict[str, StrictInt] = {}
     sync_schedule: str = "manual"
-    safety_stock: Count = 0
-    low_threshold: Count = 0
+    safety_stock: StrictInt = 0
+    low_threshold: StrictInt = 0
 
 
 class LevelIn(Strict):

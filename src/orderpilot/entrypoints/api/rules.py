@@ -14,6 +14,7 @@ from orderpilot.domain.rules.templates import TEMPLATES
 from orderpilot.domain.times import filter_time
 from orderpilot.entrypoints.api.deps import CanManageRules, CanReadOrders, HubDep
 from orderpilot.entrypoints.api.schemas import Strict
+from orderpilot.services import tickets as ticket_service
 from orderpilot.services.rules import catalogue as rule_catalogue
 from orderpilot.services.rules import tools as rule_tools
 
@@ -203,10 +204,7 @@ def tickets(hub: HubDep, who: CanReadOrders,
 @router.patch("/api/v1/tickets/{ticket_id}", summary="Move a ticket along")
 def update_ticket(ticket_id: str, body: TicketPatch, hub: HubDep,
                   who: CanManageRules) -> dict[str, Any]:
-    with hub.uow() as uow:
-        if not uow.tickets.update(ticket_id, hub.clock(), status=body.status):
-            raise NotFound(f"no ticket {ticket_id}", field="ticket_id")
-        return reads.ticket_view(uow.tickets.get(ticket_id))
+    return reads.ticket_view(ticket_service.move(hub.uow, hub.clock, ticket_id, body.status))
 
 
 @router.get("/api/v1/sms-templates", summary="Registered SMS templates")

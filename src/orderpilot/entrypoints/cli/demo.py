@@ -21,10 +21,11 @@ from rich.panel import Panel
 from rich.table import Table
 
 from orderpilot.adapters.accounts import AccountRepository
-from orderpilot.bootstrap import Hub, bootstrap
+from orderpilot.bootstrap import Hub
 from orderpilot.config import Settings
 from orderpilot.domain import reporters
 from orderpilot.domain.access import ROLE_NAMES, ROLES
+from orderpilot.entrypoints.cli.hub import open_hub
 from orderpilot.services import accounts
 from orderpilot.simulators import demo_inventory, demo_rules
 from orderpilot.simulators.demo_company import COMPANY, REPORTING_SOURCES
@@ -156,7 +157,7 @@ def demo(
     sim = None if settings.sim_url else demo_rules.start_simulators()
     if sim is not None:
         settings = Settings(data_dir=data_dir, host=host, port=port, sim_url=sim.url)
-    hub = bootstrap(settings)
+    hub = open_hub(check=False, settings=settings)
     stop = threading.Event()
     streams: list[DemoStream] = []
     try:

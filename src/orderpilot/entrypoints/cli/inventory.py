@@ -15,6 +15,7 @@ from rich.table import Table
 from orderpilot.adapters import spreadsheets
 from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.domain.errors import OrderpilotError
+from orderpilot.entrypoints.cli.hub import fail, open_hub
 from orderpilot.services.inventory import allocation as inventory
 from orderpilot.services.inventory import sheet_import as inventory_import
 from orderpilot.services.inventory.pull import InventoryPuller
@@ -30,8 +31,6 @@ def pull(source: Annotated[list[str] | None, typer.Option(
         "--source", help="A source code; repeat for several; all sources when left out")]
          = None) -> None:
     """Pull stock levels from the WMS now; each pull is recorded as a sync run."""
-    from orderpilot.entrypoints.cli.main import fail, open_hub
-
     hub = open_hub()
     worker = f"{socket.gethostname()}:{os.getpid()}:cli-pull"
     try:
@@ -54,8 +53,6 @@ def pull(source: Annotated[list[str] | None, typer.Option(
 @inventory_app.command("sweep")
 def sweep() -> None:
     """Release overdue reservations and repair drifted reserved counters now."""
-    from orderpilot.entrypoints.cli.main import open_hub
-
     hub = open_hub()
     try:
         result = inventory.sweep(hub.uow, hub.clock)
@@ -75,8 +72,6 @@ def import_levels(
 ) -> None:
     """Import stock levels (仓库/source, SKU, 在库/on_hand, 预计到货/expected_at): the whole
     file or, if any row is bad, nothing. Importing the same file again changes nothing."""
-    from orderpilot.entrypoints.cli.main import open_hub
-
     try:
         sheet = spreadsheets.read_sheet(file, inventory_import.SHEET_LIMITS)
     except spreadsheets.UnreadableSheet as error:

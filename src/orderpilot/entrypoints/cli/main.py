@@ -6,17 +6,19 @@ import getpass
 import signal
 import threading
 from collections.abc import Callable
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from orderpilot.adapters.accounts import AccountRepository
-from orderpilot.bootstrap import Hub, bootstrap
-from orderpilot.config import Settings
+from orderpilot.adapters.views import orders as read_models
+from orderpilot.bootstrap import Hub
 from orderpilot.domain.access import ROLES
 from orderpilot.domain.errors import OrderpilotError
+from orderpilot.entrypoints.cli import bench, demo, integrations, inventory, rules, sim
+from orderpilot.entrypoints.cli import order_sheets as transfer
+from orderpilot.entrypoints.cli.hub import console, fail, open_hub
 from orderpilot.services import accounts
 
 app = typer.Typer(help="orderpilot: the order-operations hub.", no_args_is_help=True,
@@ -29,27 +31,6 @@ app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
 dispatch_app = typer.Typer(help="The outbox: backlog and dead letters.", no_args_is_help=True)
 app.add_typer(dispatch_app, name="dispatch")
-console = Console(stderr=True)
-
-
-def open_hub(upgrade: bool = True) -> Hub:
-    """Build the hub; the embedded SQLite file is brought to the latest schema on the way."""
-    from orderpilot.adapters import migrations
-
-    hub = bootstrap(Settings())
-    if upgrade and hub.db.is_sqlite:
-        migrations.upgrade(hub.db)
-    elif migrations.current(hub.db) != migrations.head():
-        hub.close()
-        console.print("[red]The database schema is not current: run `orderpilot db upgrade`.")
-        raise typer.Exit(2)
-    return hub
-
-
-def fail(error: OrderpilotError) -> NoReturn:
-    where = f" ({error.field})" if error.field else ""
-    console.print(f"[red]error{escape(where)}:[/red] {escape(error.message)}")  # data, not markup
-    raise typer.Exit(1)
 
 
 @app.command()
@@ -93,7 +74,7 @@ def db_upgrade(revision: str = "head") -> None:
     """Bring the schema to REVISION (default: the latest)."""
     from orderpilot.adapters import migrations
 
-    hub = bootstrap(Settings())
+    hub = open_hub(check=False)
     migrations.upgrade(hub.db, revision)
     console.print(f"database at {migrations.current(hub.db)}")
     hub.close()
@@ -104,7 +85,7 @@ def db_downgrade(revision: str) -> None:
     """Take the schema back to REVISION ('base' drops everything)."""
     from orderpilot.adapters import migrations
 
-    hub = bootstrap(Settings())
+    hub = open_hub(check=False)
     migrations.downgrade(hub.db, revision)
     console.print(f"database at {migrations.current(hub.db)}")
     hub.close()
@@ -114,7 +95,7 @@ def db_downgrade(revision: str) -> None:
 def db_current() -> None:
     from orderpilot.adapters import migrations
 
-    hub = bootstrap(Settings())
+    hub = open_hub(check=False)
     typer.echo(migrations.current(hub.db) or "empty")
     hub.close()
 
@@ -174,8 +155,6 @@ def token_revoke(token_id: str) -> None:
 @dispatch_app.command("status")
 def dispatch_status() -> None:
     """Backlog counts and dead-lettered events with their last error."""
-    from orderpilot.adapters.views import orders as read_models
-
     hub = open_hub()
     with hub.db.read() as conn:
         backlog, dead = read_models.backlog(conn), read_models.dead_letters(conn)
@@ -255,22 +234,13 @@ def _set_disabled(username: str, disabled: bool) -> None:
     console.print(f"user {username} {state}")
 
 
-def _register_optional() -> None:
-    """Commands that live in their own modules."""
-    from orderpilot.entrypoints.cli import bench, demo, integrations, rules, sim
-    from orderpilot.entrypoints.cli import order_sheets as transfer
-
-    app.add_typer(transfer.import_app, name="import")
-    app.add_typer(transfer.export_app, name="export")
-    app.command()(demo.demo)
-    app.add_typer(bench.bench_app, name="bench")
-    app.add_typer(sim.app, name="sim")
-    app.add_typer(integrations.app, name="integrations")
-    app.add_typer(rules.app, name="rules")
-    from orderpilot.entrypoints.cli import inventory
-
-    app.add_typer(inventory.inventory_app, name="inventory")
-    transfer.import_app.command("levels")(inventory.import_levels)
-
-
-_register_optional()
+# Commands that live in their own modules.
+app.add_typer(transfer.import_app, name="import")
+app.add_typer(transfer.export_app, name="export")
+app.command()(demo.demo)
+app.add_typer(bench.bench_app, name="bench")
+app.add_typer(sim.app, name="sim")
+app.add_typer(integrations.app, name="integrations")
+app.add_typer(rules.app, name="rules")
+app.add_typer(inventory.inventory_app, name="inventory")
+transfer.import_app.command("levels")(inventory.import_levels)

@@ -25,6 +25,8 @@ from orderpilot.adapters import spreadsheets
 from orderpilot.adapters.repository import OrderRepository
 from orderpilot.adapters.views import orders as read_models
 from orderpilot.domain.errors import OrderpilotError
+from orderpilot.domain.times import SHANGHAI
+from orderpilot.entrypoints.cli.hub import fail, open_hub
 from orderpilot.services import order_sheets as transfer
 from orderpilot.services import ordering
 
@@ -57,8 +59,6 @@ def import_orders(
 ) -> None:
     """Import orders; an order spans one row per line. Bad rows are reported, good orders
     imported, each order completely or not at all. Re-importing a file adds no duplicates."""
-    from orderpilot.entrypoints.cli.main import open_hub
-
     try:
         sheet = spreadsheets.read_sheet(file, transfer.SHEET_LIMITS)
         if rejects is not None:
@@ -140,7 +140,7 @@ def _report(plan: transfer.ImportPlan, imported: int, present: int, dry_run: boo
 
 def export_rows(detail: dict[str, Any]) -> list[list[Any]]:
     """One row per order line, the order's columns repeated, times in Beijing time (naive)."""
-    placed = datetime.fromisoformat(detail["placed_at"]).astimezone(transfer.SHANGHAI)
+    placed = datetime.fromisoformat(detail["placed_at"]).astimezone(SHANGHAI)
     a = detail["shipping_address"]
     order = {"channel": detail["channel"], "shop_id": detail["shop_id"],
              "external_id": detail["external_id"],
@@ -171,8 +171,6 @@ def export_orders(
     q: Annotated[str | None, typer.Option(help="Order number, buyer name or phone")] = None,
 ) -> None:
     """Export matching orders, one row per order line, in a file `import orders` reads back."""
-    from orderpilot.entrypoints.cli.main import fail, open_hub
-
     try:
         spreadsheets.sheet_kind(file)
     except spreadsheets.UnreadableSheet as error:

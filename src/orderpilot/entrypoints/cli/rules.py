@@ -9,6 +9,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from orderpilot.adapters.rule_files import RuleFileError, write_rule_file
+from orderpilot.adapters.views.rules import rule_detail, rules_overview
+from orderpilot.domain.errors import OrderpilotError
+from orderpilot.domain.rules.templates import TEMPLATES
+from orderpilot.entrypoints.cli.hub import fail, open_hub
+from orderpilot.services.rules.files import import_rule_files
+
 app = typer.Typer(help="Automation rules: list, export, import, templates.",
                   no_args_is_help=True)
 out = Console()
@@ -18,9 +25,6 @@ err = Console(stderr=True)
 @app.command("list")
 def list_rules() -> None:
     """The rules, their status and version."""
-    from orderpilot.adapters.views.rules import rules_overview
-    from orderpilot.entrypoints.cli.main import open_hub
-
     hub = open_hub()
     try:
         with hub.db.read() as conn:
@@ -37,8 +41,6 @@ def list_rules() -> None:
 @app.command("templates")
 def templates(locale: Annotated[str, typer.Option(help="zh_CN or en")] = "zh_CN") -> None:
     """The template library, with stable ids."""
-    from orderpilot.domain.rules.templates import TEMPLATES
-
     table = Table("id", "name", "story", "summary")
     for t in TEMPLATES:
         zh = locale.startswith("zh")
@@ -52,15 +54,10 @@ def install_template(template_id: str,
                                                           help="Enable it at once")] = False,
                      ) -> None:
     """Install a template as a rule (paused unless --enable)."""
-    from orderpilot.domain.errors import OrderpilotError
-    from orderpilot.entrypoints.cli.main import fail, open_hub
-
     hub = open_hub()
     try:
         rule_id = hub.rules.install_template(template_id, "cli", enable=enable)
         with hub.db.read() as conn:
-            from orderpilot.adapters.views.rules import rule_detail
-
             rule = rule_detail(conn, rule_id)
     except OrderpilotError as error:
         fail(error)
@@ -74,10 +71,6 @@ def install_template(template_id: str,
 @app.command("export")
 def export(directory: Path) -> None:
     """Write every rule's published definition (or draft, if never published) as YAML."""
-    from orderpilot.adapters.rule_files import write_rule_file
-    from orderpilot.adapters.views.rules import rule_detail, rules_overview
-    from orderpilot.entrypoints.cli.main import open_hub
-
     directory.mkdir(parents=True, exist_ok=True)
     hub = open_hub()
     try:
@@ -99,10 +92,6 @@ def import_rules(directory: Path,
                                                        help="Check only")] = False) -> None:
     """Create or update rules from YAML files; every file is checked before anything
     changes. Changed rules get a new version."""
-    from orderpilot.adapters.rule_files import RuleFileError
-    from orderpilot.entrypoints.cli.main import open_hub
-    from orderpilot.services.rules.files import import_rule_files
-
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
     if not files:
         err.print(f"[red]no .yaml files in {directory}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
@@ -23,14 +23,13 @@ from jinja2.runtime import Context
 from orderpilot.domain.access import ROLE_NAMES, allowed
 from orderpilot.domain.lifecycle import EVENT_TYPES, NODE_BY_ID
 from orderpilot.domain.masking import mask_as, mask_document, mask_phone
+from orderpilot.domain.times import SHANGHAI
 
 LOCALES = ("zh_CN", "en")
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 HERE = Path(__file__).resolve().parent
 LOCALE_DIR = HERE / "locale"
 TEMPLATE_DIR = HERE / "templates"
-# China has kept UTC+8 without daylight saving since 1991; a fixed offset needs no tzdata.
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def N_(message: str) -> str:

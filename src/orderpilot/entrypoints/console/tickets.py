@@ -11,12 +11,16 @@ from fastapi.responses import RedirectResponse, Response
 
 from orderpilot.adapters.tickets import TicketRepository
 from orderpilot.adapters.views import rules as reads
+from orderpilot.adapters.views.rules import order_numbers
 from orderpilot.bootstrap import Hub
+from orderpilot.domain.errors import NotFound
+from orderpilot.domain.tickets import NEXT_STATUS, IllegalTicketMove
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader, RuleManager
 from orderpilot.entrypoints.console.i18n import N_
 from orderpilot.entrypoints.console.render import ConsoleDep, is_htmx
-from orderpilot.entrypoints.console.rules.runs import RUN_LABELS, order_numbers
+from orderpilot.entrypoints.console.rules.runs import RUN_LABELS
+from orderpilot.services import tickets as ticket_service
 
 router = APIRouter(prefix="/console")
 PAGE_SIZE = 50
@@ -25,9 +29,6 @@ STATUS_LABELS = {"open": N_("Open"), "in_progress": N_("In progress"),
                  "resolved": N_("Resolved"), "closed": N_("Closed")}
 PRIORITY_LABELS = {"urgent": N_("Urgent"), "high": N_("High"), "normal": N_("Normal"),
                    "low": N_("Low")}
-# The way a ticket moves; a closed ticket can be opened again.
-NEXT_STATUS = {"open": ("in_progress", "resolved"), "in_progress": ("resolved",),
-               "resolved": ("closed", "in_progress"), "closed": ("open",)}
 
 
 def _labels() -> dict[str, Any]:
@@ -65,20 +66,17 @@ def tickets(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
 @router.post("/tickets/{ticket_id}/status", name="console:ticket-status")
 def change_status(request: Request, ticket_id: str, hub: HubDep, console: ConsoleDep,
                   who: RuleManager, status: Annotated[str, Form()] = "") -> Response:
-    with hub.uow() as uow:
-        ticket = uow.tickets.get(ticket_id)
-        if ticket is None:
-            return console.error(request, console.translate(
-                request, "There is no ticket with this ID."), 404)
-        if status not in NEXT_STATUS.get(ticket.status, ()):
-            message = console.translate(
-                request, "A ticket that is %(now)s cannot move to %(to)s.") % {
-                "now": console.translate(request, STATUS_LABELS.get(ticket.status,
-                                                                    ticket.status)),
-                "to": console.translate(request, STATUS_LABELS.get(status, status or "—"))}
-            return console.error(request, message, 409)
-        uow.tickets.update(ticket_id, hub.clock(), status=status)
-        view = reads.ticket_view(uow.tickets.get(ticket_id))
+    try:
+        view = reads.ticket_view(ticket_service.move(hub.uow, hub.clock, ticket_id, status))
+    except NotFound:
+        return console.error(request, console.translate(
+            request, "There is no ticket with this ID."), 404)
+    except IllegalTicketMove as refused:
+        message = console.translate(
+            request, "A ticket that is %(now)s cannot move to %(to)s.") % {
+            "now": console.translate(request, STATUS_LABELS.get(refused.now, refused.now)),
+            "to": console.translate(request, STATUS_LABELS.get(status, status or "—"))}
+        return console.error(request, message, 409)
     if not is_htmx(request):
         return RedirectResponse("/console/tickets", status_code=303)
     with hub.db.read() as conn:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TypedDict
+from typing import TypedDict
 
 from orderpilot.domain import inventory as inv
 from orderpilot.domain import lifecycle
@@ -20,9 +20,6 @@ from orderpilot.domain.records import JsonObject
 from orderpilot.services.inventory import promotions
 from orderpilot.services.repositories import Inventory
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
-
-if TYPE_CHECKING:
-    from orderpilot.services.handlers import HandlerRegistry
 
 EXPIRY_TIMER = "inventory.reservation_expiry"
 OUT_OF_STOCK = "out_of_stock"
@@ -323,25 +320,6 @@ def consume_when_shipped(event: OrderEvent, uow: UnitOfWork, clock: Clock) -> No
         if uow.inventory.end_allocation(a.id, "consumed", now):
             uow.timers.cancel(f"inventory:reservation:{a.id}")
             uow.inventory.consume(a.source, a.sku, a.quantity)
-
-
-def register(registry: HandlerRegistry) -> None:
-    from orderpilot.services.inventory import pull as inventory_pull
-
-
-    # Allocation is a no-op for an order that holds stock, and a claim is unique per order
-    # and promotion: both may run twice, so they need no inbox row per event.
-    registry.on("order.placed", "inventory.allocate_placed", allocate_when_placed,
-                idempotent=True)
-    registry.on("order.placed", "promotions.claim", promotions.claim_when_placed,
-                idempotent=True)
-    registry.on("payment.succeeded", "inventory.allocate_paid", allocate_when_paid,
-                idempotent=True)
-    registry.on("order.cancelled", "inventory.release", release_when_cancelled)
-    registry.on("wms.released", "inventory.confirm", confirm_when_released)
-    registry.on("shipment.shipped", "inventory.consume", consume_when_shipped)
-    registry.on_timer(EXPIRY_TIMER, on_reservation_timer)
-    inventory_pull.register(registry)
 
 
 def _load(uow: UnitOfWork, order_id: str) -> Order:

@@ -36,7 +36,7 @@ from orderpilot.services.inventory.sync import MAX_LEVELS, LevelReport, apply_le
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
 
 if TYPE_CHECKING:
-    from orderpilot.services.handlers import HandlerRegistry
+    pass
 
 log = structlog.get_logger("orderpilot.inventory")
 PULL_TIMER = "inventory.pull"
@@ -131,11 +131,6 @@ def on_sweep_timer(payload: JsonObject, uow: UnitOfWork, clock: Clock) -> None:
     inventory.sweep_in(uow, now)
     following = datetime.fromisoformat(text(payload, "fire_at")) + SWEEP_EVERY
     _schedule_sweep(uow, following if following > now else now + SWEEP_EVERY, now)
-
-
-def register(registry: HandlerRegistry) -> None:
-    registry.on_timer(PULL_TIMER, on_pull_timer)
-    registry.on_timer(SWEEP_TIMER, on_sweep_timer)
 
 
 # --- the WMS answer ---

@@ -6,15 +6,14 @@ an epoch-seconds twin under ``<name>_ts`` that conditions compare.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import TypedDict
 
 from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.order import Order
 from orderpilot.domain.records import JsonObject
+from orderpilot.domain.times import SHANGHAI
 from orderpilot.services.unit_of_work import UnitOfWork
-
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 class OrderContext(TypedDict):

@@ -53,6 +53,7 @@ class TableStore(Protocol):
 class TableEvaluator(Protocol):
     def evaluate(self, name: str, version: int, definition: dict[str, object],
                  context: dict[str, object], *, trace: bool = False) -> TableResult: ...
+    def forget(self) -> None: ...
 
 
 Reader = Callable[[], AbstractContextManager[TableStore]]
@@ -183,6 +184,24 @@ class DecisionTables:
             current = self._refreshed(name, current, now, uow)
         return self._engine.evaluate(name, current.version, current.definition, context,
                                      trace=trace)
+
+    def forget(self) -> None:
+        """Drop what this process remembers of every table, as a restart would."""
+        with self._lock:
+            self._current.clear()
+        self._engine.forget()
+
+    def traced_lookup(self, name: str, context: dict[str, object]) -> TableResult:
+        """The rule book's way to a table: the current version, with the rows that matched."""
+        return self.lookup(name, context, trace=True)
+
+    def outputs(self) -> dict[str, tuple[str, ...]]:
+        """Each table's output fields, for checking the rules that use them."""
+        found = {}
+        for summary in self.summaries():
+            table = self.get(summary["name"]).table
+            found[summary["name"]] = tuple(c.field for c in table.outputs)
+        return found
 
     def _refreshed(self, name: str, seen: _Current | None, now: float,
                    uow: UnitOfWork | None) -> _Current:

@@ -22,9 +22,9 @@ from orderpilot.adapters.cell_safety import formula_safe_row
 from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.adapters.spreadsheets import UnreadableSheet, sheet_from_bytes
 from orderpilot.domain.errors import OrderpilotError
+from orderpilot.domain.times import SHANGHAI
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import InventoryManager, InventoryReader
-from orderpilot.entrypoints.console.i18n import SHANGHAI
 from orderpilot.entrypoints.console.render import Console, ConsoleDep
 from orderpilot.entrypoints.console.sheet_problems import explain
 from orderpilot.services.inventory import sheet_import as inventory_import

@@ -22,7 +22,7 @@ from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.bootstrap import Hub
 from orderpilot.domain import inventory as inv
 from orderpilot.domain import sync_schedule as schedules
-from orderpilot.domain.errors import InvalidInput, OrderpilotError
+from orderpilot.domain.errors import OrderpilotError
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import InventoryManager, InventoryReader
 from orderpilot.entrypoints.console.i18n import N_
@@ -32,9 +32,6 @@ from orderpilot.services.inventory import sync as inventory_sync
 from orderpilot.services.inventory.pull import InventoryPuller
 
 router = APIRouter(prefix="/console")
-MAX_COUNT = 10**9
-MAX_NAME = 100
-MAX_LEAD_TIMES = 50
 SCHEDULE_CHOICES = {"manual": N_("Manual: only when a system reports or someone pulls"),
                     "seconds": N_("Within seconds (pulled every 15 s)"),
                     "every_n": N_("Every N seconds"),
@@ -94,47 +91,61 @@ class SourceForm:
             text = console.translate(request, message)
             return text % values if values else text
 
-        def whole(name: str, low: int = 0, high: int = MAX_COUNT) -> int:
+        def whole(name: str, low: int, high: int) -> int:
+            """Read a typed number; its range is the domain's to check (and to report)."""
             text = str(getattr(self, name)).strip().replace(",", "")
-            if text.isdigit() and low <= int(text) <= high:
+            if text.isdigit():
                 return int(text)
             self.errors[name] = say(N_("Enter a whole number from %(low)d to %(high)d."),
                                     low=low, high=high)
-            return 0
+            return low
 
-        if not inv.CODE.match(self.code):
-            self.errors["code"] = say(N_("1 to 64 letters, digits, _ . or -, starting with "
-                                         "a letter or digit, e.g. NB-BONDED."))
-        if self.kind not in inv.SOURCE_KINDS:
-            self.errors["kind"] = say(N_("Choose one of the options."))
-        for name in ("name_zh", "name_en"):
-            if not getattr(self, name) or len(getattr(self, name)) > MAX_NAME:
-                self.errors[name] = say(N_("Required; at most %(n)d characters."), n=MAX_NAME)
-        if len(self.region) > MAX_NAME:
-            self.errors["region"] = say(N_("At most %(n)d characters."), n=MAX_NAME)
-        numbers = {"lead_time_days": whole("lead_time_days"),
-                   "reservation_ttl_hours": whole("reservation_ttl_hours", 1, 720),
-                   "safety_stock": whole("safety_stock"),
-                   "low_threshold": whole("low_threshold")}
+        numbers = {name: whole(name, low, high)
+                   for name, (low, high) in inv.SOURCE_NUMBERS.items()}
         schedule = self.sync_kind
         if self.sync_kind == "every_n":
             self.sync_seconds = self.sync_seconds.strip()
             seconds = whole("sync_seconds", schedules.MIN_SECONDS, schedules.MAX_SECONDS)
+            if not schedules.MIN_SECONDS <= seconds <= schedules.MAX_SECONDS \
+                    and "sync_seconds" not in self.errors:
+                self.errors["sync_seconds"] = say(
+                    N_("Enter a whole number from %(low)d to %(high)d."),
+                    low=schedules.MIN_SECONDS, high=schedules.MAX_SECONDS)
             schedule = f"every_{seconds}s"
         elif self.sync_kind not in SCHEDULE_CHOICES:
             self.errors["sync_schedule"] = say(N_("Choose one of the options."))
         lead_times = self._lead_times(say)
+        fields = {"code": self.code, "kind": self.kind, "name_zh": self.name_zh,
+                  "name_en": self.name_en, "region": self.region, "lead_times": lead_times,
+                  "sync_schedule": schedule, **numbers}
+        for problem in inv.source_problems(fields):
+            name = problem.field.split(".")[0]
+            name = name if name in FIELD_LABELS else "form"
+            if name not in self.errors and not (name == "sync_schedule"
+                                                and "sync_seconds" in self.errors):
+                self.errors[name] = self._say(problem, say)
         if self.errors:
             return None
-        try:
-            return inventory_sync.build_source(
-                code=self.code, kind=self.kind, name_zh=self.name_zh, name_en=self.name_en,
-                region=self.region, lead_times=lead_times, sync_schedule=schedule, **numbers)
-        except InvalidInput as error:
-            name = (error.field or "").split(".")[0]
-            name = name if name in FIELD_LABELS else "form"
-            self.errors[name] = error.message
-            return None
+        return inventory_sync.build_source(**fields)
+
+    @staticmethod
+    def _say(problem: inv.SourceProblem, say: Any) -> str:
+        """The domain's problem in the console's words."""
+        if problem.rule == "code":
+            return str(say(N_("1 to 64 letters, digits, _ . or -, starting with "
+                              "a letter or digit, e.g. NB-BONDED.")))
+        if problem.rule in ("choice", "schedule"):
+            return str(say(N_("Choose one of the options.")))
+        if problem.rule == "name":
+            return str(say(N_("Required; at most %(n)d characters."), n=problem.high))
+        if problem.rule == "text":
+            return str(say(N_("At most %(n)d characters."), n=problem.high))
+        if problem.rule == "whole":
+            return str(say(N_("Enter a whole number from %(low)d to %(high)d."),
+                           low=problem.low, high=problem.high))
+        if problem.rule == "too_many":
+            return str(say(N_("At most %(n)d regions."), n=problem.high))
+        return problem.message
 
     def _lead_times(self, say: Any) -> dict[str, int]:
         """One destination per line, ``region=days`` (``:`` and full-width signs also do)."""
@@ -146,8 +157,8 @@ class SourceForm:
             region, sign, days = line.replace("：", "=").replace("＝", "=") \
                 .replace(":", "=").rpartition("=")
             region, days = region.strip(), days.strip()
-            if not sign or not region or len(region) > MAX_NAME or not days.isdigit() \
-                    or int(days) > MAX_COUNT:
+            if not sign or not region or len(region) > inv.MAX_NAME or not days.isdigit() \
+                    or int(days) > inv.MAX_COUNT:
                 self.errors["lead_times"] = say(N_("Line %(n)d: write region=days, e.g. 上海=1."),
                                                 n=number)
                 return {}
@@ -156,8 +167,6 @@ class SourceForm:
                                                 n=number, region=region)
                 return {}
             found[region] = int(days)
-        if len(found) > MAX_LEAD_TIMES:
-            self.errors["lead_times"] = say(N_("At most %(n)d regions."), n=MAX_LEAD_TIMES)
         return found
 
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from orderpilot.adapters.views import rules as reads
+from orderpilot.adapters.views.rules import order_id_for
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.errors import OrderpilotError
 from orderpilot.domain.rules.problems import Problem, RuleInvalid
@@ -41,7 +42,6 @@ from orderpilot.entrypoints.console.rules.views import (
     AUDIT_ACTIONS,
     RULE_STATUSES,
     BuilderCatalogue,
-    order_id_for,
     sms_register,
 )
 from orderpilot.services.rules import tools as rule_tools

@@ -8,18 +8,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.engine import Connection
 
-from orderpilot.adapters import tables as t
 from orderpilot.adapters.views import rules as reads
+from orderpilot.adapters.views.rules import order_numbers
 from orderpilot.domain.errors import InvalidInput, NotFound, OrderpilotError
-from orderpilot.domain.times import EARLIEST, LATEST
+from orderpilot.domain.times import EARLIEST, LATEST, SHANGHAI
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader, RuleManager
-from orderpilot.entrypoints.console.i18n import N_, SHANGHAI
+from orderpilot.entrypoints.console.i18n import N_
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
 from orderpilot.services.rules import tools as rule_tools
 
@@ -37,15 +35,6 @@ MESSAGE_LABELS = {"sms.send": N_("SMS"), "email.send": N_("E-mail"),
                   "notify.dingtalk": N_("DingTalk"), "notify.wecom": N_("WeCom")}
 MESSAGE_ACTIONS = ("sms.send", "email.send", "notify.dingtalk", "notify.wecom")
 FILTERS = ("rule", "version", "status", "order_id", "since", "until")
-
-
-def order_numbers(conn: Connection, order_ids: set[str]) -> dict[str, str]:
-    """The platform order numbers people recognise, for links to the orders."""
-    ids = [i for i in order_ids if i]
-    if not ids:
-        return {}
-    return {r.id: r.external_id for r in conn.execute(
-        sa.select(t.orders.c.id, t.orders.c.external_id).where(t.orders.c.id.in_(ids)))}
 
 
 def _day(value: str, field: str) -> date | None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from orderpilot.entrypoints.console.i18n import SHANGHAI
+from orderpilot.domain.times import SHANGHAI
 
 _SEPARATORS = re.compile(r"[,，、;；\n]+")
 

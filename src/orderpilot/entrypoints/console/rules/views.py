@@ -6,10 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
-from orderpilot.adapters import tables as t
 from orderpilot.domain.intake import CHANNELS as CHANNEL_CODES
 from orderpilot.domain.lifecycle import NODE_BY_ID
 from orderpilot.domain.rules.actions import ACTION_TYPES, ActionType, Param
@@ -118,13 +114,3 @@ class BuilderCatalogue:
 
 def sms_register(rows: list[Any]) -> dict[str, tuple[str, list[str]]]:
     return {r.code: (r.text, list(r.params)) for r in rows}
-
-
-def order_id_for(conn: Connection, ref: str) -> str | None:
-    """An order by its ID or by its channel order number."""
-    ref = ref.strip()
-    if not ref:
-        return None
-    found = conn.execute(sa.select(t.orders.c.id).where(
-        sa.or_(t.orders.c.id == ref, t.orders.c.external_id == ref)).limit(1)).first()
-    return None if found is None else str(found[0])

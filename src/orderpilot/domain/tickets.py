@@ -1,0 +1,35 @@
+"""The ticket queue's states and the moves between them.
+
+    open ──► in_progress ──► resolved ──► closed
+      │                         ▲   │        │
+      └─────────────────────────┘   └► in_progress
+      ▲                                      │
+      └──────────── (opened again) ◄─────────┘
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from orderpilot.domain.errors import IllegalTransition
+
+STATUSES: Final = ("open", "in_progress", "resolved", "closed")
+# The way a ticket moves; a closed ticket can be opened again.
+NEXT_STATUS: Final[dict[str, tuple[str, ...]]] = {
+    "open": ("in_progress", "resolved"), "in_progress": ("resolved",),
+    "resolved": ("closed", "in_progress"), "closed": ("open",)}
+
+
+class IllegalTicketMove(IllegalTransition):
+    """A ticket asked to move where its state does not lead; names both states."""
+
+    def __init__(self, now: str, to: str) -> None:
+        super().__init__(f"a ticket that is {now} cannot move to {to}", field="status")
+        self.now = now
+        self.to = to
+
+
+def check_move(now: str, to: str) -> None:
+    """Raise IllegalTicketMove unless a ticket that is `now` may move to `to`."""
+    if to not in NEXT_STATUS.get(now, ()):
+        raise IllegalTicketMove(now, to)
