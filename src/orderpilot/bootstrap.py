@@ -18,6 +18,7 @@ from orderpilot.adapters.decision_tables import TableEngine, ZenExpressionChecke
 from orderpilot.adapters.expressions import ExpressionEngine
 from orderpilot.adapters.logging import configure_logging
 from orderpilot.adapters.metrics import Metrics
+from orderpilot.adapters.rule_files import read_rule_file
 from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.config import Settings
@@ -196,7 +197,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
         return None
 
     rules = RulesService(lambda: SqlUnitOfWork(db), clock, book, check_url, dict,
-                         reader=lambda: SqlUnitOfWork(db, read_only=True))
+                         reader=lambda: SqlUnitOfWork(db, read_only=True),
+                         rule_files=read_rule_file)
     hub = Hub(settings, db, registry, clock, load_secret(settings), engine, connectors, book,
               rules)
     rules.table_outputs = lambda: table_outputs(hub)

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from orderpilot.domain.errors import CellError as CellError  # raised here; named here too
 from orderpilot.domain.errors import InvalidInput
 
 HitPolicy = Literal["first", "collect"]
@@ -74,10 +75,6 @@ class ExpressionChecker(Protocol):
 
     def condition_error(self, expression: str) -> str | None: ...
     def value_error(self, expression: str) -> str | None: ...
-
-
-class CellError(ValueError):
-    """A cell that cannot be turned into an expression."""
 
 
 def quote(text: str) -> str:

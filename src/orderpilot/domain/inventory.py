@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from orderpilot.domain import sync_schedule as schedules
+from orderpilot.domain.errors import InventoryInputError as InventoryInputError  # raised here
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -40,14 +41,6 @@ EVENT_NAMES: dict[str, tuple[str, str]] = {
 }
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
-
-
-class InventoryInputError(ValueError):
-    """Bad inventory data; ``field`` names where. The service maps it to a coded error."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

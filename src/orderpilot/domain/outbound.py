@@ -24,6 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from orderpilot.domain.errors import BadUrl as BadUrl  # raised here; named here too
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -34,10 +36,6 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 # What a name may resolve to when its exact host is on the list (in-house systems).
 NAMED_PRIVATE_OK = ("loopback", "private")
-
-
-class BadUrl(ValueError):
-    """A URL or an allow-list entry that is not a plain http(s) origin; the message says why."""
 
 
 @dataclass(frozen=True)

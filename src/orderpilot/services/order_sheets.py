@@ -15,11 +15,11 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from orderpilot.adapters.sheet_reading import SheetLimits
 from orderpilot.domain.commands import LineInput, PlaceOrder
 from orderpilot.domain.errors import InvalidInput, OrderpilotError
 from orderpilot.domain.intake import build_order
 from orderpilot.domain.money import parse_money
+from orderpilot.domain.sheet_limits import SheetLimits
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991
 RAW_VERSION = "sheet-v1"

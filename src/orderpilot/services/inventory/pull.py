@@ -25,9 +25,8 @@ from urllib.parse import quote
 
 import structlog
 
-from orderpilot.adapters.connectors.base import ConnectorError, TransientError
 from orderpilot.domain import sync_schedule as schedules
-from orderpilot.domain.errors import NotFound, OrderpilotError
+from orderpilot.domain.errors import ConnectorError, NotFound, OrderpilotError, TransientError
 from orderpilot.domain.events import new_id
 from orderpilot.domain.inventory import CODE, Source
 from orderpilot.services.inventory import allocation as inventory

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from orderpilot.adapters.sheet_reading import SheetLimits
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.domain.inventory import CODE
+from orderpilot.domain.sheet_limits import SheetLimits
 from orderpilot.services.inventory.sync import MAX_LEVELS, LevelReport, apply_levels
 from orderpilot.services.unit_of_work import Clock, UowFactory
 

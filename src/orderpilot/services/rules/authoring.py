@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
-from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
+from orderpilot.domain.errors import Conflict, InvalidInput, NotFound, RuleFileError
 from orderpilot.domain.events import new_id
 from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import RuleDefinition, diff, parse_definition
@@ -22,6 +23,20 @@ STATUSES = ("enabled", "paused", "archived")
 SMS_PARAM = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+class RuleFile(Protocol):
+    """One rule file as read (adapters/rule_files.py): its mapping, and errors that name the
+    file and the line of a field."""
+
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+    def error(self, field: str | None, message: str, *,
+              zh: str | None = None) -> RuleFileError: ...
+
+
+RuleFileReader = Callable[[Path], RuleFile]
+
+
 @dataclass
 class RulesService:
     uow_factory: UowFactory
@@ -31,6 +46,7 @@ class RulesService:
     table_outputs: Callable[[], dict[str, tuple[str, ...]]]
     # read-only snapshots for validating, trying and backtesting: they never hold the write lock
     reader: UowFactory | None = None
+    rule_files: RuleFileReader | None = None  # reads one YAML rule file (import_rule_files)
 
     def read(self) -> UnitOfWork:
         return (self.reader or self.uow_factory)()

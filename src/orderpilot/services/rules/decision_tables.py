@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from orderpilot.adapters.sheet_reading import SheetLimits
 from orderpilot.domain.decision_formats import from_jdm, sheet_header, table_from_sheet, to_jdm
 from orderpilot.domain.decision_tables import (
     MAX_COLUMNS,
@@ -30,6 +29,7 @@ from orderpilot.domain.decision_tables import (
     validate,
 )
 from orderpilot.domain.errors import InvalidInput, NotFound
+from orderpilot.domain.sheet_limits import SheetLimits
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
