@@ -132,7 +132,8 @@ def import_file(name: str, hub: HubDep, who: CanManageRules,
         try:
             sheet = sheet_from_bytes(data, filename, SHEET_LIMITS)
         except UnreadableSheet as error:
-            raise InvalidInput(str(error), field="file", code="unreadable_sheet") from error
+            raise InvalidInput(str(error), field="file", code="unreadable_sheet",
+                               zh=error.message_zh) from error
         saved = tables.import_sheet(sheet.header, sheet.rows, name, who.name, reason,
                                     hit_policy=hit_policy)
     return _saved(hub, name, saved)

@@ -40,16 +40,16 @@ def build_source(**fields: Any) -> inv.Source:
     try:
         return inv.Source(**fields)
     except inv.InventoryInputError as error:
-        raise InvalidInput(str(error), field=error.field) from error
+        raise InvalidInput(str(error), field=error.field, zh=error.zh) from error
     except TypeError as error:
-        raise InvalidInput(str(error), field="body") from error
+        raise InvalidInput(str(error), field="body", zh=f"请求内容不完整：{error}") from error
 
 
 def build_strategy(**fields: Any) -> inv.Strategy:
     try:
         return inv.Strategy(**fields)
     except inv.InventoryInputError as error:
-        raise InvalidInput(str(error), field=error.field) from error
+        raise InvalidInput(str(error), field=error.field, zh=error.zh) from error
 
 
 def put_source(source: inv.Source, uow_factory: UowFactory, clock: Clock) -> None:

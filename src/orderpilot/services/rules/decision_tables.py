@@ -89,7 +89,7 @@ def checked_definition(table: DecisionTable, checker: ExpressionChecker) -> dict
     try:
         return {**to_definition(table), "jdm": to_jdm(table)}
     except CellError as error:  # validate() has already reported every cell; kept for safety
-        raise InvalidInput(str(error), field="rows") from error
+        raise InvalidInput(str(error), field="rows", zh=error.message_zh) from error
 
 
 def publish(uow_factory: UowFactory, clock: Clock, table: DecisionTable, by: str, reason: str,
@@ -288,5 +288,6 @@ def _in_sheet_terms(error: InvalidInput, sheet_rows: list[int]) -> InvalidInput:
         index = int(field[5:field.index("]")])
         if index < len(sheet_rows):
             message = f"{error.message} (row {sheet_rows[index]} of the sheet)"
-            return InvalidInput(message, field=field, code=error.code)
+            return InvalidInput(message, field=field, code=error.code,
+                                zh=f"{error.message_zh}（表格第 {sheet_rows[index]} 行）")
     return error

@@ -133,7 +133,7 @@ class SourceForm:
         except InvalidInput as error:
             name = (error.field or "").split(".")[0]
             name = name if name in FIELD_LABELS else "form"
-            self.errors[name] = error.message
+            self.errors[name] = console.say(request, error)
             return None
 
     def _lead_times(self, say: Any) -> dict[str, int]:
@@ -286,5 +286,5 @@ def pull_now(request: Request, code: str, hub: HubDep, console: ConsoleDep,
     try:
         [outcome] = InventoryPuller(hub.uow, hub.connectors, hub.clock, worker).pull_now([code])
     except OrderpilotError as error:
-        return console.error(request, error.message, 409)
+        return console.error(request, console.say(request, error), 409)
     return RedirectResponse(_back(code, run=outcome.run_id or ""), status_code=303)
