@@ -83,7 +83,8 @@ def quote(text: str) -> str:
         if mark not in text and not (mark == "`" and "${" in text):
             return f"{mark}{text}{mark}"
     raise CellError("the text contains all three quote characters (\" ' `); write it as "
-                    "an expression instead")
+                    "an expression instead",
+                    zh="文本同时包含三种引号（\" ' `），请改写为表达式")
 
 
 def _is_quoted(text: str) -> bool:
@@ -137,7 +138,8 @@ def staff_text(expression: str, *, is_condition: bool) -> str:
 
 def _fail(table: DecisionTable, message: str, where: str) -> InvalidInput:
     return InvalidInput(f"decision table {table.name}: {message}", field=where,
-                        code="invalid_decision_table")
+                        code="invalid_decision_table",
+                        zh=f"决策表 {table.name}：{message}")
 
 
 def validate(table: DecisionTable, checker: ExpressionChecker) -> None:

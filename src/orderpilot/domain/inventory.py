@@ -59,18 +59,23 @@ class Source:
 
     def __post_init__(self) -> None:
         if not CODE.match(self.code):
-            raise InventoryInputError("a source code is 1-64 letters, digits, _ . -", "code")
+            raise InventoryInputError("a source code is 1-64 letters, digits, _ . -", "code",
+                                      zh="来源代码为 1-64 个字母、数字、_ . -")
         if self.kind not in SOURCE_KINDS:
-            raise InventoryInputError(f"kind must be one of {', '.join(SOURCE_KINDS)}", "kind")
+            raise InventoryInputError(f"kind must be one of {', '.join(SOURCE_KINDS)}", "kind",
+                                      zh=f"kind 应为以下之一：{'、'.join(SOURCE_KINDS)}")
         if not schedules.is_valid(self.sync_schedule):
             raise InventoryInputError(
                 f"sync_schedule must be one of {', '.join(SYNC_SCHEDULES)} or every_<N>s "
-                f"({schedules.MIN_SECONDS}-{schedules.MAX_SECONDS})", "sync_schedule")
+                f"({schedules.MIN_SECONDS}-{schedules.MAX_SECONDS})", "sync_schedule",
+                zh=f"sync_schedule 应为 {'、'.join(SYNC_SCHEDULES)} 之一，或 every_<N>s"
+                   f"（{schedules.MIN_SECONDS}-{schedules.MAX_SECONDS}）")
         for name in ("lead_time_days", "safety_stock", "low_threshold"):
             _check_count(getattr(self, name), name)
         if not 1 <= self.reservation_ttl_hours <= 24 * 30:
             raise InventoryInputError("reservation_ttl_hours must be 1-720",
-                                      "reservation_ttl_hours")
+                                      "reservation_ttl_hours",
+                                      zh="reservation_ttl_hours 应为 1-720")
         for region, days in self.lead_times.items():
             _check_count(days, f"lead_times.{region}")
 
@@ -97,20 +102,25 @@ class Strategy:
 
     def __post_init__(self) -> None:
         if not self.tiers:
-            raise InventoryInputError("tiers needs at least one source kind", "tiers")
+            raise InventoryInputError("tiers needs at least one source kind", "tiers",
+                                      zh="tiers 至少需要一种库存来源类型")
         for i, tier in enumerate(self.tiers):
             if tier not in SELLABLE_KINDS:
                 raise InventoryInputError(
                     f"tier {tier!r} is not sellable; use {' or '.join(SELLABLE_KINDS)}",
-                    f"tiers[{i}]")
+                    f"tiers[{i}]",
+                    zh=f"层级 {tier!r} 不可售；请使用 {' 或 '.join(SELLABLE_KINDS)}")
         if len(set(self.tiers)) != len(self.tiers):
-            raise InventoryInputError("a tier appears twice", "tiers")
+            raise InventoryInputError("a tier appears twice", "tiers",
+                                      zh="有层级重复出现")
         if self.allocate_on not in ALLOCATE_ON:
-            raise InventoryInputError("allocate_on must be paid or placed", "allocate_on")
+            raise InventoryInputError("allocate_on must be paid or placed", "allocate_on",
+                                      zh="allocate_on 应为 paid 或 placed")
         ttl = self.reservation_ttl_hours
         if ttl is not None and not 1 <= ttl <= 24 * 30:
             raise InventoryInputError("reservation_ttl_hours must be 1-720",
-                                      "reservation_ttl_hours")
+                                      "reservation_ttl_hours",
+                                      zh="reservation_ttl_hours 应为 1-720")
 
     def ttl_hours(self, source: Source) -> int:
         return self.reservation_ttl_hours or source.reservation_ttl_hours
@@ -118,7 +128,8 @@ class Strategy:
 
 def _check_count(value: object, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**9:
-        raise InventoryInputError(f"{name} must be a whole number from 0", name)
+        raise InventoryInputError(f"{name} must be a whole number from 0", name,
+                                  zh=f"{name} 应为大于或等于 0 的整数")
 
 
 @dataclass(frozen=True)

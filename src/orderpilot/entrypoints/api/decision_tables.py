@@ -123,7 +123,8 @@ def import_file(name: str, hub: HubDep, who: CanManageRules,
                 ) -> dict[str, Any]:
     data = file.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise InvalidInput("the file is larger than 5 MB", field="file")
+        raise InvalidInput("the file is larger than 5 MB", field="file",
+                           zh="文件超过 5 MB")
     filename = file.filename or "upload"
     tables = hub.decision_tables
     if Path(filename).suffix.lower() == ".json":

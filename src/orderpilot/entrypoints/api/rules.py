@@ -68,7 +68,7 @@ def _rule(hub: HubDep, rule_id: str) -> dict[str, Any]:
     with hub.db.read() as conn:
         found = reads.rule_detail(conn, rule_id)
     if found is None:
-        raise NotFound(f"no rule {rule_id}", field="rule_id")
+        raise NotFound.coded("rule.not_found", field="rule_id", rule_id=rule_id)
     return found
 
 
@@ -176,7 +176,7 @@ def run(run_id: str, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
     with hub.db.read() as conn:
         found = reads.run_detail(conn, run_id)
     if found is None:
-        raise NotFound(f"no rule run {run_id}", field="run_id")
+        raise NotFound.coded("rule_run.not_found", field="run_id", run_id=run_id)
     return found
 
 
@@ -205,7 +205,8 @@ def update_ticket(ticket_id: str, body: TicketPatch, hub: HubDep,
                   who: CanManageRules) -> dict[str, Any]:
     with hub.uow() as uow:
         if not uow.tickets.update(ticket_id, hub.clock(), status=body.status):
-            raise NotFound(f"no ticket {ticket_id}", field="ticket_id")
+            raise NotFound(f"no ticket {ticket_id}", field="ticket_id",
+                           zh=f"没有工单 {ticket_id}")
         return reads.ticket_view(uow.tickets.get(ticket_id))
 
 

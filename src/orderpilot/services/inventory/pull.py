@@ -254,7 +254,8 @@ class InventoryPuller:
             for code in codes:
                 if code not in known:
                     raise NotFound(f"no source {code!r}; known: {', '.join(known) or 'none'}",
-                                   field="source")
+                                   field="source",
+                                   zh=f"没有库存来源 {code!r}；已有：{'、'.join(known) or '无'}")
             pulls = [(uow.inventory.pulls.add(code, now, now, reason="manual",
                                               claimed_by=self.worker_id,
                                               lease=self.settings.lease), code)

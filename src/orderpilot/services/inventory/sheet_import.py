@@ -190,6 +190,7 @@ def plan(header: Sequence[Any], rows: Sequence[tuple[int, Sequence[Any]]],
 def apply(planned: LevelImport, event_id: str, uow_factory: UowFactory, clock: Clock,
           default_source: str | None) -> dict[str, Any]:
     if planned.errors:
-        raise InvalidInput(f"{len(planned.errors)} bad row(s); nothing imported", field="file")
+        raise InvalidInput(f"{len(planned.errors)} bad row(s); nothing imported", field="file",
+                           zh=f"{len(planned.errors)} 行有误，未导入任何数据")
     return apply_levels(event_id, planned.levels, uow_factory, clock, method="import",
                         source=default_source)

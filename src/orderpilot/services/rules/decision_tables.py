@@ -79,8 +79,10 @@ class _Current:
 
 def _not_found(name: str, version: int | None = None) -> NotFound:
     what = f"version {version} of decision table {name}" if version else f"decision table {name}"
+    what_zh = f"决策表 {name} 的版本 {version}" if version else f"决策表 {name}"
     return NotFound(f"no {what}", field="version" if version else "name",
-                    code="decision_table_not_found")
+                    code="decision_table_not_found",
+                    zh=f"没有{what_zh}")
 
 
 def checked_definition(table: DecisionTable, checker: ExpressionChecker) -> dict[str, Any]:
@@ -259,14 +261,16 @@ def _jdm_json(document: bytes | str) -> Any:
     """Parse a JDM file no bigger and no deeper than a decision could be."""
     if len(document) > MAX_FILE_BYTES:
         raise InvalidInput(f"JDM import: the file is larger than {MAX_FILE_BYTES // 2**20} MB",
-                           field="file", code="unsupported_decision")
+                           field="file", code="unsupported_decision",
+                           zh=f"JDM 导入：文件超过 {MAX_FILE_BYTES // 2**20} MB")
     try:
         parsed = json.loads(document)
     except RecursionError as error:  # the C parser's own guard against deep nesting
         raise _too_deep() from error
     except ValueError as error:
         raise InvalidInput(f"JDM import: the file is not JSON ({error})", field="file",
-                           code="unsupported_decision") from error
+                           code="unsupported_decision",
+                           zh=f"JDM 导入：文件不是 JSON（{error}）") from error
     level: list[Any] = [parsed]
     for _ in range(MAX_JSON_DEPTH):
         level = [child for node in level for child in (
@@ -278,7 +282,8 @@ def _jdm_json(document: bytes | str) -> Any:
 
 def _too_deep() -> InvalidInput:
     return InvalidInput(f"JDM import: the JSON nests deeper than {MAX_JSON_DEPTH} levels; "
-                        "it is not a decision table", field="file", code="unsupported_decision")
+                        "it is not a decision table", field="file", code="unsupported_decision",
+                        zh=f"JDM 导入：JSON 嵌套超过 {MAX_JSON_DEPTH} 层，不是决策表")
 
 
 def _in_sheet_terms(error: InvalidInput, sheet_rows: list[int]) -> InvalidInput:

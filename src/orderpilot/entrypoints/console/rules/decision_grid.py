@@ -117,9 +117,11 @@ def read_grid(name: str, form: Any) -> GridForm:
     cells = _texts(form, "cell", 1000)
     width = len(inputs) + len(outputs)
     if width == 0 or len(cells) % width:
-        raise InvalidInput("the grid's cells do not fill its rows", field="rows")
+        raise InvalidInput("the grid's cells do not fill its rows", field="rows",
+                           zh="表格的单元格没有填满各行")
     if len(cells) // width > MAX_EDIT_ROWS:
-        raise InvalidInput(f"at most {MAX_EDIT_ROWS} rows are edited here", field="rows")
+        raise InvalidInput(f"at most {MAX_EDIT_ROWS} rows are edited here", field="rows",
+                           zh=f"这里最多编辑 {MAX_EDIT_ROWS} 行")
     hit_policy = _text(form, "hit_policy", 20)
     return GridForm(name=name, title_zh=_text(form, "title_zh", 200),
                     title_en=_text(form, "title_en", 200),
@@ -240,7 +242,8 @@ def try_context(fields: Sequence[str], values: Sequence[str]) -> dict[str, Any]:
         for part in parents:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                raise InvalidInput(f"{path}: {part} already has a value", field=path)
+                raise InvalidInput(f"{path}: {part} already has a value", field=path,
+                                   zh=f"{path}：{part} 已经有值")
             node = child
         node[leaf] = typed
     return context
