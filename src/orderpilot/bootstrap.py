@@ -16,6 +16,7 @@ from orderpilot.adapters.decision_tables import TableEngine, ZenExpressionChecke
 from orderpilot.adapters.expressions import ExpressionEngine
 from orderpilot.adapters.logging import configure_logging
 from orderpilot.adapters.metrics import Metrics
+from orderpilot.adapters.rule_files import read_rule_file
 from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.config import Settings
@@ -195,6 +196,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
         return None
 
     rules = RulesService(lambda: SqlUnitOfWork(db), clock, book, check_url, tables.outputs,
-                         reader=lambda: SqlUnitOfWork(db, read_only=True))
+                         reader=lambda: SqlUnitOfWork(db, read_only=True),
+                         rule_files=read_rule_file)
     return Hub(settings, db, registry, clock, load_secret(settings), engine, connectors,
                integrations, book, rules, tables)

@@ -155,7 +155,12 @@ def test_a_bad_hold_request_says_what_is_wrong(client: TestClient, data: Seeded)
     assert missing.status_code == 422 and "请选择冻结原因" in missing.text
     bad = client.post(f"/console/orders/{order_id}/holds", data={"reason": "Not A Code"},
                       headers={**HTMX, "X-CSRF-Token": csrf})
+    assert bad.status_code == 422 and "reason 应为小写字母、数字和 _ 组成的代码" in bad.text
+    client.post("/console/locale", data={"locale": "en", "csrf_token": csrf})
+    bad = client.post(f"/console/orders/{order_id}/holds", data={"reason": "Not A Code"},
+                      headers={**HTMX, "X-CSRF-Token": csrf})
     assert bad.status_code == 422 and "reason must be a code" in bad.text
+    client.post("/console/locale", data={"locale": "zh_CN", "csrf_token": csrf})
     long_note = client.post(f"/console/orders/{order_id}/holds",
                             data={"reason": "price_error", "note": "长" * 1001},
                             headers={**HTMX, "X-CSRF-Token": csrf})

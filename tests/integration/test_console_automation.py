@@ -170,7 +170,12 @@ def test_replaying_a_dead_run_makes_a_new_linked_run(
     # A run that succeeded is not replayed; the list form says why, changing nothing.
     refused = client.post("/console/rule-runs/replay", headers={**HTMX, "X-CSRF-Token": csrf},
                           data={"run_ids": [dead_run["ok"]], "on": "pinned"})
+    assert refused.status_code == 422 and "只有失败、死信或跳过的运行可以重放" in refused.text
+    client.post("/console/locale", data={"locale": "en", "csrf_token": csrf})
+    refused = client.post("/console/rule-runs/replay", headers={**HTMX, "X-CSRF-Token": csrf},
+                          data={"run_ids": [dead_run["ok"]], "on": "pinned"})
     assert refused.status_code == 422 and "only failed, dead or skipped" in refused.text
+    client.post("/console/locale", data={"locale": "zh_CN", "csrf_token": csrf})
     nothing = client.post("/console/rule-runs/replay", headers={**HTMX, "X-CSRF-Token": csrf},
                           data={"on": "pinned"})
     assert nothing.status_code == 422 and "请先勾选" in nothing.text

@@ -90,8 +90,13 @@ def test_ops_change_a_channel_strategy_and_see_what_is_wrong(
     url = "/console/inventory/strategies/shopee"
     twice = client.post(url, data={"csrf_token": csrf, "tier1": "bonded_spot",
                                    "tier2": "bonded_spot", "allocate_on": "paid"})
-    assert twice.status_code == 422 and "a tier appears twice" in twice.text
+    assert twice.status_code == 422 and "有层级重复出现" in twice.text
     assert "取货顺序" in twice.text and "未保存" in twice.text
+    client.post("/console/locale", data={"locale": "en", "csrf_token": csrf})
+    twice = client.post(url, data={"csrf_token": csrf, "tier1": "bonded_spot",
+                                   "tier2": "bonded_spot", "allocate_on": "paid"})
+    assert twice.status_code == 422 and "a tier appears twice" in twice.text
+    client.post("/console/locale", data={"locale": "zh_CN", "csrf_token": csrf})
     bad_ttl = client.post(url, data={"csrf_token": csrf, "tier1": "bonded_spot",
                                      "allocate_on": "paid", "ttl_hours": "abc"})
     assert bad_ttl.status_code == 422 and "请输入 1 到 720 之间的整数" in bad_ttl.text

@@ -66,6 +66,11 @@ def sign_in(client: TestClient, username: str) -> dict[str, str]:
     return {**HTMX, "X-CSRF-Token": found.group(1)}
 
 
+def in_english(client: TestClient, headers: dict[str, str]) -> None:
+    client.post("/console/locale", data={"locale": "en", "next": "/console",
+                                         "csrf_token": headers["X-CSRF-Token"]})
+
+
 def place(hub: Hub, external_id: str, total: str, line1: str) -> str:
     cmd = PlaceOrder(channel="youzan", shop_id="yz-main", external_id=external_id,
                      placed_at=datetime(2026, 11, 26, 1, 0, tzinfo=UTC), currency="CNY",
@@ -157,6 +162,7 @@ def test_ops_build_the_s4_rule_try_it_publish_and_roll_back(hub: Hub,
 
 def test_problems_are_shown_next_to_their_fields(hub: Hub, client: TestClient) -> None:
     headers = sign_in(client, "ops")
+    in_english(client, headers)  # the Chinese texts: the next test
     bad = {**S4_FORM, "c0-value": "lots", "a2-p-template": "SMS_NOT_THERE",
            "a0-p-connector": "", "a0-p-path": "", "a0-p-url": "https://evil.example/steal"}
     response = client.post("/console/rules/new", headers=headers, data=bad)
@@ -173,6 +179,17 @@ def test_problems_are_shown_next_to_their_fields(hub: Hub, client: TestClient) -
     assert "is not registered" in "".join(sms[:2])
     url = text.split('data-param="url"', 1)[1].split("</div>", 1)[0]
     assert "allow-list" in url
+
+
+def test_the_chinese_console_shows_problems_in_chinese(hub: Hub, client: TestClient) -> None:
+    headers = sign_in(client, "ops")
+    bad = {**S4_FORM, "c0-value": "lots", "a2-p-template": "SMS_NOT_THERE"}
+    text = client.post("/console/rules/new", headers=headers, data=bad).text
+    row = text.split('data-row="0"', 1)[1].split('data-row="1"', 1)[0]
+    assert "&#39;lots&#39; 不是数字" in row or "'lots' 不是数字" in row
+    sms = "".join(text.split('data-param="template"', 1)[1].split("</div>", 2)[:2])
+    assert "短信模板" in sms and "未登记" in sms
+    assert "is not a number" not in text and "is not registered" not in text
     with hub.uow() as uow:
         assert uow.rules.listing() == []
 
@@ -235,8 +252,14 @@ def test_a_customs_call_fails_over_to_dingtalk_through_the_branch(hub: Hub,
     assert missing.status_code == 422
     card = missing.text.split('data-slot="a0b0"', 1)[1]
     text = card.split('data-param="text"', 1)[1].split("</div>", 1)[0]
-    assert "Message is required" in text
+    assert "消息内容必填" in text
     assert "actions[0].on_error.branch[0].params.text" in missing.text  # the summary
+    in_english(client, headers)
+    missing = client.post("/console/rules/new", headers=headers,
+                          data={**FAILOVER_FORM, **branch, "a0b0-p-text": ""})
+    card = missing.text.split('data-slot="a0b0"', 1)[1]
+    text = card.split('data-param="text"', 1)[1].split("</div>", 1)[0]
+    assert "Message is required" in text
 
     form = {**FAILOVER_FORM, **branch, "a0b0-p-text": "海关接口不可用：{{ order.external_id }}"}
     rule_id = create(client, headers, form)

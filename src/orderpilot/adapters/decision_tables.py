@@ -164,7 +164,8 @@ class TableEngine:
         if problem:
             name, _, version = key.partition("@")
             raise InvalidInput(f"decision table {name} version {version} is refused: {problem}",
-                               field="context", code="table_evaluation_failed")
+                               field="context", code="table_evaluation_failed",
+                               zh=f"决策表 {name} 版本 {version} 被拒绝：{problem}")
         content = zen.ZenDecisionContent(json.dumps(definition["jdm"]))
         with self._lock:
             if len(self._contents) >= self.MAX_CACHED:
@@ -196,7 +197,9 @@ class TableEngine:
                 raise
             raise InvalidInput(f"decision table {name} version {version} could not be "
                                f"evaluated: {_zen_message(error)}", field="context",
-                               code="table_evaluation_failed") from error
+                               code="table_evaluation_failed",
+                               zh=f"决策表 {name} 版本 {version} 无法计算："
+                                  f"{_zen_message(error)}") from error
         output = response["result"]
         if not trace:
             return TableResult(name, version, output)

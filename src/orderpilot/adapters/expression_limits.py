@@ -30,6 +30,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from orderpilot.domain.errors import ExpressionTooCostly
+
+__all__ = ["ExpressionTooCostly", "check_cost", "check_template"]
+
 MAX_LENGTH = 100_000  # a rule's 200 conditions compile to one text; a person writes 4,000
 MAX_NESTING = 32
 MAX_RANGE = 10_000
@@ -50,10 +54,6 @@ _NUMBER = re.compile(r"\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _INTEGER = re.compile(r"\d[\d_]*")
 _NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _OPERATORS = ("..", "==", "!=", ">=", "<=", "??", "?.", "&&", "||")
-
-
-class ExpressionTooCostly(ValueError):
-    """The expression could exhaust memory or time; the message says what to change."""
 
 
 @dataclass

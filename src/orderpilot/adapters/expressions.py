@@ -25,17 +25,12 @@ from typing import Any
 
 import zen
 
-from orderpilot.adapters.expression_limits import ExpressionTooCostly, check_cost, check_template
+from orderpilot.adapters.expression_limits import check_cost, check_template
+from orderpilot.domain.errors import ExpressionError, ExpressionTooCostly, ExpressionTooSlow
+
+__all__ = ["ExpressionEngine", "ExpressionError", "ExpressionTooCostly", "ExpressionTooSlow"]
 
 DEFAULT_BUDGET_SECONDS = 0.25
-
-
-class ExpressionError(Exception):
-    """The engine refused an expression or failed evaluating it."""
-
-
-class ExpressionTooSlow(ExpressionError):
-    """The evaluation finished but took longer than the budget."""
 
 
 @functools.lru_cache(maxsize=20_000)

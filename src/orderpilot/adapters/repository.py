@@ -102,7 +102,8 @@ class OrderRepository:
                     held=order.held, tags=list(order.tags), version=order.version + 1,
                     updated_at=now))
         if result.rowcount != 1:
-            raise ConcurrentUpdate(f"order {order.id} was changed by someone else; try again")
+            raise ConcurrentUpdate(f"order {order.id} was changed by someone else; try again",
+                                   zh=f"订单 {order.id} 已被他人修改，请重试")
         order.version += 1
         self._write_holds(order)
         self._write_views(order)

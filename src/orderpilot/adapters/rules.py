@@ -55,7 +55,8 @@ class RuleRepository:
             t.rules.update().where(t.rules.c.id == rule_id, t.rules.c.row_version == row_version)
             .values(updated_at=now, row_version=row_version + 1, **values))
         if result.rowcount != 1:
-            raise ConcurrentUpdate("the rule was changed by someone else meanwhile; reload it")
+            raise ConcurrentUpdate("the rule was changed by someone else meanwhile; reload it",
+                                   zh="规则已被他人修改，请重新加载")
 
     def add_strike(self, rule_id: str) -> int:
         """One more strike against the rule (see services/rules/strikes.py); the new count.

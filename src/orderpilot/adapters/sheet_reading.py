@@ -33,68 +33,16 @@ from openpyxl.utils.datetime import from_excel, from_ISO8601
 from openpyxl.utils.exceptions import InvalidFileException
 
 from orderpilot.adapters.cell_safety import unquoted
+from orderpilot.domain.errors import UnreadableSheet
+from orderpilot.domain.messages import CATALOGUE
+from orderpilot.domain.sheet_limits import EXCEL_CELL_LIMIT, MIB, SheetLimits
 
-# Excel's own limit on the characters in a cell.
-EXCEL_CELL_LIMIT = 32_767
-MIB = 1024 * 1024
+__all__ = ["EXCEL_CELL_LIMIT", "MESSAGES", "MIB", "Sheet", "SheetLimits", "UnreadableSheet",
+           "read_limited"]
 
-# The English form of each refusal; the console keeps the same texts for translation.
-MESSAGES = {
-    "old_xls": "%(file)s: the old .xls format is not supported; save it as .xlsx in Excel",
-    "wrong_type": "%(file)s: use an .xlsx or a .csv file",
-    "too_large": "%(file)s is larger than %(limit)s MB",
-    "not_xlsx": "%(file)s is not an Excel .xlsx file (it is not a zip archive); "
-                "save it as .xlsx or .csv",
-    "zip_parts": "%(file)s holds more than %(limit)s parts; it is not a sheet we read",
-    "zip_size": "%(file)s unpacks to more than %(limit)s MB; split it into smaller files",
-    "zip_ratio": "%(file)s: the part %(part)s is compressed more than %(limit)s times; "
-                 "it is not a sheet we read",
-    "broken": "%(file)s cannot be read (%(detail)s); open it in Excel and save it again",
-    "no_sheet": "%(file)s has no worksheet",
-    "declared_range": "%(file)s declares the range %(range)s; at most %(rows)s rows and "
-                      "%(columns)s columns are read",
-    "too_many_rows": "%(file)s has more than %(limit)s rows after the header; split it",
-    "row_too_far": "%(file)s: row %(row)s is past row %(limit)s, the last one read; delete "
-                   "the blank rows above it or split the file",
-    "too_many_columns": "%(file)s: row %(row)s has a value in column %(column)s; at most "
-                        "%(limit)s columns are read",
-    "cell_too_long": "%(file)s: row %(row)s, column %(column)s holds more than %(limit)s "
-                     "characters",
-    "csv_cell_too_long": "%(file)s: row %(row)s holds a cell of more than %(limit)s "
-                         "characters",
-    "too_many_cells": "%(file)s holds more than %(limit)s cells, blank ones included; delete "
-                      "the unused rows and columns or split it",
-    "bad_csv": "%(file)s: row %(row)s is not valid CSV (%(detail)s)",
-    "empty": "%(file)s is empty; the first row must be the header",
-}
-
-
-class UnreadableSheet(Exception):
-    """The file is not a sheet we can read; the message says what to do."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(MESSAGES[code] % params)
-
-
-@dataclass(frozen=True)
-class SheetLimits:
-    """What one reader accepts. Rows count data rows (the header is row 1); blank rows are
-    skipped but may not push data past ``last_row``."""
-
-    max_rows: int = 5000
-    max_columns: int = 100
-    max_cell: int = EXCEL_CELL_LIMIT
-    max_file_bytes: int = 64 * MIB
-    max_unzipped_bytes: int = 128 * MIB
-    max_zip_parts: int = 1000
-    max_zip_ratio: int = 200  # a plain sheet packs 5-30 times; bombs pack thousands of times
-
-    @property
-    def last_row(self) -> int:
-        """The last row looked at: the header, the data rows and as many blank rows again."""
-        return 2 * self.max_rows + 1
+# The English form of each refusal (domain/messages.py holds it with the Chinese one).
+MESSAGES = {key.removeprefix("sheet."): texts[0] for key, texts in CATALOGUE.items()
+            if key.startswith("sheet.")}
 
 
 @dataclass(frozen=True)

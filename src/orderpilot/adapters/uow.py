@@ -95,7 +95,8 @@ def _retryable(error: BaseException) -> BaseException:
     if isinstance(error, sa_exc.IntegrityError) or "deadlock" in text or "lock" in text \
             or "serializ" in text:
         return ConcurrentUpdate("a concurrent write got there first; try again",
-                                code="concurrent_update")
+                                code="concurrent_update",
+                                zh="另一个并发写入先完成了，请重试")
     return error
 
 

@@ -73,7 +73,8 @@ def to_jdm(table: DecisionTable) -> dict[str, Any]:
 
 
 def _refuse(message: str, where: str = "file") -> InvalidInput:
-    return InvalidInput(f"JDM import: {message}", field=where, code="unsupported_decision")
+    return InvalidInput(f"JDM import: {message}", field=where, code="unsupported_decision",
+                        zh=f"JDM 导入：{message}")
 
 
 def from_jdm(document: Any, name: str) -> DecisionTable:
@@ -170,7 +171,9 @@ def table_from_sheet(header: Sequence[Any], rows: Sequence[tuple[int, Sequence[A
         if match is None:
             raise InvalidInput(f"header column {i + 1} ({text!r}) must say which table column "
                                "it is, like '退货中心 [out:centre]' or '[in:order.channel]'",
-                               field="header", code="invalid_decision_table")
+                               field="header", code="invalid_decision_table",
+                               zh=f"表头第 {i + 1} 列（{text!r}）需要写明对应的表格列，"
+                                  "如 '退货中心 [out:centre]' 或 '[in:order.channel]'")
         is_input = match["kind"].lower() in ("in", "输入")
         (inputs if is_input else outputs).append((i, Column(match["field"], match["label"])))
     positions = [i for i, _ in inputs] + [i for i, _ in outputs]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, TypedDict
 
+from orderpilot.domain.errors import CellError as CellError  # raised here; named here too
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.domain.records import JsonObject
 
@@ -78,17 +79,14 @@ class ExpressionChecker(Protocol):
     def value_error(self, expression: str) -> str | None: ...
 
 
-class CellError(ValueError):
-    """A cell that cannot be turned into an expression."""
-
-
 def quote(text: str) -> str:
     # zen strings have no escapes: pick a delimiter the text does not contain.
     for mark in _QUOTES:
         if mark not in text and not (mark == "`" and "${" in text):
             return f"{mark}{text}{mark}"
     raise CellError("the text contains all three quote characters (\" ' `); write it as "
-                    "an expression instead")
+                    "an expression instead",
+                    zh="文本同时包含三种引号（\" ' `），请改写为表达式")
 
 
 def _is_quoted(text: str) -> bool:
@@ -142,7 +140,8 @@ def staff_text(expression: str, *, is_condition: bool) -> str:
 
 def _fail(table: DecisionTable, message: str, where: str) -> InvalidInput:
     return InvalidInput(f"decision table {table.name}: {message}", field=where,
-                        code="invalid_decision_table")
+                        code="invalid_decision_table",
+                        zh=f"决策表 {table.name}：{message}")
 
 
 def validate(table: DecisionTable, checker: ExpressionChecker) -> None:

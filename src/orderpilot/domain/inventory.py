@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from orderpilot.domain import sync_schedule as schedules
+from orderpilot.domain.errors import InventoryInputError as InventoryInputError  # raised here
 from orderpilot.domain.times import SHANGHAI
 
 # kind -> (zh, en)
@@ -50,14 +51,6 @@ SOURCE_NUMBERS: dict[str, tuple[int, int]] = {
     "safety_stock": (0, MAX_COUNT), "low_threshold": (0, MAX_COUNT)}
 
 
-class InventoryInputError(ValueError):
-    """Bad inventory data; ``field`` names where. The service maps it to a coded error."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 @dataclass(frozen=True)
 class Source:
     code: str
@@ -79,7 +72,8 @@ class Source:
             return
         problems = source_problems(self.__dict__)
         if problems:  # (an int or str subclass passes here though not the quick check)
-            raise InventoryInputError(problems[0].message, problems[0].field)
+            raise InventoryInputError(problems[0].message, problems[0].field,
+                                      zh=problems[0].zh)
 
     @property
     def sellable(self) -> bool:
@@ -104,20 +98,25 @@ class Strategy:
 
     def __post_init__(self) -> None:
         if not self.tiers:
-            raise InventoryInputError("tiers needs at least one source kind", "tiers")
+            raise InventoryInputError("tiers needs at least one source kind", "tiers",
+                                      zh="tiers 至少需要一种库存来源类型")
         for i, tier in enumerate(self.tiers):
             if tier not in SELLABLE_KINDS:
                 raise InventoryInputError(
                     f"tier {tier!r} is not sellable; use {' or '.join(SELLABLE_KINDS)}",
-                    f"tiers[{i}]")
+                    f"tiers[{i}]",
+                    zh=f"层级 {tier!r} 不可售；请使用 {' 或 '.join(SELLABLE_KINDS)}")
         if len(set(self.tiers)) != len(self.tiers):
-            raise InventoryInputError("a tier appears twice", "tiers")
+            raise InventoryInputError("a tier appears twice", "tiers",
+                                      zh="有层级重复出现")
         if self.allocate_on not in ALLOCATE_ON:
-            raise InventoryInputError("allocate_on must be paid or placed", "allocate_on")
+            raise InventoryInputError("allocate_on must be paid or placed", "allocate_on",
+                                      zh="allocate_on 应为 paid 或 placed")
         ttl = self.reservation_ttl_hours
         if ttl is not None and not 1 <= ttl <= 24 * 30:
             raise InventoryInputError("reservation_ttl_hours must be 1-720",
-                                      "reservation_ttl_hours")
+                                      "reservation_ttl_hours",
+                                      zh="reservation_ttl_hours 应为 1-720")
 
     def ttl_hours(self, source: Source) -> int:
         return self.reservation_ttl_hours or source.reservation_ttl_hours
@@ -138,6 +137,27 @@ class SourceProblem:
     message: str
     low: int = 0
     high: int = 0
+
+    @property
+    def zh(self) -> str:
+        """The message in Chinese (field names stay as the API spells them)."""
+        name = self.field
+        if self.rule == "code":
+            return "来源代码为 1-64 个字母、数字、_ . -"
+        if self.rule == "choice":
+            return f"{name} 应为以下之一：{'、'.join(SOURCE_KINDS)}"
+        if self.rule == "name":
+            return f"{name} 必填，最多 {self.high} 个字符"
+        if self.rule == "text":
+            return f"{name} 最多 {self.high} 个字符"
+        if self.rule == "schedule":
+            return (f"sync_schedule 应为 {'、'.join(SYNC_SCHEDULES)} 之一，或 every_<N>s"
+                    f"（{schedules.MIN_SECONDS}-{schedules.MAX_SECONDS}）")
+        if self.rule == "too_many":
+            return f"最多 {self.high} 个地区"
+        if self.low == 0:
+            return f"{name} 应为大于或等于 0 的整数"
+        return f"{name} 应为 {self.low}-{self.high} 的整数"
 
 
 def _whole(value: object, low: int, high: int) -> bool:

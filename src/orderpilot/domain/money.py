@@ -14,7 +14,8 @@ def parse_money(value: object, field: str, *, allow_negative: bool = False) -> D
     """Parse a decimal string (or an integer) into a two-place Decimal, refusing floats."""
     if isinstance(value, bool) or isinstance(value, float):
         raise InvalidInput(f"{field} must be a decimal string such as \"129.00\", not a float",
-                           field=field)
+                           field=field,
+                           zh=f"{field} 应为十进制字符串，如 \"129.00\"，不能是浮点数")
     if isinstance(value, int):
         value = str(value)
     if isinstance(value, Decimal):
@@ -24,17 +25,23 @@ def parse_money(value: object, field: str, *, allow_negative: bool = False) -> D
             amount = Decimal(value.strip())
         except InvalidOperation:
             raise InvalidInput(f"{field} is not a decimal number: {value[:40]!r}",
-                               field=field) from None
+                               field=field,
+                               zh=f"{field} 不是十进制数：{value[:40]!r}") from None
     else:
-        raise InvalidInput(f"{field} must be a decimal string", field=field)
+        raise InvalidInput(f"{field} must be a decimal string", field=field,
+                           zh=f"{field} 应为十进制字符串")
     if not amount.is_finite():
-        raise InvalidInput(f"{field} must be a finite amount", field=field)
+        raise InvalidInput(f"{field} must be a finite amount", field=field,
+                           zh=f"{field} 应为有限金额")
     if abs(amount) >= MAX_AMOUNT:
-        raise InvalidInput(f"{field} is too large", field=field)
+        raise InvalidInput(f"{field} is too large", field=field,
+                           zh=f"{field} 金额过大")
     if amount != amount.quantize(CENT):
-        raise InvalidInput(f"{field} has more than two decimal places", field=field)
+        raise InvalidInput(f"{field} has more than two decimal places", field=field,
+                           zh=f"{field} 的小数超过两位")
     if amount < 0 and not allow_negative:
-        raise InvalidInput(f"{field} must not be negative", field=field)
+        raise InvalidInput(f"{field} must not be negative", field=field,
+                           zh=f"{field} 不能为负数")
     return amount.quantize(CENT)
 
 

@@ -105,11 +105,13 @@ class Order:
         kind = lifecycle.EVENT_TYPES.get(type_)
         if kind is None:
             known = ", ".join(sorted(lifecycle.EVENT_TYPES))
-            raise InvalidInput(f"unknown event type {type_!r}; known types: {known}", field="type")
+            raise InvalidInput(f"unknown event type {type_!r}; known types: {known}", field="type",
+                               zh=f"未知事件类型 {type_!r}；可用类型：{known}")
         system = lifecycle.system_of(source, kind)
         status_reported = str(data.get("status") or kind.node or kind.view_status)
         if kind.node is None and not status_reported:
-            raise InvalidInput("system.status needs data.status", field="data.status")
+            raise InvalidInput("system.status needs data.status", field="data.status",
+                               zh="system.status 需要 data.status")
         before = self.status
         outcome = "view" if kind.node is None else self._move_to(kind.node, type_)
         payload: dict[str, Any] = {"data": data, "from": before, "outcome": outcome}
@@ -131,11 +133,13 @@ class Order:
             allowed = ", ".join(lifecycle.NODE_BY_ID[current].next) or "nothing (final)"
             raise IllegalTransition(
                 f"{type_} cannot move the order from {cur.en} ({cur.zh}) to {tgt.en} "
-                f"({tgt.zh}); from {current} it may go to: {allowed}", field="type")
+                f"({tgt.zh}); from {current} it may go to: {allowed}", field="type",
+                zh=f"{type_} 不能把订单从{cur.zh}变为{tgt.zh}；当前状态可变为：{allowed}")
         if self.held and lifecycle.needs_release(target):
             reasons = ", ".join(h.reason for h in self.active_holds)
             raise OrderOnHold(f"the order is on hold ({reasons}); release the holds before "
-                              f"{lifecycle.NODE_BY_ID[target].en}", field="type")
+                              f"{lifecycle.NODE_BY_ID[target].en}", field="type",
+                              zh=f"订单已挂起（{reasons}），请先解除挂起再{lifecycle.NODE_BY_ID[target].zh}")
         self.status = target
         return "moved"
 
@@ -153,10 +157,13 @@ class Order:
                    causation_id: str | None = None) -> Hold:
         if not HOLD_REASON.match(reason):
             raise InvalidInput("reason must be a code of lowercase letters, digits and _ "
-                               "(2-64 chars), e.g. address_incomplete", field="reason")
+                               "(2-64 chars), e.g. address_incomplete", field="reason",
+                               zh="reason 应为小写字母、数字和 _ 组成的代码（2-64 个字符），"
+                                  "如 address_incomplete")
         if by_kind not in ("user", "rule", "system"):
             raise InvalidInput("placed_by_kind must be user, rule or system",
-                               field="placed_by_kind")
+                               field="placed_by_kind",
+                               zh="placed_by_kind 应为 user、rule 或 system")
         hold = Hold(reason, now, by, by_kind, note, auto_release_at=auto_release_at)
         self.holds.append(hold)
         self.changed_holds.append(hold)
@@ -172,7 +179,8 @@ class Order:
         """Release one hold; the others stay. Releasing a released hold changes nothing."""
         hold = next((h for h in self.holds if h.id == hold_id), None)
         if hold is None:
-            raise NotFound(f"order {self.id} has no hold {hold_id}", field="hold_id")
+            raise NotFound(f"order {self.id} has no hold {hold_id}", field="hold_id",
+                           zh=f"订单 {self.id} 没有挂起 {hold_id}")
         if not hold.active:
             return None
         hold.released_at, hold.released_by = now, by

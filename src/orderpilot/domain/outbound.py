@@ -24,6 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from orderpilot.domain.errors import BadUrl as BadUrl  # raised here; named here too
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -34,10 +36,6 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 # What a name may resolve to when its exact host is on the list (in-house systems).
 NAMED_PRIVATE_OK = ("loopback", "private")
-
-
-class BadUrl(ValueError):
-    """A URL or an allow-list entry that is not a plain http(s) origin; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -115,26 +113,29 @@ def parse_origin(entry: str) -> Origin:
     """An allow-list entry or a configured base URL as an Origin; BadUrl says what is wrong."""
     text = entry.strip()
     if not text:
-        raise BadUrl("empty entry")
+        raise BadUrl("empty entry", zh="条目为空")
     wildcard = False
     if "://" not in text:
         if _ip(text) is not None and ":" in text:
             text = f"[{text.strip('[]')}]"
         elif "/" in text or ":" in text:
             raise BadUrl(f"{entry!r}: write the scheme when giving a port or path "
-                         f"(https://host:port/path)")
+                         f"(https://host:port/path)",
+                         zh=f"{entry!r}：指定端口或路径时请写明协议（https://host:port/path）")
         text = "https://" + text
     if "//*." in text:
         wildcard, text = True, text.replace("//*.", "//", 1)
     target = parse_target(text)
     if urlsplit(text).query or urlsplit(text).fragment or text.endswith(("?", "#")):
-        raise BadUrl(f"{entry!r}: an entry has no query or fragment")
+        raise BadUrl(f"{entry!r}: an entry has no query or fragment",
+                     zh=f"{entry!r}：条目不能包含查询参数或片段")
     if _has_dot_segment(target.path) or _ENCODED_DOT_OR_SLASH.search(target.path):
         raise BadUrl(f"{entry!r}: the path prefix may not contain . or .. segments or "
-                     f"encoded slashes")
+                     f"encoded slashes", zh=f"{entry!r}：路径前缀不能包含 . 或 .. 段或编码的斜杠")
     if wildcard and (target.ip is not None or target.host.count(".") < 1):
         raise BadUrl(f"{entry!r}: a wildcard covers sub-domains of a registered name "
-                     f"(*.example.com)")
+                     f"(*.example.com)",
+                     zh=f"{entry!r}：通配符只能用于已注册域名的子域名（*.example.com）")
     return Origin(target.scheme, target.host, target.port, target.path, wildcard)
 
 
@@ -146,25 +147,29 @@ def parse_allowlist(text: str) -> tuple[Origin, ...]:
 def parse_target(url: str) -> Target:
     """A URL a rule or connector wants to call, refused unless it is plain http(s)."""
     if not isinstance(url, str) or not url:
-        raise BadUrl("the URL is empty")
+        raise BadUrl("the URL is empty", zh="网址为空")
     if _AMBIGUOUS.search(_authority(url)):
         raise BadUrl(f"{url!r}: spaces, control characters and backslashes are not allowed "
-                     f"before the path of a URL")
+                     f"before the path of a URL",
+                     zh=f"{url!r}：网址的路径之前不能有空格、控制字符或反斜杠")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as error:
-        raise BadUrl(f"{url!r}: not a valid URL ({error})") from error
+        raise BadUrl(f"{url!r}: not a valid URL ({error})",
+                     zh=f"{url!r}：不是有效的网址（{error}）") from error
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         raise BadUrl(f"{url!r}: only http and https URLs may be called, not "
-                     f"{scheme + ':' if scheme else 'a URL without a scheme'}")
+                     f"{scheme + ':' if scheme else 'a URL without a scheme'}",
+                     zh=f"{url!r}：只能调用 http 和 https 网址")
     if "@" in parts.netloc:
         raise BadUrl(f"{url!r}: user names and passwords in the URL are not allowed; "
-                     f"use the headers parameter")
+                     f"use the headers parameter",
+                     zh=f"{url!r}：网址中不能包含用户名和密码，请使用 headers 参数")
     host = (parts.hostname or "").lower()
     if not host:
-        raise BadUrl(f"{url!r}: the URL has no host")
+        raise BadUrl(f"{url!r}: the URL has no host", zh=f"{url!r}：网址缺少主机")
     return Target(scheme, check_host(host), port or DEFAULT_PORTS[scheme], parts.path or "/")
 
 
@@ -176,9 +181,12 @@ def check_host(host: str) -> str:
     labels = host.split(".")
     if not all(_LABEL.match(label) for label in labels):
         raise BadUrl(f"host {host!r} is not a plain DNS name (letters, digits, hyphens; "
-                     f"write international names in punycode, xn--...)")
+                     f"write international names in punycode, xn--...)",
+                     zh=f"主机 {host!r} 不是普通的 DNS 名称（字母、数字、连字符；"
+                        f"国际化域名请写成 punycode，xn--...）")
     if labels[-1].isdigit():
-        raise BadUrl(f"host {host!r} looks like a number but is not an IP address")
+        raise BadUrl(f"host {host!r} looks like a number but is not an IP address",
+                     zh=f"主机 {host!r} 看起来像数字，但不是 IP 地址")
     return host
 
 

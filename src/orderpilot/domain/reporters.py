@@ -38,9 +38,11 @@ def source_scopes(sources: Iterable[str]) -> tuple[str, ...]:
             name = name[len(SOURCE_SCOPE):]
         if not _SOURCE_NAME.match(name):
             raise InvalidInput(f"source {raw!r}: 1-64 letters, digits, _ . - (e.g. wms, shopee)",
-                               field="source")
+                               field="source",
+                               zh=f"来源 {raw!r}：1-64 个字母、数字、_ . -（如 wms、shopee）")
         if name == HUB_SOURCE:
-            raise InvalidInput("the hub reports as 'hub' itself; a token may not", field="source")
+            raise InvalidInput("the hub reports as 'hub' itself; a token may not", field="source",
+                               zh="hub 以 'hub' 身份上报，令牌不能使用该来源")
         if SOURCE_SCOPE + name not in scopes:
             scopes.append(SOURCE_SCOPE + name)
     return tuple(scopes)
@@ -69,7 +71,8 @@ def check_source(kind: str, name: str, scopes: Iterable[str], source: str,
     who = f"user {name}" if kind == "user" else f"token {name!r}"
     may = ", ".join(allowed) if allowed else "none (the token has no source:<name> scope)"
     raise Forbidden(f"{who} may not report as source {source!r}; its sources: {may}",
-                    field=field, code="source_not_allowed")
+                    field=field, code="source_not_allowed",
+                    zh=f"{who} 不能以来源 {source!r} 上报；其可用来源：{may}")
 
 
 def check_stock_source(kind: str, name: str, scopes: Iterable[str], code: str,
@@ -91,7 +94,9 @@ def check_event_source(type_: str, source: str) -> None:
     if system not in reporters:
         raise Forbidden(f"source {source!r} is a {system} system; {type_} is reported only by "
                         f"{' or '.join(reporters)} systems", field="type",
-                        code="event_not_from_this_system")
+                        code="event_not_from_this_system",
+                        zh=f"来源 {source!r} 是{system}系统；"
+                           f"{type_} 只能由{' 或 '.join(reporters)}系统上报")
 
 
 def check_report(kind: str, name: str, scopes: Iterable[str], type_: str, source: str) -> None:

@@ -22,19 +22,23 @@ EXAMPLE = "2026-11-26T10:00:00+08:00"
 
 def _in_utc(value: datetime, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInput(f"{field} needs a time-zone offset, e.g. {EXAMPLE}", field=field)
+        raise InvalidInput(f"{field} needs a time-zone offset, e.g. {EXAMPLE}", field=field,
+                           zh=f"{field} 需要时区偏移，如 {EXAMPLE}")
     try:
         return value.astimezone(UTC)
     except OverflowError:
         raise InvalidInput(f"{field} {value.isoformat()} is out of range: in UTC it falls "
-                           "outside the years 1-9999", field=field) from None
+                           "outside the years 1-9999", field=field,
+                           zh=f"{field} {value.isoformat()} 超出范围："
+                              "换算为 UTC 后不在 1-9999 年之间") from None
 
 
 def business_time(value: datetime, field: str) -> datetime:
     """A time to store (placed_at, occurred_at, as_of): with an offset, within range."""
     if not EARLIEST <= _in_utc(value, field) < LATEST:
         raise InvalidInput(f"{field} must fall between {EARLIEST:%Y-%m-%d} and "
-                           f"{LATEST:%Y-%m-%d} (UTC)", field=field)
+                           f"{LATEST:%Y-%m-%d} (UTC)", field=field,
+                           zh=f"{field} 应在 {EARLIEST:%Y-%m-%d} 到 {LATEST:%Y-%m-%d}（UTC）之间")
     return value
 
 

@@ -41,7 +41,8 @@ def hash_token(token: str) -> str:
 
 def _check_role(role: str) -> None:
     if role not in ROLES:
-        raise InvalidInput(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role")
+        raise InvalidInput(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role",
+                           zh=f"未知角色 {role!r}；可用角色：{'、'.join(ROLES)}")
 
 
 def create_token(accounts: Accounts, name: str, role: str, clock: Clock,
@@ -50,7 +51,8 @@ def create_token(accounts: Accounts, name: str, role: str, clock: Clock,
     ``sources`` are the systems it may report as; without any it reports as nobody."""
     _check_role(role)
     if not name.strip() or len(name) > 100:
-        raise InvalidInput("token name must be 1-100 characters", field="name")
+        raise InvalidInput("token name must be 1-100 characters", field="name",
+                           zh="令牌名称应为 1-100 个字符")
     scopes = reporters.source_scopes(sources)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = new_id()
@@ -70,10 +72,12 @@ def create_user(accounts: Accounts, username: str, password: str, role: str, clo
                 display_name: str = "", locale: str = "zh_CN") -> str:
     _check_role(role)
     if not _USERNAME.match(username):
-        raise InvalidInput("username: 2-64 lowercase letters, digits, _ . -", field="username")
+        raise InvalidInput("username: 2-64 lowercase letters, digits, _ . -", field="username",
+                           zh="用户名：2-64 个小写字母、数字、_ . -")
     _check_password(password)
     if accounts.user_by_name(username) is not None:
-        raise Conflict(f"user {username} exists already", field="username")
+        raise Conflict(f"user {username} exists already", field="username",
+                       zh=f"用户 {username} 已存在")
     user_id = new_id()
     accounts.add_user({"id": user_id, "username": username, "display_name": display_name,
                        "role": role, "password_hash": _hasher.hash(password),
@@ -104,13 +108,14 @@ def authenticate(accounts: PasswordStore, username: str, password: str) -> Princ
 
 def _check_password(password: str) -> None:
     if len(password) < 8:
-        raise InvalidInput("password must have at least 8 characters", field="password")
+        raise InvalidInput("password must have at least 8 characters", field="password",
+                           zh="密码至少需要 8 个字符")
 
 
 def _user(accounts: Accounts, username: str) -> User:
     row = accounts.user_by_name(username)
     if row is None:
-        raise NotFound(f"no user {username}", field="username")
+        raise NotFound.coded("user.not_found", field="username", username=username)
     return row
 
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from orderpilot.adapters.sheet_reading import SheetLimits
 from orderpilot.domain.commands import LineInput, PlaceOrder
 from orderpilot.domain.errors import InvalidInput, OrderpilotError
 from orderpilot.domain.intake import build_order
 from orderpilot.domain.money import parse_money
+from orderpilot.domain.sheet_limits import SheetLimits
 from orderpilot.domain.times import SHANGHAI
 
 RAW_VERSION = "sheet-v1"
@@ -144,13 +144,16 @@ def map_header(header: Sequence[object]) -> tuple[dict[str, int], list[str]]:
             ignored.append(text)
         elif fld in found:
             raise InvalidInput(f"two columns mean {BY_FIELD[fld].label}: columns "
-                               f"{found[fld] + 1} and {i + 1}", field=fld)
+                               f"{found[fld] + 1} and {i + 1}", field=fld,
+                               zh=f"有两列都表示{BY_FIELD[fld].label}："
+                                  f"第 {found[fld] + 1} 列和第 {i + 1} 列")
         else:
             found[fld] = i
     missing = [BY_FIELD[f].label for f in REQUIRED if f not in found]
     if missing:
         raise InvalidInput(f"the header row lacks required columns: {', '.join(missing)}",
-                           field=next(f for f in REQUIRED if f not in found))
+                           field=next(f for f in REQUIRED if f not in found),
+                           zh=f"表头缺少必需的列：{'、'.join(missing)}")
     return found, ignored
 
 
@@ -176,7 +179,9 @@ def parse_time(value: object, fld: str = "placed_at") -> datetime:
             moment = datetime.fromisoformat(text)
         except ValueError:
             raise InvalidInput(f"not a date and time: {text[:40]!r} (use 2026-11-26 10:00:00)",
-                               field=fld) from None
+                               field=fld,
+                               zh=f"不是日期时间：{text[:40]!r}"
+                                  "（请使用 2026-11-26 10:00:00）") from None
     return moment.replace(tzinfo=SHANGHAI) if moment.tzinfo is None else moment
 
 
@@ -194,7 +199,8 @@ def _int(value: object, fld: str) -> int | None:
     if text == "":
         return None
     if not re.fullmatch(r"-?\d+", text):
-        raise InvalidInput(f"must be a whole number, not {text[:20]!r}", field=fld)
+        raise InvalidInput(f"must be a whole number, not {text[:20]!r}", field=fld,
+                           zh=f"应为整数，而不是 {text[:20]!r}")
     return int(text)
 
 

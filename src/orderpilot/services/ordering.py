@@ -58,7 +58,8 @@ def place_order(cmd: PlaceOrder, uow_factory: UowFactory, clock: Clock) -> Place
                         and seen.request_hash != fingerprint:
                     raise Conflict("this Idempotency-Key was already used for a different "
                                    "order", field="Idempotency-Key",
-                                   code="idempotency_key_reused")
+                                   code="idempotency_key_reused",
+                                   zh="此 Idempotency-Key 已用于另一个订单")
                 return Placed(seen.id, False)
             order.record("order.placed", order.channel, order.placed_at, now,
                          _placed_payload(order), system="storefront",
@@ -93,7 +94,9 @@ def report_event(cmd: ReportEvent, uow_factory: UowFactory, clock: Clock) -> Rep
                 if seen is not None:
                     if seen.order_id != cmd.order_id:
                         raise Conflict(f"{cmd.source} event {cmd.source_event_id} was already "
-                                       f"recorded for another order", field="source_event_id")
+                                       f"recorded for another order", field="source_event_id",
+                                       zh=f"{cmd.source} 事件 {cmd.source_event_id} "
+                                          "已记录在另一个订单上")
                     order = _load(uow, cmd.order_id)
                     return Reported(seen.id, "duplicate", order.status)
             order = _load(uow, cmd.order_id, for_update=True)
@@ -113,7 +116,8 @@ def place_hold(cmd: PlaceHold, uow_factory: UowFactory, clock: Clock) -> Hold:
     minutes = cmd.release_after_minutes
     if minutes is not None and not 0 < minutes <= MAX_AUTO_RELEASE_MINUTES:
         raise InvalidInput(f"release_after_minutes must be between 1 and "
-                           f"{MAX_AUTO_RELEASE_MINUTES}", field="release_after_minutes")
+                           f"{MAX_AUTO_RELEASE_MINUTES}", field="release_after_minutes",
+                           zh=f"release_after_minutes 应在 1 到 {MAX_AUTO_RELEASE_MINUTES} 之间")
 
     def attempt() -> Hold:
         now = clock()
@@ -159,5 +163,5 @@ def release_hold_in(uow: UnitOfWork, cmd: ReleaseHold, clock: Clock) -> Hold:
 def _load(uow: UnitOfWork, order_id: str, *, for_update: bool = False) -> Order:
     order: Order | None = uow.orders.get(order_id, for_update=for_update)
     if order is None:
-        raise NotFound(f"no order with id {order_id}", field="order_id")
+        raise NotFound.coded("order.not_found", field="order_id", order_id=order_id)
     return order

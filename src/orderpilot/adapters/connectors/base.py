@@ -1,4 +1,5 @@
-"""What every connector returns or raises, and the masking that keeps run history safe.
+"""What every connector returns or raises (the classes live in domain/errors.py and
+domain/outside_calls.py, so the service layer catches them without importing adapters):
 
     ConnectorError            a call did not do what was asked; carries what was sent
       TransientError          timeout, connection refused, 5xx, 429, provider throttling:
@@ -10,160 +11,48 @@
         Redirected            a 3xx answer: redirects are never followed nor taken as success
         ResponseTooLarge      the answer is longer than the hub will read
 
-Run history keeps `stored_response`: the answer masked and cut to a size limit; `response`
-stays whole (up to the read limit) for the caller's own parsing.
+Sending a request and turning its answer into a CallResult or one of these errors is here.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from orderpilot.adapters.logging import mask_address, mask_phone
+from orderpilot.domain.errors import (
+    AddressNotAllowed,
+    ConnectorError,
+    HostNotAllowed,
+    PermanentError,
+    Redirected,
+    ResponseTooLarge,
+    TransientError,
+)
+from orderpilot.domain.masking import mask_phones_in as mask_phone
+from orderpilot.domain.outside_calls import (
+    ADDRESS_KEYS,
+    NAME_KEYS,
+    SECRET_ENDINGS,
+    SECRET_NAMES,
+    STORED_RESPONSE_BYTES,
+    CallResult,
+    is_secret,
+    mask,
+    stored,
+)
 
-SECRET_NAMES = ("authorization", "sign", "key", "x-orderpilot-signature")
-SECRET_ENDINGS = ("token", "secret", "password", "signature")
-ADDRESS_KEYS = ("address", "line1", "line2", "street", "district", "postal_code")
-NAME_KEYS = ("name", "customer_name", "receiver", "receiver_name", "consignee", "contact",
-             "contact_name", "buyer_name", "full_name", "recipient")
-STORED_RESPONSE_BYTES = 16 * 1024
-_TRAILING_DIGITS = re.compile(r"[+\d][\d -]*$")
-
-
-@dataclass
-class CallResult:
-    request: dict[str, Any]
-    response: Any
-    status_code: int | None
-    latency_ms: float
-    output: dict[str, Any]
-    store_limit: int = STORED_RESPONSE_BYTES  # how much of the answer run history keeps
-
-    @property
-    def stored_response(self) -> Any:
-        return stored(self.response, self.store_limit)
-
-
-class ConnectorError(Exception):
-    code = "connector.failed"
-
-    def __init__(self, message: str, *, request: dict[str, Any] | None = None,
-                 response: Any = None, status_code: int | None = None,
-                 latency_ms: float = 0.0) -> None:
-        super().__init__(message)
-        self.message = message
-        self.request = request or {}
-        self.response = response
-        self.status_code = status_code
-        self.latency_ms = latency_ms
-        self.store_limit = STORED_RESPONSE_BYTES
-
-    @property
-    def stored_response(self) -> Any:
-        return stored(self.response, self.store_limit)
-
-
-class TransientError(ConnectorError):
-    code = "connector.transient"
-
-
-class PermanentError(ConnectorError):
-    code = "connector.permanent"
-
-
-class HostNotAllowed(PermanentError):
-    code = "connector.host_not_allowed"
-
-
-class AddressNotAllowed(HostNotAllowed):
-    code = "connector.address_not_allowed"
-
-
-class Redirected(PermanentError):
-    code = "connector.redirected"
-
-
-class ResponseTooLarge(PermanentError):
-    code = "connector.response_too_large"
-
-
-def is_secret(key: str) -> bool:
-    lowered = key.lower()
-    return lowered in SECRET_NAMES or lowered.endswith(SECRET_ENDINGS)
-
-
-def mask(value: Any, key: str = "") -> Any:
-    """A copy fit for run history: secrets replaced, phone numbers cut to 138****5678,
-    names and addresses (found by their keys) cut to their first characters."""
-    lowered = key.lower()
-    if key and is_secret(key) and isinstance(value, str | bytes):
-        return "***"
-    if isinstance(value, str) and lowered in ADDRESS_KEYS:
-        return mask_address(value)
-    if isinstance(value, str) and lowered in NAME_KEYS and value:
-        return value[:1] + "*" * max(len(value) - 1, 1)
-    if isinstance(value, dict):
-        return {k: mask(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [mask(v, key) for v in value]
-    if isinstance(value, str):
-        return mask_phone(value)
-    return value
+__all__ = ["ADDRESS_KEYS", "NAME_KEYS", "SECRET_ENDINGS", "SECRET_NAMES", "STORED_RESPONSE_BYTES",
+           "AddressNotAllowed", "CallResult", "ConnectorError", "HostNotAllowed",
+           "PermanentError", "Redirected", "ResponseTooLarge", "TransientError", "is_secret",
+           "mask", "mask_url", "parse_body", "send", "stored"]
 
 
 def mask_url(url: httpx.URL) -> str:
     """The URL with secret query parameters (access_token, sign, key) replaced."""
     params = [(k, "***" if is_secret(k) else mask_phone(v)) for k, v in url.params.multi_items()]
     return str(url.copy_with(params=params)) if params else str(url)
-
-
-def stored(body: Any, limit: int = STORED_RESPONSE_BYTES) -> Any:
-    """BODY as run history keeps it: masked, and when longer than LIMIT bytes, its beginning
-    as text. Only the kept part is walked, so a long answer costs no more than a short one."""
-    if body is None:
-        return None
-    kept, whole = _within(body, limit)
-    masked = mask(kept)
-    if whole:
-        return masked
-    text = masked if isinstance(masked, str) else _json(masked)
-    cut = _TRAILING_DIGITS.sub("", text.encode()[:limit].decode(errors="ignore"))
-    return f"{cut}… [cut: the answer is longer than {limit} bytes]"
-
-
-def _within(value: Any, budget: int) -> tuple[Any, bool]:
-    """A copy of VALUE's beginning about BUDGET bytes long as JSON, and whether it is whole.
-    A cut string loses its trailing digits: half a phone number is still a phone number."""
-    if isinstance(value, str):
-        if len(value) * 4 <= budget or len(value.encode()) <= budget:
-            return value, True
-        return _TRAILING_DIGITS.sub("", value[:budget]), False
-    if not isinstance(value, dict | list):
-        return value, True
-    pairs = value.items() if isinstance(value, dict) else enumerate(value)
-    kept: list[tuple[Any, Any]] = []
-    for key, item in pairs:
-        if budget <= 0:
-            return _like(value, kept), False
-        small, whole = _within(item, budget)
-        kept.append((key, small))
-        budget -= len(_json(small).encode()) + len(str(key)) + 4
-        if not whole:
-            return _like(value, kept), False
-    return _like(value, kept), budget >= 0
-
-
-def _like(value: Any, pairs: list[tuple[Any, Any]]) -> Any:
-    return dict(pairs) if isinstance(value, dict) else [item for _, item in pairs]
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def parse_body(response: httpx.Response) -> Any:

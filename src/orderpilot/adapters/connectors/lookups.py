@@ -17,18 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Why each of these is resent without asking: what protects the receiver from a repeat.
-NO_LOOK_UP = {
-    "http.call": "the Idempotency-Key header is the only protection: a receiver that ignores "
-                 "it may act twice after a crash during the call",
-    "email.send": "the Message-ID is derived from the key, so mail clients that thread or "
-                  "de-duplicate by Message-ID show one message; SMTP itself may deliver twice",
-    "notify.dingtalk": "DingTalk robots offer no look-up and ignore Idempotency-Key: after a "
-                       "crash during the call the message may be posted twice",
-    "notify.wecom": "WeCom robots offer no look-up and ignore Idempotency-Key: after a crash "
-                    "during the call the message may be posted twice",
-}
+from orderpilot.domain.outside_calls import NO_LOOK_UP
 
+__all__ = ["NO_LOOK_UP", "SentRecord"]
 
 @dataclass
 class SentRecord:

@@ -40,7 +40,8 @@ def decode_cursor(cursor: str) -> int:
             raise ValueError
         return value
     except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidInput("cursor is not one this API returned", field="cursor") from error
+        raise InvalidInput("cursor is not one this API returned", field="cursor",
+                           zh="cursor 不是本 API 返回的游标") from error
 
 
 def summary(r: Any, active_holds: list[str]) -> dict[str, Any]:
@@ -83,12 +84,14 @@ def list_orders(conn: Connection, *, status: str | None = None, channel: str | N
                 statuses: tuple[str, ...] | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first, by arrival sequence: a page never repeats or skips a row."""
     if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}", field="limit",
+                           zh=f"limit 应在 1 到 {MAX_PAGE} 之间")
     o = t.orders
     query = sa.select(o)
     if status:
         if status not in NODE_BY_ID:
-            raise InvalidInput(f"unknown status {status!r}", field="status")
+            raise InvalidInput(f"unknown status {status!r}", field="status",
+                               zh=f"未知状态 {status!r}")
         query = query.where(o.c.status == status)
     if statuses:
         query = query.where(o.c.status.in_(statuses))
@@ -99,7 +102,8 @@ def list_orders(conn: Connection, *, status: str | None = None, channel: str | N
     if q:
         text = q.strip()
         if len(text) > 100:
-            raise InvalidInput("q is longer than 100 characters", field="q")
+            raise InvalidInput("q is longer than 100 characters", field="q",
+                               zh="q 超过 100 个字符")
         like = f"%{text.replace('%', '').replace('_', '')}%"
         query = query.where(sa.or_(o.c.external_id == text, o.c.id == text,
                                    o.c.external_id.like(like), o.c.customer_name.like(like),

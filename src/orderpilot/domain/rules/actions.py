@@ -138,17 +138,18 @@ def check_params(action: str, params: Any, where: str, problems: Problems,
                  checks: Checks) -> dict[str, Any]:
     kind = ACTION_TYPES[action]
     if not isinstance(params, dict):
-        problems.add(where, "params must be an object")
+        problems.add(where, "params must be an object", "params 应为对象")
         return {}
     known = {p.name: p for p in kind.params}
     for name in set(params) - set(known):
         problems.add(f"{where}.{name}", f"{action} has no parameter {name!r}; it takes "
-                                        f"{', '.join(known)}")
+                                        f"{', '.join(known)}",
+                     f"{action} 没有参数 {name!r}；可用参数：{'、'.join(known)}")
     clean: dict[str, Any] = {}
     for name, param in known.items():
         if name not in params or params[name] in (None, ""):
             if param.required:
-                problems.add(f"{where}.{name}", f"{param.en} is required")
+                problems.add(f"{where}.{name}", f"{param.en} is required", f"{param.zh}必填")
             elif param.default is not None:
                 clean[name] = param.default
             continue
@@ -162,40 +163,44 @@ def _check_param(param: Param, value: Any, where: str, problems: Problems,
     kind = param.kind
     if kind in ("text", "template", "code"):
         if not isinstance(value, str) or len(value) > 2000:
-            problems.add(where, "needs text (at most 2000 characters)")
+            problems.add(where, "needs text (at most 2000 characters)",
+                         "需要文本（最多 2000 个字符）")
             return ""
         if kind == "code" and not CODE.match(value):
-            problems.add(where, "lowercase letters, digits and _, 2-64 characters")
+            problems.add(where, "lowercase letters, digits and _, 2-64 characters",
+                         "小写字母、数字和 _，2-64 个字符")
         if kind == "template":
             check_template(value, where, problems, checks)
         return value
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 43200:
-            problems.add(where, "a whole number between 1 and 43200")
+            problems.add(where, "a whole number between 1 and 43200", "应为 1 到 43200 之间的整数")
         return value
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float) \
                 or not 0 < value <= 30:
-            problems.add(where, "a number of seconds between 0 and 30")
+            problems.add(where, "a number of seconds between 0 and 30", "应为 0 到 30 之间的秒数")
         return value
     if kind == "bool":
         if not isinstance(value, bool):
-            problems.add(where, "true or false")
+            problems.add(where, "true or false", "应为 true 或 false")
         return bool(value)
     if kind == "enum":
         if value not in param.choices:
-            problems.add(where, f"one of {', '.join(param.choices)}")
+            problems.add(where, f"one of {', '.join(param.choices)}",
+                         f"应为以下之一：{'、'.join(param.choices)}")
         return value
     if kind == "tags":
         if not isinstance(value, list) or not value or not all(
                 isinstance(t, str) and 0 < len(t.strip()) <= 40 for t in value):
-            problems.add(where, "a list of tags of 1 to 40 characters")
+            problems.add(where, "a list of tags of 1 to 40 characters",
+                         "应为标签列表，每个标签 1 到 40 个字符")
             return []
         return [t.strip() for t in value]
     if kind == "mapping":
         if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                                   for k, v in value.items()):
-            problems.add(where, "an object of names to text values")
+            problems.add(where, "an object of names to text values", "应为名称到文本值的对象")
             return {}
         for k, v in value.items():
             check_template(v, f"{where}.{k}", problems, checks)
@@ -206,7 +211,7 @@ def _check_param(param: Param, value: Any, where: str, problems: Problems,
 
 def _check_json(value: Any, where: str, problems: Problems, checks: Checks, depth: int) -> None:
     if depth > 8:
-        problems.add(where, "the body nests too deep")
+        problems.add(where, "the body nests too deep", "请求体嵌套过深")
     elif isinstance(value, str):
         check_template(value, where, problems, checks)
     elif isinstance(value, dict):
@@ -221,7 +226,8 @@ def check_template(text: str, where: str, problems: Problems, checks: Checks) ->
     for match in TEMPLATE.finditer(text):
         message = checks.check_expression(match.group(1).strip())
         if message:
-            problems.add(where, f"{{{{ {match.group(1).strip()} }}}}: {message}")
+            problems.add(where, f"{{{{ {match.group(1).strip()} }}}}: {message}",
+                         f"{{{{ {match.group(1).strip()} }}}}：表达式无效：{message}")
 
 
 def _check_specific(action: str, params: dict[str, Any], where: str, problems: Problems,
@@ -234,29 +240,35 @@ def _check_specific(action: str, params: dict[str, Any], where: str, problems: P
         if needed is None:
             known = ", ".join(sorted(checks.sms_templates)) or "none yet"
             problems.add(f"{where}.template", f"SMS template {code!r} is not registered "
-                                              f"(registered: {known})")
+                                              f"(registered: {known})",
+                         f"短信模板 {code!r} 未登记（已登记："
+                         f"{'、'.join(sorted(checks.sms_templates)) or '暂无'}）")
         else:
             given = params.get("params", {})
             missing = [n for n in needed if n not in given]
             if missing:
                 problems.add(f"{where}.params", f"template {code} needs "
-                                                f"{', '.join(missing)} as parameter(s)")
+                                                f"{', '.join(missing)} as parameter(s)",
+                             f"模板 {code} 需要参数：{'、'.join(missing)}")
             extra = [n for n in given if n not in needed]
             if extra:
                 problems.add(f"{where}.params", f"template {code} has no parameter(s) "
-                                                f"{', '.join(extra)}")
+                                                f"{', '.join(extra)}",
+                             f"模板 {code} 没有这些参数：{'、'.join(extra)}")
     if action == "http.call":
         has_url, has_connector = bool(params.get("url")), bool(params.get("connector"))
         if has_url == has_connector:
-            problems.add(where, "give either a connector (with a path) or a full url")
+            problems.add(where, "give either a connector (with a path) or a full url",
+                         "请填写连接器（及路径）或完整网址，二选一")
         if has_url:
             _check_url(params["url"], f"{where}.url", problems, checks)
         path = params.get("path", "")
         if has_connector and path and not path.startswith("/"):
-            problems.add(f"{where}.path", "a path starts with /")
+            problems.add(f"{where}.path", "a path starts with /", "路径应以 / 开头")
     if action == "table.lookup" and params.get("table") not in checks.tables \
             and "table" in params:
-        problems.add(f"{where}.table", f"no decision table named {params['table']!r}")
+        problems.add(f"{where}.table", f"no decision table named {params['table']!r}",
+                     f"没有名为 {params['table']!r} 的决策表")
 
 
 def _check_url(url: str, where: str, problems: Problems, checks: Checks) -> None:
@@ -265,11 +277,12 @@ def _check_url(url: str, where: str, problems: Problems, checks: Checks) -> None
     try:
         netloc = urlsplit(url).netloc
     except ValueError as error:  # "http://[::1" and the like
-        problems.add(where, f"not a valid URL: {error}")
+        problems.add(where, f"not a valid URL: {error}", f"不是有效的网址：{error}")
         return
     if "{{" in netloc or "{%" in netloc:
-        problems.add(where, "the host part of the URL may not be a template")
+        problems.add(where, "the host part of the URL may not be a template",
+                     "网址的主机部分不能使用模板")
         return
     message = checks.check_url(TEMPLATE.sub("x", url))
     if message:
-        problems.add(where, message)
+        problems.add(where, message, f"目标地址不被允许：{message}")

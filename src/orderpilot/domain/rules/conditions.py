@@ -159,18 +159,21 @@ def parse_conditions(raw: Any, where: str, problems: Problems) -> Group:
 
 def _group(raw: Any, where: str, problems: Problems, depth: int, counter: list[int]) -> Group:
     if not isinstance(raw, dict) or len({"all", "any"} & set(raw)) != 1:
-        problems.add(where, 'a group is {"all": [...]} or {"any": [...]}')
+        problems.add(where, 'a group is {"all": [...]} or {"any": [...]}',
+                     '条件组的格式为 {"all": [...]} 或 {"any": [...]}')
         return EMPTY
     unknown = set(raw) - {"all", "any", "not"}
     if unknown:
-        problems.add(where, f"unknown key(s) {', '.join(sorted(unknown))}")
+        problems.add(where, f"unknown key(s) {', '.join(sorted(unknown))}",
+                     f"未知的键：{'、'.join(sorted(unknown))}")
     if depth >= MAX_DEPTH:
-        problems.add(where, f"groups may nest {MAX_DEPTH} deep at most")
+        problems.add(where, f"groups may nest {MAX_DEPTH} deep at most",
+                     f"条件组最多嵌套 {MAX_DEPTH} 层")
         return EMPTY
     kind = "all" if "all" in raw else "any"
     items = raw[kind]
     if not isinstance(items, list):
-        problems.add(f"{where}.{kind}", "must be a list")
+        problems.add(f"{where}.{kind}", "must be a list", "应为列表")
         return EMPTY
     children: list[Group | Leaf] = []
     for i, item in enumerate(items):
@@ -180,7 +183,8 @@ def _group(raw: Any, where: str, problems: Problems, depth: int, counter: list[i
         else:
             counter[0] += 1
             if counter[0] > MAX_LEAVES:
-                problems.add(here, f"a rule may have {MAX_LEAVES} conditions at most")
+                problems.add(here, f"a rule may have {MAX_LEAVES} conditions at most",
+                             f"一条规则最多 {MAX_LEAVES} 个条件")
                 break
             leaf = parse_leaf(item, here, problems)
             if leaf is not None:
@@ -190,21 +194,26 @@ def _group(raw: Any, where: str, problems: Problems, depth: int, counter: list[i
 
 def parse_leaf(raw: Any, where: str, problems: Problems) -> Leaf | None:
     if not isinstance(raw, dict) or "field" not in raw or "op" not in raw:
-        problems.add(where, 'a condition is {"field": ..., "op": ..., "value": ...}')
+        problems.add(where, 'a condition is {"field": ..., "op": ..., "value": ...}',
+                     '条件的格式为 {"field": ..., "op": ..., "value": ...}')
         return None
     unknown = set(raw) - {"field", "op", "value", "type"}
     if unknown:
-        problems.add(where, f"unknown key(s) {', '.join(sorted(unknown))}")
+        problems.add(where, f"unknown key(s) {', '.join(sorted(unknown))}",
+                     f"未知的键：{'、'.join(sorted(unknown))}")
     path, op = raw["field"], raw["op"]
     field = field_for(str(path), raw.get("type"))
     if field is None:
         problems.add(f"{where}.field", f"unknown field {path!r}; pick one from the field list "
-                                       f"(or event.data.*, steps.*, tables.* with a type)")
+                                       f"(or event.data.*, steps.*, tables.* with a type)",
+                     f"未知字段 {path!r}，请从字段列表中选择"
+                     f"（或带类型的 event.data.*、steps.*、tables.*）")
         return None
     if op not in OPERATORS_BY_TYPE[field.type]:
         allowed = ", ".join(OPERATORS_BY_TYPE[field.type])
         problems.add(f"{where}.op", f"{op!r} does not apply to {field.path} ({field.type}); "
-                                    f"use one of {allowed}")
+                                    f"use one of {allowed}",
+                     f"{op!r} 不适用于 {field.path}（{field.type}）；请使用以下之一：{allowed}")
         return None
     value = _check_value(field, op, raw.get("value"), f"{where}.value", problems)
     return Leaf(field, op, value, where)
@@ -216,30 +225,36 @@ def _check_value(field: Field, op: str, value: Any, where: str, problems: Proble
         return None
     if shape == "pair":
         if not isinstance(value, list) or len(value) != 2:
-            problems.add(where, "between needs two numbers [from, to]")
+            problems.add(where, "between needs two numbers [from, to]",
+                         "between 需要两个数字 [起, 止]")
             return [0, 0]
         low, high = (_number(v, where, problems) for v in value)
         if low > high:
-            problems.add(where, f"the lower bound {low} is above the upper bound {high}")
+            problems.add(where, f"the lower bound {low} is above the upper bound {high}",
+                         f"下限 {low} 大于上限 {high}")
         return [low, high]
     if shape == "minutes":
         if isinstance(value, bool) or not isinstance(value, int | str) \
                 or not str(value).isdigit() or not 0 < int(value) <= 60 * 24 * 366:
-            problems.add(where, "give a whole number of minutes between 1 and 527040")
+            problems.add(where, "give a whole number of minutes between 1 and 527040",
+                         "请填写 1 到 527040 之间的整数分钟数")
             return 1
         return int(value)
     if shape == "datetime":
         try:
             parsed = datetime.fromisoformat(str(value))
         except ValueError:
-            problems.add(where, f"{value!r} is not a date-time like 2026-11-26T10:00:00+08:00")
+            problems.add(where, f"{value!r} is not a date-time like 2026-11-26T10:00:00+08:00",
+                         f"{value!r} 不是日期时间，格式如 2026-11-26T10:00:00+08:00")
             return "1970-01-01T00:00:00+00:00"
         if parsed.tzinfo is None:
-            problems.add(where, "the date-time needs a time-zone offset, e.g. +08:00")
+            problems.add(where, "the date-time needs a time-zone offset, e.g. +08:00",
+                         "日期时间需要时区偏移，如 +08:00")
         return str(value)
     if shape == "list":
         if not isinstance(value, list) or not value or len(value) > MAX_LIST:
-            problems.add(where, f"give a list of 1 to {MAX_LIST} values")
+            problems.add(where, f"give a list of 1 to {MAX_LIST} values",
+                         f"请填写 1 到 {MAX_LIST} 个值的列表")
             return []
         return [_scalar(field, v, f"{where}[{i}]", problems) for i, v in enumerate(value)]
     return _scalar(field, value, where, problems, regex=op == "regex")
@@ -250,35 +265,40 @@ def _scalar(field: Field, value: Any, where: str, problems: Problems, *,
     if field.type in ("number", "money"):
         return _number(value, where, problems)
     if value is None or isinstance(value, dict | list) or isinstance(value, bool):
-        problems.add(where, f"{field.path} needs a text value")
+        problems.add(where, f"{field.path} needs a text value", f"{field.path} 需要文本值")
         return ""
     text = str(value)
     if len(text) > 500 or any(ord(c) < 32 for c in text):
-        problems.add(where, "the value is longer than 500 characters or has control characters")
+        problems.add(where, "the value is longer than 500 characters or has control characters",
+                     "值超过 500 个字符或含有控制字符")
     if not literal_ok(text):
-        problems.add(where, "the value may not contain \", ' and ` all at once")
+        problems.add(where, "the value may not contain \", ' and ` all at once",
+                     "值不能同时包含 \"、' 和 ` 三种引号")
     if field.choices and text not in field.choices:
         problems.add(where, f"{text!r} is not a known value of {field.path}; "
-                            f"known: {', '.join(field.choices)}")
+                            f"known: {', '.join(field.choices)}",
+                     f"{text!r} 不是 {field.path} 的已知取值；可用：{'、'.join(field.choices)}")
     if regex:
         try:
             re.compile(text)
         except re.error as error:
-            problems.add(where, f"the pattern is not a valid regular expression: {error}")
+            problems.add(where, f"the pattern is not a valid regular expression: {error}",
+                         f"不是有效的正则表达式：{error}")
     return text
 
 
 def _number(value: Any, where: str, problems: Problems) -> float | int:
     if isinstance(value, bool):
-        problems.add(where, "needs a number")
+        problems.add(where, "needs a number", "需要数字")
         return 0
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        problems.add(where, f"{value!r} is not a number")
+        problems.add(where, f"{value!r} is not a number", f"{value!r} 不是数字")
         return 0
     if not number.is_finite() or abs(number) > Decimal("1e15"):
-        problems.add(where, f"{value!r} is not a usable number")
+        problems.add(where, f"{value!r} is not a usable number",
+                     f"{value!r} 不是可用的数字")
         return 0
     return int(number) if number == number.to_integral_value() else float(number)
 

@@ -103,31 +103,33 @@ def parse_definition(raw: Any, checks: Checks) -> RuleDefinition:
     """The rule, checked whole; raises RuleInvalid naming every field at fault."""
     problems = Problems()
     if not isinstance(raw, dict):
-        problems.add("rule", "a rule is an object with name, trigger, conditions and actions")
+        problems.add("rule", "a rule is an object with name, trigger, conditions and actions",
+                     "规则应为包含 name、trigger、conditions 和 actions 的对象")
         problems.raise_if_any()
     unknown = set(raw) - {"name", "description", "trigger", "conditions", "expression",
                           "actions"}
     for key in sorted(unknown):
-        problems.add(key, "unknown key")
+        problems.add(key, "unknown key", "未知的键")
     name = raw.get("name")
     if not isinstance(name, str) or not 0 < len(name.strip()) <= 200:
-        problems.add("name", "a name of 1 to 200 characters is required")
+        problems.add("name", "a name of 1 to 200 characters is required",
+                     "名称必填，1 到 200 个字符")
         name = "?"
     description = raw.get("description") or ""
     if not isinstance(description, str) or len(description) > 2000:
-        problems.add("description", "at most 2000 characters of text")
+        problems.add("description", "at most 2000 characters of text", "最多 2000 个字符")
         description = ""
     trigger = parse_trigger(raw.get("trigger"), "trigger", problems)
     conditions = parse_conditions(raw.get("conditions"), "conditions", problems)
     expression = raw.get("expression") or None
     if expression is not None:
         if not isinstance(expression, str) or len(expression) > 4000:
-            problems.add("expression", "at most 4000 characters of text")
+            problems.add("expression", "at most 4000 characters of text", "最多 4000 个字符")
             expression = None
         else:
             message = checks.check_expression(expression)
             if message:
-                problems.add("expression", message)
+                problems.add("expression", message, f"表达式无效：{message}")
     actions = _steps(raw.get("actions"), "actions", problems, checks, set(), top=True)
     problems.raise_if_any()
     definition = RuleDefinition(name.strip(), trigger, conditions, tuple(actions), description,
@@ -135,7 +137,8 @@ def parse_definition(raw: Any, checks: Checks) -> RuleDefinition:
     if checks.strict:  # the one text the engine runs, checked as it will be when it runs
         message = checks.check_expression(definition.condition_expression)
         if message:
-            problems.add("expression" if expression else "conditions", message)
+            problems.add("expression" if expression else "conditions", message,
+                         f"表达式无效：{message}")
             problems.raise_if_any()
     return definition
 
@@ -143,45 +146,52 @@ def parse_definition(raw: Any, checks: Checks) -> RuleDefinition:
 def _steps(raw: Any, where: str, problems: Problems, checks: Checks, seen: set[str], *,
            top: bool) -> list[Step]:
     if not isinstance(raw, list) or (top and not raw) or len(raw) > MAX_ACTIONS:
-        problems.add(where, f"a list of 1 to {MAX_ACTIONS} actions")
+        problems.add(where, f"a list of 1 to {MAX_ACTIONS} actions",
+                     f"应为 1 到 {MAX_ACTIONS} 个动作的列表")
         return []
     steps = []
     for i, item in enumerate(raw):
         here = f"{where}[{i}]"
         if not isinstance(item, dict):
-            problems.add(here, "an action is an object with id, type and params")
+            problems.add(here, "an action is an object with id, type and params",
+                         "动作应为包含 id、type 和 params 的对象")
             continue
         unknown = set(item) - {"id", "type", "params", "if", "on_error", "idempotency_key"}
         for key in sorted(unknown):
-            problems.add(f"{here}.{key}", "unknown key")
+            problems.add(f"{here}.{key}", "unknown key", "未知的键")
         step_id = item.get("id") or f"step{len(seen) + 1}"
         if not isinstance(step_id, str) or not STEP_ID.match(step_id):
-            problems.add(f"{here}.id", "lowercase letters, digits and _, starting with a letter")
+            problems.add(f"{here}.id", "lowercase letters, digits and _, starting with a letter",
+                         "小写字母、数字和 _，以字母开头")
             step_id = f"step{len(seen) + 1}"
         if step_id in seen:
-            problems.add(f"{here}.id", f"another action is already called {step_id!r}")
+            problems.add(f"{here}.id", f"another action is already called {step_id!r}",
+                         f"已有另一个动作名为 {step_id!r}")
         seen.add(step_id)
         action = item.get("type")
         if action not in ACTION_TYPES:
             problems.add(f"{here}.type", f"unknown action {action!r}; known: "
-                                         f"{', '.join(ACTION_TYPES)}")
+                                         f"{', '.join(ACTION_TYPES)}",
+                         f"未知动作 {action!r}；可用：{'、'.join(ACTION_TYPES)}")
             continue
         params = check_params(action, item.get("params", {}), f"{here}.params", problems, checks)
         when = parse_conditions(item.get("if"), f"{here}.if", problems)
         if checks.strict and when.children and not problems:
             message = checks.check_expression(when.expression)
             if message:
-                problems.add(f"{here}.if", message)
+                problems.add(f"{here}.if", message, f"表达式无效：{message}")
         for leaf in when.leaves():
             if leaf.field.path.startswith("steps.") \
                     and leaf.field.path.split(".")[1] not in seen - {step_id}:
-                problems.add(f"{leaf.where}.field", f"{leaf.field.path} names no earlier step")
+                problems.add(f"{leaf.where}.field", f"{leaf.field.path} names no earlier step",
+                             f"{leaf.field.path} 没有指向之前的步骤")
         on_error = _on_error(item.get("on_error"), f"{here}.on_error", problems, checks, seen,
                              top)
         key = item.get("idempotency_key") or None
         if key is not None:
             if not isinstance(key, str) or len(key) > 200:
-                problems.add(f"{here}.idempotency_key", "at most 200 characters of text")
+                problems.add(f"{here}.idempotency_key", "at most 200 characters of text",
+                             "最多 200 个字符")
                 key = None
             else:
                 check_template(key, f"{here}.idempotency_key", problems, checks)
@@ -194,28 +204,33 @@ def _on_error(raw: Any, where: str, problems: Problems, checks: Checks, seen: se
     if raw is None:
         return OnError()
     if not isinstance(raw, dict):
-        problems.add(where, 'on_error is {"retries": 3, "backoff_seconds": 5, "then": "fail"}')
+        problems.add(where, 'on_error is {"retries": 3, "backoff_seconds": 5, "then": "fail"}',
+                     'on_error 的格式为 {"retries": 3, "backoff_seconds": 5, "then": "fail"}')
         return OnError()
     retries, backoff, then = raw.get("retries", 3), raw.get("backoff_seconds", 5), \
         raw.get("then", "fail")
     if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
-        problems.add(f"{where}.retries", "a whole number from 0 to 10")
+        problems.add(f"{where}.retries", "a whole number from 0 to 10", "应为 0 到 10 的整数")
         retries = 3
     if isinstance(backoff, bool) or not isinstance(backoff, int) or not 1 <= backoff <= 3600:
-        problems.add(f"{where}.backoff_seconds", "a whole number of seconds from 1 to 3600")
+        problems.add(f"{where}.backoff_seconds", "a whole number of seconds from 1 to 3600",
+                     "应为 1 到 3600 的整数秒数")
         backoff = 5
     if then not in THEN:
-        problems.add(f"{where}.then", f"one of {', '.join(THEN)}")
+        problems.add(f"{where}.then", f"one of {', '.join(THEN)}",
+                     f"应为以下之一：{'、'.join(THEN)}")
         then = "fail"
     branch: list[Step] = []
     if then == "branch":
         if not top:
-            problems.add(f"{where}.then", "a failure branch cannot have a branch of its own")
+            problems.add(f"{where}.then", "a failure branch cannot have a branch of its own",
+                         "失败分支内不能再有分支")
         else:
             branch = _steps(raw.get("branch"), f"{where}.branch", problems, checks, seen,
                             top=False)
     elif raw.get("branch"):
-        problems.add(f"{where}.branch", 'a branch only runs with "then": "branch"')
+        problems.add(f"{where}.branch", 'a branch only runs with "then": "branch"',
+                     '分支只在 "then": "branch" 时运行')
     return OnError(retries, backoff, then, tuple(branch))
 
 

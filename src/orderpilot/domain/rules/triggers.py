@@ -78,53 +78,61 @@ class Trigger:
 
 def parse_trigger(raw: Any, where: str, problems: Problems) -> Trigger:
     if not isinstance(raw, dict):
-        problems.add(where, 'a trigger is {"kind": "event", "event": "payment.succeeded"}')
+        problems.add(where, 'a trigger is {"kind": "event", "event": "payment.succeeded"}',
+                     '触发条件的格式为 {"kind": "event", "event": "payment.succeeded"}')
         return Trigger("event", "order.placed")
     kind = raw.get("kind", "event")
     allowed = {"event": {"kind", "event", "sources", "channels"},
                "timeout": {"kind", "event", "sources", "channels", "minutes", "unless"},
                "schedule": {"kind", "cron", "timezone"}}
     if kind not in allowed:
-        problems.add(f"{where}.kind", "kind is event, schedule or timeout")
+        problems.add(f"{where}.kind", "kind is event, schedule or timeout",
+                     "kind 应为 event、schedule 或 timeout")
         return Trigger("event", "order.placed")
     unknown = set(raw) - allowed[kind]
     if unknown:
-        problems.add(where, f"unknown key(s) {', '.join(sorted(unknown))} for a {kind} trigger")
+        problems.add(where, f"unknown key(s) {', '.join(sorted(unknown))} for a {kind} trigger",
+                     f"{kind} 触发条件不支持这些键：{'、'.join(sorted(unknown))}")
     if kind == "schedule":
         cron = str(raw.get("cron", "")).strip()
         parts = cron.split()
         if len(parts) != 5 or not all(_CRON_FIELD.match(p) for p in parts):
             problems.add(f"{where}.cron", f"{cron!r} is not a 5-field cron expression "
-                                          "(minute hour day month weekday), e.g. 0 9 * * *")
+                                          "(minute hour day month weekday), e.g. 0 9 * * *",
+                         f"{cron!r} 不是 5 段的 cron 表达式（分 时 日 月 星期），如 0 9 * * *")
         timezone = str(raw.get("timezone", "Asia/Shanghai"))
         if timezone not in TIMEZONES:
-            problems.add(f"{where}.timezone", f"use one of {', '.join(TIMEZONES)}")
+            problems.add(f"{where}.timezone", f"use one of {', '.join(TIMEZONES)}",
+                         f"请使用以下之一：{'、'.join(TIMEZONES)}")
         return Trigger("schedule", cron=cron, timezone=timezone)
     names = event_names()
     event = raw.get("event")
     if event not in names:
-        problems.add(f"{where}.event", f"unknown event {event!r}; pick one from the list")
+        problems.add(f"{where}.event", f"unknown event {event!r}; pick one from the list",
+                     f"未知事件 {event!r}，请从列表中选择")
     sources = _strings(raw.get("sources", []), f"{where}.sources", problems)
     channels = _strings(raw.get("channels", []), f"{where}.channels", problems)
     for i, channel in enumerate(channels):
         if channel not in CHANNELS:
-            problems.add(f"{where}.channels[{i}]", f"unknown channel {channel!r}")
+            problems.add(f"{where}.channels[{i}]", f"unknown channel {channel!r}",
+                         f"未知渠道 {channel!r}")
     if kind == "event":
         return Trigger("event", str(event), sources, channels)
     minutes = raw.get("minutes")
     if isinstance(minutes, bool) or not isinstance(minutes, int) \
             or not 0 < minutes <= MAX_TIMEOUT_MINUTES:
-        problems.add(f"{where}.minutes", f"a whole number of minutes, 1 to {MAX_TIMEOUT_MINUTES}")
+        problems.add(f"{where}.minutes", f"a whole number of minutes, 1 to {MAX_TIMEOUT_MINUTES}",
+                     f"应为 1 到 {MAX_TIMEOUT_MINUTES} 的整数分钟数")
         minutes = 1
     unless = raw.get("unless")
     if unless not in names:
-        problems.add(f"{where}.unless", f"unknown event {unless!r}")
+        problems.add(f"{where}.unless", f"unknown event {unless!r}", f"未知事件 {unless!r}")
     return Trigger("timeout", str(event), sources, channels, minutes=minutes, unless=str(unless))
 
 
 def _strings(raw: Any, where: str, problems: Problems) -> tuple[str, ...]:
     if not isinstance(raw, list) or not all(isinstance(x, str) and 0 < len(x) <= 64
                                             for x in raw):
-        problems.add(where, "a list of short names")
+        problems.add(where, "a list of short names", "应为简短名称的列表")
         return ()
     return tuple(raw)

@@ -60,7 +60,8 @@ def retry_dead(event_id: str, hub: HubDep, who: CanManageDispatch) -> dict[str, 
     with hub.uow() as uow:
         count = uow.outbox.retry_dead(hub.clock(), event_id)
     if count == 0:
-        raise NotFound(f"no dead-lettered event {event_id}", field="event_id")
+        raise NotFound(f"no dead-lettered event {event_id}", field="event_id",
+                       zh=f"没有死信事件 {event_id}")
     return {"retried": count}
 
 

@@ -123,7 +123,8 @@ def import_file(name: str, hub: HubDep, who: CanManageRules,
                 ) -> dict[str, Any]:
     data = file.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise InvalidInput("the file is larger than 5 MB", field="file")
+        raise InvalidInput("the file is larger than 5 MB", field="file",
+                           zh="文件超过 5 MB")
     filename = file.filename or "upload"
     tables = hub.decision_tables
     if Path(filename).suffix.lower() == ".json":
@@ -132,7 +133,8 @@ def import_file(name: str, hub: HubDep, who: CanManageRules,
         try:
             sheet = sheet_from_bytes(data, filename, SHEET_LIMITS)
         except UnreadableSheet as error:
-            raise InvalidInput(str(error), field="file", code="unreadable_sheet") from error
+            raise InvalidInput(str(error), field="file", code="unreadable_sheet",
+                               zh=error.message_zh) from error
         saved = tables.import_sheet(sheet.header, sheet.rows, name, who.name, reason,
                                     hit_policy=hit_policy)
     return _saved(hub, name, saved)

@@ -100,7 +100,8 @@ def list_levels(hub: HubDep, who: CanReadInventory,
                 source: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, Any]:
     def read(repo: InventoryRepository) -> list[dict[str, Any]]:
         if source and repo.source(source) is None:
-            raise NotFound(f"no source {source!r}", field="source")
+            raise NotFound(f"no source {source!r}", field="source",
+                           zh=f"没有库存来源 {source!r}")
         return inventory_sync.list_levels(repo, hub.clock(), sku=sku, source=source)
 
     return {"items": _repo_call(hub, read)}

@@ -37,7 +37,8 @@ class BodyLimit:
         if declared is not None:
             if not declared.strip().isdigit():
                 await _refuse(send, 400, "invalid_content_length",
-                              "Content-Length is not a number of bytes")
+                              "Content-Length is not a number of bytes",
+                              "Content-Length 不是字节数")
                 return
             if int(declared) > limit:
                 await _too_large(send, limit, upload)
@@ -77,12 +78,14 @@ class BodyLimit:
 async def _too_large(send: Send, limit: int, upload: bool) -> None:
     what = "an upload (multipart/form-data)" if upload else "a request body"
     setting = "ORDERPILOT_MAX_UPLOAD_BYTES" if upload else "ORDERPILOT_MAX_BODY_BYTES"
+    what_zh = "上传文件（multipart/form-data）" if upload else "请求体"
     await _refuse(send, 413, "body_too_large",
-                  f"{what} may be at most {_size_text(limit)} ({limit} bytes; {setting})")
+                  f"{what} may be at most {_size_text(limit)} ({limit} bytes; {setting})",
+                  f"{what_zh}最大为 {_size_text(limit)}（{limit} 字节；{setting}）")
 
 
-async def _refuse(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps(error_body(code, message, "body")).encode()
+async def _refuse(send: Send, status: int, code: str, message: str, message_zh: str) -> None:
+    body = json.dumps(error_body(code, message, "body", message_zh=message_zh)).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode()),

@@ -10,7 +10,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from orderpilot.adapters.metrics import Metrics
 
 NUL_ERROR = json.dumps({"error": {"code": "invalid_input", "field": "url",
-                                  "message": "the URL contains a NUL character"}}).encode()
+                                  "message": "the URL contains a NUL character",
+                                  "message_zh": "网址中含有 NUL 字符"}}).encode()
 
 
 class Observe:

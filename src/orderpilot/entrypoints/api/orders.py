@@ -32,7 +32,7 @@ def _detail(hub: HubDep, order_id: str) -> dict[str, Any]:
     with hub.db.read() as conn:
         detail = read_models.order_detail(conn, order_id)
     if detail is None:
-        raise NotFound(f"no order with id {order_id}", field="id")
+        raise NotFound.coded("order.not_found", field="id", order_id=order_id)
     return detail
 
 
@@ -97,7 +97,7 @@ def report(order_id: str, event: EventIn, hub: HubDep, who: CanReportEvents,
 def events(order_id: str, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
     with hub.db.read() as conn:
         if read_models.order_detail(conn, order_id) is None:
-            raise NotFound(f"no order with id {order_id}", field="id")
+            raise NotFound.coded("order.not_found", field="id", order_id=order_id)
         return {"items": read_models.timeline(conn, order_id)}
 
 

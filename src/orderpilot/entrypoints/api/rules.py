@@ -69,7 +69,7 @@ def _rule(hub: HubDep, rule_id: str) -> dict[str, Any]:
     with hub.db.read() as conn:
         found = reads.rule_detail(conn, rule_id)
     if found is None:
-        raise NotFound(f"no rule {rule_id}", field="rule_id")
+        raise NotFound.coded("rule.not_found", field="rule_id", rule_id=rule_id)
     return found
 
 
@@ -177,7 +177,7 @@ def run(run_id: str, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
     with hub.db.read() as conn:
         found = reads.run_detail(conn, run_id)
     if found is None:
-        raise NotFound(f"no rule run {run_id}", field="run_id")
+        raise NotFound.coded("rule_run.not_found", field="run_id", run_id=run_id)
     return found
 
 

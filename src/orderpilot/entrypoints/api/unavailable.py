@@ -16,6 +16,7 @@ from orderpilot.adapters.db import UNAVAILABLE
 from orderpilot.entrypoints.api.errors import (
     RETRY_AFTER_SECONDS,
     UNAVAILABLE_MESSAGE,
+    UNAVAILABLE_MESSAGE_ZH,
     error_body,
 )
 
@@ -59,7 +60,8 @@ async def _answer(scope: Scope, send: Send) -> None:
     if html:
         body, media = PAGE.encode(), b"text/html; charset=utf-8"
     else:
-        body = json.dumps(error_body("database_unavailable", UNAVAILABLE_MESSAGE)).encode()
+        body = json.dumps(error_body("database_unavailable", UNAVAILABLE_MESSAGE,
+                                     message_zh=UNAVAILABLE_MESSAGE_ZH)).encode()
         media = b"application/json"
     await send({"type": "http.response.start", "status": 503,
                 "headers": [(b"content-type", media),

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.bootstrap import Hub
+from orderpilot.entrypoints.console.i18n import N_
 from orderpilot.entrypoints.console.render import CSRF_KEY, Console
 from orderpilot.services.accounts import Principal, principal_for_session
 
@@ -89,13 +90,14 @@ class SessionGuard:
         return self.console.error(request, message, 422)
 
     def _refuse(self, request: Request, is_api: bool) -> Response:
-        message = self.console.translate(
-            request, "The security check failed: this form is out of date. Reload the page "
-                     "and try again.")
-        if is_api:
-            return JSONResponse({"error": {"code": "csrf_failed", "message": message,
-                                           "field": "X-CSRF-Token"}}, status_code=403)
-        return self.console.error(request, message, 403)
+        text = N_("The security check failed: this form is out of date. Reload the page and try "
+                  "again.")
+        if is_api:  # the API's envelope: English in message, Chinese in message_zh
+            return JSONResponse({"error": {
+                "code": "csrf_failed", "message": text, "field": "X-CSRF-Token",
+                "message_zh": self.console.translations["zh_CN"].gettext(text)}},
+                status_code=403)
+        return self.console.error(request, self.console.translate(request, text), 403)
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -62,7 +62,7 @@ def place_hold(request: Request, order_id: str, hub: HubDep, console: ConsoleDep
         ordering.place_hold(PlaceHold(order_id, reason, note.strip(), who.name, "user", minutes),
                             hub.uow, hub.clock)
     except OrderpilotError as exc:
-        return _after(request, hub, console, order_id, error=exc.message,
+        return _after(request, hub, console, order_id, error=console.say(request, exc),
                       status=_error_status(exc))
     return _after(request, hub, console, order_id,
                   notice=console.translate(request, "The order is on hold."))
@@ -80,7 +80,7 @@ def release_hold(request: Request, order_id: str, hold_id: str, hub: HubDep,
         ordering.release_hold(ReleaseHold(order_id, hold_id, who.name, note.strip()),
                               hub.uow, hub.clock)
     except OrderpilotError as exc:
-        return _after(request, hub, console, order_id, error=exc.message,
+        return _after(request, hub, console, order_id, error=console.say(request, exc),
                       status=_error_status(exc))
     return _after(request, hub, console, order_id,
                   notice=console.translate(request, "The hold is released."))

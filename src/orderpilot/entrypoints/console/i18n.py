@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -88,6 +88,17 @@ def sees_personal_data(context: Context) -> bool:
     return principal is not None and allowed(principal.role, "pii.read")
 
 
+class Bilingual(Protocol):
+    """A domain error or rule problem: its message in English or Chinese."""
+
+    def in_language(self, locale: str | None) -> str: ...
+
+
+def say(message: Bilingual | str, locale: str) -> str:
+    """A domain message in LOCALE; a plain string (already the user's language) as it is."""
+    return message if isinstance(message, str) else message.in_language(locale)
+
+
 def build_environment(locale: str, translations: Translations) -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR),
                       autoescape=select_autoescape(["html"]),
@@ -161,6 +172,7 @@ def build_environment(locale: str, translations: Translations) -> Environment:
                        reason=label(HOLD_REASONS), outcome=label(OUTCOMES),
                        hold_kind=label(HOLD_KINDS), lag=lag,
                        phone=phone, pii=pii, pretty_json=pretty_json,
+                       say=lambda message: say(message, locale),
                        role=lambda r: ROLE_NAMES[r][0 if zh else 1] if r in ROLE_NAMES else r)
     env.globals.update(locale=locale, html_lang=HTML_LANG[locale],
                        hold_reasons=list(HOLD_REASONS), channels=list(CHANNELS))

@@ -82,7 +82,7 @@ def orders(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
                     held={"yes": True, "no": False}.get(held), q=filters["q"] or None,
                     limit=PAGE_SIZE, cursor=cursor or None)
         except InvalidInput as exc:
-            error = exc.message
+            error = console.say(request, exc)
     query = {k: v for k, v in filters.items() if v}
     context = {"nav": "orders", "items": items, "filters": filters, "error": error,
                "nodes": NODES, "first_page": bool(cursor),

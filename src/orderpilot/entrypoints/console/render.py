@@ -17,9 +17,11 @@ from orderpilot.bootstrap import Hub
 from orderpilot.domain.access import allowed
 from orderpilot.entrypoints.console.i18n import (
     LOCALES,
+    Bilingual,
     build_environment,
     load_translations,
     pick_locale,
+    say,
 )
 from orderpilot.services.accounts import Principal
 
@@ -59,6 +61,11 @@ class Console:
 
     def translate(self, request: Request, message: str) -> str:
         return self.translations[self.locale(request)].gettext(message)
+
+    def say(self, request: Request, error: Bilingual | str) -> str:
+        """A domain message (an error or a rule problem) in the user's language; the one place
+        the console turns one into text (templates use the ``say`` filter, the same thing)."""
+        return say(error, self.locale(request))
 
     def render(self, request: Request, name: str, context: Mapping[str, Any] | None = None, *,
                blocks: list[str] | None = None, status: int = 200,

@@ -99,7 +99,8 @@ def allocate_in(uow: UnitOfWork, order: Order, now: datetime) -> AllocationResul
                 order.release_hold(hold.id, "inventory", now, "stock allocated")
         _report_allocated(uow, order, now, held, fresh=True)
         return AllocationResult(order.id, "allocated", tuple(_shown(a) for a in held))
-    raise Conflict("stock kept changing while allocating; try again", code="concurrent_update")
+    raise Conflict("stock kept changing while allocating; try again", code="concurrent_update",
+                   zh="分配期间库存不断变化，请重试")
 
 
 def _take(uow: UnitOfWork, order: Order, chosen: inv.Plan,
@@ -257,10 +258,12 @@ def availability(repo: Inventory, sku: str, quantity: int, region: str | None,
                  channel: str | None, now: datetime) -> dict[str, object]:
     """The delivery promise for ``quantity`` of ``sku``: the allocation's own plan."""
     if quantity < 1:
-        raise InvalidInput("quantity must be a whole number from 1", field="quantity")
+        raise InvalidInput("quantity must be a whole number from 1", field="quantity",
+                           zh="数量应为从 1 开始的整数")
     stock = repo.stock([sku], now)
     if not stock:
-        raise NotFound(f"no source has ever reported stock of SKU {sku}", field="sku")
+        raise NotFound(f"no source has ever reported stock of SKU {sku}", field="sku",
+                       zh=f"没有任何来源上报过 SKU {sku} 的库存")
     sources = repo.sources()
     strategy = repo.strategy_for(channel or "default")
     answer = inv.promise(sku, quantity, stock, sources, strategy, region, now)
@@ -325,5 +328,5 @@ def consume_when_shipped(event: OrderEvent, uow: UnitOfWork, clock: Clock) -> No
 def _load(uow: UnitOfWork, order_id: str) -> Order:
     order: Order | None = uow.orders.get(order_id, for_update=True)
     if order is None:
-        raise NotFound(f"no order with id {order_id}", field="order_id")
+        raise NotFound.coded("order.not_found", field="order_id", order_id=order_id)
     return order

@@ -37,18 +37,23 @@ class _QuotaGone(Exception):
 
 def create(cmd: NewPromotion, uow_factory: UowFactory, clock: Clock) -> str:
     if not cmd.name.strip():
-        raise InvalidInput("name is required", field="name")
+        raise InvalidInput("name is required", field="name",
+                           zh="名称必填")
     if not 1 <= cmd.quota <= 1_000_000:
-        raise InvalidInput("quota must be a whole number from 1", field="quota")
+        raise InvalidInput("quota must be a whole number from 1", field="quota",
+                           zh="名额应为从 1 开始的整数")
     if not 1 <= cmd.gift_quantity <= 1000:
-        raise InvalidInput("gift_quantity must be 1-1000", field="gift_quantity")
+        raise InvalidInput("gift_quantity must be 1-1000", field="gift_quantity",
+                           zh="gift_quantity 应为 1-1000")
     for name in ("trigger_sku", "gift_sku"):
         if not CODE.match(getattr(cmd, name)):
-            raise InvalidInput(f"{name} is 1-64 letters, digits, _ . -", field=name)
+            raise InvalidInput(f"{name} is 1-64 letters, digits, _ . -", field=name,
+                               zh=f"{name} 为 1-64 个字母、数字、_ . -")
     promotion_id = new_id()
     with uow_factory() as uow:
         if uow.inventory.source(cmd.gift_source) is None:
-            raise InvalidInput(f"unknown source {cmd.gift_source!r}", field="gift_source")
+            raise InvalidInput(f"unknown source {cmd.gift_source!r}", field="gift_source",
+                               zh=f"未知的库存来源 {cmd.gift_source!r}")
         uow.inventory.promotions.add({
             "id": promotion_id, "name": cmd.name.strip(), "trigger_sku": cmd.trigger_sku,
             "gift_sku": cmd.gift_sku, "gift_source": cmd.gift_source, "quota": cmd.quota,
@@ -65,12 +70,14 @@ def start(promotion_id: str, uow_factory: UowFactory, clock: Clock) -> None:
             p = _get(uow, promotion_id)
             if p.status != "draft":
                 raise Conflict(f"the promotion is {p.status}; only a draft can start",
-                               field="status", code="promotion_not_draft")
+                               field="status", code="promotion_not_draft",
+                               zh=f"促销状态为 {p.status}，只有草稿可以开始")
             units = p.quota * p.gift_quantity
             source = uow.inventory.source(p.gift_source)
             if source is None or not uow.inventory.take(source, p.gift_sku, units):
                 raise Conflict(f"{p.gift_source} has fewer than {units} free units of "
-                               f"{p.gift_sku}", field="quota", code="not_enough_stock")
+                               f"{p.gift_sku}", field="quota", code="not_enough_stock",
+                               zh=f"{p.gift_source} 中 {p.gift_sku} 的可用库存少于 {units} 件")
             uow.inventory.promotions.set_status(p.id, "draft", "live", now)
             uow.events.append([_event(None, "promotion.started", now, p, {"locked": units})])
 
@@ -129,7 +136,7 @@ def claim_for_order(order_id: str, uow_factory: UowFactory, clock: Clock) -> lis
         with uow_factory() as uow:
             order = uow.orders.get(order_id)
             if order is None:
-                raise NotFound(f"no order with id {order_id}", field="order_id")
+                raise NotFound.coded("order.not_found", field="order_id", order_id=order_id)
             return claim_gifts(uow, order.id, order.channel, [ln.sku for ln in order.lines],
                                order.placed_at, clock())
 
@@ -177,7 +184,7 @@ def board(repo: Inventory, promotion_id: str) -> dict[str, object]:
     """The live board: claimed, remaining, and the orders that got the gift."""
     p = repo.promotions.get(promotion_id)
     if p is None:
-        raise NotFound(f"no promotion {promotion_id}", field="id")
+        raise NotFound.coded("promotion.not_found", field="id", promotion_id=promotion_id)
     claims = repo.promotions.claims(promotion_id)
     return {**present(p), "orders": [
         {"order_id": c.order_id, "channel": c.channel, "external_id": c.external_id,
@@ -197,7 +204,7 @@ def present(p: Promotion) -> dict[str, object]:
 def _get(uow: UnitOfWork, promotion_id: str, *, for_update: bool = False) -> Promotion:
     p = uow.inventory.promotions.get(promotion_id, for_update=for_update)
     if p is None:
-        raise NotFound(f"no promotion {promotion_id}", field="id")
+        raise NotFound.coded("promotion.not_found", field="id", promotion_id=promotion_id)
     return p
 
 

@@ -25,9 +25,8 @@ from urllib.parse import quote
 
 import structlog
 
-from orderpilot.adapters.connectors.base import ConnectorError, TransientError
 from orderpilot.domain import sync_schedule as schedules
-from orderpilot.domain.errors import NotFound, OrderpilotError
+from orderpilot.domain.errors import ConnectorError, NotFound, OrderpilotError, TransientError
 from orderpilot.domain.events import new_id
 from orderpilot.domain.inventory import CODE, Source
 from orderpilot.domain.records import JsonObject, text, text_or_none, whole
@@ -259,7 +258,8 @@ class InventoryPuller:
             for code in codes:
                 if code not in known:
                     raise NotFound(f"no source {code!r}; known: {', '.join(known) or 'none'}",
-                                   field="source")
+                                   field="source",
+                                   zh=f"没有库存来源 {code!r}；已有：{'、'.join(known) or '无'}")
             pulls = [(uow.inventory.pulls.add(code, now, now, reason="manual",
                                               claimed_by=self.worker_id,
                                               lease=self.settings.lease), code)

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from orderpilot.adapters.sheet_reading import SheetLimits
-from orderpilot.domain.errors import InvalidInput
+from orderpilot.domain.errors import InvalidInput, is_chinese
 from orderpilot.domain.inventory import CODE
+from orderpilot.domain.sheet_limits import SheetLimits
 from orderpilot.services.inventory.sync import MAX_LEVELS, LevelReport, apply_levels
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
@@ -37,6 +37,10 @@ class RowError:
     row: int
     field: str  # the file's own header, or the canonical name when the column is missing
     message: str
+    zh: str = ""
+
+    def in_language(self, locale: str | None) -> str:
+        return (self.zh or self.message) if is_chinese(locale) else self.message
 
 
 @dataclass
@@ -117,15 +121,19 @@ def plan(header: Sequence[object], rows: Sequence[tuple[int, Sequence[object]]],
     if "source" not in where and not default_source:
         missing.insert(0, "source")
     if missing:
-        result.errors.append(RowError(1, ", ".join(missing), "missing column(s); headers are "
-                                      + "; ".join("/".join(HEADERS[n]) for n in missing)))
+        headers = "; ".join("/".join(HEADERS[n]) for n in missing)
+        result.errors.append(RowError(1, ", ".join(missing),
+                                      "missing column(s); headers are " + headers,
+                                      "缺少列；表头应为 " + headers))
         return result
     if default_source is not None and default_source not in known_sources:
-        result.errors.append(RowError(0, "--source", f"unknown source {default_source!r}"))
+        result.errors.append(RowError(0, "--source", f"unknown source {default_source!r}",
+                                      f"未知的库存来源 {default_source!r}"))
         return result
     if len(rows) > MAX_LEVELS:
         result.errors.append(RowError(0, "file", f"at most {MAX_LEVELS} rows per file; "
-                                                 f"this one has {len(rows)}"))
+                                                 f"this one has {len(rows)}",
+                                      f"每个文件最多 {MAX_LEVELS} 行；此文件有 {len(rows)} 行"))
         return result
     first_row: dict[tuple[str, str], int] = {}
 
@@ -134,46 +142,54 @@ def plan(header: Sequence[object], rows: Sequence[tuple[int, Sequence[object]]],
         return cells[i] if i is not None and i < len(cells) else None
 
     for number, cells in rows:
-        def bad(name: str, message: str, row: int = number) -> None:
-            result.errors.append(RowError(row, labels.get(name, name), message))
+        def bad(name: str, message: str, zh: str, row: int = number) -> None:
+            result.errors.append(RowError(row, labels.get(name, name), message, zh))
 
         before = len(result.errors)
         source = _text(cell(cells, "source")) or (default_source or "")
         if not source:
-            bad("source", "no warehouse given (fill the column or use --source)")
+            bad("source", "no warehouse given (fill the column or use --source)",
+                "未填写仓库（请填写该列或使用 --source）")
         elif source not in known_sources:
-            bad("source", f"unknown source {source!r}; known: {', '.join(known_sources)}")
+            bad("source", f"unknown source {source!r}; known: {', '.join(known_sources)}",
+                f"未知的库存来源 {source!r}；已有：{'、'.join(known_sources)}")
         sku = _text(cell(cells, "sku"))
         if not CODE.match(sku):
             bad("sku", f"{sku!r} is not a SKU (1-64 letters, digits, _ . -)" if sku
-                else "SKU is empty")
+                else "SKU is empty",
+                f"{sku!r} 不是有效的 SKU（1-64 个字母、数字、_ . -）" if sku else "SKU 为空")
         on_hand = 0
         try:
             on_hand = _count(cell(cells, "on_hand"))
         except ValueError:
-            bad("on_hand", f"{cell(cells, 'on_hand')!r} is not a whole number from 0")
+            bad("on_hand", f"{cell(cells, 'on_hand')!r} is not a whole number from 0",
+                f"{cell(cells, 'on_hand')!r} 不是大于或等于 0 的整数")
         expected = None
         try:
             expected = _day(cell(cells, "expected_at"))
         except ValueError:
-            bad("expected_at", f"{cell(cells, 'expected_at')!r} is not a date (2026-12-20)")
+            bad("expected_at", f"{cell(cells, 'expected_at')!r} is not a date (2026-12-20)",
+                f"{cell(cells, 'expected_at')!r} 不是日期（如 2026-12-20）")
         if len(result.errors) > before:
             continue
         key = (source, sku)
         if key in first_row:
-            bad("sku", f"{source}/{sku} is already on row {first_row[key]}")
+            bad("sku", f"{source}/{sku} is already on row {first_row[key]}",
+                f"{source}/{sku} 已在第 {first_row[key]} 行出现")
             continue
         first_row[key] = number
         result.levels.append(LevelReport(source, sku, on_hand, expected))
         result.rows.append(number)
     if not result.levels and not result.errors:
-        result.errors.append(RowError(2, "file", "the file has no rows below its header"))
+        result.errors.append(RowError(2, "file", "the file has no rows below its header",
+                                      "文件表头下方没有数据行"))
     return result
 
 
 def apply(planned: LevelImport, event_id: str, uow_factory: UowFactory, clock: Clock,
           default_source: str | None) -> dict[str, object]:
     if planned.errors:
-        raise InvalidInput(f"{len(planned.errors)} bad row(s); nothing imported", field="file")
+        raise InvalidInput(f"{len(planned.errors)} bad row(s); nothing imported", field="file",
+                           zh=f"{len(planned.errors)} 行有误，未导入任何数据")
     return apply_levels(event_id, planned.levels, uow_factory, clock, method="import",
                         source=default_source)

@@ -43,16 +43,16 @@ def build_source(**fields: Any) -> inv.Source:
     try:
         return inv.Source(**fields)
     except inv.InventoryInputError as error:
-        raise InvalidInput(str(error), field=error.field) from error
+        raise InvalidInput(str(error), field=error.field, zh=error.zh) from error
     except TypeError as error:
-        raise InvalidInput(str(error), field="body") from error
+        raise InvalidInput(str(error), field="body", zh=f"请求内容不完整：{error}") from error
 
 
 def build_strategy(**fields: Any) -> inv.Strategy:
     try:
         return inv.Strategy(**fields)
     except inv.InventoryInputError as error:
-        raise InvalidInput(str(error), field=error.field) from error
+        raise InvalidInput(str(error), field=error.field, zh=error.zh) from error
 
 
 def put_source(source: inv.Source, uow_factory: UowFactory, clock: Clock) -> None:
@@ -71,27 +71,32 @@ def put_strategy(strategy: inv.Strategy, uow_factory: UowFactory, clock: Clock) 
 
 def _check(levels: Sequence[LevelReport]) -> None:
     if not levels:
-        raise InvalidInput("levels is empty", field="levels")
+        raise InvalidInput("levels is empty", field="levels",
+                           zh="levels 为空")
     if len(levels) > MAX_LEVELS:
-        raise InvalidInput(f"at most {MAX_LEVELS} levels per report", field="levels")
+        raise InvalidInput(f"at most {MAX_LEVELS} levels per report", field="levels",
+                           zh=f"每份上报最多 {MAX_LEVELS} 条库存")
     seen: set[tuple[str, str]] = set()
     for i, level in enumerate(levels):
         where = f"levels[{i}]"
         if not inv.CODE.match(level.sku or ""):
-            raise InvalidInput("sku is 1-64 letters, digits, _ . -", field=f"{where}.sku")
+            raise InvalidInput("sku is 1-64 letters, digits, _ . -", field=f"{where}.sku",
+                               zh="sku 为 1-64 个字母、数字、_ . -")
         for name in ("on_hand", "safety_stock", "low_threshold"):
             value = getattr(level, name)
             if value is None and name != "on_hand":
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**9:
                 raise InvalidInput(f"{name} must be a whole number from 0, got {value!r}",
-                                   field=f"{where}.{name}")
+                                   field=f"{where}.{name}",
+                                   zh=f"{name} 应为大于或等于 0 的整数，收到 {value!r}")
         if level.as_of is not None:
             business_time(level.as_of, f"{where}.as_of")
         key = (level.source, level.sku)
         if key in seen:
             raise InvalidInput(f"{level.source}/{level.sku} appears twice in one report",
-                               field=f"{where}.sku")
+                               field=f"{where}.sku",
+                               zh=f"{level.source}/{level.sku} 在同一份上报中出现两次")
         seen.add(key)
 
 
@@ -121,14 +126,17 @@ def apply_levels(source_event_id: str | None, levels: Sequence[LevelReport],
                     if seen.request_hash != fingerprint:
                         raise Conflict(f"source_event_id {source_event_id} was already used for "
                                        f"a different report", field="source_event_id",
-                                       code="source_event_id_reused")
+                                       code="source_event_id_reused",
+                                       zh=f"source_event_id {source_event_id} 已用于另一份上报")
                     return {**seen.outcome, "run_id": seen.id, "duplicate": True}
             known = {s.code for s in uow.inventory.sources()}
             for i, level in enumerate(levels):
                 if level.source not in known:
                     raise InvalidInput(f"unknown source {level.source!r}; known: "
                                        f"{', '.join(sorted(known)) or 'none yet'}",
-                                       field=f"levels[{i}].source")
+                                       field=f"levels[{i}].source",
+                                       zh=f"未知的库存来源 {level.source!r}；"
+                                          f"已有：{'、'.join(sorted(known)) or '暂无'}")
             outcomes = [_apply_one(uow, level, now) for level in levels]
             changes = sum(1 for o in outcomes if o["outcome"] == "applied")
             stale = sum(1 for o in outcomes if o["outcome"] == "stale")

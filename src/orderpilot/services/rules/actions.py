@@ -64,7 +64,7 @@ def _order(uow: UnitOfWork, call: StepCall) -> Order:
         raise StepRefused("this rule's trigger concerns no order", field="trigger")
     order: Order | None = uow.orders.get(call.order_id, for_update=True)
     if order is None:
-        raise NotFound(f"no order with id {call.order_id}", field="order_id")
+        raise NotFound.coded("order.not_found", field="order_id", order_id=call.order_id)
     return order
 
 

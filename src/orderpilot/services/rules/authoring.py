@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
-from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
+from orderpilot.domain.errors import Conflict, InvalidInput, NotFound, RuleFileError
 from orderpilot.domain.events import new_id
 from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import RuleDefinition, diff, parse_definition
@@ -22,6 +24,20 @@ STATUSES = ("enabled", "paused", "archived")
 SMS_PARAM = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+class RuleFile(Protocol):
+    """One rule file as read (adapters/rule_files.py): its mapping, and errors that name the
+    file and the line of a field."""
+
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+    def error(self, field: str | None, message: str, *,
+              zh: str | None = None) -> RuleFileError: ...
+
+
+RuleFileReader = Callable[[Path], RuleFile]
+
+
 @dataclass
 class RulesService:
     uow_factory: UowFactory
@@ -31,6 +47,7 @@ class RulesService:
     table_outputs: Callable[[], dict[str, tuple[str, ...]]]
     # read-only snapshots for validating, trying and backtesting: they never hold the write lock
     reader: UowFactory | None = None
+    rule_files: RuleFileReader | None = None  # reads one YAML rule file (import_rule_files)
 
     def read(self) -> UnitOfWork:
         return (self.reader or self.uow_factory)()
@@ -53,12 +70,14 @@ class RulesService:
         key = key or _slug(definition.name)
         if not KEY.match(key):
             raise InvalidInput("key: lowercase letters, digits, - and _, 2-100 characters",
-                               field="key")
+                               field="key",
+                               zh="key：小写字母、数字、- 和 _，2-100 个字符")
         now = self.clock()
         rule_id = new_id()
         with self.uow_factory() as uow:
             if uow.rules.get_by_key(key) is not None:
-                raise Conflict(f"a rule with key {key!r} exists already", field="key")
+                raise Conflict(f"a rule with key {key!r} exists already", field="key",
+                               zh=f"key 为 {key!r} 的规则已存在")
             uow.rules.add({"id": rule_id, "key": key, "name": definition.name,
                            "status": "draft", "draft": definition.dump(),
                            "published_version": None, "template_id": template_id,
@@ -74,7 +93,8 @@ class RulesService:
             with self.uow_factory() as uow:
                 row = self._row(uow, rule_id)
                 if row.status == "archived":
-                    raise Conflict("an archived rule cannot be edited", field="status")
+                    raise Conflict("an archived rule cannot be edited", field="status",
+                                   zh="已归档的规则不能编辑")
                 uow.rules.update(rule_id, row.row_version, self.clock(), draft=definition.dump(),
                                  name=definition.name)
                 uow.rules.audit(rule_id, "draft_saved", by, self.clock(), {})
@@ -88,7 +108,8 @@ class RulesService:
         with self.uow_factory() as uow:
             row = self._row(uow, rule_id)
             if row.draft is None:
-                raise Conflict("there is no draft to publish", field="draft")
+                raise Conflict("there is no draft to publish", field="draft",
+                               zh="没有可发布的草稿")
             definition = parse_definition(row.draft, self.checks(uow))
             version = self._add_version(uow, row, definition.dump(), by, reason)
             if row.status == "draft":
@@ -108,7 +129,8 @@ class RulesService:
             row = self._row(uow, rule_id)
             old = uow.rules.version(rule_id, version)
             if old is None:
-                raise NotFound(f"rule {row.key} has no version {version}", field="version")
+                raise NotFound(f"rule {row.key} has no version {version}", field="version",
+                               zh=f"规则 {row.key} 没有版本 {version}")
             new = self._add_version(uow, row, old.definition, by,
                                     reason or f"rollback to version {version}")
             uow.rules.update(rule_id, row.row_version, self.clock(), published_version=new,
@@ -122,11 +144,13 @@ class RulesService:
 
     def set_status(self, rule_id: str, status: str, by: str) -> None:
         if status not in STATUSES:
-            raise InvalidInput(f"status is one of {', '.join(STATUSES)}", field="status")
+            raise InvalidInput(f"status is one of {', '.join(STATUSES)}", field="status",
+                               zh=f"status 应为以下之一：{'、'.join(STATUSES)}")
         with self.uow_factory() as uow:
             row = self._row(uow, rule_id)
             if status == "enabled" and row.published_version is None:
-                raise Conflict("publish the rule before enabling it", field="status")
+                raise Conflict("publish the rule before enabling it", field="status",
+                               zh="请先发布规则再启用")
             if row.status == status:
                 return
             strikes = {"strikes": 0} if status == "enabled" else {}  # re-enabled: a new chance
@@ -164,7 +188,7 @@ class RulesService:
     def _row(self, uow: UnitOfWork, rule_id: str) -> StoredRule:
         row = uow.rules.get(rule_id) or uow.rules.get_by_key(rule_id)
         if row is None:
-            raise NotFound(f"no rule {rule_id}", field="rule_id")
+            raise NotFound.coded("rule.not_found", field="rule_id", rule_id=rule_id)
         return row
 
     # -- templates -------------------------------------------------------------------------
@@ -175,7 +199,8 @@ class RulesService:
         if template is None:
             known = ", ".join(TEMPLATE_BY_ID)
             raise NotFound(f"no rule template {template_id!r}; known: {known}",
-                           field="template_id")
+                           field="template_id",
+                           zh=f"没有规则模板 {template_id!r}；可用：{known}")
         for sms in template.sms:
             self.ensure_sms_template(sms.code, sms.provider, sms.sign_name, sms.text)
         with self.uow_factory() as uow:
@@ -198,13 +223,17 @@ class RulesService:
                  text: str) -> None:
         if not re.match(r"^[A-Za-z0-9_]{2,64}$", code):
             raise InvalidInput("code: letters, digits and _ (as the provider issued it)",
-                               field="code")
+                               field="code",
+                               zh="code：字母、数字和 _（与服务商下发的一致）")
         if provider not in ("aliyun", "tencent"):
-            raise InvalidInput("provider is aliyun or tencent", field="provider")
+            raise InvalidInput("provider is aliyun or tencent", field="provider",
+                               zh="provider 应为 aliyun 或 tencent")
         if not 0 < len(sign_name) <= 64:
-            raise InvalidInput("sign_name: 1-64 characters", field="sign_name")
+            raise InvalidInput("sign_name: 1-64 characters", field="sign_name",
+                               zh="sign_name：1-64 个字符")
         if not 0 < len(text) <= 500:
-            raise InvalidInput("text: 1-500 characters", field="text")
+            raise InvalidInput("text: 1-500 characters", field="text",
+                               zh="text：1-500 个字符")
         params = list(dict.fromkeys(SMS_PARAM.findall(text)))
         uow.sms_templates.put({"code": code, "provider": provider, "sign_name": sign_name,
                                "text": text, "params": params, "created_at": self.clock()})

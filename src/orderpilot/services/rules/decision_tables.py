@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from orderpilot.adapters.sheet_reading import SheetLimits
 from orderpilot.domain.decision_formats import from_jdm, sheet_header, table_from_sheet, to_jdm
 from orderpilot.domain.decision_tables import (
     MAX_COLUMNS,
@@ -33,6 +32,7 @@ from orderpilot.domain.decision_tables import (
     validate,
 )
 from orderpilot.domain.errors import InvalidInput, NotFound
+from orderpilot.domain.sheet_limits import SheetLimits
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -83,8 +83,10 @@ class _Current:
 
 def _not_found(name: str, version: int | None = None) -> NotFound:
     what = f"version {version} of decision table {name}" if version else f"decision table {name}"
+    what_zh = f"决策表 {name} 的版本 {version}" if version else f"决策表 {name}"
     return NotFound(f"no {what}", field="version" if version else "name",
-                    code="decision_table_not_found")
+                    code="decision_table_not_found",
+                    zh=f"没有{what_zh}")
 
 
 def checked_definition(table: DecisionTable, checker: ExpressionChecker) -> dict[str, object]:
@@ -93,7 +95,7 @@ def checked_definition(table: DecisionTable, checker: ExpressionChecker) -> dict
     try:
         return {**to_definition(table), "jdm": to_jdm(table)}
     except CellError as error:  # validate() has already reported every cell; kept for safety
-        raise InvalidInput(str(error), field="rows") from error
+        raise InvalidInput(str(error), field="rows", zh=error.message_zh) from error
 
 
 def publish(uow_factory: UowFactory, clock: Clock, table: DecisionTable, by: str, reason: str,
@@ -282,14 +284,16 @@ def _jdm_json(document: bytes | str) -> object:
     """Parse a JDM file no bigger and no deeper than a decision could be."""
     if len(document) > MAX_FILE_BYTES:
         raise InvalidInput(f"JDM import: the file is larger than {MAX_FILE_BYTES // 2**20} MB",
-                           field="file", code="unsupported_decision")
+                           field="file", code="unsupported_decision",
+                           zh=f"JDM 导入：文件超过 {MAX_FILE_BYTES // 2**20} MB")
     try:
         parsed = json.loads(document)
     except RecursionError as error:  # the C parser's own guard against deep nesting
         raise _too_deep() from error
     except ValueError as error:
         raise InvalidInput(f"JDM import: the file is not JSON ({error})", field="file",
-                           code="unsupported_decision") from error
+                           code="unsupported_decision",
+                           zh=f"JDM 导入：文件不是 JSON（{error}）") from error
     level: list[object] = [parsed]
     for _ in range(MAX_JSON_DEPTH):
         level = [child for node in level for child in (
@@ -301,7 +305,8 @@ def _jdm_json(document: bytes | str) -> object:
 
 def _too_deep() -> InvalidInput:
     return InvalidInput(f"JDM import: the JSON nests deeper than {MAX_JSON_DEPTH} levels; "
-                        "it is not a decision table", field="file", code="unsupported_decision")
+                        "it is not a decision table", field="file", code="unsupported_decision",
+                        zh=f"JDM 导入：JSON 嵌套超过 {MAX_JSON_DEPTH} 层，不是决策表")
 
 
 def _in_sheet_terms(error: InvalidInput, sheet_rows: list[int]) -> InvalidInput:
@@ -311,5 +316,6 @@ def _in_sheet_terms(error: InvalidInput, sheet_rows: list[int]) -> InvalidInput:
         index = int(field[5:field.index("]")])
         if index < len(sheet_rows):
             message = f"{error.message} (row {sheet_rows[index]} of the sheet)"
-            return InvalidInput(message, field=field, code=error.code)
+            return InvalidInput(message, field=field, code=error.code,
+                                zh=f"{error.message_zh}（表格第 {sheet_rows[index]} 行）")
     return error

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orderpilot.adapters.rule_files import read_rule_file
 from orderpilot.domain.rules.definition import RuleDefinition
 from orderpilot.domain.rules.problems import RuleInvalid
 from orderpilot.services.rules.authoring import KEY, STATUSES, RulesService
@@ -15,27 +14,34 @@ DEFINITION_KEYS = ("name", "description", "trigger", "conditions", "expression",
 def import_rule_files(service: RulesService, paths: list[Path], by: str, *,
                       dry_run: bool = False) -> list[tuple[str, str]]:
     """Returns (key, created|updated|unchanged) per file; raises RuleFileError naming the
-    file, line and field of the first problem, before anything is written."""
+    file, line and field of the first problem, before anything is written. The files are read
+    with the service's ``rule_files`` reader (adapters/rule_files.py, given by bootstrap)."""
     checked: list[tuple[str, str | None, RuleDefinition]] = []
     seen: dict[str, Path] = {}
+    read_rule_file = service.rule_files
+    if read_rule_file is None:
+        raise RuntimeError("the rules service was built without a rule-file reader")
     for path in paths:
         rule_file = read_rule_file(path)
         data = rule_file.data
         key = data.get("key")
         if not isinstance(key, str) or not KEY.match(key):
-            raise rule_file.error("key", "lowercase letters, digits, - and _ (2-100)")
+            raise rule_file.error("key", "lowercase letters, digits, - and _ (2-100)",
+                                  zh="小写字母、数字、- 和 _（2-100 个字符）")
         if key in seen:
-            raise rule_file.error("key", f"{key} is also the key in {seen[key].name}")
+            raise rule_file.error("key", f"{key} is also the key in {seen[key].name}",
+                                  zh=f"{key} 也是 {seen[key].name} 的 key")
         seen[key] = path
         status = data.get("status")
         if status is not None and status not in (*STATUSES, "draft"):
-            raise rule_file.error("status", f"one of {', '.join(STATUSES)}")
+            raise rule_file.error("status", f"one of {', '.join(STATUSES)}",
+                                  zh=f"应为以下之一：{'、'.join(STATUSES)}")
         raw: dict[str, object] = {k: data[k] for k in DEFINITION_KEYS if k in data}
         try:
             definition = service.validate(raw)
         except RuleInvalid as error:
             first = error.problems[0]
-            raise rule_file.error(first.field, first.message) from error
+            raise rule_file.error(first.field, first.message, zh=first.message_zh) from error
         checked.append((key, status, definition))
     plan = []
     with service.uow_factory() as uow:

@@ -26,8 +26,8 @@ from datetime import timedelta
 
 import structlog
 
-from orderpilot.adapters.connectors.base import CallResult, ConnectorError, TransientError
-from orderpilot.adapters.connectors.lookups import NO_LOOK_UP
+from orderpilot.domain.errors import ConnectorError, TransientError
+from orderpilot.domain.outside_calls import NO_LOOK_UP, CallResult
 from orderpilot.services.rules import actions as acts
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
 

@@ -28,9 +28,13 @@ from typing import Any
 
 import structlog
 
-from orderpilot.adapters.connectors.base import ConnectorError, TransientError
-from orderpilot.adapters.connectors.lookups import NO_LOOK_UP
-from orderpilot.domain.errors import ConcurrentUpdate, OrderpilotError
+from orderpilot.domain.errors import (
+    ConcurrentUpdate,
+    ConnectorError,
+    OrderpilotError,
+    TransientError,
+)
+from orderpilot.domain.outside_calls import NO_LOOK_UP
 from orderpilot.domain.rules.actions import ACTION_TYPES, pushes
 from orderpilot.domain.rules.definition import RuleDefinition, Step
 from orderpilot.domain.rules.records import Run

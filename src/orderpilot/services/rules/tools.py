@@ -33,7 +33,7 @@ def try_rule(service: RulesService, raw: object, order_id: str,
     with service.read() as uow:
         order = rule_context.load_order_context(uow, order_id)
     if order is None:
-        raise NotFound(f"no order with id {order_id}", field="order_id")
+        raise NotFound.coded("order.not_found", field="order_id", order_id=order_id)
     trigger = definition.trigger
     kind = event_type or trigger.event or "order.placed"
     source = trigger.sources[0] if trigger.sources else order["channel"]
@@ -46,7 +46,8 @@ def try_rule(service: RulesService, raw: object, order_id: str,
         matched = book.engine.evaluate(definition.condition_expression, context) is True
     except Exception as error:  # the engine's own error type lives in adapters/
         raise InvalidInput(f"the condition could not be evaluated on this order: {error}",
-                           field="definition.conditions", code="evaluation_failed") from error
+                           field="definition.conditions", code="evaluation_failed",
+                           zh=f"无法在此订单上计算条件：{error}") from error
     return {"matched": matched, "trace": book.trace(definition, context),
             "trigger_accepts": trigger.kind != "event"
             or trigger.accepts(kind, source, order["channel"]),
@@ -57,11 +58,13 @@ def backtest(service: RulesService, raw: object, days: int, sample: int = 20) ->
     """What a draft would have done over the stored events of the last ``days`` days:
     evaluated on each order as it is now, with the event's own time. Nothing is changed."""
     if not 0 < days <= MAX_BACKTEST_DAYS:
-        raise InvalidInput(f"days: 1 to {MAX_BACKTEST_DAYS}", field="days")
+        raise InvalidInput(f"days: 1 to {MAX_BACKTEST_DAYS}", field="days",
+                           zh=f"days：1 到 {MAX_BACKTEST_DAYS}")
     definition = service.validate(raw)
     trigger = definition.trigger
     if trigger.kind == "schedule":
-        raise InvalidInput("scheduled rules cannot be backtested on events", field="trigger")
+        raise InvalidInput("scheduled rules cannot be backtested on events", field="trigger",
+                           zh="定时规则不能基于事件回测")
     book: RuleBook = service.book
     rule = ActiveRule("draft", "draft", definition.name, 0, definition)
     now = service.clock()
@@ -107,25 +110,30 @@ def replay(uow_factory: UowFactory, clock: Clock, run_ids: list[str], *,
     """Run failed runs again from the start, as new runs linked to the original. The same
     idempotency keys are used, so steps that did happen are not repeated outside."""
     if on not in ("pinned", "current"):
-        raise InvalidInput("on is pinned or current", field="on")
+        raise InvalidInput("on is pinned or current", field="on",
+                           zh="on 应为 pinned 或 current")
     if not 0 < len(run_ids) <= 1000:
-        raise InvalidInput("give 1 to 1000 run ids", field="run_ids")
+        raise InvalidInput("give 1 to 1000 run ids", field="run_ids",
+                           zh="请提供 1 到 1000 个运行编号")
     made = []
     now = clock()
     with uow_factory() as uow:
         for run_id in run_ids:
             run = uow.runs.get(run_id)
             if run is None:
-                raise NotFound(f"no rule run {run_id}", field="run_ids")
+                raise NotFound.coded("rule_run.not_found", field="run_ids", run_id=run_id)
             if run.status not in REPLAYABLE:
                 raise InvalidInput(f"run {run_id} is {run.status}; only failed, dead or "
-                                   f"skipped runs are replayed", field="run_ids")
+                                   f"skipped runs are replayed", field="run_ids",
+                                   zh=f"运行 {run_id} 的状态为 {run.status}；"
+                                      "只有失败、死信或跳过的运行可以重放")
             version = run.rule_version
             if on == "current":
                 rule = uow.rules.get(run.rule_id)
                 if rule is None or rule.published_version is None:
                     raise InvalidInput(f"the rule of run {run_id} has no published version",
-                                       field="on")
+                                       field="on",
+                                       zh=f"运行 {run_id} 的规则没有已发布的版本")
                 version = rule.published_version
             new = new_id()
             uow.runs.add({

@@ -122,7 +122,7 @@ def _whole(console: Console, request: Request, value: str, field: str, errors: d
 def _domain_error(console: Console, request: Request, exc: InvalidInput) -> dict[str, str]:
     field = (exc.field or "").split("[")[0].split(".")[0]
     label = console.translate(request, FIELD_WORDS[field]) if field in FIELD_WORDS else field
-    return {field or "form": f"{label}: {exc.message}"}
+    return {field or "form": f"{label}: {console.say(request, exc)}"}
 
 
 @router.post("/inventory/strategies/{channel}", name="console:inventory-strategy-save")

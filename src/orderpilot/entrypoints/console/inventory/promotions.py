@@ -84,7 +84,8 @@ def create(request: Request, hub: HubDep, console: ConsoleDep, who: PromotionMan
             gift_quantity=int(form["gift_quantity"]),
             channel=channel if channel in CHANNELS else None), hub.uow, hub.clock)
     except OrderpilotError as exc:
-        message = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        said = console.say(request, exc)
+        message = f"{exc.field}: {said}" if exc.field else said
         return _list_page(request, hub, console, error=message, form=form, status=422)
     return RedirectResponse(str(request.app.url_path_for("console:promotion",
                                                          promotion_id=promotion_id)),
@@ -116,6 +117,6 @@ def start_or_end(request: Request, promotion_id: str, action: str, hub: HubDep,
     except OrderpilotError as exc:
         status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) \
             else 422
-        return console.error(request, exc.message, status)
+        return console.error(request, console.say(request, exc), status)
     target = str(request.app.url_path_for("console:promotion", promotion_id=promotion_id))
     return RedirectResponse(target, status_code=303)

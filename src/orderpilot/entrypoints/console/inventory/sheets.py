@@ -26,7 +26,6 @@ from orderpilot.domain.times import SHANGHAI
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import InventoryManager, InventoryReader
 from orderpilot.entrypoints.console.render import Console, ConsoleDep
-from orderpilot.entrypoints.console.sheet_problems import explain
 from orderpilot.services.inventory import sheet_import as inventory_import
 from orderpilot.services.inventory import sync as inventory_sync
 from orderpilot.services.inventory.sync import LevelReport
@@ -122,7 +121,7 @@ def upload_levels(request: Request, hub: HubDep, console: ConsoleDep, who: Inven
     try:
         sheet = sheet_from_bytes(data, filename, inventory_import.SHEET_LIMITS)
     except UnreadableSheet as error:
-        return _result(request, console, 422, error=explain(console, request, error))
+        return _result(request, console, 422, error=console.say(request, error))
     with hub.db.read() as conn:
         repo = InventoryRepository(conn)
         known = [s.code for s in repo.sources()]
@@ -140,7 +139,7 @@ def upload_levels(request: Request, hub: HubDep, console: ConsoleDep, who: Inven
         result = inventory_import.apply(planned, inventory_import.source_event_id(data, None),
                                         hub.uow, hub.clock, None)
     except OrderpilotError as error:
-        return _result(request, console, 422, **shown, error=error.message)
+        return _result(request, console, 422, **shown, error=console.say(request, error))
     return _result(request, console, **shown, applied=True, rows=len(planned.levels),
                    changed=result["changes"], stale=result["stale"],
                    duplicate=result["duplicate"])

@@ -296,5 +296,5 @@ def pull_now(request: Request, code: str, hub: HubDep, console: ConsoleDep,
     try:
         [outcome] = InventoryPuller(hub.uow, hub.connectors, hub.clock, worker).pull_now([code])
     except OrderpilotError as error:
-        return console.error(request, error.message, 409)
+        return console.error(request, console.say(request, error), 409)
     return RedirectResponse(_back(code, run=outcome.run_id or ""), status_code=303)

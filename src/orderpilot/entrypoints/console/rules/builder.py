@@ -87,7 +87,8 @@ def builder_context(request: Request, console: Console, hub: Hub, form: RuleForm
     fill_sms_params(form, {code: names for code, (_text, names) in cat.sms.items()})
     problems = problems or []
     return {"nav": "rules", "form": form, "rule": rule, "cat": cat,
-            "errors": problems_by_slot(problems, places or {}), "problems": problems,
+            "errors": problems_by_slot(problems, places or {}, console.locale(request)),
+            "problems": problems,
             "earlier": earlier_by_slot(form),
             "output_type": output_type, "step_tests": STEP_TESTS,
             "rule_statuses": {k: cat.gettext(v) for k, v in RULE_STATUSES.items()},
@@ -118,7 +119,7 @@ def edit_url(request: Request, rule_id: str, done: str) -> str:
 def failed(exc: OrderpilotError, built: Built) -> tuple[list[Problem], dict[str, str]]:
     """Every problem, the form's own first, keyed so each lands next to its field."""
     found = list(exc.problems) if isinstance(exc, RuleInvalid) else \
-        [Problem(exc.field or "rule", exc.message)]
+        [Problem(exc.field or "rule", exc.message, exc.message_zh)]
     return built.problems + found, built.places
 
 
@@ -267,7 +268,7 @@ def publish(request: Request, rule_id: str, hub: HubDep, console: ConsoleDep,
             message = console.translate(request, "Nothing has changed since the published "
                                                  "version.")
             return show_builder(request, console, hub, form, rule, status=409,
-                                problems=[Problem("rule", message)])
+                                problems=[Problem("rule", message, message)])
         hub.rules.save_draft(rule["id"], built.definition, who.name)
         hub.rules.publish(rule["id"], who.name, one(pairs, "publish_reason")[:1000])
     except OrderpilotError as exc:

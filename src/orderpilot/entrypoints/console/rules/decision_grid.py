@@ -117,9 +117,11 @@ def read_grid(name: str, form: Any) -> GridForm:
     cells = _texts(form, "cell", 1000)
     width = len(inputs) + len(outputs)
     if width == 0 or len(cells) % width:
-        raise InvalidInput("the grid's cells do not fill its rows", field="rows")
+        raise InvalidInput("the grid's cells do not fill its rows", field="rows",
+                           zh="表格的单元格没有填满各行")
     if len(cells) // width > MAX_EDIT_ROWS:
-        raise InvalidInput(f"at most {MAX_EDIT_ROWS} rows are edited here", field="rows")
+        raise InvalidInput(f"at most {MAX_EDIT_ROWS} rows are edited here", field="rows",
+                           zh=f"这里最多编辑 {MAX_EDIT_ROWS} 行")
     hit_policy = _text(form, "hit_policy", 20)
     return GridForm(name=name, title_zh=_text(form, "title_zh", 200),
                     title_en=_text(form, "title_en", 200),
@@ -158,6 +160,7 @@ class GridErrors:
 
 
 Translate = Callable[[str], str]
+Say = Callable[[InvalidInput], str]  # a domain message in the user's language (Console.say)
 
 
 def _column_index(grid: GridForm, field_path: str) -> int | None:
@@ -172,8 +175,8 @@ def _place(grid: GridForm, j: int, translate: Translate) -> str:
     return columns[j].shown or translate(N_("column %(n)d")) % {"n": j + 1}
 
 
-def cell_problems(grid: GridForm, checker: ExpressionChecker,
-                  translate: Translate) -> dict[tuple[int, int], str]:
+def cell_problems(grid: GridForm, checker: ExpressionChecker, translate: Translate,
+                  say: Say = str) -> dict[tuple[int, int], str]:
     """Every cell the engine would refuse, so one save shows all of them, not just the first
     the service stops at. Column checks are the service's; these are cells only."""
     problems: dict[tuple[int, int], str] = {}
@@ -184,7 +187,7 @@ def cell_problems(grid: GridForm, checker: ExpressionChecker,
             try:
                 expression = condition(cell) if is_condition else value(cell)
             except CellError as error:
-                problems[i, j] = str(error)
+                problems[i, j] = say(error)
                 continue
             if not expression:
                 continue
@@ -198,26 +201,26 @@ def cell_problems(grid: GridForm, checker: ExpressionChecker,
 
 
 def place_error(grid: GridForm, error: InvalidInput, checker: ExpressionChecker,
-                translate: Translate) -> GridErrors:
+                translate: Translate, say: Say = str) -> GridErrors:
     """The service's error where it belongs, plus every other bad cell found by a scan."""
     found = GridErrors()
     row_match = _ROW_FIELD.fullmatch(error.field or "")
     column_match = _COLUMN_FIELD.fullmatch(error.field or "")
     if column_match:
         kind = "in" if column_match[1] == "inputs" else "out"
-        found.columns[f"{kind}:{column_match[2]}"] = error.message
+        found.columns[f"{kind}:{column_match[2]}"] = say(error)
     elif row_match and row_match[2] is None:
-        found.rows[int(row_match[1])] = error.message
+        found.rows[int(row_match[1])] = say(error)
     if row_match and row_match[2] is not None:
-        found.cells = cell_problems(grid, checker, translate)
+        found.cells = cell_problems(grid, checker, translate, say)
         j = _column_index(grid, row_match[2])
         if j is not None:
-            found.cells.setdefault((int(row_match[1]), j), error.message)
+            found.cells.setdefault((int(row_match[1]), j), say(error))
         for (i, j), message in sorted(found.cells.items()):
             found.summary.append(translate(N_("Row %(row)d, %(column)s: %(problem)s")) % {
                 "row": i + 1, "column": _place(grid, j, translate), "problem": message})
     else:
-        found.summary.append(error.message)
+        found.summary.append(say(error))
     return found
 
 
@@ -239,7 +242,8 @@ def try_context(fields: Sequence[str], values: Sequence[str]) -> dict[str, Any]:
         for part in parents:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                raise InvalidInput(f"{path}: {part} already has a value", field=path)
+                raise InvalidInput(f"{path}: {part} already has a value", field=path,
+                                   zh=f"{path}：{part} 已经有值")
             node = child
         node[leaf] = typed
     return context

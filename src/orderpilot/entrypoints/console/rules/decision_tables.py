@@ -32,7 +32,6 @@ from orderpilot.entrypoints.console.rules.decision_grid import (
     read_grid,
     try_context,
 )
-from orderpilot.entrypoints.console.sheet_problems import explain
 from orderpilot.services.rules.decision_tables import SHEET_LIMITS, PublishedTable
 
 # Versions are stored as 32-bit integers: a larger number is a 422 here, not a database error.
@@ -161,17 +160,18 @@ def edit(request: Request, name: str, hub: HubDep, console: ConsoleDep, who: Rul
     try:
         grid = read_grid(name, form)
     except InvalidInput as error:
-        return console.error(request, error.message, 422)
+        return console.error(request, console.say(request, error), 422)
     errors, notice, status = GridErrors(), None, 200
     if op == "save":
         try:
             saved = hub.decision_tables.save(grid.table(), who.name, reason)
         except InvalidInput as error:
             errors = place_error(grid, error, hub.decision_tables.checker,
-                                 lambda text: console.translate(request, text))
+                                 lambda text: console.translate(request, text),
+                                 lambda message: console.say(request, message))
             status = 422
         except Conflict as error:
-            errors.summary.append(error.message)
+            errors.summary.append(console.say(request, error))
             status = 409
         else:
             if saved.created:
@@ -197,7 +197,7 @@ def try_table(request: Request, name: str, hub: HubDep, console: ConsoleDep, who
         context = try_context(path or [], [v[:1000] for v in value or []])
         result = hub.decision_tables.evaluate(name, context, version=version, trace=True)
     except OrderpilotError as exc:
-        error, status = exc.message, 404 if isinstance(exc, NotFound) else 422
+        error, status = console.say(request, exc), 404 if isinstance(exc, NotFound) else 422
     outputs = [] if result is None else (
         result.output if isinstance(result.output, list) else [result.output])
     page = {"result": result, "outputs": outputs, "try_error": error, "tried": True}
@@ -255,7 +255,7 @@ def upload(request: Request, name: str, hub: HubDep, console: ConsoleDep, who: R
                 sheet = sheet_from_bytes(data, filename, SHEET_LIMITS)
                 saved = tables.import_sheet(sheet.header, sheet.rows, name, who.name, reason)
         except UnreadableSheet as exc:
-            error = explain(console, request, exc)
+            error = console.say(request, exc)
         except OrderpilotError as exc:
             error = exc.message
         else:

@@ -265,8 +265,9 @@ def slot_for(path: str, places: dict[str, str]) -> str:
     return "actions" if path.startswith("actions") else "rule"
 
 
-def problems_by_slot(problems: list[Problem], places: dict[str, str]) -> dict[str, list[str]]:
+def problems_by_slot(problems: list[Problem], places: dict[str, str],
+                     locale: str | None = None) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for problem in problems:
-        out.setdefault(slot_for(problem.field, places), []).append(problem.message)
+        out.setdefault(slot_for(problem.field, places), []).append(problem.in_language(locale))
     return out

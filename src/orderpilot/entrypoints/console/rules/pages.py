@@ -52,7 +52,7 @@ def set_status(request: Request, rule_id: str, hub: HubDep, console: ConsoleDep,
     try:
         hub.rules.set_status(rule_id, status, who.name)
     except OrderpilotError as exc:
-        return show_list(request, console, hub, error=exc.message, status=409)
+        return show_list(request, console, hub, error=console.say(request, exc), status=409)
     if not is_htmx(request):
         return RedirectResponse("/console/rules", status_code=303)
     return show_list(request, console, hub,
@@ -65,7 +65,7 @@ def install(request: Request, template_id: str, hub: HubDep, console: ConsoleDep
     try:
         rule_id = hub.rules.install_template(template_id, who.name, enable=enable == "on")
     except OrderpilotError as exc:
-        return show_list(request, console, hub, error=exc.message, status=409)
+        return show_list(request, console, hub, error=console.say(request, exc), status=409)
     return go(request, edit_url(request, rule_id, "installed"))
 
 
@@ -76,5 +76,5 @@ def rollback(request: Request, rule_id: str, hub: HubDep, console: ConsoleDep,
     try:
         hub.rules.rollback(rule_id, version, who.name, reason.strip())
     except OrderpilotError as exc:
-        return console.error(request, exc.message, 409)
+        return console.error(request, console.say(request, exc), 409)
     return go(request, edit_url(request, rule_id, "rolled_back"))

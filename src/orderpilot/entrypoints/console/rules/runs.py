@@ -45,7 +45,8 @@ def _day(value: str, field: str) -> date | None:
     except ValueError:
         day = None
     if day is None or not EARLIEST.year <= day.year < LATEST.year:  # +1 day must not overflow
-        raise InvalidInput(f"{field}: a date like 2026-11-26", field=field)
+        raise InvalidInput(f"{field}: a date like 2026-11-26", field=field,
+                           zh=f"{field}：应为日期，如 2026-11-26")
     return day
 
 
@@ -53,9 +54,11 @@ def _query(filters: dict[str, str]) -> dict[str, Any]:
     """The form's text filters as runs_page arguments; dates are Beijing business days."""
     version = filters["version"]
     if version and not (version.isdigit() and int(version) >= 1):
-        raise InvalidInput("version: a whole number from 1", field="version")
+        raise InvalidInput("version: a whole number from 1", field="version",
+                           zh="version：应为从 1 开始的整数")
     if filters["status"] and filters["status"] not in RUN_STATUSES:
-        raise InvalidInput(f"status: one of {', '.join(RUN_STATUSES)}", field="status")
+        raise InvalidInput(f"status: one of {', '.join(RUN_STATUSES)}", field="status",
+                           zh=f"status：应为以下之一：{'、'.join(RUN_STATUSES)}")
     since, until = _day(filters["since"], "since"), _day(filters["until"], "until")
     return {"rule": filters["rule"] or None, "version": int(version) if version else None,
             "status": filters["status"] or None, "order_id": filters["order_id"] or None,
@@ -65,19 +68,20 @@ def _query(filters: dict[str, str]) -> dict[str, Any]:
 
 
 def _runs_context(hub: HubDep, filters: dict[str, str], cursor: str) -> dict[str, Any]:
-    error: str | None = None
+    error: InvalidInput | None = None  # shown in the user's language by the template
     items: list[dict[str, Any]] = []
     next_cursor: int | None = None
     with hub.db.read() as conn:
         rules = reads.rules_overview(conn)
         try:
             if cursor and not cursor.isdigit():
-                raise InvalidInput("cursor: a run number", field="cursor")
+                raise InvalidInput("cursor: a run number", field="cursor",
+                                   zh="cursor：应为运行编号")
             items, next_cursor = reads.runs_page(conn, **_query(filters),
                                                  cursor=int(cursor) if cursor else None,
                                                  limit=PAGE_SIZE)
         except InvalidInput as exc:
-            error = exc.message
+            error = exc
         numbers = order_numbers(conn, {i["order_id"] for i in items})
     query = {k: v for k, v in filters.items() if v}
     return {"nav": "rule-runs", "items": items, "filters": filters, "error": error,
@@ -117,12 +121,12 @@ def replay_selected(request: Request, hub: HubDep, console: ConsoleDep, who: Rul
     status = 200
     try:
         if not run_ids:
-            raise InvalidInput(console.translate(request, "Tick the runs to replay first."),
-                               field="run_ids")
+            tick = console.translate(request, "Tick the runs to replay first.")
+            raise InvalidInput(tick, field="run_ids", zh=tick)
         made = _replay(hub, list(run_ids), on)
         notice = console.translate(request, "%(n)d runs queued for replay.") % {"n": len(made)}
     except OrderpilotError as exc:
-        error, status = exc.message, 404 if isinstance(exc, NotFound) else 422
+        error, status = console.say(request, exc), 404 if isinstance(exc, NotFound) else 422
     if not is_htmx(request) and error is None:
         return RedirectResponse(f"/console/rule-runs?{urlencode(filters)}", status_code=303)
     context = _runs_context(hub, {k: filters.get(k, "") for k in FILTERS}, "")
@@ -172,7 +176,8 @@ def replay_one(request: Request, run_id: str, hub: HubDep, console: ConsoleDep,
     try:
         [made] = _replay(hub, [run_id], on)
     except OrderpilotError as exc:
-        return console.error(request, exc.message, 404 if isinstance(exc, NotFound) else 422)
+        return console.error(request, console.say(request, exc),
+                             404 if isinstance(exc, NotFound) else 422)
     target = str(request.app.url_path_for("console:rule-run", run_id=made))
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": target})
