@@ -196,7 +196,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
         return None
 
     rules = RulesService(lambda: SqlUnitOfWork(db), clock, book, check_url, dict,
-                         reader=lambda: SqlUnitOfWork(db, read_only=True))
+                         reader=lambda: SqlUnitOfWork(db, read_only=True),
+                         connectors=connectors.connector_names())
     hub = Hub(settings, db, registry, clock, load_secret(settings), engine, connectors, book,
               rules)
     rules.table_outputs = lambda: table_outputs(hub)

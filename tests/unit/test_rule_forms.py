@@ -162,7 +162,7 @@ def test_earlier_steps_offer_their_outputs_and_sms_parameters_appear() -> None:
 
 
 CHECKS = Checks({"SMS_QUAL_UPLOAD": ("order_no",)}, {}, lambda url: None,
-                ExpressionEngine().check)
+                ExpressionEngine().check, connectors=frozenset({"customs"}))
 KEY = "{{ order.id }}-qualification-sms"
 # The customs check falls back to a DingTalk message and a tag when the service stays down.
 BRANCHED: dict[str, Any] = {

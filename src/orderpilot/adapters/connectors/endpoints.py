@@ -29,6 +29,8 @@ class SimCredentials:
 
 
 SIM = SimCredentials()
+# The named HTTP connectors every hub has; ORDERPILOT_HTTP_CONNECTORS adds more.
+BUILT_IN_HTTP_CONNECTORS = ("customs", "helpdesk", "crm")
 # Path of each connector under the simulator's base URL.
 SIM_PATHS = {"customs": "customs", "helpdesk": "helpdesk", "crm": "crm",
              "aliyun": "aliyun-sms", "tencent": "tencent-sms", "dingtalk": "dingtalk",
@@ -63,6 +65,9 @@ class Endpoints:
     hmac_secret: str | None = None
     # ORDERPILOT_OUTBOUND_ALLOWLIST parsed; origins() adds the configured base URLs.
     allowed: tuple[Origin, ...] = ()
+    # Names an http.call step may give as its connector: the built-in ones and
+    # ORDERPILOT_HTTP_CONNECTORS' keys.
+    http_connectors: frozenset[str] = frozenset(BUILT_IN_HTTP_CONNECTORS)
 
     def url_for(self, name: str) -> str | None:
         if name in self.urls:
@@ -126,7 +131,8 @@ def endpoints_from_settings(s: Settings) -> Endpoints:
         dingtalk=(ding_token, pick(s.dingtalk_secret, SIM.dingtalk_secret))
         if ding_token else None,
         wecom_key=wecom_key, smtp=_smtp(s, sim),
-        hmac_secret=pick(s.http_hmac_secret, SIM.http_hmac_secret))
+        hmac_secret=pick(s.http_hmac_secret, SIM.http_hmac_secret),
+        http_connectors=frozenset((*BUILT_IN_HTTP_CONNECTORS, *s.http_connectors)))
 
 
 def _smtp(s: Settings, sim: str | None) -> Smtp | None:

@@ -73,6 +73,10 @@ class Connectors:
     def close(self) -> None:
         self.client.close()
 
+    def connector_names(self) -> frozenset[str]:
+        """The names an http.call step may give as its connector."""
+        return self.endpoints.http_connectors
+
     def allowed_hosts(self) -> frozenset[str]:
         return self.endpoints.allowed_hosts()
 

@@ -20,13 +20,14 @@ CODE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 STEP_ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 PRIORITIES = ("low", "normal", "high", "urgent")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-CONNECTORS = ("customs", "helpdesk", "crm")
 
 
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str  # text | template | code | int | number | bool | enum | tags | mapping | json
+    # text | template | code | int | number | bool | enum | tags | mapping | json | connector
+    # (connector: a named HTTP connector, one of Checks.connectors)
+    kind: str
     zh: str
     en: str
     required: bool = False
@@ -74,7 +75,7 @@ ACTION_TYPES: dict[str, ActionType] = {a.id: a for a in (
         external=True, internal=False, outputs={"biz_id": "text"}),
     ActionType("http.call", "调用接口", "Call an HTTP service", (
         _p("method", "enum", "方法", "Method", choices=HTTP_METHODS, default="POST"),
-        _p("connector", "enum", "连接器", "Connector", choices=CONNECTORS),
+        _p("connector", "connector", "连接器", "Connector"),
         _p("path", "text", "路径", "Path"),
         _p("url", "text", "完整地址", "Full URL"),
         _p("headers", "mapping", "请求头", "Headers"),
@@ -132,6 +133,7 @@ class Checks:
     check_url: Callable[[str], str | None]  # a message when the host is not allowed
     check_expression: Callable[[str], str | None]  # a message when it does not parse
     strict: bool = True  # False when loading a stored version: the register may have moved on
+    connectors: frozenset[str] = frozenset()  # named HTTP connectors the outbound side offers
 
 
 def check_params(action: str, params: Any, where: str, problems: Problems,
@@ -160,7 +162,7 @@ def check_params(action: str, params: Any, where: str, problems: Problems,
 def _check_param(param: Param, value: Any, where: str, problems: Problems,
                  checks: Checks) -> Any:
     kind = param.kind
-    if kind in ("text", "template", "code"):
+    if kind in ("text", "template", "code", "connector"):
         if not isinstance(value, str) or len(value) > 2000:
             problems.add(where, "needs text (at most 2000 characters)")
             return ""
@@ -251,6 +253,10 @@ def _check_specific(action: str, params: dict[str, Any], where: str, problems: P
             problems.add(where, "give either a connector (with a path) or a full url")
         if has_url:
             _check_url(params["url"], f"{where}.url", problems, checks)
+        if has_connector and params["connector"] not in checks.connectors:
+            known = ", ".join(sorted(checks.connectors)) or "none"
+            problems.add(f"{where}.connector", f"no HTTP connector named "
+                                               f"{params['connector']!r} (configured: {known})")
         path = params.get("path", "")
         if has_connector and path and not path.startswith("/"):
             problems.add(f"{where}.path", "a path starts with /")

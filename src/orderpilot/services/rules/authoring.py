@@ -31,6 +31,7 @@ class RulesService:
     table_outputs: Callable[[], dict[str, tuple[str, ...]]]
     # read-only snapshots for validating, trying and backtesting: they never hold the write lock
     reader: UowFactory | None = None
+    connectors: frozenset[str] = frozenset()  # named HTTP connectors (the outbound side's)
 
     def read(self) -> UnitOfWork:
         return (self.reader or self.uow_factory)()
@@ -39,7 +40,8 @@ class RulesService:
 
     def checks(self, uow: UnitOfWork) -> Checks:
         templates = {r.code: tuple(r.params) for r in uow.sms_templates.all()}
-        return Checks(templates, self.table_outputs(), self.check_url, self.book.engine.check)
+        return Checks(templates, self.table_outputs(), self.check_url, self.book.engine.check,
+                      connectors=self.connectors)
 
     def validate(self, raw: Any) -> RuleDefinition:
         with self.read() as uow:

@@ -70,7 +70,8 @@ def catalogue(request: Request, console: Console, hub: Hub) -> BuilderCatalogue:
     with hub.uow() as uow:
         sms = sms_register(uow.sms_templates.all())
     locale = console.locale(request)
-    return BuilderCatalogue(locale == "zh_CN", console.translations[locale].gettext, sms)
+    return BuilderCatalogue(locale == "zh_CN", console.translations[locale].gettext, sms,
+                            hub.connectors.connector_names())
 
 
 def load_rule(hub: Hub, rule_id: str) -> dict[str, Any] | None:

@@ -46,9 +46,11 @@ class Choice:
 class BuilderCatalogue:
     """Labels for one locale; ``gettext`` translates the console's own words."""
 
-    def __init__(self, zh: bool, gettext: Any, sms: dict[str, tuple[str, list[str]]]) -> None:
+    def __init__(self, zh: bool, gettext: Any, sms: dict[str, tuple[str, list[str]]],
+                 connectors: frozenset[str] = frozenset()) -> None:
         self.zh, self.gettext = zh, gettext
         self.sms = sms  # code -> (text, parameter names)
+        self.connectors = sorted(connectors)  # named HTTP connectors an http.call may use
         self.field_groups = [
             (gettext(label), [Choice(f.path, f.zh if zh else f.en)
                               for f in FIELDS if f.group == group])
