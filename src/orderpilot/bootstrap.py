@@ -24,6 +24,7 @@ from orderpilot.config import Settings
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
 from orderpilot.services.handlers import HandlerRegistry, default_registry
 from orderpilot.services.inventory.pull import InventoryPuller
+from orderpilot.services.rules.actions import ActionTable
 from orderpilot.services.rules.authoring import RulesService
 from orderpilot.services.rules.book import RuleBook
 from orderpilot.services.rules.decision_tables import DecisionTables
@@ -49,6 +50,7 @@ class Hub:
     connectors: Connectors
     book: RuleBook
     rules: RulesService
+    actions: ActionTable  # every rule action the hub offers, by id
     metrics: Metrics = field(default_factory=Metrics)
     dispatchers: list[Dispatcher] = field(default_factory=list)
     runners: list[ActionRunner] = field(default_factory=list)
@@ -106,7 +108,8 @@ class Hub:
                                         stop_at=stop_at(self.settings.test_stop_at),
                                         strike_limit=self.settings.rule_strike_limit),
                          any_due=self._runs_due,
-                         reader=lambda: SqlUnitOfWork(self.db, read_only=True))
+                         reader=lambda: SqlUnitOfWork(self.db, read_only=True),
+                         actions=self.actions)
         r.stats.observers.append(
             lambda action, lag: self.metrics.rule_action_lag.labels(action).observe(lag))
         self.runners.append(r)
@@ -182,7 +185,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
         importlib.import_module(module_path).register(registry)
     engine = ExpressionEngine(budget_seconds=settings.rule_evaluation_budget_ms / 1000)
     connectors = Connectors.from_settings(settings)
-    book = RuleBook(engine)
+    actions = ActionTable(extra=())
+    book = RuleBook(engine, actions=actions.types())
     triggers = RuleTriggers(book, strike_limit=settings.rule_strike_limit)
     registry.on("*", "rules.match", triggers.on_event, idempotent=True)
     registry.on_timer("rule.timeout", triggers.on_timeout)
@@ -197,9 +201,9 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
 
     rules = RulesService(lambda: SqlUnitOfWork(db), clock, book, check_url, dict,
                          reader=lambda: SqlUnitOfWork(db, read_only=True),
-                         connectors=connectors.connector_names())
+                         connectors=connectors.connector_names(), actions=actions)
     hub = Hub(settings, db, registry, clock, load_secret(settings), engine, connectors, book,
-              rules)
+              rules, actions)
     rules.table_outputs = lambda: table_outputs(hub)
     book.tables = lambda name, context: hub.decision_tables.lookup(name, context, trace=True)
     return hub

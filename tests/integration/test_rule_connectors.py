@@ -1,10 +1,11 @@
 """Named HTTP connectors: a name configured in ORDERPILOT_HTTP_CONNECTORS (the README's
 ``{"erp": "https://erp.example.com"}``) may be used by an http.call step, is checked when the
-rule is saved, and is called when the rule runs. An unknown name is refused, naming the
-configured ones. On SQLite and PostgreSQL."""
+rule is saved, is called when the rule runs, and is offered by the console's rule builder. An
+unknown name is refused, naming the configured ones. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,10 @@ from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
 from orderpilot.entrypoints.api.app import create_app
-from orderpilot.services.accounts import create_token
+from orderpilot.services.accounts import create_token, create_user
+
+PASSWORD = "correct-horse-42"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -78,3 +82,22 @@ def test_an_unknown_connector_is_refused_naming_the_configured_ones(
     assert "wms" in error["message"]
     for name in ("crm", "customs", "erp", "helpdesk"):
         assert name in error["message"]
+
+
+def test_the_builder_offers_the_configured_connectors(hub: Hub) -> None:
+    with hub.db.write() as conn:
+        create_user(AccountRepository(conn), "ops", PASSWORD, "ops", hub.clock)
+    with TestClient(create_app(hub), follow_redirects=False) as console:
+        token = CSRF.search(console.get("/console/login").text)
+        assert token
+        console.post("/console/login", data={"username": "ops", "password": PASSWORD,
+                                             "csrf_token": token.group(1)})
+        found = CSRF.search(console.get("/console").text)
+        assert found
+        page = console.post("/console/rules/form", data={
+            "do": "add-action", "new_action_type": "http.call", "name": "r",
+            "csrf_token": found.group(1)}).text
+    offered = re.search(r'<select name="a0-p-connector">(.*?)</select>', page, re.S)
+    assert offered, page
+    assert re.findall(r'<option value="([a-z]+)"', offered.group(1)) == [
+        "crm", "customs", "erp", "helpdesk"]

@@ -12,15 +12,18 @@ from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import diff, parse_definition
 from orderpilot.domain.rules.problems import RuleInvalid
 from orderpilot.domain.rules.templates import TEMPLATES
+from orderpilot.services.rules.actions import ActionTable
 
 ENGINE = ExpressionEngine()
+ACTIONS = ActionTable()
 
 
 def checks(**kw: Any) -> Checks:
     return Checks(kw.get("sms", {"SMS_QUAL_UPLOAD": ("order_no",)}), kw.get("tables", {}),
                   lambda url: None if "allowed.example" in url else f"{url} is not allowed",
                   ENGINE.check,
-                  connectors=kw.get("connectors", frozenset({"customs", "helpdesk", "crm"})))
+                  connectors=kw.get("connectors", frozenset({"customs", "helpdesk", "crm"})),
+                  actions=ACTIONS.types(), action_checks=ACTIONS.save_checks())
 
 
 def rule(conditions: Any = None, actions: Any = None, **extra: Any) -> dict[str, Any]:

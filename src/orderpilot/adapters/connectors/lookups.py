@@ -9,25 +9,14 @@ only when the answer is "not there". What each provider offers:
   but only once the carrier's delivery report arrived (so "not there" is trusted only after a
   grace period).
 * helpdesk and CRM: our contract's GET look-ups by the Idempotency-Key.
-* generic HTTP, e-mail, DingTalk and WeCom robots: no look-up exists (see ``NO_LOOK_UP``).
+* generic HTTP, e-mail, DingTalk and WeCom robots: no look-up exists (each action's module
+  under services/rules/actions/ says what protects the receiver from a repeat).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-
-# Why each of these is resent without asking: what protects the receiver from a repeat.
-NO_LOOK_UP = {
-    "http.call": "the Idempotency-Key header is the only protection: a receiver that ignores "
-                 "it may act twice after a crash during the call",
-    "email.send": "the Message-ID is derived from the key, so mail clients that thread or "
-                  "de-duplicate by Message-ID show one message; SMTP itself may deliver twice",
-    "notify.dingtalk": "DingTalk robots offer no look-up and ignore Idempotency-Key: after a "
-                       "crash during the call the message may be posted twice",
-    "notify.wecom": "WeCom robots offer no look-up and ignore Idempotency-Key: after a crash "
-                    "during the call the message may be posted twice",
-}
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
@@ -13,6 +13,7 @@ from orderpilot.domain.events import new_id
 from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import RuleDefinition, diff, parse_definition
 from orderpilot.domain.rules.templates import DEFAULT_SMS_TEMPLATES, TEMPLATE_BY_ID
+from orderpilot.services.rules.actions import ActionTable
 from orderpilot.services.rules.book import ActiveRule, RuleBook
 from orderpilot.services.rules.triggers import schedule_next
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
@@ -32,6 +33,7 @@ class RulesService:
     # read-only snapshots for validating, trying and backtesting: they never hold the write lock
     reader: UowFactory | None = None
     connectors: frozenset[str] = frozenset()  # named HTTP connectors (the outbound side's)
+    actions: ActionTable = field(kw_only=True)  # the hub's action table
 
     def read(self) -> UnitOfWork:
         return (self.reader or self.uow_factory)()
@@ -41,7 +43,8 @@ class RulesService:
     def checks(self, uow: UnitOfWork) -> Checks:
         templates = {r.code: tuple(r.params) for r in uow.sms_templates.all()}
         return Checks(templates, self.table_outputs(), self.check_url, self.book.engine.check,
-                      connectors=self.connectors)
+                      connectors=self.connectors, actions=self.actions.types(),
+                      action_checks=self.actions.save_checks())
 
     def validate(self, raw: Any) -> RuleDefinition:
         with self.read() as uow:
