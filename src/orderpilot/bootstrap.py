@@ -25,6 +25,7 @@ from orderpilot.services import handlers
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
 from orderpilot.services.handlers import HandlerRegistry
 from orderpilot.services.inventory.pull import InventoryPuller
+from orderpilot.services.rules.actions import ActionTable
 from orderpilot.services.rules.authoring import RulesService
 from orderpilot.services.rules.book import RuleBook
 from orderpilot.services.rules.decision_tables import DecisionTables
@@ -53,6 +54,7 @@ class Hub:
     rules: RulesService
     # Decision tables and their zen engine: one per process, so its cache is shared.
     decision_tables: DecisionTables
+    actions: ActionTable  # every rule action the hub offers, by id
     metrics: Metrics = field(default_factory=Metrics)
     dispatchers: list[Dispatcher] = field(default_factory=list)
     runners: list[ActionRunner] = field(default_factory=list)
@@ -104,7 +106,8 @@ class Hub:
                                         stop_at=stop_at(self.settings.test_stop_at),
                                         strike_limit=self.settings.rule_strike_limit),
                          any_due=self._runs_due,
-                         reader=lambda: SqlUnitOfWork(self.db, read_only=True))
+                         reader=lambda: SqlUnitOfWork(self.db, read_only=True),
+                         actions=self.actions)
         r.stats.observers.append(
             lambda action, lag: self.metrics.rule_action_lag.labels(action).observe(lag))
         self.runners.append(r)
@@ -183,7 +186,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     connectors = Connectors.from_settings(settings, integrations=integrations)
     tables = DecisionTables(lambda: SqlUnitOfWork(db), lambda: reading(db), clock,
                             TableEngine(), ZenExpressionChecker())
-    book = RuleBook(engine, tables=tables.traced_lookup)
+    actions = ActionTable(extra=integrations.actions())
+    book = RuleBook(engine, tables=tables.traced_lookup, actions=actions.types())
     triggers = RuleTriggers(book, strike_limit=settings.rule_strike_limit)
     registry = handlers.complete(registry or handlers.default_registry(), triggers, [
         p.strip() for p in settings.handler_plugins.split(",") if p.strip()])
@@ -197,6 +201,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
 
     rules = RulesService(lambda: SqlUnitOfWork(db), clock, book, check_url, tables.outputs,
                          reader=lambda: SqlUnitOfWork(db, read_only=True),
-                         rule_files=read_rule_file)
+                         rule_files=read_rule_file,
+                         connectors=connectors.connector_names(), actions=actions)
     return Hub(settings, db, registry, clock, load_secret(settings), engine, connectors,
-               integrations, book, rules, tables)
+               integrations, book, rules, tables, actions)

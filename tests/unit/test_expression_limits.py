@@ -23,6 +23,7 @@ from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import parse_definition
 from orderpilot.domain.rules.problems import RuleInvalid
 from orderpilot.services.rules import context as rule_context
+from orderpilot.services.rules.actions import ActionTable
 
 ABORTS = "len(map([0..1000000000], #)) > 0"  # asked zen for 32 GB: the process aborted
 STALLS = "len(map([0..20000000], #)) > 0"  # 5-6 s holding the GIL
@@ -191,7 +192,8 @@ def test_saving_checks_the_condition_text_that_will_run() -> None:
            "expression": expression,
            "actions": [{"id": "t", "type": "order.tag", "params": {"tags": ["x"]},
                         "if": {"all": [{"field": "order.total", "op": "gt", "value": 1}]}}]}
-    checks = Checks({}, {}, lambda _url: None, ExpressionEngine().check)
+    checks = Checks({}, {}, lambda _url: None, ExpressionEngine().check,
+                    actions=ActionTable().types())
     with pytest.raises(RuleInvalid) as caught:
         parse_definition(raw, checks)
     [problem] = caught.value.problems

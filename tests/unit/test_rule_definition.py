@@ -12,14 +12,18 @@ from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import diff, parse_definition
 from orderpilot.domain.rules.problems import RuleInvalid
 from orderpilot.domain.rules.templates import TEMPLATES
+from orderpilot.services.rules.actions import ActionTable
 
 ENGINE = ExpressionEngine()
+ACTIONS = ActionTable()
 
 
 def checks(**kw: Any) -> Checks:
     return Checks(kw.get("sms", {"SMS_QUAL_UPLOAD": ("order_no",)}), kw.get("tables", {}),
                   lambda url: None if "allowed.example" in url else f"{url} is not allowed",
-                  ENGINE.check)
+                  ENGINE.check,
+                  connectors=kw.get("connectors", frozenset({"customs", "helpdesk", "crm"})),
+                  actions=ACTIONS.types(), action_checks=ACTIONS.save_checks())
 
 
 def rule(conditions: Any = None, actions: Any = None, **extra: Any) -> dict[str, Any]:
@@ -105,3 +109,16 @@ def test_diff_lists_changed_paths() -> None:
     new = parse_definition(rule({"all": [{"field": "order.total", "op": "gt", "value": 800}]}),
                            checks()).dump()
     assert diff(old, new) == [{"path": "conditions.all[0].value", "before": 500, "after": 800}]
+
+
+def test_an_http_connector_must_be_one_the_hub_offers() -> None:
+    step = {"id": "push", "type": "http.call", "params": {"connector": "erp", "path": "/x"}}
+    offered = checks(connectors=frozenset({"customs", "erp"}))
+    assert parse_definition(rule(actions=[step]), offered).actions[0].params["connector"] \
+        == "erp"
+    with pytest.raises(RuleInvalid) as refused:
+        parse_definition(rule(actions=[step]), checks())
+    [problem] = refused.value.problems
+    assert problem.field == "actions[0].params.connector"
+    assert "'erp'" in problem.message and "configured: crm, customs, helpdesk" in \
+        problem.message

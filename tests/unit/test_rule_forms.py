@@ -25,7 +25,10 @@ from orderpilot.entrypoints.console.rules.forms import (
     read_form,
     to_definition,
 )
+from orderpilot.services.rules.actions import ActionTable
 
+TABLE = ActionTable()
+TYPES = TABLE.types()
 S4 = TEMPLATE_BY_ID["bonded-zone-customs-check"].definition
 NOT_QUALIFIED = {"all": [{"field": "steps.check.qualified", "op": "is_false", "type": "bool"}]}
 
@@ -57,7 +60,7 @@ def essentials(definition: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_s4_rule_built_from_form_fields_has_the_templates_essentials() -> None:
-    built = to_definition(read_form(S4_FORM))
+    built = to_definition(read_form(S4_FORM, TYPES))
     assert built.problems == []
     assert essentials(built.definition) == essentials(S4)
     check, freeze, notify, ticket = built.definition["actions"]
@@ -84,7 +87,7 @@ def test_values_follow_the_operator() -> None:
         ("c5.0-field", "now.hour"), ("c5.0-was", "now.hour"), ("c5.0-op", "gte"),
         ("c5.0-value", "9"),
         ("c6-field", ""),  # a row with no field chosen yet is left out
-    ])
+    ], TYPES)
     built = to_definition(form)
     assert built.definition["conditions"] == {"any": [
         {"field": "order.total", "op": "between", "value": [100, 200.5]},
@@ -98,14 +101,14 @@ def test_values_follow_the_operator() -> None:
 
 def test_a_new_field_resets_the_operator_to_one_of_its_type() -> None:
     form = read_form([("c0-field", "order.address.flags"), ("c0-was", "order.total"),
-                      ("c0-op", "gt"), ("c0-value", "500")])
+                      ("c0-op", "gt"), ("c0-value", "500")], TYPES)
     row = form.items[0]
     assert isinstance(row, ConditionRow)
     assert (row.op, row.value, row.was) == ("has", "", "order.address.flags")
 
 
 def test_a_stored_rule_comes_back_into_the_same_form() -> None:
-    form = from_definition(S4)
+    form = from_definition(S4, TYPES)
     assert [a.id for a in form.actions] == ["check", "freeze", "notify", "ticket"]
     assert (form.actions[1].if_step, form.actions[1].if_output, form.actions[1].if_test) == \
         ("check", "qualified", "is_false")
@@ -117,7 +120,7 @@ def test_a_stored_rule_comes_back_into_the_same_form() -> None:
 def test_typing_mistakes_become_problems_in_place() -> None:
     built = to_definition(read_form([
         ("a0-type", "http.call"), ("a0-id", "check"), ("a0-p-body", "{not json"),
-        ("a1-type", "order.hold"), ("a1-id", "hold"), ("a1-if-step", "check")]))
+        ("a1-type", "order.hold"), ("a1-id", "hold"), ("a1-if-step", "check")], TYPES))
     assert [p.field for p in built.problems] == ["actions[0].params.body", "actions[1].if"]
     assert slot_for("actions[0].params.body", built.places) == "a0.body"
     assert slot_for("actions[1].if.all[0].field", built.places) == "a1.if"
@@ -126,7 +129,7 @@ def test_typing_mistakes_become_problems_in_place() -> None:
 def test_problem_paths_point_at_the_rows_they_came_from() -> None:
     built = to_definition(read_form([
         ("c0-field", ""), ("c1-field", "order.total"), ("c1-was", "order.total"),
-        ("c1-op", "gt"), ("c1-value", "lots")]))
+        ("c1-op", "gt"), ("c1-value", "lots")], TYPES))
     assert built.definition["conditions"]["all"][0]["value"] == "lots"  # the service says why
     assert slot_for("conditions.all[0].value", built.places) == "c1"
     assert slot_for("trigger.event", built.places) == "trigger_event"
@@ -135,7 +138,7 @@ def test_problem_paths_point_at_the_rows_they_came_from() -> None:
 
 
 def test_builder_buttons_add_remove_and_move() -> None:
-    form = read_form([])
+    form = read_form([], TYPES)
     for do in ("add-condition", "add-group", "add-condition:1"):
         apply(form, do)
     assert isinstance(form.items[1], ConditionGroup) and len(form.items[1].rows) == 2
@@ -153,7 +156,7 @@ def test_builder_buttons_add_remove_and_move() -> None:
 
 
 def test_earlier_steps_offer_their_outputs_and_sms_parameters_appear() -> None:
-    form = read_form(S4_FORM)
+    form = read_form(S4_FORM, TYPES)
     steps = earlier_steps(form, 1)
     assert [s.id for s in steps] == ["check"] and steps[0].outputs["qualified"] == "bool"
     form.actions[2].maps["params"] = []
@@ -162,7 +165,8 @@ def test_earlier_steps_offer_their_outputs_and_sms_parameters_appear() -> None:
 
 
 CHECKS = Checks({"SMS_QUAL_UPLOAD": ("order_no",)}, {}, lambda url: None,
-                ExpressionEngine().check)
+                ExpressionEngine().check, connectors=frozenset({"customs"}),
+                actions=TYPES, action_checks=TABLE.save_checks())
 KEY = "{{ order.id }}-qualification-sms"
 # The customs check falls back to a DingTalk message and a tag when the service stays down.
 BRANCHED: dict[str, Any] = {
@@ -192,7 +196,7 @@ def canonical(definition: dict[str, Any]) -> dict[str, Any]:
 
 def test_a_stored_rule_with_a_failure_branch_round_trips_through_the_form() -> None:
     stored = canonical(BRANCHED)
-    form = from_definition(stored)
+    form = from_definition(stored, TYPES)
     check = form.actions[0]
     assert check.then == "branch" and [a.id for a in check.branch] == ["alert", "manual"]
     assert (check.branch[0].then, check.branch[0].retries) == ("ignore", "1")
@@ -213,7 +217,7 @@ def test_branch_fields_become_on_error_branch() -> None:
         ("a0b0-retries", "1"), ("a0b0-backoff", "5"), ("a0b0-then", "ignore"),
         ("a0b0-idem", "{{ order.id }}-customs-down"),
         ("a9b0-type", "order.tag"),  # a branch whose action is gone is dropped
-    ]))
+    ], TYPES))
     assert built.problems == []
     on_error = built.definition["actions"][0]["on_error"]
     assert on_error == {"retries": 2, "backoff_seconds": 10, "then": "branch", "branch": [
@@ -227,7 +231,7 @@ def test_branch_fields_become_on_error_branch() -> None:
 def test_a_branch_kept_while_another_choice_is_made_is_left_out() -> None:
     built = to_definition(read_form([
         ("a0-type", "http.call"), ("a0-then", "ignore"),
-        ("a0b0-type", "notify.dingtalk"), ("a0b0-p-text", "x")]))
+        ("a0b0-type", "notify.dingtalk"), ("a0b0-p-text", "x")], TYPES))
     assert built.definition["actions"][0]["on_error"] == {
         "retries": 3, "backoff_seconds": 5, "then": "ignore"}
 
@@ -242,7 +246,7 @@ def test_problems_inside_a_branch_are_placed_at_the_nested_field() -> None:
         ("a1b1-type", "notify.dingtalk"), ("a1b1-id", "alert"), ("a1b1-p-text", ""),
         ("a1b1-idem", "{{ order.( }}"),
         ("a1b2-type", "http.call"), ("a1b2-id", "retry"), ("a1b2-p-connector", "customs"),
-        ("a1b2-p-body", "{not json"), ("a1b2-then", "branch")])
+        ("a1b2-p-body", "{not json"), ("a1b2-then", "branch")], TYPES)
     built = to_definition(form)
     assert [p.field for p in built.problems] == ["actions[1].on_error.branch[2].params.body"]
     with pytest.raises(RuleInvalid) as caught:
@@ -264,7 +268,7 @@ def test_problems_inside_a_branch_are_placed_at_the_nested_field() -> None:
 def test_an_empty_branch_is_reported_on_its_actions_failure_row() -> None:
     built = to_definition(read_form([
         ("name", "r"), ("trigger_kind", "event"), ("trigger_event", "payment.succeeded"),
-        ("a0-type", "order.tag"), ("a0-p-tags", "x"), ("a0-then", "branch")]))
+        ("a0-type", "order.tag"), ("a0-p-tags", "x"), ("a0-then", "branch")], TYPES))
     assert built.definition["actions"][0]["on_error"]["branch"] == []
     assert [slot_for(p.field, built.places) for p in built.problems] == ["a0.on_error"]
 
@@ -272,16 +276,16 @@ def test_an_empty_branch_is_reported_on_its_actions_failure_row() -> None:
 def test_the_idempotency_key_is_optional_and_comes_back() -> None:
     built = to_definition(read_form([
         ("a0-type", "sms.send"), ("a0-id", "notify"), ("a0-idem", f"  {KEY} "),
-        ("a1-type", "order.tag"), ("a1-idem", "")]))
+        ("a1-type", "order.tag"), ("a1-idem", "")], TYPES))
     first, second = built.definition["actions"]
     assert first["idempotency_key"] == KEY and "idempotency_key" not in second
-    assert from_definition(built.definition).actions[0].idempotency_key == KEY
-    assert from_definition(S4).actions[0].idempotency_key == ""
+    assert from_definition(built.definition, TYPES).actions[0].idempotency_key == KEY
+    assert from_definition(S4, TYPES).actions[0].idempotency_key == ""
 
 
 def test_branch_buttons_add_remove_and_move_inside_the_branch() -> None:
     form = read_form([("a0-type", "http.call"), ("a0-id", "check"),
-                      ("a1-type", "order.hold"), ("a1-id", "hold")])
+                      ("a1-type", "order.hold"), ("a1-id", "hold")], TYPES)
     apply(form, "add-action:0", "order.hold")
     apply(form, "add-action:0", "notify.dingtalk")
     check = form.actions[0]

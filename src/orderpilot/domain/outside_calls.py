@@ -20,19 +20,6 @@ NAME_KEYS = ("name", "customer_name", "receiver", "receiver_name", "consignee", 
 STORED_RESPONSE_BYTES = 16 * 1024  # how much of an answer run history keeps
 _TRAILING_DIGITS = re.compile(r"[+\d][\d -]*$")
 
-# Why each of these is resent without asking: what protects the receiver from a repeat.
-NO_LOOK_UP = {
-    "http.call": "the Idempotency-Key header is the only protection: a receiver that ignores "
-                 "it may act twice after a crash during the call",
-    "email.send": "the Message-ID is derived from the key, so mail clients that thread or "
-                  "de-duplicate by Message-ID show one message; SMTP itself may deliver twice",
-    "notify.dingtalk": "DingTalk robots offer no look-up and ignore Idempotency-Key: after a "
-                       "crash during the call the message may be posted twice",
-    "notify.wecom": "WeCom robots offer no look-up and ignore Idempotency-Key: after a crash "
-                    "during the call the message may be posted twice",
-}
-
-
 @dataclass
 class CallResult:
     request: dict[str, Any]

@@ -18,7 +18,7 @@ import importlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, SecretStr
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
 
     from orderpilot.adapters.connectors.outbound import OutboundContext
+    from orderpilot.services.rules.actions.base import RuleAction
     from orderpilot.simulators.external.recorder import Recorder
 
 GROUP = "orderpilot.integrations"
@@ -46,14 +47,6 @@ BUILT_IN = tuple(f"orderpilot.integrations.{name}" for name in (
     "wms"))
 
 S = TypeVar("S", bound=BaseModel)
-
-
-class RuleActionLike(Protocol):
-    """A rule action as services/rules/actions declares it (``RuleAction``): only its
-    ``type`` (the ActionType, with its ``id``) matters to the registry."""
-
-    @property
-    def type(self) -> Any: ...
 
 
 class HttpConnectorSettings(BaseModel):
@@ -90,7 +83,7 @@ class Integration(Generic[S]):
     configure: Callable[[Settings], S | None]
     client: Callable[[S, OutboundContext], object] | None = None
     simulator: Simulator | None = None
-    actions: tuple[RuleActionLike, ...] = ()
+    actions: tuple[RuleAction, ...] = ()
     # The base URLs it calls with these settings: each is allowed as exactly that origin.
     origins: Callable[[S], tuple[str, ...]] = _base_url
     setup_hint: str = ""  # what to set to configure it ("set ORDERPILOT_SMTP_HOST")
@@ -169,7 +162,7 @@ class IntegrationRegistry:
     def providing(self, capability: str) -> tuple[Integration[Any], ...]:
         return tuple(i for i in self if capability in i.provides)
 
-    def actions(self) -> tuple[RuleActionLike, ...]:
+    def actions(self) -> tuple[RuleAction, ...]:
         """Every rule action the integrations add (for the ActionTable's ``extra``)."""
         return tuple(action for i in self for action in i.actions)
 
@@ -186,7 +179,7 @@ class IntegrationRegistry:
         seen: dict[str, str] = {}
         for integration in self:
             for action in integration.actions:
-                action_id = str(action.type.id)
+                action_id = action.id
                 if action_id in seen:
                     raise DuplicateIntegration(
                         f"rule action {action_id!r} is added by both {seen[action_id]!r} "
@@ -214,5 +207,5 @@ def sim_base(settings: Settings) -> str | None:
 
 
 __all__ = ["BUILT_IN", "CAPABILITIES", "GROUP", "DuplicateIntegration", "HttpConnectorSettings",
-           "Integration", "IntegrationRegistry", "RuleActionLike", "Simulator", "pick",
+           "Integration", "IntegrationRegistry", "Simulator", "pick",
            "secret", "sim_base"]

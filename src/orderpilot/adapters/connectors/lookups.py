@@ -9,7 +9,8 @@ only when the answer is "not there". What each provider offers:
   but only once the carrier's delivery report arrived (so "not there" is trusted only after a
   grace period).
 * helpdesk and CRM: our contract's GET look-ups by the Idempotency-Key.
-* generic HTTP, e-mail, DingTalk and WeCom robots: no look-up exists (see ``NO_LOOK_UP``).
+* generic HTTP, e-mail, DingTalk and WeCom robots: no look-up exists (each action's module
+  under services/rules/actions/ says what protects the receiver from a repeat).
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from orderpilot.domain.outside_calls import NO_LOOK_UP
-
-__all__ = ["NO_LOOK_UP", "SentRecord"]
 
 @dataclass
 class SentRecord:

@@ -3,6 +3,7 @@ and addresses in stored contexts are masked here, on the way out."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -135,13 +136,14 @@ def tickets_page(conn: Connection, *, order_id: str | None = None, status: str |
     return [ticket_view(r) for r in rows], (rows[-1].seq if more and rows else None)
 
 
-def sent_messages(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
-    """The SMS, mail and robot messages rules sent (newest first), for the console."""
+def sent_messages(conn: Connection, kinds: Collection[str],
+                  limit: int = 50) -> list[dict[str, Any]]:
+    """The messages rules sent (newest first), for the console. KINDS: the actions that send
+    a message to a person (the action table's ``message_types()``)."""
     rows = conn.execute(
         sa.select(t.rule_attempts, t.rule_runs.c.order_id, t.rule_runs.c.rule_id)
         .join(t.rule_runs, t.rule_runs.c.id == t.rule_attempts.c.run_id)
-        .where(t.rule_attempts.c.action.in_(("sms.send", "email.send", "notify.dingtalk",
-                                             "notify.wecom")),
+        .where(t.rule_attempts.c.action.in_(list(kinds)),
                t.rule_attempts.c.status == "ok")
         .order_by(t.rule_attempts.c.seq.desc()).limit(limit))
     names = _names(conn)

@@ -1,14 +1,19 @@
-"""The actions a rule can take, their parameters, and how each is checked at save time.
+"""What a rule action is (``ActionType``: names, parameters, outputs, flags) and how a step's
+parameters are checked at save time.
 
 Internal actions change the hub's own data in one transaction with the step's record, so they
 happen exactly once. External ones call another system outside any transaction, carrying an
 idempotency key the receiving side uses to drop a repeat.
+
+The domain holds no list of actions or connectors: each action's module
+(services/rules/actions/) defines its ActionType, and validation is told which actions and
+named HTTP connectors the hub offers through ``Checks``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,15 +23,16 @@ from orderpilot.domain.rules.problems import Problems
 TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 STEP_ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-PRIORITIES = ("low", "normal", "high", "urgent")
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-CONNECTORS = ("customs", "helpdesk", "crm")
 
 
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str  # text | template | code | int | number | bool | enum | tags | mapping | json
+    # text | template | code | int | number | bool | enum | tags | mapping | json | connector
+    # | table | sms_template. connector: a named HTTP connector, one of Checks.connectors;
+    # table: the name of a decision table, one of Checks.tables; sms_template: the code of a
+    # registered SMS template, whose parameters the action's mapping parameter gives.
+    kind: str
     zh: str
     en: str
     required: bool = False
@@ -35,7 +41,18 @@ class Param:
 
 
 @dataclass(frozen=True)
+class MessageKind:
+    """An action that sends a message to a person: how the Messages page names its kind."""
+
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
 class ActionType:
+    """What a rule action is, as data: its names, parameters, outputs and flags. Each action's
+    module (services/rules/actions/) holds one; the hub's action table gathers them."""
+
     id: str
     zh: str
     en: str
@@ -43,84 +60,29 @@ class ActionType:
     external: bool  # calls another system
     internal: bool  # changes the hub's own data
     outputs: dict[str, str] = field(default_factory=dict)  # name -> type, for later `if`s
+    # Hybrid actions (an internal effect, then optionally an external push): the bool
+    # parameter that says whether to push.
+    push_flag: str | None = None
+    message: MessageKind | None = None  # sends a message to a person (the Messages page)
+    default_step_id: str = "step"  # the id the console gives a new step of this type
+    # A mapping parameter naming response paths that become the step's outputs.
+    output_param: str | None = None
+
+    def pushes(self, params: Mapping[str, Any]) -> bool:
+        """Whether a step with these params calls the outside system."""
+        if self.push_flag is None:
+            return self.external
+        default = next(p.default for p in self.params if p.name == self.push_flag)
+        return bool(params.get(self.push_flag, default))
 
 
-def _p(name: str, kind: str, zh: str, en: str, **kw: Any) -> Param:
+def param(name: str, kind: str, zh: str, en: str, **kw: Any) -> Param:
     return Param(name, kind, zh, en, **kw)
 
 
-ACTION_TYPES: dict[str, ActionType] = {a.id: a for a in (
-    ActionType("order.hold", "冻结订单", "Hold the order", (
-        _p("reason", "code", "冻结原因代码", "Reason code", required=True),
-        _p("note", "template", "备注", "Note"),
-        _p("release_after_minutes", "int", "自动解冻(分钟)", "Release after (minutes)")),
-        external=False, internal=True, outputs={"hold_id": "text"}),
-    ActionType("order.release", "解除冻结", "Release holds", (
-        _p("reason", "code", "只解除此原因", "Only this reason"),
-        _p("note", "template", "备注", "Note")),
-        external=False, internal=True, outputs={"released": "number"}),
-    ActionType("order.tag", "订单打标", "Tag the order", (
-        _p("tags", "tags", "标签", "Tags", required=True),
-        _p("remove", "bool", "移除这些标签", "Remove these tags", default=False)),
-        external=False, internal=True, outputs={"tags": "tags"}),
-    ActionType("order.set_field", "设置订单字段", "Set an order field", (
-        _p("name", "code", "字段名", "Field name", required=True),
-        _p("value", "template", "值", "Value", required=True)),
-        external=False, internal=True, outputs={"value": "text"}),
-    ActionType("sms.send", "发送短信", "Send an SMS", (
-        _p("template", "text", "短信模板代码", "Template code", required=True),
-        _p("params", "mapping", "模板参数", "Template parameters"),
-        _p("phone", "template", "手机号", "Phone", default="{{ order.customer.phone }}")),
-        external=True, internal=False, outputs={"biz_id": "text"}),
-    ActionType("http.call", "调用接口", "Call an HTTP service", (
-        _p("method", "enum", "方法", "Method", choices=HTTP_METHODS, default="POST"),
-        _p("connector", "enum", "连接器", "Connector", choices=CONNECTORS),
-        _p("path", "text", "路径", "Path"),
-        _p("url", "text", "完整地址", "Full URL"),
-        _p("headers", "mapping", "请求头", "Headers"),
-        _p("body", "json", "请求体(JSON模板)", "JSON body template"),
-        _p("timeout_s", "number", "超时(秒)", "Timeout (s)", default=5),
-        _p("sign", "bool", "HMAC签名", "Sign with HMAC", default=False),
-        _p("output", "mapping", "输出映射", "Map the response to outputs")),
-        external=True, internal=False,
-        outputs={"status_code": "number", "qualified": "bool", "reference": "text"}),
-    ActionType("ticket.create", "创建客服工单", "Open a service ticket", (
-        _p("title", "template", "标题", "Title", required=True),
-        _p("body", "template", "内容", "Details"),
-        _p("priority", "enum", "优先级", "Priority", choices=PRIORITIES, default="normal"),
-        _p("tags", "tags", "标签", "Tags"),
-        _p("webhook", "bool", "同步到外部客服系统", "Also send to the helpdesk", default=False)),
-        external=False, internal=True, outputs={"ticket_id": "text"}),
-    ActionType("crm.tag", "客户打标(CRM)", "Tag the customer (CRM)", (
-        _p("tags", "tags", "客户标签", "Customer tags", required=True),
-        _p("push", "bool", "推送到CRM", "Push to the CRM", default=True)),
-        external=False, internal=True, outputs={"tags": "tags"}),
-    ActionType("email.send", "发送邮件", "Send an email", (
-        _p("to", "template", "收件人", "To", required=True),
-        _p("subject", "template", "主题", "Subject", required=True),
-        _p("body", "template", "正文", "Body")),
-        external=True, internal=False),
-    ActionType("notify.dingtalk", "钉钉群通知", "DingTalk group message", (
-        _p("text", "template", "消息内容", "Message", required=True),),
-        external=True, internal=False),
-    ActionType("notify.wecom", "企业微信群通知", "WeCom group message", (
-        _p("text", "template", "消息内容", "Message", required=True),),
-        external=True, internal=False),
-    ActionType("table.lookup", "查决策表", "Look up a decision table", (
-        _p("table", "code", "决策表", "Decision table", required=True),),
-        external=False, internal=False),
-)}
-
-# Hybrid actions: an internal effect, then optionally an external push.
-PUSHES = {"ticket.create": "webhook", "crm.tag": "push"}
-
-
-def pushes(action_type: str, params: dict[str, Any]) -> bool:
-    flag = PUSHES.get(action_type)
-    if flag is None:
-        return ACTION_TYPES[action_type].external
-    default = next(p.default for p in ACTION_TYPES[action_type].params if p.name == flag)
-    return bool(params.get(flag, default))
+# A check of one action's params beyond their kinds, when a rule is saved (strict checks
+# only): (params, where, problems, checks).
+SpecificCheck = Callable[[dict[str, Any], str, Problems, "Checks"], None]
 
 
 @dataclass
@@ -132,11 +94,15 @@ class Checks:
     check_url: Callable[[str], str | None]  # a message when the host is not allowed
     check_expression: Callable[[str], str | None]  # a message when it does not parse
     strict: bool = True  # False when loading a stored version: the register may have moved on
+    connectors: frozenset[str] = frozenset()  # named HTTP connectors the outbound side offers
+    # The actions the hub offers (its action table) and their save-time checks.
+    actions: Mapping[str, ActionType] = field(default_factory=dict)
+    action_checks: Mapping[str, SpecificCheck] = field(default_factory=dict)
 
 
 def check_params(action: str, params: Any, where: str, problems: Problems,
                  checks: Checks) -> dict[str, Any]:
-    kind = ACTION_TYPES[action]
+    kind = checks.actions[action]
     if not isinstance(params, dict):
         problems.add(where, "params must be an object", "params 应为对象")
         return {}
@@ -154,21 +120,26 @@ def check_params(action: str, params: Any, where: str, problems: Problems,
                 clean[name] = param.default
             continue
         clean[name] = _check_param(param, params[name], f"{where}.{name}", problems, checks)
-    _check_specific(action, clean, where, problems, checks)
+    specific = checks.action_checks.get(action)
+    if specific is not None and checks.strict:
+        specific(clean, where, problems, checks)
     return clean
 
 
 def _check_param(param: Param, value: Any, where: str, problems: Problems,
                  checks: Checks) -> Any:
     kind = param.kind
-    if kind in ("text", "template", "code"):
+    if kind in ("text", "template", "code", "connector", "table", "sms_template"):
         if not isinstance(value, str) or len(value) > 2000:
             problems.add(where, "needs text (at most 2000 characters)",
                          "需要文本（最多 2000 个字符）")
             return ""
-        if kind == "code" and not CODE.match(value):
+        if kind in ("code", "table") and not CODE.match(value):
             problems.add(where, "lowercase letters, digits and _, 2-64 characters",
                          "小写字母、数字和 _，2-64 个字符")
+        if kind == "table" and checks.strict and value not in checks.tables:
+            problems.add(where, f"no decision table named {value!r}",
+                         f"没有名为 {value!r} 的决策表")
         if kind == "template":
             check_template(value, where, problems, checks)
         return value
@@ -230,48 +201,7 @@ def check_template(text: str, where: str, problems: Problems, checks: Checks) ->
                          f"{{{{ {match.group(1).strip()} }}}}：表达式无效：{message}")
 
 
-def _check_specific(action: str, params: dict[str, Any], where: str, problems: Problems,
-                    checks: Checks) -> None:
-    if not checks.strict:
-        return
-    if action == "sms.send" and "template" in params:
-        code = params["template"]
-        needed = checks.sms_templates.get(code)
-        if needed is None:
-            known = ", ".join(sorted(checks.sms_templates)) or "none yet"
-            problems.add(f"{where}.template", f"SMS template {code!r} is not registered "
-                                              f"(registered: {known})",
-                         f"短信模板 {code!r} 未登记（已登记："
-                         f"{'、'.join(sorted(checks.sms_templates)) or '暂无'}）")
-        else:
-            given = params.get("params", {})
-            missing = [n for n in needed if n not in given]
-            if missing:
-                problems.add(f"{where}.params", f"template {code} needs "
-                                                f"{', '.join(missing)} as parameter(s)",
-                             f"模板 {code} 需要参数：{'、'.join(missing)}")
-            extra = [n for n in given if n not in needed]
-            if extra:
-                problems.add(f"{where}.params", f"template {code} has no parameter(s) "
-                                                f"{', '.join(extra)}",
-                             f"模板 {code} 没有这些参数：{'、'.join(extra)}")
-    if action == "http.call":
-        has_url, has_connector = bool(params.get("url")), bool(params.get("connector"))
-        if has_url == has_connector:
-            problems.add(where, "give either a connector (with a path) or a full url",
-                         "请填写连接器（及路径）或完整网址，二选一")
-        if has_url:
-            _check_url(params["url"], f"{where}.url", problems, checks)
-        path = params.get("path", "")
-        if has_connector and path and not path.startswith("/"):
-            problems.add(f"{where}.path", "a path starts with /", "路径应以 / 开头")
-    if action == "table.lookup" and params.get("table") not in checks.tables \
-            and "table" in params:
-        problems.add(f"{where}.table", f"no decision table named {params['table']!r}",
-                     f"没有名为 {params['table']!r} 的决策表")
-
-
-def _check_url(url: str, where: str, problems: Problems, checks: Checks) -> None:
+def check_url(url: str, where: str, problems: Problems, checks: Checks) -> None:
     """The URL's scheme, host and port are fixed text on the allow-list; only the path and
     query may hold templates (the call is checked again, rendered, when it is made)."""
     try:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from orderpilot.domain.rules.actions import (
-    ACTION_TYPES,
     STEP_ID,
     Checks,
     check_params,
@@ -50,6 +49,8 @@ class Step:
     when: Group = EMPTY  # the step's `if`
     on_error: OnError = OnError()
     idempotency_key: str | None = None
+    # The decision tables the step reads (its params of kind "table"); not dumped.
+    reads_tables: frozenset[str] = frozenset()
 
     def dump(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "type": self.type, "params": self.params}
@@ -88,7 +89,7 @@ class RuleDefinition:
     def tables_used(self) -> set[str]:
         used = {leaf.field.path.split(".")[1] for leaf in self.conditions.leaves()
                 if leaf.field.path.startswith("tables.")}
-        used.update(s.params["table"] for s in self.all_steps() if s.type == "table.lookup")
+        used.update(*(s.reads_tables for s in self.all_steps()))
         return used
 
     def all_steps(self) -> list[Step]:
@@ -169,12 +170,16 @@ def _steps(raw: Any, where: str, problems: Problems, checks: Checks, seen: set[s
                          f"已有另一个动作名为 {step_id!r}")
         seen.add(step_id)
         action = item.get("type")
-        if action not in ACTION_TYPES:
+        kind = checks.actions.get(action) if isinstance(action, str) else None
+        if kind is None:
             problems.add(f"{here}.type", f"unknown action {action!r}; known: "
-                                         f"{', '.join(ACTION_TYPES)}",
-                         f"未知动作 {action!r}；可用：{'、'.join(ACTION_TYPES)}")
+                                         f"{', '.join(checks.actions)}",
+                         f"未知动作 {action!r}；可用：{'、'.join(checks.actions)}")
             continue
-        params = check_params(action, item.get("params", {}), f"{here}.params", problems, checks)
+        params = check_params(kind.id, item.get("params", {}), f"{here}.params", problems,
+                              checks)
+        tables = frozenset(str(params[p.name]) for p in kind.params
+                           if p.kind == "table" and params.get(p.name))
         when = parse_conditions(item.get("if"), f"{here}.if", problems)
         if checks.strict and when.children and not problems:
             message = checks.check_expression(when.expression)
@@ -195,7 +200,7 @@ def _steps(raw: Any, where: str, problems: Problems, checks: Checks, seen: set[s
                 key = None
             else:
                 check_template(key, f"{here}.idempotency_key", problems, checks)
-        steps.append(Step(step_id, action, params, when, on_error, key))
+        steps.append(Step(step_id, kind.id, params, when, on_error, key, tables))
     return steps
 
 

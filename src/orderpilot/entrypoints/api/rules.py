@@ -74,8 +74,8 @@ def _rule(hub: HubDep, rule_id: str) -> dict[str, Any]:
 
 
 @router.get("/api/v1/rules/catalogue", summary="Triggers, fields, operators, actions (zh/en)")
-def catalogue(who: CanReadOrders) -> dict[str, Any]:
-    return rule_catalogue.catalogue()
+def catalogue(hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
+    return rule_catalogue.catalogue(hub.actions.types(), hub.connectors.connector_names())
 
 
 @router.get("/api/v1/rules", summary="Rules with their run counts")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,6 +15,7 @@ from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import RuleDefinition, diff, parse_definition
 from orderpilot.domain.rules.records import StoredRule
 from orderpilot.domain.rules.templates import DEFAULT_SMS_TEMPLATES, TEMPLATE_BY_ID
+from orderpilot.services.rules.actions import ActionTable
 from orderpilot.services.rules.book import ActiveRule, RuleBook
 from orderpilot.services.rules.triggers import published, schedule_next
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
@@ -48,6 +49,8 @@ class RulesService:
     # read-only snapshots for validating, trying and backtesting: they never hold the write lock
     reader: UowFactory | None = None
     rule_files: RuleFileReader | None = None  # reads one YAML rule file (import_rule_files)
+    connectors: frozenset[str] = frozenset()  # named HTTP connectors (the outbound side's)
+    actions: ActionTable = field(kw_only=True)  # the hub's action table
 
     def read(self) -> UnitOfWork:
         return (self.reader or self.uow_factory)()
@@ -56,7 +59,9 @@ class RulesService:
 
     def checks(self, uow: UnitOfWork) -> Checks:
         templates = {r.code: tuple(r.params) for r in uow.sms_templates.all()}
-        return Checks(templates, self.table_outputs(), self.check_url, self.book.engine.check)
+        return Checks(templates, self.table_outputs(), self.check_url, self.book.engine.check,
+                      connectors=self.connectors, actions=self.actions.types(),
+                      action_checks=self.actions.save_checks())
 
     def validate(self, raw: object) -> RuleDefinition:
         with self.read() as uow:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import structlog
 
 from orderpilot.domain.decision_tables import TableResult
-from orderpilot.domain.rules.actions import Checks
+from orderpilot.domain.rules.actions import ActionType, Checks
 from orderpilot.domain.rules.definition import RuleDefinition, parse_definition
 from orderpilot.services.repositories import RulesGeneration
 from orderpilot.services.unit_of_work import UnitOfWork
@@ -60,11 +60,12 @@ class Evaluation:
     failed: list[tuple[ActiveRule, str]]
 
 
-def loading_checks(engine: Expressions) -> Checks:
+def loading_checks(engine: Expressions, actions: Mapping[str, ActionType]) -> Checks:
     """Checks for stored versions: already validated when published. The expressions' cost is
     not checked here but when they are evaluated, so a stored rule beyond today's limits still
     loads, fails at evaluation and is paused by its strikes, without stopping the others."""
-    return Checks({}, {}, lambda _url: None, engine.check_syntax, strict=False)
+    return Checks({}, {}, lambda _url: None, engine.check_syntax, strict=False,
+                  actions=actions)
 
 
 @dataclass
@@ -80,6 +81,8 @@ class RuleBook:
     _checked_at: float = -1e9
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _versions: dict[tuple[str, int], RuleDefinition] = field(default_factory=dict)
+    # The hub's actions by id (its action table's types): what a stored step may be.
+    actions: Mapping[str, ActionType] = field(kw_only=True)
 
     def invalidate(self) -> None:
         self._checked_at = -1e9
@@ -122,7 +125,7 @@ class RuleBook:
         key = (rule_id, version)
         found = self._versions.get(key)
         if found is None:
-            found = parse_definition(raw, loading_checks(self.engine))
+            found = parse_definition(raw, loading_checks(self.engine, self.actions))
             self._versions[key] = found
         return found
 

@@ -7,13 +7,14 @@ to a step and finds its attempt still ``calling`` (the process died during the c
 the answer but before the commit) or ``unknown`` (the call timed out), nobody knows whether the
 provider acted. Then:
 
-* the provider is asked, by that key (``rule_actions.look_up_outside``);
+* the provider is asked, by that key (the action's ``look_up``);
 * found: the step is done, with what the look-up found as its output; nothing is resent;
 * not found: resent with the *same* key; for a provider whose records lag (delivery reports),
   "not found" is trusted only once the last call is ``grace`` old, until then it asks again;
 * the look-up itself failed: it is asked again later with backoff; never resent blindly;
 * no look-up exists for the action (HTTP, e-mail, robots): resent with the same key, and the
-  receiver's own de-duplication is all that protects it (adapters/connectors/lookups.py).
+  receiver's own de-duplication is all that protects it (each such action's module says
+  what protects it: ``RuleAction.unchecked_resend``).
 
 An attempt already ``sent`` (a replayed run, or a key shared on purpose) is not called again.
 """
@@ -27,8 +28,9 @@ from datetime import timedelta
 import structlog
 
 from orderpilot.domain.errors import ConnectorError, TransientError
-from orderpilot.domain.outside_calls import NO_LOOK_UP, CallResult
+from orderpilot.domain.outside_calls import CallResult
 from orderpilot.services.rules import actions as acts
+from orderpilot.services.rules.actions.base import RuleAction
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
 
 log = structlog.get_logger("orderpilot.rules")
@@ -61,38 +63,38 @@ def outcome_after(error: ConnectorError) -> str:
     return "not_sent"
 
 
-def known_outcome(uow_factory: UowFactory, reader: UowFactory, outbound: acts.Outbound,
-                  clock: Clock, policy: ResendPolicy, action: str, call: acts.StepCall,
-                  where: int, record: RecordAttempt) -> CallResult | None:
+def known_outcome(uow_factory: UowFactory, reader: UowFactory, outbound: acts.Outside,
+                  clock: Clock, policy: ResendPolicy, action: RuleAction, call: acts.StepCall,
+                  where: int, record: RecordAttempt) -> acts.Answer | None:
     """What happened to an earlier call with ``call.key``: a CallResult when it happened (do
     not call again); None when calling (again) is safe, with the attempt already committed as
     ``calling`` where the provider can be asked later; raises LookUpPending otherwise.
 
     The usual case, a first call, reads the attempt and marks it calling in one transaction,
     so checking costs no write of its own on the hot path. An action whose provider cannot be
-    asked (NO_LOOK_UP) is resent with the same key whatever an earlier attempt left, so marking
-    it calling would buy nothing: it is only read, from a snapshot, and the runner records it
-    with the answer."""
-    if action in NO_LOOK_UP:
+    asked (no ``look_up``) is resent with the same key whatever an earlier attempt left, so
+    marking it calling would buy nothing: it is only read, from a snapshot, and the runner
+    records it with the answer."""
+    if action.look_up is None:
         with reader() as uow:
             attempt = uow.runs.outside_attempt(call.key)
         if attempt is not None and attempt.status == "sent":
             return CallResult({"idempotency_key": call.key}, None, None, 0.0,
                               {**(attempt.answer or {}), "already_done": True})
         if attempt is not None and attempt.status in ("calling", "unknown"):
-            log.warning("rule_step_resent_unchecked", action=action, key=call.key,
-                        why=NO_LOOK_UP[action])
+            log.warning("rule_step_resent_unchecked", action=action.id, key=call.key,
+                        why=action.unchecked_resend)
         return None
     with uow_factory() as uow:
         attempt = uow.runs.outside_attempt(call.key)
         if attempt is None or attempt.status == "not_sent":
-            uow.runs.calling_out(call.key, call.run_id, where, action, clock())
+            uow.runs.calling_out(call.key, call.run_id, where, action.id, clock())
             return None
     if attempt.status == "sent":
         return CallResult({"idempotency_key": call.key}, None, None, 0.0,
                           {**(attempt.answer or {}), "already_done": True})
     try:
-        found = acts.look_up_outside(outbound, action, call, attempt.first_called_at)
+        found = action.look_up(outbound, call, attempt.first_called_at)
     except ConnectorError as error:
         delay = min(policy.backoff * (2 ** attempt.look_ups), MAX_WAIT)
         with uow_factory() as uow:
@@ -102,11 +104,6 @@ def known_outcome(uow_factory: UowFactory, reader: UowFactory, outbound: acts.Ou
         raise LookUpPending(f"the outcome of the earlier call is unknown and asking the "
                             f"provider failed ({error.message}); asking again, not resending",
                             delay) from error
-    if found is None:
-        log.warning("rule_step_resent_unchecked", action=action, key=call.key,
-                    why=NO_LOOK_UP.get(action, "the provider offers no look-up by key"))
-        calling_out(uow_factory, clock, call, where, action)
-        return None
     now = clock()
     with uow_factory() as uow:
         record(uow, "found" if found.found else "not_found", found.request, found.response,
@@ -122,7 +119,7 @@ def known_outcome(uow_factory: UowFactory, reader: UowFactory, outbound: acts.Ou
         raise LookUpPending("the provider has no record of the earlier call yet; its records "
                             "may lag, so it is asked again before any resend",
                             policy.grace - quiet)
-    calling_out(uow_factory, clock, call, where, action)
+    calling_out(uow_factory, clock, call, where, action.id)
     return None
 
 

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import structlog
 
@@ -34,13 +34,12 @@ from orderpilot.domain.errors import (
     OrderpilotError,
     TransientError,
 )
-from orderpilot.domain.outside_calls import NO_LOOK_UP
-from orderpilot.domain.rules.actions import ACTION_TYPES, pushes
 from orderpilot.domain.rules.definition import RuleDefinition, Step
 from orderpilot.domain.rules.records import Run
 from orderpilot.services.rules import actions as acts
 from orderpilot.services.rules import resend
 from orderpilot.services.rules import strikes as rule_strikes
+from orderpilot.services.rules.actions.base import Effect, Read, RuleAction
 from orderpilot.services.rules.book import RuleBook
 from orderpilot.services.rules.run_state import RunState
 from orderpilot.services.rules.triggers import published
@@ -48,6 +47,8 @@ from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
 
 log = structlog.get_logger("orderpilot.rules")
 MAX_BACKOFF = timedelta(hours=1)
+T = TypeVar("T")
+REGISTER_CACHE_SECONDS = 10  # how long a register read for a call (an SMS template) is kept
 
 
 @dataclass
@@ -76,11 +77,12 @@ class Failed(Exception):
 
 
 class ActionRunner:
-    def __init__(self, uow_factory: UowFactory, book: RuleBook, outbound: acts.Outbound,
+    def __init__(self, uow_factory: UowFactory, book: RuleBook, outbound: acts.Outside,
                  clock: Clock, worker_id: str, settings: RunnerSettings | None = None,
                  any_due: Callable[[datetime], bool] | None = None,
-                 reader: UowFactory | None = None) -> None:
+                 reader: UowFactory | None = None, *, actions: acts.ActionTable) -> None:
         self.uow_factory = uow_factory
+        self.actions = actions
         self.reader = reader or uow_factory  # a snapshot that takes no write lock
         self.book = book
         self.outbound = outbound
@@ -91,7 +93,7 @@ class ActionRunner:
         self._wake = threading.Event()
         self._any_due = any_due  # a cheap read, so an idle runner takes no write lock
         self._keys: dict[str, str] = {}
-        self._sms: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._registers: dict[str, tuple[float, object]] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -146,13 +148,14 @@ class ActionRunner:
             key = self._keys[rule_id] = rule.key
         return key
 
-    def _sms_template(self, code: str) -> dict[str, Any]:
-        found = self._sms.get(code)
-        if found is None or time.monotonic() - found[0] > 10:
+    def _cached(self, key: str, load: Callable[[UnitOfWork], T]) -> T:
+        """A register read an action's call needs (an SMS template), kept a few seconds."""
+        found = self._registers.get(key)
+        if found is None or time.monotonic() - found[0] > REGISTER_CACHE_SECONDS:
             with self.uow_factory() as uow:
-                found = (time.monotonic(), acts.sms_template(uow, code))
-            self._sms[code] = found
-        return found[1]
+                found = (time.monotonic(), load(uow))
+            self._registers[key] = found
+        return cast(T, found[1])  # KEY names one register entry, so one type
 
     # -- one run ---------------------------------------------------------------------------
 
@@ -180,7 +183,10 @@ class ActionRunner:
     def _step(self, state: RunState, step: Step, where: int) -> dict[str, Any] | None:
         context = state.context()
         started = self.clock()
-        kind = ACTION_TYPES[step.type]
+        try:
+            action = self.actions.get(step.type)
+        except acts.UnknownAction as error:  # its integration was removed since
+            raise Failed(f"no action {step.type!r} is installed", False) from error
         if step.when.children:
             try:
                 go = self.book.engine.evaluate(step.when.expression, context) is True
@@ -199,11 +205,12 @@ class ActionRunner:
             raise Failed(f"a template could not be filled: {error}", False) from error
         call = acts.StepCall(state.run.id, state.rule_key, state.run.order_id, params, key,
                              context)
-        if step.type == "table.lookup":
-            return self._lookup(state, step, where, call, started)
-        if not pushes(step.type, params):
-            return self._internal(state, step, where, call, started)
-        return self._external(state, step, where, call, started, internal=kind.internal)
+        if action.read is not None:
+            return self._read(state, step, where, call, started, action.read)
+        if not action.type.pushes(params):
+            assert action.effect is not None  # RuleAction checks: internal ones have one
+            return self._internal(state, step, where, call, started, action.effect)
+        return self._external(state, step, where, call, started, action)
 
     def _strike(self, state: RunState, error: str) -> None:
         """A step's expression failed or was refused: a strike against the rule, as a failed
@@ -215,24 +222,21 @@ class ActionRunner:
         if disabled:
             self.book.invalidate()
 
-    def _lookup(self, state: RunState, step: Step, where: int, call: acts.StepCall,
-                started: datetime) -> dict[str, Any]:
+    def _read(self, state: RunState, step: Step, where: int, call: acts.StepCall,
+              started: datetime, read: Read) -> dict[str, Any]:
         if self.book.tables is None:
             raise Failed("decision tables are not available", False)
         try:
-            result = self.book.tables(call.params["table"], call.context)
+            response, output = read(self.book.tables, call)
         except OrderpilotError as error:  # e.g. a stored table refused by the expression limits
             self._strike(state, f"step {step.id} table: {error.message}")
             raise Failed(error.message, False) from error
-        output = result.output if isinstance(result.output, dict) else {"rows": result.output}
-        response = {"version": result.version, "matched_rows": result.matched, **output}
         self._record(state, step, where, "ok", call.params, response, started,
                      progress=True, output=output)
         return output
 
     def _internal(self, state: RunState, step: Step, where: int, call: acts.StepCall,
-                  started: datetime) -> dict[str, Any]:
-        effect = acts.INTERNAL[step.type]
+                  started: datetime, effect: Effect) -> dict[str, Any]:
         try:
             with self.uow_factory() as uow:
                 now = self.clock()
@@ -248,27 +252,27 @@ class ActionRunner:
         return output
 
     def _external(self, state: RunState, step: Step, where: int, call: acts.StepCall,
-                  started: datetime, *, internal: bool) -> dict[str, Any]:
+                  started: datetime, action: RuleAction) -> dict[str, Any]:
         """Record the attempt, call out with the step's idempotency key, then record the
         outcome with the run's progress. An earlier attempt with an unknown outcome is looked
-        up at the provider first (rule_resend.py)."""
-        internal_output = self._hub_part(state, step, call) if internal else {}
-        params = dict(call.params)
+        up at the provider first (resend.py)."""
+        internal_output = self._hub_part(state, step, call, action.effect) \
+            if action.type.internal and action.effect is not None else {}
+        outside_call = action.call
+        assert outside_call is not None  # RuleAction checks: one that calls out has a call
         try:
-            if step.type == "sms.send":
-                params["_template"] = self._sms_template(params["template"])
-            call = acts.StepCall(call.run_id, call.rule_key, call.order_id, params, call.key,
-                                 call.context)
+            if action.prepare is not None:
+                call = call.with_params(action.prepare(self._cached, dict(call.params)))
             result = resend.known_outcome(
                 self.uow_factory, self.reader, self.outbound, self.clock, self.settings.resend,
-                step.type,
+                action,
                 call, where, lambda uow, status, request, response, latency, error: self._attempt(
                     uow, state, step, where, status, request, response, started, self.clock(),
                     error=error, key=call.key))
             if result is None:  # the attempt is committed as calling
                 self.settings.stop_at("outside_call.sending")
-                result = acts.call_outside(self.outbound, step.type, call, internal_output,
-                                           self.settings.hmac_secret)
+                result = outside_call(self.outbound, call, internal_output,
+                                      self.settings.hmac_secret)
                 self.settings.stop_at("outside_call.answered")
         except ConnectorError as error:
             transient = isinstance(error, TransientError)
@@ -286,27 +290,27 @@ class ActionRunner:
                 self._attempt(uow, state, step, where, "failed", call.params, None, started,
                               self.clock(), error=error.message, key=call.key)
             raise Failed(error.message, False) from error
-        output = {**internal_output, **acts.step_outputs(step, result)}
+        outputs = acts.step_outputs(action.type, step, result)
+        output = {**internal_output, **outputs}
         with self.uow_factory() as uow:
             now = self.clock()
             row = self._attempt_row(state, step, where, "ok", result.request,
                                     result.stored_response, started, call.key)
             row.update(latency_ms=result.latency_ms, finished_at=now)
             uow.runs.add_attempt(row)
-            if step.type in NO_LOOK_UP:  # no row was written before the call (rule_resend)
+            if action.look_up is None:  # no row was written before the call (resend.py)
                 uow.runs.calling_out(call.key, call.run_id, where, step.type, now)
-            uow.runs.outside_outcome(call.key, "sent", now,
-                                     answer=acts.jsonable(acts.step_outputs(step, result)))
-            if step.type == "ticket.create" and output.get("external_id"):
-                uow.tickets.update(internal_output["ticket_id"], now,
-                                   external_id=str(output["external_id"]))
+            uow.runs.outside_outcome(call.key, "sent", now, answer=acts.jsonable(outputs))
+            if action.after_call is not None:
+                action.after_call(uow, call, output, now)
             state.advance_in(uow, step, output, self.worker_id)
         for observe in self.stats.observers:
             observe(step.type, (started - state.run.event_recorded_at).total_seconds()
                     if state.run.event_recorded_at else 0.0)
         return output
 
-    def _hub_part(self, state: RunState, step: Step, call: acts.StepCall) -> dict[str, Any]:
+    def _hub_part(self, state: RunState, step: Step, call: acts.StepCall,
+                  effect: Effect) -> dict[str, Any]:
         """The hub's own effect of a hybrid step (the ticket before its webhook), once."""
         saved = state.outputs.get(f"_{step.id}_hub")
         if isinstance(saved, dict):
@@ -315,7 +319,7 @@ class ActionRunner:
             with self.uow_factory() as uow:
                 now = self.clock()
                 if uow.inbox.first_time("rule-step", f"{call.key}:hub", now):
-                    output = acts.INTERNAL[step.type](uow, call, now)
+                    output = effect(uow, call, now)
                 else:
                     output = {"already_done": True}
                 state.outputs[f"_{step.id}_hub"] = output

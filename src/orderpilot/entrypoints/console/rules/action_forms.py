@@ -17,10 +17,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from orderpilot.domain.rules.actions import ACTION_TYPES
+from orderpilot.domain.rules.actions import ActionType
 from orderpilot.domain.rules.fields import OPERATORS, OPERATORS_BY_TYPE
 from orderpilot.domain.rules.problems import Problem
 from orderpilot.entrypoints.console.rules.values import join_list, split_list, to_number, to_text
@@ -29,11 +30,6 @@ _ACTION = re.compile(r"^a(\d+)(?:b(\d+))?-(.+)$")
 _MAP = re.compile(r"^m-([a-z_]+)-(\d+)-([kv])$")
 _STEP_LEAF = re.compile(r"^steps\.([a-z][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
 STEP_TESTS = {"bool": ("is_false", "is_true"), "other": ("eq", "ne", "not_empty", "is_empty")}
-DEFAULT_IDS = {"http.call": "call", "order.hold": "hold", "order.release": "release",
-               "order.tag": "tag", "order.set_field": "set_field", "sms.send": "sms",
-               "ticket.create": "ticket", "crm.tag": "crm", "email.send": "email",
-               "notify.dingtalk": "dingtalk", "notify.wecom": "wecom",
-               "table.lookup": "lookup"}
 
 
 @dataclass
@@ -61,7 +57,8 @@ def action_prefix(index: int, branch_index: int | None = None) -> str:
 
 # -- reading the posted fields --------------------------------------------------------------
 
-def read_actions(values: dict[str, list[str]]) -> list[ActionForm]:
+def read_actions(values: dict[str, list[str]],
+                 types: Mapping[str, ActionType]) -> list[ActionForm]:
     parts: dict[tuple[int, int], dict[str, str]] = {}
     for name, got in values.items():
         match = _ACTION.match(name)
@@ -70,7 +67,7 @@ def read_actions(values: dict[str, list[str]]) -> list[ActionForm]:
             parts.setdefault((int(match.group(1)), inner), {})[match.group(3)] = got[0].strip()
     actions: dict[int, ActionForm] = {}
     for (i, j), fields in sorted(parts.items()):  # an action comes before its branch
-        action = _read_action(fields)
+        action = _read_action(fields, types)
         if action is None:
             continue
         if j < 0:
@@ -80,8 +77,8 @@ def read_actions(values: dict[str, list[str]]) -> list[ActionForm]:
     return list(actions.values())
 
 
-def _read_action(p: dict[str, str]) -> ActionForm | None:
-    kind = ACTION_TYPES.get(p.get("type", ""))
+def _read_action(p: dict[str, str], types: Mapping[str, ActionType]) -> ActionForm | None:
+    kind = types.get(p.get("type", ""))
     if kind is None:
         return None
     action = ActionForm(kind.id, p.get("id", ""), if_step=p.get("if-step", ""),
@@ -105,14 +102,16 @@ def _read_action(p: dict[str, str]) -> ActionForm | None:
 # -- form -> step ---------------------------------------------------------------------------
 
 def step_definition(action: ActionForm, where: str, slot: str, places: dict[str, str],
-                    problems: list[Problem], *, top: bool = True) -> dict[str, Any]:
+                    problems: list[Problem], types: Mapping[str, ActionType], *,
+                    top: bool = True) -> dict[str, Any]:
     """The step at definition path ``where`` (drawn on the form as ``slot``), its failure
     branch included; records in ``places`` where each step's problems are shown. A step of a
     branch has no branch of its own (the service says so if one asks for it)."""
     places[where] = slot
-    step: dict[str, Any] = {"id": action.id or DEFAULT_IDS[action.type], "type": action.type,
-                            "params": _params(action, where, problems)}
-    condition = _step_condition(action, f"{where}.if", problems)
+    kind = types[action.type]
+    step: dict[str, Any] = {"id": action.id or kind.default_step_id, "type": action.type,
+                            "params": _params(action, kind, where, problems)}
+    condition = _step_condition(action, f"{where}.if", problems, types)
     if condition:
         step["if"] = condition
     on_error: dict[str, Any] = {"retries": maybe_number(action.retries),
@@ -124,16 +123,18 @@ def step_definition(action: ActionForm, where: str, slot: str, places: dict[str,
                                     "add at least one action to run instead"))
         on_error["branch"] = [
             step_definition(inner, f"{where}.on_error.branch[{j}]", f"{slot}b{j}", places,
-                            problems, top=False) for j, inner in enumerate(action.branch)]
+                            problems, types, top=False)
+            for j, inner in enumerate(action.branch)]
     step["on_error"] = on_error
     if action.idempotency_key:
         step["idempotency_key"] = action.idempotency_key
     return step
 
 
-def _params(action: ActionForm, where: str, problems: list[Problem]) -> dict[str, Any]:
+def _params(action: ActionForm, kind: ActionType, where: str,
+            problems: list[Problem]) -> dict[str, Any]:
     params: dict[str, Any] = {}
-    for param in ACTION_TYPES[action.type].params:
+    for param in kind.params:
         if param.kind == "mapping":
             rows = action.maps.get(param.name, [])
             if rows:
@@ -159,8 +160,8 @@ def _params(action: ActionForm, where: str, problems: list[Problem]) -> dict[str
     return params
 
 
-def _step_condition(action: ActionForm, where: str,
-                    problems: list[Problem]) -> dict[str, Any] | None:
+def _step_condition(action: ActionForm, where: str, problems: list[Problem],
+                    types: Mapping[str, ActionType]) -> dict[str, Any] | None:
     if action.if_json:
         try:
             parsed: dict[str, Any] = json.loads(action.if_json)
@@ -174,7 +175,7 @@ def _step_condition(action: ActionForm, where: str,
         return None
     if not action.if_step:
         return None
-    kind = output_type(action.if_output)
+    kind = output_type(action.if_output, types)
     test = action.if_test or STEP_TESTS["bool" if kind == "bool" else "other"][0]
     leaf: dict[str, Any] = {"field": f"steps.{action.if_step}.{action.if_output}",
                             "op": test, "type": kind if kind in OPERATORS_BY_TYPE else "text"}
@@ -183,12 +184,9 @@ def _step_condition(action: ActionForm, where: str,
     return {"all": [leaf]}
 
 
-def output_type(name: str, outputs: dict[str, str] | None = None) -> str:
-    """The type of a step output: from the action type when it declares it, else bool for
-    names that read as yes/no answers, else text."""
-    if outputs and name in outputs:
-        return outputs[name]
-    for kind in ACTION_TYPES.values():
+def output_type(name: str, types: Mapping[str, ActionType]) -> str:
+    """The type of a step output: from an action type that declares it, else text."""
+    for kind in types.values():
         if name in kind.outputs:
             return kind.outputs[name]
     return "text"
@@ -201,8 +199,8 @@ def maybe_number(text: str) -> Any:
 
 # -- stored step -> form --------------------------------------------------------------------
 
-def action_from_step(step: dict[str, Any]) -> ActionForm:
-    kind = ACTION_TYPES[step["type"]]
+def action_from_step(step: dict[str, Any], types: Mapping[str, ActionType]) -> ActionForm:
+    kind = types[step["type"]]
     action = ActionForm(kind.id, str(step.get("id", "")))
     params = step.get("params", {})
     for param in kind.params:
@@ -224,7 +222,7 @@ def action_from_step(step: dict[str, Any]) -> ActionForm:
     action.retries = to_text(on_error.get("retries", 3))
     action.backoff = to_text(on_error.get("backoff_seconds", 5))
     action.then = str(on_error.get("then", "fail"))
-    action.branch = [action_from_step(inner) for inner in on_error.get("branch") or []]
+    action.branch = [action_from_step(inner, types) for inner in on_error.get("branch") or []]
     action.idempotency_key = str(step.get("idempotency_key") or "")
     return action
 

@@ -22,7 +22,7 @@ from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader, RuleManager
 from orderpilot.entrypoints.console.i18n import N_
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
-from orderpilot.entrypoints.console.rules.action_forms import STEP_TESTS, output_type
+from orderpilot.entrypoints.console.rules.action_forms import STEP_TESTS
 from orderpilot.entrypoints.console.rules.form_edits import (
     apply,
     earlier_by_slot,
@@ -70,7 +70,8 @@ def catalogue(request: Request, console: Console, hub: Hub) -> BuilderCatalogue:
     with hub.uow() as uow:
         sms = sms_register(uow.sms_templates.all())
     locale = console.locale(request)
-    return BuilderCatalogue(locale == "zh_CN", console.translations[locale].gettext, sms)
+    return BuilderCatalogue(locale == "zh_CN", console.translations[locale].gettext, sms,
+                            hub.actions.types(), hub.connectors.connector_names())
 
 
 def load_rule(hub: Hub, rule_id: str) -> dict[str, Any] | None:
@@ -89,8 +90,7 @@ def builder_context(request: Request, console: Console, hub: Hub, form: RuleForm
     return {"nav": "rules", "form": form, "rule": rule, "cat": cat,
             "errors": problems_by_slot(problems, places or {}, console.locale(request)),
             "problems": problems,
-            "earlier": earlier_by_slot(form),
-            "output_type": output_type, "step_tests": STEP_TESTS,
+            "earlier": earlier_by_slot(form), "step_tests": STEP_TESTS,
             "rule_statuses": {k: cat.gettext(v) for k, v in RULE_STATUSES.items()},
             "audit_actions": {k: cat.gettext(v) for k, v in AUDIT_ACTIONS.items()}}
 
@@ -137,7 +137,8 @@ def checked(hub: Hub, built: Built) -> None:
 
 @router.get("/rules/new", name="console:rule-new")
 def new_rule(request: Request, hub: HubDep, console: ConsoleDep, who: Reader) -> Response:
-    return show_builder(request, console, hub, RuleForm(items=[ConditionRow()]), None)
+    return show_builder(request, console, hub,
+                        RuleForm(items=[ConditionRow()], types=hub.actions.types()), None)
 
 
 @router.post("/rules/form", name="console:rule-form")
@@ -146,7 +147,7 @@ def redraw(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
     """Add or remove a row or an action, or redraw one condition row for a new field or
     operator. Nothing is saved."""
     do = one(pairs, "do")
-    form = apply(read_form(pairs), do, one(pairs, new_action_field(do)))
+    form = apply(read_form(pairs, hub.actions.types()), do, one(pairs, new_action_field(do)))
     rule = load_rule(hub, one(pairs, "rule_id"))
     row_prefix = one(pairs, "row")
     if row_prefix:
@@ -172,7 +173,7 @@ def find_row(form: RuleForm, prefix: str) -> ConditionRow | None:
 @router.post("/rules/new", name="console:rule-create")
 def create_rule(request: Request, hub: HubDep, console: ConsoleDep, who: RuleManager,
                 pairs: Posted) -> Response:
-    form = read_form(pairs)
+    form = read_form(pairs, hub.actions.types())
     built = to_definition(form)
     try:
         checked(hub, built)
@@ -187,7 +188,7 @@ def create_rule(request: Request, hub: HubDep, console: ConsoleDep, who: RuleMan
 @router.post("/rules/try", name="console:rule-try")
 def try_on_order(request: Request, hub: HubDep, console: ConsoleDep, who: RuleManager,
                  pairs: Posted) -> Response:
-    form = read_form(pairs)
+    form = read_form(pairs, hub.actions.types())
     built = to_definition(form)
     context: dict[str, Any] = {"cat": catalogue(request, console, hub)}
     ref = one(pairs, "try_order")
@@ -210,7 +211,7 @@ def try_on_order(request: Request, hub: HubDep, console: ConsoleDep, who: RuleMa
 @router.post("/rules/backtest", name="console:rule-backtest")
 def backtest(request: Request, hub: HubDep, console: ConsoleDep, who: RuleManager,
              pairs: Posted) -> Response:
-    built = to_definition(read_form(pairs))
+    built = to_definition(read_form(pairs, hub.actions.types()))
     days = one(pairs, "backtest_days")
     context: dict[str, Any] = {"cat": catalogue(request, console, hub)}
     try:
@@ -230,7 +231,8 @@ def edit_rule(request: Request, rule_id: str, hub: HubDep, console: ConsoleDep, 
         return console.error(request, console.translate(request, "There is no such rule."), 404)
     source = rule["draft"] or rule["definition"] or {}
     notice = console.translate(request, NOTICES[done]) if done in NOTICES else None
-    return show_builder(request, console, hub, from_definition(source), rule, notice=notice)
+    return show_builder(request, console, hub, from_definition(source, hub.actions.types()),
+                        rule, notice=notice)
 
 
 @router.post("/rules/{rule_id}", name="console:rule-save")
@@ -239,7 +241,7 @@ def save_rule(request: Request, rule_id: str, hub: HubDep, console: ConsoleDep,
     rule = load_rule(hub, rule_id)
     if rule is None:
         return console.error(request, console.translate(request, "There is no such rule."), 404)
-    form = read_form(pairs)
+    form = read_form(pairs, hub.actions.types())
     built = to_definition(form)
     try:
         checked(hub, built)
@@ -258,7 +260,7 @@ def publish(request: Request, rule_id: str, hub: HubDep, console: ConsoleDep,
     rule = load_rule(hub, rule_id)
     if rule is None:
         return console.error(request, console.translate(request, "There is no such rule."), 404)
-    form = read_form(pairs)
+    form = read_form(pairs, hub.actions.types())
     built = to_definition(form)
     try:
         checked(hub, built)

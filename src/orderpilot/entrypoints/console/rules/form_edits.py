@@ -5,15 +5,15 @@ next to its field."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from orderpilot.domain.rules.actions import ACTION_TYPES
+from orderpilot.domain.rules.actions import ActionType
 from orderpilot.domain.rules.definition import MAX_ACTIONS
 from orderpilot.domain.rules.fields import FIELD_BY_PATH
 from orderpilot.domain.rules.problems import Problem
 from orderpilot.entrypoints.console.rules.action_forms import (
-    DEFAULT_IDS,
     ActionForm,
     action_from_step,
     action_prefix,
@@ -30,7 +30,8 @@ MAX_ROWS = 50
 
 # -- definition -> form ---------------------------------------------------------------------
 
-def from_definition(raw: dict[str, Any]) -> RuleForm:
+def from_definition(raw: dict[str, Any], types: Mapping[str, ActionType]) -> RuleForm:
+    """A stored definition as a form; TYPES: the actions the hub offers, by id."""
     trigger = raw.get("trigger") or {}
     conditions = raw.get("conditions") or {"all": []}
     mode = "any" if "any" in conditions else "all"
@@ -43,14 +44,14 @@ def from_definition(raw: dict[str, Any]) -> RuleForm:
                     trigger_unless=str(trigger.get("unless") or ""),
                     trigger_cron=str(trigger.get("cron") or ""),
                     trigger_timezone=str(trigger.get("timezone") or "Asia/Shanghai"),
-                    mode=mode, expression=str(raw.get("expression") or ""))
+                    mode=mode, expression=str(raw.get("expression") or ""), types=types)
     for item in conditions.get(mode, []):
         if isinstance(item, dict) and ("all" in item or "any" in item):
             inner = "any" if "any" in item else "all"
             form.items.append(ConditionGroup(inner, [_row(leaf) for leaf in item[inner]]))
         else:
             form.items.append(_row(item))
-    form.actions = [action_from_step(step) for step in raw.get("actions", [])]
+    form.actions = [action_from_step(step, types) for step in raw.get("actions", [])]
     return form
 
 
@@ -77,9 +78,9 @@ def _row(leaf: dict[str, Any]) -> ConditionRow:
 # -- edits ----------------------------------------------------------------------------------
 
 def new_action(form: RuleForm, action_type: str) -> ActionForm:
-    kind = ACTION_TYPES[action_type]
+    kind = form.types[action_type]
     taken = {a.id for a in all_actions(form)}
-    base = DEFAULT_IDS[action_type]
+    base = kind.default_step_id
     step_id = base if base not in taken else next(
         f"{base}{n}" for n in range(2, 100) if f"{base}{n}" not in taken)
     action = ActionForm(action_type, step_id)
@@ -119,7 +120,7 @@ def apply(form: RuleForm, do: str, new_action_type: str = "") -> RuleForm:
         form.items.append(ConditionGroup())
     elif verb == "remove-condition":
         _remove_condition(form, target)
-    elif verb == "add-action" and new_action_type in ACTION_TYPES:
+    elif verb == "add-action" and new_action_type in form.types:
         _add_action(form, target, new_action_type)
     elif verb in ("remove-action", "up-action", "down-action"):
         found = _actions_at(form, target)
@@ -177,13 +178,17 @@ def fill_sms_params(form: RuleForm, templates: dict[str, list[str]]) -> None:
     """Once an SMS template is picked, its parameters appear as rows, with a value suggested
     where the name says what it is (order_no -> the channel order number)."""
     for action in all_actions(form):
-        if action.type != "sms.send":
+        kind = form.types.get(action.type)
+        params = kind.params if kind is not None else ()
+        code = next((p.name for p in params if p.kind == "sms_template"), None)
+        mapping = next((p.name for p in params if p.kind == "mapping"), None)
+        if code is None or mapping is None:
             continue
-        names = templates.get(action.params.get("template", ""))
+        names = templates.get(action.params.get(code, ""))
         if names is None:
             continue
-        rows = dict(action.maps.get("params", []))
-        action.maps["params"] = [(n, rows.get(n) or PARAM_SUGGESTIONS.get(n, ""))
+        rows = dict(action.maps.get(mapping, []))
+        action.maps[mapping] = [(n, rows.get(n) or PARAM_SUGGESTIONS.get(n, ""))
                                  for n in names] + [(k, v) for k, v in rows.items()
                                                     if k not in names]
 
@@ -205,9 +210,11 @@ def earlier_steps(form: RuleForm, index: int,
         before = before + form.actions[index].branch[:branch_index]
     steps = []
     for action in before:
-        outputs = dict(ACTION_TYPES[action.type].outputs)
-        for name, _path in action.maps.get("output", []):
-            outputs.setdefault(name, "text")
+        kind = form.types[action.type]
+        outputs = dict(kind.outputs)
+        if kind.output_param:
+            for name, _path in action.maps.get(kind.output_param, []):
+                outputs.setdefault(name, "text")
         if action.id:
             steps.append(EarlierStep(action.id, action.type, outputs))
     return steps

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from orderpilot.domain.rules.actions import ActionType
 from orderpilot.domain.rules.fields import FIELD_BY_PATH, OPERATORS, OPERATORS_BY_TYPE
 from orderpilot.domain.rules.problems import Problem
 from orderpilot.entrypoints.console.rules.action_forms import (
@@ -77,6 +78,8 @@ class RuleForm:
     items: list[ConditionRow | ConditionGroup] = dataclasses.field(default_factory=list)
     expression: str = ""
     actions: list[ActionForm] = dataclasses.field(default_factory=list)
+    # The actions the form may hold: the hub's action table's types.
+    types: Mapping[str, ActionType] = dataclasses.field(default_factory=dict)
 
 
 @dataclass
@@ -91,7 +94,8 @@ class Built:
 
 # -- reading the posted fields --------------------------------------------------------------
 
-def read_form(pairs: Iterable[tuple[str, str]]) -> RuleForm:
+def read_form(pairs: Iterable[tuple[str, str]], types: Mapping[str, ActionType]) -> RuleForm:
+    """The posted fields as a form; TYPES: the actions the hub offers, by id."""
     values: dict[str, list[str]] = {}
     for name, value in pairs:
         values.setdefault(name, []).append(value)
@@ -106,9 +110,9 @@ def read_form(pairs: Iterable[tuple[str, str]]) -> RuleForm:
                     trigger_minutes=one("trigger_minutes"), trigger_unless=one("trigger_unless"),
                     trigger_cron=one("trigger_cron"),
                     trigger_timezone=one("trigger_timezone", "Asia/Shanghai"),
-                    mode=one("cond_mode", "all"), expression=one("expression"))
+                    mode=one("cond_mode", "all"), expression=one("expression"), types=types)
     form.items = _read_conditions(values)
-    form.actions = read_actions(values)
+    form.actions = read_actions(values, types)
     return form
 
 
@@ -177,7 +181,8 @@ def to_definition(form: RuleForm) -> Built:
     if form.expression:
         definition["expression"] = form.expression
     definition["actions"] = [step_definition(action, f"actions[{i}]", action_prefix(i), places,
-                                             problems) for i, action in enumerate(form.actions)]
+                                             problems, form.types)
+                             for i, action in enumerate(form.actions)]
     return Built(definition, places, problems)
 
 

@@ -3,7 +3,6 @@ sent. Dead and failed runs are the rules' dead letters: they stand out here unti
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
@@ -20,6 +19,7 @@ from orderpilot.entrypoints.console.auth import Reader, RuleManager
 from orderpilot.entrypoints.console.i18n import N_
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
 from orderpilot.services.rules import tools as rule_tools
+from orderpilot.services.rules.actions import ActionTable
 
 router = APIRouter(prefix="/console")
 PAGE_SIZE = 50
@@ -31,9 +31,6 @@ ATTEMPT_LABELS = {"ok": N_("OK"), "retry": N_("Will retry"), "failed": N_("Faile
                   "found": N_("Found at the provider"),
                   "not_found": N_("Not found at the provider"),
                   "lookup_failed": N_("Provider look-up failed")}
-MESSAGE_LABELS = {"sms.send": N_("SMS"), "email.send": N_("E-mail"),
-                  "notify.dingtalk": N_("DingTalk"), "notify.wecom": N_("WeCom")}
-MESSAGE_ACTIONS = ("sms.send", "email.send", "notify.dingtalk", "notify.wecom")
 FILTERS = ("rule", "version", "status", "order_id", "since", "until")
 
 
@@ -184,43 +181,34 @@ def replay_one(request: Request, run_id: str, hub: HubDep, console: ConsoleDep,
     return RedirectResponse(target, status_code=303)
 
 
-def describe_message(console: Console, request: Request,
+def describe_message(console: Console, request: Request, actions: ActionTable,
                      sent: dict[str, Any]) -> dict[str, Any]:
     """One sent message in words: channel, recipient (already masked), template and its
-    parameters, whatever the provider's request looked like."""
-    request_body: dict[str, Any] = sent.get("request") or {}
-    inner = request_body.get("body")
-    body: dict[str, Any] = inner if isinstance(inner, dict) else request_body
+    parameters, as the action that sent it reads its stored request."""
     out: dict[str, Any] = {**sent, "to": "", "template": "", "sign_name": "", "params": {},
                            "text": ""}
-    if sent["action"] == "sms.send":
-        out["to"] = body.get("PhoneNumbers") or ", ".join(body.get("PhoneNumberSet") or [])
-        out["template"] = body.get("TemplateCode") or body.get("TemplateId") or ""
-        out["sign_name"] = body.get("SignName") or ""
-        params: Any = body.get("TemplateParam") or body.get("TemplateParamSet") or {}
-        if isinstance(params, str):
-            try:
-                params = json.loads(params)
-            except ValueError:
-                params = {"": params}
-        out["params"] = params if isinstance(params, dict) else dict(enumerate(params, 1))
-    elif sent["action"] == "email.send":
-        out["to"], out["text"] = body.get("to", ""), body.get("subject", "")
-    else:
-        out["to"] = console.translate(request, "Group robot")
-        out["text"] = ((body.get("text") or {}).get("content", "")
-                       if isinstance(body.get("text"), dict) else "")
+    read_sent = actions.get(sent["action"]).read_sent if sent["action"] in actions else None
+    if read_sent is None:
+        return out
+    message = read_sent(sent.get("request") or {})
+    out.update(to=console.translate(request, "Group robot") if message.to_group
+               else message.to, template=message.template, sign_name=message.sign_name,
+               params=dict(message.params or {}), text=message.text)
     return out
 
 
 @router.get("/messages", name="console:messages")
 def messages(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
              kind: str = "") -> Response:
+    kinds = hub.actions.message_types()
     with hub.db.read() as conn:
-        sent = reads.sent_messages(conn, limit=200)
+        sent = reads.sent_messages(conn, kinds, limit=200)
         numbers = order_numbers(conn, {m["order_id"] for m in sent})
-    shown = [describe_message(console, request, m) for m in sent
+    shown = [describe_message(console, request, hub.actions, m) for m in sent
              if not kind or m["action"] == kind]
+    zh = console.locale(request) == "zh_CN"
+    labels = {k: (a.message.zh if zh else a.message.en) for k, a in kinds.items()
+              if a.message is not None}
     return console.render(request, "messages.html", {
         "nav": "messages", "messages": shown, "numbers": numbers, "kind": kind,
-        "kinds": MESSAGE_ACTIONS, "message_labels": MESSAGE_LABELS})
+        "kinds": list(kinds), "message_labels": labels})

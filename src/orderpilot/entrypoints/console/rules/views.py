@@ -3,12 +3,13 @@ action lists from the rule catalogue, SMS templates, and a result of trying or b
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from orderpilot.domain.intake import CHANNELS as CHANNEL_CODES
 from orderpilot.domain.lifecycle import NODE_BY_ID
-from orderpilot.domain.rules.actions import ACTION_TYPES, ActionType, Param
+from orderpilot.domain.rules.actions import ActionType, Param
 from orderpilot.domain.rules.fields import ADDRESS_FLAGS, FIELD_BY_PATH, FIELDS, OPERATORS
 from orderpilot.domain.rules.fields import OPERATORS_BY_TYPE as OPS
 from orderpilot.domain.rules.triggers import TIMEZONES, event_names
@@ -42,9 +43,12 @@ class Choice:
 class BuilderCatalogue:
     """Labels for one locale; ``gettext`` translates the console's own words."""
 
-    def __init__(self, zh: bool, gettext: Any, sms: dict[str, tuple[str, list[str]]]) -> None:
+    def __init__(self, zh: bool, gettext: Any, sms: dict[str, tuple[str, list[str]]],
+                 actions: Mapping[str, ActionType], connectors: frozenset[str]) -> None:
         self.zh, self.gettext = zh, gettext
+        self.actions = actions  # the hub's action table's types
         self.sms = sms  # code -> (text, parameter names)
+        self.connectors = sorted(connectors)  # named HTTP connectors an http.call may use
         self.field_groups = [
             (gettext(label), [Choice(f.path, f.zh if zh else f.en)
                               for f in FIELDS if f.group == group])
@@ -53,7 +57,7 @@ class BuilderCatalogue:
                        for k, (zh_, en) in event_names().items()]
         self.channels = [Choice(c, gettext(CHANNELS.get(c, c))) for c in CHANNEL_CODES]
         self.timezones = list(TIMEZONES)
-        self.action_types = [Choice(a.id, a.zh if zh else a.en) for a in ACTION_TYPES.values()]
+        self.action_types = [Choice(a.id, a.zh if zh else a.en) for a in actions.values()]
         self.hold_reasons = [Choice(r, gettext(label)) for r, label in HOLD_REASONS.items()]
         self.trigger_kinds = [Choice(k, gettext(v)) for k, v in TRIGGER_KINDS.items()]
         self.then = [Choice(k, gettext(v)) for k, v in THEN.items()]
@@ -96,10 +100,10 @@ class BuilderCatalogue:
         return "—" if value is None else labels.get(str(value), str(value))
 
     def action(self, action_type: str) -> ActionType:
-        return ACTION_TYPES[action_type]
+        return self.actions[action_type]
 
     def action_label(self, action_type: str) -> str:
-        found = ACTION_TYPES.get(action_type)
+        found = self.actions.get(action_type)
         return (found.zh if self.zh else found.en) if found else action_type
 
     def param_label(self, param: Param) -> str:

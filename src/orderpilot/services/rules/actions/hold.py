@@ -1,0 +1,38 @@
+"""order.hold: hold the order (in the step's transaction), optionally releasing it later."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from orderpilot.domain.rules.actions import ActionType, param
+from orderpilot.services.rules.actions.base import (
+    Output,
+    RuleAction,
+    StepCall,
+    order_for_update,
+    save,
+)
+from orderpilot.services.unit_of_work import UnitOfWork
+
+TYPE = ActionType("order.hold", "冻结订单", "Hold the order", (
+    param("reason", "code", "冻结原因代码", "Reason code", required=True),
+    param("note", "template", "备注", "Note"),
+    param("release_after_minutes", "int", "自动解冻(分钟)", "Release after (minutes)")),
+    external=False, internal=True, outputs={"hold_id": "text"}, default_step_id="hold")
+
+
+def hold(uow: UnitOfWork, call: StepCall, now: datetime) -> Output:
+    order = order_for_update(uow, call)
+    minutes = call.params.get("release_after_minutes")
+    release_at = now + timedelta(minutes=int(minutes)) if minutes else None
+    placed = order.place_hold(call.params["reason"], str(call.params.get("note", "")),
+                              call.actor, "rule", now, release_at, causation_id=call.run_id)
+    if release_at is not None:
+        uow.timers.schedule(f"hold:{placed.id}:auto_release", "hold.auto_release", release_at,
+                            {"order_id": order.id, "hold_id": placed.id,
+                             "placed_event_id": order.events[-1].id}, now, order_id=order.id)
+    save(uow, order, now)
+    return {"hold_id": placed.id}
+
+
+ACTION = RuleAction(TYPE, effect=hold)
