@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from orderpilot.domain.errors import NotFound
+from orderpilot.domain.rules.records import Ticket
 from orderpilot.domain.tickets import check_move
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
 
-def move(uow: UowFactory, clock: Clock, ticket_id: str, status: str) -> Any:
+def move(uow: UowFactory, clock: Clock, ticket_id: str, status: str) -> Ticket:
     """Move one ticket to `status` if its state allows it; returns the stored ticket.
 
     Raises NotFound for an unknown ticket and IllegalTicketMove (a Conflict) for a move its
@@ -20,4 +19,6 @@ def move(uow: UowFactory, clock: Clock, ticket_id: str, status: str) -> Any:
             raise NotFound(f"no ticket {ticket_id}", field="ticket_id")
         check_move(ticket.status, status)
         work.tickets.update(ticket_id, clock(), status=status)
-        return work.tickets.get(ticket_id)
+        moved = work.tickets.get(ticket_id)
+        assert moved is not None  # updated in this transaction
+        return moved

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound, RuleFileError
 from orderpilot.domain.events import new_id
@@ -30,7 +30,7 @@ class RuleFile(Protocol):
     file and the line of a field."""
 
     @property
-    def data(self) -> dict[str, Any]: ...
+    def data(self) -> dict[str, object]: ...
 
     def error(self, field: str | None, message: str, *,
               zh: str | None = None) -> RuleFileError: ...

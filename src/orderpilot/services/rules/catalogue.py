@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from orderpilot.domain.rules.actions import ActionType
 from orderpilot.domain.rules.fields import ADDRESS_FLAGS, FIELDS, OPERATORS, OPERATORS_BY_TYPE
 from orderpilot.domain.rules.triggers import TIMEZONES, event_names
 
 
-def catalogue(actions: Mapping[str, ActionType], connectors: frozenset[str]) -> dict[str, Any]:
+def catalogue(actions: Mapping[str, ActionType], connectors: frozenset[str]) -> dict[str, object]:
     """ACTIONS: the hub's action table's types; CONNECTORS: the named HTTP connectors an
     http.call may use (a parameter of kind "connector" takes one of them)."""
     return {
