@@ -16,7 +16,7 @@ def move(uow: UowFactory, clock: Clock, ticket_id: str, status: str) -> Ticket:
     with uow() as work:
         ticket = work.tickets.get(ticket_id)
         if ticket is None:
-            raise NotFound(f"no ticket {ticket_id}", field="ticket_id")
+            raise NotFound(f"no ticket {ticket_id}", field="ticket_id", zh=f"没有工单 {ticket_id}")
         check_move(ticket.status, status)
         work.tickets.update(ticket_id, clock(), status=status)
         moved = work.tickets.get(ticket_id)

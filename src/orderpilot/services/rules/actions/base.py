@@ -77,6 +77,9 @@ class Outside(Protocol):
     def helpdesk_create_ticket(self, ticket: dict[str, Any], idempotency_key: str) -> Answer: ...
     def crm_push_tags(self, phone: str, tags: list[str], idempotency_key: str) -> Answer: ...
     def check_url(self, url: str) -> None: ...
+    def client(self, integration: str) -> object:
+        """The named integration's client (what an installed integration's action calls)."""
+        ...
     def connector_names(self) -> frozenset[str]: ...
     # Look-ups by the key a call was sent with.
     def sms_find_sent(self, provider: SmsProviderName, phone: str, idempotency_key: str,
@@ -189,7 +192,8 @@ class RuleAction:
 
 def order_for_update(uow: UnitOfWork, call: StepCall) -> Order:
     if call.order_id is None:
-        raise StepRefused("this rule's trigger concerns no order", field="trigger")
+        raise StepRefused("this rule's trigger concerns no order", field="trigger",
+                          zh="此规则的触发条件与订单无关")
     order: Order | None = uow.orders.get(call.order_id, for_update=True)
     if order is None:
         raise NotFound.coded("order.not_found", field="order_id", order_id=call.order_id)

@@ -27,7 +27,8 @@ TYPE = ActionType("crm.tag", "客户打标(CRM)", "Tag the customer (CRM)", (
 def tag_customer(uow: UnitOfWork, call: StepCall, now: datetime) -> Output:
     phone = call.customer_phone
     if not phone:
-        raise StepRefused("this run has no customer phone to tag", field="order.customer.phone")
+        raise StepRefused("this run has no customer phone to tag", field="order.customer.phone",
+                          zh="本次运行没有可打标的客户手机号")
     added = uow.customers.add_tags(phone, list(call.params["tags"]), call.actor, now)
     return {"tags": list(call.params["tags"]), "added": added}
 

@@ -68,7 +68,8 @@ class Registered(TypedDict):
 def registered(uow: UnitOfWork, code: str) -> Registered:
     row = uow.sms_templates.get(code)
     if row is None:
-        raise StepRefused(f"SMS template {code} is no longer registered", field="template")
+        raise StepRefused(f"SMS template {code} is no longer registered", field="template",
+                          zh=f"短信模板 {code} 已不再登记")
     provider: SmsProviderName
     if row.provider == "aliyun":
         provider = "aliyun"
@@ -76,7 +77,8 @@ def registered(uow: UnitOfWork, code: str) -> Registered:
         provider = "tencent"
     else:
         raise StepRefused(f"SMS template {code} names an unknown provider {row.provider!r}",
-                          field="template")
+                          field="template",
+                          zh=f"短信模板 {code} 的服务商 {row.provider!r} 未知")
     return {"code": row.code, "provider": provider, "sign_name": row.sign_name,
             "params": list(row.params)}
 
