@@ -34,13 +34,6 @@ from orderpilot.simulators.external.server import SimServer
 PLUGIN = Path(__file__).resolve().parents[1] / "plugins" / "acme_wms"
 TOKEN = "acme-token-never-shown"
 
-try:  # the plugin's rule action is declared with lane 2's RuleAction (issue 9, item 2)
-    from orderpilot.services.rules.actions import RuleAction  # noqa: F401
-except ImportError:
-    pytest.skip("the worked example's rule action needs services/rules/actions.RuleAction",
-                allow_module_level=True)
-
-
 def install(source: Path, target: Path) -> None:
     """What ``pip install --no-deps --target TARGET SOURCE`` leaves behind: the package and a
     .dist-info with its entry points. Written directly because building a wheel offline needs
