@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -20,10 +20,10 @@ from orderpilot.adapters.connectors.base import (
 from orderpilot.adapters.connectors.lookups import SentRecord
 from orderpilot.adapters.connectors.signing import aliyun_signature, percent_encode
 from orderpilot.adapters.connectors.sms_provider import SmsProvider, national_number, provider_error
+from orderpilot.domain.times import SHANGHAI  # Aliyun's SendDate is a Beijing day
 
 ALIYUN_RETRY_CODES = ("isv.BUSINESS_LIMIT_CONTROL", "Throttling", "ServiceUnavailable",
                       "InternalError", "isp.SYSTEM_ERROR", "isv.DAY_LIMIT_CONTROL_TEMPORARY")
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")  # Aliyun's SendDate is a Beijing day
 ALIYUN_PAGE_SIZE = 50  # QuerySendDetails: PageSize 1..50
 ALIYUN_MAX_PAGES = 20
 
@@ -74,8 +74,8 @@ class AliyunSms(SmsProvider):
         SendStatus (1 waiting for the receipt, 2 failed, 3 delivered), PhoneNum, SendDate.
         """
         number = national_number(phone)
-        last = datetime.now(CHINA).date()  # SendDate reaches back 30 days, no further
-        day = min(max(since.astimezone(CHINA).date(), last - timedelta(days=30)), last)
+        last = datetime.now(SHANGHAI).date()  # SendDate reaches back 30 days, no further
+        day = min(max(since.astimezone(SHANGHAI).date(), last - timedelta(days=30)), last)
         request: dict[str, Any] = {"action": "QuerySendDetails", "PhoneNumber": mask(number),
                                    "OutId": idempotency_key, "SendDate": []}
         latency = 0.0

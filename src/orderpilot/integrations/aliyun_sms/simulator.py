@@ -12,7 +12,7 @@ import hmac
 import json
 import re
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 
 from orderpilot.adapters.connectors.endpoints import SIM
 from orderpilot.adapters.connectors.signing import aliyun_signature
+from orderpilot.domain.times import SHANGHAI  # Aliyun's SendDate is a Beijing day
 from orderpilot.simulators.external.recorder import (
     Answer,
     Recorder,
@@ -34,7 +35,6 @@ router = APIRouter()
 COMMON = ("AccessKeyId", "Action", "SignatureMethod", "SignatureNonce", "SignatureVersion",
           "Timestamp", "Version", "Signature")
 MOBILE = re.compile(r"^(86)?1\d{10}$")
-CHINA = timezone(timedelta(hours=8))
 ACTIONS = ("SendSms", "QuerySendDetails")
 
 
@@ -82,14 +82,14 @@ def query_refusal(params: dict[str, str]) -> Answer | None:
         if not params.get(name):
             return _error(400, f"Missing{name}", f"{name} is mandatory for this action.")
     try:
-        day = datetime.strptime(params["SendDate"], "%Y%m%d").replace(tzinfo=CHINA).date()
+        day = datetime.strptime(params["SendDate"], "%Y%m%d").replace(tzinfo=SHANGHAI).date()
         size, page = int(params["PageSize"]), int(params.get("CurrentPage") or 1)
     except ValueError:
         return _error(400, "InvalidParameter", "SendDate is yyyyMMdd; PageSize and "
                                                "CurrentPage are numbers.")
     if not 1 <= size <= 50 or page < 1:
         return _error(400, "InvalidParameter", "PageSize is 1..50, CurrentPage from 1.")
-    if (datetime.now(CHINA).date() - day).days > 30:
+    if (datetime.now(SHANGHAI).date() - day).days > 30:
         return _error(400, "isv.OUT_OF_SERVICE", "SendDate is more than 30 days ago.")
     return None
 
@@ -100,7 +100,7 @@ def send_details(recorder: Recorder, params: dict[str, str]) -> Answer:
     details = []
     for record in recorder.snapshot():
         sent = record["body"]
-        at = datetime.fromisoformat(record["received_at"]).astimezone(CHINA)
+        at = datetime.fromisoformat(record["received_at"]).astimezone(SHANGHAI)
         if record["status_code"] != 200 or phone not in sent["PhoneNumbers"].split(",") \
                 or at.strftime("%Y%m%d") != day:
             continue
