@@ -27,6 +27,7 @@ from orderpilot.config import Settings
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
+    from orderpilot.adapters.channels.base import ChannelPlatform
     from orderpilot.adapters.connectors.outbound import OutboundContext
     from orderpilot.services.rules.actions.base import RuleAction
     from orderpilot.simulators.external.recorder import Recorder
@@ -87,6 +88,8 @@ class Integration(Generic[S]):
     # The base URLs it calls with these settings: each is allowed as exactly that origin.
     origins: Callable[[S], tuple[str, ...]] = _base_url
     setup_hint: str = ""  # what to set to configure it ("set ORDERPILOT_SMTP_HOST")
+    # A sales channel (order_source): its accounts are set with PUT /api/v1/channels/{code}.
+    channel: ChannelPlatform | None = None
 
     def __post_init__(self) -> None:
         unknown = self.provides - CAPABILITIES
@@ -97,6 +100,9 @@ class Integration(Generic[S]):
                 and not issubclass(self.settings, HttpConnectorSettings):
             raise ValueError(f"integration {self.name!r} is an http_connector, so its settings "
                              f"must extend HttpConnectorSettings")
+        if self.channel is not None and "order_source" not in self.provides:
+            raise ValueError(f"integration {self.name!r} is a sales channel but does not "
+                             f"declare 'order_source' in provides")
         if self.actions and "rule_actions" not in self.provides:
             raise ValueError(f"integration {self.name!r} adds rule actions but does not "
                              f"declare 'rule_actions' in provides")
@@ -161,6 +167,10 @@ class IntegrationRegistry:
 
     def providing(self, capability: str) -> tuple[Integration[Any], ...]:
         return tuple(i for i in self if capability in i.provides)
+
+    def channels(self) -> dict[str, ChannelPlatform]:
+        """Every sales-channel platform, by platform name (shopee, lazada, ...)."""
+        return {i.channel.platform: i.channel for i in self if i.channel is not None}
 
     def actions(self) -> tuple[RuleAction, ...]:
         """Every rule action the integrations add (for the ActionTable's ``extra``)."""

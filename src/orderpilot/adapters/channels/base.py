@@ -1,0 +1,234 @@
+"""What a sales-channel platform integration gives the hub, and what it is given.
+
+Each platform package (integrations/shopee, lazada, tiktok, shopify, woocommerce, youzan)
+exports a :class:`ChannelPlatform` as ``INTEGRATION.channel``:
+
+* ``client(account, http, clock)`` -> a :class:`ChannelClient` for one shop (channel account);
+  HTTP goes through ``http``, the hub's guarded httpx client (allow-list, DNS pinning, answer
+  cap), never a client of its own.
+* ``verify_push(account, hook, body)`` checks the platform's signature over the exact raw
+  bytes of a push; ``read_push(body)`` turns a verified push into :class:`PushNotice` values
+  (MappingError on a push it cannot read: truncated JSON, a missing id).
+* ``map_order(raw, account)`` -> :class:`ChannelOrder` (pure; MappingError with the
+  platform's field path on what cannot be mapped).
+* ``ack`` is the answer the platform expects to a push (Shopee: an empty 2xx body).
+* ``statuses`` is the status table: platform status -> lifecycle event type, zh, en.
+
+Errors a client raises: :class:`RateLimited` (429 or the platform's throttling code, with
+the wait it asked for), :class:`TokenExpired` (the hub refreshes and retries once),
+:class:`PlatformError` (``transient`` says whether a retry may help).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+import httpx
+
+from orderpilot.domain.channel_orders import ChannelOrder, PushNotice, unmappable
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str = ""
+    refresh_token: str = ""
+    expires_at: datetime | None = None  # None: the platform's token does not expire
+    refresh_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Account:
+    """One shop on one platform, as configured with PUT /api/v1/channels/{code}."""
+
+    code: str
+    platform: str
+    shop_id: str
+    region: str = ""  # e.g. SG, MY, TH (Shopee, Lazada, TikTok); "" when the platform has none
+    base_url: str = ""  # "" means the platform's documented production host
+    callback_url: str = ""  # the URL the platform pushes to (Shopee signs over it)
+    credentials: Mapping[str, str] = field(default_factory=dict)  # secrets: never shown
+    tokens: Tokens = Tokens()
+    currency: str = ""  # the shop's currency ("" = the platform's default for the region)
+
+    def secret(self, key: str) -> str:
+        return self.credentials.get(key, "")
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """One page of a list-by-update-time call. REFS: order ids to fetch in full; RAWS: whole
+    orders when the list already carries them (Shopify, WooCommerce). NEXT_CURSOR is None on
+    the last page."""
+
+    refs: tuple[str, ...] = ()
+    raws: tuple[dict[str, Any], ...] = ()
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A push as received: the exact raw bytes are passed beside it."""
+
+    url: str  # the full URL the platform called (Shopee signs over its callback URL)
+    headers: Mapping[str, str]  # lower-case names
+    query: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class HookAnswer:
+    status: int = 200
+    body: bytes = b""
+    media_type: str = "text/plain"
+
+
+class ChannelError(Exception):
+    def __init__(self, message: str, *, transient: bool = True,
+                 status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.transient = transient
+        self.status_code = status_code
+
+
+class PlatformError(ChannelError):
+    """The platform said no, or answered something the client cannot read."""
+
+
+class RateLimited(ChannelError):
+    def __init__(self, message: str, retry_after_s: float = 1.0) -> None:
+        super().__init__(message, transient=True, status_code=429)
+        self.retry_after_s = retry_after_s
+
+
+class TokenExpired(ChannelError):
+    def __init__(self, message: str = "access token expired") -> None:
+        super().__init__(message, transient=True, status_code=401)
+
+
+class ChannelClient(Protocol):
+    def list_orders(self, since: datetime, until: datetime,
+                    cursor: str | None) -> OrderPage:
+        """Orders updated in [SINCE, UNTIL), one page; CURSOR from the previous page."""
+
+    def get_orders(self, external_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The whole raw orders (with their items), as the platform sends them; at most
+        ``ChannelPlatform.fetch_batch`` ids per call. An id the platform does not know is
+        left out of the answer."""
+
+    def refresh(self) -> Tokens | None:
+        """New tokens from the refresh token; None when the platform has no refresh."""
+
+    def check(self) -> str:
+        """A cheap authenticated call (the connection test); returns what it saw, e.g. the
+        shop's name. Raises ChannelError."""
+
+    def lost_pushes(self) -> list[PushNotice]:
+        """Pushes the platform could not deliver (Shopee's push-lost API); [] elsewhere."""
+
+    def confirm_lost(self, notices: Sequence[PushNotice]) -> None:
+        """Tell the platform the lost pushes were taken (Shopee: confirm_consumed_lost_push);
+        a no-op elsewhere."""
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    status: str  # the platform's status
+    event_type: str  # lifecycle event type, or system.status (storefront view only)
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class ChannelPlatform:
+    platform: str  # one of domain.channel_orders.PLATFORMS
+    title_zh: str
+    title_en: str
+    default_base_url: Callable[[str], str]  # region -> the documented production host
+    client: Callable[[Account, httpx.Client, Clock], ChannelClient]
+    verify_push: Callable[[Account, Hook, bytes], bool]
+    read_push: Callable[[bytes], list[PushNotice]]
+    map_order: Callable[[Mapping[str, Any], Account], ChannelOrder]
+    statuses: tuple[StatusRow, ...]
+    ack: HookAnswer = HookAnswer()
+    fetch_batch: int = 50  # most ids one get_orders call takes
+    push_carries_order: bool = False  # the push body is the whole order (no fetch)
+    region_currency: Mapping[str, str] = field(default_factory=dict)
+    # Shopee partner ids etc. that identify the account from a push without the code
+    sources: tuple[str, ...] = ()  # the public documents every format fact comes from
+    # A sample raw order in the platform's format (the simulator's generator uses it)
+    sample_order: Callable[[int, str], dict[str, Any]] | None = None
+
+
+def read_json(body: bytes | str, what: str) -> Any:
+    """JSON with every number that has a fraction read as Decimal (money stays exact) and
+    every integer as int (ids above 2**53 stay exact); MappingError on bad JSON."""
+    try:
+        return json.loads(body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise unmappable(what, f"{what} is not valid JSON: {error}",
+                         f"{what} 不是有效的 JSON：{error}") from None
+
+
+def answer_json(response: httpx.Response, what: str) -> Any:
+    """The JSON body of a platform answer (see read_json); PlatformError when it is not."""
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError):
+        raise PlatformError(f"{what}: the answer is not JSON (HTTP {response.status_code}): "
+                            f"{response.text[:200]!r}", status_code=response.status_code,
+                            transient=response.status_code >= 500) from None
+
+
+def raise_for_status(response: httpx.Response, what: str) -> None:
+    """RateLimited on 429 (Retry-After honoured), transient PlatformError on 5xx, permanent
+    on other 4xx."""
+    status = response.status_code
+    if status == 429:
+        try:
+            wait = float(response.headers.get("retry-after") or 1)
+        except ValueError:
+            wait = 1.0
+        raise RateLimited(f"{what}: rate limited (HTTP 429)", min(max(wait, 0.05), 60))
+    if status >= 500:
+        raise PlatformError(f"{what}: HTTP {status}: {response.text[:200]!r}",
+                            status_code=status)
+    if status >= 400:
+        raise PlatformError(f"{what}: HTTP {status}: {response.text[:200]!r}",
+                            status_code=status, transient=False)
+
+
+def dumps(value: Any) -> str:
+    """JSON for a platform request or answer with every Decimal written as its exact digits
+    (a JSON number, as the platforms send money: ``12.30`` stays ``12.30``)."""
+    text = json.dumps(value, default=_mark, separators=(",", ":"), ensure_ascii=False)
+    return _MARKED.sub(lambda m: m.group(1), text)
+
+
+def plain(value: Any) -> Any:
+    """VALUE with Decimals as int or float, for a JSON column (the raw order as kept: money
+    read from it again goes through ``money()`` in the mapping, never from here)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and "." not in str(value) \
+            else float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+_MARKED = re.compile(r'"\\u0000D:([-+0-9.eE]+)"')
+
+
+def _mark(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"\x00D:{value}"
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
