@@ -13,9 +13,11 @@ the platform documents) and :func:`iso`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from orderpilot.domain.errors import InvalidInput
@@ -229,3 +231,92 @@ def text(value: object, limit: int = 200) -> str:
     if value is None:
         return ""
     return "".join(" " if ord(c) < 32 else c for c in str(value)).strip()[:limit]
+
+
+# What a platform client and the hub exchange about one shop (the adapters' clients build
+# and raise these; the service layer reads them without knowing a platform).
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str = ""
+    refresh_token: str = ""
+    expires_at: datetime | None = None  # None: the platform's token does not expire
+    refresh_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Account:
+    """One shop on one platform, as configured with PUT /api/v1/channels/{code}."""
+
+    code: str
+    platform: str
+    shop_id: str
+    region: str = ""  # e.g. SG, MY, TH (Shopee, Lazada, TikTok); "" when the platform has none
+    base_url: str = ""  # "" means the platform's documented production host
+    callback_url: str = ""  # the URL the platform pushes to (Shopee signs over it)
+    credentials: Mapping[str, str] = field(default_factory=dict)  # secrets: never shown
+    tokens: Tokens = Tokens()
+    currency: str = ""  # the shop's currency ("" = the platform's default for the region)
+
+    def secret(self, key: str) -> str:
+        return self.credentials.get(key, "")
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """One page of a list-by-update-time call. REFS: order ids to fetch in full; RAWS: whole
+    orders when the list already carries them (Shopify, WooCommerce). NEXT_CURSOR is None on
+    the last page."""
+
+    refs: tuple[str, ...] = ()
+    raws: tuple[dict[str, Any], ...] = ()
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A push as received: the exact raw bytes are passed beside it."""
+
+    url: str  # the full URL the platform called (Shopee signs over its callback URL)
+    headers: Mapping[str, str]  # lower-case names
+    query: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class HookAnswer:
+    status: int = 200
+    body: bytes = b""
+    media_type: str = "text/plain"
+
+
+class ChannelError(Exception):
+    def __init__(self, message: str, *, transient: bool = True,
+                 status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.transient = transient
+        self.status_code = status_code
+
+
+class PlatformError(ChannelError):
+    """The platform said no, or answered something the client cannot read."""
+
+
+class RateLimited(ChannelError):
+    def __init__(self, message: str, retry_after_s: float = 1.0) -> None:
+        super().__init__(message, transient=True, status_code=429)
+        self.retry_after_s = retry_after_s
+
+
+class TokenExpired(ChannelError):
+    def __init__(self, message: str = "access token expired") -> None:
+        super().__init__(message, transient=True, status_code=401)
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    status: str  # the platform's status
+    event_type: str  # lifecycle event type, or system.status (storefront view only)
+    zh: str
+    en: str

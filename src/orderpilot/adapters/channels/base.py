@@ -31,86 +31,28 @@ from typing import Any, Protocol
 
 import httpx
 
-from orderpilot.domain.channel_orders import ChannelOrder, PushNotice, unmappable
+from orderpilot.domain.channel_orders import (
+    Account,
+    ChannelError,
+    ChannelOrder,
+    Hook,
+    HookAnswer,
+    OrderPage,
+    PlatformError,
+    PushNotice,
+    RateLimited,
+    StatusRow,
+    TokenExpired,
+    Tokens,
+    unmappable,
+)
+
+__all__ = ["Account", "ChannelClient", "ChannelError", "ChannelPlatform", "Clock", "Hook",
+           "HookAnswer", "OrderPage", "PlatformError", "RateLimited", "StatusRow",
+           "TokenExpired", "Tokens", "answer_json", "dumps", "plain", "raise_for_status",
+           "read_json"]
 
 Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True)
-class Tokens:
-    access_token: str = ""
-    refresh_token: str = ""
-    expires_at: datetime | None = None  # None: the platform's token does not expire
-    refresh_expires_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Account:
-    """One shop on one platform, as configured with PUT /api/v1/channels/{code}."""
-
-    code: str
-    platform: str
-    shop_id: str
-    region: str = ""  # e.g. SG, MY, TH (Shopee, Lazada, TikTok); "" when the platform has none
-    base_url: str = ""  # "" means the platform's documented production host
-    callback_url: str = ""  # the URL the platform pushes to (Shopee signs over it)
-    credentials: Mapping[str, str] = field(default_factory=dict)  # secrets: never shown
-    tokens: Tokens = Tokens()
-    currency: str = ""  # the shop's currency ("" = the platform's default for the region)
-
-    def secret(self, key: str) -> str:
-        return self.credentials.get(key, "")
-
-
-@dataclass(frozen=True)
-class OrderPage:
-    """One page of a list-by-update-time call. REFS: order ids to fetch in full; RAWS: whole
-    orders when the list already carries them (Shopify, WooCommerce). NEXT_CURSOR is None on
-    the last page."""
-
-    refs: tuple[str, ...] = ()
-    raws: tuple[dict[str, Any], ...] = ()
-    next_cursor: str | None = None
-
-
-@dataclass(frozen=True)
-class Hook:
-    """A push as received: the exact raw bytes are passed beside it."""
-
-    url: str  # the full URL the platform called (Shopee signs over its callback URL)
-    headers: Mapping[str, str]  # lower-case names
-    query: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class HookAnswer:
-    status: int = 200
-    body: bytes = b""
-    media_type: str = "text/plain"
-
-
-class ChannelError(Exception):
-    def __init__(self, message: str, *, transient: bool = True,
-                 status_code: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.transient = transient
-        self.status_code = status_code
-
-
-class PlatformError(ChannelError):
-    """The platform said no, or answered something the client cannot read."""
-
-
-class RateLimited(ChannelError):
-    def __init__(self, message: str, retry_after_s: float = 1.0) -> None:
-        super().__init__(message, transient=True, status_code=429)
-        self.retry_after_s = retry_after_s
-
-
-class TokenExpired(ChannelError):
-    def __init__(self, message: str = "access token expired") -> None:
-        super().__init__(message, transient=True, status_code=401)
 
 
 class ChannelClient(Protocol):
@@ -136,14 +78,6 @@ class ChannelClient(Protocol):
     def confirm_lost(self, notices: Sequence[PushNotice]) -> None:
         """Tell the platform the lost pushes were taken (Shopee: confirm_consumed_lost_push);
         a no-op elsewhere."""
-
-
-@dataclass(frozen=True)
-class StatusRow:
-    status: str  # the platform's status
-    event_type: str  # lifecycle event type, or system.status (storefront view only)
-    zh: str
-    en: str
 
 
 @dataclass(frozen=True)
