@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from orderpilot.adapters.channels.gateway import ChannelGateway
 from orderpilot.adapters.connectors import Connectors, HostNotAllowed
 from orderpilot.adapters.db import Database
 from orderpilot.adapters.decision_tables import TableEngine, ZenExpressionChecker, reading
@@ -20,8 +21,11 @@ from orderpilot.adapters.rule_files import read_rule_file
 from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.config import Settings
+from orderpilot.domain.channel_orders import Account
 from orderpilot.integrations.registry import IntegrationRegistry
 from orderpilot.services import handlers
+from orderpilot.services.channels.hooks import AccountCache
+from orderpilot.services.channels.worker import ChannelWorker, WorkerSettings
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
 from orderpilot.services.handlers import HandlerRegistry
 from orderpilot.services.inventory.pull import InventoryPuller
@@ -55,9 +59,12 @@ class Hub:
     # Decision tables and their zen engine: one per process, so its cache is shared.
     decision_tables: DecisionTables
     actions: ActionTable  # every rule action the hub offers, by id
+    channels: ChannelGateway  # the sales-channel platforms, a client per shop
+    channel_accounts: AccountCache  # accounts by code, for pushes
     metrics: Metrics = field(default_factory=Metrics)
     dispatchers: list[Dispatcher] = field(default_factory=list)
     runners: list[ActionRunner] = field(default_factory=list)
+    channel_workers: list[ChannelWorker] = field(default_factory=list)
     pulls_stock: bool = False  # an inventory puller thread runs in this process
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -67,6 +74,12 @@ class Hub:
         return SqlUnitOfWork(self.db, after_commit=self._wake)
 
     def _wake(self) -> None:
+        for d in self.dispatchers:
+            d.wake()
+        for w in self.channel_workers:
+            w.wake()
+
+    def _wake_dispatch(self) -> None:
         for d in self.dispatchers:
             d.wake()
 
@@ -113,6 +126,16 @@ class Hub:
         self.runners.append(r)
         return r
 
+    def channel_worker(self, name: str) -> ChannelWorker:
+        """A channel worker (tests call ``run_once`` / ``run_schedule`` on one directly)."""
+        worker = ChannelWorker(lambda: SqlUnitOfWork(self.db, after_commit=self._wake_dispatch),
+                               self.channels, self.clock,
+                               f"{socket.gethostname()}:{os.getpid()}:{name}",
+                               WorkerSettings(schedule_every_seconds=self.settings
+                                              .channel_schedule_seconds))
+        self.channel_workers.append(worker)
+        return worker
+
     def start_dispatchers(self, count: int, runners: int | None = None) -> None:
         """Dispatcher threads, and rule runner threads beside them."""
         runners = self.settings.rule_runner_threads if runners is None else runners
@@ -120,6 +143,8 @@ class Hub:
                    for i in range(count)]
         workers += [(self.runner(f"r{i}").run_forever, f"rule-runner-{i}")
                     for i in range(runners if count else 0)]
+        workers += [(self.channel_worker(f"c{i}").run_forever, f"channel-worker-{i}")
+                    for i in range(self.settings.channel_worker_threads if count else 0)]
         if count:  # the inventory puller calls the WMS outside any transaction (issue 4)
             puller = InventoryPuller(lambda: SqlUnitOfWork(self.db), self.connectors, self.clock,
                                      f"{socket.gethostname()}:{os.getpid()}:puller")
@@ -203,5 +228,12 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
                          reader=lambda: SqlUnitOfWork(db, read_only=True),
                          rule_files=read_rule_file,
                          connectors=connectors.connector_names(), actions=actions)
+    gateway = ChannelGateway(integrations.channels(), connectors.http_client, clock,
+                             connectors.check_url)
+
+    def load_account(code: str) -> Account | None:
+        with SqlUnitOfWork(db, read_only=True) as uow:
+            return uow.channels.account(code)
+
     return Hub(settings, db, registry, clock, load_secret(settings), engine, connectors,
-               integrations, book, rules, tables, actions)
+               integrations, book, rules, tables, actions, gateway, AccountCache(load_account))

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         10 * 1024 * 1024, ge=1024, le=1024**3,
         description="Largest multipart/form-data body (spreadsheet uploads; files <= 5 MB)")
     rule_runner_threads: int = Field(4, ge=0, le=32, description="Threads running rule actions")
+    channel_worker_threads: int = Field(
+        1, ge=0, le=16, description="Threads fetching pushed orders and pulling channels")
+    channel_schedule_seconds: float = Field(
+        30, gt=0, le=3600, description="How often a channel worker looks for due pulls")
+    public_url: str | None = Field(
+        None, description="The hub's URL as platforms reach it (callback URLs shown to staff)")
     rule_lease_seconds: float = Field(60, gt=0, le=3600,
                                       description="A crashed runner's runs resume after this")
     rule_evaluation_budget_ms: float = Field(

@@ -15,6 +15,9 @@ class Metrics:
         self.events_reported = Counter("orderpilot_events_reported_total",
                                        "System reports, by type and outcome",
                                        ["type", "outcome"], registry=r)
+        self.channel_pushes = Counter("orderpilot_channel_pushes_total",
+                                      "Platform pushes to /hooks, by outcome (taken, duplicate, "
+                                      "quarantined, refused)", ["outcome"], registry=r)
         self.quarantined = Counter("orderpilot_quarantined_total",
                                    "Payloads kept in quarantine", ["endpoint"], registry=r)
         self.dispatch = Counter("orderpilot_dispatch_total",

@@ -28,6 +28,7 @@ def order_row(order: Order, now: datetime) -> dict[str, Any]:
         "address_line1": a.line1, "address_postal_code": a.postal_code,
         "address_flags": ",".join(a.flags), "total_cents": cents(order.total),
         "shipping_fee_cents": cents(order.shipping_fee), "tags": list(order.tags),
+        "adjustments": {k: cents(v) for k, v in order.adjustments.items()} or None,
         "status": order.status, "status_changed_at": order.status_changed_at or now,
         "held": order.held, "version": order.version, "created_at": now, "updated_at": now,
     }
@@ -85,7 +86,8 @@ class OrderRepository:
         self.conn.execute(_INSERT_LINES, [
             {"order_id": order.id, "line_no": i + 1, "sku": ln.sku, "name": ln.name,
              "quantity": ln.quantity, "unit_price_cents": cents(ln.unit_price),
-             "discount_cents": cents(ln.discount)} for i, ln in enumerate(order.lines)])
+             "discount_cents": cents(ln.discount), "cancelled_quantity": ln.cancelled_quantity}
+            for i, ln in enumerate(order.lines)])
         if raw is not None:
             source, version, payload = raw
             self.conn.execute(_INSERT_RAW, {
@@ -105,8 +107,23 @@ class OrderRepository:
             raise ConcurrentUpdate(f"order {order.id} was changed by someone else; try again",
                                    zh=f"订单 {order.id} 已被他人修改，请重试")
         order.version += 1
+        if order.changed_details:
+            self._write_details(order)
         self._write_holds(order)
         self._write_views(order)
+
+    def _write_details(self, order: Order) -> None:
+        """The address and the lines' cancelled units, which a channel's update may change."""
+        a = order.shipping_address
+        self.conn.execute(t.orders.update().where(t.orders.c.id == order.id).values(
+            address_country=a.country, address_province=a.province, address_city=a.city,
+            address_district=a.district, address_line1=a.line1,
+            address_postal_code=a.postal_code, address_flags=",".join(a.flags)))
+        for i, line in enumerate(order.lines):
+            self.conn.execute(t.order_lines.update().where(
+                t.order_lines.c.order_id == order.id, t.order_lines.c.line_no == i + 1)
+                .values(cancelled_quantity=line.cancelled_quantity))
+        order.changed_details = False
 
     def _write_holds(self, order: Order) -> None:
         for hold in order.changed_holds:
@@ -147,7 +164,7 @@ class OrderRepository:
     def _load(self, r: Any) -> Order:
         key = {"order_id": r.id}
         lines = [OrderLine(ln.sku, ln.quantity, from_cents(ln.unit_price_cents), ln.name,
-                           from_cents(ln.discount_cents))
+                           from_cents(ln.discount_cents), ln.cancelled_quantity)
                  for ln in self.conn.execute(_LINES_OF, key)]
         holds = [hold_from_row(h) for h in self.conn.execute(_HOLDS_OF, key)]
         views = {v.system: SystemView(v.system, v.status, v.event_type, v.occurred_at,
@@ -161,5 +178,6 @@ class OrderRepository:
                      customer=Customer(r.customer_name, r.customer_phone),
                      shipping_address=address, lines=lines, total=from_cents(r.total_cents),
                      shipping_fee=from_cents(r.shipping_fee_cents), tags=list(r.tags),
+                     adjustments={k: from_cents(v) for k, v in (r.adjustments or {}).items()},
                      status=r.status, status_changed_at=r.status_changed_at, holds=holds,
                      views=views, version=r.version)

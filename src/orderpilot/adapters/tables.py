@@ -13,6 +13,21 @@ from orderpilot.adapters.schema import SeqPK as SeqPK
 from orderpilot.adapters.schema import Time as Time
 from orderpilot.adapters.schema import UtcDateTime as UtcDateTime
 from orderpilot.adapters.schema import metadata as metadata
+from orderpilot.adapters.tables_channels import (
+    channel_accounts as channel_accounts,
+)
+from orderpilot.adapters.tables_channels import (
+    channel_jobs as channel_jobs,
+)
+from orderpilot.adapters.tables_channels import (
+    channel_orders as channel_orders,
+)
+from orderpilot.adapters.tables_channels import (
+    channel_pushes as channel_pushes,
+)
+from orderpilot.adapters.tables_channels import (
+    channel_quarantine as channel_quarantine,
+)
 from orderpilot.adapters.tables_inventory import (
     allocations as allocations,
 )
@@ -95,6 +110,7 @@ orders = sa.Table(
     sa.Column("total_cents", Cents, nullable=False),
     sa.Column("shipping_fee_cents", Cents, nullable=False, server_default="0"),
     sa.Column("tags", sa.JSON, nullable=False),
+    sa.Column("adjustments", sa.JSON),  # {kind: signed cents}: vouchers, coins... (0007)
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("status_changed_at", Time, nullable=False),
     sa.Column("held", sa.Boolean, nullable=False, server_default=sa.false()),
@@ -118,6 +134,7 @@ order_lines = sa.Table(
     sa.Column("quantity", sa.Integer, nullable=False),
     sa.Column("unit_price_cents", Cents, nullable=False),
     sa.Column("discount_cents", Cents, nullable=False, server_default="0"),
+    sa.Column("cancelled_quantity", sa.Integer, nullable=False, server_default="0"),
 )
 
 raw_payloads = sa.Table(

@@ -26,6 +26,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "inventory.read": frozenset(ROLES),
     "inventory.manage": frozenset({"admin", "ops", "warehouse"}),
     "promotions.manage": frozenset({"admin", "ops"}),
+    # Channel accounts hold the shops' API secrets: only admins set or delete them. Ops see
+    # their health, pull, test the connection and replay quarantined orders.
+    "channels.manage": frozenset({"admin"}),
+    "channels.operate": frozenset({"admin", "ops"}),
     # A buyer's phone, name, address and e-mail unmasked (domain/masking.py masks them for
     # everyone else, on every surface). Ops call buyers and fix addresses; admins support ops.
     # Warehouse staff do not get it: labels are printed from what the WMS receives system to

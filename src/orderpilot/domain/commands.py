@@ -35,6 +35,12 @@ class PlaceOrder:
     raw_version: str = "canonical-v1"
     idempotency_key: str | None = None
     correlation_id: str | None = None
+    # Named differences between the lines (+ shipping) and the total: vouchers, coins...
+    # (kind, signed decimal string); total = lines + shipping_fee + adjustments.
+    adjustments: tuple[tuple[str, str], ...] = ()
+    # A sales platform's order: buyer fields kept as received (masked, encrypted or absent),
+    # SKUs as the seller typed them.
+    as_received: bool = False
 
 
 @dataclass(frozen=True)

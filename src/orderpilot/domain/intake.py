@@ -14,8 +14,10 @@ from orderpilot.domain.money import parse_money
 from orderpilot.domain.order import Order, OrderLine
 from orderpilot.domain.times import business_time
 
-CHANNELS = ("shopee", "lazada", "own_store", "youzan", "shopify", "woocommerce", "tmall", "jd",
-            "pinduoduo", "douyin", "wechat", "offline")
+CHANNELS = ("shopee", "lazada", "own_store", "youzan", "shopify", "woocommerce", "tiktok",
+            "tmall", "jd", "pinduoduo", "douyin", "wechat", "offline")
+ADJUSTMENT = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+MAX_ADJUSTMENTS = 20
 CURRENCIES = ("CNY", "USD", "SGD", "MYR", "THB", "IDR", "PHP", "VND", "TWD", "HKD", "EUR", "GBP")
 MAX_LINES = 500
 MAX_QUANTITY = 100_000
@@ -58,29 +60,34 @@ def build_order(cmd: PlaceOrder, now: datetime) -> Order:
                            f"{', '.join(CURRENCIES)}", field="currency",
                            zh=f"不支持的币种 {currency!r}；支持：{'、'.join(CURRENCIES)}")
     business_time(cmd.placed_at, "placed_at")
-    phone = Customer.normalise_phone(_text(cmd.customer_phone, "customer.phone", limit=32))
-    if not _PHONE.match(phone):
+    received = cmd.as_received
+    phone = Customer.normalise_phone(_text(cmd.customer_phone, "customer.phone", limit=32,
+                                           required=not received))
+    if not received and not _PHONE.match(phone):
         raise InvalidInput("customer.phone must be digits (5-20), optionally with +",
                            field="customer.phone",
                            zh="customer.phone 应为 5-20 位数字，可带 +")
-    customer = Customer(_text(cmd.customer_name, "customer.name", limit=100), phone)
-    address = _address(cmd.address)
+    customer = Customer(_text(cmd.customer_name, "customer.name", limit=100,
+                              required=not received), phone)
+    address = _address(cmd.address, received)
     if not cmd.lines:
         raise InvalidInput("an order needs at least one line", field="lines",
                            zh="订单至少需要一行商品")
     if len(cmd.lines) > MAX_LINES:
         raise InvalidInput(f"an order may have at most {MAX_LINES} lines", field="lines",
                            zh=f"一个订单最多 {MAX_LINES} 行商品")
-    lines = [_line(i, line) for i, line in enumerate(cmd.lines)]
+    lines = [_line(i, line, received) for i, line in enumerate(cmd.lines)]
     shipping_fee = parse_money(cmd.shipping_fee, "shipping_fee")
     total = parse_money(cmd.total, "total")
-    expected = sum((ln.amount for ln in lines), Decimal("0.00")) + shipping_fee
+    adjustments = _adjustments(cmd.adjustments)
+    expected = sum((ln.amount for ln in lines), Decimal("0.00")) + shipping_fee \
+        + sum(adjustments.values(), Decimal("0.00"))
     if total != expected:
         raise InvalidInput(f"total {total} does not match the lines (sum of quantity x "
-                           f"unit_price - discount, plus shipping_fee) = {expected}",
-                           field="total",
+                           f"unit_price - discount, plus shipping_fee and adjustments) = "
+                           f"{expected}", field="total",
                            zh=f"total {total} 与各行合计不符"
-                              f"（数量 × 单价 - 折扣，再加运费）= {expected}")
+                              f"（数量 × 单价 - 折扣，再加运费和调整项）= {expected}")
     tags = []
     for i, tag in enumerate(cmd.tags):
         if not isinstance(tag, str) or not _TAG.match(tag):
@@ -92,10 +99,26 @@ def build_order(cmd: PlaceOrder, now: datetime) -> Order:
                  external_id=_code(cmd.external_id, "external_id"),
                  placed_at=cmd.placed_at, currency=currency, customer=customer,
                  shipping_address=address, lines=lines, total=total, shipping_fee=shipping_fee,
-                 tags=sorted(set(tags)), status="placed", status_changed_at=now)
+                 tags=sorted(set(tags)), adjustments=adjustments, status="placed",
+                 status_changed_at=now)
 
 
-def _address(raw: dict[str, str]) -> Address:
+def _adjustments(raw: tuple[tuple[str, str], ...]) -> dict[str, Decimal]:
+    if len(raw) > MAX_ADJUSTMENTS:
+        raise InvalidInput(f"an order may have at most {MAX_ADJUSTMENTS} adjustments",
+                           field="adjustments", zh=f"一个订单最多 {MAX_ADJUSTMENTS} 个调整项")
+    found: dict[str, Decimal] = {}
+    for kind, amount in raw:
+        if not isinstance(kind, str) or not ADJUSTMENT.match(kind):
+            raise InvalidInput("an adjustment's kind is a code of lowercase letters, digits "
+                               "and _", field=f"adjustments.{str(kind)[:32]}",
+                               zh="调整项的类型应为小写字母、数字和 _ 组成的代码")
+        value = parse_money(amount, f"adjustments.{kind}", allow_negative=True)
+        found[kind] = found.get(kind, Decimal("0.00")) + value
+    return {k: v for k, v in found.items() if v != 0}
+
+
+def _address(raw: dict[str, str], received: bool = False) -> Address:
     def part(name: str, required: bool = False, limit: int = 200) -> str:
         value = raw.get(name) or ""
         if not isinstance(value, str):
@@ -110,12 +133,14 @@ def _address(raw: dict[str, str]) -> Address:
                            field="shipping_address.country",
                            zh="shipping_address.country 应为 ISO 3166 两位字母代码")
     return Address.normalised(country, part("province"), part("city"), part("district"),
-                              part("line1", True), part("postal_code", limit=20))
+                              part("line1", not received), part("postal_code", limit=20))
 
 
-def _line(i: int, line: LineInput) -> OrderLine:
+def _line(i: int, line: LineInput, received: bool = False) -> OrderLine:
     where = f"lines[{i}]"
-    sku = _code(line.sku, f"{where}.sku")
+    # A platform's SKU is whatever the seller typed (spaces, Chinese): kept as it is.
+    sku = _text(line.sku, f"{where}.sku", limit=64) if received else _code(line.sku,
+                                                                            f"{where}.sku")
     if isinstance(line.quantity, bool) or not isinstance(line.quantity, int):
         raise InvalidInput(f"{where}.quantity must be a whole number", field=f"{where}.quantity",
                            zh=f"{where}.quantity 应为整数")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -23,6 +23,7 @@ class OrderLine:
     unit_price: Decimal
     name: str = ""
     discount: Decimal = Decimal("0.00")
+    cancelled_quantity: int = 0  # units the channel cancelled later (partial cancellation)
 
     @property
     def amount(self) -> Decimal:
@@ -72,6 +73,8 @@ class Order:
     total: Decimal
     shipping_fee: Decimal = Decimal("0.00")
     tags: list[str] = field(default_factory=list)
+    # Named differences between lines + shipping and the total (vouchers, coins...): signed.
+    adjustments: dict[str, Decimal] = field(default_factory=dict)
     status: str = "placed"
     status_changed_at: datetime | None = None
     holds: list[Hold] = field(default_factory=list)
@@ -80,6 +83,7 @@ class Order:
     events: list[OrderEvent] = field(default_factory=list, repr=False)
     changed_holds: list[Hold] = field(default_factory=list, repr=False)
     changed_views: set[str] = field(default_factory=set, repr=False)
+    changed_details: bool = field(default=False, repr=False)  # address or lines changed
 
     @property
     def held(self) -> bool:
@@ -207,3 +211,48 @@ class Order:
                     causation_id=causation_id)
         return changed
 
+    def change_address(self, address: Address, source: str, occurred_at: datetime,
+                       now: datetime, *, source_event_id: str | None = None) -> bool:
+        """The channel changed the shipping address. Before shipping it is taken; after, it is
+        recorded (the event says refused) and the order keeps the address it shipped to."""
+        if address == self.shipping_address:
+            return False
+        before = self.shipping_address
+        taken = lifecycle.NODE_BY_ID[self.status].pre_shipment
+        if taken:
+            self.shipping_address = address
+            self.changed_details = True
+        self.record("order.address_changed", source, occurred_at, now,
+                    {"from": _address_dict(before), "to": _address_dict(address),
+                     "taken": taken}, system=lifecycle.system_of(
+                         source, lifecycle.EVENT_TYPES["payment.succeeded"]),
+                    source_event_id=source_event_id)
+        return True
+
+    def cancel_units(self, cancelled: dict[int, int], source: str, occurred_at: datetime,
+                     now: datetime, *, source_event_id: str | None = None) -> bool:
+        """The channel cancelled some units (line index -> units cancelled in all). Only
+        increases are recorded; the order as a whole stays as it is (a whole cancellation is
+        order.cancelled)."""
+        changes = []
+        for index, units in sorted(cancelled.items()):
+            line = self.lines[index]
+            units = min(units, line.quantity)
+            if units > line.cancelled_quantity:
+                changes.append({"line_no": index + 1, "sku": line.sku,
+                                "cancelled": units - line.cancelled_quantity,
+                                "cancelled_in_all": units, "quantity": line.quantity})
+                self.lines[index] = replace(line, cancelled_quantity=units)
+        if not changes:
+            return False
+        self.changed_details = True
+        self.record("order.lines_cancelled", source, occurred_at, now, {"lines": changes},
+                    system=lifecycle.system_of(
+                        source, lifecycle.EVENT_TYPES["order.cancelled"]),
+                    source_event_id=source_event_id)
+        return True
+
+
+def _address_dict(a: Address) -> dict[str, str]:
+    return {"country": a.country, "province": a.province, "city": a.city,
+            "district": a.district, "line1": a.line1, "postal_code": a.postal_code}

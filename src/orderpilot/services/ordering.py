@@ -62,7 +62,7 @@ def place_order(cmd: PlaceOrder, uow_factory: UowFactory, clock: Clock) -> Place
                                    zh="此 Idempotency-Key 已用于另一个订单")
                 return Placed(seen.id, False)
             order.record("order.placed", order.channel, order.placed_at, now,
-                         _placed_payload(order), system="storefront",
+                         placed_payload(order), system="storefront",
                          source_event_id=f"order:{order.shop_id}:{order.external_id}",
                          correlation_id=cmd.correlation_id)
             raw = cmd.raw_payload if cmd.raw_payload is not None else {}
@@ -74,7 +74,7 @@ def place_order(cmd: PlaceOrder, uow_factory: UowFactory, clock: Clock) -> Place
     return retrying(attempt)
 
 
-def _placed_payload(order: Order) -> dict[str, object]:
+def placed_payload(order: Order) -> dict[str, object]:
     return {"channel": order.channel, "shop_id": order.shop_id,
             "external_id": order.external_id, "currency": order.currency,
             "total": str(order.total), "total_cents": to_cents(order.total),

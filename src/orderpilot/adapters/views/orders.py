@@ -132,6 +132,15 @@ def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
                                   "gifts": gifts_for_detail(conn, order_id)}
 
 
+def raw_payloads(conn: Connection, order_id: str) -> list[dict[str, Any]] | None:
+    """Every raw payload kept beside the order, oldest first (None: no such order)."""
+    if conn.execute(sa.select(t.orders.c.id).where(t.orders.c.id == order_id)).first() is None:
+        return None
+    return [{"seq": p.seq, "source": p.source, "version": p.version,
+             "received_at": iso(p.received_at), "payload": p.payload}
+            for p in conn.execute(_RAW_OF, {"order_id": order_id})]
+
+
 def present(order: Order, raw_payloads: list[dict[str, Any]]) -> dict[str, Any]:
     """The whole order as the API and the console show it."""
     a = order.shipping_address
@@ -141,11 +150,13 @@ def present(order: Order, raw_payloads: list[dict[str, Any]]) -> dict[str, Any]:
                        order.customer.name, order.customer.phone, order.tags)
     detail.update({
         "shipping_fee": money_str(order.shipping_fee),
+        "adjustments": {k: money_str(v) for k, v in order.adjustments.items()},
         "shipping_address": {"country": a.country, "province": a.province, "city": a.city,
                              "district": a.district, "line1": a.line1,
                              "postal_code": a.postal_code, "flags": list(a.flags)},
         "lines": [{"line_no": i + 1, "sku": ln.sku, "name": ln.name, "quantity": ln.quantity,
-                   "unit_price": money_str(ln.unit_price), "discount": money_str(ln.discount)}
+                   "unit_price": money_str(ln.unit_price), "discount": money_str(ln.discount),
+                   "cancelled_quantity": ln.cancelled_quantity}
                   for i, ln in enumerate(order.lines)],
         "holds": [{"id": h.id, "reason": h.reason, "note": h.note, "placed_by": h.placed_by,
                    "placed_by_kind": h.placed_by_kind, "placed_at": iso(h.placed_at),

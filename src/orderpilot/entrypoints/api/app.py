@@ -11,7 +11,16 @@ from fastapi import FastAPI
 from orderpilot import __version__
 from orderpilot.adapters.quarantine import keep_in_quarantine
 from orderpilot.bootstrap import Hub
-from orderpilot.entrypoints.api import admin, decision_tables, errors, inventory, orders, rules
+from orderpilot.entrypoints.api import (
+    admin,
+    channels,
+    decision_tables,
+    errors,
+    hooks,
+    inventory,
+    orders,
+    rules,
+)
 from orderpilot.entrypoints.api.deps import TokenCache
 from orderpilot.entrypoints.api.limits import BodyLimit
 from orderpilot.entrypoints.api.masking import MaskPersonalData
@@ -47,6 +56,8 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(rules.router)
     app.include_router(decision_tables.router)
     app.include_router(inventory.router)
+    app.include_router(channels.router)
+    app.include_router(hooks.router)
     if with_console:
         from orderpilot.entrypoints.console import mount
 

@@ -93,6 +93,17 @@ def report(order_id: str, event: EventIn, hub: HubDep, who: CanReportEvents,
     return JSONResponse(body, status_code=200 if result.outcome == "duplicate" else 201)
 
 
+@router.get("/{order_id}/raw", summary="The raw payloads kept beside the order, oldest first",
+            description="For a platform's order: every version of the platform's own order as "
+                        "it was received (one per update), exact ids included.")
+def raw(order_id: str, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
+    with hub.db.read() as conn:
+        found = read_models.raw_payloads(conn, order_id)
+    if found is None:
+        raise NotFound.coded("order.not_found", field="id", order_id=order_id)
+    return {"order_id": order_id, "items": found}
+
+
 @router.get("/{order_id}/events", summary="The order's timeline, oldest first")
 def events(order_id: str, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
     with hub.db.read() as conn:

@@ -1,0 +1,109 @@
+"""Turning raw platform orders into canonical ones, a batch in one transaction.
+
+Each raw order is mapped (the platform's ``map_order``), explained (any gap between its lines
+and what the buyer paid becomes a named adjustment) and checked against the shop's currency;
+what cannot be mapped goes to the channel quarantine with the platform, the field and the
+reason, and the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from orderpilot.domain.channel_orders import Account, ChannelOrder
+from orderpilot.domain.errors import InvalidInput
+from orderpilot.services.channels.apply import Applied, apply_order, check_currency
+from orderpilot.services.channels.ports import Platform
+from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
+
+
+def _plain(value: Any) -> Any:
+    from decimal import Decimal
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and "." not in str(value) \
+            and "E" not in str(value).upper() else float(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def raw_text(raw: Mapping[str, Any]) -> str:
+    import json
+    return json.dumps(_plain(dict(raw)), ensure_ascii=False, sort_keys=True)
+
+
+@dataclass
+class Batch:
+    """What one batch did: outcome counts, and the order id per external id applied."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    orders: dict[str, str] = field(default_factory=dict)
+    quarantined: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Mapped:
+    raw: Mapping[str, Any]
+    order: ChannelOrder | None
+    error: InvalidInput | None
+    external_id: str
+
+
+def map_one(platform: Platform, account: Account, raw: Mapping[str, Any]) -> Mapped:
+    try:
+        order = platform.map_order(raw, account).explained()
+        check_currency(order, account, platform.region_currency)
+        return Mapped(raw, order, None, order.external_id)
+    except InvalidInput as error:
+        return Mapped(raw, None, error, _guess_id(raw))
+
+
+def _guess_id(raw: Mapping[str, Any]) -> str:
+    for key in ("order_sn", "order_id", "id", "tid", "order_number", "number"):
+        value = raw.get(key)
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            return str(value)[:64]
+    return ""
+
+
+def apply_batch(mapped: Sequence[Mapped], account: Account, uow_factory: UowFactory,
+                clock: Clock, *, finish: Any = None) -> Batch:
+    """Apply every mapped order in one transaction (retried whole on a concurrent write);
+    FINISH(uow, batch), if given, runs in the same transaction (the jobs' done marks)."""
+
+    def attempt() -> Batch:
+        batch = Batch()
+        now = clock()
+        with uow_factory() as uow:
+            for item in mapped:
+                result = _apply_one(uow, item, account, now)
+                batch.counts[result.outcome] += 1
+                if result.order_id:
+                    batch.orders[item.external_id] = result.order_id
+                if result.outcome == "quarantined":
+                    batch.quarantined.append(item.external_id)
+            if finish is not None:
+                finish(uow, batch)
+        return batch
+
+    return retrying(attempt)
+
+
+def _apply_one(uow: UnitOfWork, item: Mapped, account: Account, now: Any) -> Applied:
+    error = item.error
+    if item.order is not None:
+        try:
+            with uow.savepoint():
+                return apply_order(uow, account, item.order, item.raw, _plain(dict(item.raw)),
+                                   now)
+        except InvalidInput as refused:
+            error = refused
+    assert error is not None
+    uow.channels.quarantine(account.code, account.platform, item.external_id, error.field,
+                            error.message, error.message_zh, raw_text(item.raw), now)
+    return Applied("quarantined", reason=error.message)

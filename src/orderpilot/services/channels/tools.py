@@ -1,0 +1,64 @@
+"""Staff tools for a channel: the connection test and replaying a quarantined order."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from orderpilot.domain.channel_orders import ChannelError
+from orderpilot.domain.errors import Conflict, NotFound
+from orderpilot.services.channels.calls import ShopCalls
+from orderpilot.services.channels.intake import apply_batch, map_one
+from orderpilot.services.channels.ports import Gateway
+from orderpilot.services.channels.pull import load_account
+from orderpilot.services.unit_of_work import Clock, UowFactory
+
+
+def test_connection(code: str, uow_factory: UowFactory, gateway: Gateway,
+                    clock: Clock) -> dict[str, Any]:
+    """One cheap authenticated call; never raises for the platform's answer: it is shown."""
+    account = load_account(uow_factory, code)
+    started = time.perf_counter()
+    try:
+        calls = ShopCalls(account, gateway, uow_factory, clock)
+        detail = calls.call(lambda c: c.check())
+        ok, error = True, None
+    except ChannelError as failed:
+        ok, detail, error = False, "", failed.message
+    return {"ok": ok, "detail": detail, "error": error,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def replay(code: str, seq: int, uow_factory: UowFactory, gateway: Gateway,
+           clock: Clock) -> dict[str, Any]:
+    """Map a quarantined order again (after a mapping fix) and apply it. Still unmappable:
+    a new quarantine row says why, and this one stays held."""
+    with uow_factory() as uow:
+        row = uow.channels.quarantined(seq)
+    if row is None or row.account != code:
+        raise NotFound(f"channel {code} has no quarantined item {seq}", field="seq",
+                       zh=f"渠道 {code} 没有隔离记录 {seq}")
+    if row.status != "held":
+        raise Conflict(f"quarantined item {seq} was already replayed", field="seq",
+                       zh=f"隔离记录 {seq} 已重放")
+    account = load_account(uow_factory, code)
+    platform = gateway.platforms()[account.platform]
+    try:
+        raw = json.loads(row.raw, parse_float=__import__("decimal").Decimal)
+    except ValueError:
+        raw = None
+    if not isinstance(raw, dict):
+        raise Conflict(f"quarantined item {seq} is a push that could not be read, not an "
+                       f"order; it cannot be replayed", field="seq",
+                       zh=f"隔离记录 {seq} 是无法读取的推送，不是订单，无法重放")
+    item = map_one(platform, account, raw)
+
+    def finish(uow: Any, batch: Any) -> None:
+        if not batch.quarantined:
+            uow.channels.mark_replayed(seq, clock())
+
+    batch = apply_batch([item], account, uow_factory, clock, finish=finish)
+    outcome = next(iter(batch.counts))
+    return {"seq": seq, "outcome": outcome, "order_id": batch.orders.get(item.external_id),
+            "still_quarantined": bool(batch.quarantined)}
