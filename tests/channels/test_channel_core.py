@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from fake_platform import FakeShop, integration, sign
+from fastapi.testclient import TestClient
 
 from orderpilot.adapters import migrations
 from orderpilot.bootstrap import Hub, bootstrap
