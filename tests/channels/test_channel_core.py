@@ -240,3 +240,50 @@ def test_scheduled_catch_up_pulls_from_the_watermark(capi: TestClient, chub: Hub
     [second] = worker.run_schedule()
     assert second["created"] == 1 and second["unchanged"] == 0
     assert datetime.fromisoformat(second["since"]) <= clock.now - timedelta(minutes=15)
+
+
+def test_the_console_page_shows_health_tests_pulls_replays_and_saves(
+        capi: TestClient, chub: Hub, shop: FakeShop) -> None:
+    import re
+
+    from orderpilot.adapters.accounts import AccountRepository
+    from orderpilot.services.accounts import create_user
+    with chub.db.write() as conn:
+        for role in ("admin", "viewer"):
+            create_user(AccountRepository(conn), role, "pass-word-1", role, chub.clock)
+    shop.order("500", status="weird")
+    push(capi, {"order_id": 500})
+    drain(chub)
+    with TestClient(create_app(chub), follow_redirects=False) as web:
+        def csrf(path: str) -> str:
+            found = re.search(r'name="csrf_token" value="([^"]+)"', web.get(path).text)
+            assert found
+            return found.group(1)
+
+        def sign_in(user: str) -> str:
+            assert web.post("/console/login", data={"username": user, "password": "pass-word-1",
+                                                    "csrf_token": csrf("/console/login")}
+                            ).status_code == 303
+            return csrf("/console")
+
+        sign_in("viewer")
+        assert web.get("/console/channels").status_code == 403
+        web.cookies.clear()
+        token = sign_in("admin")
+        page = web.get("/console/channels").text
+        assert "渠道与系统" in page and "http://testserver/hooks/own-store" in page
+        assert "shpat_x" not in page and SECRET not in page
+        assert "1 个订单无法映射" in page and "未知状态" in page
+        tested = web.post("/console/channels/own-store/test", data={"csrf_token": token})
+        assert tested.status_code == 200 and "已连接" in tested.text
+        pulled = web.post("/console/channels/own-store/pull",
+                          data={"csrf_token": token, "hours": "24"})
+        assert pulled.status_code == 200 and "共拉取" in pulled.text
+        saved = web.post("/console/channels", data={
+            "csrf_token": token, "code": "lazada-my", "platform": "shopify",
+            "shop_id": "other", "cred_access_token": "tok-2"})
+        assert saved.status_code == 303, saved.text
+        refused = web.post("/console/channels", data={
+            "csrf_token": token, "code": "BAD CODE", "platform": "shopify", "shop_id": "x"})
+        assert refused.status_code == 422 and "渠道代码" in refused.text
+    assert capi.get("/api/v1/channels/lazada-my").json()["credentials"]["access_token"] == "set"

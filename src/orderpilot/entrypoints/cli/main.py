@@ -16,7 +16,15 @@ from orderpilot.adapters.views import orders as read_models
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.access import ROLES
 from orderpilot.domain.errors import OrderpilotError
-from orderpilot.entrypoints.cli import bench, demo, integrations, inventory, rules, sim
+from orderpilot.entrypoints.cli import (
+    bench,
+    channels,
+    demo,
+    integrations,
+    inventory,
+    rules,
+    sim,
+)
 from orderpilot.entrypoints.cli import order_sheets as transfer
 from orderpilot.entrypoints.cli.hub import console, fail, open_hub
 from orderpilot.services import accounts
@@ -235,6 +243,7 @@ def _set_disabled(username: str, disabled: bool) -> None:
 
 
 # Commands that live in their own modules.
+app.add_typer(channels.channels_app, name="channels")
 app.add_typer(transfer.import_app, name="import")
 app.add_typer(transfer.export_app, name="export")
 app.command()(demo.demo)

@@ -9,7 +9,15 @@ from fastapi.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 
 from orderpilot.bootstrap import Hub
-from orderpilot.entrypoints.console import account, auth, exceptions, holds, pages, tickets
+from orderpilot.entrypoints.console import (
+    account,
+    auth,
+    channels,
+    exceptions,
+    holds,
+    pages,
+    tickets,
+)
 from orderpilot.entrypoints.console.cookies import SessionCookies
 from orderpilot.entrypoints.console.guard import SessionGuard
 from orderpilot.entrypoints.console.inventory import pages as inventory
@@ -38,7 +46,7 @@ def mount(app: FastAPI, hub: Hub) -> None:
                    rule_pages.router, rules_builder.router, rule_runs.router,
                    tickets.router, inventory.router, promotions.router,
                    decision_tables.router, inventory_sources.router,
-                   inventory_sheets.router):
+                   inventory_sheets.router, channels.router):
         app.include_router(router, include_in_schema=False)
     app.add_exception_handler(auth.LoginRequired, auth.login_redirect)
     app.add_exception_handler(auth.NotPermitted, auth.forbidden)

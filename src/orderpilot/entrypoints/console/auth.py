@@ -81,6 +81,8 @@ RuleManager = Annotated[Principal, Depends(_permit("rules.manage"))]
 InventoryReader = Annotated[Principal, Depends(_permit("inventory.read"))]
 InventoryManager = Annotated[Principal, Depends(_permit("inventory.manage"))]
 PromotionManager = Annotated[Principal, Depends(_permit("promotions.manage"))]
+ChannelOperator = Annotated[Principal, Depends(_permit("channels.operate"))]
+ChannelManager = Annotated[Principal, Depends(_permit("channels.manage"))]
 
 
 def login_redirect(request: Request, exc: Exception) -> Response:
