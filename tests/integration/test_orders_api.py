@@ -22,7 +22,8 @@ def test_new_order_is_placed_with_bonded_zone_flag(api: Any) -> None:
     assert order["raw_payloads"][0]["payload"]["external_id"] == "230101ABC"
     fetched = api.get(f"/api/v1/orders/{order['id']}").json()
     assert fetched["lines"][0] == {"line_no": 1, "sku": "DIAPER-L", "name": "", "quantity": 2,
-                                   "unit_price": "129.00", "discount": "0.00"}
+                                   "unit_price": "129.00", "discount": "0.00",
+                                   "cancelled_quantity": 0}
     assert fetched["holds"] == [] and fetched["status"] == "placed"
 
 

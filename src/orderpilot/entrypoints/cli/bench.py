@@ -67,3 +67,18 @@ def rules(rate: Annotated[float, typer.Option(min=1, help="Events per second")] 
 
     _measure(as_json, lambda progress: bench.run(rate, seconds, eval_seconds, db, progress,
                                                  workers))
+
+
+@bench_app.command("channels")
+def channels(platform: Annotated[str, typer.Option(
+                 help="shopee, lazada, tiktok, shopify, woocommerce or youzan")] = "shopee",
+             orders: Annotated[int, typer.Option(min=50, help="Orders pushed")] = 2000,
+             backfill: Annotated[int, typer.Option(min=100, help="Orders pulled")] = 10000,
+             clients: Annotated[int, typer.Option(min=1, max=256)] = 16,
+             db: Db = None, as_json: AsJson = False) -> None:
+    """Platform pushes (ack time, push -> fetch -> order rate) and a backfill pull, against
+    the platform's simulator; lost and duplicated orders counted."""
+    from orderpilot.benchmarks import channels as bench
+
+    _measure(as_json, lambda progress: bench.run(platform, orders, backfill, clients, db,
+                                                 progress))
