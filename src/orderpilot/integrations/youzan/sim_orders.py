@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import random
 from datetime import datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,7 +35,6 @@ STATUS_MIX = ("WAIT_SELLER_SEND_GOODS",) * 6 + ("WAIT_BUYER_PAY", "WAIT_BUYER_CO
 STATUS_STR = {"WAIT_BUYER_PAY": "待支付", "TRADE_PAID": "已支付", "WAIT_CONFIRM": "待接单",
               "WAIT_SELLER_SEND_GOODS": "待发货", "WAIT_BUYER_CONFIRM_GOODS": "已发货",
               "TRADE_SUCCESS": "已完成", "TRADE_CLOSED": "已关闭"}
-CENT = Decimal("0.01")
 
 
 def cipher(rng: random.Random, plain: str) -> str:
@@ -52,44 +51,65 @@ def generate(count: int, seed: int, start: datetime, spread_seconds: int,
             for n in range(count)]
 
 
+def yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+FEN = tuple(int(Decimal(row[5]) * 100) for row in CATALOGUE)
+FACTORS = (100, 100, 90, 85)  # percent of the price after a 限时折扣
+NUMS = (1, 1, 1, 2, 3)
+
+
 def make_order(rng: random.Random, serial: int, at: datetime, status: str | None = None,
                latest: datetime | None = None) -> dict[str, Any]:
+    """One trade; money is worked out in fen (integers) and written as yuan strings."""
+    r = rng.random
     created = at.astimezone(BEIJING)
-    status = status or rng.choice(STATUS_MIX)
+    status = status or STATUS_MIX[int(r() * len(STATUS_MIX))]
     tid = f"E{created:%Y%m%d%H%M%S}{serial % 10**9:09d}"
     lines: list[dict[str, Any]] = []
     item_promos: list[dict[str, Any]] = []
-    for k, (outer_sku, outer_item, item_id, sku_id, title, price) in enumerate(
-            rng.sample(CATALOGUE, rng.randint(1, 4))):
-        num = rng.choice((1, 1, 1, 2, 3))
-        unit = Decimal(price)
-        now = (unit * Decimal(rng.choice(("1", "1", "0.9", "0.85")))).quantize(CENT, ROUND_DOWN)
+    picks = list(range(len(CATALOGUE)))
+    own: list[int] = []
+    for k in range(1 + int(r() * 4)):
+        j = k + int(r() * (len(picks) - k))
+        picks[k], picks[j] = picks[j], picks[k]
+        outer_sku, outer_item, item_id, sku_id, title, price = CATALOGUE[picks[k]]
+        unit = FEN[picks[k]]
+        num = NUMS[int(r() * len(NUMS))]
+        now = unit * FACTORS[int(r() * len(FACTORS))] // 100
         oid = str(1507387350277000000 + serial * 10 + k)
+        own.append(now * num)
         lines.append({"oid": oid, "item_id": item_id, "sku_id": sku_id, "title": title,
                       "outer_sku_id": outer_sku, "outer_item_id": outer_item, "num": num,
-                      "price": price, "discount_price": str(now),
-                      "total_fee": str(unit * num), "item_type": 0, "is_present": False,
-                      "sku_properties_name": "[]", "points_price": "0", "buyer_messages": ""})
+                      "price": price, "discount_price": yuan(now), "total_fee": yuan(unit * num),
+                      "item_type": 0, "is_present": False, "sku_properties_name": "[]",
+                      "points_price": "0", "buyer_messages": ""})
         if now < unit:
             item_promos.append({"oid": oid, "item_id": item_id, "sku_id": sku_id,
                                 "is_present": False, "promotions": [{
                                     "promotion_type": "timelimitedDiscount",
                                     "promotion_type_name": "限时折扣",
-                                    "discount_fee": str((unit - now) * num)}]})
-    goods = sum((Decimal(ln["discount_price"]) * ln["num"] for ln in lines), Decimal("0"))
+                                    "discount_fee": yuan((unit - now) * num)}]})
+    goods = sum(own)
     order_promos: list[dict[str, Any]] = []
-    if goods >= 199 and rng.random() < 0.5:
+    off = 0
+    if goods >= 19900 and r() < 0.5:
+        off = 2000
         order_promos.append({"promotion_type": "meetReduce", "promotion_type_name": "满减送",
                              "promotion_title": "满199减20", "discount_fee": "20.00"})
-    elif rng.random() < 0.3:
+    elif r() < 0.3 and goods > 1000:
+        off = 1000
         order_promos.append({"promotion_type": "coupon", "sub_promotion_type": "card",
                              "promotion_type_name": "优惠券", "promotion_title": "新客券",
                              "coupon_id": f"{rng.getrandbits(40):x}", "discount_fee": "10.00"})
-    order_off = sum((Decimal(p["discount_fee"]) for p in order_promos), Decimal("0"))
-    post_fee = Decimal("0.00") if goods >= 99 else Decimal(rng.choice(("6.00", "8.00", "10.00")))
-    _apportion(lines, goods, order_off)
-    paid = goods - order_off + post_fee
-    province, city, district = rng.choice(PROVINCES)
+    post_fee = 0 if goods >= 9900 else (600, 800, 1000)[int(r() * 3)]
+    left = off
+    for n, line in enumerate(lines):  # payment 商品最终均摊价: the line's share of the discount
+        share = left if n == len(lines) - 1 else off * own[n] // goods
+        left -= share
+        line["payment"] = yuan(own[n] - share)
+    province, city, district = PROVINCES[int(r() * len(PROVINCES))]
     created_s = created.strftime(FMT)
     info: dict[str, Any] = {
         "tid": tid, "status": status, "status_str": STATUS_STR[status], "type": 0,
@@ -113,33 +133,23 @@ def make_order(rng: random.Random, serial: int, at: datetime, status: str | None
                              "delivery_address": cipher(rng, "address"),
                              "delivery_postal_code": "", "self_fetch_info": "",
                              "address_extra": "{}"},
-            "pay_info": {"total_fee": str(sum((Decimal(ln["total_fee"]) for ln in lines),
-                                              Decimal("0"))),
-                         "post_fee": str(post_fee), "payment": str(paid),
+            "pay_info": {"total_fee": yuan(sum(FEN[i] * ln["num"]
+                                               for i, ln in zip(picks, lines, strict=False))),
+                         "post_fee": yuan(post_fee), "payment": yuan(goods - off + post_fee),
                          "outer_transactions": [], "transaction": [], "phase_payments": []},
-            "remark_info": {"buyer_message": rng.choice(("", "", "请尽快发货")), "star": 0},
+            "remark_info": {"buyer_message": "请尽快发货" if r() < 0.3 else "", "star": 0},
             "source_info": {"is_offline_order": False, "order_mark": "wx_apps",
                             "source": {"platform": "wx", "wx_entrance": "merchant_xcx"}},
             "orders": lines},
         "order_promotion": {
             "item": item_promos, "order": order_promos, "adjust_fee": "0.00",
-            "order_discount_fee": str(order_off.quantize(CENT)),
-            "item_discount_fee": str(sum((Decimal(p["promotions"][0]["discount_fee"])
-                                          for p in item_promos), Decimal("0.00")))},
+            "order_discount_fee": yuan(off),
+            "item_discount_fee": yuan(sum(FEN[i] * ln["num"] for i, ln in
+                                          zip(picks, lines, strict=False)) - goods)},
         "refund_order": [], "delivery_order": []}
-    moved = created + timedelta(seconds=rng.randint(0, 90))
+    moved = created + timedelta(seconds=int(r() * 90))
     move(order, status, min(moved, latest) if latest is not None and latest >= created else moved)
     return order
-
-
-def _apportion(lines: list[dict[str, Any]], goods: Decimal, off: Decimal) -> None:
-    """Each line's ``payment`` (商品最终均摊价): its share of the order-level discount off."""
-    left = off
-    for n, line in enumerate(lines):
-        own = Decimal(line["discount_price"]) * line["num"]
-        share = left if n == len(lines) - 1 else (off * own / goods).quantize(CENT, ROUND_DOWN)
-        left -= share
-        line["payment"] = str((own - share).quantize(CENT))
 
 
 def move(order: dict[str, Any], status: str, at: datetime) -> None:

@@ -16,6 +16,7 @@ import json
 import secrets
 import time
 import uuid
+from bisect import bisect_left, bisect_right
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
@@ -153,13 +154,27 @@ async def call(request: Request, api: str, version: str) -> JSONResponse:
             return 200, (_ok(order) if order else _fail(101100701, "订单不存在"))
         if api == "youzan.shop.basic.get":
             return 200, _ok({"id": int(SIM_SHOP_ID), "name": SHOP_NAME})
-        return 200, _sold(state["orders"], params)
+        return 200, _sold(state, params)
 
     status, content = recorder.once(None, entry_for(request, params), answer)
     return JSONResponse(content, status)
 
 
-def _sold(orders: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+def _index(state: dict[str, Any]) -> list[tuple[str, str]]:
+    """(update_time, tid), oldest first; rebuilt after a change ("yyyy-MM-dd HH:mm:ss"
+    strings sort as the times they are)."""
+    if state.get("index") is None:
+        state["index"] = sorted((order["full_order_info"]["order_info"]["update_time"], tid)
+                                for tid, order in state["orders"].items())
+    index: list[tuple[str, str]] = state["index"]
+    return index
+
+
+def _changed(state: dict[str, Any]) -> None:
+    state["index"] = None
+
+
+def _sold(state: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     try:
         page, size = int(params.get("page_no") or 1), int(params.get("page_size") or 20)
     except (TypeError, ValueError):
@@ -167,22 +182,19 @@ def _sold(orders: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     if not 1 <= page <= 100 or not 1 <= size <= 100 or page * size > 3200:
         return _fail(4000, "page_no 最大100，page_size 最大100，且相乘不能大于3200")
     start, end = str(params.get("start_update") or ""), str(params.get("end_update") or "")
-    if bool(start) != bool(end):
-        start = end = ""  # "开始时间和结束时间必须成对出现" (otherwise the condition is void)
-    status = params.get("status")
-    found = []
-    for tid, order in orders.items():
-        info = order["full_order_info"]["order_info"]
-        updated = info["update_time"]  # "yyyy-MM-dd HH:mm:ss" strings sort as times
-        if start and not start <= updated <= end:
-            continue
-        if status and info["status"] != status:
-            continue
-        found.append((updated, tid))
-    found.sort(reverse=True)
-    chosen = found[(page - 1) * size: page * size]
+    index = _index(state)
+    if start and end:
+        found = index[bisect_left(index, (start, "")):bisect_right(index, (end, "\uffff"))]
+    else:  # "开始时间和结束时间必须成对出现" (otherwise the condition is void)
+        found = index
+    orders = state["orders"]
+    if params.get("status"):
+        found = [row for row in found
+                 if orders[row[1]]["full_order_info"]["order_info"]["status"] == params["status"]]
+    newest = len(found) - (page - 1) * size  # newest first
+    chosen = [found[n][1] for n in range(newest - 1, max(newest - size, 0) - 1, -1)]
     return _ok({"total_results": len(found), "full_order_info_list": [
-        {"full_order_info": orders[tid]["full_order_info"]} for _, tid in chosen]})
+        {"full_order_info": orders[tid]["full_order_info"]} for tid in chosen]})
 
 
 # -- admin ------------------------------------------------------------------------------
@@ -226,6 +238,7 @@ def store(request: Request, spec: OrdersSpec) -> dict[str, Any]:
     for order in spec.orders:
         trade = order["data"] if "full_order_info" not in order and "data" in order else order
         orders[str(trade["full_order_info"]["order_info"]["tid"])] = trade
+    _changed(_state(recorder_for(request, NAME)))
     return {"stored": len(spec.orders)}
 
 
@@ -239,16 +252,19 @@ def make(request: Request, spec: GenerateSpec) -> dict[str, Any]:
     made = generate(spec.count, spec.seed, _when(spec.start), spec.spread_seconds, first)
     for order in made:
         state["orders"][order["full_order_info"]["order_info"]["tid"]] = order
+    _changed(state)
     return {"external_ids": [o["full_order_info"]["order_info"]["tid"] for o in made]}
 
 
 @admin_router.post("/status", response_model=None)
 def set_status(request: Request, spec: StatusSpec) -> dict[str, Any] | JSONResponse:
-    order = _state(recorder_for(request, NAME))["orders"].get(spec.external_id)
+    state = _state(recorder_for(request, NAME))
+    order = state["orders"].get(spec.external_id)
     if order is None or spec.status not in ORDER_STATUSES:
         return JSONResponse({"error": "unknown order or status",
                              "statuses": list(ORDER_STATUSES)}, 404)
     move(order, spec.status, _when(spec.at))
+    _changed(state)
     return {"ok": True}
 
 
