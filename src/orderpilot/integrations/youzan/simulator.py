@@ -12,22 +12,20 @@ given, ``delay_ms`` slow answers.
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import time
 import uuid
 from bisect import bisect_left, bisect_right
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote_plus
 
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from orderpilot.integrations.youzan import signing
-from orderpilot.integrations.youzan.sim_orders import BEIJING, generate, move
+from orderpilot.integrations.youzan.sim_orders import generate, move
+from orderpilot.integrations.youzan.sim_push import message_for
 from orderpilot.integrations.youzan.statuses import ORDER_STATUSES
 from orderpilot.simulators.external.recorder import Recorder, entry_for, read_body, recorder_for
 
@@ -44,10 +42,6 @@ APIS = {("youzan.trades.sold.get", "4.0.0"), ("youzan.trades.sold.get", "4.0.1")
         ("youzan.trades.sold.get", "4.0.4"), ("youzan.trade.get", "4.0.0"),
         ("youzan.trade.get", "4.0.1"), ("youzan.trade.get", "4.0.2"),
         ("youzan.shop.basic.get", "3.0.0")}
-PUSH_TYPES = {"WAIT_BUYER_PAY": "trade_TradeCreate", "TRADE_PAID": "trade_TradePaid",
-              "WAIT_CONFIRM": "trade_TradeBuyerPay", "WAIT_SELLER_SEND_GOODS":
-              "trade_TradeBuyerPay", "WAIT_BUYER_CONFIRM_GOODS": "trade_TradeSellerShip",
-              "TRADE_SUCCESS": "trade_TradeSuccess", "TRADE_CLOSED": "trade_TradeClose"}
 router = APIRouter()
 admin_router = APIRouter()
 
@@ -269,24 +263,10 @@ def set_status(request: Request, spec: StatusSpec) -> dict[str, Any] | JSONRespo
 
 
 def push_of(order: dict[str, Any], send_count: int = 1) -> tuple[bytes, dict[str, str]]:
-    """The push Youzan sends for ORDER's current status: body bytes and headers."""
-    info = order["full_order_info"]["order_info"]
-    kind = PUSH_TYPES[info["status"]]
-    content = order if kind in ("trade_TradeCreate", "trade_TradeBuyerPay", "trade_TradePaid") \
-        else {"tid": info["tid"], "status": info["status"], "update_time": info["update_time"]}
-    msg = quote_plus(json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str))
-    version = int(datetime.strptime(info["update_time"], "%Y-%m-%d %H:%M:%S")
-                  .replace(tzinfo=BEIJING).timestamp())
-    client_id, secret = SIM_CREDENTIALS["client_id"], SIM_CREDENTIALS["client_secret"]
-    body = {"client_id": client_id, "id": info["tid"], "kdt_id": int(SIM_SHOP_ID),
-            "kdt_name": SHOP_NAME, "mode": 1, "msg": msg,
-            "msg_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{info['tid']}/{kind}/{version}")),
-            "root_kdt_id": int(SIM_SHOP_ID), "sendCount": send_count,
-            "sign": signing.legacy_sign(client_id, msg, secret), "status": info["status"],
-            "test": False, "type": kind, "version": version}
-    raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    return raw, {"Content-Type": "application/json", "Client-Id": client_id,
-                 "Event-Type": kind, "Event-Sign": signing.event_sign(client_id, raw, secret)}
+    """The push Youzan sends for ORDER's current status, signed with SIM_CREDENTIALS."""
+    return message_for(order, client_id=SIM_CREDENTIALS["client_id"],
+                       client_secret=SIM_CREDENTIALS["client_secret"], kdt_id=int(SIM_SHOP_ID),
+                       kdt_name=SHOP_NAME, send_count=send_count)
 
 
 def _post(url: str, raw: bytes, headers: dict[str, str]) -> dict[str, Any]:
