@@ -126,8 +126,7 @@ class YouzanClient:
             if page == 1 and total > MAX_RESULTS and start < end:
                 windows[0:1] = _halves(start, end)
                 continue
-            refs = tuple(str(entry["full_order_info"]["order_info"]["tid"])
-                         for entry in data.get("full_order_info_list") or [])
+            refs = tuple(_tid(entry) for entry in data.get("full_order_info_list") or [])
             if refs and page * PAGE_SIZE < min(total, MAX_RESULTS):
                 return OrderPage(refs=refs, next_cursor=json.dumps({"w": windows, "p": page + 1}))
             rest = windows[1:]
@@ -206,6 +205,15 @@ def _gateway_error(error: dict[str, Any], what: str, status: int) -> None:
         raise RateLimited(f"{what}: rate limited: {code} {message}", 1.0)
     raise PlatformError(f"{what}: gateway error {code}: {message}", transient=False,
                         status_code=status)
+
+
+def _tid(entry: Any) -> str:
+    try:
+        return str(entry["full_order_info"]["order_info"]["tid"])
+    except (KeyError, TypeError):
+        raise PlatformError(f"youzan {LIST_API}: a listed trade has no "
+                            f"full_order_info.order_info.tid: {str(entry)[:200]}",
+                            transient=False) from None
 
 
 def _halves(start: str, end: str) -> list[list[str]]:
