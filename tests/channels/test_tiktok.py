@@ -459,3 +459,9 @@ def test_the_simulators_push_is_signed_as_tiktok_signs_it(sim: TestClient,
         "hook_url": url, "body": '{"type":1,"data":{"order_id":"1"}}',
         "headers": {"authorization": "0" * 64}}).json()
     assert forged["status"] == 401 and got[-1] == (False, [])
+
+
+def test_a_unit_without_original_price_is_priced_from_its_sale_price_and_discounts() -> None:
+    raw = copy.deepcopy(ORDER)
+    del raw["line_items"][0]["original_price"]
+    assert map_order(raw, MY).lines[0].unit_price == D("149.00")

@@ -121,11 +121,14 @@ def _units(value: object) -> list[_Unit]:
 
 def _unit(item: object, path: str) -> _Unit:
     row = _object(item, path)
-    original = money(row.get("original_price"), f"{path}.original_price")
     seller = _amount(row, "seller_discount", path=path)
     platform = _amount(row, "platform_discount", path=path)
-    if row.get("sale_price") not in (None, ""):
-        sale = money(row.get("sale_price"), f"{path}.sale_price")
+    sale = _maybe(row, "sale_price", path=path)
+    if row.get("original_price") in (None, "") and sale is not None:
+        original = sale + seller + platform  # the price before the discounts it names
+    else:
+        original = money(row.get("original_price"), f"{path}.original_price")
+    if sale is not None:
         if sale != original - seller - platform:
             raise unmappable(
                 f"{path}.sale_price",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 # seller_sku, sku_id, product_id, product name, variation, price in MYR
@@ -41,6 +42,7 @@ STATES = (("Selangor", "Petaling Jaya"), ("Johor", "Johor Bahru"), ("Penang", "G
           ("Perak", "Ipoh"), ("Sabah", "Kota Kinabalu"))
 
 
+@lru_cache(maxsize=4096)
 def money_text(amount: Decimal) -> str:
     """As TikTok writes money: "149", "4.9", "12.5"."""
     if amount == amount.to_integral_value():
@@ -59,9 +61,9 @@ def generate(count: int, seed: int, start: datetime, spread_seconds: int,
     seen: set[str] = set()
     orders = []
     for _ in range(count):
-        order_id = f"576{rng.randrange(10**14, 10**15)}"
+        order_id = _tiktok_id(rng)
         while order_id in seen:
-            order_id = f"576{rng.randrange(10**14, 10**15)}"
+            order_id = _tiktok_id(rng)
         seen.add(order_id)
         status = rng.choices(statuses, weights)[0]
         created = rng.randint(begin, end)
@@ -86,7 +88,7 @@ def _order(rng: random.Random, order_id: str, status: str, created: int, end: in
         platform = _scale(Decimal(rng.choice((0, 0, 0, 1, 2))), factor, whole)
         for _ in range(rng.choice((1, 1, 1, 2, 3))):
             units.append({
-                "id": f"576{rng.randrange(10**14, 10**15)}", "sku_id": sku_id,
+                "id": _tiktok_id(rng), "sku_id": sku_id,
                 "product_id": product_id, "seller_sku": seller_sku, "product_name": name,
                 "sku_name": variation, "currency": currency,
                 "original_price": money_text(original),
@@ -173,6 +175,11 @@ def _address(rng: random.Random, region: str) -> dict[str, Any]:
                  "address_name": "Malaysia"},
                 {"address_level": "L1", "address_level_name": "State", "address_name": state},
                 {"address_level": "L2", "address_level_name": "City", "address_name": city}]}
+
+
+def _tiktok_id(rng: random.Random) -> str:
+    """18 digits starting 576, as TikTok's order and line item ids look."""
+    return f"576{10**14 + rng.getrandbits(49)}"
 
 
 def _scale(amount: Decimal, factor: Decimal, whole: bool) -> Decimal:
