@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
@@ -465,3 +466,86 @@ def test_a_unit_without_original_price_is_priced_from_its_sale_price_and_discoun
     raw = copy.deepcopy(ORDER)
     del raw["line_items"][0]["original_price"]
     assert map_order(raw, MY).lines[0].unit_price == D("149.00")
+
+
+# --- answers as the documentation shows them (httpx.MockTransport) ----------------------------
+
+def answering(status: int, body: dict[str, Any], seen: list[httpx.Request] | None = None,
+              base_url: str = "") -> Any:
+    def reply(request: httpx.Request) -> httpx.Response:
+        if seen is not None:
+            seen.append(request)
+        return httpx.Response(status, json=body)
+    http = httpx.Client(transport=httpx.MockTransport(reply))
+    account = Account(code="tts", platform="tiktok", shop_id="1", region="ID", base_url=base_url,
+                      credentials={"app_key": "65t6a8e8bfejb", "app_secret": "f4c770e4b45aa62e",
+                                   "access_token": "TTP_a", "shop_cipher": "ROW_c"},
+                      tokens=Tokens(refresh_token="TTP_EB9rlwAAAADXbnMESTWAZSxIcC"))
+    return PLATFORM.client(account, http, lambda: at("2026-03-01T00:00:00"))
+
+
+def test_refresh_reads_the_documented_answer_and_asks_as_documented() -> None:
+    # https://partner.tiktokshop.com/docv2/page/authorization-overview-202407, step 3
+    seen: list[httpx.Request] = []
+    tokens = answering(200, {"code": 0, "message": "success", "data": {
+        "access_token": "TTP_Fw8rBwAAAAAkW03FYd09DG", "access_token_expire_in": 1660556783,
+        "refresh_token": "TTP_NTUxZTNhYTQ2ZDk2", "refresh_token_expire_in": 1691487031,
+        "open_id": "7010736057180325637", "seller_name": "Jjj test shop",
+        "seller_base_region": "ID", "user_type": 0},
+        "request_id": "2022080809462301024509910319695C45"}, seen).refresh()
+    assert tokens == Tokens(access_token="TTP_Fw8rBwAAAAAkW03FYd09DG",
+                            refresh_token="TTP_NTUxZTNhYTQ2ZDk2",
+                            expires_at=datetime.fromtimestamp(1660556783, UTC),
+                            refresh_expires_at=datetime.fromtimestamp(1691487031, UTC))
+    [request] = seen
+    assert (request.method, request.url.host, request.url.path) == \
+        ("GET", "auth.tiktok-shops.com", "/api/v2/token/refresh")
+    assert dict(request.url.params) == {
+        "app_key": "65t6a8e8bfejb", "app_secret": "f4c770e4b45aa62e",
+        "refresh_token": "TTP_EB9rlwAAAADXbnMESTWAZSxIcC", "grant_type": "refresh_token"}
+
+
+def test_a_search_is_signed_with_the_token_in_its_header() -> None:
+    seen: list[httpx.Request] = []
+    page = answering(200, {"code": 0, "message": "Success", "request_id": "1", "data": {
+        "orders": [ORDER], "next_page_token": "", "total_count": 1}}, seen).list_orders(
+        at("2026-03-01T00:00:00"), at("2026-03-01T00:10:00.5"), "tok/1")
+    assert page.raws == (ORDER,) and page.next_cursor is None
+    [request] = seen
+    assert request.url.host == "open-api.tiktokglobalshop.com"
+    assert request.headers["x-tts-access-token"] == "TTP_a"
+    query = dict(request.url.params)
+    assert "access_token" not in query and query["timestamp"] == "1772323200"
+    assert (query["page_token"], query["sort_field"], query["page_size"]) == \
+        ("tok/1", "update_time", "100")
+    assert json.loads(request.content) == {"update_time_ge": 1772323200,
+                                           "update_time_lt": 1772323801}
+    assert query["sign"] == request_sign("f4c770e4b45aa62e", request.url.path, query,
+                                         request.content)
+
+
+@pytest.mark.parametrize(("status", "code", "message", "error"), [
+    (401, 105002, "Access token is expired", TokenExpired),
+    (401, 36009004, "Invalid credentials. The 'x-tts-access-token' header is invalid.",
+     TokenExpired),
+    (429, 36009002, "Too many requests", RateLimited),
+    (200, 36009002, "Too many requests", RateLimited),
+    (401, 106001, "Invalid credentials. The 'sign' query parameter is invalid.", PlatformError),
+    (400, 36009004, "Invalid param: page_token", PlatformError),
+])
+def test_tiktok_error_codes_become_the_hubs_errors(status: int, code: int, message: str,
+                                                   error: type[Exception]) -> None:
+    client = answering(status, {"code": code, "data": None, "message": message,
+                                "request_id": "2"})
+    with pytest.raises(error) as raised:
+        client.get_orders(["576"])
+    assert type(raised.value) is error
+
+
+def test_the_sandbox_refreshes_on_the_sandbox_auth_host() -> None:
+    seen: list[httpx.Request] = []
+    client = answering(200, {"code": 0, "data": {"access_token": "TTP_b",
+                                                 "access_token_expire_in": 1660556783}},
+                       seen, base_url="https://open-api-sandbox.tiktokglobalshop.com")
+    assert client.refresh().access_token == "TTP_b"
+    assert seen[0].url.host == "auth-sandbox.tiktok-shops.com"

@@ -27,7 +27,10 @@ Wire facts (TikTok Shop Partner Center documentation):
   ``app_secret``, ``refresh_token`` and ``grant_type=refresh_token``; ``data`` has
   ``access_token``, ``access_token_expire_in`` and ``refresh_token_expire_in`` as unix times
   (not durations) and ``refresh_token``
-  (https://partner.tiktokshop.com/docv2/page/authorization-overview-202407).
+  (https://partner.tiktokshop.com/docv2/page/authorization-overview-202407). The sandbox
+  pair is ``open-api-sandbox.tiktokglobalshop.com`` / ``auth-sandbox.tiktok-shops.com``
+  (https://help.useresponse.com/hemi/knowledge-base/article/marketplaces-tiktok-marketplace-
+  integration-v2-tiktok-authentication-database-structure_1; not on a TikTok page read here).
 """
 
 from __future__ import annotations
@@ -56,6 +59,9 @@ from orderpilot.integrations.tiktok.signing import request_sign
 
 API_HOST = "https://open-api.tiktokglobalshop.com"
 AUTH_HOST = "https://auth.tiktok-shops.com"
+# The token host of each API host; any other base URL (the simulator) serves both.
+AUTH_HOSTS = {"open-api.tiktokglobalshop.com": AUTH_HOST,
+              "open-api-sandbox.tiktokglobalshop.com": "https://auth-sandbox.tiktok-shops.com"}
 SEARCH_PATH = "/order/202309/orders/search"
 DETAIL_PATH = "/order/202309/orders"
 SHOPS_PATH = "/authorization/202309/shops"
@@ -81,7 +87,7 @@ class TikTokShopClient:
         self.http = http
         self.clock = clock
         self.base = (account.base_url or default_base_url(account.region)).rstrip("/")
-        self.auth_base = (account.base_url or AUTH_HOST).rstrip("/")
+        self.auth_base = AUTH_HOSTS.get(urlsplit(self.base).netloc, self.base)
 
     def list_orders(self, since: datetime, until: datetime,
                     cursor: str | None) -> OrderPage:
