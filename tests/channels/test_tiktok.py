@@ -332,6 +332,9 @@ def test_get_orders_fetches_in_batches_of_50_and_leaves_out_unknown_ids(sim: Tes
     ids = generate(sim, 120, seed=3)
     got = shop(sim).get_orders([*ids, "576000000000000000"])
     assert [o["id"] for o in got] == ids
+    calls = sim.get("/_sim/tiktok/look-ups").json()["look_ups"]
+    assert [len(c["query"]["ids"].split(",")) for c in calls] == [50, 50, 21]
+    assert all(c["query"]["sign"] == "***" for c in calls)
 
 
 def test_rate_limit_then_success(sim: TestClient) -> None:

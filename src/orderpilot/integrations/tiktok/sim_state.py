@@ -9,10 +9,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from orderpilot.adapters.connectors.base import is_secret
 from orderpilot.integrations.tiktok.statuses import EVENT_OF
-from orderpilot.simulators.external.recorder import Recorder
+from orderpilot.simulators.external.recorder import Recorder, now_iso, recorder_for
 
 NAME = "tiktok"
 SIM_CREDENTIALS: dict[str, str] = {
@@ -98,3 +100,14 @@ def store(recorder: Recorder, orders: list[dict[str, Any]]) -> list[str]:
     return [str(o["id"]) for o in orders]
 
 
+
+
+def noted(request: Request, response: JSONResponse) -> JSONResponse:
+    """RESPONSE, with the call counted in the simulator's look-ups (a test counts fetches)."""
+    recorder = recorder_for(request, NAME)
+    query = {k: "***" if is_secret(k) or k == "app_secret" else v
+             for k, v in request.query_params.items()}
+    with recorder.lock:
+        recorder.look_ups.append({"received_at": now_iso(), "path": request.url.path,
+                                  "query": query, "status_code": response.status_code})
+    return response

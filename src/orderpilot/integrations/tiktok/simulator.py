@@ -40,6 +40,7 @@ from orderpilot.integrations.tiktok.sim_state import (
     SIM_SHOP_ID,
     error,
     fault_answer,
+    noted,
     ok,
     page_token,
     read_cursor,
@@ -91,6 +92,10 @@ async def _refused(request: Request, raw: bytes, *, shop: bool = True) -> JSONRe
 
 @router.post("/order/202309/orders/search")
 async def search_orders(request: Request) -> JSONResponse:
+    return noted(request, await _search_orders(request))
+
+
+async def _search_orders(request: Request) -> JSONResponse:
     raw = await request.body()
     refused = await _refused(request, raw)
     if refused is not None:
@@ -125,6 +130,10 @@ async def search_orders(request: Request) -> JSONResponse:
 
 @router.get("/order/202309/orders")
 async def order_detail(request: Request) -> JSONResponse:
+    return noted(request, await _order_detail(request))
+
+
+async def _order_detail(request: Request) -> JSONResponse:
     refused = await _refused(request, await request.body())
     if refused is not None:
         return refused
@@ -137,6 +146,10 @@ async def order_detail(request: Request) -> JSONResponse:
 
 @router.get("/authorization/202309/shops")
 async def authorized_shops(request: Request) -> JSONResponse:
+    return noted(request, await _authorized_shops(request))
+
+
+async def _authorized_shops(request: Request) -> JSONResponse:
     refused = await _refused(request, await request.body(), shop=False)
     if refused is not None:
         return refused
@@ -147,6 +160,10 @@ async def authorized_shops(request: Request) -> JSONResponse:
 
 @router.get("/api/v2/token/refresh")
 async def refresh_token(request: Request) -> JSONResponse:
+    return noted(request, await _refresh_token(request))
+
+
+async def _refresh_token(request: Request) -> JSONResponse:
     recorder = recorder_for(request, NAME)
     failed = await fault_answer(recorder)
     if failed is not None:
