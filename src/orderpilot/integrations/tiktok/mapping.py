@@ -90,7 +90,7 @@ def map_order(raw: Mapping[str, Any], account: Account) -> ChannelOrder:
         currency=_currency(payment, account), status=status,
         buyer_name=text(address.get("name")), buyer_phone=text(address.get("phone_number")),
         address=_address(address), lines=lines, shipping_fee=shipping,
-        paid_total=_amount(payment, "total_amount"),
+        paid_total=money(payment.get("total_amount"), "payment.total_amount"),
         adjustments=_adjustments(payment, units), statuses=_statuses(raw, status, updated_at),
         packages=_packages(raw, units), buyer_note=text(raw.get("buyer_message"), 500),
         extra=_extra(raw, payment))

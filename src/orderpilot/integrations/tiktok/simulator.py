@@ -22,7 +22,6 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -38,6 +37,7 @@ from orderpilot.integrations.tiktok.sim_state import (
     SIM_REFRESH_TOKEN,
     SIM_REGION,
     SIM_SHOP_ID,
+    deliver,
     error,
     fault_answer,
     noted,
@@ -272,12 +272,12 @@ def push(request: Request, spec: Push) -> dict[str, Any] | JSONResponse:
                       separators=(",", ":")).encode()
     signature = webhook_signature(SIM_CREDENTIALS["app_key"], SIM_CREDENTIALS["app_secret"],
                                   body)
-    return _deliver(spec.hook_url, body, {"authorization": signature}, spec.times)
+    return deliver(spec.hook_url, body, {"authorization": signature}, spec.times)
 
 
 @admin_router.post("/push_raw")
 def push_raw(spec: PushRaw) -> dict[str, Any]:
-    return _deliver(spec.hook_url, spec.body.encode(), spec.headers, 1)
+    return deliver(spec.hook_url, spec.body.encode(), spec.headers, 1)
 
 
 @admin_router.post("/expire_tokens")
@@ -288,18 +288,3 @@ def expire_tokens(request: Request) -> dict[str, Any]:
         for token in tokens:
             tokens[token] = False
     return {"expired": len(tokens)}
-
-
-def _deliver(url: str, body: bytes, headers: dict[str, str], times: int) -> dict[str, Any]:
-    sent = {"content-type": "application/json", **headers}
-    status, answer, elapsed = 0, "", 0.0
-    with httpx.Client(timeout=10) as http:
-        for _ in range(times):
-            began = time.perf_counter()
-            try:
-                response = http.post(url, content=body, headers=sent)
-                status, answer = response.status_code, response.text[:2000]
-            except httpx.HTTPError as failure:
-                status, answer = 0, f"{type(failure).__name__}: {failure}"
-            elapsed = (time.perf_counter() - began) * 1000
-    return {"status": status, "body": answer, "elapsed_ms": round(elapsed, 2)}
