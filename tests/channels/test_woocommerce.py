@@ -25,6 +25,7 @@ from orderpilot.adapters.channels.base import (
     Hook,
     PlatformError,
     RateLimited,
+    plain,
     read_json,
 )
 from orderpilot.domain.channel_orders import MappingError
@@ -164,6 +165,8 @@ def test_a_line_whose_price_contradicts_its_total_is_refused() -> None:
                                 price=D("3.3333333333333335"))  # PHP's 10 / 3 passes
     line = PLATFORM.map_order(raw, ACCOUNT).lines[0]
     assert (line.unit_price, line.discount, line.amount) == (D("3.33"), D("-0.01"), D("10.00"))
+    # The raw order as the hub keeps it (plain(): the price a float) maps the same.
+    assert PLATFORM.map_order(plain(raw), ACCOUNT).lines[0] == line
 
 
 def test_every_documented_status_is_in_the_table() -> None:
