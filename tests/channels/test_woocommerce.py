@@ -32,7 +32,8 @@ from orderpilot.domain.channel_orders import MappingError
 from orderpilot.integrations.registry import IntegrationRegistry
 from orderpilot.integrations.woocommerce import INTEGRATION, PLATFORM, signing
 from orderpilot.integrations.woocommerce.client import WooCommerceClient
-from orderpilot.integrations.woocommerce.simulator import SIM_CREDENTIALS, php_json
+from orderpilot.integrations.woocommerce.sim_admin import php_json
+from orderpilot.integrations.woocommerce.simulator import SIM_CREDENTIALS
 from orderpilot.simulators.external.app import create_app
 
 SAMPLE = (Path(__file__).parent / "data" / "woocommerce_order_727.json").read_bytes()
