@@ -3,10 +3,13 @@
 Statuses: pending, processing, on-hold, completed, cancelled, refunded, failed, trash
 (woocommerce-rest-api-docs source/includes/wp-api-v3/_orders.md, "status") and checkout-draft
 (block checkout drafts: plugins/woocommerce/src/Enums/OrderStatus.php, CHECKOUT_DRAFT).
-"processing" means "payment received, awaiting fulfilment"; "on-hold" awaits a payment
-confirmation (bank transfer, cheque); "completed" is fulfilled (woocommerce.com "Managing
-orders", order statuses). Shipping is not a WooCommerce core status: the WMS and the carrier
-report those nodes.
+"processing" means "payment received, stock reduced, awaiting fulfilment"; "on-hold" awaits a
+payment confirmation; "failed" is a declined payment; "completed" is fulfilled (the WooCommerce
+"Managing orders" status list, as quoted by
+https://support.peachpayments.com/support/solutions/articles/47001098741 and
+https://www.godaddy.com/help/what-are-woocommerce-order-statuses-40609; the woocommerce.com
+page itself was not in reach). Shipping is not a WooCommerce core status: the WMS and the
+carrier report those nodes.
 """
 
 from __future__ import annotations
