@@ -7,12 +7,17 @@ from orderpilot.adapters.channels.base import ChannelPlatform, HookAnswer
 from orderpilot.config import Settings
 from orderpilot.integrations.lazada import simulator
 from orderpilot.integrations.lazada.client import LazadaClient
-from orderpilot.integrations.lazada.hosts import LazadaHosts, default_base_url, hosts_of
+from orderpilot.integrations.lazada.hosts import (
+    API_HOSTS,
+    LazadaHosts,
+    default_base_url,
+    hosts_of,
+)
 from orderpilot.integrations.lazada.mapping import REGION_CURRENCY, map_order
 from orderpilot.integrations.lazada.push import read_push, verify_push
 from orderpilot.integrations.lazada.sample import sample_order
 from orderpilot.integrations.lazada.statuses import STATUS_ROWS
-from orderpilot.integrations.registry import Integration, Simulator
+from orderpilot.integrations.registry import Integration, Simulator, sim_base
 
 SOURCES = (
     "https://open.lazada.com/apps/doc/doc?nodeId=10450&docId=108068",  # request signature
@@ -39,7 +44,13 @@ PLATFORM = ChannelPlatform(
 
 
 def configure(settings: Settings) -> LazadaHosts:
-    """Always the documented production hosts: each shop is a channel account."""
+    """The documented production hosts (each shop is a channel account); the simulator's
+    /lazada instead when the hub points at the simulators (ORDERPILOT_SIM_URL), so the
+    outbound allow-list lets only the simulator through, as for every other system."""
+    sim = sim_base(settings)
+    if sim:
+        return LazadaHosts(api_hosts={region: f"{sim}/lazada" for region in API_HOSTS},
+                           auth_url=f"{sim}/lazada")
     return LazadaHosts()
 
 

@@ -36,4 +36,4 @@ class LazadaHosts(BaseModel):
 
 
 def hosts_of(settings: LazadaHosts) -> tuple[str, ...]:
-    return (*settings.api_hosts.values(), settings.auth_url)
+    return tuple(dict.fromkeys((*settings.api_hosts.values(), settings.auth_url)))
