@@ -23,7 +23,7 @@ from orderpilot.adapters.channels.base import (
     Tokens,
 )
 from orderpilot.domain.channel_orders import MappingError
-from orderpilot.integrations.lazada import INTEGRATION, PLATFORM, client, simulator
+from orderpilot.integrations.lazada import INTEGRATION, PLATFORM, client, sim_admin, simulator
 from orderpilot.integrations.lazada.signing import (
     request_signed_right,
     sign_request,
@@ -364,7 +364,7 @@ def test_the_simulators_push_is_signed_as_lazada_signs(sim: TestClient,
         return httpx.Response(200)
 
     real = httpx.Client
-    monkeypatch.setattr(simulator.httpx, "Client",
+    monkeypatch.setattr(sim_admin.httpx, "Client",
                         lambda **kw: real(transport=httpx.MockTransport(hub), **kw))
     answer = sim.post("/_sim/lazada/push", json={"hook_url": "https://hub.example/hooks/lz",
                                                  "external_id": order_id, "times": 2})

@@ -40,8 +40,9 @@ from orderpilot.adapters.channels.base import (
     Tokens,
     raise_for_status,
 )
-from orderpilot.domain.channel_orders import PushNotice
+from orderpilot.domain.channel_orders import MappingError, PushNotice
 from orderpilot.integrations.lazada.hosts import AUTH_URL, default_base_url
+from orderpilot.integrations.lazada.mapping import lazada_time
 from orderpilot.integrations.lazada.signing import SIGN_METHOD, sign_request
 
 PAGE_LIMIT = 100
@@ -84,8 +85,9 @@ class LazadaClient:
         consumed = offset + len(orders)
         next_cursor: str | None = None
         if orders and consumed < total:
-            if consumed + PAGE_LIMIT > MAX_OFFSET:
-                next_cursor = f"0@{orders[-1].get('updated_at')}"
+            last = _moment(orders[-1].get("updated_at"))
+            if consumed + PAGE_LIMIT > MAX_OFFSET and last:
+                next_cursor = f"0@{last}"
             else:
                 next_cursor = f"{consumed}@{after}"
         return OrderPage(refs=refs, raws=raws, next_cursor=next_cursor)
@@ -182,6 +184,14 @@ def _answer(response: httpx.Response, path: str) -> dict[str, Any]:
                             transient=kind in ("ISP", "SYSTEM"),
                             status_code=response.status_code)
     return body
+
+
+def _moment(value: object) -> str:
+    """An order's update time as the ISO text the time filters take ("" when unreadable)."""
+    try:
+        return lazada_time(value, "updated_at").isoformat(timespec="seconds")
+    except MappingError:
+        return ""
 
 
 def _read_cursor(cursor: str | None, since: datetime) -> tuple[int, str]:
