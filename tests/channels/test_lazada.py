@@ -375,3 +375,15 @@ def test_the_simulators_push_is_signed_as_lazada_signs(sim: TestClient,
     [notice] = PLATFORM.read_push(received[0].content)
     assert notice.external_id == order_id
     assert json.loads(received[0].content)["message_type"] == 0
+
+
+def test_hosts_are_lazadas_own_or_the_simulators() -> None:
+    from orderpilot.config import Settings
+
+    production = INTEGRATION.origins(INTEGRATION.configure(Settings(_env_file=None)))
+    assert "https://api.lazada.co.th/rest" in production
+    assert "https://auth.lazada.com/rest" in production and len(production) == 7
+    assert PLATFORM.default_base_url("th") == "https://api.lazada.co.th/rest"
+    simulated = INTEGRATION.origins(INTEGRATION.configure(
+        Settings(_env_file=None, sim_url="http://127.0.0.1:9100")))
+    assert simulated == ("http://127.0.0.1:9100/lazada",)
