@@ -8,8 +8,8 @@ toship, lost, lost_by_3pl, damaged_by_3pl, failed_delivery, shipped_back, shippe
 shipped_back_failed, package_scrapped"; "shipping" is in the parameter's description):
 https://open.lazada.com/apps/doc/api?path=%2Forders%2Fget .
 
-Not in that list and so not in this table (an order carrying one is quarantined as an unknown
-status until added): "confirmed" and "repacked", which third-party integrations mention.
+A status outside that list (Seller Center shows others, e.g. a buyer's confirmation, that we
+could not find in the API documents) is quarantined as unknown until it is added here.
 
 The storefront reports payment, cancellation and returns; shipping and delivery statuses are
 its view only (``system.status``): the WMS and the carrier move those lifecycle nodes.
