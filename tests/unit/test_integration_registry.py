@@ -20,11 +20,7 @@ from orderpilot.integrations.registry import (
 )
 
 NAMES = ("customs", "aliyun-sms", "tencent-sms", "helpdesk", "crm", "dingtalk", "wecom", "smtp",
-<<<<<<< HEAD
-         "wms", "woocommerce")
-=======
-         "wms", "lazada")
->>>>>>> h/lazada
+         "wms", "youzan", "tiktok", "woocommerce", "lazada")
 
 
 def settings(**values: object) -> Settings:
@@ -123,11 +119,5 @@ def test_an_unconfigured_client_says_what_to_set_and_secrets_stay_hidden() -> No
 def test_with_the_simulator_every_built_in_system_is_configured() -> None:
     registry = IntegrationRegistry.discover(installed=False)
     assert set(registry.configured(settings(sim_url="http://127.0.0.1:9100"))) == set(NAMES)
-<<<<<<< HEAD
-    # Sales channels are always configured: their accounts carry the rest.
-    assert set(registry.configured(settings())) == {
-        i.name for i in registry if i.channel is not None}
-=======
     # Sales channels always know their production hosts: their shops are channel accounts.
     assert set(registry.configured(settings())) == {i.name for i in registry if i.channel}
->>>>>>> h/lazada
