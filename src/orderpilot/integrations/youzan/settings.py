@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from orderpilot.config import Settings
+from orderpilot.integrations.registry import sim_base
 from orderpilot.integrations.youzan.client import HOST
 
 
@@ -20,7 +21,9 @@ class YouzanHostsSettings(BaseModel):
 
 
 def configure(s: Settings) -> YouzanHostsSettings:
-    return YouzanHostsSettings()
+    """The production host; with ORDERPILOT_SIM_URL, the simulator's (as every system)."""
+    sim = sim_base(s)
+    return YouzanHostsSettings(base_url=f"{sim}/youzan") if sim else YouzanHostsSettings()
 
 
 def origins(s: YouzanHostsSettings) -> tuple[str, ...]:
