@@ -9,6 +9,7 @@ from types import TracebackType
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, NestedTransaction
 
+from orderpilot.adapters.back_office import BackOfficeRepository
 from orderpilot.adapters.db import Database
 from orderpilot.adapters.decision_tables import DecisionTableRepository
 from orderpilot.adapters.inventory import InventoryRepository
@@ -40,6 +41,7 @@ class SqlUnitOfWork:
     attributes: AttributeRepository
     sms_templates: SmsTemplateRepository
     inventory: InventoryRepository
+    back_office: BackOfficeRepository
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None, *,
                  read_only: bool = False) -> None:
@@ -68,6 +70,7 @@ class SqlUnitOfWork:
         self.attributes = AttributeRepository(self.conn)
         self.sms_templates = SmsTemplateRepository(self.conn)
         self.inventory = InventoryRepository(self.conn)
+        self.back_office = BackOfficeRepository(self.conn)
         return self
 
     def savepoint(self) -> NestedTransaction:
