@@ -257,8 +257,10 @@ class KingdeeClient:
                 url, acct_id=self.acct_id, username=self.username, app_id=self.app_id,
                 app_secret=self.app_secret, lcid=self.lcid, org_number=self.org_number,
                 timestamp=int(self.now())))
-        if self._cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self._cookies.items())
+        # Always our own Cookie header (as the SDK: "Theme=standard" first), so a shared
+        # HTTP client's cookie jar never sends another session's cookies along.
+        headers["Cookie"] = "; ".join(["Theme=standard", *(
+            f"{k}={v}" for k, v in self._cookies.items())])
         try:
             return self.http.post(url, content=dumps(body).encode(), headers=headers,
                                   timeout=self.timeout_s)

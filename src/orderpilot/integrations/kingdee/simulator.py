@@ -257,6 +257,9 @@ def _refusal(model: Any, state: dict[str, Any]) -> tuple[str | None, str] | None
     return None
 
 
+SALE_ORDER_FIELDS = ("FID", "FBillNo", "FDocumentStatus", "FCreateDate")
+RECEIVABLE_FIELDS = ("FID", "FBillNo", "FORDERNUMBER", "FALLAMOUNTFOR", "FWRITTENOFFSTATUS",
+                     "FDocumentStatus", "FModifyDate")
 FILTER_PART = re.compile(
     r"^\s*(?P<field>\w+)\s*(?:(?P<op>>=|<=|=|>|<)\s*'(?P<value>[^']*)'|"
     r"in\s*\((?P<values>[^)]*)\))\s*$", re.IGNORECASE)
@@ -271,9 +274,9 @@ def _query(data: Any, state: dict[str, Any]) -> Any:
     form = data.get("FormId")
     rows: list[dict[str, Any]]
     if form == "SAL_SaleOrder":
-        rows = list(state["bills"].values())
+        rows, known = list(state["bills"].values()), SALE_ORDER_FIELDS
     elif form == "AR_receivable":
-        rows = list(state["receivables"].values())
+        rows, known = list(state["receivables"].values()), RECEIVABLE_FIELDS
     else:
         return refused("业务对象不存在")
     filter_text = str(data.get("FilterString") or "")
@@ -283,7 +286,7 @@ def _query(data: Any, state: dict[str, Any]) -> Any:
             return refused(f"过滤条件无法解析：{part}")
         rows = _filtered(rows, match)
     keys = [k.strip() for k in str(data.get("FieldKeys") or "").split(",") if k.strip()]
-    if not keys or any(rows and k not in rows[0] for k in keys):
+    if not keys or any(k not in known for k in keys):
         return refused(f"字段不存在：{','.join(keys)}")
     rows.sort(key=lambda r: (str(r.get("FModifyDate", "")), str(r["FBillNo"])))
     start, limit = int(data.get("StartRow") or 0), int(data.get("Limit") or 2000)
