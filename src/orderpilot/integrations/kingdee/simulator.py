@@ -273,6 +273,7 @@ def _query(data: Any, state: dict[str, Any]) -> Any:
         return refused("查询参数不是对象")
     form = data.get("FormId")
     rows: list[dict[str, Any]]
+    known: tuple[str, ...]
     if form == "SAL_SaleOrder":
         rows, known = list(state["bills"].values()), SALE_ORDER_FIELDS
     elif form == "AR_receivable":
