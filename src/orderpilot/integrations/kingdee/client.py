@@ -281,11 +281,12 @@ class KingdeeClient:
                                  zh=f"金蝶 {what}：HTTP {status}，稍后重试")
         if status >= 400:
             raise PermanentError(f"Kingdee {what}: HTTP {status}: {response.text[:200]!r}",
-                                 status_code=status, response=response.text[:500])
+                                 status_code=status, response=response.text[:500],
+                                 zh=f"金蝶 {what}：HTTP {status}，请求被拒绝")
         text = response.text
         if text.startswith("response_error:"):
             raise PermanentError(f"Kingdee {what}: {text[:300]}", response=text[:500],
-                                 status_code=status)
+                                 status_code=status, zh=f"金蝶 {what} 出错：{text[15:300]}")
         try:
             return json.loads(text, parse_float=Decimal)
         except ValueError:
@@ -336,7 +337,7 @@ class KingdeeClient:
                                      zh=f"金蝶拒绝查询 {form_id}：{errors_text(status)}")
             if not isinstance(answer, list):
                 raise TransientError(f"ExecuteBillQuery {form_id}: the answer is not a list",
-                                     response=answer)
+                                     response=answer, zh=f"金蝶查询 {form_id} 的返回不是列表")
             page = [r for r in answer if isinstance(r, list)]
             rows += page
             if len(page) < page_size:
