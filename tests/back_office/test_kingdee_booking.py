@@ -260,3 +260,21 @@ def test_the_lease_keeps_two_workers_apart(hub: Hub, api: Any, sim: TestClient,
     assert len(make_worker(hub, sim).run_once()) == 0
     clock.advance(seconds=121)
     assert make_worker(hub, sim).run_once().booked == ["L1"]
+
+
+def test_with_the_simulator_the_hub_has_an_erp_worker(tmp_path: Any) -> None:
+    from orderpilot.bootstrap import bootstrap
+    from orderpilot.config import Settings
+
+    hub = bootstrap(Settings(data_dir=tmp_path / "d", sim_url="http://127.0.0.1:9100",
+                             _env_file=None))  # type: ignore[call-arg]
+    try:
+        worker = hub.erp_worker()
+        assert worker is not None and worker.erp.name == "kingdee"
+    finally:
+        hub.close()
+    plain = bootstrap(Settings(data_dir=tmp_path / "e", _env_file=None))  # type: ignore[call-arg]
+    try:
+        assert plain.erp_worker() is None  # not configured: no worker, bookings wait
+    finally:
+        plain.close()

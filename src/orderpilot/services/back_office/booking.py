@@ -93,7 +93,7 @@ class Round:
     receivable_events: int = 0
 
     def __len__(self) -> int:
-        return len(self.booked) + len(self.retried) + len(self.stopped)
+        return len(self.booked) + len(self.found) + len(self.retried) + len(self.stopped)
 
 
 class ErpBookingWorker:
