@@ -202,8 +202,11 @@ def test_receivables_become_events_once(hub: Hub, api: Any, sim: TestClient,
          "modified_at": "2026-11-26T11:00:00+08:00"}]})
     assert worker.poll_receivables() == 1
     opened = events(api, order_id, "erp.receivable_opened")
-    assert len(opened) == 1 and opened[0]["payload"]["data"]["amount"] == "258.00" \
-        if "data" in opened[0]["payload"] else len(opened) == 1
+    assert len(opened) == 1
+    assert opened[0]["payload"]["data"]["amount"] == "258.00"
+    assert opened[0]["source_event_id"] == "AR00001:opened"
+    assert opened[0]["occurred_at"].startswith("2026-11-26T03:00:00")  # Kingdee's time, UTC
+    assert api.get(f"/api/v1/orders/{order_id}").json()["status"] == "erp_booked"  # view only
     assert worker.poll_receivables() == 0  # the same bill again: nothing new
     sim.post("/_sim/kingdee/close", json={"bill_no": "AR00001",
                                           "at": "2026-11-26T12:00:00+08:00"})

@@ -31,8 +31,8 @@ from orderpilot.integrations.kingdee.mapping import (
     default_document,
     default_mapping,
     parse_mapping,
-    sale_order_model,
 )
+from orderpilot.integrations.kingdee.sale_order import sale_order_model
 from orderpilot.integrations.kingdee.signing import (
     client_secret,
     hidden_secret,
@@ -153,9 +153,9 @@ def test_the_default_mapping_makes_an_exact_sale_order() -> None:
     assert model["FSaleOrderFinance"]["FSettleCurrId"] == {"FNumber": "PRE001"}
     assert model["FSaleOrderEntry"] == [
         {"FMaterialId": {"FNumber": "DIAPER-L"}, "FQty": 2, "FTaxPrice": Decimal("129.00"),
-         "FDiscount": Decimal("10.00")},
+         "FDiscountRate": Decimal("3.875969"), "FDeliveryDate": "2026-11-27"},
         {"FMaterialId": {"FNumber": "WIPES-80"}, "FQty": 3, "FTaxPrice": Decimal("9.90"),
-         "FDiscount": Decimal("0.00")}]
+         "FDiscountRate": Decimal("0"), "FDeliveryDate": "2026-11-27"}]
 
 
 def test_a_currency_no_lookup_knows_is_refused_in_both_languages() -> None:

@@ -14,8 +14,8 @@ from orderpilot.integrations.kingdee.client import KingdeeClient
 from orderpilot.integrations.kingdee.mapping import (
     default_document,
     parse_mapping,
-    sale_order_model,
 )
+from orderpilot.integrations.kingdee.sale_order import sale_order_model
 
 
 class KingdeeErp:

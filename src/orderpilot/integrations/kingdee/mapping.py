@@ -24,17 +24,22 @@ Format facts and where they come from:
   ``BatchSave``) and ``sample.py`` (``{"Model": [...]}`` for a batch), as published in
   github.com/takewiki/k3cloud_webapi_sdk; the option names as the Save parameter list gives them
   (e.g. the Go binding github.com/runnning/k3cloud, and the WebAPI 接口说明书 quoted there).
-* SAL_SaleOrder fields ``FBillTypeID`` (``XSDD01_SYS``, standard sale order), ``FDate``,
-  ``FSaleOrgId``, ``FCustId``, ``FSaleOrderFinance`` {``FSettleCurrId`` (``PRE001`` = CNY),
-  ``FIsIncludedTax``, ``FExchangeTypeId`` (``HLTX01_SYS``)}, ``FSaleOrderEntry`` rows
-  {``FMaterialId``, ``FUnitID``, ``FQty``, ``FTaxPrice``, ``FPrice``, ``FEntryTaxRate``}, base
-  data as ``{"FNumber": ...}``: public integration code that saves sale orders through the
-  WebAPI (found with the code search "FSaleOrderFinance FSettleCurrId PRE001"; e.g. the payload
-  quoted in a design note of a K/3 Cloud bill builder and several ERP sync scripts).
-* Not verified from a public source: the entry discount field. ``FDiscount`` (折扣额, the
-  line's discount amount) is the default; an installation that uses the rate takes
-  ``FDiscountRate`` instead (the mapping is editable for exactly this). The shipping fee has
-  no standard sale-order field: it is offered as ``order.shipping_fee`` for a custom field.
+* SAL_SaleOrder's Save template (the WebAPI's own sample, kept in github.com/freedomw1987/
+  node-k3cloud ``src/defaultData/saleOrderSave.js``): ``FBillTypeID``, ``FBillNo``, ``FDate``,
+  ``FSaleOrgId``, ``FCustId``, ``FNote``, ``FSaleOrderFinance`` {``FSettleCurrId``,
+  ``FIsIncludedTax``, ``FExchangeTypeId``...}, ``FSaleOrderEntry`` rows {``FMaterialId``,
+  ``FUnitID``, ``FQty``, ``FPrice``, ``FEntryTaxRate``, ``FTaxPrice``, ``FDiscountRate``,
+  ``FDeliveryDate``, ``FEntryNote``...}; base data as ``{"FNumber": ...}``. The finance part's
+  fields also in github.com/vebin/Kingdee.Bos.Plug ``Source/MgSoft.K3Cloud.WebApi/Common/Dto/
+  Sal/Sal_SaleOrder_Finance.cs``. The values ``XSDD01_SYS`` (standard sale order),
+  ``PRE001`` (CNY) and ``HLTX01_SYS`` (fixed exchange rate) as public sale-order sync scripts
+  send them (code search "FSaleOrderFinance FSettleCurrId PRE001").
+* ``FDiscountRate`` is a percentage: the line's discount is sent as a rate rounded to six
+  places (Kingdee recomputes the amount from it), the exact amount stays available as
+  ``line.discount`` for an installation's own field. The shipping fee has no standard
+  sale-order field: it is offered as ``order.shipping_fee`` for a custom field.
+* Not set by default: ``FUnitID`` (Kingdee falls back to the material's sale unit in most
+  installations; not verified) — map it (``const:Pcs`` or a lookup) where it is required.
 
 Money is written as exact decimals (never floats); dates as ``YYYY-MM-DD`` in China time, the
 day the order was placed.
@@ -48,11 +53,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from orderpilot.domain.channel_orders import unmappable
 from orderpilot.domain.errors import InvalidInput
-from orderpilot.domain.order import Order, OrderLine
 from orderpilot.domain.rules.problems import Problem
-from orderpilot.domain.times import SHANGHAI
 
 FORM_ID = "SAL_SaleOrder"
 FIELD = re.compile(r"^F[A-Za-z0-9_]{1,63}$")
@@ -78,6 +80,7 @@ LINE_SOURCES: dict[str, str] = {
     "line.quantity": "the quantity / 数量",
     "line.unit_price": "the unit price before discount, tax included / 含税单价",
     "line.discount": "the line's discount amount / 折扣额",
+    "line.discount_rate": "the discount as a percentage, 6 places / 折扣率%",
     "line.amount": "the line amount after discount / 金额",
     "line.number": "the line's position from 1 / 行号",
 }
@@ -89,14 +92,17 @@ REQUIRED = {"head": ("FBillNo", "FDate", "FCustId", "FSaleOrgId"),
 class MappingInvalid(InvalidInput):
     """The mapping document has problems; ``problems`` names every one, in both languages."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], *, zh: str) -> None:
         first = problems[0]
         super().__init__(f"the Kingdee field mapping is not valid: {first.message}"
                          + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
-                         field=first.field, code="erp.mapping_invalid",
-                         zh=f"金蝶字段映射无效：{first.message_zh}"
-                            + (f"（另有 {len(problems) - 1} 处）" if len(problems) > 1 else ""))
+                         field=first.field, code="erp.mapping_invalid", zh=zh)
         self.problems = problems
+
+
+def summary_zh(problems: list[Problem]) -> str:
+    more = f"（另有 {len(problems) - 1} 处）" if len(problems) > 1 else ""
+    return f"金蝶字段映射无效：{problems[0].message_zh}{more}"
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,8 @@ def default_document(org_number: str = "100") -> dict[str, Any]:
         "entry": {"FMaterialId": {"FNumber": "line.sku"},
                   "FQty": "line.quantity",
                   "FTaxPrice": "line.unit_price",
-                  "FDiscount": "line.discount"},
+                  "FDiscountRate": "line.discount_rate",
+                  "FDeliveryDate": "order.placed_date"},
         "lookups": {"customers": {"key": "order.channel", "values": {},
                                   "default": "CUST-RETAIL"},
                     "currencies": {"key": "order.currency", "values": {"CNY": "PRE001"}}},
@@ -145,8 +152,9 @@ def parse_mapping(document: object) -> FieldMapping:
         problems.append(Problem(where, en, zh))
 
     if not isinstance(document, dict):
-        raise MappingInvalid([Problem("mapping", "the mapping must be a JSON object",
-                                      "映射必须是 JSON 对象")])
+        not_object = [Problem("mapping", "the mapping must be a JSON object",
+                              "映射必须是 JSON 对象")]
+        raise MappingInvalid(not_object, zh=summary_zh(not_object))
     for key in document:
         if key not in (*SECTIONS, "lookups"):
             bad(str(key), f"unknown part {key!r}; the parts are head, finance, entry, lookups",
@@ -180,7 +188,7 @@ def parse_mapping(document: object) -> FieldMapping:
             "an order from being booked twice",
             "FBillNo 必须为 order.external_id：单据编号保证同一订单不会重复入账")
     if problems:
-        raise MappingInvalid(problems)
+        raise MappingInvalid(problems, zh=summary_zh(problems))
     return FieldMapping(copy.deepcopy(document))
 
 
@@ -240,70 +248,5 @@ def _check_field(section: str, name: object, value: object, lookups: Mapping[str
             f"未知来源 {value!r}；请使用 order.*、line.*、const:文本 或 lookup:表名")
 
 
-# --- building the model ---
-
-def sale_order_model(order: Order, mapping: FieldMapping) -> dict[str, Any]:
-    """The SAL_SaleOrder ``Model`` for ORDER; MappingError (with both languages) when a value
-    cannot be found, e.g. a currency or channel no lookup table knows."""
-    lookups: dict[str, Any] = mapping.document.get("lookups") or {}
-    model = {name: _value(spec, order, None, 0, lookups, f"head.{name}")
-             for name, spec in mapping.section("head").items()}
-    finance = {name: _value(spec, order, None, 0, lookups, f"finance.{name}")
-               for name, spec in mapping.section("finance").items()}
-    if finance:
-        model["FSaleOrderFinance"] = finance
-    model["FSaleOrderEntry"] = [
-        {name: _value(spec, order, line, number, lookups, f"entry.{name}")
-         for name, spec in mapping.section("entry").items()}
-        for number, line in enumerate(order.lines, start=1)]
-    return model
-
-
-def _value(spec: Any, order: Order, line: OrderLine | None, number: int,
-           lookups: Mapping[str, Any], where: str) -> Any:
-    if isinstance(spec, dict):
-        return {"FNumber": str(_value(spec["FNumber"], order, line, number, lookups, where))}
-    source = str(spec)
-    if source.startswith("const:"):
-        return source[len("const:"):]
-    if source.startswith("lookup:"):
-        name = source[len("lookup:"):]
-        table = lookups[name]
-        key = str(_value(table["key"], order, line, number, lookups, where))
-        found = (table.get("values") or {}).get(key, table.get("default"))
-        if found is None:
-            raise unmappable(where, f"the lookup table {name!r} has no value for {key!r} "
-                                    f"and no default; add it to the Kingdee field mapping",
-                             f"查找表 {name!r} 中没有 {key!r} 的值，也没有默认值；"
-                             "请在金蝶字段映射中补充")
-        return found
-    if source in LINE_SOURCES:
-        assert line is not None  # parse_mapping keeps line.* in the entry
-        return _line_value(source, line, number)
-    return _order_value(source, order)
-
-
-def _order_value(source: str, order: Order) -> Any:
-    values: dict[str, Any] = {
-        "order.external_id": order.external_id, "order.id": order.id,
-        "order.channel": order.channel, "order.shop_id": order.shop_id,
-        "order.currency": order.currency,
-        "order.placed_date": order.placed_at.astimezone(SHANGHAI).date().isoformat(),
-        "order.total": order.total, "order.shipping_fee": order.shipping_fee,
-        "order.customer_name": order.customer.name,
-        "order.summary": f"{order.channel} {order.shop_id} {order.external_id}",
-    }
-    return values[source]
-
-
-def _line_value(source: str, line: OrderLine, number: int) -> Any:
-    values: dict[str, Any] = {
-        "line.sku": line.sku, "line.name": line.name, "line.quantity": line.quantity,
-        "line.unit_price": line.unit_price, "line.discount": line.discount,
-        "line.amount": line.amount, "line.number": number,
-    }
-    return values[source]
-
-
-__all__ = ["FORM_ID", "SOURCES", "FieldMapping", "MappingInvalid", "default_document",
-           "default_mapping", "parse_mapping", "sale_order_model"]
+__all__ = ["FORM_ID", "LINE_SOURCES", "ORDER_SOURCES", "SOURCES", "FieldMapping",
+           "MappingInvalid", "default_document", "default_mapping", "parse_mapping"]

@@ -21,54 +21,40 @@ from __future__ import annotations
 import asyncio
 import base64
 import hmac
-import itertools
 import json
 import re
 import secrets
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from orderpilot.adapters.channels.base import dumps
-from orderpilot.domain.times import SHANGHAI
 from orderpilot.integrations.kingdee.signing import (
     app_data,
     client_secret,
     gateway_message,
-    hidden_secret,
     signature,
+)
+from orderpilot.integrations.kingdee.sim_admin import admin_router
+from orderpilot.integrations.kingdee.sim_state import (
+    NAME,
+    SESSION_LOST,
+    SIM_ACCT_ID,
+    SIM_APP_ID,
+    SIM_APP_SECRET,
+    SIM_CREDENTIALS,
+    SIM_REGION,
+    SIM_SHOP_ID,
+    SIM_USERNAME,
+    json_answer,
+    now_text,
+    reset,
+    state_of,
 )
 from orderpilot.simulators.external.recorder import Recorder, entry_for, recorder_for
 
-NAME = "kingdee"
-SIM_ACCT_ID = "6750a1b2c3d4e5"
-SIM_USERNAME = "orderpilot"
-SIM_APP_SECRET = "9f2c4e6a8b0d4f1e3a5c7e9b1d3f5a7c"
-SIM_APP_ID = hidden_secret("310001", base64.b64encode(b"orderpilot-sim-gateway!!").decode())
-SIM_CREDENTIALS = {"acct_id": SIM_ACCT_ID, "username": SIM_USERNAME, "app_id": SIM_APP_ID,
-                   "app_secret": SIM_APP_SECRET}
-SIM_SHOP_ID = SIM_ACCT_ID
-SIM_REGION = "CN"
-SESSION_LOST = "会话信息已丢失，请重新登录"
-
 router = APIRouter()
-admin_router = APIRouter()
-
-
-def _state(recorder: Recorder) -> dict[str, Any]:
-    data = recorder.data
-    if "bills" not in data:
-        data.update(bills={}, receivables={}, sessions={}, fail={}, style={},
-                    fid=itertools.count(100001))
-    return data
-
-
-def reset(recorder: Recorder) -> None:
-    recorder.data.clear()
-    _state(recorder)
 
 
 def _status(errors: list[dict[str, Any]], successes: list[dict[str, Any]], *,
@@ -85,14 +71,6 @@ def _error(message: str, index: int = 0, field: str | None = None) -> dict[str, 
 
 def _lost() -> dict[str, Any]:
     return {"Result": {"ResponseStatus": _status([_error(SESSION_LOST)], [], msg_code=1)}}
-
-
-def _json(content: Any, status: int = 200) -> Response:
-    return Response(dumps(content), status, media_type="application/json; charset=utf-8")
-
-
-def _now_text(at: datetime | None = None) -> str:
-    return (at or datetime.now(SHANGHAI)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 async def _fault(recorder: Recorder) -> Response | None:
@@ -159,12 +137,12 @@ async def service(service: str, request: Request) -> Response:
     try:
         body = json.loads(raw or b"{}", parse_float=Decimal)
     except ValueError:
-        return _json({"Result": {"ResponseStatus": _status([_error("请求内容不是有效的 JSON")],
-                                                           [])}})
+        not_json = _status([_error("请求内容不是有效的 JSON")], [])
+        return json_answer({"Result": {"ResponseStatus": not_json}})
     with recorder.lock:
         recorder.records.append({**entry_for(request, None), "service": service,
                                  "idempotency_key": None, "deliveries": 1, "status_code": 200})
-        state = _state(recorder)
+        state = state_of(recorder)
         method = service.rsplit(".", 1)[-1]
         if method in ("LoginByAppSecret", "LoginByAppSecret2"):
             return _login(_parameters(body, ("acctid", "username", "appid", "appsecret",
@@ -172,7 +150,7 @@ async def service(service: str, request: Request) -> Response:
         sid, new = _session(request, state)
         if sid is None:
             lost = _lost()
-            return _json([[lost]] if method == "ExecuteBillQuery" else lost)
+            return json_answer([[lost]] if method == "ExecuteBillQuery" else lost)
         if method in ("BatchSave", "Save"):
             formid, data = _parameters(body, ("formid", "data"))[:2]
             answer: Any = _save(str(formid), _data(data), state, batch=method == "BatchSave")
@@ -181,7 +159,7 @@ async def service(service: str, request: Request) -> Response:
         else:
             answer = {"Result": {"ResponseStatus": _status(
                 [_error(f"the simulator has no {method}")], [])}}
-    response = _json(answer)
+    response = json_answer(answer)
     if new:
         response.set_cookie("kdservice-sessionid", sid, path="/")
     return response
@@ -190,12 +168,12 @@ async def service(service: str, request: Request) -> Response:
 def _login(params: list[Any], state: dict[str, Any]) -> Response:
     acct, user, app_id, secret = (params + [None] * 4)[:4]
     if (acct, user, app_id, secret) != (SIM_ACCT_ID, SIM_USERNAME, SIM_APP_ID, SIM_APP_SECRET):
-        return _json({"Message": "第三方系统登录授权验证失败：应用ID、密钥或用户不正确",
+        return json_answer({"Message": "第三方系统登录授权验证失败：应用ID、密钥或用户不正确",
                       "MessageCode": "CheckPasswordPolicy", "LoginResultType": 0,
                       "Context": None, "KDSVCSessionId": None, "IsSuccessByAPI": False})
     sid = secrets.token_hex(16)
     state["sessions"][sid] = "live"
-    response = _json({"Message": None, "MessageCode": "CheckPasswordPolicy",
+    response = json_answer({"Message": None, "MessageCode": "CheckPasswordPolicy",
                       "LoginResultType": 1, "KDSVCSessionId": sid, "IsSuccessByAPI": True,
                       "Context": {"UserLocale": "zh-CN", "DBid": SIM_ACCT_ID,
                                   "SessionId": sid, "UserId": 100008, "UserName": user}})
@@ -221,7 +199,7 @@ def _save(formid: str, data: Any, state: dict[str, Any], *, batch: bool) -> dict
         number = str(model["FBillNo"])
         state["bills"][number] = {"FID": fid, "FBillNo": number,
                                   "FDocumentStatus": "C" if audit else "A",
-                                  "FCreateDate": _now_text(), "Model": model}
+                                  "FCreateDate": now_text(), "Model": model}
         successes.append({"Id": fid, "Number": number, "DIndex": index})
     status = _status(errors, [] if style.get("omit_success_entities") else successes,
                      as_text=bool(style.get("is_success_as_text")))
@@ -307,73 +285,6 @@ def _filtered(rows: list[dict[str, Any]], match: re.Match[str]) -> list[dict[str
 
 # --- admin ---
 
-@admin_router.post("/receivables")
-async def add_receivables(request: Request) -> dict[str, Any]:
-    body = json.loads(await request.body() or b"{}", parse_float=Decimal)
-    recorder = recorder_for(request, NAME)
-    with recorder.lock:
-        state = _state(recorder)
-        for item in body.get("receivables", []):
-            at = datetime.fromisoformat(item["modified_at"]) if item.get("modified_at") \
-                else None
-            state["receivables"][item["bill_no"]] = {
-                "FID": state["receivables"].get(item["bill_no"], {}).get("FID")
-                or next(state["fid"]),
-                "FBillNo": item["bill_no"], "FORDERNUMBER": item.get("order_no", ""),
-                "FALLAMOUNTFOR": Decimal(str(item.get("amount", "0"))),
-                "FWRITTENOFFSTATUS": item.get("status", "A"), "FDocumentStatus": "C",
-                "FModifyDate": _now_text(at)}
-    return {"stored": len(body.get("receivables", []))}
 
-
-@admin_router.post("/close")
-async def close_receivable(request: Request) -> dict[str, Any]:
-    body = await request.json()
-    recorder = recorder_for(request, NAME)
-    with recorder.lock:
-        found = _state(recorder)["receivables"].get(body.get("bill_no"))
-        if found is None:
-            return {"ok": False}
-        at = datetime.fromisoformat(body["at"]) if body.get("at") else None
-        found.update(FWRITTENOFFSTATUS="C", FModifyDate=_now_text(at))
-    return {"ok": True}
-
-
-@admin_router.post("/partial")
-async def partial(request: Request) -> dict[str, Any]:
-    body = await request.json()
-    recorder = recorder_for(request, NAME)
-    with recorder.lock:
-        state = _state(recorder)
-        state["fail"] = {str(n): body.get("reason") or "第1行分录，物料编码不存在"
-                         for n in body.get("fail_bill_nos", [])}
-    return {"failing": sorted(state["fail"])}
-
-
-@admin_router.post("/expire_sessions")
-@admin_router.post("/expire_tokens")
-async def expire_sessions(request: Request) -> dict[str, Any]:
-    recorder = recorder_for(request, NAME)
-    with recorder.lock:
-        sessions = _state(recorder)["sessions"]
-        for sid in sessions:
-            sessions[sid] = "expired"
-    return {"expired": len(sessions)}
-
-
-@admin_router.post("/answer_style")
-async def answer_style(request: Request) -> dict[str, Any]:
-    body = await request.json()
-    recorder = recorder_for(request, NAME)
-    with recorder.lock:
-        _state(recorder)["style"] = {k: bool(body.get(k)) for k in (
-            "is_success_as_text", "omit_success_entities")}
-    return {"ok": True}
-
-
-@admin_router.get("/bills")
-async def bills(request: Request) -> Response:
-    recorder = recorder_for(request, NAME)
-    with recorder.lock:
-        held = [{k: v for k, v in b.items()} for b in _state(recorder)["bills"].values()]
-    return _json({"bills": held})
+__all__ = ["NAME", "SIM_ACCT_ID", "SIM_APP_ID", "SIM_APP_SECRET", "SIM_CREDENTIALS", "SIM_REGION",
+           "SIM_SHOP_ID", "SIM_USERNAME", "admin_router", "reset", "router"]

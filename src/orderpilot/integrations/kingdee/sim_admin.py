@@ -1,0 +1,88 @@
+"""The Kingdee simulator's admin routes, under /_sim/kingdee (see simulator.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from orderpilot.integrations.kingdee.sim_state import NAME, json_answer, now_text, state_of
+from orderpilot.simulators.external.recorder import recorder_for
+
+admin_router = APIRouter()
+
+
+@admin_router.post("/receivables")
+async def add_receivables(request: Request) -> dict[str, Any]:
+    body = json.loads(await request.body() or b"{}", parse_float=Decimal)
+    recorder = recorder_for(request, NAME)
+    with recorder.lock:
+        state = state_of(recorder)
+        for item in body.get("receivables", []):
+            at = datetime.fromisoformat(item["modified_at"]) if item.get("modified_at") \
+                else None
+            state["receivables"][item["bill_no"]] = {
+                "FID": state["receivables"].get(item["bill_no"], {}).get("FID")
+                or next(state["fid"]),
+                "FBillNo": item["bill_no"], "FORDERNUMBER": item.get("order_no", ""),
+                "FALLAMOUNTFOR": Decimal(str(item.get("amount", "0"))),
+                "FWRITTENOFFSTATUS": item.get("status", "A"), "FDocumentStatus": "C",
+                "FModifyDate": now_text(at)}
+    return {"stored": len(body.get("receivables", []))}
+
+
+@admin_router.post("/close")
+async def close_receivable(request: Request) -> dict[str, Any]:
+    body = await request.json()
+    recorder = recorder_for(request, NAME)
+    with recorder.lock:
+        found = state_of(recorder)["receivables"].get(body.get("bill_no"))
+        if found is None:
+            return {"ok": False}
+        at = datetime.fromisoformat(body["at"]) if body.get("at") else None
+        found.update(FWRITTENOFFSTATUS="C", FModifyDate=now_text(at))
+    return {"ok": True}
+
+
+@admin_router.post("/partial")
+async def partial(request: Request) -> dict[str, Any]:
+    body = await request.json()
+    recorder = recorder_for(request, NAME)
+    with recorder.lock:
+        state = state_of(recorder)
+        state["fail"] = {str(n): body.get("reason") or "第1行分录，物料编码不存在"
+                         for n in body.get("fail_bill_nos", [])}
+    return {"failing": sorted(state["fail"])}
+
+
+@admin_router.post("/expire_sessions")
+@admin_router.post("/expire_tokens")
+async def expire_sessions(request: Request) -> dict[str, Any]:
+    recorder = recorder_for(request, NAME)
+    with recorder.lock:
+        sessions = state_of(recorder)["sessions"]
+        for sid in sessions:
+            sessions[sid] = "expired"
+    return {"expired": len(sessions)}
+
+
+@admin_router.post("/answer_style")
+async def answer_style(request: Request) -> dict[str, Any]:
+    body = await request.json()
+    recorder = recorder_for(request, NAME)
+    with recorder.lock:
+        state_of(recorder)["style"] = {k: bool(body.get(k)) for k in (
+            "is_success_as_text", "omit_success_entities")}
+    return {"ok": True}
+
+
+@admin_router.get("/bills")
+async def bills(request: Request) -> Response:
+    recorder = recorder_for(request, NAME)
+    with recorder.lock:
+        held = [{k: v for k, v in b.items()} for b in state_of(recorder)["bills"].values()]
+    return json_answer({"bills": held})
