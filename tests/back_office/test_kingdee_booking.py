@@ -216,6 +216,18 @@ def test_receivables_become_events_once(hub: Hub, api: Any, sim: TestClient,
     assert worker.run_once().receivable_events == 0  # on its timer: nothing new
 
 
+def test_the_demo_receivables_follow_the_booked_bills(hub: Hub, api: Any,
+                                                     sim: TestClient) -> None:
+    order_id = paid_order(api, hub, "DEMO1")
+    worker = make_worker(hub, sim)
+    worker.run_once()
+    made = sim.post("/_sim/kingdee/receivables_from_bills", json={}).json()["made"]
+    assert len(made) == 1
+    assert worker.poll_receivables() == 1
+    opened = events(api, order_id, "erp.receivable_opened")
+    assert opened[0]["payload"]["data"]["amount"] == "258.00"  # 2 x 129.00, no discount
+
+
 def test_the_mapping_api_validates_in_both_languages(hub: Hub, api: Any, sim: TestClient,
                                                      tokens: dict[str, str]) -> None:
     shown = api.get("/api/v1/erp/mapping").json()

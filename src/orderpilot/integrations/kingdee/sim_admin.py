@@ -86,3 +86,36 @@ async def bills(request: Request) -> Response:
     with recorder.lock:
         held = [{k: v for k, v in b.items()} for b in state_of(recorder)["bills"].values()]
     return json_answer({"bills": held})
+
+
+@admin_router.post("/receivables_from_bills")
+async def receivables_from_bills(request: Request) -> dict[str, Any]:
+    """An open receivable for every held sale order that has none (as 下推 to 应收单 would
+    make), for the demo; {"close": true} writes them off completely at once."""
+    raw = await request.body()
+    close = bool(json.loads(raw).get("close")) if raw else False
+    recorder = recorder_for(request, NAME)
+    made = []
+    with recorder.lock:
+        state = state_of(recorder)
+        sourced = {r["FORDERNUMBER"] for r in state["receivables"].values()}
+        for number, bill in state["bills"].items():
+            if number in sourced:
+                continue
+            bill_no = f"AR{next(state['fid'])}"
+            state["receivables"][bill_no] = {
+                "FID": next(state["fid"]), "FBillNo": bill_no, "FORDERNUMBER": number,
+                "FALLAMOUNTFOR": _amount(bill["Model"]),
+                "FWRITTENOFFSTATUS": "C" if close else "A", "FDocumentStatus": "C",
+                "FModifyDate": now_text()}
+            made.append(bill_no)
+    return {"made": made}
+
+
+def _amount(model: dict[str, Any]) -> Decimal:
+    total = Decimal("0")
+    for entry in model.get("FSaleOrderEntry") or []:
+        gross = Decimal(str(entry.get("FQty", 0))) * Decimal(str(
+            entry.get("FTaxPrice", entry.get("FPrice", 0))))
+        total += gross * (1 - Decimal(str(entry.get("FDiscountRate", 0))) / 100)
+    return total.quantize(Decimal("0.01"))
