@@ -9,7 +9,8 @@ public source: the exact wording of the duplicate-number and failed-login messag
 Admin routes under /_sim/kingdee (JSON in and out): ``POST /receivables`` {"receivables":
 [{"bill_no", "order_no", "amount", "status": "A"|"B"|"C", "modified_at"?}]} stores or
 replaces receivables; ``POST /receivables_from_bills`` {"close"?} makes an open receivable
-for every held sale order without one (the demo); ``POST /close`` {"bill_no", "at"?} writes one off completely;
+for every held sale order without one (the demo); ``POST /close`` {"bill_no", "at"?} writes
+one off completely;
 ``POST /partial`` {"fail_bill_nos": [...], "reason"} makes those bills fail in every save until
 cleared; ``POST /expire_sessions`` (alias ``/expire_tokens``) ends every session;
 ``POST /answer_style`` {"is_success_as_text", "omit_success_entities"} varies the answers;
