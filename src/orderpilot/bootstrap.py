@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from orderpilot.adapters.channels.gateway import ChannelGateway
 from orderpilot.adapters.connectors import Connectors, HostNotAllowed
@@ -22,8 +23,10 @@ from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.config import Settings
 from orderpilot.domain.channel_orders import Account
+from orderpilot.domain.errors import PermanentError
 from orderpilot.integrations.registry import IntegrationRegistry
 from orderpilot.services import handlers
+from orderpilot.services.back_office.booking import BookingSettings, Erp, ErpBookingWorker
 from orderpilot.services.channels.hooks import AccountCache
 from orderpilot.services.channels.worker import ChannelWorker, WorkerSettings
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
@@ -150,11 +153,28 @@ class Hub:
                                      f"{socket.gethostname()}:{os.getpid()}:puller")
             workers.append((puller.run_forever, "inventory-puller"))
             self.pulls_stock = True
+        erp = self.erp_worker() if count else None  # --- the ERP (issue 10, kingdee) ---
+        if erp is not None:
+            workers.append((erp.run_forever, "erp-booking"))
         for target, name in workers:
             thread = threading.Thread(target=target, args=(self._stop,), name=name,
                                       daemon=True)
             thread.start()
             self._threads.append(thread)
+
+    def erp_worker(self, name: str = "erp") -> ErpBookingWorker | None:
+        """The ERP booking worker when Kingdee is configured (tests call run_once on it)."""
+        try:
+            erp = self.connectors.client("kingdee")
+        except PermanentError:
+            return None
+        s = self.settings
+        return ErpBookingWorker(
+            lambda: SqlUnitOfWork(self.db), cast(Erp, erp), self.clock,
+            f"{socket.gethostname()}:{os.getpid()}:{name}",
+            BookingSettings(batch_size=s.kingdee_batch_size,
+                            receivables_every=timedelta(minutes=s.kingdee_receivables_minutes)),
+            stop_at=stop_at(s.test_stop_at))
 
     def close(self) -> None:
         self._stop.set()

@@ -13,7 +13,7 @@ from orderpilot.domain.outbound import BadUrl, parse_allowlist, parse_origin
 
 # Outbound base URLs: each becomes an allow-list entry of exactly its scheme, host, port, path.
 BASE_URL_FIELDS = ("sim_url", "customs_url", "helpdesk_url", "crm_url", "aliyun_sms_url",
-                   "tencent_sms_url", "dingtalk_url", "wecom_url")
+                   "tencent_sms_url", "dingtalk_url", "wecom_url", "kingdee_url")
 
 
 class Settings(BaseSettings):
@@ -113,6 +113,22 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = "orderpilot@localhost"
     smtp_starttls: bool = False
+    # Kingdee Cloud Galaxy (金蝶云星空) K3Cloud WebAPI, the ERP (integrations/kingdee).
+    kingdee_url: str | None = Field(None, description="http://host/k3cloud (private cloud) "
+                                    "or the public cloud's K3Cloud address")
+    kingdee_acct_id: str | None = Field(None, description="The account set (账套) id")
+    kingdee_username: str | None = Field(None, description="The integration user")
+    kingdee_app_id: str | None = None
+    kingdee_app_secret: str | None = None
+    kingdee_lcid: int = Field(2052, description="2052 Chinese, 1033 English, 3076 繁体")
+    kingdee_org_number: str = Field("100", description="The sale organisation's number")
+    kingdee_auth_mode: Literal["app_secret", "signed"] = Field(
+        "app_secret", description="LoginByAppSecret with a session, or signed headers")
+    kingdee_auto_audit: bool = Field(True, description="Submit and audit each sale order "
+                                     "as it is saved (IsAutoSubmitAndAudit)")
+    kingdee_batch_size: int = Field(50, ge=1, le=500)
+    kingdee_receivables_minutes: float = Field(5, gt=0, le=1440,
+                                               description="How often receivables are read")
 
     @field_validator("outbound_allowlist")
     @classmethod

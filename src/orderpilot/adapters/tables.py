@@ -13,6 +13,12 @@ from orderpilot.adapters.schema import SeqPK as SeqPK
 from orderpilot.adapters.schema import Time as Time
 from orderpilot.adapters.schema import UtcDateTime as UtcDateTime
 from orderpilot.adapters.schema import metadata as metadata
+from orderpilot.adapters.tables_back_office import (  # the back office (issue 10)
+    erp_bookings as erp_bookings,
+)
+from orderpilot.adapters.tables_back_office import (
+    erp_settings as erp_settings,
+)
 from orderpilot.adapters.tables_channels import (
     channel_accounts as channel_accounts,
 )

@@ -9,6 +9,7 @@ from types import TracebackType
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, NestedTransaction
 
+from orderpilot.adapters.back_office import BackOfficeRepository
 from orderpilot.adapters.channel_store import ChannelStore
 from orderpilot.adapters.db import Database
 from orderpilot.adapters.decision_tables import DecisionTableRepository
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
     sms_templates: SmsTemplateRepository
     inventory: InventoryRepository
     channels: ChannelStore
+    back_office: BackOfficeRepository
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None, *,
                  read_only: bool = False) -> None:
@@ -71,6 +73,7 @@ class SqlUnitOfWork:
         self.sms_templates = SmsTemplateRepository(self.conn)
         self.inventory = InventoryRepository(self.conn)
         self.channels = ChannelStore(self.conn)
+        self.back_office = BackOfficeRepository(self.conn)
         return self
 
     def savepoint(self) -> NestedTransaction:

@@ -30,6 +30,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # their health, pull, test the connection and replay quarantined orders.
     "channels.manage": frozenset({"admin"}),
     "channels.operate": frozenset({"admin", "ops"}),
+    # The ERP field mapping is finance's: which Kingdee field gets which order value.
+    "erp.manage": frozenset({"admin", "finance"}),
     # A buyer's phone, name, address and e-mail unmasked (domain/masking.py masks them for
     # everyone else, on every surface). Ops call buyers and fix addresses; admins support ops.
     # Warehouse staff do not get it: labels are printed from what the WMS receives system to

@@ -86,6 +86,9 @@ EVENT_TYPES: dict[str, EventType] = {e.type: e for e in (
     EventType("refund.succeeded", "refunded", "storefront", "退款成功", "Refunded"),
     EventType("after_sales.closed", "after_sales_closed", "crm", "售后关闭", "After-sales closed"),
     EventType("system.status", None, "hub", "系统状态", "System status"),
+    EventType("erp.receivable_opened", None, "erp", "应收已立账", "Receivable opened", "open"),
+    EventType("erp.receivable_closed", None, "erp", "应收已核销", "Receivable closed",
+              "closed"),
     EventType("customer.contacted", None, "crm", "客户咨询客服", "Customer contacted support",
               "contacted"),
 )}

@@ -17,6 +17,7 @@ from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.records import JsonObject, text, text_or_none
 from orderpilot.domain.times import SHANGHAI
 from orderpilot.services import ordering
+from orderpilot.services.back_office import booking as erp_booking
 from orderpilot.services.inventory import allocation as inventory
 from orderpilot.services.inventory import promotions
 from orderpilot.services.inventory import pull as inventory_pull
@@ -107,6 +108,9 @@ def built_in() -> tuple[Handler, ...]:
            idempotent=True),
         On("order.placed", "promotions.claim", promotions.claim_when_placed, idempotent=True),
         On("payment.succeeded", "inventory.allocate_paid", inventory.allocate_when_paid,
+           idempotent=True),
+        # The order's sale order is queued for the ERP once (the order id is the key).
+        On("payment.succeeded", "erp.queue_booking", erp_booking.queue_booking,
            idempotent=True),
         On("order.cancelled", "inventory.release", inventory.release_when_cancelled),
         On("wms.released", "inventory.confirm", inventory.confirm_when_released),

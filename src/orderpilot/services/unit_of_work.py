@@ -10,6 +10,7 @@ from typing import Protocol, TypeVar
 
 from orderpilot.domain.errors import ConcurrentUpdate
 from orderpilot.services import repositories as repos
+from orderpilot.services.back_office.store import BackOfficeStore
 from orderpilot.services.channels.ports import ChannelStore
 
 T = TypeVar("T")
@@ -50,6 +51,8 @@ class UnitOfWork(Protocol):
     def inventory(self) -> repos.Inventory: ...
     @property
     def channels(self) -> ChannelStore: ...
+    @property
+    def back_office(self) -> BackOfficeStore: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def savepoint(self) -> AbstractContextManager[object]: ...

@@ -13,6 +13,7 @@ from orderpilot.adapters.quarantine import keep_in_quarantine
 from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.api import (
     admin,
+    back_office,
     channels,
     decision_tables,
     errors,
@@ -58,6 +59,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(inventory.router)
     app.include_router(channels.router)
     app.include_router(hooks.router)
+    app.include_router(back_office.router)
     if with_console:
         from orderpilot.entrypoints.console import mount
 
