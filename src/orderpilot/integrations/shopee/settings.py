@@ -22,8 +22,10 @@ class ShopeeHosts(BaseModel):
 
 
 def configure(s: Settings) -> ShopeeHosts:
+    """Always configured: the production hosts, or only the simulator when the hub points at
+    it (then nothing leaves the machine)."""
     sim = sim_base(s)
-    return ShopeeHosts(hosts=(*PRODUCTION_HOSTS, f"{sim}/shopee") if sim else PRODUCTION_HOSTS)
+    return ShopeeHosts(hosts=(f"{sim}/shopee",) if sim else PRODUCTION_HOSTS)
 
 
 def origins(settings: ShopeeHosts) -> tuple[str, ...]:
