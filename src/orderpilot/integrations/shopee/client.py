@@ -105,8 +105,8 @@ class ShopeeClient:
         response = _response(answer, "get_order_list")
         refs = tuple(str(o["order_sn"]) for o in response.get("order_list") or ()
                      if isinstance(o, Mapping) and o.get("order_sn"))
-        if response.get("more"):
-            next_cursor: str | None = f"{start}:{response.get('next_cursor') or ''}"
+        if response.get("more") and response.get("next_cursor"):
+            next_cursor: str | None = f"{start}:{response['next_cursor']}"
         elif window_end < end:
             next_cursor = f"{window_end}:"
         else:
