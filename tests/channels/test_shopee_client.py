@@ -229,3 +229,10 @@ def test_ten_thousand_generated_orders_page_by_one_hundred(sim: TestClient) -> N
     print(f"generated 10000 Shopee orders in {elapsed:.2f} s")
     assert PLATFORM.client(account(tokens=Tokens()), sim, now).list_orders(
         START, START + timedelta(days=1), None).next_cursor == f"{int(START.timestamp())}:100"
+
+
+def test_a_stale_timestamp_is_refused_as_shopee_does(sim: TestClient) -> None:
+    stale = PLATFORM.client(account(), sim, lambda: now() - timedelta(minutes=6))
+    with pytest.raises(PlatformError) as refused:
+        stale.check()
+    assert "Timestamp is expired" in refused.value.message
