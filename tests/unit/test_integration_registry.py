@@ -20,7 +20,7 @@ from orderpilot.integrations.registry import (
 )
 
 NAMES = ("customs", "aliyun-sms", "tencent-sms", "helpdesk", "crm", "dingtalk", "wecom", "smtp",
-         "wms", "youzan", "tiktok", "woocommerce", "lazada", "kingdee")
+         "wms", "youzan", "tiktok", "woocommerce", "lazada", "kingdee", "shopee")
 
 
 def settings(**values: object) -> Settings:

@@ -1,0 +1,53 @@
+"""Shopee Open Platform v2 (虾皮): orders by push (order status push, code 3) and by pull
+(get_order_list by update time, get_order_detail), token refresh, and the lost-push API.
+See docs/channels/shopee.md."""
+
+from __future__ import annotations
+
+import httpx
+
+from orderpilot.adapters.channels.base import Account, ChannelPlatform, Clock, HookAnswer
+from orderpilot.integrations.registry import Integration, Simulator
+from orderpilot.integrations.shopee import simulator
+from orderpilot.integrations.shopee.client import FETCH_BATCH, ShopeeClient, default_base_url
+from orderpilot.integrations.shopee.mapping import REGION_CURRENCY, STATUSES, map_order
+from orderpilot.integrations.shopee.push import read_push, verify_push
+from orderpilot.integrations.shopee.sample_orders import sample_order
+from orderpilot.integrations.shopee.settings import ShopeeHosts, configure, origins
+
+SOURCES = (
+    "https://open.shopee.com/developer-guide/16",  # API domains, common parameters, sign
+    "https://open.shopee.com/developer-guide/18",  # push mechanism, Authorization, answer
+    "https://open.shopee.com/developer-guide/20",  # authorisation, token lifetimes
+    "https://open.shopee.com/developer-guide/31",  # data definition: OrderStatus
+    "https://open.shopee.com/documents/v2/v2.order.get_order_list?module=94&type=1",
+    "https://open.shopee.com/documents/v2/v2.order.get_order_detail?module=94&type=1",
+    "https://open.shopee.com/documents/v2/v2.payment.get_escrow_detail_batch?module=97&type=1",
+    "https://open.shopee.com/documents/v2/v2.public.refresh_access_token?module=104&type=1",
+    "https://open.shopee.com/documents/v2/v2.push.get_lost_push_message?module=105&type=1",
+    "https://open.shopee.com/documents/v2/"
+    "v2.push.confirm_consumed_lost_push_message?module=105&type=1",
+    "https://github.com/congminh1254/shopee-sdk/tree/main/schemas",  # the reference as JSON
+    "https://github.com/lazykern/ecommerce-api-docs",  # the developer guides as Markdown
+)
+
+
+def client(account: Account, http: httpx.Client, clock: Clock) -> ShopeeClient:
+    return ShopeeClient(account, http, clock)
+
+
+PLATFORM = ChannelPlatform(
+    platform="shopee", title_zh="Shopee 虾皮", title_en="Shopee",
+    default_base_url=default_base_url, client=client, verify_push=verify_push,
+    read_push=read_push, map_order=map_order, statuses=STATUSES,
+    ack=HookAnswer(status=200, body=b""), fetch_batch=FETCH_BATCH, push_carries_order=False,
+    region_currency=REGION_CURRENCY, sources=SOURCES, sample_order=sample_order)
+
+INTEGRATION = Integration(
+    name="shopee", title_zh="Shopee 虾皮", title_en="Shopee",
+    provides=frozenset({"order_source"}), settings=ShopeeHosts, configure=configure,
+    origins=origins,
+    simulator=Simulator(simulator.router, admin=simulator.admin_router, reset=simulator.reset),
+    channel=PLATFORM,
+    setup_hint="add a Shopee shop with PUT /api/v1/channels/{code} (partner_id, partner_key, "
+               "access_token, refresh_token)")
