@@ -20,7 +20,7 @@ from orderpilot.integrations.registry import (
 )
 
 NAMES = ("customs", "aliyun-sms", "tencent-sms", "helpdesk", "crm", "dingtalk", "wecom", "smtp",
-         "wms")
+         "wms", "sf_express")
 
 
 def settings(**values: object) -> Settings:
