@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from orderpilot.adapters.connectors import Connectors, HostNotAllowed
 from orderpilot.adapters.db import Database
@@ -16,12 +18,15 @@ from orderpilot.adapters.decision_tables import TableEngine, ZenExpressionChecke
 from orderpilot.adapters.expressions import ExpressionEngine
 from orderpilot.adapters.logging import configure_logging
 from orderpilot.adapters.metrics import Metrics
+from orderpilot.adapters.quarantine import keep_in_quarantine
 from orderpilot.adapters.rule_files import read_rule_file
 from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.config import Settings
+from orderpilot.domain.shipments import CarrierEvent
 from orderpilot.integrations.registry import IntegrationRegistry
 from orderpilot.services import handlers
+from orderpilot.services.carriers.route_poller import PollerSettings, RoutePoller, RouteSource
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
 from orderpilot.services.handlers import HandlerRegistry
 from orderpilot.services.inventory.pull import InventoryPuller
@@ -125,11 +130,33 @@ class Hub:
                                      f"{socket.gethostname()}:{os.getpid()}:puller")
             workers.append((puller.run_forever, "inventory-puller"))
             self.pulls_stock = True
+            route_poller = self.route_poller()
+            if route_poller is not None:  # SF routes: a lost push is caught up (issue 10)
+                workers.append((route_poller.run_forever, "sf-route-poller"))
         for target, name in workers:
             thread = threading.Thread(target=target, args=(self._stop,), name=name,
                                       daemon=True)
             thread.start()
             self._threads.append(thread)
+
+    def route_poller(self) -> RoutePoller | None:
+        """SF Express's route poller, when SF is configured."""
+        settings = self.connectors.configured.get("sf_express")
+        if settings is None:
+            return None
+
+        def keep(events: Sequence[CarrierEvent], reason: str) -> None:
+            keep_in_quarantine(self, "sf", "sf-route-poller", reason, "tracking_number",
+                               json.dumps([{"tracking_number": e.tracking_number,
+                                            "type": e.type, "occurred_at":
+                                            e.occurred_at.isoformat(), "data": e.data}
+                                           for e in events], ensure_ascii=False))
+
+        source = cast(RouteSource, self.connectors.client("sf_express"))
+        return RoutePoller("sf", source,
+                           lambda: SqlUnitOfWork(self.db), self.clock, keep,
+                           PollerSettings(every=timedelta(
+                               minutes=getattr(settings, "poll_minutes", 30))))
 
     def close(self) -> None:
         self._stop.set()

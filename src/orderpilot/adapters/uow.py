@@ -16,6 +16,7 @@ from orderpilot.adapters.outbox import EventLog, Inbox, Outbox, Timers
 from orderpilot.adapters.repository import OrderRepository
 from orderpilot.adapters.rules import RuleRepository, SmsTemplateRepository
 from orderpilot.adapters.runs import RunRepository
+from orderpilot.adapters.shipments import ShipmentRepository
 from orderpilot.adapters.stats import StatsRepository
 from orderpilot.adapters.tickets import AttributeRepository, CustomerRepository, TicketRepository
 from orderpilot.domain.errors import ConcurrentUpdate
@@ -40,6 +41,7 @@ class SqlUnitOfWork:
     attributes: AttributeRepository
     sms_templates: SmsTemplateRepository
     inventory: InventoryRepository
+    shipments: ShipmentRepository
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None, *,
                  read_only: bool = False) -> None:
@@ -68,6 +70,7 @@ class SqlUnitOfWork:
         self.attributes = AttributeRepository(self.conn)
         self.sms_templates = SmsTemplateRepository(self.conn)
         self.inventory = InventoryRepository(self.conn)
+        self.shipments = ShipmentRepository(self.conn)
         return self
 
     def savepoint(self) -> NestedTransaction:

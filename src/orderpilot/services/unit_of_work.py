@@ -10,6 +10,7 @@ from typing import Protocol, TypeVar
 
 from orderpilot.domain.errors import ConcurrentUpdate
 from orderpilot.services import repositories as repos
+from orderpilot.services.carriers.repository import Shipments
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -47,6 +48,8 @@ class UnitOfWork(Protocol):
     def sms_templates(self) -> repos.SmsTemplates: ...
     @property
     def inventory(self) -> repos.Inventory: ...
+    @property
+    def shipments(self) -> Shipments: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def savepoint(self) -> AbstractContextManager[object]: ...
