@@ -25,6 +25,9 @@ from orderpilot.integrations.sf_express import simulator
 from orderpilot.simulators.external.app import create_app as create_sim_app
 
 CARRIER_SECRET = "yto-webhook-secret"
+# Refusals and parsing do not depend on the database: they run on SQLite only, so each file
+# stays fast; recording, duplicates and the poller run on both databases.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from back_office.conftest import (
+    SQLITE_ONLY,
     drain,
     order_events,
     quarantined,
@@ -64,6 +65,7 @@ def test_a_signed_push_moves_the_order_and_records_the_outlet(
     assert row.outlet_code == "宁波北仑营业点"  # the latest node that named one
 
 
+@SQLITE_ONLY
 def test_a_bad_signature_is_401_and_changes_nothing(
         api: TestClient, hub: Hub, sim: TestClient) -> None:
     order_id = shipped_order(api, hub, "SF-A2", "SF200")
@@ -84,6 +86,7 @@ def test_a_bad_signature_is_401_and_changes_nothing(
     assert status_of(api, order_id) == "shipped" and quarantined(hub) == []
 
 
+@SQLITE_ONLY
 def test_an_unknown_waybill_waits_in_quarantine(api: TestClient, hub: Hub,
                                                 sim: TestClient) -> None:
     add_timeline(sim, "SF999", steps=2)
@@ -95,6 +98,7 @@ def test_an_unknown_waybill_waits_in_quarantine(api: TestClient, hub: Hub,
     assert json.loads(kept.payload)["Body"]["WaybillRoute"][0]["mailno"] == "SF999"
 
 
+@SQLITE_ONLY
 def test_an_unreadable_push_is_kept_with_its_field(api: TestClient, hub: Hub) -> None:
     node = {**simulator.timeline(START, "SF300")[0], "id": "1", "acceptTime": "yesterday"}
     r = api.post("/hooks/carriers/sf", data=simulator.push_form("SF300", [node]))
@@ -154,3 +158,19 @@ def test_the_poller_catches_up_a_lost_push(api: TestClient, hub: Hub, sim: TestC
     assert row.delivered_at == datetime(2026, 11, 27, 18, 0, tzinfo=BEIJING)
     clock.advance(minutes=31)
     assert polling.run_once() == 1  # delivered waybills are not asked again
+
+
+@SQLITE_ONLY
+def test_the_hub_builds_the_sf_poller_only_when_sf_is_configured(hub: Hub,
+                                                                  tmp_path: Any) -> None:
+    built = hub.route_poller()
+    assert built is not None and built.carrier == "sf"
+    assert isinstance(built.source, SfExpress)
+    assert built.settings.every == timedelta(minutes=30)
+    from orderpilot.bootstrap import bootstrap
+    from orderpilot.config import Settings
+    bare = bootstrap(Settings(data_dir=tmp_path / "bare", _env_file=None))  # type: ignore[call-arg]
+    try:
+        assert bare.route_poller() is None
+    finally:
+        bare.close()
