@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     sf_partner_id: str | None = Field(None, description="顾客编码 (partnerID)")
     sf_checkword: SecretStr | None = Field(None, description="校验码 (checkword)")
     sf_poll_minutes: float = Field(30, gt=0, le=24 * 60)
+    sf_push_token: SecretStr | None = Field(
+        None, description="Accept SF's documented unsigned JSON route push at "
+                          "/hooks/carriers/sf?token=<this> (SF signs no push)")
     carrier_webhook_secrets: dict[str, SecretStr] = Field(
         default_factory=dict, description='Generic carrier webhook secrets, JSON: '
                                           '{"yto": "..."}')

@@ -25,6 +25,7 @@ from orderpilot.integrations.sf_express import simulator
 from orderpilot.simulators.external.app import create_app as create_sim_app
 
 CARRIER_SECRET = "yto-webhook-secret"
+SF_PUSH_TOKEN = "sf-push-url-token-7d1c"
 # Refusals and parsing do not depend on the database: they run on SQLite only, so each file
 # stays fast; recording, duplicates and the poller run on both databases.
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -36,6 +37,7 @@ def hub(database_url: str | None, tmp_path: Path, clock: FakeClock) -> Iterator[
     hub = bootstrap(Settings(data_dir=tmp_path / "data", database_url=database_url,
                              sf_partner_id=simulator.SIM_CREDENTIALS["partner_id"],
                              sf_checkword=simulator.SIM_CREDENTIALS["checkword"],
+                             sf_push_token=SF_PUSH_TOKEN,
                              carrier_webhook_secrets={"yto": CARRIER_SECRET},
                              _env_file=None), clock=clock)  # type: ignore[call-arg]
     migrations.upgrade(hub.db)

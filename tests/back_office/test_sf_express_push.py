@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from back_office.conftest import (
+    SF_PUSH_TOKEN,
     SQLITE_ONLY,
     drain,
     order_events,
@@ -84,6 +85,24 @@ def test_a_bad_signature_is_401_and_changes_nothing(
     assert unsigned.status_code == 401
     assert len(order_events(hub, order_id)) == before
     assert status_of(api, order_id) == "shipped" and quarantined(hub) == []
+
+
+@SQLITE_ONLY
+def test_sfs_documented_json_push_is_taken_with_the_url_token(api: TestClient,
+                                                               hub: Hub) -> None:
+    order_id = shipped_order(api, hub, "SF-J1", "SF600")
+    body = {"Body": {"WaybillRoute": [
+        {"mailno": "SF600", "orderid": "SF-J1", "acceptTime": "2026-11-27 08:00:00",
+         "acceptAddress": "宁波市", "remark": "快件到达【宁波北仑营业点】", "opCode": "31",
+         "id": "158729", "reasonCode": "", "reasonName": ""}]}}
+    refused = [api.post("/hooks/carriers/sf", json=body),
+               api.post("/hooks/carriers/sf?token=guess", json=body)]
+    assert [r.status_code for r in refused] == [401, 401]
+    assert status_of(api, order_id) == "shipped"
+    r = api.post(f"/hooks/carriers/sf?token={SF_PUSH_TOKEN}", json=body)
+    assert r.status_code == 200 and r.json() == {"return_code": "0000", "return_msg": "成功"}
+    assert status_of(api, order_id) == "in_transit"
+    assert shipment_row(hub, "sf", "SF600").outlet_code == "宁波北仑营业点"
 
 
 @SQLITE_ONLY

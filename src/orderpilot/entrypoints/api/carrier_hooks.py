@@ -4,12 +4,16 @@
 (https://www.showdoc.com.cn/hnqiao/9157102515696868) documents the body
 (``{"Body": {"WaybillRoute": [...]}}``, as JSON, or URL-encoded XML in a ``content`` form field)
 and the answer (``{"return_code": "0000", "return_msg": "成功"}``, 1000 = failed), but **no
-signature on the push**. The hub still refuses an unsigned push: it takes SF's unified-platform
-envelope (form fields ``partnerID``, ``requestID``, ``serviceCode``, ``timestamp``,
-``msgDigest``, ``msgData`` = the JSON body), checks ``msgDigest`` with the same recipe and
-checkword as SF's calls (integrations/sf_express/signing.py) and the partner code. That SF
-sends its push in this envelope is *not verified* (see docs/back_office/carriers.md); the
-simulator does. A bad signature is 401 and changes nothing.
+signature on the push**. The hub therefore takes a push in one of two ways, anything else is
+401 and changes nothing:
+
+* SF's unified-platform envelope (form fields ``partnerID``, ``requestID``, ``serviceCode``,
+  ``timestamp``, ``msgDigest``, ``msgData`` = the JSON body), its ``msgDigest`` checked with
+  the same recipe and checkword as SF's calls (integrations/sf_express/signing.py) and the
+  partner code. That SF can push in this envelope is *not verified*; the simulator does.
+* The documented JSON push, when the push URL carries the hub's secret token
+  (``/hooks/carriers/sf?token=<ORDERPILOT_SF_PUSH_TOKEN>``), the usual guard for a push the
+  sender does not sign. Without a token configured, unsigned pushes are refused.
 
 ``POST /hooks/carriers/{carrier}`` is our own contract for every other carrier (documented in
 docs/back_office/carriers.md): JSON ``{"tracking_number", "carrier"?, "events": [{"code",
@@ -84,15 +88,23 @@ async def sf_route_push(request: Request, hub: HubDep) -> JSONResponse:
     if settings is None:
         return _sf_refusal(503, "SF Express is not configured (ORDERPILOT_SF_PARTNER_ID, "
                                 "ORDERPILOT_SF_CHECKWORD)")
-    form = dict(parse_qsl(raw, keep_blank_values=True))
-    msg_data, stamp, digest = (form.get(k, "") for k in ("msgData", "timestamp", "msgDigest"))
-    if not (msg_data and stamp and digest) \
-            or not hmac.compare_digest(form.get("partnerID", ""), settings.partner_id) \
-            or not digest_matches(msg_data, stamp, settings.checkword.get_secret_value(),
-                                  digest):
-        log.warning("sf_push_refused", reason="bad or missing msgDigest",
-                    partner=form.get("partnerID", "")[:64])
-        return _sf_refusal(401, "数字签名无效 (bad msgDigest)")
+    if "json" in request.headers.get("content-type", ""):
+        token = settings.push_token.get_secret_value() if settings.push_token else ""
+        if not token or not hmac.compare_digest(request.query_params.get("token", ""), token):
+            log.warning("sf_push_refused", reason="unsigned push without the URL token")
+            return _sf_refusal(401, "推送地址令牌无效 (bad or missing ?token=)")
+        msg_data = raw
+    else:
+        form = dict(parse_qsl(raw, keep_blank_values=True))
+        msg_data, stamp, digest = (form.get(k, "")
+                                   for k in ("msgData", "timestamp", "msgDigest"))
+        if not (msg_data and stamp and digest) \
+                or not hmac.compare_digest(form.get("partnerID", ""), settings.partner_id) \
+                or not digest_matches(msg_data, stamp, settings.checkword.get_secret_value(),
+                                      digest):
+            log.warning("sf_push_refused", reason="bad or missing msgDigest",
+                        partner=form.get("partnerID", "")[:64])
+            return _sf_refusal(401, "数字签名无效 (bad msgDigest)")
     try:
         events = routes_from_push(json.loads(msg_data))
     except (ValueError, MappingError) as error:

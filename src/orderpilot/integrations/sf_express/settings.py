@@ -1,5 +1,6 @@
 """SF Express settings: ORDERPILOT_SF_URL, ORDERPILOT_SF_PARTNER_ID (顾客编码),
-ORDERPILOT_SF_CHECKWORD (校验码), ORDERPILOT_SF_POLL_MINUTES (see config.Settings).
+ORDERPILOT_SF_CHECKWORD (校验码), ORDERPILOT_SF_POLL_MINUTES, ORDERPILOT_SF_PUSH_TOKEN (see
+config.Settings).
 
 With ORDERPILOT_SIM_URL set and nothing else, it points at the simulator with its test values.
 """
@@ -18,6 +19,8 @@ class SfSettings(BaseModel):
     partner_id: str
     checkword: SecretStr
     poll_minutes: float = 30
+    # SF's documented JSON route push carries no signature: the push URL carries this token.
+    push_token: SecretStr | None = None
 
 
 def configure(s: Settings) -> SfSettings | None:
@@ -28,4 +31,4 @@ def configure(s: Settings) -> SfSettings | None:
         return None
     url = f"{sim}/sf_express/std/service" if sim and not s.sf_partner_id else s.sf_url
     return SfSettings(base_url=url, partner_id=partner, checkword=SecretStr(checkword),
-                      poll_minutes=s.sf_poll_minutes)
+                      poll_minutes=s.sf_poll_minutes, push_token=s.sf_push_token)
