@@ -37,6 +37,7 @@ from orderpilot.services.rules.decision_tables import DecisionTables
 from orderpilot.services.rules.resend import ResendPolicy
 from orderpilot.services.rules.runner import ActionRunner, RunnerSettings
 from orderpilot.services.rules.triggers import RuleTriggers
+from orderpilot.services.wms_outbound import OutboundPusher
 
 
 def system_clock() -> datetime:
@@ -130,6 +131,10 @@ class Hub:
                                      f"{socket.gethostname()}:{os.getpid()}:puller")
             workers.append((puller.run_forever, "inventory-puller"))
             self.pulls_stock = True
+            if self.connectors.endpoints.url_for("wms"):  # outbound orders (issue 10)
+                pusher = OutboundPusher(lambda: SqlUnitOfWork(self.db), self.connectors,
+                                        self.clock)
+                workers.append((pusher.run_forever, "wms-outbound-pusher"))
             route_poller = self.route_poller()
             if route_poller is not None:  # SF routes: a lost push is caught up (issue 10)
                 workers.append((route_poller.run_forever, "sf-route-poller"))

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for conf
 from conftest import require_pg  # noqa: E402
 from conftest_pg import create_pg_database, drop_pg_database  # noqa: E402
 
-HEAD = "0009"  # 0007 and 0008 are the lead's; 0009 (shipments) revises 0006 until they land
+HEAD = "0010"  # 0007 and 0008 are the lead's; 0009 (shipments) revises 0006 until they land
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

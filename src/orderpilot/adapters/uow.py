@@ -19,6 +19,7 @@ from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.shipments import ShipmentRepository
 from orderpilot.adapters.stats import StatsRepository
 from orderpilot.adapters.tickets import AttributeRepository, CustomerRepository, TicketRepository
+from orderpilot.adapters.wms_outbound import WmsOutboundRepository
 from orderpilot.domain.errors import ConcurrentUpdate
 from orderpilot.services.unit_of_work import UnitOfWork
 
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
     sms_templates: SmsTemplateRepository
     inventory: InventoryRepository
     shipments: ShipmentRepository
+    wms_outbound: WmsOutboundRepository
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None, *,
                  read_only: bool = False) -> None:
@@ -71,6 +73,7 @@ class SqlUnitOfWork:
         self.sms_templates = SmsTemplateRepository(self.conn)
         self.inventory = InventoryRepository(self.conn)
         self.shipments = ShipmentRepository(self.conn)
+        self.wms_outbound = WmsOutboundRepository(self.conn)
         return self
 
     def savepoint(self) -> NestedTransaction:

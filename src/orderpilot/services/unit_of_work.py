@@ -6,11 +6,14 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from orderpilot.domain.errors import ConcurrentUpdate
 from orderpilot.services import repositories as repos
 from orderpilot.services.carriers.repository import Shipments
+
+if TYPE_CHECKING:
+    from orderpilot.services.wms_outbound import OutboundQueue
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -50,6 +53,8 @@ class UnitOfWork(Protocol):
     def inventory(self) -> repos.Inventory: ...
     @property
     def shipments(self) -> Shipments: ...
+    @property
+    def wms_outbound(self) -> OutboundQueue: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def savepoint(self) -> AbstractContextManager[object]: ...
