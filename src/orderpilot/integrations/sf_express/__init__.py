@@ -11,8 +11,7 @@ from orderpilot.integrations.sf_express.settings import SfSettings, configure
 
 
 def client(s: SfSettings, out: OutboundContext) -> SfExpress:
-    out.check_url(s.base_url)
-    return SfExpress(s, out.http_client)
+    return SfExpress(s, out.http_client)  # its transport is the outbound guard
 
 
 INTEGRATION = Integration(

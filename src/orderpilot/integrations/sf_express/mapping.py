@@ -3,13 +3,15 @@
 Format facts and where they come from:
 
 * Route query ``EXP_RECE_SEARCH_ROUTES`` (路由查询接口): msgData
-  ``{"language", "trackingType": 1 (SF waybill numbers), "trackingNumber": [...], "methodType": 1}``
-  (fields and meanings: club.mrxiao SF SDK ``SearchRoutesRequest.java``, find_string id
-  1541986922; error 8003 "at most 10 numbers per query" in the SF-Express API overview,
-  find_string id 204237361). The answer's apiResultData is a JSON *string*:
+  ``{"language", "trackingType": 1 (SF waybill numbers), "trackingNumber": [...],
+  "methodType": 1}`` (fields and meanings: mr-xiaoyu's SF Java SDK,
+  ``club/mrxiao/sf/bean/routes/SearchRoutesRequest.java``; error 8003 "at most 10 numbers per
+  query" in the SF-Express API overview, a copy of SF's English docs kept in a public
+  repository, find_string id 204237361). The answer's apiResultData is a JSON *string*:
   ``{"success", "errorCode": "S0000", "errorMsg", "msgData": {"routeResps": [{"mailNo",
   "routes": [{"acceptTime", "acceptAddress", "remark", "opCode"}]}]}}`` (read the same way by
-  Eagle1's ``sfex.ts`` and maomaolulu/sys-java ``SFConstants.java``: A1000 / S0000).
+  the Eagle1 tracker's ``sfex.ts`` and maomaolulu/sys-java
+  ``src/main/java/may/yuntian/external/express/sf/constant/SFConstants.java``: A1000 / S0000).
 * Route push ``RoutePushService`` (路由推送接口, https://www.showdoc.com.cn/hnqiao/9157102515696868):
   up to 10 ``WaybillRoute`` elements, each ``{"mailno", "orderid", "acceptTime",
   "acceptAddress", "remark", "opCode", "id", "reasonCode", "reasonName"}`` under
