@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import cast
@@ -18,15 +19,18 @@ from orderpilot.adapters.decision_tables import TableEngine, ZenExpressionChecke
 from orderpilot.adapters.expressions import ExpressionEngine
 from orderpilot.adapters.logging import configure_logging
 from orderpilot.adapters.metrics import Metrics
+from orderpilot.adapters.quarantine import keep_in_quarantine
 from orderpilot.adapters.rule_files import read_rule_file
 from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.config import Settings
 from orderpilot.domain.channel_orders import Account
 from orderpilot.domain.errors import PermanentError
+from orderpilot.domain.shipments import CarrierEvent
 from orderpilot.integrations.registry import IntegrationRegistry
 from orderpilot.services import handlers
 from orderpilot.services.back_office.booking import BookingSettings, Erp, ErpBookingWorker
+from orderpilot.services.carriers.route_poller import PollerSettings, RoutePoller, RouteSource
 from orderpilot.services.channels.hooks import AccountCache
 from orderpilot.services.channels.worker import ChannelWorker, WorkerSettings
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
@@ -39,6 +43,7 @@ from orderpilot.services.rules.decision_tables import DecisionTables
 from orderpilot.services.rules.resend import ResendPolicy
 from orderpilot.services.rules.runner import ActionRunner, RunnerSettings
 from orderpilot.services.rules.triggers import RuleTriggers
+from orderpilot.services.wms_outbound import OutboundPusher
 
 
 def system_clock() -> datetime:
@@ -153,7 +158,14 @@ class Hub:
                                      f"{socket.gethostname()}:{os.getpid()}:puller")
             workers.append((puller.run_forever, "inventory-puller"))
             self.pulls_stock = True
-        erp = self.erp_worker() if count else None  # --- the ERP (issue 10, kingdee) ---
+            if self.connectors.endpoints.url_for("wms"):  # outbound orders (issue 10)
+                pusher = OutboundPusher(lambda: SqlUnitOfWork(self.db), self.connectors,
+                                        self.clock)
+                workers.append((pusher.run_forever, "wms-outbound-pusher"))
+            route_poller = self.route_poller()
+            if route_poller is not None:  # SF routes: a lost push is caught up (issue 10)
+                workers.append((route_poller.run_forever, "sf-route-poller"))
+        erp = self.erp_worker() if count else None  # the ERP (issue 10, kingdee)
         if erp is not None:
             workers.append((erp.run_forever, "erp-booking"))
         for target, name in workers:
@@ -175,6 +187,24 @@ class Hub:
             BookingSettings(batch_size=s.kingdee_batch_size,
                             receivables_every=timedelta(minutes=s.kingdee_receivables_minutes)),
             stop_at=stop_at(s.test_stop_at))
+    def route_poller(self) -> RoutePoller | None:
+        """SF Express's route poller, when SF is configured."""
+        settings = self.connectors.configured.get("sf_express")
+        if settings is None:
+            return None
+
+        def keep(events: Sequence[CarrierEvent], reason: str) -> None:
+            keep_in_quarantine(self, "sf", "sf-route-poller", reason, "tracking_number",
+                               json.dumps([{"tracking_number": e.tracking_number,
+                                            "type": e.type, "occurred_at":
+                                            e.occurred_at.isoformat(), "data": e.data}
+                                           for e in events], ensure_ascii=False))
+
+        source = cast(RouteSource, self.connectors.client("sf_express"))
+        return RoutePoller("sf", source,
+                           lambda: SqlUnitOfWork(self.db), self.clock, keep,
+                           PollerSettings(every=timedelta(
+                               minutes=getattr(settings, "poll_minutes", 30))))
 
     def close(self) -> None:
         self._stop.set()

@@ -6,14 +6,14 @@ import ipaddress
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orderpilot.domain.outbound import BadUrl, parse_allowlist, parse_origin
 
 # Outbound base URLs: each becomes an allow-list entry of exactly its scheme, host, port, path.
 BASE_URL_FIELDS = ("sim_url", "customs_url", "helpdesk_url", "crm_url", "aliyun_sms_url",
-                   "tencent_sms_url", "dingtalk_url", "wecom_url", "kingdee_url")
+                   "tencent_sms_url", "dingtalk_url", "wecom_url", "kingdee_url", "sf_url")
 
 
 class Settings(BaseSettings):
@@ -129,6 +129,17 @@ class Settings(BaseSettings):
     kingdee_batch_size: int = Field(50, ge=1, le=500)
     kingdee_receivables_minutes: float = Field(5, gt=0, le=1440,
                                                description="How often receivables are read")
+    # SF Express (顺丰丰桥): route query and route push; the poller asks every N minutes.
+    sf_url: str = "https://bspgw.sf-express.com/std/service"
+    sf_partner_id: str | None = Field(None, description="顾客编码 (partnerID)")
+    sf_checkword: SecretStr | None = Field(None, description="校验码 (checkword)")
+    sf_poll_minutes: float = Field(30, gt=0, le=24 * 60)
+    sf_push_token: SecretStr | None = Field(
+        None, description="Accept SF's documented unsigned JSON route push at "
+                          "/hooks/carriers/sf?token=<this> (SF signs no push)")
+    carrier_webhook_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict, description='Generic carrier webhook secrets, JSON: '
+                                          '{"yto": "..."}')
 
     @field_validator("outbound_allowlist")
     @classmethod

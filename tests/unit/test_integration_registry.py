@@ -20,7 +20,8 @@ from orderpilot.integrations.registry import (
 )
 
 NAMES = ("customs", "aliyun-sms", "tencent-sms", "helpdesk", "crm", "dingtalk", "wecom", "smtp",
-         "wms", "youzan", "tiktok", "woocommerce", "lazada", "kingdee", "shopee")
+         "wms", "youzan", "tiktok", "woocommerce", "lazada", "kingdee", "shopee",
+         "sf_express")
 
 
 def settings(**values: object) -> Settings:

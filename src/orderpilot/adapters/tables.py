@@ -94,6 +94,12 @@ from orderpilot.adapters.tables_rules import (
 from orderpilot.adapters.tables_rules import (
     tickets as tickets,
 )
+from orderpilot.adapters.tables_shipments import (
+    shipments as shipments,
+)
+from orderpilot.adapters.tables_wms_outbound import (
+    wms_outbound as wms_outbound,
+)
 
 orders = sa.Table(
     "orders", metadata,

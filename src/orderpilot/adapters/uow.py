@@ -18,8 +18,10 @@ from orderpilot.adapters.outbox import EventLog, Inbox, Outbox, Timers
 from orderpilot.adapters.repository import OrderRepository
 from orderpilot.adapters.rules import RuleRepository, SmsTemplateRepository
 from orderpilot.adapters.runs import RunRepository
+from orderpilot.adapters.shipments import ShipmentRepository
 from orderpilot.adapters.stats import StatsRepository
 from orderpilot.adapters.tickets import AttributeRepository, CustomerRepository, TicketRepository
+from orderpilot.adapters.wms_outbound import WmsOutboundRepository
 from orderpilot.domain.errors import ConcurrentUpdate
 from orderpilot.services.unit_of_work import UnitOfWork
 
@@ -44,6 +46,8 @@ class SqlUnitOfWork:
     inventory: InventoryRepository
     channels: ChannelStore
     back_office: BackOfficeRepository
+    shipments: ShipmentRepository
+    wms_outbound: WmsOutboundRepository
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None, *,
                  read_only: bool = False) -> None:
@@ -74,6 +78,8 @@ class SqlUnitOfWork:
         self.inventory = InventoryRepository(self.conn)
         self.channels = ChannelStore(self.conn)
         self.back_office = BackOfficeRepository(self.conn)
+        self.shipments = ShipmentRepository(self.conn)
+        self.wms_outbound = WmsOutboundRepository(self.conn)
         return self
 
     def savepoint(self) -> NestedTransaction:

@@ -16,8 +16,9 @@ from orderpilot.domain.commands import ReleaseHold
 from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.records import JsonObject, text, text_or_none
 from orderpilot.domain.times import SHANGHAI
-from orderpilot.services import ordering
+from orderpilot.services import ordering, wms_outbound
 from orderpilot.services.back_office import booking as erp_booking
+from orderpilot.services.carriers import tracking
 from orderpilot.services.inventory import allocation as inventory
 from orderpilot.services.inventory import promotions
 from orderpilot.services.inventory import pull as inventory_pull
@@ -115,6 +116,14 @@ def built_in() -> tuple[Handler, ...]:
         On("order.cancelled", "inventory.release", inventory.release_when_cancelled),
         On("wms.released", "inventory.confirm", inventory.confirm_when_released),
         On("shipment.shipped", "inventory.consume", inventory.consume_when_shipped),
+        # Following a waybill is an insert-if-absent: safe to run twice.
+        On("shipment.shipped", "shipments.follow", tracking.follow_when_shipped,
+           idempotent=True),
+        # Queuing an outbound order is an insert-if-absent per order: safe to run twice.
+        On("inventory.allocated", "wms.outbound_due", wms_outbound.due_when_allocated,
+           idempotent=True),
+        On("payment.succeeded", "wms.outbound_due_paid",
+           wms_outbound.due_when_paid_without_stock, idempotent=True),
         OnTimer(inventory.EXPIRY_TIMER, inventory.on_reservation_timer),
         OnTimer(inventory_pull.PULL_TIMER, inventory_pull.on_pull_timer),
         OnTimer(inventory_pull.SWEEP_TIMER, inventory_pull.on_sweep_timer),

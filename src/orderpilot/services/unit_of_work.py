@@ -6,12 +6,16 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from orderpilot.domain.errors import ConcurrentUpdate
 from orderpilot.services import repositories as repos
 from orderpilot.services.back_office.store import BackOfficeStore
+from orderpilot.services.carriers.repository import Shipments
 from orderpilot.services.channels.ports import ChannelStore
+
+if TYPE_CHECKING:
+    from orderpilot.services.wms_outbound import OutboundQueue
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -53,6 +57,10 @@ class UnitOfWork(Protocol):
     def channels(self) -> ChannelStore: ...
     @property
     def back_office(self) -> BackOfficeStore: ...
+    @property
+    def shipments(self) -> Shipments: ...
+    @property
+    def wms_outbound(self) -> OutboundQueue: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def savepoint(self) -> AbstractContextManager[object]: ...

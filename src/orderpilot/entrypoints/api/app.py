@@ -14,6 +14,7 @@ from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.api import (
     admin,
     back_office,
+    carrier_hooks,
     channels,
     decision_tables,
     errors,
@@ -58,6 +59,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(decision_tables.router)
     app.include_router(inventory.router)
     app.include_router(channels.router)
+    app.include_router(carrier_hooks.router)  # /hooks/carriers/... before /hooks/{code}
     app.include_router(hooks.router)
     app.include_router(back_office.router)
     if with_console:

@@ -5,6 +5,12 @@
 
 Items are ``{"sku", "on_hand", "expected_at"?}``; the Los Angeles warehouse holds stock in
 transit, each SKU with the day it is expected to land.
+
+    POST /wms/api/outbound-orders           {"order_id", "lines": [...], ...} (our contract,
+                                            services/wms_outbound.py) -> {"outbound_id",
+                                            "order_id", "status": "accepted"}; one outbound
+                                            order per order id, whatever the key
+    GET  /_sim/wms/outbound-orders          {"outbound_orders": [...]}
 """
 
 from __future__ import annotations
@@ -120,3 +126,46 @@ def _stock_refusal(body: Any) -> dict[str, Any] | None:
         if isinstance(on_hand, bool) or not isinstance(on_hand, int):
             return {"error": "on_hand must be a whole number", "field": f"items[{i}].on_hand"}
     return None
+
+
+def _outbound_refusal(body: Any) -> tuple[int, Any] | None:
+    if not isinstance(body, dict) or not isinstance(body.get("order_id"), str) \
+            or not body["order_id"]:
+        return 422, {"error": "order_id is required", "field": "order_id"}
+    lines = body.get("lines")
+    if not isinstance(lines, list) or not lines:
+        return 422, {"error": "lines must be a non-empty list", "field": "lines"}
+    for i, line in enumerate(lines):
+        quantity = line.get("quantity") if isinstance(line, dict) else None
+        if not isinstance(line, dict) or not isinstance(line.get("sku"), str) \
+                or isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            return 422, {"error": "each line needs a sku and a whole quantity >= 1",
+                         "field": f"lines[{i}]"}
+    return None
+
+
+@router.post("/api/outbound-orders")
+async def create_outbound_order(request: Request) -> JSONResponse:
+    raw, body = await read_body(request)
+    recorder = recorder_for(request, NAME)
+
+    def answer() -> tuple[int, Any]:
+        orders: dict[str, dict[str, Any]] = recorder.data.setdefault("outbound", {})
+        known = orders.get(body["order_id"])
+        if known is not None:  # idempotent by order id, whatever the key
+            return 200, {**known["answer"], "duplicate": True}
+        outbound_id = f"OUT{next(recorder.serial):08d}"
+        reply = {"outbound_id": outbound_id, "order_id": body["order_id"],
+                 "status": "accepted"}
+        orders[body["order_id"]] = {"answer": reply, "body": body}
+        return 201, reply
+
+    return await handle(request, NAME, body=body, key=request.headers.get("idempotency-key"),
+                        reject=lambda: hub_signature_refusal(request, raw)
+                        or _outbound_refusal(body), answer=answer)
+
+
+@admin_router.get("/outbound-orders")
+def outbound_orders(request: Request) -> dict[str, Any]:
+    orders = recorder_for(request, NAME).data.get("outbound", {})
+    return {"outbound_orders": [{**o["answer"], "body": o["body"]} for o in orders.values()]}

@@ -1,0 +1,53 @@
+"""The WMS outbound-order queue on SQLAlchemy Core (table in tables_wms_outbound.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from orderpilot.adapters.outbox import insert_ignore
+from orderpilot.adapters.tables_wms_outbound import wms_outbound as w
+
+
+class WmsOutboundRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def make_due(self, order_id: str, now: datetime) -> bool:
+        """Queue the order's outbound push once; False when it was queued before."""
+        return insert_ignore(self.conn, w, {"order_id": order_id, "status": "due",
+                                            "due_at": now, "attempts": 0})
+
+    def claim(self, now: datetime, lease: timedelta, limit: int) -> list[tuple[str, int]]:
+        """Due rows whose time has come and no live lease holds: (order id, attempts so far)."""
+        rows = self.conn.execute(
+            sa.select(w.c.order_id, w.c.attempts).where(
+                w.c.status == "due", w.c.due_at <= now,
+                sa.or_(w.c.claimed_until.is_(None), w.c.claimed_until <= now))
+            .order_by(w.c.due_at, w.c.order_id).limit(limit)).all()
+        for order_id, _ in rows:
+            self.conn.execute(w.update().where(w.c.order_id == order_id)
+                              .values(claimed_until=now + lease))
+        return [(r.order_id, r.attempts) for r in rows]
+
+    def sent(self, order_id: str, now: datetime, answer: Any) -> None:
+        self.conn.execute(w.update().where(w.c.order_id == order_id).values(
+            status="sent", sent_at=now, claimed_until=None, answer=answer,
+            attempts=w.c.attempts + 1, last_error=None))
+
+    def failed(self, order_id: str, error: str, retry_at: datetime | None) -> None:
+        """A failed attempt: due again at RETRY_AT, or ``failed`` for good when None."""
+        values: dict[str, Any] = {"attempts": w.c.attempts + 1, "claimed_until": None,
+                                  "last_error": error[:1000]}
+        if retry_at is None:
+            values["status"] = "failed"
+        else:
+            values["due_at"] = retry_at
+        self.conn.execute(w.update().where(w.c.order_id == order_id).values(values))
+
+    def status(self, order_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute(sa.select(w).where(w.c.order_id == order_id)).first()
+        return dict(row._mapping) if row else None

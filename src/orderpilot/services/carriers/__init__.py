@@ -1,0 +1,1 @@
+"""Carriers: waybills followed per order, route events recorded, lost pushes caught up."""
