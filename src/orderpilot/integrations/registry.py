@@ -45,7 +45,8 @@ CAPABILITIES = frozenset({
 })
 BUILT_IN = tuple(f"orderpilot.integrations.{name}" for name in (
     "customs", "aliyun_sms", "tencent_sms", "helpdesk", "crm", "dingtalk", "wecom", "smtp",
-    "wms"))
+    "wms",
+    "shopify"))
 
 S = TypeVar("S", bound=BaseModel)
 
