@@ -221,8 +221,10 @@ def _statuses(raw: Mapping[str, Any], status: str, placed_at: datetime,
         changes.append(StatusChange("order.cancelled", status,
                                     iso(raw["cancelled_at"], "cancelled_at")))
     elif event == "system.status":
+        shipped = status.endswith(("/partial", "/fulfilled"))
         changes.append(StatusChange(event, status, _latest(
-            raw.get("fulfillments") or [], "fulfillments", updated_at)))
+            raw.get("fulfillments") or [], "fulfillments", updated_at) if shipped
+            else updated_at))
     elif event not in {c.event_type for c in changes}:
         changes.append(StatusChange(event, status, updated_at))
     if raw.get("closed_at") and status == "paid/fulfilled":

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import json
 import random
 import time
@@ -28,13 +29,13 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from orderpilot.adapters.channels.base import dumps
 from orderpilot.integrations.shopify.client import API_VERSION
 from orderpilot.integrations.shopify.signing import webhook_signature
 from orderpilot.integrations.shopify.sim_orders import make_order, move
+from orderpilot.integrations.shopify.sim_store import OrderStore, parse_time
 from orderpilot.simulators.external.recorder import Recorder, recorder_for
 
 NAME = "shopify"
@@ -48,15 +49,16 @@ THROTTLED = ("Exceeded 2 calls per second for api client. Reduce request rates t
 PAGING_ONLY = {"page_info", "limit", "fields"}
 router = APIRouter()
 admin_router = APIRouter()
+CALL_LIMIT = {"X-Shopify-Shop-Api-Call-Limit": "1/40"}
 
 
 def reset(recorder: Recorder) -> None:
-    recorder.data.update(orders={}, next_number=1, revoked=False)
+    recorder.data.update(store=OrderStore(), next_number=1, revoked=False)
 
 
-def _orders(recorder: Recorder) -> dict[int, dict[str, Any]]:
-    orders: dict[int, dict[str, Any]] = recorder.data.setdefault("orders", {})
-    return orders
+def _store(recorder: Recorder) -> OrderStore:
+    store: OrderStore = recorder.data.setdefault("store", OrderStore())
+    return store
 
 
 async def _refusal(request: Request) -> JSONResponse | None:
@@ -77,33 +79,33 @@ async def _refusal(request: Request) -> JSONResponse | None:
     return None
 
 
-def _answer(content: Any, status: int = 200, headers: dict[str, str] | None = None
-            ) -> JSONResponse:
-    return JSONResponse(content, status, headers={
-        "X-Shopify-Shop-Api-Call-Limit": "1/40", **(headers or {})})
+def _json(text: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(text, status, headers={**CALL_LIMIT, **(headers or {})},
+                    media_type="application/json")
 
 
-@router.get("/admin/api/{version}/shop.json")
-async def shop(request: Request, version: str) -> JSONResponse:
+@router.get("/admin/api/{version}/shop.json", response_model=None)
+async def shop(request: Request, version: str) -> Response:
     refused = await _refusal(request)
-    return refused or _answer({"shop": {
+    return refused or _json(json.dumps({"shop": {
         "id": 548380009, "name": "Dolphin Baby", "currency": "USD",
         "myshopify_domain": f"{SIM_SHOP_ID}.myshopify.com", "domain": "dolphin.example.com",
-        "iana_timezone": "America/New_York", "timezone": "(GMT-05:00) Eastern Time"}})
+        "iana_timezone": "America/New_York", "timezone": "(GMT-05:00) Eastern Time"}}))
 
 
-@router.get("/admin/api/{version}/orders/{order_id}.json")
-async def one_order(request: Request, version: str, order_id: str) -> JSONResponse:
+@router.get("/admin/api/{version}/orders/{order_id}.json", response_model=None)
+async def one_order(request: Request, version: str, order_id: str) -> Response:
     refused = await _refusal(request)
     if refused:
         return refused
-    found = _orders(recorder_for(request, NAME)).get(int(order_id)) \
-        if order_id.isdigit() else None
-    return _answer({"order": found}) if found else _answer({"errors": "Not Found"}, 404)
+    store = _store(recorder_for(request, NAME))
+    text = store.texts.get(int(order_id)) if order_id.isdigit() else None
+    return _json('{"order":' + text + "}") if text else \
+        _json('{"errors":"Not Found"}', 404)
 
 
-@router.get("/admin/api/{version}/orders.json")
-async def list_orders(request: Request, version: str) -> JSONResponse:
+@router.get("/admin/api/{version}/orders.json", response_model=None)
+async def list_orders(request: Request, version: str) -> Response:
     refused = await _refusal(request)
     if refused:
         return refused
@@ -112,74 +114,28 @@ async def list_orders(request: Request, version: str) -> JSONResponse:
         if (query.get("limit") or "50").isdigit() else 50
     if "page_info" in query:
         if set(query) - PAGING_ONLY:
-            return _answer({"errors": {"page_info": [
-                "page_info cannot be combined with other parameters than limit and fields"]}},
-                400)
+            return _json(json.dumps({"errors": {"page_info": [
+                "page_info cannot be combined with other parameters than limit and "
+                "fields"]}}), 400)
         try:
             state = json.loads(base64.urlsafe_b64decode(query["page_info"].encode()))
-            filters, after = state["filters"], tuple(state["after"])
-        except (ValueError, KeyError, TypeError):
-            return _answer({"errors": {"page_info": ["Invalid value."]}}, 400)
+            filters, after = state["filters"], (float(state["after"][0]),
+                                                int(state["after"][1]))
+        except (ValueError, KeyError, TypeError, IndexError):
+            return _json('{"errors":{"page_info":["Invalid value."]}}', 400)
     else:
         filters, after = {k: v for k, v in query.items() if k != "limit"}, None
     try:
-        rows = _filtered(_orders(recorder_for(request, NAME)), filters)
+        texts, last = _store(recorder_for(request, NAME)).page(filters, after, limit)
     except ValueError as error:
-        return _answer({"errors": {str(error): ["is invalid"]}}, 400)
-    field, _, direction = (filters.get("order") or "created_at desc").partition(" ")
-    descending = direction.strip().lower() == "desc"
-    keyed = sorted(((_key(o, field), o) for o in rows), key=lambda pair: pair[0],
-                   reverse=descending)
-    if after is not None:
-        keyed = [(k, o) for k, o in keyed if (k < after if descending else k > after)]
-    page, more = keyed[:limit], len(keyed) > limit
+        return _json(json.dumps({"errors": {str(error): ["is invalid"]}}), 400)
     headers = {}
-    if more:
+    if last is not None:
         token = base64.urlsafe_b64encode(json.dumps(
-            {"filters": filters, "after": list(page[-1][0])}).encode()).decode()
+            {"filters": filters, "after": list(last)}).encode()).decode()
         url = request.url.replace(query=f"limit={limit}&page_info={token}")
         headers["Link"] = f'<{url}>; rel="next"'
-    return _answer({"orders": [o for _, o in page]}, headers=headers)
-
-
-def _filtered(orders: dict[int, dict[str, Any]], filters: dict[str, str]
-              ) -> list[dict[str, Any]]:
-    status = filters.get("status") or "open"
-    ids = {i.strip() for i in filters["ids"].split(",")} if filters.get("ids") else None
-    bounds = {name: _time(filters[name], name) for name in
-              ("updated_at_min", "updated_at_max", "created_at_min", "created_at_max")
-              if filters.get(name)}
-    found = []
-    for order in orders.values():
-        if ids is not None and str(order["id"]) not in ids:
-            continue
-        if status == "open" and (order.get("cancelled_at") or order.get("closed_at")) or \
-                status == "closed" and not order.get("closed_at") or \
-                status == "cancelled" and not order.get("cancelled_at"):
-            continue
-        if any(not _inside(order, name, bound) for name, bound in bounds.items()):
-            continue
-        found.append(order)
-    return found
-
-
-def _inside(order: dict[str, Any], name: str, bound: datetime) -> bool:
-    moment = _time(order[name.rsplit("_", 1)[0]], name)
-    return moment >= bound if name.endswith("_min") else moment <= bound
-
-
-def _time(value: str, name: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        raise ValueError(name) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _key(order: dict[str, Any], field: str) -> tuple[float, int]:
-    if field in ("updated_at", "created_at", "processed_at") and order.get(field):
-        return (_time(order[field], field).timestamp(), int(order["id"]))
-    return (0.0, int(order["id"]))
+    return _json('{"orders":[' + ",".join(texts) + "]}", headers=headers)
 
 
 class StoredOrders(BaseModel):
@@ -213,50 +169,51 @@ class RawPush(BaseModel):
 
 @admin_router.post("/orders")
 def store_orders(request: Request, spec: StoredOrders) -> dict[str, Any]:
-    orders = _orders(recorder_for(request, NAME))
-    for order in spec.orders:
-        orders[int(order["id"])] = order
-    return {"stored": len(spec.orders)}
+    return {"stored": _store(recorder_for(request, NAME)).put(spec.orders)}
 
 
 @admin_router.post("/generate")
 def generate(request: Request, spec: Generate) -> dict[str, Any]:
     recorder = recorder_for(request, NAME)
-    orders, rng = _orders(recorder), random.Random(spec.seed)
-    start = _time(spec.start, "start") if spec.start else datetime.now(UTC)
+    rng = random.Random(spec.seed)
+    start = parse_time(spec.start, "start") if spec.start else datetime.now(UTC)
     first = int(recorder.data.get("next_number", 1))
-    made = []
-    for n in range(spec.count):
-        at = start + timedelta(seconds=spec.spread_seconds * n / max(spec.count, 1))
-        order = make_order(first + n, at, rng)
-        orders[order["id"]] = order
-        made.append(str(order["id"]))
+    step = spec.spread_seconds / max(spec.count, 1)
+    collecting = gc.isenabled()
+    gc.disable()  # thousands of short-lived dicts: no use walking them
+    try:
+        orders = [make_order(first + n, start + timedelta(seconds=step * n), rng)
+                  for n in range(spec.count)]
+        _store(recorder).put(orders)
+    finally:
+        if collecting:
+            gc.enable()
     recorder.data["next_number"] = first + spec.count
-    return {"external_ids": made}
+    return {"external_ids": [str(o["id"]) for o in orders]}
 
 
 @admin_router.post("/status", response_model=None)
 def move_status(request: Request, spec: StatusMove) -> dict[str, Any] | JSONResponse:
-    order = _orders(recorder_for(request, NAME)).get(int(spec.external_id)) \
-        if spec.external_id.isdigit() else None
+    store = _store(recorder_for(request, NAME))
+    order = store.get(spec.external_id)
     if order is None:
         return JSONResponse({"error": f"no order {spec.external_id}"}, 404)
     try:
-        move(order, spec.status, _time(spec.at, "at") if spec.at else datetime.now(UTC))
+        move(order, spec.status, parse_time(spec.at, "at") if spec.at else datetime.now(UTC))
     except ValueError:
         return JSONResponse({"error": f"unknown Shopify status {spec.status!r}"}, 400)
+    store.put([order])
     return {"ok": True}
 
 
 @admin_router.post("/push", response_model=None)
 def push(request: Request, spec: Push) -> dict[str, Any] | JSONResponse:
-    order = _orders(recorder_for(request, NAME)).get(int(spec.external_id)) \
-        if spec.external_id.isdigit() else None
+    store = _store(recorder_for(request, NAME))
+    order = store.get(spec.external_id)
     if order is None:
         return JSONResponse({"error": f"no order {spec.external_id}"}, 404)
-    body = dumps(order)
-    headers = webhook_headers(body.encode(), _topic(order))
-    return _deliver(spec.hook_url, body.encode(), headers, spec.times)
+    body = store.texts[int(spec.external_id)].encode()  # the very bytes Shopify would send
+    return _deliver(spec.hook_url, body, webhook_headers(body, _topic(order)), spec.times)
 
 
 @admin_router.post("/push_raw")
