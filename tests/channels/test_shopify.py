@@ -276,3 +276,9 @@ def test_a_refund_webhook_names_its_order_and_other_topics_are_other() -> None:
 def test_a_push_that_cannot_be_read_is_a_mapping_error(body: bytes) -> None:
     with pytest.raises(MappingError):
         read_push(body)
+
+
+def test_the_channel_doc_lists_every_status_with_its_event() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "channels" / "shopify.md").read_text("utf-8")
+    for row in STATUS_ROWS:
+        assert f"| `{row.status}` | `{row.event_type}` | {row.zh} | {row.en} |" in doc
