@@ -21,7 +21,7 @@ from orderpilot.integrations.registry import (
 
 NAMES = ("customs", "aliyun-sms", "tencent-sms", "helpdesk", "crm", "dingtalk", "wecom", "smtp",
          "wms", "youzan", "tiktok", "woocommerce", "lazada", "kingdee", "shopee",
-         "sf_express")
+         "sf_express", "shopify")
 
 
 def settings(**values: object) -> Settings:

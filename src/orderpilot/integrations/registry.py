@@ -45,7 +45,8 @@ CAPABILITIES = frozenset({
 })
 BUILT_IN = tuple(f"orderpilot.integrations.{name}" for name in (
     "customs", "aliyun_sms", "tencent_sms", "helpdesk", "crm", "dingtalk", "wecom", "smtp",
-    "wms", "youzan", "tiktok", "woocommerce", "lazada", "kingdee", "shopee", "sf_express"))
+    "wms", "youzan", "tiktok", "woocommerce", "lazada", "kingdee", "shopee", "sf_express",
+    "shopify"))
 
 S = TypeVar("S", bound=BaseModel)
 

@@ -1,0 +1,266 @@
+"""The Shopify simulator: the Admin REST API's order endpoints and Shopify's webhooks.
+
+    GET  /shopify/admin/api/{version}/orders.json        list (status, ids, updated_at_min/max,
+                                                         created_at_min/max, limit, order,
+                                                         page_info), Link header paging
+    GET  /shopify/admin/api/{version}/orders/{id}.json   one order
+    GET  /shopify/admin/api/{version}/shop.json          the shop
+    POST /_sim/shopify/orders | generate | status | push | push_raw | expire_tokens | reinstall
+
+Every API call needs ``X-Shopify-Access-Token`` = SIM_CREDENTIALS["access_token"] (else
+Shopify's 401); a queued 429 fault answers as Shopify does (Retry-After, call-limit header).
+``expire_tokens`` revokes the token (Shopify tokens do not expire, they are revoked: the
+answer is the same 401) until ``reinstall`` or a reset. Pushes are signed with
+SIM_CREDENTIALS["webhook_secret"] over the exact body. Not verified against Shopify: the
+exact 400 answer to page_info mixed with other parameters, and the clamping of limit > 250.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gc
+import json
+import random
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from orderpilot.integrations.shopify.client import API_VERSION
+from orderpilot.integrations.shopify.signing import webhook_signature
+from orderpilot.integrations.shopify.sim_orders import make_order, move
+from orderpilot.integrations.shopify.sim_store import OrderStore, parse_time
+from orderpilot.simulators.external.recorder import Recorder, recorder_for
+
+NAME = "shopify"
+SIM_SHOP_ID = "dolphin-baby"
+SIM_REGION = ""
+SIM_CREDENTIALS: dict[str, str] = {"access_token": "sim-shopify-admin-api-token",
+                                   "webhook_secret": "sim-shopify-webhook-secret"}
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+THROTTLED = ("Exceeded 2 calls per second for api client. Reduce request rates to resume "
+             "uninterrupted service.")
+PAGING_ONLY = {"page_info", "limit", "fields"}
+router = APIRouter()
+admin_router = APIRouter()
+CALL_LIMIT = {"X-Shopify-Shop-Api-Call-Limit": "1/40"}
+
+
+def reset(recorder: Recorder) -> None:
+    recorder.data.update(store=OrderStore(), next_number=1, revoked=False)
+
+
+def _store(recorder: Recorder) -> OrderStore:
+    store: OrderStore = recorder.data.setdefault("store", OrderStore())
+    return store
+
+
+async def _refusal(request: Request) -> JSONResponse | None:
+    """A queued fault, or Shopify's 401, before anything else."""
+    recorder = recorder_for(request, NAME)
+    fault = recorder.take_fault()
+    if fault is not None:
+        await asyncio.sleep(fault.delay_ms / 1000)
+        if fault.status == 429:
+            return JSONResponse({"errors": THROTTLED}, 429, headers={
+                "Retry-After": "2.0", "X-Shopify-Shop-Api-Call-Limit": "40/40"})
+        if fault.status is not None:
+            return JSONResponse(fault.body if fault.body is not None
+                                else {"errors": "Internal Server Error"}, fault.status)
+    token = request.headers.get("x-shopify-access-token", "")
+    if token != SIM_CREDENTIALS["access_token"] or recorder.data.get("revoked"):
+        return JSONResponse({"errors": INVALID_TOKEN}, 401)
+    return None
+
+
+def _json(text: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(text, status, headers={**CALL_LIMIT, **(headers or {})},
+                    media_type="application/json")
+
+
+@router.get("/admin/api/{version}/shop.json", response_model=None)
+async def shop(request: Request, version: str) -> Response:
+    refused = await _refusal(request)
+    return refused or _json(json.dumps({"shop": {
+        "id": 548380009, "name": "Dolphin Baby", "currency": "USD",
+        "myshopify_domain": f"{SIM_SHOP_ID}.myshopify.com", "domain": "dolphin.example.com",
+        "iana_timezone": "America/New_York", "timezone": "(GMT-05:00) Eastern Time"}}))
+
+
+@router.get("/admin/api/{version}/orders/{order_id}.json", response_model=None)
+async def one_order(request: Request, version: str, order_id: str) -> Response:
+    refused = await _refusal(request)
+    if refused:
+        return refused
+    store = _store(recorder_for(request, NAME))
+    text = store.texts.get(int(order_id)) if order_id.isdigit() else None
+    return _json('{"order":' + text + "}") if text else \
+        _json('{"errors":"Not Found"}', 404)
+
+
+@router.get("/admin/api/{version}/orders.json", response_model=None)
+async def list_orders(request: Request, version: str) -> Response:
+    refused = await _refusal(request)
+    if refused:
+        return refused
+    query = dict(request.query_params)
+    limit = max(1, min(int(query.get("limit") or 50), 250)) \
+        if (query.get("limit") or "50").isdigit() else 50
+    if "page_info" in query:
+        if set(query) - PAGING_ONLY:
+            return _json(json.dumps({"errors": {"page_info": [
+                "page_info cannot be combined with other parameters than limit and "
+                "fields"]}}), 400)
+        try:
+            state = json.loads(base64.urlsafe_b64decode(query["page_info"].encode()))
+            filters, after = state["filters"], (float(state["after"][0]),
+                                                int(state["after"][1]))
+        except (ValueError, KeyError, TypeError, IndexError):
+            return _json('{"errors":{"page_info":["Invalid value."]}}', 400)
+    else:
+        filters, after = {k: v for k, v in query.items() if k != "limit"}, None
+    try:
+        texts, last = _store(recorder_for(request, NAME)).page(filters, after, limit)
+    except ValueError as error:
+        return _json(json.dumps({"errors": {str(error): ["is invalid"]}}), 400)
+    headers = {}
+    if last is not None:
+        token = base64.urlsafe_b64encode(json.dumps(
+            {"filters": filters, "after": list(last)}).encode()).decode()
+        url = request.url.replace(query=f"limit={limit}&page_info={token}")
+        headers["Link"] = f'<{url}>; rel="next"'
+    return _json('{"orders":[' + ",".join(texts) + "]}", headers=headers)
+
+
+class StoredOrders(BaseModel):
+    orders: list[dict[str, Any]]
+
+
+class Generate(BaseModel):
+    count: int = Field(1, ge=1, le=100_000)
+    seed: int = 1
+    start: str | None = None
+    spread_seconds: int = Field(3600, ge=0)
+
+
+class StatusMove(BaseModel):
+    external_id: str
+    status: str
+    at: str | None = None
+
+
+class Push(BaseModel):
+    hook_url: str
+    external_id: str
+    times: int = Field(1, ge=1, le=100)
+
+
+class RawPush(BaseModel):
+    hook_url: str
+    body: str
+    headers: dict[str, str] = {}
+
+
+@admin_router.post("/orders")
+def store_orders(request: Request, spec: StoredOrders) -> dict[str, Any]:
+    return {"stored": _store(recorder_for(request, NAME)).put(spec.orders)}
+
+
+@admin_router.post("/generate")
+def generate(request: Request, spec: Generate) -> dict[str, Any]:
+    recorder = recorder_for(request, NAME)
+    rng = random.Random(spec.seed)
+    start = parse_time(spec.start, "start") if spec.start else datetime.now(UTC)
+    first = int(recorder.data.get("next_number", 1))
+    step = spec.spread_seconds / max(spec.count, 1)
+    collecting = gc.isenabled()
+    gc.disable()  # thousands of short-lived dicts: no use walking them
+    try:
+        orders = [make_order(first + n, start + timedelta(seconds=step * n), rng)
+                  for n in range(spec.count)]
+        _store(recorder).put(orders)
+    finally:
+        if collecting:
+            gc.enable()
+    recorder.data["next_number"] = first + spec.count
+    return {"external_ids": [str(o["id"]) for o in orders]}
+
+
+@admin_router.post("/status", response_model=None)
+def move_status(request: Request, spec: StatusMove) -> dict[str, Any] | JSONResponse:
+    store = _store(recorder_for(request, NAME))
+    order = store.get(spec.external_id)
+    if order is None:
+        return JSONResponse({"error": f"no order {spec.external_id}"}, 404)
+    try:
+        move(order, spec.status, parse_time(spec.at, "at") if spec.at else datetime.now(UTC))
+    except ValueError:
+        return JSONResponse({"error": f"unknown Shopify status {spec.status!r}"}, 400)
+    store.put([order])
+    return {"ok": True}
+
+
+@admin_router.post("/push", response_model=None)
+def push(request: Request, spec: Push) -> dict[str, Any] | JSONResponse:
+    store = _store(recorder_for(request, NAME))
+    order = store.get(spec.external_id)
+    if order is None:
+        return JSONResponse({"error": f"no order {spec.external_id}"}, 404)
+    body = store.texts[int(spec.external_id)].encode()  # the very bytes Shopify would send
+    return _deliver(spec.hook_url, body, webhook_headers(body, _topic(order)), spec.times)
+
+
+@admin_router.post("/push_raw")
+def push_raw(spec: RawPush) -> dict[str, Any]:
+    return _deliver(spec.hook_url, spec.body.encode(), spec.headers, 1)
+
+
+@admin_router.post("/expire_tokens")
+def expire_tokens(request: Request) -> dict[str, Any]:
+    recorder_for(request, NAME).data["revoked"] = True
+    return {"ok": True}
+
+
+@admin_router.post("/reinstall")
+def reinstall(request: Request) -> dict[str, Any]:
+    recorder_for(request, NAME).data["revoked"] = False
+    return {"ok": True, "access_token": SIM_CREDENTIALS["access_token"]}
+
+
+def webhook_headers(body: bytes, topic: str, secret: str | None = None) -> dict[str, str]:
+    """The headers Shopify sends with a webhook delivery of BODY."""
+    return {"Content-Type": "application/json", "X-Shopify-Topic": topic,
+            "X-Shopify-Hmac-Sha256": webhook_signature(
+                secret or SIM_CREDENTIALS["webhook_secret"], body),
+            "X-Shopify-Shop-Domain": f"{SIM_SHOP_ID}.myshopify.com",
+            "X-Shopify-API-Version": API_VERSION, "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+            "X-Shopify-Event-Id": str(uuid.uuid4()),
+            "X-Shopify-Triggered-At": datetime.now(UTC).isoformat()}
+
+
+def _topic(order: dict[str, Any]) -> str:
+    if order.get("cancelled_at"):
+        return "orders/cancelled"
+    return "orders/create" if order.get("created_at") == order.get("updated_at") \
+        else "orders/updated"
+
+
+def _deliver(url: str, body: bytes, headers: dict[str, str], times: int) -> dict[str, Any]:
+    """POST BODY to URL TIMES times (a retried delivery: same headers, same bytes)."""
+    status, text, elapsed = 0, "", 0.0
+    with httpx.Client(timeout=10) as client:
+        for _ in range(times):
+            began = time.perf_counter()
+            try:
+                response = client.post(url, content=body, headers=headers)
+                status, text = response.status_code, response.text[:500]
+            except httpx.HTTPError as error:
+                status, text = 0, f"{type(error).__name__}: {error}"
+            elapsed = (time.perf_counter() - began) * 1000
+    return {"status": status, "body": text, "elapsed_ms": round(elapsed, 2)}
