@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
+from orderpilot.adapters.channels.base import dumps, read_json
 from orderpilot.adapters.outbox import _claim, insert_ignore
 from orderpilot.domain.channel_orders import Account, Tokens
 from orderpilot.domain.records import JsonObject
@@ -130,7 +131,8 @@ class ChannelStore:
                 raw: JsonObject | None, now: datetime) -> bool:
         return insert_ignore(self.conn, t.channel_jobs, {
             "key": key[:300], "account": code, "external_id": external_id[:64],
-            "origin": origin, "raw": raw, "status": "pending", "attempts": 0,
+            "origin": origin, "raw": None if raw is None else dumps(raw),
+            "status": "pending", "attempts": 0,
             "available_at": now, "created_at": now})
 
     def claim_jobs(self, worker: str, limit: int, lease: timedelta,
@@ -143,7 +145,9 @@ class ChannelStore:
         rows = self.conn.execute(sa.select(j.seq, j.key, j.account, j.external_id, j.origin,
                                            j.raw, j.attempts)
                                  .where(j.seq.in_([c.seq for c in claims])).order_by(j.seq))
-        return [JobRow(*r) for r in rows]
+        return [JobRow(r.seq, r.key, r.account, r.external_id, r.origin,
+                       None if r.raw is None else read_json(r.raw, "job.raw"), r.attempts)
+                for r in rows]
 
     def finish_jobs(self, seqs: Sequence[int], now: datetime, *, status: str = "done",
                     error: str | None = None) -> None:

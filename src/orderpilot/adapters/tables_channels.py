@@ -67,7 +67,8 @@ channel_jobs = sa.Table(
     sa.Column("account", sa.String(64), nullable=False),
     sa.Column("external_id", sa.String(64), nullable=False),
     sa.Column("origin", sa.String(16), nullable=False),  # push | pull | lost | replay
-    sa.Column("raw", sa.JSON),  # the whole order when the push carried it
+    # The whole order when the push carried it, as exact JSON text (money stays Decimal).
+    sa.Column("raw", sa.Text),
     sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("available_at", Time, nullable=False),

@@ -44,8 +44,11 @@ def account_body(platform: str, sim: str) -> dict[str, Any]:
     import importlib
 
     module = importlib.import_module(f"orderpilot.integrations.{platform}.simulator")
+    credentials = dict(module.SIM_CREDENTIALS)
+    if getattr(module, "SIM_REFRESH_TOKEN", None):  # TikTok: the refresh token is optional
+        credentials.setdefault("refresh_token", module.SIM_REFRESH_TOKEN)
     return {"platform": platform, "shop_id": module.SIM_SHOP_ID, "region": module.SIM_REGION,
-            "base_url": f"{sim}/{platform}", "credentials": dict(module.SIM_CREDENTIALS),
+            "base_url": f"{sim}/{platform}", "credentials": credentials,
             "pull_every_minutes": 0}
 
 

@@ -26,7 +26,8 @@ PLATFORMS: dict[str, tuple[str, ...]] = {
     # The credential keys, as each platform names them (issue 10).
     "shopee": ("partner_id", "partner_key", "access_token", "refresh_token"),
     "lazada": ("app_key", "app_secret", "access_token", "refresh_token"),
-    "tiktok": ("app_key", "app_secret", "access_token", "shop_cipher"),
+    # (TikTok's refresh_token is optional: without it an expired token needs a new one.)
+    "tiktok": ("app_key", "app_secret", "access_token", "shop_cipher", "refresh_token"),
     "shopify": ("access_token", "webhook_secret"),
     "woocommerce": ("consumer_key", "consumer_secret", "webhook_secret"),
     "youzan": ("client_id", "client_secret", "access_token"),

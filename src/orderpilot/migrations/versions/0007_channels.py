@@ -76,7 +76,7 @@ def upgrade() -> None:
         sa.Column("account", sa.String(64), nullable=False),
         sa.Column("external_id", sa.String(64), nullable=False),
         sa.Column("origin", sa.String(16), nullable=False),
-        sa.Column("raw", sa.JSON(), nullable=True),
+        sa.Column("raw", sa.Text(), nullable=True),
         sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("available_at", Time, nullable=False),

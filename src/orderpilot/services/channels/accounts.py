@@ -72,7 +72,8 @@ def put_account(code: str, data: AccountInput, uow_factory: UowFactory, clock: C
                            field="pull_every_minutes",
                            zh="pull_every_minutes 应在 0（关闭）到 1440 之间")
     base_url = data.base_url.strip().rstrip("/")
-    _check_urls(gateway, known.default_base_url, base_url, region, data.callback_url)
+    _check_urls(gateway, known.default_base_url, base_url, region, data.callback_url,
+                data.shop_id.strip())
     unknown = sorted(set(data.credentials) - set(PLATFORMS[platform]))
     if unknown:
         raise InvalidInput(f"{platform} has no credential {unknown[0]!r}; its keys: "
@@ -127,8 +128,10 @@ def put_account(code: str, data: AccountInput, uow_factory: UowFactory, clock: C
 
 
 def _check_urls(gateway: Gateway, default: Any, base_url: str, region: str,
-                callback_url: str) -> None:
-    target = base_url or default(region)
+                callback_url: str, shop_id: str) -> None:
+    # A platform whose host is the shop's own (Shopify: {shop}.myshopify.com) says {shop}.
+    target = base_url or str(default(region)).replace("{shop}", shop_id.removesuffix(
+        ".myshopify.com"))
     if not target:
         raise InvalidInput("this platform has no fixed host: base_url (the shop's site) is "
                            "required", field="base_url",
