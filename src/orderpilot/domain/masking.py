@@ -31,9 +31,15 @@ _PHONE_WORDS = ("phone", "mobile", "telephone")
 _PHONE_KEYS = frozenset({"tel", "msisdn"})
 _PERSON_KEYS = frozenset({"customer", "buyer", "receiver", "recipient", "consignee", "contact"})
 _NAME_KEYS = frozenset({"customer_name", "buyer_name", "receiver_name", "recipient_name",
-                        "contact_name", "full_name", "buyer_nick"})
+                        "contact_name", "full_name", "buyer_nick",
+                        # as the sales platforms name them in their raw orders (issue 10)
+                        "first_name", "last_name", "customer_first_name",
+                        "customer_last_name", "buyer_username", "buyer_nickname",
+                        "fans_nickname", "buyer_user_name"})
 # A "name" inside one of these is a person's (a product's or a rule's name is not).
-_PERSONS = _PERSON_KEYS | {"shipping_address", "address", "billing_address"}
+_PERSONS = _PERSON_KEYS | {"shipping_address", "address", "billing_address", "shipping",
+                           "billing", "address_shipping", "address_billing",
+                           "recipient_address", "buyer_info", "address_info"}
 _ADDRESS_KEYS = frozenset({"line1", "line2", "street", "street_address", "detail_address",
                            "full_address", "address_line1", "address_line2", "addr"})
 Known = Mapping[str, str] | Iterable[str]
@@ -105,7 +111,8 @@ def mask_text(text: str, known: Known = ()) -> str:
 def role_of(key: str, parent: str = "") -> str | None:
     """What a value under KEY (inside PARENT) is: "phone", "name", "address", "email" or None."""
     k, p = key.lower(), parent.lower()
-    if k in _PHONE_KEYS or any(word in k for word in _PHONE_WORDS):
+    if k in _PHONE_KEYS or any(word in k for word in _PHONE_WORDS) or k.endswith("_tel") \
+            or k.endswith("_mobile"):
         return "phone"
     if "email" in k or k == "mail":
         return "email"
