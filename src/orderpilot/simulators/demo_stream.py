@@ -22,6 +22,7 @@ import httpx
 import structlog
 
 from orderpilot.domain.times import SHANGHAI
+from orderpilot.simulators.demo_channels import ChannelFeed
 from orderpilot.simulators.demo_company import OrderPlan, Step, plan_order
 
 log = structlog.get_logger("orderpilot.demo")
@@ -68,7 +69,10 @@ class DemoStream:
     def __init__(self, client: httpx.Client, *, rate: float = 3.0, seed: int = 7,
                  speed: float = 1.0, run_tag: str | None = None,
                  report_every: float | None = 15.0,
-                 before_order: Callable[[dict[str, Any]], None] | None = None) -> None:
+                 before_order: Callable[[dict[str, Any]], None] | None = None,
+                 feed: ChannelFeed | None = None) -> None:
+        """FEED: the shops' platform simulators; orders then arrive as the platforms push them
+        (and the ERP books them by itself), and the stream plays the WMS and carriers."""
         if rate <= 0 or speed <= 0:
             raise ValueError("rate and speed must be positive")
         self.client = client
@@ -83,6 +87,7 @@ class DemoStream:
         self._queue: list[_Due] = []
         self._seq = 0
         self.before_order = before_order  # e.g. the buyer registers with customs first
+        self.feed = feed
 
     def run(self, stop: threading.Event, *, max_orders: int | None = None,
             drain: bool = False) -> StreamStats:
@@ -137,6 +142,11 @@ class DemoStream:
         placed_at = datetime.now(SHANGHAI).replace(microsecond=0)
         plan = plan_order(self.rng, number, self.run_tag, placed_at)
         self.stats.orders_sent += 1
+        if self.feed is not None:
+            made = self.feed.place(number)
+            if made is not None:
+                self._later(1.0, partial(self._resolve, plan, *made, 0))
+            return
         if self.before_order is not None:
             self.before_order(plan.body)
         response = self._post_order(plan)
@@ -149,6 +159,26 @@ class DemoStream:
         self.stats.out_of_order_orders += plan.out_of_order
         state: dict[str, Any] = {"order_id": order_id, "external_id": plan.body["external_id"]}
         for step in plan.steps:
+            self._later(step.at / self.speed, partial(self._do, state, step))
+
+    def _resolve(self, plan: OrderPlan, platform: str, external_id: str, attempt: int) -> None:
+        """Find the order the platform's push (or the catch-up pull) made, then play the
+        warehouse's and carriers' part of its plan. The platform reports payment and the ERP
+        books it by itself, so those steps are not sent."""
+        response = self._send("GET", "/api/v1/orders",
+                              params={"q": external_id, "channel": platform})
+        found = response.json()["items"] if response is not None and \
+            response.status_code == 200 else []
+        if not found:
+            if attempt < 40:  # a lost push waits for the pull (every minute)
+                self._later(5.0, partial(self._resolve, plan, platform, external_id,
+                                         attempt + 1))
+            return
+        self.stats.orders_created += 1
+        state: dict[str, Any] = {"order_id": found[0]["id"], "external_id": external_id}
+        for step in plan.steps:
+            if step.type in ("payment.succeeded", "erp.booked"):
+                continue
             self._later(step.at / self.speed, partial(self._do, state, step))
 
     def _post_order(self, plan: OrderPlan) -> httpx.Response | None:

@@ -27,7 +27,8 @@ from orderpilot.domain import reporters
 from orderpilot.domain.access import ROLE_NAMES, ROLES
 from orderpilot.entrypoints.cli.hub import open_hub
 from orderpilot.services import accounts
-from orderpilot.simulators import demo_inventory, demo_rules
+from orderpilot.simulators import demo_channels, demo_inventory, demo_rules
+from orderpilot.simulators.demo_channels import ChannelFeed
 from orderpilot.simulators.demo_company import COMPANY, REPORTING_SOURCES
 from orderpilot.simulators.demo_stream import DemoStream
 
@@ -100,7 +101,8 @@ def _show(url: str, logins: dict[str, str | None], data_dir: Path, rate: float,
         body.add_row("Simulators / 模拟系统", f"{sim_url}/_sim (customs, SMS, helpdesk, CRM, "
                                               "DingTalk, WeCom, SMTP)")
     body.add_row("Data / 数据", f"{data_dir} (logins in {CREDENTIALS_FILE})")
-    body.add_row("Simulator", f"{rate:g} orders/s from shopee, lazada, own_store, youzan; "
+    body.add_row("Simulator", f"{rate:g} orders/s pushed by the Shopee, Lazada, Shopify "
+                              f"(own store) and Youzan simulators; ERP: Kingdee simulator; "
                               f"speed x{speed:g}")
     body.add_row("", "")
     body.add_row("[bold]Logins[/bold]", table)
@@ -111,7 +113,8 @@ def _show(url: str, logins: dict[str, str | None], data_dir: Path, rate: float,
 
 def _simulate(base_url: str, token: str, rate: float, seed: int, speed: float,
               stop: threading.Event, result: list[DemoStream],
-              before_order: Callable[[dict[str, Any]], None] | None = None) -> None:
+              before_order: Callable[[dict[str, Any]], None] | None = None,
+              sim_url: str | None = None) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=15.0) as client:
         deadline = time.monotonic() + 30
@@ -125,8 +128,9 @@ def _simulate(base_url: str, token: str, rate: float, seed: int, speed: float,
                 log.error("demo_server_not_up", url=base_url)
                 return
             stop.wait(0.2)
+        feed = ChannelFeed(sim_url, base_url, seed) if sim_url else None
         stream = DemoStream(client, rate=rate, seed=seed, speed=speed,
-                            before_order=before_order)
+                            before_order=before_order, feed=feed)
         result.append(stream)
         try:
             stream.run(stop)
@@ -166,14 +170,14 @@ def demo(
         token = ensure_token(hub, data_dir)
         demo_rules.install_rules(hub)
         demo_inventory.setup_demo_inventory(hub)
+        demo_channels.connect_shops(hub, str(hub.settings.sim_url))
         app = create_app(hub, dispatcher_threads=max(hub.settings.dispatcher_threads, 1))
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         url = f"http://{local}:{port}"
         _show(url, logins, data_dir, rate, speed, hub.settings.sim_url)
-        registrar = demo_rules.CustomsRegistrar(str(hub.settings.sim_url))
         simulator = threading.Thread(target=_simulate, name="demo-simulator", daemon=True,
                                      args=(url, token, rate, seed, speed, stop, streams,
-                                           registrar))
+                                           None, hub.settings.sim_url))
         simulator.start()
         threading.Thread(target=demo_rules.contact_support, name="demo-support", daemon=True,
                          args=(url, token, stop, 20.0 / speed)).start()

@@ -136,7 +136,11 @@ def default_document(org_number: str = "100") -> dict[str, Any]:
                   "FDeliveryDate": "order.placed_date"},
         "lookups": {"customers": {"key": "order.channel", "values": {},
                                   "default": "CUST-RETAIL"},
-                    "currencies": {"key": "order.currency", "values": {"CNY": "PRE001"}}},
+                    # Kingdee's preset currencies (币别) PRE001-PRE007; a currency an
+                    # installation added itself (SGD, MYR...) is finance's to map.
+                    "currencies": {"key": "order.currency", "values": {
+                        "CNY": "PRE001", "HKD": "PRE002", "EUR": "PRE003", "JPY": "PRE004",
+                        "TWD": "PRE005", "GBP": "PRE006", "USD": "PRE007"}}},
     }
 
 

@@ -106,8 +106,13 @@ def _send(url: str, body: bytes, headers: dict[str, str], times: int) -> Respons
     with httpx.Client(timeout=10) as client:
         for _ in range(max(times, 1)):
             started = time.perf_counter()
-            answer = client.post(url, content=body, headers=headers)
-            elapsed = (time.perf_counter() - started) * 1000
+            try:
+                answer = client.post(url, content=body, headers=headers)
+            except httpx.HTTPError as error:  # the hub is down: Shopee would retry later
+                status, text = 0, f"{type(error).__name__}: {error}"
+                continue
+            finally:
+                elapsed = (time.perf_counter() - started) * 1000
             status, text = answer.status_code, answer.text
     return json_answer((200, {"status": status, "body": text, "elapsed_ms": round(elapsed, 2)}))
 

@@ -271,8 +271,12 @@ def push_of(order: dict[str, Any], send_count: int = 1) -> tuple[bytes, dict[str
 
 def _post(url: str, raw: bytes, headers: dict[str, str]) -> dict[str, Any]:
     began = time.perf_counter()
-    with httpx.Client(timeout=30) as http:
-        response = http.post(url, content=raw, headers=headers)
+    try:
+        with httpx.Client(timeout=30) as http:
+            response = http.post(url, content=raw, headers=headers)
+    except httpx.HTTPError as error:  # the hub is down: Youzan retries later
+        return {"status": 0, "body": f"{type(error).__name__}: {error}",
+                "elapsed_ms": round((time.perf_counter() - began) * 1000, 2)}
     return {"status": response.status_code, "body": response.text,
             "elapsed_ms": round((time.perf_counter() - began) * 1000, 2)}
 
