@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from orderpilot.adapters.channels.gateway import ChannelGateway
+from orderpilot.adapters.channels.journal import PushJournal
 from orderpilot.adapters.connectors import Connectors, HostNotAllowed
 from orderpilot.adapters.db import Database
 from orderpilot.adapters.decision_tables import TableEngine, ZenExpressionChecker, reading
@@ -31,7 +32,7 @@ from orderpilot.integrations.registry import IntegrationRegistry
 from orderpilot.services import handlers
 from orderpilot.services.back_office.booking import BookingSettings, Erp, ErpBookingWorker
 from orderpilot.services.carriers.route_poller import PollerSettings, RoutePoller, RouteSource
-from orderpilot.services.channels.hooks import AccountCache
+from orderpilot.services.channels.hooks import AccountCache, PushBatcher
 from orderpilot.services.channels.worker import ChannelWorker, WorkerSettings
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
 from orderpilot.services.handlers import HandlerRegistry
@@ -69,6 +70,8 @@ class Hub:
     actions: ActionTable  # every rule action the hub offers, by id
     channels: ChannelGateway  # the sales-channel platforms, a client per shop
     channel_accounts: AccountCache  # accounts by code, for pushes
+    push_batcher: PushBatcher  # group commit of pushes
+    push_journal: PushJournal | None  # SQLite: pushes land in their own file first
     metrics: Metrics = field(default_factory=Metrics)
     dispatchers: list[Dispatcher] = field(default_factory=list)
     runners: list[ActionRunner] = field(default_factory=list)
@@ -84,6 +87,10 @@ class Hub:
     def _wake(self) -> None:
         for d in self.dispatchers:
             d.wake()
+        for w in self.channel_workers:
+            w.wake()
+
+    def wake_channel_workers(self) -> None:
         for w in self.channel_workers:
             w.wake()
 
@@ -140,7 +147,8 @@ class Hub:
                                self.channels, self.clock,
                                f"{socket.gethostname()}:{os.getpid()}:{name}",
                                WorkerSettings(schedule_every_seconds=self.settings
-                                              .channel_schedule_seconds))
+                                              .channel_schedule_seconds),
+                               journal=self.push_journal)
         self.channel_workers.append(worker)
         return worker
 
@@ -213,6 +221,8 @@ class Hub:
         for thread in self._threads:
             thread.join(timeout=10)
         self.connectors.close()
+        if self.push_journal is not None:
+            self.push_journal.dispose()
         self.db.dispose()
 
 
@@ -285,5 +295,10 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
         with SqlUnitOfWork(db, read_only=True) as uow:
             return uow.channels.account(code)
 
-    return Hub(settings, db, registry, clock, load_secret(settings), engine, connectors,
-               integrations, book, rules, tables, actions, gateway, AccountCache(load_account))
+    # Pushes commit through the hub's unit of work, whose commit wakes the channel workers.
+    journal = PushJournal(settings.data_dir / "channel_pushes.db") if db.is_sqlite else None
+    hub = Hub(settings, db, registry, clock, load_secret(settings), engine, connectors,
+              integrations, book, rules, tables, actions, gateway, AccountCache(load_account),
+              PushBatcher(lambda: hub.uow(), clock, journal=journal,
+                          after_journal=lambda: hub.wake_channel_workers()), journal)
+    return hub

@@ -83,10 +83,11 @@ class ChannelStore:
                                   refresh_expires_at=tokens.refresh_expires_at,
                                   updated_at=now))
 
-    def note_push(self, code: str, now: datetime, *, refusal: str | None = None) -> None:
+    def note_push(self, code: str, now: datetime, *, refusal: str | None = None,
+                  count: int = 1) -> None:
         a = t.channel_accounts.c
         if refusal is None:
-            values: JsonObject = {"pushes_taken": a.pushes_taken + 1, "last_push_at": now}
+            values: JsonObject = {"pushes_taken": a.pushes_taken + count, "last_push_at": now}
         else:
             values = {"pushes_refused": a.pushes_refused + 1, "last_refused_at": now,
                       "last_refusal": refusal[:500]}

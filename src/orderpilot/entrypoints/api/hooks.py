@@ -30,7 +30,7 @@ async def push(code: Annotated[str, Path(max_length=64)], request: Request,
 
     def take() -> hooks.PushTaken:
         return hooks.receive(code, hook, body, hub.channel_accounts, hub.channels.platforms(),
-                             hub.uow, hub.clock)
+                             hub.uow, hub.clock, hub.push_batcher)
 
     try:
         taken = await anyio.to_thread.run_sync(take)

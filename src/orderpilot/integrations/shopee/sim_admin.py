@@ -95,6 +95,22 @@ def push(request: Request, spec: dict[str, Any]) -> Response:
     return _send(url, body, headers, int(spec.get("times") or 1))
 
 
+@admin_router.post("/push_request")
+def push_request(request: Request, spec: dict[str, Any]) -> Response:
+    """The signed push /push would send for one order, not sent: the body and headers (the
+    bench sends them itself, so the simulator's own work is not in the timing)."""
+    recorder = recorder_for(request, NAME)
+    with recorder.lock:
+        order = state(recorder)["orders"].get(str(spec.get("external_id")))
+        body = push_body(order) if order is not None else b""
+    if order is None:
+        return json_answer((404, {"error": "no such order", "field": "external_id"}))
+    url = str(spec["hook_url"])
+    return json_answer((200, {"body": body.decode(), "headers": {
+        "Authorization": push_signature(SIM_CREDENTIALS["partner_key"], url, body),
+        "Content-Type": "application/json"}}))
+
+
 @admin_router.post("/push_raw")
 def push_raw(spec: dict[str, Any]) -> Response:
     return _send(str(spec["hook_url"]), str(spec.get("body") or "").encode(),

@@ -16,13 +16,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from hashlib import sha256
 
-from orderpilot.domain.channel_orders import Account, Hook, HookAnswer, MappingError
+from orderpilot.domain.channel_orders import (
+    Account,
+    Hook,
+    HookAnswer,
+    MappingError,
+    PushNotice,
+)
 from orderpilot.domain.errors import OrderpilotError
-from orderpilot.services.channels.ports import Platform
+from orderpilot.services.channels.ports import Journal, Platform
 from orderpilot.services.unit_of_work import Clock, UowFactory, retrying
 
 
@@ -69,8 +75,8 @@ class AccountCache:
 
 
 def receive(code: str, hook: Hook, body: bytes, accounts: AccountCache,
-            platforms: Mapping[str, Platform], uow_factory: UowFactory,
-            clock: Clock) -> PushTaken:
+            platforms: Mapping[str, Platform], uow_factory: UowFactory, clock: Clock,
+            batcher: PushBatcher) -> PushTaken:
     account = accounts.get(code)
     if account is None:
         raise PushRefused(f"no channel account {code!r}", field="code",
@@ -91,24 +97,140 @@ def receive(code: str, hook: Hook, body: bytes, accounts: AccountCache,
     except MappingError as error:
         return _quarantine(uow_factory, clock, account, error, text, platform.ack)
     push_key = sha256(body).hexdigest()
+    return batcher.submit(Verified(account.code, push_key, text, tuple(notices),
+                                   platform.ack))
 
-    def attempt() -> PushTaken:
+
+@dataclass(frozen=True)
+class Verified:
+    """A push whose signature verified, to be written with its fetch jobs."""
+
+    code: str
+    push_key: str
+    text: str
+    notices: tuple[PushNotice, ...]
+    ack: HookAnswer
+
+
+@dataclass
+class _Waiting:
+    push: Verified
+    done: threading.Event = field(default_factory=threading.Event)
+    result: PushTaken | None = None
+    error: BaseException | None = None
+
+
+class PushBatcher:
+    """Group commit for pushes: every push waiting when a write starts goes into that one
+    transaction (one fsync for all), and each is answered only once it is committed. The
+    first caller to find no write running writes the batch; the others wait for it, then
+    find their own push written (or write the next batch)."""
+
+    def __init__(self, uow_factory: UowFactory, clock: Clock, max_batch: int = 200,
+                 journal: Journal | None = None,
+                 after_journal: Callable[[], None] = lambda: None) -> None:
+        """JOURNAL (SQLite): pushes are committed there and moved into the main database by
+        the channel worker (``move_journal``); AFTER_JOURNAL wakes it."""
+        self.uow_factory, self.clock, self.max_batch = uow_factory, clock, max_batch
+        self.journal, self.after_journal = journal, after_journal
+        self._queue: list[_Waiting] = []
+        self._queue_lock = threading.Lock()
+        self._writing = threading.Lock()
+
+    def submit(self, push: Verified) -> PushTaken:
+        waiting = _Waiting(push)
+        with self._queue_lock:
+            self._queue.append(waiting)
+        while not waiting.done.is_set():
+            with self._writing:
+                if waiting.done.is_set():
+                    break
+                with self._queue_lock:
+                    batch = self._queue[:self.max_batch]
+                    del self._queue[:self.max_batch]
+                self._write(batch)
+        if waiting.error is not None:
+            raise waiting.error
+        assert waiting.result is not None
+        return waiting.result
+
+    def _write(self, batch: list[_Waiting]) -> None:
+        try:
+            pushes = [w.push for w in batch]
+            results = self._journal(pushes) if self.journal is not None else retrying(
+                lambda: self._attempt(pushes))
+        except BaseException as error:  # every waiter hears of it, none hangs
+            for w in batch:
+                w.error = error
+                w.done.set()
+            raise
+        for w, result in zip(batch, results, strict=True):
+            w.result = result
+            w.done.set()
+
+    def _journal(self, pushes: list[Verified]) -> list[PushTaken]:
+        assert self.journal is not None
+        fresh = self.journal.write([(p.code, p.push_key, p.text, p.notices) for p in pushes],
+                                   self.clock())
+        self.after_journal()
+        return [PushTaken(p.ack, sum(n.kind == "order" for n in p.notices) if new else 0,
+                          duplicate=not new) for p, new in zip(pushes, fresh, strict=True)]
+
+    def _attempt(self, pushes: list[Verified]) -> list[PushTaken]:
+        now = self.clock()
+        results: list[PushTaken] = []
+        taken: dict[str, int] = {}
+        seen_now: set[tuple[str, str]] = set()
+        with self.uow_factory() as uow:
+            store = uow.channels
+            for push in pushes:
+                ref = (push.code, push.push_key)
+                if ref in seen_now or store.push_seen(*ref):
+                    results.append(PushTaken(push.ack, 0, duplicate=True))
+                    continue
+                seen_now.add(ref)
+                store.add_push(push.code, push.push_key, push.text, len(push.notices), now)
+                jobs = 0
+                for notice in push.notices:
+                    if notice.kind == "order":
+                        jobs += store.add_job(f"push:{push.code}:{notice.dedup_key}",
+                                              push.code, notice.external_id, "push",
+                                              notice.raw, now)
+                taken[push.code] = taken.get(push.code, 0) + 1
+                results.append(PushTaken(push.ack, jobs))
+            for code, count in taken.items():
+                store.note_push(code, now, count=count)
+        return results
+
+
+def move_journal(journal: Journal, uow_factory: UowFactory, clock: Clock,
+                 limit: int = 500) -> int:
+    """Move pushes from the journal into the main database (pushes and fetch jobs, one
+    transaction), then mark them moved; returns how many. Moving one twice changes nothing."""
+    rows = journal.unmoved(limit)
+    if not rows:
+        return 0
+
+    def attempt() -> None:
         now = clock()
+        taken: dict[str, int] = {}
         with uow_factory() as uow:
             store = uow.channels
-            if store.push_seen(code, push_key):
-                return PushTaken(platform.ack, 0, duplicate=True)
-            store.add_push(code, push_key, text, len(notices), now)
-            jobs = 0
-            for notice in notices:
-                if notice.kind != "order":
-                    continue
-                jobs += store.add_job(f"push:{code}:{notice.dedup_key}", code,
+            for row in rows:
+                if not store.add_push(row.account, row.push_key, row.body, len(row.notices),
+                                      row.received_at):
+                    continue  # moved before a crash: its jobs are there
+                for notice in row.notices:
+                    if notice.kind == "order":
+                        store.add_job(f"push:{row.account}:{notice.dedup_key}", row.account,
                                       notice.external_id, "push", notice.raw, now)
-            store.note_push(code, now)
-            return PushTaken(platform.ack, jobs)
+                taken[row.account] = taken.get(row.account, 0) + 1
+            for code, count in taken.items():
+                store.note_push(code, now, count=count)
 
-    return retrying(attempt)
+    retrying(attempt)
+    journal.mark_moved([r.seq for r in rows], clock())
+    return len(rows)
 
 
 def _note_refusal(uow_factory: UowFactory, clock: Clock, code: str, reason: str) -> None:

@@ -30,6 +30,26 @@ class JobRow(NamedTuple):
     attempts: int
 
 
+class JournalRow(NamedTuple):
+    seq: int
+    account: str
+    push_key: str
+    received_at: datetime
+    body: str
+    notices: tuple[PushNotice, ...]
+
+
+class Journal(Protocol):
+    """Where pushes land first on SQLite (adapters/channels/journal.py)."""
+
+    def write(self, pushes: Sequence[tuple[str, str, str, Sequence[PushNotice]]],
+              now: datetime) -> list[bool]: ...
+
+    def unmoved(self, limit: int) -> list[JournalRow]: ...
+
+    def mark_moved(self, seqs: Sequence[int], now: datetime) -> None: ...
+
+
 class ChannelOrderRow(NamedTuple):
     order_id: str
     platform_status: str
@@ -127,7 +147,8 @@ class ChannelStore(Protocol):
 
     def save_tokens(self, code: str, tokens: Tokens, now: datetime) -> None: ...
 
-    def note_push(self, code: str, now: datetime, *, refusal: str | None = None) -> None: ...
+    def note_push(self, code: str, now: datetime, *, refusal: str | None = None,
+                  count: int = 1) -> None: ...
 
     def note_error(self, code: str, now: datetime, message: str) -> None: ...
 

@@ -23,6 +23,7 @@ from orderpilot.services.channels.ports import Gateway
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
 SLICE = timedelta(days=1)
+APPLY_CHUNK = 25  # orders applied per transaction
 MAX_PAGES = 100_000
 Progress = Callable[[dict[str, Any]], None]
 
@@ -125,8 +126,9 @@ def _slice(calls: ShopCalls, platform: Any, start: datetime, end: datetime,
             chunk = refs[i:i + platform.fetch_batch]
             raws += calls.get_orders(chunk)
         mapped: list[Mapped] = [map_one(platform, calls.account, raw) for raw in raws]
-        if mapped:
-            batch = apply_batch(mapped, calls.account, uow_factory, clock)
+        for at in range(0, len(mapped), APPLY_CHUNK):  # short transactions
+            batch = apply_batch(mapped[at:at + APPLY_CHUNK], calls.account, uow_factory,
+                                clock)
             for outcome, n in batch.counts.items():
                 if hasattr(summary, outcome):
                     setattr(summary, outcome, getattr(summary, outcome) + n)

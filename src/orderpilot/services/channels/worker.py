@@ -23,12 +23,14 @@ import structlog
 
 from orderpilot.domain.channel_orders import ChannelError
 from orderpilot.services.channels.calls import ShopCalls
+from orderpilot.services.channels.hooks import move_journal
 from orderpilot.services.channels.intake import Batch, Mapped, apply_batch, map_one
-from orderpilot.services.channels.ports import Gateway, JobRow
+from orderpilot.services.channels.ports import Gateway, JobRow, Journal
 from orderpilot.services.channels.pull import pull
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
 
 log = structlog.get_logger("orderpilot.channels")
+APPLY_CHUNK = 25  # orders applied per transaction
 
 
 @dataclass
@@ -45,11 +47,14 @@ class WorkerSettings:
 class ChannelWorker:
     def __init__(self, uow_factory: UowFactory, gateway: Gateway, clock: Clock,
                  worker_id: str, settings: WorkerSettings | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 journal: Journal | None = None) -> None:
+        """JOURNAL (SQLite): where pushes land first; each pass moves them in."""
         self.uow_factory, self.gateway, self.clock = uow_factory, gateway, clock
         self.worker_id = worker_id
         self.settings = settings or WorkerSettings()
         self.sleep = sleep
+        self.journal = journal
         self._wake = threading.Event()
         self._next_schedule = 0.0
         self.fetched = 0
@@ -74,6 +79,9 @@ class ChannelWorker:
     def run_once(self) -> int:
         """Claim one batch of fetch jobs and do it; returns how many jobs were handled."""
         s = self.settings
+        moved = 0
+        if self.journal is not None:
+            moved = move_journal(self.journal, self.uow_factory, self.clock)
         with self.uow_factory() as uow:
             jobs = uow.channels.claim_jobs(self.worker_id, s.batch, s.lease, self.clock())
         by_account: dict[str, list[JobRow]] = defaultdict(list)
@@ -81,7 +89,7 @@ class ChannelWorker:
             by_account[job.account].append(job)
         for code, group in by_account.items():
             self._fetch(code, group)
-        return len(jobs)
+        return len(jobs) + moved
 
     def _fetch(self, code: str, jobs: Sequence[JobRow]) -> None:
         with self.uow_factory() as uow:
@@ -113,22 +121,30 @@ class ChannelWorker:
             if job.raw is not None:
                 item = map_one(platform, account, job.raw)
                 raws.setdefault(job.external_id, item)
-        mapped: list[Mapped] = []
-        done, missing = [], []
+        groups: list[tuple[Mapped, list[int]]] = []
+        missing: list[JobRow] = []
+        index: dict[str, int] = {}
         for job in jobs:
             item = raws.pop(job.external_id, None)
             if item is not None:
-                mapped.append(item)
-            if job.external_id in {m.external_id for m in mapped}:
-                done.append(job.seq)
+                index[job.external_id] = len(groups)
+                groups.append((item, [job.seq]))
+            elif job.external_id in index:  # a second push for an order in this batch
+                groups[index[job.external_id]][1].append(job.seq)
             else:
                 missing.append(job)
+        # Short transactions: the write lock (SQLite) is not held long, so pushes are
+        # acknowledged quickly while orders are being applied.
+        for at in range(0, len(groups), APPLY_CHUNK):
+            part = groups[at:at + APPLY_CHUNK]
+            part_seqs = [seq for _, group in part for seq in group]
 
-        def finish(uow: UnitOfWork, batch: Batch) -> None:
-            uow.channels.finish_jobs(done, self.clock())
+            def finish(uow: UnitOfWork, batch: Batch, seqs: list[int] = part_seqs) -> None:
+                uow.channels.finish_jobs(seqs, self.clock())
 
-        apply_batch(mapped, account, self.uow_factory, self.clock, finish=finish)
-        self.fetched += len(mapped)
+            apply_batch([item for item, _ in part], account, self.uow_factory, self.clock,
+                        finish=finish)
+            self.fetched += len(part)
         if missing:  # the platform does not (yet) know the id: try again later
             self._fail(missing, f"{account.platform} returned no order for this id")
 
