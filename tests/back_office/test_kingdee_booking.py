@@ -257,12 +257,12 @@ def test_the_mapping_api_validates_in_both_languages(hub: Hub, api: Any, sim: Te
 
 def test_an_order_the_mapping_cannot_express_stops_alone(hub: Hub, api: Any,
                                                          sim: TestClient) -> None:
-    paid_order(api, hub, "USD1", currency="USD")
+    paid_order(api, hub, "SGD1", currency="SGD")
     paid_order(api, hub, "CNY1")
     done = make_worker(hub, sim).run_once()
-    assert done.booked == ["CNY1"] and done.stopped == ["USD1"]
+    assert done.booked == ["CNY1"] and done.stopped == ["SGD1"]
     failures = api.get("/api/v1/erp/bookings?status=stopped").json()["bookings"]
-    assert "USD" in failures[0]["last_error"] and "查找表" in failures[0]["last_error"]
+    assert "SGD" in failures[0]["last_error"] and "查找表" in failures[0]["last_error"]
 
 
 @BOTH

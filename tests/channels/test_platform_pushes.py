@@ -153,3 +153,40 @@ def platform_id(raw: dict[str, Any]) -> Any:
 def _first_raw(api: TestClient, order_id: str) -> dict[str, Any]:
     items = api.get(f"/api/v1/orders/{order_id}/raw").json()["items"]
     return json.loads(json.dumps(items[-1]["payload"]), parse_float=Decimal)
+
+
+def test_the_cli_pulls_a_window_and_prints_its_summary(tmp_path: Path, sim: SimServer) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ORDERPILOT_")},
+           "ORDERPILOT_DATA_DIR": str(tmp_path / "data"), "ORDERPILOT_SIM_URL": sim.url,
+           "ORDERPILOT_LOG_LEVEL": "WARNING"}
+    hub = bootstrap(Settings(data_dir=tmp_path / "data", sim_url=sim.url,
+                             _env_file=None))  # type: ignore[call-arg]
+    migrations.upgrade(hub.db)
+    with TestClient(create_app(hub, with_console=False)) as api:
+        with hub.db.write() as conn:
+            token = create_token(AccountRepository(conn), "admin", "admin", hub.clock)[1]
+        api.headers["Authorization"] = f"Bearer {token}"
+        assert api.put("/api/v1/channels/lazada-sg", json=account_body(
+            "lazada", sim.url)).status_code == 201
+    hub.close()
+    admin = sim.admin()
+    admin.delete("/_sim/lazada")
+    start = datetime.now(UTC) - timedelta(hours=3)
+    admin.post("/_sim/lazada/generate", json={"count": 5, "seed": 9,
+                                              "start": start.isoformat(),
+                                              "spread_seconds": 600})
+    done = subprocess.run([sys.executable, "-m", "orderpilot", "channels", "pull", "lazada-sg",
+                           "--since", (start - timedelta(minutes=1)).isoformat(), "--json"],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["created"] == 5 and summary["error"] is None
+    bad = subprocess.run([sys.executable, "-m", "orderpilot", "channels", "pull", "lazada-sg",
+                          "--since", "2026-03-01T00:00:00"], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert bad.returncode != 0 and "time zone" in bad.stderr

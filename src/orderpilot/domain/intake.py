@@ -18,7 +18,10 @@ CHANNELS = ("shopee", "lazada", "own_store", "youzan", "shopify", "woocommerce",
             "tmall", "jd", "pinduoduo", "douyin", "wechat", "offline")
 ADJUSTMENT = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 MAX_ADJUSTMENTS = 20
-CURRENCIES = ("CNY", "USD", "SGD", "MYR", "THB", "IDR", "PHP", "VND", "TWD", "HKD", "EUR", "GBP")
+CURRENCIES = ("CNY", "USD", "SGD", "MYR", "THB", "IDR", "PHP", "VND", "TWD", "HKD", "EUR", "GBP",
+              # the sales platforms' other markets (Shopee BR/MX/CO/CL/PL, TikTok, Shopify)
+              "JPY", "KRW", "BRL", "MXN", "COP", "CLP", "PLN", "AUD", "CAD", "NZD", "INR",
+              "AED", "SAR")
 MAX_LINES = 500
 MAX_QUANTITY = 100_000
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-/]{0,63}$")
