@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
 from fastapi.testclient import TestClient
@@ -358,9 +359,9 @@ def test_push_route_signs_and_posts_to_the_hook(sim: TestClient,
         return Response(PLATFORM.ack.body, PLATFORM.ack.status,
                         media_type=PLATFORM.ack.media_type)
 
-    simulator_module = importlib.import_module("orderpilot.integrations.youzan.simulator")
-    monkeypatch.setattr(simulator_module, "httpx",
-                        SimpleNamespace(Client=lambda timeout: TestClient(hub)))
+    sender = importlib.import_module("orderpilot.simulators.external.channel_contract")
+    monkeypatch.setattr(sender, "httpx", SimpleNamespace(
+        Client=lambda timeout: TestClient(hub), HTTPError=httpx.HTTPError))
     [tid] = _generate(sim, 1)
     answer = sim.post("/_sim/youzan/push", json={"hook_url": "http://testserver/hooks/yz-shop",
                                                  "external_id": tid, "times": 2}).json()

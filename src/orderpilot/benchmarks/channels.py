@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -53,7 +55,9 @@ def account_body(platform: str, sim: str) -> dict[str, Any]:
 
 
 def run(platform: str, orders: int, backfill: int, clients: int, db: str | None,
-        progress: Progress) -> dict[str, Any]:
+        progress: Progress, workers: int = 0) -> dict[str, Any]:
+    """WORKERS > 0: `serve` answers the API only and that many `orderpilot worker` processes
+    deliver events and fetch orders (the scale-out shape); 0: all in `serve`."""
     with scratch_database(db) as scratch:
         token = _admin_token(scratch)
         sim_port, hub_port = free_port(), free_port()
@@ -61,9 +65,20 @@ def run(platform: str, orders: int, backfill: int, clients: int, db: str | None,
                            scratch.env(), what="the simulators") as sim:
             env = {**scratch.env(), "ORDERPILOT_SIM_URL": sim,
                    "ORDERPILOT_CHANNEL_SCHEDULE_SECONDS": "3600"}
-            with child_process(["serve", "--port", str(hub_port)], hub_port, env) as hub:
-                return _measure(platform, orders, backfill, clients, scratch, sim, hub, token,
-                                progress)
+            serve_env = {**env, "ORDERPILOT_EMBEDDED_DISPATCHER": "false"} if workers else env
+            procs = [subprocess.Popen([sys.executable, "-m", "orderpilot", "worker"], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                     for _ in range(workers)]
+            try:
+                with child_process(["serve", "--port", str(hub_port)], hub_port,
+                                   serve_env) as hub:
+                    result = _measure(platform, orders, backfill, clients, scratch, sim, hub,
+                                      token, progress)
+                    return {**result, "worker_processes": workers}
+            finally:
+                for proc in procs:
+                    proc.terminate()
+                    proc.wait(timeout=20)
 
 
 def _admin_token(scratch: Scratch) -> str:

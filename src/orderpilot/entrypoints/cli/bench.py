@@ -75,10 +75,13 @@ def channels(platform: Annotated[str, typer.Option(
              orders: Annotated[int, typer.Option(min=50, help="Orders pushed")] = 2000,
              backfill: Annotated[int, typer.Option(min=100, help="Orders pulled")] = 10000,
              clients: Annotated[int, typer.Option(min=1, max=256)] = 16,
+             workers: Annotated[int, typer.Option(
+                 min=0, max=8, help="`orderpilot worker` processes beside `serve` (0: all "
+                                    "in serve, the embedded default)")] = 0,
              db: Db = None, as_json: AsJson = False) -> None:
     """Platform pushes (ack time, push -> fetch -> order rate) and a backfill pull, against
     the platform's simulator; lost and duplicated orders counted."""
     from orderpilot.benchmarks import channels as bench
 
     _measure(as_json, lambda progress: bench.run(platform, orders, backfill, clients, db,
-                                                 progress))
+                                                 progress, workers))

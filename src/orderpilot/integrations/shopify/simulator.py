@@ -22,20 +22,25 @@ import base64
 import gc
 import json
 import random
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
 
 from orderpilot.integrations.shopify.client import API_VERSION
 from orderpilot.integrations.shopify.signing import webhook_signature
 from orderpilot.integrations.shopify.sim_orders import make_order, move
 from orderpilot.integrations.shopify.sim_store import OrderStore, parse_time
+from orderpilot.simulators.external.channel_contract import (
+    Generate,
+    Push,
+    RawPush,
+    StatusMove,
+    StoredOrders,
+    deliver,
+)
 from orderpilot.simulators.external.recorder import Recorder, recorder_for
 
 NAME = "shopify"
@@ -138,35 +143,6 @@ async def list_orders(request: Request, version: str) -> Response:
     return _json('{"orders":[' + ",".join(texts) + "]}", headers=headers)
 
 
-class StoredOrders(BaseModel):
-    orders: list[dict[str, Any]]
-
-
-class Generate(BaseModel):
-    count: int = Field(1, ge=1, le=100_000)
-    seed: int = 1
-    start: str | None = None
-    spread_seconds: int = Field(3600, ge=0)
-
-
-class StatusMove(BaseModel):
-    external_id: str
-    status: str
-    at: str | None = None
-
-
-class Push(BaseModel):
-    hook_url: str
-    external_id: str
-    times: int = Field(1, ge=1, le=100)
-
-
-class RawPush(BaseModel):
-    hook_url: str
-    body: str
-    headers: dict[str, str] = {}
-
-
 @admin_router.post("/orders")
 def store_orders(request: Request, spec: StoredOrders) -> dict[str, Any]:
     return {"stored": _store(recorder_for(request, NAME)).put(spec.orders)}
@@ -253,14 +229,4 @@ def _topic(order: dict[str, Any]) -> str:
 
 def _deliver(url: str, body: bytes, headers: dict[str, str], times: int) -> dict[str, Any]:
     """POST BODY to URL TIMES times (a retried delivery: same headers, same bytes)."""
-    status, text, elapsed = 0, "", 0.0
-    with httpx.Client(timeout=10) as client:
-        for _ in range(times):
-            began = time.perf_counter()
-            try:
-                response = client.post(url, content=body, headers=headers)
-                status, text = response.status_code, response.text[:500]
-            except httpx.HTTPError as error:
-                status, text = 0, f"{type(error).__name__}: {error}"
-            elapsed = (time.perf_counter() - began) * 1000
-    return {"status": status, "body": text, "elapsed_ms": round(elapsed, 2)}
+    return deliver(url, body, headers, times, keep=500)

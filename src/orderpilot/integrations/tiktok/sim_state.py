@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from orderpilot.adapters.connectors.base import is_secret
 from orderpilot.integrations.tiktok.statuses import EVENT_OF
+from orderpilot.simulators.external.channel_contract import deliver as send
 from orderpilot.simulators.external.recorder import Recorder, now_iso, recorder_for
 
 NAME = "tiktok"
@@ -117,15 +116,4 @@ def noted(request: Request, response: JSONResponse) -> JSONResponse:
 
 def deliver(url: str, body: bytes, headers: dict[str, str], times: int) -> dict[str, Any]:
     """BODY posted TIMES to URL; the hub's last answer and how long it took."""
-    sent = {"content-type": "application/json", **headers}
-    status, answer, elapsed = 0, "", 0.0
-    with httpx.Client(timeout=10) as http:
-        for _ in range(times):
-            began = time.perf_counter()
-            try:
-                response = http.post(url, content=body, headers=sent)
-                status, answer = response.status_code, response.text[:2000]
-            except httpx.HTTPError as failure:
-                status, answer = 0, f"{type(failure).__name__}: {failure}"
-            elapsed = (time.perf_counter() - began) * 1000
-    return {"status": status, "body": answer, "elapsed_ms": round(elapsed, 2)}
+    return send(url, body, {"content-type": "application/json", **headers}, times)

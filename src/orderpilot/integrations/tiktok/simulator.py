@@ -24,7 +24,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
 from orderpilot.domain.channel_orders import iso
 from orderpilot.integrations.tiktok.push import push_body
@@ -50,6 +49,13 @@ from orderpilot.integrations.tiktok.sim_state import (
     store,
 )
 from orderpilot.integrations.tiktok.statuses import PAID
+from orderpilot.simulators.external.channel_contract import (
+    Generate,
+    Push,
+    RawPush,
+    StatusMove,
+    StoredOrders,
+)
 from orderpilot.simulators.external.recorder import recorder_for
 
 __all__ = ["SIM_CREDENTIALS", "SIM_REFRESH_TOKEN", "SIM_REGION", "SIM_SHOP_ID",
@@ -188,37 +194,8 @@ async def _refresh_token(request: Request) -> JSONResponse:
                "user_type": 0, "granted_scopes": ["seller.order.info"]})
 
 
-class Orders(BaseModel):
-    orders: list[dict[str, Any]]
-
-
-class Generate(BaseModel):
-    count: int = Field(1, ge=0, le=200_000)
-    seed: int = 0
-    start: str | None = None
-    spread_seconds: int = Field(3600, ge=0)
-
-
-class StatusMove(BaseModel):
-    external_id: str
-    status: str
-    at: str | None = None
-
-
-class Push(BaseModel):
-    hook_url: str
-    external_id: str
-    times: int = Field(1, ge=1, le=100)
-
-
-class PushRaw(BaseModel):
-    hook_url: str
-    body: str
-    headers: dict[str, str] = {}
-
-
 @admin_router.post("/orders")
-def put_orders(request: Request, spec: Orders) -> dict[str, Any]:
+def put_orders(request: Request, spec: StoredOrders) -> dict[str, Any]:
     return {"stored": len(store(recorder_for(request, NAME), spec.orders))}
 
 
@@ -276,7 +253,7 @@ def push(request: Request, spec: Push) -> dict[str, Any] | JSONResponse:
 
 
 @admin_router.post("/push_raw")
-def push_raw(spec: PushRaw) -> dict[str, Any]:
+def push_raw(spec: RawPush) -> dict[str, Any]:
     return deliver(spec.hook_url, spec.body.encode(), spec.headers, 1)
 
 

@@ -19,14 +19,20 @@ from bisect import bisect_left, bisect_right
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
 from orderpilot.integrations.youzan.sim_orders import generate, move
 from orderpilot.integrations.youzan.sim_push import message_for
 from orderpilot.integrations.youzan.statuses import ORDER_STATUSES
+from orderpilot.simulators.external.channel_contract import (
+    Generate,
+    Push,
+    RawPush,
+    StatusMove,
+    StoredOrders,
+    deliver,
+)
 from orderpilot.simulators.external.recorder import Recorder, entry_for, read_body, recorder_for
 
 NAME = "youzan"
@@ -193,41 +199,12 @@ def _sold(state: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
 
 # -- admin ------------------------------------------------------------------------------
 
-class OrdersSpec(BaseModel):
-    orders: list[dict[str, Any]]
-
-
-class GenerateSpec(BaseModel):
-    count: int = Field(1, ge=0, le=200_000)
-    seed: int = 0
-    start: str | None = None
-    spread_seconds: int = Field(3600, ge=0)
-
-
-class StatusSpec(BaseModel):
-    external_id: str
-    status: str
-    at: str | None = None
-
-
-class PushSpec(BaseModel):
-    hook_url: str
-    external_id: str
-    times: int = Field(1, ge=1, le=100)
-
-
-class PushRawSpec(BaseModel):
-    hook_url: str
-    body: str
-    headers: dict[str, str] = Field(default_factory=dict)
-
-
 def _when(value: str | None) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else datetime.now(UTC)
 
 
 @admin_router.post("/orders")
-def store(request: Request, spec: OrdersSpec) -> dict[str, Any]:
+def store(request: Request, spec: StoredOrders) -> dict[str, Any]:
     orders = _state(recorder_for(request, NAME))["orders"]
     for order in spec.orders:
         trade = order["data"] if "full_order_info" not in order and "data" in order else order
@@ -237,7 +214,7 @@ def store(request: Request, spec: OrdersSpec) -> dict[str, Any]:
 
 
 @admin_router.post("/generate")
-def make(request: Request, spec: GenerateSpec) -> dict[str, Any]:
+def make(request: Request, spec: Generate) -> dict[str, Any]:
     recorder = recorder_for(request, NAME)
     state = _state(recorder)
     with recorder.lock:
@@ -251,7 +228,7 @@ def make(request: Request, spec: GenerateSpec) -> dict[str, Any]:
 
 
 @admin_router.post("/status", response_model=None)
-def set_status(request: Request, spec: StatusSpec) -> dict[str, Any] | JSONResponse:
+def set_status(request: Request, spec: StatusMove) -> dict[str, Any] | JSONResponse:
     state = _state(recorder_for(request, NAME))
     order = state["orders"].get(spec.external_id)
     if order is None or spec.status not in ORDER_STATUSES:
@@ -270,19 +247,11 @@ def push_of(order: dict[str, Any], send_count: int = 1) -> tuple[bytes, dict[str
 
 
 def _post(url: str, raw: bytes, headers: dict[str, str]) -> dict[str, Any]:
-    began = time.perf_counter()
-    try:
-        with httpx.Client(timeout=30) as http:
-            response = http.post(url, content=raw, headers=headers)
-    except httpx.HTTPError as error:  # the hub is down: Youzan retries later
-        return {"status": 0, "body": f"{type(error).__name__}: {error}",
-                "elapsed_ms": round((time.perf_counter() - began) * 1000, 2)}
-    return {"status": response.status_code, "body": response.text,
-            "elapsed_ms": round((time.perf_counter() - began) * 1000, 2)}
+    return deliver(url, raw, headers, keep=100_000)
 
 
 @admin_router.post("/push", response_model=None)
-def push(request: Request, spec: PushSpec) -> dict[str, Any] | JSONResponse:
+def push(request: Request, spec: Push) -> dict[str, Any] | JSONResponse:
     order = _state(recorder_for(request, NAME))["orders"].get(spec.external_id)
     if order is None:
         return JSONResponse({"error": f"no order {spec.external_id!r}"}, 404)
@@ -294,7 +263,7 @@ def push(request: Request, spec: PushSpec) -> dict[str, Any] | JSONResponse:
 
 
 @admin_router.post("/push_raw")
-def push_raw(spec: PushRawSpec) -> dict[str, Any]:
+def push_raw(spec: RawPush) -> dict[str, Any]:
     return _post(spec.hook_url, spec.body.encode(), spec.headers)
 
 
