@@ -180,7 +180,7 @@ def test_ops_add_a_failure_branch_by_clicks(page: Page, site: tuple[str, Seeded]
     expect(cards.nth(0)).to_have_attribute("data-type", "order.tag")
     expect(page.locator("input[name='a0b0-p-tags']")).to_have_value("资质待人工核验")
     page.fill("input[name='a0b1-p-text']", "海关接口不可用：{{ order.external_id }}")
-    page.select_option("select[name='a0b1-then']", "ignore")
+    pick(page, "a0b1-then", "ignore")  # redraws the builder: wait for it before typing on
     idempotency = page.locator("[data-slot=a0b1] [data-testid=idempotency]")
     expect(idempotency.locator("input")).to_be_hidden()  # advanced: folded away
     idempotency.locator("summary").click()

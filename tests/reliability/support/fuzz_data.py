@@ -20,6 +20,7 @@ from integration.rules_support import publish, settle
 from integration.test_decision_tables_api import grid
 from integration.test_inventory import setup_stock
 from orderpilot.bootstrap import Hub
+from orderpilot.integrations.kingdee.mapping import default_document
 from reliability.support.orders import canonical_order
 
 TICKET_RULE = {"name": "每单一张工单", "trigger": {"kind": "event", "event": "order.placed"},
@@ -107,6 +108,12 @@ def _unique(prefix: str) -> st.SearchStrategy[str]:
     return st.builds(lambda _: f"{prefix}-{next(_serial)}", st.none())
 
 
+def _mapping(customer: str) -> dict[str, Any]:
+    document = default_document("100")
+    document["lookups"]["customers"]["default"] = customer
+    return document
+
+
 def valid_queries() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
     """Query strings that pass validation, for operations whose generated ones rarely do."""
     # Varied, since hypothesis does not repeat an example: a constant query would be sent once.
@@ -161,6 +168,8 @@ def valid_bodies(seeded: Seeded) -> dict[str, st.SearchStrategy[dict[str, Any]]]
             lambda p, sign, text: {"provider": p, "sign_name": sign, "text": text},
             st.sampled_from(["aliyun", "tencent"]), names, names),
         "PUT /api/v1/decision-tables/{name}": st.builds(lambda r: grid(reason=r), words),
+        "PUT /api/v1/erp/mapping": st.builds(lambda n: _mapping(f"CUST-{n}"),
+                                               st.integers(0, 10**6)),
         "POST /api/v1/decision-tables/{name}/evaluate": st.builds(
             lambda outlet: {"event": {"data": {"outlet_code": outlet}}},
             st.sampled_from(["GZ01", "SH01", "XX"])),

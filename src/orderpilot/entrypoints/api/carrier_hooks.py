@@ -86,7 +86,7 @@ async def sf_route_push(request: Request, hub: HubDep) -> JSONResponse:
     raw = (await request.body()).decode("utf-8", errors="replace")
     settings = sf_settings(hub.settings)
     if settings is None:
-        return _sf_refusal(503, "SF Express is not configured (ORDERPILOT_SF_PARTNER_ID, "
+        return _sf_refusal(404, "SF Express is not configured (ORDERPILOT_SF_PARTNER_ID, "
                                 "ORDERPILOT_SF_CHECKWORD)")
     if "json" in request.headers.get("content-type", ""):
         token = settings.push_token.get_secret_value() if settings.push_token else ""

@@ -118,5 +118,6 @@ def quarantine(code: Code, hub: HubDep, who: CanOperateChannels) -> dict[str, An
 
 @router.post("/{code}/quarantine/{seq}/replay",
              summary="Map a quarantined order again (after a mapping fix) and apply it")
-def replay(code: Code, seq: int, hub: HubDep, who: CanOperateChannels) -> dict[str, Any]:
+def replay(code: Code, seq: Annotated[int, Path(ge=1, le=2**62)], hub: HubDep,
+           who: CanOperateChannels) -> dict[str, Any]:
     return tools.replay(code, seq, hub.uow, hub.channels, hub.clock)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from orderpilot.adapters.views import channels as reads
@@ -89,8 +89,8 @@ def pull_now(request: Request, code: str, hub: HubDep, console: ConsoleDep,
 
 
 @router.post("/channels/{code}/quarantine/{seq}/replay", name="console:channel-replay")
-def replay(request: Request, code: str, seq: int, hub: HubDep, console: ConsoleDep,
-           who: ChannelOperator) -> Response:
+def replay(request: Request, code: str, seq: Annotated[int, Path(ge=1, le=2**62)],
+           hub: HubDep, console: ConsoleDep, who: ChannelOperator) -> Response:
     try:
         done = tools.replay(code, seq, hub.uow, hub.channels, hub.clock)
     except OrderpilotError as error:
