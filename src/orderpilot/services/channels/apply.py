@@ -16,7 +16,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from orderpilot.domain.address import Address
@@ -59,8 +58,7 @@ def check_currency(order: ChannelOrder, account: Account,
                               f"（{account.code}）使用 {wanted}")
 
 
-def command_for(order: ChannelOrder, account: Account, raw: Mapping[str, Any],
-                raw_payload: object) -> PlaceOrder:
+def command_for(order: ChannelOrder, account: Account, raw_payload: object) -> PlaceOrder:
     a = order.address
     return PlaceOrder(
         channel=account.platform, shop_id=account.shop_id, external_id=order.external_id,
@@ -99,7 +97,7 @@ def apply_order(uow: UnitOfWork, account: Account, order: ChannelOrder,
                                         order.external_id)
     if existing is not None:  # placed before, e.g. through the API or a sheet
         return _update(uow, account, order, raw_payload, digest, existing.id, now)
-    canonical = build_order(command_for(order, account, raw, raw_payload), now)
+    canonical = build_order(command_for(order, account, raw_payload), now)
     canonical.record("order.placed", account.platform, order.placed_at, now,
                      placed_payload(canonical), system="storefront",
                      source_event_id=f"order:{account.shop_id}:{order.external_id}")
@@ -193,6 +191,3 @@ def _address_key(a: Address) -> tuple[str, ...]:
 def _short(value: object) -> str:
     return hashlib.sha256(repr(value).encode()).hexdigest()[:16]
 
-
-def adjustments_total(order: ChannelOrder) -> Decimal:
-    return sum((amount for _, amount in order.adjustments), Decimal("0.00"))
