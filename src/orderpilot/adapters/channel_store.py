@@ -197,6 +197,17 @@ class ChannelStore:
 
     def quarantine(self, code: str, platform: str, external_id: str, field: str | None,
                    reason: str, reason_zh: str, raw: str, now: datetime) -> int:
+        """Keep RAW with the reason; the same order held for the same reason again (a
+        platform pushing it once more) updates the held row instead of adding one."""
+        q = t.channel_quarantine.c
+        if external_id:
+            held = self.conn.execute(sa.select(q.seq).where(
+                q.account == code, q.external_id == external_id[:64], q.status == "held",
+                q.reason == reason[:1000])).scalar()
+            if held is not None:
+                self.conn.execute(t.channel_quarantine.update().where(q.seq == held).values(
+                    raw=raw.replace("\x00", "\\u0000"), received_at=now))
+                return int(held)
         return int(self.conn.execute(t.channel_quarantine.insert().values(
             account=code, platform=platform, external_id=external_id[:64],
             field=field[:200] if field else None, reason=reason[:1000],
