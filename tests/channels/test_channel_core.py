@@ -281,7 +281,8 @@ def test_the_console_page_shows_health_tests_pulls_replays_and_saves(
         assert pulled.status_code == 200 and "共拉取" in pulled.text
         saved = web.post("/console/channels", data={
             "csrf_token": token, "code": "lazada-my", "platform": "shopify",
-            "shop_id": "other", "cred_access_token": "tok-2"})
+            "shop_id": "other", "cred_shopify_access_token": "tok-2",
+            "cred_lazada_access_token": "not-this-one"})
         assert saved.status_code == 303, saved.text
         refused = web.post("/console/channels", data={
             "csrf_token": token, "code": "BAD CODE", "platform": "shopify", "shop_id": "x"})

@@ -107,8 +107,11 @@ async def save(request: Request, hub: HubDep, console: ConsoleDep,
     form = {k: str(v) for k, v in (await request.form()).items()}
     code = form.get("code", "").strip()
     platform = form.get("platform", "").strip()
-    credentials = {key: form[f"cred_{key}"].strip() for key in PLATFORMS.get(platform, ())
-                   if form.get(f"cred_{key}", "").strip()}
+    # Each platform's fieldset names its own inputs (cred_<platform>_<key>): only the chosen
+    # platform's are read.
+    credentials = {key: form[f"cred_{platform}_{key}"].strip()
+                   for key in PLATFORMS.get(platform, ())
+                   if form.get(f"cred_{platform}_{key}", "").strip()}
     try:
         minutes = int(form.get("pull_every_minutes") or 10)
     except ValueError:
