@@ -60,7 +60,7 @@ def test_chained_requests_agree_with_a_model(admin: TestClient, test_seed: int) 
             self.open_holds: dict[str, set[str]] = {}  # order id -> hold ids still on
             self.status: dict[str, str] = {}
 
-        @rule(target=orders, n=st.integers(0, 10_000), name=words, line1=words)
+        @rule(target=orders, n=st.integers(0, 10_000), name=names, line1=names)
         def place(self, n: int, name: str, line1: str) -> str:
             body = canonical_order(n, f"CHAIN{next(serial)}")
             body["customer"]["name"], body["shipping_address"]["line1"] = name, line1

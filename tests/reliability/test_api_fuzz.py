@@ -59,6 +59,8 @@ FEW_SUCCESSES = {
     "POST /api/v1/promotions/{promotion_id}/start": "only a draft starts, once",
     "POST /api/v1/rules/{rule_id}/publish":
         "publishes a saved draft, so only after PUT .../draft (test_api_chains does both)",
+    "PATCH /api/v1/tickets/{ticket_id}":
+        "a ticket only moves forward: once the few seeded tickets are resolved, moves are 409s",
     "POST /api/v1/rule-runs/replay":
         "only failed, dead or skipped runs are replayed; the seeded runs all succeeded",
     # Sales channels: an account's every call goes to its platform, which this offline hub
