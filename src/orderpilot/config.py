@@ -49,7 +49,7 @@ class Settings(BaseSettings):
         description="Largest multipart/form-data body (spreadsheet uploads; files <= 5 MB)")
     rule_runner_threads: int = Field(4, ge=0, le=32, description="Threads running rule actions")
     channel_worker_threads: int = Field(
-        2, ge=0, le=16, description="Threads fetching pushed orders and pulling channels")
+        3, ge=0, le=16, description="Threads fetching pushed orders and pulling channels")
     channel_schedule_seconds: float = Field(
         30, gt=0, le=3600, description="How often a channel worker looks for due pulls")
     public_url: str | None = Field(
