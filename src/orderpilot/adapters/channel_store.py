@@ -20,9 +20,6 @@ _ACCOUNT = sa.select(t.channel_accounts).where(t.channel_accounts.c.code == sa.b
 _CHANNEL_ORDER = sa.select(t.channel_orders).where(
     t.channel_orders.c.account == sa.bindparam("account"),
     t.channel_orders.c.external_id == sa.bindparam("external_id"))
-_PUSH_SEEN = sa.select(t.channel_pushes.c.seq).where(
-    t.channel_pushes.c.account == sa.bindparam("account"),
-    t.channel_pushes.c.push_key == sa.bindparam("push_key"))
 
 
 def account_from_row(r: Any) -> Account:
@@ -117,10 +114,6 @@ class ChannelStore:
                     or r.last_pull_at + timedelta(minutes=r.pull_every_minutes) <= now)]
 
     # pushes and jobs ----------------------------------------------------------------------
-
-    def push_seen(self, code: str, push_key: str) -> bool:
-        return self.conn.execute(_PUSH_SEEN, {"account": code, "push_key": push_key}) \
-            .first() is not None
 
     def add_push(self, code: str, push_key: str, body: str, notices: int,
                  now: datetime) -> bool:

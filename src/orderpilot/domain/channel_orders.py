@@ -14,7 +14,7 @@ the platform documents) and :func:`iso`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -120,7 +120,6 @@ class ChannelOrder:
 
 
 def _replace(order: ChannelOrder, **changes: object) -> ChannelOrder:
-    from dataclasses import replace
     return replace(order, **changes)  # type: ignore[arg-type]
 
 
@@ -225,6 +224,20 @@ def ids_text(value: object, field: str) -> str:
     if not text:
         raise unmappable(field, f"{field} is empty", f"{field} 为空")
     return text
+
+
+def plain(value: Any) -> Any:
+    """VALUE with Decimals as int or float, for a JSON column (the raw order as kept: money
+    read from it again goes through ``money()`` in a mapping, never from here)."""
+    if isinstance(value, Decimal):
+        exact = value == value.to_integral_value() and "." not in str(value) \
+            and "E" not in str(value).upper()
+        return int(value) if exact else float(value)
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
 
 
 def text(value: object, limit: int = 200) -> str:

@@ -44,6 +44,7 @@ from orderpilot.domain.channel_orders import (
     StatusRow,
     TokenExpired,
     Tokens,
+    plain,
     unmappable,
 )
 
@@ -144,19 +145,6 @@ def dumps(value: Any) -> str:
     (a JSON number, as the platforms send money: ``12.30`` stays ``12.30``)."""
     text = json.dumps(value, default=_mark, separators=(",", ":"), ensure_ascii=False)
     return _MARKED.sub(lambda m: m.group(1), text)
-
-
-def plain(value: Any) -> Any:
-    """VALUE with Decimals as int or float, for a JSON column (the raw order as kept: money
-    read from it again goes through ``money()`` in the mapping, never from here)."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and "." not in str(value) \
-            else float(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
 
 
 _MARKED = re.compile(r'"\\u0000D:([-+0-9.eE]+)"')

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -83,7 +84,6 @@ class ShopCalls:
                                 f"{self.account.code}", transient=False, status_code=401)
         with self.uow_factory() as uow:
             uow.channels.save_tokens(self.account.code, tokens, self.clock())
-        from dataclasses import replace
         self.account = replace(self.account, tokens=tokens)
         self.client = self.gateway.open(self.account)
         self.stats["token_refreshed"] += 1

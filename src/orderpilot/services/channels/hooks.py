@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from hashlib import sha256
@@ -28,7 +28,7 @@ from orderpilot.domain.channel_orders import (
     PushNotice,
 )
 from orderpilot.domain.errors import OrderpilotError
-from orderpilot.services.channels.ports import Journal, Platform
+from orderpilot.services.channels.ports import ChannelStore, Journal, Platform
 from orderpilot.services.unit_of_work import Clock, UowFactory, retrying
 
 
@@ -177,30 +177,33 @@ class PushBatcher:
                           duplicate=not new) for p, new in zip(pushes, fresh, strict=True)]
 
     def _attempt(self, pushes: list[Verified]) -> list[PushTaken]:
-        now = self.clock()
-        results: list[PushTaken] = []
-        taken: dict[str, int] = {}
-        seen_now: set[tuple[str, str]] = set()
         with self.uow_factory() as uow:
-            store = uow.channels
-            for push in pushes:
-                ref = (push.code, push.push_key)
-                if ref in seen_now or store.push_seen(*ref):
-                    results.append(PushTaken(push.ack, 0, duplicate=True))
-                    continue
-                seen_now.add(ref)
-                store.add_push(push.code, push.push_key, push.text, len(push.notices), now)
-                jobs = 0
-                for notice in push.notices:
-                    if notice.kind == "order":
-                        jobs += store.add_job(f"push:{push.code}:{notice.dedup_key}",
-                                              push.code, notice.external_id, "push",
-                                              notice.raw, now)
-                taken[push.code] = taken.get(push.code, 0) + 1
-                results.append(PushTaken(push.ack, jobs))
-            for code, count in taken.items():
-                store.note_push(code, now, count=count)
-        return results
+            now = self.clock()
+            jobs = store_pushes(uow.channels, [(p.code, p.push_key, p.text, p.notices, now)
+                                               for p in pushes], now)
+        return [PushTaken(p.ack, n or 0, duplicate=n is None)
+                for p, n in zip(pushes, jobs, strict=True)]
+
+
+def store_pushes(store: ChannelStore,
+                 pushes: Sequence[tuple[str, str, str, Sequence[PushNotice], datetime]],
+                 now: datetime) -> list[int | None]:
+    """Each push (account, key, body, notices, received at) with one fetch job per order it
+    names, and the accounts' push counts; per push the jobs added, or None when this account
+    sent this push before (its jobs are there already)."""
+    added: list[int | None] = []
+    taken: dict[str, int] = {}
+    for code, key, body, notices, received_at in pushes:
+        if not store.add_push(code, key, body, len(notices), received_at):
+            added.append(None)
+            continue
+        added.append(sum(store.add_job(f"push:{code}:{n.dedup_key}", code, n.external_id,
+                                       "push", n.raw, now)
+                         for n in notices if n.kind == "order"))
+        taken[code] = taken.get(code, 0) + 1
+    for code, count in taken.items():
+        store.note_push(code, now, count=count)
+    return added
 
 
 def move_journal(journal: Journal, uow_factory: UowFactory, clock: Clock,
@@ -212,21 +215,9 @@ def move_journal(journal: Journal, uow_factory: UowFactory, clock: Clock,
         return 0
 
     def attempt() -> None:
-        now = clock()
-        taken: dict[str, int] = {}
         with uow_factory() as uow:
-            store = uow.channels
-            for row in rows:
-                if not store.add_push(row.account, row.push_key, row.body, len(row.notices),
-                                      row.received_at):
-                    continue  # moved before a crash: its jobs are there
-                for notice in row.notices:
-                    if notice.kind == "order":
-                        store.add_job(f"push:{row.account}:{notice.dedup_key}", row.account,
-                                      notice.external_id, "push", notice.raw, now)
-                taken[row.account] = taken.get(row.account, 0) + 1
-            for code, count in taken.items():
-                store.note_push(code, now, count=count)
+            store_pushes(uow.channels, [(r.account, r.push_key, r.body, r.notices,
+                                         r.received_at) for r in rows], clock())
 
     retrying(attempt)
     journal.mark_moved([r.seq for r in rows], clock())

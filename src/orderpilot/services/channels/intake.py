@@ -8,33 +8,21 @@ reason, and the rest of the batch goes on.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from orderpilot.domain.channel_orders import Account, ChannelOrder
+from orderpilot.domain.channel_orders import Account, ChannelOrder, plain
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.services.channels.apply import Applied, apply_order, check_currency
 from orderpilot.services.channels.ports import Platform
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 
-def _plain(value: Any) -> Any:
-    from decimal import Decimal
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and "." not in str(value) \
-            and "E" not in str(value).upper() else float(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def raw_text(raw: Mapping[str, Any]) -> str:
-    import json
-    return json.dumps(_plain(dict(raw)), ensure_ascii=False, sort_keys=True)
+    return json.dumps(plain(dict(raw)), ensure_ascii=False, sort_keys=True)
 
 
 @dataclass
@@ -99,7 +87,7 @@ def _apply_one(uow: UnitOfWork, item: Mapped, account: Account, now: Any) -> App
     if item.order is not None:
         try:
             with uow.savepoint():
-                return apply_order(uow, account, item.order, item.raw, _plain(dict(item.raw)),
+                return apply_order(uow, account, item.order, item.raw, plain(dict(item.raw)),
                                    now)
         except InvalidInput as refused:
             error = refused
