@@ -13,6 +13,7 @@ from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.intake import build_order
 from orderpilot.domain.money import to_cents
 from orderpilot.domain.order import Hold, Order
+from orderpilot.domain.order_changes import OrderChanged, changed_fields
 from orderpilot.domain.times import business_time
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
@@ -60,6 +61,11 @@ def place_order(cmd: PlaceOrder, uow_factory: UowFactory, clock: Clock) -> Place
                                    "order", field="Idempotency-Key",
                                    code="idempotency_key_reused",
                                    zh="此 Idempotency-Key 已用于另一个订单")
+                if seen.request_hash != fingerprint:
+                    stored = uow.orders.get(seen.id)
+                    changes = changed_fields(stored, order) if stored is not None else []
+                    if changes:
+                        raise OrderChanged(seen.id, order.external_id, changes)
                 return Placed(seen.id, False)
             order.record("order.placed", order.channel, order.placed_at, now,
                          placed_payload(order), system="storefront",

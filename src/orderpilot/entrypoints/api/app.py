@@ -26,6 +26,7 @@ from orderpilot.entrypoints.api import (
 from orderpilot.entrypoints.api.deps import TokenCache
 from orderpilot.entrypoints.api.limits import BodyLimit
 from orderpilot.entrypoints.api.masking import MaskPersonalData
+from orderpilot.entrypoints.api.media_types import JsonOnly, json_routes
 from orderpilot.entrypoints.api.observe import Observe
 from orderpilot.entrypoints.api.unavailable import DatabaseUnavailable
 from orderpilot.entrypoints.proxies import TrustedProxies
@@ -68,6 +69,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
         mount(app, hub)
 
     app.add_middleware(MaskPersonalData, hub=hub)
+    app.add_middleware(JsonOnly, routes=json_routes(app))
     app.add_middleware(BodyLimit, max_body_bytes=hub.settings.max_body_bytes,
                        max_upload_bytes=hub.settings.max_upload_bytes)
     app.add_middleware(DatabaseUnavailable)

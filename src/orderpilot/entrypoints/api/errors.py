@@ -1,6 +1,8 @@
 """Maps domain errors and request validation errors to JSON:
 {"error": {code, message, field, message_zh}} (message in English, message_zh in Chinese, both
-always: see domain/errors.py), with ``details`` (each field at fault) where there are several."""
+always: see domain/errors.py), with ``details`` [{field, code, message, message_zh}] naming
+every field at fault where the error can name several (an order, a rule, a request that does
+not fit the schema); ``field`` and the messages are then the first detail's."""
 
 from __future__ import annotations
 
@@ -104,8 +106,9 @@ def install(app: FastAPI, quarantine: Any) -> None:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
         if status == 422:
             await keep(request, exc.message, exc.field)
-        problems = getattr(exc, "problems", None)  # a rule: every field at fault
-        details = [{"field": p.field, "message": p.message, "message_zh": p.message_zh}
+        problems = getattr(exc, "problems", None)  # an order or a rule: every field at fault
+        details = [{"field": p.field, "code": getattr(p, "code", None) or exc.code,
+                    "message": p.message, "message_zh": p.message_zh}
                    for p in problems or ()]
         return JSONResponse(error_body(exc.code, exc.message, exc.field, details or None,
                                        message_zh=exc.message_zh),
@@ -118,12 +121,14 @@ def install(app: FastAPI, quarantine: Any) -> None:
             if err.get("type") == "json_invalid":
                 position = err.get("loc", ("body", "?"))[-1]
                 reason = err.get("ctx", {}).get("error", "")
-                details.append({"field": "body", "message": "the body is not valid JSON "
+                details.append({"field": "body", "code": "malformed_json",
+                                "message": "the body is not valid JSON "
                                 f"(error near character {position}): {reason}",
                                 "message_zh": f"请求体不是有效的 JSON（第 {position} 个字符附近）"})
                 continue
             where = field_path(tuple(err.get("loc", ())))
-            details.append({"field": where, "message": err.get("msg", "invalid"),
+            details.append({"field": where, "code": str(err.get("type", "invalid")),
+                            "message": err.get("msg", "invalid"),
                             "message_zh": validation_zh(err)})
         first = details[0] if details else {"field": "body", "message": "invalid request",
                                             "message_zh": "请求无效"}
