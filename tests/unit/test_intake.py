@@ -7,7 +7,7 @@ import pytest
 from orderpilot.domain.address import Address
 from orderpilot.domain.commands import LineInput, PlaceOrder
 from orderpilot.domain.errors import InvalidInput
-from orderpilot.domain.intake import build_order
+from orderpilot.domain.intake import OrderInvalid, build_order
 from orderpilot.domain.money import parse_money
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
@@ -69,3 +69,47 @@ def test_total_includes_discounts_and_shipping() -> None:
 def test_money_refuses_floats_and_nonsense(value: object) -> None:
     with pytest.raises(InvalidInput):
         parse_money(value, "total")
+
+
+@pytest.mark.parametrize("value", ["1e3", "1E3", "1e-2", "NaN", "nan", "Infinity", "-Infinity",
+                                   "1,000.00", "1_000", "１２９", "١٢٣", "0x10", "+5", ".5",
+                                   "5.", "", " ", "129.00000000001", "129.001"])
+def test_money_must_be_a_plain_decimal_string(value: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        parse_money(value, "lines[0].unit_price")
+    assert info.value.field == "lines[0].unit_price"
+    assert info.value.code in ("money_format", "money_too_large")
+
+
+@pytest.mark.parametrize("value,amount", [("129", "129.00"), ("129.5", "129.50"),
+                                          (" 129.50 ", "129.50"), ("129.000", "129.00"),
+                                          ("0", "0.00")])
+def test_plain_decimal_strings_are_taken(value: str, amount: str) -> None:
+    assert parse_money(value, "total") == Decimal(amount)
+
+
+def test_every_problem_of_an_order_is_reported_at_once() -> None:
+    cmd = replace(CMD, currency="XXX", customer_phone="12345",
+                  address={"country": "CN", "line1": ""},
+                  lines=(LineInput("DIAPER-L", 1, "1e3"), LineInput("has space", 0, "NaN")),
+                  total="1e3", tags=("ok", "\x01"))
+    with pytest.raises(OrderInvalid) as info:
+        build_order(cmd, NOW)
+    problems = [(p.field, p.code) for p in info.value.problems]
+    assert problems == [
+        ("currency", "unsupported_currency"), ("customer.phone", "phone_invalid"),
+        ("shipping_address.line1", "required"), ("lines[0].unit_price", "money_format"),
+        ("lines[1].sku", "not_a_code"), ("lines[1].quantity", "out_of_range"),
+        ("lines[1].unit_price", "money_format"), ("total", "money_format"),
+        ("tags[1]", "tag_invalid")]
+    assert info.value.field == "currency" and "(and 8 more)" in info.value.message
+    assert "另有 8 处" in info.value.message_zh
+
+
+def test_a_phone_is_read_in_the_shipping_country() -> None:
+    singapore = {"country": "SG", "city": "Singapore", "line1": "1 Raffles Place"}
+    order = build_order(replace(CMD, customer_phone="9123 4567", address=singapore), NOW)
+    assert order.customer.phone == "+6591234567"
+    with pytest.raises(InvalidInput) as info:
+        build_order(replace(CMD, customer_phone="9123 4567"), NOW)  # not a mainland number
+    assert info.value.field == "customer.phone" and "CN" in info.value.message

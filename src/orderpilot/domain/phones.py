@@ -59,6 +59,7 @@ PLANS = {plan.country: plan for plan in (
 )}
 # Longest first: +852 is Hong Kong, not a +85... that does not exist.
 BY_CALLING_CODE = sorted(PLANS.values(), key=lambda p: -len(p.calling_code))
+_CN_MOBILE = re.compile(r"1[3-9]\d{9}")
 _SEPARATORS = re.compile(r"[\s\-().]")
 _OTHER_INTERNATIONAL = re.compile(r"^\+[1-9]\d{6,14}$")
 _OTHER_LOCAL = re.compile(r"^\d{6,15}$")
@@ -105,7 +106,7 @@ def _stored(plan: NumberingPlan, significant: str) -> str:
     if not plan.significant.match(significant):
         raise PhoneInvalid(plan)
     if plan.country == "CN":  # mobiles as they are, fixed lines with their trunk 0
-        return significant if significant.startswith("1") else "0" + significant
+        return significant if _CN_MOBILE.fullmatch(significant) else "0" + significant
     return f"+{plan.calling_code}{significant}"
 
 
