@@ -17,6 +17,7 @@ from orderpilot.entrypoints.api import (
     carrier_hooks,
     channels,
     decision_tables,
+    docs,
     errors,
     hooks,
     inventory,
@@ -47,6 +48,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
                 await anyio.to_thread.run_sync(hub.close)
 
     app = FastAPI(title="orderpilot", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None,  # served by docs.py
                   description="One canonical order lifecycle fed by every system. Every /api "
                               "route needs `Authorization: Bearer <token>`.")
     app.state.hub = hub
@@ -63,6 +65,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(carrier_hooks.router)  # /hooks/carriers/... before /hooks/{code}
     app.include_router(hooks.router)
     app.include_router(back_office.router)
+    docs.install(app)
     if with_console:
         from orderpilot.entrypoints.console import mount
 

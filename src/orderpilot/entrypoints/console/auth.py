@@ -27,6 +27,7 @@ from orderpilot.services.accounts import Principal, authenticate, end_session, s
 
 router = APIRouter(prefix="/console")
 HOME = "/console"
+API_DOCS_PAGES = ("/docs", "/redoc")  # served beside the console (entrypoints/api/docs.py)
 MAX_PASSWORD = 1024  # argon2 takes any length; this only bounds the work one request can ask
 
 
@@ -41,13 +42,15 @@ class NotPermitted(Exception):
 
 
 def safe_next(target: str | None) -> str:
-    """Only paths inside the console: a login link must not send anyone elsewhere."""
+    """Only paths inside the console (and the API docs): a login link must not send anyone
+    elsewhere."""
     if not target:
         return HOME
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or target.startswith("//") or "\\" in target:
         return HOME
-    return target if parts.path == HOME or parts.path.startswith(HOME + "/") else HOME
+    inside = parts.path == HOME or parts.path.startswith(HOME + "/")
+    return target if inside or parts.path in API_DOCS_PAGES else HOME
 
 
 def current_user(request: Request) -> Principal:

@@ -24,6 +24,7 @@ from orderpilot.entrypoints.console.i18n import N_
 from orderpilot.entrypoints.console.render import CSRF_KEY, Console
 from orderpilot.services.accounts import Principal, principal_for_session
 
+API_DOCS = frozenset({"/docs", "/redoc", "/openapi.json"})
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SESSION_KEY = "sid"  # the random key of a row in console_sessions
 MAX_FORM_BYTES = 64 * 1024  # console forms are a few fields; anything larger is not ours
@@ -45,7 +46,8 @@ class SessionGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        is_console, is_api = path.startswith("/console"), path.startswith("/api")
+        is_console = path.startswith("/console")
+        is_api = path.startswith("/api") or path in API_DOCS  # the docs need a signed-in user
         if scope["type"] != "http" or not (is_console or is_api):
             await self.app(scope, receive, send)
             return
