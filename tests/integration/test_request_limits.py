@@ -46,6 +46,7 @@ def _assert_too_large(answer: Any, setting: str) -> None:
     error = answer.json()["error"]
     assert error["code"] == "body_too_large" and error["field"] == "body"
     assert setting in error["message"]
+    assert "最大为" in error["message_zh"] and setting in error["message_zh"]  # both languages
 
 
 def test_a_declared_length_over_the_limit_is_refused_before_reading(client: TestClient) -> None:

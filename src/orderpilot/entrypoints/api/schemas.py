@@ -1,4 +1,4 @@
-"""Request bodies of the public API. Money is a decimal string; floats are refused."""
+"""Request bodies of the public API. Money is a plain decimal string; numbers are refused."""
 
 from __future__ import annotations
 
@@ -9,8 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from orderpilot.domain.commands import LineInput, PlaceOrder
 
-Money = Annotated[str, Field(max_length=20, examples=["129.00"],
-                             description="Decimal string, at most two decimal places")]
+# The pattern is documentation (and guides the API fuzzer); domain/money.py enforces the rule
+# with a message that names the field, alongside the order's other problems.
+Money = Annotated[str, Field(
+    max_length=20, examples=["129.00"],
+    json_schema_extra={"pattern": r"^-?[0-9]+(\.[0-9]+)?$"},
+    description="A plain decimal string, at most two decimal places (\"129.00\", \"8\"); no "
+                "JSON number, exponent, NaN, Infinity or thousands separator")]
 Text = Annotated[str, Field(max_length=200)]
 
 
@@ -47,7 +52,12 @@ class Strict(BaseModel):
 
 class CustomerIn(Strict):
     name: Annotated[str, Field(max_length=100)]
-    phone: Annotated[str, Field(max_length=32)]
+    phone: Annotated[str, Field(
+        max_length=32, examples=["13800000000", "+65 9123 4567"],
+        description="Checked against the numbering plan of its country: an international "
+                    "number (+65 ...) against its own, a local one against the shipping "
+                    "address's (CN, HK, TW, SG, MY, TH, ID, PH, VN, US; other countries: "
+                    "E.164, or 6-15 digits)")]
 
 
 class AddressIn(Strict):
