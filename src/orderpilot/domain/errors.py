@@ -6,6 +6,7 @@ subclasses of them, so the service layer catches domain types only):
 
     OrderpilotError
     ├── InvalidInput              bad data; names the field                  -> 422
+    │   ├── OrderInvalid          an order, every problem (domain/intake.py)
     │   ├── RuleInvalid           a rule or table, every problem (domain/rules/problems.py)
     │   ├── StepRefused           a rule step the hub will not run (services/rules/actions.py)
     │   ├── InventoryInputError   bad stock, source or strategy data           (a ValueError)
@@ -20,7 +21,8 @@ subclasses of them, so the service layer catches domain types only):
     ├── Conflict                  clashes with what is stored                -> 409
     │   ├── IllegalTransition     the lifecycle does not allow it            -> 409
     │   ├── OrderOnHold           a hold blocks the step                     -> 409
-    │   └── ConcurrentUpdate      someone changed it first (retryable)       -> 409
+    │   ├── ConcurrentUpdate      someone changed it first (retryable)       -> 409
+    │   └── OrderChanged          re-sent with other contents (domain/order_changes.py)
     ├── Forbidden                 the role may not do this                   -> 403
     └── ConnectorError            an outside call did not do what was asked  -> 502
         ├── TransientError        timeout, refused, 5xx, 429: may succeed later
@@ -39,8 +41,8 @@ Languages. ``message`` is English (what logs, run history, the CLI and English c
 ``in_language(locale)`` picks one (zh-CN, zh_CN, zh... -> Chinese; anything else -> English).
 
 The API always sends both: ``{"error": {"code", "message", "field", "message_zh"}}`` (and each
-entry of ``details`` has ``message`` and ``message_zh``), whatever the request's
-Accept-Language: a client picks without negotiating, and caches never mix languages.
+entry of ``details`` has ``field``, ``code``, ``message`` and ``message_zh``), whatever the
+request's Accept-Language: a client picks without negotiating, and caches never mix languages.
 """
 
 from __future__ import annotations
