@@ -98,7 +98,8 @@ def test_schema_errors_are_all_listed_with_a_code(api: Any) -> None:
 
 
 def test_a_re_sent_order_with_other_contents_is_409_naming_the_fields(api: Any) -> None:
-    first = api.post("/api/v1/orders", json=order_body("RESEND-1"))
+    first = api.post("/api/v1/orders", json=order_body("RESEND-1"),
+                     headers={"Idempotency-Key": "resend-1"})
     assert first.status_code == 201
     same = api.post("/api/v1/orders", json=order_body("RESEND-1"),
                     headers={"Idempotency-Key": "another-key"})
@@ -107,11 +108,15 @@ def test_a_re_sent_order_with_other_contents_is_409_naming_the_fields(api: Any) 
     again = order_body("RESEND-1", customer={"name": "张三", "phone": "+86 138 0000 0000"},
                        total="258")
     assert api.post("/api/v1/orders", json=again).status_code == 200
+    assert api.post("/api/v1/orders", json=again,
+                    headers={"Idempotency-Key": "resend-1"}).status_code == 200
     changed = order_body("RESEND-1", lines=[{"sku": "DIAPER-L", "quantity": 3,
                                              "unit_price": "129.00"}], total="387.00")
     changed["shipping_address"]["line1"] = "中山路 2 号"
     answer = api.post("/api/v1/orders", json=changed)
     assert answer.status_code == 409, answer.text
+    with_key = api.post("/api/v1/orders", json=changed, headers={"Idempotency-Key": "resend-1"})
+    assert with_key.status_code == 409 and with_key.json() == answer.json()
     error = answer.json()["error"]
     assert error["code"] == "order_changed"
     fields = [d["field"] for d in error["details"]]

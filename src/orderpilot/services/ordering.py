@@ -55,17 +55,10 @@ def place_order(cmd: PlaceOrder, uow_factory: UowFactory, clock: Clock) -> Place
             seen = uow.orders.find_existing(cmd.idempotency_key, order.channel, order.shop_id,
                                             order.external_id)
             if seen is not None:
-                if cmd.idempotency_key and seen.idempotency_key == cmd.idempotency_key \
-                        and seen.request_hash != fingerprint:
-                    raise Conflict("this Idempotency-Key was already used for a different "
-                                   "order", field="Idempotency-Key",
-                                   code="idempotency_key_reused",
-                                   zh="此 Idempotency-Key 已用于另一个订单")
                 if seen.request_hash != fingerprint:
-                    stored = uow.orders.get(seen.id)
-                    changes = changed_fields(stored, order) if stored is not None else []
-                    if changes:
-                        raise OrderChanged(seen.id, order.external_id, changes)
+                    _same_order_or_refuse(uow, seen.id, order, cmd.idempotency_key
+                                          if seen.idempotency_key == cmd.idempotency_key
+                                          else None)
                 return Placed(seen.id, False)
             order.record("order.placed", order.channel, order.placed_at, now,
                          placed_payload(order), system="storefront",
@@ -78,6 +71,24 @@ def place_order(cmd: PlaceOrder, uow_factory: UowFactory, clock: Clock) -> Place
             return Placed(order.id, True, order)
 
     return retrying(attempt)
+
+
+def _same_order_or_refuse(uow: UnitOfWork, order_id: str, sent: Order,
+                          reused_key: str | None) -> None:
+    """A request unlike the one that placed ``order_id`` (the hashes differ): the same order
+    written differently passes; another order under a used key, or this order with other
+    contents, is refused."""
+    stored = uow.orders.get(order_id)
+    if stored is None:
+        return
+    ref = (stored.channel, stored.shop_id, stored.external_id)
+    if reused_key and ref != (sent.channel, sent.shop_id, sent.external_id):
+        raise Conflict("this Idempotency-Key was already used for a different order",
+                       field="Idempotency-Key", code="idempotency_key_reused",
+                       zh="此 Idempotency-Key 已用于另一个订单")
+    changes = changed_fields(stored, sent)
+    if changes:
+        raise OrderChanged(order_id, sent.external_id, changes)
 
 
 def placed_payload(order: Order) -> dict[str, object]:
