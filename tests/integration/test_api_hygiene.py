@@ -20,6 +20,9 @@ def test_a_body_that_is_not_json_is_415(api: Any) -> None:
         error = answer.json()["error"]
         assert error["code"] == "unsupported_media_type" and error["field"] == "Content-Type"
         assert "application/json" in error["message"] and "JSON" in error["message_zh"]
+    chunked = api.post("/api/v1/orders", content=iter([text[:50].encode(), text[50:].encode()]),
+                       headers={"Content-Type": "text/plain"})  # no Content-Length
+    assert chunked.status_code == 415, chunked.text
     for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
         answer = api.post("/api/v1/orders", content=text, headers={"Content-Type": content_type})
         assert answer.status_code in (200, 201), answer.text
