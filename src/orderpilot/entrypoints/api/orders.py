@@ -36,7 +36,21 @@ def _detail(hub: HubDep, order_id: str) -> dict[str, Any]:
     return detail
 
 
-@router.post("", status_code=201, summary="Place a canonical order (idempotent)")
+PLACE_DESCRIPTION = (
+    "Money is a plain decimal string (\"129.00\"); phones are checked against their country's "
+    "numbering plan. Every problem of the payload comes in one 422, one `details` entry each "
+    "(`field`, `code`, `message`, `message_zh`). The same order again (same channel, shop and "
+    "external_id, or the same Idempotency-Key) answers 200 with `\"duplicate\": true`; the "
+    "same number with other contents is 409 `order_changed`, `details` naming each changed "
+    "field, and changes nothing.")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "`order_changed` or `idempotency_key_reused`"},
+    413: {"description": "`body_too_large`: over ORDERPILOT_MAX_BODY_BYTES (1 MiB)"},
+    415: {"description": "`unsupported_media_type`: the body is not application/json"}}
+
+
+@router.post("", status_code=201, summary="Place a canonical order (idempotent)",
+             description=PLACE_DESCRIPTION, responses=ERRORS)
 def place(request: Request, order: OrderIn, hub: HubDep, who: CanCreateOrders,
           idempotency_key: IdempotencyKey = None,
           correlation_id: CorrelationId = None) -> JSONResponse:
