@@ -1,0 +1,159 @@
+"""The console on a phone (390 x 844) in Chromium: every main page fits the screen width, its
+tables scroll inside their own box, the menu folds behind a button that opens and closes it,
+and each menu label stays on one line. Screenshots go to test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from browser_support import Page, expect, serving, shot, sign_in
+from console_seed import Seeded, make_hub, seed
+
+from orderpilot.simulators import demo_inventory, demo_rules
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seeded]]:
+    hub = make_hub(tmp_path_factory.mktemp("mobile-e2e"))
+    data = seed(hub)
+    demo_rules.install_rules(hub)
+    demo_inventory.setup_demo_inventory(hub)
+    with serving(hub) as url:
+        yield url, data
+
+
+def main_pages(data: Seeded) -> list[tuple[str, str, str]]:
+    """(name, path, a selector that must be visible): the pages staff open every day."""
+    with data.hub.uow() as uow:
+        rule = uow.rules.listing()[0]
+    with data.hub.db.read() as conn:
+        from orderpilot.adapters.inventory import InventoryRepository
+        promotion = InventoryRepository(conn).promotions.recent()[0]
+    order = data.orders["YZ2611240004"]  # held twice, a long address: the widest order page
+    return [
+        ("dashboard", "/console", ".kpis"),
+        ("orders", "/console/orders", "table"),
+        ("order", f"/console/orders/{order}", ".timeline"),
+        ("exceptions", "/console/exceptions", "table"),
+        ("tickets", "/console/tickets", "h1"),
+        ("rules", "/console/rules", "table"),
+        ("rule", f"/console/rules/{rule.id}", "main form"),
+        ("rule-runs", "/console/rule-runs", "h1"),
+        ("messages", "/console/messages", "h1"),
+        ("inventory", "/console/inventory", "[data-testid=sources]"),
+        ("channels", "/console/channels", "h1"),
+        ("system", "/console/system", "h1"),
+        ("decision-tables", "/console/decision-tables", "h1"),
+        ("promotions", "/console/promotions", "h1"),
+        ("promotion", f"/console/promotions/{promotion.id}", "h1"),
+    ]
+
+
+def page_width(page: Page) -> int:
+    return int(page.evaluate("document.scrollingElement.scrollWidth"))
+
+
+def wider_than_the_screen(page: Page) -> list[str]:
+    """The elements sticking out past the right edge (outside any scrolling box), to say
+    which one breaks the page when it does."""
+    found: list[str] = page.evaluate("""() => {
+      const out = [];
+      const inScroller = (el) => {
+        for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+          const s = getComputedStyle(p);
+          if (['auto', 'scroll', 'hidden'].includes(s.overflowX)) { return true; }
+        }
+        return false;
+      };
+      for (const el of document.body.querySelectorAll('*')) {
+        const box = el.getBoundingClientRect();
+        if (box.width > 0 && box.right > window.innerWidth + 1 && !inScroller(el)) {
+          out.push(el.tagName.toLowerCase() + (el.className ? '.' + el.className : '')
+                   + ' right=' + Math.round(box.right));
+        }
+      }
+      return out.slice(0, 8);
+    }""")
+    return found
+
+
+def test_every_main_page_fits_a_phone(page: Page, site: tuple[str, Seeded]) -> None:
+    page.set_viewport_size(PHONE)
+    sign_in(page, "admin")
+    too_wide = {}
+    for name, path, key in main_pages(site[1]):
+        page.goto(path)
+        expect(page.locator(key).first).to_be_visible()
+        shot(page, f"70-phone-{name}")
+        if page_width(page) > PHONE["width"] + 1:
+            too_wide[name] = (page_width(page), wider_than_the_screen(page))
+    assert not too_wide, f"pages wider than a phone: {too_wide}"
+
+
+def test_tables_scroll_inside_their_box(page: Page, site: tuple[str, Seeded]) -> None:
+    page.set_viewport_size(PHONE)
+    sign_in(page, "admin")
+    page.goto("/console/orders")
+    table = page.locator("table").first
+    expect(table).to_be_visible()
+    box: dict[str, Any] = page.evaluate("""() => {
+      const t = document.querySelector('table');
+      let p = t.parentElement;
+      while (p && !['auto', 'scroll'].includes(getComputedStyle(p).overflowX)) {
+        p = p.parentElement;
+      }
+      return {table: t.scrollWidth, box: p ? p.clientWidth : null,
+              scrolls: p ? p.scrollWidth > p.clientWidth : false};
+    }""")
+    assert box["box"] is not None and box["box"] <= PHONE["width"], box
+    assert box["table"] > box["box"] and box["scrolls"], \
+        f"the orders table should be wider than the phone and scroll in its box: {box}"
+
+
+def test_the_menu_folds_behind_a_button(page: Page, site: tuple[str, Seeded]) -> None:
+    page.set_viewport_size(PHONE)
+    sign_in(page, "admin")
+    page.goto("/console/orders")
+    toggle = page.locator("[data-testid=menu-toggle]")
+    nav = page.locator("nav.nav")
+    expect(toggle).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(nav).to_be_hidden()
+    assert page.evaluate("document.querySelector('.topbar').offsetHeight") <= 64
+
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(nav).to_be_visible()
+    links = nav.locator("a")
+    assert links.count() >= 10
+    line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('nav.nav a'))"
+                         ".lineHeight) || 21")
+    for i in range(links.count()):
+        link = links.nth(i)
+        expect(link).to_be_visible()
+        label = link.evaluate("a => { const r = document.createRange(); r.selectNodeContents(a);"
+                              " return [r.getClientRects().length, a.textContent.trim()]; }")
+        assert label[0] == 1, f"menu label {label[1]!r} wraps onto {label[0]} lines"
+        assert link.bounding_box()["height"] < 3 * line  # type: ignore[index]
+    shot(page, "71-phone-menu-open")
+    assert page_width(page) <= PHONE["width"] + 1
+
+    nav.locator("a", has_text="异常队列").click()
+    expect(page.locator("h1")).to_contain_text("异常")
+    expect(page.locator("nav.nav")).to_be_hidden()  # a new page starts with the menu folded
+    page.locator("[data-testid=menu-toggle]").click()
+    expect(page.locator("nav.nav")).to_be_visible()
+    page.locator("[data-testid=menu-toggle]").click()
+    expect(page.locator("nav.nav")).to_be_hidden()
+
+
+def test_the_menu_is_open_on_a_desktop(page: Page, site: tuple[str, Seeded]) -> None:
+    sign_in(page, "admin")
+    expect(page.locator("nav.nav")).to_be_visible()
+    expect(page.locator("[data-testid=menu-toggle]")).to_be_hidden()
