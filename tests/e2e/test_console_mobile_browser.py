@@ -5,12 +5,16 @@ and each menu label stays on one line. Screenshots go to test-artifacts/screensh
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from browser_support import Page, expect, serving, shot, sign_in
-from console_seed import Seeded, make_hub, seed
+from console_seed import Seeded, _place, make_hub, seed
 
+from orderpilot.adapters.inventory import InventoryRepository
+from orderpilot.domain.commands import ReportEvent
+from orderpilot.services import ordering
 from orderpilot.simulators import demo_inventory, demo_rules
 
 pytestmark = pytest.mark.browser
@@ -24,6 +28,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seeded
     data = seed(hub)
     demo_rules.install_rules(hub)
     demo_inventory.setup_demo_inventory(hub)
+    # A large bonded-zone order paid: the demo's rules hold it, open a ticket and (with no
+    # customs service configured) fail the customs check, so runs and tickets have rows.
+    now = datetime.now(UTC)
+    order_id = _place(hub, "youzan", "YZ-BIG-0001", now, city="宁波市",
+                      line1="北仑区保税区港城大道1号", phone="13800001234", name="周杰",
+                      price="6000.00")
+    ordering.report_event(ReportEvent(order_id, "payment.succeeded", "youzan", now,
+                                      source_event_id="pay-big"), hub.uow, hub.clock)
+    dispatcher, runner = hub.dispatcher("seed"), hub.runner("seed")
+    for _ in range(4):
+        dispatcher.run_once()
+        runner.run_once()
+    data.orders["YZ-BIG-0001"] = order_id
     with serving(hub) as url:
         yield url, data
 
@@ -33,18 +50,17 @@ def main_pages(data: Seeded) -> list[tuple[str, str, str]]:
     with data.hub.uow() as uow:
         rule = uow.rules.listing()[0]
     with data.hub.db.read() as conn:
-        from orderpilot.adapters.inventory import InventoryRepository
         promotion = InventoryRepository(conn).promotions.recent()[0]
-    order = data.orders["YZ2611240004"]  # held twice, a long address: the widest order page
+    order = data.orders["YZ-BIG-0001"]  # held, with rule runs and a ticket: the widest order
     return [
         ("dashboard", "/console", ".kpis"),
         ("orders", "/console/orders", "table"),
         ("order", f"/console/orders/{order}", ".timeline"),
         ("exceptions", "/console/exceptions", "table"),
-        ("tickets", "/console/tickets", "h1"),
+        ("tickets", "/console/tickets", "[data-testid=ticket-row]"),
         ("rules", "/console/rules", "table"),
         ("rule", f"/console/rules/{rule.id}", "main form"),
-        ("rule-runs", "/console/rule-runs", "h1"),
+        ("rule-runs", "/console/rule-runs", "[data-testid=runs-table]"),
         ("messages", "/console/messages", "h1"),
         ("inventory", "/console/inventory", "[data-testid=sources]"),
         ("channels", "/console/channels", "h1"),
@@ -87,13 +103,28 @@ def test_every_main_page_fits_a_phone(page: Page, site: tuple[str, Seeded]) -> N
     page.set_viewport_size(PHONE)
     sign_in(page, "admin")
     too_wide = {}
-    for name, path, key in main_pages(site[1]):
-        page.goto(path)
-        expect(page.locator(key).first).to_be_visible()
-        shot(page, f"70-phone-{name}")
-        if page_width(page) > PHONE["width"] + 1:
-            too_wide[name] = (page_width(page), wider_than_the_screen(page))
+    for locale in ("zh", "en"):
+        for name, path, key in main_pages(site[1]):
+            page.goto(path)
+            expect(page.locator(key).first).to_be_visible()
+            shot(page, f"70-phone-{name}-{locale}")
+            if page_width(page) > PHONE["width"] + 1:
+                too_wide[f"{name} ({locale})"] = (page_width(page), wider_than_the_screen(page))
+        if locale == "zh":  # the language switch sits in the folded menu
+            page.locator("[data-testid=menu-toggle]").click()
+            page.locator("[data-testid=locale-switch]").click()
+            expect(page.locator("html")).to_have_attribute("lang", "en")
     assert not too_wide, f"pages wider than a phone: {too_wide}"
+
+
+def test_a_rule_run_fits_a_phone(page: Page, site: tuple[str, Seeded]) -> None:
+    page.set_viewport_size(PHONE)
+    sign_in(page, "ops")
+    page.goto("/console/rule-runs")
+    page.locator("[data-testid=runs-table] a.mono").first.click()
+    expect(page.locator("[data-testid=condition-leaves]")).to_be_visible()
+    shot(page, "72-phone-rule-run")
+    assert page_width(page) <= PHONE["width"] + 1, wider_than_the_screen(page)
 
 
 def test_tables_scroll_inside_their_box(page: Page, site: tuple[str, Seeded]) -> None:

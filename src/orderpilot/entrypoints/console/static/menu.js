@@ -1,23 +1,23 @@
-// The main menu on a narrow screen: folded behind the menu button until it is opened.
+// The main menu on a narrow screen: folded behind the menu button until it is opened. Loaded
+// in <head> without defer and listening on the document, so the button works the moment the
+// page shows it.
 (function () {
   "use strict";
-  function setUp() {
-    var button = document.querySelector(".menu-toggle");
-    var bar = document.querySelector(".topbar");
-    if (!button || !bar) { return; }
-    function open(yes) {
-      bar.classList.toggle("menu-open", yes);
-      button.setAttribute("aria-expanded", yes ? "true" : "false");
-    }
-    button.addEventListener("click", function () {
-      open(button.getAttribute("aria-expanded") !== "true");
-    });
-    document.addEventListener("keydown", function (event) {
-      if (event.key === "Escape" && bar.classList.contains("menu-open")) {
-        open(false);
-        button.focus();
-      }
-    });
+  function open(button, yes) {
+    var bar = button.closest(".topbar");
+    if (!bar) { return; }
+    bar.classList.toggle("menu-open", yes);
+    button.setAttribute("aria-expanded", yes ? "true" : "false");
   }
-  document.addEventListener("DOMContentLoaded", setUp);
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest(".menu-toggle");
+    if (button) { open(button, button.getAttribute("aria-expanded") !== "true"); }
+  });
+  document.addEventListener("keydown", function (event) {
+    var button = document.querySelector(".menu-toggle[aria-expanded='true']");
+    if (event.key === "Escape" && button) {
+      open(button, false);
+      button.focus();
+    }
+  });
 })();
