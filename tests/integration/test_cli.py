@@ -118,6 +118,7 @@ def test_the_global_data_dir_option_picks_the_database(data_dir: Path, tmp_path:
     assert made.exit_code == 0, made.output
     token = made.stdout.strip().splitlines()[-1]
     assert (other / "orderpilot.db").exists()
+    assert str(other / "orderpilot.db") in made.output.replace("\n", "")  # it says where
     for where, known in ((other, True), (data_dir, False)):
         hub = bootstrap(Settings(data_dir=where))
         migrations.upgrade(hub.db)

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.adapters.views import orders as read_models
@@ -155,6 +156,7 @@ def token_create(role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLE
                           "report events or push stock levels.")] = None) -> None:
     """Create an API token; it is printed once, as the last line."""
     hub = open_hub()
+    where = hub.db.shown_url
     try:
         with hub.db.write() as conn:
             token_id, token = accounts.create_token(AccountRepository(conn), name, role,
@@ -164,8 +166,9 @@ def token_create(role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLE
     finally:
         hub.close()
     reports = ", ".join(source or ()) or "no source (it may not report events)"
-    console.print(f"token {token_id} for {name} ({role}; reports as {reports}); keep it "
-                  "secret, it is not shown again")
+    # Where it was made: a hub reading another data directory (--data-dir) will not know it.
+    console.print(f"token {token_id} for {name} ({role}; reports as {reports}) in "
+                  f"{escape(where)}; keep it secret, it is not shown again")
     typer.echo(token)
 
 

@@ -73,7 +73,7 @@ def user_list(as_json: Annotated[bool, typer.Option("--json", help="One JSON arr
             "live_sessions": u.live_sessions, "created_at": u.created_at.isoformat()}
             for u in users], ensure_ascii=False))
         return
-    table = Table("username", "name", "role", "state", "sessions", "created")
+    table = Table("username", "name", "role", "state", "sessions", "created (UTC)")
     for u in users:
         state = "[red]disabled[/red]" if u.disabled else "active"
         if u.password_temporary:
