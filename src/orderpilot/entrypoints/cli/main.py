@@ -67,7 +67,6 @@ def main(data_dir: Annotated[Path | None, typer.Option(
         "--data-dir", envvar="ORDERPILOT_DATA_DIR", show_envvar=True, file_okay=False,
         help="The data directory (SQLite file, secret key, demo logins) of every command. "
              "Default: data, and data/demo for `orderpilot demo`.")] = None) -> None:
-    """Options before the command apply to every command."""
     choose_data_dir(data_dir)
 
 
