@@ -96,6 +96,31 @@ def test_a_password_set_by_an_administrator_ends_the_users_sessions(hub: Hub,
     assert_signed_out(thief)
 
 
+def test_a_one_time_password_must_be_replaced_before_anything_else(hub: Hub,
+                                                                  app: object) -> None:
+    with hub.db.write() as conn:
+        one_time, _ = accounts.reset_password(AccountRepository(conn), "wang")
+    client = browser(app, one_time)
+    for page in ("/console", "/console/orders", "/console/rules"):
+        sent = client.get(page)
+        assert sent.status_code == 303 and sent.headers["location"] == "/console/account/password"
+    htmx = client.get("/console/orders", headers={"HX-Request": "true"})
+    assert htmx.headers.get("HX-Redirect") == "/console/account/password"
+    refused = client.get("/api/v1/orders")
+    assert refused.status_code == 403 and "password" in refused.json()["error"]["message"]
+    form = client.get("/console/account/password")
+    assert form.status_code == 200 and "管理员已重置您的密码" in form.text
+
+    token = CSRF.search(form.text).group(1)  # type: ignore[union-attr]
+    changed = client.post("/console/account/password", data={
+        "current": one_time, "new": "chosen-by-wang", "repeat": "chosen-by-wang",
+        "csrf_token": token})
+    assert changed.status_code == 200 and "管理员已重置您的密码" not in changed.text
+    assert client.get("/console").status_code == 200
+    assert client.get("/api/v1/orders").status_code == 200
+    assert browser(app, "chosen-by-wang").get("/console/orders").status_code == 200
+
+
 def test_disabling_a_user_ends_their_sessions_for_good(hub: Hub, app: object) -> None:
     owner = browser(app)
     thief = copy_of(app, owner)

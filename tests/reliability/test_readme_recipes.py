@@ -5,8 +5,11 @@ is the recipe tested. They run in a scratch directory whose ``.venv`` links to t
 running the tests, so ``.venv/bin/orderpilot`` means what it means in a checkout.
 
 What is changed, and why (nothing else is):
-* "API in one minute" talks to ``127.0.0.1:8000``; when that port is taken (a demo running on
-  this machine) the test's hub listens elsewhere and the block's port number is replaced.
+* "API in one minute" runs against the demo, as its text says: ``orderpilot demo`` (what
+  ``make demo`` runs) is started in the scratch checkout with no ORDERPILOT_* setting, so its
+  ``data/demo`` is the checkout's, then the block runs there in a second shell. It talks to
+  ``127.0.0.1:8000``; when that port is taken (a demo running on this machine) the test's demo
+  listens elsewhere and the block's port number is replaced.
 * "PostgreSQL and workers" names a placeholder server (``db-host``): it is replaced by a scratch
   database on the test server; `serve` gets its port from ``ORDERPILOT_PORT`` (a documented
   setting) and the two long-running commands are started as background processes.
@@ -140,13 +143,15 @@ def background() -> Iterator[Background]:
 
 def test_api_in_one_minute(checkout: Path, background: Background, tmp_path: Path) -> None:
     recipe = bash_blocks()["API in one minute"]
+    assert "With `make demo` running" in README.read_text(encoding="utf-8")
     port = 8000 if port_is_free(8000) else free_port()
     if port != 8000:
         recipe = recipe.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
-    env = clean_env(ORDERPILOT_DATA_DIR=str(tmp_path / "data"), ORDERPILOT_LOG_LEVEL="WARNING")
-    log = tmp_path / "serve.log"
-    serve = background.start(f".venv/bin/orderpilot serve --port {port}", checkout, env, log)
-    wait_healthy(f"http://127.0.0.1:{port}", serve, log)
+    env = clean_env()
+    log = tmp_path / "demo.log"
+    demo = background.start(f".venv/bin/orderpilot demo --port {port} --rate 0.5", checkout,
+                            {**env, "ORDERPILOT_LOG_LEVEL": "WARNING"}, log)
+    wait_healthy(f"http://127.0.0.1:{port}", demo, log, within=120)
 
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", recipe], cwd=checkout, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
@@ -158,6 +163,8 @@ def test_api_in_one_minute(checkout: Path, background: Background, tmp_path: Pat
                            capture_output=True, text=True, timeout=120, check=False)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["id"] == order["id"], "the same order twice is one order"
+    assert not (checkout / "data" / "orderpilot.db").exists(), \
+        "the recipe made its token beside the demo's data instead of in it"
 
 
 def test_postgresql_and_workers(checkout: Path, background: Background, tmp_path: Path) -> None:

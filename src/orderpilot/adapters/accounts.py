@@ -59,6 +59,17 @@ class AccountRepository:
         self.conn.execute(t.users.update().where(t.users.c.id == user_id)
                           .values(disabled=disabled))
 
+    def mark_password_temporary(self, user_id: str, temporary: bool) -> None:
+        self.conn.execute(t.users.update().where(t.users.c.id == user_id)
+                          .values(password_temporary=temporary))
+
+    def live_sessions(self, now: datetime) -> dict[str, int]:
+        """User id -> how many of their console sessions have not expired."""
+        s = t.console_sessions
+        return {r.user_id: int(r.n) for r in self.conn.execute(
+            sa.select(s.c.user_id, sa.func.count().label("n")).where(s.c.expires_at > now)
+            .group_by(s.c.user_id))}
+
     def add_session(self, key_hash: str, user_id: str, now: datetime,
                     expires_at: datetime) -> None:
         self.conn.execute(t.console_sessions.delete().where(

@@ -46,6 +46,12 @@ class Database:
         return self.engine.dialect.name
 
     @property
+    def shown_url(self) -> str:
+        """Where the data is, to tell a person (the SQLite file, or the server and database;
+        never a password)."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @property
     def write_locked(self) -> bool:
         """A write transaction is open in this process (SQLite; always False on PostgreSQL,
         whose writers lock rows, not the database)."""

@@ -250,6 +250,8 @@ users = sa.Table(
     sa.Column("locale", sa.String(8), nullable=False, server_default="zh_CN"),
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", Time, nullable=False),
+    # Set by an administrator's reset: the console asks for a new password before anything else.
+    sa.Column("password_temporary", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 api_tokens = sa.Table(

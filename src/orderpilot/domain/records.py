@@ -58,6 +58,7 @@ class User(NamedTuple):
     locale: str
     disabled: bool
     created_at: datetime
+    password_temporary: bool = False
 
 
 class ApiToken(NamedTuple):

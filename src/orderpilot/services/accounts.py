@@ -7,7 +7,7 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from argon2 import PasswordHasher
@@ -33,6 +33,7 @@ class Principal:
     kind: str  # token | user
     id: str
     scopes: tuple[str, ...] = ()  # a token's: source:<name> for each system it reports as
+    must_change_password: bool = False  # a user signed in with a password an admin reset
 
 
 def hash_token(token: str) -> str:
@@ -103,7 +104,8 @@ def authenticate(accounts: PasswordStore, username: str, password: str) -> Princ
         return None
     if _hasher.check_needs_rehash(row.password_hash):
         accounts.set_password(row.id, _hasher.hash(password))
-    return Principal(row.username, row.role, "user", row.id)
+    return Principal(row.username, row.role, "user", row.id,
+                     must_change_password=row.password_temporary)
 
 
 def _check_password(password: str) -> None:
@@ -133,7 +135,8 @@ def principal_for_session(accounts: Accounts, key: str, clock: Clock) -> Princip
     row = accounts.session_user(hash_token(key), clock())
     if row is None or row.disabled:
         return None
-    return Principal(row.username, row.role, "user", row.id)
+    return Principal(row.username, row.role, "user", row.id,
+                     must_change_password=row.password_temporary)
 
 
 def end_session(accounts: Accounts, key: str) -> None:
@@ -145,11 +148,49 @@ def change_password(accounts: Accounts, username: str, password: str) -> int:
     _check_password(password)
     row = _user(accounts, username)
     accounts.set_password(row.id, _hasher.hash(password))
+    accounts.mark_password_temporary(row.id, False)
     return int(accounts.end_sessions_of(row.id))
 
 
-def set_disabled(accounts: Accounts, username: str, disabled: bool) -> int:
-    """Disable (ending every session at once) or enable a user; returns sessions ended."""
+def reset_password(accounts: Accounts, username: str, password: str | None = None
+                   ) -> tuple[str, int]:
+    """An administrator's reset: PASSWORD, or a generated one; either way it is temporary (the
+    console asks for a new one at the next sign-in) and every session of the user ends.
+    Returns (the password, sessions ended)."""
+    password = password or secrets.token_urlsafe(12)
+    _check_password(password)
     row = _user(accounts, username)
+    accounts.set_password(row.id, _hasher.hash(password))
+    accounts.mark_password_temporary(row.id, True)
+    return password, int(accounts.end_sessions_of(row.id))
+
+
+def set_disabled(accounts: Accounts, username: str, disabled: bool) -> int:
+    """Disable (ending every session at once) or enable a user; returns sessions ended.
+    The last active administrator cannot be disabled: no one could manage users then."""
+    row = _user(accounts, username)
+    if disabled and row.role == "admin" and not row.disabled and not any(
+            u.role == "admin" and not u.disabled and u.id != row.id for u in accounts.users()):
+        raise Conflict(f"{username} is the last active administrator; enable or create "
+                       "another administrator first", field="username",
+                       zh=f"{username} 是最后一个启用的管理员；请先启用或创建另一个管理员")
     accounts.set_disabled(row.id, disabled)
     return int(accounts.end_sessions_of(row.id)) if disabled else 0
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    """A console user as `orderpilot user list` shows them (never the password hash)."""
+    username: str
+    display_name: str
+    role: str
+    disabled: bool
+    password_temporary: bool
+    live_sessions: int
+    created_at: datetime
+
+
+def list_users(accounts: Accounts, clock: Clock) -> list[UserSummary]:
+    sessions = accounts.live_sessions(clock())
+    return [UserSummary(u.username, u.display_name, u.role, u.disabled, u.password_temporary,
+                        sessions.get(u.id, 0), u.created_at) for u in accounts.users()]

@@ -59,6 +59,9 @@ def current_principal(request: Request, hub: HubDep) -> Principal:
 def _identify(request: Request, hub: Hub) -> Principal:
     session_user = getattr(request.state, "console_principal", None)
     if session_user is not None:
+        if session_user.must_change_password:
+            raise HTTPException(403, "your password was reset: choose a new one in the console "
+                                     "(/console/account/password) first")
         return session_user  # type: ignore[no-any-return]
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

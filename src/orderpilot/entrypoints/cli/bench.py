@@ -9,7 +9,14 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-bench_app = typer.Typer(help="Benchmarks that print JSON numbers.", no_args_is_help=True)
+bench_app = typer.Typer(help="""Benchmarks that print JSON numbers.
+
+Examples:
+  orderpilot bench ingest --json
+  orderpilot bench ingest --db postgresql+psycopg://postgres@127.0.0.1:5432/test
+  orderpilot bench rules --rate 50 --seconds 30
+  orderpilot bench inventory --json
+  orderpilot bench channels --json""", no_args_is_help=True)
 Db = Annotated[str | None, typer.Option(
     help="postgresql+psycopg://... server to use (a scratch database is created and dropped); "
          "default: a temporary embedded SQLite file")]

@@ -17,7 +17,12 @@ from orderpilot.domain.errors import OrderpilotError
 from orderpilot.entrypoints.cli.hub import fail, open_hub
 from orderpilot.services.channels import accounts, pull, tools
 
-channels_app = typer.Typer(help="Sales channels: list, pull orders, test a connection.",
+channels_app = typer.Typer(help="""Sales channels: list, pull orders, test a connection.
+
+Examples:
+  orderpilot channels list
+  orderpilot channels test shopee-sg
+  orderpilot channels pull shopee-sg --since 2026-12-01T00:00:00+08:00""",
                            no_args_is_help=True)
 out = Console()
 

@@ -25,7 +25,7 @@ from orderpilot.bootstrap import Hub
 from orderpilot.config import Settings
 from orderpilot.domain import reporters
 from orderpilot.domain.access import ROLE_NAMES, ROLES
-from orderpilot.entrypoints.cli.hub import open_hub
+from orderpilot.entrypoints.cli.hub import chosen_data_dir, open_hub
 from orderpilot.services import accounts
 from orderpilot.simulators import demo_channels, demo_inventory, demo_rules
 from orderpilot.simulators.demo_channels import ChannelFeed
@@ -37,6 +37,7 @@ console = Console()
 CREDENTIALS_FILE = "demo-credentials.txt"
 TOKEN_FILE = "demo-simulator-token"
 CONSOLE_PATH = "/console"
+DEMO_DATA_DIR = Path("data/demo")  # apart from `serve`'s data/, so the demo never mixes in
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -141,21 +142,30 @@ def _simulate(base_url: str, token: str, rate: float, seed: int, speed: float,
 def demo(
     port: Annotated[int, typer.Option(help="Port")] = 8000,
     host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1",
-    data_dir: Annotated[Path, typer.Option(envvar="ORDERPILOT_DATA_DIR",
-                                           help="Where the demo's database and logins live")]
-    = Path("data/demo"),
+    data_dir: Annotated[Path | None, typer.Option(
+        file_okay=False, help="Where the demo's database and logins live (default: the global "
+                              "--data-dir or ORDERPILOT_DATA_DIR, else data/demo)")] = None,
     rate: Annotated[float, typer.Option(min=0.01, max=200, help="Orders per second")] = 3.0,
     seed: Annotated[int, typer.Option(help="Random seed of the simulated company")] = 7,
     speed: Annotated[float, typer.Option(
         min=0.01, max=1000, help="Time factor: at 1 an order's whole life takes ~2 minutes")]
     = 1.0,
 ) -> None:
-    """Run the hub with a simulated company (海豚跨境) streaming orders and system reports."""
+    """Run the hub with a simulated company (海豚跨境) streaming orders and system reports.
+
+    Its SQLite file and logins (demo-credentials.txt) live in data/demo
+    unless --data-dir or ORDERPILOT_DATA_DIR names another directory.
+
+    Examples:
+      orderpilot demo
+      orderpilot demo --port 8080 --rate 10
+      orderpilot --data-dir data/demo token create --role ops --name my-shop"""
     import uvicorn
 
     from orderpilot.adapters import migrations
     from orderpilot.entrypoints.api.app import create_app
 
+    data_dir = data_dir or chosen_data_dir() or DEMO_DATA_DIR
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings(data_dir=data_dir, host=host, port=port)
     sim = None if settings.sim_url else demo_rules.start_simulators()

@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from orderpilot.config import Settings
+from orderpilot.entrypoints.cli.hub import cli_settings
 from orderpilot.integrations.registry import IntegrationRegistry
 
 app = typer.Typer(help="The outside systems (built in, or installed as plugins).",
@@ -17,7 +17,7 @@ app = typer.Typer(help="The outside systems (built in, or installed as plugins).
 def list_integrations() -> None:
     """Name, titles, what each provides, whether it is configured (never its secrets)."""
     registry = IntegrationRegistry.discover()
-    configured = registry.configured(Settings())
+    configured = registry.configured(cli_settings())
     table = Table("name", "中文", "English", "provides", "configured", "actions")
     for integration in registry:
         table.add_row(integration.name, integration.title_zh, integration.title_en,

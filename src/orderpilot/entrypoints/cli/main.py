@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import getpass
+import json
 import signal
 import sys
 import threading
-from collections.abc import Callable
-from typing import Annotated, TypeVar
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.adapters.views import orders as read_models
-from orderpilot.bootstrap import Hub
 from orderpilot.domain.access import ROLES
 from orderpilot.domain.errors import OrderpilotError
 from orderpilot.entrypoints.cli import (
@@ -25,27 +25,60 @@ from orderpilot.entrypoints.cli import (
     inventory,
     rules,
     sim,
+    users,
 )
 from orderpilot.entrypoints.cli import order_sheets as transfer
-from orderpilot.entrypoints.cli.hub import console, fail, open_hub
+from orderpilot.entrypoints.cli.hub import choose_data_dir, console, fail, open_hub
 from orderpilot.services import accounts
 
-app = typer.Typer(help="orderpilot: the order-operations hub.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(help="""orderpilot: the order-operations hub.
+
+Options before the command (--data-dir) apply to every command.
+
+Examples:
+  orderpilot demo
+  orderpilot --data-dir data/demo token create --role ops --name my-shop
+  orderpilot serve --port 8080
+  orderpilot user list
+  orderpilot dispatch status --json""", no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
-token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
-user_app = typer.Typer(help="Console users.", no_args_is_help=True)
+token_app = typer.Typer(help="""API tokens.
+
+Examples:
+  orderpilot token create --role ops --name my-shop
+  orderpilot token create --role warehouse --name wms --source wms
+  orderpilot token list
+  orderpilot token revoke TOKEN_ID""", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
-app.add_typer(user_app, name="user")
-dispatch_app = typer.Typer(help="The outbox: backlog and dead letters.", no_args_is_help=True)
+app.add_typer(users.user_app, name="user")
+dispatch_app = typer.Typer(help="""The outbox: backlog and dead letters.
+
+Examples:
+  orderpilot dispatch status
+  orderpilot dispatch status --json | jq .backlog.outbox_pending
+  orderpilot dispatch retry""",
+                           no_args_is_help=True)
 app.add_typer(dispatch_app, name="dispatch")
+
+
+@app.callback()
+def main(data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", envvar="ORDERPILOT_DATA_DIR", show_envvar=True, file_okay=False,
+        help="The data directory (SQLite file, secret key, demo logins) of every command. "
+             "Default: data, and data/demo for `orderpilot demo`.")] = None) -> None:
+    choose_data_dir(data_dir)
 
 
 @app.command()
 def serve(host: Annotated[str | None, typer.Option(help="Bind address")] = None,
           port: Annotated[int | None, typer.Option(help="Port")] = None) -> None:
-    """Run the API, the console and (unless disabled) the dispatcher in one process."""
+    """Run the API, the console and (unless disabled) the dispatcher in one process.
+
+    Examples:
+      orderpilot serve
+      orderpilot --data-dir /var/lib/orderpilot serve --host 0.0.0.0 --port 8080
+      ORDERPILOT_EMBEDDED_DISPATCHER=false orderpilot serve   # with `orderpilot worker`"""
     import uvicorn
 
     from orderpilot.entrypoints.api.app import create_app
@@ -122,6 +155,7 @@ def token_create(role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLE
                           "report events or push stock levels.")] = None) -> None:
     """Create an API token; it is printed once, as the last line."""
     hub = open_hub()
+    where = hub.db.shown_url
     try:
         with hub.db.write() as conn:
             token_id, token = accounts.create_token(AccountRepository(conn), name, role,
@@ -131,8 +165,9 @@ def token_create(role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLE
     finally:
         hub.close()
     reports = ", ".join(source or ()) or "no source (it may not report events)"
-    console.print(f"token {token_id} for {name} ({role}; reports as {reports}); keep it "
-                  "secret, it is not shown again")
+    # Where it was made: a hub reading another data directory (--data-dir) will not know it.
+    console.print(f"token {token_id} for {name} ({role}; reports as {reports}) in "
+                  f"{escape(where)}; keep it secret, it is not shown again")
     typer.echo(token)
 
 
@@ -166,17 +201,41 @@ def token_revoke(token_id: str) -> None:
 
 
 @dispatch_app.command("status")
-def dispatch_status() -> None:
+def dispatch_status(as_json: Annotated[bool, typer.Option(
+        "--json", help="One JSON object: backlog counts and dead letters")] = False) -> None:
     """Backlog counts and dead-lettered events with their last error."""
+    from rich.table import Table
+
     hub = open_hub()
-    with hub.db.read() as conn:
-        backlog, dead = read_models.backlog(conn), read_models.dead_letters(conn)
-    hub.close()
-    console.print(backlog)
+    try:
+        with hub.db.read() as conn:
+            backlog, dead = read_models.backlog(conn), read_models.dead_letters(conn)
+    finally:
+        hub.close()
+    if as_json:
+        typer.echo(json.dumps({"backlog": backlog, "dead": dead}, ensure_ascii=False))
+        return
+    out = Console()
+    counts = Table("backlog", "count", title="Dispatch", title_justify="left")
+    for key, label in BACKLOG_LABELS.items():
+        counts.add_row(label, str(backlog.get(key, 0)))
+    out.print(counts)
+    if not dead:
+        out.print("no dead letters")
+        return
+    letters = Table("kind", "id", "event", "order", "attempts", "last error",
+                    title="Dead letters (orderpilot dispatch retry [ID] queues them again)",
+                    title_justify="left")
     for d in dead:
         error = (d["last_error"] or "").strip().splitlines()[-1:] or [""]
-        console.print(f"[red]dead[/red] {d['kind']} {d['id']} {d['event_type']} "
-                      f"order={d['order_id']} attempts={d['attempts']}: {error[0]}")
+        letters.add_row(d["kind"], d["id"], d["event_type"], d["order_id"] or "",
+                        str(d["attempts"]), error[0], style="red")
+    out.print(letters)
+
+
+BACKLOG_LABELS = {"outbox_pending": "events waiting for delivery",
+                  "outbox_dead": "events dead-lettered",
+                  "timers_pending": "timers waiting to fire"}
 
 
 @dispatch_app.command("retry")
@@ -188,63 +247,6 @@ def dispatch_retry(event_id: Annotated[str | None, typer.Argument(
         count = uow.outbox.retry_dead(hub.clock(), event_id)
     hub.close()
     console.print(f"{count} event(s) queued again")
-
-
-@user_app.command("create")
-def user_create(username: Annotated[str, typer.Option()],
-                role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}")],
-                password: Annotated[str | None, typer.Option(help="Asked for when left out")]
-                = None,
-                display_name: str = "", locale: str = "zh_CN") -> None:
-    """Create a console user (password hashed with argon2)."""
-    password = password or getpass.getpass("password: ")
-    _change_accounts(lambda repo, hub: accounts.create_user(
-        repo, username, password, role, hub.clock, display_name, locale))
-    console.print(f"user {username} ({role}) created")
-
-
-@user_app.command("password")
-def user_password(username: str,
-                  password: Annotated[str | None, typer.Option(help="Asked for when left out")]
-                  = None) -> None:
-    """Set a user's password; every console session of theirs ends at once."""
-    password = password or getpass.getpass("new password: ")
-    ended = _change_accounts(lambda repo, _hub: accounts.change_password(
-        repo, username, password))
-    console.print(f"password of {username} changed; {ended} session(s) signed out")
-
-
-@user_app.command("disable")
-def user_disable(username: str) -> None:
-    """Disable a user: they cannot sign in, and their console sessions end at once."""
-    _set_disabled(username, True)
-
-
-@user_app.command("enable")
-def user_enable(username: str) -> None:
-    """Let a disabled user sign in again (their old sessions stay ended)."""
-    _set_disabled(username, False)
-
-
-_T = TypeVar("_T")
-
-
-def _change_accounts(change: Callable[[AccountRepository, Hub], _T]) -> _T:
-    """CHANGE in one write transaction; a refused change is a clear error and exit code."""
-    hub = open_hub()
-    try:
-        with hub.db.write() as conn:
-            return change(AccountRepository(conn), hub)
-    except OrderpilotError as error:
-        fail(error)
-    finally:
-        hub.close()
-
-
-def _set_disabled(username: str, disabled: bool) -> None:
-    ended = _change_accounts(lambda repo, _hub: accounts.set_disabled(repo, username, disabled))
-    state = f"disabled; {ended} session(s) signed out" if disabled else "enabled"
-    console.print(f"user {username} {state}")
 
 
 # Commands that live in their own modules.

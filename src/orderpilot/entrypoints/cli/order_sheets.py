@@ -30,8 +30,18 @@ from orderpilot.entrypoints.cli.hub import fail, open_hub
 from orderpilot.services import order_sheets as transfer
 from orderpilot.services import ordering
 
-import_app = typer.Typer(help="Import orders from Excel (.xlsx) or CSV.", no_args_is_help=True)
-export_app = typer.Typer(help="Export orders to Excel (.xlsx) or CSV.", no_args_is_help=True)
+import_app = typer.Typer(help="""Import orders (or stock levels) from Excel (.xlsx) or CSV.
+
+Examples:
+  orderpilot import orders orders.xlsx --dry-run
+  orderpilot import orders orders.xlsx --channel own_store --rejects rejected.xlsx
+  orderpilot import levels levels.xlsx""", no_args_is_help=True)
+export_app = typer.Typer(help="""Export orders to Excel (.xlsx) or CSV.
+
+Examples:
+  orderpilot export orders held.xlsx --held
+  orderpilot export orders shopee-paid.csv --channel shopee --status paid""",
+                         no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
 SHOWN_REJECTS = 200
@@ -57,8 +67,14 @@ def import_orders(
         help="Write the rejected rows with a reason column to this .xlsx/.csv file, "
              "to fix and import again")] = None,
 ) -> None:
-    """Import orders; an order spans one row per line. Bad rows are reported, good orders
-    imported, each order completely or not at all. Re-importing a file adds no duplicates."""
+    """Import orders; an order spans one row per line.
+
+    Bad rows are reported, good orders imported, each order completely or not at all.
+    Re-importing a file adds no duplicates.
+
+    Examples:
+      orderpilot import orders orders.xlsx --dry-run
+      orderpilot import orders orders.csv --channel own_store --rejects rejected.xlsx"""
     try:
         sheet = spreadsheets.read_sheet(file, transfer.SHEET_LIMITS)
         if rejects is not None:

@@ -16,8 +16,14 @@ from orderpilot.domain.rules.templates import TEMPLATES
 from orderpilot.entrypoints.cli.hub import fail, open_hub
 from orderpilot.services.rules.files import import_rule_files
 
-app = typer.Typer(help="Automation rules: list, export, import, templates.",
-                  no_args_is_help=True)
+app = typer.Typer(help="""Automation rules: list, export, import, templates.
+
+Examples:
+  orderpilot rules list
+  orderpilot rules templates
+  orderpilot rules install-template bonded-zone-customs-check --enable
+  orderpilot rules export rules/
+  orderpilot rules import rules/ --dry-run""", no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
 

@@ -50,6 +50,7 @@ def mount(app: FastAPI, hub: Hub) -> None:
         app.include_router(router, include_in_schema=False)
     app.add_exception_handler(auth.LoginRequired, auth.login_redirect)
     app.add_exception_handler(auth.NotPermitted, auth.forbidden)
+    app.add_exception_handler(auth.PasswordChangeRequired, auth.password_change_redirect)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

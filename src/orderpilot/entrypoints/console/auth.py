@@ -36,6 +36,14 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
+class PasswordChangeRequired(Exception):
+    """Signed in with a password an administrator reset: choose a new one first."""
+
+
+# The pages a user with a one-time password may open: the ones that change it.
+PASSWORD_PAGES = frozenset({"console:password", "console:password_submit"})
+
+
 class NotPermitted(Exception):
     def __init__(self, permission: str) -> None:
         self.permission = permission
@@ -60,6 +68,9 @@ def current_user(request: Request) -> Principal:
         url = urlsplit(request.headers.get("hx-current-url", "")) if is_htmx(request) \
             else urlsplit(str(request.url))
         raise LoginRequired(safe_next(url.path + (f"?{url.query}" if url.query else "")))
+    route = request.scope.get("route")
+    if principal.must_change_password and getattr(route, "name", None) not in PASSWORD_PAGES:
+        raise PasswordChangeRequired()
     return principal
 
 
@@ -91,6 +102,13 @@ ChannelManager = Annotated[Principal, Depends(_permit("channels.manage"))]
 def login_redirect(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LoginRequired)
     target = f"{HOME}/login?next={quote(exc.next_path, safe='/')}"
+    if is_htmx(request):
+        return Response(status_code=401, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+def password_change_redirect(request: Request, exc: Exception) -> Response:
+    target = f"{HOME}/account/password"
     if is_htmx(request):
         return Response(status_code=401, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)
