@@ -19,6 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from orderpilot.adapters.cell_safety import formula_safe_row
 from orderpilot.domain.lifecycle import NODE_BY_ID
+from orderpilot.domain.messages import note_text
 from orderpilot.domain.masking import mask_name, mask_phone, mask_text
 from orderpilot.entrypoints.console.i18n import to_shanghai
 
@@ -58,11 +59,12 @@ def sheet_rows(rows: list[dict[str, Any]], *, show_pii: bool) -> list[list[Any]]
     for n, r in enumerate(rows, start=1):
         node = NODE_BY_ID.get(r["status"])
         name, phone = r["customer"]["name"], r["customer"]["phone"]
+        note = note_text(r["hold_note"], "zh_CN")
         out.append([n, r["channel"], r["shop_id"], r["external_id"],
                     node.zh if node else r["status"], r["status"], _local(r["placed_at"]),
                     Decimal(r["total"]), r["currency"], name if show_pii else mask_name(name),
                     phone if show_pii else mask_phone(phone), r["hold_reason"],
-                    r["hold_note"] if show_pii else mask_text(r["hold_note"] or "", (name, phone)),
+                    note if show_pii else mask_text(note, (name, phone)),
                     r["hold_placed_by"], _local(r["hold_placed_at"]), r["id"]])
     return out
 
