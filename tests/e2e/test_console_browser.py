@@ -68,7 +68,7 @@ def test_place_and_release_a_hold(page: Page, site: tuple[str, Seeded]) -> None:
     page.goto(f"/console/orders/{data.orders['SP2611220006']}")
     holds = page.locator("[data-testid=active-hold]")
     expect(holds).to_have_count(0)
-    page.select_option("select[name=reason]", "stock_shortage")
+    page.select_option("select[name=reason]", "out_of_stock")
     page.fill("textarea[name=note]", "等待杭州仓调拨")
     page.click(".hold-form button[type=submit]")
     expect(holds).to_have_count(1)

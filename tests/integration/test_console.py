@@ -130,14 +130,14 @@ def test_ops_places_and_releases_a_hold_through_the_console(
     csrf = sign_in(client, "ops")
     order_id = data.orders["JD2611210007"]
     placed = client.post(f"/console/orders/{order_id}/holds",
-                         data={"reason": "stock_shortage", "note": "杭州仓调拨中"},
+                         data={"reason": "out_of_stock", "note": "杭州仓调拨中"},
                          headers={**HTMX, "X-CSRF-Token": csrf})
     assert placed.status_code == 200
     assert "<html" not in placed.text  # a fragment: the holds, the badge and the timeline
     assert 'id="holds"' in placed.text and 'id="held-badge"' in placed.text
     assert "库存不足" in placed.text and "杭州仓调拨中" in placed.text
     [hold] = holds_of(data, order_id)
-    assert (hold.reason, hold.placed_by) == ("stock_shortage", "ops")
+    assert (hold.reason, hold.placed_by) == ("out_of_stock", "ops")
 
     released = client.post(f"/console/orders/{order_id}/holds/{hold.id}/release",
                            data={"csrf_token": csrf})  # a plain form post works as well

@@ -24,6 +24,7 @@ from orderpilot.domain.access import ROLE_NAMES, allowed
 from orderpilot.domain.lifecycle import EVENT_TYPES, NODE_BY_ID
 from orderpilot.domain.masking import mask_as, mask_document, mask_phone
 from orderpilot.domain.messages import NAMES, field_path, named, note_text
+from orderpilot.domain.rules.fields import ADDRESS_FLAGS, FIELD_BY_PATH, OPERATORS
 from orderpilot.domain.rules.triggers import HUB_EVENTS as RULE_EVENTS
 from orderpilot.domain.times import SHANGHAI
 
@@ -40,6 +41,7 @@ def N_(message: str) -> str:
 
 
 CHANNELS = {"shopee": "Shopee", "lazada": "Lazada", "own_store": N_("Own store"),
+            "tiktok": "TikTok Shop",
             "youzan": N_("Youzan"), "shopify": "Shopify", "woocommerce": "WooCommerce",
             "tmall": N_("Tmall"), "jd": N_("JD"), "pinduoduo": N_("Pinduoduo"),
             "douyin": N_("Douyin"), "wechat": N_("WeChat"), "offline": N_("Offline")}
@@ -62,7 +64,7 @@ HUB_EVENTS = {"order.placed": N_("Order placed"), "hold.placed": N_("Hold placed
               "hold.released": N_("Hold released"), "order.late_report": N_("Late report")}
 HOLD_KINDS = {"user": N_("by a person"), "rule": N_("by a rule"), "system": N_("by the system")}
 OUTCOMES = {"moved": N_("Moved"), "late": N_("Late report"), "view": N_("View only"),
-            "duplicate": N_("Duplicate"), "recorded": N_("Recorded")}
+            "duplicate": N_("Duplicate"), "recorded": N_("Recorded only")}
 TICKET_STATUSES = {"open": N_("Open"), "in_progress": N_("In progress"),
                    "resolved": N_("Resolved"), "closed": N_("Closed")}
 PRIORITIES = {"urgent": N_("Urgent"), "high": N_("High"), "normal": N_("Normal"),
@@ -199,6 +201,29 @@ def build_environment(locale: str, translations: Translations) -> Environment:
             return gettext("rule %(key)s") % {"key": value[5:]}
         return source(value) if value in NAMES["source"] or value in SYSTEMS else value
 
+    def field_name(path: str) -> str:
+        """A rule condition's field (``order.total``) by its name."""
+        found = FIELD_BY_PATH.get(path)
+        return (found.zh if zh else found.en) if found else field_path(path, locale)
+
+    def operator(op: str) -> str:
+        found = OPERATORS.get(op)
+        return (found.zh if zh else found.en) if found else op
+
+    def shown_value(value: Any, path: str = "") -> str:
+        """A condition's expected or actual value: codes of known fields by their names."""
+        if isinstance(value, list):
+            return "、".join(shown_value(v, path) for v in value) if zh else \
+                ", ".join(shown_value(v, path) for v in value)
+        if isinstance(value, str):
+            if path == "order.address.flags" and value in ADDRESS_FLAGS:
+                return ADDRESS_FLAGS[value][0 if zh else 1]
+            if path == "order.status":
+                return node(value)
+            if path == "order.channel":
+                return label(CHANNELS)(value)
+        return json.dumps(value, ensure_ascii=False, default=str)
+
     def lag(seconds: float | None) -> str:
         if seconds is None:
             return "—"
@@ -240,6 +265,7 @@ def build_environment(locale: str, translations: Translations) -> Environment:
                        reason=label(LABELS["reason"]), outcome=label(OUTCOMES),
                        hold_kind=label(HOLD_KINDS), lag=lag, code=code, source=source, by=by,
                        field_path=lambda path: field_path(path, locale),
+                       field_name=field_name, operator=operator, shown_value=shown_value,
                        note=lambda text: note_text(text, locale),
                        phone=phone, pii=pii, pretty_json=pretty_json,
                        say=lambda message: say(message, locale),

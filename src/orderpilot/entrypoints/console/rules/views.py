@@ -53,7 +53,7 @@ class BuilderCatalogue:
             (gettext(label), [Choice(f.path, f.zh if zh else f.en)
                               for f in FIELDS if f.group == group])
             for group, label in FIELD_GROUPS.items()]
-        self.events = [Choice(k, f"{zh_ if zh else en} · {k}")
+        self.events = [Choice(k, zh_ if zh else f"{en} · {k}")
                        for k, (zh_, en) in event_names().items()]
         self.channels = [Choice(c, gettext(CHANNELS.get(c, c))) for c in CHANNEL_CODES]
         self.timezones = list(TIMEZONES)
