@@ -97,6 +97,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "hold.cannot_allocate": (
         "cannot allocate: %(items)s",
         "库存不足，无法分配：%(items)s"),
+    "rule.installed_from_template": (
+        "installed from template %(template)s",
+        "由模板 %(template)s 安装"),
 }
 
 # Names of the codes people see that are not lifecycle nodes or reportable events (those are
@@ -110,6 +113,9 @@ NAMES: dict[str, dict[str, tuple[str, str]]] = {
         "inventory.released": ("Stock released", "库存已释放"),
         "order.address_changed": ("Address changed", "地址已修改"),
         "order.lines_cancelled": ("Lines cancelled", "商品行已取消"),
+    },
+    "output": {  # outputs actions declare, for a later step's "only if"
+        "status_code": ("HTTP status code", "HTTP 状态码"),
     },
     "status": {  # what a system reports beside the lifecycle nodes (its last view)
         "contacted": ("Customer contacted", "客户已咨询"),
@@ -169,7 +175,10 @@ def named(kind: str, code: str, locale: str | None) -> str:
 
 
 NOTE_MARK = "msg:"
-_LEGACY_NOTES = ((re.compile(r"^cannot allocate: (?P<items>.+)$"), "hold.cannot_allocate"),)
+_LEGACY_NOTES = (
+    (re.compile(r"^cannot allocate: (?P<items>.+)$"), "hold.cannot_allocate"),
+    (re.compile(r"^installed from template (?P<template>[\w-]+)$"), "rule.installed_from_template"),
+)
 
 
 def coded_note(key: str, **params: str) -> str:

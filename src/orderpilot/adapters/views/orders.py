@@ -14,8 +14,8 @@ from orderpilot.adapters import tables as t
 from orderpilot.adapters.inventory import allocations_for_detail, gifts_for_detail
 from orderpilot.adapters.repository import OrderRepository
 from orderpilot.domain.errors import InvalidInput
-from orderpilot.domain.messages import note_text
 from orderpilot.domain.lifecycle import NODE_BY_ID, NODES
+from orderpilot.domain.messages import note_text
 from orderpilot.domain.money import from_cents, money_str
 from orderpilot.domain.order import Order
 

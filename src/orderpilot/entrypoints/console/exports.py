@@ -19,8 +19,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from orderpilot.adapters.cell_safety import formula_safe_row
 from orderpilot.domain.lifecycle import NODE_BY_ID
-from orderpilot.domain.messages import note_text
 from orderpilot.domain.masking import mask_name, mask_phone, mask_text
+from orderpilot.domain.messages import note_text
 from orderpilot.entrypoints.console.i18n import to_shanghai
 
 SHEET_TITLE = "待发货异常订单"
