@@ -56,7 +56,7 @@ def test_sign_in_list_filter_and_open_an_order(page: Page, site: tuple[str, Seed
     expect(page.locator("[data-testid=active-hold]")).to_have_count(2)
     expect(page.locator(".badge-info")).to_have_text("保税区")
     expect(page.locator("[data-testid=phone]")).to_have_text("13600003333")  # ops sees it
-    expect(page.locator(".timeline .tl-item").first).to_contain_text("订单创建")
+    expect(page.locator(".timeline .tl-item").first).to_contain_text("新订单")
     page.locator(".timeline details summary").first.click()
     expect(page.locator(".timeline details pre").first).to_contain_text("total_cents")
     shot(page, "05-order-detail-zh")

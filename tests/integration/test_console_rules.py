@@ -142,7 +142,7 @@ def test_ops_build_the_s4_rule_try_it_publish_and_roll_back(hub: Hub,
     assert (rule["status"], rule["published_version"]) == ("enabled", 2)
     assert rule["definition"]["conditions"]["all"][0]["value"] == 800
     page = client.get(f"/console/rules/{rule_id}").text
-    assert "raise the bar" in page and "conditions.all[0].value" in page  # the diff
+    assert "raise the bar" in page and "条件 › 全部满足 1 › 值" in page  # the diff, named
     assert 'value="800"' in page
 
     back = client.post(f"/console/rules/{rule_id}/rollback", headers=headers,

@@ -158,10 +158,10 @@ def build_environment(locale: str, translations: Translations) -> Environment:
     def event_type(type_: str) -> str:
         if type_ in EVENT_TYPES:
             return EVENT_TYPES[type_].zh if zh else EVENT_TYPES[type_].en
+        if type_ in RULE_EVENTS:  # one name per event: the one rules show too
+            return RULE_EVENTS[type_][0 if zh else 1]
         if type_ in HUB_EVENTS:
             return gettext(HUB_EVENTS[type_])
-        if type_ in RULE_EVENTS:
-            return RULE_EVENTS[type_][0 if zh else 1]
         return named("event", type_, locale)
 
     def label(table: dict[str, str]) -> Callable[[str], str]:
