@@ -253,7 +253,7 @@ def test_a_customs_call_fails_over_to_dingtalk_through_the_branch(hub: Hub,
     card = missing.text.split('data-slot="a0b0"', 1)[1]
     text = card.split('data-param="text"', 1)[1].split("</div>", 1)[0]
     assert "消息内容必填" in text
-    assert "actions[0].on_error.branch[0].params.text" in missing.text  # the summary
+    assert "动作 1 › 失败时 › 分支动作 1 › 参数 › 内容" in missing.text  # the summary, named
     in_english(client, headers)
     missing = client.post("/console/rules/new", headers=headers,
                           data={**FAILOVER_FORM, **branch, "a0b0-p-text": ""})

@@ -145,6 +145,8 @@ FIELD_PARTS_ZH: dict[str, str] = {
     "shop_id": "店铺", "shipping_fee": "运费", "discount": "优惠", "tracking_number": "运单号",
     "rows": "行", "inputs": "输入列", "outputs": "输出列", "hit_policy": "命中策略",
     "label": "标签", "status": "状态", "code": "编码", "timeout_s": "超时秒数",
+    "branch": "分支动作", "text": "内容", "headers": "请求头", "sign": "签名", "push": "推送",
+    "remove": "移除", "webhook": "推送到工单系统",
 }
 _PART = re.compile(r"^(?P<name>[A-Za-z_]+)(?P<index>(?:\[\d+\])*)$")
 
