@@ -97,6 +97,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "hold.cannot_allocate": (
         "cannot allocate: %(items)s",
         "库存不足，无法分配：%(items)s"),
+    "hold.stock_allocated": (
+        "stock allocated",
+        "库存已分配"),
     "rule.installed_from_template": (
         "installed from template %(template)s",
         "由模板 %(template)s 安装"),
@@ -179,6 +182,7 @@ def named(kind: str, code: str, locale: str | None) -> str:
 NOTE_MARK = "msg:"
 _LEGACY_NOTES = (
     (re.compile(r"^cannot allocate: (?P<items>.+)$"), "hold.cannot_allocate"),
+    (re.compile(r"^stock allocated$"), "hold.stock_allocated"),
     (re.compile(r"^installed from template (?P<template>[\w-]+)$"), "rule.installed_from_template"),
 )
 

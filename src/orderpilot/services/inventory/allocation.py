@@ -97,7 +97,7 @@ def allocate_in(uow: UnitOfWork, order: Order, now: datetime) -> AllocationResul
                                     now, order_id=order.id)
         for hold in order.active_holds:
             if hold.reason == OUT_OF_STOCK:
-                order.release_hold(hold.id, "inventory", now, "stock allocated")
+                order.release_hold(hold.id, "inventory", now, coded_note("hold.stock_allocated"))
         _report_allocated(uow, order, now, held, fresh=True)
         return AllocationResult(order.id, "allocated", tuple(_shown(a) for a in held))
     raise Conflict("stock kept changing while allocating; try again", code="concurrent_update",
