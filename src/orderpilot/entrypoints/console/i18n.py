@@ -70,7 +70,7 @@ TICKET_STATUSES = {"open": N_("Open"), "in_progress": N_("In progress"),
 PRIORITIES = {"urgent": N_("Urgent"), "high": N_("High"), "normal": N_("Normal"),
               "low": N_("Low")}
 RUN_STATUSES = {"pending": N_("Pending"), "succeeded": N_("Succeeded"), "failed": N_("Failed"),
-                "dead": N_("Dead"), "skipped": N_("Skipped")}
+                "dead": N_("Dead"), "skipped": N_("Skipped"), "interrupted": N_("Interrupted")}
 ATTEMPTS = {"ok": N_("OK"), "retry": N_("Will retry"), "failed": N_("Failed"),
             "sending": N_("Sending"), "interrupted": N_("Interrupted"),
             "found": N_("Found at the provider"),
