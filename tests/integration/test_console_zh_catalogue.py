@@ -331,3 +331,25 @@ def test_every_english_page_is_in_english(site: Site, login: str) -> None:
                 found.setdefault(path, set()).add(f"{bad} (in: {text[:60]})")
     assert not found, "Chinese outside people's data in the English console:\n" + "\n".join(
         f"{path}:\n    " + "\n    ".join(sorted(texts)) for path, texts in found.items())
+
+
+def test_rule_builder_problems_read_in_chinese(site: Site) -> None:
+    """No event chosen, a URL off the allow-list: each problem named in Chinese, its field
+    path too, and the allow-list one names the administrator, not an environment variable."""
+    form = {"name": "缺事件的规则", "trigger_kind": "event", "trigger_event": "",
+            "cond_mode": "all", "a0-type": "http.call", "a0-id": "check", "a0-p-method": "POST",
+            "a0-p-url": "https://evil.example/steal", "a0-retries": "1", "a0-backoff": "10",
+            "a0-then": "fail"}
+    with TestClient(create_app(site.hub), follow_redirects=False) as client:
+        signed_in(client, "ops", "zh_CN")
+        csrf = CSRF.search(client.get("/console/rules/new").text)
+        assert csrf
+        answer = client.post("/console/rules/new", data={**form, "csrf_token": csrf.group(1)})
+    assert answer.status_code == 422
+    problems = answer.text.split('data-testid="problems"', 1)[1].split("</ul>", 1)[0]
+    assert "触发条件 › 事件" in problems and "请选择触发规则的事件" in problems
+    assert "系统管理员" in problems and "ORDERPILOT_" not in answer.text
+    assert "None" not in problems and "trigger.event" not in problems
+    offending = [bad for text in visible_texts(problems)
+                 for bad in english_in_chinese(text, site.identifiers)]
+    assert offending == []
