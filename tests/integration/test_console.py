@@ -238,6 +238,7 @@ def test_the_export_gives_the_same_rows_twice_and_only_held_unshipped_orders(
     assert len(rows) == 3  # one row per hold: the youzan order has two
     assert [row[0] for row in rows] == [1, 2, 3]
     assert all("****" in row[10] for row in rows)  # finance sees masked phones
+    assert ("地址不完整", "address_incomplete") in {(row[11], row[12]) for row in rows}
     assert re.search(r'filename="pending-shipment-exceptions-\d{4}-\d{2}-\d{2}\.xlsx"',
                      disposition)
     assert "filename*=UTF-8''" in disposition
