@@ -1,16 +1,19 @@
 """Every console page in zh-CN shows no raw code and no English sentence; every page in English
 shows no Chinese outside the data people entered (issue 11, item 1).
 
-The pages are the console's GET routes, read from the app's router, so a new page is covered
-without touching this test; path parameters are filled from seeded data (an order with holds,
+The pages are the console's GET routes, read from ``console.ROUTERS``, so a new page is covered
+without touching this test; path parameters are filled from seeded data (orders with holds,
 one held for want of stock, rules with runs incl. a failed step, tickets, messages, a decision
 table, a promotion, channels, inventory sources). The visible text is what a person reads: text
 nodes outside <script>/<style>, plus title, placeholder, aria-label and alt attributes and
 <option> text. Technical data shown as such (<pre>, <code>, <textarea>: raw payloads, request
-and response bodies, expressions) is not language.
+and response bodies, outside systems' error answers, JSON examples, ``{{ }}`` expressions) is
+not language.
 
-To allow a new brand or system name, add it to ``NAMES``; seeded identifiers people type
-(logins, shop codes, table names) are in ``IDENTIFIERS``.
+To extend the allow-list: a brand, system name or unit goes in ``NAMES``; an identifier the
+seed's people chose in ``IDENTIFIERS`` (logins and the rules' step ids and output names are read
+from the database); Chinese an English page shows on purpose in ``SHOWN_IN_CHINESE``. A page
+that cannot be fixed yet goes in ``PENDING`` with the reason.
 """
 
 from __future__ import annotations
