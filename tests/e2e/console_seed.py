@@ -20,6 +20,7 @@ from orderpilot.domain.commands import (
     ReportEvent,
 )
 from orderpilot.domain.events import OrderEvent
+from orderpilot.domain.messages import bilingual_note
 from orderpilot.domain.order import Hold
 from orderpilot.services import ordering
 from orderpilot.services.accounts import create_user
@@ -158,9 +159,11 @@ def seed(hub: Hub) -> Seeded:
     released = hold("LZ2611250002", "payment_review", "")
     ordering.release_hold(ReleaseHold(out.orders["LZ2611250002"], released.id, "ops"),
                           hub.uow, hub.clock)
-    keep_in_quarantine(hub, "lazada", "/api/v1/orders",
+    keep_in_quarantine(hub, "lazada", "/api/v1/orders", bilingual_note(
                        "total 129.00 does not match the lines (sum of quantity x unit_price - "
-                       "discount, plus shipping_fee) = 139.00", "total",
+                       "discount, plus shipping_fee) = 139.00",
+                       "订单总额 129.00 与商品行合计（数量 × 单价 - 优惠 + 运费）139.00 不符"),
+                       "total",
                        '{"channel": "lazada", "external_id": "LZ2611259999", "total": "129.00"}')
     hub.rules.ensure_default_sms_templates()  # the rule builder offers SMS_QUAL_UPLOAD
     out.held_pre_shipment = {out.orders["SP2611260001"], out.orders["YZ2611240004"]}

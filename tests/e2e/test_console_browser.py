@@ -56,7 +56,7 @@ def test_sign_in_list_filter_and_open_an_order(page: Page, site: tuple[str, Seed
     expect(page.locator("[data-testid=active-hold]")).to_have_count(2)
     expect(page.locator(".badge-info")).to_have_text("保税区")
     expect(page.locator("[data-testid=phone]")).to_have_text("13600003333")  # ops sees it
-    expect(page.locator(".timeline .tl-item").first).to_contain_text("订单创建")
+    expect(page.locator(".timeline .tl-item").first).to_contain_text("新订单")
     page.locator(".timeline details summary").first.click()
     expect(page.locator(".timeline details pre").first).to_contain_text("total_cents")
     shot(page, "05-order-detail-zh")
@@ -68,7 +68,7 @@ def test_place_and_release_a_hold(page: Page, site: tuple[str, Seeded]) -> None:
     page.goto(f"/console/orders/{data.orders['SP2611220006']}")
     holds = page.locator("[data-testid=active-hold]")
     expect(holds).to_have_count(0)
-    page.select_option("select[name=reason]", "stock_shortage")
+    page.select_option("select[name=reason]", "out_of_stock")
     page.fill("textarea[name=note]", "等待杭州仓调拨")
     page.click(".hold-form button[type=submit]")
     expect(holds).to_have_count(1)

@@ -130,21 +130,23 @@ def test_ops_places_and_releases_a_hold_through_the_console(
     csrf = sign_in(client, "ops")
     order_id = data.orders["JD2611210007"]
     placed = client.post(f"/console/orders/{order_id}/holds",
-                         data={"reason": "stock_shortage", "note": "杭州仓调拨中"},
+                         data={"reason": "out_of_stock", "note": "杭州仓调拨中"},
                          headers={**HTMX, "X-CSRF-Token": csrf})
     assert placed.status_code == 200
     assert "<html" not in placed.text  # a fragment: the holds, the badge and the timeline
     assert 'id="holds"' in placed.text and 'id="held-badge"' in placed.text
     assert "库存不足" in placed.text and "杭州仓调拨中" in placed.text
     [hold] = holds_of(data, order_id)
-    assert (hold.reason, hold.placed_by) == ("stock_shortage", "ops")
+    assert (hold.reason, hold.placed_by) == ("out_of_stock", "ops")
 
     released = client.post(f"/console/orders/{order_id}/holds/{hold.id}/release",
                            data={"csrf_token": csrf})  # a plain form post works as well
     assert released.status_code == 303
     assert holds_of(data, order_id) == []
     page = client.get(f"/console/orders/{order_id}").text
-    assert "hold.placed" in page and "hold.released" in page
+    timeline = page[page.index('id="timeline"'):]
+    assert "订单冻结" in timeline and "解除冻结" in timeline
+    assert "hold.placed" not in timeline and "hold.released" not in timeline  # no raw codes
 
 
 def test_a_bad_hold_request_says_what_is_wrong(client: TestClient, data: Seeded) -> None:
@@ -236,6 +238,7 @@ def test_the_export_gives_the_same_rows_twice_and_only_held_unshipped_orders(
     assert len(rows) == 3  # one row per hold: the youzan order has two
     assert [row[0] for row in rows] == [1, 2, 3]
     assert all("****" in row[10] for row in rows)  # finance sees masked phones
+    assert ("地址不完整", "address_incomplete") in {(row[11], row[12]) for row in rows}
     assert re.search(r'filename="pending-shipment-exceptions-\d{4}-\d{2}-\d{2}\.xlsx"',
                      disposition)
     assert "filename*=UTF-8''" in disposition

@@ -179,7 +179,7 @@ def test_pull_now_records_the_sync_run_and_shows_it(client: TestClient, hub: Hub
     assert on_hand(hub, "NB", "MILK-900") == 44
     page = client.get(pulled.headers["location"]).text
     run = page.split('data-testid="pulled-run"')[1].split("</tr>")[0]
-    assert "NB" in run and "pull" in run and "applied" in run
+    assert "NB" in run and "拉取" in run and "已应用" in run
 
     inventory_sync.put_source(Source("MAN", "bonded_spot", "手动仓", "Manual", "", 1),
                               hub.uow, hub.clock)

@@ -142,7 +142,7 @@ def test_ops_build_the_s4_rule_try_it_publish_and_roll_back(hub: Hub,
     assert (rule["status"], rule["published_version"]) == ("enabled", 2)
     assert rule["definition"]["conditions"]["all"][0]["value"] == 800
     page = client.get(f"/console/rules/{rule_id}").text
-    assert "raise the bar" in page and "conditions.all[0].value" in page  # the diff
+    assert "raise the bar" in page and "条件 › 全部满足 1 › 值" in page  # the diff, named
     assert 'value="800"' in page
 
     back = client.post(f"/console/rules/{rule_id}/rollback", headers=headers,
@@ -253,7 +253,7 @@ def test_a_customs_call_fails_over_to_dingtalk_through_the_branch(hub: Hub,
     card = missing.text.split('data-slot="a0b0"', 1)[1]
     text = card.split('data-param="text"', 1)[1].split("</div>", 1)[0]
     assert "消息内容必填" in text
-    assert "actions[0].on_error.branch[0].params.text" in missing.text  # the summary
+    assert "动作 1 › 失败时 › 分支动作 1 › 参数 › 内容" in missing.text  # the summary, named
     in_english(client, headers)
     missing = client.post("/console/rules/new", headers=headers,
                           data={**FAILOVER_FORM, **branch, "a0b0-p-text": ""})

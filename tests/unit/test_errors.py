@@ -72,7 +72,7 @@ def test_rule_problems_carry_their_chinese_text() -> None:
     error = caught.value
     assert error.message == ("the rule: trigger.event: unknown event None; pick one from the "
                              "list (and 1 more)")
-    assert error.message_zh == "规则：trigger.event：未知事件 None，请从列表中选择（另有 1 处）"
+    assert error.message_zh == "规则：触发条件 › 事件：未知事件 None，请从列表中选择（另有 1 处）"
     assert error.problems[1].in_language("zh-CN").endswith("a name of 1 to 200 characters "
                                                            "is required")
 

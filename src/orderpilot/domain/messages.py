@@ -6,6 +6,9 @@ A one-off message gives its Chinese text where it is raised (``zh=``) instead.
 
 from __future__ import annotations
 
+import json
+import re
+
 CATALOGUE: dict[str, tuple[str, str]] = {
     "order.not_found": (
         "no order with id %(order_id)s",
@@ -90,4 +93,137 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "sheet.empty": (
         "%(file)s is empty; the first row must be the header",
         "%(file)s 是空的；第一行必须是表头"),
+    # Notes the hub writes on the holds it places (stored coded: see ``coded_note``)
+    "hold.cannot_allocate": (
+        "cannot allocate: %(items)s",
+        "库存不足，无法分配：%(items)s"),
+    "hold.stock_allocated": (
+        "stock allocated",
+        "库存已分配"),
+    "rule.installed_from_template": (
+        "installed from template %(template)s",
+        "由模板 %(template)s 安装"),
 }
+
+# Names of the codes people see that are not lifecycle nodes or reportable events (those are
+# in domain/lifecycle.py) nor console labels (entrypoints/console/i18n.py): kind -> code ->
+# (English, Chinese). The console's ``code`` filter looks here last.
+NAMES: dict[str, dict[str, tuple[str, str]]] = {
+    "event": {
+        "ticket.opened": ("Ticket opened", "工单已创建"),
+        "inventory.untracked": ("Stock not tracked", "未管理库存的商品"),
+        "inventory.out_of_stock": ("Out of stock", "库存不足"),
+        "inventory.released": ("Stock released", "库存已释放"),
+        "order.address_changed": ("Address changed", "地址已修改"),
+        "order.lines_cancelled": ("Lines cancelled", "商品行已取消"),
+    },
+    "output": {  # outputs actions declare, for a later step's "only if"
+        "status_code": ("HTTP status code", "HTTP 状态码"),
+    },
+    "status": {  # what a system reports beside the lifecycle nodes (its last view)
+        "contacted": ("Customer contacted", "客户已咨询"),
+    },
+    "source": {
+        "kingdee": ("Kingdee", "金蝶云星空"), "sf": ("SF Express", "顺丰速运"),
+        "yto": ("YTO Express", "圆通速递"), "customs": ("Customs filing", "海关备案"),
+        "helpdesk": ("Helpdesk", "客服工单系统"), "inventory": ("Inventory", "库存"),
+    },
+}
+
+
+# The parts of a field path shown to people ("actions[2].params.template"), in Chinese.
+FIELD_PARTS_ZH: dict[str, str] = {
+    "rule": "规则", "name": "名称", "description": "说明", "trigger": "触发条件",
+    "kind": "类型", "event": "事件", "unless": "除非发生", "minutes": "分钟数",
+    "cron": "定时表达式", "timezone": "时区", "sources": "来源", "channels": "渠道",
+    "conditions": "条件", "all": "全部满足", "any": "任一满足", "field": "字段", "op": "运算",
+    "value": "值", "actions": "动作", "params": "参数", "if": "执行条件", "on_error": "失败时",
+    "retries": "重试次数", "backoff_seconds": "重试间隔", "then": "之后", "template": "模板",
+    "phone": "手机号", "connector": "连接器", "path": "路径", "url": "网址", "body": "请求体",
+    "output": "输出", "method": "方法", "reason": "原因", "note": "备注", "tags": "标签",
+    "title": "标题", "priority": "优先级", "to": "收件人", "subject": "主题", "table": "决策表",
+    "id": "编号", "key": "幂等键", "total": "订单总额", "lines": "商品行", "sku": "SKU",
+    "quantity": "数量", "unit_price": "单价", "customer": "客户", "shipping_address": "收货地址",
+    "currency": "币种", "placed_at": "下单时间", "external_id": "外部订单号", "channel": "渠道",
+    "shop_id": "店铺", "shipping_fee": "运费", "discount": "优惠", "tracking_number": "运单号",
+    "rows": "行", "inputs": "输入列", "outputs": "输出列", "hit_policy": "命中策略",
+    "label": "标签", "status": "状态", "code": "编码", "timeout_s": "超时秒数",
+    "branch": "分支动作", "text": "内容", "headers": "请求头", "sign": "签名", "push": "推送",
+    "remove": "移除", "webhook": "推送到工单系统",
+}
+_PART = re.compile(r"^(?P<name>[A-Za-z_]+)(?P<index>(?:\[\d+\])*)$")
+
+
+def field_path(path: str | None, locale: str | None) -> str:
+    """A field path as a person reads it: in Chinese each known part named ("动作 3 › 参数 ›
+    模板"), an unknown one kept; in English the path as it is."""
+    if not path or not (locale or "").startswith("zh"):
+        return path or ""
+    shown = []
+    for part in path.split("."):
+        matched = _PART.match(part)
+        if matched is None or matched["name"] not in FIELD_PARTS_ZH:
+            shown.append(part)
+            continue
+        numbers = [int(n) + 1 for n in re.findall(r"\d+", matched["index"])]
+        shown.append(FIELD_PARTS_ZH[matched["name"]]
+                     + "".join(f" {n}" for n in numbers))
+    return " › ".join(shown)
+
+
+def named(kind: str, code: str, locale: str | None) -> str:
+    """The name of CODE of KIND in LOCALE, or the code itself when it has none."""
+    found = NAMES.get(kind, {}).get(code)
+    if found is None:
+        return code
+    return found[1] if (locale or "").startswith("zh") else found[0]
+
+
+NOTE_MARK = "msg:"
+_LEGACY_NOTES = (
+    (re.compile(r"^cannot allocate: (?P<items>.+)$"), "hold.cannot_allocate"),
+    (re.compile(r"^stock allocated$"), "hold.stock_allocated"),
+    (re.compile(r"^installed from template (?P<template>[\w-]+)$"), "rule.installed_from_template"),
+)
+
+
+def coded_note(key: str, **params: str) -> str:
+    """A note the hub writes, stored as a catalogue key and its parameters so that each
+    reader sees it in their language (``note_text``)."""
+    assert key in CATALOGUE, key
+    return NOTE_MARK + json.dumps({"key": key, "params": params}, ensure_ascii=False,
+                                  sort_keys=True)
+
+
+def bilingual_note(en: str, zh: str) -> str:
+    """A note the hub writes from a message it has in both languages (a refusal kept with
+    its payload): stored with both, shown in the reader's (``note_text``)."""
+    return NOTE_MARK + json.dumps({"en": en, "zh": zh}, ensure_ascii=False, sort_keys=True)
+
+
+def note_text(note: str | None, locale: str | None) -> str:
+    """A hold note in LOCALE: a coded note rendered, an English note the hub wrote before
+    notes were coded recognised, anything else (typed by a person) as it is."""
+    if not note:
+        return ""
+    key, params = None, {}
+    if note.startswith(NOTE_MARK):
+        try:
+            found = json.loads(note[len(NOTE_MARK):])
+            if "en" in found:
+                return str(found["zh" if (locale or "").startswith("zh") else "en"])
+            key, params = str(found["key"]), dict(found["params"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return note
+    else:
+        for pattern, legacy_key in _LEGACY_NOTES:
+            matched = pattern.match(note)
+            if matched:
+                key, params = legacy_key, matched.groupdict()
+    if key not in CATALOGUE:
+        return note
+    en, zh = CATALOGUE[key]
+    try:
+        return (zh if (locale or "").startswith("zh") else en) % params
+    except (KeyError, ValueError, TypeError):
+        return note

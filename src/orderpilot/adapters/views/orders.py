@@ -15,6 +15,7 @@ from orderpilot.adapters.inventory import allocations_for_detail, gifts_for_deta
 from orderpilot.adapters.repository import OrderRepository
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.domain.lifecycle import NODE_BY_ID, NODES
+from orderpilot.domain.messages import note_text
 from orderpilot.domain.money import from_cents, money_str
 from orderpilot.domain.order import Order
 
@@ -158,7 +159,8 @@ def present(order: Order, raw_payloads: list[dict[str, Any]]) -> dict[str, Any]:
                    "unit_price": money_str(ln.unit_price), "discount": money_str(ln.discount),
                    "cancelled_quantity": ln.cancelled_quantity}
                   for i, ln in enumerate(order.lines)],
-        "holds": [{"id": h.id, "reason": h.reason, "note": h.note, "placed_by": h.placed_by,
+        "holds": [{"id": h.id, "reason": h.reason, "note": note_text(h.note, "en"),
+                   "placed_by": h.placed_by,
                    "placed_by_kind": h.placed_by_kind, "placed_at": iso(h.placed_at),
                    "released_at": iso(h.released_at), "released_by": h.released_by,
                    "auto_release_at": iso(h.auto_release_at)} for h in order.holds],
@@ -193,7 +195,7 @@ def pending_shipment_exceptions(conn: Connection) -> list[dict[str, Any]]:
         .where(o.c.held.is_(True), o.c.status.in_(PRE_SHIPMENT), h.c.released_at.is_(None))
         .order_by(o.c.placed_at, o.c.channel, o.c.external_id, h.c.placed_at, h.c.id)).all()
     return [{**summary(r, []), "hold_id": r.hold_id, "hold_reason": r.reason,
-             "hold_note": r.note, "hold_placed_by": r.placed_by,
+             "hold_note": r.note, "hold_placed_by": r.placed_by,  # coded: see note_text
              "hold_placed_at": iso(r.hold_placed_at)} for r in rows]
 
 
@@ -224,7 +226,8 @@ def backlog(conn: Connection) -> dict[str, int]:
 def quarantined(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
     q = t.quarantine
     return [{"seq": r.seq, "received_at": iso(r.received_at), "source": r.source,
-             "endpoint": r.endpoint, "reason": r.reason, "field": r.field, "payload": r.payload}
+             "endpoint": r.endpoint, "reason": note_text(r.reason, "en"),
+             "reason_zh": note_text(r.reason, "zh_CN"), "field": r.field, "payload": r.payload}
             for r in conn.execute(sa.select(q).order_by(q.c.seq.desc()).limit(limit))]
 
 

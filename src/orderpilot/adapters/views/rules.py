@@ -16,6 +16,7 @@ from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.tickets import TicketRepository
 from orderpilot.adapters.views.orders import iso
 from orderpilot.domain.masking import mask_document
+from orderpilot.domain.messages import note_text
 
 
 def rule_summary(row: Any, counts: dict[str, int] | None = None) -> dict[str, Any]:
@@ -47,7 +48,8 @@ def rule_detail(conn: Connection, rule_id: str) -> dict[str, Any] | None:
         "draft": row.draft, "row_version": row.row_version,
         "definition": published.definition if published else None,
         "versions": [{"version": v.version, "published_by": v.published_by,
-                      "published_at": iso(v.published_at), "reason": v.reason,
+                      "published_at": iso(v.published_at), "reason": note_text(v.reason, "en"),
+                      "reason_zh": note_text(v.reason, "zh_CN"),
                       "diff": v.diff} for v in versions],
         "audit": [{"action": a.action, "actor": a.actor, "at": iso(a.at), "detail": a.detail}
                   for a in repo.audit_trail(row.id)]})

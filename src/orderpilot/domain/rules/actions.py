@@ -215,4 +215,5 @@ def check_url(url: str, where: str, problems: Problems, checks: Checks) -> None:
         return
     message = checks.check_url(TEMPLATE.sub("x", url))
     if message:
-        problems.add(where, message, f"目标地址不被允许：{message}")
+        problems.add(where, message, f"目标地址 {url} 不在出站白名单内：请联系系统管理员在服务器"
+                                     "设置的出站白名单中加入该地址")

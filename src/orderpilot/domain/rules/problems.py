@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from orderpilot.domain.errors import InvalidInput, is_chinese
+from orderpilot.domain.messages import field_path
 
 WHAT_ZH = {"the rule": "规则", "the table": "决策表", "the decision table": "决策表"}
 
@@ -49,5 +50,6 @@ class RuleInvalid(InvalidInput):
         more_zh = f"（另有 {len(problems) - 1} 处）" if len(problems) > 1 else ""
         what_zh = WHAT_ZH.get(what, what)
         super().__init__(f"{what}: {first.field}: {first.message}{more}", field=first.field,
-                         zh=f"{what_zh}：{first.field}：{first.message_zh}{more_zh}")
+                         zh=f"{what_zh}：{field_path(first.field, 'zh_CN')}："
+                            f"{first.message_zh}{more_zh}")
         self.problems = problems

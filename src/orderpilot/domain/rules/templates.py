@@ -48,7 +48,7 @@ TEMPLATES: tuple[RuleTemplate, ...] = (
         "text the buyer to upload the business licence, open a high-priority ticket.",
         "S4",
         {"name": "保税区大额订单资质核验",
-         "description": "S4: bonded-zone orders over 500 need a qualified buyer",
+         "description": "S4：保税区 500 元以上的订单须核验买家资质",
          "trigger": {"kind": "event", "event": "payment.succeeded", "sources": ["youzan"]},
          "conditions": {"all": [
              {"field": "order.total", "op": "gt", "value": 500},
@@ -81,7 +81,7 @@ TEMPLATES: tuple[RuleTemplate, ...] = (
         "A customer who contacts support within 2 hours of ordering gets a VIP tag "
         "(customer and order) and a service ticket.",
         "S14",
-        {"name": "下单后2小时内咨询客服", "description": "S14: fast follow-up for keen buyers",
+        {"name": "下单后2小时内咨询客服", "description": "S14：下单后很快咨询的买家优先跟进",
          "trigger": {"kind": "event", "event": "customer.contacted"},
          "conditions": {"all": [
              {"field": "order.placed_at", "op": "within_last_minutes", "value": 120}]},
@@ -98,7 +98,7 @@ TEMPLATES: tuple[RuleTemplate, ...] = (
         "Orders paid at 5,000 or more are held for review with a ticket; "
         "a person releases them.",
         "S4",
-        {"name": "大额订单人工复核", "description": "Review large orders before fulfilment",
+        {"name": "大额订单人工复核", "description": "大额订单履约前人工复核",
          "trigger": {"kind": "event", "event": "payment.succeeded"},
          "conditions": {"all": [{"field": "order.total", "op": "gte", "value": 5000}]},
          "actions": [
@@ -114,7 +114,7 @@ TEMPLATES: tuple[RuleTemplate, ...] = (
         "New orders missing the city, district or postal code are held with a ticket to "
         "get the address completed.",
         "S4",
-        {"name": "地址不完整冻结", "description": "Hold orders whose address is incomplete",
+        {"name": "地址不完整冻结", "description": "收货地址不完整的订单先冻结",
          "trigger": {"kind": "event", "event": "order.placed"},
          "conditions": {"any": [
              {"field": "order.address.city", "op": "is_empty"},
@@ -132,7 +132,7 @@ TEMPLATES: tuple[RuleTemplate, ...] = (
         "Still unpaid 30 minutes after ordering: text the buyer that the order will be "
         "cancelled and tag the order.",
         "S4",
-        {"name": "30分钟未支付催付", "description": "Payment reminder before cancellation",
+        {"name": "30分钟未支付催付", "description": "超时取消前提醒买家付款",
          "trigger": {"kind": "timeout", "event": "order.placed", "minutes": 30,
                      "unless": "payment.succeeded"},
          "conditions": {"all": [{"field": "order.status", "op": "eq", "value": "placed"}]},
@@ -151,7 +151,7 @@ TEMPLATES: tuple[RuleTemplate, ...] = (
         "CRM and tag the order. (With an ERP connector configured, add a step that sends the "
         "ERP a pre-allocation order.)",
         "S6",
-        {"name": "直播赠品名额:高意向客户", "description": "S6: buyers of the live stream",
+        {"name": "直播赠品名额:高意向客户", "description": "S6：直播间领取赠品的买家",
          "trigger": {"kind": "event", "event": "promotion.claimed"},
          "conditions": {"all": []},
          "actions": [

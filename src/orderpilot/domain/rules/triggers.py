@@ -107,7 +107,10 @@ def parse_trigger(raw: Any, where: str, problems: Problems) -> Trigger:
         return Trigger("schedule", cron=cron, timezone=timezone)
     names = event_names()
     event = raw.get("event")
-    if event not in names:
+    if not event:
+        problems.add(f"{where}.event", "choose the event that starts the rule",
+                     "请选择触发规则的事件")
+    elif event not in names:
         problems.add(f"{where}.event", f"unknown event {event!r}; pick one from the list",
                      f"未知事件 {event!r}，请从列表中选择")
     sources = _strings(raw.get("sources", []), f"{where}.sources", problems)
@@ -126,7 +129,8 @@ def parse_trigger(raw: Any, where: str, problems: Problems) -> Trigger:
         minutes = 1
     unless = raw.get("unless")
     if unless not in names:
-        problems.add(f"{where}.unless", f"unknown event {unless!r}", f"未知事件 {unless!r}")
+        problems.add(f"{where}.unless", f"unknown event {unless!r}",
+                     f"未知事件 {unless}" if unless else "请选择“除非发生”的事件")
     return Trigger("timeout", str(event), sources, channels, minutes=minutes, unless=str(unless))
 
 

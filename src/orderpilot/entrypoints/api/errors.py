@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orderpilot.domain import errors as e
+from orderpilot.domain.messages import bilingual_note
 
 STATUS = {e.InvalidInput: 422, e.NotFound: 404, e.Conflict: 409, e.Forbidden: 403,
           e.ConnectorError: 502}
@@ -105,7 +106,7 @@ def install(app: FastAPI, quarantine: Any) -> None:
     async def domain_error(request: Request, exc: e.OrderpilotError) -> JSONResponse:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
         if status == 422:
-            await keep(request, exc.message, exc.field)
+            await keep(request, bilingual_note(exc.message, exc.message_zh), exc.field)
         problems = getattr(exc, "problems", None)  # an order or a rule: every field at fault
         details = [{"field": p.field, "code": getattr(p, "code", None) or exc.code,
                     "message": p.message, "message_zh": p.message_zh}
@@ -135,7 +136,8 @@ def install(app: FastAPI, quarantine: Any) -> None:
         code = "malformed_json" if any(d.get("type") == "json_invalid"
                                        for d in exc.errors()) else "invalid_input"
         message = f"{first['field']}: {first['message']}"
-        await keep(request, message, first["field"])
+        await keep(request, bilingual_note(message, f"{first['field']}：{first['message_zh']}"),
+                   first["field"])
         return JSONResponse(error_body(code, message, first["field"], details,
                                        message_zh=f"{first['field']}：{first['message_zh']}"),
                             status_code=422)

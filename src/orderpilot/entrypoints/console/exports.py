@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from io import BytesIO
 from typing import Any
 from urllib.parse import quote
 
+from babel.support import Translations
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -20,7 +22,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from orderpilot.adapters.cell_safety import formula_safe_row
 from orderpilot.domain.lifecycle import NODE_BY_ID
 from orderpilot.domain.masking import mask_name, mask_phone, mask_text
-from orderpilot.entrypoints.console.i18n import to_shanghai
+from orderpilot.domain.messages import note_text
+from orderpilot.entrypoints.console.i18n import LABELS, load_translations, to_shanghai
 
 SHEET_TITLE = "待发货异常订单"
 FILE_STEM = "pending-shipment-exceptions"
@@ -39,12 +42,24 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     ("币种 / Currency", 9),
     ("客户 / Customer", 14),
     ("电话 / Phone", 15),
-    ("冻结原因 / Hold reason", 24),
+    ("冻结原因 / Hold reason", 18),
+    ("原因代码 / Reason code", 22),
     ("冻结备注 / Hold note", 32),
     ("冻结人 / Held by", 14),
     ("冻结时间(北京时间) / Held at (UTC+8)", 21),
     ("订单ID / Order ID", 38),
 )
+
+
+@cache
+def _zh() -> Translations:
+    return load_translations("zh_CN")
+
+
+def reason_zh(code: str) -> str:
+    """A hold reason's Chinese name (the sheet is the same for every reader); the code beside."""
+    reasons = LABELS["reason"]
+    return _zh().gettext(reasons[code]) if code in reasons else code
 
 
 def _local(value: str | None) -> datetime | None:
@@ -58,11 +73,13 @@ def sheet_rows(rows: list[dict[str, Any]], *, show_pii: bool) -> list[list[Any]]
     for n, r in enumerate(rows, start=1):
         node = NODE_BY_ID.get(r["status"])
         name, phone = r["customer"]["name"], r["customer"]["phone"]
+        note = note_text(r["hold_note"], "zh_CN")
         out.append([n, r["channel"], r["shop_id"], r["external_id"],
                     node.zh if node else r["status"], r["status"], _local(r["placed_at"]),
                     Decimal(r["total"]), r["currency"], name if show_pii else mask_name(name),
-                    phone if show_pii else mask_phone(phone), r["hold_reason"],
-                    r["hold_note"] if show_pii else mask_text(r["hold_note"] or "", (name, phone)),
+                    phone if show_pii else mask_phone(phone), reason_zh(r["hold_reason"]),
+                    r["hold_reason"],
+                    note if show_pii else mask_text(note, (name, phone)),
                     r["hold_placed_by"], _local(r["hold_placed_at"]), r["id"]])
     return out
 
@@ -83,7 +100,7 @@ def workbook_bytes(rows: list[dict[str, Any]], *, show_pii: bool) -> bytes:
     for values in sheet_rows(rows, show_pii=show_pii):
         sheet.append(formula_safe_row(values))  # a buyer's name is no formula
         row = sheet.max_row
-        for col in (7, 15):
+        for col in (7, 16):
             sheet.cell(row=row, column=col).number_format = TIME_FORMAT
         sheet.cell(row=row, column=8).number_format = "#,##0.00"
     sheet.freeze_panes = "A2"

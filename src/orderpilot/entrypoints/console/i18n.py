@@ -23,6 +23,9 @@ from jinja2.runtime import Context
 from orderpilot.domain.access import ROLE_NAMES, allowed
 from orderpilot.domain.lifecycle import EVENT_TYPES, NODE_BY_ID
 from orderpilot.domain.masking import mask_as, mask_document, mask_phone
+from orderpilot.domain.messages import NAMES, field_path, named, note_text
+from orderpilot.domain.rules.fields import ADDRESS_FLAGS, FIELD_BY_PATH, OPERATORS
+from orderpilot.domain.rules.triggers import HUB_EVENTS as RULE_EVENTS
 from orderpilot.domain.times import SHANGHAI
 
 LOCALES = ("zh_CN", "en")
@@ -38,24 +41,53 @@ def N_(message: str) -> str:
 
 
 CHANNELS = {"shopee": "Shopee", "lazada": "Lazada", "own_store": N_("Own store"),
+            "tiktok": "TikTok Shop",
             "youzan": N_("Youzan"), "shopify": "Shopify", "woocommerce": "WooCommerce",
             "tmall": N_("Tmall"), "jd": N_("JD"), "pinduoduo": N_("Pinduoduo"),
             "douyin": N_("Douyin"), "wechat": N_("WeChat"), "offline": N_("Offline")}
 SYSTEMS = {"storefront": N_("Storefront"), "erp": "ERP", "wms": "WMS",
            "carrier": N_("Carrier"), "crm": "CRM", "hub": "orderpilot"}
+# Hold reasons people choose from (the first ones) and those rules and the hub set. One code,
+# one name: a stock hold is ``out_of_stock`` whoever places it (``stock_shortage`` is what
+# people chose before; old holds keep their code and show the same name).
 HOLD_REASONS = {"address_incomplete": N_("Address incomplete"),
                 "qualification_pending": N_("Qualification pending"),
-                "stock_shortage": N_("Stock shortage"),
+                "out_of_stock": N_("Stock shortage"),
                 "payment_review": N_("Payment under review"),
                 "customer_request": N_("Customer asked to wait"),
                 "suspected_fraud": N_("Suspected fraud"),
                 "price_error": N_("Price error"),
                 "customs_check": N_("Customs check")}
+OTHER_REASONS = {"stock_shortage": N_("Stock shortage"),
+                 "high_value_review": N_("Large order under review")}
 HUB_EVENTS = {"order.placed": N_("Order placed"), "hold.placed": N_("Hold placed"),
               "hold.released": N_("Hold released"), "order.late_report": N_("Late report")}
 HOLD_KINDS = {"user": N_("by a person"), "rule": N_("by a rule"), "system": N_("by the system")}
 OUTCOMES = {"moved": N_("Moved"), "late": N_("Late report"), "view": N_("View only"),
-            "duplicate": N_("Duplicate")}
+            "duplicate": N_("Duplicate"), "recorded": N_("Recorded only")}
+TICKET_STATUSES = {"open": N_("Open"), "in_progress": N_("In progress"),
+                   "resolved": N_("Resolved"), "closed": N_("Closed")}
+PRIORITIES = {"urgent": N_("Urgent"), "high": N_("High"), "normal": N_("Normal"),
+              "low": N_("Low")}
+RUN_STATUSES = {"pending": N_("Pending"), "succeeded": N_("Succeeded"), "failed": N_("Failed"),
+                "dead": N_("Dead"), "skipped": N_("Skipped"), "interrupted": N_("Interrupted")}
+ATTEMPTS = {"ok": N_("OK"), "retry": N_("Will retry"), "failed": N_("Failed"),
+            "sending": N_("Sending"), "interrupted": N_("Interrupted"),
+            "found": N_("Found at the provider"),
+            "not_found": N_("Not found at the provider"),
+            "lookup_failed": N_("Provider look-up failed")}
+TRIGGER_KINDS = {"event": N_("Event"), "schedule": N_("Schedule"), "timeout": N_("Timeout")}
+SYNC_METHODS = {"push": N_("Push"), "pull": N_("Pull"), "import": N_("Excel import"),
+                "manual": N_("Entered by hand")}
+SYNC_STATUSES = {"applied": N_("Applied"), "failed": N_("Failed"), "partial": N_("Partly applied"),
+                 "duplicate": N_("Duplicate"), "running": N_("Running")}
+# Every kind of code a person sees, for the ``code`` filter: ``{{ h.reason|code('reason') }}``.
+LABELS: dict[str, dict[str, str]] = {
+    "channel": CHANNELS, "system": SYSTEMS, "reason": {**HOLD_REASONS, **OTHER_REASONS},
+    "hold_kind": HOLD_KINDS, "outcome": OUTCOMES, "ticket_status": TICKET_STATUSES,
+    "priority": PRIORITIES, "run_status": RUN_STATUSES, "attempt": ATTEMPTS,
+    "trigger_kind": TRIGGER_KINDS, "sync_method": SYNC_METHODS, "sync_status": SYNC_STATUSES,
+}
 
 
 def pick_locale(value: object, default: str) -> str:
@@ -121,15 +153,76 @@ def build_environment(locale: str, translations: Translations) -> Environment:
 
     def node(status: str) -> str:
         found = NODE_BY_ID.get(status)
-        return (found.zh if zh else found.en) if found else status
+        return (found.zh if zh else found.en) if found else named("status", status, locale)
 
     def event_type(type_: str) -> str:
         if type_ in EVENT_TYPES:
             return EVENT_TYPES[type_].zh if zh else EVENT_TYPES[type_].en
-        return gettext(HUB_EVENTS[type_]) if type_ in HUB_EVENTS else type_
+        if type_ in RULE_EVENTS:  # one name per event: the one rules show too
+            return RULE_EVENTS[type_][0 if zh else 1]
+        if type_ in HUB_EVENTS:
+            return gettext(HUB_EVENTS[type_])
+        return named("event", type_, locale)
 
     def label(table: dict[str, str]) -> Callable[[str], str]:
         return lambda code: gettext(table[code]) if code in table else code
+
+    def code(value: str | None, kind: str) -> str:
+        """A code of KIND (``reason``, ``priority``, ``event``, ...) in the page's language;
+        a code the catalogue does not know shows as it is (the zh-CN page test finds it)."""
+        if value is None or value == "":
+            return "—"
+        if kind in LABELS:
+            return label(LABELS[kind])(value)
+        if kind == "event":
+            return event_type(value)
+        if kind == "node":
+            return node(value)
+        if kind == "role":
+            return ROLE_NAMES[value][0 if zh else 1] if value in ROLE_NAMES else value
+        if kind == "source":
+            return source(value)
+        return named(kind, value, locale)
+
+    def source(value: str) -> str:
+        """Who reported: a channel, a system, a person (``user:<login>``) or a stock source."""
+        if value.startswith("user:"):
+            return gettext("user %(login)s") % {"login": value[5:]}
+        for table in (CHANNELS, SYSTEMS):
+            if value in table:
+                return gettext(table[value])
+        return named("source", value, locale)
+
+    def by(value: str | None) -> str:
+        """Who placed or released a hold: a login, ``rule:<key>``, or the hub's inventory."""
+        if not value:
+            return "—"
+        if value.startswith("rule:"):
+            return gettext("rule %(key)s") % {"key": value[5:]}
+        return source(value) if value in NAMES["source"] or value in SYSTEMS else value
+
+    def field_name(path: str) -> str:
+        """A rule condition's field (``order.total``) by its name."""
+        found = FIELD_BY_PATH.get(path)
+        return (found.zh if zh else found.en) if found else field_path(path, locale)
+
+    def operator(op: str) -> str:
+        found = OPERATORS.get(op)
+        return (found.zh if zh else found.en) if found else op
+
+    def shown_value(value: Any, path: str = "") -> str:
+        """A condition's expected or actual value: codes of known fields by their names."""
+        if isinstance(value, list):
+            return "、".join(shown_value(v, path) for v in value) if zh else \
+                ", ".join(shown_value(v, path) for v in value)
+        if isinstance(value, str):
+            if path == "order.address.flags" and value in ADDRESS_FLAGS:
+                return ADDRESS_FLAGS[value][0 if zh else 1]
+            if path == "order.status":
+                return node(value)
+            if path == "order.channel":
+                return label(CHANNELS)(value)
+        return json.dumps(value, ensure_ascii=False, default=str)
 
     def lag(seconds: float | None) -> str:
         if seconds is None:
@@ -169,8 +262,11 @@ def build_environment(locale: str, translations: Translations) -> Environment:
 
     env.filters.update(when=when, money=money, number=number, node=node,
                        event_type=event_type, channel=label(CHANNELS), system=label(SYSTEMS),
-                       reason=label(HOLD_REASONS), outcome=label(OUTCOMES),
-                       hold_kind=label(HOLD_KINDS), lag=lag,
+                       reason=label(LABELS["reason"]), outcome=label(OUTCOMES),
+                       hold_kind=label(HOLD_KINDS), lag=lag, code=code, source=source, by=by,
+                       field_path=lambda path: field_path(path, locale),
+                       field_name=field_name, operator=operator, shown_value=shown_value,
+                       note=lambda text: note_text(text, locale),
                        phone=phone, pii=pii, pretty_json=pretty_json,
                        say=lambda message: say(message, locale),
                        role=lambda r: ROLE_NAMES[r][0 if zh else 1] if r in ROLE_NAMES else r)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from babel.support import Translations
@@ -54,7 +54,19 @@ class Console:
         for locale, translations in self.translations.items():
             env = build_environment(locale, translations)
             env.globals["path"] = path
+            env.filters["action"] = self._action_name(locale)
             self.templates[locale] = Jinja2Blocks(env=env)
+
+    def _action_name(self, locale: str) -> Callable[[str], str]:
+        """A rule action type (``http.call``) by its name in LOCALE (ActionType.zh/en)."""
+        types = self.hub.actions.types()
+
+        def name(action_id: str) -> str:
+            found = types.get(action_id)
+            if found is None:
+                return action_id
+            return found.zh if locale == "zh_CN" else found.en
+        return name
 
     def locale(self, request: Request) -> str:
         return pick_locale(request.session.get("locale"), self.hub.settings.default_locale)

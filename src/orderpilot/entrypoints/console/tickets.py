@@ -17,7 +17,7 @@ from orderpilot.domain.errors import NotFound
 from orderpilot.domain.tickets import NEXT_STATUS, IllegalTicketMove
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader, RuleManager
-from orderpilot.entrypoints.console.i18n import N_
+from orderpilot.entrypoints.console.i18n import PRIORITIES, TICKET_STATUSES
 from orderpilot.entrypoints.console.render import ConsoleDep, is_htmx
 from orderpilot.entrypoints.console.rules.runs import RUN_LABELS
 from orderpilot.services import tickets as ticket_service
@@ -25,10 +25,8 @@ from orderpilot.services import tickets as ticket_service
 router = APIRouter(prefix="/console")
 PAGE_SIZE = 50
 ORDER_RUNS = 20
-STATUS_LABELS = {"open": N_("Open"), "in_progress": N_("In progress"),
-                 "resolved": N_("Resolved"), "closed": N_("Closed")}
-PRIORITY_LABELS = {"urgent": N_("Urgent"), "high": N_("High"), "normal": N_("Normal"),
-                   "low": N_("Low")}
+STATUS_LABELS = TICKET_STATUSES  # the catalogue's (i18n.LABELS)
+PRIORITY_LABELS = PRIORITIES
 
 
 def _labels() -> dict[str, Any]:

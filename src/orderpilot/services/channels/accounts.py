@@ -135,17 +135,17 @@ def _check_urls(gateway: Gateway, default: Any, base_url: str, region: str,
     if not target:
         raise InvalidInput("this platform has no fixed host: base_url (the shop's site) is "
                            "required", field="base_url",
-                           zh="该平台没有固定地址：需要填写 base_url（店铺网站地址）")
+                           zh="该平台没有固定地址：请填写店铺网站地址")
     try:
         gateway.check_url(target)
     except HostNotAllowed as refused:
         raise InvalidInput(f"base_url {target!r} is not allowed: {refused.message}",
                            field="base_url",
-                           zh=f"base_url {target!r} 不在允许的出站地址内："
-                              f"请将其加入 ORDERPILOT_OUTBOUND_ALLOWLIST") from None
+                           zh=f"店铺网站地址 {target} 不在出站白名单内：请联系系统管理员在"
+                              "服务器设置的出站白名单中加入该地址") from None
     if callback_url and not re.match(r"^https?://[^\s/]+(/\S*)?$", callback_url.strip()):
         raise InvalidInput("callback_url must be an http(s) URL", field="callback_url",
-                           zh="callback_url 应为 http(s) 地址")
+                           zh="平台回调地址应为 http(s) 地址")
 
 
 def present(row: Mapping[str, Any]) -> dict[str, Any]:

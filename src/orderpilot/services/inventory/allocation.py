@@ -15,6 +15,7 @@ from orderpilot.domain import lifecycle
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
 from orderpilot.domain.events import OrderEvent, new_id
 from orderpilot.domain.inventory_records import ACTIVE, Allocation, Drift
+from orderpilot.domain.messages import coded_note
 from orderpilot.domain.order import Order
 from orderpilot.domain.records import JsonObject
 from orderpilot.services.inventory import promotions
@@ -96,7 +97,7 @@ def allocate_in(uow: UnitOfWork, order: Order, now: datetime) -> AllocationResul
                                     now, order_id=order.id)
         for hold in order.active_holds:
             if hold.reason == OUT_OF_STOCK:
-                order.release_hold(hold.id, "inventory", now, "stock allocated")
+                order.release_hold(hold.id, "inventory", now, coded_note("hold.stock_allocated"))
         _report_allocated(uow, order, now, held, fresh=True)
         return AllocationResult(order.id, "allocated", tuple(_shown(a) for a in held))
     raise Conflict("stock kept changing while allocating; try again", code="concurrent_update",
@@ -151,7 +152,8 @@ def _out_of_stock(uow: UnitOfWork, order: Order, now: datetime,
                   short: dict[str, int]) -> AllocationResult:
     if not any(h.reason == OUT_OF_STOCK for h in order.active_holds):
         wanted = ", ".join(f"{sku} x{qty}" for sku, qty in sorted(short.items()))
-        order.place_hold(OUT_OF_STOCK, f"cannot allocate: {wanted}", "inventory", "system", now)
+        order.place_hold(OUT_OF_STOCK, coded_note("hold.cannot_allocate", items=wanted),
+                         "inventory", "system", now)
         order.record("inventory.out_of_stock", "hub", now, now, {"short": short})
         uow.orders.save(order, now)
         uow.events.append(order.events)

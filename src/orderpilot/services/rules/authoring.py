@@ -11,6 +11,7 @@ from typing import Protocol
 
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound, RuleFileError
 from orderpilot.domain.events import new_id
+from orderpilot.domain.messages import coded_note
 from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import RuleDefinition, diff, parse_definition
 from orderpilot.domain.rules.records import StoredRule
@@ -212,7 +213,8 @@ class RulesService:
             taken = {r.key for r in uow.rules.listing()}
         key = key or next(k for k in _candidates(template.id) if k not in taken)
         rule_id = self.create(template.definition, by, key=key, template_id=template.id)
-        self.publish(rule_id, by, f"installed from template {template.id}", activate=enable)
+        self.publish(rule_id, by, coded_note("rule.installed_from_template",
+                                             template=template.id), activate=enable)
         return rule_id
 
     def ensure_sms_template(self, code: str, provider: str, sign_name: str, text: str) -> None:

@@ -16,7 +16,8 @@ from orderpilot.domain.errors import InvalidInput, NotFound, OrderpilotError
 from orderpilot.domain.times import EARLIEST, LATEST, SHANGHAI
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader, RuleManager
-from orderpilot.entrypoints.console.i18n import N_
+from orderpilot.entrypoints.console.i18n import ATTEMPTS
+from orderpilot.entrypoints.console.i18n import RUN_STATUSES as I18N_RUN_STATUSES
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
 from orderpilot.services.rules import tools as rule_tools
 from orderpilot.services.rules.actions import ActionTable
@@ -24,13 +25,8 @@ from orderpilot.services.rules.actions import ActionTable
 router = APIRouter(prefix="/console")
 PAGE_SIZE = 50
 RUN_STATUSES = ("pending", "succeeded", "failed", "dead", "skipped")
-RUN_LABELS = {"pending": N_("Pending"), "succeeded": N_("Succeeded"), "failed": N_("Failed"),
-              "dead": N_("Dead"), "skipped": N_("Skipped")}
-ATTEMPT_LABELS = {"ok": N_("OK"), "retry": N_("Will retry"), "failed": N_("Failed"),
-                  "sending": N_("Sending"), "interrupted": N_("Interrupted"),
-                  "found": N_("Found at the provider"),
-                  "not_found": N_("Not found at the provider"),
-                  "lookup_failed": N_("Provider look-up failed")}
+RUN_LABELS = I18N_RUN_STATUSES  # the catalogue's (i18n.LABELS)
+ATTEMPT_LABELS = ATTEMPTS
 FILTERS = ("rule", "version", "status", "order_id", "since", "until")
 
 

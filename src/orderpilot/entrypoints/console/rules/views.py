@@ -14,14 +14,13 @@ from orderpilot.domain.rules.fields import ADDRESS_FLAGS, FIELD_BY_PATH, FIELDS,
 from orderpilot.domain.rules.fields import OPERATORS_BY_TYPE as OPS
 from orderpilot.domain.rules.triggers import TIMEZONES, event_names
 from orderpilot.entrypoints.console.i18n import CHANNELS, HOLD_REASONS, N_
+from orderpilot.entrypoints.console.i18n import RUN_STATUSES as I18N_RUN_STATUSES
 
 FIELD_GROUPS = {"order": N_("Order"), "customer": N_("Customer"), "address": N_("Address"),
                 "event": N_("Event"), "time": N_("Time")}
 RULE_STATUSES = {"draft": N_("Draft"), "enabled": N_("Enabled"), "paused": N_("Paused"),
                  "archived": N_("Archived")}
-RUN_STATUSES = {"pending": N_("Pending"), "succeeded": N_("Succeeded"),
-                "failed": N_("Failed"), "dead": N_("Gave up"), "skipped": N_("Skipped"),
-                "interrupted": N_("Interrupted")}
+RUN_STATUSES = I18N_RUN_STATUSES  # one name per run status, the catalogue's
 AUDIT_ACTIONS = {"created": N_("Created"), "draft_saved": N_("Draft saved"),
                  "published": N_("Published"), "rolled_back": N_("Rolled back"),
                  "enabled": N_("Enabled"), "paused": N_("Paused"), "archived": N_("Archived"),
@@ -53,7 +52,7 @@ class BuilderCatalogue:
             (gettext(label), [Choice(f.path, f.zh if zh else f.en)
                               for f in FIELDS if f.group == group])
             for group, label in FIELD_GROUPS.items()]
-        self.events = [Choice(k, f"{zh_ if zh else en} · {k}")
+        self.events = [Choice(k, zh_ if zh else f"{en} · {k}")
                        for k, (zh_, en) in event_names().items()]
         self.channels = [Choice(c, gettext(CHANNELS.get(c, c))) for c in CHANNEL_CODES]
         self.timezones = list(TIMEZONES)
