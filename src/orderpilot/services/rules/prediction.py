@@ -63,11 +63,12 @@ def walk(definition: RuleDefinition, context: dict[str, Any], engine: Expression
     """Count what the rule would do on CONTEXT (a matched order) into TALLY."""
     outputs: dict[str, Any] = {}
     unknown = False
+    read_later = _read_later(definition)
     for step in definition.actions:
         ran, answer = _one(step, context, outputs, engine, predict, tally, key, None)
         if not ran:
             continue
-        if answer is None and step.on_outcome:
+        if answer is None and (step.on_outcome or step.id in read_later):
             unknown = True
             continue
         for branch in step.on_outcome:
@@ -79,6 +80,12 @@ def walk(definition: RuleDefinition, context: dict[str, Any], engine: Expression
                 break
     if unknown:
         tally.unknown += 1
+
+
+def _read_later(definition: RuleDefinition) -> set[str]:
+    """The steps whose outputs some step's `if` reads."""
+    return {leaf.field.path.split(".")[1] for step in definition.all_steps()
+            for leaf in step.when.leaves() if leaf.field.path.startswith("steps.")}
 
 
 def _one(step: Step, context: dict[str, Any], outputs: dict[str, Any], engine: Expressions,
