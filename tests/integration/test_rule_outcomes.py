@@ -224,3 +224,5 @@ def test_amounts_in_other_currencies_convert_and_a_missing_rate_says_why(
                                                   "event_type": "payment.succeeded"}).json()
     assert tried["matched"] is False
     assert tried["trace"]["leaves"][0]["note_zh"] == "未设置 MYR 到 CNY 的汇率，此条件不成立"
+    backtest = client.post("/api/v1/rules/backtest", json={"definition": S4}).json()
+    assert backtest["missing_rates"] == {"MYR->CNY": 1} and backtest["matched"] == 1

@@ -3,13 +3,14 @@ and replaying failed runs."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 from orderpilot.domain.errors import InvalidInput, NotFound
 from orderpilot.domain.events import OrderEvent, new_id
 from orderpilot.domain.rules.definition import RuleDefinition
 from orderpilot.services.rules import context as rule_context
-from orderpilot.services.rules import prediction
+from orderpilot.services.rules import money, prediction
 from orderpilot.services.rules.actions import Outside
 from orderpilot.services.rules.authoring import RulesService
 from orderpilot.services.rules.book import ActiveRule, RuleBook
@@ -77,6 +78,7 @@ def backtest(service: RulesService, raw: object, days: int, sample: int = 20,
     examined = matched = 0
     orders: set[str] = set()
     tally = prediction.Tally()
+    missing_rates: Counter[str] = Counter()  # "MYR->CNY": events compared without a rate
     predict = prediction.predictor(service.actions, outside, tally)
     examples: list[dict[str, object]] = []
     with service.read() as uow:  # a snapshot: order writes go on meanwhile (issue 8)
@@ -92,7 +94,9 @@ def backtest(service: RulesService, raw: object, days: int, sample: int = 20,
             examined += 1
             at = event.recorded_at + timedelta(minutes=trigger.minutes or 0)
             context = rule_context.build(event, order, at)
-            if not book.match([rule], context):
+            found = book.match([rule], context)
+            missing_rates.update(money.missing_rates(context))
+            if not found:
                 continue
             matched += 1
             if event.order_id:
@@ -106,6 +110,7 @@ def backtest(service: RulesService, raw: object, days: int, sample: int = 20,
     types = {a.id: (a.type.zh, a.type.en) for a in service.actions}
     return {"days": days, "events_examined": examined, "matched": matched,
             "orders": len(orders), **tally.dump(types), "sample": examples,
+            "missing_rates": dict(missing_rates),
             "truncated": len(events) >= MAX_BACKTEST_EVENTS,
             "note": "conditions are evaluated on each order as it is now; each step's `if` "
                     "and outcome branch is followed with the answers the providers predict; "
