@@ -22,9 +22,16 @@ REPLAYABLE = ("failed", "dead", "skipped")
 
 
 def _preview(definition: RuleDefinition) -> list[dict[str, object]]:
-    return [{"id": s.id, "type": s.type,
-             "when": "depends on earlier steps" if s.when.children else "always"}
-            for s in definition.actions]
+    out: list[dict[str, object]] = []
+    for step in definition.actions:
+        out.append({"id": step.id, "type": step.type, "branch": None,
+                    "when": "depends on earlier steps" if step.when.children else "always"})
+        for branch in step.on_outcome:
+            out.extend({"id": s.id, "type": s.type,
+                        "branch": f"{step.id}.{branch.outcome.id}",
+                        "when": f"if {step.id} answers: {branch.outcome.en.lower()}"}
+                       for s in branch.steps)
+    return out
 
 
 def try_rule(service: RulesService, raw: object, order_id: str,
