@@ -15,14 +15,14 @@ from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.adapters.views import rules as reads
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.commands import LineInput, PlaceOrder
-from orderpilot.domain.rules.templates import TEMPLATE_BY_ID
 from orderpilot.entrypoints.api.app import create_app
 from orderpilot.services import ordering
 from orderpilot.services.accounts import create_user
+from rule_samples import S4_BY_HTTP_CALL
 
 PASSWORD = "correct-horse-42"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-S4 = TEMPLATE_BY_ID["bonded-zone-customs-check"].definition
+S4 = S4_BY_HTTP_CALL  # the generic-call S4 the form rebuilds field by field
 HTMX = {"HX-Request": "true"}
 
 S4_FORM: dict[str, Any] = {

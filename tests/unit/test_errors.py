@@ -81,7 +81,7 @@ def _english_only_sites() -> list[str]:
     """Calls that raise a domain error without zh=, rule problems without a Chinese text."""
     # These build their Chinese text from their parts (a catalogue entry, problems, fields).
     names = {c.__name__ for c in _subclasses(e.OrderpilotError)} - {
-        "UnreadableSheet", "RuleInvalid", "OrderInvalid", "OrderChanged"}
+        "UnreadableSheet", "RuleInvalid", "OrderInvalid", "OrderChanged", "RuleOverlap"}
     found = []
     for path in SRC.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
