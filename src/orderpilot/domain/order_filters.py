@@ -103,8 +103,9 @@ def _amount(params: Mapping[str, str], name: str) -> Decimal | None:
         amount = Decimal(value)
     except InvalidOperation:
         amount = Decimal("NaN")
-    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2 \
-            or amount >= 10**12 or "e" in value.lower():
+    exponent = amount.as_tuple().exponent
+    if not amount.is_finite() or not isinstance(exponent, int) or exponent < -2 \
+            or amount < 0 or amount >= 10**12 or "e" in value.lower():
         raise _invalid(name, "expected an amount like 199.00", "应为金额，如 199.00")
     return amount
 
