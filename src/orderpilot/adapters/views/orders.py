@@ -161,6 +161,7 @@ def present(order: Order, raw_payloads: list[dict[str, Any]]) -> dict[str, Any]:
         "holds": [{"id": h.id, "reason": h.reason, "note": h.note, "placed_by": h.placed_by,
                    "placed_by_kind": h.placed_by_kind, "placed_at": iso(h.placed_at),
                    "released_at": iso(h.released_at), "released_by": h.released_by,
+                   "release_reason": h.release_reason, "release_note": h.release_note,
                    "auto_release_at": iso(h.auto_release_at)} for h in order.holds],
         "system_views": {
             v.system: {"status": v.status, "event_type": v.event_type, "source": v.source,
