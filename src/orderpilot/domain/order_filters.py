@@ -66,8 +66,16 @@ class OrderFilter:
         return out
 
 
+# Each parameter's name in Chinese: a message in the console names what a person typed in.
+LABELS_ZH = {"q": "搜索内容", "status": "状态", "channel": "渠道", "shop": "店铺", "sku": "SKU",
+             "reason": "冻结原因", "tag": "标签", "held": "冻结", "placed_from": "下单开始日期",
+             "placed_to": "下单结束日期", "currency": "币种", "min_total": "最低金额",
+             "max_total": "最高金额", "phone": "手机尾号", "address": "地址",
+             "updated_since": "更新时间起点", "sort": "排序"}
+
+
 def _invalid(field: str, en: str, zh: str) -> InvalidInput:
-    return InvalidInput(f"{field}: {en}", field=field, zh=f"{field}：{zh}")
+    return InvalidInput(f"{field}: {en}", field=field, zh=f"{LABELS_ZH.get(field, field)}：{zh}")
 
 
 def _text(params: Mapping[str, str], name: str, *, pattern: re.Pattern[str] | None = None,

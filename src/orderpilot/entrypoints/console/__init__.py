@@ -15,6 +15,7 @@ from orderpilot.entrypoints.console import (
     channels,
     exceptions,
     holds,
+    order_work,
     pages,
     tickets,
 )
@@ -46,7 +47,7 @@ def mount(app: FastAPI, hub: Hub) -> None:
                    rule_pages.router, rules_builder.router, rule_runs.router,
                    tickets.router, inventory.router, promotions.router,
                    decision_tables.router, inventory_sources.router,
-                   inventory_sheets.router, channels.router):
+                   inventory_sheets.router, channels.router, order_work.router):
         app.include_router(router, include_in_schema=False)
     app.add_exception_handler(auth.LoginRequired, auth.login_redirect)
     app.add_exception_handler(auth.NotPermitted, auth.forbidden)
