@@ -1,0 +1,66 @@
+"""The orders list for daily work in a real browser, at a phone's width (390 px): filters
+stack, the table scrolls in its box, a bulk action on ticked orders asks with the count, a
+saved view comes back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from browser_support import Page, expect, serving, shot, sign_in
+from console_seed import Seeded, make_hub, seed
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seeded]]:
+    hub = make_hub(tmp_path_factory.mktemp("orders-daily-e2e"))
+    data = seed(hub)
+    with serving(hub) as url:
+        yield url, data
+
+
+def page_overflow(page: Page) -> int:
+    return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
+
+
+def test_bulk_tag_and_a_saved_view_at_phone_width(page: Page,
+                                                  site: tuple[str, Seeded]) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "ops")
+    page.goto("/console/orders")
+    rows = page.locator("[data-testid=orders-table] tbody tr")
+    expect(rows).to_have_count(7)
+    expect(page.locator("[data-testid=total-count]")).to_have_text("共 7 个订单")
+    assert page_overflow(page) <= 0, "the page itself must not scroll sideways"
+    page.locator("details.more-filters > summary").click()
+    expect(page.locator("input[name=phone]")).to_be_visible()
+    shot(page, "orders-daily-390-filters-zh")
+
+    rows.nth(0).locator("input[name=order_ids]").check()
+    rows.nth(1).locator("input[name=order_ids]").check()
+    page.locator("#bulk-tools > summary").click()
+    page.select_option("select[data-bulk-action]", "add_tag")
+    expect(page.locator("#bulk-tools select[name=reason]")).to_be_hidden()
+    page.fill("#bulk-tools input[name=tag]", "回访")
+    shot(page, "orders-daily-390-bulk-zh")
+    page.click("#bulk-tools button[type=submit]")
+    expect(page.locator("[data-testid=bulk-count]")).to_have_text(
+        "将为 2 个订单添加标签“回访”。")
+    assert page_overflow(page) <= 0
+    shot(page, "orders-daily-390-confirm-zh")
+    page.click("[data-testid=bulk-confirm-button]")
+    expect(page.locator("[data-testid=bulk-done] h1")).to_have_text("已为 2 个订单添加标签。")
+
+    page.goto("/console/orders?tag=回访")
+    expect(rows).to_have_count(2)
+    page.fill(".save-view input[name=name]", "回访名单")
+    page.click(".save-view button")
+    expect(page.locator("[data-testid=saved-views]")).to_contain_text("回访名单")
+    page.goto("/console/orders")
+    expect(rows).to_have_count(7)
+    page.click("[data-testid=saved-views] >> text=回访名单")
+    expect(rows).to_have_count(2)
+    assert page_overflow(page) <= 0
+    shot(page, "orders-daily-390-saved-view-zh")
