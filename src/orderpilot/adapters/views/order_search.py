@@ -68,13 +68,15 @@ def conditions(f: OrderFilter) -> list[ColumnElement[bool]]:
         where.append(o.c.shop_id == f.shop)
     if f.held is not None:
         where.append(o.c.held == f.held)
+    # IN (a subquery on the indexed column), not a correlated EXISTS: SQLite would otherwise
+    # probe the SKU's lines once per order.
     if f.sku:
         lines = t.order_lines
-        where.append(sa.exists().where(lines.c.order_id == o.c.id, lines.c.sku == f.sku))
+        where.append(o.c.id.in_(sa.select(lines.c.order_id).where(lines.c.sku == f.sku)))
     if f.reason:
         h = t.holds
-        where.append(sa.exists().where(h.c.order_id == o.c.id, h.c.reason == f.reason,
-                                       h.c.released_at.is_(None)))
+        where.append(o.c.id.in_(sa.select(h.c.order_id).where(h.c.reason == f.reason,
+                                                              h.c.released_at.is_(None))))
     if f.tag:
         # Tags are a JSON list, stored as written (json.dumps): the tag's own JSON text,
         # quotes included, is found in it, and only as a whole tag.
