@@ -64,3 +64,23 @@ def test_bulk_tag_and_a_saved_view_at_phone_width(page: Page,
     expect(rows).to_have_count(2)
     assert page_overflow(page) <= 0
     shot(page, "orders-daily-390-saved-view-zh")
+
+
+def test_the_live_first_page_keeps_a_selection(page: Page, site: tuple[str, Seeded]) -> None:
+    """The first page refreshes every 5 s, but not while orders are ticked for a bulk action:
+    a refresh would drop the ticks."""
+    from console_seed import _place
+
+    _, data = site
+    sign_in(page, "ops")
+    page.goto("/console/orders")
+    rows = page.locator("[data-testid=orders-table] tbody tr")
+    expect(rows).to_have_count(7)
+    rows.nth(2).locator("input[name=order_ids]").check()
+    _place(data.hub, "lazada", "LZKEEP0001", data.hub.clock(), city="杭州市",
+           line1="文三路1号", phone="13900001111", name="赵六", price="99.00")
+    page.wait_for_timeout(6_500)  # longer than one refresh period
+    expect(rows).to_have_count(7)
+    expect(rows.nth(2).locator("input[name=order_ids]")).to_be_checked()
+    rows.nth(2).locator("input[name=order_ids]").uncheck()
+    expect(rows).to_have_count(8, timeout=12_000)  # polling resumes
