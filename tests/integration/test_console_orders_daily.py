@@ -104,8 +104,10 @@ def test_saved_views_belong_to_one_person(client: TestClient, data: Seeded) -> N
     bad = client.post("/console/orders/views", data={"name": "x", "query": "phone=12",
                                                      "csrf_token": csrf})
     assert bad.status_code == 422
-    assert client.post("/console/orders/views", data={"name": " ", "query": "",
-                                                      "csrf_token": csrf}).status_code == 422
+    for name, query in ((" ", ""), ("a\x00b", ""), ("ok", "q=a%00b")):
+        refused = client.post("/console/orders/views", data={"name": name, "query": query,
+                                                             "csrf_token": csrf})
+        assert refused.status_code == 422, (name, query)
     with data.hub.db.read() as conn:
         [view_id] = conn.execute(sa.select(t.saved_views.c.id)).scalars().all()
     client.post("/console/logout", data={"csrf_token": csrf})
@@ -133,6 +135,8 @@ def test_bulk_release_on_the_whole_filter_says_how_many_first(client: TestClient
                                                       "expected": "2"})
     assert "列表在您查看后发生了变化" in stale.text and "将释放 3 个订单的冻结" in stale.text
     assert active_holds(data) == before
+    nul = client.post("/console/orders/bulk", data={**form, "filter": "q=a%00b"})
+    assert nul.status_code == 422 and active_holds(data) == before
     no_reason = client.post("/console/orders/bulk", data={**form, "reason": ""})
     assert no_reason.status_code == 422 and "请选择释放冻结的原因" in no_reason.text
     done = client.post("/console/orders/bulk", data={**form, "confirm": "yes", "expected": "3"})

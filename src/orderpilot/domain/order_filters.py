@@ -85,6 +85,8 @@ def _text(params: Mapping[str, str], name: str, *, pattern: re.Pattern[str] | No
         return ""
     if len(value) > MAX_TEXT:
         raise _invalid(name, f"at most {MAX_TEXT} characters", f"最多 {MAX_TEXT} 个字符")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise _invalid(name, "contains a control character", "含有控制字符")
     if len(value) < shortest:
         raise _invalid(name, f"at least {shortest} characters", f"至少 {shortest} 个字符")
     if pattern is not None and not pattern.match(value):

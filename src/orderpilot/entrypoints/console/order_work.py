@@ -44,7 +44,7 @@ def save_view(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
               name: Annotated[str, Form()] = "",
               query: Annotated[str, Form()] = "") -> Response:
     name = name.strip()
-    if not name or len(name) > MAX_VIEW_NAME:
+    if not name or len(name) > MAX_VIEW_NAME or any(ord(c) < 32 for c in name):
         return console.error(request, console.translate(
             request, "Give the view a name of 1 to 60 characters."), 422)
     try:
