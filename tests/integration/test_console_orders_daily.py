@@ -131,6 +131,10 @@ def test_bulk_release_on_the_whole_filter_says_how_many_first(client: TestClient
     asked = client.post("/console/orders/bulk", data=form)
     assert asked.status_code == 200 and "将释放 3 个订单的冻结" in asked.text
     assert active_holds(data) == before  # nothing happened yet
+    client.post("/console/locale", data={"locale": "en", "csrf_token": csrf})
+    english = client.post("/console/orders/bulk", data=form).text
+    assert "This will release the holds of 3 orders." in english and "Verified with" in english
+    client.post("/console/locale", data={"locale": "zh_CN", "csrf_token": csrf})
     stale = client.post("/console/orders/bulk", data={**form, "confirm": "yes",
                                                       "expected": "2"})
     assert "列表在您查看后发生了变化" in stale.text and "将释放 3 个订单的冻结" in stale.text
@@ -162,6 +166,8 @@ def test_bulk_tag_on_ticked_orders_and_who_may(client: TestClient, data: Seeded)
     assert "已为 2 个订单添加标签" in done.text
     assert rows(client.get("/console/orders", params={"tag": "回访"}).text) == [
         "LZ2611250002", "OS2611250003"]
+    timeline = client.get(f"/console/orders/{chosen[0]}").text
+    assert "标签变更" in timeline and "+ 回访" in timeline
     nothing = client.post("/console/orders/bulk", data={**form, "order_ids": []})
     assert nothing.status_code == 422
     client.post("/console/logout", data={"csrf_token": csrf})
