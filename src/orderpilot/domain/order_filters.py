@@ -46,10 +46,6 @@ class OrderFilter:
     def searches_buyer(self) -> bool:
         return bool(self.phone or self.address)
 
-    @property
-    def is_empty(self) -> bool:
-        return self == OrderFilter(sort=self.sort)
-
     def as_query(self) -> dict[str, str]:
         """The non-default fields as query-string texts (``parse`` reads them back)."""
         out: dict[str, str] = {}

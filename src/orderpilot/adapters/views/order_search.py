@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from orderpilot.adapters import tables as t
-from orderpilot.adapters.views.orders import MAX_PAGE, _active_holds, summary
+from orderpilot.adapters.views.orders import MAX_PAGE, active_hold_reasons, summary
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.domain.lifecycle import NODE_BY_ID
 from orderpilot.domain.money import to_cents
@@ -169,7 +169,7 @@ def search(conn: Connection, f: OrderFilter, *, limit: int = 50, cursor: str | N
         query = query.where(_after(sort, cursor))
     rows = conn.execute(_ordered(query, sort).limit(limit + 1)).all()
     page = rows[:limit]
-    holds = _active_holds(conn, [r.id for r in page if r.held])
+    holds = active_hold_reasons(conn, [r.id for r in page if r.held])
     items = [summary(r, holds.get(r.id, [])) | {"updated_at": r.updated_at.isoformat()}
              for r in page]
     next_cursor = _cursor_of(sort, page[-1]) if len(rows) > limit else None
@@ -211,7 +211,7 @@ def sheet_rows(conn: Connection, order_ids: list[str]) -> list[dict[str, Any]]:
                                .where(lines.c.order_id.in_(chunk))
                                .order_by(lines.c.order_id, lines.c.line_no)):
             skus.setdefault(ln.order_id, []).append(f"{ln.sku}×{ln.quantity}")
-        holds.update(_active_holds(conn, chunk))
+        holds.update(active_hold_reasons(conn, chunk))
     return [summary(rows[i], holds.get(i, [])) | {
         "skus": skus.get(i, []), "address_line1": rows[i].address_line1,
         "address_city": rows[i].address_city, "address_province": rows[i].address_province,

@@ -66,7 +66,7 @@ def _headline(order_id: str, channel: str, shop_id: str, external_id: str, statu
     }
 
 
-def _active_holds(conn: Connection, order_ids: list[str]) -> dict[str, list[str]]:
+def active_hold_reasons(conn: Connection, order_ids: list[str]) -> dict[str, list[str]]:
     if not order_ids:
         return {}
     found: dict[str, list[str]] = {}
@@ -112,7 +112,7 @@ def list_orders(conn: Connection, *, status: str | None = None, channel: str | N
         query = query.where(o.c.seq < decode_cursor(cursor))
     rows = conn.execute(query.order_by(o.c.seq.desc()).limit(limit + 1)).all()
     page = rows[:limit]
-    holds = _active_holds(conn, [r.id for r in page if r.held])
+    holds = active_hold_reasons(conn, [r.id for r in page if r.held])
     items = [summary(r, holds.get(r.id, [])) for r in page]
     next_cursor = encode_cursor(page[-1].seq) if len(rows) > limit else None
     return items, next_cursor

@@ -5,7 +5,7 @@ without pii.read."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
@@ -19,8 +19,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from orderpilot.adapters.cell_safety import formula_safe_row
 from orderpilot.domain.lifecycle import NODE_BY_ID
 from orderpilot.domain.masking import mask_as, mask_name, mask_phone
-from orderpilot.entrypoints.console.exports import TIME_FORMAT, _local
+from orderpilot.entrypoints.console.i18n import to_shanghai
 
+TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 SHEET_TITLE = "订单"
 FILE_STEM = "orders"
 COLUMNS: tuple[tuple[str, int], ...] = (
@@ -31,6 +32,11 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     ("收货地址 / Address", 40), ("商品 / SKUs", 30), ("冻结原因 / Holds", 24),
     ("标签 / Tags", 20), ("订单ID / Order ID", 38),
 )
+
+
+def _local(value: str | None) -> datetime | None:
+    moment = to_shanghai(value)
+    return moment.replace(tzinfo=None) if moment else None  # Excel has no time zones
 
 
 def sheet_rows(rows: list[dict[str, Any]], *, show_pii: bool) -> list[list[Any]]:
