@@ -66,6 +66,30 @@ def test_bulk_tag_and_a_saved_view_at_phone_width(page: Page,
     shot(page, "orders-daily-390-saved-view-zh")
 
 
+def test_a_note_and_a_release_with_its_reason_on_the_order_page(
+        page: Page, site: tuple[str, Seeded]) -> None:
+    _, data = site
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "ops")
+    page.goto(f"/console/orders/{data.orders['SP2611260001']}")
+    page.fill("#notes textarea[name=text]", "买家说周五在家")
+    page.click("#notes button[type=submit]")
+    expect(page.locator("[data-testid=notes]")).to_contain_text("买家说周五在家")
+    expect(page.locator("#notes .alert-ok")).to_have_text("备注已添加。")
+    expect(page.locator(".timeline")).to_contain_text("已添加备注")
+    hold = page.locator("[data-testid=active-hold]")
+    hold.locator("select[name=reason]").select_option("other")
+    hold.locator("button", has_text="解冻").click()  # "other" without a note: refused
+    expect(page.locator("#holds .alert-error")).to_contain_text("原因为“其他”时请填写说明")
+    hold.locator("select[name=reason]").select_option("address_fixed")
+    hold.locator("input[name=note]").fill("门牌号已补")
+    hold.locator("button", has_text="解冻").click()
+    expect(page.locator("[data-testid=active-hold]")).to_have_count(0)
+    page.locator("#holds details.released summary").click()
+    expect(page.locator("[data-testid=release-reason]")).to_contain_text("地址已修正 · 门牌号已补")
+    shot(page, "orders-daily-390-order-zh")
+
+
 def test_the_live_first_page_keeps_a_selection(page: Page, site: tuple[str, Seeded]) -> None:
     """The first page refreshes every 5 s, but not while orders are ticked for a bulk action:
     a refresh would drop the ticks."""
