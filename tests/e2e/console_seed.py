@@ -157,8 +157,8 @@ def seed(hub: Hub) -> Seeded:
     hold("YZ2611240004", "customs_check", "")
     hold("OS2611250003", "customer_request", "已发货后买家要求拦截")  # shipped: not exported
     released = hold("LZ2611250002", "payment_review", "")
-    ordering.release_hold(ReleaseHold(out.orders["LZ2611250002"], released.id, "ops"),
-                          hub.uow, hub.clock)
+    ordering.release_hold(ReleaseHold(out.orders["LZ2611250002"], released.id, "ops",
+                                      reason="payment_confirmed"), hub.uow, hub.clock)
     keep_in_quarantine(hub, "lazada", "/api/v1/orders", bilingual_note(
                        "total 129.00 does not match the lines (sum of quantity x unit_price - "
                        "discount, plus shipping_fee) = 139.00",

@@ -77,12 +77,13 @@ def test_place_and_release_a_hold(page: Page, site: tuple[str, Seeded]) -> None:
     expect(page.locator("#held-badge")).to_have_text("冻结中")  # swapped out of band
     expect(page.locator(".timeline")).to_contain_text("等待杭州仓调拨")
     shot(page, "06-hold-placed-zh")
-    page.once("dialog", lambda dialog: dialog.accept())
+    holds.locator("select[name=reason]").select_option("stock_arrived")  # a reason is required
     holds.locator("button", has_text="解冻").click()
     expect(holds).to_have_count(0)
     expect(page.locator("#holds .alert-ok")).to_have_text("已解冻。")
     expect(page.locator("#held-badge")).to_have_text("")
     expect(page.locator("#holds details.released")).to_contain_text("1 条已解冻记录")
+    expect(page.locator("#holds details.released")).to_contain_text("库存已到")
     shot(page, "07-hold-released-zh")
 
 
@@ -96,7 +97,7 @@ def test_switch_language_and_back(page: Page, site: tuple[str, Seeded]) -> None:
     expect(page.locator("[data-chart] svg")).to_be_visible()
     shot(page, "08-dashboard-en")
     page.click("nav.nav >> text=Orders")
-    expect(page.locator("th").first).to_have_text("External order no.")
+    expect(page.locator("th").nth(1)).to_have_text("External order no.")  # after the ticks
     shot(page, "09-orders-en")
     page.goto(f"/console/orders/{data.orders['YZ2611240004']}")
     expect(page.locator("#holds h2")).to_have_text("Holds")

@@ -112,7 +112,8 @@ def test_releasing_by_hand_cancels_the_timer(hub: Hub, api: Any, clock: FakeCloc
     order_id = api.post("/api/v1/orders", json=order_body()).json()["id"]
     hold = api.post(f"/api/v1/orders/{order_id}/holds",
                     json={"reason": "address_check", "release_after_minutes": 5}).json()
-    api.delete(f"/api/v1/orders/{order_id}/holds/{hold['id']}")
+    api.request("DELETE", f"/api/v1/orders/{order_id}/holds/{hold['id']}",
+                json={"reason": "address_fixed"})
     assert backlog(hub)["timers_pending"] == 0
     clock.advance(minutes=10)
     hub.dispatcher("t").run_once()

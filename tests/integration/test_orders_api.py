@@ -151,14 +151,16 @@ def test_holds_block_release_to_warehouse_until_all_are_released(api: Any) -> No
     release = {"type": "wms.released", "source": "wms", "occurred_at": "2026-11-26T10:05:00Z"}
     refused = api.post(f"/api/v1/orders/{order_id}/events", json=release)
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "order_on_hold"
-    released = api.delete(f"/api/v1/orders/{order_id}/holds/{a['id']}")
+    released = api.request("DELETE", f"/api/v1/orders/{order_id}/holds/{a['id']}",
+                           json={"reason": "verified_with_buyer"})
     assert released.status_code == 200 and released.json()["released_at"]
     order = api.get(f"/api/v1/orders/{order_id}").json()
     assert order["held"] and order["hold_reasons"] == ["fraud_check"]
     assert {h["id"]: h["released_at"] is None for h in order["holds"]} == {
         a["id"]: False, b["id"]: True}
     assert api.post(f"/api/v1/orders/{order_id}/events", json=release).status_code == 409
-    api.delete(f"/api/v1/orders/{order_id}/holds/{b['id']}")
+    api.request("DELETE", f"/api/v1/orders/{order_id}/holds/{b['id']}",
+                json={"reason": "false_alarm"})
     assert api.post(f"/api/v1/orders/{order_id}/events", json=release).json()["status"] == \
         "released_to_wms"
 

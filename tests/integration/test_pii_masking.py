@@ -115,7 +115,10 @@ def _bodies(ids: dict[str, str]) -> dict[str, Any]:
     return {"/api/v1/rules/try": {"definition": definition, "order_id": ids["order_id"]},
             "/api/v1/rules/validate": {"definition": definition},
             "/api/v1/rules/backtest": {"definition": definition, "days": 7},
-            "/api/v1/decision-tables/{name}/evaluate": {"event": {"data": {}}}}
+            "/api/v1/decision-tables/{name}/evaluate": {"event": {"data": {}}},
+            "/api/v1/orders/{order_id}/notes": {"text": "买家电话 13812345678 已联系"},
+            "/api/v1/orders/bulk/preview": {"action": "add_tag", "order_ids": [ids["order_id"]],
+                                            "tag": "checked"}}
 
 
 def _text_of(response: Any) -> str:

@@ -103,7 +103,8 @@ def test_chained_requests_agree_with_a_model(admin: TestClient, test_seed: int) 
             if not hold_id:
                 return
             released = checked(admin.request(
-                "DELETE", f"/api/v1/orders/{order_id}/holds/{hold_id}", json={"note": note}),
+                "DELETE", f"/api/v1/orders/{order_id}/holds/{hold_id}",
+                json={"reason": "verified_with_buyer", "note": note}),
                 200)
             assert released["id"] == hold_id and released["released_at"]
             self.open_holds[order_id].discard(hold_id)

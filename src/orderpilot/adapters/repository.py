@@ -23,7 +23,8 @@ def order_row(order: Order, now: datetime) -> dict[str, Any]:
         "id": order.id, "channel": order.channel, "shop_id": order.shop_id,
         "external_id": order.external_id, "placed_at": order.placed_at,
         "currency": order.currency, "customer_name": order.customer.name,
-        "customer_phone": order.customer.phone, "address_country": a.country,
+        "customer_phone": order.customer.phone,
+        "phone_tail": phone_tail(order.customer.phone), "address_country": a.country,
         "address_province": a.province, "address_city": a.city, "address_district": a.district,
         "address_line1": a.line1, "address_postal_code": a.postal_code,
         "address_flags": ",".join(a.flags), "total_cents": cents(order.total),
@@ -34,16 +35,23 @@ def order_row(order: Order, now: datetime) -> dict[str, Any]:
     }
 
 
+def phone_tail(phone: str) -> str:
+    """The last 4 digits (a masked platform phone may have fewer: then none)."""
+    digits = "".join(c for c in phone if c.isdigit())
+    return digits[-4:] if len(digits) >= 4 and phone[-1:].isdigit() else ""
+
+
 def hold_row(order_id: str, h: Hold) -> dict[str, Any]:
     return {"id": h.id, "order_id": order_id, "reason": h.reason, "note": h.note,
             "placed_by": h.placed_by, "placed_by_kind": h.placed_by_kind,
             "placed_at": h.placed_at, "released_at": h.released_at,
-            "released_by": h.released_by, "auto_release_at": h.auto_release_at}
+            "released_by": h.released_by, "auto_release_at": h.auto_release_at,
+            "release_reason": h.release_reason, "release_note": h.release_note}
 
 
 def hold_from_row(r: Any) -> Hold:
     return Hold(r.reason, r.placed_at, r.placed_by, r.placed_by_kind, r.note, r.released_at,
-                r.released_by, r.auto_release_at, r.id)
+                r.released_by, r.auto_release_at, r.id, r.release_reason, r.release_note)
 
 
 _INSERT_ORDER = t.orders.insert()
@@ -130,7 +138,9 @@ class OrderRepository:
             row = hold_row(order.id, hold)
             updated = self.conn.execute(t.holds.update().where(t.holds.c.id == hold.id)
                                         .values(released_at=hold.released_at,
-                                                released_by=hold.released_by))
+                                                released_by=hold.released_by,
+                                                release_reason=hold.release_reason,
+                                                release_note=hold.release_note))
             if updated.rowcount == 0:
                 self.conn.execute(t.holds.insert(), row)
         order.changed_holds.clear()

@@ -94,6 +94,9 @@ from orderpilot.adapters.tables_rules import (
 from orderpilot.adapters.tables_rules import (
     tickets as tickets,
 )
+from orderpilot.adapters.tables_saved_views import (
+    saved_views as saved_views,
+)
 from orderpilot.adapters.tables_shipments import (
     shipments as shipments,
 )
@@ -112,6 +115,8 @@ orders = sa.Table(
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("customer_name", sa.String(100), nullable=False),
     sa.Column("customer_phone", sa.String(32), nullable=False),
+    # The phone's last 4 digits, indexed: the search by 手机尾号 (0011).
+    sa.Column("phone_tail", sa.String(4), nullable=False, server_default=""),
     sa.Column("address_country", sa.String(2), nullable=False),
     sa.Column("address_province", sa.String(200), nullable=False, server_default=""),
     sa.Column("address_city", sa.String(200), nullable=False, server_default=""),
@@ -136,6 +141,12 @@ orders = sa.Table(
 sa.Index("ix_orders_status", orders.c.status, orders.c.seq)
 sa.Index("ix_orders_channel", orders.c.channel, orders.c.seq)
 sa.Index("ix_orders_held", orders.c.held, orders.c.seq)
+# The orders list's filters and sorts (0011).
+sa.Index("ix_orders_placed_at", orders.c.placed_at, orders.c.seq)
+sa.Index("ix_orders_updated_at", orders.c.updated_at, orders.c.seq)
+sa.Index("ix_orders_shop", orders.c.shop_id, orders.c.seq)
+sa.Index("ix_orders_total", orders.c.currency, orders.c.total_cents)
+sa.Index("ix_orders_phone_tail", orders.c.phone_tail, orders.c.seq)
 
 order_lines = sa.Table(
     "order_lines", metadata,
@@ -171,7 +182,10 @@ holds = sa.Table(
     sa.Column("released_at", Time),
     sa.Column("released_by", sa.String(100)),
     sa.Column("auto_release_at", Time),
+    sa.Column("release_reason", sa.String(64), nullable=False, server_default=""),  # 0011
+    sa.Column("release_note", sa.String(1000), nullable=False, server_default=""),
 )
+sa.Index("ix_holds_reason", holds.c.reason, holds.c.released_at)
 
 system_views = sa.Table(
     "system_views", metadata,

@@ -72,3 +72,4 @@ class ReleaseHold:
     released_by: str = "system"
     note: str = ""
     causation_id: str | None = None  # what made it happen, e.g. the auto-release timer
+    reason: str = ""  # a person's reason code (domain/hold_release.py); required from people

@@ -41,6 +41,8 @@ class Hold:
     released_by: str | None = None
     auto_release_at: datetime | None = None
     id: str = field(default_factory=new_id)
+    release_reason: str = ""  # a person's reason code (domain/hold_release.py)
+    release_note: str = ""
 
     @property
     def active(self) -> bool:
@@ -179,7 +181,7 @@ class Order:
         return hold
 
     def release_hold(self, hold_id: str, by: str, now: datetime, note: str = "",
-                     causation_id: str | None = None) -> Hold | None:
+                     causation_id: str | None = None, reason: str = "") -> Hold | None:
         """Release one hold; the others stay. Releasing a released hold changes nothing."""
         hold = next((h for h in self.holds if h.id == hold_id), None)
         if hold is None:
@@ -188,9 +190,11 @@ class Order:
         if not hold.active:
             return None
         hold.released_at, hold.released_by = now, by
+        hold.release_reason, hold.release_note = reason, note
         self.changed_holds.append(hold)
         self.record("hold.released", "hub", now, now,
                     {"hold_id": hold.id, "reason": hold.reason, "released_by": by, "note": note,
+                     "release_reason": reason,
                      "still_held": [h.reason for h in self.active_holds]},
                     causation_id=causation_id)
         return hold

@@ -10,6 +10,7 @@ from datetime import timedelta
 from orderpilot.domain.commands import PlaceHold, PlaceOrder, ReleaseHold, ReportEvent
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
 from orderpilot.domain.events import OrderEvent
+from orderpilot.domain.hold_release import check_release_reason
 from orderpilot.domain.intake import build_order
 from orderpilot.domain.money import to_cents
 from orderpilot.domain.order import Hold, Order
@@ -156,6 +157,9 @@ def place_hold(cmd: PlaceHold, uow_factory: UowFactory, clock: Clock) -> Hold:
 
 
 def release_hold(cmd: ReleaseHold, uow_factory: UowFactory, clock: Clock) -> Hold:
+    """A person releases a hold: with a reason from the list (and a note for "other")."""
+    check_release_reason(cmd.reason, cmd.note)
+
     def attempt() -> Hold:
         with uow_factory() as uow:
             return release_hold_in(uow, cmd, clock)
@@ -168,7 +172,7 @@ def release_hold_in(uow: UnitOfWork, cmd: ReleaseHold, clock: Clock) -> Hold:
     now = clock()
     order = _load(uow, cmd.order_id, for_update=True)
     released = order.release_hold(cmd.hold_id, cmd.released_by, now, cmd.note,
-                                  cmd.causation_id)
+                                  cmd.causation_id, reason=cmd.reason)
     if released is not None:
         uow.timers.cancel(f"hold:{released.id}:auto_release")
         uow.orders.save(order, now)

@@ -199,8 +199,9 @@ class DemoStream:
                 state["hold_id"] = response.json()["id"]
                 self.stats.holds_placed += 1
         elif step.kind == "release" and state.get("hold_id"):
+            reason = step.data.get("release_reason", "verified_with_buyer")
             response = self._send("DELETE", f"/api/v1/orders/{order_id}/holds/{state['hold_id']}",
-                                  json={"note": step.data.get("note", "")})
+                                  json={"reason": reason, "note": step.data.get("note", "")})
             if response is not None and response.status_code == 200:
                 self.stats.holds_released += 1
         elif step.kind == "event":

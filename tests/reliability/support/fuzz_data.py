@@ -150,7 +150,12 @@ def valid_bodies(seeded: Seeded) -> dict[str, st.SearchStrategy[dict[str, Any]]]
             lambda reason, note: {"reason": reason, "note": note},
             st.sampled_from(["address_incomplete", "customs_check", "price_error"]), words),
         "DELETE /api/v1/orders/{order_id}/holds/{hold_id}": st.builds(
-            lambda note: {"note": note}, words),
+            lambda reason, note: {"reason": reason, "note": note},
+            st.sampled_from(["verified_with_buyer", "address_fixed", "false_alarm"]), words),
+        "POST /api/v1/orders/{order_id}/notes": st.builds(lambda text: {"text": text}, names),
+        "POST /api/v1/orders/bulk/preview": st.builds(
+            lambda ids, tag: {"action": "add_tag", "order_ids": ids, "tag": tag},
+            st.lists(st.sampled_from(seeded.ids["order_id"]), min_size=1, max_size=3), names),
         "POST /api/v1/rules": st.builds(lambda d, publish_it, keep: {
             "definition": d, "publish": publish_it, "confirm_overlap": keep},
             rule, st.booleans(), st.booleans()),

@@ -67,7 +67,7 @@ def _headline(order_id: str, channel: str, shop_id: str, external_id: str, statu
     }
 
 
-def _active_holds(conn: Connection, order_ids: list[str]) -> dict[str, list[str]]:
+def active_hold_reasons(conn: Connection, order_ids: list[str]) -> dict[str, list[str]]:
     if not order_ids:
         return {}
     found: dict[str, list[str]] = {}
@@ -113,7 +113,7 @@ def list_orders(conn: Connection, *, status: str | None = None, channel: str | N
         query = query.where(o.c.seq < decode_cursor(cursor))
     rows = conn.execute(query.order_by(o.c.seq.desc()).limit(limit + 1)).all()
     page = rows[:limit]
-    holds = _active_holds(conn, [r.id for r in page if r.held])
+    holds = active_hold_reasons(conn, [r.id for r in page if r.held])
     items = [summary(r, holds.get(r.id, [])) for r in page]
     next_cursor = encode_cursor(page[-1].seq) if len(rows) > limit else None
     return items, next_cursor
@@ -163,6 +163,7 @@ def present(order: Order, raw_payloads: list[dict[str, Any]]) -> dict[str, Any]:
                    "placed_by": h.placed_by,
                    "placed_by_kind": h.placed_by_kind, "placed_at": iso(h.placed_at),
                    "released_at": iso(h.released_at), "released_by": h.released_by,
+                   "release_reason": h.release_reason, "release_note": h.release_note,
                    "auto_release_at": iso(h.auto_release_at)} for h in order.holds],
         "system_views": {
             v.system: {"status": v.status, "event_type": v.event_type, "source": v.source,

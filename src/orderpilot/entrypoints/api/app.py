@@ -21,6 +21,7 @@ from orderpilot.entrypoints.api import (
     errors,
     hooks,
     inventory,
+    order_work,
     orders,
     rules,
 )
@@ -57,6 +58,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.state.trusted_proxies = TrustedProxies.parse(hub.settings.trusted_proxies)
     errors.install(app, lambda *args: keep_in_quarantine(hub, *args))
     app.include_router(admin.router)
+    app.include_router(order_work.router)  # /bulk before /{order_id}
     app.include_router(orders.router)
     app.include_router(rules.router)
     app.include_router(decision_tables.router)

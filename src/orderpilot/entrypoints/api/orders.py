@@ -6,11 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
+from orderpilot.adapters.views import order_search
 from orderpilot.adapters.views import orders as read_models
 from orderpilot.domain import reporters
 from orderpilot.domain.commands import PlaceHold, ReleaseHold, ReportEvent
 from orderpilot.domain.errors import NotFound
+from orderpilot.domain.hold_release import RELEASE_REASON_CODES
 from orderpilot.entrypoints.api.deps import (
     CanCreateOrders,
     CanPlaceHolds,
@@ -20,11 +23,13 @@ from orderpilot.entrypoints.api.deps import (
     HubDep,
 )
 from orderpilot.entrypoints.api.schemas import EventIn, HoldIn, OrderIn
+from orderpilot.entrypoints.order_selection import read_filter
 from orderpilot.services import ordering
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 # Ties the events of one business flow together across systems (kept on every event).
+RELEASE_REASON_HELP = "Why: " + ", ".join(RELEASE_REASON_CODES)
 CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200)]
 
 
@@ -69,18 +74,55 @@ def place(request: Request, order: OrderIn, hub: HubDep, who: CanCreateOrders,
     return JSONResponse(body, status_code=201 if placed.created else 200)
 
 
-@router.get("", summary="List orders, newest first, with cursor pagination")
+class OrderQuery(BaseModel):
+    """The orders list's filters; every one optional, all combined with AND."""
+
+    q: str = Field("", max_length=100, description="Order number, order id or buyer name")
+    status: str = Field("", max_length=64, description="Lifecycle node, e.g. paid")
+    channel: str = Field("", max_length=64, examples=["shopee"])
+    shop: str = Field("", max_length=100, description="The channel account's shop id")
+    sku: str = Field("", max_length=100, description="Orders with a line of this SKU")
+    reason: str = Field("", max_length=64, description="Orders with an active hold of this "
+                                                         "reason, e.g. stock_shortage")
+    tag: str = Field("", max_length=100)
+    held: str = Field("", max_length=5, description="yes / no (true / false)")
+    placed_from: str = Field("", max_length=10, description="First day, Beijing time "
+                                                             "(YYYY-MM-DD)")
+    placed_to: str = Field("", max_length=10, description="Last day, included")
+    currency: str = Field("", max_length=3, description="Needed with an amount range")
+    min_total: str = Field("", max_length=20, examples=["100.00"])
+    max_total: str = Field("", max_length=20, examples=["500.00"])
+    phone: str = Field("", max_length=24, description="The buyer's phone's last 4+ digits "
+                                                       "(admin and ops only)")
+    address: str = Field("", max_length=100, description="A fragment of the street, "
+                                                          "district or city (admin and ops "
+                                                          "only)")
+    updated_since: str = Field("", max_length=40, description="ISO time with offset: orders "
+                                                               "whose row changed at or after "
+                                                               "it, oldest change first")
+    sort: str = Field("", max_length=16, description="newest (default), placed_desc, "
+                                                      "placed_asc, total_desc, total_asc, "
+                                                      "updated_asc")
+    limit: int = Field(50, ge=1, le=500)
+    cursor: str = Field("", max_length=200)
+
+
+@router.get("", summary="List orders: filters, search, total count, stable cursor paging",
+            description="A sync client asks for `updated_since` and follows `next_cursor` "
+                        "(sorted by `updated_at`, then arrival): a page never repeats or skips "
+                        "an order. Keep the largest `updated_at` seen and ask again from it "
+                        "minus a few seconds (a slow transaction may commit an older time); "
+                        "the same order seen twice is harmless. Buyer search (`phone`, "
+                        "`address`) needs the admin or ops role (403 otherwise); answers are "
+                        "masked for roles without pii.read.")
 def list_orders(hub: HubDep, who: CanReadOrders,
-                status: Annotated[str | None, Query(max_length=32)] = None,
-                channel: Annotated[str | None, Query(max_length=32)] = None,
-                held: bool | None = None,
-                q: Annotated[str | None, Query(max_length=100)] = None,
-                limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                cursor: Annotated[str | None, Query(max_length=100)] = None) -> dict[str, Any]:
+                query: Annotated[OrderQuery, Query()]) -> dict[str, Any]:
+    texts = query.model_dump(exclude={"limit", "cursor"})
+    found = read_filter(texts, who.role)
     with hub.db.read() as conn:
-        items, next_cursor = read_models.list_orders(conn, status=status, channel=channel,
-                                                     held=held, q=q, limit=limit, cursor=cursor)
-    return {"items": items, "next_cursor": next_cursor}
+        items, next_cursor, total = order_search.search(conn, found, limit=query.limit,
+                                                        cursor=query.cursor or None)
+    return {"items": items, "next_cursor": next_cursor, "total": total}
 
 
 @router.get("/{order_id}", summary="One order with lines, holds and system views")
@@ -135,8 +177,13 @@ def place_hold(order_id: str, hold: HoldIn, hub: HubDep,
     return next(h for h in _detail(hub, order_id)["holds"] if h["id"] == placed.id)
 
 
-@router.delete("/{order_id}/holds/{hold_id}", summary="Release one hold (others stay)")
+@router.delete("/{order_id}/holds/{hold_id}", summary="Release one hold (others stay)",
+               description="Body `{\"reason\": ..., \"note\": ...}`: the reason is required; "
+                           "`other` needs a note.")
 def release_hold(order_id: str, hold_id: str, hub: HubDep, who: CanReleaseHolds,
+                 reason: Annotated[str, Body(embed=True, max_length=64,
+                                             description=RELEASE_REASON_HELP)] = "",
                  note: Annotated[str, Body(embed=True, max_length=1000)] = "") -> dict[str, Any]:
-    ordering.release_hold(ReleaseHold(order_id, hold_id, who.name, note), hub.uow, hub.clock)
+    ordering.release_hold(ReleaseHold(order_id, hold_id, who.name, note.strip(),
+                                      reason=reason.strip()), hub.uow, hub.clock)
     return next(h for h in _detail(hub, order_id)["holds"] if h["id"] == hold_id)

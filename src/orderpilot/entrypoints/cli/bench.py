@@ -50,6 +50,16 @@ def ingest(orders: Annotated[int, typer.Option(min=100, help="Orders per timed r
     _measure(as_json, lambda progress: bench.run(orders, http_orders, clients, db, progress))
 
 
+@bench_app.command("orders-list")
+def orders_list(orders: Annotated[int, typer.Option(min=100)] = 20000,
+                repeat: Annotated[int, typer.Option(min=1, max=100)] = 5,
+                db: Db = None, as_json: AsJson = False) -> None:
+    """The orders list's filters: one page plus the total count, per filter."""
+    from orderpilot.benchmarks import orders_list as bench
+
+    _measure(as_json, lambda progress: bench.run(orders, repeat, db, progress))
+
+
 @bench_app.command("inventory")
 def inventory(orders: Annotated[int, typer.Option(min=50, help="Orders per timed run")] = 2000,
               buyers: Annotated[int, typer.Option(min=1, max=256)] = 32,

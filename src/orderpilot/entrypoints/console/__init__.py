@@ -15,6 +15,7 @@ from orderpilot.entrypoints.console import (
     channels,
     exceptions,
     holds,
+    order_work,
     pages,
     tickets,
 )
@@ -39,7 +40,7 @@ ROUTERS = (auth.router, account.router, pages.router, holds.router, exceptions.r
            rule_pages.router, rules_builder.router, rule_runs.router,
            tickets.router, inventory.router, promotions.router,
            decision_tables.router, inventory_sources.router,
-           inventory_sheets.router, channels.router)
+           inventory_sheets.router, channels.router, order_work.router)
 
 
 def mount(app: FastAPI, hub: Hub) -> None:

@@ -25,20 +25,22 @@ MAX_NOTE = 1000
 BLOCKS = ["holds", "held_badge", "timeline"]
 
 
-def _after(request: Request, hub: HubDep, console: ConsoleDep, order_id: str,
-           notice: str | None = None, error: str | None = None, status: int = 200) -> Response:
+def after_change(request: Request, hub: HubDep, console: ConsoleDep, order_id: str,
+           notice: str | None = None, error: str | None = None, status: int = 200, *,
+           blocks: list[str] = BLOCKS, anchor: str = "holds") -> Response:
     if not is_htmx(request) and error is None:
-        return RedirectResponse(f"/console/orders/{order_id}#holds", status_code=303)
+        return RedirectResponse(f"/console/orders/{order_id}#{anchor}", status_code=303)
     context = order_context(hub, order_id)
     if context is None:
         missing = console.translate(request, "There is no order with this ID.")
         return console.error(request, missing, 404)
-    context.update(notice=notice, error=error, here=f"/console/orders/{order_id}")
+    context.update(notice=notice, error=error, here=f"/console/orders/{order_id}",
+                   section=anchor)
     return console.render(request, "order.html", context,
-                          blocks=BLOCKS if is_htmx(request) else None, status=status)
+                          blocks=blocks if is_htmx(request) else None, status=status)
 
 
-def _error_status(exc: OrderpilotError) -> int:
+def error_status(exc: OrderpilotError) -> int:
     for kind, status in ((NotFound, 404), (InvalidInput, 422), (Forbidden, 403)):
         if isinstance(exc, kind):
             return status
@@ -57,14 +59,14 @@ def place_hold(request: Request, order_id: str, hub: HubDep, console: ConsoleDep
     elif len(note) > MAX_NOTE:
         error = console.translate(request, "The note is longer than 1000 characters.")
     if error:
-        return _after(request, hub, console, order_id, error=error, status=422)
+        return after_change(request, hub, console, order_id, error=error, status=422)
     try:
         ordering.place_hold(PlaceHold(order_id, reason, note.strip(), who.name, "user", minutes),
                             hub.uow, hub.clock)
     except OrderpilotError as exc:
-        return _after(request, hub, console, order_id, error=console.say(request, exc),
-                      status=_error_status(exc))
-    return _after(request, hub, console, order_id,
+        return after_change(request, hub, console, order_id, error=console.say(request, exc),
+                      status=error_status(exc))
+    return after_change(request, hub, console, order_id,
                   notice=console.translate(request, "The order is on hold."))
 
 
@@ -72,15 +74,16 @@ def place_hold(request: Request, order_id: str, hub: HubDep, console: ConsoleDep
 def release_hold(request: Request, order_id: str, hold_id: str, hub: HubDep,
                  console: ConsoleDep,
                  who: HoldReleaser,
+                 reason: Annotated[str, Form()] = "",
                  note: Annotated[str, Form()] = "") -> Response:
     if len(note) > MAX_NOTE:
         error = console.translate(request, "The note is longer than 1000 characters.")
-        return _after(request, hub, console, order_id, error=error, status=422)
+        return after_change(request, hub, console, order_id, error=error, status=422)
     try:
-        ordering.release_hold(ReleaseHold(order_id, hold_id, who.name, note.strip()),
-                              hub.uow, hub.clock)
+        ordering.release_hold(ReleaseHold(order_id, hold_id, who.name, note.strip(),
+                                          reason=reason), hub.uow, hub.clock)
     except OrderpilotError as exc:
-        return _after(request, hub, console, order_id, error=console.say(request, exc),
-                      status=_error_status(exc))
-    return _after(request, hub, console, order_id,
+        return after_change(request, hub, console, order_id, error=console.say(request, exc),
+                      status=error_status(exc))
+    return after_change(request, hub, console, order_id,
                   notice=console.translate(request, "The hold is released."))

@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 
 from orderpilot.domain.access import ROLE_NAMES, allowed
+from orderpilot.domain.hold_release import RELEASE_REASONS
 from orderpilot.domain.lifecycle import EVENT_TYPES, NODE_BY_ID
 from orderpilot.domain.masking import mask_as, mask_document, mask_phone
 from orderpilot.domain.messages import NAMES, field_path, named, note_text
@@ -61,7 +62,8 @@ HOLD_REASONS = {"address_incomplete": N_("Address incomplete"),
 OTHER_REASONS = {"stock_shortage": N_("Stock shortage"),
                  "high_value_review": N_("Large order under review")}
 HUB_EVENTS = {"order.placed": N_("Order placed"), "hold.placed": N_("Hold placed"),
-              "hold.released": N_("Hold released"), "order.late_report": N_("Late report")}
+              "hold.released": N_("Hold released"), "order.late_report": N_("Late report"),
+              "order.note_added": N_("Note added"), "order.tagged": N_("Tags changed")}
 HOLD_KINDS = {"user": N_("by a person"), "rule": N_("by a rule"), "system": N_("by the system")}
 OUTCOMES = {"moved": N_("Moved"), "late": N_("Late report"), "view": N_("View only"),
             "duplicate": N_("Duplicate"), "recorded": N_("Recorded only")}
@@ -163,6 +165,8 @@ def build_environment(locale: str, translations: Translations) -> Environment:
         if type_ in HUB_EVENTS:
             return gettext(HUB_EVENTS[type_])
         return named("event", type_, locale)
+
+    release_reasons = {code: zh_name if zh else en for code, zh_name, en in RELEASE_REASONS}
 
     def label(table: dict[str, str]) -> Callable[[str], str]:
         return lambda code: gettext(table[code]) if code in table else code
@@ -269,7 +273,8 @@ def build_environment(locale: str, translations: Translations) -> Environment:
                        note=lambda text: note_text(text, locale),
                        phone=phone, pii=pii, pretty_json=pretty_json,
                        say=lambda message: say(message, locale),
-                       role=lambda r: ROLE_NAMES[r][0 if zh else 1] if r in ROLE_NAMES else r)
+                       role=lambda r: ROLE_NAMES[r][0 if zh else 1] if r in ROLE_NAMES else r,
+                       release_reason=lambda code: release_reasons.get(code, code))
     env.globals.update(locale=locale, html_lang=HTML_LANG[locale],
                        hold_reasons=list(HOLD_REASONS), channels=list(CHANNELS))
     # Macros as a global, not an import: a block rendered alone (HTMX) sees globals only.

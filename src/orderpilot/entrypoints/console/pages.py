@@ -10,21 +10,28 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from orderpilot.adapters import saved_views
 from orderpilot.adapters.views import console as queries
+from orderpilot.adapters.views import order_notes, order_search
 from orderpilot.adapters.views import orders as read_models
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.address import Address
-from orderpilot.domain.errors import InvalidInput
+from orderpilot.domain.errors import Forbidden, InvalidInput
+from orderpilot.domain.hold_release import RELEASE_REASONS
 from orderpilot.domain.lifecycle import NODES
+from orderpilot.domain.order_filters import SORTS
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader
 from orderpilot.entrypoints.console.i18n import CHANNELS
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
 from orderpilot.entrypoints.console.tickets import automation_for_order
+from orderpilot.entrypoints.order_selection import read_filter
 
 router = APIRouter(prefix="/console")
 PAGE_SIZE = 50
-MAX_SEARCH = 100
+# Filters folded under "more filters" on a phone, shown open when one is set.
+ADVANCED_FILTERS = ("shop", "sku", "reason", "tag", "placed_from", "placed_to", "currency",
+                    "min_total", "max_total", "phone", "address", "sort")
 
 
 @router.get("", name="console:dashboard")
@@ -65,39 +72,44 @@ def chart_option(console: Console, request: Request, days: list[str],
 
 
 @router.get("/orders", name="console:orders")
-def orders(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
-           status: str = "", channel: str = "", held: str = "", q: str = "",
-           cursor: str = "") -> Response:
-    filters = {"status": status, "channel": channel, "held": held, "q": q.strip()}
+def orders(request: Request, hub: HubDep, console: ConsoleDep, who: Reader) -> Response:
+    params = {k: v for k, v in request.query_params.items() if k not in ("cursor", "view")}
+    cursor = request.query_params.get("cursor", "")
     error: str | None = None
+    status = 200
     items: list[dict[str, Any]] = []
     next_cursor: str | None = None
-    if len(filters["q"]) > MAX_SEARCH:
-        error = console.translate(request, "Search for at most 100 characters.")
-    else:
-        try:
-            with hub.db.read() as conn:
-                items, next_cursor = read_models.list_orders(
-                    conn, status=status or None, channel=channel or None,
-                    held={"yes": True, "no": False}.get(held), q=filters["q"] or None,
-                    limit=PAGE_SIZE, cursor=cursor or None)
-        except InvalidInput as exc:
-            error = console.say(request, exc)
-    query = {k: v for k, v in filters.items() if v}
-    context = {"nav": "orders", "items": items, "filters": filters, "error": error,
-               "nodes": NODES, "first_page": bool(cursor),
-               "base_query": urlencode(query),
+    total: int | None = None
+    query: dict[str, str] = {}
+    try:
+        if len(cursor) > 200:
+            raise InvalidInput("cursor is too long", field="cursor", zh="cursor 过长")
+        found = read_filter(params, who.role)
+        query = found.as_query()
+        with hub.db.read() as conn:
+            items, next_cursor, total = order_search.search(conn, found, limit=PAGE_SIZE,
+                                                            cursor=cursor or None)
+    except (InvalidInput, Forbidden) as exc:
+        error = console.say(request, exc)
+        status = 403 if isinstance(exc, Forbidden) else 422
+    with hub.db.read() as conn:
+        views = saved_views.list_views(conn, who.id) if who.kind == "user" else []
+    context = {"nav": "orders", "items": items, "filters": params, "error": error,
+               "nodes": NODES, "first_page": bool(cursor), "total": total,
+               "base_query": urlencode(query), "views": views,
+               "advanced": any(params.get(k) for k in ADVANCED_FILTERS),
+               "sorts": SORTS, "release_reasons": RELEASE_REASONS,
                "next_query": urlencode({**query, "cursor": next_cursor}) if next_cursor else None}
     partial = is_htmx(request) and request.headers.get("hx-target") == "results"
     return console.render(request, "orders.html", context,
-                          blocks=["results"] if partial else None,
-                          status=422 if error else 200)
+                          blocks=["results"] if partial else None, status=status)
 
 
 def order_context(hub: Hub, order_id: str) -> dict[str, Any] | None:
     with hub.db.read() as conn:
         detail = read_models.order_detail(conn, order_id)
         events = read_models.timeline(conn, order_id) if detail else []
+        notes = order_notes.notes(conn, order_id) if detail else []
     if detail is None:
         return None
     a = detail["shipping_address"]
@@ -112,6 +124,7 @@ def order_context(hub: Hub, order_id: str) -> dict[str, Any] | None:
     holds = detail["holds"]
     return {"nav": "orders", "order": detail, "events": events,
             "bonded_kind": address.bonded_zone_kind if address.bonded_zone else None,
+            "notes": notes, "release_reasons": RELEASE_REASONS,
             "active_holds": [h for h in holds if h["released_at"] is None],
             "released_holds": [h for h in holds if h["released_at"] is not None]}
 
