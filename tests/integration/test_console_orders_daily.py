@@ -167,7 +167,7 @@ def test_bulk_tag_on_ticked_orders_and_who_may(client: TestClient, data: Seeded)
     assert rows(client.get("/console/orders", params={"tag": "回访"}).text) == [
         "LZ2611250002", "OS2611250003"]
     timeline = client.get(f"/console/orders/{chosen[0]}").text
-    assert "标签变更" in timeline and "+ 回访" in timeline
+    assert "订单打标" in timeline and "+ 回访" in timeline
     nothing = client.post("/console/orders/bulk", data={**form, "order_ids": []})
     assert nothing.status_code == 422
     client.post("/console/logout", data={"csrf_token": csrf})

@@ -63,7 +63,7 @@ OTHER_REASONS = {"stock_shortage": N_("Stock shortage"),
                  "high_value_review": N_("Large order under review")}
 HUB_EVENTS = {"order.placed": N_("Order placed"), "hold.placed": N_("Hold placed"),
               "hold.released": N_("Hold released"), "order.late_report": N_("Late report"),
-              "order.note_added": N_("Note added"), "order.tagged": N_("Tags changed")}
+              "order.note_added": N_("Note added")}
 HOLD_KINDS = {"user": N_("by a person"), "rule": N_("by a rule"), "system": N_("by the system")}
 OUTCOMES = {"moved": N_("Moved"), "late": N_("Late report"), "view": N_("View only"),
             "duplicate": N_("Duplicate"), "recorded": N_("Recorded only")}
