@@ -11,14 +11,18 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from integration.rules_support import publish, rules_hub, settle, sim
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.adapters.views import rules as reads
 from orderpilot.bootstrap import Hub
-from orderpilot.domain.commands import LineInput, PlaceOrder
+from orderpilot.domain.commands import LineInput, PlaceOrder, ReportEvent
 from orderpilot.domain.rules.templates import TEMPLATE_BY_ID
 from orderpilot.entrypoints.api.app import create_app
 from orderpilot.services import ordering
 from orderpilot.services.accounts import create_user
+from orderpilot.simulators.external.server import SimServer
+
+__all__ = ["rules_hub", "sim"]  # fixtures
 
 PASSWORD = "correct-horse-42"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -71,10 +75,11 @@ def in_english(client: TestClient, headers: dict[str, str]) -> None:
                                          "csrf_token": headers["X-CSRF-Token"]})
 
 
-def place(hub: Hub, external_id: str, total: str, line1: str) -> str:
+def place(hub: Hub, external_id: str, total: str, line1: str,
+          phone: str = "13600003333") -> str:
     cmd = PlaceOrder(channel="youzan", shop_id="yz-main", external_id=external_id,
                      placed_at=datetime(2026, 11, 26, 1, 0, tzinfo=UTC), currency="CNY",
-                     customer_name="刘洋", customer_phone="13600003333",
+                     customer_name="刘洋", customer_phone=phone,
                      address={"country": "CN", "province": "浙江省", "city": "宁波市",
                               "district": "北仑区", "line1": line1, "postal_code": "315800"},
                      lines=(LineInput("SKU-MILK-01", 1, total, "奶粉"),), total=total,
@@ -280,3 +285,96 @@ def test_a_customs_call_fails_over_to_dingtalk_through_the_branch(hub: Hub,
     page = client.get(f"/console/rules/{rule_id}").text
     assert 'name="a0b0-p-text"' in page and 'value="{{ order.id }}-customs-down"' in page
     assert '<option value="branch" selected>' in page
+
+
+CHECK_THEN_HOLD: dict[str, Any] = {
+    "name": "保税区核验后冻结", "trigger": {"kind": "event", "event": "payment.succeeded"},
+    "conditions": {"all": [{"field": "order.total", "op": "gt", "value": 500},
+                           {"field": "order.address.flags", "op": "has",
+                            "value": "bonded_zone"}]},
+    "actions": [
+        {"id": "check", "type": "http.call",
+         "params": {"method": "POST", "connector": "customs",
+                    "path": "/api/qualification/check",
+                    "body": {"phone": "{{ order.customer.phone }}"},
+                    "output": {"qualified": "qualified"}},
+         "on_error": {"retries": 1, "backoff_seconds": 5, "then": "fail"}},
+        {"id": "freeze", "type": "order.hold",
+         "if": {"all": [{"field": "steps.check.qualified", "op": "is_false", "type": "bool"}]},
+         "params": {"reason": "qualification_pending"}}]}
+
+
+def table_rows(page: str, testid: str) -> list[dict[str, str]]:
+    """The rows of a run page table, each cell by its data-col, tags stripped."""
+    table = page.split(f'data-testid="{testid}"', 1)[1].split("</table>", 1)[0]
+    rows = []
+    for row in table.split("<tr")[2:]:
+        cells = dict(re.findall(r'data-col="([a-z]+)"[^>]*>(.*?)</td>', row, re.S))
+        rows.append({k: " ".join(re.sub(r"<[^>]+>", " ", v).split()) for k, v in cells.items()})
+    return rows
+
+
+@pytest.fixture
+def run_pages(rules_hub: Hub, sim: SimServer) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """Two runs of a check-then-hold rule: a buyer who is not qualified, one who is."""
+    publish(rules_hub, CHECK_THEN_HOLD, "check-then-hold")
+    sim.admin().post("/_sim/customs/qualified", json={"phone": "13900000001"})
+    orders = {}
+    for external_id, phone in (("RUN-NOT-1", "13800000002"), ("RUN-YES-1", "13900000001")):
+        order_id = place(rules_hub, external_id, "600.00", "北仑区综合保税区1号楼", phone)
+        ordering.report_event(ReportEvent(
+            order_id, "payment.succeeded", "youzan", datetime(2026, 11, 26, 2, 0, tzinfo=UTC),
+            f"pay-{external_id}"), rules_hub.uow, rules_hub.clock)
+        orders[external_id] = order_id
+    settle(rules_hub)
+    with rules_hub.db.write() as conn:
+        create_user(AccountRepository(conn), "ops", PASSWORD, "ops", rules_hub.clock)
+    rules_hub.rules.ensure_default_sms_templates()
+    with TestClient(create_app(rules_hub), follow_redirects=False) as c:
+        yield c, orders
+
+
+def run_of(client: TestClient, external_id: str) -> str:
+    """The run page of the only run of an order, found by its channel order number."""
+    listing = client.get("/console/rule-runs", params={"order": external_id}).text
+    links = set(re.findall(r'href="(/console/rule-runs/[0-9a-f-]{36})"', listing))
+    assert len(links) == 1, listing
+    return client.get(links.pop()).text
+
+
+def test_the_run_page_shows_each_condition_and_step_as_a_table_row(
+        run_pages: tuple[TestClient, dict[str, str]]) -> None:
+    client, _orders = run_pages
+    sign_in(client, "ops")
+    held = run_of(client, "RUN-NOT-1")
+    conditions = table_rows(held, "condition-leaves")
+    assert conditions[:2] == [
+        {"field": "订单金额", "op": "大于", "expected": "500", "actual": "600", "result": "✓ 成立"},
+        {"field": "地址标记", "op": "含标签", "expected": "保税区", "actual": "保税区",
+         "result": "✓ 成立"}]
+    assert conditions[2] == {"field": "调用接口（步骤 check）：qualified", "op": "为否",
+                             "expected": "—", "actual": "否", "result": "✓ 成立"}
+    steps = table_rows(held, "steps")
+    assert [(s["action"], s["branch"]) for s in steps] == [("调用接口", "主流程"),
+                                                            ("冻结订单", "主流程")]
+    assert held.count('data-state="done"') == 2
+    assert "<details" in held and "http.call" not in held and "order.hold" not in held
+
+    untouched = run_of(client, "RUN-YES-1")
+    step_if = table_rows(untouched, "condition-leaves")[2]
+    assert (step_if["actual"], step_if["result"]) == ("是", "✗ 不成立")
+    assert 'data-state="skipped"' in untouched and "已跳过" in untouched
+
+
+def test_runs_are_found_by_order_number_and_rule_name(
+        run_pages: tuple[TestClient, dict[str, str]]) -> None:
+    client, orders = run_pages
+    sign_in(client, "ops")
+    by_number = client.get("/console/rule-runs", params={"order": "RUN-YES-1"}).text
+    assert "RUN-YES-1" in by_number and "RUN-NOT-1" not in by_number
+    by_id = client.get("/console/rule-runs", params={"order_id": orders["RUN-NOT-1"]}).text
+    assert "RUN-NOT-1" in by_id and "RUN-YES-1" not in by_id
+    by_name = client.get("/console/rule-runs", params={"rule": "核验后"}).text
+    assert "RUN-NOT-1" in by_name and "RUN-YES-1" in by_name
+    assert "RUN-NOT-1" not in client.get("/console/rule-runs", params={"rule": "别的规则"}).text
+    assert "RUN-NOT-1" not in client.get("/console/rule-runs", params={"order": "NOPE-1"}).text

@@ -62,6 +62,10 @@ class BuilderCatalogue:
         self.trigger_kinds = [Choice(k, gettext(v)) for k, v in TRIGGER_KINDS.items()]
         self.then = [Choice(k, gettext(v)) for k, v in THEN.items()]
 
+    def text(self, message: str) -> str:
+        """One of the console's own words in this locale."""
+        return str(self.gettext(message))
+
     def field_label(self, path: str) -> str:
         found = FIELD_BY_PATH.get(path)
         return (found.zh if self.zh else found.en) if found else path
