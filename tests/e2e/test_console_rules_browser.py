@@ -15,11 +15,11 @@ from browser_support import Page, expect, serving, sign_in
 from console_seed import Seeded, make_hub, seed
 
 from orderpilot.adapters.views import rules as reads
-from orderpilot.domain.rules.templates import TEMPLATE_BY_ID
+from rule_samples import S4_BY_HTTP_CALL
 
 pytestmark = pytest.mark.browser
 
-S4 = TEMPLATE_BY_ID["bonded-zone-customs-check"].definition
+S4 = S4_BY_HTTP_CALL  # the generic-call S4 the form rebuilds field by field
 
 
 @pytest.fixture(scope="module")

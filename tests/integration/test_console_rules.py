@@ -16,17 +16,17 @@ from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.adapters.views import rules as reads
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.commands import LineInput, PlaceOrder, ReportEvent
-from orderpilot.domain.rules.templates import TEMPLATE_BY_ID
 from orderpilot.entrypoints.api.app import create_app
 from orderpilot.services import ordering
 from orderpilot.services.accounts import create_user
 from orderpilot.simulators.external.server import SimServer
+from rule_samples import S4_BY_HTTP_CALL
 
 __all__ = ["rules_hub", "sim"]  # fixtures
 
 PASSWORD = "correct-horse-42"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-S4 = TEMPLATE_BY_ID["bonded-zone-customs-check"].definition
+S4 = S4_BY_HTTP_CALL  # the generic-call S4 the form rebuilds field by field
 HTMX = {"HX-Request": "true"}
 
 S4_FORM: dict[str, Any] = {

@@ -12,10 +12,11 @@ from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import diff, parse_definition
 from orderpilot.domain.rules.problems import RuleInvalid
 from orderpilot.domain.rules.templates import TEMPLATES
+from orderpilot.integrations.customs.action import ACTION as CUSTOMS_CHECK
 from orderpilot.services.rules.actions import ActionTable
 
 ENGINE = ExpressionEngine()
-ACTIONS = ActionTable()
+ACTIONS = ActionTable(extra=[CUSTOMS_CHECK])  # the hub's table: the customs check is built in
 
 
 def checks(**kw: Any) -> Checks:

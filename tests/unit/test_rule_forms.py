@@ -10,7 +10,6 @@ from orderpilot.adapters.expressions import ExpressionEngine
 from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import parse_definition
 from orderpilot.domain.rules.problems import RuleInvalid
-from orderpilot.domain.rules.templates import TEMPLATE_BY_ID
 from orderpilot.entrypoints.console.rules.form_edits import (
     apply,
     earlier_steps,
@@ -26,10 +25,11 @@ from orderpilot.entrypoints.console.rules.forms import (
     to_definition,
 )
 from orderpilot.services.rules.actions import ActionTable
+from rule_samples import S4_BY_HTTP_CALL
 
 TABLE = ActionTable()
 TYPES = TABLE.types()
-S4 = TEMPLATE_BY_ID["bonded-zone-customs-check"].definition
+S4 = S4_BY_HTTP_CALL  # the generic-call S4 the form rebuilds field by field
 NOT_QUALIFIED = {"all": [{"field": "steps.check.qualified", "op": "is_false", "type": "bool"}]}
 
 S4_FORM = [

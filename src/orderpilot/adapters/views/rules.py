@@ -126,6 +126,8 @@ def run_detail(conn: Connection, run_id: str, *, masked: bool = True) -> dict[st
         "context": context,
         "trace": row.trace, "outputs": outputs,
         "in_branch": "_branch" in (row.outputs or {}),
+        # Each branch the run took: {"step", "kind": "outcome"|"on_error", "outcome", "zh", "en"}
+        "branches": (row.outputs or {}).get("_branches") or [],
         "attempts_detail": [{
             "seq": a.seq, "step_no": a.step_no, "action": a.action, "attempt": a.attempt,
             "status": a.status, "idempotency_key": a.idempotency_key,

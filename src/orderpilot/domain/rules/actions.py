@@ -38,6 +38,8 @@ class Param:
     required: bool = False
     choices: tuple[str, ...] = ()
     default: Any = None
+    # Filled from the order by its default template: the builder shows it, nobody types it.
+    prefilled: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,33 @@ class MessageKind:
 
     zh: str
     en: str
+
+
+@dataclass(frozen=True)
+class Output:
+    """A declared output of an action, named for people (a bool shows as 是/否)."""
+
+    name: str
+    type: str  # bool | text | number
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A business outcome an action declares in its answer (核验不通过: ``qualified`` is
+    false), distinct from a transport failure; a step may branch on it (``on_outcome``)."""
+
+    id: str
+    zh: str
+    en: str
+    output: str
+    equals: Any
+
+    def holds(self, outputs: Mapping[str, Any] | None) -> bool:
+        return outputs is not None and self.output in outputs \
+            and outputs[self.output] == self.equals and \
+            type(outputs[self.output]) is type(self.equals)
 
 
 @dataclass(frozen=True)
@@ -67,6 +96,18 @@ class ActionType:
     default_step_id: str = "step"  # the id the console gives a new step of this type
     # A mapping parameter naming response paths that become the step's outputs.
     output_param: str | None = None
+    # Declared by an integration: its name, its outputs named for people, its outcomes.
+    integration: str | None = None
+    output_fields: tuple[Output, ...] = ()
+    outcomes: tuple[Outcome, ...] = ()
+
+    @property
+    def reports_refusals(self) -> bool:
+        """It answers a business refusal in its output (not as a failure)."""
+        return bool(self.outcomes)
+
+    def outcome(self, outcome_id: str) -> Outcome | None:
+        return next((o for o in self.outcomes if o.id == outcome_id), None)
 
     def pushes(self, params: Mapping[str, Any]) -> bool:
         """Whether a step with these params calls the outside system."""

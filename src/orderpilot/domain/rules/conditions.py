@@ -1,8 +1,12 @@
 """Condition trees (all/any groups of field, operator, value) and their compilation to
 null-safe expressions: a missing field makes a leaf false, never an error.
 
-    {"all": [{"field": "order.total", "op": "gt", "value": 500},
+    {"all": [{"field": "order.total", "op": "gt", "value": 500, "currency": "CNY"},
              {"field": "order.address.flags", "op": "has", "value": "bonded_zone"}]}
+
+A money leaf with a currency compares the amount converted into that currency: the context
+gives ``money.<CUR>.<field>`` (services/rules/money.py); with no rate it is null, so the leaf
+is false.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from orderpilot.domain.intake import CURRENCIES
 from orderpilot.domain.rules.fields import (
     FIELD_BY_PATH,
     OPERATORS,
@@ -34,6 +39,14 @@ class Leaf:
     op: str
     value: Any
     where: str  # conditions.all[1]
+    currency: str | None = None  # money only: compare the amount converted into this
+
+    @property
+    def path(self) -> str:
+        """Where the engine reads the value: the field, or its amount in ``currency``."""
+        if self.currency is None:
+            return self.field.path
+        return converted_path(self.field.path, self.currency)
 
     @property
     def expression(self) -> str:
@@ -41,7 +54,12 @@ class Leaf:
 
     @property
     def actual_expression(self) -> str:
-        return self.field.path
+        return self.path
+
+
+def converted_path(path: str, currency: str) -> str:
+    """order.total in CNY -> money.CNY.total"""
+    return f"money.{currency}.{path.removeprefix('order.')}"
 
 
 def literal(text: str) -> str:
@@ -62,7 +80,7 @@ def _num(value: Any) -> str:
 
 
 def _leaf_expression(leaf: Leaf) -> str:
-    p, op, v = leaf.field.path, leaf.op, leaf.value
+    p, op, v = leaf.path, leaf.op, leaf.value
     kind = leaf.field.type
     nn = f"{p} != null"
     if kind == "date":
@@ -197,7 +215,7 @@ def parse_leaf(raw: Any, where: str, problems: Problems) -> Leaf | None:
         problems.add(where, 'a condition is {"field": ..., "op": ..., "value": ...}',
                      '条件的格式为 {"field": ..., "op": ..., "value": ...}')
         return None
-    unknown = set(raw) - {"field", "op", "value", "type"}
+    unknown = set(raw) - {"field", "op", "value", "type", "currency"}
     if unknown:
         problems.add(where, f"unknown key(s) {', '.join(sorted(unknown))}",
                      f"未知的键：{'、'.join(sorted(unknown))}")
@@ -216,7 +234,19 @@ def parse_leaf(raw: Any, where: str, problems: Problems) -> Leaf | None:
                      f"{op!r} 不适用于 {field.path}（{field.type}）；请使用以下之一：{allowed}")
         return None
     value = _check_value(field, op, raw.get("value"), f"{where}.value", problems)
-    return Leaf(field, op, value, where)
+    currency = raw.get("currency") or None
+    if currency is not None:
+        if field.type != "money":
+            problems.add(f"{where}.currency", f"only an amount has a currency; {field.path} "
+                                              f"is {field.type}",
+                         f"只有金额可以指定币种；{field.zh}不是金额")
+            currency = None
+        elif currency not in CURRENCIES:
+            problems.add(f"{where}.currency", f"unknown currency {currency!r}; known: "
+                                              f"{', '.join(CURRENCIES)}",
+                         f"未知币种 {currency!r}；可用：{'、'.join(CURRENCIES)}")
+            currency = None
+    return Leaf(field, op, value, where, currency)
 
 
 def _check_value(field: Field, op: str, value: Any, where: str, problems: Problems) -> Any:
@@ -313,6 +343,8 @@ def dump_group(group: Group) -> dict[str, Any]:
             leaf: dict[str, Any] = {"field": child.field.path, "op": child.op}
             if child.value is not None:
                 leaf["value"] = child.value
+            if child.currency is not None:
+                leaf["currency"] = child.currency
             if child.field.path not in FIELD_BY_PATH:
                 leaf["type"] = child.field.type
             items.append(leaf)

@@ -4,17 +4,25 @@
     trigger      {"kind": "event", "event": "payment.succeeded", "sources": ["youzan"]}
     conditions   {"all": [...]}                      structured, compiled to one expression
     expression   optional advanced expression, ANDed with the conditions
-    actions      [{"id", "type", "params", "if", "on_error", "idempotency_key"}, ...]
+    actions      [{"id", "type", "params", "if", "on_error", "on_outcome",
+                   "idempotency_key"}, ...]
+
+``on_error`` is what happens when a step's call fails (transport, refusal by the system);
+``on_outcome`` ({"not_qualified": [steps]}) runs steps when the step succeeded with a business
+outcome its action declares (domain/rules/actions.py ``Outcome``), then the run goes on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from orderpilot.domain.rules.actions import (
     STEP_ID,
+    ActionType,
     Checks,
+    Outcome,
     check_params,
     check_template,
 )
@@ -42,6 +50,14 @@ class OnError:
 
 
 @dataclass(frozen=True)
+class OutcomeBranch:
+    """The steps a step runs when its action answered with OUTCOME (如果核验不通过)."""
+
+    outcome: Outcome
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
 class Step:
     id: str
     type: str
@@ -51,12 +67,16 @@ class Step:
     idempotency_key: str | None = None
     # The decision tables the step reads (its params of kind "table"); not dumped.
     reads_tables: frozenset[str] = frozenset()
+    on_outcome: tuple[OutcomeBranch, ...] = ()
 
     def dump(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "type": self.type, "params": self.params}
         if self.when.children:
             out["if"] = dump_group(self.when)
         out["on_error"] = self.on_error.dump()
+        if self.on_outcome:
+            out["on_outcome"] = {b.outcome.id: [s.dump() for s in b.steps]
+                                 for b in self.on_outcome}
         if self.idempotency_key:
             out["idempotency_key"] = self.idempotency_key
         return out
@@ -97,6 +117,8 @@ class RuleDefinition:
         for step in self.actions:
             steps.append(step)
             steps.extend(step.on_error.branch)
+            for branch in step.on_outcome:
+                steps.extend(branch.steps)
         return steps
 
 
@@ -157,7 +179,8 @@ def _steps(raw: Any, where: str, problems: Problems, checks: Checks, seen: set[s
             problems.add(here, "an action is an object with id, type and params",
                          "动作应为包含 id、type 和 params 的对象")
             continue
-        unknown = set(item) - {"id", "type", "params", "if", "on_error", "idempotency_key"}
+        unknown = set(item) - {"id", "type", "params", "if", "on_error", "on_outcome",
+                               "idempotency_key"}
         for key in sorted(unknown):
             problems.add(f"{here}.{key}", "unknown key", "未知的键")
         step_id = item.get("id") or f"step{len(seen) + 1}"
@@ -192,6 +215,8 @@ def _steps(raw: Any, where: str, problems: Problems, checks: Checks, seen: set[s
                              f"{leaf.field.path} 没有指向之前的步骤")
         on_error = _on_error(item.get("on_error"), f"{here}.on_error", problems, checks, seen,
                              top)
+        on_outcome = _on_outcome(item.get("on_outcome"), kind, f"{here}.on_outcome", problems,
+                                 checks, seen, top)
         key = item.get("idempotency_key") or None
         if key is not None:
             if not isinstance(key, str) or len(key) > 200:
@@ -200,7 +225,7 @@ def _steps(raw: Any, where: str, problems: Problems, checks: Checks, seen: set[s
                 key = None
             else:
                 check_template(key, f"{here}.idempotency_key", problems, checks)
-        steps.append(Step(step_id, kind.id, params, when, on_error, key, tables))
+        steps.append(Step(step_id, kind.id, params, when, on_error, key, tables, on_outcome))
     return steps
 
 
@@ -237,6 +262,81 @@ def _on_error(raw: Any, where: str, problems: Problems, checks: Checks, seen: se
         problems.add(f"{where}.branch", 'a branch only runs with "then": "branch"',
                      '分支只在 "then": "branch" 时运行')
     return OnError(retries, backoff, then, tuple(branch))
+
+
+def _on_outcome(raw: Any, kind: ActionType, where: str, problems: Problems, checks: Checks,
+                seen: set[str], top: bool) -> tuple[OutcomeBranch, ...]:
+    if raw is None or raw == {}:
+        return ()
+    if not top:
+        problems.add(where, "a branch step cannot have branches of its own",
+                     "分支内的步骤不能再有分支")
+        return ()
+    if not isinstance(raw, dict):
+        problems.add(where, 'on_outcome is {"<outcome>": [steps]}',
+                     'on_outcome 的格式为 {"<结果>": [步骤]}')
+        return ()
+    branches = []
+    for outcome_id, steps in raw.items():
+        outcome = kind.outcome(str(outcome_id))
+        if outcome is None:
+            declared = ", ".join(o.id for o in kind.outcomes) or "none"
+            problems.add(f"{where}.{outcome_id}",
+                         f"{kind.en} declares no outcome {outcome_id!r} (declared: {declared})",
+                         f"{kind.zh}没有名为 {outcome_id!r} 的结果（已声明："
+                         f"{'、'.join(o.zh for o in kind.outcomes) or '无'}）")
+            continue
+        if not isinstance(steps, list) or not steps:
+            problems.add(f"{where}.{outcome_id}", "a branch needs at least one step",
+                         "分支至少需要一个步骤")
+            continue
+        branches.append(OutcomeBranch(outcome, tuple(
+            _steps(steps, f"{where}.{outcome_id}", problems, checks, seen, top=False))))
+    return tuple(branches)
+
+
+def warnings(definition: RuleDefinition, actions: Mapping[str, ActionType]) -> list[RuleWarning]:
+    """What is allowed but likely wrong: 失败时 on an action that answers refusals in its
+    output (it never fires for them), money compared without a currency."""
+    found: list[RuleWarning] = []
+    for i, step in enumerate(definition.actions):
+        kind = actions.get(step.type)
+        if kind is None or not kind.reports_refusals or step.on_error.then != "branch":
+            continue
+        refusals_en = ", ".join(o.en.lower() for o in kind.outcomes)
+        refusals_zh = "、".join(o.zh for o in kind.outcomes)
+        handled = {b.outcome.id for b in step.on_outcome}
+        if handled >= {o.id for o in kind.outcomes}:
+            continue
+        found.append(RuleWarning(
+            "on_error_misses_refusal", f"actions[{i}].on_error.then", step.id,
+            f"step {step.id!r}: the on-failure branch runs only when the call to {kind.en} "
+            f"fails (network, timeout); an answer of {refusals_en} is a success and does "
+            f"not run it. Branch on the outcome instead (on_outcome).",
+            f"步骤“{step.id}”：失败时分支只在调用{kind.zh}失败（网络、超时）时执行；"
+            f"{refusals_zh}是正常的应答，不会进入失败时分支。请改用“如果{refusals_zh}”分支。"))
+    for leaf in definition.conditions.leaves():
+        if leaf.field.type == "money" and leaf.currency is None:
+            found.append(RuleWarning(
+                "money_without_currency", leaf.where, None,
+                f"{leaf.where}: {leaf.field.en} is compared without a currency, so orders in "
+                f"SGD, MYR, CNY... are all compared with {leaf.value}; pick a currency",
+                f"{leaf.where}：{leaf.field.zh}未指定币种，新币、马币、人民币等订单都会与 "
+                f"{leaf.value} 直接比较；请选择币种"))
+    return found
+
+
+@dataclass(frozen=True)
+class RuleWarning:
+    code: str
+    field: str
+    step: str | None
+    message: str
+    message_zh: str
+
+    def dump(self) -> dict[str, Any]:
+        return {"code": self.code, "field": self.field, "step": self.step,
+                "message": self.message, "message_zh": self.message_zh}
 
 
 def diff(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,9 +1,59 @@
-"""The rule template library: ready-made rules with stable ids, in zh-CN and English."""
+"""The rule template library: ready-made rules with stable ids, in zh-CN and English, each
+with a few blanks (questions) whose answers fill its definition."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from orderpilot.domain.intake import CHANNELS, CURRENCIES
+from orderpilot.domain.rules.problems import Problems
+
+Path = tuple[str | int, ...]  # where in the definition: ("conditions", "all", 0, "value")
+
+
+@dataclass(frozen=True)
+class Blank:
+    """A question the gallery asks; the answer goes to each of TARGETS in the definition
+    (a ``source`` answer becomes a one-item list)."""
+
+    id: str
+    zh: str
+    en: str
+    kind: str  # number | currency | source | text
+    default: Any
+    targets: tuple[Path, ...]
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return {"currency": CURRENCIES, "source": CHANNELS}.get(self.kind, ())
+
+    def dump(self) -> dict[str, Any]:
+        return {"id": self.id, "zh": self.zh, "en": self.en, "kind": self.kind,
+                "default": self.default, "choices": list(self.choices)}
+
+    def check(self, value: Any, where: str, problems: Problems) -> Any:
+        if self.kind == "number":
+            try:
+                number = Decimal(str(value).strip())
+            except (InvalidOperation, ValueError):
+                number = Decimal(-1)
+            if isinstance(value, bool) or not number.is_finite() or not 0 <= number <= 10**9:
+                problems.add(where, f"{self.en}: a number from 0 to 1000000000",
+                             f"{self.zh}：应为 0 到 1000000000 之间的数字")
+                return self.default
+            return int(number) if number == number.to_integral_value() else float(number)
+        if self.choices and value not in self.choices:
+            problems.add(where, f"{self.en}: one of {', '.join(self.choices)}",
+                         f"{self.zh}：应为以下之一：{'、'.join(self.choices)}")
+            return self.default
+        if not isinstance(value, str) or not 0 < len(value.strip()) <= 200:
+            problems.add(where, f"{self.en}: 1 to 200 characters of text",
+                         f"{self.zh}：应为 1 到 200 个字符")
+            return self.default
+        return value.strip()
 
 
 @dataclass(frozen=True)
@@ -23,8 +73,39 @@ class RuleTemplate:
     summary_zh: str
     summary_en: str
     story: str  # the brief's scenario code
-    definition: dict[str, Any]
+    skeleton: dict[str, Any]  # the definition before the blanks are filled
     sms: tuple[SmsTemplate, ...] = field(default=())
+    blanks: tuple[Blank, ...] = ()
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        """The definition with every blank at its default."""
+        return self.fill({})
+
+    def fill(self, answers: dict[str, Any]) -> dict[str, Any]:
+        """The definition with ANSWERS (blank id -> value; missing ones take the default);
+        raises RuleInvalid naming ``answers.<id>`` for a bad or unknown answer."""
+        problems = Problems()
+        known = {b.id: b for b in self.blanks}
+        for name in sorted(set(answers) - set(known)):
+            problems.add(f"answers.{name}", f"this template asks no {name!r}; it asks "
+                                            f"{', '.join(known) or 'nothing'}",
+                         f"此模板没有问题 {name!r}；可填：{'、'.join(known) or '无'}")
+        definition = copy.deepcopy(self.skeleton)
+        for blank in self.blanks:
+            raw = answers.get(blank.id)
+            value = blank.default if raw is None or raw == "" else \
+                blank.check(raw, f"answers.{blank.id}", problems)
+            for target in blank.targets:
+                _put(definition, target, [value] if blank.kind == "source" else value)
+        problems.raise_if_any("the template")
+        return definition
+
+
+def _put(document: Any, path: Path, value: Any) -> None:
+    for part in path[:-1]:
+        document = document[part]
+    document[path[-1]] = value
 
 
 QUALIFICATION_SMS = SmsTemplate(
@@ -36,7 +117,12 @@ PAYMENT_REMINDER_SMS = SmsTemplate(
     "您的订单${order_no}尚未付款,超时将自动取消,请尽快完成支付", ("order_no",))
 DEFAULT_SMS_TEMPLATES = (QUALIFICATION_SMS, PAYMENT_REMINDER_SMS)
 
-_NOT_QUALIFIED = {"all": [{"field": "steps.check.qualified", "op": "is_false", "type": "bool"}]}
+
+
+def _amount_blanks(default: int, leaf: Path) -> tuple[Blank, ...]:
+    return (Blank("amount", "金额超过", "Amount over", "number", default, (leaf + ("value",),)),
+            Blank("currency", "币种", "Currency", "currency", "CNY", (leaf + ("currency",),)))
+
 
 TEMPLATES: tuple[RuleTemplate, ...] = (
     RuleTemplate(
@@ -51,29 +137,26 @@ TEMPLATES: tuple[RuleTemplate, ...] = (
          "description": "S4: bonded-zone orders over 500 need a qualified buyer",
          "trigger": {"kind": "event", "event": "payment.succeeded", "sources": ["youzan"]},
          "conditions": {"all": [
-             {"field": "order.total", "op": "gt", "value": 500},
+             {"field": "order.total", "op": "gt", "value": 500, "currency": "CNY"},
              {"field": "order.address.flags", "op": "has", "value": "bonded_zone"}]},
          "actions": [
-             {"id": "check", "type": "http.call",
-              "params": {"method": "POST", "connector": "customs",
-                         "path": "/api/qualification/check",
-                         "body": {"phone": "{{ order.customer.phone }}",
-                                  "name": "{{ order.customer.name }}",
-                                  "order_id": "{{ order.id }}"},
-                         "output": {"qualified": "qualified", "reference": "reference"}},
-              "on_error": {"retries": 5, "backoff_seconds": 10, "then": "fail"}},
-             {"id": "freeze", "type": "order.hold", "if": _NOT_QUALIFIED,
-              "params": {"reason": "qualification_pending",
-                         "note": "海关资质待核验 {{ steps.check.reference }}"}},
-             {"id": "notify", "type": "sms.send", "if": _NOT_QUALIFIED,
-              "params": {"template": "SMS_QUAL_UPLOAD",
-                         "params": {"order_no": "{{ order.external_id }}"}}},
-             {"id": "ticket", "type": "ticket.create", "if": _NOT_QUALIFIED,
-              "params": {"title": "资质待核验 {{ order.external_id }}",
-                         "body": "买家 {{ order.customer.name }} 未通过海关资质核验,"
-                                 "已冻结订单并短信通知上传营业执照。",
-                         "priority": "high", "tags": ["资质待核验"]}}]},
-        (QUALIFICATION_SMS,)),
+             {"id": "check", "type": "customs.check_qualification", "params": {},
+              "on_error": {"retries": 5, "backoff_seconds": 10, "then": "fail"},
+              "on_outcome": {"not_qualified": [
+                  {"id": "freeze", "type": "order.hold",
+                   "params": {"reason": "qualification_pending",
+                              "note": "海关资质待核验 {{ steps.check.reference }}"}},
+                  {"id": "notify", "type": "sms.send",
+                   "params": {"template": "SMS_QUAL_UPLOAD",
+                              "params": {"order_no": "{{ order.external_id }}"}}},
+                  {"id": "ticket", "type": "ticket.create",
+                   "params": {"title": "资质待核验 {{ order.external_id }}",
+                              "body": "买家 {{ order.customer.name }} 未通过海关资质核验,"
+                                      "已冻结订单并短信通知上传营业执照。",
+                              "priority": "high", "tags": ["资质待核验"]}}]}}]},
+        (QUALIFICATION_SMS,), _amount_blanks(500, ("conditions", "all", 0)) + (
+            Blank("channel", "销售渠道", "Sales channel", "source", "youzan",
+                  (("trigger", "sources"),)),)),
     RuleTemplate(
         "support-contact-vip", "下单后2小时内咨询客服:标记VIP并建工单",
         "Contacted support within 2 hours of ordering: VIP tag and ticket",
@@ -100,14 +183,16 @@ TEMPLATES: tuple[RuleTemplate, ...] = (
         "S4",
         {"name": "大额订单人工复核", "description": "Review large orders before fulfilment",
          "trigger": {"kind": "event", "event": "payment.succeeded"},
-         "conditions": {"all": [{"field": "order.total", "op": "gte", "value": 5000}]},
+         "conditions": {"all": [{"field": "order.total", "op": "gte", "value": 5000,
+                                 "currency": "CNY"}]},
          "actions": [
              {"id": "hold", "type": "order.hold",
               "params": {"reason": "high_value_review", "note": "大额订单待复核"}},
              {"id": "ticket", "type": "ticket.create",
               "params": {"title": "大额订单复核 {{ order.external_id }}",
                          "body": "金额 {{ order.total_text }} {{ order.currency }}",
-                         "priority": "normal", "tags": ["大额复核"]}}]}),
+                         "priority": "normal", "tags": ["大额复核"]}}]},
+        (), _amount_blanks(5000, ("conditions", "all", 0))),
     RuleTemplate(
         "incomplete-address-hold", "地址不完整冻结", "Incomplete address hold",
         "新订单缺少城市、区县或邮编时冻结并创建工单,联系买家补全地址。",
@@ -141,7 +226,9 @@ TEMPLATES: tuple[RuleTemplate, ...] = (
               "params": {"template": "SMS_PAY_REMIND",
                          "params": {"order_no": "{{ order.external_id }}"}}},
              {"id": "mark", "type": "order.tag", "params": {"tags": ["已催付"]}}]},
-        (PAYMENT_REMINDER_SMS,)),
+        (PAYMENT_REMINDER_SMS,),
+        (Blank("minutes", "下单后多少分钟未支付", "Minutes unpaid after ordering", "number", 30,
+               (("trigger", "minutes"),)),)),
     RuleTemplate(
         "promotion-high-intent", "直播赠品名额:客户标记高意向",
         "Promotion gift claimed: high intent",

@@ -1,5 +1,11 @@
-"""Where a rule run is: the main step, or a position in a step's failure branch; the outputs of
-the steps done so far; and writing that progress together with a step's effect."""
+"""Where a rule run is: the main step, or a position in a step's failure branch or outcome
+branch; the outputs of the steps done so far; and writing that progress together with a
+step's effect.
+
+Branch positions are kept in the run's outputs: ``_branch`` ({"of", "pos"} and, for an outcome
+branch, "outcome") while in one, and ``_branches`` lists every branch the run took (what run
+history shows). A failure branch ends the run; an outcome branch goes back to the main line.
+"""
 
 from __future__ import annotations
 
@@ -38,20 +44,30 @@ class RunState:
     def in_branch(self) -> bool:
         return "_branch" in self.outputs
 
-    def _branch(self) -> tuple[int, int] | None:
-        """(the failed step, the position in its failure branch) while in a branch."""
+    def _branch(self) -> tuple[int, int, str | None] | None:
+        """(the step, the position in its branch, the outcome or None for the failure
+        branch) while in a branch."""
         branch = self.outputs.get("_branch")
         if not isinstance(branch, dict):
             return None
-        return int(branch["of"]), int(branch["pos"])
+        outcome = branch.get("outcome")
+        return int(branch["of"]), int(branch["pos"]), str(outcome) if outcome else None
+
+    def _outcome_steps(self, of: int, outcome: str) -> tuple[int, tuple[Step, ...]]:
+        branches = self.definition.actions[of].on_outcome
+        k = next(i for i, b in enumerate(branches) if b.outcome.id == outcome)
+        return k, branches[k].steps
 
     def current(self) -> tuple[Step | None, int]:
         actions = self.definition.actions
         branch = self._branch()
         if branch is not None:
-            of, pos = branch
-            steps = actions[of].on_error.branch
-            return (steps[pos] if pos < len(steps) else None), 1000 * (of + 1) + pos
+            of, pos, outcome = branch
+            if outcome is not None:
+                k, steps = self._outcome_steps(of, outcome)
+                return steps[pos], 100_000 * (k + 1) + 1000 * (of + 1) + pos
+            failure = actions[of].on_error.branch
+            return (failure[pos] if pos < len(failure) else None), 1000 * (of + 1) + pos
         return (actions[self.step] if self.step < len(actions) else None), self.step
 
     def context(self) -> dict[str, object]:
@@ -79,11 +95,32 @@ class RunState:
         self.outputs.pop(f"_{step.id}_hub", None)
         branch = self._branch()
         if branch is not None:
-            self.outputs["_branch"] = {"of": branch[0], "pos": branch[1] + 1}
+            of, pos, outcome = branch
+            if outcome is not None and pos + 1 >= len(self._outcome_steps(of, outcome)[1]):
+                del self.outputs["_branch"]  # back on the main line, at the step after OF
+            else:
+                self.outputs["_branch"] = {"of": of, "pos": pos + 1} if outcome is None \
+                    else {"of": of, "pos": pos + 1, "outcome": outcome}
         else:
             self.step += 1
+            self._take_outcome(step, output)
         self.attempts = 0
         return self.snapshot()
+
+    def _take_outcome(self, step: Step, output: Mapping[str, object] | None) -> None:
+        """Enter the branch of the first outcome of STEP that its output shows."""
+        for taken in step.on_outcome:
+            if taken.outcome.holds(output):
+                self.outputs["_branch"] = {"of": self.step - 1, "pos": 0,
+                                           "outcome": taken.outcome.id}
+                self._taken({"step": step.id, "kind": "outcome",
+                             "outcome": taken.outcome.id, "zh": taken.outcome.zh,
+                             "en": taken.outcome.en})
+                return
+
+    def _taken(self, branch: dict[str, object]) -> None:
+        taken = self.outputs.get("_branches")
+        self.outputs["_branches"] = [*(taken if isinstance(taken, list) else []), branch]
 
     def advance_in(self, uow: UnitOfWork, step: Step, output: Mapping[str, object] | None,
                    worker: str) -> None:
@@ -113,6 +150,7 @@ class RunState:
     def enter_branch(self, uow: UnitOfWork, step: Step, error: str, worker: str) -> None:
         self.outputs[step.id] = {"error": error}
         self.outputs["_branch"] = {"of": self.step, "pos": 0}
+        self._taken({"step": step.id, "kind": "on_error"})
         self.attempts = 0
         uow.runs.update(self.run.id, worker, outputs=self.outputs, attempts=0,
                         last_error=error[:4000])

@@ -290,7 +290,7 @@ class ActionRunner:
                 self._attempt(uow, state, step, where, "failed", call.params, None, started,
                               self.clock(), error=error.message, key=call.key)
             raise Failed(error.message, False) from error
-        outputs = acts.step_outputs(action.type, step, result)
+        outputs = acts.step_outputs(action.type, step, result, action.outputs)
         output = {**internal_output, **outputs}
         with self.uow_factory() as uow:
             now = self.clock()

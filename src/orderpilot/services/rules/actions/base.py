@@ -168,6 +168,8 @@ class RuleAction:
     after_call: AfterCall | None = None
     read: Read | None = None
     read_sent: ReadSent | None = None  # for actions whose type has a ``message`` kind
+    # The step's outputs from the answer's body (a named action's declared outputs).
+    outputs: Callable[[Any], Output] | None = None
     # Without a look-up: why a call whose outcome is unknown is resent without asking, and
     # what protects the receiver from a repeat (logged with each such resend).
     unchecked_resend: str = "the provider offers no look-up by key"
@@ -234,11 +236,15 @@ def render(engine: Renders, value: Any, context: dict[str, Any]) -> Any:
     return value
 
 
-def step_outputs(kind: ActionType, step: Step, result: Answer) -> Output:
-    """A call's outputs: the connector's, its status code, and the response paths the step's
-    output mapping names (the type's ``output_param``)."""
+def step_outputs(kind: ActionType, step: Step, result: Answer,
+                 read: Callable[[Any], Output] | None = None) -> Output:
+    """A call's outputs: the connector's, its status code, the response paths the step's
+    output mapping names (the type's ``output_param``) and what the action reads from the
+    answer (READ)."""
     mapping = step.params.get(kind.output_param) if kind.output_param else None
     base = dict(result.output or {})
+    if read is not None:
+        base.update(read(result.response))
     if result.status_code is not None:
         base.setdefault("status_code", result.status_code)
     if mapping:
