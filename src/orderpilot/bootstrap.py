@@ -26,6 +26,7 @@ from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.config import Settings
 from orderpilot.domain.channel_orders import Account
+from orderpilot.domain.currency_rates import CurrencyRates
 from orderpilot.domain.errors import PermanentError
 from orderpilot.domain.shipments import CarrierEvent
 from orderpilot.integrations.registry import IntegrationRegistry
@@ -272,7 +273,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     tables = DecisionTables(lambda: SqlUnitOfWork(db), lambda: reading(db), clock,
                             TableEngine(), ZenExpressionChecker())
     actions = ActionTable(extra=integrations.actions())
-    book = RuleBook(engine, tables=tables.traced_lookup, actions=actions.types())
+    book = RuleBook(engine, tables=tables.traced_lookup, actions=actions.types(),
+                    rates=CurrencyRates(settings.currency_rates))
     triggers = RuleTriggers(book, strike_limit=settings.rule_strike_limit)
     registry = handlers.complete(registry or handlers.default_registry(), triggers, [
         p.strip() for p in settings.handler_plugins.split(",") if p.strip()])

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from orderpilot.domain.currency_rates import CurrencyRates
 from orderpilot.domain.outbound import BadUrl, parse_allowlist, parse_origin
 
 # Outbound base URLs: each becomes an allow-list entry of exactly its scheme, host, port, path.
@@ -88,6 +90,10 @@ class Settings(BaseSettings):
     http_connectors: dict[str, str] = Field(
         default_factory=dict, description='Named base URLs, JSON: {"erp": "https://..."}')
     http_hmac_secret: str | None = Field(None, description="Signs outbound HTTP bodies")
+    currency_rates: dict[str, Decimal] = Field(
+        default_factory=dict,
+        description='What one unit of each currency is worth in CNY, JSON: {"SGD": "5.30"}; '
+                    'rule amount conditions convert with them')
     customs_url: str | None = None
     helpdesk_url: str | None = None
     helpdesk_token: str | None = None
@@ -168,6 +174,12 @@ class Settings(BaseSettings):
                 parse_origin(url.rstrip("/") or url)
             except BadUrl as error:
                 raise ValueError(f"connector {name!r}: {error}") from error
+        return value
+
+    @field_validator("currency_rates")
+    @classmethod
+    def _rates(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        CurrencyRates(value)  # refuses unknown codes and rates that are not positive
         return value
 
     @field_validator("secure_cookies", mode="before")

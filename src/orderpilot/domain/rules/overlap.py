@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from orderpilot.domain.errors import Conflict
 from orderpilot.domain.rules.actions import ActionType
 from orderpilot.domain.rules.conditions import Group, Leaf
 from orderpilot.domain.rules.definition import RuleDefinition, Step
@@ -158,3 +159,21 @@ def _below(a: Interval, b: Interval) -> bool:
     if high is None or low is None:
         return False
     return high < low or (high == low and not (high_in and low_in))
+
+
+class RuleOverlap(Conflict):
+    """Publishing would leave two rules acting on the same orders with the same effects;
+    ``overlaps`` names each other rule (what the API's details list)."""
+
+    code = "rule_overlap"
+
+    def __init__(self, name: str, overlaps: list[dict[str, Any]]) -> None:
+        names = ", ".join(f"{o['name']!r} ({o['key']})" for o in overlaps)
+        names_zh = "、".join(f"“{o['name']}”（{o['key']}）" for o in overlaps)
+        super().__init__(
+            f"rule {name!r} overlaps with published rule(s) {names}: same trigger, conditions "
+            f"that can both hold, same effects; publish with confirm_overlap to keep both",
+            field="confirm_overlap",
+            zh=f"规则“{name}”与已发布的规则 {names_zh} 重叠：触发条件相同、条件可能同时成立、"
+               f"动作相同；确认保留两条规则后可再次发布")
+        self.overlaps = overlaps

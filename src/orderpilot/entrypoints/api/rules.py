@@ -6,13 +6,17 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
+from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from orderpilot.adapters.views import rules as reads
 from orderpilot.domain.errors import NotFound
+from orderpilot.domain.rules.overlap import RuleOverlap
+from orderpilot.domain.rules.problems import RuleInvalid
 from orderpilot.domain.rules.templates import TEMPLATES
 from orderpilot.domain.times import filter_time
 from orderpilot.entrypoints.api.deps import CanManageRules, CanReadOrders, HubDep
+from orderpilot.entrypoints.api.errors import error_body
 from orderpilot.entrypoints.api.schemas import Strict
 from orderpilot.services import tickets as ticket_service
 from orderpilot.services.rules import catalogue as rule_catalogue
@@ -27,10 +31,22 @@ class RuleIn(Strict):
     definition: dict[str, Any]
     publish: bool = False
     reason: str = Field("", max_length=1000)
+    confirm_overlap: bool = False  # "keep both" when another rule does the same
 
 
 class PublishIn(Strict):
     reason: str = Field("", max_length=1000)
+    confirm_overlap: bool = False
+
+
+class FromTemplateIn(Strict):
+    answers: dict[str, Any] = Field(default_factory=dict, max_length=50)
+    key: str | None = Field(None, max_length=100)
+    name: str | None = Field(None, max_length=200)
+    publish: bool = False
+    enable: bool = False
+    reason: str = Field("", max_length=1000)
+    confirm_overlap: bool = False
 
 
 class RollbackIn(Strict):
@@ -73,9 +89,27 @@ def _rule(hub: HubDep, rule_id: str) -> dict[str, Any]:
     return found
 
 
+def _with_warnings(hub: HubDep, rule: dict[str, Any]) -> dict[str, Any]:
+    """The rule, with the warnings of its draft (or of its published version)."""
+    definition = rule.get("draft") or rule.get("definition")
+    try:
+        rule["warnings"] = hub.rules.warnings(definition) if definition else []
+    except RuleInvalid:  # a published version the register has moved on from: no advice
+        rule["warnings"] = []
+    return rule
+
+
+def _overlap(error: RuleOverlap) -> JSONResponse:
+    """409 naming each other rule, with what it shares (details), so the caller can ask the
+    person and send confirm_overlap."""
+    return JSONResponse(error_body(error.code, error.message, error.field, error.overlaps,
+                                   message_zh=error.message_zh), status_code=409)
+
+
 @router.get("/api/v1/rules/catalogue", summary="Triggers, fields, operators, actions (zh/en)")
 def catalogue(hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
-    return rule_catalogue.catalogue(hub.actions.types(), hub.connectors.connector_names())
+    return rule_catalogue.catalogue(hub.actions.types(), hub.connectors.connector_names(),
+                                    hub.rules.book.rates)
 
 
 @router.get("/api/v1/rules", summary="Rules with their run counts")
@@ -85,17 +119,29 @@ def list_rules(hub: HubDep, who: CanReadOrders,
         return {"items": reads.rules_overview(conn, status)}
 
 
-@router.post("/api/v1/rules", status_code=201, summary="Create a rule (a draft, or published)")
-def create_rule(body: RuleIn, hub: HubDep, who: CanManageRules) -> dict[str, Any]:
+@router.post("/api/v1/rules", status_code=201, summary="Create a rule (a draft, or published)",
+             responses={409: {"description": "rule_overlap: another published rule does the "
+                                             "same (send confirm_overlap to keep both)"}})
+def create_rule(body: RuleIn, hub: HubDep, who: CanManageRules) -> Any:
+    if body.publish:  # refused before anything is made
+        parsed = hub.rules.validate(body.definition)
+        found = hub.rules.overlaps(None, parsed)
+        if found and not body.confirm_overlap:
+            return _overlap(RuleOverlap(parsed.name, found))
     rule_id = hub.rules.create(body.definition, who.name, key=body.key)
     if body.publish:
-        hub.rules.publish(rule_id, who.name, body.reason)
-    return _rule(hub, rule_id)
+        try:
+            hub.rules.publish(rule_id, who.name, body.reason,
+                              confirm_overlap=body.confirm_overlap)
+        except RuleOverlap as error:  # published meanwhile by someone else; the draft stays
+            return _overlap(error)
+    return _with_warnings(hub, _rule(hub, rule_id))
 
 
 @router.post("/api/v1/rules/validate", summary="Check a definition; lists every problem")
 def validate(definition: Definition, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
-    return {"ok": True, "definition": hub.rules.validate(definition).dump()}
+    parsed = hub.rules.validate(definition)
+    return {"ok": True, "definition": parsed.dump(), "warnings": hub.rules.warnings(parsed)}
 
 
 @router.post("/api/v1/rules/try", summary="Evaluate a definition on one order (no effects)")
@@ -108,11 +154,26 @@ def backtest(body: BacktestIn, hub: HubDep, who: CanManageRules) -> dict[str, An
     return rule_tools.backtest(hub.rules, body.definition, body.days, body.sample)
 
 
-@router.get("/api/v1/rules/templates", summary="The rule template library")
+@router.get("/api/v1/rules/templates", summary="The rule template library, with its blanks")
 def templates(who: CanReadOrders) -> dict[str, Any]:
     return {"items": [{"id": t.id, "zh": t.zh, "en": t.en, "summary_zh": t.summary_zh,
                        "summary_en": t.summary_en, "story": t.story,
+                       "blanks": [b.dump() for b in t.blanks],
                        "definition": t.definition} for t in TEMPLATES]}
+
+
+@router.post("/api/v1/rules/templates/{template_id}/draft", status_code=201,
+             summary="A rule from a template and the answers to its blanks",
+             responses={409: {"description": "rule_overlap (when publishing)"}})
+def from_template(template_id: str, body: FromTemplateIn, hub: HubDep,
+                  who: CanManageRules) -> Any:
+    try:
+        rule_id = hub.rules.create_from_template(
+            template_id, body.answers, who.name, key=body.key, name=body.name,
+            publish=body.publish, enable=body.enable, confirm_overlap=body.confirm_overlap)
+    except RuleOverlap as error:
+        return _overlap(error)
+    return _with_warnings(hub, _rule(hub, rule_id))
 
 
 @router.post("/api/v1/rules/templates/{template_id}/install", status_code=201,
@@ -131,13 +192,19 @@ def get_rule(rule_id: str, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
 def save_draft(rule_id: str, definition: Definition, hub: HubDep,
                who: CanManageRules) -> dict[str, Any]:
     hub.rules.save_draft(_rule(hub, rule_id)["id"], definition, who.name)
-    return _rule(hub, rule_id)
+    return _with_warnings(hub, _rule(hub, rule_id))
 
 
-@router.post("/api/v1/rules/{rule_id}/publish", summary="Publish the draft as a new version")
-def publish(rule_id: str, body: PublishIn, hub: HubDep, who: CanManageRules) -> dict[str, Any]:
-    hub.rules.publish(_rule(hub, rule_id)["id"], who.name, body.reason)
-    return _rule(hub, rule_id)
+@router.post("/api/v1/rules/{rule_id}/publish", summary="Publish the draft as a new version",
+             responses={409: {"description": "rule_overlap: another published rule does the "
+                                             "same (send confirm_overlap to keep both)"}})
+def publish(rule_id: str, body: PublishIn, hub: HubDep, who: CanManageRules) -> Any:
+    try:
+        hub.rules.publish(_rule(hub, rule_id)["id"], who.name, body.reason,
+                          confirm_overlap=body.confirm_overlap)
+    except RuleOverlap as error:
+        return _overlap(error)
+    return _with_warnings(hub, _rule(hub, rule_id))
 
 
 @router.post("/api/v1/rules/{rule_id}/rollback", summary="Publish an earlier version again")

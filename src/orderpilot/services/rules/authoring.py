@@ -9,12 +9,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from orderpilot.domain.errors import Conflict, InvalidInput, NotFound, RuleFileError
+from orderpilot.domain.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    OrderpilotError,
+    RuleFileError,
+)
 from orderpilot.domain.events import new_id
 from orderpilot.domain.rules.actions import Checks
-from orderpilot.domain.rules.definition import RuleDefinition, diff, parse_definition
+from orderpilot.domain.rules.definition import RuleDefinition, diff, parse_definition, warnings
+from orderpilot.domain.rules.overlap import RuleOverlap, shared_effects
 from orderpilot.domain.rules.records import StoredRule
-from orderpilot.domain.rules.templates import DEFAULT_SMS_TEMPLATES, TEMPLATE_BY_ID
+from orderpilot.domain.rules.templates import DEFAULT_SMS_TEMPLATES, TEMPLATE_BY_ID, RuleTemplate
 from orderpilot.services.rules.actions import ActionTable
 from orderpilot.services.rules.book import ActiveRule, RuleBook
 from orderpilot.services.rules.triggers import published, schedule_next
@@ -67,6 +74,66 @@ class RulesService:
         with self.read() as uow:
             return parse_definition(raw, self.checks(uow))
 
+    def warnings(self, definition: RuleDefinition | object) -> list[dict[str, object]]:
+        """What the rule may do that its author likely did not mean (not errors): each as
+        {"code", "field", "step", "message", "message_zh"}."""
+        parsed = definition if isinstance(definition, RuleDefinition) \
+            else self.validate(definition)
+        return [w.dump() for w in warnings(parsed, self.actions.types())]
+
+    def overlaps(self, rule_id: str | None, definition: RuleDefinition | None = None
+                 ) -> list[dict[str, object]]:
+        """The other published rules (enabled or paused) that would act on the same orders
+        with the same effects as RULE_ID's draft (or DEFINITION)."""
+        with self.read() as uow:
+            if definition is None:
+                if rule_id is None:
+                    raise ValueError("give a rule or a definition")
+                row = self._row(uow, rule_id)
+                if row.draft is None:
+                    return []
+                definition = parse_definition(row.draft, self.checks(uow))
+            return self._overlaps(uow, rule_id, definition)
+
+    def _overlaps(self, uow: UnitOfWork, rule_id: str | None,
+                  definition: RuleDefinition) -> list[dict[str, object]]:
+        found: list[dict[str, object]] = []
+        types = self.actions.types()
+        for other in uow.rules.listing():
+            if other.id == rule_id or other.status not in ("enabled", "paused") \
+                    or other.published_version is None:
+                continue
+            version = published(uow, other.id, other.published_version)
+            try:
+                theirs = self.book.definition(other.id, other.published_version,
+                                              version.definition)
+            except OrderpilotError:  # a stored version today's hub cannot read runs no more
+                continue
+            shared = shared_effects(definition, theirs)
+            if not shared:
+                continue
+            effects_en = ", ".join(types[e.type].en if e.type in types else e.type
+                                   for e in shared)
+            effects_zh = "、".join(types[e.type].zh if e.type in types else e.type
+                                  for e in shared)
+            found.append({
+                "field": f"rules.{other.key}", "rule_id": other.id, "key": other.key,
+                "name": other.name, "status": other.status,
+                "version": other.published_version,
+                "shared_effects": [e.dump(types) for e in shared],
+                "message": f"published rule {other.name!r} ({other.key}) has the same trigger, "
+                           f"conditions that can both hold, and would also: {effects_en}",
+                "message_zh": f"已发布的规则“{other.name}”（{other.key}）触发条件相同、条件可能"
+                              f"同时成立，也会执行：{effects_zh}"})
+        return found
+
+    def _check_overlap(self, uow: UnitOfWork, rule_id: str | None, name: str,
+                       definition: RuleDefinition, confirm: bool) -> list[dict[str, object]]:
+        found = self._overlaps(uow, rule_id, definition)
+        if found and not confirm:
+            raise RuleOverlap(name, found)
+        return found
+
     # -- lifecycle of a rule -----------------------------------------------------------------
 
     def create(self, raw: object, by: str, key: str | None = None,
@@ -107,15 +174,26 @@ class RulesService:
         retrying(attempt)
         self.book.invalidate()
 
-    def publish(self, rule_id: str, by: str, reason: str = "", *, activate: bool = True) -> int:
+    def publish(self, rule_id: str, by: str, reason: str = "", *, activate: bool = True,
+                confirm_overlap: bool = False) -> int:
         """Freeze the draft as a new immutable version; the rule then runs on it. A rule
-        published for the first time is enabled (or paused, with ``activate=False``)."""
+        published for the first time is enabled (or paused, with ``activate=False``).
+
+        Another published rule that would act on the same orders with the same effects
+        stops the publish with RuleOverlap, unless CONFIRM_OVERLAP ("keep both"), which the
+        audit trail keeps."""
         with self.uow_factory() as uow:
             row = self._row(uow, rule_id)
             if row.draft is None:
                 raise Conflict("there is no draft to publish", field="draft",
                                zh="没有可发布的草稿")
             definition = parse_definition(row.draft, self.checks(uow))
+            overlaps = self._check_overlap(uow, row.id, definition.name, definition,
+                                           confirm_overlap)
+            if overlaps:
+                uow.rules.audit(row.id, "overlap_confirmed", by, self.clock(), {
+                    "overlaps": [{k: o[k] for k in ("rule_id", "key", "name")}
+                                 for o in overlaps]})
             version = self._add_version(uow, row, definition.dump(), by, reason)
             if row.status == "draft":
                 status = "enabled" if activate else "paused"
@@ -199,20 +277,37 @@ class RulesService:
     # -- templates -------------------------------------------------------------------------
 
     def install_template(self, template_id: str, by: str, *, enable: bool = False,
-                         key: str | None = None) -> str:
-        template = TEMPLATE_BY_ID.get(template_id)
-        if template is None:
-            known = ", ".join(TEMPLATE_BY_ID)
-            raise NotFound(f"no rule template {template_id!r}; known: {known}",
-                           field="template_id",
-                           zh=f"没有规则模板 {template_id!r}；可用：{known}")
+                         key: str | None = None, confirm_overlap: bool = False) -> str:
+        """The template with its default answers, published (enabled with ENABLE)."""
+        return self.create_from_template(template_id, {}, by, key=key, publish=True,
+                                         enable=enable, confirm_overlap=confirm_overlap)
+
+    def create_from_template(self, template_id: str, answers: dict[str, object], by: str, *,
+                             key: str | None = None, name: str | None = None,
+                             publish: bool = False, enable: bool = False,
+                             confirm_overlap: bool = False) -> str:
+        """A rule from a template and the answers to its blanks: a draft, or published
+        (enabled with ENABLE, else paused). An overlap is refused before anything is made."""
+        template = _template(template_id)
+        raw = template.fill(answers)
+        if name is not None:
+            if not 0 < len(name.strip()) <= 200:
+                raise InvalidInput("name: 1 to 200 characters", field="name",
+                                   zh="名称：1 到 200 个字符")
+            raw["name"] = name.strip()
         for sms in template.sms:
             self.ensure_sms_template(sms.code, sms.provider, sms.sign_name, sms.text)
+        definition = self.validate(raw)
+        if publish:
+            with self.read() as uow:
+                self._check_overlap(uow, None, definition.name, definition, confirm_overlap)
         with self.uow_factory() as uow:
             taken = {r.key for r in uow.rules.listing()}
         key = key or next(k for k in _candidates(template.id) if k not in taken)
-        rule_id = self.create(template.definition, by, key=key, template_id=template.id)
-        self.publish(rule_id, by, f"installed from template {template.id}", activate=enable)
+        rule_id = self.create(raw, by, key=key, template_id=template.id)
+        if publish:
+            self.publish(rule_id, by, f"installed from template {template.id}", activate=enable,
+                         confirm_overlap=confirm_overlap)
         return rule_id
 
     def ensure_sms_template(self, code: str, provider: str, sign_name: str, text: str) -> None:
@@ -246,6 +341,15 @@ class RulesService:
     def ensure_default_sms_templates(self) -> None:
         for sms in DEFAULT_SMS_TEMPLATES:
             self.ensure_sms_template(sms.code, sms.provider, sms.sign_name, sms.text)
+
+
+def _template(template_id: str) -> RuleTemplate:
+    template = TEMPLATE_BY_ID.get(template_id)
+    if template is None:
+        known = ", ".join(TEMPLATE_BY_ID)
+        raise NotFound(f"no rule template {template_id!r}; known: {known}",
+                       field="template_id", zh=f"没有规则模板 {template_id!r}；可用：{known}")
+    return template
 
 
 def _slug(name: str) -> str:

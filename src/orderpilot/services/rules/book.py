@@ -16,10 +16,12 @@ from typing import Protocol
 
 import structlog
 
+from orderpilot.domain.currency_rates import CurrencyRates
 from orderpilot.domain.decision_tables import TableResult
 from orderpilot.domain.rules.actions import ActionType, Checks
 from orderpilot.domain.rules.definition import RuleDefinition, parse_definition
 from orderpilot.services.repositories import RulesGeneration
+from orderpilot.services.rules import money
 from orderpilot.services.unit_of_work import UnitOfWork
 
 
@@ -83,6 +85,8 @@ class RuleBook:
     _versions: dict[tuple[str, int], RuleDefinition] = field(default_factory=dict)
     # The hub's actions by id (its action table's types): what a stored step may be.
     actions: Mapping[str, ActionType] = field(kw_only=True)
+    # The administrator's exchange rates, for amounts compared in a stated currency.
+    rates: CurrencyRates = field(default_factory=CurrencyRates, kw_only=True)
 
     def invalidate(self) -> None:
         self._checked_at = -1e9
@@ -172,6 +176,8 @@ class RuleBook:
         return evaluated, failed
 
     def add_tables(self, rules: list[ActiveRule], context: dict[str, object]) -> None:
+        """What the rules read beyond the order: converted amounts, decision tables."""
+        money.add_money(self.rates, (r.definition for r in rules), context)
         names = set().union(*(r.definition.tables_used() for r in rules))
         if not names or self.tables is None:
             return
@@ -192,9 +198,11 @@ class RuleBook:
         out = []
         for i, leaf in enumerate(leaves):
             result, actual = values[2 * i], values[2 * i + 1]
-            out.append({"where": leaf.where, "field": leaf.field.path, "op": leaf.op,
-                        "value": leaf.value, "actual": _plain(actual),
-                        "result": result is True})
+            entry = {"where": leaf.where, "field": leaf.field.path, "op": leaf.op,
+                     "value": leaf.value, "actual": _plain(actual), "result": result is True}
+            if leaf.currency:
+                entry.update(money.explain(leaf.currency, context))
+            out.append(entry)
         trace: dict[str, object] = {"leaves": out}
         if definition.expression:
             trace["expression"] = {"text": definition.expression,
