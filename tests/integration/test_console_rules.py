@@ -3,6 +3,7 @@ built by form posts, problems shown next to their fields, try, publish and rollb
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,7 +27,10 @@ __all__ = ["rules_hub", "sim"]  # fixtures
 
 PASSWORD = "correct-horse-42"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-S4 = S4_BY_HTTP_CALL  # the generic-call S4 the form rebuilds field by field
+# The generic-call S4 the form rebuilds field by field; the form's amounts are in CNY unless
+# another currency is picked.
+S4 = copy.deepcopy(S4_BY_HTTP_CALL)
+S4["conditions"]["all"][0]["currency"] = "CNY"
 HTMX = {"HX-Request": "true"}
 
 S4_FORM: dict[str, Any] = {

@@ -303,7 +303,7 @@ _OUTCOME_TARGET = re.compile(r"^(\d+)o(\d+)$")
 _INDEX = re.compile(r"^(conditions\.(?:all|any)\[\d+\](?:\.(?:all|any)\[\d+\])?)")
 _ACTION_PATH = re.compile(r"^(actions\[\d+\](?:\.on_error\.branch\[\d+\]"
                           r"|\.on_outcome\.[a-z_]+\[\d+\])?)"
-                          r"(?:\.(params)\.([a-z_]+)|\.(idempotency_key|if|on_error|id|type)(?![a-z_]))?")
+                          r"(?:\.(params)\.([a-z_]+)|\.(idempotency_key|if|on_error|on_outcome|id|type)(?![a-z_]))?")
 _TRIGGER = {"trigger.event": "trigger_event", "trigger.sources": "trigger_sources",
             "trigger.channels": "trigger_channels", "trigger.minutes": "trigger_minutes",
             "trigger.unless": "trigger_unless", "trigger.cron": "trigger_cron",

@@ -55,7 +55,7 @@ def show_value(cat: BuilderCatalogue, path: str, value: Any) -> str:
     if yes_no is not None:
         return yes_no
     if isinstance(value, str) and value.startswith("error: "):
-        return cat.text("could not be read")
+        return cat.text(N_("could not be read"))
     if value is None or value == [] or value == "":
         return "—"
     return cat.value_label(path, value)
@@ -77,19 +77,14 @@ def field_label(cat: BuilderCatalogue, path: str, steps: dict[str, str] | None =
     parts = path.split(".")
     if len(parts) == 3 and parts[0] == "steps":
         action = (steps or {}).get(parts[1], "")
-        return cat.text("%(action)s (step %(id)s): %(output)s") % {
+        return cat.text(N_("%(action)s (step %(id)s): %(output)s")) % {
             "action": cat.action_label(action) if action else parts[1], "id": parts[1],
             "output": output_label(cat, action, parts[2])}
     return cat.field_label(path)
 
 
 def output_label(cat: BuilderCatalogue, action: str, name: str) -> str:
-    kind = cat.actions.get(action)
-    labels = getattr(kind, "output_labels", None) or {}
-    found = labels.get(name)
-    if isinstance(found, tuple | list) and len(found) == 2:
-        return str(found[0] if cat.zh else found[1])
-    return name
+    return cat.output_label(action, name)
 
 
 def _leaves(raw: Any) -> Iterator[dict[str, Any]]:
@@ -163,7 +158,7 @@ def step_rows(cat: BuilderCatalogue, run: dict[str, Any],
             if result is None and reached:
                 result = state != "skipped"
             rows.append(ConditionRow(
-                cat.text("Step %(n)s") % {"n": number},
+                cat.text(N_("Step %(n)s")) % {"n": number},
                 field_label(cat, str(leaf.get("field", "")), kinds),
                 _op_label(cat, str(leaf.get("op", ""))),
                 "—" if leaf.get("value") is None else show_value(cat, "", leaf["value"]),

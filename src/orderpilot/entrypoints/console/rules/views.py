@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from orderpilot.domain.currency_rates import BASE, CurrencyRates
 from orderpilot.domain.intake import CHANNELS as CHANNEL_CODES
+from orderpilot.domain.intake import CURRENCIES
 from orderpilot.domain.lifecycle import NODE_BY_ID
 from orderpilot.domain.rules.actions import ActionType, Param
 from orderpilot.domain.rules.fields import ADDRESS_FLAGS, FIELD_BY_PATH, FIELDS, OPERATORS
@@ -30,6 +32,7 @@ AUDIT_ACTIONS = {"created": N_("Created"), "draft_saved": N_("Draft saved"),
 TRIGGER_KINDS = {"event": N_("When an event happens"),
                  "timeout": N_("When an event is not followed by another in time"),
                  "schedule": N_("On a schedule")}
+QUICK_ACTIONS = ("order.hold", "sms.send", "ticket.create", "order.tag")
 THEN = {"fail": N_("Stop the rule (failed)"), "ignore": N_("Go on with the next action"),
         "branch": N_("Run these actions instead")}
 
@@ -44,7 +47,8 @@ class BuilderCatalogue:
     """Labels for one locale; ``gettext`` translates the console's own words."""
 
     def __init__(self, zh: bool, gettext: Any, sms: dict[str, tuple[str, list[str]]],
-                 actions: Mapping[str, ActionType], connectors: frozenset[str]) -> None:
+                 actions: Mapping[str, ActionType], connectors: frozenset[str],
+                 rates: CurrencyRates | None = None) -> None:
         self.zh, self.gettext = zh, gettext
         self.actions = actions  # the hub's action table's types
         self.sms = sms  # code -> (text, parameter names)
@@ -61,6 +65,38 @@ class BuilderCatalogue:
         self.hold_reasons = [Choice(r, gettext(label)) for r, label in HOLD_REASONS.items()]
         self.trigger_kinds = [Choice(k, gettext(v)) for k, v in TRIGGER_KINDS.items()]
         self.then = [Choice(k, gettext(v)) for k, v in THEN.items()]
+        self.currencies = [BASE, *(c for c in CURRENCIES if c != BASE)]
+        self.rates = rates or CurrencyRates()
+        # One click each inside a branch: the actions such a branch usually takes.
+        self.quick_actions = [Choice(a, self.action_label(a)) for a in QUICK_ACTIONS
+                              if a in actions]
+
+    def rate_text(self, currency: str) -> str:
+        """How orders in other currencies are compared: "1 SGD = 5.30 CNY; ..."."""
+        if currency not in self.currencies:
+            return ""
+        if currency != BASE and currency not in self.rates.per_unit:
+            return self.text(N_("No exchange rate is set for %(code)s: orders in other "
+                                "currencies do not match")) % {"code": currency}
+        shown = [f"1 {code} = {format(rate.normalize(), 'f')} {BASE}"
+                 for code, rate in sorted(self.rates.per_unit.items())]
+        if not shown:
+            return self.text(N_("No exchange rates are set: orders in other currencies do "
+                                "not match"))
+        return self.text(N_("Orders in other currencies are converted: %(rates)s")) % {
+            "rates": "; ".join(shown)}
+
+    def output_label(self, action_type: str, name: str) -> str:
+        found = self.actions.get(action_type)
+        for output in found.output_fields if found else ():
+            if output.name == name:
+                return output.zh if self.zh else output.en
+        return name
+
+    def outcome_label(self, action_type: str, outcome_id: str) -> str:
+        found = self.actions.get(action_type)
+        outcome = found.outcome(outcome_id) if found else None
+        return (outcome.zh if self.zh else outcome.en) if outcome else outcome_id
 
     def text(self, message: str) -> str:
         """One of the console's own words in this locale."""
