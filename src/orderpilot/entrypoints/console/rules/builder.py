@@ -92,8 +92,9 @@ def warnings_by_slot(hub: Hub, form: RuleForm, locale: str) -> dict[str, list[st
     if not form.actions and not any(getattr(i, "field", "") for i in form.items):
         return {}
     built = to_definition(form)
-    try:
-        found = hub.rules.warnings(built.definition)
+    try:  # a rule not named yet can be warned about all the same
+        found = hub.rules.warnings({**built.definition,
+                                    "name": built.definition["name"] or "—"})
     except OrderpilotError:
         return {}
     return problems_by_slot([Problem(str(w["field"]), str(w["message"]), str(w["message_zh"]))

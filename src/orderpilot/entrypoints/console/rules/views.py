@@ -57,8 +57,7 @@ class BuilderCatalogue:
             (gettext(label), [Choice(f.path, f.zh if zh else f.en)
                               for f in FIELDS if f.group == group])
             for group, label in FIELD_GROUPS.items()]
-        self.events = [Choice(k, f"{zh_ if zh else en} · {k}")
-                       for k, (zh_, en) in event_names().items()]
+        self.events = [Choice(k, zh_ if zh else en) for k, (zh_, en) in event_names().items()]
         self.channels = [Choice(c, gettext(CHANNELS.get(c, c))) for c in CHANNEL_CODES]
         self.timezones = list(TIMEZONES)
         self.action_types = [Choice(a.id, a.zh if zh else a.en) for a in actions.values()]
