@@ -170,7 +170,7 @@ def test_ops_build_s4_from_the_gallery_and_from_scratch_in_under_15_clicks(
     scratch.choose("select[name='a0o0s1-p-template']", value="SMS_QUAL_UPLOAD")
     scratch.click(branch.locator("[data-testid=quick-add][data-type='ticket.create']"))
     expect(page.locator("[data-testid=branch-action]")).to_have_count(3)
-    expect(page.locator("input[name='a0o0s0-p-reason']")).to_have_value("qualification_pending")
+    expect(page.locator("select[name='a0o0s0-p-reason']")).to_have_value("qualification_pending")
     expect(page.locator("select[name='a0o0s2-p-priority']")).to_have_value("high")
     no_page_scroll(page)
     shot(page, "41-rule-builder-s4-zh")

@@ -32,6 +32,9 @@ AUDIT_ACTIONS = {"created": N_("Created"), "draft_saved": N_("Draft saved"),
 TRIGGER_KINDS = {"event": N_("When an event happens"),
                  "timeout": N_("When an event is not followed by another in time"),
                  "schedule": N_("On a schedule")}
+# The same words as the tickets page's (tickets.py imports this package: no import back).
+CHOICE_LABELS = {"priority": {"urgent": N_("Urgent"), "high": N_("High"),
+                              "normal": N_("Normal"), "low": N_("Low")}}
 QUICK_ACTIONS = ("order.hold", "sms.send", "ticket.create", "order.tag")
 THEN = {"fail": N_("Stop the rule (failed)"), "ignore": N_("Go on with the next action"),
         "branch": N_("Run these actions instead")}
@@ -62,6 +65,7 @@ class BuilderCatalogue:
         self.timezones = list(TIMEZONES)
         self.action_types = [Choice(a.id, a.zh if zh else a.en) for a in actions.values()]
         self.hold_reasons = [Choice(r, gettext(label)) for r, label in HOLD_REASONS.items()]
+        self.hold_reason_codes = set(HOLD_REASONS)
         self.trigger_kinds = [Choice(k, gettext(v)) for k, v in TRIGGER_KINDS.items()]
         self.then = [Choice(k, gettext(v)) for k, v in THEN.items()]
         self.currencies = [BASE, *(c for c in CURRENCIES if c != BASE)]
@@ -147,6 +151,11 @@ class BuilderCatalogue:
 
     def param_label(self, param: Param) -> str:
         return param.zh if self.zh else param.en
+
+    def choice_label(self, param: Param, value: str) -> str:
+        """An enum parameter's choice in words (a ticket's priority); codes like POST as is."""
+        label = CHOICE_LABELS.get(param.name, {}).get(value)
+        return self.text(label) if label else value
 
     def step_tests(self, kind: str) -> list[Choice]:
         if kind == "bool":
