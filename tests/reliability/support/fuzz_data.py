@@ -148,11 +148,15 @@ def valid_bodies(seeded: Seeded) -> dict[str, st.SearchStrategy[dict[str, Any]]]
             st.sampled_from(["address_incomplete", "customs_check", "price_error"]), words),
         "DELETE /api/v1/orders/{order_id}/holds/{hold_id}": st.builds(
             lambda note: {"note": note}, words),
-        "POST /api/v1/rules": st.builds(lambda d, publish_it: {"definition": d,
-                                                               "publish": publish_it},
-                                        rule, st.booleans()),
+        "POST /api/v1/rules": st.builds(lambda d, publish_it, keep: {
+            "definition": d, "publish": publish_it, "confirm_overlap": keep},
+            rule, st.booleans(), st.booleans()),
+        "POST /api/v1/rules/templates/{template_id}/draft": st.builds(
+            lambda name, keep: {"answers": {}, "name": name, "confirm_overlap": keep},
+            names, st.booleans()),
         "PUT /api/v1/rules/{rule_id}/draft": rule,
-        "POST /api/v1/rules/{rule_id}/publish": st.builds(lambda r: {"reason": r}, words),
+        "POST /api/v1/rules/{rule_id}/publish": st.builds(
+            lambda r, keep: {"reason": r, "confirm_overlap": keep}, words, st.booleans()),
         "POST /api/v1/rules/{rule_id}/rollback": st.builds(
             lambda v, r: {"version": v, "reason": r}, st.integers(1, 2), words),
         "POST /api/v1/rules/validate": rule,

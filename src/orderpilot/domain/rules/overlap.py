@@ -20,11 +20,12 @@ from orderpilot.domain.rules.conditions import Group, Leaf
 from orderpilot.domain.rules.definition import RuleDefinition, Step
 from orderpilot.domain.rules.triggers import Trigger
 
-# The parameter that says what a step acts on, per action type; types not listed act on the
-# order (or its buyer) as a whole.
+# The parameter that says what a step acts on (or which message it sends), per action type;
+# types not listed act on the order (or its buyer) as a whole.
 TARGETS = {"order.hold": "reason", "order.release": "reason", "order.tag": "tags",
-           "crm.tag": "tags", "sms.send": "template", "order.set_field": "field",
-           "http.call": "path", "table.lookup": "table"}
+           "crm.tag": "tags", "sms.send": "template", "order.set_field": "name",
+           "http.call": "path", "ticket.create": "title", "email.send": "subject",
+           "notify.dingtalk": "text", "notify.wecom": "text"}
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,8 @@ def try_rule(body: TryIn, hub: HubDep, who: CanManageRules) -> dict[str, Any]:
 
 @router.post("/api/v1/rules/backtest", summary="What a definition would have done")
 def backtest(body: BacktestIn, hub: HubDep, who: CanManageRules) -> dict[str, Any]:
-    return rule_tools.backtest(hub.rules, body.definition, body.days, body.sample)
+    return rule_tools.backtest(hub.rules, body.definition, body.days, body.sample,
+                               hub.connectors)
 
 
 @router.get("/api/v1/rules/templates", summary="The rule template library, with its blanks")

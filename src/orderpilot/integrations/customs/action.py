@@ -51,5 +51,5 @@ def outputs(answer: Any) -> dict[str, Any]:
 
 
 ACTION = RuleAction(
-    TYPE, call=check_qualification, outputs=outputs,
+    TYPE, call=check_qualification, outputs=outputs, predict=check_qualification,
     unchecked_resend="a question, not an order: asking customs again changes nothing there")

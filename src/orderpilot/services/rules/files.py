@@ -65,9 +65,9 @@ def import_rule_files(service: RulesService, paths: list[Path], by: str, *,
             rule_id = existing[key].id
             if what == "updated":
                 service.save_draft(rule_id, definition.dump(), by)
-        if what != "unchanged":
+        if what != "unchanged":  # files are reviewed as a set: overlaps among them are meant
             service.publish(rule_id, by, "imported from file",
-                            activate=status in (None, "enabled"))
+                            activate=status in (None, "enabled"), confirm_overlap=True)
         if status in STATUSES:
             service.set_status(rule_id, status, by)
     return plan

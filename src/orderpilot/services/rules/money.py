@@ -63,3 +63,12 @@ def explain(currency: str, context: dict[str, object]) -> dict[str, object]:
     elif source != currency:
         out.update(converted_from=source, rate=found.get("rate"))
     return out
+
+
+def missing_rates(context: dict[str, object]) -> list[str]:
+    """The conversions the context lacked a rate for ("MYR->CNY")."""
+    money = context.get("money")
+    if not isinstance(money, dict):
+        return []
+    return [f"{found.get('from')}->{target}" for target, found in sorted(money.items())
+            if isinstance(found, dict) and found.get("missing_rate")]

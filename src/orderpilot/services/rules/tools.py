@@ -10,6 +10,8 @@ from orderpilot.domain.errors import InvalidInput, NotFound
 from orderpilot.domain.events import OrderEvent, new_id
 from orderpilot.domain.rules.definition import RuleDefinition
 from orderpilot.services.rules import context as rule_context
+from orderpilot.services.rules import money, prediction
+from orderpilot.services.rules.actions import Outside
 from orderpilot.services.rules.authoring import RulesService
 from orderpilot.services.rules.book import ActiveRule, RuleBook
 from orderpilot.services.unit_of_work import Clock, UowFactory
@@ -20,9 +22,16 @@ REPLAYABLE = ("failed", "dead", "skipped")
 
 
 def _preview(definition: RuleDefinition) -> list[dict[str, object]]:
-    return [{"id": s.id, "type": s.type,
-             "when": "depends on earlier steps" if s.when.children else "always"}
-            for s in definition.actions]
+    out: list[dict[str, object]] = []
+    for step in definition.actions:
+        out.append({"id": step.id, "type": step.type, "branch": None,
+                    "when": "depends on earlier steps" if step.when.children else "always"})
+        for branch in step.on_outcome:
+            out.extend({"id": s.id, "type": s.type,
+                        "branch": f"{step.id}.{branch.outcome.id}",
+                        "when": f"if {step.id} answers: {branch.outcome.en.lower()}"}
+                       for s in branch.steps)
+    return out
 
 
 def try_rule(service: RulesService, raw: object, order_id: str,
@@ -54,9 +63,13 @@ def try_rule(service: RulesService, raw: object, order_id: str,
             "actions": _preview(definition) if matched else []}
 
 
-def backtest(service: RulesService, raw: object, days: int, sample: int = 20) -> dict[str, object]:
+def backtest(service: RulesService, raw: object, days: int, sample: int = 20,
+             outside: Outside | None = None) -> dict[str, object]:
     """What a draft would have done over the stored events of the last ``days`` days:
-    evaluated on each order as it is now, with the event's own time. Nothing is changed."""
+    evaluated on each order as it is now, with the event's own time, step by step (each
+    step's `if`, each outcome branch; services/rules/prediction.py). Nothing is changed; with
+    OUTSIDE, actions that declare a side-effect-free query are asked to predict their
+    answers."""
     if not 0 < days <= MAX_BACKTEST_DAYS:
         raise InvalidInput(f"days: 1 to {MAX_BACKTEST_DAYS}", field="days",
                            zh=f"days：1 到 {MAX_BACKTEST_DAYS}")
@@ -71,7 +84,9 @@ def backtest(service: RulesService, raw: object, days: int, sample: int = 20) ->
     since = now - timedelta(days=days)
     examined = matched = 0
     orders: set[str] = set()
-    actions: Counter[str] = Counter()
+    tally = prediction.Tally()
+    missing_rates: Counter[str] = Counter()  # "MYR->CNY": events compared without a rate
+    predict = prediction.predictor(service.actions, outside, tally)
     examples: list[dict[str, object]] = []
     with service.read() as uow:  # a snapshot: order writes go on meanwhile (issue 8)
         events = uow.events.of_type_since(str(trigger.event), since, MAX_BACKTEST_EVENTS)
@@ -86,23 +101,30 @@ def backtest(service: RulesService, raw: object, days: int, sample: int = 20) ->
             examined += 1
             at = event.recorded_at + timedelta(minutes=trigger.minutes or 0)
             context = rule_context.build(event, order, at)
-            if not book.match([rule], context):
+            found = book.match([rule], context)
+            missing_rates.update(money.missing_rates(context))
+            if not found:
                 continue
             matched += 1
             if event.order_id:
                 orders.add(event.order_id)
-            for step in definition.actions:
-                actions[step.type] += 1
+            prediction.walk(definition, context, book.engine, predict, tally, event.id)
             if len(examples) < sample:
                 examples.append({"event_id": event.id, "order_id": event.order_id,
                                  "external_id": order["external_id"] if order else None,
                                  "total": order["total"] if order else None,
                                  "at": event.recorded_at.isoformat()})
+    types = {a.id: (a.type.zh, a.type.en) for a in service.actions}
     return {"days": days, "events_examined": examined, "matched": matched,
-            "orders": len(orders), "actions": dict(actions), "sample": examples,
+            "orders": len(orders), **tally.dump(types), "sample": examples,
+            "missing_rates": dict(missing_rates),
             "truncated": len(events) >= MAX_BACKTEST_EVENTS,
-            "note": "conditions are evaluated on each order as it is now; actions whose "
-                    "`if` depends on an earlier step's answer are counted as would-run"}
+            "note": "conditions are evaluated on each order as it is now; each step's `if` "
+                    "and outcome branch is followed with the answers the providers predict; "
+                    "runs whose answers could not be predicted are counted in `unknown`, "
+                    "without their branch steps",
+            "note_zh": "条件按订单当前状态计算；逐步计算每个步骤的条件和结果分支，外部应答由服务商"
+                       "预查得出；无法预查应答的运行计入 unknown，其分支步骤不计入"}
 
 
 def replay(uow_factory: UowFactory, clock: Clock, run_ids: list[str], *,

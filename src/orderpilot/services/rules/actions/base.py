@@ -170,6 +170,9 @@ class RuleAction:
     read_sent: ReadSent | None = None  # for actions whose type has a ``message`` kind
     # The step's outputs from the answer's body (a named action's declared outputs).
     outputs: Callable[[Any], Output] | None = None
+    # A query that changes nothing at the provider, which a backtest may make to predict the
+    # step's outputs (and so its outcome branches); None: the outputs are not predicted.
+    predict: Call | None = None
     # Without a look-up: why a call whose outcome is unknown is resent without asking, and
     # what protects the receiver from a repeat (logged with each such resend).
     unchecked_resend: str = "the provider offers no look-up by key"
