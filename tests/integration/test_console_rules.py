@@ -322,6 +322,9 @@ def table_rows(page: str, testid: str) -> list[dict[str, str]]:
 def run_pages(rules_hub: Hub, sim: SimServer) -> Iterator[tuple[TestClient, dict[str, str]]]:
     """Two runs of a check-then-hold rule: a buyer who is not qualified, one who is."""
     publish(rules_hub, CHECK_THEN_HOLD, "check-then-hold")
+    rules_hub.rules.create_from_template("bonded-zone-customs-check", {"channel": "youzan"},
+                                         "ops", publish=True, enable=True,
+                                         confirm_overlap=True)
     sim.admin().post("/_sim/customs/qualified", json={"phone": "13900000001"})
     orders = {}
     for external_id, phone in (("RUN-NOT-1", "13800000002"), ("RUN-YES-1", "13900000001")):
@@ -338,9 +341,10 @@ def run_pages(rules_hub: Hub, sim: SimServer) -> Iterator[tuple[TestClient, dict
         yield c, orders
 
 
-def run_of(client: TestClient, external_id: str) -> str:
-    """The run page of the only run of an order, found by its channel order number."""
-    listing = client.get("/console/rule-runs", params={"order": external_id}).text
+def run_of(client: TestClient, external_id: str, rule: str = "核验后冻结") -> str:
+    """The run page of an order's run of a rule, found by the channel order number and the
+    rule's name."""
+    listing = client.get("/console/rule-runs", params={"order": external_id, "rule": rule}).text
     links = set(re.findall(r'href="(/console/rule-runs/[0-9a-f-]{36})"', listing))
     assert len(links) == 1, listing
     return client.get(links.pop()).text
@@ -380,5 +384,23 @@ def test_runs_are_found_by_order_number_and_rule_name(
     assert "RUN-NOT-1" in by_id and "RUN-YES-1" not in by_id
     by_name = client.get("/console/rule-runs", params={"rule": "核验后"}).text
     assert "RUN-NOT-1" in by_name and "RUN-YES-1" in by_name
+    assert by_name.count('class="run-row') == 2  # not the S4 template's runs
+    assert client.get("/console/rule-runs", params={"rule": "保税区大额"}).text.count(
+        'class="run-row') == 2
     assert "RUN-NOT-1" not in client.get("/console/rule-runs", params={"rule": "别的规则"}).text
     assert "RUN-NOT-1" not in client.get("/console/rule-runs", params={"order": "NOPE-1"}).text
+
+
+def test_the_run_page_shows_the_not_qualified_branch_taken_or_not(
+        run_pages: tuple[TestClient, dict[str, str]]) -> None:
+    client, _orders = run_pages
+    sign_in(client, "ops")
+    held_page = run_of(client, "RUN-NOT-1", "保税区大额订单资质核验")
+    assert held_page.count('data-state="done"') == 4
+    held = table_rows(held_page, "steps")
+    assert [(s["action"], s["branch"]) for s in held] == [
+        ("海关资质核验", "主流程"), ("冻结订单", "步骤 1：如果核验不通过"),
+        ("发送短信", "步骤 1：如果核验不通过"), ("创建客服工单", "步骤 1：如果核验不通过")]
+    page = run_of(client, "RUN-YES-1", "保税区大额订单资质核验")
+    assert page.count('data-state="not_taken"') == 3 and "未进入此分支" in page
+    assert "customs.check_qualification" not in page and "not_qualified" not in page

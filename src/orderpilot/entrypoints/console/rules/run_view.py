@@ -13,12 +13,16 @@ from orderpilot.entrypoints.console.i18n import N_
 from orderpilot.entrypoints.console.rules.views import BuilderCatalogue
 
 # Where a step's attempts are numbered: 0.. on the main path, 1000 * (n + 1) + i for the
-# i-th step of step n's failure branch (services/rules/run_state.py).
+# i-th step of step n's failure branch, 100000 * (k + 1) + 1000 * (n + 1) + i in the branch
+# on its k-th outcome (services/rules/run_state.py).
 BRANCH_BASE = 1000
+OUTCOME_BASE = 100_000
 STEP_STATES = {"done": N_("Done"), "skipped": N_("Skipped: its condition did not hold"),
                "failed": N_("Failed"), "ignored": N_("Failed, ignored"),
-               "waiting": N_("Not reached yet"), "not_reached": N_("Not reached")}
-PATHS = {"main": N_("Main path"), "failure": N_("On failure of step %(n)s")}
+               "waiting": N_("Not reached yet"), "not_reached": N_("Not reached"),
+               "not_taken": N_("Branch not taken")}
+PATHS = {"main": N_("Main path"), "failure": N_("On failure of step %(n)s"),
+         "outcome": N_("Step %(n)s: if %(outcome)s")}
 
 
 @dataclass
@@ -119,13 +123,20 @@ def _holds(op: str, actual: Any, value: Any) -> bool | None:
     return None if test is None else bool(test())
 
 
-def _walk(definition: dict[str, Any]) -> Iterator[tuple[str, int, dict[str, Any], str]]:
-    """Every step with its number, its attempts' step_no, and its path."""
+def _walk(definition: dict[str, Any]) -> Iterator[tuple[str, int, dict[str, Any], str, str]]:
+    """Every step with its number, its attempts' step_no, its path and the outcome whose
+    branch it is in ("" elsewhere)."""
     for n, step in enumerate(definition.get("actions") or []):
-        yield str(n + 1), n, step, "main"
+        yield str(n + 1), n, step, "main", ""
         on_error = step.get("on_error") or {}
         for i, inner in enumerate(on_error.get("branch") or []):
-            yield f"{n + 1}.{i + 1}", BRANCH_BASE * (n + 1) + i, inner, "failure"
+            yield f"{n + 1}.{i + 1}", BRANCH_BASE * (n + 1) + i, inner, "failure", ""
+        position = 0
+        for k, (outcome, steps) in enumerate((step.get("on_outcome") or {}).items()):
+            for i, inner in enumerate(steps or []):
+                position += 1
+                yield (f"{n + 1}.{position}", OUTCOME_BASE * (k + 1) + BRANCH_BASE * (n + 1) + i,
+                       inner, "outcome", str(outcome))
 
 
 def step_rows(cat: BuilderCatalogue, run: dict[str, Any],
@@ -138,16 +149,24 @@ def step_rows(cat: BuilderCatalogue, run: dict[str, Any],
     by_step: dict[int, list[dict[str, Any]]] = {}
     for attempt in run.get("attempts_detail") or []:
         by_step.setdefault(attempt["step_no"], []).append(attempt)
-    kinds = {s.get("id", ""): s.get("type", "") for _n, _w, s, _p in _walk(definition)}
+    kinds = {s.get("id", ""): s.get("type", "") for _n, _w, s, _p, _o in _walk(definition)}
+    taken = {(str(b.get("step")), str(b.get("outcome"))) for b in run.get("branches") or []
+             if b.get("kind") == "outcome"}
     steps: list[StepRow] = []
     rows: list[ConditionRow] = []
-    for number, where, step, path in _walk(definition):
+    parents = {str(n + 1): s for n, s in enumerate(definition.get("actions") or [])}
+    for number, where, step, path, outcome in _walk(definition):
         attempts = by_step.get(where, [])
         output = outputs.get(step.get("id", ""))
         state = _state(run, output, attempts, where, path)
+        parent = parents.get(number.split(".")[0], {})
+        if path == "outcome" and state == "not_reached" and \
+                (str(parent.get("id")), outcome) not in taken:
+            state = "not_taken"
         words = cat.text(PATHS[path])
         if path != "main":
-            words %= {"n": number.split(".")[0]}
+            words %= {"n": number.split(".")[0],
+                      "outcome": cat.outcome_label(str(parent.get("type", "")), outcome)}
         steps.append(StepRow(number, step.get("id", ""), cat.action_label(step.get("type", "")),
                              state, words, attempts))
         for leaf in _leaves(step.get("if")):

@@ -96,6 +96,15 @@ class BuilderCatalogue:
                 return output.zh if self.zh else output.en
         return name
 
+    def branch_label(self, branch: str) -> str:
+        """"check.not_qualified" (a step's outcome branch) in words: "check：核验不通过"."""
+        step, _, outcome_id = branch.partition(".")
+        for kind in self.actions.values():
+            found = kind.outcome(outcome_id)
+            if found is not None:
+                return f"{step}：{found.zh if self.zh else found.en}"
+        return branch
+
     def outcome_label(self, action_type: str, outcome_id: str) -> str:
         found = self.actions.get(action_type)
         outcome = found.outcome(outcome_id) if found else None
