@@ -397,6 +397,8 @@ def test_the_run_page_shows_the_not_qualified_branch_taken_or_not(
     sign_in(client, "ops")
     held_page = run_of(client, "RUN-NOT-1", "保税区大额订单资质核验")
     assert held_page.count('data-state="done"') == 4
+    amount = table_rows(held_page, "condition-leaves")[0]
+    assert (amount["expected"], amount["actual"]) == ("500 CNY", "600 CNY")
     held = table_rows(held_page, "steps")
     assert [(s["action"], s["branch"]) for s in held] == [
         ("海关资质核验", "主流程"), ("冻结订单", "步骤 1：如果核验不通过"),

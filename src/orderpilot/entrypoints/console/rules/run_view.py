@@ -67,12 +67,30 @@ def show_value(cat: BuilderCatalogue, path: str, value: Any) -> str:
 
 def condition_rows(cat: BuilderCatalogue, leaves: list[dict[str, Any]]) -> list[ConditionRow]:
     return [ConditionRow(cat.text("Conditions"), field_label(cat, leaf["field"]),
-                         cat.op_label(leaf["op"]),
-                         "—" if leaf.get("value") is None
-                         else show_value(cat, leaf["field"], leaf["value"]),
-                         show_value(cat, leaf["field"], leaf.get("actual")),
+                         cat.op_label(leaf["op"]), _expected(cat, leaf), _seen(cat, leaf),
                          bool(leaf.get("result")))
             for leaf in leaves]
+
+
+def _expected(cat: BuilderCatalogue, leaf: dict[str, Any]) -> str:
+    if leaf.get("value") is None:
+        return "—"
+    shown = show_value(cat, leaf["field"], leaf["value"])
+    return f"{shown} {leaf['currency']}" if leaf.get("currency") else shown
+
+
+def _seen(cat: BuilderCatalogue, leaf: dict[str, Any]) -> str:
+    """The value the rule saw; an amount in the condition's currency, with its conversion."""
+    if leaf.get("note"):
+        return str(leaf.get("note_zh") if cat.zh else leaf["note"])
+    shown = show_value(cat, leaf["field"], leaf.get("actual"))
+    if not leaf.get("currency") or shown == "—":
+        return shown
+    shown = f"{shown} {leaf['currency']}"
+    if leaf.get("converted_from"):
+        shown += " " + cat.text(N_("(from %(code)s at %(rate)s)")) % {
+            "code": leaf["converted_from"], "rate": leaf.get("rate")}
+    return shown
 
 
 def field_label(cat: BuilderCatalogue, path: str, steps: dict[str, str] | None = None) -> str:
