@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +18,9 @@ from browser_support import Page, expect, serving, sign_in, sync_api
 from console_seed import Seeded, make_hub, seed
 
 from orderpilot.adapters.views import rules as reads
+from orderpilot.domain.commands import LineInput, PlaceOrder
 from orderpilot.domain.rules.templates import TEMPLATE_BY_ID
+from orderpilot.services import ordering
 
 pytestmark = pytest.mark.browser
 
@@ -247,3 +250,58 @@ def test_ops_add_a_failure_branch_by_clicks(page: Page, site: tuple[str, Seeded]
     assert (alert["type"], alert["on_error"]["then"]) == ("notify.dingtalk", "ignore")
     assert alert["params"]["text"] == "海关接口不可用：{{ order.external_id }}"
     assert alert["idempotency_key"] == "{{ order.id }}-customs-down"
+
+
+TAG_BIG_ORDERS: dict[str, Any] = {
+    "name": "大额新订单打标", "trigger": {"kind": "event", "event": "order.placed"},
+    "conditions": {"all": [{"field": "order.total", "op": "gt", "value": 100,
+                            "currency": "CNY"},
+                           {"field": "order.address.flags", "op": "has",
+                            "value": "bonded_zone"}]},
+    "actions": [{"id": "mark", "type": "order.tag", "params": {"tags": ["大额"]}}]}
+
+
+def test_the_run_page_is_a_table_that_fits_a_phone(page: Page,
+                                                   site: tuple[str, Seeded]) -> None:
+    _, data = site
+    hub = data.hub
+    rule_id = hub.rules.create(TAG_BIG_ORDERS, "ops", key="tag-big-orders")
+    hub.rules.publish(rule_id, "ops", "e2e")
+    placed = ordering.place_order(PlaceOrder(
+        channel="youzan", shop_id="yz-main", external_id="YZ-RUN-PAGE-1",
+        placed_at=datetime(2026, 11, 26, 1, 0, tzinfo=UTC), currency="CNY",
+        customer_name="刘洋", customer_phone="13600003333",
+        address={"country": "CN", "province": "浙江省", "city": "宁波市", "district": "北仑区",
+                 "line1": "北仑区综合保税区1号楼", "postal_code": "315800"},
+        lines=(LineInput("SKU-MILK-01", 1, "688.00", "奶粉"),), total="688.00",
+        shipping_fee="0.00", tags=(), raw_payload={}, raw_source="youzan", raw_version="v1"),
+        hub.uow, hub.clock)
+    dispatcher, runner = hub.dispatcher("e2e"), hub.runner("e2e")
+    for _ in range(3):
+        dispatcher.run_once()
+        runner.run_once()
+    sign_in(page, "ops")
+    page.goto("/console/rule-runs")
+    page.fill("[data-testid=run-order-filter]", "YZ-RUN-PAGE-1")
+    browser_support.htmx(page, lambda: page.press("[data-testid=run-order-filter]", "Enter"),
+                         "/console/rule-runs")
+    rows = page.locator("[data-testid=runs-table] tbody tr")
+    expect(rows).to_have_count(1)
+    rows.first.locator("a").first.click()
+    expect(page.locator("h1")).to_contain_text("大额新订单打标")
+    amount = page.locator("[data-testid=condition-result]").first
+    # Each value under its own heading (not all squeezed under the first ones).
+    headings = page.locator("[data-testid=condition-leaves] thead th")
+    cells = amount.locator("td")
+    expect(cells).to_have_count(headings.count())
+    for i in range(headings.count()):
+        heading, cell = headings.nth(i).bounding_box(), cells.nth(i).bounding_box()
+        assert heading is not None and cell is not None
+        assert abs(heading["x"] - cell["x"]) < 2 and abs(heading["width"] - cell["width"]) < 2
+    expect(amount.locator("td[data-col=field]")).to_have_text("订单金额")
+    expect(amount.locator("td[data-col=actual]")).to_have_text("688 CNY")
+    expect(amount.locator("td[data-col=result]")).to_contain_text("✓")
+    expect(page.locator("[data-testid=step] td[data-col=action]")).to_have_text("订单打标")
+    shot(page, "47-rule-run-table-zh")
+    no_page_scroll(page)
+    assert placed.order_id
