@@ -151,7 +151,7 @@ def test_ops_build_the_s4_rule_try_it_publish_and_roll_back(hub: Hub,
     assert (rule["status"], rule["published_version"]) == ("enabled", 2)
     assert rule["definition"]["conditions"]["all"][0]["value"] == 800
     page = client.get(f"/console/rules/{rule_id}").text
-    assert "raise the bar" in page and "conditions.all[0].value" in page  # the diff
+    assert "raise the bar" in page and "条件 1 · 值" in page  # the diff, in words
     assert 'value="800"' in page
 
     back = client.post(f"/console/rules/{rule_id}/rollback", headers=headers,
@@ -360,7 +360,7 @@ def test_the_run_page_shows_each_condition_and_step_as_a_table_row(
         {"field": "订单金额", "op": "大于", "expected": "500", "actual": "600", "result": "✓ 成立"},
         {"field": "地址标记", "op": "含标签", "expected": "保税区", "actual": "保税区",
          "result": "✓ 成立"}]
-    assert conditions[2] == {"field": "调用接口（步骤 check）：qualified", "op": "为否",
+    assert conditions[2] == {"field": "调用接口（步骤 check）：资质合格", "op": "为否",
                              "expected": "—", "actual": "否", "result": "✓ 成立"}
     steps = table_rows(held, "steps")
     assert [(s["action"], s["branch"]) for s in steps] == [("调用接口", "主流程"),

@@ -3,6 +3,7 @@ action lists from the rule catalogue, SMS templates, and a result of trying or b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,27 @@ AUDIT_ACTIONS = {"created": N_("Created"), "draft_saved": N_("Draft saved"),
                  "published": N_("Published"), "rolled_back": N_("Rolled back"),
                  "enabled": N_("Enabled"), "paused": N_("Paused"), "archived": N_("Archived"),
                  "strike": N_("Evaluation failed or over a limit"),
-                 "auto_disabled": N_("Paused automatically after repeated failures")}
+                 "auto_disabled": N_("Paused automatically after repeated failures"),
+                 "overlap_confirmed": N_("Published alongside an overlapping rule")}
+def _item(items: Any, index: int) -> dict[str, Any]:
+    return items[index] if isinstance(items, list) and index < len(items) \
+        and isinstance(items[index], dict) else {}
+
+
+_PATH_PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?")
+PATH_WORDS = {"name": N_("Name"), "description": N_("Description"), "trigger": N_("Trigger"),
+              "event": N_("Event"), "sources": N_("Only from these sources"),
+              "channels": N_("Channels"), "minutes": N_("Minutes"), "unless": N_("Unless"),
+              "cron": N_("Schedule"), "timezone": N_("Time zone"),
+              "conditions": N_("Conditions"), "expression": N_("Advanced expression"),
+              "field": N_("Field"), "op": N_("Operator"), "value": N_("Value"),
+              "currency": N_("Currency"), "actions": N_("Actions"), "params": N_("Parameters"),
+              "if": N_("Only if"), "on_error": N_("If it fails"), "retries": N_("Retries"),
+              "backoff_seconds": N_("Wait (s)"), "then": N_("Then"), "id": N_("Step ID"),
+              "type": N_("Action"), "idempotency_key": N_("Idempotency key")}
+# Outputs every HTTP call may map, named for people when no action declares them.
+OUTPUT_LABELS = {"status_code": N_("HTTP status"), "qualified": N_("Qualified"),
+                 "reference": N_("Reference")}
 TRIGGER_KINDS = {"event": N_("When an event happens"),
                  "timeout": N_("When an event is not followed by another in time"),
                  "schedule": N_("On a schedule")}
@@ -94,7 +115,50 @@ class BuilderCatalogue:
         for output in found.output_fields if found else ():
             if output.name == name:
                 return output.zh if self.zh else output.en
-        return name
+        return self.text(OUTPUT_LABELS[name]) if name in OUTPUT_LABELS else name
+
+    def path_label(self, path: str, definition: Mapping[str, Any] | None) -> str:
+        """A place in a rule ("actions[1].params.reason", from a version's diff) in words:
+        "动作 2（冻结订单）· 冻结原因代码"; DEFINITION names the actions' types."""
+        parts = _PATH_PART.findall(path)
+        words: list[str] = []
+        step: Any = {"actions": (definition or {}).get("actions") or []}
+        i = 0
+        while i < len(parts):
+            name, index = parts[i]
+            if name in ("actions", "branch") and index:
+                step = _item(step.get(name) if name == "actions"
+                             else (step.get("on_error") or {}).get("branch"), int(index))
+                if name == "branch":
+                    words.append(self.text(THEN["branch"]))
+                words.append(self._step_words(step, int(index)))
+            elif name in ("all", "any") and index:
+                words.append(self.text(N_("Condition %(n)s")) % {"n": int(index) + 1})
+            elif name == "on_outcome" and i + 1 < len(parts):
+                outcome, position = parts[i + 1]
+                words.append(self.text(N_("If %(outcome)s")) % {
+                    "outcome": self.outcome_label(str(step.get("type", "")), outcome)})
+                if position:
+                    step = _item((step.get("on_outcome") or {}).get(outcome), int(position))
+                    words.append(self._step_words(step, int(position)))
+                i += 1
+            elif name == "params" and i + 1 < len(parts):
+                kind = self.actions.get(str(step.get("type", "")))
+                found = next((p for p in kind.params if p.name == parts[i + 1][0]), None) \
+                    if kind else None
+                words.append(self.param_label(found) if found else parts[i + 1][0])
+                i += 1
+            elif name in PATH_WORDS and name not in ("conditions", "actions"):
+                words.append(self.text(PATH_WORDS[name]))
+            elif name not in ("conditions", "actions", "on_error"):
+                words.append(self.field_label(name))
+            i += 1
+        return " · ".join(words) or path
+
+    def _step_words(self, step: Mapping[str, Any], index: int) -> str:
+        kind = self.actions.get(str(step.get("type", "")))
+        return self.text(N_("Step %(n)s")) % {"n": index + 1} + \
+            (f"（{self.action_label(kind.id)}）" if kind else "")
 
     def branch_label(self, branch: str) -> str:
         """"check.not_qualified" (a step's outcome branch) in words: "check：核验不通过"."""
