@@ -178,10 +178,16 @@ def from_template(template_id: str, body: FromTemplateIn, hub: HubDep,
 
 
 @router.post("/api/v1/rules/templates/{template_id}/install", status_code=201,
-             summary="Install a template as a rule")
-def install(template_id: str, hub: HubDep, who: CanManageRules,
-            enable: bool = False) -> dict[str, Any]:
-    return _rule(hub, hub.rules.install_template(template_id, who.name, enable=enable))
+             summary="Install a template as a rule (its default answers, published)",
+             responses={409: {"description": "rule_overlap (send confirm_overlap=true)"}})
+def install(template_id: str, hub: HubDep, who: CanManageRules, enable: bool = False,
+            confirm_overlap: bool = False) -> Any:
+    try:
+        rule_id = hub.rules.install_template(template_id, who.name, enable=enable,
+                                             confirm_overlap=confirm_overlap)
+    except RuleOverlap as error:
+        return _overlap(error)
+    return _with_warnings(hub, _rule(hub, rule_id))
 
 
 @router.get("/api/v1/rules/{rule_id}", summary="A rule: draft, versions, audit trail")
