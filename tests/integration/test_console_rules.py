@@ -406,3 +406,92 @@ def test_the_run_page_shows_the_not_qualified_branch_taken_or_not(
     page = run_of(client, "RUN-YES-1", "保税区大额订单资质核验")
     assert page.count('data-state="not_taken"') == 3 and "未进入此分支" in page
     assert "customs.check_qualification" not in page and "not_qualified" not in page
+
+
+def test_a_template_becomes_a_rule_from_a_few_answers(hub: Hub, client: TestClient) -> None:
+    url = "/console/rules/templates/bonded-zone-customs-check"
+    viewer = sign_in(client, "viewer")
+    assert client.post(url, data={"answer-amount": "800", "publish": "yes"},
+                       headers=viewer).status_code == 403
+    client.cookies.clear()
+    headers = {k: v for k, v in sign_in(client, "ops").items() if k != "HX-Request"}
+    page = client.get(url).text
+    assert 'name="answer-amount" value="500"' in page and "金额超过" in page
+    assert '<option value="youzan" selected>有赞</option>' in page
+
+    bad = client.post(url, headers=headers, data={"answer-amount": "lots", "publish": "yes"})
+    assert bad.status_code == 422
+    blank = bad.text.split('data-blank="amount"', 1)[1].split("</label>", 1)[0]
+    assert "金额超过：应为 0 到 1000000000 之间的数字" in blank
+    with hub.uow() as uow:
+        assert uow.rules.listing() == []
+
+    made = client.post(url, headers=headers, data={
+        "name": "保税区大额核验（800）", "answer-amount": "800", "answer-currency": "CNY",
+        "answer-channel": "youzan", "publish": "yes"})
+    assert made.status_code == 303 and made.headers["location"].endswith("?done=published")
+    first = detail(hub, made.headers["location"].split("/")[-1].split("?")[0])
+    assert first["status"] == "enabled"
+    assert first["definition"]["conditions"]["all"][0] == {
+        "field": "order.total", "op": "gt", "value": 800, "currency": "CNY"}
+
+    again = client.post(url, headers=headers, data={"answer-amount": "900", "publish": "yes"})
+    assert again.status_code == 409
+    warning = again.text.split('data-testid="overlap-warning"', 1)[1].split("</div>", 1)[0]
+    assert "保税区大额核验（800）" in warning and 'data-testid="keep-both"' in warning
+    with hub.uow() as uow:
+        assert len(uow.rules.listing()) == 1  # nothing made until confirmed
+    kept = client.post(url, headers=headers, data={
+        "answer-amount": "900", "publish": "yes", "confirm_overlap": "yes"})
+    assert kept.status_code == 303
+    second = detail(hub, kept.headers["location"].split("/")[-1].split("?")[0])
+    assert second["status"] == "enabled" and "overlap_confirmed" in \
+        [a["action"] for a in second["audit"]]
+    assert "与以下规则并存" in client.get(kept.headers["location"]).text
+
+
+S4_NAMED: dict[str, Any] = {
+    "name": "保税区资质核验（手工）", "trigger_kind": "event", "trigger_event": "payment.succeeded",
+    "trigger_sources": "youzan", "cond_mode": "all",
+    "c0-field": "order.total", "c0-was": "order.total", "c0-op": "gt", "c0-value": "500",
+    "c0-currency": "CNY", "c1-field": "order.address.flags", "c1-was": "order.address.flags",
+    "c1-op": "has", "c1-value": "bonded_zone",
+    "a0-type": "customs.check_qualification", "a0-id": "check", "a0-retries": "5",
+    "a0-backoff": "10", "a0-then": "fail", "a0-outcome-0": "on",
+    "a0o0s0-type": "order.hold", "a0o0s0-id": "hold", "a0o0s0-p-reason": "qualification_pending",
+    "a0o0s1-type": "sms.send", "a0o0s1-id": "sms", "a0o0s1-p-template": "SMS_QUAL_UPLOAD",
+    "a0o0s1-m-params-0-k": "order_no", "a0o0s1-m-params-0-v": "{{ order.external_id }}",
+    "a0o0s2-type": "ticket.create", "a0o0s2-id": "ticket", "a0o0s2-p-title": "核验不通过",
+    "a0o0s2-p-priority": "high"}
+
+
+def test_publishing_a_rule_another_covers_names_it_until_both_are_kept(
+        hub: Hub, client: TestClient) -> None:
+    hub.rules.create_from_template("bonded-zone-customs-check", {}, "ops", name="先发布的规则",
+                                   publish=True, enable=True)
+    headers = sign_in(client, "ops")
+    # 失败时 alone on the customs check is allowed, with a warning next to it.
+    drawn = client.post("/console/rules/form", headers=headers, data={
+        **{k: v for k, v in S4_NAMED.items() if not k.startswith("a0o0")},
+        "a0-outcome-0": "", "a0-then": "branch", "do": "refresh"}).text
+    card = drawn.split('data-slot="a0"', 1)[1]
+    assert 'data-testid="warning"' in card and "失败时分支只在调用海关资质核验失败" in card
+    assert "从订单带入" in card and 'data-testid="open-outcome"' in card
+
+    made = client.post("/console/rules/new", headers=headers,
+                       data={**S4_NAMED, "publish_now": "yes"})
+    target = made.headers["HX-Redirect"]
+    assert target.endswith("?done=overlap")
+    rule_id = target.split("/")[-1].split("?")[0]
+    assert detail(hub, rule_id)["status"] == "draft"
+    page = client.get(target).text
+    warning = page.split('data-testid="overlap-warning"', 1)[1].split("</div>", 1)[0]
+    assert "先发布的规则" in warning and "冻结订单" in warning
+    kept = client.post(f"/console/rules/{rule_id}/publish", headers=headers,
+                       data={**S4_NAMED, "confirm_overlap": "yes"})
+    assert kept.headers["HX-Redirect"].endswith("?done=published")
+    published = detail(hub, rule_id)
+    assert published["status"] == "enabled"
+    (check,) = published["definition"]["actions"]
+    assert [s["type"] for s in check["on_outcome"]["not_qualified"]] == \
+        ["order.hold", "sms.send", "ticket.create"]
