@@ -4,7 +4,8 @@ JSON the rules service checks, and back (to edit a stored rule). No web framewor
 Field names, one level of nested condition group:
 
     name, description, key, expression, cond_mode (all | any)
-    trigger_kind, trigger_event, trigger_sources, trigger_channels (repeated), trigger_minutes,
+    trigger_kind, trigger_event, trigger_sources (repeated: ticked channels, or a list),
+    trigger_sources_other (sources that are not channels), trigger_channels (repeated), trigger_minutes,
     trigger_unless, trigger_cron, trigger_timezone
     c3-field, c3-op, c3-value, c3-value2, c3-was     a condition row
     c3-currency                                      the currency of an amount
@@ -112,7 +113,9 @@ def read_form(pairs: Iterable[tuple[str, str]], types: Mapping[str, ActionType])
 
     form = RuleForm(name=one("name"), description=one("description"), key=one("key"),
                     trigger_kind=one("trigger_kind", "event"), trigger_event=one("trigger_event"),
-                    trigger_sources=one("trigger_sources"),
+                    trigger_sources=", ".join(
+                        v.strip() for v in values.get("trigger_sources", []) +
+                        values.get("trigger_sources_other", []) if v.strip()),
                     trigger_channels=values.get("trigger_channels", []),
                     trigger_minutes=one("trigger_minutes"), trigger_unless=one("trigger_unless"),
                     trigger_cron=one("trigger_cron"),

@@ -17,6 +17,7 @@ from orderpilot.domain.rules.fields import ADDRESS_FLAGS, FIELD_BY_PATH, FIELDS,
 from orderpilot.domain.rules.fields import OPERATORS_BY_TYPE as OPS
 from orderpilot.domain.rules.triggers import TIMEZONES, event_names
 from orderpilot.entrypoints.console.i18n import CHANNELS, HOLD_REASONS, N_
+from orderpilot.entrypoints.console.rules.values import join_list, split_list
 
 FIELD_GROUPS = {"order": N_("Order"), "customer": N_("Customer"), "address": N_("Address"),
                 "event": N_("Event"), "time": N_("Time")}
@@ -94,6 +95,13 @@ class BuilderCatalogue:
         # One click each inside a branch: the actions such a branch usually takes.
         self.quick_actions = [Choice(a, self.action_label(a)) for a in QUICK_ACTIONS
                               if a in actions]
+
+    def sources_split(self, text: str) -> tuple[list[str], str]:
+        """A rule's sources as the builder shows them: ticked channels, and the rest typed."""
+        sources = split_list(text)
+        channels = {c.value for c in self.channels}
+        return [s for s in sources if s in channels], join_list(
+            [s for s in sources if s not in channels])
 
     def rate_text(self, currency: str) -> str:
         """How orders in other currencies are compared: "1 SGD = 5.30 CNY; ..."."""
