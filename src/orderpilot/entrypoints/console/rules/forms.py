@@ -5,8 +5,8 @@ Field names, one level of nested condition group:
 
     name, description, key, expression, cond_mode (all | any)
     trigger_kind, trigger_event, trigger_sources (repeated: ticked channels, or a list),
-    trigger_sources_other (sources that are not channels), trigger_channels (repeated), trigger_minutes,
-    trigger_unless, trigger_cron, trigger_timezone
+    trigger_sources_other (sources that are not channels), trigger_channels (repeated),
+    trigger_minutes, trigger_unless, trigger_cron, trigger_timezone
     c3-field, c3-op, c3-value, c3-value2, c3-was     a condition row
     c3-currency                                      the currency of an amount
     c2-kind=group, c2-mode, c2.0-field ...           a nested group and its rows
