@@ -3,6 +3,7 @@ action lists from the rule catalogue, SMS templates, and a result of trying or b
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -163,10 +164,34 @@ class BuilderCatalogue:
             i += 1
         return " · ".join(words) or path
 
+    def diff_value(self, path: str, value: Any) -> str:
+        """A value from a version's diff in words where its place says what it is (an event,
+        a field, an operator, a hold reason, a priority, yes/no); JSON otherwise."""
+        last = path.rsplit(".", 1)[-1]
+        if value is None:
+            return "—"
+        if isinstance(value, bool):
+            return self.text("yes") if value else self.text("no")
+        if isinstance(value, str):
+            names = {c.value: c.label for c in (*self.events, *self.hold_reasons)}
+            if last in ("event", "unless", "reason") and value in names:
+                return names[value]
+            if last == "field":
+                return self.field_label(value)
+            if last == "op":
+                return self.op_label(value)
+            if last == "priority":
+                label = CHOICE_LABELS["priority"].get(value)
+                return self.text(label) if label else value
+            if last == "type" and value in self.actions:
+                return self.action_label(value)
+            return value
+        return json.dumps(value, ensure_ascii=False)
+
     def _step_words(self, step: Mapping[str, Any], index: int) -> str:
         kind = self.actions.get(str(step.get("type", "")))
         return self.text(N_("Step %(n)s")) % {"n": index + 1} + \
-            (f"（{self.action_label(kind.id)}）" if kind else "")
+            (self.aside(self.action_label(kind.id)) if kind else "")
 
     def branch_label(self, branch: str) -> str:
         """"check.not_qualified" (a step's outcome branch) in words: "check：核验不通过"."""
@@ -174,13 +199,21 @@ class BuilderCatalogue:
         for kind in self.actions.values():
             found = kind.outcome(outcome_id)
             if found is not None:
-                return f"{step}：{found.zh if self.zh else found.en}"
+                return f"{step}{self.colon}{found.zh if self.zh else found.en}"
         return branch
 
     def outcome_label(self, action_type: str, outcome_id: str) -> str:
         found = self.actions.get(action_type)
         outcome = found.outcome(outcome_id) if found else None
         return (outcome.zh if self.zh else outcome.en) if outcome else outcome_id
+
+    @property
+    def colon(self) -> str:
+        return "：" if self.zh else ": "
+
+    def aside(self, words: str) -> str:
+        """WORDS in brackets after a name, the punctuation of the locale."""
+        return f"（{words}）" if self.zh else f" ({words})"
 
     def text(self, message: str) -> str:
         """One of the console's own words in this locale."""
