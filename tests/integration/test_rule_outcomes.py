@@ -7,13 +7,15 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from conftest import FakeClock, order_body
 from integration.rules_support import settle
-from orderpilot.bootstrap import Hub
+from orderpilot.bootstrap import Hub, bootstrap
+from orderpilot.config import Settings
 from orderpilot.domain.currency_rates import CurrencyRates
 from orderpilot.domain.rules.templates import TEMPLATE_BY_ID
 from orderpilot.simulators.external.server import SimServer
@@ -226,3 +228,14 @@ def test_amounts_in_other_currencies_convert_and_a_missing_rate_says_why(
     assert tried["trace"]["leaves"][0]["note_zh"] == "未设置 MYR 到 CNY 的汇率，此条件不成立"
     backtest = client.post("/api/v1/rules/backtest", json={"definition": S4}).json()
     assert backtest["missing_rates"] == {"MYR->CNY": 1} and backtest["matched"] == 1
+
+
+def test_the_administrators_rates_reach_the_rule_book(tmp_path: Path) -> None:
+    hub = bootstrap(Settings(data_dir=tmp_path / "data", _env_file=None,  # type: ignore[call-arg]
+                             currency_rates={"SGD": "5.30", "MYR": "1.55"}))
+    try:
+        assert hub.rules.book.rates.rate("SGD", "CNY") == Decimal("5.30")
+        assert hub.rules.book.rates.dump() == {"base": "CNY",
+                                               "rates": {"MYR": "1.55", "SGD": "5.3"}}
+    finally:
+        hub.close()

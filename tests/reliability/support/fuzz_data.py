@@ -128,6 +128,9 @@ def valid_queries() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
         "GET /api/v1/availability": st.builds(
             lambda q, region: {"sku": "DIAPER-L", "quantity": q, "region": region},
             st.integers(1, 5), st.sampled_from(["浙江省", "US", ""])),
+        # a template installed again overlaps with itself: "keep both"
+        "POST /api/v1/rules/templates/{template_id}/install": st.fixed_dictionaries(
+            {"confirm_overlap": st.just("true")}, optional={"enable": st.booleans()}),
     }
 
 

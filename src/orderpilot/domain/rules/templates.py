@@ -118,9 +118,10 @@ PAYMENT_REMINDER_SMS = SmsTemplate(
 DEFAULT_SMS_TEMPLATES = (QUALIFICATION_SMS, PAYMENT_REMINDER_SMS)
 
 
-
-def _amount_blanks(default: int, leaf: Path) -> tuple[Blank, ...]:
-    return (Blank("amount", "金额超过", "Amount over", "number", default, (leaf + ("value",),)),
+def _amount_blanks(default: int, leaf: Path, zh: str = "金额超过",
+                   en: str = "Amount over") -> tuple[Blank, ...]:
+    """The amount of the condition at LEAF, and its currency."""
+    return (Blank("amount", zh, en, "number", default, (leaf + ("value",),)),
             Blank("currency", "币种", "Currency", "currency", "CNY", (leaf + ("currency",),)))
 
 
@@ -192,7 +193,7 @@ TEMPLATES: tuple[RuleTemplate, ...] = (
               "params": {"title": "大额订单复核 {{ order.external_id }}",
                          "body": "金额 {{ order.total_text }} {{ order.currency }}",
                          "priority": "normal", "tags": ["大额复核"]}}]},
-        (), _amount_blanks(5000, ("conditions", "all", 0))),
+        (), _amount_blanks(5000, ("conditions", "all", 0), "金额达到", "Amount at least")),
     RuleTemplate(
         "incomplete-address-hold", "地址不完整冻结", "Incomplete address hold",
         "新订单缺少城市、区县或邮编时冻结并创建工单,联系买家补全地址。",

@@ -192,7 +192,7 @@ def install(template_id: str, hub: HubDep, who: CanManageRules, enable: bool = F
 
 @router.get("/api/v1/rules/{rule_id}", summary="A rule: draft, versions, audit trail")
 def get_rule(rule_id: str, hub: HubDep, who: CanReadOrders) -> dict[str, Any]:
-    return _rule(hub, rule_id)
+    return _with_warnings(hub, _rule(hub, rule_id))
 
 
 @router.put("/api/v1/rules/{rule_id}/draft", summary="Save the working copy")
