@@ -112,6 +112,7 @@ def builder_context(request: Request, console: Console, hub: Hub, form: RuleForm
     return {"nav": "rules", "form": form, "rule": rule, "cat": cat,
             "errors": problems_by_slot(problems, places or {}, locale),
             "warnings": warnings_by_slot(hub, form, locale), "overlaps": overlaps or [],
+            "rule_json": to_definition(form).definition if problems else {},
             "problems": problems,
             "earlier": earlier_by_slot(form), "step_tests": STEP_TESTS,
             "rule_statuses": {k: cat.gettext(v) for k, v in RULE_STATUSES.items()},
@@ -226,7 +227,8 @@ def try_on_order(request: Request, hub: HubDep, console: ConsoleDep, who: RuleMa
                  pairs: Posted) -> Response:
     form = read_form(pairs, hub.actions.types())
     built = to_definition(form)
-    context: dict[str, Any] = {"cat": catalogue(request, console, hub)}
+    context: dict[str, Any] = {"cat": catalogue(request, console, hub),
+                               "rule_json": built.definition}
     ref = one(pairs, "try_order")
     with hub.db.read() as conn:
         order_id = order_id_for(conn, ref)
@@ -249,7 +251,8 @@ def backtest(request: Request, hub: HubDep, console: ConsoleDep, who: RuleManage
              pairs: Posted) -> Response:
     built = to_definition(read_form(pairs, hub.actions.types()))
     days = one(pairs, "backtest_days")
-    context: dict[str, Any] = {"cat": catalogue(request, console, hub)}
+    context: dict[str, Any] = {"cat": catalogue(request, console, hub),
+                               "rule_json": built.definition}
     try:
         checked(hub, built)
         context["result"] = rule_tools.backtest(
