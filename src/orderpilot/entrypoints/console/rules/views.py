@@ -39,7 +39,8 @@ def _item(items: Any, index: int) -> dict[str, Any]:
 
 
 _PATH_PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?")
-PATH_WORDS = {"rule": N_("Rule"), "key": N_("Key"), "name": N_("Name"), "description": N_("Description"), "trigger": N_("Trigger"),
+PATH_WORDS = {"rule": N_("Rule"), "key": N_("Key"), "name": N_("Name"),
+              "description": N_("Description"), "trigger": N_("Trigger"),
               "event": N_("Event"), "sources": N_("Only from these sources"),
               "channels": N_("Channels"), "minutes": N_("Minutes"), "unless": N_("Unless"),
               "cron": N_("Schedule"), "timezone": N_("Time zone"),
