@@ -495,3 +495,18 @@ def test_publishing_a_rule_another_covers_names_it_until_both_are_kept(
     (check,) = published["definition"]["actions"]
     assert [s["type"] for s in check["on_outcome"]["not_qualified"]] == \
         ["order.hold", "sms.send", "ticket.create"]
+
+
+def test_the_backtest_counts_each_step_on_its_branch(
+        run_pages: tuple[TestClient, dict[str, str]]) -> None:
+    client, _orders = run_pages
+    headers = sign_in(client, "ops")
+    answer = client.post("/console/rules/backtest", headers=headers,
+                         data={**S4_NAMED, "backtest_days": "30"})
+    assert answer.status_code == 200, answer.text
+    rows = re.findall(r"<tr><td>(.*?)</td><td class=\"small\">(.*?)</td>"
+                      r"<td class=\"num\">(.*?)</td></tr>", answer.text)
+    shown = [(re.sub(r"<[^>]+>", "", step).split()[0], branch, n) for step, branch, n in rows]
+    assert shown == [("海关资质核验", "主流程", "2"), ("冻结订单", "check：核验不通过", "1"),
+                     ("发送短信", "check：核验不通过", "1"),
+                     ("创建客服工单", "check：核验不通过", "1")]

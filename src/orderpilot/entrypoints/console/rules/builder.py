@@ -255,8 +255,9 @@ def backtest(request: Request, hub: HubDep, console: ConsoleDep, who: RuleManage
                                "rule_json": built.definition}
     try:
         checked(hub, built)
-        context["result"] = rule_tools.backtest(
-            hub.rules, built.definition, int(days) if days.isdigit() else 0, 20)
+        context["result"] = rule_tools.backtest(  # providers predict their answers
+            hub.rules, built.definition, int(days) if days.isdigit() else 0, 20,
+            hub.connectors)
     except OrderpilotError as exc:
         context["problems"] = failed(exc, built)[0]
     return console.render(request, "_rule_backtest.html", context)
