@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from conftest import FakeClock, order_body
@@ -101,6 +102,36 @@ def test_a_transport_failure_retries_and_the_answer_still_decides_the_branch(
     assert len(sim.requests("customs")) == 1  # answered once, whatever the retries
     assert rule_holds(client, order_id) == ["qualification_pending"]
     assert len(sim.requests("aliyun-sms")) == 1
+
+
+class Killed(BaseException):
+    """Stands in for kill -9 at a point of the call: nothing after it runs."""
+
+
+def test_a_runner_killed_after_the_answer_asks_again_with_the_same_key_and_branches_once(
+        rules_hub: Hub, client: TestClient, sim: SimServer, clock: FakeClock) -> None:
+    publish_s4(client)
+    order_id = paid_bonded_order(client, "OUT-5", "13800000005")
+    rules_hub.dispatcher("t").run_once()
+    doomed = rules_hub.runner("doomed")
+
+    def stop(at: str) -> None:
+        if at == "outside_call.answered":
+            raise Killed(at)
+
+    doomed.settings.stop_at = stop
+    with pytest.raises(Killed):  # customs answered; the answer was never recorded
+        doomed.run_once()
+    clock.advance(seconds=121)  # the stopped runner's lease runs out
+    settle(rules_hub)
+
+    [check] = sim.requests("customs")  # one check at customs: the key made the repeat one
+    assert check["deliveries"] == 2
+    run = run_of(client, order_id)
+    assert run["status"] == "succeeded" and len(run["branches"]) == 1
+    assert rule_holds(client, order_id) == ["qualification_pending"]
+    assert len(sim.requests("aliyun-sms")) == 1
+    assert len(client.get("/api/v1/tickets", params={"order_id": order_id}).json()["items"]) == 1
 
 
 def test_a_refused_call_takes_the_failure_branch_not_the_outcome_branch(
