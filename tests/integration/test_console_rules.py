@@ -373,6 +373,13 @@ def test_the_run_page_shows_each_condition_and_step_as_a_table_row(
     assert (step_if["actual"], step_if["result"]) == ("是", "✗ 不成立")
     assert 'data-state="skipped"' in untouched and "已跳过" in untouched
 
+    in_english(client, {"X-CSRF-Token": CSRF.findall(client.get("/console").text)[0]})
+    english = run_of(client, "RUN-NOT-1")
+    first, _flag, step_if = table_rows(english, "condition-leaves")
+    assert (first["field"], first["result"]) == ("Order total", "✓ holds")
+    assert step_if["field"] == "Call an HTTP service (step check): Qualified"
+    assert step_if["actual"] == "no" and "调用" not in english and "成立" not in english
+
 
 def test_runs_are_found_by_order_number_and_rule_name(
         run_pages: tuple[TestClient, dict[str, str]]) -> None:
