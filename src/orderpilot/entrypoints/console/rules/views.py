@@ -97,6 +97,9 @@ class BuilderCatalogue:
         # One click each inside a branch: the actions such a branch usually takes.
         self.quick_actions = [Choice(a, self.action_label(a)) for a in QUICK_ACTIONS
                               if a in actions]
+        # The actions integrations declare (海关资质核验...): one click each in the main list.
+        self.named_actions = [Choice(a.id, self.action_label(a.id)) for a in actions.values()
+                              if a.integration]
 
     def sources_split(self, text: str) -> tuple[list[str], str]:
         """A rule's sources as the builder shows them: ticked channels, and the rest typed."""
