@@ -24,6 +24,7 @@ from orderpilot.entrypoints.console.rules.forms import (
     read_form,
     to_definition,
 )
+from orderpilot.integrations.customs.action import ACTION as CUSTOMS_CHECK
 from orderpilot.services.rules.actions import ActionTable
 from rule_samples import S4_BY_HTTP_CALL
 
@@ -36,6 +37,7 @@ S4_FORM = [
     ("name", "保税区大额订单资质核验"), ("trigger_kind", "event"),
     ("trigger_event", "payment.succeeded"), ("trigger_sources", "youzan"), ("cond_mode", "all"),
     ("c0-field", "order.total"), ("c0-was", "order.total"), ("c0-op", "gt"), ("c0-value", "500"),
+    ("c0-currency", "none"),
     ("c1-field", "order.address.flags"), ("c1-was", "order.address.flags"), ("c1-op", "has"),
     ("c1-value", "bonded_zone"),
     ("a0-type", "http.call"), ("a0-id", "check"), ("a0-p-method", "POST"),
@@ -90,7 +92,7 @@ def test_values_follow_the_operator() -> None:
     ], TYPES)
     built = to_definition(form)
     assert built.definition["conditions"] == {"any": [
-        {"field": "order.total", "op": "between", "value": [100, 200.5]},
+        {"field": "order.total", "op": "between", "value": [100, 200.5], "currency": "CNY"},
         {"field": "order.channel", "op": "in", "value": ["youzan", "tmall"]},
         {"field": "order.tags", "op": "has_any", "value": ["vip", "大客户", "new"]},
         {"field": "order.placed_at", "op": "after", "value": "2026-11-26T10:00:00+08:00"},
@@ -302,3 +304,74 @@ def test_branch_buttons_add_remove_and_move_inside_the_branch() -> None:
     apply(form, "remove-action:0.0")
     assert [a.id for a in check.branch] == ["hold2"] and len(form.actions) == 2
     fill_sms_params(form, {})  # branch actions are visited too, without error
+
+
+CUSTOMS_TYPES = ActionTable(extra=(CUSTOMS_CHECK,)).types()
+
+
+def test_an_amount_is_in_cny_unless_another_currency_or_none_is_picked() -> None:
+    def first_leaf(*extra: tuple[str, str]) -> dict[str, Any]:
+        form = read_form([("c0-field", "order.total"), ("c0-value", "500"), *extra], TYPES)
+        leaf: dict[str, Any] = to_definition(form).definition["conditions"]["all"][0]
+        return leaf
+
+    assert first_leaf() == {"field": "order.total", "op": "gt", "value": 500,
+                            "currency": "CNY"}  # a new amount row: "over", in CNY
+    assert first_leaf(("c0-currency", "SGD"))["currency"] == "SGD"
+    assert "currency" not in first_leaf(("c0-currency", "none"))
+    stored = from_definition({"conditions": {"all": [
+        {"field": "order.total", "op": "gt", "value": 500}]}}, TYPES)
+    row = stored.items[0]
+    assert isinstance(row, ConditionRow) and row.currency == "none"  # kept as it was stored
+
+
+def test_the_not_qualified_branch_is_one_click_on_the_customs_check() -> None:
+    form = read_form([("name", "S4"), ("a0-type", "customs.check_qualification"),
+                      ("a0-id", "check")], CUSTOMS_TYPES)
+    form = apply(form, "open-outcome:0o0")
+    assert form.actions[0].outcomes == {"not_qualified": []}
+    for kind in ("order.hold", "sms.send", "ticket.create"):
+        form = apply(form, "add-action:0o0", kind)
+    hold, _sms, ticket = form.actions[0].outcomes["not_qualified"]
+    assert hold.params["reason"] == "qualification_pending"
+    assert (ticket.params["priority"], ticket.params["title"]) == \
+        ("high", "核验不通过 {{ order.external_id }}")
+    built = to_definition(form)
+    (check,) = built.definition["actions"]
+    assert check["params"] == {}  # prefilled from the order: nothing typed, nothing sent
+    assert [s["type"] for s in check["on_outcome"]["not_qualified"]] == \
+        ["order.hold", "sms.send", "ticket.create"]
+    assert built.places["actions[0].on_outcome.not_qualified[1]"] == "a0o0s1"
+    assert slot_for("actions[0].on_outcome.not_qualified[1].params.template",
+                    built.places) == "a0o0s1.template"
+    # The posted fields of that form come back as the same form, and so does the stored step.
+    again = to_definition(read_form(list(_fields(form)), CUSTOMS_TYPES)).definition
+    assert again["actions"] == built.definition["actions"]
+    stored = from_definition(built.definition, CUSTOMS_TYPES)
+    assert to_definition(stored).definition["actions"] == built.definition["actions"]
+    # A step inside the branch may test the check's outputs; a step after it may not test
+    # the branch's steps.
+    form = apply(form, "add-action", "order.tag")
+    inside = earlier_steps(form, 0, outcome=("not_qualified", 1))
+    assert [s.id for s in inside] == ["check", "hold"]
+    assert [s.id for s in earlier_steps(form, 1)] == ["check"]
+    # An open branch with no action yet is a problem next to it, not a silent drop.
+    empty = apply(read_form([("a0-type", "customs.check_qualification"), ("a0-id", "check")],
+                            CUSTOMS_TYPES), "open-outcome:0o0")
+    problems = to_definition(empty).problems
+    assert [p.field for p in problems] == ["actions[0].on_outcome.not_qualified"]
+    assert slot_for(problems[0].field, {"actions[0]": "a0"}) == "a0.on_outcome"
+
+
+def _fields(form: Any) -> Any:
+    """The fields the builder would post for FORM's actions (the ones these tests use)."""
+    for i, action in enumerate(form.actions):
+        yield f"a{i}-type", action.type
+        yield f"a{i}-id", action.id
+        for k, steps in enumerate(action.outcomes.values()):
+            yield f"a{i}-outcome-{k}", "on"
+            for j, inner in enumerate(steps):
+                yield f"a{i}o{k}s{j}-type", inner.type
+                yield f"a{i}o{k}s{j}-id", inner.id
+                for name, value in inner.params.items():
+                    yield f"a{i}o{k}s{j}-p-{name}", value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from builtins import list as List  # noqa: N812  (``list`` is a method name below)
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -101,8 +101,14 @@ class RunRepository:
     def list(self, *, rule_id: str | None = None, version: int | None = None,
              status: str | None = None, order_id: str | None = None,
              since: datetime | None = None, until: datetime | None = None,
-             before_seq: int | None = None, limit: int = 50) -> List[Run]:
+             before_seq: int | None = None, limit: int = 50,
+             rule_ids: Collection[str] | None = None,
+             order_ids: Collection[str] | None = None) -> List[Run]:
         query = sa.select(t.rule_runs).order_by(t.rule_runs.c.seq.desc()).limit(limit)
+        if rule_ids is not None:
+            query = query.where(t.rule_runs.c.rule_id.in_(list(rule_ids)))
+        if order_ids is not None:
+            query = query.where(t.rule_runs.c.order_id.in_(list(order_ids)))
         for column, value in ((t.rule_runs.c.rule_id, rule_id),
                               (t.rule_runs.c.rule_version, version),
                               (t.rule_runs.c.status, status),

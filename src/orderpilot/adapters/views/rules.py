@@ -76,18 +76,38 @@ def _names(conn: Connection) -> dict[str, tuple[str, str]]:
 def runs_page(conn: Connection, *, rule: str | None = None, version: int | None = None,
               status: str | None = None, order_id: str | None = None,
               since: datetime | None = None, until: datetime | None = None,
-              cursor: int | None = None, limit: int = 50) -> tuple[list[dict[str, Any]],
-                                                                 int | None]:
+              cursor: int | None = None, limit: int = 50,
+              order: str | None = None) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of runs, newest first. RULE: a rule's id or key, or a part of its name; ORDER:
+    an order's ID or its channel order number (several channels may share one)."""
     names = _names(conn)
-    rule_id = rule
+    rule_ids: list[str] | None = None
     if rule is not None:
-        rule_id = next((i for i, (k, _n) in names.items() if rule in (i, k)), rule)
-    rows = RunRepository(conn).list(rule_id=rule_id, version=version, status=status,
-                                    order_id=order_id, since=since, until=until,
-                                    before_seq=cursor, limit=limit + 1)
+        exact = [i for i, (k, _n) in names.items() if rule in (i, k)]
+        needle = rule.casefold()
+        rule_ids = exact or [i for i, (_k, n) in names.items() if needle in n.casefold()]
+    order_ids = None if order is None else order_ids_for(conn, order)
+    if (rule_ids is not None and not rule_ids) or (order_ids is not None and not order_ids):
+        return [], None
+    rows = RunRepository(conn).list(rule_ids=rule_ids, version=version, status=status,
+                                    order_id=order_id, order_ids=order_ids, since=since,
+                                    until=until, before_seq=cursor, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return [run_summary(r, names) for r in rows], (rows[-1].seq if more and rows else None)
+
+
+def order_ids_for(conn: Connection, ref: str) -> list[str]:
+    """The orders with this ID or channel order number."""
+    ref = ref.strip()
+    return [str(r[0]) for r in conn.execute(sa.select(t.orders.c.id).where(
+        sa.or_(t.orders.c.id == ref, t.orders.c.external_id == ref)).limit(50))]
+
+
+def version_definition(conn: Connection, rule_id: str, version: int) -> dict[str, Any] | None:
+    """The definition a rule run ran on."""
+    found = RuleRepository(conn).version(rule_id, version)
+    return None if found is None else dict(found.definition)
 
 
 def mask_context(value: Any) -> Any:

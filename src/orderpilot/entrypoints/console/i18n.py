@@ -78,7 +78,8 @@ ATTEMPTS = {"ok": N_("OK"), "retry": N_("Will retry"), "failed": N_("Failed"),
             "found": N_("Found at the provider"),
             "not_found": N_("Not found at the provider"),
             "lookup_failed": N_("Provider look-up failed")}
-TRIGGER_KINDS = {"event": N_("Event"), "schedule": N_("Schedule"), "timeout": N_("Timeout")}
+TRIGGER_KINDS = {"event": N_("Event"), "schedule": N_("Schedule"), "timeout": N_("Timeout"),
+                 "replay": N_("Replay")}
 SYNC_METHODS = {"push": N_("Push"), "pull": N_("Pull"), "import": N_("Excel import"),
                 "manual": N_("Entered by hand")}
 SYNC_STATUSES = {"applied": N_("Applied"), "failed": N_("Failed"), "partial": N_("Partly applied"),

@@ -1,15 +1,17 @@
 """One action of the rule builder's form, as plain data: read from the posted fields, turned
 into a step of the rule JSON, and back from a stored step. An action may carry a failure
-branch: an ordered list of actions of the same shape, one level deep. No web framework here.
+branch (transport failure) and a branch per business outcome its action declares (如果核验不通过):
+ordered lists of actions of the same shape, one level deep. No web framework here.
 
 Field names. A top-level action has the prefix "a1"; the first action of its failure branch
-has "a1b0":
+has "a1b0"; the third action of the branch on its first declared outcome has "a1o0s2":
 
     <prefix>-type, <prefix>-id, <prefix>-p-<param>      the action and its scalar parameters
     <prefix>-m-<param>-<n>-k, <prefix>-m-<param>-<n>-v  rows of a mapping parameter
     <prefix>-if-step, -if-output, -if-test, -if-value   "only if" on an earlier step's output
     <prefix>-if-json                                    an "only if" the picker cannot show
     <prefix>-retries, -backoff, -then, -idem            failure handling and idempotency key
+    <prefix>-outcome-<k>                                 the branch on outcome k is open
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from orderpilot.domain.rules.fields import OPERATORS, OPERATORS_BY_TYPE
 from orderpilot.domain.rules.problems import Problem
 from orderpilot.entrypoints.console.rules.values import join_list, split_list, to_number, to_text
 
-_ACTION = re.compile(r"^a(\d+)(?:b(\d+))?-(.+)$")
+_ACTION = re.compile(r"^a(\d+)(?:b(\d+)|o(\d+)s(\d+))?-(.+)$")
 _MAP = re.compile(r"^m-([a-z_]+)-(\d+)-([kv])$")
 _STEP_LEAF = re.compile(r"^steps\.([a-z][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
 STEP_TESTS = {"bool": ("is_false", "is_true"), "other": ("eq", "ne", "not_empty", "is_empty")}
@@ -48,10 +50,16 @@ class ActionForm:
     then: str = "fail"  # fail | ignore | branch
     idempotency_key: str = ""  # empty: the runner's default, once per run and step
     branch: list[ActionForm] = dataclasses.field(default_factory=list)  # then == "branch"
+    # outcome id -> the actions its branch runs; an open branch is here even while empty
+    outcomes: dict[str, list[ActionForm]] = dataclasses.field(default_factory=dict)
 
 
-def action_prefix(index: int, branch_index: int | None = None) -> str:
-    """The field-name prefix and problem slot of an action: "a1", or "a1b0" in a branch."""
+def action_prefix(index: int, branch_index: int | None = None,
+                  outcome: tuple[int, int] | None = None) -> str:
+    """The field-name prefix and problem slot of an action: "a1", "a1b0" in its failure
+    branch, "a1o0s2" as action 2 of the branch on its outcome 0."""
+    if outcome is not None:
+        return f"a{index}o{outcome[0]}s{outcome[1]}"
     return f"a{index}" if branch_index is None else f"a{index}b{branch_index}"
 
 
@@ -59,21 +67,32 @@ def action_prefix(index: int, branch_index: int | None = None) -> str:
 
 def read_actions(values: dict[str, list[str]],
                  types: Mapping[str, ActionType]) -> list[ActionForm]:
-    parts: dict[tuple[int, int], dict[str, str]] = {}
+    # (action, -1 | 0 for its failure branch | k + 1 for its outcome k, position)
+    parts: dict[tuple[int, int, int], dict[str, str]] = {}
     for name, got in values.items():
         match = _ACTION.match(name)
         if match:
-            inner = -1 if match.group(2) is None else int(match.group(2))
-            parts.setdefault((int(match.group(1)), inner), {})[match.group(3)] = got[0].strip()
+            i, b, k, j, part = match.groups()
+            where = (int(i), -1, 0) if b is None and k is None else \
+                (int(i), 0, int(b)) if b is not None else (int(i), int(k) + 1, int(j))
+            parts.setdefault(where, {})[part] = got[0].strip()
     actions: dict[int, ActionForm] = {}
-    for (i, j), fields in sorted(parts.items()):  # an action comes before its branch
+    for (i, branch, _j), fields in sorted(parts.items()):  # an action before its branches
         action = _read_action(fields, types)
         if action is None:
             continue
-        if j < 0:
+        if branch < 0:
             actions[i] = action
-        elif i in actions:
+            declared = types[action.type].outcomes
+            for k, outcome in enumerate(declared):
+                if fields.get(f"outcome-{k}"):
+                    action.outcomes[outcome.id] = []
+        elif i in actions and branch == 0:
             actions[i].branch.append(action)
+        elif i in actions:
+            declared = types[actions[i].type].outcomes
+            if branch - 1 < len(declared):
+                actions[i].outcomes.setdefault(declared[branch - 1].id, []).append(action)
     return list(actions.values())
 
 
@@ -117,10 +136,28 @@ def step_definition(action: ActionForm, where: str, slot: str, places: dict[str,
     on_error: dict[str, Any] = {"retries": maybe_number(action.retries),
                                 "backoff_seconds": maybe_number(action.backoff),
                                 "then": action.then or "fail"}
+    kind_outcomes = [o.id for o in kind.outcomes]
+    if top and action.outcomes:
+        on_outcome: dict[str, Any] = {}
+        for outcome_id, inner_steps in action.outcomes.items():
+            if outcome_id not in kind_outcomes:
+                continue
+            k = kind_outcomes.index(outcome_id)
+            here = f"{where}.on_outcome.{outcome_id}"
+            if not inner_steps:
+                problems.append(Problem(here, "add at least one action to this branch",
+                                        "请为此分支至少添加一个动作"))
+            on_outcome[outcome_id] = [
+                step_definition(inner, f"{here}[{j}]", f"{slot}o{k}s{j}", places, problems,
+                                types, top=False)
+                for j, inner in enumerate(inner_steps)]
+        if any(on_outcome.values()):
+            step["on_outcome"] = {k: v for k, v in on_outcome.items() if v}
     if action.then == "branch" and top:
         if not action.branch:  # valid, but a failure that runs nothing is surely a slip
             problems.append(Problem(f"{where}.on_error.branch",
-                                    "add at least one action to run instead"))
+                                    "add at least one action to run instead",
+                                    "请至少添加一个改为执行的动作"))
         on_error["branch"] = [
             step_definition(inner, f"{where}.on_error.branch[{j}]", f"{slot}b{j}", places,
                             problems, types, top=False)
@@ -135,6 +172,8 @@ def _params(action: ActionForm, kind: ActionType, where: str,
             problems: list[Problem]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for param in kind.params:
+        if param.prefilled:  # filled from the order by its default
+            continue
         if param.kind == "mapping":
             rows = action.maps.get(param.name, [])
             if rows:
@@ -152,9 +191,10 @@ def _params(action: ActionForm, kind: ActionType, where: str,
         elif param.kind == "json":
             try:
                 params[param.name] = json.loads(text)
-            except ValueError as error:
+            except json.JSONDecodeError as error:
                 problems.append(Problem(f"{where}.params.{param.name}",
-                                        f"not valid JSON: {error}"))
+                                        f"not valid JSON: {error}",
+                                        f"{param.zh}：格式不正确（第 {error.lineno} 行）"))
         else:
             params[param.name] = text
     return params
@@ -165,13 +205,14 @@ def _step_condition(action: ActionForm, where: str, problems: list[Problem],
     if action.if_json:
         try:
             parsed: dict[str, Any] = json.loads(action.if_json)
-        except ValueError as error:
-            problems.append(Problem(where, f"not valid JSON: {error}"))
+        except json.JSONDecodeError as error:
+            problems.append(Problem(where, f"not valid JSON: {error}",
+                                    f"条件格式不正确（第 {error.lineno} 行）"))
             return None
         return parsed
     if action.if_step and not action.if_output:
         problems.append(Problem(where, f"choose which output of step {action.if_step} "
-                                       f"to test"))
+                                       f"to test", f"请选择要判断步骤 {action.if_step} 的哪个结果"))
         return None
     if not action.if_step:
         return None
@@ -223,6 +264,9 @@ def action_from_step(step: dict[str, Any], types: Mapping[str, ActionType]) -> A
     action.backoff = to_text(on_error.get("backoff_seconds", 5))
     action.then = str(on_error.get("then", "fail"))
     action.branch = [action_from_step(inner, types) for inner in on_error.get("branch") or []]
+    for outcome_id, inner_steps in (step.get("on_outcome") or {}).items():
+        action.outcomes[str(outcome_id)] = [action_from_step(inner, types)
+                                            for inner in inner_steps or []]
     action.idempotency_key = str(step.get("idempotency_key") or "")
     return action
 

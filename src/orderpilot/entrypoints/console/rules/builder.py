@@ -16,7 +16,9 @@ from fastapi.responses import RedirectResponse, Response
 from orderpilot.adapters.views import rules as reads
 from orderpilot.adapters.views.rules import order_id_for
 from orderpilot.bootstrap import Hub
+from orderpilot.domain.currency_rates import CurrencyRates
 from orderpilot.domain.errors import OrderpilotError
+from orderpilot.domain.rules.overlap import RuleOverlap
 from orderpilot.domain.rules.problems import Problem, RuleInvalid
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader, RuleManager
@@ -52,6 +54,7 @@ NOTICES = {"created": N_("The rule is saved as a draft."), "saved": N_("The draf
            "rolled_back": N_("Rolled back: the earlier version is published again."),
            "installed": N_("The template is installed.")}
 Pairs = list[tuple[str, str]]
+NEW_RULE_EVENT = "payment.succeeded"  # what most rules start on; one pick to change
 
 
 async def posted(request: Request) -> Pairs:
@@ -71,7 +74,8 @@ def catalogue(request: Request, console: Console, hub: Hub) -> BuilderCatalogue:
         sms = sms_register(uow.sms_templates.all())
     locale = console.locale(request)
     return BuilderCatalogue(locale == "zh_CN", console.translations[locale].gettext, sms,
-                            hub.actions.types(), hub.connectors.connector_names())
+                            hub.actions.types(), hub.connectors.connector_names(),
+                            CurrencyRates(hub.settings.currency_rates))
 
 
 def load_rule(hub: Hub, rule_id: str) -> dict[str, Any] | None:
@@ -81,14 +85,34 @@ def load_rule(hub: Hub, rule_id: str) -> dict[str, Any] | None:
         return reads.rule_detail(conn, rule_id)
 
 
+def warnings_by_slot(hub: Hub, form: RuleForm, locale: str) -> dict[str, list[str]]:
+    """What the rule may do that its author likely did not mean, next to where it is: 失败时
+    on an action that answers refusals, an amount without a currency. None while the rule
+    cannot be read yet (its problems say why)."""
+    if not form.actions and not any(getattr(i, "field", "") for i in form.items):
+        return {}
+    built = to_definition(form)
+    try:  # a rule not named yet can be warned about all the same
+        found = hub.rules.warnings({**built.definition,
+                                    "name": built.definition["name"] or "—"})
+    except OrderpilotError:
+        return {}
+    return problems_by_slot([Problem(str(w["field"]), str(w["message"]), str(w["message_zh"]))
+                             for w in found], built.places, locale)
+
+
 def builder_context(request: Request, console: Console, hub: Hub, form: RuleForm,
                     rule: dict[str, Any] | None, *, problems: list[Problem] | None = None,
-                    places: dict[str, str] | None = None) -> dict[str, Any]:
+                    places: dict[str, str] | None = None,
+                    overlaps: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     cat = catalogue(request, console, hub)
     fill_sms_params(form, {code: names for code, (_text, names) in cat.sms.items()})
     problems = problems or []
+    locale = console.locale(request)
     return {"nav": "rules", "form": form, "rule": rule, "cat": cat,
-            "errors": problems_by_slot(problems, places or {}, console.locale(request)),
+            "errors": problems_by_slot(problems, places or {}, locale),
+            "warnings": warnings_by_slot(hub, form, locale), "overlaps": overlaps or [],
+            "rule_json": to_definition(form).definition if problems else {},
             "problems": problems,
             "earlier": earlier_by_slot(form), "step_tests": STEP_TESTS,
             "rule_statuses": {k: cat.gettext(v) for k, v in RULE_STATUSES.items()},
@@ -98,9 +122,10 @@ def builder_context(request: Request, console: Console, hub: Hub, form: RuleForm
 def show_builder(request: Request, console: Console, hub: Hub, form: RuleForm,
                  rule: dict[str, Any] | None, *, problems: list[Problem] | None = None,
                  places: dict[str, str] | None = None, status: int = 200,
-                 notice: str | None = None) -> Response:
+                 notice: str | None = None,
+                 overlaps: list[dict[str, Any]] | None = None) -> Response:
     context = builder_context(request, console, hub, form, rule, problems=problems,
-                              places=places)
+                              places=places, overlaps=overlaps)
     context["notice"] = notice
     return console.render(request, "rule_edit.html", context, status=status,
                           blocks=["builder"] if is_htmx(request) else None)
@@ -138,7 +163,8 @@ def checked(hub: Hub, built: Built) -> None:
 @router.get("/rules/new", name="console:rule-new")
 def new_rule(request: Request, hub: HubDep, console: ConsoleDep, who: Reader) -> Response:
     return show_builder(request, console, hub,
-                        RuleForm(items=[ConditionRow()], types=hub.actions.types()), None)
+                        RuleForm(trigger_event=NEW_RULE_EVENT, items=[ConditionRow()],
+                                 types=hub.actions.types()), None)
 
 
 @router.post("/rules/form", name="console:rule-form")
@@ -147,7 +173,8 @@ def redraw(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
     """Add or remove a row or an action, or redraw one condition row for a new field or
     operator. Nothing is saved."""
     do = one(pairs, "do")
-    form = apply(read_form(pairs, hub.actions.types()), do, one(pairs, new_action_field(do)))
+    form = apply(read_form(pairs, hub.actions.types()), do,
+                 one(pairs, "add_type") or one(pairs, new_action_field(do)))
     rule = load_rule(hub, one(pairs, "rule_id"))
     row_prefix = one(pairs, "row")
     if row_prefix:
@@ -173,6 +200,8 @@ def find_row(form: RuleForm, prefix: str) -> ConditionRow | None:
 @router.post("/rules/new", name="console:rule-create")
 def create_rule(request: Request, hub: HubDep, console: ConsoleDep, who: RuleManager,
                 pairs: Posted) -> Response:
+    """Save the form as a new rule's draft; with ``publish_now``, publish it at once too (an
+    overlap with another rule then leaves the draft, its page saying which rule)."""
     form = read_form(pairs, hub.actions.types())
     built = to_definition(form)
     try:
@@ -182,7 +211,15 @@ def create_rule(request: Request, hub: HubDep, console: ConsoleDep, who: RuleMan
         problems, places = failed(exc, built)
         return show_builder(request, console, hub, form, None, problems=problems,
                             places=places, status=422)
-    return go(request, edit_url(request, rule_id, "created"))
+    if not one(pairs, "publish_now"):
+        return go(request, edit_url(request, rule_id, "created"))
+    try:
+        hub.rules.publish(rule_id, who.name, one(pairs, "publish_reason")[:1000])
+    except RuleOverlap:
+        return go(request, edit_url(request, rule_id, "overlap"))
+    except OrderpilotError:
+        return go(request, edit_url(request, rule_id, "created"))
+    return go(request, edit_url(request, rule_id, "published"))
 
 
 @router.post("/rules/try", name="console:rule-try")
@@ -190,7 +227,8 @@ def try_on_order(request: Request, hub: HubDep, console: ConsoleDep, who: RuleMa
                  pairs: Posted) -> Response:
     form = read_form(pairs, hub.actions.types())
     built = to_definition(form)
-    context: dict[str, Any] = {"cat": catalogue(request, console, hub)}
+    context: dict[str, Any] = {"cat": catalogue(request, console, hub),
+                               "rule_json": built.definition}
     ref = one(pairs, "try_order")
     with hub.db.read() as conn:
         order_id = order_id_for(conn, ref)
@@ -213,11 +251,13 @@ def backtest(request: Request, hub: HubDep, console: ConsoleDep, who: RuleManage
              pairs: Posted) -> Response:
     built = to_definition(read_form(pairs, hub.actions.types()))
     days = one(pairs, "backtest_days")
-    context: dict[str, Any] = {"cat": catalogue(request, console, hub)}
+    context: dict[str, Any] = {"cat": catalogue(request, console, hub),
+                               "rule_json": built.definition}
     try:
         checked(hub, built)
-        context["result"] = rule_tools.backtest(
-            hub.rules, built.definition, int(days) if days.isdigit() else 0, 20)
+        context["result"] = rule_tools.backtest(  # providers predict their answers
+            hub.rules, built.definition, int(days) if days.isdigit() else 0, 20,
+            hub.connectors)
     except OrderpilotError as exc:
         context["problems"] = failed(exc, built)[0]
     return console.render(request, "_rule_backtest.html", context)
@@ -231,8 +271,9 @@ def edit_rule(request: Request, rule_id: str, hub: HubDep, console: ConsoleDep, 
         return console.error(request, console.translate(request, "There is no such rule."), 404)
     source = rule["draft"] or rule["definition"] or {}
     notice = console.translate(request, NOTICES[done]) if done in NOTICES else None
+    overlaps = hub.rules.overlaps(rule["id"]) if done == "overlap" else []
     return show_builder(request, console, hub, from_definition(source, hub.actions.types()),
-                        rule, notice=notice)
+                        rule, notice=notice, overlaps=overlaps)
 
 
 @router.post("/rules/{rule_id}", name="console:rule-save")
@@ -272,7 +313,11 @@ def publish(request: Request, rule_id: str, hub: HubDep, console: ConsoleDep,
             return show_builder(request, console, hub, form, rule, status=409,
                                 problems=[Problem("rule", message, message)])
         hub.rules.save_draft(rule["id"], built.definition, who.name)
-        hub.rules.publish(rule["id"], who.name, one(pairs, "publish_reason")[:1000])
+        hub.rules.publish(rule["id"], who.name, one(pairs, "publish_reason")[:1000],
+                          confirm_overlap=one(pairs, "confirm_overlap") == "yes")
+    except RuleOverlap as exc:
+        return show_builder(request, console, hub, form, load_rule(hub, rule["id"]),
+                            overlaps=exc.overlaps, status=409)
     except OrderpilotError as exc:
         problems, places = failed(exc, built)
         return show_builder(request, console, hub, form, rule, problems=problems,

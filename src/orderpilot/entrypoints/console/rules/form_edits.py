@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from orderpilot.domain.rules.actions import ActionType
+from orderpilot.domain.rules.actions import ActionType, Outcome
 from orderpilot.domain.rules.definition import MAX_ACTIONS
 from orderpilot.domain.rules.fields import FIELD_BY_PATH
 from orderpilot.domain.rules.problems import Problem
@@ -18,9 +18,16 @@ from orderpilot.entrypoints.console.rules.action_forms import (
     action_from_step,
     action_prefix,
 )
-from orderpilot.entrypoints.console.rules.forms import ConditionGroup, ConditionRow, RuleForm
+from orderpilot.entrypoints.console.rules.forms import (
+    NO_CURRENCY,
+    ConditionGroup,
+    ConditionRow,
+    RuleForm,
+)
 from orderpilot.entrypoints.console.rules.values import join_list, to_datetime_input, to_text
 
+# What an action added to the branch on a declared outcome starts with, by outcome id.
+OUTCOME_DEFAULTS = {"not_qualified": {"reason": "qualification_pending"}}
 # Values offered for SMS parameters by their name, so nobody has to type an expression.
 PARAM_SUGGESTIONS = {"order_no": "{{ order.external_id }}", "order_id": "{{ order.id }}",
                      "name": "{{ order.customer.name }}", "phone": "{{ order.customer.phone }}",
@@ -58,7 +65,8 @@ def from_definition(raw: dict[str, Any], types: Mapping[str, ActionType]) -> Rul
 def _row(leaf: dict[str, Any]) -> ConditionRow:
     path = str(leaf.get("field", ""))
     row = ConditionRow(path, str(leaf.get("op", "")), was=path,
-                       type="" if path in FIELD_BY_PATH else str(leaf.get("type", "text")))
+                       type="" if path in FIELD_BY_PATH else str(leaf.get("type", "text")),
+                       currency=str(leaf.get("currency") or NO_CURRENCY))
     value = leaf.get("value")
     if row.shape == "pair" and isinstance(value, list) and len(value) == 2:
         row.value, row.value2 = to_text(value[0]), to_text(value[1])
@@ -77,7 +85,9 @@ def _row(leaf: dict[str, Any]) -> ConditionRow:
 
 # -- edits ----------------------------------------------------------------------------------
 
-def new_action(form: RuleForm, action_type: str) -> ActionForm:
+def new_action(form: RuleForm, action_type: str, outcome: Outcome | None = None) -> ActionForm:
+    """A new action with its parameters' defaults; inside the branch on OUTCOME, with what
+    such a branch usually wants (a ticket a person must look at soon, named after it)."""
     kind = form.types[action_type]
     taken = {a.id for a in all_actions(form)}
     base = kind.default_step_id
@@ -87,14 +97,28 @@ def new_action(form: RuleForm, action_type: str) -> ActionForm:
     for param in kind.params:
         if param.kind == "mapping":
             action.maps[param.name] = []
-        elif param.default is not None:
+        elif param.default is not None and not param.prefilled:
             action.params[param.name] = to_text(param.default)
+    if outcome is not None:
+        names = {p.name for p in kind.params}
+        for name, value in OUTCOME_DEFAULTS.get(outcome.id, {}).items():
+            if name in names:
+                action.params[name] = value
+        if "priority" in names:
+            action.params["priority"] = "high"
+        if "title" in names:
+            action.params["title"] = outcome.zh + " {{ order.external_id }}"
     return action
 
 
 def all_actions(form: RuleForm) -> list[ActionForm]:
-    """Every action of the form, each followed by its failure branch."""
-    return [a for action in form.actions for a in (action, *action.branch)]
+    """Every action of the form, each followed by its failure and outcome branches."""
+    return [a for action in form.actions
+            for a in (action, *action.branch, *_outcome_steps(action))]
+
+
+def _outcome_steps(action: ActionForm) -> list[ActionForm]:
+    return [a for steps in action.outcomes.values() for a in steps]
 
 
 def new_action_field(do: str) -> str:
@@ -122,6 +146,8 @@ def apply(form: RuleForm, do: str, new_action_type: str = "") -> RuleForm:
         _remove_condition(form, target)
     elif verb == "add-action" and new_action_type in form.types:
         _add_action(form, target, new_action_type)
+    elif verb in ("open-outcome", "close-outcome"):
+        _toggle_outcome(form, target, verb == "open-outcome")
     elif verb in ("remove-action", "up-action", "down-action"):
         found = _actions_at(form, target)
         if found is not None:
@@ -135,10 +161,37 @@ def apply(form: RuleForm, do: str, new_action_type: str = "") -> RuleForm:
     return form
 
 
+def _outcome_at(form: RuleForm, target: str) -> tuple[ActionForm, Outcome] | None:
+    """Action i and its declared outcome k, from "1o0"."""
+    found = _OUTCOME_TARGET.match(target)
+    if found is None or int(found.group(1)) >= len(form.actions):
+        return None
+    action = form.actions[int(found.group(1))]
+    declared = form.types[action.type].outcomes
+    k = int(found.group(2))
+    return (action, declared[k]) if k < len(declared) else None
+
+
+def _toggle_outcome(form: RuleForm, target: str, open_it: bool) -> None:
+    found = _outcome_at(form, target)
+    if found is None:
+        return
+    action, outcome = found
+    if open_it:
+        action.outcomes.setdefault(outcome.id, [])
+    else:
+        action.outcomes.pop(outcome.id, None)
+
+
 def _add_action(form: RuleForm, target: str, action_type: str) -> None:
     if not target:
         if len(form.actions) < MAX_ACTIONS:
             form.actions.append(new_action(form, action_type))
+    elif (outcome := _outcome_at(form, target)) is not None:
+        parent, declared = outcome
+        steps = parent.outcomes.setdefault(declared.id, [])
+        if len(steps) < MAX_ACTIONS:
+            steps.append(new_action(form, action_type, declared))
     elif target.isdigit() and int(target) < len(form.actions):
         parent = form.actions[int(target)]
         if len(parent.branch) < MAX_ACTIONS:
@@ -148,12 +201,16 @@ def _add_action(form: RuleForm, target: str, action_type: str) -> None:
 
 def _actions_at(form: RuleForm, target: str) -> tuple[list[ActionForm], int] | None:
     """The list an action is in and its index there: "1" in the main list, "1.0" in the
-    failure branch of action 1."""
+    failure branch of action 1, "1o0.2" in the branch on its outcome 0."""
     head, _, tail = target.partition(".")
-    if not head.isdigit() or int(head) >= len(form.actions):
+    outcome = _outcome_at(form, head) if "o" in head else None
+    if outcome is not None and tail:
+        actions, index = outcome[0].outcomes.get(outcome[1].id, []), tail
+    elif not head.isdigit() or int(head) >= len(form.actions):
         return None
-    actions, index = form.actions, head
-    if tail:
+    else:
+        actions, index = form.actions, head
+    if tail and outcome is None:
         actions, index = form.actions[int(head)].branch, tail
     if not index.isdigit() or int(index) >= len(actions):
         return None
@@ -200,14 +257,18 @@ class EarlierStep:
     outputs: dict[str, str]  # name -> type
 
 
-def earlier_steps(form: RuleForm, index: int,
-                  branch_index: int | None = None) -> list[EarlierStep]:
+def earlier_steps(form: RuleForm, index: int, branch_index: int | None = None,
+                  outcome: tuple[str, int] | None = None) -> list[EarlierStep]:
     """The steps before action ``index`` (or before action ``branch_index`` of its failure
-    branch) whose outputs an "only if" can test. An HTTP call's own output mapping names
-    count too. The failed action itself is not offered to its branch: it has no outputs."""
+    branch, or before position p of its branch on outcome o) whose outputs an "only if" can
+    test. An HTTP call's own output mapping names count too. The failed action itself is not
+    offered to its failure branch: it has no outputs; it is to its outcome branches."""
     before = form.actions[:index]
     if branch_index is not None:
         before = before + form.actions[index].branch[:branch_index]
+    if outcome is not None:
+        parent = form.actions[index]
+        before = [*before, parent, *parent.outcomes.get(outcome[0], [])[:outcome[1]]]
     steps = []
     for action in before:
         kind = form.types[action.type]
@@ -227,14 +288,22 @@ def earlier_by_slot(form: RuleForm) -> dict[str, list[EarlierStep]]:
         out[action_prefix(i)] = earlier_steps(form, i)
         for j in range(len(action.branch)):
             out[action_prefix(i, j)] = earlier_steps(form, i, j)
+        declared = [o.id for o in form.types[action.type].outcomes]
+        for outcome_id, steps in action.outcomes.items():
+            if outcome_id in declared:
+                for j in range(len(steps)):
+                    out[action_prefix(i, outcome=(declared.index(outcome_id), j))] = \
+                        earlier_steps(form, i, outcome=(outcome_id, j))
     return out
 
 
 # -- problems next to their fields ----------------------------------------------------------
 
+_OUTCOME_TARGET = re.compile(r"^(\d+)o(\d+)$")
 _INDEX = re.compile(r"^(conditions\.(?:all|any)\[\d+\](?:\.(?:all|any)\[\d+\])?)")
-_ACTION_PATH = re.compile(r"^(actions\[\d+\](?:\.on_error\.branch\[\d+\])?)"
-                          r"(?:\.(params)\.([a-z_]+)|\.(idempotency_key|if|on_error|id|type)(?![a-z_]))?")
+_ACTION_PATH = re.compile(r"^(actions\[\d+\](?:\.on_error\.branch\[\d+\]"
+                          r"|\.on_outcome\.[a-z_]+\[\d+\])?)"
+                          r"(?:\.(params)\.([a-z_]+)|\.(idempotency_key|if|on_error|on_outcome|id|type)(?![a-z_]))?")
 _TRIGGER = {"trigger.event": "trigger_event", "trigger.sources": "trigger_sources",
             "trigger.channels": "trigger_channels", "trigger.minutes": "trigger_minutes",
             "trigger.unless": "trigger_unless", "trigger.cron": "trigger_cron",

@@ -4,12 +4,15 @@ JSON the rules service checks, and back (to edit a stored rule). No web framewor
 Field names, one level of nested condition group:
 
     name, description, key, expression, cond_mode (all | any)
-    trigger_kind, trigger_event, trigger_sources, trigger_channels (repeated), trigger_minutes,
-    trigger_unless, trigger_cron, trigger_timezone
+    trigger_kind, trigger_event, trigger_sources (repeated: ticked channels, or a list),
+    trigger_sources_other (sources that are not channels), trigger_channels (repeated),
+    trigger_minutes, trigger_unless, trigger_cron, trigger_timezone
     c3-field, c3-op, c3-value, c3-value2, c3-was     a condition row
+    c3-currency                                      the currency of an amount
     c2-kind=group, c2-mode, c2.0-field ...           a nested group and its rows
     a1-type, a1-id, a1-p-<param> ...                 an action (see rule_action_forms.py)
     a1b0-type, a1b0-id ...                           the first action of its failure branch
+    a1o0s0-type ...                                  the first action of its outcome 0 branch
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ from orderpilot.entrypoints.console.rules.action_forms import (
 from orderpilot.entrypoints.console.rules.values import from_datetime_input, split_list, to_number
 
 _COND = re.compile(r"^c(\d+)(?:\.(\d+))?-([a-z0-9]+)$")
+# The operator a new row of a field of this type starts with ("amount over ...").
+FIRST_OPERATOR = {"money": "gt", "number": "gt"}
+DEFAULT_CURRENCY = "CNY"
+NO_CURRENCY = "none"
 
 
 @dataclass
@@ -44,6 +51,7 @@ class ConditionRow:
     values: list[str] = dataclasses.field(default_factory=list)  # ticked choices of an enum list
     type: str = ""  # declared type of a path outside the catalogue (steps.*, event.data.*)
     was: str = ""  # the field the row was drawn for: a new field resets the operator
+    currency: str = ""  # an amount's currency (money fields); NO_CURRENCY: compared as is
 
     @property
     def kind(self) -> str:
@@ -105,7 +113,9 @@ def read_form(pairs: Iterable[tuple[str, str]], types: Mapping[str, ActionType])
 
     form = RuleForm(name=one("name"), description=one("description"), key=one("key"),
                     trigger_kind=one("trigger_kind", "event"), trigger_event=one("trigger_event"),
-                    trigger_sources=one("trigger_sources"),
+                    trigger_sources=", ".join(
+                        v.strip() for v in values.get("trigger_sources", []) +
+                        values.get("trigger_sources_other", []) if v.strip()),
                     trigger_channels=values.get("trigger_channels", []),
                     trigger_minutes=one("trigger_minutes"), trigger_unless=one("trigger_unless"),
                     trigger_cron=one("trigger_cron"),
@@ -144,11 +154,15 @@ def _row(parts: dict[str, list[str]]) -> ConditionRow:
         return parts.get(part, [""])[0].strip()
 
     row = ConditionRow(one("field"), one("op"), one("value"), one("value2"),
-                       [v for v in parts.get("value", []) if v], one("type"), one("was"))
+                       [v for v in parts.get("value", []) if v], one("type"), one("was"),
+                       one("currency"))
     kind_ops = OPERATORS_BY_TYPE.get(row.kind, ())
+    if row.kind == "money" and not row.currency:
+        row.currency = DEFAULT_CURRENCY
     if row.field and (row.field != row.was or row.op not in kind_ops):
         if row.op not in kind_ops:
-            row.op = kind_ops[0] if kind_ops else ""
+            first = FIRST_OPERATOR.get(row.kind)
+            row.op = first if first in kind_ops else (kind_ops[0] if kind_ops else "")
         if row.field != row.was and row.was:
             row.value, row.value2, row.values = "", "", []
     row.was = row.field
@@ -208,6 +222,8 @@ def _leaf(row: ConditionRow) -> dict[str, Any]:
     leaf: dict[str, Any] = {"field": row.field, "op": row.op}
     if row.field not in FIELD_BY_PATH:
         leaf["type"] = row.kind
+    if row.kind == "money" and row.currency not in ("", NO_CURRENCY):
+        leaf["currency"] = row.currency
     shape, numeric = row.shape, row.kind in ("number", "money")
     if shape == "none":
         return leaf

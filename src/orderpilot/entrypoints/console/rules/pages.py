@@ -1,5 +1,6 @@
-"""The rules list with run counts, enable / pause / archive, the template library, and
-rolling a rule back to an earlier version (the builder itself is in rules_builder.py)."""
+"""The rules list with run counts, enable / pause / archive, the guided template gallery (pick a
+template, answer its few questions, publish), and rolling a rule back to an earlier version
+(the builder itself is in builder.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ from fastapi.responses import RedirectResponse, Response
 
 from orderpilot.adapters.views import rules as reads
 from orderpilot.bootstrap import Hub
-from orderpilot.domain.errors import OrderpilotError
-from orderpilot.domain.rules.templates import TEMPLATES
+from orderpilot.domain.errors import NotFound, OrderpilotError
+from orderpilot.domain.intake import CHANNELS as CHANNEL_CODES
+from orderpilot.domain.rules.overlap import RuleOverlap
+from orderpilot.domain.rules.problems import RuleInvalid
+from orderpilot.domain.rules.templates import TEMPLATE_BY_ID, TEMPLATES, RuleTemplate
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader, RuleManager
+from orderpilot.entrypoints.console.i18n import CHANNELS
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
-from orderpilot.entrypoints.console.rules.builder import edit_url, go
+from orderpilot.entrypoints.console.rules.builder import Posted, edit_url, go, one
 from orderpilot.entrypoints.console.rules.views import RULE_STATUSES, RUN_STATUSES
 
 router = APIRouter(prefix="/console")
@@ -78,3 +83,78 @@ def rollback(request: Request, rule_id: str, hub: HubDep, console: ConsoleDep,
     except OrderpilotError as exc:
         return console.error(request, console.say(request, exc), 409)
     return go(request, edit_url(request, rule_id, "rolled_back"))
+
+
+# -- the guided gallery ---------------------------------------------------------------------
+
+def blank_choices(console: Console, request: Request, kind: str,
+                  choices: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(value, label) of a blank's choices: channels by their names, currencies by code."""
+    if kind == "source":
+        return [(c, console.translate(request, CHANNELS.get(c, c))) for c in CHANNEL_CODES
+                if c in choices]
+    return [(c, c) for c in choices]
+
+
+def show_template(request: Request, console: Console, template: RuleTemplate, *,
+                  answers: dict[str, str] | None = None, name: str = "",
+                  errors: dict[str, list[str]] | None = None, error: str | None = None,
+                  overlaps: list[dict[str, Any]] | None = None, status: int = 200) -> Response:
+    zh = console.locale(request) == "zh_CN"
+    blanks = [{"id": b.id, "label": b.zh if zh else b.en, "kind": b.kind,
+               "value": (answers or {}).get(b.id, "" if b.default is None else str(b.default)),
+               "choices": blank_choices(console, request, b.kind, b.choices)}
+              for b in template.blanks]
+    return console.render(request, "rule_template.html", {
+        "nav": "rules", "template": template, "blanks": blanks,
+        "name": name or (template.zh if zh else template.en),
+        "errors": errors or {}, "error": error, "overlaps": overlaps or []}, status=status)
+
+
+def find_template(template_id: str) -> RuleTemplate:
+    template = TEMPLATE_BY_ID.get(template_id)
+    if template is None:
+        raise NotFound(f"no rule template {template_id!r}", field="template_id",
+                       zh=f"没有规则模板 {template_id!r}")
+    return template
+
+
+@router.get("/rules/templates/{template_id}", name="console:rule-template")
+def template_page(request: Request, template_id: str, console: ConsoleDep,
+                  who: Reader) -> Response:
+    try:
+        template = find_template(template_id)
+    except NotFound as exc:
+        return console.error(request, console.say(request, exc), 404)
+    return show_template(request, console, template)
+
+
+@router.post("/rules/templates/{template_id}", name="console:rule-from-template")
+def from_template(request: Request, template_id: str, hub: HubDep, console: ConsoleDep,
+                  who: RuleManager, pairs: Posted) -> Response:
+    """A rule from the template and the answers: a draft, or (``publish``) published and
+    enabled. Another rule acting the same way stops the publish until ``confirm_overlap``."""
+    try:
+        template = find_template(template_id)
+    except NotFound as exc:
+        return console.error(request, console.say(request, exc), 404)
+    answers = {b.id: one(pairs, f"answer-{b.id}") for b in template.blanks}
+    name, publish = one(pairs, "name"), one(pairs, "publish") == "yes"
+    try:
+        rule_id = hub.rules.create_from_template(
+            template.id, {k: v for k, v in answers.items() if v}, who.name, name=name or None,
+            publish=publish, enable=publish, confirm_overlap=one(pairs, "confirm_overlap") == "yes")
+    except RuleOverlap as exc:
+        return show_template(request, console, template, answers=answers, name=name,
+                             overlaps=exc.overlaps, status=409)
+    except RuleInvalid as exc:
+        errors: dict[str, list[str]] = {}
+        for problem in exc.problems:
+            slot = problem.field.removeprefix("answers.")
+            errors.setdefault(slot, []).append(problem.in_language(console.locale(request)))
+        return show_template(request, console, template, answers=answers, name=name,
+                             errors=errors, status=422)
+    except OrderpilotError as exc:
+        return show_template(request, console, template, answers=answers, name=name,
+                             error=console.say(request, exc), status=422)
+    return go(request, edit_url(request, rule_id, "published" if publish else "created"))

@@ -16,9 +16,12 @@ from orderpilot.domain.errors import InvalidInput, NotFound, OrderpilotError
 from orderpilot.domain.times import EARLIEST, LATEST, SHANGHAI
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader, RuleManager
-from orderpilot.entrypoints.console.i18n import ATTEMPTS
+from orderpilot.entrypoints.console.i18n import ATTEMPTS, TRIGGER_KINDS
 from orderpilot.entrypoints.console.i18n import RUN_STATUSES as I18N_RUN_STATUSES
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
+from orderpilot.entrypoints.console.rules import run_view
+from orderpilot.entrypoints.console.rules.builder import catalogue
+from orderpilot.entrypoints.console.rules.views import BuilderCatalogue
 from orderpilot.services.rules import tools as rule_tools
 from orderpilot.services.rules.actions import ActionTable
 
@@ -27,7 +30,7 @@ PAGE_SIZE = 50
 RUN_STATUSES = ("pending", "succeeded", "failed", "dead", "skipped")
 RUN_LABELS = I18N_RUN_STATUSES  # the catalogue's (i18n.LABELS)
 ATTEMPT_LABELS = ATTEMPTS
-FILTERS = ("rule", "version", "status", "order_id", "since", "until")
+FILTERS = ("rule", "version", "status", "order", "since", "until")
 
 
 def _day(value: str, field: str) -> date | None:
@@ -54,7 +57,7 @@ def _query(filters: dict[str, str]) -> dict[str, Any]:
                            zh=f"status：应为以下之一：{'、'.join(RUN_STATUSES)}")
     since, until = _day(filters["since"], "since"), _day(filters["until"], "until")
     return {"rule": filters["rule"] or None, "version": int(version) if version else None,
-            "status": filters["status"] or None, "order_id": filters["order_id"] or None,
+            "status": filters["status"] or None, "order": filters["order"] or None,
             "since": datetime.combine(since, time(), SHANGHAI) if since else None,
             "until": datetime.combine(until + timedelta(days=1), time(), SHANGHAI)
             if until else None}
@@ -79,17 +82,20 @@ def _runs_context(hub: HubDep, filters: dict[str, str], cursor: str) -> dict[str
     query = {k: v for k, v in filters.items() if v}
     return {"nav": "rule-runs", "items": items, "filters": filters, "error": error,
             "rules": rules, "statuses": RUN_STATUSES, "run_labels": RUN_LABELS,
-            "numbers": numbers, "first_page": bool(cursor),
+            "numbers": numbers, "first_page": bool(cursor), "trigger_kinds": TRIGGER_KINDS,
             "replayable": rule_tools.REPLAYABLE, "base_query": urlencode(query),
             "next_query": urlencode({**query, "cursor": next_cursor}) if next_cursor else None}
 
 
 @router.get("/rule-runs", name="console:rule-runs")
 def rule_runs(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
-              rule: str = "", version: str = "", status: str = "", order_id: str = "",
-              since: str = "", until: str = "", cursor: str = "") -> Response:
+              rule: str = "", version: str = "", status: str = "", order: str = "",
+              order_id: str = "", since: str = "", until: str = "",
+              cursor: str = "") -> Response:
+    """ORDER: an order's ID or channel order number (ORDER_ID: the same, from older links);
+    RULE: a rule's key or a part of its name."""
     filters = {"rule": rule.strip()[:100], "version": version.strip(), "status": status,
-               "order_id": order_id.strip()[:36], "since": since, "until": until}
+               "order": (order or order_id).strip()[:64], "since": since, "until": until}
     context = _runs_context(hub, filters, cursor)
     partial = is_htmx(request) and request.headers.get("hx-target") == "results"
     return console.render(request, "rule_runs.html", context,
@@ -132,17 +138,17 @@ def _parse_back(back: str) -> dict[str, str]:
     return dict(parse_qsl(back[:2000]))
 
 
-def present_run(run: dict[str, Any]) -> dict[str, Any]:
-    """What the run page shows beyond the stored run: attempts grouped by step, the trigger
-    event and order pulled out of the context."""
+def present_run(run: dict[str, Any], cat: BuilderCatalogue,
+                definition: dict[str, Any] | None) -> dict[str, Any]:
+    """What the run page shows beyond the stored run: the trigger event and order pulled out
+    of the context, the conditions' and steps' `if` rows, each step with its attempts."""
     context = run.get("context") or {}
-    steps: dict[int, list[dict[str, Any]]] = {}
-    for attempt in run["attempts_detail"]:
-        steps.setdefault(attempt["step_no"], []).append(attempt)
     trace = run.get("trace") or {}
+    steps, step_conditions = run_view.step_rows(cat, run, definition)
     return {**run, "event": context.get("event") or {}, "order": context.get("order") or {},
-            "leaves": trace.get("leaves") or [], "expression": trace.get("expression"),
-            "tables": trace.get("tables") or {}, "steps": sorted(steps.items()),
+            "conditions": run_view.condition_rows(cat, trace.get("leaves") or []),
+            "step_conditions": step_conditions, "expression": trace.get("expression"),
+            "tables": trace.get("tables") or {}, "steps": steps,
             "replayable": run["status"] in rule_tools.REPLAYABLE}
 
 
@@ -153,14 +159,18 @@ def rule_run(request: Request, run_id: str, hub: HubDep, console: ConsoleDep,
         run = reads.run_detail(conn, run_id)
         replays = reads.runs_page(conn, order_id=run["order_id"], limit=PAGE_SIZE)[0] \
             if run and run["order_id"] else []
+        definition = reads.version_definition(conn, run["rule_id"], run["rule_version"]) \
+            if run else None
     if run is None:
         return console.error(request, console.translate(request, "There is no rule run with "
                                                                  "this ID."), 404)
     later = [r for r in replays if r["replay_of"] == (run["replay_of"] or run["id"])
              and r["id"] != run["id"]]
+    cat = catalogue(request, console, hub)
     return console.render(request, "rule_run.html", {
-        "nav": "rule-runs", "run": present_run(run), "later_replays": later,
-        "run_labels": RUN_LABELS, "attempt_labels": ATTEMPT_LABELS})
+        "nav": "rule-runs", "run": present_run(run, cat, definition), "later_replays": later,
+        "run_labels": RUN_LABELS, "attempt_labels": ATTEMPT_LABELS, "cat": cat,
+        "step_states": run_view.STEP_STATES, "trigger_kinds": TRIGGER_KINDS})
 
 
 @router.post("/rule-runs/{run_id}/replay", name="console:rule-run-replay")
