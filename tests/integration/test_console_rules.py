@@ -262,7 +262,9 @@ def test_a_customs_call_fails_over_to_dingtalk_through_the_branch(hub: Hub,
     card = missing.text.split('data-slot="a0b0"', 1)[1]
     text = card.split('data-param="text"', 1)[1].split("</div>", 1)[0]
     assert "消息内容必填" in text
-    assert "动作 1 › 失败时 › 分支动作 1 › 参数 › 内容" in missing.text  # the summary, named
+    summary = missing.text.split('data-field="actions[0].on_error.branch[0].params.text"', 1)[1]
+    assert "步骤 1（调用接口） · 失败时 · 改为执行以下动作 · 步骤 1（钉钉群通知） · 消息内容" \
+        in summary.split("</li>", 1)[0]  # the summary, in words
     in_english(client, headers)
     missing = client.post("/console/rules/new", headers=headers,
                           data={**FAILOVER_FORM, **branch, "a0b0-p-text": ""})

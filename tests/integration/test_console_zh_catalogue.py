@@ -41,6 +41,7 @@ from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
 from orderpilot.domain.commands import LineInput, PlaceOrder, ReportEvent
 from orderpilot.domain.decision_tables import Column, example_return_centres
+from orderpilot.domain.rules.templates import TEMPLATES
 from orderpilot.entrypoints.api.app import create_app
 from orderpilot.entrypoints.console import ROUTERS
 from orderpilot.services import ordering
@@ -175,7 +176,12 @@ def typed_identifiers(hub: Hub) -> frozenset[str]:
     with hub.db.read() as conn:
         found.update(conn.execute(sa.select(t.users.c.username)).scalars())
         for definition in conn.execute(sa.select(t.rule_versions.c.definition)).scalars():
-            for action in definition.get("actions", []):
+            steps = list(definition.get("actions", []))
+            for action in list(steps):  # and the steps of their branches
+                steps.extend(action.get("on_error", {}).get("branch", []))
+                for branch in (action.get("on_outcome") or {}).values():
+                    steps.extend(branch)
+            for action in steps:
                 found.add(action.get("id", ""))
                 found.update(action.get("params", {}).get("output", {}) or {})
     return frozenset(found - {""})
@@ -250,7 +256,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, sim: SimServer) -> Iterator[S
     assert runs and rules and promotions
     yield Site(hub, {"order_id": orders, "run_id": runs,
                      "rule_id": rules, "promotion_id": promotions, "name": ["return_centres"],
-                     "fmt": ["xlsx"]}, typed_identifiers(hub))
+                     "fmt": ["xlsx"], "template_id": [t.id for t in TEMPLATES]},
+               typed_identifiers(hub))
     hub.close()
 
 
@@ -350,9 +357,10 @@ def test_rule_builder_problems_read_in_chinese(site: Site) -> None:
         answer = client.post("/console/rules/new", data={**form, "csrf_token": csrf.group(1)})
     assert answer.status_code == 422
     problems = answer.text.split('data-testid="problems"', 1)[1].split("</ul>", 1)[0]
-    assert "触发条件 › 事件" in problems and "请选择触发规则的事件" in problems
+    assert "触发 · 事件" in problems and "请选择触发规则的事件" in problems
     assert "系统管理员" in problems and "ORDERPILOT_" not in answer.text
-    assert "None" not in problems and "trigger.event" not in problems
+    shown = " ".join(visible_texts(problems))
+    assert "None" not in shown and "trigger.event" not in shown
     offending = [bad for text in visible_texts(problems)
                  for bad in english_in_chinese(text, site.identifiers)]
     assert offending == []

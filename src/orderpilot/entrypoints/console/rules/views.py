@@ -13,11 +13,12 @@ from orderpilot.domain.currency_rates import BASE, CurrencyRates
 from orderpilot.domain.intake import CHANNELS as CHANNEL_CODES
 from orderpilot.domain.intake import CURRENCIES
 from orderpilot.domain.lifecycle import NODE_BY_ID
+from orderpilot.domain.messages import field_path
 from orderpilot.domain.rules.actions import ActionType, Param
 from orderpilot.domain.rules.fields import ADDRESS_FLAGS, FIELD_BY_PATH, FIELDS, OPERATORS
 from orderpilot.domain.rules.fields import OPERATORS_BY_TYPE as OPS
 from orderpilot.domain.rules.triggers import TIMEZONES, event_names
-from orderpilot.entrypoints.console.i18n import CHANNELS, HOLD_REASONS, N_
+from orderpilot.entrypoints.console.i18n import CHANNELS, HOLD_REASONS, LABELS, N_
 from orderpilot.entrypoints.console.i18n import RUN_STATUSES as I18N_RUN_STATUSES
 from orderpilot.entrypoints.console.rules.values import join_list, split_list
 
@@ -165,7 +166,7 @@ class BuilderCatalogue:
             elif name not in ("conditions", "actions", "on_error"):
                 words.append(self.field_label(name))
             i += 1
-        return " · ".join(words) or path
+        return " · ".join(words) or field_path(path, "zh_CN" if self.zh else "en")
 
     def diff_value(self, path: str, value: Any) -> str:
         """A value from a version's diff in words where its place says what it is (an event,
@@ -179,6 +180,8 @@ class BuilderCatalogue:
             names = {c.value: c.label for c in (*self.events, *self.hold_reasons)}
             if last in ("event", "unless", "reason") and value in names:
                 return names[value]
+            if last == "reason" and value in LABELS["reason"]:
+                return self.text(LABELS["reason"][value])
             if last == "field":
                 return self.field_label(value)
             if last == "op":
