@@ -24,6 +24,7 @@ from orderpilot.domain.access import ROLE_NAMES, allowed
 from orderpilot.domain.lifecycle import EVENT_TYPES, NODE_BY_ID
 from orderpilot.domain.masking import mask_as, mask_document, mask_phone
 from orderpilot.domain.times import SHANGHAI
+from orderpilot.domain.withheld import in_language, is_withheld
 
 LOCALES = ("zh_CN", "en")
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
@@ -145,12 +146,16 @@ def build_environment(locale: str, translations: Translations) -> Environment:
 
     @pass_context
     def phone(context: Context, value: str) -> str:
+        if is_withheld(value):
+            return in_language(value, locale)
         return value if sees_personal_data(context) else mask_phone(value)
 
     @pass_context
     def pii(context: Context, value: str | None, role: str) -> str:
         """A buyer's "name", "phone", "address" or "email", masked unless the reader has
         pii.read (domain/masking.py)."""
+        if value and is_withheld(value):  # a channel's note, not the buyer's data
+            return in_language(value, locale)
         if not value or sees_personal_data(context):
             return value or ""
         return mask_as(role, value)

@@ -17,6 +17,7 @@ from typing import Any
 from orderpilot.domain.channel_orders import Account, ChannelOrder, plain
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.services.channels.apply import Applied, apply_order, check_currency
+from orderpilot.services.channels.calls import ShopCalls
 from orderpilot.services.channels.ports import Platform
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
@@ -42,13 +43,34 @@ class Mapped:
     external_id: str
 
 
-def map_one(platform: Platform, account: Account, raw: Mapping[str, Any]) -> Mapped:
+def map_one(platform: Platform, account: Account, raw: Mapping[str, Any],
+            readable: Mapping[str, Any] | None = None) -> Mapped:
+    """RAW mapped (READABLE, when the platform's encrypted fields were decrypted, is what is
+    mapped; RAW is what is kept for audit)."""
     try:
-        order = platform.map_order(raw, account).explained()
+        order = platform.map_order(raw if readable is None else readable, account).explained()
         check_currency(order, account, platform.region_currency)
         return Mapped(raw, order, None, order.external_id)
     except InvalidInput as error:
         return Mapped(raw, None, error, _guess_id(raw))
+
+
+def map_fetched(calls: ShopCalls, platform: Platform,
+                raws: Sequence[Mapping[str, Any]]) -> list[Mapped]:
+    """The fetched RAWS mapped, after the platform decrypted the buyer's fields (its
+    ``reveal``, called with the shop's token, rate limits and retries). A transient failure
+    raises (the fetch is retried); fields the shop may not decrypt stay withheld and the
+    account's health records why."""
+    if not raws or platform.reveal is None:
+        return [map_one(platform, calls.account, raw) for raw in raws]
+    reveal = platform.reveal
+    revealed = calls.call(lambda client: reveal(client, raws))
+    if revealed.problem:
+        with calls.uow_factory() as uow:
+            uow.channels.note_error(calls.account.code, calls.clock(),
+                                    f"decrypt: {revealed.problem}")
+    return [map_one(platform, calls.account, raw, readable)
+            for raw, readable in zip(raws, revealed.readable, strict=True)]
 
 
 def _guess_id(raw: Mapping[str, Any]) -> str:
