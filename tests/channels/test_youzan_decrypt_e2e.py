@@ -1,0 +1,147 @@
+"""A Youzan trade pushed to the hub ends with the buyer's plain name, phone and address (the
+simulator encrypts them as Youzan does and decrypts with the shop's token), masked for a role
+without pii.read; the raw trade kept for audit is still the ciphertext. A shop without the
+decryption permission still gets its orders, with the fields withheld (shown in Chinese and
+English in the console) and the reason on the channel's health. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hub_server import HubServer
+
+from orderpilot.adapters import migrations
+from orderpilot.adapters.accounts import AccountRepository
+from orderpilot.benchmarks.channels import account_body
+from orderpilot.bootstrap import Hub, bootstrap
+from orderpilot.config import Settings
+from orderpilot.domain.withheld import NOT_AUTHORISED, WITHHELD
+from orderpilot.entrypoints.api.app import create_app
+from orderpilot.integrations.youzan.sim_orders import unseal
+from orderpilot.services.accounts import create_token, create_user
+from orderpilot.simulators.external.server import SimServer
+
+CODE = "youzan-mini"
+PASSWORD = "correct-horse-42"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimServer]:
+    with SimServer() as server:
+        yield server
+
+
+@pytest.fixture
+def live(database_url: str | None, tmp_path: Path, sim: SimServer) -> Iterator[Any]:
+    hub = bootstrap(Settings(data_dir=tmp_path / "data", database_url=database_url,
+                             sim_url=sim.url, _env_file=None))  # type: ignore[call-arg]
+    migrations.upgrade(hub.db)
+    with hub.db.write() as conn:
+        accounts = AccountRepository(conn)
+        admin = create_token(accounts, "admin", "admin", hub.clock)[1]
+        viewer = create_token(accounts, "viewer", "viewer", hub.clock)[1]
+        create_user(accounts, "ops", PASSWORD, "ops", hub.clock, display_name="Ops")
+    app = create_app(hub)
+    with HubServer(app) as server, TestClient(app) as api:
+        api.headers["Authorization"] = f"Bearer {admin}"
+        yield hub, server, api, viewer
+    hub.close()
+
+
+def _push_one(hub: Hub, server: Any, api: TestClient,
+              sim: SimServer) -> tuple[str, dict[str, Any]]:
+    """One generated trade pushed to the hub and fetched: (order id, the order as the API
+    gives it to an admin)."""
+    admin = sim.admin()
+    put = api.put(f"/api/v1/channels/{CODE}", json=account_body("youzan", sim.url))
+    assert put.status_code in (200, 201), put.text
+    start = datetime.now(UTC) - timedelta(hours=1)
+    [tid] = admin.post("/_sim/youzan/generate", json={
+        "count": 1, "seed": 9, "start": start.isoformat(), "spread_seconds": 60}
+    ).json()["external_ids"]
+    sent = admin.post("/_sim/youzan/push", json={"hook_url": f"{server.url}/hooks/{CODE}",
+                                                 "external_id": tid, "times": 1})
+    assert 200 <= sent.json()["status"] < 300, sent.json()
+    worker = hub.channel_worker("e2e")
+    while worker.run_once():
+        pass
+    [found] = api.get("/api/v1/orders", params={"q": tid}).json()["items"]
+    return found["id"], api.get(f"/api/v1/orders/{found['id']}").json()
+
+
+def _raw_address(api: TestClient, order_id: str) -> dict[str, Any]:
+    [raw] = api.get(f"/api/v1/orders/{order_id}/raw").json()["items"]
+    address: dict[str, Any] = raw["payload"]["full_order_info"]["address_info"]
+    return address
+
+
+def test_a_pushed_trade_has_plain_buyer_fields_masked_for_a_viewer(
+        live: Any, sim: SimServer) -> None:
+    hub, server, api, viewer = live
+    sim.admin().delete("/_sim/youzan")
+    order_id, order = _push_one(hub, server, api, sim)
+    sealed = _raw_address(api, order_id)
+    assert sealed["receiver_tel"].startswith("$") and sealed["receiver_tel"].endswith("$1$")
+    name, phone = unseal(sealed["receiver_name"]), unseal(sealed["receiver_tel"])
+    line1 = unseal(sealed["delivery_address"])
+    assert name and phone and line1 and re.match(r"^1[3-9]\d{9}$", phone)
+    assert (order["customer"]["name"], order["customer"]["phone"]) == (name, phone), order
+    assert order["shipping_address"]["line1"] == line1
+    shown = api.get(f"/api/v1/orders/{order_id}",
+                    headers={"Authorization": f"Bearer {viewer}"}).json()
+    assert shown["customer"]["phone"] == f"{phone[:3]}****{phone[-4:]}"
+    assert shown["customer"]["name"] == name[0] + "*" * (len(name) - 1)
+    assert line1 not in str(shown) and phone not in str(shown)
+    health = api.get(f"/api/v1/channels/{CODE}").json()["health"]
+    assert health["errors"] == 0, health
+
+
+def test_without_the_permission_the_order_is_taken_with_the_fields_withheld(
+        live: Any, sim: SimServer) -> None:
+    hub, server, api, viewer = live
+    sim.admin().delete("/_sim/youzan")
+    sim.admin().post("/_sim/youzan/decrypt_permission", json={"allowed": False})
+    try:
+        order_id, order = _push_one(hub, server, api, sim)
+    finally:
+        sim.admin().delete("/_sim/youzan")
+    assert (order["customer"]["name"], order["customer"]["phone"],
+            order["shipping_address"]["line1"]) == (NOT_AUTHORISED,) * 3
+    assert _raw_address(api, order_id)["receiver_name"].endswith("$1$")
+    shown = api.get(f"/api/v1/orders/{order_id}",
+                    headers={"Authorization": f"Bearer {viewer}"}).json()
+    assert shown["customer"]["name"] == NOT_AUTHORISED  # a note, not personal data: unmasked
+    health = api.get(f"/api/v1/channels/{CODE}").json()["health"]
+    assert health["errors"] >= 1 and "not authorised to decrypt" in health["last_error"]
+    console = TestClient(create_app(hub), follow_redirects=False)
+    csrf = CSRF.search(console.get("/console/login").text)
+    assert csrf
+    console.post("/console/login", data={"username": "ops", "password": PASSWORD,
+                                         "csrf_token": csrf.group(1)})
+    page = console.get(f"/console/orders/{order_id}").text
+    assert _customer(page) == ["有赞加密，未授权解密"] * 3  # (the raw trade, shown for audit,
+    # keeps the ciphertext; the order's own fields never show it)
+    csrf = CSRF.search(console.get("/console").text)
+    assert csrf
+    console.post("/console/locale", data={"locale": "en", "csrf_token": csrf.group(1)})
+    page = console.get(f"/console/orders/{order_id}").text
+    assert _customer(page) == [WITHHELD[NOT_AUTHORISED]] * 3
+
+
+def _customer(page: str) -> list[str]:
+    """The buyer's name and phone as the order page shows them, and its address's last part
+    (the street line)."""
+    found = re.search(r'<dd>([^<]*) <span class="mono" data-testid="phone">([^<]*)</span>', page)
+    address = re.search(r'data-testid="phone">.*?<dd>([^<]*)', page, re.S)
+    assert found and address, page
+    street = html.unescape(address.group(1)).strip()
+    return [html.unescape(found.group(1)), html.unescape(found.group(2)),
+            street.split(" ", 4)[-1]]
