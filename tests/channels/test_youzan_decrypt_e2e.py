@@ -26,6 +26,7 @@ from orderpilot.domain.withheld import NOT_AUTHORISED, WITHHELD
 from orderpilot.entrypoints.api.app import create_app
 from orderpilot.integrations.youzan.sim_orders import unseal
 from orderpilot.services.accounts import create_token, create_user
+from orderpilot.services.channels.intake import raw_text
 from orderpilot.simulators.external.server import SimServer
 
 CODE = "youzan-mini"
@@ -145,3 +146,28 @@ def _customer(page: str) -> list[str]:
     street = html.unescape(address.group(1)).strip()
     return [html.unescape(found.group(1)), html.unescape(found.group(2)),
             street.split(" ", 4)[-1]]
+
+
+def test_a_replayed_quarantined_trade_is_decrypted_too(live: Any, sim: SimServer) -> None:
+    hub, server, api, viewer = live
+    sim.admin().delete("/_sim/youzan")
+    api.put(f"/api/v1/channels/{CODE}", json=account_body("youzan", sim.url))
+    start = datetime.now(UTC) - timedelta(hours=1)
+    [tid] = sim.admin().post("/_sim/youzan/generate", json={
+        "count": 1, "seed": 4, "start": start.isoformat(), "spread_seconds": 60}
+    ).json()["external_ids"]
+    with hub.uow() as uow:
+        stored = uow.channels.account(CODE)
+    assert stored is not None
+    [raw] = hub.channels.open(stored).get_orders([tid])
+    with hub.uow() as uow:  # as an older mapping left it: held with the trade as sent
+        seq = uow.channels.quarantine(CODE, "youzan", tid, "full_order_info.orders",
+                                      "an old mapping refused it", "旧的映射拒绝了它",
+                                      raw_text(raw), hub.clock())
+    replayed = api.post(f"/api/v1/channels/{CODE}/quarantine/{seq}/replay").json()
+    assert replayed["outcome"] == "created", replayed
+    order = api.get(f"/api/v1/orders/{replayed['order_id']}").json()
+    sealed = _raw_address(api, replayed["order_id"])
+    assert sealed["receiver_tel"].endswith("$1$")
+    assert order["customer"]["phone"] == unseal(sealed["receiver_tel"])
+    assert order["shipping_address"]["line1"] == unseal(sealed["delivery_address"])
