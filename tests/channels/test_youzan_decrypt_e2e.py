@@ -2,12 +2,14 @@
 simulator encrypts them as Youzan does and decrypts with the shop's token), masked for a role
 without pii.read; the raw trade kept for audit is still the ciphertext. A shop without the
 decryption permission still gets its orders, with the fields withheld (shown in Chinese and
-English in the console) and the reason on the channel's health. SQLite and PostgreSQL."""
+English in the console) and the reason on the channel's health. A decrypt outage retries the
+fetch; a replayed quarantined trade is decrypted too. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -171,3 +173,35 @@ def test_a_replayed_quarantined_trade_is_decrypted_too(live: Any, sim: SimServer
     assert sealed["receiver_tel"].endswith("$1$")
     assert order["customer"]["phone"] == unseal(sealed["receiver_tel"])
     assert order["shipping_address"]["line1"] == unseal(sealed["delivery_address"])
+
+
+def test_a_decrypt_outage_retries_the_fetch_and_stores_nothing_half_read(
+        live: Any, sim: SimServer) -> None:
+    hub, server, api, viewer = live
+    admin = sim.admin()
+    admin.delete("/_sim/youzan")
+    api.put(f"/api/v1/channels/{CODE}", json=account_body("youzan", sim.url))
+    start = datetime.now(UTC) - timedelta(hours=1)
+    [tid] = admin.post("/_sim/youzan/generate", json={
+        "count": 1, "seed": 5, "start": start.isoformat(), "spread_seconds": 60}
+    ).json()["external_ids"]
+    admin.post("/_sim/youzan/faults", json={"status": None, "times": 1})  # trade.get answers
+    admin.post("/_sim/youzan/faults", json={"status": 503, "times": 5})  # decrypt does not
+    admin.post("/_sim/youzan/push", json={"hook_url": f"{server.url}/hooks/{CODE}",
+                                          "external_id": tid, "times": 1})
+    worker = hub.channel_worker("e2e")
+    worker.sleep = lambda seconds: None
+    while worker.run_once():
+        pass
+    assert api.get("/api/v1/orders", params={"q": tid}).json()["items"] == []
+    health = api.get(f"/api/v1/channels/{CODE}").json()["health"]
+    assert health["errors"] == 1 and "HTTP 503" in health["last_error"], health
+    with hub.uow() as uow:
+        assert uow.channels.job_counts()[(CODE, "pending")] == 1
+    time.sleep(1.3)  # the job's backoff (about a second after a first failure)
+    while worker.run_once():
+        pass
+    [found] = api.get("/api/v1/orders", params={"q": tid}).json()["items"]
+    order = api.get(f"/api/v1/orders/{found['id']}").json()
+    assert order["customer"]["phone"] == unseal(
+        _raw_address(api, found["id"])["receiver_tel"])
