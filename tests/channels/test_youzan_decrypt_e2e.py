@@ -2,8 +2,9 @@
 simulator encrypts them as Youzan does and decrypts with the shop's token), masked for a role
 without pii.read; the raw trade kept for audit is still the ciphertext. A shop without the
 decryption permission still gets its orders, with the fields withheld (shown in Chinese and
-English in the console) and the reason on the channel's health. A decrypt outage retries the
-fetch; a replayed quarantined trade is decrypted too. SQLite and PostgreSQL."""
+English in the console) and the reason on the channel's health; once the shop may decrypt, a
+new pull fills them in. A decrypt outage retries the fetch; a replayed quarantined trade is
+decrypted too. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -124,11 +125,7 @@ def test_without_the_permission_the_order_is_taken_with_the_fields_withheld(
     assert shown["customer"]["name"] == NOT_AUTHORISED  # a note, not personal data: unmasked
     health = api.get(f"/api/v1/channels/{CODE}").json()["health"]
     assert health["errors"] >= 1 and "not authorised to decrypt" in health["last_error"]
-    console = TestClient(create_app(hub), follow_redirects=False)
-    csrf = CSRF.search(console.get("/console/login").text)
-    assert csrf
-    console.post("/console/login", data={"username": "ops", "password": PASSWORD,
-                                         "csrf_token": csrf.group(1)})
+    console = _signed_in_console(hub)
     page = console.get(f"/console/orders/{order_id}").text
     assert _customer(page) == ["有赞加密，未授权解密"] * 3  # (the raw trade, shown for audit,
     # keeps the ciphertext; the order's own fields never show it)
@@ -205,3 +202,57 @@ def test_a_decrypt_outage_retries_the_fetch_and_stores_nothing_half_read(
     order = api.get(f"/api/v1/orders/{found['id']}").json()
     assert order["customer"]["phone"] == unseal(
         _raw_address(api, found["id"])["receiver_tel"])
+
+
+def test_once_the_shop_may_decrypt_a_new_pull_fills_in_the_withheld_fields(
+        live: Any, sim: SimServer) -> None:
+    hub, server, api, viewer = live
+    admin = sim.admin()
+    admin.delete("/_sim/youzan")
+    admin.post("/_sim/youzan/decrypt_permission", json={"allowed": False})
+    api.put(f"/api/v1/channels/{CODE}", json=account_body("youzan", sim.url))
+    start = datetime.now(UTC) - timedelta(hours=1)
+    [tid] = admin.post("/_sim/youzan/generate", json={
+        "count": 1, "seed": 6, "start": start.isoformat(), "spread_seconds": 60}
+    ).json()["external_ids"]
+    admin.post("/_sim/youzan/status", json={"external_id": tid,
+                                            "status": "WAIT_SELLER_SEND_GOODS",
+                                            "at": (start + timedelta(minutes=5)).isoformat()})
+    window = {"since": (start - timedelta(minutes=1)).isoformat(),
+              "until": datetime.now(UTC).isoformat()}
+    assert api.post(f"/api/v1/channels/{CODE}/pull", json=window).json()["created"] == 1
+    [found] = api.get("/api/v1/orders", params={"q": tid}).json()["items"]
+    assert api.get(f"/api/v1/orders/{found['id']}").json()["customer"]["phone"] == \
+        NOT_AUTHORISED
+    again = api.post(f"/api/v1/channels/{CODE}/pull", json=window).json()
+    assert again["unchanged"] == 1, again  # still refused: nothing new
+    admin.post("/_sim/youzan/decrypt_permission", json={"allowed": True})
+    granted = api.post(f"/api/v1/channels/{CODE}/pull", json=window).json()
+    assert granted["updated"] == 1, granted
+    order = api.get(f"/api/v1/orders/{found['id']}").json()
+    sealed = _last_raw_address(api, found["id"])
+    assert (order["customer"]["name"], order["customer"]["phone"],
+            order["shipping_address"]["line1"]) == (
+        unseal(sealed["receiver_name"]), unseal(sealed["receiver_tel"]),
+        unseal(sealed["delivery_address"]))
+    types = [e["type"] for e in api.get(f"/api/v1/orders/{found['id']}/events").json()["items"]]
+    assert types.count("order.customer_revealed") == 1 and "order.address_changed" in types
+    assert api.post(f"/api/v1/channels/{CODE}/pull", json=window).json()["unchanged"] == 1
+    page = _signed_in_console(hub).get(f"/console/orders/{found['id']}").text
+    assert "<span class=\"strong\">买家信息已解密</span>" in page
+    assert _customer(page)[1] == order["customer"]["phone"]
+
+
+def _signed_in_console(hub: Hub) -> TestClient:
+    console = TestClient(create_app(hub), follow_redirects=False)
+    csrf = CSRF.search(console.get("/console/login").text)
+    assert csrf
+    console.post("/console/login", data={"username": "ops", "password": PASSWORD,
+                                         "csrf_token": csrf.group(1)})
+    return console
+
+
+def _last_raw_address(api: TestClient, order_id: str) -> dict[str, Any]:
+    items = api.get(f"/api/v1/orders/{order_id}/raw").json()["items"]
+    address: dict[str, Any] = items[-1]["payload"]["full_order_info"]["address_info"]
+    return address

@@ -54,6 +54,8 @@ HOLD_REASONS = {"address_incomplete": N_("Address incomplete"),
                 "customs_check": N_("Customs check")}
 HUB_EVENTS = {"order.placed": N_("Order placed"), "hold.placed": N_("Hold placed"),
               "hold.released": N_("Hold released"), "order.late_report": N_("Late report")}
+# A channel's buyer fields, withheld when the order was taken, read later (domain/order.py)
+HUB_EVENTS["order.customer_revealed"] = N_("Buyer details decrypted")
 HOLD_KINDS = {"user": N_("by a person"), "rule": N_("by a rule"), "system": N_("by the system")}
 OUTCOMES = {"moved": N_("Moved"), "late": N_("Late report"), "view": N_("View only"),
             "duplicate": N_("Duplicate")}

@@ -41,6 +41,9 @@ class Mapped:
     order: ChannelOrder | None
     error: InvalidInput | None
     external_id: str
+    # What was mapped when it differs from RAW (the buyer's fields decrypted). Its hash tells
+    # versions apart, so a trade fetched again once the shop may decrypt updates the order.
+    readable: Mapping[str, Any] | None = None
 
 
 def map_one(platform: Platform, account: Account, raw: Mapping[str, Any],
@@ -50,7 +53,8 @@ def map_one(platform: Platform, account: Account, raw: Mapping[str, Any],
     try:
         order = platform.map_order(raw if readable is None else readable, account).explained()
         check_currency(order, account, platform.region_currency)
-        return Mapped(raw, order, None, order.external_id)
+        return Mapped(raw, order, None, order.external_id,
+                      None if readable is None or readable == raw else readable)
     except InvalidInput as error:
         return Mapped(raw, None, error, _guess_id(raw))
 
@@ -109,8 +113,9 @@ def _apply_one(uow: UnitOfWork, item: Mapped, account: Account, now: Any) -> App
     if item.order is not None:
         try:
             with uow.savepoint():
-                return apply_order(uow, account, item.order, item.raw, plain(dict(item.raw)),
-                                   now)
+                mapped_from = item.raw if item.readable is None else item.readable
+                return apply_order(uow, account, item.order, mapped_from,
+                                   plain(dict(item.raw)), now)
         except InvalidInput as refused:
             error = refused
     assert error is not None
