@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from orderpilot.domain.channel_orders import Account, PlatformError, TokenExpired
 from orderpilot.domain.withheld import NOT_AUTHORISED, NOT_DECRYPTED
 from orderpilot.integrations.registry import IntegrationRegistry
-from orderpilot.integrations.youzan import INTEGRATION, PLATFORM, secrets
+from orderpilot.integrations.youzan import INTEGRATION, PLATFORM, decryption
 from orderpilot.integrations.youzan.sim_orders import seal, unseal
 from orderpilot.integrations.youzan.simulator import SIM_CREDENTIALS, SIM_REGION, SIM_SHOP_ID
 from orderpilot.simulators.external.app import create_app
@@ -65,7 +65,7 @@ class Recording:
 
 def test_the_decrypt_call_is_the_batch_api_with_the_token_in_the_query() -> None:
     gateway = Recording()
-    revealed = secrets.reveal(gateway.client(), [trade()])
+    revealed = decryption.reveal(gateway.client(), [trade()])
     [request] = gateway.requests
     assert request.method == "POST"
     assert request.url.path == "/api/youzan.cloud.secret.decrypt.batch/1.0.0"
@@ -83,7 +83,7 @@ def test_the_decrypt_call_is_the_batch_api_with_the_token_in_the_query() -> None
 def test_the_raw_trade_is_left_as_youzan_sent_it() -> None:
     raw = trade()
     before = json.dumps(raw, sort_keys=True)
-    revealed = secrets.reveal(Recording().client(), [raw])
+    revealed = decryption.reveal(Recording().client(), [raw])
     assert json.dumps(raw, sort_keys=True) == before
     order = PLATFORM.map_order(revealed.readable[0] | {"full_order_info": {
         **revealed.readable[0]["full_order_info"], **_money()}}, account())
@@ -104,16 +104,16 @@ def test_a_trade_without_ciphertext_makes_no_call() -> None:
     gateway = Recording()
     plain = trade(receiver_name="王芳", receiver_tel="13800138000", delivery_address="文三路")
     plain["full_order_info"]["buyer_info"]["buyer_phone"] = "13800138000"
-    assert secrets.reveal(gateway.client(), [plain]).readable[0] == plain
+    assert decryption.reveal(gateway.client(), [plain]).readable[0] == plain
     assert gateway.requests == []
 
 
 def test_more_ciphertexts_than_one_call_takes_are_split(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(secrets, "MAX_SOURCES", 4)
+    monkeypatch.setattr(decryption, "MAX_SOURCES", 4)
     gateway = Recording()
     trades = [trade(f"E2026030110000000000000{n}", receiver_name=seal(f"买家{n}"))
               for n in range(5)]
-    revealed = secrets.reveal(gateway.client(), trades)
+    revealed = decryption.reveal(gateway.client(), trades)
     sizes = [len(json.loads(r.content)["sources"]) for r in gateway.requests]
     assert sizes == [4, 3]  # 5 names + the shared phone + the shared street
     assert [t["full_order_info"]["address_info"]["receiver_name"]
@@ -129,7 +129,7 @@ def test_more_ciphertexts_than_one_call_takes_are_split(monkeypatch: pytest.Monk
 ])
 def test_a_lasting_refusal_takes_the_order_with_the_fields_withheld(
         answer: Any, marker: str, problem: str) -> None:
-    revealed = secrets.reveal(Recording(answer).client(), [trade()])
+    revealed = decryption.reveal(Recording(answer).client(), [trade()])
     full = revealed.readable[0]["full_order_info"]
     assert [full["address_info"][k] for k in ("receiver_name", "receiver_tel",
                                               "delivery_address")] == [marker] * 3
@@ -142,11 +142,11 @@ def test_transient_failures_and_expired_tokens_are_raised_for_a_retry() -> None:
         lambda request: httpx.Response(503, text="busy")))
     client = PLATFORM.client(account(), server_error, lambda: datetime.now(UTC))
     with pytest.raises(PlatformError) as failed:
-        secrets.reveal(client, [trade()])
+        decryption.reveal(client, [trade()])
     assert failed.value.transient
     expired = Recording({"gw_err_resp": {"err_code": 4203, "err_msg": "Token 不存在"}})
     with pytest.raises(TokenExpired):
-        secrets.reveal(expired.client(), [trade()])
+        decryption.reveal(expired.client(), [trade()])
 
 
 # -- against the simulator ------------------------------------------------------------------
@@ -175,9 +175,9 @@ def test_the_simulator_encrypts_like_youzan_and_decrypts_with_the_shop_token(
     raws = _generated(sim, 3)
     for raw in raws:
         address = raw["full_order_info"]["address_info"]
-        assert all(secrets.is_cipher(address[k])
+        assert all(decryption.is_cipher(address[k])
                    for k in ("receiver_name", "receiver_tel", "delivery_address"))
-    revealed = secrets.reveal(_sim_client(sim), raws)
+    revealed = decryption.reveal(_sim_client(sim), raws)
     assert revealed.problem is None
     for readable in revealed.readable:
         order = PLATFORM.map_order(readable, account())
@@ -186,7 +186,7 @@ def test_the_simulator_encrypts_like_youzan_and_decrypts_with_the_shop_token(
         assert "号" in order.address["line1"] and "$" not in order.address["line1"]
     stranger = _sim_client(sim, credentials={**SIM_CREDENTIALS, "access_token": "nope"})
     with pytest.raises(TokenExpired):
-        secrets.reveal(stranger, raws)
+        decryption.reveal(stranger, raws)
 
 
 def test_the_simulator_enforces_the_batch_limit_and_refuses_empty_sources(
@@ -205,12 +205,12 @@ def test_a_shop_without_the_permission_gets_withheld_fields(sim: TestClient) -> 
     raws = _generated(sim, 2)
     assert sim.post("/_sim/youzan/decrypt_permission", json={"allowed": False}).json() == {
         "allowed": False}
-    revealed = secrets.reveal(_sim_client(sim), raws)
+    revealed = decryption.reveal(_sim_client(sim), raws)
     assert revealed.problem is not None and "not authorised" in revealed.problem
     order = PLATFORM.map_order(revealed.readable[0], account())
     assert (order.buyer_name, order.buyer_phone, order.address["line1"]) == (
         NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED)
     sim.post("/_sim/youzan/decrypt_permission", json={"allowed": True})
-    assert secrets.reveal(_sim_client(sim), raws).problem is None
+    assert decryption.reveal(_sim_client(sim), raws).problem is None
 
 

@@ -2,8 +2,8 @@
 
 Orders arrive by push (消息推送, verified with Event-Sign) and by pull (youzan.trades.sold.get
 by update time, then youzan.trade.get per order); the buyer's encrypted fields are decrypted
-with youzan.cloud.secret.decrypt.batch before mapping (secrets.py). Format facts and their
-sources: mapping.py, client.py, secrets.py, push.py, signing.py; setup: docs/channels/youzan.md.
+with youzan.cloud.secret.decrypt.batch before mapping (decryption.py). Format facts and their
+sources: mapping.py, client.py, decryption.py, push.py, signing.py; setup: docs/channels/youzan.md.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from orderpilot.adapters.channels.base import ChannelPlatform
 from orderpilot.integrations.registry import Integration, Simulator
 from orderpilot.integrations.youzan import simulator
 from orderpilot.integrations.youzan.client import client, default_base_url
+from orderpilot.integrations.youzan.decryption import reveal
 from orderpilot.integrations.youzan.mapping import map_order
 from orderpilot.integrations.youzan.push import ACK, read_push, verify_push
-from orderpilot.integrations.youzan.secrets import reveal
 from orderpilot.integrations.youzan.settings import YouzanHostsSettings, configure, origins
 from orderpilot.integrations.youzan.sim_orders import sample_order
 from orderpilot.integrations.youzan.statuses import STATUSES

@@ -28,7 +28,7 @@
   A window holding more than 3200 orders is split in halves here until each fits.
 * youzan.trade.get 4.0.2 ``{tid}`` -> ``data`` = the whole trade (mapping.py).
 * youzan.cloud.secret.decrypt.batch 1.0.0 ``{sources}`` -> ``data`` = {cipher: plain}
-  (secrets.py, with its sources).
+  (decryption.py, with its sources).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ from orderpilot.domain.channel_orders import (
     Tokens,
     from_millis,
 )
-from orderpilot.integrations.youzan.secrets import DECRYPT_API, DECRYPT_VERSION
+from orderpilot.integrations.youzan.decryption import DECRYPT_API, DECRYPT_VERSION
 
 HOST = "https://open.youzanyun.com"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -154,8 +154,8 @@ class YouzanClient:
         return found
 
     def decrypt(self, sources: Sequence[str]) -> dict[str, str]:
-        """youzan.cloud.secret.decrypt.batch (secrets.py): ciphertext -> plain text, for at
-        most secrets.MAX_SOURCES non-empty SOURCES."""
+        """youzan.cloud.secret.decrypt.batch (decryption.py): ciphertext -> plain text, for at
+        most decryption.MAX_SOURCES non-empty SOURCES."""
         data = self.call(DECRYPT_API, DECRYPT_VERSION, {"sources": list(sources)})
         if not isinstance(data, dict):
             raise PlatformError(f"youzan {DECRYPT_API}: data is not an object: "

@@ -26,7 +26,7 @@ Format facts and where they come from:
 * Receiver name/phone/address are ciphertext "$...$1$" (docs/guide/encryption.md in
   github.com/cesing/youzanyun-doc, and the real order in
   github.com/inNovationGG/petnote_admin_server test.js). The hub decrypts them before mapping
-  (secrets.py); a ciphertext still found here becomes withheld.NOT_DECRYPTED, never stored.
+  (decryption.py); a ciphertext still found here becomes withheld.NOT_DECRYPTED, never stored.
 * Lines: seller SKU = ``outer_sku_id`` (规格编码), else ``outer_item_id`` (商品编码) for an
   item without variants (sku_id 0), else ``YZ-{item_id}-{sku_id}``.
 * All Youzan promotions are the shop's own (Youzan is the shop's SaaS, not a marketplace):
@@ -53,7 +53,7 @@ from orderpilot.domain.channel_orders import (
     unmappable,
 )
 from orderpilot.domain.withheld import NOT_DECRYPTED
-from orderpilot.integrations.youzan.secrets import is_cipher
+from orderpilot.integrations.youzan.decryption import is_cipher
 from orderpilot.integrations.youzan.statuses import BY_STATUS, PAID_STATUSES
 
 ZONE = "Asia/Shanghai"
