@@ -26,6 +26,7 @@ from orderpilot.domain.channel_orders import (
     RateLimited,
     TokenExpired,
 )
+from orderpilot.domain.withheld import NOT_DECRYPTED
 from orderpilot.integrations.registry import IntegrationRegistry
 from orderpilot.integrations.youzan import INTEGRATION, PLATFORM, signing
 from orderpilot.integrations.youzan.simulator import (
@@ -109,13 +110,18 @@ def _trade(**info: Any) -> dict[str, Any]:
     return trade
 
 
-def test_encrypted_receiver_fields_are_kept_as_received() -> None:
+def test_a_ciphertext_never_reaches_the_hub_order() -> None:
     trade = _trade()
     trade["full_order_info"]["address_info"].update(
-        receiver_name="$Qn/ZHaMby1MzBq3Rw2t7fw==$1$", receiver_tel="$eTS8t8hAECdXKgNtV6DIfw==$1$")
+        receiver_name="$Qn/ZHaMby1MzBq3Rw2t7fw==$1$", receiver_tel="$eTS8t8hAECdXKgNtV6DIfw==$1$",
+        delivery_address="$kZgIwkQL5Q0O6anzQHraoyM4mfyGHtYXxdgpah0BLTZ==$1$")
     order = PLATFORM.map_order(trade, account())
-    assert (order.buyer_name, order.buyer_phone) == ("$Qn/ZHaMby1MzBq3Rw2t7fw==$1$",
-                                                     "$eTS8t8hAECdXKgNtV6DIfw==$1$")
+    assert (order.buyer_name, order.buyer_phone, order.address["line1"]) == (
+        NOT_DECRYPTED, NOT_DECRYPTED, NOT_DECRYPTED)
+    trade["full_order_info"]["address_info"].update(receiver_name="王芳",
+                                                   receiver_tel="13800138000")
+    order = PLATFORM.map_order(trade, account())
+    assert (order.buyer_name, order.buyer_phone) == ("王芳", "13800138000")
 
 
 def test_item_discount_coupon_postage_and_unexplained_difference() -> None:

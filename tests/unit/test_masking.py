@@ -13,6 +13,7 @@ from orderpilot.domain.masking import (
     mask_phone,
     mask_text,
 )
+from orderpilot.domain.withheld import NOT_AUTHORISED, WITHHELD, in_language
 
 
 def test_phones_mainland_and_international() -> None:
@@ -86,3 +87,13 @@ def test_uvicorn_access_lines_keep_their_arguments_masked() -> None:
                             None)
     line = AccessFormatter("%(client_addr)s %(request_line)s %(status_code)s").format(record)
     assert "/api/v1/orders?q=138****1234" in line and "200" in line
+
+
+def test_a_channel_note_in_place_of_a_withheld_field_is_not_masked() -> None:
+    for mask in (mask_name, mask_phone, mask_address):
+        assert mask(NOT_AUTHORISED) == NOT_AUTHORISED
+    assert mask_document({"customer": {"name": NOT_AUTHORISED, "phone": "13812345678"}}) == {
+        "customer": {"name": NOT_AUTHORISED, "phone": "138****5678"}}
+    assert in_language(NOT_AUTHORISED, "en") == WITHHELD[NOT_AUTHORISED]
+    assert in_language(NOT_AUTHORISED, "zh_CN") == NOT_AUTHORISED
+    assert in_language("王芳", "en") == "王芳"

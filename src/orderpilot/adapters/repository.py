@@ -121,9 +121,11 @@ class OrderRepository:
         self._write_views(order)
 
     def _write_details(self, order: Order) -> None:
-        """The address and the lines' cancelled units, which a channel's update may change."""
+        """The address, the buyer once readable and the lines' cancelled units, which a
+        channel's update may change."""
         a = order.shipping_address
         self.conn.execute(t.orders.update().where(t.orders.c.id == order.id).values(
+            customer_name=order.customer.name, customer_phone=order.customer.phone,
             address_country=a.country, address_province=a.province, address_city=a.city,
             address_district=a.district, address_line1=a.line1,
             address_postal_code=a.postal_code, address_flags=",".join(a.flags)))

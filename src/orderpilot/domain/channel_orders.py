@@ -289,6 +289,17 @@ class OrderPage:
 
 
 @dataclass(frozen=True)
+class Revealed:
+    """Raw orders made readable for mapping (a platform that encrypts the buyer's fields
+    decrypts them first). READABLE[i] is RAWS[i] with the plain values; the raw order kept for
+    audit stays as the platform sent it. PROBLEM, when set, says why some fields stay withheld
+    (domain/withheld.py): the channel's health shows it."""
+
+    readable: tuple[Mapping[str, Any], ...]
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class Hook:
     """A push as received: the exact raw bytes are passed beside it."""
 

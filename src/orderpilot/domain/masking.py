@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from orderpilot.domain.withheld import is_withheld
+
 # Mainland mobiles, with an optional 86 / +86 / 0086 prefix, not inside a longer code (an
 # order id, a UUID); Chinese text right beside the number does not protect it.
 _CN_MOBILE = re.compile(
@@ -54,7 +56,7 @@ def mask_phone(value: str) -> str:
     """A whole phone value: 138****1234, +65****4567. Enough to match a caller, not to call."""
     text = value.strip()
     digits = _digits(text)
-    if "****" in text:
+    if "****" in text or is_withheld(text):
         return text
     if len(digits) < 5:
         return "*" * len(text)
@@ -69,7 +71,7 @@ def mask_phone(value: str) -> str:
 def mask_name(value: str) -> str:
     """张三 -> 张*, Tan Ah Kow -> T*********: the initial only."""
     text = value.strip()
-    if not text:
+    if not text or is_withheld(text):
         return text
     return text[0] + "*" * max(len(text) - 1, 1)
 
@@ -77,6 +79,8 @@ def mask_name(value: str) -> str:
 def mask_address(value: str) -> str:
     """A street line keeps its first third (at most 6 characters): the area, not the door."""
     text = value.strip()
+    if is_withheld(text):
+        return text
     keep = min(6, len(text) // 3)
     return text[:keep] + "***"
 

@@ -12,6 +12,7 @@ from orderpilot.domain import lifecycle
 from orderpilot.domain.address import Address, Customer
 from orderpilot.domain.errors import IllegalTransition, InvalidInput, NotFound, OrderOnHold
 from orderpilot.domain.events import OrderEvent, new_id
+from orderpilot.domain.withheld import is_withheld
 
 HOLD_REASON = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 
@@ -85,7 +86,7 @@ class Order:
     events: list[OrderEvent] = field(default_factory=list, repr=False)
     changed_holds: list[Hold] = field(default_factory=list, repr=False)
     changed_views: set[str] = field(default_factory=set, repr=False)
-    changed_details: bool = field(default=False, repr=False)  # address or lines changed
+    changed_details: bool = field(default=False, repr=False)  # address, buyer or lines changed
 
     @property
     def held(self) -> bool:
@@ -230,6 +231,25 @@ class Order:
                     {"from": _address_dict(before), "to": _address_dict(address),
                      "taken": taken}, system=lifecycle.system_of(
                          source, lifecycle.EVENT_TYPES["payment.succeeded"]),
+                    source_event_id=source_event_id)
+        return True
+
+    def reveal_customer(self, customer: Customer, source: str, occurred_at: datetime,
+                        now: datetime, *, source_event_id: str | None = None) -> bool:
+        """The channel's buyer name or phone, withheld when the order was taken (the shop could
+        not decrypt them: domain/withheld.py), can be read now: they replace the notes. Values
+        the order already holds are never overwritten this way."""
+        fields = [name for name, old, new in (("name", self.customer.name, customer.name),
+                                              ("phone", self.customer.phone, customer.phone))
+                  if is_withheld(old) and new and not is_withheld(new)]
+        if not fields:
+            return False
+        self.customer = Customer(customer.name if "name" in fields else self.customer.name,
+                                 customer.phone if "phone" in fields else self.customer.phone)
+        self.changed_details = True
+        self.record("order.customer_revealed", source, occurred_at, now, {"fields": fields},
+                    system=lifecycle.system_of(
+                        source, lifecycle.EVENT_TYPES["payment.succeeded"]),
                     source_event_id=source_event_id)
         return True
 

@@ -41,6 +41,7 @@ from orderpilot.domain.channel_orders import (
     PlatformError,
     PushNotice,
     RateLimited,
+    Revealed,
     StatusRow,
     TokenExpired,
     Tokens,
@@ -49,7 +50,7 @@ from orderpilot.domain.channel_orders import (
 )
 
 __all__ = ["Account", "ChannelClient", "ChannelError", "ChannelPlatform", "Clock", "Hook",
-           "HookAnswer", "OrderPage", "PlatformError", "RateLimited", "StatusRow",
+           "HookAnswer", "OrderPage", "PlatformError", "RateLimited", "Revealed", "StatusRow",
            "TokenExpired", "Tokens", "answer_json", "dumps", "plain", "raise_for_status",
            "read_json"]
 
@@ -100,6 +101,9 @@ class ChannelPlatform:
     sources: tuple[str, ...] = ()  # the public documents every format fact comes from
     # A sample raw order in the platform's format (the simulator's generator uses it)
     sample_order: Callable[[int, str], dict[str, Any]] | None = None
+    # (client, raw orders) -> the orders with the buyer's encrypted fields decrypted, for a
+    # platform that encrypts them (Youzan); called through the hub's token/rate-limit handling
+    reveal: Callable[[Any, Sequence[Mapping[str, Any]]], Revealed] | None = None
 
 
 def read_json(body: bytes | str, what: str) -> Any:

@@ -28,6 +28,7 @@ from orderpilot.domain.messages import NAMES, field_path, named, note_text
 from orderpilot.domain.rules.fields import ADDRESS_FLAGS, FIELD_BY_PATH, OPERATORS
 from orderpilot.domain.rules.triggers import HUB_EVENTS as RULE_EVENTS
 from orderpilot.domain.times import SHANGHAI
+from orderpilot.domain.withheld import in_language, is_withheld
 
 LOCALES = ("zh_CN", "en")
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
@@ -63,7 +64,9 @@ OTHER_REASONS = {"stock_shortage": N_("Stock shortage"),
                  "high_value_review": N_("Large order under review")}
 HUB_EVENTS = {"order.placed": N_("Order placed"), "hold.placed": N_("Hold placed"),
               "hold.released": N_("Hold released"), "order.late_report": N_("Late report"),
-              "order.note_added": N_("Note added")}
+              "order.note_added": N_("Note added"),
+              # A channel's buyer fields, withheld when the order was taken, read later
+              "order.customer_revealed": N_("Buyer details decrypted")}
 HOLD_KINDS = {"user": N_("by a person"), "rule": N_("by a rule"), "system": N_("by the system")}
 OUTCOMES = {"moved": N_("Moved"), "late": N_("Late report"), "view": N_("View only"),
             "duplicate": N_("Duplicate"), "recorded": N_("Recorded only")}
@@ -243,12 +246,16 @@ def build_environment(locale: str, translations: Translations) -> Environment:
 
     @pass_context
     def phone(context: Context, value: str) -> str:
+        if is_withheld(value):
+            return in_language(value, locale)
         return value if sees_personal_data(context) else mask_phone(value)
 
     @pass_context
     def pii(context: Context, value: str | None, role: str) -> str:
         """A buyer's "name", "phone", "address" or "email", masked unless the reader has
         pii.read (domain/masking.py)."""
+        if value and is_withheld(value):  # a channel's note, not the buyer's data
+            return in_language(value, locale)
         if not value or sees_personal_data(context):
             return value or ""
         return mask_as(role, value)

@@ -27,6 +27,8 @@
   ("page_size 和page_no相乘总条数不能大于3200条"); https://doc.youzanyun.com/detail/API/0/3887.
   A window holding more than 3200 orders is split in halves here until each fits.
 * youzan.trade.get 4.0.2 ``{tid}`` -> ``data`` = the whole trade (mapping.py).
+* youzan.cloud.secret.decrypt.batch 1.0.0 ``{sources}`` -> ``data`` = {cipher: plain}
+  (decryption.py, with its sources).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from orderpilot.domain.channel_orders import (
     Tokens,
     from_millis,
 )
+from orderpilot.integrations.youzan.decryption import DECRYPT_API, DECRYPT_VERSION
 
 HOST = "https://open.youzanyun.com"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -149,6 +152,15 @@ class YouzanClient:
             if isinstance(data, dict) and data.get("full_order_info"):
                 found.append(data)
         return found
+
+    def decrypt(self, sources: Sequence[str]) -> dict[str, str]:
+        """youzan.cloud.secret.decrypt.batch (decryption.py): ciphertext -> plain text, for at
+        most decryption.MAX_SOURCES non-empty SOURCES."""
+        data = self.call(DECRYPT_API, DECRYPT_VERSION, {"sources": list(sources)})
+        if not isinstance(data, dict):
+            raise PlatformError(f"youzan {DECRYPT_API}: data is not an object: "
+                                f"{str(data)[:200]!r}", transient=False)
+        return {str(k): str(v) for k, v in data.items() if v is not None}
 
     def refresh(self) -> Tokens | None:
         what = "youzan auth/token"

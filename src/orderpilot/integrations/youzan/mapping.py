@@ -23,9 +23,10 @@ Format facts and where they come from:
 * Times: zone-less "yyyy-MM-dd HH:mm:ss", Beijing time (Asia/Shanghai); empty string when
   not reached (real answers: ``"success_time": ""``).
 * Statuses and refund states: statuses.py. ``pay_time`` gives payment.succeeded.
-* Receiver name/phone/address are ciphertext "$...$1$" unless decrypted with
-  youzan.cloud.secret.decrypt (docs/guide/encryption.md in github.com/cesing/youzanyun-doc,
-  and the real order in github.com/inNovationGG/petnote_admin_server test.js): kept as sent.
+* Receiver name/phone/address are ciphertext "$...$1$" (docs/guide/encryption.md in
+  github.com/cesing/youzanyun-doc, and the real order in
+  github.com/inNovationGG/petnote_admin_server test.js). The hub decrypts them before mapping
+  (decryption.py); a ciphertext still found here becomes withheld.NOT_DECRYPTED, never stored.
 * Lines: seller SKU = ``outer_sku_id`` (规格编码), else ``outer_item_id`` (商品编码) for an
   item without variants (sku_id 0), else ``YZ-{item_id}-{sku_id}``.
 * All Youzan promotions are the shop's own (Youzan is the shop's SaaS, not a marketplace):
@@ -51,6 +52,8 @@ from orderpilot.domain.channel_orders import (
     text,
     unmappable,
 )
+from orderpilot.domain.withheld import NOT_DECRYPTED
+from orderpilot.integrations.youzan.decryption import is_cipher
 from orderpilot.integrations.youzan.statuses import BY_STATUS, PAID_STATUSES
 
 ZONE = "Asia/Shanghai"
@@ -121,12 +124,12 @@ def map_order(raw: Mapping[str, Any], account: Account) -> ChannelOrder:
     order = ChannelOrder(
         external_id=tid, placed_at=placed, updated_at=updated,
         currency=account.currency or "CNY", status=status,
-        buyer_name=text(address.get("receiver_name") or buyer.get("fans_nickname")),
-        buyer_phone=text(address.get("receiver_tel") or buyer.get("buyer_phone")),
+        buyer_name=_readable(address.get("receiver_name") or buyer.get("fans_nickname")),
+        buyer_phone=_readable(address.get("receiver_tel") or buyer.get("buyer_phone")),
         address={"country": "CN", "province": text(address.get("delivery_province")),
                  "city": text(address.get("delivery_city")),
                  "district": text(address.get("delivery_district")),
-                 "line1": text(address.get("delivery_address"), 500),
+                 "line1": _readable(address.get("delivery_address"), 500),
                  "postal_code": text(address.get("delivery_postal_code"))},
         lines=_lines(full.get("orders")), shipping_fee=shipping, paid_total=paid_total,
         adjustments=_adjustments(_obj(trade.get("order_promotion"), "order_promotion")),
@@ -134,6 +137,10 @@ def map_order(raw: Mapping[str, Any], account: Account) -> ChannelOrder:
         packages=_packages(trade.get("delivery_order")),
         buyer_note=text(remark.get("buyer_message"), 500), extra=_extra(info, pay))
     return order.explained()
+
+
+def _readable(value: object, limit: int = 200) -> str:
+    return NOT_DECRYPTED if is_cipher(value) else text(value, limit)
 
 
 def _lines(orders: object) -> tuple[ChannelLine, ...]:

@@ -2,13 +2,16 @@
 
 Mini-program (小程序) orders of a baby-goods shop: 1-4 lines of the demo company's SKUs
 (the WMS simulator stocks the same codes), item-level discounts (限时折扣, discount_price
-below price), order-level promotions (coupons, 满减送), postage, receiver fields encrypted as
-Youzan sends them ("$...$1$"), ids shaped as Youzan's (tid E + 23 digits, 19-digit oids).
+below price), order-level promotions (coupons, 满减送), postage, the buyer's and receiver's
+names, phones and street address encrypted as Youzan sends them ("$...$1$", reversible by the
+simulator's youzan.cloud.secret.decrypt.batch), ids shaped as Youzan's (tid E + 23 digits,
+19-digit oids).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import random
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -37,9 +40,57 @@ STATUS_STR = {"WAIT_BUYER_PAY": "待支付", "TRADE_PAID": "已支付", "WAIT_CO
               "TRADE_SUCCESS": "已完成", "TRADE_CLOSED": "已关闭"}
 
 
-def cipher(rng: random.Random, plain: str) -> str:
-    """A value shaped like Youzan's ciphertext: "$" + base64 + "$1$"."""
-    return "$" + base64.b64encode(rng.getrandbits(128).to_bytes(16, "big")).decode() + "$1$"
+SHOP_KEY = b"sim-youzan-kdt-45678901"  # the simulated shop's own key (Youzan's keys are per shop)
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+GIVEN = "芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玲"
+STREETS = ("文三路", "天府大道北段", "科技南十二路", "张杨路", "星湖街", "延安西路", "人民南路")
+MOBILE_HEADS = ("138", "139", "158", "186", "137", "188", "135", "152")
+
+
+def _stream(size: int) -> bytes:
+    out = b""
+    block = 0
+    while len(out) < size:
+        out += hashlib.sha256(SHOP_KEY + block.to_bytes(4, "big")).digest()
+        block += 1
+    return out[:size]
+
+
+def seal(plain: str) -> str:
+    """PLAIN as Youzan's ciphertext looks: "$" + base64 + "$1$". Deterministic with the shop's
+    key, as Youzan's is (one phone, one ciphertext in a shop); a toy cipher, not security."""
+    data = plain.encode()
+    sealed = bytes(a ^ b for a, b in zip(data, _stream(len(data)), strict=True))
+    return "$" + base64.b64encode(sealed).decode() + "$1$"
+
+
+def unseal(value: str) -> str | None:
+    """The plain text of a ciphertext made by :func:`seal`; None for anything else."""
+    if not (value.startswith("$") and value.endswith("$1$")) or len(value) < 5:
+        return None
+    try:
+        data = base64.b64decode(value[1:-3], validate=True)
+        return bytes(a ^ b for a, b in zip(data, _stream(len(data)), strict=True)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def plain_value(kind: str, bits: int) -> str:
+    """A realistic buyer's value of KIND ("name", "nick", "tel", "address") from 128 bits."""
+    def pick(options: str | tuple[str, ...], shift: int) -> str:
+        return options[(bits >> shift) % len(options)]
+    name = pick(SURNAMES, 0) + pick(GIVEN, 8) + ("" if bits >> 16 & 1 else pick(GIVEN, 20))
+    if kind in ("name", "nick"):
+        return name if kind == "name" else f"{name[-1]}{pick(('宝妈', '妈妈', '小主'), 28)}"
+    if kind in ("tel", "phone"):
+        return pick(MOBILE_HEADS, 32) + f"{(bits >> 40) % 10**8:08d}"
+    return (f"{pick(STREETS, 72)}{(bits >> 80) % 300 + 1}号{(bits >> 90) % 12 + 1}栋"
+            f"{(bits >> 96) % 30 + 1:02d}0{(bits >> 104) % 4 + 1}室")
+
+
+def cipher(rng: random.Random, kind: str) -> str:
+    """A buyer's value of KIND encrypted as Youzan sends it (one 128-bit draw, as before)."""
+    return seal(plain_value(kind, rng.getrandbits(128)))
 
 
 def generate(count: int, seed: int, start: datetime, spread_seconds: int,

@@ -2,9 +2,11 @@
 
     POST /youzan/auth/token                       silent token (client_id/secret/grant_id)
     POST /youzan/api/{api}/{version}?access_token  youzan.trades.sold.get 4.0.x,
-                                                   youzan.trade.get 4.0.x, youzan.shop.basic.get
+                                                   youzan.trade.get 4.0.x, youzan.shop.basic.get,
+                                                   youzan.cloud.secret.decrypt.batch/.single
 Admin (/_sim/youzan): POST /orders, /generate, /status, /push, /push_raw, /expire_tokens
-(the simulator contract of issue 10). Queued faults: 429 -> HTTP 429 with a gateway error
+(the simulator contract of issue 10), /decrypt_permission {"allowed": false} (the shop's app
+loses its decryption permission). Queued faults: 429 -> HTTP 429 with a gateway error
 body (Youzan's real throttling answer is not documented: see client.py), other statuses as
 given, ``delay_ms`` slow answers.
 """
@@ -21,8 +23,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
-from orderpilot.integrations.youzan.sim_orders import generate, move
+from orderpilot.integrations.youzan.sim_orders import generate, move, unseal
 from orderpilot.integrations.youzan.sim_push import message_for
 from orderpilot.integrations.youzan.statuses import ORDER_STATUSES
 from orderpilot.simulators.external.channel_contract import (
@@ -47,9 +50,15 @@ APIS = {("youzan.trades.sold.get", "4.0.0"), ("youzan.trades.sold.get", "4.0.1")
         ("youzan.trades.sold.get", "4.0.2"), ("youzan.trades.sold.get", "4.0.3"),
         ("youzan.trades.sold.get", "4.0.4"), ("youzan.trade.get", "4.0.0"),
         ("youzan.trade.get", "4.0.1"), ("youzan.trade.get", "4.0.2"),
-        ("youzan.shop.basic.get", "3.0.0")}
+        ("youzan.shop.basic.get", "3.0.0"), ("youzan.cloud.secret.decrypt.batch", "1.0.0"),
+        ("youzan.cloud.secret.decrypt.single", "1.0.0")}
+MAX_SOURCES = 10_000
 router = APIRouter()
 admin_router = APIRouter()
+
+
+class DecryptPermission(BaseModel):
+    allowed: bool
 
 
 def reset(recorder: Recorder) -> None:
@@ -69,9 +78,13 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _gateway_body(code: int, message: str) -> dict[str, Any]:
+    return {"gw_err_resp": {"trace_id": f"yz7-{uuid.uuid4().hex[:20]}", "err_code": code,
+                            "err_msg": message}}
+
+
 def _gateway(code: int, message: str, status: int = 200) -> JSONResponse:
-    return JSONResponse({"gw_err_resp": {"trace_id": f"yz7-{uuid.uuid4().hex[:20]}",
-                                         "err_code": code, "err_msg": message}}, status)
+    return JSONResponse(_gateway_body(code, message), status)
 
 
 def _ok(data: Any) -> dict[str, Any]:
@@ -154,10 +167,30 @@ async def call(request: Request, api: str, version: str) -> JSONResponse:
             return 200, (_ok(order) if order else _fail(101100701, "订单不存在"))
         if api == "youzan.shop.basic.get":
             return 200, _ok({"id": int(SIM_SHOP_ID), "name": SHOP_NAME})
+        if api.startswith("youzan.cloud.secret.decrypt."):
+            return _decrypt(state, api, params)
         return 200, _sold(state, params)
 
     status, content = recorder.once(None, entry_for(request, params), answer)
     return JSONResponse(content, status)
+
+
+def _decrypt(state: dict[str, Any], api: str, params: dict[str, Any]) -> tuple[int, Any]:
+    """The shop's ciphertexts (sim_orders.seal) in plain text: batch ``{sources}`` -> {cipher:
+    plain}, single ``{source}`` -> plain; a plain value comes back as it is. Without the
+    decryption permission (admin /decrypt_permission) a gateway error that says so (Youzan's
+    own code for it is not documented: this one is the simulator's)."""
+    if not state.get("decrypt_allowed", True):
+        return 200, _gateway_body(4004, "应用没有该API的访问权限（未授权解密）")
+    if api.endswith(".single"):
+        source = str(params.get("source") or "")
+        return 200, _ok(unseal(source) or source) if source else _fail(10500, "系统异常")
+    sources = params.get("sources")
+    if not isinstance(sources, list) or not sources or len(sources) > MAX_SOURCES:
+        return 200, _fail(4000, f"sources 为 1 至 {MAX_SOURCES} 条密文")
+    if any(not isinstance(v, str) or not v for v in sources):
+        return 200, _fail(10500, "系统异常")  # an empty string among the sources
+    return 200, _ok({v: unseal(v) or v for v in sources})
 
 
 def _index(state: dict[str, Any]) -> list[tuple[str, str]]:
@@ -265,6 +298,13 @@ def push(request: Request, spec: Push) -> dict[str, Any] | JSONResponse:
 @admin_router.post("/push_raw")
 def push_raw(spec: RawPush) -> dict[str, Any]:
     return _post(spec.hook_url, spec.body.encode(), spec.headers)
+
+
+@admin_router.post("/decrypt_permission")
+def decrypt_permission(request: Request, spec: DecryptPermission) -> dict[str, Any]:
+    """Grant or withdraw the shop's decryption permission (Youzan Cloud console: 解密权限)."""
+    _state(recorder_for(request, NAME))["decrypt_allowed"] = spec.allowed
+    return {"allowed": spec.allowed}
 
 
 @admin_router.post("/expire_tokens")

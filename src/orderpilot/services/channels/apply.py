@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from orderpilot.domain.address import Address
+from orderpilot.domain.address import Address, Customer
 from orderpilot.domain.channel_orders import Account, ChannelOrder, MappingError
 from orderpilot.domain.commands import LineInput, PlaceOrder
 from orderpilot.domain.errors import IllegalTransition, InvalidInput, OrderOnHold
@@ -83,7 +83,8 @@ def _phone(value: str) -> str:
 
 def apply_order(uow: UnitOfWork, account: Account, order: ChannelOrder,
                 raw: Mapping[str, Any], raw_payload: object, now: datetime) -> Applied:
-    """Place or update the canonical order for ORDER (already mapped and explained).
+    """Place or update the canonical order for ORDER (already mapped and explained). RAW is
+    what the order was mapped from (its hash tells a new version from a duplicate).
     InvalidInput (the canonical rules refuse it) propagates: the caller quarantines."""
     digest = raw_hash(raw)
     seen = uow.channels.channel_order(account.code, order.external_id)
@@ -124,6 +125,10 @@ def _update(uow: UnitOfWork, account: Account, order: ChannelOrder, raw_payload:
     if address.line1 and _address_key(address) != _address_key(canonical.shipping_address):
         canonical.change_address(address, account.platform, order.updated_at, now,
                                  source_event_id=f"{ref}:address:{_short(address)}")
+    buyer = Customer(order.buyer_name[:100], Customer.normalise_phone(_phone(order.buyer_phone)))
+    canonical.reveal_customer(buyer,
+                              account.platform, order.updated_at, now,
+                              source_event_id=f"{ref}:customer:{_short(buyer)}")
     cancelled = _cancelled_units(canonical, order)
     if cancelled:
         canonical.cancel_units(cancelled, account.platform, order.updated_at, now,

@@ -17,6 +17,7 @@ from typing import Any
 from orderpilot.domain.channel_orders import Account, ChannelOrder, plain
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.services.channels.apply import Applied, apply_order, check_currency
+from orderpilot.services.channels.calls import ShopCalls
 from orderpilot.services.channels.ports import Platform
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
@@ -40,15 +41,40 @@ class Mapped:
     order: ChannelOrder | None
     error: InvalidInput | None
     external_id: str
+    # What was mapped when it differs from RAW (the buyer's fields decrypted). Its hash tells
+    # versions apart, so a trade fetched again once the shop may decrypt updates the order.
+    readable: Mapping[str, Any] | None = None
 
 
-def map_one(platform: Platform, account: Account, raw: Mapping[str, Any]) -> Mapped:
+def map_one(platform: Platform, account: Account, raw: Mapping[str, Any],
+            readable: Mapping[str, Any] | None = None) -> Mapped:
+    """RAW mapped (READABLE, when the platform's encrypted fields were decrypted, is what is
+    mapped; RAW is what is kept for audit)."""
     try:
-        order = platform.map_order(raw, account).explained()
+        order = platform.map_order(raw if readable is None else readable, account).explained()
         check_currency(order, account, platform.region_currency)
-        return Mapped(raw, order, None, order.external_id)
+        return Mapped(raw, order, None, order.external_id,
+                      None if readable is None or readable == raw else readable)
     except InvalidInput as error:
         return Mapped(raw, None, error, _guess_id(raw))
+
+
+def map_fetched(calls: ShopCalls, platform: Platform,
+                raws: Sequence[Mapping[str, Any]]) -> list[Mapped]:
+    """The fetched RAWS mapped, after the platform decrypted the buyer's fields (its
+    ``reveal``, called with the shop's token, rate limits and retries). A transient failure
+    raises (the fetch is retried); fields the shop may not decrypt stay withheld and the
+    account's health records why."""
+    if not raws or platform.reveal is None:
+        return [map_one(platform, calls.account, raw) for raw in raws]
+    reveal = platform.reveal
+    revealed = calls.call(lambda client: reveal(client, raws))
+    if revealed.problem:
+        with calls.uow_factory() as uow:
+            uow.channels.note_error(calls.account.code, calls.clock(),
+                                    f"decrypt: {revealed.problem}")
+    return [map_one(platform, calls.account, raw, readable)
+            for raw, readable in zip(raws, revealed.readable, strict=True)]
 
 
 def _guess_id(raw: Mapping[str, Any]) -> str:
@@ -87,8 +113,9 @@ def _apply_one(uow: UnitOfWork, item: Mapped, account: Account, now: Any) -> App
     if item.order is not None:
         try:
             with uow.savepoint():
-                return apply_order(uow, account, item.order, item.raw, plain(dict(item.raw)),
-                                   now)
+                mapped_from = item.raw if item.readable is None else item.readable
+                return apply_order(uow, account, item.order, mapped_from,
+                                   plain(dict(item.raw)), now)
         except InvalidInput as refused:
             error = refused
     assert error is not None

@@ -14,6 +14,7 @@ from orderpilot.domain.channel_orders import (
     HookAnswer,
     OrderPage,
     PushNotice,
+    Revealed,
     StatusRow,
     Tokens,
 )
@@ -119,6 +120,9 @@ class Platform(Protocol):
 
     @property
     def region_currency(self) -> Mapping[str, str]: ...
+
+    @property
+    def reveal(self) -> Callable[[Any, Sequence[Mapping[str, Any]]], Revealed] | None: ...
 
 
 class Gateway(Protocol):

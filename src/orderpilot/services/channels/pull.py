@@ -18,7 +18,7 @@ from typing import Any
 from orderpilot.domain.channel_orders import Account, ChannelError
 from orderpilot.domain.errors import InvalidInput, NotFound
 from orderpilot.services.channels.calls import ShopCalls
-from orderpilot.services.channels.intake import Mapped, apply_batch, map_one
+from orderpilot.services.channels.intake import Mapped, apply_batch, map_fetched
 from orderpilot.services.channels.ports import Gateway
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
@@ -125,7 +125,7 @@ def _slice(calls: ShopCalls, platform: Any, start: datetime, end: datetime,
         for i in range(0, len(refs), platform.fetch_batch):
             chunk = refs[i:i + platform.fetch_batch]
             raws += calls.get_orders(chunk)
-        mapped: list[Mapped] = [map_one(platform, calls.account, raw) for raw in raws]
+        mapped: list[Mapped] = map_fetched(calls, platform, raws)
         for at in range(0, len(mapped), APPLY_CHUNK):  # short transactions
             batch = apply_batch(mapped[at:at + APPLY_CHUNK], calls.account, uow_factory,
                                 clock)

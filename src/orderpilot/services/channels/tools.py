@@ -7,9 +7,9 @@ import time
 from typing import Any
 
 from orderpilot.domain.channel_orders import ChannelError
-from orderpilot.domain.errors import Conflict, NotFound
+from orderpilot.domain.errors import Conflict, NotFound, PermanentError, TransientError
 from orderpilot.services.channels.calls import ShopCalls
-from orderpilot.services.channels.intake import apply_batch, map_one
+from orderpilot.services.channels.intake import Mapped, apply_batch, map_fetched, map_one
 from orderpilot.services.channels.ports import Gateway
 from orderpilot.services.channels.pull import load_account
 from orderpilot.services.unit_of_work import Clock, UowFactory
@@ -52,7 +52,8 @@ def replay(code: str, seq: int, uow_factory: UowFactory, gateway: Gateway,
         raise Conflict(f"quarantined item {seq} is a push that could not be read, not an "
                        f"order; it cannot be replayed", field="seq",
                        zh=f"隔离记录 {seq} 是无法读取的推送，不是订单，无法重放")
-    item = map_one(platform, account, raw)
+    item = map_one(platform, account, raw) if platform.reveal is None else _readable_item(
+        code, platform, raw, ShopCalls(account, gateway, uow_factory, clock))
 
     def finish(uow: Any, batch: Any) -> None:
         if not batch.quarantined:
@@ -62,3 +63,15 @@ def replay(code: str, seq: int, uow_factory: UowFactory, gateway: Gateway,
     outcome = next(iter(batch.counts))
     return {"seq": seq, "outcome": outcome, "order_id": batch.orders.get(item.external_id),
             "still_quarantined": bool(batch.quarantined)}
+
+
+def _readable_item(code: str, platform: Any, raw: dict[str, Any], calls: ShopCalls) -> Mapped:
+    """RAW mapped as a fetch maps it (the platform's encrypted fields decrypted first)."""
+    try:
+        return map_fetched(calls, platform, [raw])[0]
+    except ChannelError as failed:
+        error = TransientError if failed.transient else PermanentError
+        raise error(f"{platform.platform} could not decrypt the order's buyer fields, nothing "
+                    f"was replayed (channel {code}): {failed.message}",
+                    status_code=failed.status_code,
+                    zh=f"无法解密该订单的买家信息，未重放（渠道 {code}）") from None

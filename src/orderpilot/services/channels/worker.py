@@ -24,7 +24,7 @@ import structlog
 from orderpilot.domain.channel_orders import ChannelError
 from orderpilot.services.channels.calls import ShopCalls
 from orderpilot.services.channels.hooks import move_journal
-from orderpilot.services.channels.intake import Batch, Mapped, apply_batch, map_one
+from orderpilot.services.channels.intake import Batch, Mapped, apply_batch, map_fetched
 from orderpilot.services.channels.ports import Gateway, JobRow, Journal
 from orderpilot.services.channels.pull import pull
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
@@ -109,18 +109,18 @@ class ChannelWorker:
             unique = list(dict.fromkeys(wanted))
             for i in range(0, len(unique), platform.fetch_batch):
                 chunk = unique[i:i + platform.fetch_batch]
-                for raw in calls.get_orders(chunk):
-                    item = map_one(platform, account, raw)
+                for item in map_fetched(calls, platform, calls.get_orders(chunk)):
                     raws[item.external_id] = item
+            carried = [(j.external_id, j.raw) for j in jobs if j.raw is not None]
+            for (external_id, _), item in zip(
+                    carried, map_fetched(calls, platform, [raw for _, raw in carried]),
+                    strict=True):
+                raws.setdefault(external_id, item)
         except ChannelError as error:
             self._fail(jobs, error.message, permanent=not error.transient)
             with self.uow_factory() as uow:
                 uow.channels.note_error(code, self.clock(), f"fetch: {error.message}")
             return
-        for job in jobs:
-            if job.raw is not None:
-                item = map_one(platform, account, job.raw)
-                raws.setdefault(job.external_id, item)
         groups: list[tuple[Mapped, list[int]]] = []
         missing: list[JobRow] = []
         index: dict[str, int] = {}
