@@ -55,7 +55,30 @@ class Console:
             env = build_environment(locale, translations)
             env.globals["path"] = path
             env.filters["action"] = self._action_name(locale)
+            env.filters["system_status"] = self._system_status(locale, env.filters["node"])
             self.templates[locale] = Jinja2Blocks(env=env)
+
+    def _system_status(self, locale: str,
+                       node: Callable[[str], str]) -> Callable[[str, str], str]:
+        """A status a system reported, by name: a sales platform's own status by its status
+        table (Shopify's "paid/unfulfilled" is 已付款，未发货), else a lifecycle node or the
+        catalogue's name (``node``)."""
+        tables = {name: {row.status: (row.zh, row.en) for row in platform.statuses}
+                  for name, platform in self.hub.channels.platforms().items()}
+        zh = locale == "zh_CN"
+
+        def name(status: str, source: str = "") -> str:
+            table = tables.get(source)
+            if table is None:
+                return node(status)
+            whole = table.get(status)
+            if whole:
+                return whole[0] if zh else whole[1]
+            parts = [table.get(part) for part in status.split("/")]
+            if len(parts) > 1 and all(parts):
+                return " / ".join(p[0] if zh else p[1] for p in parts if p)
+            return node(status)
+        return name
 
     def _action_name(self, locale: str) -> Callable[[str], str]:
         """A rule action type (``http.call``) by its name in LOCALE (ActionType.zh/en)."""
