@@ -26,10 +26,15 @@ def test_a_body_that_is_not_json_is_415(api: Any) -> None:
     for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
         answer = api.post("/api/v1/orders", content=text, headers={"Content-Type": content_type})
         assert answer.status_code in (200, 201), answer.text
-    # A route without a JSON body, and a DELETE without a body, are not concerned.
+    # A route without a JSON body, and a DELETE without a body (its missing reason is a 422),
+    # are not concerned.
     order_id = answer.json()["id"]
     hold = api.post(f"/api/v1/orders/{order_id}/holds", json={"reason": "price_error"}).json()
-    assert api.delete(f"/api/v1/orders/{order_id}/holds/{hold['id']}").status_code == 200
+    bare = api.delete(f"/api/v1/orders/{order_id}/holds/{hold['id']}")
+    assert bare.status_code == 422 and bare.json()["error"]["field"] == "reason", bare.text
+    released = api.request("DELETE", f"/api/v1/orders/{order_id}/holds/{hold['id']}",
+                           json={"reason": "false_alarm"})
+    assert released.status_code == 200, released.text
 
 
 def test_a_wrong_content_type_is_415_before_the_body_is_read_on_other_routes(api: Any) -> None:
