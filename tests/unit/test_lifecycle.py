@@ -113,3 +113,13 @@ def test_cancel_after_shipping_is_illegal() -> None:
     order = make_order("shipped")
     with pytest.raises(IllegalTransition):
         order.report("order.cancelled", "shopee", T0, T0, {})
+
+
+def test_a_person_s_hold_note_cannot_pass_for_the_hub_s_words() -> None:
+    order = make_order("paid")
+    forged = 'msg:{"key": "hold.cannot_allocate", "params": {"items": "X x1"}}'
+    with pytest.raises(InvalidInput) as info:
+        order.place_hold("customer_request", forged, "ops1", "user", T0)
+    assert info.value.field == "note" and not order.holds
+    system = order.place_hold("out_of_stock", forged, "inventory", "system", T0)
+    assert system.note == forged  # the hub's own coded notes are stored as written

@@ -12,6 +12,7 @@ from orderpilot.domain import lifecycle
 from orderpilot.domain.address import Address, Customer
 from orderpilot.domain.errors import IllegalTransition, InvalidInput, NotFound, OrderOnHold
 from orderpilot.domain.events import OrderEvent, new_id
+from orderpilot.domain.messages import NOTE_MARK
 from orderpilot.domain.withheld import is_withheld
 
 HOLD_REASON = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
@@ -171,6 +172,9 @@ class Order:
             raise InvalidInput("placed_by_kind must be user, rule or system",
                                field="placed_by_kind",
                                zh="placed_by_kind 应为 user、rule 或 system")
+        if by_kind == "user" and note.startswith(NOTE_MARK):  # would read as the hub's words
+            raise InvalidInput(f"a note may not start with {NOTE_MARK!r}", field="note",
+                               zh=f"备注不能以 {NOTE_MARK!r} 开头")
         hold = Hold(reason, now, by, by_kind, note, auto_release_at=auto_release_at)
         self.holds.append(hold)
         self.changed_holds.append(hold)
