@@ -9,25 +9,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from io import BytesIO
 from typing import Any
-from urllib.parse import quote
 
 from babel.support import Translations
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
-from orderpilot.adapters.cell_safety import formula_safe_row
 from orderpilot.domain.lifecycle import NODE_BY_ID
 from orderpilot.domain.masking import mask_name, mask_phone, mask_text
 from orderpilot.domain.messages import note_text
 from orderpilot.entrypoints.console.i18n import LABELS, load_translations, to_shanghai
+from orderpilot.entrypoints.console.workbooks import (
+    MONEY_FORMAT,
+    TIME_FORMAT,
+    attachment,
+    sheet_bytes,
+)
 
 SHEET_TITLE = "待发货异常订单"
 FILE_STEM = "pending-shipment-exceptions"
-TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 # (bilingual header, column width), in column order.
 COLUMNS: tuple[tuple[str, int], ...] = (
@@ -85,33 +83,9 @@ def sheet_rows(rows: list[dict[str, Any]], *, show_pii: bool) -> list[list[Any]]
 
 
 def workbook_bytes(rows: list[dict[str, Any]], *, show_pii: bool) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert isinstance(sheet, Worksheet)  # a new workbook has one worksheet
-    sheet.title = SHEET_TITLE
-    sheet.append(formula_safe_row(header for header, _ in COLUMNS))
-    for i, (_, width) in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = width
-        cell = sheet.cell(row=1, column=i)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="1F4E79")
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-    sheet.row_dimensions[1].height = 32
-    for values in sheet_rows(rows, show_pii=show_pii):
-        sheet.append(formula_safe_row(values))  # a buyer's name is no formula
-        row = sheet.max_row
-        for col in (7, 16):
-            sheet.cell(row=row, column=col).number_format = TIME_FORMAT
-        sheet.cell(row=row, column=8).number_format = "#,##0.00"
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(sheet.max_row, 1)}"
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return sheet_bytes(SHEET_TITLE, COLUMNS, sheet_rows(rows, show_pii=show_pii),
+                       {7: TIME_FORMAT, 16: TIME_FORMAT, 8: MONEY_FORMAT}, auto_filter=True)
 
 
 def content_disposition(day: date) -> str:
-    """An ASCII name for old clients and the Chinese one (RFC 6266 filename*) for the rest."""
-    ascii_name = f"{FILE_STEM}-{day.isoformat()}.xlsx"
-    chinese = f"{SHEET_TITLE}-{day.isoformat()}.xlsx"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese)}"
+    return attachment(FILE_STEM, SHEET_TITLE, day)

@@ -7,21 +7,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from io import BytesIO
 from typing import Any
-from urllib.parse import quote
 
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
-
-from orderpilot.adapters.cell_safety import formula_safe_row
 from orderpilot.domain.lifecycle import NODE_BY_ID
 from orderpilot.domain.masking import mask_as, mask_name, mask_phone
 from orderpilot.entrypoints.console.i18n import to_shanghai
+from orderpilot.entrypoints.console.workbooks import (
+    MONEY_FORMAT,
+    TIME_FORMAT,
+    attachment,
+    sheet_bytes,
+)
 
-TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 SHEET_TITLE = "订单"
 FILE_STEM = "orders"
 COLUMNS: tuple[tuple[str, int], ...] = (
@@ -56,27 +53,9 @@ def sheet_rows(rows: list[dict[str, Any]], *, show_pii: bool) -> list[list[Any]]
 
 
 def workbook_bytes(rows: list[dict[str, Any]], *, show_pii: bool) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert isinstance(sheet, Worksheet)  # a new workbook has one worksheet
-    sheet.title = SHEET_TITLE
-    sheet.append(formula_safe_row(header for header, _ in COLUMNS))
-    for i, (_, width) in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = width
-        cell = sheet.cell(row=1, column=i)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="1F4E79")
-    for values in sheet_rows(rows, show_pii=show_pii):
-        sheet.append(formula_safe_row(values))
-        sheet.cell(row=sheet.max_row, column=6).number_format = TIME_FORMAT
-        sheet.cell(row=sheet.max_row, column=7).number_format = "#,##0.00"
-    sheet.freeze_panes = "A2"
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return sheet_bytes(SHEET_TITLE, COLUMNS, sheet_rows(rows, show_pii=show_pii),
+                       {6: TIME_FORMAT, 7: MONEY_FORMAT}, auto_filter=False)
 
 
 def content_disposition(day: date) -> str:
-    ascii_name = f"{FILE_STEM}-{day.isoformat()}.xlsx"
-    chinese = f"{SHEET_TITLE}-{day.isoformat()}.xlsx"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese)}"
+    return attachment(FILE_STEM, SHEET_TITLE, day)
