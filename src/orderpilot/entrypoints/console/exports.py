@@ -6,7 +6,7 @@ depend on the viewer's language: the same data gives the same sheet every time.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -16,11 +16,12 @@ from babel.support import Translations
 from orderpilot.domain.lifecycle import NODE_BY_ID
 from orderpilot.domain.masking import mask_name, mask_phone, mask_text
 from orderpilot.domain.messages import note_text
-from orderpilot.entrypoints.console.i18n import LABELS, load_translations, to_shanghai
+from orderpilot.entrypoints.console.i18n import LABELS, load_translations
 from orderpilot.entrypoints.console.workbooks import (
     MONEY_FORMAT,
     TIME_FORMAT,
     attachment,
+    excel_time,
     sheet_bytes,
 )
 
@@ -60,11 +61,6 @@ def reason_zh(code: str) -> str:
     return _zh().gettext(reasons[code]) if code in reasons else code
 
 
-def _local(value: str | None) -> datetime | None:
-    moment = to_shanghai(value)
-    return moment.replace(tzinfo=None) if moment else None  # Excel has no time zones
-
-
 def sheet_rows(rows: list[dict[str, Any]], *, show_pii: bool) -> list[list[Any]]:
     """SHOW_PII: the reader has pii.read; otherwise the buyer's name and phone are masked."""
     out = []
@@ -73,12 +69,12 @@ def sheet_rows(rows: list[dict[str, Any]], *, show_pii: bool) -> list[list[Any]]
         name, phone = r["customer"]["name"], r["customer"]["phone"]
         note = note_text(r["hold_note"], "zh_CN")
         out.append([n, r["channel"], r["shop_id"], r["external_id"],
-                    node.zh if node else r["status"], r["status"], _local(r["placed_at"]),
+                    node.zh if node else r["status"], r["status"], excel_time(r["placed_at"]),
                     Decimal(r["total"]), r["currency"], name if show_pii else mask_name(name),
                     phone if show_pii else mask_phone(phone), reason_zh(r["hold_reason"]),
                     r["hold_reason"],
                     note if show_pii else mask_text(note, (name, phone)),
-                    r["hold_placed_by"], _local(r["hold_placed_at"]), r["id"]])
+                    r["hold_placed_by"], excel_time(r["hold_placed_at"]), r["id"]])
     return out
 
 

@@ -5,17 +5,17 @@ without pii.read."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from orderpilot.domain.lifecycle import NODE_BY_ID
 from orderpilot.domain.masking import mask_as, mask_name, mask_phone
-from orderpilot.entrypoints.console.i18n import to_shanghai
 from orderpilot.entrypoints.console.workbooks import (
     MONEY_FORMAT,
     TIME_FORMAT,
     attachment,
+    excel_time,
     sheet_bytes,
 )
 
@@ -31,11 +31,6 @@ COLUMNS: tuple[tuple[str, int], ...] = (
 )
 
 
-def _local(value: str | None) -> datetime | None:
-    moment = to_shanghai(value)
-    return moment.replace(tzinfo=None) if moment else None  # Excel has no time zones
-
-
 def sheet_rows(rows: list[dict[str, Any]], *, show_pii: bool) -> list[list[Any]]:
     out = []
     for n, r in enumerate(rows, start=1):
@@ -45,7 +40,7 @@ def sheet_rows(rows: list[dict[str, Any]], *, show_pii: bool) -> list[list[Any]]
         address = " ".join(p for p in (r["address_province"], r["address_city"],
                                        r["address_district"], street) if p)
         out.append([n, r["channel"], r["shop_id"], r["external_id"],
-                    node.zh if node else r["status"], _local(r["placed_at"]),
+                    node.zh if node else r["status"], excel_time(r["placed_at"]),
                     Decimal(r["total"]), r["currency"], name if show_pii else mask_name(name),
                     phone if show_pii else mask_phone(phone), address, ", ".join(r["skus"]),
                     ", ".join(r["hold_reasons"]), ", ".join(r["tags"]), r["id"]])

@@ -5,7 +5,7 @@ column, the header frozen; and the download's file name in ASCII and in Chinese.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from io import BytesIO
 from typing import Any
 from urllib.parse import quote
@@ -16,9 +16,16 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from orderpilot.adapters.cell_safety import formula_safe_row
+from orderpilot.entrypoints.console.i18n import to_shanghai
 
 TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 MONEY_FORMAT = "#,##0.00"
+
+
+def excel_time(value: str | None) -> datetime | None:
+    """A stored time as Beijing wall time: Excel has no time zones."""
+    moment = to_shanghai(value)
+    return moment.replace(tzinfo=None) if moment else None
 
 
 def sheet_bytes(title: str, columns: Sequence[tuple[str, int]], rows: Iterable[list[Any]],
