@@ -25,7 +25,6 @@ from orderpilot.domain.hold_release import RELEASE_REASONS
 from orderpilot.domain.lifecycle import EVENT_TYPES, NODE_BY_ID
 from orderpilot.domain.masking import mask_as, mask_document, mask_phone
 from orderpilot.domain.messages import NAMES, field_path, named, note_text
-from orderpilot.domain.rules.fields import ADDRESS_FLAGS, FIELD_BY_PATH, OPERATORS
 from orderpilot.domain.rules.triggers import HUB_EVENTS as RULE_EVENTS
 from orderpilot.domain.times import SHANGHAI
 from orderpilot.domain.withheld import in_language, is_withheld
@@ -209,29 +208,6 @@ def build_environment(locale: str, translations: Translations) -> Environment:
             return gettext("rule %(key)s") % {"key": value[5:]}
         return source(value) if value in NAMES["source"] or value in SYSTEMS else value
 
-    def field_name(path: str) -> str:
-        """A rule condition's field (``order.total``) by its name."""
-        found = FIELD_BY_PATH.get(path)
-        return (found.zh if zh else found.en) if found else field_path(path, locale)
-
-    def operator(op: str) -> str:
-        found = OPERATORS.get(op)
-        return (found.zh if zh else found.en) if found else op
-
-    def shown_value(value: Any, path: str = "") -> str:
-        """A condition's expected or actual value: codes of known fields by their names."""
-        if isinstance(value, list):
-            return "、".join(shown_value(v, path) for v in value) if zh else \
-                ", ".join(shown_value(v, path) for v in value)
-        if isinstance(value, str):
-            if path == "order.address.flags" and value in ADDRESS_FLAGS:
-                return ADDRESS_FLAGS[value][0 if zh else 1]
-            if path == "order.status":
-                return node(value)
-            if path == "order.channel":
-                return label(CHANNELS)(value)
-        return json.dumps(value, ensure_ascii=False, default=str)
-
     def lag(seconds: float | None) -> str:
         if seconds is None:
             return "—"
@@ -277,7 +253,6 @@ def build_environment(locale: str, translations: Translations) -> Environment:
                        reason=label(LABELS["reason"]), outcome=label(OUTCOMES),
                        hold_kind=label(HOLD_KINDS), lag=lag, code=code, source=source, by=by,
                        field_path=lambda path: field_path(path, locale),
-                       field_name=field_name, operator=operator, shown_value=shown_value,
                        note=lambda text: note_text(text, locale),
                        phone=phone, pii=pii, pretty_json=pretty_json,
                        say=lambda message: say(message, locale),

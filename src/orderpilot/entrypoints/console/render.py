@@ -54,7 +54,6 @@ class Console:
         for locale, translations in self.translations.items():
             env = build_environment(locale, translations)
             env.globals["path"] = path
-            env.filters["action"] = self._action_name(locale)
             env.filters["system_status"] = self._system_status(locale, env.filters["node"])
             self.templates[locale] = Jinja2Blocks(env=env)
 
@@ -68,27 +67,10 @@ class Console:
         zh = locale == "zh_CN"
 
         def name(status: str, source: str = "") -> str:
-            table = tables.get(source)
-            if table is None:
-                return node(status)
-            whole = table.get(status)
-            if whole:
-                return whole[0] if zh else whole[1]
-            parts = [table.get(part) for part in status.split("/")]
-            if len(parts) > 1 and all(parts):
-                return " / ".join(p[0] if zh else p[1] for p in parts if p)
-            return node(status)
-        return name
-
-    def _action_name(self, locale: str) -> Callable[[str], str]:
-        """A rule action type (``http.call``) by its name in LOCALE (ActionType.zh/en)."""
-        types = self.hub.actions.types()
-
-        def name(action_id: str) -> str:
-            found = types.get(action_id)
+            found = tables.get(source, {}).get(status)
             if found is None:
-                return action_id
-            return found.zh if locale == "zh_CN" else found.en
+                return node(status)
+            return found[0] if zh else found[1]
         return name
 
     def locale(self, request: Request) -> str:
