@@ -81,7 +81,7 @@ FEW_SUCCESSES = {
 
 
 def cases_for(operation: Any, seeded: Seeded, bodies: dict[str, Any],
-              queries: dict[str, Any]) -> Any:
+              queries: dict[str, Any]) -> list[tuple[Any, int]]:
     """Schemathesis's cases with path parameters mostly real, plus valid bodies and query
     strings where the schema alone rarely produces them."""
     path = operation.path
@@ -123,21 +123,28 @@ def cases_for(operation: Any, seeded: Seeded, bodies: dict[str, Any],
     generated = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
                           operation.as_strategy(GenerationMode.NEGATIVE))
     if operation.label in bodies or operation.label in queries:
-        return st.one_of(valid(), valid(), with_real_ids(generated))  # two in three valid
-    return with_real_ids(generated)
+        # Two in three valid, counted out rather than drawn: hypothesis does not pick the
+        # branches of one_of evenly, and one seed gave 7 valid cases of 40.
+        valid_examples = EXAMPLES * 2 // 3
+        return [(valid(), valid_examples),
+                (with_real_ids(generated), EXAMPLES - valid_examples)]
+    return [(with_real_ids(generated), EXAMPLES)]
 
 
-def fuzz(cases: Any, headers: dict[str, str], seen: Counter[int], run_seed: int) -> None:
-    """Send ``EXAMPLES`` cases of one operation, counting the answers' statuses."""
-    @seed(run_seed)
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(case=cases)
-    def call(case: Any) -> None:
-        response = case.call_and_validate(headers=headers, checks=[not_a_server_error])
-        seen[response.status_code] += 1
+def fuzz(parts: list[tuple[Any, int]], headers: dict[str, str], seen: Counter[int],
+         run_seed: int) -> None:
+    """Send ``EXAMPLES`` cases of one operation (each part its number of them), counting the
+    answers' statuses."""
+    for cases, examples in parts:
+        @seed(run_seed)
+        @settings(max_examples=examples, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(case=cases)
+        def call(case: Any) -> None:
+            response = case.call_and_validate(headers=headers, checks=[not_a_server_error])
+            seen[response.status_code] += 1
 
-    call()
+        call()
 
 
 def test_no_generated_request_gets_a_server_error(app: FastAPI, tokens: dict[str, str],
