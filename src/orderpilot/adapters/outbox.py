@@ -71,6 +71,12 @@ class EventLog:
         row = self.conn.execute(_BY_SOURCE, {"source": source, "ref": source_event_id}).first()
         return None if row is None else event_from_row(row)
 
+    def record_duplicate(self, source: str, source_event_id: str, order_id: str,
+                         now: datetime) -> None:
+        """A report already recorded came again: counted for the lifecycle board."""
+        self.conn.execute(sa.insert(t.duplicate_reports).values(
+            source=source, source_event_id=source_event_id, order_id=order_id, received_at=now))
+
     def of_type_since(self, event_type: str, since: datetime, limit: int) -> list[OrderEvent]:
         rows = self.conn.execute(sa.select(t.events).where(t.events.c.type == event_type,
                                                            t.events.c.recorded_at >= since)

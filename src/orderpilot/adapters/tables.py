@@ -216,6 +216,17 @@ events = sa.Table(
     sa.UniqueConstraint("source", "source_event_id", name="uq_events_source_ref"),
 )
 
+# A report the hub had already recorded (same source and source_event_id): nothing changes, but
+# the lifecycle board counts each system's duplicates (migration 0013).
+duplicate_reports = sa.Table(
+    "duplicate_reports", metadata,
+    sa.Column("seq", SeqPK, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("source_event_id", sa.String(200), nullable=False),
+    sa.Column("order_id", sa.String(36), nullable=False),
+    sa.Column("received_at", Time, nullable=False, index=True),
+)
+
 outbox = sa.Table(
     "outbox", metadata,
     sa.Column("seq", SeqPK, primary_key=True, autoincrement=True),

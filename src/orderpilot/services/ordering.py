@@ -116,6 +116,7 @@ def report_event(cmd: ReportEvent, uow_factory: UowFactory, clock: Clock) -> Rep
                                        zh=f"{cmd.source} 事件 {cmd.source_event_id} "
                                           "已记录在另一个订单上")
                     order = _load(uow, cmd.order_id)
+                    uow.events.record_duplicate(cmd.source, cmd.source_event_id, order.id, now)
                     return Reported(seen.id, "duplicate", order.status)
             order = _load(uow, cmd.order_id, for_update=True)
             outcome = order.report(cmd.type, cmd.source, cmd.occurred_at, now, cmd.data,

@@ -1,0 +1,287 @@
+"""A columnar copy of the hub's history in duckdb, loaded in chunks and refreshed
+incrementally.
+
+The operational database (SQLite or PostgreSQL) answers one order at a time; questions over a
+million orders (the lifecycle board, retroactive expectations, reconciliation) read this copy
+instead. duckdb cannot attach SQLite or PostgreSQL here (its extensions are downloaded at run
+time, which this project does not rely on), so rows are streamed out of the database in chunks
+of ``CHUNK`` through the driver and handed to duckdb as Arrow record batches.
+
+Tables (times are naive UTC ``TIMESTAMP``; money in integer cents):
+
+``events``       seq, id, order_id, type, source, system, source_event_id, occurred_at,
+                 recorded_at, outcome (moved | late | view | ...), from_node, to_node,
+                 amount_cents (``data.amount`` when given), data (``data`` as JSON text)
+``orders``       id, seq, channel, shop_id, external_id, placed_at, status, currency,
+                 total_cents, held, updated_at
+``order_lines``  order_id, line_no, sku, quantity, unit_price_cents, discount_cents,
+                 cancelled_quantity
+``duplicate_reports``  source, source_event_id, order_id, received_at (reports the hub had
+                 already recorded; see ``adapters/tables.py``)
+
+Events are append-only, so a refresh loads those past the last ``seq`` it saw; orders (and
+their lines) are reloaded when their ``updated_at`` is at or after the previous refresh.
+``path=None`` keeps the copy in memory (tests, one-off CLI runs); the console and the API keep
+it in ``<data_dir>/analytics/snapshot.duckdb`` so a refresh after the first costs only what
+changed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import sqlalchemy as sa
+
+from orderpilot.adapters.db import Database
+
+CHUNK = 100_000
+
+Progress = Callable[[str, int], None]  # (table, rows loaded so far)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq BIGINT, id VARCHAR, order_id VARCHAR, type VARCHAR, source VARCHAR, system VARCHAR,
+    source_event_id VARCHAR, occurred_at TIMESTAMP, recorded_at TIMESTAMP, outcome VARCHAR,
+    from_node VARCHAR, to_node VARCHAR, amount_cents BIGINT, data VARCHAR);
+CREATE TABLE IF NOT EXISTS orders (
+    id VARCHAR, seq BIGINT, channel VARCHAR, shop_id VARCHAR, external_id VARCHAR,
+    placed_at TIMESTAMP, status VARCHAR, currency VARCHAR, total_cents BIGINT, held BOOLEAN,
+    updated_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS order_lines (
+    order_id VARCHAR, line_no INTEGER, sku VARCHAR, quantity INTEGER, unit_price_cents BIGINT,
+    discount_cents BIGINT, cancelled_quantity INTEGER);
+CREATE TABLE IF NOT EXISTS duplicate_reports (
+    source VARCHAR, source_event_id VARCHAR, order_id VARCHAR, received_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS snapshot_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+"""
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What one refresh loaded, and how long it took."""
+
+    events: int
+    orders: int
+    lines: int
+    duplicates: int
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"events": self.events, "orders": self.orders, "lines": self.lines,
+                "duplicates": self.duplicates, "seconds": round(self.seconds, 3)}
+
+
+def _time_text(db: Database, column: str) -> str:
+    """A UTC time column as 'YYYY-MM-DD HH:MM:SS.ffffff' text, which duckdb casts in bulk
+    (faster than making a Python datetime per value)."""
+    if db.is_sqlite:
+        return column  # stored as that text already (adapters/schema.py UtcDateTime)
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+
+
+def _json_text(db: Database, column: str, key: str) -> str:
+    if db.is_sqlite:
+        return f"json_extract({column}, '$.{key}')"
+    return f"({column}::jsonb #>> '{{{key.replace('.', ',')}}}')"
+
+
+def _json_part(db: Database, column: str, key: str) -> str:
+    if db.is_sqlite:
+        return f"json(json_extract({column}, '$.{key}'))"
+    return f"(({column}::jsonb) #> '{{{key}}}')::text"
+
+
+def cents(text: Any) -> int | None:
+    """'128.50' -> 12850; anything that is not a plain decimal amount -> None."""
+    if text is None or text == "":
+        return None
+    try:
+        value = Decimal(str(text))
+    except InvalidOperation:
+        return None
+    if not value.is_finite():
+        return None
+    return int((value * 100).to_integral_value())
+
+
+class Snapshot:
+    """``with snapshot.cursor() as cur: cur.execute(sql).fetchall()`` after ``refresh()``."""
+
+    def __init__(self, db: Database, path: Path | None = None,
+                 memory_limit: str = "1536MB") -> None:
+        self.db, self.path = db, path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(str(path) if path is not None else ":memory:")
+        self._con.execute(f"SET memory_limit = '{memory_limit}'")
+        self._con.execute("SET preserve_insertion_order = false")
+        self._con.execute(_SCHEMA)
+        self._lock = threading.Lock()  # one refresh at a time; queries use their own cursors
+        self.last_refresh: Refreshed | None = None
+
+    def close(self) -> None:
+        self._con.close()
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own (duckdb cursors are not shared between threads)."""
+        cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def _meta(self, key: str) -> str | None:
+        row = self._con.execute("SELECT value FROM snapshot_meta WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._con.execute("INSERT OR REPLACE INTO snapshot_meta VALUES (?, ?)", [key, value])
+
+    def refresh(self, progress: Progress | None = None) -> Refreshed:
+        """Load what changed since the last refresh; returns what was loaded."""
+        with self._lock:
+            started = time.perf_counter()
+            since_seq = int(self._meta("events_seq") or 0)
+            since_time = self._meta("orders_updated_at")
+            with self.db.read() as conn:
+                # The latest update seen, read in the same snapshot: rows updated at or after
+                # it are loaded again next time (>=), so a row never falls between two
+                # refreshes (the hub's clock wrote updated_at, so it is compared with itself).
+                latest = conn.execute(sa.text(
+                    f"SELECT {_time_text(self.db, 'max(updated_at)')} FROM orders")).scalar()
+                events, top_seq = self._load_events(conn, since_seq, progress)
+                orders, lines = self._load_orders(conn, since_time, progress)
+                duplicates = self._load_duplicates(conn, since_time)
+            self._con.execute("BEGIN")
+            try:
+                if top_seq > since_seq:
+                    self._set_meta("events_seq", str(top_seq))
+                if latest is not None:
+                    self._set_meta("orders_updated_at", str(latest))
+                self._con.execute("COMMIT")
+            except Exception:
+                self._con.execute("ROLLBACK")
+                raise
+            self.last_refresh = Refreshed(events, orders, lines, duplicates,
+                                          time.perf_counter() - started)
+            return self.last_refresh
+
+    def _load_events(self, conn: sa.Connection, since_seq: int,
+                     progress: Progress | None) -> tuple[int, int]:
+        db = self.db
+        sql = sa.text(
+            "SELECT seq, id, order_id, type, source, system, source_event_id, "
+            f"{_time_text(db, 'occurred_at')}, {_time_text(db, 'recorded_at')}, "
+            f"{_json_text(db, 'payload', 'outcome')}, {_json_text(db, 'payload', 'from')}, "
+            f"{_json_text(db, 'payload', 'to')}, {_json_text(db, 'payload', 'data.amount')}, "
+            f"{_json_part(db, 'payload', 'data')} "
+            "FROM events WHERE seq > :since ORDER BY seq")
+        names = ["seq", "id", "order_id", "type", "source", "system", "source_event_id",
+                 "occurred_at", "recorded_at", "outcome", "from_node", "to_node", "amount",
+                 "data"]
+        loaded, top = 0, since_seq
+        result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(
+            sql, {"since": since_seq})
+        for rows in result.partitions(CHUNK):
+            columns = list(zip(*rows, strict=True))
+            arrays = [pa.array(list(col)) if i not in (7, 8, 12) else None
+                      for i, col in enumerate(columns)]
+            arrays[7] = pa.array([str(v) for v in columns[7]], pa.string())
+            arrays[8] = pa.array([str(v) for v in columns[8]], pa.string())
+            arrays[12] = pa.array([cents(v) for v in columns[12]], pa.int64())
+            batch = pa.table(arrays, names=names)  # noqa: F841 (read by duckdb by name)
+            self._con.execute(
+                "INSERT INTO events SELECT seq, id, order_id, type, source, system, "
+                "source_event_id, CAST(occurred_at AS TIMESTAMP), "
+                "CAST(recorded_at AS TIMESTAMP), outcome, from_node, to_node, amount, "
+                "data FROM batch")
+            loaded += len(rows)
+            top = max(top, int(columns[0][-1]))
+            if progress is not None:
+                progress("events", loaded)
+        return loaded, top
+
+    def _load_orders(self, conn: sa.Connection, since: str | None,
+                     progress: Progress | None) -> tuple[int, int]:
+        db = self.db
+        where = "" if since is None else f"WHERE o.updated_at >= {_time_param(db)}"
+        params = {} if since is None else {"since": since}
+        order_sql = sa.text(
+            "SELECT o.id, o.seq, o.channel, o.shop_id, o.external_id, "
+            f"{_time_text(db, 'o.placed_at')}, o.status, o.currency, o.total_cents, o.held, "
+            f"{_time_text(db, 'o.updated_at')} FROM orders o {where} ORDER BY o.seq")
+        names = ["id", "seq", "channel", "shop_id", "external_id", "placed_at", "status",
+                 "currency", "total_cents", "held", "updated_at"]
+        orders = 0
+        result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(
+            order_sql, params)
+        for rows in result.partitions(CHUNK):
+            columns = list(zip(*rows, strict=True))
+            arrays = [pa.array([str(v) for v in col], pa.string()) if i in (5, 10)
+                      else pa.array([bool(v) for v in col]) if i == 9 else pa.array(list(col))
+                      for i, col in enumerate(columns)]
+            batch = pa.table(arrays, names=names)  # noqa: F841
+            if since is not None:
+                self._con.execute("DELETE FROM orders WHERE id IN (SELECT id FROM batch)")
+                self._con.execute("DELETE FROM order_lines WHERE order_id IN "
+                                  "(SELECT id FROM batch)")
+            self._con.execute(
+                "INSERT INTO orders SELECT id, seq, channel, shop_id, external_id, "
+                "CAST(placed_at AS TIMESTAMP), status, currency, total_cents, held, "
+                "CAST(updated_at AS TIMESTAMP) FROM batch")
+            orders += len(rows)
+            if progress is not None:
+                progress("orders", orders)
+        line_sql = sa.text(
+            "SELECT l.order_id, l.line_no, l.sku, l.quantity, l.unit_price_cents, "
+            "l.discount_cents, l.cancelled_quantity FROM order_lines l"
+            + ("" if since is None else
+               f" JOIN orders o ON o.id = l.order_id WHERE o.updated_at >= {_time_param(db)}"))
+        line_names = ["order_id", "line_no", "sku", "quantity", "unit_price_cents",
+                      "discount_cents", "cancelled_quantity"]
+        lines = 0
+        result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(
+            line_sql, params)
+        for rows in result.partitions(CHUNK):
+            batch = pa.table([pa.array(list(col)) for col in zip(*rows, strict=True)],  # noqa: F841
+                             names=line_names)
+            self._con.execute("INSERT INTO order_lines SELECT * FROM batch")
+            lines += len(rows)
+            if progress is not None:
+                progress("order_lines", lines)
+        return orders, lines
+
+    def _load_duplicates(self, conn: sa.Connection, since: str | None) -> int:
+        db = self.db
+        if not sa.inspect(conn).has_table("duplicate_reports"):
+            return 0
+        where = "" if since is None else f" WHERE received_at >= {_time_param(db)}"
+        rows = conn.execute(sa.text(
+            "SELECT source, source_event_id, order_id, "
+            f"{_time_text(db, 'received_at')} FROM duplicate_reports{where}"),
+            {} if since is None else {"since": since}).all()
+        if not rows:
+            return 0
+        if since is not None:
+            self._con.execute("DELETE FROM duplicate_reports WHERE received_at >= ?", [since])
+        batch = pa.table([pa.array([str(v) for v in col]) for col in zip(*rows, strict=True)],  # noqa: F841
+                         names=["source", "source_event_id", "order_id", "received_at"])
+        self._con.execute("INSERT INTO duplicate_reports SELECT source, source_event_id, "
+                          "order_id, CAST(received_at AS TIMESTAMP) FROM batch")
+        return len(rows)
+
+
+def _time_param(db: Database) -> str:
+    if db.is_sqlite:
+        return ":since"
+    return "CAST(:since AS TIMESTAMP) AT TIME ZONE 'UTC'"
