@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
+from orderpilot.adapters.analytics.snapshot import Snapshot
 from orderpilot.adapters.channels.gateway import ChannelGateway
 from orderpilot.adapters.channels.journal import PushJournal
 from orderpilot.adapters.connectors import Connectors, HostNotAllowed
@@ -80,6 +81,8 @@ class Hub:
     pulls_stock: bool = False  # an inventory puller thread runs in this process
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+    _snapshot: Snapshot | None = None
+    _snapshot_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def uow(self) -> SqlUnitOfWork:
         """A unit of work for commands; its commit wakes the embedded dispatcher."""
@@ -215,6 +218,23 @@ class Hub:
                            PollerSettings(every=timedelta(
                                minutes=getattr(settings, "poll_minutes", 30))))
 
+    def analytics(self, refresh: bool = True) -> Snapshot:
+        """The columnar snapshot of the history (adapters/analytics/snapshot.py), brought up to
+        date unless REFRESH is false. One per process, kept in
+        ``<data_dir>/analytics/snapshot.duckdb``; when another process holds that file (a CLI
+        command beside ``serve``), this one works on a copy in memory."""
+        with self._snapshot_lock:
+            if self._snapshot is None:
+                path = self.settings.data_dir / "analytics" / "snapshot.duckdb"
+                try:
+                    self._snapshot = Snapshot(self.db, path)
+                except Exception:  # duckdb.IOException: the file is locked by another process
+                    self._snapshot = Snapshot(self.db, None)
+            snapshot = self._snapshot
+        if refresh:
+            snapshot.refresh()
+        return snapshot
+
     def close(self) -> None:
         self._stop.set()
         self._wake()
@@ -222,6 +242,8 @@ class Hub:
         for thread in self._threads:
             thread.join(timeout=10)
         self.connectors.close()
+        if self._snapshot is not None:
+            self._snapshot.close()
         if self.push_journal is not None:
             self.push_journal.dispose()
         self.db.dispose()

@@ -154,6 +154,12 @@ class Snapshot:
             since_seq = int(self._meta("events_seq") or 0)
             since_time = self._meta("orders_updated_at")
             with self.db.read() as conn:
+                top = int(conn.execute(sa.text("SELECT coalesce(max(seq), 0) FROM events"))
+                          .scalar_one())
+                if self._meta("database") != self.db.shown_url or since_seq > top:
+                    # another database, or this one was reset: start the copy again
+                    self._reset()
+                    since_seq, since_time = 0, None
                 # The latest update seen, read in the same snapshot: rows updated at or after
                 # it are loaded again next time (>=), so a row never falls between two
                 # refreshes (the hub's clock wrote updated_at, so it is compared with itself).
@@ -164,6 +170,7 @@ class Snapshot:
                 duplicates = self._load_duplicates(conn, since_time)
             self._con.execute("BEGIN")
             try:
+                self._set_meta("database", self.db.shown_url)
                 if top_seq > since_seq:
                     self._set_meta("events_seq", str(top_seq))
                 if latest is not None:
@@ -175,6 +182,10 @@ class Snapshot:
             self.last_refresh = Refreshed(events, orders, lines, duplicates,
                                           time.perf_counter() - started)
             return self.last_refresh
+
+    def _reset(self) -> None:
+        for table in ("events", "orders", "order_lines", "duplicate_reports", "snapshot_meta"):
+            self._con.execute(f"DELETE FROM {table}")
 
     def _load_events(self, conn: sa.Connection, since_seq: int,
                      progress: Progress | None) -> tuple[int, int]:
