@@ -33,8 +33,12 @@ def rules_hub(database_url: str | None, tmp_path: Path, clock: FakeClock,
               sim: SimServer) -> Iterator[Hub]:
     for name in SIMULATED:
         sim.admin().delete(f"/_sim/{name}")
+    # The simulator runs in this process, on a thread: on a loaded CI machine a garbage
+    # collection or a busy neighbour can keep its answer past the 5 s default, and a timed-out
+    # call waits for a backoff the fake clock never reaches. Tests of time-outs set their own.
     hub = bootstrap(Settings(data_dir=tmp_path / "data", database_url=database_url,
-                             sim_url=sim.url, _env_file=None), clock=clock)  # type: ignore[call-arg]
+                             sim_url=sim.url, outbound_timeout_seconds=60,
+                             _env_file=None), clock=clock)  # type: ignore[call-arg]
     migrations.upgrade(hub.db)
     yield hub
     hub.close()

@@ -70,12 +70,12 @@ def test_not_qualified_runs_its_branch_exactly_once_and_run_history_shows_it(
 
     assert sorted(r["body"]["phone"] for r in sim.requests("customs")) == \
         ["13800000002", QUALIFIED]
-    assert rule_holds(client, refused) == ["qualification_pending"]
+    run = run_of(client, refused)
+    assert rule_holds(client, refused) == ["qualification_pending"], run
     assert rule_holds(client, passed) == []
     assert len(sim.requests("aliyun-sms")) == 1
     assert len(client.get("/api/v1/tickets", params={"order_id": refused}).json()["items"]) == 1
 
-    run = run_of(client, refused)
     assert run["status"] == "succeeded"
     assert run["branches"] == [{"step": "check", "kind": "outcome", "outcome": "not_qualified",
                                 "zh": "核验不通过", "en": "Not qualified"}]
