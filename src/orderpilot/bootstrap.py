@@ -266,7 +266,8 @@ class Hub:
                                          errors=(SfError, ValueError)))
         return Walkthrough(SqlHistory(self.db), SqlAuditRuns(self.db), AuditFileWriter(),
                            self.clock, lookups,
-                           lag_target_seconds=self.settings.walkthrough_lag_target_seconds)
+                           lag_target_seconds=self.settings.walkthrough_lag_target_seconds,
+                           files_root=self.settings.data_dir / "audits")
 
     def close(self) -> None:
         self._stop.set()

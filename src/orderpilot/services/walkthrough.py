@@ -81,11 +81,13 @@ class Walkthrough:
     clock: Callable[[], datetime]
     lookups: Sequence[LiveLookup] = ()
     lag_target_seconds: float = walkthrough.DEFAULT_LAG_TARGET_SECONDS
+    files_root: Path | None = None  # <data_dir>/audits: the default place of a run's files
 
     def run(self, params: Params, run_by: str, out_dir: Path | None, *,
             pii: bool) -> AuditRun:
-        """Walk the sample, store the run, write its files into OUT_DIR (masked unless
-        PII: the runner may read personal data)."""
+        """Walk the sample, store the run, write its files into OUT_DIR (default:
+        ``<files_root>/<time>-<run>/``; masked unless PII: the runner may read personal
+        data)."""
         ids = walkthrough.sample_ids(self.history.order_ids(params.since, params.until),
                                      params.sample, params.seed)
         notes: list[dict[str, str]] = []
@@ -126,10 +128,12 @@ class Walkthrough:
         run = AuditRun(str(uuid.uuid4()), KIND, params.seed, params.sample, len(walks),
                        params.since, params.until, result["summary"], result, run_by, now)
         shown = run if pii else masked(run)
+        if out_dir is None and self.files_root is not None:
+            out_dir = self.files_root / f"{now:%Y%m%dT%H%M%SZ}-{run.id[:8]}"
         paths = self.files.write(shown, out_dir) if out_dir is not None else {}
         run = AuditRun(**{**run.__dict__, "paths": paths})
         self.runs.add(run)
-        log.info("walkthrough_done", run_id=run.id, orders=len(walks),
+        log.debug("walkthrough_done", run_id=run.id, orders=len(walks),
                  consistent=result["summary"]["consistent"])
         return run
 
