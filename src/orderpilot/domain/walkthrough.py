@@ -346,7 +346,7 @@ def lag_findings(order: HubOrder, reports: Sequence[NodeReport],
             found.append(Finding(
                 order.id, order.external_id, r.system, r.node, "lag", f"<= {target_seconds:g}",
                 lag, "report",
-                f"「{zh_node}」由{zh_sys}（{r.source}）在发生 {lag} 秒后才送达中台"
+                f"「{zh_node}」由{zh_sys}在发生 {lag} 秒后才送达中台"
                 f"（目标 ≤ {target_seconds:g} 秒）",
                 f"{en_node} reached the hub {lag} s after it happened at {en_sys} "
                 f"({r.source}); target <= {target_seconds:g} s"))
