@@ -212,3 +212,23 @@ class _unclosed:
 
     def close(self) -> None:
         pass
+
+
+def test_an_outbound_push_that_failed_for_good_is_a_wms_without_the_order(
+        hub: Hub, api: Any, clock: FakeClock) -> None:
+    from orderpilot.adapters.wms_outbound import WmsOutboundRepository
+
+    ids = injected_history(api)
+    with hub.db.write() as conn:
+        outbound = WmsOutboundRepository(conn)
+        for name in ("WT-D", "WT-A"):
+            outbound.make_due(ids[name], clock())
+        outbound.failed(ids["WT-D"], "HTTP 422 from the WMS", None)  # given up
+        outbound.sent(ids["WT-A"], clock(), {"outbound_id": "OB-1"})
+    run = api.post("/api/v1/audits/walkthrough", json={"sample": 100, "seed": 7}).json()
+    assert ("WT-D", "wms", "presence", "WT-D", "") in findings_of(run)
+    assert len(findings_of(run)) == 5  # the four injected, and this one
+    assert run["summary"]["en"] == "1/5 consistent, node lag p99 120 s"
+    [missing] = [f for o in run["result"]["orders"] for f in o["findings"]
+                 if f["field"] == "presence"]
+    assert missing["zh"] == "仓库出库单中找不到订单 WT-D"
