@@ -36,7 +36,7 @@ def test_ops_run_an_audit_and_read_its_findings(page: Page, site: tuple[str, Any
     assert erp["p99_seconds"] == 720.0  # the seed's ERP books 12 minutes after the fact
     sign_in(page, "ops")
     page.goto("/console/diagnosis/walkthrough")
-    expect(page.locator("h1")).to_have_text("抽样核查")
+    expect(page.locator("h1")).to_have_text("穿行测试")
     expect(page.locator("[data-testid=walkthrough-runs]")).to_have_count(0)
     page.fill("[data-testid=walkthrough-sample]", "0")
     page.click("[data-testid=walkthrough-run]")
@@ -74,7 +74,7 @@ def test_a_viewer_reads_runs_without_the_form_at_390_px(browser: Any,
     try:
         sign_in(page, "viewer")
         page.goto("/console/diagnosis/walkthrough")
-        expect(page.locator("h1")).to_have_text("抽样核查")
+        expect(page.locator("h1")).to_have_text("穿行测试")
         expect(page.locator("[data-testid=walkthrough-run]")).to_have_count(0)
         run = site[1]["hub"].walkthrough().run(Params(5, 3), "ops", None, pii=True)
         page.goto(f"/console/diagnosis/walkthrough/{run.id}")

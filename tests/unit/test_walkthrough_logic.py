@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from orderpilot.domain import walkthrough as w
+from orderpilot.domain import walkthrough_reports as r
 from orderpilot.domain.errors import InvalidInput
 
 AT = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
@@ -61,9 +62,9 @@ def test_each_disagreement_is_one_finding_with_both_values_and_sentences() -> No
 
 def test_views_come_from_each_systems_latest_reports_and_lag_from_node_reports() -> None:
     def rep(type_: str, system: str, seconds: int, lag: int, outcome: str = "moved",
-            **data: object) -> w.Report:
+            **data: object) -> r.Report:
         at = AT + timedelta(seconds=seconds)
-        return w.Report(type_, system, system, at, at + timedelta(seconds=lag), outcome, data)
+        return r.Report(type_, system, system, at, at + timedelta(seconds=lag), outcome, data)
 
     reports = [rep("payment.succeeded", "storefront", 0, 3, amount="258.00"),
                rep("erp.booked", "erp", 10, 700),
@@ -72,13 +73,13 @@ def test_views_come_from_each_systems_latest_reports_and_lag_from_node_reports()
                                                         {"sku": "WIPES", "quantity": 1}]),
                rep("system.status", "wms", 40, 1, "view", status="on_hold"),
                rep("shipment.shipped", "carrier", 50, 5, "late")]
-    views = {v.system: v for v in w.report_views(reports)}
+    views = {v.system: v for v in r.report_views(reports)}
     assert sorted(views) == ["carrier", "erp", "erp_receivable", "storefront", "wms"]
     assert views["erp_receivable"].amount == Decimal("250.00")
     assert views["erp"].status == "erp_booked" and views["erp"].amount is None
     assert views["wms"].status is None and views["wms"].status_text == "on_hold"
     assert views["wms"].quantities == {"DIAPER-L": 2, "WIPES": 1}
-    nodes = w.node_reports(reports)
+    nodes = r.node_reports(reports)
     assert [(n.node, n.lag_seconds) for n in nodes] == [
         ("paid", 3.0), ("erp_booked", 700.0), ("released_to_wms", 2.0), ("shipped", 5.0)]
     walked = w.walk(ORDER, nodes, list(views.values()), 30)

@@ -136,8 +136,8 @@ def render_html(run: AuditRun) -> str:
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<title>抽样核查 Walkthrough audit {e(run.id)}</title><style>{_CSS}</style></head><body>
-<h1>抽样核查 Walkthrough audit</h1>
+<title>穿行测试 Walkthrough audit {e(run.id)}</title><style>{_CSS}</style></head><body>
+<h1>穿行测试 Walkthrough audit</h1>
 <p><strong>{e(summary['zh'])}</strong><br>{e(summary['en'])}</p>
 <p class="muted">编号 Run {e(run.id)} · 种子 seed {run.seed} · 抽样 sample {run.sample_size}
  · 执行人 run by {e(run.run_by)} · {e(run.run_at.isoformat())} (UTC)</p>

@@ -14,7 +14,8 @@ from orderpilot.adapters import tables as t
 from orderpilot.adapters.db import Database
 from orderpilot.adapters.repository import OrderRepository
 from orderpilot.domain.order import Order
-from orderpilot.domain.walkthrough import HubOrder, Report, SystemView
+from orderpilot.domain.walkthrough import HubOrder, SystemView
+from orderpilot.domain.walkthrough_reports import Report
 
 
 def hub_order(order: Order) -> HubOrder:

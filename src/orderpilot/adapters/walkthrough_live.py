@@ -29,7 +29,8 @@ from orderpilot.domain import lifecycle
 from orderpilot.domain.channel_orders import Account
 from orderpilot.domain.errors import ConnectorError, TransientError
 from orderpilot.domain.shipments import CarrierEvent
-from orderpilot.domain.walkthrough import HubOrder, SystemView, address_text
+from orderpilot.domain.walkthrough import HubOrder, SystemView
+from orderpilot.domain.walkthrough_reports import address_text
 
 SALE_ORDER_FORM = "SAL_SaleOrder"
 RECEIVABLE_FORM = "AR_receivable"

@@ -21,7 +21,8 @@ import structlog
 
 from orderpilot.domain import walkthrough
 from orderpilot.domain.errors import NotFound, OrderpilotError
-from orderpilot.domain.walkthrough import HubOrder, Params, Report, SystemView
+from orderpilot.domain.walkthrough import HubOrder, Params, SystemView
+from orderpilot.domain.walkthrough_reports import Report, node_reports, report_views
 
 log = structlog.get_logger("orderpilot.walkthrough")
 KIND = "walkthrough"
@@ -99,9 +100,9 @@ class Walkthrough:
                               "zh": "订单已不存在"})
                 continue
             reports = self.history.reports(order_id)
-            nodes = walkthrough.node_reports(reports)
+            nodes = node_reports(reports)
             passed = frozenset(n.node for n in nodes)
-            views = {v.system: v for v in walkthrough.report_views(reports)}
+            views = {v.system: v for v in report_views(reports)}
             views.update({v.system: v for v in self.history.stored_views(order)})
             for lookup in self.lookups:
                 try:
@@ -141,7 +142,7 @@ class Walkthrough:
         run = self.runs.get(run_id)
         if run is None or run.kind != KIND:
             raise NotFound(f"no walkthrough {run_id}", field="run_id",
-                           zh=f"没有编号为 {run_id} 的抽样核查")
+                           zh=f"没有编号为 {run_id} 的穿行测试")
         return run if pii else masked(run)
 
     def recent(self, limit: int = 50) -> list[AuditRun]:

@@ -1,4 +1,4 @@
-"""抽样核查 (walkthrough audit, S12a): run one (sample size, seed), list past runs, show a run's
+"""穿行测试 (walkthrough audit, S12a): run one (sample size, seed), list past runs, show a run's
 summary, its per-node lag chart (ECharts bars with the target line) and per-order findings,
 with links to its Excel and standalone-page downloads (the API's, which take the session).
 Viewers read runs with addresses masked."""
