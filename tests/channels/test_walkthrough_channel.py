@@ -42,3 +42,17 @@ def test_only_the_live_channel_shows_an_address_changed_at_the_platform(
     asked = {o["external_id"]: [s["origin"] for s in o["systems"] if s["system"] ==
                                 "storefront"] for o in live.result["orders"]}
     assert asked == {"1001": ["live"], "OTHER-1": ["report"]}  # not asked: no account
+
+
+def test_a_platform_that_refuses_the_look_up_leaves_the_last_reports_and_a_note(
+        capi: TestClient, chub: Hub, shop: FakeShop) -> None:  # noqa: F811
+    shop.order("1002")
+    assert push(capi, {"order_id": 1002}).status_code == 200
+    drain(chub)
+    shop.rate_limit_next = 1  # the platform says slow down once
+    run = chub.walkthrough().run(Params(10, 1), "test", None, pii=True)
+    assert run.summary["en"].startswith("1/1 consistent")
+    [note] = run.result["notes"]
+    assert note["system"] == "storefront" and note["en"].startswith("live look-up failed")
+    [order] = run.result["orders"]
+    assert [s["origin"] for s in order["systems"] if s["system"] == "storefront"] == ["report"]

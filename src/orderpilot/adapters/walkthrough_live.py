@@ -15,10 +15,12 @@ bootstrap.py (``Hub.walkthrough``) builds the look-ups of the systems that are c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Protocol
 
+import httpx
 import sqlalchemy as sa
 
 from orderpilot.adapters import tables as t
@@ -26,7 +28,7 @@ from orderpilot.adapters.channel_store import ChannelStore
 from orderpilot.adapters.channels.gateway import ChannelGateway
 from orderpilot.adapters.db import Database
 from orderpilot.domain import lifecycle
-from orderpilot.domain.channel_orders import Account
+from orderpilot.domain.channel_orders import Account, ChannelError
 from orderpilot.domain.errors import ConnectorError, TransientError
 from orderpilot.domain.shipments import CarrierEvent
 from orderpilot.domain.walkthrough import HubOrder, SystemView
@@ -37,6 +39,17 @@ RECEIVABLE_FORM = "AR_receivable"
 # Kingdee's document status: A created, B submitted, C audited, D re-audit, Z temporary.
 DOCUMENT_STATUS = {"A": "created", "B": "submitted", "C": "audited", "D": "reauditing",
                    "Z": "temporary"}
+
+
+@contextmanager
+def _asking(system: str) -> Iterator[None]:
+    """A platform's or the network's own error as the hub's TransientError, so the
+    walkthrough falls back to the last reports and says why."""
+    try:
+        yield
+    except (ChannelError, httpx.HTTPError) as error:
+        raise TransientError(f"{system} look-up failed: {error}",
+                             zh=f"{system} 实时查询失败：{error}") from error
 
 
 def _quoted(value: str) -> str:
@@ -62,8 +75,9 @@ class ErpSaleOrder:
     def look_up(self, order: HubOrder, passed: frozenset[str]) -> SystemView | None:
         if "erp_booked" not in passed:
             return None
-        rows = self.erp.query(SALE_ORDER_FORM, ("FBillNo", "FDocumentStatus"),
-                              f"FBillNo = {_quoted(order.external_id)}", limit=10)
+        with _asking(self.system):
+            rows = self.erp.query(SALE_ORDER_FORM, ("FBillNo", "FDocumentStatus"),
+                                  f"FBillNo = {_quoted(order.external_id)}", limit=10)
         row = next((r for r in rows if len(r) >= 2 and str(r[0]) == order.external_id), None)
         if row is None:
             return SystemView(self.system, "live", False)
@@ -81,9 +95,10 @@ class ErpReceivable:
         self.erp = erp
 
     def look_up(self, order: HubOrder, passed: frozenset[str]) -> SystemView | None:
-        rows = self.erp.query(RECEIVABLE_FORM, ("FBillNo", "FALLAMOUNTFOR",
-                                                "FWRITTENOFFSTATUS"),
-                              f"FORDERNUMBER = {_quoted(order.external_id)}", limit=100)
+        with _asking(self.system):
+            rows = self.erp.query(RECEIVABLE_FORM, ("FBillNo", "FALLAMOUNTFOR",
+                                                    "FWRITTENOFFSTATUS"),
+                                  f"FORDERNUMBER = {_quoted(order.external_id)}", limit=100)
         rows = [r for r in rows if len(r) >= 3 and r[0]]
         if not rows:
             return None  # no receivable yet: the hub's last reports say what it knows
@@ -114,7 +129,8 @@ class ChannelDetail:
         if account is None:
             return None
         platform = self.gateway.platform(order.channel)
-        raws = self.gateway.open(account).get_orders([order.external_id])
+        with _asking(self.system):
+            raws = self.gateway.open(account).get_orders([order.external_id])
         if not raws:
             return SystemView(self.system, "live", False)
         mapped = platform.map_order(raws[0], account)
@@ -152,7 +168,8 @@ class CarrierRoutes:
         if not waybills:
             return None
         try:
-            events = self.routes.search_routes(waybills)
+            with _asking(self.system):
+                events = self.routes.search_routes(waybills)
         except ConnectorError:
             raise
         except self.errors as error:
