@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from orderpilot.adapters.analytics.snapshot import Snapshot
+from orderpilot.adapters.audit_files import AuditFileWriter
+from orderpilot.adapters.audit_runs import SqlAuditRuns
 from orderpilot.adapters.channels.gateway import ChannelGateway
 from orderpilot.adapters.channels.journal import PushJournal
 from orderpilot.adapters.connectors import Connectors, HostNotAllowed
@@ -25,12 +27,22 @@ from orderpilot.adapters.quarantine import keep_in_quarantine
 from orderpilot.adapters.rule_files import read_rule_file
 from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.uow import SqlUnitOfWork
+from orderpilot.adapters.walkthrough import SqlHistory
+from orderpilot.adapters.walkthrough_live import (
+    BillQuery,
+    CarrierRoutes,
+    ChannelDetail,
+    ErpReceivable,
+    ErpSaleOrder,
+    RouteQuery,
+)
 from orderpilot.config import Settings
 from orderpilot.domain.channel_orders import Account
 from orderpilot.domain.currency_rates import CurrencyRates
 from orderpilot.domain.errors import PermanentError
 from orderpilot.domain.shipments import CarrierEvent
 from orderpilot.integrations.registry import IntegrationRegistry
+from orderpilot.integrations.sf_express.client import SfError
 from orderpilot.services import handlers
 from orderpilot.services.back_office.booking import BookingSettings, Erp, ErpBookingWorker
 from orderpilot.services.carriers.route_poller import PollerSettings, RoutePoller, RouteSource
@@ -46,6 +58,7 @@ from orderpilot.services.rules.decision_tables import DecisionTables
 from orderpilot.services.rules.resend import ResendPolicy
 from orderpilot.services.rules.runner import ActionRunner, RunnerSettings
 from orderpilot.services.rules.triggers import RuleTriggers
+from orderpilot.services.walkthrough import LiveLookup, Walkthrough
 from orderpilot.services.wms_outbound import OutboundPusher
 
 
@@ -234,6 +247,27 @@ class Hub:
         if refresh:
             snapshot.refresh()
         return snapshot
+
+    def walkthrough(self) -> Walkthrough:
+        """The walkthrough audit (S12a), with a live look-up for every connected system that
+        is configured: Kingdee's sale orders and receivables, the shops' channel accounts,
+        SF Express routes (adapters/walkthrough_live.py); the rest from their last reports."""
+        lookups: list[LiveLookup] = [ChannelDetail(self.db, self.channels)]
+        try:
+            erp = self.connectors.client("kingdee")
+        except PermanentError:
+            erp = None
+        if erp is not None:
+            query = cast(BillQuery, getattr(erp, "client", erp))
+            lookups += [ErpSaleOrder(query), ErpReceivable(query)]
+        if self.connectors.configured.get("sf_express") is not None:
+            lookups.append(CarrierRoutes(self.db, "sf", cast(RouteQuery, self.connectors
+                                                              .client("sf_express")),
+                                         errors=(SfError, ValueError)))
+        return Walkthrough(SqlHistory(self.db), SqlAuditRuns(self.db), AuditFileWriter(),
+                           self.clock, lookups,
+                           lag_target_seconds=self.settings.walkthrough_lag_target_seconds,
+                           files_root=self.settings.data_dir / "audits")
 
     def close(self) -> None:
         self._stop.set()

@@ -135,6 +135,10 @@ class Settings(BaseSettings):
     kingdee_batch_size: int = Field(50, ge=1, le=500)
     kingdee_receivables_minutes: float = Field(5, gt=0, le=1440,
                                                description="How often receivables are read")
+    # The walkthrough audit (S12a): a node reaching the hub later than this after it happened
+    # at its source is a finding.
+    walkthrough_lag_target_seconds: float = Field(
+        30, gt=0, le=86400, description="Node lag target of the walkthrough audit (seconds)")
     # SF Express (顺丰丰桥): route query and route push; the poller asks every N minutes.
     sf_url: str = "https://bspgw.sf-express.com/std/service"
     sf_partner_id: str | None = Field(None, description="顾客编码 (partnerID)")

@@ -52,6 +52,8 @@ from orderpilot.simulators.external.server import SimServer
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from console_seed import PASSWORD, SeedClock, seed  # noqa: E402
 
+from orderpilot.domain.walkthrough import Params  # noqa: E402
+
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 # Brand and system names, units and abbreviations that stay as they are in Chinese.
@@ -254,7 +256,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, sim: SimServer) -> Iterator[S
         rules = [r.id for r in conn.execute(sa.select(t.rules.c.id))]
         promotions = [r.id for r in conn.execute(sa.select(t.promotions.c.id))]
     assert runs and rules and promotions
-    yield Site(hub, {"order_id": orders, "run_id": runs,
+    audits = [hub.walkthrough().run(Params(100, 1), "ops", None, pii=True).id]
+    yield Site(hub, {"order_id": orders, "run_id": runs, "audit_id": audits,
                      "rule_id": rules, "promotion_id": promotions, "name": ["return_centres"],
                      "fmt": ["xlsx"], "template_id": [t.id for t in TEMPLATES]},
                typed_identifiers(hub))

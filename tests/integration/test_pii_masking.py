@@ -101,12 +101,24 @@ def seeded(rules_hub: Hub) -> Iterator[Seeded]:
         runs = client.get("/api/v1/rule-runs", headers=ops).json()["items"]
         tickets = client.get("/api/v1/tickets", headers=ops).json()["items"]
         assert runs and tickets, "the rule ran and opened tickets"
+        # The helpdesk has the SG order at the CN buyer's street: a walkthrough finding whose
+        # values are both addresses, run by ops (who read them) and read by the others.
+        wms = client.post(f"/api/v1/orders/{orders['sg']}/events", headers=ops, json={
+            "type": "customer.contacted", "source": "helpdesk", "source_event_id": "call-2",
+            "occurred_at": "2026-11-26T10:31:00+08:00", "data": {"address": CN["line1"]}})
+        assert wms.status_code == 201, wms.text
+        audit = client.post("/api/v1/audits/walkthrough", headers=ops,
+                            json={"sample": 100, "seed": 1})
+        assert audit.status_code == 201, audit.text
+        assert any(f["field"] == "address" for o in audit.json()["result"]["orders"]
+                   for f in o["findings"])
         ids = {"order_id": orders["cn"], "hold_id": hold.json()["id"],
                "event_id": event.json()["event_id"], "run_id": runs[0]["id"],
                "ticket_id": tickets[0]["id"], "rule_id": rule_id, "name": "return_centres",
                "code": "SMS_PAY_REMIND", "channel": "shopee", "promotion_id": "none",
                "template_id": "high-value-review", "action": "pause", "fmt": "xlsx",
-               "sg_order_id": orders["sg"], "seq": "1", "carrier": "yto"}
+               "sg_order_id": orders["sg"], "seq": "1", "carrier": "yto",
+               "audit_id": audit.json()["id"]}
         yield Seeded(hub, client, app, tokens, ids)
 
 

@@ -13,6 +13,9 @@ from orderpilot.adapters.schema import SeqPK as SeqPK
 from orderpilot.adapters.schema import Time as Time
 from orderpilot.adapters.schema import UtcDateTime as UtcDateTime
 from orderpilot.adapters.schema import metadata as metadata
+from orderpilot.adapters.tables_audits import (  # stored audit runs (issue 12)
+    audit_runs as audit_runs,
+)
 from orderpilot.adapters.tables_back_office import (  # the back office (issue 10)
     erp_bookings as erp_bookings,
 )

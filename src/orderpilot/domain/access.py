@@ -44,6 +44,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Tags and notes on orders (one order or a bulk action), for the people working them.
     "orders.tag": frozenset({"admin", "ops"}),
     "orders.note": frozenset({"admin", "ops", "warehouse", "finance"}),
+    # The walkthrough audit (S12a): ops and finance run it (it asks the ERP, the channels and
+    # the carrier live); everyone may read past runs, masked without pii.read.
+    "audit.run": frozenset({"admin", "ops", "finance"}),
+    "audit.read": frozenset(ROLES),
 }
 
 

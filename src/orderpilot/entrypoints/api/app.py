@@ -13,6 +13,7 @@ from orderpilot.adapters.quarantine import keep_in_quarantine
 from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.api import (
     admin,
+    audits,
     back_office,
     carrier_hooks,
     channels,
@@ -67,6 +68,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(carrier_hooks.router)  # /hooks/carriers/... before /hooks/{code}
     app.include_router(hooks.router)
     app.include_router(back_office.router)
+    app.include_router(audits.router)
     docs.install(app)
     if with_console:
         from orderpilot.entrypoints.console import mount

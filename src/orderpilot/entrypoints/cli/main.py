@@ -18,6 +18,7 @@ from orderpilot.adapters.views import orders as read_models
 from orderpilot.domain.access import ROLES
 from orderpilot.domain.errors import OrderpilotError
 from orderpilot.entrypoints.cli import (
+    audit,
     bench,
     channels,
     demo,
@@ -255,6 +256,7 @@ app.add_typer(transfer.import_app, name="import")
 app.add_typer(transfer.export_app, name="export")
 app.command()(demo.demo)
 app.add_typer(bench.bench_app, name="bench")
+app.add_typer(audit.app, name="audit")
 app.add_typer(sim.app, name="sim")
 app.add_typer(integrations.app, name="integrations")
 app.add_typer(rules.app, name="rules")

@@ -98,6 +98,8 @@ InventoryManager = Annotated[Principal, Depends(_permit("inventory.manage"))]
 PromotionManager = Annotated[Principal, Depends(_permit("promotions.manage"))]
 ChannelOperator = Annotated[Principal, Depends(_permit("channels.operate"))]
 ChannelManager = Annotated[Principal, Depends(_permit("channels.manage"))]
+AuditReader = Annotated[Principal, Depends(_permit("audit.read"))]
+AuditRunner = Annotated[Principal, Depends(_permit("audit.run"))]
 
 
 def login_redirect(request: Request, exc: Exception) -> Response:
