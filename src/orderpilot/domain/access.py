@@ -44,6 +44,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Tags and notes on orders (one order or a bulk action), for the people working them.
     "orders.tag": frozenset({"admin", "ops"}),
     "orders.note": frozenset({"admin", "ops", "warehouse", "finance"}),
+    # Three-way reconciliation (issue 12): everyone reads the runs; finance and ops run them;
+    # resolving a discrepancy (which may re-push an order to the ERP) is finance's, and only
+    # admins choose which classes are fixed automatically.
+    "reconcile.read": frozenset(ROLES),
+    "reconcile.run": frozenset({"admin", "ops", "finance"}),
+    "reconcile.fix": frozenset({"admin", "finance"}),
+    "reconcile.configure": frozenset({"admin"}),
 }
 
 

@@ -45,7 +45,8 @@ class Kind:
 
 KINDS: dict[str, Kind] = {k.code: k for k in (
     Kind("missing_in_erp", "ERP 缺单", "Missing in ERP",
-         "重新推送订单到 ERP（重新排队入账）", "Push the order to the ERP again (re-queue its booking)",
+         "重新推送订单到 ERP（重新排队入账）",
+         "Push the order to the ERP again (re-queue its booking)",
          auto_fix=True),
     Kind("missing_in_wms", "WMS 缺出库", "Missing in WMS",
          "向 WMS 核实出库单并补录出库回传", "Check the outbound order with the WMS and record its "
@@ -173,3 +174,37 @@ def cents_text(cents: int | None) -> str:
     if cents is None:
         return ""
     return f"{Decimal(cents) / 100:.2f}"
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A stored run: its period, where each side came from, and the counts."""
+
+    id: str
+    since: date
+    until: date
+    sources: dict[str, str]
+    files: list[dict[str, object]]
+    findings: list[dict[str, object]]
+    counts: dict[str, int]
+    orders: int
+    discrepant_orders: int
+    per_mille: Decimal
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredDiscrepancy:
+    run_id: str
+    n: int
+    item: Discrepancy
+    status: str = "open"
+    action: str | None = None
+    changed_by: str | None = None
+    changed_at: datetime | None = None
+
+
+def finding_dict(finding: Finding) -> dict[str, object]:
+    return {"file": finding.file, "row": finding.row, "field": finding.field,
+            "code": finding.code, "message": finding.en, "message_zh": finding.zh}

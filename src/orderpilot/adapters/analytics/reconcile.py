@@ -6,7 +6,8 @@ when a file is given for that side, what the file says instead:
 
 * storefront: ``payment.succeeded`` ``data.amount`` / the settlement file's amount per order;
 * ERP: ``erp.booked`` and ``erp.receivable_opened|closed`` (``data.bill_no``, ``data.amount``,
-  from services/back_office/booking.py) / the receivable export's bills;
+  from services/back_office/booking.py) / the receivable export's bills (which replace the
+  receivables; whether the sale order was booked still comes from ``erp.booked``);
 * WMS outbound (出库): ``wms.picked|packed`` or ``shipment.shipped`` reported by the WMS (a
   release to the warehouse, ``wms.released``, is not yet outbound) / the outbound sheet's rows
   (which also give quantities per SKU, compared with the hub's lines);
@@ -123,8 +124,9 @@ def _sides(cur: duckdb.DuckDBPyConnection, files: dict[str, FileRows]) -> None:
         cur.execute("""CREATE OR REPLACE TEMP TABLE rc_erp AS
             SELECT order_id, bill_no, any_value(amount) AS amount_cents, bool_and(closed)
               AS closed FROM rc_file_erp WHERE in_scope AND matches = 1 GROUP BY ALL""")
-        cur.execute("CREATE OR REPLACE TEMP TABLE rc_booked AS "
-                    "SELECT DISTINCT order_id FROM rc_erp")
+        # the export lists receivables; that a sale order was booked still comes from events
+        cur.execute("CREATE OR REPLACE TEMP TABLE rc_booked AS SELECT order_id FROM rc_erp "
+                    "UNION SELECT order_id FROM rc_facts WHERE booked")
     else:
         cur.execute("""CREATE OR REPLACE TEMP TABLE rc_erp AS
             SELECT order_id, bill_no, arg_max(amount_cents, seq) FILTER
@@ -219,7 +221,7 @@ def reconcile(cursor: duckdb.DuckDBPyConnection, since: date, until: date,
     result = Result(since, until, int(orders[0]) if orders else 0)
     result.sources = {side: files[side].name if side in files else "events"
                       for side in ("storefront", "erp", "wms")}
-    for side, rows in files.items():
+    for rows in files.values():
         result.findings.extend(rows.findings)
         _load_file(cur, rows)
         _file_findings(cur, rows, result)

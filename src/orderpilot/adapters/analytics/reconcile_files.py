@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orderpilot.adapters.spreadsheets import read_sheet
+from orderpilot.adapters.spreadsheets import read_sheet, sheet_kind
 from orderpilot.domain.errors import InvalidInput
 from orderpilot.domain.reconciliation import Finding
 from orderpilot.domain.reconciliation_cells import CellProblem, amount_cents, moment, quantity
@@ -99,7 +99,7 @@ def _columns(side: str, header: list[Any], name: str) -> dict[str, int]:
         missing.append("quantity")
     if missing:
         shown = ", ".join(f"{f} ({'/'.join(COLUMNS[side][f][:2])})" for f in missing)
-        raise InvalidInput(f"{name}: missing column(s) {shown}", field=missing[0],
+        raise InvalidInput(f"{name}: missing column(s) {shown}", field=side,
                            code="missing_columns", params={"file": name, "columns": missing},
                            zh=f"{name}：缺少列 {shown}")
     return found
@@ -122,6 +122,7 @@ def read_file(side: str, path: Path, name: str | None = None) -> FileRows:
     """Read one side's file. Raises UnreadableSheet / InvalidInput for a file that cannot be
     used at all."""
     name = name or path.name
+    sheet_kind(Path(name))  # refuses an .xls or another type by the name people gave it
     sheet = read_sheet(path, LIMITS, name=name)
     columns = _columns(side, list(sheet.header), name)
     result = FileRows(side, name)
