@@ -23,6 +23,7 @@ from orderpilot.entrypoints.cli import (
     demo,
     integrations,
     inventory,
+    reconcile,
     rules,
     sim,
     users,
@@ -258,5 +259,6 @@ app.add_typer(bench.bench_app, name="bench")
 app.add_typer(sim.app, name="sim")
 app.add_typer(integrations.app, name="integrations")
 app.add_typer(rules.app, name="rules")
+app.command("reconcile")(reconcile.reconcile)
 app.add_typer(inventory.inventory_app, name="inventory")
 transfer.import_app.command("levels")(inventory.import_levels)
