@@ -141,7 +141,7 @@ def test_fixing_is_audited_idempotent_and_for_finance(
     assert first.status_code == 200, first.text
     fixed = first.json()
     assert (fixed["status"], fixed["action"], fixed["changed_by"]) == (
-        "fixed", "ERP booking queued", "finance-token")
+        "fixed", "erp_booking_queued", "finance-token")
     again = api.post(url, json={"action": "fix"}, headers=finance).json()
     assert again == fixed
     queued = api.get("/api/v1/erp/bookings?status=queued").json()
@@ -152,11 +152,11 @@ def test_fixing_is_audited_idempotent_and_for_finance(
     assert audit[0]["source"] == "hub"
     assert audit[0]["payload"]["data"] == {
         "run_id": run["id"], "n": missing["n"], "class": "missing_in_erp",
-        "action": "ERP booking queued", "by": "finance-token"}
+        "action": "erp_booking_queued", "by": "finance-token"}
     other = _item(run, "duplicate_receivable")
     accepted = api.post(f"/api/v1/reconciliations/{run['id']}/discrepancies/{other['n']}/fix",
                         json={"action": "accept"}, headers=finance).json()
-    assert (accepted["status"], accepted["action"]) == ("accepted", "accepted as it is")
+    assert (accepted["status"], accepted["action"]) == ("accepted", "accepted")
     bad = api.post(f"/api/v1/reconciliations/{run['id']}/discrepancies/{other['n']}/fix",
                    json={"action": "delete"}, headers=finance)
     assert (bad.status_code, bad.json()["error"]["field"]) == (422, "action")
@@ -179,7 +179,7 @@ def test_an_admin_enables_the_automatic_fix_per_class(
     run = api.get(f"/api/v1/reconciliations/{run['id']}").json()
     missing = _item(run, "missing_in_erp")
     assert (missing["status"], missing["action"], missing["changed_by"]) == (
-        "fixed", "ERP booking queued", "auto-fix (ops-token)")
+        "fixed", "erp_booking_queued", "auto:ops-token")
     assert [i["status"] for i in run["items"]].count("open") == 6
     events = api.get(f"/api/v1/orders/{ids['E1']}/events").json()["items"]
     assert [e["type"] for e in events].count("reconciliation.fixed") == 1

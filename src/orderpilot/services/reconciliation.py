@@ -36,6 +36,9 @@ from orderpilot.services.unit_of_work import Clock, UowFactory
 
 AUTO_FIX_KEY = "reconciliation.auto_fix"  # kept with the ERP settings: {"classes": [...]}
 ACTIONS = ("fix", "accept")
+# What was done, as a code people read in their language (console/i18n, docs):
+DONE = ("erp_booking_queued", "erp_booking_requeued", "fixed_by_hand", "accepted")
+AUTO = "auto:"  # changed_by of an automatic fix: auto:<who ran the reconciliation>
 Files = Mapping[str, tuple[Path, str]]  # side -> (path, the name people gave the file)
 Compare = Callable[[date, date, Files], Result]
 
@@ -73,7 +76,7 @@ class Reconciliations:
             for item in self.store.discrepancies(summary.id):
                 if item.item.kind in enabled:
                     try:
-                        self.resolve(summary.id, item.n, "fix", f"auto-fix ({by})")
+                        self.resolve(summary.id, item.n, "fix", f"{AUTO}{by}")
                     except (Conflict, NotFound):
                         continue  # left open for a person, with the reason on the button
         return summary
@@ -128,11 +131,11 @@ class Reconciliations:
         if item.status != "open":
             return item
         if action == "accept":
-            done, status = "accepted as it is", "accepted"
+            done, status = "accepted", "accepted"
         elif KINDS[item.item.kind].auto_fix and item.item.order_id:
             done, status = self._push_to_erp_again(item.item.order_id), "fixed"
         else:
-            done, status = "fixed by hand outside the hub", "fixed"
+            done, status = "fixed_by_hand", "fixed"
         if item.item.order_id:
             ordering.report_event(ReportEvent(
                 item.item.order_id, f"reconciliation.{status}", "hub", self.clock(),
@@ -152,11 +155,11 @@ class Reconciliations:
                                zh=f"订单 {order_id} 不存在")
             now = self.clock()
             if uow.back_office.requeue(order.id, now):
-                return "ERP booking queued again (it had stopped)"
+                return "erp_booking_requeued"  # it had stopped
             taken = uow.back_office.bill_taken_by(order.external_id)
             if taken is None:
                 uow.back_office.queue(order.id, order.external_id, now)
-                return "ERP booking queued"
+                return "erp_booking_queued"
         if taken == order_id:
             raise Conflict("the order's ERP booking is already queued or booked: see "
                            "GET /api/v1/erp/bookings, or accept the discrepancy",
