@@ -26,7 +26,7 @@ from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import _permit
 from orderpilot.entrypoints.console.i18n import N_
 from orderpilot.entrypoints.console.reconciliation_sheet import sheet_bytes_for
-from orderpilot.entrypoints.console.render import Console, ConsoleDep
+from orderpilot.entrypoints.console.render import Console, ConsoleDep, is_htmx
 from orderpilot.entrypoints.console.workbooks import attachment
 from orderpilot.entrypoints.reconciliation import reconciliations
 from orderpilot.services.accounts import Principal
@@ -66,6 +66,14 @@ def _chart(console: Console, request: Request, runs: list[RunSummary]) -> dict[s
             {"name": say("Industry"), "type": "line", "symbol": "none",
              "lineStyle": {"type": "dotted", "color": "#b26a00"},
              "data": [float(INDUSTRY_PER_MILLE)] * len(ordered)}]}
+
+
+def _go(request: Request, target: str) -> Response:
+    """To the page again: HTMX is told to load it (a 303 would be followed by fetch and the
+    whole page swapped into the form); a plain form post is redirected."""
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return Response(status_code=303, headers={"Location": target})
 
 
 @router.get("", name=HERE)
@@ -110,8 +118,7 @@ async def run_one(request: Request, hub: HubDep, console: ConsoleDep, who: Runne
                                                who.name)
         except OrderpilotError as error:
             return console.error(request, console.say(request, error), 422)
-    target = str(request.url_for(HERE)) + f"?run={summary.id}"
-    return Response(status_code=303, headers={"Location": target, "HX-Redirect": target})
+    return _go(request, str(request.url_for(HERE)) + f"?run={summary.id}")
 
 
 @router.post("/resolve", name="console:reconciliation-resolve")
@@ -122,8 +129,9 @@ def resolve(request: Request, hub: HubDep, console: ConsoleDep, who: Fixer,
         reconciliations(hub).resolve(run, n, action, who.name)
     except OrderpilotError as error:
         return console.error(request, console.say(request, error), 409)
-    target = str(request.url_for(HERE)) + f"?run={run}#item-{n}"
-    return Response(status_code=303, headers={"Location": target, "HX-Redirect": target})
+    if is_htmx(request):  # the same page again, reloaded (a link with #item-n would not)
+        return Response(status_code=204, headers={"HX-Refresh": "true"})
+    return _go(request, str(request.url_for(HERE)) + f"?run={run}#item-{n}")
 
 
 @router.get("/export.xlsx", name="console:reconciliation-export")
