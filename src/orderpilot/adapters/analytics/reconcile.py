@@ -48,35 +48,52 @@ _SQL_TYPES = {"row": pa.int64(), "amount": pa.int64(), "quantity": pa.int64(),
 
 
 def _scope(cur: duckdb.DuckDBPyConnection, since: date, until: date) -> None:
+    """rc_scope: the period's orders; rc_facts: one row per order with what the events say
+    (one pass over the events of those orders, nothing else materialised); rc_receivables:
+    the receivable bills the ERP reported (a small share of the events)."""
     start, end = (b.replace(tzinfo=None) for b in utc_bounds(since, until))
     cur.execute("CREATE OR REPLACE TEMP TABLE rc_scope AS SELECT id, channel, external_id, "
                 "total_cents, status FROM orders WHERE placed_at >= ? AND placed_at < ?",
                 [start, end])
     types = ", ".join(f"'{t}'" for t in TYPES)
     cur.execute(f"""
-        CREATE OR REPLACE TEMP TABLE rc_events AS
-        SELECT e.order_id, e.type, e.system, e.amount_cents, e.seq,
-               CASE WHEN e.type LIKE 'erp.receivable_%'
-                    THEN json_extract_string(e.data, '$.bill_no') END AS bill_no
-        FROM events e SEMI JOIN rc_scope s ON s.id = e.order_id
-        WHERE e.type IN ({types})""")
-    cur.execute("""
         CREATE OR REPLACE TEMP TABLE rc_facts AS
+        WITH ev AS (
+          SELECT e.order_id,
+            bool_or(e.type = 'payment.succeeded') AS paid,
+            arg_max(e.amount_cents, e.seq) FILTER (WHERE e.type = 'payment.succeeded'
+                                                  AND e.amount_cents IS NOT NULL) AS paid_cents,
+            bool_or(e.type IN ('erp.booked', 'erp.receivable_opened', 'erp.receivable_closed'))
+              AS booked,
+            bool_or(e.type IN ('wms.picked', 'wms.packed')
+                    OR (e.type = 'shipment.shipped' AND e.system = 'wms')) AS wms_out,
+            bool_or(e.type IN ('shipment.shipped', 'shipment.in_transit',
+                               'shipment.delivered')) AS shipped,
+            bool_or(e.type IN ('return.requested', 'return.received', 'refund.succeeded'))
+              AS returned,
+            bool_or(e.type = 'order.cancelled') AS cancelled
+          FROM events e SEMI JOIN rc_scope s ON s.id = e.order_id
+          WHERE e.type IN ({types}) GROUP BY e.order_id),
+        units AS (SELECT l.order_id, sum(l.quantity - l.cancelled_quantity) AS qty
+                  FROM order_lines l SEMI JOIN rc_scope s ON s.id = l.order_id
+                  GROUP BY l.order_id)
         SELECT s.id AS order_id, s.external_id, s.total_cents,
-          coalesce(bool_or(e.type = 'payment.succeeded'), false) AS paid,
-          arg_max(e.amount_cents, e.seq) FILTER (WHERE e.type = 'payment.succeeded'
-                                                AND e.amount_cents IS NOT NULL) AS paid_cents,
-          coalesce(bool_or(e.type = 'erp.booked' OR e.bill_no IS NOT NULL), false) AS booked,
-          coalesce(bool_or(e.type IN ('wms.picked', 'wms.packed')
-                   OR (e.type = 'shipment.shipped' AND e.system = 'wms')), false) AS wms_out,
-          coalesce(bool_or(e.type IN ('shipment.shipped', 'shipment.in_transit',
-                                      'shipment.delivered')), false) AS shipped,
-          coalesce(bool_or(e.type IN ('return.requested', 'return.received',
-                                      'refund.succeeded')), false) AS returned,
-          coalesce(bool_or(e.type = 'order.cancelled'), false) OR s.status = 'cancelled'
-            AS cancelled
-        FROM rc_scope s LEFT JOIN rc_events e ON e.order_id = s.id
-        GROUP BY s.id, s.external_id, s.total_cents, s.status""")
+          coalesce(ev.paid, false) AS paid, ev.paid_cents,
+          coalesce(ev.booked, false) AS booked, coalesce(ev.wms_out, false) AS wms_out,
+          coalesce(ev.shipped, false) AS shipped, coalesce(ev.returned, false) AS returned,
+          coalesce(ev.cancelled, false) OR s.status = 'cancelled' AS cancelled,
+          u.qty AS units
+        FROM rc_scope s LEFT JOIN ev ON ev.order_id = s.id
+        LEFT JOIN units u ON u.order_id = s.id""")
+    cur.execute("""
+        CREATE OR REPLACE TEMP TABLE rc_receivables AS
+        SELECT e.order_id, json_extract_string(e.data, '$.bill_no') AS bill_no,
+          arg_max(e.amount_cents, e.seq) FILTER (WHERE e.amount_cents IS NOT NULL)
+            AS amount_cents,
+          bool_or(e.type = 'erp.receivable_closed') AS closed
+        FROM events e SEMI JOIN rc_scope s ON s.id = e.order_id
+        WHERE e.type IN ('erp.receivable_opened', 'erp.receivable_closed')
+        GROUP BY ALL HAVING bill_no IS NOT NULL""")
 
 
 def _load_file(cur: duckdb.DuckDBPyConnection, rows: FileRows) -> None:
@@ -119,84 +136,77 @@ def _file_findings(cur: duckdb.DuckDBPyConnection, rows: FileRows,
 
 
 def _sides(cur: duckdb.DuckDBPyConnection, files: dict[str, FileRows]) -> None:
-    """rc_erp (order_id, bill_no, amount_cents, closed), rc_booked, rc_wms, rc_store."""
+    """rc_erp (order_id, bill_no, amount_cents, closed) and rc_side: per order, what the
+    ERP, WMS and storefront files add (only the orders the files name; empty without)."""
     if "erp" in files:
         cur.execute("""CREATE OR REPLACE TEMP TABLE rc_erp AS
             SELECT order_id, bill_no, any_value(amount) AS amount_cents, bool_and(closed)
               AS closed FROM rc_file_erp WHERE in_scope AND matches = 1 GROUP BY ALL""")
-        # the export lists receivables; that a sale order was booked still comes from events
-        cur.execute("CREATE OR REPLACE TEMP TABLE rc_booked AS SELECT order_id FROM rc_erp "
-                    "UNION SELECT order_id FROM rc_facts WHERE booked")
     else:
-        cur.execute("""CREATE OR REPLACE TEMP TABLE rc_erp AS
-            SELECT order_id, bill_no, arg_max(amount_cents, seq) FILTER
-              (WHERE amount_cents IS NOT NULL) AS amount_cents,
-              bool_or(type = 'erp.receivable_closed') AS closed
-            FROM rc_events WHERE bill_no IS NOT NULL GROUP BY ALL""")
-        cur.execute("CREATE OR REPLACE TEMP TABLE rc_booked AS "
-                    "SELECT order_id FROM rc_facts WHERE booked")
+        cur.execute("CREATE OR REPLACE TEMP TABLE rc_erp AS SELECT * FROM rc_receivables")
+    parts = ["SELECT NULL::VARCHAR AS order_id, NULL::BOOLEAN AS erp, NULL::BOOLEAN AS wms, "
+             "NULL::BIGINT AS store_cents WHERE false"]
+    if "erp" in files:
+        parts.append("SELECT DISTINCT order_id, true, NULL, NULL FROM rc_erp")
     if "wms" in files:
-        cur.execute("CREATE OR REPLACE TEMP TABLE rc_wms AS SELECT DISTINCT order_id "
-                    "FROM rc_file_wms WHERE in_scope AND matches = 1")
-    else:
-        cur.execute("CREATE OR REPLACE TEMP TABLE rc_wms AS "
-                    "SELECT order_id FROM rc_facts WHERE wms_out")
+        parts.append("SELECT DISTINCT order_id, NULL, true, NULL FROM rc_file_wms "
+                     "WHERE in_scope AND matches = 1")
     if "storefront" in files:
-        cur.execute("CREATE OR REPLACE TEMP TABLE rc_store AS SELECT order_id, "
-                    "sum(amount) AS amount_cents FROM rc_file_storefront "
-                    "WHERE in_scope AND matches = 1 GROUP BY ALL")
-    else:
-        cur.execute("CREATE OR REPLACE TEMP TABLE rc_store AS SELECT order_id, "
-                    "paid_cents AS amount_cents FROM rc_facts WHERE paid_cents IS NOT NULL")
+        parts.append("SELECT order_id, NULL, NULL, sum(amount) FROM rc_file_storefront "
+                     "WHERE in_scope AND matches = 1 GROUP BY order_id")
+    cur.execute("CREATE OR REPLACE TEMP TABLE rc_side AS SELECT order_id, bool_or(erp) AS erp, "
+                "bool_or(wms) AS wms, max(store_cents) AS store_cents FROM ("
+                + " UNION ALL ".join(parts) + ") GROUP BY order_id")
+    # The side's view, per order: the events unless a file speaks for that side.
+    erp = "(f.booked OR coalesce(x.erp, false))"  # the export lists receivables only
+    wms = "coalesce(x.wms, false)" if "wms" in files else "f.wms_out"
+    store = "x.store_cents" if "storefront" in files else "f.paid_cents"
+    cur.execute(f"""CREATE OR REPLACE TEMP TABLE rc_view AS
+        SELECT f.*, {erp} AS erp_has, {wms} AS wms_has, {store} AS store_cents,
+          b.order_id IS NOT NULL AS has_bill, b.open_n, b.open_cents, b.bills
+        FROM rc_facts f LEFT JOIN rc_side x ON x.order_id = f.order_id
+        LEFT JOIN (SELECT order_id, count(*) FILTER (WHERE NOT closed) AS open_n,
+                     sum(amount_cents) FILTER (WHERE NOT closed) AS open_cents,
+                     string_agg(bill_no, ', ' ORDER BY bill_no) FILTER (WHERE NOT closed)
+                       AS bills
+                   FROM rc_erp GROUP BY order_id) b ON b.order_id = f.order_id""")
 
 
 _CLASSES = """
-WITH open_bills AS (SELECT order_id, count(*) AS n, sum(amount_cents) AS cents,
-                           string_agg(bill_no, ', ' ORDER BY bill_no) AS bills
-                    FROM rc_erp WHERE NOT closed GROUP BY order_id),
-     any_bill AS (SELECT DISTINCT order_id FROM rc_erp),
-     hub_lines AS (SELECT order_id, sku, sum(quantity - cancelled_quantity) AS qty
-                   FROM order_lines SEMI JOIN rc_scope s ON s.id = order_id GROUP BY ALL),
-     f AS (SELECT f.*, o.n AS open_n, o.cents AS open_cents, o.bills,
-                  f.order_id IN (SELECT order_id FROM rc_booked) AS erp_has,
-                  f.order_id IN (SELECT order_id FROM any_bill) AS has_bill,
-                  f.order_id IN (SELECT order_id FROM rc_wms) AS wms_has,
-                  (SELECT sum(qty) FROM hub_lines h WHERE h.order_id = f.order_id) AS units
-           FROM rc_facts f LEFT JOIN open_bills o ON o.order_id = f.order_id)
 SELECT 'missing_in_erp', order_id, external_id, '', total_cents::VARCHAR, '', 'erp'
-  FROM f WHERE paid AND NOT cancelled AND NOT erp_has
+  FROM rc_view WHERE paid AND NOT cancelled AND NOT erp_has
 UNION ALL
 SELECT 'missing_in_wms', order_id, external_id, '', units::VARCHAR, '0', 'wms'
-  FROM f WHERE shipped AND NOT wms_has
+  FROM rc_view WHERE shipped AND NOT wms_has
 UNION ALL
 SELECT 'amount_mismatch', f.order_id, f.external_id, e.bill_no, f.total_cents::VARCHAR,
        e.amount_cents::VARCHAR, 'erp'
-  FROM f JOIN rc_erp e ON e.order_id = f.order_id
+  FROM rc_erp e JOIN rc_facts f ON e.order_id = f.order_id
   WHERE e.amount_cents IS NOT NULL AND abs(e.amount_cents - f.total_cents) > $tolerance
 UNION ALL
-SELECT 'amount_mismatch', f.order_id, f.external_id, '', f.total_cents::VARCHAR,
-       s.amount_cents::VARCHAR, 'storefront'
-  FROM f JOIN rc_store s ON s.order_id = f.order_id
-  WHERE abs(s.amount_cents - f.total_cents) > $tolerance
+SELECT 'amount_mismatch', order_id, external_id, '', total_cents::VARCHAR,
+       store_cents::VARCHAR, 'storefront'
+  FROM rc_view WHERE abs(store_cents - total_cents) > $tolerance
 UNION ALL
 SELECT 'shipped_without_receivable', order_id, external_id, '', total_cents::VARCHAR, '',
        'erp'
-  FROM f WHERE (shipped OR wms_has) AND erp_has AND NOT has_bill
+  FROM rc_view WHERE (shipped OR wms_has) AND erp_has AND NOT has_bill
 UNION ALL
 SELECT 'receivable_without_shipment', order_id, external_id, bills, '', open_cents::VARCHAR,
        'erp'
-  FROM f WHERE open_n > 0 AND NOT shipped AND NOT wms_has
+  FROM rc_view WHERE open_n > 0 AND NOT shipped AND NOT wms_has
 UNION ALL
 SELECT 'returned_but_receivable_open', order_id, external_id, bills, '0',
        open_cents::VARCHAR, 'erp'
-  FROM f WHERE returned AND open_n > 0
+  FROM rc_view WHERE returned AND open_n > 0
 UNION ALL
 SELECT 'duplicate_receivable', order_id, external_id, bills, '1', open_n::VARCHAR, 'erp'
-  FROM f WHERE open_n > 1
+  FROM rc_view WHERE open_n > 1
 """
 _QUANTITIES = """
 WITH hub AS (SELECT order_id, sku, sum(quantity - cancelled_quantity) AS qty
-             FROM order_lines WHERE order_id IN (SELECT order_id FROM rc_wms) GROUP BY ALL),
+             FROM order_lines SEMI JOIN (SELECT order_id FROM rc_side WHERE wms) w
+               USING (order_id) GROUP BY ALL),
      wms AS (SELECT order_id, sku, sum(quantity) AS qty FROM rc_file_wms
              WHERE in_scope AND matches = 1 GROUP BY ALL)
 SELECT coalesce(h.order_id, w.order_id) AS order_id, coalesce(h.sku, w.sku) AS sku,
@@ -205,8 +215,8 @@ FROM hub h FULL JOIN wms w ON w.order_id = h.order_id AND w.sku = h.sku
 WHERE coalesce(h.qty, 0) <> coalesce(w.qty, 0)
 """
 _MISSING_IN_STOREFRONT = """
-SELECT order_id, external_id, total_cents FROM rc_facts
-WHERE paid AND NOT cancelled AND order_id NOT IN (SELECT order_id FROM rc_store)
+SELECT order_id, external_id, total_cents FROM rc_view
+WHERE paid AND NOT cancelled AND store_cents IS NULL
 """
 
 
@@ -246,15 +256,15 @@ def reconcile(cursor: duckdb.DuckDBPyConnection, since: date, until: date,
                 files["storefront"].name))
     order = list(KINDS)
     result.discrepancies.sort(key=lambda d: (order.index(d.kind), d.order_ref, d.sku))
-    for table in ("rc_scope", "rc_events", "rc_facts", "rc_erp", "rc_booked", "rc_wms",
-                  "rc_store", *(f"rc_file_{s}" for s in files)):
+    for table in ("rc_scope", "rc_facts", "rc_receivables", "rc_erp", "rc_side", "rc_view",
+                  *(f"rc_file_{s}" for s in files)):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
     return result
 
 
 def _refs(cur: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    return dict(cur.execute("SELECT order_id, external_id FROM rc_facts "
-                            "WHERE order_id IN (SELECT order_id FROM rc_wms)").fetchall())
+    return dict(cur.execute("SELECT f.order_id, f.external_id FROM rc_facts f JOIN rc_side x "
+                            "ON x.order_id = f.order_id WHERE x.wms").fetchall())
 
 
 def _cents(value: Any) -> str:
