@@ -106,7 +106,8 @@ def seeded(rules_hub: Hub) -> Iterator[Seeded]:
                "ticket_id": tickets[0]["id"], "rule_id": rule_id, "name": "return_centres",
                "code": "SMS_PAY_REMIND", "channel": "shopee", "promotion_id": "none",
                "template_id": "high-value-review", "action": "pause", "fmt": "xlsx",
-               "sg_order_id": orders["sg"], "seq": "1", "carrier": "yto"}
+               "sg_order_id": orders["sg"], "seq": "1", "carrier": "yto",
+               "n": "1"}  # a reconciliation discrepancy's number
         yield Seeded(hub, client, app, tokens, ids)
 
 
