@@ -60,28 +60,30 @@ def _scope(cur: duckdb.DuckDBPyConnection, since: date, until: date) -> None:
         CREATE OR REPLACE TEMP TABLE rc_facts AS
         WITH ev AS (
           SELECT e.order_id,
-            bool_or(e.type = 'payment.succeeded') AS paid,
+            -- one CASE per event, one aggregate: 1 paid, 2 in the ERP, 4 WMS outbound,
+            -- 8 left (carrier), 16 returned, 32 cancelled
+            bit_or(CASE e.type WHEN 'payment.succeeded' THEN 1 WHEN 'erp.booked' THEN 2
+              WHEN 'erp.receivable_opened' THEN 2 WHEN 'erp.receivable_closed' THEN 2
+              WHEN 'wms.picked' THEN 4 WHEN 'wms.packed' THEN 4
+              WHEN 'shipment.shipped' THEN CASE WHEN e.system = 'wms' THEN 12 ELSE 8 END
+              WHEN 'shipment.in_transit' THEN 8 WHEN 'shipment.delivered' THEN 8
+              WHEN 'return.requested' THEN 16 WHEN 'return.received' THEN 16
+              WHEN 'refund.succeeded' THEN 16 WHEN 'order.cancelled' THEN 32 ELSE 0 END)
+              AS flags,
             arg_max(e.amount_cents, e.seq) FILTER (WHERE e.type = 'payment.succeeded'
-                                                  AND e.amount_cents IS NOT NULL) AS paid_cents,
-            bool_or(e.type IN ('erp.booked', 'erp.receivable_opened', 'erp.receivable_closed'))
-              AS booked,
-            bool_or(e.type IN ('wms.picked', 'wms.packed')
-                    OR (e.type = 'shipment.shipped' AND e.system = 'wms')) AS wms_out,
-            bool_or(e.type IN ('shipment.shipped', 'shipment.in_transit',
-                               'shipment.delivered')) AS shipped,
-            bool_or(e.type IN ('return.requested', 'return.received', 'refund.succeeded'))
-              AS returned,
-            bool_or(e.type = 'order.cancelled') AS cancelled
+                                                  AND e.amount_cents IS NOT NULL) AS paid_cents
           FROM events e SEMI JOIN rc_scope s ON s.id = e.order_id
           WHERE e.type IN ({types}) GROUP BY e.order_id),
         units AS (SELECT l.order_id, sum(l.quantity - l.cancelled_quantity) AS qty
                   FROM order_lines l SEMI JOIN rc_scope s ON s.id = l.order_id
                   GROUP BY l.order_id)
         SELECT s.id AS order_id, s.external_id, s.total_cents,
-          coalesce(ev.paid, false) AS paid, ev.paid_cents,
-          coalesce(ev.booked, false) AS booked, coalesce(ev.wms_out, false) AS wms_out,
-          coalesce(ev.shipped, false) AS shipped, coalesce(ev.returned, false) AS returned,
-          coalesce(ev.cancelled, false) OR s.status = 'cancelled' AS cancelled,
+          coalesce(ev.flags & 1 <> 0, false) AS paid, ev.paid_cents,
+          coalesce(ev.flags & 2 <> 0, false) AS booked,
+          coalesce(ev.flags & 4 <> 0, false) AS wms_out,
+          coalesce(ev.flags & 8 <> 0, false) AS shipped,
+          coalesce(ev.flags & 16 <> 0, false) AS returned,
+          coalesce(ev.flags & 32 <> 0, false) OR s.status = 'cancelled' AS cancelled,
           u.qty AS units
         FROM rc_scope s LEFT JOIN ev ON ev.order_id = s.id
         LEFT JOIN units u ON u.order_id = s.id""")
