@@ -27,7 +27,7 @@ PASSWORD = "a-long-enough-password-1"
 @pytest.fixture
 def console(hub: Hub) -> Iterator[TestClient]:
     with hub.db.write() as conn:
-        for login, role in (("caiwu", "finance"), ("kan", "viewer")):
+        for login, role in (("caiwu", "finance"), ("kan", "viewer"), ("guan", "admin")):
             create_user(AccountRepository(conn), login, PASSWORD, role, hub.clock)
     with TestClient(create_app(hub), follow_redirects=False) as client:
         yield client
@@ -94,6 +94,7 @@ def test_a_viewer_reads_but_does_not_run_or_fix(api: Any, console: TestClient) -
     page = console.get(f"{PAGE}?run={run['id']}").text
     assert "350.000‰" in page
     assert 'data-testid="reconciliation-form"' not in page and 'data-testid="fix-' not in page
+    assert 'data-testid="auto-fix-form"' not in page
     refused = console.post(f"{PAGE}/runs", data={"since": DAY, "until": DAY},
                            headers={"X-CSRF-Token": csrf})
     assert refused.status_code == 403
@@ -108,3 +109,23 @@ def test_a_bad_period_in_the_form_is_said_in_chinese(api: Any, console: TestClie
                           headers={"X-CSRF-Token": csrf, "HX-Request": "true"})
     assert answer.status_code == 422
     assert "until 不能早于 since" in answer.text
+
+
+def test_an_admin_ticks_the_automatic_fix(api: Any, console: TestClient) -> None:
+    ids = build(api)
+    csrf = sign_in(console, "guan")
+    assert 'data-testid="auto-fix-form"' in console.get(PAGE).text
+    saved = console.post(f"{PAGE}/auto-fix", data={"classes": "missing_in_erp",
+                                                   "csrf_token": csrf})
+    assert saved.status_code == 303, saved.text
+    assert api.get("/api/v1/reconciliations/auto-fix").json() == {"classes": ["missing_in_erp"]}
+    assert 'value="missing_in_erp" checked' in console.get(PAGE).text
+    run = api.post("/api/v1/reconciliations", json={"since": DAY, "until": DAY}).json()
+    page = console.get(f"{PAGE}?run={run['id']}").text
+    assert "自动修复，对账发起人 ops-token" in page
+    events = api.get(f"/api/v1/orders/{ids['E1']}/events").json()["items"]
+    assert [e["type"] for e in events].count("reconciliation.fixed") == 1
+    refused = console.post(f"{PAGE}/auto-fix", data={"classes": "amount_mismatch",
+                                                     "csrf_token": csrf})
+    assert refused.status_code == 422
+    assert api.get("/api/v1/reconciliations/auto-fix").json() == {"classes": ["missing_in_erp"]}

@@ -35,6 +35,7 @@ router = APIRouter(prefix="/console/diagnosis/reconciliation")
 Reader = Annotated[Principal, Depends(_permit("reconcile.read"))]
 Runner = Annotated[Principal, Depends(_permit("reconcile.run"))]
 Fixer = Annotated[Principal, Depends(_permit("reconcile.fix"))]
+Configurer = Annotated[Principal, Depends(_permit("reconcile.configure"))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_FILE = 64 * 1024 * 1024
 HERE = "console:reconciliation"
@@ -93,6 +94,8 @@ def page(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
         "chart": _chart(console, request, runs) if runs else None,
         "target": TARGET_PER_MILLE, "industry": INDUSTRY_PER_MILLE,
         "default_day": today - timedelta(days=1), "sides": SIDES,
+        "auto_fixable": [k for k in KINDS.values() if k.auto_fix],
+        "auto_fix": service.auto_fix_classes(),
         "actions": {code: console.translate(request, text) for code, text in ACTIONS.items()},
         "statuses": {code: console.translate(request, text)
                      for code, text in STATUSES.items()}})
@@ -132,6 +135,20 @@ def resolve(request: Request, hub: HubDep, console: ConsoleDep, who: Fixer,
     if is_htmx(request):  # the same page again, reloaded (a link with #item-n would not)
         return Response(status_code=204, headers={"HX-Refresh": "true"})
     return _go(request, str(request.url_for(HERE)) + f"?run={run}#item-{n}")
+
+
+@router.post("/auto-fix", name="console:reconciliation-auto-fix")
+async def auto_fix(request: Request, hub: HubDep, console: ConsoleDep,
+                   who: Configurer) -> Response:
+    form = await request.form()
+    chosen = [str(v) for v in form.getlist("classes")]
+    try:
+        reconciliations(hub).set_auto_fix(chosen, who.name)
+    except OrderpilotError as error:
+        return console.error(request, console.say(request, error), 422)
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Refresh": "true"})
+    return _go(request, str(request.url_for(HERE)))
 
 
 @router.get("/export.xlsx", name="console:reconciliation-export")
