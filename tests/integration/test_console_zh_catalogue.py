@@ -44,6 +44,7 @@ from orderpilot.domain.decision_tables import Column, example_return_centres
 from orderpilot.domain.rules.templates import TEMPLATES
 from orderpilot.entrypoints.api.app import create_app
 from orderpilot.entrypoints.console import ROUTERS
+from orderpilot.entrypoints.reconciliation import reconciliations
 from orderpilot.services import ordering
 from orderpilot.services.accounts import create_user
 from orderpilot.simulators import demo_channels, demo_inventory, demo_rules
@@ -251,6 +252,9 @@ def site(tmp_path_factory: pytest.TempPathFactory, sim: SimServer) -> Iterator[S
     sim.admin().post("/_sim/customs/faults", json={"status": 400, "times": 10})
     orders.append(_youzan_order(hub, "YZ2611260102", "DIAPER-L", 5, "129.00", "13933334444"))
     _settle(hub)  # the customs check is refused: a failed step
+    today = datetime.now(UTC).date()  # a reconciliation of the seeded weeks (its page's lists)
+    assert reconciliations(hub).run(today - timedelta(days=30), today, {}, "ops").counts[
+        "missing_in_erp"] > 0  # the seed books nothing in the ERP: the page lists them
     with hub.db.read() as conn:
         runs = [r.id for r in conn.execute(sa.select(t.rule_runs.c.id))]
         rules = [r.id for r in conn.execute(sa.select(t.rules.c.id))]

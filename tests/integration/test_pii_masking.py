@@ -118,7 +118,8 @@ def seeded(rules_hub: Hub) -> Iterator[Seeded]:
                "code": "SMS_PAY_REMIND", "channel": "shopee", "promotion_id": "none",
                "template_id": "high-value-review", "action": "pause", "fmt": "xlsx",
                "sg_order_id": orders["sg"], "seq": "1", "carrier": "yto",
-               "audit_id": audit.json()["id"]}
+               "audit_id": audit.json()["id"],
+               "n": "1"}  # a reconciliation discrepancy's number
         yield Seeded(hub, client, app, tokens, ids)
 
 

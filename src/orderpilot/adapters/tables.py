@@ -64,6 +64,12 @@ from orderpilot.adapters.tables_inventory import (
 from orderpilot.adapters.tables_outside import (
     outside_attempts as outside_attempts,
 )
+from orderpilot.adapters.tables_reconciliation import (  # reconciliation (issue 12)
+    reconciliation_discrepancies as reconciliation_discrepancies,
+)
+from orderpilot.adapters.tables_reconciliation import (
+    reconciliation_runs as reconciliation_runs,
+)
 from orderpilot.adapters.tables_rules import (
     customer_tags as customer_tags,
 )

@@ -48,6 +48,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # the carrier live); everyone may read past runs, masked without pii.read.
     "audit.run": frozenset({"admin", "ops", "finance"}),
     "audit.read": frozenset(ROLES),
+    # Three-way reconciliation (issue 12): everyone reads the runs; finance and ops run them;
+    # resolving a discrepancy (which may re-push an order to the ERP) is finance's, and only
+    # admins choose which classes are fixed automatically.
+    "reconcile.read": frozenset(ROLES),
+    "reconcile.run": frozenset({"admin", "ops", "finance"}),
+    "reconcile.fix": frozenset({"admin", "finance"}),
+    "reconcile.configure": frozenset({"admin"}),
 }
 
 

@@ -91,6 +91,11 @@ EVENT_TYPES: dict[str, EventType] = {e.type: e for e in (
               "closed"),
     EventType("customer.contacted", None, "crm", "客户咨询客服", "Customer contacted support",
               "contacted"),
+    # A reconciliation discrepancy put right or accepted (services/reconciliation.py)
+    EventType("reconciliation.fixed", None, "hub", "对账差异已修复", "Reconciliation fixed",
+              "fixed"),
+    EventType("reconciliation.accepted", None, "hub", "对账差异已接受",
+              "Reconciliation accepted", "accepted"),
 )}
 
 # Which system a reporting source belongs to. Unknown sources fall back to the event type's.

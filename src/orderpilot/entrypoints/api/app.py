@@ -24,6 +24,7 @@ from orderpilot.entrypoints.api import (
     inventory,
     order_work,
     orders,
+    reconciliations,
     rules,
 )
 from orderpilot.entrypoints.api.deps import TokenCache
@@ -69,6 +70,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(hooks.router)
     app.include_router(back_office.router)
     app.include_router(audits.router)
+    app.include_router(reconciliations.router)
     docs.install(app)
     if with_console:
         from orderpilot.entrypoints.console import mount

@@ -16,7 +16,8 @@ Examples:
   orderpilot bench ingest --db postgresql+psycopg://postgres@127.0.0.1:5432/test
   orderpilot bench rules --rate 50 --seconds 30
   orderpilot bench inventory --json
-  orderpilot bench channels --json""", no_args_is_help=True)
+  orderpilot bench channels --json
+  orderpilot bench reconcile --orders 1000000 --json""", no_args_is_help=True)
 Db = Annotated[str | None, typer.Option(
     help="postgresql+psycopg://... server to use (a scratch database is created and dropped); "
          "default: a temporary embedded SQLite file")]
@@ -102,3 +103,14 @@ def channels(platform: Annotated[str, typer.Option(
 
     _measure(as_json, lambda progress: bench.run(platform, orders, backfill, clients, db,
                                                  progress, workers))
+
+
+@bench_app.command("reconcile")
+def reconcile(orders: Annotated[int, typer.Option(min=1000, help="Orders in the snapshot")]
+              = 1_000_000,
+              repeat: Annotated[int, typer.Option(min=1, max=20)] = 3,
+              as_json: AsJson = False) -> None:
+    """One three-way reconciliation over a loaded snapshot with known faults."""
+    from orderpilot.benchmarks import reconciliation as bench
+
+    _measure(as_json, lambda progress: bench.run(orders, repeat, progress))

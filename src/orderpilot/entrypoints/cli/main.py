@@ -24,6 +24,7 @@ from orderpilot.entrypoints.cli import (
     demo,
     integrations,
     inventory,
+    reconcile,
     rules,
     sim,
     users,
@@ -260,5 +261,6 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(sim.app, name="sim")
 app.add_typer(integrations.app, name="integrations")
 app.add_typer(rules.app, name="rules")
+app.command("reconcile")(reconcile.reconcile)
 app.add_typer(inventory.inventory_app, name="inventory")
 transfer.import_app.command("levels")(inventory.import_levels)

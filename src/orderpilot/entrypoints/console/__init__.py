@@ -17,6 +17,7 @@ from orderpilot.entrypoints.console import (
     holds,
     order_work,
     pages,
+    reconciliation,
     tickets,
     walkthrough,
 )
@@ -42,7 +43,7 @@ ROUTERS = (auth.router, account.router, pages.router, holds.router, exceptions.r
            tickets.router, inventory.router, promotions.router,
            decision_tables.router, inventory_sources.router,
            inventory_sheets.router, channels.router, order_work.router,
-           walkthrough.router)
+           walkthrough.router, reconciliation.router)
 
 
 def mount(app: FastAPI, hub: Hub) -> None:

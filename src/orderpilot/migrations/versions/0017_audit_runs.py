@@ -1,7 +1,7 @@
 """Stored audit runs: the walkthrough audit's parameters, summary and result (S12a).
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0016
 Create Date: 2026-12-02 00:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 Time = sa.DateTime(timezone=True)
 
 revision: str = "0017"
-down_revision: str | Sequence[str] | None = "0013"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
