@@ -44,6 +44,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Tags and notes on orders (one order or a bulk action), for the people working them.
     "orders.tag": frozenset({"admin", "ops"}),
     "orders.note": frozenset({"admin", "ops", "warehouse", "finance"}),
+    # Expectations (docs/expectations.md): everyone sees the breaches; ops declare them.
+    "expectations.read": frozenset(ROLES),
+    "expectations.edit": frozenset({"admin", "ops"}),
 }
 
 
