@@ -33,7 +33,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from orderpilot.domain.errors import InvalidInput
-from orderpilot.domain.lifecycle import EVENT_TYPES, SOURCE_SYSTEM
+from orderpilot.domain.lifecycle import EVENT_TYPES
 from orderpilot.domain.rules.triggers import HUB_EVENTS
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
@@ -272,8 +272,9 @@ def _clause(index: int, raw: object) -> Clause:
 
 
 def source_systems() -> tuple[str, ...]:
-    """The systems and named sources offered in the editor."""
-    return (*SYSTEMS, *sorted(s for s in SOURCE_SYSTEM if s not in SYSTEMS))
+    """What the editor offers as B's origin: the systems, and Kingdee (the ERP most shops
+    here run); the API takes any source name."""
+    return (*SYSTEMS, "kingdee")
 
 
 # The seed's four, as templates (S12b): ops start from one and change what differs.
