@@ -22,7 +22,6 @@ from typing import Any
 import duckdb
 
 from orderpilot.domain.expectations import (
-    RECEIVABLE_EVENTS,
     SET_FIELDS,
     TEXT_FIELDS,
     Clause,
@@ -86,39 +85,38 @@ def retroactive_breaches(cursor: duckdb.DuckDBPyConnection, expectation: Expecta
     if expectation.source is not None:
         source = " AND (lower(source) = ? OR system = ?)"
         source_params = [expectation.source, expectation.source]
-    if expectation.about_receivables:
-        risk = ("greatest(coalesce((SELECT sum(CASE WHEN r.type = 'erp.receivable_opened' "
-                "THEN r.amount_cents ELSE -r.amount_cents END) FROM receivables r "
-                "WHERE r.order_id = u.order_id), 0), 0)")
+    if condition:
+        watched = f" AND order_id IN (SELECT o.id FROM orders o WHERE true{condition})"
     else:
-        risk = "u.total_cents"
+        watched = ""
+    if expectation.about_receivables:
+        risk = """(SELECT u.currency, greatest(coalesce(r.open_cents, 0), 0) AS cents
+                   FROM unresolved u LEFT JOIN (
+                       SELECT order_id, sum(CASE WHEN type = 'erp.receivable_opened'
+                                            THEN amount_cents ELSE -amount_cents END)
+                                        AS open_cents
+                       FROM events
+                       WHERE type IN ('erp.receivable_opened', 'erp.receivable_closed')
+                       GROUP BY order_id) r ON r.order_id = u.order_id)"""
+    else:
+        risk = "(SELECT currency, total_cents AS cents FROM unresolved)"
+    # ASOF picks, for each A, the first B of the order at or after it.
     sql = f"""
     WITH a AS (
-        SELECT e.id AS after_id, e.order_id, e.occurred_at AS after_at,
-               e.occurred_at + to_minutes(CAST(? AS BIGINT)) AS due_at,
-               o.currency, o.total_cents
-        FROM events e JOIN orders o ON o.id = e.order_id
-        WHERE e.type = ? AND e.occurred_at >= ? AND e.occurred_at < ?{condition}
+        SELECT id AS after_id, order_id, occurred_at AS after_at,
+               occurred_at + to_minutes(CAST(? AS BIGINT)) AS due_at
+        FROM events
+        WHERE type = ? AND occurred_at >= ? AND occurred_at < ?{watched}
     ), bs AS (
-        SELECT order_id, occurred_at FROM events
-        WHERE type = ?{source} AND order_id IN (SELECT order_id FROM a)
-    ), firsts AS (
-        SELECT a.after_id, min(bs.occurred_at) AS resolved_at
-        FROM a JOIN bs ON bs.order_id = a.order_id AND bs.occurred_at >= a.after_at
-        GROUP BY a.after_id
+        SELECT order_id, occurred_at AS resolved_at FROM events WHERE type = ?{source}
     ), breaches AS (
-        SELECT a.*, f.resolved_at FROM a LEFT JOIN firsts f ON f.after_id = a.after_id
-        WHERE a.due_at <= ? AND (f.resolved_at IS NULL OR f.resolved_at > a.due_at)
+        SELECT a.order_id, a.after_at, a.due_at, bs.resolved_at
+        FROM a ASOF LEFT JOIN bs ON a.order_id = bs.order_id AND bs.resolved_at >= a.after_at
+        WHERE a.due_at <= ? AND (bs.resolved_at IS NULL OR bs.resolved_at > a.due_at)
     ), unresolved AS (
-        SELECT DISTINCT order_id, currency, total_cents FROM breaches
-        WHERE resolved_at IS NULL
-    ), receivables AS (
-        SELECT order_id, type, coalesce(amount_cents, 0) AS amount_cents FROM events
-        WHERE type IN ({", ".join(f"'{t}'" for t in sorted(RECEIVABLE_EVENTS))})
-          AND order_id IN (SELECT order_id FROM unresolved)
-    ), risk AS (
-        SELECT u.currency, {risk} AS cents FROM unresolved u
-    )
+        SELECT DISTINCT b.order_id, o.currency, o.total_cents
+        FROM breaches b JOIN orders o ON o.id = b.order_id WHERE b.resolved_at IS NULL
+    ), risk AS {risk}
     SELECT
         (SELECT count(*) FROM breaches),
         (SELECT list({{'order_id': order_id, 'after_at': after_at, 'due_at': due_at,
