@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from conftest import FakeClock, order_body
 from orderpilot.bootstrap import Hub
+from orderpilot.services import expectations
 
 PAID_BOOKED = {"name_zh": "支付后15分钟内ERP入账", "name_en": "Booked within 15 min",
                "after": "payment.succeeded", "expect": "erp.booked", "within_minutes": 15,
@@ -183,3 +184,26 @@ def test_bad_expectations_are_refused_with_the_field_and_both_languages(
                    headers=viewer).status_code == 403
     assert api.get("/api/v1/expectations/templates", headers=viewer).status_code == 200
     assert api.get("/api/v1/expectations/nope").status_code == 404
+
+
+def test_a_timer_fired_twice_records_one_breach_one_event_one_hold(
+        hub: Hub, api: TestClient, clock: FakeClock) -> None:
+    """Two workers firing the same due clock (a lease ran out mid-way): the breach is unique
+    per expectation and A event, and the event and hold are written with it or not at all."""
+    api.put("/api/v1/expectations/paid_booked", json={**PAID_BOOKED, "severity": "hold"})
+    order = place(api, "K-1")
+    report(api, order, "payment.succeeded", "shopee", clock())
+    events = api.get(f"/api/v1/orders/{order}/events").json()["items"]
+    paid = next(e for e in events if e["type"] == "payment.succeeded")
+    due = clock() + timedelta(minutes=15)
+    payload = {"code": "paid_booked", "order_id": order, "after_event_id": paid["id"],
+               "after_at": clock().isoformat(), "due_at": due.isoformat()}
+    clock.advance(minutes=16)
+    for _ in range(2):
+        with hub.uow() as uow:
+            expectations.on_due(payload, uow, clock)
+    shown = api.get(f"/api/v1/orders/{order}").json()
+    assert [h["reason"] for h in shown["holds"]] == ["expectation:paid_booked"]
+    types = [e["type"] for e in api.get(f"/api/v1/orders/{order}/events").json()["items"]]
+    assert types.count("expectation.breached") == 1
+    assert len(api.get("/api/v1/expectations/paid_booked").json()["breaches"]) == 1
