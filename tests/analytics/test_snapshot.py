@@ -64,3 +64,21 @@ def test_a_refresh_loads_events_orders_lines_and_duplicates_then_only_what_chang
 def test_amounts_in_cents_and_what_is_not_an_amount() -> None:
     assert [cents(v) for v in ("128.50", 99, "0.005", None, "", "1e3x", "NaN")] == \
         [12850, 9900, 0, None, None, None, None]
+
+
+def test_order_tags_are_copied_and_an_older_copy_without_them_is_loaded_again(
+        hub: Hub, api: Any, tmp_path: Any) -> None:
+    tagged = api.post("/api/v1/orders", json=order_body("TAG-1", tags=["vip", "赠品"])).json()
+    plain = api.post("/api/v1/orders", json=order_body("TAG-2")).json()
+    path = tmp_path / "old.duckdb"
+    old = Snapshot(hub.db, path)
+    old.refresh()
+    with old.cursor() as cur:  # what a copy written before the tags column looks like
+        cur.execute("ALTER TABLE orders DROP COLUMN tags")
+    old.close()
+    snap = Snapshot(hub.db, path)
+    snap.refresh()
+    with snap.cursor() as cur:
+        tags = dict(cur.execute("SELECT id, tags FROM orders").fetchall())
+    assert tags == {tagged["id"]: ["vip", "赠品"], plain["id"]: []}
+    snap.close()

@@ -41,11 +41,13 @@ from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
 from orderpilot.domain.commands import LineInput, PlaceOrder, ReportEvent
 from orderpilot.domain.decision_tables import Column, example_return_centres
+from orderpilot.domain.expectations import TEMPLATES as EXPECTATION_TEMPLATES
 from orderpilot.domain.rules.templates import TEMPLATES
 from orderpilot.entrypoints.api.app import create_app
 from orderpilot.entrypoints.console import ROUTERS
+from orderpilot.entrypoints.expectation_analysis import evaluator
 from orderpilot.entrypoints.reconciliation import reconciliations
-from orderpilot.services import ordering
+from orderpilot.services import expectations, ordering
 from orderpilot.services.accounts import create_user
 from orderpilot.simulators import demo_channels, demo_inventory, demo_rules
 from orderpilot.simulators.external.server import SimServer
@@ -255,6 +257,9 @@ def site(tmp_path_factory: pytest.TempPathFactory, sim: SimServer) -> Iterator[S
     today = datetime.now(UTC).date()  # a reconciliation of the seeded weeks (its page's lists)
     assert reconciliations(hub).run(today - timedelta(days=30), today, {}, "ops").counts[
         "missing_in_erp"] > 0  # the seed books nothing in the ERP: the page lists them
+    # An expectation from the seed's templates: the paid orders the ERP never booked breach it.
+    expectations.publish(hub.uow, hub.clock, "paid_erp_booked", EXPECTATION_TEMPLATES[0],
+                         "ops", evaluator(hub))
     with hub.db.read() as conn:
         runs = [r.id for r in conn.execute(sa.select(t.rule_runs.c.id))]
         rules = [r.id for r in conn.execute(sa.select(t.rules.c.id))]
@@ -263,7 +268,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, sim: SimServer) -> Iterator[S
     audits = [hub.walkthrough().run(Params(100, 1), "ops", None, pii=True).id]
     yield Site(hub, {"order_id": orders, "run_id": runs, "audit_id": audits,
                      "rule_id": rules, "promotion_id": promotions, "name": ["return_centres"],
-                     "fmt": ["xlsx"], "template_id": [t.id for t in TEMPLATES]},
+                     "fmt": ["xlsx"], "template_id": [t.id for t in TEMPLATES],
+                     "code": ["paid_erp_booked"]},
                typed_identifiers(hub))
     hub.close()
 

@@ -30,15 +30,15 @@ def test_the_table_holds_every_handler_once() -> None:
                           "inventory.allocate_paid", "inventory.release", "inventory.confirm",
                           "inventory.consume", "shipments.follow", "wms.outbound_due",
                           "wms.outbound_due_paid", "rules.match",
-                          "erp.queue_booking"}
+                          "erp.queue_booking", "expectations.watch"}
     assert set(registry.by_timer) == {"hold.auto_release", "inventory.reservation_expiry",
                                       "inventory.pull", "inventory.sweep", "rule.timeout",
-                                      "rule.schedule"}
+                                      "rule.schedule", "expectation.due"}
     assert registry.self_deduplicating == {"inventory.allocate_placed", "promotions.claim",
                                            "inventory.allocate_paid", "shipments.follow",
                                            "wms.outbound_due", "wms.outbound_due_paid",
                                            "rules.match",
-                                           "erp.queue_booking"}
+                                           "erp.queue_booking", "expectations.watch"}
     # Rules see an event after every handler named for its type.
     assert [n for n, _ in registry.for_event("order.placed")][-1] == "rules.match"
 

@@ -37,6 +37,12 @@ from orderpilot.adapters.tables_channels import (
 from orderpilot.adapters.tables_channels import (
     channel_quarantine as channel_quarantine,
 )
+from orderpilot.adapters.tables_expectations import (  # expectations (issue 12)
+    expectation_breaches as expectation_breaches,
+)
+from orderpilot.adapters.tables_expectations import (
+    expectations as expectations,
+)
 from orderpilot.adapters.tables_inventory import (
     allocations as allocations,
 )

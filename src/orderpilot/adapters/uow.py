@@ -13,6 +13,7 @@ from orderpilot.adapters.back_office import BackOfficeRepository
 from orderpilot.adapters.channel_store import ChannelStore
 from orderpilot.adapters.db import Database
 from orderpilot.adapters.decision_tables import DecisionTableRepository
+from orderpilot.adapters.expectations import ExpectationRepository
 from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.adapters.outbox import EventLog, Inbox, Outbox, Timers
 from orderpilot.adapters.repository import OrderRepository
@@ -48,6 +49,7 @@ class SqlUnitOfWork:
     back_office: BackOfficeRepository
     shipments: ShipmentRepository
     wms_outbound: WmsOutboundRepository
+    expectations: ExpectationRepository
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None, *,
                  read_only: bool = False) -> None:
@@ -80,6 +82,7 @@ class SqlUnitOfWork:
         self.back_office = BackOfficeRepository(self.conn)
         self.shipments = ShipmentRepository(self.conn)
         self.wms_outbound = WmsOutboundRepository(self.conn)
+        self.expectations = ExpectationRepository(self.conn)
         return self
 
     def savepoint(self) -> NestedTransaction:

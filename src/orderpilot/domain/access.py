@@ -55,6 +55,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "reconcile.run": frozenset({"admin", "ops", "finance"}),
     "reconcile.fix": frozenset({"admin", "finance"}),
     "reconcile.configure": frozenset({"admin"}),
+    # Expectations (docs/expectations.md): everyone sees the breaches; ops declare them.
+    "expectations.read": frozenset(ROLES),
+    "expectations.edit": frozenset({"admin", "ops"}),
 }
 
 

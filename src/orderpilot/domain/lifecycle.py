@@ -96,6 +96,13 @@ EVENT_TYPES: dict[str, EventType] = {e.type: e for e in (
               "fixed"),
     EventType("reconciliation.accepted", None, "hub", "对账差异已接受",
               "Reconciliation accepted", "accepted"),
+    # Checks and reactions the expectations watch for (docs/expectations.md); none moves the
+    # order. The purchase-order link is checked by the ERP, which holds the purchase orders.
+    EventType("crm.level_changed", None, "crm", "会员等级已重新评定", "Customer level re-evaluated",
+              "level_changed"),
+    EventType("wms.inbound_scanned", None, "wms", "入库扫描", "Inbound scanned", "scanned"),
+    EventType("po_link.checked", None, "erp", "采购单关联已核对", "Purchase-order link checked",
+              "po_checked"),
 )}
 
 # Which system a reporting source belongs to. Unknown sources fall back to the event type's.

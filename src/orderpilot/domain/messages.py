@@ -122,6 +122,9 @@ NAMES: dict[str, dict[str, tuple[str, str]]] = {
     },
     "status": {  # what a system reports beside the lifecycle nodes (its last view)
         "contacted": ("Customer contacted", "客户已咨询"),
+        "level_changed": ("Level re-evaluated", "等级已重新评定"),
+        "scanned": ("Inbound scanned", "已入库扫描"),
+        "po_checked": ("Purchase-order link checked", "采购单关联已核对"),
     },
     "source": {
         "kingdee": ("Kingdee", "金蝶云星空"), "sf": ("SF Express", "顺丰速运"),

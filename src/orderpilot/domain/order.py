@@ -15,7 +15,8 @@ from orderpilot.domain.events import OrderEvent, new_id
 from orderpilot.domain.messages import NOTE_MARK
 from orderpilot.domain.withheld import is_withheld
 
-HOLD_REASON = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+# A breached expectation holds the order as ``expectation:{code}`` (domain/expectations.py).
+HOLD_REASON = re.compile(r"^(?=.{2,64}$)(expectation:)?[a-z][a-z0-9_]{1,63}$")
 
 
 @dataclass(frozen=True)

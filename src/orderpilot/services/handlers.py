@@ -16,7 +16,7 @@ from orderpilot.domain.commands import ReleaseHold
 from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.records import JsonObject, text, text_or_none
 from orderpilot.domain.times import SHANGHAI
-from orderpilot.services import ordering, wms_outbound
+from orderpilot.services import expectations, ordering, wms_outbound
 from orderpilot.services.back_office import booking as erp_booking
 from orderpilot.services.carriers import tracking
 from orderpilot.services.inventory import allocation as inventory
@@ -127,6 +127,11 @@ def built_in() -> tuple[Handler, ...]:
         OnTimer(inventory.EXPIRY_TIMER, inventory.on_reservation_timer),
         OnTimer(inventory_pull.PULL_TIMER, inventory_pull.on_pull_timer),
         OnTimer(inventory_pull.SWEEP_TIMER, inventory_pull.on_sweep_timer),
+        # Expectations: start and stop their clocks (docs/expectations.md). Scheduling is an
+        # insert-if-absent per key, cancelling and closing change only open rows: safe to run
+        # twice. A due clock records the breach, its event and hold in the timer's transaction.
+        On("*", "expectations.watch", expectations.watch, idempotent=True),
+        OnTimer(expectations.DUE_TIMER, expectations.on_due),
     )
 
 

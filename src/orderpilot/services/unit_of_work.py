@@ -15,6 +15,7 @@ from orderpilot.services.carriers.repository import Shipments
 from orderpilot.services.channels.ports import ChannelStore
 
 if TYPE_CHECKING:
+    from orderpilot.services.expectations import ExpectationStore
     from orderpilot.services.wms_outbound import OutboundQueue
 
 T = TypeVar("T")
@@ -61,6 +62,8 @@ class UnitOfWork(Protocol):
     def shipments(self) -> Shipments: ...
     @property
     def wms_outbound(self) -> OutboundQueue: ...
+    @property
+    def expectations(self) -> ExpectationStore: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def savepoint(self) -> AbstractContextManager[object]: ...

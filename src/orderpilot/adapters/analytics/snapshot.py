@@ -13,7 +13,7 @@ Tables (times are naive UTC ``TIMESTAMP``; money in integer cents):
                  recorded_at, outcome (moved | late | view | ...), from_node, to_node,
                  amount_cents (``data.amount`` when given), data (``data`` as JSON text)
 ``orders``       id, seq, channel, shop_id, external_id, placed_at, status, currency,
-                 total_cents, held, updated_at
+                 total_cents, held, updated_at, tags (VARCHAR[])
 ``order_lines``  order_id, line_no, sku, quantity, unit_price_cents, discount_cents,
                  cancelled_quantity
 ``duplicate_reports``  source, source_event_id, order_id, received_at (reports the hub had
@@ -28,6 +28,7 @@ changed.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -55,7 +56,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS orders (
     id VARCHAR, seq BIGINT, channel VARCHAR, shop_id VARCHAR, external_id VARCHAR,
     placed_at TIMESTAMP, status VARCHAR, currency VARCHAR, total_cents BIGINT, held BOOLEAN,
-    updated_at TIMESTAMP);
+    updated_at TIMESTAMP, tags VARCHAR[]);
 CREATE TABLE IF NOT EXISTS order_lines (
     order_id VARCHAR, line_no INTEGER, sku VARCHAR, quantity INTEGER, unit_price_cents BIGINT,
     discount_cents BIGINT, cancelled_quantity INTEGER);
@@ -125,6 +126,7 @@ class Snapshot:
         self._con.execute(f"SET memory_limit = '{memory_limit}'")
         self._con.execute("SET preserve_insertion_order = false")
         self._con.execute(_SCHEMA)
+        self._add_tags()
         self._lock = threading.Lock()  # one refresh at a time; queries use their own cursors
         self.last_refresh: Refreshed | None = None
 
@@ -139,6 +141,14 @@ class Snapshot:
             yield cur
         finally:
             cur.close()
+
+    def _add_tags(self) -> None:
+        """A copy written before orders had ``tags``: add the column and load it all again."""
+        found = self._con.execute("SELECT count(*) FROM information_schema.columns WHERE "
+                                  "table_name = 'orders' AND column_name = 'tags'").fetchone()
+        if found is not None and found[0] == 0:
+            self._con.execute("ALTER TABLE orders ADD COLUMN tags VARCHAR[]")
+            self._con.execute("DELETE FROM snapshot_meta")
 
     def _meta(self, key: str) -> str | None:
         row = self._con.execute("SELECT value FROM snapshot_meta WHERE key = ?", [key]).fetchone()
@@ -230,17 +240,18 @@ class Snapshot:
         order_sql = sa.text(
             "SELECT o.id, o.seq, o.channel, o.shop_id, o.external_id, "
             f"{_time_text(db, 'o.placed_at')}, o.status, o.currency, o.total_cents, o.held, "
-            f"{_time_text(db, 'o.updated_at')} FROM orders o {where} ORDER BY o.seq")
+            f"{_time_text(db, 'o.updated_at')}, o.tags FROM orders o {where} ORDER BY o.seq")
         names = ["id", "seq", "channel", "shop_id", "external_id", "placed_at", "status",
-                 "currency", "total_cents", "held", "updated_at"]
+                 "currency", "total_cents", "held", "updated_at", "tags"]
         orders = 0
         result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(
             order_sql, params)
         for rows in result.partitions(CHUNK):
             columns = list(zip(*rows, strict=True))
             arrays = [pa.array([str(v) for v in col], pa.string()) if i in (5, 10)
-                      else pa.array([bool(v) for v in col]) if i == 9 else pa.array(list(col))
-                      for i, col in enumerate(columns)]
+                      else pa.array([bool(v) for v in col]) if i == 9
+                      else pa.array([_tags(v) for v in col], pa.list_(pa.string())) if i == 11
+                      else pa.array(list(col)) for i, col in enumerate(columns)]
             batch = pa.table(arrays, names=names)  # noqa: F841
             if since is not None:
                 self._con.execute("DELETE FROM orders WHERE id IN (SELECT id FROM batch)")
@@ -249,7 +260,7 @@ class Snapshot:
             self._con.execute(
                 "INSERT INTO orders SELECT id, seq, channel, shop_id, external_id, "
                 "CAST(placed_at AS TIMESTAMP), status, currency, total_cents, held, "
-                "CAST(updated_at AS TIMESTAMP) FROM batch")
+                "CAST(updated_at AS TIMESTAMP), tags FROM batch")
             orders += len(rows)
             if progress is not None:
                 progress("orders", orders)
@@ -290,6 +301,13 @@ class Snapshot:
         self._con.execute("INSERT INTO duplicate_reports SELECT source, source_event_id, "
                           "order_id, CAST(received_at AS TIMESTAMP) FROM batch")
         return len(rows)
+
+
+def _tags(value: Any) -> list[str]:
+    """The tags column: JSON text on SQLite, a list already on PostgreSQL."""
+    if isinstance(value, str):
+        value = json.loads(value or "[]")
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def _time_param(db: Database) -> str:

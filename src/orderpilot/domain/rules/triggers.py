@@ -24,6 +24,7 @@ HUB_EVENTS: dict[str, tuple[str, str]] = {
     "promotion.released": ("赠品名额释放", "Promotion gift released"),
     "promotion.started": ("活动开始", "Promotion started"),
     "promotion.ended": ("活动结束", "Promotion ended"),
+    "expectation.breached": ("预期未达成", "Expectation breached"),
 }
 
 

@@ -20,6 +20,7 @@ from orderpilot.entrypoints.api import (
     decision_tables,
     docs,
     errors,
+    expectations,
     hooks,
     inventory,
     order_work,
@@ -71,6 +72,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(back_office.router)
     app.include_router(audits.router)
     app.include_router(reconciliations.router)
+    app.include_router(expectations.router)
     docs.install(app)
     if with_console:
         from orderpilot.entrypoints.console import mount

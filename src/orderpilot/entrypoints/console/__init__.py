@@ -14,6 +14,7 @@ from orderpilot.entrypoints.console import (
     auth,
     channels,
     exceptions,
+    expectations,
     holds,
     order_work,
     pages,
@@ -43,7 +44,7 @@ ROUTERS = (auth.router, account.router, pages.router, holds.router, exceptions.r
            tickets.router, inventory.router, promotions.router,
            decision_tables.router, inventory_sources.router,
            inventory_sheets.router, channels.router, order_work.router,
-           walkthrough.router, reconciliation.router)
+           walkthrough.router, reconciliation.router, expectations.router)
 
 
 def mount(app: FastAPI, hub: Hub) -> None:

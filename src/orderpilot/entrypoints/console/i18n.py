@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 
 from orderpilot.domain.access import ROLE_NAMES, allowed
+from orderpilot.domain.expectations import HOLD_PREFIX as EXPECTATION_HOLD
 from orderpilot.domain.hold_release import RELEASE_REASONS
 from orderpilot.domain.lifecycle import EVENT_TYPES, NODE_BY_ID
 from orderpilot.domain.masking import mask_as, mask_document, mask_phone
@@ -174,11 +175,20 @@ def build_environment(locale: str, translations: Translations) -> Environment:
     def label(table: dict[str, str]) -> Callable[[str], str]:
         return lambda code: gettext(table[code]) if code in table else code
 
+    def reason(code: str) -> str:
+        """A hold reason; a breached expectation's (``expectation:<code>``) names its code."""
+        if code.startswith(EXPECTATION_HOLD):
+            return gettext("Expectation not met: %(code)s") % {
+                "code": code[len(EXPECTATION_HOLD):]}
+        return label(LABELS["reason"])(code)
+
     def code(value: str | None, kind: str) -> str:
         """A code of KIND (``reason``, ``priority``, ``event``, ...) in the page's language;
         a code the catalogue does not know shows as it is (the zh-CN page test finds it)."""
         if value is None or value == "":
             return "—"
+        if kind == "reason":
+            return reason(value)
         if kind in LABELS:
             return label(LABELS[kind])(value)
         if kind == "event":
@@ -250,7 +260,7 @@ def build_environment(locale: str, translations: Translations) -> Environment:
 
     env.filters.update(when=when, money=money, number=number, node=node,
                        event_type=event_type, channel=label(CHANNELS), system=label(SYSTEMS),
-                       reason=label(LABELS["reason"]), outcome=label(OUTCOMES),
+                       reason=reason, outcome=label(OUTCOMES),
                        hold_kind=label(HOLD_KINDS), lag=lag, code=code, source=source, by=by,
                        field_path=lambda path: field_path(path, locale),
                        note=lambda text: note_text(text, locale),

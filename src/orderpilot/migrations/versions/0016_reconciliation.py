@@ -1,7 +1,7 @@
 """Reconciliation runs and their discrepancies (three-way reconciliation, issue 12).
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-02 00:00:00
 """
 
@@ -16,7 +16,7 @@ Time = sa.DateTime(timezone=True)
 Seq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 revision: str = "0016"
-down_revision: str | Sequence[str] | None = "0013"
+down_revision: str | Sequence[str] | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
