@@ -44,6 +44,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Tags and notes on orders (one order or a bulk action), for the people working them.
     "orders.tag": frozenset({"admin", "ops"}),
     "orders.note": frozenset({"admin", "ops", "warehouse", "finance"}),
+    # The lifecycle board and the other proof pages (issue 12): numbers over the whole
+    # history, no buyer data; every role may read them, viewers included.
+    "diagnosis.read": frozenset(ROLES),
 }
 
 
