@@ -71,7 +71,7 @@ def test_findings_say_the_erp_lag_in_both_languages(api: Any, history: list[str]
         "回报最慢的是WMS：p99 延迟 5 分钟，中位 10 秒",
         "The WMS reports slowest: lag p99 5 min, median 10 s")
     assert found["report_problems.kingdee"][1] == \
-        "ERP (kingdee): 1 late, 2 duplicated and 0 out-of-order reports"
+        "ERP (Kingdee): 1 late, 2 duplicated and 0 out-of-order reports"
     assert [c for c in found if c.startswith("report_problems.")] == [
         "report_problems.kingdee", "report_problems.shopee", "report_problems.wms"]
 

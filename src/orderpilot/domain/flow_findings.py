@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from orderpilot.domain.flow import SourceReports, Transition, node_names
+from orderpilot.domain.messages import named
 
 # Edges the business talks about, with the sentence it uses (the mean time, rounded).
 AVERAGE_SENTENCES: dict[tuple[str, str], tuple[str, str]] = {
@@ -34,6 +35,13 @@ AVERAGE_SENTENCES: dict[tuple[str, str], tuple[str, str]] = {
 SYSTEM_NAMES = {"storefront": ("店铺", "The storefront"), "erp": ("ERP", "ERP"),
                 "wms": ("WMS", "The WMS"), "carrier": ("承运商", "The carrier"),
                 "crm": ("CRM", "CRM"), "hub": ("orderpilot", "orderpilot")}
+# Reporting sources by name (the channels; outside systems are in domain/messages.py NAMES).
+CHANNEL_NAMES = {"shopee": ("Shopee", "Shopee"), "lazada": ("Lazada", "Lazada"),
+                 "youzan": ("有赞", "Youzan"), "own_store": ("自营商城", "Own store"),
+                 "tiktok": ("TikTok Shop", "TikTok Shop"), "shopify": ("Shopify", "Shopify"),
+                 "woocommerce": ("WooCommerce", "WooCommerce"), "tmall": ("天猫", "Tmall"),
+                 "jd": ("京东", "JD"), "pinduoduo": ("拼多多", "Pinduoduo"),
+                 "douyin": ("抖音", "Douyin")}
 PROBLEM_SOURCES = 3  # the sources with most late, duplicated or out-of-order reports shown
 
 
@@ -97,10 +105,19 @@ def _against_targets(transitions: list[Transition]) -> list[Finding]:
                     f"{t_en} target ({worst.count} orders)")]
 
 
+def _source_names(code: str) -> tuple[str, str]:
+    if code in CHANNEL_NAMES:
+        return CHANNEL_NAMES[code]
+    return named("source", code, "zh"), named("source", code, "en")
+
+
 def _system(source: SourceReports) -> tuple[str, str]:
+    """"ERP（金蝶云星空）" / "ERP (Kingdee)"; the system alone when the source is it."""
     zh, en = SYSTEM_NAMES.get(source.system, (source.system, source.system))
-    return (zh if source.source == source.system else f"{zh}（{source.source}）",
-            en if source.source == source.system else f"{en} ({source.source})")
+    if source.source == source.system:
+        return zh, en
+    name_zh, name_en = _source_names(source.source)
+    return f"{zh}（{name_zh}）", f"{en} ({name_en})"
 
 
 def _sources(sources: list[SourceReports]) -> list[Finding]:

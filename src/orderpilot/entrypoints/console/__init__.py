@@ -13,6 +13,7 @@ from orderpilot.entrypoints.console import (
     account,
     auth,
     channels,
+    diagnosis,
     exceptions,
     holds,
     order_work,
@@ -40,7 +41,8 @@ ROUTERS = (auth.router, account.router, pages.router, holds.router, exceptions.r
            rule_pages.router, rules_builder.router, rule_runs.router,
            tickets.router, inventory.router, promotions.router,
            decision_tables.router, inventory_sources.router,
-           inventory_sheets.router, channels.router, order_work.router)
+           inventory_sheets.router, channels.router, order_work.router,
+           diagnosis.router)
 
 
 def mount(app: FastAPI, hub: Hub) -> None:
