@@ -24,11 +24,12 @@
         return n.id === "placed"; }) ? ["placed"] : undefined, spacingFactor: 1.1, padding: 16},
       style: [
         {selector: "node", style: {"label": "data(label)", "font-size": 12,
-          "background-color": "#1f4e79", "color": "#1b2733", "text-valign": "bottom",
-          "text-margin-y": 4, "width": 18, "height": 18}},
+          "background-color": "#1f4e79", "color": "#1b2733", "text-valign": "center",
+          "text-halign": "right", "text-margin-x": 6, "width": 16, "height": 16}},
         {selector: "edge", style: {"width": "data(width)", "line-color": "data(colour)",
           "target-arrow-color": "data(colour)", "target-arrow-shape": "triangle",
-          "curve-style": "bezier", "label": "data(count)", "font-size": 10,
+          "arrow-scale": 0.6, "curve-style": "bezier", "label": "data(count)", "font-size": 10,
+          "text-margin-x": -12,
           "text-background-color": "#fff", "text-background-opacity": 0.8}},
         {selector: "edge:selected", style: {"overlay-opacity": 0.15}}
       ]
