@@ -4,13 +4,17 @@ the filters, the slowest orders of an edge, the findings, and the 422s."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from flow_history import build
+from flow_history import BASE, BOOK, PAY, build
 
 from conftest import FakeClock
+from orderpilot.adapters.analytics import flow
+from orderpilot.adapters.analytics.snapshot import Snapshot
 from orderpilot.bootstrap import Hub
+from orderpilot.domain.flow import FlowFilter
 
 FLOW = "/api/v1/diagnosis/flow"
 
@@ -139,3 +143,26 @@ def test_every_role_reads_the_board_and_nobody_anonymous(
         answer = api.get(FLOW, headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 200, role
     assert api.get(FLOW, headers={"Authorization": ""}).status_code == 401
+
+
+def test_the_board_follows_new_reports_and_a_reset_snapshot(
+        hub: Hub, api: Any, clock: FakeClock, history: list[str]) -> None:
+    """The tables derived from the snapshot are redone for the orders with new events only,
+    and from scratch when the snapshot starts again."""
+    before = edges(api.get(FLOW, params={"channel": "shopee"}).json())
+    released = BASE + timedelta(seconds=PAY[0] + BOOK[0] + 1800)
+    clock.now = released + timedelta(hours=3)
+    answer = api.post(f"/api/v1/orders/{history[0]}/events", json={
+        "type": "wms.picked", "source": "wms", "source_event_id": "pick-0",
+        "occurred_at": (released + timedelta(seconds=900)).isoformat()})
+    assert answer.status_code in (200, 201), answer.text
+    after = edges(api.get(FLOW, params={"channel": "shopee"}).json())
+    assert after == {**before, ("released_to_wms", "picked"): (1, 900.0, 900.0, 900.0, 900.0)}
+    fresh = Snapshot(hub.db)
+    fresh.refresh()
+    assert edges(flow.board(fresh, FlowFilter(channel="shopee"))) == after
+    with fresh.cursor() as cur:  # the snapshot starts again: the derived tables too
+        cur.execute("DELETE FROM snapshot_meta")
+    fresh.refresh()
+    assert edges(flow.board(fresh, FlowFilter(channel="shopee"))) == after
+    fresh.close()

@@ -73,6 +73,10 @@ def order_id(i: int) -> str:
     return f"00000000-0000-4000-8000-{i:012d}"
 
 
+def event_id(i: int, n: int) -> str:
+    return f"00000000-0000-4000-9{n:03d}-{i:012d}"
+
+
 # (type, source, system, node, seconds after the previous step, report lag in seconds)
 STEPS: tuple[tuple[str, str, str, str, int, int], ...] = (
     ("payment.succeeded", "channel", "storefront", "paid", 60, 2),
@@ -102,14 +106,14 @@ def _history(i: int) -> tuple[tuple[Any, ...], tuple[Any, ...], list[tuple[Any, 
              f"138{i % 10**8:08d}", "CN", f"港城大道{i % 5000}号", price, "[]", "delivered",
              placed + 100_000, placed, placed + 100_000)
     line = (oid, 1, f"SKU-{i % 300}", 1, price)
-    events: list[list[Any]] = [[f"{oid}:0", oid, "order.placed", channel, "storefront",
+    events: list[list[Any]] = [[event_id(i, 0), oid, "order.placed", channel, "storefront",
                                 f"o-{i}", placed, placed + 1, json.dumps({"channel": channel})]]
     at, node, times = placed, "placed", {}
     for n, (type_, source, system, to, after, lag) in enumerate(STEPS, start=1):
         at += erp_delay(i) if type_ == "erp.booked" else after
         times[to] = at
         reported = at + lag + (i % 31 if type_ == "erp.booked" else 0)
-        events.append([f"{oid}:{n}", oid, type_, channel if source == "channel" else source,
+        events.append([event_id(i, n), oid, type_, channel if source == "channel" else source,
                        system, f"{to}-{i}", at, reported, _MOVED[node, to]])
         node = to
     if is_late(i):  # the booking arrives after the release: late, and the order skips it
