@@ -25,8 +25,9 @@ from orderpilot.entrypoints.api.app import create_app
 from orderpilot.services.accounts import create_token, create_user
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analytics"))
-from conftest import TEST_SOURCES, FakeClock  # noqa: E402
 from flow_history import build  # noqa: E402
+
+from conftest import TEST_SOURCES, FakeClock  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
