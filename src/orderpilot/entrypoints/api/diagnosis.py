@@ -34,8 +34,9 @@ async def board(hub: HubDep, _: CanReadDiagnosis, since: Text = None, until: Tex
 
 @router.get("/flow/slowest")
 async def slowest(hub: HubDep, _: CanReadDiagnosis,
-                  from_node: Annotated[str | None, Query(alias="from", max_length=64)] = None,
-                  to_node: Annotated[str | None, Query(alias="to", max_length=64)] = None,
+                  from_node: Annotated[str, Query(alias="from", min_length=1, max_length=64,
+                                                  description="a lifecycle node code")],
+                  to_node: Annotated[str, Query(alias="to", min_length=1, max_length=64)],
                   limit: Annotated[int, Query(ge=1, le=500)] = 20,
                   since: Text = None, until: Text = None, channel: Text = None,
                   shop_id: Text = None, sku: Text = None) -> dict[str, Any]:
