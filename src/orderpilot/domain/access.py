@@ -58,6 +58,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Expectations (docs/expectations.md): everyone sees the breaches; ops declare them.
     "expectations.read": frozenset(ROLES),
     "expectations.edit": frozenset({"admin", "ops"}),
+    # The lifecycle board and the other proof pages (issue 12): numbers over the whole
+    # history, no buyer data; every role may read them, viewers included.
+    "diagnosis.read": frozenset(ROLES),
 }
 
 

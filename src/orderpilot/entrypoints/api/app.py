@@ -18,6 +18,7 @@ from orderpilot.entrypoints.api import (
     carrier_hooks,
     channels,
     decision_tables,
+    diagnosis,
     docs,
     errors,
     expectations,
@@ -73,6 +74,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(audits.router)
     app.include_router(reconciliations.router)
     app.include_router(expectations.router)
+    app.include_router(diagnosis.router)
     docs.install(app)
     if with_console:
         from orderpilot.entrypoints.console import mount

@@ -17,7 +17,8 @@ Examples:
   orderpilot bench rules --rate 50 --seconds 30
   orderpilot bench inventory --json
   orderpilot bench channels --json
-  orderpilot bench reconcile --orders 1000000 --json""", no_args_is_help=True)
+  orderpilot bench reconcile --orders 1000000 --json
+  orderpilot bench diagnosis --orders 1000000 --json""", no_args_is_help=True)
 Db = Annotated[str | None, typer.Option(
     help="postgresql+psycopg://... server to use (a scratch database is created and dropped); "
          "default: a temporary embedded SQLite file")]
@@ -114,3 +115,15 @@ def reconcile(orders: Annotated[int, typer.Option(min=1000, help="Orders in the 
     from orderpilot.benchmarks import reconciliation as bench
 
     _measure(as_json, lambda progress: bench.run(orders, repeat, progress))
+
+
+@bench_app.command("diagnosis")
+def diagnosis(orders: Annotated[int, typer.Option(min=100, help="Orders built (ten events "
+                                                              "each)")] = 100_000,
+              db: Db = None, as_json: AsJson = False) -> None:
+    """The proof pages over N orders: snapshot load, lifecycle board (flow), expectations and
+    reconciliation once they exist; peak memory. The history is written straight into the
+    tables of a scratch database with a known ERP lag (10-14 min after payment)."""
+    from orderpilot.benchmarks import diagnosis as bench
+
+    _measure(as_json, lambda progress: bench.run(orders, db, progress))

@@ -13,6 +13,7 @@ from orderpilot.entrypoints.console import (
     account,
     auth,
     channels,
+    diagnosis,
     exceptions,
     expectations,
     holds,
@@ -44,7 +45,8 @@ ROUTERS = (auth.router, account.router, pages.router, holds.router, exceptions.r
            tickets.router, inventory.router, promotions.router,
            decision_tables.router, inventory_sources.router,
            inventory_sheets.router, channels.router, order_work.router,
-           walkthrough.router, reconciliation.router, expectations.router)
+           walkthrough.router, reconciliation.router, expectations.router,
+           diagnosis.router)
 
 
 def mount(app: FastAPI, hub: Hub) -> None:

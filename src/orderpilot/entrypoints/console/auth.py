@@ -100,6 +100,7 @@ ChannelOperator = Annotated[Principal, Depends(_permit("channels.operate"))]
 ChannelManager = Annotated[Principal, Depends(_permit("channels.manage"))]
 AuditReader = Annotated[Principal, Depends(_permit("audit.read"))]
 AuditRunner = Annotated[Principal, Depends(_permit("audit.run"))]
+DiagnosisReader = Annotated[Principal, Depends(_permit("diagnosis.read"))]
 
 
 def login_redirect(request: Request, exc: Exception) -> Response:
