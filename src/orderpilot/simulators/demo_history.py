@@ -20,6 +20,7 @@ from __future__ import annotations
 import heapq
 import json
 import statistics
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,10 @@ WORKER = "demo-history"
 HISTORY_STOCK = 3000  # each morning's count per SKU and warehouse: the past never ran short
 DISPATCH_EVERY = timedelta(minutes=15)  # the dispatcher keeps up within minutes
 Progress = Callable[[int, int], None]  # (done, total) arrivals
+
+
+class HistoryStopped(Exception):
+    """The demo was stopped while its history was loading (no truth is written)."""
 
 
 @dataclass(frozen=True)
@@ -105,14 +110,16 @@ def needs_history(hub: Hub, data_dir: Path) -> bool:
 
 def backfill(hub: Hub, data_dir: Path, size: HistorySize = HistorySize(), *,
              end: datetime | None = None, rates: FaultRates = SEED_FAULTS,
-             progress: Progress | None = None) -> dict[str, Any]:
-    """Play the history into HUB (fresh), write and return the truth."""
+             progress: Progress | None = None,
+             stop: threading.Event | None = None) -> dict[str, Any]:
+    """Play the history into HUB (fresh), write and return the truth; STOP set on the way
+    raises HistoryStopped."""
     end = (end or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     stories = plan_history(size.seed, end, size.days, size.orders_per_day, rates)
     clock = SimulatedClock(end - timedelta(days=size.days))
     with hub.db.bulk_load():
         _stock_sources(hub, clock)
-        recorded = _play(hub, clock, stories, progress)
+        recorded = _play(hub, clock, stories, progress, stop)
         clock.now = end
         _drain(hub, clock)
         _settle_bookings(hub, clock, stories, recorded)
@@ -145,7 +152,7 @@ def _restock(hub: Hub, clock: SimulatedClock) -> None:
 
 
 def _play(hub: Hub, clock: SimulatedClock, stories: list[OrderStory],
-          progress: Progress | None) -> Recorded:
+          progress: Progress | None, stop: threading.Event | None) -> Recorded:
     due: list[tuple[datetime, int, int, Report | None]] = []
     for story in stories:
         due.append((story.arrives_at, story.number, 0, None))
@@ -159,6 +166,8 @@ def _play(hub: Hub, clock: SimulatedClock, stories: list[OrderStory],
         if hub.connectors.endpoints.url_for("wms") else None
     total, done, stocked, dispatched = len(due), 0, "", clock.now
     while due:
+        if stop is not None and stop.is_set():
+            raise HistoryStopped
         at, number, _, report = heapq.heappop(due)
         clock.now = at
         if f"{at:%Y-%m-%d}" != stocked:

@@ -100,7 +100,8 @@ def reset_demo(hub: Hub, data_dir: Path) -> None:
     demo_history.truth_path(data_dir).unlink(missing_ok=True)
 
 
-def load_history(hub: Hub, data_dir: Path, size: HistorySize) -> dict[str, Any] | None:
+def load_history(hub: Hub, data_dir: Path, size: HistorySize,
+                 stop: threading.Event | None = None) -> dict[str, Any] | None:
     """The past weeks, once, into a fresh demo (with a progress bar); None when the demo
     already has data (a restart) or no history is wanted."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -112,13 +113,42 @@ def load_history(hub: Hub, data_dir: Path, size: HistorySize) -> dict[str, Any] 
                   MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task(label, total=None)
         truth = demo_history.backfill(
-            hub, data_dir, size,
+            hub, data_dir, size, stop=stop,
             progress=lambda done, total: bar.update(task, completed=done, total=total))
     lag = truth["erp_lag"]
     console.print(f"history: {truth['orders']} orders, {truth['reports']} reports; ERP books "
                   f"{lag['mean_seconds'] / 60:.1f} min after payment on average; "
                   f"truth in {demo_history.truth_path(data_dir)}")
     return truth
+
+
+def _start_company(hub: Hub, data_dir: Path, size: HistorySize, stop: threading.Event,
+                   stream_args: tuple[Any, ...]) -> None:
+    """Behind the console, which answers already: the history (a fresh demo only), then the
+    demo's rules, stock and shops, the dispatchers, the customers and the live stream. The
+    history comes first so that the rules, the promotion and the live stock start from today
+    and the dispatchers never handle the past on today's clock."""
+    try:
+        if load_history(hub, data_dir, size, stop):
+            for hook in AFTER_HISTORY:
+                hook(hub)
+        demo_rules.install_rules(hub)
+        demo_inventory.setup_demo_inventory(hub)
+        demo_channels.connect_shops(hub, str(hub.settings.sim_url))
+    except demo_history.HistoryStopped:
+        console.print("[yellow]the demo stopped while loading its history: "
+                      "`orderpilot demo --reset` loads it again[/yellow]")
+        return
+    except Exception:  # the console keeps serving; the log says what broke
+        log.exception("demo_setup_failed")
+        return
+    if stop.is_set():
+        return
+    hub.start_dispatchers(max(hub.settings.dispatcher_threads, 1))
+    url, token, speed = stream_args[0], stream_args[1], stream_args[4]
+    threading.Thread(target=demo_rules.contact_support, name="demo-support", daemon=True,
+                     args=(url, token, stop, 20.0 / speed)).start()
+    _simulate(*stream_args)
 
 
 def _show(url: str, logins: dict[str, str | None], data_dir: Path, rate: float,
@@ -223,23 +253,15 @@ def demo(
             reset_demo(hub, data_dir)
         logins = ensure_logins(hub, data_dir)
         token = ensure_token(hub, data_dir)
-        # The history first: the rules, the promotion and the live stock start from today.
-        if load_history(hub, data_dir, HistorySize(history_days, history_orders, seed)):
-            for hook in AFTER_HISTORY:
-                hook(hub)
-        demo_rules.install_rules(hub)
-        demo_inventory.setup_demo_inventory(hub)
-        demo_channels.connect_shops(hub, str(hub.settings.sim_url))
-        app = create_app(hub, dispatcher_threads=max(hub.settings.dispatcher_threads, 1))
+        app = create_app(hub)  # the dispatchers start once the company is set up
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         url = f"http://{local}:{port}"
         _show(url, logins, data_dir, rate, speed, hub.settings.sim_url)
-        simulator = threading.Thread(target=_simulate, name="demo-simulator", daemon=True,
-                                     args=(url, token, rate, seed, speed, stop, streams,
-                                           None, hub.settings.sim_url))
+        simulator = threading.Thread(
+            target=_start_company, name="demo-simulator", daemon=True,
+            args=(hub, data_dir, HistorySize(history_days, history_orders, seed), stop,
+                  (url, token, rate, seed, speed, stop, streams, None, hub.settings.sim_url)))
         simulator.start()
-        threading.Thread(target=demo_rules.contact_support, name="demo-support", daemon=True,
-                         args=(url, token, stop, 20.0 / speed)).start()
         # uvicorn in the main thread owns Ctrl-C: it stops serving, then we stop the rest.
         uvicorn.run(app, host=host, port=port, log_level=hub.settings.log_level.lower(),
                     access_log=False, proxy_headers=False)
