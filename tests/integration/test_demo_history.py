@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from conftest import require_pg
+from conftest_pg import create_pg_database, drop_pg_database
 from orderpilot.adapters import migrations
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.analytics.snapshot import Snapshot
@@ -27,9 +30,29 @@ SIZE = HistorySize(days=10, orders_per_day=14, seed=3)
 RATES = FaultRates(returns=0.3)  # enough returns in 140 orders to leave some open
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[tuple[Hub, dict[str, Any], Path]]:
+    """One history per database, loaded once for the module's checks (they only read)."""
+    url = None
+    if request.param == "postgres":
+        require_pg()
+        url = create_pg_database("demohist")
+    data_dir = tmp_path_factory.mktemp("demo-history") / "data"
+    hub = bootstrap(Settings(data_dir=data_dir, database_url=url,
+                             _env_file=None))  # type: ignore[call-arg]
+    try:
+        migrations.upgrade(hub.db)
+        yield hub, backfill(hub, data_dir, SIZE, end=END, rates=RATES), data_dir
+    finally:
+        hub.close()
+        if url is not None:
+            drop_pg_database(url)
+
+
 @pytest.fixture
-def history(hub: Hub, tmp_path: Path) -> tuple[Hub, dict[str, Any]]:
-    return hub, backfill(hub, tmp_path / "data", SIZE, end=END, rates=RATES)
+def history(loaded: tuple[Hub, dict[str, Any], Path]) -> tuple[Hub, dict[str, Any]]:
+    return loaded[0], loaded[1]
 
 
 def rows(snap: Snapshot, sql: str) -> list[tuple[Any, ...]]:
@@ -41,10 +64,10 @@ def ids(snap: Snapshot, sql: str) -> list[str]:
     return sorted(str(r[0]) for r in rows(snap, sql))
 
 
-def test_truth_file_is_what_backfill_returned(history: tuple[Hub, dict[str, Any]],
-                                              tmp_path: Path) -> None:
-    _, truth = history
-    assert json.loads(truth_path(tmp_path / "data").read_text(encoding="utf-8")) == truth
+def test_truth_file_is_what_backfill_returned(
+        loaded: tuple[Hub, dict[str, Any], Path]) -> None:
+    _, truth, data_dir = loaded
+    assert json.loads(truth_path(data_dir).read_text(encoding="utf-8")) == truth
     assert truth["refused"] == [] and truth["orders"] == 140
 
 
@@ -174,16 +197,18 @@ def test_the_same_seed_records_the_same_events(tmp_path: Path) -> None:
     assert seen[0] == seen[1] and len(seen[0][0]) > 100
 
 
-def test_a_second_start_does_not_load_the_history_again(
-        history: tuple[Hub, dict[str, Any]], tmp_path: Path) -> None:
-    hub, truth = history
+def test_a_second_start_does_not_load_the_history_again(hub: Hub, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    assert not needs_history(hub, data_dir)
-    assert load_history(hub, data_dir, SIZE) is None  # what `orderpilot demo` does on start
+    size = HistorySize(days=2, orders_per_day=10, seed=3)
+    assert needs_history(hub, data_dir)
+    first = load_history(hub, data_dir, size)  # what `orderpilot demo` does on start
+    assert first is not None and not needs_history(hub, data_dir)
+    assert load_history(hub, data_dir, size) is None  # the restart
     with hub.db.read() as conn:
         orders = conn.execute(sa.select(sa.func.count()).select_from(t.orders)).scalar_one()
-    assert orders == truth["orders"]
+    assert orders == first["orders"] == 20
     truth_path(data_dir).unlink()  # an older demo's data, without a truth: left alone too
     assert not needs_history(hub, data_dir)
     reset_demo(hub, data_dir)  # --reset
     assert needs_history(hub, data_dir)
+    assert load_history(hub, data_dir, HistorySize(days=0)) is None  # --history-days 0

@@ -160,8 +160,8 @@ def _play(hub: Hub, clock: SimulatedClock, stories: list[OrderStory],
     heapq.heapify(due)
     by_number = {s.number: s for s in stories}
     recorded = Recorded()
-    dispatcher = Dispatcher(hub.uow, hub.registry, clock, WORKER,
-                            DispatchSettings(one_transaction_per_batch=hub.db.is_sqlite))
+    dispatcher = _dispatcher(hub, clock)
+    # Outbound orders go to the WMS (its simulator in the demo) as they would live.
     pusher = OutboundPusher(hub.uow, hub.connectors, clock) \
         if hub.connectors.endpoints.url_for("wms") else None
     total, done, stocked, dispatched = len(due), 0, "", clock.now
@@ -189,14 +189,16 @@ def _play(hub: Hub, clock: SimulatedClock, stories: list[OrderStory],
     return recorded
 
 
-def _drain(hub: Hub, clock: SimulatedClock, dispatcher: Dispatcher | None = None,
-           pusher: OutboundPusher | None = None) -> None:
-    dispatcher = dispatcher or Dispatcher(hub.uow, hub.registry, clock, WORKER,
-                                          DispatchSettings(one_transaction_per_batch=hub.db
-                                                           .is_sqlite))
-    for _ in range(100):
-        if dispatcher.run_once() + (pusher.run_once() if pusher is not None else 0) == 0:
-            return
+def _dispatcher(hub: Hub, clock: SimulatedClock) -> Dispatcher:
+    return Dispatcher(hub.uow, hub.registry, clock, WORKER,
+                      DispatchSettings(one_transaction_per_batch=hub.db.is_sqlite))
+
+
+def _drain(hub: Hub, clock: SimulatedClock) -> None:
+    """Whatever the last ticks left: the history's events are all handled at its end."""
+    dispatcher = _dispatcher(hub, clock)
+    while dispatcher.run_once():
+        pass
 
 
 def _place(hub: Hub, clock: SimulatedClock, story: OrderStory, recorded: Recorded) -> None:
