@@ -250,6 +250,10 @@ def demo(
     try:
         migrations.upgrade(hub.db)
         if reset:
+            if not hub.db.is_sqlite:  # a server database may hold more than the demo
+                raise typer.BadParameter(
+                    f"--reset empties the demo's own SQLite file only; {hub.db.shown_url} is a "
+                    "server database: drop and create it yourself", param_hint="--reset")
             reset_demo(hub, data_dir)
         logins = ensure_logins(hub, data_dir)
         token = ensure_token(hub, data_dir)
