@@ -88,6 +88,14 @@ def test_erp_lag_recomputed_from_events_equals_the_truth(
     assert (round(mean, 3), round(p50, 3), round(p90, 3)) == \
         (lag["mean_seconds"], lag["p50_seconds"], lag["p90_seconds"])
     assert 10 * 60 < lag["mean_seconds"] < 14 * 60  # drawn with a mean of 12 minutes
+    [(over,)] = rows(snap, """SELECT count(*) FROM events p JOIN events b
+        ON b.order_id = p.order_id AND b.type = 'erp.booked'
+        WHERE p.type = 'payment.succeeded'
+        AND b.occurred_at > p.occurred_at + INTERVAL 15 MINUTE""")
+    assert over == lag["over_15_minutes"] > 0
+    outcomes = dict(rows(snap, "SELECT outcome, count(*) FROM events WHERE type = 'erp.booked' "
+                               "GROUP BY outcome"))
+    assert outcomes == lag["outcomes"] and sum(outcomes.values()) == count
     # Every report reached the hub after it happened, and no report is stamped in the future.
     [(early, future)] = rows(snap, f"""
         SELECT count(*) FILTER (WHERE recorded_at < occurred_at),
@@ -114,19 +122,23 @@ def test_faults_in_the_truth_are_exactly_those_in_the_database(
     assert late == truth["late_wms_picks"]["order_ids"] and len(late) >= 1
 
     open_returns = ids(snap, f"""({has.format('return.requested')})
-        INTERSECT ({has.format('refund.succeeded')})
         INTERSECT ({has.format('erp.receivable_opened')})
         EXCEPT ({has.format('erp.receivable_closed')})""")
     found = truth["returns_with_open_receivable"]
     assert open_returns == found["order_ids"]
     never_closed = found["never_closed_order_ids"]
     assert never_closed and set(never_closed) <= set(open_returns)
-    # A return the ERP will still close was refunded in the last day; the injected ones longer
-    # ago (the expectation "receivable closed within 24 h" breaches exactly those).
-    refunded = dict(rows(snap, "SELECT order_id, max(occurred_at) FROM events "
-                               "WHERE type = 'refund.succeeded' GROUP BY order_id"))
+    # A return whose receivable the ERP will still close was requested in the last day; the
+    # injected ones longer ago (the expectation "return requested -> receivable closed within
+    # 24 h" breaches exactly those).
+    requested = dict(rows(snap, "SELECT order_id, min(occurred_at) FROM events "
+                                "WHERE type = 'return.requested' GROUP BY order_id"))
     day_before = END.replace(tzinfo=None) - timedelta(days=1)
-    assert sorted(i for i in open_returns if refunded[i] < day_before) == never_closed
+    assert sorted(i for i in open_returns if requested[i] < day_before) == never_closed
+    closed_late = rows(snap, """SELECT count(*) FROM events r JOIN events c
+        ON c.order_id = r.order_id AND c.type = 'erp.receivable_closed'
+        WHERE r.type = 'return.requested' AND c.occurred_at > r.occurred_at + INTERVAL 1 DAY""")
+    assert closed_late == [(0,)]
     amounts = rows(snap, f"""SELECT o.currency, sum(e.amount_cents) FROM events e
         JOIN orders o ON o.id = e.order_id WHERE e.type = 'erp.receivable_opened'
         AND e.order_id IN ({", ".join(f"'{i}'" for i in open_returns)}) GROUP BY o.currency""")
@@ -161,8 +173,14 @@ def test_the_hub_handled_the_history_as_live_orders(history: tuple[Hub, dict[str
         pending = conn.execute(sa.text("SELECT count(*) FROM outbox WHERE status = 'pending'")
                                ).scalar_one()
         bookings = Counter(conn.execute(sa.text("SELECT status FROM erp_bookings")).scalars())
-    # Every paid order was allocated (Youzan's on placement, so some never paid too).
-    assert len(paid) == truth["by_type"]["payment.succeeded"] and paid <= allocated
+        late_payments = {r.order_id for r in conn.execute(
+            sa.select(ev.c.order_id, ev.c.occurred_at, ev.c.recorded_at)
+            .where(ev.c.type == "payment.succeeded"))
+            if r.recorded_at - r.occurred_at > timedelta(minutes=30)}
+    # Paid orders were allocated (Youzan's on placement, so some never paid too), except where
+    # the payment's report came so late that the warehouse's release reached the hub with it.
+    assert len(paid) == truth["by_type"]["payment.succeeded"]
+    assert paid - allocated <= late_payments and len(paid & allocated) > 0.95 * len(paid)
     assert held == 0 and pending == 0
     # The queue the payments filled is settled: the live ERP worker will not book the past.
     never = truth["discrepancies"]["shipped_never_booked"]["count"]

@@ -288,10 +288,10 @@ def build_truth(stories: list[OrderStory], recorded: Recorded, size: HistorySize
                   for s in stories
                   if (paid := s.first("payment.succeeded")) and recorded.got(s, paid)
                   and (booked := s.first("erp.booked")) and recorded.got(s, booked))
-    # Returns refunded whose receivable is open at the end: the injected ones never close;
-    # the others were refunded too recently for the ERP's write-off to have come.
-    open_returns = [s for s in stories if s.has("return.requested")
-                    and recorded.got(s, s.first("refund.succeeded"))
+    # Returns whose receivable is open at the end: the injected ones never close; the others
+    # were requested too recently for the ERP's write-off to have come.
+    open_returns = [s for s in stories
+                    if recorded.got(s, s.first("return.requested"))
                     and recorded.got(s, s.first("erp.receivable_opened"))
                     and not recorded.got(s, s.first("erp.receivable_closed"))]
     open_amounts: dict[str, Decimal] = defaultdict(Decimal)
@@ -312,7 +312,13 @@ def build_truth(stories: list[OrderStory], recorded: Recorded, size: HistorySize
                     "from": "payment.succeeded", "to": "erp.booked", "orders": len(lags),
                     "mean_seconds": round(statistics.fmean(lags), 3) if lags else 0.0,
                     "p50_seconds": round(quantile(lags, 0.5), 3),
-                    "p90_seconds": round(quantile(lags, 0.9), 3)},
+                    "p90_seconds": round(quantile(lags, 0.9), 3),
+                    "over_15_minutes": sum(1 for s in lags if s > 15 * 60),
+                    # how the hub took each erp.booked: "moved" the order, or "late" (the order
+                    # had passed erp_booked already, e.g. allocated first)
+                    "outcomes": dict(sorted(Counter(
+                        outcome(s, "erp.booked") for s in stories
+                        if recorded.got(s, s.first("erp.booked"))).items()))},
         "lost_wms_callbacks": listing(with_("lost_wms_callbacks", "shipment.shipped")),
         "late_wms_picks": listing(late_picks),
         "returns_with_open_receivable": listing(
