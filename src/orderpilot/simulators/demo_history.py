@@ -254,6 +254,10 @@ def _settle_bookings(hub: Hub, clock: SimulatedClock, stories: list[OrderStory],
                                      "order (demo history: an injected fault)", clock())
 
 
+def _placed_at(story: OrderStory) -> datetime:
+    return datetime.fromisoformat(str(story.body["placed_at"]))
+
+
 def quantile(sorted_values: list[float], q: float) -> float:
     """Linear between the closest ranks (duckdb's quantile_cont, numpy's default)."""
     if not sorted_values:
@@ -302,6 +306,15 @@ def build_truth(stories: list[OrderStory], recorded: Recorded, size: HistorySize
     late_picks = [s for s in stories
                   if "late_pick" in s.faults and outcome(s, "wms.picked") == "late"]
     types = Counter(r.type for s in stories for r in s.reports if recorded.got(s, r))
+    report_lags: dict[str, list[float]] = defaultdict(list)
+    for story in stories:
+        if story.number in ids:
+            report_lags[str(story.body["channel"])].append(
+                float((story.arrives_at - _placed_at(story)).total_seconds()))
+        for report in story.reports:
+            if recorded.got(story, report):
+                report_lags[report.source].append(
+                    float((report.arrives_at - report.occurred_at).total_seconds()))
     return {
         "seed": size.seed, "days": size.days, "orders_per_day": size.orders_per_day,
         "since": (end - timedelta(days=size.days)).isoformat(), "until": end.isoformat(),
@@ -319,6 +332,11 @@ def build_truth(stories: list[OrderStory], recorded: Recorded, size: HistorySize
                     "outcomes": dict(sorted(Counter(
                         outcome(s, "erp.booked") for s in stories
                         if recorded.got(s, s.first("erp.booked"))).items()))},
+        # per reporting source (order.placed included): recorded_at - occurred_at
+        "report_lag": {source: {"count": len(seconds), "p50_seconds": quantile(seconds, 0.5),
+                                "p99_seconds": round(quantile(seconds, 0.99), 3)}
+                       for source, seconds in sorted((source, sorted(lags_))
+                                                     for source, lags_ in report_lags.items())},
         "lost_wms_callbacks": listing(with_("lost_wms_callbacks", "shipment.shipped")),
         "late_wms_picks": listing(late_picks),
         "returns_with_open_receivable": listing(
