@@ -109,6 +109,8 @@ def test_erp_lag_recomputed_from_events_equals_the_truth(
                        quantile_cont(epoch(recorded_at - occurred_at), 0.99)
                 FROM events WHERE source <> 'hub' GROUP BY source""")}
     assert lags == truth["report_lag"]
+    twice = dict(rows(snap, "SELECT source, count(*) FROM duplicate_reports GROUP BY source"))
+    assert twice == truth["duplicates"] and sum(twice.values()) > 10
     assert 5 <= lags["kingdee"]["p50_seconds"] <= 90  # seconds to a minute after the fact
 
 

@@ -89,6 +89,7 @@ class Recorded:
     order_ids: dict[int, str] = field(default_factory=dict)  # story number -> order id
     outcomes: dict[tuple[int, str], str] = field(default_factory=dict)  # (number, event id)
     refused: list[dict[str, str]] = field(default_factory=list)
+    duplicates: Counter[str] = field(default_factory=Counter)  # by source: sent again, kept once
 
     def got(self, story: OrderStory, report: Report | None) -> bool:
         return report is not None and (story.number, report.source_event_id) in self.outcomes
@@ -153,10 +154,14 @@ def _restock(hub: Hub, clock: SimulatedClock) -> None:
 
 def _play(hub: Hub, clock: SimulatedClock, stories: list[OrderStory],
           progress: Progress | None, stop: threading.Event | None) -> Recorded:
-    due: list[tuple[datetime, int, int, Report | None]] = []
+    # (arrives at the hub, order, sequence, report (None: the order itself), sent again)
+    due: list[tuple[datetime, int, int, Report | None, bool]] = []
     for story in stories:
-        due.append((story.arrives_at, story.number, 0, None))
-        due.extend((r.arrives_at, story.number, i + 1, r) for i, r in enumerate(story.reports))
+        due.append((story.arrives_at, story.number, 0, None, False))
+        for i, r in enumerate(story.reports):
+            due.append((r.arrives_at, story.number, 2 * i + 1, r, False))
+            if r.again_at is not None:
+                due.append((r.again_at, story.number, 2 * i + 2, r, True))
     heapq.heapify(due)
     by_number = {s.number: s for s in stories}
     recorded = Recorded()
@@ -168,7 +173,7 @@ def _play(hub: Hub, clock: SimulatedClock, stories: list[OrderStory],
     while due:
         if stop is not None and stop.is_set():
             raise HistoryStopped
-        at, number, _, report = heapq.heappop(due)
+        at, number, _, report, again = heapq.heappop(due)
         clock.now = at
         if f"{at:%Y-%m-%d}" != stocked:
             stocked = f"{at:%Y-%m-%d}"
@@ -182,7 +187,7 @@ def _play(hub: Hub, clock: SimulatedClock, stories: list[OrderStory],
         if report is None:
             _place(hub, clock, story, recorded)
         elif number in recorded.order_ids:
-            _report(hub, clock, story, report, recorded)
+            _report(hub, clock, story, report, recorded, again)
         done += 1
         if progress is not None and (done % 200 == 0 or done == total):
             progress(done, total)
@@ -217,7 +222,7 @@ def _place(hub: Hub, clock: SimulatedClock, story: OrderStory, recorded: Recorde
 
 
 def _report(hub: Hub, clock: SimulatedClock, story: OrderStory, report: Report,
-            recorded: Recorded) -> None:
+            recorded: Recorded, again: bool) -> None:
     order_id = recorded.order_ids[story.number]
     try:
         answer = ordering.report_event(ReportEvent(
@@ -229,7 +234,10 @@ def _report(hub: Hub, clock: SimulatedClock, story: OrderStory, report: Report,
         log.warning("demo_history_refused", order_id=order_id, type=report.type,
                     error=error.message)
         return
-    recorded.outcomes[(story.number, report.source_event_id)] = answer.outcome
+    if again:
+        recorded.duplicates[report.source] += answer.outcome == "duplicate"
+    else:
+        recorded.outcomes[(story.number, report.source_event_id)] = answer.outcome
 
 
 def _settle_bookings(hub: Hub, clock: SimulatedClock, stories: list[OrderStory],
@@ -337,6 +345,8 @@ def build_truth(stories: list[OrderStory], recorded: Recorded, size: HistorySize
                                 "p99_seconds": round(quantile(seconds, 0.99), 3)}
                        for source, seconds in sorted((source, sorted(lags_))
                                                      for source, lags_ in report_lags.items())},
+        # reports a source sent twice (the hub kept one), by source
+        "duplicates": {k: n for k, n in sorted(recorded.duplicates.items()) if n},
         "lost_wms_callbacks": listing(with_("lost_wms_callbacks", "shipment.shipped")),
         "late_wms_picks": listing(late_picks),
         "returns_with_open_receivable": listing(

@@ -18,6 +18,9 @@ The faults the seed's diagnosis found are injected on purpose, in known numbers:
 * three-way discrepancies: a receivable whose amount is not the order's total, an order shipped
   but never booked in the ERP, a second receivable opened for the same order.
 
+Reports are untidy as in life: seconds to minutes on the way, 2% an hour or more late, 3% sent
+twice.
+
 Everything follows from the seed, so the same seed plans the same history.
 """
 
@@ -39,6 +42,7 @@ MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
 REPORT_LAG = {"storefront": (1.0, 8.0), ERP: (5.0, 90.0), "wms": (2.0, 30.0),
               "carrier": (30.0, 900.0), "crm": (1.0, 20.0)}
 LATE_SHARE, LATE_LAG = 0.02, (30 * MINUTE, 3 * HOUR)  # e.g. an ERP sync job that stalled
+RESENT_SHARE, RESENT_AFTER = 0.03, (5.0, 300.0)  # reports a source sends twice, seconds
 SETTLED = timedelta(hours=12)  # faults hit orders whose telling event is this far in the past
 CARRIERS = ("sf", "yto")
 STOREFRONTS = {shop.channel for shop in SHOPS}
@@ -72,6 +76,7 @@ class Report:
     arrives_at: datetime
     source_event_id: str
     data: dict[str, Any] = field(default_factory=dict)
+    again_at: datetime | None = None  # sent a second time (a time-out the source imagined)
 
 
 @dataclass
@@ -283,5 +288,12 @@ def _deliver(rng: random.Random, story: OrderStory, end: datetime) -> None:
             arrival[i] = max(arrival[i], paid + timedelta(seconds=1))
         elif picked_late and report.type == "wms.picked" and shipped is not None:
             arrival[i] = shipped + timedelta(seconds=round(rng.uniform(1 * HOUR, 3 * HOUR)))
-    story.reports = [replace(r, arrives_at=arrival[i]) for i, r in enumerate(story.reports)
-                     if arrival[i] <= end]
+    story.reports = [replace(r, arrives_at=arrival[i], again_at=_again(rng, arrival[i], end))
+                     for i, r in enumerate(story.reports) if arrival[i] <= end]
+
+
+def _again(rng: random.Random, arrives_at: datetime, end: datetime) -> datetime | None:
+    if rng.random() >= RESENT_SHARE:
+        return None
+    again = arrives_at + timedelta(seconds=round(rng.uniform(*RESENT_AFTER)))
+    return again if again <= end else None
