@@ -123,3 +123,23 @@ def test_demo_logins_are_created_once_and_kept(served: tuple[Hub, str, str],
     assert ensure_logins(hub, data_dir) == first
     assert ensure_token(hub, data_dir) == token
     assert (data_dir / "demo-credentials.txt").stat().st_mode & 0o077 == 0
+
+
+def test_the_erp_opens_a_receivable_after_booking_and_closes_it_on_payout(
+        played: tuple[Hub, StreamStats]) -> None:
+    hub, _ = played
+    ev = t.events
+    with hub.db.read() as conn:
+        def amounts(event_type: str) -> dict[str, str]:
+            return {r.order_id: r.payload["data"]["amount"] for r in conn.execute(
+                sa.select(ev.c.order_id, ev.c.payload).where(ev.c.type == event_type))}
+        opened, closed = amounts("erp.receivable_opened"), amounts("erp.receivable_closed")
+        booked = set(conn.execute(sa.select(ev.c.order_id).where(ev.c.type == "erp.booked"))
+                     .scalars())
+        completed = set(conn.execute(sa.select(t.orders.c.id)
+                                     .where(t.orders.c.status == "completed")).scalars())
+        totals = {r.id: r.total_cents for r in conn.execute(
+            sa.select(t.orders.c.id, t.orders.c.total_cents))}
+    assert set(opened) == booked and completed <= set(closed) <= set(opened)
+    assert all(round(float(amount) * 100) == totals[order_id]
+               for order_id, amount in {**opened, **closed}.items())

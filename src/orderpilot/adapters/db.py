@@ -28,11 +28,12 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.bulk_loading = False  # see bulk_load()
         if self.is_sqlite:
             self.engine = sa.create_engine(
                 url, echo=echo, pool_size=pool_size, max_overflow=20, hide_parameters=True,
                 connect_args={"check_same_thread": False, "timeout": 30})
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, self)
         else:
             # No pre-ping (a round trip per checkout, a fifth of an order's cost): connections
             # are recycled hourly, and a dropped one fails its command, which is retried.
@@ -76,11 +77,23 @@ class Database:
                 yield conn
                 tx.rollback()
 
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """While a generated data set is loaded (the demo's history: thousands of small
+        commits), SQLite commits without waiting for the disk (``synchronous=NORMAL``: in WAL
+        mode a power cut may lose the last commits, never corrupt the file); ``FULL`` again
+        afterwards. PostgreSQL: nothing changes."""
+        self.bulk_loading = True
+        try:
+            yield
+        finally:
+            self.bulk_loading = False
+
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, db: Database) -> None:
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # We issue BEGIN/COMMIT ourselves; the driver's implicit transactions would fight us.
@@ -91,6 +104,13 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        wanted = "NORMAL" if db.bulk_loading else "FULL"
+        if record.info.get("synchronous", "FULL") != wanted:
+            dbapi_conn.execute(f"PRAGMA synchronous={wanted}")
+            record.info["synchronous"] = wanted
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

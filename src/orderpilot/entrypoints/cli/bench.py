@@ -18,7 +18,8 @@ Examples:
   orderpilot bench inventory --json
   orderpilot bench channels --json
   orderpilot bench reconcile --orders 1000000 --json
-  orderpilot bench diagnosis --orders 1000000 --json""", no_args_is_help=True)
+  orderpilot bench diagnosis --orders 1000000 --json
+  orderpilot bench demo-history --json""", no_args_is_help=True)
 Db = Annotated[str | None, typer.Option(
     help="postgresql+psycopg://... server to use (a scratch database is created and dropped); "
          "default: a temporary embedded SQLite file")]
@@ -71,6 +72,17 @@ def inventory(orders: Annotated[int, typer.Option(min=50, help="Orders per timed
     from orderpilot.benchmarks import inventory as bench
 
     _measure(as_json, lambda progress: bench.run(orders, buyers, skus, db, progress))
+
+
+@bench_app.command("demo-history")
+def demo_history(days: Annotated[float, typer.Option(min=0.5, max=60)] = 14.0,
+                 orders_per_day: Annotated[float, typer.Option(min=1, max=2000)] = 75.0,
+                 seed: Annotated[int, typer.Option()] = 7,
+                 db: Db = None, as_json: AsJson = False) -> None:
+    """A fresh demo's history loaded through the service layer (its start-up time)."""
+    from orderpilot.benchmarks import demo_history as bench
+
+    _measure(as_json, lambda progress: bench.run(days, orders_per_day, seed, db, progress))
 
 
 @bench_app.command("rules")

@@ -27,9 +27,10 @@ from orderpilot.domain import reporters
 from orderpilot.domain.access import ROLE_NAMES, ROLES
 from orderpilot.entrypoints.cli.hub import chosen_data_dir, open_hub
 from orderpilot.services import accounts
-from orderpilot.simulators import demo_channels, demo_inventory, demo_rules
+from orderpilot.simulators import demo_channels, demo_history, demo_inventory, demo_rules
 from orderpilot.simulators.demo_channels import ChannelFeed
 from orderpilot.simulators.demo_company import COMPANY, REPORTING_SOURCES
+from orderpilot.simulators.demo_history import HistorySize
 from orderpilot.simulators.demo_stream import DemoStream
 
 log = structlog.get_logger("orderpilot.demo")
@@ -38,6 +39,9 @@ CREDENTIALS_FILE = "demo-credentials.txt"
 TOKEN_FILE = "demo-simulator-token"
 CONSOLE_PATH = "/console"
 DEMO_DATA_DIR = Path("data/demo")  # apart from `serve`'s data/, so the demo never mixes in
+# Run once the history is in, before the live stream starts: what the demo sets up on top of
+# the past (the seed's four expectation templates join here when expectations land).
+AFTER_HISTORY: list[Callable[[Hub], None]] = []
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -85,6 +89,66 @@ def ensure_token(hub: Hub, data_dir: Path) -> str:
                                          hub.clock, REPORTING_SOURCES)
     _write_private(path, token + "\n")
     return token
+
+
+def reset_demo(hub: Hub, data_dir: Path) -> None:
+    """Empty the demo's database (every table, logins too) and forget its history's truth."""
+    from orderpilot.adapters import migrations
+
+    migrations.downgrade(hub.db, "base")
+    migrations.upgrade(hub.db)
+    demo_history.truth_path(data_dir).unlink(missing_ok=True)
+
+
+def load_history(hub: Hub, data_dir: Path, size: HistorySize,
+                 stop: threading.Event | None = None) -> dict[str, Any] | None:
+    """The past weeks, once, into a fresh demo (with a progress bar); None when the demo
+    already has data (a restart) or no history is wanted."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    if size.days <= 0 or not demo_history.needs_history(hub, data_dir):
+        return None
+    label = f"{size.days:g} days of history / 历史订单 ({round(size.days * size.orders_per_day)})"
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task(label, total=None)
+        truth = demo_history.backfill(
+            hub, data_dir, size, stop=stop,
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    lag = truth["erp_lag"]
+    console.print(f"history: {truth['orders']} orders, {truth['reports']} reports; ERP books "
+                  f"{lag['mean_seconds'] / 60:.1f} min after payment on average; "
+                  f"truth in {demo_history.truth_path(data_dir)}")
+    return truth
+
+
+def _start_company(hub: Hub, data_dir: Path, size: HistorySize, stop: threading.Event,
+                   stream_args: tuple[Any, ...]) -> None:
+    """Behind the console, which answers already: the history (a fresh demo only), then the
+    demo's rules, stock and shops, the dispatchers, the customers and the live stream. The
+    history comes first so that the rules, the promotion and the live stock start from today
+    and the dispatchers never handle the past on today's clock."""
+    try:
+        if load_history(hub, data_dir, size, stop):
+            for hook in AFTER_HISTORY:
+                hook(hub)
+        demo_rules.install_rules(hub)
+        demo_inventory.setup_demo_inventory(hub)
+        demo_channels.connect_shops(hub, str(hub.settings.sim_url))
+    except demo_history.HistoryStopped:
+        console.print("[yellow]the demo stopped while loading its history: "
+                      "`orderpilot demo --reset` loads it again[/yellow]")
+        return
+    except Exception:  # the console keeps serving; the log says what broke
+        log.exception("demo_setup_failed")
+        return
+    if stop.is_set():
+        return
+    hub.start_dispatchers(max(hub.settings.dispatcher_threads, 1))
+    url, token, speed = stream_args[0], stream_args[1], stream_args[4]
+    threading.Thread(target=demo_rules.contact_support, name="demo-support", daemon=True,
+                     args=(url, token, stop, 20.0 / speed)).start()
+    _simulate(*stream_args)
 
 
 def _show(url: str, logins: dict[str, str | None], data_dir: Path, rate: float,
@@ -150,15 +214,24 @@ def demo(
     speed: Annotated[float, typer.Option(
         min=0.01, max=1000, help="Time factor: at 1 an order's whole life takes ~2 minutes")]
     = 1.0,
+    history_days: Annotated[float, typer.Option(
+        min=0, max=60, help="Days of past orders loaded into a fresh demo (0: none)")] = 14.0,
+    history_orders: Annotated[float, typer.Option(
+        min=1, max=2000, help="Past orders per day")] = 75.0,
+    reset: Annotated[bool, typer.Option(
+        "--reset", help="Empty the demo's database and load its history again")] = False,
 ) -> None:
     """Run the hub with a simulated company (海豚跨境) streaming orders and system reports.
 
     Its SQLite file and logins (demo-credentials.txt) live in data/demo
-    unless --data-dir or ORDERPILOT_DATA_DIR names another directory.
+    unless --data-dir or ORDERPILOT_DATA_DIR names another directory. A fresh demo first
+    loads the past weeks (docs/demo.md: the ERP's 12-minute lag, lost WMS callbacks, open
+    receivables, discrepancies), the truth of which is in demo/truth.json; --reset starts over.
 
     Examples:
       orderpilot demo
       orderpilot demo --port 8080 --rate 10
+      orderpilot demo --reset --history-days 7
       orderpilot --data-dir data/demo token create --role ops --name my-shop"""
     import uvicorn
 
@@ -176,21 +249,23 @@ def demo(
     streams: list[DemoStream] = []
     try:
         migrations.upgrade(hub.db)
+        if reset:
+            if not hub.db.is_sqlite:  # a server database may hold more than the demo
+                raise typer.BadParameter(
+                    f"--reset empties the demo's own SQLite file only; {hub.db.shown_url} is a "
+                    "server database: drop and create it yourself", param_hint="--reset")
+            reset_demo(hub, data_dir)
         logins = ensure_logins(hub, data_dir)
         token = ensure_token(hub, data_dir)
-        demo_rules.install_rules(hub)
-        demo_inventory.setup_demo_inventory(hub)
-        demo_channels.connect_shops(hub, str(hub.settings.sim_url))
-        app = create_app(hub, dispatcher_threads=max(hub.settings.dispatcher_threads, 1))
+        app = create_app(hub)  # the dispatchers start once the company is set up
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         url = f"http://{local}:{port}"
         _show(url, logins, data_dir, rate, speed, hub.settings.sim_url)
-        simulator = threading.Thread(target=_simulate, name="demo-simulator", daemon=True,
-                                     args=(url, token, rate, seed, speed, stop, streams,
-                                           None, hub.settings.sim_url))
+        simulator = threading.Thread(
+            target=_start_company, name="demo-simulator", daemon=True,
+            args=(hub, data_dir, HistorySize(history_days, history_orders, seed), stop,
+                  (url, token, rate, seed, speed, stop, streams, None, hub.settings.sim_url)))
         simulator.start()
-        threading.Thread(target=demo_rules.contact_support, name="demo-support", daemon=True,
-                         args=(url, token, stop, 20.0 / speed)).start()
         # uvicorn in the main thread owns Ctrl-C: it stops serving, then we stop the rest.
         uvicorn.run(app, host=host, port=port, log_level=hub.settings.log_level.lower(),
                     access_log=False, proxy_headers=False)

@@ -1,0 +1,362 @@
+"""The demo's past weeks, played into a fresh hub through its service layer on a simulated
+clock, and the truth about what was injected written beside the data.
+
+Each order and report goes through ``ordering.place_order`` / ``ordering.report_event`` at the
+moment it reaches the hub (the clock reads its ``arrives_at``, so ``recorded_at`` is that
+time and ``occurred_at`` the source's), and the hub's dispatcher runs on the same clock between
+arrivals: allocation, the ERP booking queue, outbound orders, waybills and the rule triggers
+handle the history as they handle live orders. The warehouse reports its counts every morning
+of the history (the demo's usual levels are set once the history is in). The ERP's part is
+played by the history: its bookings are settled in the hub's booking queue at the end (booked,
+or stopped for the orders it never booked), so the live ERP worker does not book the past again.
+
+``<data_dir>/demo/truth.json`` holds what the history injected and what the hub recorded
+of it: the ERP's lag after payment (mean, p50, p90), the orders whose WMS callbacks were lost,
+the returns whose receivable stays open (and the open amount), the three-way discrepancies.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import statistics
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from orderpilot.domain.commands import LineInput, PlaceOrder, ReportEvent
+from orderpilot.domain.errors import OrderpilotError
+from orderpilot.integrations.wms.simulator import DEMO_STOCK
+from orderpilot.services import ordering
+from orderpilot.services.dispatch import Dispatcher, DispatchSettings
+from orderpilot.services.inventory import sync as inventory_sync
+from orderpilot.services.inventory.sync import LevelReport
+from orderpilot.services.wms_outbound import OutboundPusher
+from orderpilot.simulators.demo_history_plan import (
+    ERP_LAG_SCALE_SECONDS,
+    ERP_LAG_SHAPE,
+    SEED_FAULTS,
+    FaultRates,
+    OrderStory,
+    Report,
+    plan_history,
+)
+from orderpilot.simulators.demo_inventory import SOURCES, STRATEGIES
+
+if TYPE_CHECKING:
+    from orderpilot.bootstrap import Hub
+
+log = structlog.get_logger("orderpilot.demo")
+TRUTH_FILE = Path("demo") / "truth.json"
+WORKER = "demo-history"
+HISTORY_STOCK = 3000  # each morning's count per SKU and warehouse: the past never ran short
+DISPATCH_EVERY = timedelta(minutes=15)  # the dispatcher keeps up within minutes
+Progress = Callable[[int, int], None]  # (done, total) arrivals
+
+
+class HistoryStopped(Exception):
+    """The demo was stopped while its history was loading (no truth is written)."""
+
+
+@dataclass(frozen=True)
+class HistorySize:
+    days: float = 14.0
+    orders_per_day: float = 100.0
+    seed: int = 7
+
+
+class SimulatedClock:
+    """The hub's clock during the backfill: it reads whatever time the history has reached."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Recorded:
+    """What the hub answered to each report: order ids, outcomes, refusals."""
+
+    order_ids: dict[int, str] = field(default_factory=dict)  # story number -> order id
+    outcomes: dict[tuple[int, str], str] = field(default_factory=dict)  # (number, event id)
+    refused: list[dict[str, str]] = field(default_factory=list)
+    duplicates: Counter[str] = field(default_factory=Counter)  # by source: sent again, kept once
+
+    def got(self, story: OrderStory, report: Report | None) -> bool:
+        return report is not None and (story.number, report.source_event_id) in self.outcomes
+
+
+def truth_path(data_dir: Path) -> Path:
+    return data_dir / TRUTH_FILE
+
+
+def needs_history(hub: Hub, data_dir: Path) -> bool:
+    """A fresh demo: no truth written and no order in the database."""
+    from orderpilot.adapters import tables as t
+
+    if truth_path(data_dir).exists():
+        return False
+    with hub.db.read() as conn:
+        return conn.execute(t.orders.select().limit(1)).first() is None
+
+
+def backfill(hub: Hub, data_dir: Path, size: HistorySize = HistorySize(), *,
+             end: datetime | None = None, rates: FaultRates = SEED_FAULTS,
+             progress: Progress | None = None,
+             stop: threading.Event | None = None) -> dict[str, Any]:
+    """Play the history into HUB (fresh), write and return the truth; STOP set on the way
+    raises HistoryStopped."""
+    end = (end or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    stories = plan_history(size.seed, end, size.days, size.orders_per_day, rates)
+    clock = SimulatedClock(end - timedelta(days=size.days))
+    with hub.db.bulk_load():
+        _stock_sources(hub, clock)
+        recorded = _play(hub, clock, stories, progress, stop)
+        clock.now = end
+        _drain(hub, clock)
+        _settle_bookings(hub, clock, stories, recorded)
+    truth = build_truth(stories, recorded, size, end)
+    path = truth_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8")
+    return truth
+
+
+def _stock_sources(hub: Hub, clock: SimulatedClock) -> None:
+    """The warehouses and the channels' strategies, with no pulls: the history's counts come
+    from its mornings (``_restock``); the demo sets its live schedules afterwards."""
+    for code, kind, zh, en, region, days, _ in SOURCES:
+        inventory_sync.put_source(inventory_sync.build_source(
+            code=code, kind=kind, name_zh=zh, name_en=en, region=region, lead_time_days=days,
+            sync_schedule="manual", low_threshold=0), hub.uow, clock)
+    for channel, fields in STRATEGIES.items():
+        inventory_sync.put_strategy(inventory_sync.build_strategy(channel=channel, **fields),
+                                    hub.uow, clock)
+
+
+def _restock(hub: Hub, clock: SimulatedClock) -> None:
+    sellable = {code for code, kind, *_ in SOURCES if kind != "in_transit"}
+    levels = [LevelReport(code, sku, max(on_hand, HISTORY_STOCK))
+              for sku, places in DEMO_STOCK.items()
+              for code, on_hand in places.items() if code in sellable]
+    inventory_sync.apply_levels(f"demo:history:levels:{clock.now:%Y-%m-%d}", levels, hub.uow,
+                                clock, method="import")
+
+
+def _play(hub: Hub, clock: SimulatedClock, stories: list[OrderStory],
+          progress: Progress | None, stop: threading.Event | None) -> Recorded:
+    # (arrives at the hub, order, sequence, report (None: the order itself), sent again)
+    due: list[tuple[datetime, int, int, Report | None, bool]] = []
+    for story in stories:
+        due.append((story.arrives_at, story.number, 0, None, False))
+        for i, r in enumerate(story.reports):
+            due.append((r.arrives_at, story.number, 2 * i + 1, r, False))
+            if r.again_at is not None:
+                due.append((r.again_at, story.number, 2 * i + 2, r, True))
+    heapq.heapify(due)
+    by_number = {s.number: s for s in stories}
+    recorded = Recorded()
+    dispatcher = _dispatcher(hub, clock)
+    # Outbound orders go to the WMS (its simulator in the demo) as they would live.
+    pusher = OutboundPusher(hub.uow, hub.connectors, clock) \
+        if hub.connectors.endpoints.url_for("wms") else None
+    total, done, stocked, dispatched = len(due), 0, "", clock.now
+    while due:
+        if stop is not None and stop.is_set():
+            raise HistoryStopped
+        at, number, _, report, again = heapq.heappop(due)
+        clock.now = at
+        if f"{at:%Y-%m-%d}" != stocked:
+            stocked = f"{at:%Y-%m-%d}"
+            _restock(hub, clock)
+        if at - dispatched >= DISPATCH_EVERY:  # one batch a tick; the rest waits for the next
+            dispatcher.run_once()
+            if pusher is not None:
+                pusher.run_once()
+            dispatched = at
+        story = by_number[number]
+        if report is None:
+            _place(hub, clock, story, recorded)
+        elif number in recorded.order_ids:
+            _report(hub, clock, story, report, recorded, again)
+        done += 1
+        if progress is not None and (done % 200 == 0 or done == total):
+            progress(done, total)
+    return recorded
+
+
+def _dispatcher(hub: Hub, clock: SimulatedClock) -> Dispatcher:
+    return Dispatcher(hub.uow, hub.registry, clock, WORKER,
+                      DispatchSettings(one_transaction_per_batch=hub.db.is_sqlite))
+
+
+def _drain(hub: Hub, clock: SimulatedClock) -> None:
+    """Whatever the last ticks left: the history's events are all handled at its end."""
+    dispatcher = _dispatcher(hub, clock)
+    while dispatcher.run_once():
+        pass
+
+
+def _place(hub: Hub, clock: SimulatedClock, story: OrderStory, recorded: Recorded) -> None:
+    body = story.body
+    placed = ordering.place_order(PlaceOrder(
+        channel=body["channel"], shop_id=body["shop_id"], external_id=body["external_id"],
+        placed_at=datetime.fromisoformat(body["placed_at"]), currency=body["currency"],
+        customer_name=body["customer"]["name"], customer_phone=body["customer"]["phone"],
+        address=body["shipping_address"],
+        lines=tuple(LineInput(ln["sku"], ln["quantity"], ln["unit_price"], ln["name"],
+                              ln["discount"]) for ln in body["lines"]),
+        total=body["total"], shipping_fee=body["shipping_fee"], tags=tuple(body["tags"]),
+        raw_payload=body, idempotency_key=f"demo-history:{body['external_id']}"),
+        hub.uow, clock)
+    recorded.order_ids[story.number] = placed.order_id
+
+
+def _report(hub: Hub, clock: SimulatedClock, story: OrderStory, report: Report,
+            recorded: Recorded, again: bool) -> None:
+    order_id = recorded.order_ids[story.number]
+    try:
+        answer = ordering.report_event(ReportEvent(
+            order_id, report.type, report.source, report.occurred_at,
+            source_event_id=report.source_event_id, data=report.data), hub.uow, clock)
+    except OrderpilotError as error:  # kept in the truth: the pages must not count it
+        recorded.refused.append({"order_id": order_id, "type": report.type,
+                                 "code": error.code, "message": error.message})
+        log.warning("demo_history_refused", order_id=order_id, type=report.type,
+                    error=error.message)
+        return
+    if again:
+        recorded.duplicates[report.source] += answer.outcome == "duplicate"
+    else:
+        recorded.outcomes[(story.number, report.source_event_id)] = answer.outcome
+
+
+def _settle_bookings(hub: Hub, clock: SimulatedClock, stories: list[OrderStory],
+                     recorded: Recorded) -> None:
+    """The history's ERP did its bookings: mark them in the queue the payments filled, so the
+    live ERP worker leaves the past alone; the ones it never booked are stopped, as a refusal
+    by the ERP would stop them, and show among the bookings that need staff."""
+    booked: dict[str, str] = {}
+    for story in stories:
+        report = story.first("erp.booked")
+        if report is not None and recorded.got(story, report):
+            booked[recorded.order_ids[story.number]] = str(report.data["erp_id"])
+    with hub.uow() as uow:
+        claimed = uow.back_office.claim(WORKER, len(stories) + 1, timedelta(minutes=5),
+                                        clock())
+        for booking in claimed:
+            if booking.order_id in booked:
+                uow.back_office.booked(booking.order_id, WORKER, booked[booking.order_id],
+                                       clock())
+            else:
+                uow.back_office.stop(booking.order_id, WORKER, "the ERP never booked this sale "
+                                     "order (demo history: an injected fault)", clock())
+
+
+def _placed_at(story: OrderStory) -> datetime:
+    return datetime.fromisoformat(str(story.body["placed_at"]))
+
+
+def quantile(sorted_values: list[float], q: float) -> float:
+    """Linear between the closest ranks (duckdb's quantile_cont, numpy's default)."""
+    if not sorted_values:
+        return 0.0
+    position = (len(sorted_values) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+
+
+def build_truth(stories: list[OrderStory], recorded: Recorded, size: HistorySize,
+                end: datetime) -> dict[str, Any]:
+    """What the pages must report, from what the hub accepted (a refused report counts for
+    nothing)."""
+    ids = recorded.order_ids
+
+    def with_(fault: str, shown_by: str) -> list[OrderStory]:
+        return [s for s in stories if fault in s.faults
+                and all(recorded.got(s, r) for r in s.reports if r.type == shown_by)
+                and s.has(shown_by)]
+
+    def outcome(story: OrderStory, event_type: str) -> str | None:
+        report = story.first(event_type)
+        return None if report is None else \
+            recorded.outcomes.get((story.number, report.source_event_id))
+
+    def listing(found: list[OrderStory], **extra: Any) -> dict[str, Any]:
+        return {"count": len(found), "order_ids": sorted(ids[s.number] for s in found),
+                **extra}
+
+    lags = sorted(float((booked.occurred_at - paid.occurred_at).total_seconds())
+                  for s in stories
+                  if (paid := s.first("payment.succeeded")) and recorded.got(s, paid)
+                  and (booked := s.first("erp.booked")) and recorded.got(s, booked))
+    # Returns whose receivable is open at the end: the injected ones never close; the others
+    # were requested too recently for the ERP's write-off to have come.
+    open_returns = [s for s in stories
+                    if recorded.got(s, s.first("return.requested"))
+                    and recorded.got(s, s.first("erp.receivable_opened"))
+                    and not recorded.got(s, s.first("erp.receivable_closed"))]
+    open_amounts: dict[str, Decimal] = defaultdict(Decimal)
+    for story in open_returns:
+        opened = story.first("erp.receivable_opened")
+        assert opened is not None
+        open_amounts[str(story.body["currency"])] += Decimal(str(opened.data["amount"]))
+    late_picks = [s for s in stories
+                  if "late_pick" in s.faults and outcome(s, "wms.picked") == "late"]
+    types = Counter(r.type for s in stories for r in s.reports if recorded.got(s, r))
+    report_lags: dict[str, list[float]] = defaultdict(list)
+    for story in stories:
+        if story.number in ids:
+            report_lags[str(story.body["channel"])].append(
+                float((story.arrives_at - _placed_at(story)).total_seconds()))
+        for report in story.reports:
+            if recorded.got(story, report):
+                report_lags[report.source].append(
+                    float((report.arrives_at - report.occurred_at).total_seconds()))
+    return {
+        "seed": size.seed, "days": size.days, "orders_per_day": size.orders_per_day,
+        "since": (end - timedelta(days=size.days)).isoformat(), "until": end.isoformat(),
+        "orders": len(ids), "reports": sum(types.values()), "by_type": dict(sorted(types.items())),
+        "refused": recorded.refused,
+        "erp_lag": {"distribution": f"gamma(shape={ERP_LAG_SHAPE:g}, "
+                                    f"scale={ERP_LAG_SCALE_SECONDS:g} s)",
+                    "from": "payment.succeeded", "to": "erp.booked", "orders": len(lags),
+                    "mean_seconds": round(statistics.fmean(lags), 3) if lags else 0.0,
+                    "p50_seconds": round(quantile(lags, 0.5), 3),
+                    "p90_seconds": round(quantile(lags, 0.9), 3),
+                    "over_15_minutes": sum(1 for s in lags if s > 15 * 60),
+                    # how the hub took each erp.booked: "moved" the order, or "late" (the order
+                    # had passed erp_booked already, e.g. allocated first)
+                    "outcomes": dict(sorted(Counter(
+                        outcome(s, "erp.booked") for s in stories
+                        if recorded.got(s, s.first("erp.booked"))).items()))},
+        # per reporting source (order.placed included): recorded_at - occurred_at
+        "report_lag": {source: {"count": len(seconds), "p50_seconds": quantile(seconds, 0.5),
+                                "p99_seconds": round(quantile(seconds, 0.99), 3)}
+                       for source, seconds in sorted((source, sorted(lags_))
+                                                     for source, lags_ in report_lags.items())},
+        # reports a source sent twice (the hub kept one), by source
+        "duplicates": {k: n for k, n in sorted(recorded.duplicates.items()) if n},
+        "lost_wms_callbacks": listing(with_("lost_wms_callbacks", "shipment.shipped")),
+        "late_wms_picks": listing(late_picks),
+        "returns_with_open_receivable": listing(
+            open_returns, open_amount={c: f"{a:.2f}" for c, a in sorted(open_amounts.items())},
+            never_closed_order_ids=sorted(ids[s.number] for s in open_returns
+                                          if "open_after_return" in s.faults)),
+        "discrepancies": {
+            "amount_mismatch": listing(with_("amount_mismatch", "erp.receivable_opened")),
+            "shipped_never_booked": listing(with_("never_booked", "shipment.shipped")),
+            "duplicate_receivable": listing(with_("duplicate_receivable",
+                                                  "erp.receivable_opened")),
+        },
+    }
