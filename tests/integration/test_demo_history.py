@@ -18,9 +18,18 @@ from conftest import require_pg
 from conftest_pg import create_pg_database, drop_pg_database
 from orderpilot.adapters import migrations
 from orderpilot.adapters import tables as t
+from orderpilot.adapters.analytics import flow
+from orderpilot.adapters.analytics.expectations import retroactive_breaches
+from orderpilot.adapters.analytics.reconcile import reconcile
 from orderpilot.adapters.analytics.snapshot import Snapshot
 from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
+from orderpilot.domain.expectations import TEMPLATES as EXPECTATION_TEMPLATES
+from orderpilot.domain.expectations import Expectation
+from orderpilot.domain.expectations import parse as parse_expectation
+from orderpilot.domain.flow import FlowFilter
+from orderpilot.domain.flow_findings import duration
+from orderpilot.domain.walkthrough import Params as WalkParams
 from orderpilot.entrypoints.cli.demo import load_history, reset_demo
 from orderpilot.simulators.demo_history import HistorySize, backfill, needs_history, truth_path
 from orderpilot.simulators.demo_history_plan import FaultRates, plan_history
@@ -237,3 +246,95 @@ def test_a_second_start_does_not_load_the_history_again(hub: Hub, tmp_path: Path
     reset_demo(hub, data_dir)  # --reset
     assert needs_history(hub, data_dir)
     assert load_history(hub, data_dir, HistorySize(days=0)) is None  # --history-days 0
+
+
+# --- The proof pages on the demo's history: each shows exactly what the demo injected ---
+
+def test_the_board_says_the_erp_books_on_average_as_long_after_payment_as_injected(
+        history: tuple[Hub, dict[str, Any]]) -> None:
+    hub, truth = history
+    snap = Snapshot(hub.db)
+    snap.refresh()
+    board = flow.board(snap, FlowFilter())
+    lag = truth["erp_lag"]
+    [gap] = [g for g in board["elapsed"] if (g["from"], g["to"]) == ("paid", "erp_booked")]
+    assert (gap["count"], gap["mean_seconds"], gap["p50_seconds"], gap["p90_seconds"]) == (
+        lag["orders"], lag["mean_seconds"], lag["p50_seconds"], lag["p90_seconds"])
+    zh, en = duration(lag["mean_seconds"])
+    assert board["findings"][0] == {"code": "average_time.paid.erp_booked",
+                                    "zh": f"ERP 平均在付款后 {zh}入账",
+                                    "en": f"ERP books orders on average {en} after payment"}
+    twice = {s["source"]: s["duplicates"] for s in board["sources"] if s["duplicates"]}
+    assert twice == truth["duplicates"]
+
+
+def _template(code: str) -> Expectation:
+    [body] = [dict(t) for t in EXPECTATION_TEMPLATES if t["code"] == code]
+    body.pop("code")
+    return parse_expectation(code, body)
+
+
+def test_the_seed_expectations_breach_exactly_the_injected_orders(
+        history: tuple[Hub, dict[str, Any]]) -> None:
+    hub, truth = history
+    snap = Snapshot(hub.db)
+    snap.refresh()
+    everything = (END - timedelta(days=400), END)
+    with snap.cursor() as cur:
+        booked = retroactive_breaches(cur, _template("paid_erp_booked"), *everything, as_of=END)
+        closed = retroactive_breaches(cur, _template("return_receivable_closed"), *everything,
+                                      as_of=END)
+    never_booked = truth["discrepancies"]["shipped_never_booked"]["order_ids"]
+    assert booked["count"] == truth["erp_lag"]["over_15_minutes"] + len(never_booked)
+    assert set(never_booked) <= {i["order_id"] for i in booked["items"]}
+    never_closed = truth["returns_with_open_receivable"]["never_closed_order_ids"]
+    assert sorted(i["order_id"] for i in closed["items"]) == sorted(never_closed)
+    assert closed["count"] == len(never_closed)
+
+
+def test_the_reconciliation_finds_the_injected_discrepancies(
+        history: tuple[Hub, dict[str, Any]]) -> None:
+    hub, truth = history
+    snap = Snapshot(hub.db)
+    snap.refresh()
+    with snap.cursor() as cur:
+        found = reconcile(cur, (END - timedelta(days=30)).date(), END.date())
+    by_kind: dict[str, set[str]] = {}
+    for d in found.discrepancies:
+        by_kind.setdefault(d.kind, set()).add(str(d.order_id))
+    injected = truth["discrepancies"]
+    assert by_kind.get("amount_mismatch") == set(injected["amount_mismatch"]["order_ids"])
+    assert by_kind.get("duplicate_receivable") == set(
+        injected["duplicate_receivable"]["order_ids"])
+    assert by_kind.get("missing_in_erp") == set(injected["shipped_never_booked"]["order_ids"])
+    assert by_kind.get("missing_in_wms") == set(truth["lost_wms_callbacks"]["order_ids"])
+    assert by_kind.get("returned_but_receivable_open") == set(
+        truth["returns_with_open_receivable"]["order_ids"])
+    assert set(by_kind) == {"amount_mismatch", "duplicate_receivable", "missing_in_erp",
+                            "missing_in_wms", "returned_but_receivable_open"}
+    assert found.orders == truth["orders"]
+
+
+def test_a_walkthrough_of_100_demo_orders_reports_what_the_demo_injected(
+        history: tuple[Hub, dict[str, Any]]) -> None:
+    hub, truth = history
+    run = hub.walkthrough().run(WalkParams(100, 7), "ops", None, pii=True)
+    walked = {o["order_id"]: o for o in run.result["orders"]}
+    assert len(walked) == 100
+    injected = {
+        "erp amount": set(truth["discrepancies"]["amount_mismatch"]["order_ids"]),
+        "erp missing": set(truth["discrepancies"]["shipped_never_booked"]["order_ids"]),
+        "wms missing": set(truth["lost_wms_callbacks"]["order_ids"])}
+    reported: dict[str, set[str]] = {key: set() for key in injected}
+    for order_id, walk in walked.items():
+        for f in walk["findings"]:
+            system = "erp" if f["system"] == "erp_receivable" else f["system"]
+            key = f"{system} {f['field']}"
+            if key in reported:
+                reported[key].add(order_id)
+    for key, orders in injected.items():
+        assert reported[key] == orders & set(walked), key
+    inconsistent = {i for i, o in walked.items() if not o["consistent"]}
+    assert inconsistent == set().union(*reported.values())
+    summary = run.result["summary"]
+    assert summary["en"].startswith(f"{100 - len(inconsistent)}/100 consistent")

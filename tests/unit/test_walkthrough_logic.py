@@ -83,9 +83,27 @@ def test_views_come_from_each_systems_latest_reports_and_lag_from_node_reports()
     assert [(n.node, n.lag_seconds) for n in nodes] == [
         ("paid", 3.0), ("erp_booked", 700.0), ("released_to_wms", 2.0), ("shipped", 5.0)]
     walked = w.walk(ORDER, nodes, list(views.values()), 30)
+    # Shipped by the carrier while the warehouse said nothing after the release: a lost
+    # callback, found though no field disagrees.
     assert sorted((f.system, f.field) for f in walked.findings) == [
-        ("erp", "lag"), ("erp_receivable", "amount")]
+        ("erp", "lag"), ("erp_receivable", "amount"), ("wms", "missing")]
     assert not walked.consistent and not walked.on_time
+
+
+def test_a_shipped_order_the_erp_never_booked_or_the_warehouse_never_confirmed_is_found(
+        ) -> None:
+    def node(name: str, system: str) -> w.NodeReport:
+        return w.NodeReport(name, name, system, system, AT, AT)
+
+    shipped = [node("paid", "storefront"), node("released_to_wms", "wms"),
+               node("shipped", "carrier")]
+    found = w.missing_reports(ORDER, shipped, [])
+    assert [(f.system, f.node, f.field) for f in found] == [
+        ("erp", "erp_booked", "missing"), ("wms", "picked", "missing")]
+    complete = [*shipped[:1], node("erp_booked", "erp"), *shipped[1:2], node("picked", "wms"),
+                shipped[2]]
+    assert w.missing_reports(ORDER, complete, []) == []
+    assert w.missing_reports(ORDER, shipped[:2], []) == []  # not shipped: nothing is due yet
 
 
 def test_requests_are_checked_field_by_field() -> None:

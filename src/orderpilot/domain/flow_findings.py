@@ -14,10 +14,10 @@ from orderpilot.domain.messages import named
 
 # Edges the business talks about, with the sentence it uses (the mean time, rounded).
 AVERAGE_SENTENCES: dict[tuple[str, str], tuple[str, str]] = {
-    ("placed", "paid"): ("买家平均在下单后 {d}付款",
-                         "Buyers pay on average {d} after placing the order"),
     ("paid", "erp_booked"): ("ERP 平均在付款后 {d}入账",
                              "ERP books orders on average {d} after payment"),
+    ("placed", "paid"): ("买家平均在下单后 {d}付款",
+                         "Buyers pay on average {d} after placing the order"),
     ("validated", "erp_booked"): ("ERP 平均在校验后 {d}入账",
                                   "ERP books orders on average {d} after validation"),
     ("released_to_wms", "shipped"): ("仓库平均在下发后 {d}发货",
@@ -78,7 +78,9 @@ def _edge(t: Transition) -> tuple[str, str]:
 
 def _averages(transitions: list[Transition]) -> list[Finding]:
     found = []
-    for t in transitions:
+    ranked = list(AVERAGE_SENTENCES)  # in the order the business reads them
+    for t in sorted(transitions, key=lambda t: ranked.index((t.from_node, t.to_node))
+                    if (t.from_node, t.to_node) in AVERAGE_SENTENCES else len(ranked)):
         sentence = AVERAGE_SENTENCES.get((t.from_node, t.to_node))
         if sentence is None:
             continue
@@ -145,9 +147,12 @@ def _sources(sources: list[SourceReports]) -> list[Finding]:
 
 
 def findings(orders: int, transitions: list[Transition],
-             sources: list[SourceReports]) -> list[Finding]:
-    """What the board says, most useful first: named averages, the edge furthest past its
-    target, the slowest-reporting source, the sources sending bad reports."""
+             sources: list[SourceReports],
+             elapsed: list[Transition] | None = None) -> list[Finding]:
+    """What the board says, most useful first: named averages (from ELAPSED, node to node per
+    order, when given; else from the edges), the edge furthest past its target, the
+    slowest-reporting source, the sources sending bad reports."""
     if orders == 0:
         return [Finding("no_orders", "所选范围内没有订单", "No orders in the selected range")]
-    return _averages(transitions) + _against_targets(transitions) + _sources(sources)
+    return (_averages(transitions if elapsed is None else elapsed)
+            + _against_targets(transitions) + _sources(sources))

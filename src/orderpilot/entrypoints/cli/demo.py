@@ -25,8 +25,10 @@ from orderpilot.bootstrap import Hub
 from orderpilot.config import Settings
 from orderpilot.domain import reporters
 from orderpilot.domain.access import ROLE_NAMES, ROLES
+from orderpilot.domain.expectations import TEMPLATES as EXPECTATION_TEMPLATES
 from orderpilot.entrypoints.cli.hub import chosen_data_dir, open_hub
-from orderpilot.services import accounts
+from orderpilot.entrypoints.expectation_analysis import evaluator
+from orderpilot.services import accounts, expectations
 from orderpilot.simulators import demo_channels, demo_history, demo_inventory, demo_rules
 from orderpilot.simulators.demo_channels import ChannelFeed
 from orderpilot.simulators.demo_company import COMPANY, REPORTING_SOURCES
@@ -39,9 +41,21 @@ CREDENTIALS_FILE = "demo-credentials.txt"
 TOKEN_FILE = "demo-simulator-token"
 CONSOLE_PATH = "/console"
 DEMO_DATA_DIR = Path("data/demo")  # apart from `serve`'s data/, so the demo never mixes in
+
+
+def install_expectations(hub: Hub) -> None:
+    """The seed's four expectations, published as ops would from the templates: each is
+    evaluated over the history at once (the board of breaches is full on first sight) and
+    watched live from then on."""
+    for template in EXPECTATION_TEMPLATES:
+        body = dict(template)
+        code = str(body.pop("code"))
+        expectations.publish(hub.uow, hub.clock, code, body, "demo", evaluator(hub))
+
+
 # Run once the history is in, before the live stream starts: what the demo sets up on top of
-# the past (the seed's four expectation templates join here when expectations land).
-AFTER_HISTORY: list[Callable[[Hub], None]] = []
+# the past.
+AFTER_HISTORY: list[Callable[[Hub], None]] = [install_expectations]
 
 
 def _write_private(path: Path, text: str) -> None:
