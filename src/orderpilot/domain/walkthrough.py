@@ -317,7 +317,8 @@ def missing_reports(order: HubOrder, reports: Sequence[NodeReport],
         found.append(Finding(
             order.id, order.external_id, "wms", "picked", "missing", "shipped",
             "released_to_wms", "report",
-            f"订单 {order.external_id} 已由承运商发货，仓库在下发后再无回传（拣货、打包、出库均未上报）",
+            f"订单 {order.external_id} 已由承运商发货，"
+            "仓库在下发后再无回传（拣货、打包、出库均未上报）",
             f"Order {order.external_id} was shipped by the carrier, but the warehouse reported "
             "nothing after the release (no pick, pack or dispatch)"))
     return found
