@@ -61,6 +61,15 @@ from orderpilot.adapters.tables_inventory import (
 from orderpilot.adapters.tables_outside import (
     outside_attempts as outside_attempts,
 )
+from orderpilot.adapters.tables_returns import (  # returns (issue 13)
+    return_lines as return_lines,
+)
+from orderpilot.adapters.tables_returns import (
+    return_reason_keywords as return_reason_keywords,
+)
+from orderpilot.adapters.tables_returns import (
+    returns as returns,
+)
 from orderpilot.adapters.tables_rules import (
     customer_tags as customer_tags,
 )

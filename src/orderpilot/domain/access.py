@@ -44,6 +44,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Tags and notes on orders (one order or a bulk action), for the people working them.
     "orders.tag": frozenset({"admin", "ops"}),
     "orders.note": frozenset({"admin", "ops", "warehouse", "finance"}),
+    # Returns (domain/returns.py): everyone reads them; ops take and decide them, the
+    # warehouse books parcels in and inspects them, finance refunds. The reason keyword table
+    # is ops' to edit.
+    "returns.read": frozenset(ROLES),
+    "returns.create": frozenset({"admin", "ops"}),
+    "returns.decide": frozenset({"admin", "ops"}),
+    "returns.receive": frozenset({"admin", "ops", "warehouse"}),
+    "returns.refund": frozenset({"admin", "finance"}),
+    "returns.keywords": frozenset({"admin", "ops"}),
 }
 
 
