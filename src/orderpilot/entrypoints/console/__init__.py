@@ -17,6 +17,7 @@ from orderpilot.entrypoints.console import (
     holds,
     order_work,
     pages,
+    returns,
     tickets,
 )
 from orderpilot.entrypoints.console.cookies import SessionCookies
@@ -40,7 +41,7 @@ ROUTERS = (auth.router, account.router, pages.router, holds.router, exceptions.r
            rule_pages.router, rules_builder.router, rule_runs.router,
            tickets.router, inventory.router, promotions.router,
            decision_tables.router, inventory_sources.router,
-           inventory_sheets.router, channels.router, order_work.router)
+           inventory_sheets.router, channels.router, order_work.router, returns.router)
 
 
 def mount(app: FastAPI, hub: Hub) -> None:
