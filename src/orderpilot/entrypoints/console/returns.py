@@ -14,10 +14,10 @@ from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.adapters.views import returns as views
 from orderpilot.adapters.views.rules import order_numbers
 from orderpilot.domain import returns as rd
+from orderpilot.domain.access import allowed
 from orderpilot.domain.errors import OrderpilotError
 from orderpilot.domain.return_reasons import REASONS
 from orderpilot.entrypoints.api.deps import HubDep
-from orderpilot.domain.access import allowed
 from orderpilot.entrypoints.console.auth import NotPermitted, ReturnsReader, User
 from orderpilot.entrypoints.console.holds import error_status
 from orderpilot.entrypoints.console.render import ConsoleDep
