@@ -72,7 +72,7 @@ def seed_hub(api: Any, hub: Hub) -> Seeded:
         assert paid.status_code in (200, 201, 202), paid.text
     shipped, return_ids = _shipped_with_returns(api), []
     for order_id in shipped:
-        for n in range(2):
+        for _ in range(2):
             made = api.post(f"/api/v1/orders/{order_id}/returns", json={
                 "lines": [{"sku": "DIAPER-L", "quantity": 1}], "reason_text": "尺码偏小"})
             assert made.status_code == 201, made.text
