@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     log_json: bool = False
     default_locale: str = "zh_CN"
     session_max_age_hours: int = 12
+    returns_sla_hours: int = Field(48, ge=1, le=720, description="A return still open this "
+                                   "many hours after it was requested shows as overdue")
     secure_cookies: Literal["auto", "true", "false"] = Field(
         "auto", description="Session cookie Secure flag: auto = Secure unless the console is "
                             "used over plain http on loopback (localhost, 127.0.0.1, ::1)")

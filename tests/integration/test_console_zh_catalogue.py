@@ -47,7 +47,7 @@ from orderpilot.entrypoints.api.app import create_app
 from orderpilot.entrypoints.console import ROUTERS
 from orderpilot.entrypoints.expectation_analysis import evaluator
 from orderpilot.entrypoints.reconciliation import reconciliations
-from orderpilot.services import expectations, ordering
+from orderpilot.services import expectations, ordering, returns
 from orderpilot.services.accounts import create_user
 from orderpilot.simulators import demo_channels, demo_inventory, demo_rules
 from orderpilot.simulators.external.server import SimServer
@@ -247,6 +247,13 @@ def site(tmp_path_factory: pytest.TempPathFactory, sim: SimServer) -> Iterator[S
         description="承运商网点代码 → 退货中心"), "ops", "初始版本")
     seeded = seed(hub)  # orders, holds, a dead letter, quarantine
     orders = list(seeded.orders.values())
+    # A return on the delivered order, its reason read from the buyer's words, approved.
+    return_id = returns.request_return(returns.RequestReturn(
+        seeded.orders["TM2611230005"], [("SKU-MILK-01", 1)],
+        reason_text="盒子压坏了，奶粉罐也凹了", source="tmall", source_event_id="RT-1"),
+        hub.uow, hub.clock).ret.id
+    returns.move_return(returns.Move(return_id, "approved", "ops", "同意退货"), hub.uow,
+                        hub.clock)
     # Held for want of stock (a note the hub writes), checked by customs: hold, SMS, ticket.
     orders.append(_youzan_order(hub, "YZ2611260101", "TEETHER-01", 40, "19.90", "13911112222"))
     _settle(hub)
@@ -267,7 +274,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, sim: SimServer) -> Iterator[S
     assert runs and rules and promotions
     audits = [hub.walkthrough().run(Params(100, 1), "ops", None, pii=True).id]
     yield Site(hub, {"order_id": orders, "run_id": runs, "audit_id": audits,
-                     "rule_id": rules, "promotion_id": promotions, "name": ["return_centres"],
+                     "rule_id": rules, "promotion_id": promotions, "return_id": [return_id],
+                     "name": ["return_centres"],
                      "fmt": ["xlsx"], "template_id": [t.id for t in TEMPLATES],
                      "code": ["paid_erp_booked"]},
                typed_identifiers(hub))

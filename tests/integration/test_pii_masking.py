@@ -20,8 +20,11 @@ from conftest import order_body
 from integration.rules_support import publish, settle
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.bootstrap import Hub
+from orderpilot.domain.address import Address
+from orderpilot.domain.commands import ReportEvent
 from orderpilot.domain.decision_tables import example_return_centres
 from orderpilot.entrypoints.api.app import create_app
+from orderpilot.services import ordering, returns
 from orderpilot.services.accounts import create_token, create_user
 
 PASSWORD = "correct-horse-42"
@@ -97,6 +100,15 @@ def seeded(rules_hub: Hub) -> Iterator[Seeded]:
             "data": {"caller": SG["phone"], "customer_name": SG["name"],
                      "note": f"{SG['name']} asked about {SG['line1']}"}})
         assert event.status_code == 201, event.text
+        for n, (type_, source) in enumerate((("payment.succeeded", "shopee"),
+                                             ("wms.released", "wms"),
+                                             ("shipment.shipped", "sf"))):
+            ordering.report_event(ReportEvent(orders["sg"], type_, source, hub.clock(),
+                                              source_event_id=f"pii-{n}"), hub.uow, hub.clock)
+        return_id = returns.request_return(returns.RequestReturn(  # the buyer's own address
+            orders["sg"], [("DIAPER-L", 1)], ["wrong_size"], "",
+            customer_address=Address("SG", "", "Singapore", "", SG["line1"])),
+            hub.uow, hub.clock).ret.id
         settle(hub)
         runs = client.get("/api/v1/rule-runs", headers=ops).json()["items"]
         tickets = client.get("/api/v1/tickets", headers=ops).json()["items"]
@@ -119,7 +131,8 @@ def seeded(rules_hub: Hub) -> Iterator[Seeded]:
                "template_id": "high-value-review", "action": "pause", "fmt": "xlsx",
                "sg_order_id": orders["sg"], "seq": "1", "carrier": "yto",
                "audit_id": audit.json()["id"],
-               "n": "1"}  # a reconciliation discrepancy's number
+               "n": "1",  # a reconciliation discrepancy's number
+               "return_id": return_id}
         yield Seeded(hub, client, app, tokens, ids)
 
 
@@ -193,7 +206,8 @@ def test_every_api_route_masks_personal_data_for_readers_without_pii_read(
     # The walk saw real content, not only refusals.
     for key in ("GET /api/v1/orders", "GET /api/v1/orders/{order_id}",
                 "GET /api/v1/orders/{order_id}/events", "GET /api/v1/rule-runs",
-                "GET /api/v1/rule-runs/{run_id}", "GET /api/v1/tickets"):
+                "GET /api/v1/rule-runs/{run_id}", "GET /api/v1/tickets",
+                "GET /api/v1/returns/{return_id}", "GET /api/v1/returns"):
         assert seen[key] == 200, key
     viewer = {"Authorization": f"Bearer {seeded.tokens['viewer']}"}
     detail = client.get(f"/api/v1/orders/{seeded.ids['order_id']}", headers=viewer).json()

@@ -75,6 +75,14 @@ from orderpilot.adapters.tables_reconciliation import (  # reconciliation (issue
 )
 from orderpilot.adapters.tables_reconciliation import (
     reconciliation_runs as reconciliation_runs,
+from orderpilot.adapters.tables_returns import (  # returns (issue 13)
+    return_lines as return_lines,
+)
+from orderpilot.adapters.tables_returns import (
+    return_reason_keywords as return_reason_keywords,
+)
+from orderpilot.adapters.tables_returns import (
+    returns as returns,
 )
 from orderpilot.adapters.tables_rules import (
     customer_tags as customer_tags,

@@ -17,6 +17,7 @@ from orderpilot.adapters.expectations import ExpectationRepository
 from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.adapters.outbox import EventLog, Inbox, Outbox, Timers
 from orderpilot.adapters.repository import OrderRepository
+from orderpilot.adapters.returns import ReturnRepository
 from orderpilot.adapters.rules import RuleRepository, SmsTemplateRepository
 from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.shipments import ShipmentRepository
@@ -50,6 +51,7 @@ class SqlUnitOfWork:
     shipments: ShipmentRepository
     wms_outbound: WmsOutboundRepository
     expectations: ExpectationRepository
+    returns: ReturnRepository
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None, *,
                  read_only: bool = False) -> None:
@@ -83,6 +85,7 @@ class SqlUnitOfWork:
         self.shipments = ShipmentRepository(self.conn)
         self.wms_outbound = WmsOutboundRepository(self.conn)
         self.expectations = ExpectationRepository(self.conn)
+        self.returns = ReturnRepository(self.conn)
         return self
 
     def savepoint(self) -> NestedTransaction:

@@ -61,6 +61,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The lifecycle board and the other proof pages (issue 12): numbers over the whole
     # history, no buyer data; every role may read them, viewers included.
     "diagnosis.read": frozenset(ROLES),
+    # Returns (domain/returns.py): everyone reads them; ops take and decide them, the
+    # warehouse books parcels in and inspects them, finance refunds. The reason keyword table
+    # is ops' to edit.
+    "returns.read": frozenset(ROLES),
+    "returns.create": frozenset({"admin", "ops"}),
+    "returns.decide": frozenset({"admin", "ops"}),
+    "returns.receive": frozenset({"admin", "ops", "warehouse"}),
+    "returns.refund": frozenset({"admin", "finance"}),
+    "returns.keywords": frozenset({"admin", "ops"}),
 }
 
 

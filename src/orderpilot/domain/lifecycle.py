@@ -103,6 +103,13 @@ EVENT_TYPES: dict[str, EventType] = {e.type: e for e in (
     EventType("wms.inbound_scanned", None, "wms", "入库扫描", "Inbound scanned", "scanned"),
     EventType("po_link.checked", None, "erp", "采购单关联已核对", "Purchase-order link checked",
               "po_checked"),
+    # A return's own steps (domain/returns.py): they update the hub's view, not the order node.
+    EventType("return.approved", None, "hub", "退货已同意", "Return approved", "return_approved"),
+    EventType("return.rejected", None, "hub", "退货已拒绝", "Return rejected", "return_rejected"),
+    EventType("return.pickup_booked", None, "hub", "退货已预约取件", "Return pickup booked",
+              "return_pickup_booked"),
+    EventType("return.inspected", None, "hub", "退货已质检", "Return inspected",
+              "return_inspected"),
 )}
 
 # Which system a reporting source belongs to. Unknown sources fall back to the event type's.

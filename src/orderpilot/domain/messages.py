@@ -125,6 +125,11 @@ NAMES: dict[str, dict[str, tuple[str, str]]] = {
         "level_changed": ("Level re-evaluated", "等级已重新评定"),
         "scanned": ("Inbound scanned", "已入库扫描"),
         "po_checked": ("Purchase-order link checked", "采购单关联已核对"),
+        # a return's own steps, as the hub's view shows them (domain/lifecycle.py)
+        "return_approved": ("Return approved", "退货已同意"),
+        "return_rejected": ("Return rejected", "退货已拒绝"),
+        "return_pickup_booked": ("Return pickup booked", "退货已预约取件"),
+        "return_inspected": ("Return inspected", "退货已质检"),
     },
     "source": {
         "kingdee": ("Kingdee", "金蝶云星空"), "sf": ("SF Express", "顺丰速运"),

@@ -40,10 +40,13 @@ class Seeded:
     ids: dict[str, list[str]] = field(default_factory=dict)
     sms_codes: list[str] = field(default_factory=list)
     holds: list[tuple[str, str]] = field(default_factory=list)  # (order id, hold id)
+    shipped: list[str] = field(default_factory=list)  # orders that take returns
 
     def for_parameter(self, path: str, name: str) -> list[str]:
         if name == "code" and "sms-templates" in path:
             return self.sms_codes
+        if name == "order_id" and path.endswith("/returns"):
+            return self.shipped
         return self.ids.get(name, [])
 
 
@@ -67,6 +70,13 @@ def seed_hub(api: Any, hub: Hub) -> Seeded:
             "type": "payment.succeeded", "source": "shopee", "source_event_id": f"pay-{order_id}",
             "occurred_at": "2026-11-26T10:05:00+08:00"})
         assert paid.status_code in (200, 201, 202), paid.text
+    shipped, return_ids = _shipped_with_returns(api), []
+    for order_id in shipped:
+        for _ in range(2):
+            made = api.post(f"/api/v1/orders/{order_id}/returns", json={
+                "lines": [{"sku": "DIAPER-L", "quantity": 1}], "reason_text": "尺码偏小"})
+            assert made.status_code == 201, made.text
+            return_ids.append(made.json()["id"])
     holds = []
     for order_id, reason in itertools.product(orders, ("address_incomplete", "customs_check")):
         held = api.post(f"/api/v1/orders/{order_id}/holds", json={"reason": reason,
@@ -95,7 +105,27 @@ def seed_hub(api: Any, hub: Hub) -> Seeded:
         "ticket_id": tickets, "template_id": templates, "promotion_id": promotions,
         "name": ["return_centres"], "code": ["NB", "HZ", "LA"],
         "channel": ["shopee", "lazada", "default"], "action": ["enable", "pause"],
-    }, sms_codes=sms, holds=holds)
+        "return_id": return_ids,
+    }, sms_codes=sms, holds=holds, shipped=shipped)
+
+
+def _shipped_with_returns(api: Any) -> list[str]:
+    """Three shipped orders of 40 units (1.00 each: no big-order hold), for returns."""
+    shipped = []
+    for n in range(3):
+        answer = api.post("/api/v1/orders", json=order_body(
+            f"FUZZ-SHIPPED-{n}", lines=[{"sku": "DIAPER-L", "quantity": 40,
+                                         "unit_price": "1.00"}], total="40.00"))
+        assert answer.status_code == 201, answer.text
+        order_id = answer.json()["id"]
+        for type_, source in (("payment.succeeded", "shopee"), ("wms.released", "wms"),
+                              ("shipment.shipped", "sf")):
+            moved = api.post(f"/api/v1/orders/{order_id}/events", json={
+                "type": type_, "source": source, "source_event_id": f"{type_}-{order_id}",
+                "occurred_at": "2026-11-26T10:05:00+08:00"})
+            assert moved.status_code == 201, moved.text
+        shipped.append(order_id)
+    return shipped
 
 
 words = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1,
@@ -195,6 +225,15 @@ def valid_bodies(seeded: Seeded) -> dict[str, st.SearchStrategy[dict[str, Any]]]
         "PUT /api/v1/inventory/strategies/{channel}": st.builds(
             lambda split: {"tiers": ["bonded_spot", "domestic_transfer"], "allow_split": split},
             st.booleans()),
+        "POST /api/v1/orders/{order_id}/returns": st.builds(
+            lambda text, key: {"lines": [{"sku": "DIAPER-L", "quantity": 1}],
+                               "reason_text": text, "source": "fuzz", "source_event_id": key},
+            words, _unique("rt")),
+        "PUT /api/v1/returns/reason-keywords": st.builds(
+            lambda table: {"keywords": table}, st.dictionaries(
+                st.text(st.sampled_from("压坏破损尺码偏小发错"), min_size=1, max_size=6),
+                st.sampled_from(["damaged_packaging", "wrong_size", "wrong_item", "other"]),
+                max_size=5)),
         "POST /api/v1/promotions": st.builds(
             lambda name, quota: {"name": name, "trigger_sku": "DIAPER-L", "gift_sku": "GIFT-BIB",
                                  "gift_source": "NB", "quota": quota},

@@ -27,6 +27,7 @@ from orderpilot.entrypoints.api import (
     order_work,
     orders,
     reconciliations,
+    returns,
     rules,
 )
 from orderpilot.entrypoints.api.deps import TokenCache
@@ -64,6 +65,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(admin.router)
     app.include_router(order_work.router)  # /bulk before /{order_id}
     app.include_router(orders.router)
+    app.include_router(returns.router)
     app.include_router(rules.router)
     app.include_router(decision_tables.router)
     app.include_router(inventory.router)

@@ -101,6 +101,7 @@ ChannelManager = Annotated[Principal, Depends(_permit("channels.manage"))]
 AuditReader = Annotated[Principal, Depends(_permit("audit.read"))]
 AuditRunner = Annotated[Principal, Depends(_permit("audit.run"))]
 DiagnosisReader = Annotated[Principal, Depends(_permit("diagnosis.read"))]
+ReturnsReader = Annotated[Principal, Depends(_permit("returns.read"))]
 
 
 def login_redirect(request: Request, exc: Exception) -> Response:
