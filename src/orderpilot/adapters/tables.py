@@ -61,6 +61,18 @@ from orderpilot.adapters.tables_inventory import (
 from orderpilot.adapters.tables_outside import (
     outside_attempts as outside_attempts,
 )
+from orderpilot.adapters.tables_return_routing import (
+    return_centres as return_centres,
+)
+from orderpilot.adapters.tables_return_routing import (
+    return_policy_rows as return_policy_rows,
+)
+from orderpilot.adapters.tables_return_routing import (
+    return_policy_versions as return_policy_versions,
+)
+from orderpilot.adapters.tables_return_routing import (
+    return_routes as return_routes,
+)
 from orderpilot.adapters.tables_rules import (
     customer_tags as customer_tags,
 )

@@ -16,6 +16,7 @@ from orderpilot.adapters.decision_tables import DecisionTableRepository
 from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.adapters.outbox import EventLog, Inbox, Outbox, Timers
 from orderpilot.adapters.repository import OrderRepository
+from orderpilot.adapters.return_routing import ReturnRoutingRepository
 from orderpilot.adapters.rules import RuleRepository, SmsTemplateRepository
 from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.shipments import ShipmentRepository
@@ -48,6 +49,7 @@ class SqlUnitOfWork:
     back_office: BackOfficeRepository
     shipments: ShipmentRepository
     wms_outbound: WmsOutboundRepository
+    return_routing: ReturnRoutingRepository
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None, *,
                  read_only: bool = False) -> None:
@@ -80,6 +82,7 @@ class SqlUnitOfWork:
         self.back_office = BackOfficeRepository(self.conn)
         self.shipments = ShipmentRepository(self.conn)
         self.wms_outbound = WmsOutboundRepository(self.conn)
+        self.return_routing = ReturnRoutingRepository(self.conn)
         return self
 
     def savepoint(self) -> NestedTransaction:

@@ -44,6 +44,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Tags and notes on orders (one order or a bulk action), for the people working them.
     "orders.tag": frozenset({"admin", "ops"}),
     "orders.note": frozenset({"admin", "ops", "warehouse", "finance"}),
+    # Return centres and the outlet -> centre policy decide where parcels go back: ops keep
+    # them (issue 13, S7); everyone who reads orders may read them.
+    "returns.policy": frozenset({"admin", "ops"}),
 }
 
 

@@ -13,6 +13,7 @@ from orderpilot.services import repositories as repos
 from orderpilot.services.back_office.store import BackOfficeStore
 from orderpilot.services.carriers.repository import Shipments
 from orderpilot.services.channels.ports import ChannelStore
+from orderpilot.services.returns_routing.store import ReturnRoutingStore
 
 if TYPE_CHECKING:
     from orderpilot.services.wms_outbound import OutboundQueue
@@ -61,6 +62,8 @@ class UnitOfWork(Protocol):
     def shipments(self) -> Shipments: ...
     @property
     def wms_outbound(self) -> OutboundQueue: ...
+    @property
+    def return_routing(self) -> ReturnRoutingStore: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def savepoint(self) -> AbstractContextManager[object]: ...

@@ -23,6 +23,7 @@ from orderpilot.entrypoints.api import (
     inventory,
     order_work,
     orders,
+    return_routing,
     rules,
 )
 from orderpilot.entrypoints.api.deps import TokenCache
@@ -67,6 +68,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(carrier_hooks.router)  # /hooks/carriers/... before /hooks/{code}
     app.include_router(hooks.router)
     app.include_router(back_office.router)
+    app.include_router(return_routing.router)
     docs.install(app)
     if with_console:
         from orderpilot.entrypoints.console import mount
