@@ -17,7 +17,8 @@ from orderpilot.integrations.sf_express.return_actions import ACTIONS as SF_RETU
 from orderpilot.services.rules.actions import ActionTable
 
 ENGINE = ExpressionEngine()
-ACTIONS = ActionTable(extra=[CUSTOMS_CHECK, *SF_RETURN_ACTIONS])  # the hub's table: the customs check is built in
+# the hub's table: the customs check and the SF return actions are built in
+ACTIONS = ActionTable(extra=[CUSTOMS_CHECK, *SF_RETURN_ACTIONS])
 
 
 def checks(**kw: Any) -> Checks:

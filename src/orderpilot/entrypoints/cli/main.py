@@ -23,6 +23,7 @@ from orderpilot.entrypoints.cli import (
     demo,
     integrations,
     inventory,
+    return_policy,
     rules,
     sim,
     users,
@@ -260,3 +261,4 @@ app.add_typer(integrations.app, name="integrations")
 app.add_typer(rules.app, name="rules")
 app.add_typer(inventory.inventory_app, name="inventory")
 transfer.import_app.command("levels")(inventory.import_levels)
+transfer.import_app.command("return-policy")(return_policy.import_return_policy)
