@@ -26,6 +26,7 @@ from orderpilot.entrypoints.console.inventory import promotions
 from orderpilot.entrypoints.console.inventory import sheets as inventory_sheets
 from orderpilot.entrypoints.console.inventory import sources as inventory_sources
 from orderpilot.entrypoints.console.render import Console
+from orderpilot.entrypoints.console.returns import policy as return_policy
 from orderpilot.entrypoints.console.rules import builder as rules_builder
 from orderpilot.entrypoints.console.rules import decision_tables
 from orderpilot.entrypoints.console.rules import pages as rule_pages
@@ -40,7 +41,8 @@ ROUTERS = (auth.router, account.router, pages.router, holds.router, exceptions.r
            rule_pages.router, rules_builder.router, rule_runs.router,
            tickets.router, inventory.router, promotions.router,
            decision_tables.router, inventory_sources.router,
-           inventory_sheets.router, channels.router, order_work.router)
+           inventory_sheets.router, channels.router, order_work.router,
+           return_policy.router)
 
 
 def mount(app: FastAPI, hub: Hub) -> None:

@@ -98,6 +98,7 @@ InventoryManager = Annotated[Principal, Depends(_permit("inventory.manage"))]
 PromotionManager = Annotated[Principal, Depends(_permit("promotions.manage"))]
 ChannelOperator = Annotated[Principal, Depends(_permit("channels.operate"))]
 ChannelManager = Annotated[Principal, Depends(_permit("channels.manage"))]
+ReturnPolicyManager = Annotated[Principal, Depends(_permit("returns.policy"))]
 
 
 def login_redirect(request: Request, exc: Exception) -> Response:

@@ -1,0 +1,1 @@
+"""Console pages for returns (issue 13)."""
