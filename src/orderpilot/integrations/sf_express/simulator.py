@@ -7,7 +7,8 @@
 The msgDigest is checked with SIM_CREDENTIALS (A1006 when wrong, A1001 when a field is
 missing, A1004 for another partner or service); more than 10 numbers get business error 8003.
 A queued fault with status 429 answers SF's rate-limit code A1005 (HTTP 200, as SF answers);
-5xx answers that status; ``delay_ms`` slows the answer.
+5xx answers that status; ``delay_ms`` slows the answer; ``hold_ms`` acts, records, then keeps
+the caller waiting (a hub killed meanwhile does not know the outcome).
 
 Admin (``/_sim/sf_express``), JSON in and out:
 
@@ -91,6 +92,8 @@ async def service(request: Request) -> JSONResponse:
         recorder.records.append({**entry_for(request, form), "idempotency_key": None,
                                  "deliveries": 1, "status_code": 200})
     answer = _answer(recorder, form if isinstance(form, dict) else {})
+    if fault is not None and fault.hold_ms:  # done and recorded; the caller is kept waiting
+        await asyncio.sleep(fault.hold_ms / 1000)
     return JSONResponse(answer)
 
 
