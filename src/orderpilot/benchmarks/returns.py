@@ -1,8 +1,8 @@
 """`orderpilot bench returns`: returns routed per second through the 退货路由 rule template
 (route, SF pickup booking, SMS) against the loopback SF and SMS simulators, one return at a
 time through one in-process dispatcher and runner (the time counted is only theirs), the
-latency from the recorded ``return.requested`` to the written route (p50/p99), the address accuracy on
-routable returns (the centre's address the policy names for the outlet) and lost returns
+latency from the recorded ``return.requested`` to the written route (p50/p99), the address
+accuracy on routable returns (the centre's address the policy names for the outlet) and lost returns
 (requested, never routed). One in five returns is shipped from an outlet the policy does not
 list: those must come out ``decision_required``, never with an address."""
 
@@ -51,7 +51,7 @@ def run(returns: int, db: str | None, progress: Progress) -> dict[str, Any]:
                                  sim_url=sim.url, log_level="WARNING",
                                  embedded_dispatcher=False,
                                  outbound_timeout_seconds=60,
-                                 _env_file=None))  # type: ignore[call-arg]
+                                 _env_file=None))
         migrations.upgrade(hub.db)
         try:
             return _run(hub, sim, returns, progress, create_app)
