@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from integration.rules_support import settle
+from orderpilot.adapters import tables as t
 from orderpilot.adapters.views.return_routes import customer_address_of, route_of
 from orderpilot.bootstrap import Hub
 from orderpilot.simulators.external.server import SimServer
@@ -71,6 +73,12 @@ def test_s7_sf_outlet_routes_to_yiwu_books_once_and_texts_once(
     assert params["address"] == "浙江省金华市义乌市稠江街道退货路88号"
     assert params["window"].endswith(window["end"][11:16]) or "-" in params["window"]
     assert rule_holds(client, order_id) == []
+
+    with routing_hub.db.read() as conn:  # the buyer stays out of the run's step outputs
+        outputs = json.dumps([r.outputs for r in conn.execute(sa.select(t.rule_runs))],
+                             ensure_ascii=False)
+    assert "13900000278" not in outputs and "王小明" not in outputs
+    assert TYPED["line1"] not in outputs and "义乌退货中心" in outputs
 
     settle(routing_hub)  # delivering again sends nothing again
     assert len(sf_calls(sim, "EXP_RECE_CREATE_REVERSE_ORDER")) == 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from orderpilot.domain import lifecycle
@@ -34,9 +34,11 @@ from orderpilot.integrations.sf_express.client import SfError
 from orderpilot.integrations.sf_express.returns import BookedPickup, ReturnPickup
 from orderpilot.services.rules.actions.base import (
     Answer,
+    Cached,
     Found,
     Output,
     Outside,
+    Params,
     RuleAction,
     StepCall,
     StepRefused,
@@ -153,8 +155,7 @@ def route_hub_part(uow: UnitOfWork, call: StepCall, now: datetime) -> Output:
     if shipment is not None and not shipment.outlet_code \
             and shipment.carrier in SF_CARRIERS:
         return {"ask_carrier": True, "carrier": shipment.carrier,
-                "tracking_number": shipment.tracking_number,
-                "customer_address": customer_address}
+                "tracking_number": shipment.tracking_number}
     return _settle(uow, call, shipment, shipment.outlet_code if shipment else None,
                    customer_address, now)
 
@@ -182,7 +183,7 @@ def route_after_answer(uow: UnitOfWork, call: StepCall, output: Output, now: dat
     shipment = LastShipment(str(output["carrier"]), str(output["tracking_number"]),
                             str(output.get("outlet_code") or "") or None)
     output.update(_settle(uow, call, shipment, shipment.outlet_code,
-                          output.get("customer_address"), now))
+                          _customer_address(uow, call), now))
 
 
 def _route_outputs(body: Any) -> Output:
@@ -203,7 +204,7 @@ BOOK = ActionType(
     "carrier.book_return_pickup", "预约退货上门取件", "Book the return pickup", (
         param("return_id", "template", "退货单号", "Return id", prefilled=True,
               default="{{ event.data.return_id }}"),),
-    external=True, internal=True, default_step_id="pickup", integration="sf_express",
+    external=True, internal=False, default_step_id="pickup", integration="sf_express",
     outputs={"booked": "bool", "refused": "bool", "waybill": "text", "pickup_start": "text",
              "pickup_end": "text", "window_text": "text", "refusal": "text"},
     output_fields=(Shown("waybill", "text", "取件运单号", "Pickup waybill"),
@@ -215,31 +216,39 @@ def sf_order_id(return_id: str) -> str:
     return f"RT{return_id}"
 
 
-def pickup_hub_part(uow: UnitOfWork, call: StepCall, now: datetime) -> Output:
-    """What the booking needs: the route (written by return.route), the customer, the cargo."""
-    route = uow.return_routing.route(_return_id(call))
+def pickup_details(uow: UnitOfWork, return_id: str) -> dict[str, Any]:
+    """What the booking needs from the hub: the route (written by return.route), the buyer,
+    the centre. Kept in the step's ``_pickup`` param, which run history never stores (it
+    holds the buyer's name, phone and address)."""
+    route = uow.return_routing.route(return_id)
     if route is None or route.get("decision_required") or not route.get("address"):
         return {"bookable": False}
     centre = uow.return_routing.centre(str(route["return_centre"]))
-    order = uow.orders.get(call.order_id) if call.order_id else None
-    data = (call.context.get("event") or {}).get("data") or {}
-    return {"bookable": True, "sf_order_id": sf_order_id(_return_id(call)),
+    order = uow.orders.get(str(route["order_id"]))
+    return {"bookable": True, "sf_order_id": sf_order_id(return_id),
             "customer": {"name": order.customer.name if order else "",
                          "phone": order.customer.phone if order else "",
                          "address": route.get("customer_address") or {}},
             "centre": {"name": centre.name_zh if centre else "",
-                       "phone": centre.phone if centre else "", "address": route["address"]},
-            "cargo": list(data.get("lines") or []) if isinstance(data, dict) else [],
-            "start": pickup_start(now).isoformat()}
+                       "phone": centre.phone if centre else "", "address": route["address"]}}
+
+
+def with_pickup(cached: Cached, params: Params) -> Params:
+    return_id = str(params.get("return_id") or "").strip()
+    found = cached(f"return-pickup:{return_id}", lambda uow: pickup_details(uow, return_id))
+    return {**params, "_pickup": found}
 
 
 def book(outside: Outside, call: StepCall, hub_output: Output,
          hmac_secret: str | None) -> Answer:
-    if not hub_output.get("bookable"):
+    details = call.params.get("_pickup") or {}
+    if not details.get("bookable"):
         return Said({"booked": None}, {"booked": False, "refused": False, "skipped": True})
-    pickup = ReturnPickup(str(hub_output["sf_order_id"]), hub_output["customer"],
-                          hub_output["centre"], hub_output["cargo"],
-                          datetime.fromisoformat(str(hub_output["start"])))
+    data = (call.context.get("event") or {}).get("data") or {}
+    cargo = list(data.get("lines") or []) if isinstance(data, dict) else []
+    pickup = ReturnPickup(str(details["sf_order_id"]), details["customer"], details["centre"],
+                          [c for c in cargo if isinstance(c, dict)],
+                          pickup_start(datetime.now(UTC)))
     request = {"service": "EXP_RECE_CREATE_REVERSE_ORDER", **pickup.msg_data()}
     started = time.perf_counter()
     try:
@@ -310,7 +319,7 @@ def record_booking(uow: UnitOfWork, call: StepCall, output: Output, now: datetim
 
 
 BOOK_ACTION = RuleAction(
-    BOOK, effect=pickup_hub_part, call=book, look_up=find_booking, after_call=record_booking,
+    BOOK, call=book, look_up=find_booking, prepare=with_pickup, after_call=record_booking,
     outputs=_book_outputs)
 
 ACTIONS = (ROUTE_ACTION, BOOK_ACTION)
