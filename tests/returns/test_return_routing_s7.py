@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -15,6 +16,7 @@ from integration.rules_support import settle
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.views.return_routes import customer_address_of, route_of
 from orderpilot.bootstrap import Hub
+from orderpilot.domain import lifecycle
 from orderpilot.simulators.external.server import SimServer
 from returns.routing_support import (
     TYPED,
@@ -158,3 +160,31 @@ def test_a_refused_pickup_needs_a_decision_and_sends_no_sms(
     assert [r for r, _ in rule_holds(client, order_id)] == ["return_decision_required"]
     assert len(sf_calls(sim, "EXP_RECE_CREATE_REVERSE_ORDER")) == 1
     assert sim.requests("aliyun-sms") == []
+
+
+def test_a_booking_reports_return_pickup_booked_once_the_lifecycle_knows_it(
+        routing_hub: Hub, client: TestClient, sim: SimServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The returns helper adds this view-only type to the lifecycle; here it is added as they
+    # declare it (RETURNS_COMMON.md) to check what the booking reports.
+    monkeypatch.setitem(lifecycle.EVENT_TYPES, "return.pickup_booked", lifecycle.EventType(
+        "return.pickup_booked", None, "carrier", "已预约上门取件", "Pickup booked",
+        "pickup_booked"))
+    set_up_policy(client)
+    order_id = shipped_order(client, "S7-E1", "13900000501",
+                             {"carrier": "sf", "tracking_number": "SF5000000001",
+                              "outlet_code": "SF-0278"})
+    return_id = request_return(client, order_id)
+    settle(routing_hub)
+    settle(routing_hub)
+
+    events = client.get(f"/api/v1/orders/{order_id}/events").json()
+    items = events["items"] if isinstance(events, dict) else events
+    booked = [e for e in items if e["type"] == "return.pickup_booked"]
+    assert len(booked) == 1
+    data = booked[0]["payload"]["data"] if "payload" in booked[0] else booked[0]["data"]
+    found = route(routing_hub, return_id)
+    assert found is not None
+    assert data["return_id"] == return_id and data["carrier"] == "sf"
+    assert data["address"] == YIWU["address"]
+    assert data["pickup_window"] == found["pickup_window"]

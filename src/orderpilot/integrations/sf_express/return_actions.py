@@ -312,7 +312,8 @@ def record_booking(uow: UnitOfWork, call: StepCall, output: Output, now: datetim
         return
     order.report(PICKUP_BOOKED, "sf", now, now, {
         "return_id": return_id, "carrier": "sf", "waybill": str(output["waybill"]),
-        "pickup_window": {"start": start.isoformat(), "end": end.isoformat()},
+        "pickup_window": {"start": start.astimezone(UTC).isoformat(),
+                          "end": end.astimezone(UTC).isoformat()},
         "address": route.get("address")},
         source_event_id=f"{return_id}:pickup_booked", causation_id=call.run_id)
     save(uow, order, now)
