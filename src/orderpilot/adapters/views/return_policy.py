@@ -26,8 +26,8 @@ def centres(conn: Connection) -> list[dict[str, Any]]:
 def policy(conn: Connection, version: int | None = None) -> dict[str, Any]:
     """The policy at VERSION (the current one by default) with the version history."""
     v, p = return_policy_versions, return_policy_rows
-    counts: dict[int, int] = dict(conn.execute(sa.select(p.c.version, sa.func.count())
-                                             .group_by(p.c.version)).tuples().all())
+    counts = {int(number): int(n) for number, n in conn.execute(
+        sa.select(p.c.version, sa.func.count()).group_by(p.c.version))}
     history = [{"version": r.version, "created_by": r.created_by,
                 "created_at": iso(r.created_at), "rows": int(counts.get(r.version, 0))}
                for r in conn.execute(sa.select(v).order_by(v.c.version.desc()))]
