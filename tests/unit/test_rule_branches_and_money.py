@@ -17,12 +17,14 @@ from orderpilot.domain.rules.problems import RuleInvalid
 from orderpilot.domain.rules.templates import TEMPLATE_BY_ID
 from orderpilot.integrations.customs.action import ACTION as CUSTOMS_CHECK
 from orderpilot.integrations.customs.action import outputs
+from orderpilot.integrations.sf_express.return_actions import ACTIONS as SF_RETURN_ACTIONS
 from orderpilot.services.rules.actions import ActionTable
 from orderpilot.services.rules.money import add_money
 
 ENGINE = ExpressionEngine()
-ACTIONS = ActionTable(extra=[CUSTOMS_CHECK])
-CHECKS = Checks({"SMS_QUAL_UPLOAD": ("order_no",), "SMS_PAY_REMIND": ("order_no",)}, {},
+ACTIONS = ActionTable(extra=[CUSTOMS_CHECK, *SF_RETURN_ACTIONS])
+CHECKS = Checks({"SMS_QUAL_UPLOAD": ("order_no",), "SMS_PAY_REMIND": ("order_no",),
+                 "SMS_RETURN_PICKUP": ("centre", "address", "window")}, {},
                 lambda url: None, ENGINE.check,
                 connectors=frozenset({"customs"}), actions=ACTIONS.types(),
                 action_checks=ACTIONS.save_checks())

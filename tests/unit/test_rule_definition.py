@@ -13,10 +13,12 @@ from orderpilot.domain.rules.definition import diff, parse_definition
 from orderpilot.domain.rules.problems import RuleInvalid
 from orderpilot.domain.rules.templates import TEMPLATES
 from orderpilot.integrations.customs.action import ACTION as CUSTOMS_CHECK
+from orderpilot.integrations.sf_express.return_actions import ACTIONS as SF_RETURN_ACTIONS
 from orderpilot.services.rules.actions import ActionTable
 
 ENGINE = ExpressionEngine()
-ACTIONS = ActionTable(extra=[CUSTOMS_CHECK])  # the hub's table: the customs check is built in
+# the hub's table: the customs check and the SF return actions are built in
+ACTIONS = ActionTable(extra=[CUSTOMS_CHECK, *SF_RETURN_ACTIONS])
 
 
 def checks(**kw: Any) -> Checks:
@@ -43,7 +45,8 @@ def problems(raw: dict[str, Any]) -> dict[str, str]:
 def test_every_template_is_valid() -> None:
     for template in TEMPLATES:
         parsed = parse_definition(template.definition, checks(
-            sms={"SMS_QUAL_UPLOAD": ("order_no",), "SMS_PAY_REMIND": ("order_no",)}))
+            sms={"SMS_QUAL_UPLOAD": ("order_no",), "SMS_PAY_REMIND": ("order_no",),
+                 "SMS_RETURN_PICKUP": ("centre", "address", "window")}))
         assert parsed.dump()["actions"]
 
 

@@ -75,6 +75,19 @@ from orderpilot.adapters.tables_reconciliation import (  # reconciliation (issue
 )
 from orderpilot.adapters.tables_reconciliation import (
     reconciliation_runs as reconciliation_runs,
+)
+from orderpilot.adapters.tables_return_routing import (
+    return_centres as return_centres,
+)
+from orderpilot.adapters.tables_return_routing import (
+    return_policy_rows as return_policy_rows,
+)
+from orderpilot.adapters.tables_return_routing import (
+    return_policy_versions as return_policy_versions,
+)
+from orderpilot.adapters.tables_return_routing import (
+    return_routes as return_routes,
+)
 from orderpilot.adapters.tables_returns import (  # returns (issue 13)
     return_lines as return_lines,
 )

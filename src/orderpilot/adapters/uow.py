@@ -17,6 +17,7 @@ from orderpilot.adapters.expectations import ExpectationRepository
 from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.adapters.outbox import EventLog, Inbox, Outbox, Timers
 from orderpilot.adapters.repository import OrderRepository
+from orderpilot.adapters.return_routing import ReturnRoutingRepository
 from orderpilot.adapters.returns import ReturnRepository
 from orderpilot.adapters.rules import RuleRepository, SmsTemplateRepository
 from orderpilot.adapters.runs import RunRepository
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
     wms_outbound: WmsOutboundRepository
     expectations: ExpectationRepository
     returns: ReturnRepository
+    return_routing: ReturnRoutingRepository
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None, *,
                  read_only: bool = False) -> None:
@@ -86,6 +88,7 @@ class SqlUnitOfWork:
         self.wms_outbound = WmsOutboundRepository(self.conn)
         self.expectations = ExpectationRepository(self.conn)
         self.returns = ReturnRepository(self.conn)
+        self.return_routing = ReturnRoutingRepository(self.conn)
         return self
 
     def savepoint(self) -> NestedTransaction:

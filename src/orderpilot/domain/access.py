@@ -70,6 +70,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "returns.receive": frozenset({"admin", "ops", "warehouse"}),
     "returns.refund": frozenset({"admin", "finance"}),
     "returns.keywords": frozenset({"admin", "ops"}),
+    # Return centres and the outlet -> centre policy decide where parcels go back: ops keep
+    # them (issue 13, S7); everyone who reads orders may read them.
+    "returns.policy": frozenset({"admin", "ops"}),
 }
 
 

@@ -115,7 +115,12 @@ QUALIFICATION_SMS = SmsTemplate(
 PAYMENT_REMINDER_SMS = SmsTemplate(
     "SMS_PAY_REMIND", "aliyun", "保税优选",
     "您的订单${order_no}尚未付款,超时将自动取消,请尽快完成支付", ("order_no",))
-DEFAULT_SMS_TEMPLATES = (QUALIFICATION_SMS, PAYMENT_REMINDER_SMS)
+RETURN_PICKUP_SMS = SmsTemplate(
+    "SMS_RETURN_PICKUP", "aliyun", "保税优选",
+    "您的退货请寄往${centre}:${address}。快递员将于${window}上门取件,无需自行填写地址。",
+    ("centre", "address", "window"))
+DEFAULT_SMS_TEMPLATES = (QUALIFICATION_SMS, PAYMENT_REMINDER_SMS, RETURN_PICKUP_SMS)
+RETURN_HOLD = "return_decision_required"
 
 
 def _amount_blanks(default: int, leaf: Path, zh: str = "金额超过",
@@ -245,5 +250,44 @@ TEMPLATES: tuple[RuleTemplate, ...] = (
          "actions": [
              {"id": "intent", "type": "crm.tag", "params": {"tags": ["高意向"], "push": True}},
              {"id": "mark", "type": "order.tag", "params": {"tags": ["直播赠品"]}}]}),
+)
+TEMPLATES += (
+    RuleTemplate(
+        "return-routing", "退货路由", "Return routing",
+        "买家申请退货:按原运单的承运商网点查退货政策,改用对应退货中心地址(保留买家填写的地址备查),"
+        "预约顺丰上门取件,短信告知新地址和上门时间段;无法确定时冻结订单待人工决定。",
+        "On a return request: the original waybill's carrier outlet gives the return centre "
+        "(policy table); its address replaces the one the buyer typed (kept for audit), an SF "
+        "pickup is booked and the buyer gets an SMS with the address and the window. When "
+        "any link is missing the order is held for a person to decide.",
+        "S7",
+        {"name": "退货路由", "description": "S7：退货按网点路由到退货中心并预约上门取件",
+         "trigger": {"kind": "event", "event": "return.requested"},
+         "conditions": {"all": []},
+         "actions": [
+             {"id": "route", "type": "return.route", "params": {},
+              "on_error": {"retries": 5, "backoff_seconds": 10, "then": "fail"},
+              "on_outcome": {"decision_required": [
+                  {"id": "route_hold", "type": "order.hold",
+                   "params": {"reason": RETURN_HOLD,
+                              "note": "{{ steps.route.exception_zh }} / "
+                                      "{{ steps.route.exception_en }}"}}]}},
+             {"id": "pickup", "type": "carrier.book_return_pickup", "params": {},
+              "if": {"all": [{"field": "steps.route.routed", "op": "is_true",
+                              "type": "bool"}]},
+              "on_error": {"retries": 5, "backoff_seconds": 10, "then": "fail"},
+              "on_outcome": {"refused": [
+                  {"id": "pickup_hold", "type": "order.hold",
+                   "params": {"reason": RETURN_HOLD,
+                              "note": "承运商拒绝上门取件 / carrier refused the pickup: "
+                                      "{{ steps.pickup.refusal }}"}}]}},
+             {"id": "notify", "type": "sms.send",
+              "if": {"all": [{"field": "steps.pickup.booked", "op": "is_true",
+                              "type": "bool"}]},
+              "params": {"template": "SMS_RETURN_PICKUP",
+                         "params": {"centre": "{{ steps.route.centre_name }}",
+                                    "address": "{{ steps.route.address_text }}",
+                                    "window": "{{ steps.pickup.window_text }}"}}}]},
+        (RETURN_PICKUP_SMS,)),
 )
 TEMPLATE_BY_ID = {t.id: t for t in TEMPLATES}

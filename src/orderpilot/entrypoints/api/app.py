@@ -27,6 +27,7 @@ from orderpilot.entrypoints.api import (
     order_work,
     orders,
     reconciliations,
+    return_routing,
     returns,
     rules,
 )
@@ -77,6 +78,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(reconciliations.router)
     app.include_router(expectations.router)
     app.include_router(diagnosis.router)
+    app.include_router(return_routing.router)
     docs.install(app)
     if with_console:
         from orderpilot.entrypoints.console import mount

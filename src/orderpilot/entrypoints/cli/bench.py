@@ -19,7 +19,8 @@ Examples:
   orderpilot bench channels --json
   orderpilot bench reconcile --orders 1000000 --json
   orderpilot bench diagnosis --orders 1000000 --json
-  orderpilot bench demo-history --json""", no_args_is_help=True)
+  orderpilot bench demo-history --json
+  orderpilot bench returns --json""", no_args_is_help=True)
 Db = Annotated[str | None, typer.Option(
     help="postgresql+psycopg://... server to use (a scratch database is created and dropped); "
          "default: a temporary embedded SQLite file")]
@@ -98,6 +99,17 @@ def rules(rate: Annotated[float, typer.Option(min=1, help="Events per second")] 
 
     _measure(as_json, lambda progress: bench.run(rate, seconds, eval_seconds, db, progress,
                                                  workers))
+
+
+@bench_app.command("returns")
+def returns(count: Annotated[int, typer.Option("--returns", min=5, max=100_000,
+                                               help="Returns requested")] = 200,
+            db: Db = None, as_json: AsJson = False) -> None:
+    """Returns routed per second (route, SF pickup, SMS) against the simulators, route p99,
+    address accuracy on routable returns, lost returns."""
+    from orderpilot.benchmarks import returns as bench
+
+    _measure(as_json, lambda progress: bench.run(count, db, progress))
 
 
 @bench_app.command("channels")

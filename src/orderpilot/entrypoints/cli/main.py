@@ -25,6 +25,7 @@ from orderpilot.entrypoints.cli import (
     integrations,
     inventory,
     reconcile,
+    return_policy,
     rules,
     sim,
     users,
@@ -264,3 +265,4 @@ app.add_typer(rules.app, name="rules")
 app.command("reconcile")(reconcile.reconcile)
 app.add_typer(inventory.inventory_app, name="inventory")
 transfer.import_app.command("levels")(inventory.import_levels)
+transfer.import_app.command("return-policy")(return_policy.import_return_policy)

@@ -20,6 +20,7 @@ from orderpilot.entrypoints.console import (
     order_work,
     pages,
     reconciliation,
+    return_policy,
     returns,
     tickets,
     walkthrough,
@@ -47,7 +48,8 @@ ROUTERS = (auth.router, account.router, pages.router, holds.router, exceptions.r
            decision_tables.router, inventory_sources.router,
            inventory_sheets.router, channels.router, order_work.router,
            walkthrough.router, reconciliation.router, expectations.router,
-           diagnosis.router, returns.router)
+           diagnosis.router, returns.router,
+           return_policy.router)
 
 
 def mount(app: FastAPI, hub: Hub) -> None:

@@ -102,6 +102,7 @@ AuditReader = Annotated[Principal, Depends(_permit("audit.read"))]
 AuditRunner = Annotated[Principal, Depends(_permit("audit.run"))]
 DiagnosisReader = Annotated[Principal, Depends(_permit("diagnosis.read"))]
 ReturnsReader = Annotated[Principal, Depends(_permit("returns.read"))]
+ReturnPolicyManager = Annotated[Principal, Depends(_permit("returns.policy"))]
 
 
 def login_redirect(request: Request, exc: Exception) -> Response:

@@ -61,7 +61,8 @@ HOLD_REASONS = {"address_incomplete": N_("Address incomplete"),
                 "price_error": N_("Price error"),
                 "customs_check": N_("Customs check")}
 OTHER_REASONS = {"stock_shortage": N_("Stock shortage"),
-                 "high_value_review": N_("Large order under review")}
+                 "high_value_review": N_("Large order under review"),
+                 "return_decision_required": N_("Return needs a decision")}
 HUB_EVENTS = {"order.placed": N_("Order placed"), "hold.placed": N_("Hold placed"),
               "hold.released": N_("Hold released"), "order.late_report": N_("Late report"),
               "order.note_added": N_("Note added"),

@@ -22,6 +22,7 @@ import httpx
 
 from orderpilot.domain.channel_orders import MappingError
 from orderpilot.domain.shipments import CarrierEvent
+from orderpilot.integrations.sf_express import returns
 from orderpilot.integrations.sf_express.mapping import MAX_WAYBILLS_PER_QUERY, routes_from_query
 from orderpilot.integrations.sf_express.settings import SfSettings
 from orderpilot.integrations.sf_express.signing import msg_digest
@@ -33,10 +34,13 @@ RETRYABLE = frozenset({"A1005", "A1009", "A1099"})
 class SfError(Exception):
     """SF refused or failed a call: CODE is its apiResultCode or errorCode."""
 
-    def __init__(self, code: str, message: str, *, retryable: bool) -> None:
+    def __init__(self, code: str, message: str, *, retryable: bool,
+                 business: bool = False) -> None:
         super().__init__(f"SF {code}: {message}")
         self.code = code
+        self.message = message
         self.retryable = retryable
+        self.business = business  # SF took the call and answered success=false
 
 
 class SfExpress:
@@ -72,7 +76,7 @@ class SfExpress:
             raise SfError("no_result", "apiResultData is not an object", retryable=False)
         if result.get("success") not in (True, "true"):
             raise SfError(str(result.get("errorCode") or "failed"),
-                          str(result.get("errorMsg") or ""), retryable=False)
+                          str(result.get("errorMsg") or ""), retryable=False, business=True)
         return result
 
     def search_routes(self, waybills: Sequence[str]) -> list[CarrierEvent]:
@@ -85,6 +89,38 @@ class SfExpress:
         try:
             return routes_from_query(result)
         except MappingError as error:
+            raise SfError("unmappable", str(error), retryable=False) from error
+
+    def outlet_of(self, waybill: str) -> str | None:
+        """The outlet (网点) code SF gives on the waybill's latest route node carrying one."""
+        return returns.outlet_from_routes(self.call(SEARCH_ROUTES, {
+            "language": "zh-CN", "trackingType": "1", "trackingNumber": [waybill],
+            "methodType": "1"}))
+
+    def book_return_pickup(self, pickup: returns.ReturnPickup) -> returns.BookedPickup:
+        """EXP_RECE_CREATE_REVERSE_ORDER for PICKUP (its orderId is the hub's key: SF refuses
+        a second order with one orderId, the simulator answers the first again)."""
+        return self._booked(self.call(returns.CREATE_REVERSE_ORDER, pickup.msg_data()),
+                            pickup.start, pickup.order_id)
+
+    def find_return_pickup(self, order_id: str) -> returns.BookedPickup | None:
+        """EXP_RECE_SEARCH_ORDER_RESP by the pickup's orderId; None when SF has no such
+        order (a business refusal); platform failures raise."""
+        try:
+            result = self.call(returns.SEARCH_ORDER, {"searchType": "1",
+                                                      "orderId": order_id,
+                                                      "language": "zh-CN"})
+        except SfError as error:
+            if error.business:
+                return None
+            raise
+        return self._booked(result, None, order_id)
+
+    @staticmethod
+    def _booked(result: Any, start: Any, order_id: str) -> returns.BookedPickup:
+        try:
+            return returns.booked(result, start, order_id)
+        except ValueError as error:
             raise SfError("unmappable", str(error), retryable=False) from error
 
 

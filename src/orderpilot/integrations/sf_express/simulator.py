@@ -1,17 +1,20 @@
 """A loopback SF Express (顺丰丰桥): the route query endpoint and route pushes to the hub.
 
     POST /sf_express/std/service   form: partnerID, requestID, serviceCode, timestamp,
-                                   msgDigest, msgData (EXP_RECE_SEARCH_ROUTES only)
+                                   msgDigest, msgData (EXP_RECE_SEARCH_ROUTES; the
+                                   return pickups of simulator_pickups.py)
 
 The msgDigest is checked with SIM_CREDENTIALS (A1006 when wrong, A1001 when a field is
 missing, A1004 for another partner or service); more than 10 numbers get business error 8003.
 A queued fault with status 429 answers SF's rate-limit code A1005 (HTTP 200, as SF answers);
-5xx answers that status; ``delay_ms`` slows the answer.
+5xx answers that status; ``delay_ms`` slows the answer; ``hold_ms`` acts, records, then keeps
+the caller waiting (a hub killed meanwhile does not know the outcome).
 
 Admin (``/_sim/sf_express``), JSON in and out:
 
     POST /routes     {"waybill", "routes": [{"opCode", "acceptTime"?, "acceptAddress"?,
-                      "remark"?}]}                 -> {"stored": n} (nodes appended)
+                      "remark"?, "deptCode"?}]}    -> {"stored": n} (nodes appended)
+    POST /pickup_refusals {"mobile"}              -> pickups from that phone are refused
     POST /push       {"hook_url", "waybill", "times"?: 1, "all"?: false}
                      -> {"status", "body", "elapsed_ms", "pushed": n}: SF's route push of the
                         nodes not pushed yet (all of them with "all"), signed, POSTed `times`
@@ -36,6 +39,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from orderpilot.domain.times import SHANGHAI
+from orderpilot.integrations.sf_express import simulator_pickups as pickups
 from orderpilot.integrations.sf_express.signing import digest_matches, msg_digest
 from orderpilot.simulators.external.recorder import (
     Recorder,
@@ -50,6 +54,7 @@ SIM_CREDENTIALS: dict[str, str] = {"partner_id": "SIMSF0001",
 SIM_SHOP_ID = "SIMSF0001"
 SIM_REGION = "CN"
 PUSH_SERVICE = "RoutePushService"
+SERVICES = frozenset({"EXP_RECE_SEARCH_ROUTES", *pickups.SERVICES})
 router = APIRouter()
 admin_router = APIRouter()
 push_transport: httpx.BaseTransport | None = None  # tests send pushes into an in-process hub
@@ -87,6 +92,8 @@ async def service(request: Request) -> JSONResponse:
         recorder.records.append({**entry_for(request, form), "idempotency_key": None,
                                  "deliveries": 1, "status_code": 200})
     answer = _answer(recorder, form if isinstance(form, dict) else {})
+    if fault is not None and fault.hold_ms:  # done and recorded; the caller is kept waiting
+        await asyncio.sleep(fault.hold_ms / 1000)
     return JSONResponse(answer)
 
 
@@ -99,12 +106,14 @@ def _answer(recorder: Recorder, form: dict[str, str]) -> dict[str, Any]:
     if not digest_matches(form["msgData"], form["timestamp"], SIM_CREDENTIALS["checkword"],
                           form["msgDigest"]):
         return _platform("A1006", "数字签名无效")
-    if form["serviceCode"] != "EXP_RECE_SEARCH_ROUTES":
+    if form["serviceCode"] not in SERVICES:
         return _platform("A1004", "无对应服务权限")
     try:
         msg = json.loads(form["msgData"])
     except ValueError:
         return _platform("A1001", "msgData 不是 JSON")
+    if form["serviceCode"] != "EXP_RECE_SEARCH_ROUTES":
+        return pickups.answer(recorder, form["serviceCode"], msg)
     numbers = msg.get("trackingNumber") if isinstance(msg, dict) else None
     if isinstance(numbers, str):
         numbers = [n for n in numbers.split(",") if n]
@@ -120,7 +129,10 @@ def _answer(recorder: Recorder, form: dict[str, str]) -> dict[str, Any]:
 
 
 def _query_node(node: dict[str, Any]) -> dict[str, Any]:
-    return {k: node[k] for k in ("acceptTime", "acceptAddress", "remark", "opCode")}
+    kept = {k: node[k] for k in ("acceptTime", "acceptAddress", "remark", "opCode")}
+    if node.get("deptCode"):
+        kept["deptCode"] = node["deptCode"]
+    return kept
 
 
 @admin_router.post("/routes")
@@ -134,6 +146,7 @@ async def add_routes(request: Request) -> dict[str, Any]:
             at = node.get("acceptTime") or datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
             nodes.append({"acceptTime": at, "acceptAddress": node.get("acceptAddress", ""),
                           "remark": node.get("remark", ""), "opCode": str(node["opCode"]),
+                          "deptCode": str(node.get("deptCode") or ""),
                           "id": str(next(recorder.serial)), "reasonCode": "",
                           "reasonName": "", "pushed": False})
     return {"stored": len(body.get("routes", []))}
@@ -191,6 +204,7 @@ def push_raw(body: dict[str, Any]) -> dict[str, Any]:
 
 def reset(recorder: Recorder) -> None:
     recorder.data["routes"] = {}
+    pickups.reset(recorder)
 
 
 def timeline(start: datetime, waybill: str) -> list[dict[str, str]]:
@@ -204,3 +218,6 @@ def timeline(start: datetime, waybill: str) -> list[dict[str, str]]:
     return [{"opCode": code, "acceptAddress": city, "remark": remark,
              "acceptTime": (at + timedelta(hours=6 * i)).strftime("%Y-%m-%d %H:%M:%S")}
             for i, (code, city, remark) in enumerate(steps)]
+
+
+admin_router.add_api_route("/pickup_refusals", pickups.refuse, methods=["POST"])

@@ -27,7 +27,9 @@ from orderpilot.entrypoints.console.rules.forms import (
 from orderpilot.entrypoints.console.rules.values import join_list, to_datetime_input, to_text
 
 # What an action added to the branch on a declared outcome starts with, by outcome id.
-OUTCOME_DEFAULTS = {"not_qualified": {"reason": "qualification_pending"}}
+OUTCOME_DEFAULTS = {"not_qualified": {"reason": "qualification_pending"},
+                    "decision_required": {"reason": "return_decision_required"},
+                    "refused": {"reason": "return_decision_required"}}
 # Values offered for SMS parameters by their name, so nobody has to type an expression.
 PARAM_SUGGESTIONS = {"order_no": "{{ order.external_id }}", "order_id": "{{ order.id }}",
                      "name": "{{ order.customer.name }}", "phone": "{{ order.customer.phone }}",
