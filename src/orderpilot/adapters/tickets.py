@@ -67,6 +67,19 @@ class CustomerRepository:
             sa.select(t.customer_tags.c.tag).where(t.customer_tags.c.phone == phone)
             .order_by(t.customer_tags.c.created_at, t.customer_tags.c.tag))]
 
+    def returns_between(self, phone: str, since: datetime, until: datetime) -> int:
+        """How many returns the customer with PHONE requested, over all their orders, with
+        the request recorded in (SINCE, UNTIL]: ``return.requested`` events (each return is
+        one, a second return of an order included)."""
+        if not phone:
+            return 0
+        o, e = t.orders, t.events
+        return int(self.conn.execute(
+            sa.select(sa.func.count()).select_from(e.join(o, o.c.id == e.c.order_id))
+            .where(o.c.phone_tail == phone[-4:], o.c.customer_phone == phone,
+                   e.c.type == "return.requested", e.c.recorded_at > since,
+                   e.c.recorded_at <= until)).scalar_one())
+
     def tag_rows(self, phone: str) -> list[CustomerTag]:
         return [CustomerTag(*r) for r in self.conn.execute(
             sa.select(t.customer_tags).where(t.customer_tags.c.phone == phone)

@@ -91,6 +91,8 @@ EVENT_TYPES: dict[str, EventType] = {e.type: e for e in (
               "closed"),
     EventType("customer.contacted", None, "crm", "客户咨询客服", "Customer contacted support",
               "contacted"),
+    EventType("crm.level_changed", None, "crm", "客户等级变更", "Customer level changed",
+              "level_changed"),
 )}
 
 # Which system a reporting source belongs to. Unknown sources fall back to the event type's.
