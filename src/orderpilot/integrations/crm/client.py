@@ -49,9 +49,10 @@ def lower_level(http: HttpConnector, phone: str, levels: int, reason: str,
     answers {"ok", "phone", "from", "to"} (levels are whole numbers; the lowest is 0, and a
     change at the floor answers ``from`` = ``to``)."""
     if not phone.strip():
-        raise PermanentError("crm level: phone is empty")
+        raise PermanentError("crm level: phone is empty", zh="CRM 等级：手机号为空")
     if isinstance(levels, bool) or not isinstance(levels, int) or not 0 < levels <= 10:
-        raise PermanentError(f"crm level: lower by 1 to 10 levels, not {levels!r}")
+        raise PermanentError(f"crm level: lower by 1 to 10 levels, not {levels!r}",
+                             zh=f"CRM 等级：只能降低 1 到 10 级，而不是 {levels!r}")
     result = http.call("POST", connector="crm", path="/api/customers/level",
                        json_body={"phone": national_number(phone), "change": -levels,
                                   "reason": reason[:200]},
@@ -76,7 +77,8 @@ def find_level_change(http: HttpConnector, idempotency_key: str) -> SentRecord:
     if not isinstance(changes, list):
         raise TransientError("crm level look-up: the answer has no changes list",
                              request=result.request, response=result.response,
-                             status_code=result.status_code, latency_ms=result.latency_ms)
+                             status_code=result.status_code, latency_ms=result.latency_ms,
+                             zh="CRM 等级查询：返回中没有 changes 列表")
     found = next((c for c in changes if isinstance(c, dict)), None)
     return SentRecord(found is not None, result.request, result.response, result.latency_ms,
                       {**_level_output({**found, "ok": True})} if found else {})
