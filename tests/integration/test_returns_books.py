@@ -359,3 +359,23 @@ def test_the_simulators_refuse_calls_without_a_session_or_a_signature(
                              headers={"Idempotency-Key": "k-1"})
         assert unsigned.status_code == 401
         assert "levels" not in sim.state.recorders["crm"].data
+
+
+def test_backtests_of_the_templates_predict_without_writing(
+        rules_hub: Hub, books: TestClient, sim: SimServer, clock: FakeClock) -> None:
+    first, second = shipped_order(books, "BT-1"), shipped_order(books, "BT-2")
+    refunded(books, first, RETURN_1, "129.00")
+    clock.advance(minutes=5)  # the count at each request is of the returns up to it
+    refunded(books, second, RETURN_2, "258.00")
+    template = books.get("/api/v1/rules/templates").json()["items"]
+    by_id = {t["id"]: t["definition"] for t in template}
+
+    credit = books.post("/api/v1/rules/backtest", json={
+        "definition": by_id["return-refund-credit-receivable"], "days": 7}).json()
+    assert (credit["matched"], credit["actions"], credit["unknown"]) == (
+        2, {"erp.credit_receivable": 2}, 0)
+    levels = books.post("/api/v1/rules/backtest", json={
+        "definition": by_id["two-returns-lower-level"], "days": 7}).json()
+    assert (levels["matched"], levels["actions"]) == (1, {"crm.lower_level": 1})
+    assert saves(sim) == 0 and kingdee(sim)["receivables"] == {}
+    assert [r for r in sim.requests("crm") if r.get("method") == "POST"] == []
