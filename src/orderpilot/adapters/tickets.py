@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.outbox import insert_ignore
+from orderpilot.adapters.repository import phone_tail
 from orderpilot.domain.records import JsonObject
 from orderpilot.domain.rules.records import CustomerTag, Ticket
 
@@ -76,7 +77,7 @@ class CustomerRepository:
         o, e = t.orders, t.events
         return int(self.conn.execute(
             sa.select(sa.func.count()).select_from(e.join(o, o.c.id == e.c.order_id))
-            .where(o.c.phone_tail == phone[-4:], o.c.customer_phone == phone,
+            .where(o.c.phone_tail == phone_tail(phone), o.c.customer_phone == phone,
                    e.c.type == "return.requested", e.c.recorded_at > since,
                    e.c.recorded_at <= until)).scalar_one())
 
