@@ -140,6 +140,9 @@ def credit(outside: Outside, call: StepCall, hub_output: dict[str, Any],
         raise StepRefused(error.message, field="amount", zh=error.message_zh) from error
     return_id = _return_id(call)
     order_no = str(p.get("order_no") or "").strip()
+    if not order_no:
+        raise StepRefused("the step has no sale order number to credit",
+                          field="order_no", zh="此步骤没有要冲销的销售订单号")
     model = credit_model(return_id=return_id, order_no=order_no, amount=amount,
                          day=_day(call), customer=str(p.get("customer") or "CUST-RETAIL"),
                          org_number=erp.org_number,
