@@ -15,14 +15,13 @@ from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import parse_definition, warnings
 from orderpilot.domain.rules.problems import RuleInvalid
 from orderpilot.domain.rules.templates import TEMPLATE_BY_ID
-from orderpilot.integrations.customs.action import ACTION as CUSTOMS_CHECK
 from orderpilot.integrations.customs.action import outputs
-from orderpilot.integrations.sf_express.return_actions import ACTIONS as SF_RETURN_ACTIONS
+from orderpilot.integrations.registry import IntegrationRegistry
 from orderpilot.services.rules.actions import ActionTable
 from orderpilot.services.rules.money import add_money
 
 ENGINE = ExpressionEngine()
-ACTIONS = ActionTable(extra=[CUSTOMS_CHECK, *SF_RETURN_ACTIONS])
+ACTIONS = ActionTable(extra=IntegrationRegistry.discover(installed=False).actions())
 CHECKS = Checks({"SMS_QUAL_UPLOAD": ("order_no",), "SMS_PAY_REMIND": ("order_no",),
                  "SMS_RETURN_PICKUP": ("centre", "address", "window")}, {},
                 lambda url: None, ENGINE.check,

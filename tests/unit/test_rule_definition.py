@@ -12,13 +12,12 @@ from orderpilot.domain.rules.actions import Checks
 from orderpilot.domain.rules.definition import diff, parse_definition
 from orderpilot.domain.rules.problems import RuleInvalid
 from orderpilot.domain.rules.templates import TEMPLATES
-from orderpilot.integrations.customs.action import ACTION as CUSTOMS_CHECK
-from orderpilot.integrations.sf_express.return_actions import ACTIONS as SF_RETURN_ACTIONS
+from orderpilot.integrations.registry import IntegrationRegistry
 from orderpilot.services.rules.actions import ActionTable
 
 ENGINE = ExpressionEngine()
-# the hub's table: the customs check and the SF return actions are built in
-ACTIONS = ActionTable(extra=[CUSTOMS_CHECK, *SF_RETURN_ACTIONS])
+# The hub's table: the integrations' actions (the customs check, the ERP and CRM ones) built in.
+ACTIONS = ActionTable(extra=IntegrationRegistry.discover(installed=False).actions())
 
 
 def checks(**kw: Any) -> Checks:

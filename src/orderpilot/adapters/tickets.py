@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.outbox import insert_ignore
+from orderpilot.adapters.repository import phone_tail
 from orderpilot.domain.records import JsonObject
 from orderpilot.domain.rules.records import CustomerTag, Ticket
 
@@ -66,6 +67,19 @@ class CustomerRepository:
         return [r.tag for r in self.conn.execute(
             sa.select(t.customer_tags.c.tag).where(t.customer_tags.c.phone == phone)
             .order_by(t.customer_tags.c.created_at, t.customer_tags.c.tag))]
+
+    def returns_between(self, phone: str, since: datetime, until: datetime) -> int:
+        """How many returns the customer with PHONE requested, over all their orders, with
+        the request recorded in (SINCE, UNTIL]: ``return.requested`` events (each return is
+        one, a second return of an order included)."""
+        if not phone:
+            return 0
+        o, e = t.orders, t.events
+        return int(self.conn.execute(
+            sa.select(sa.func.count()).select_from(e.join(o, o.c.id == e.c.order_id))
+            .where(o.c.phone_tail == phone_tail(phone), o.c.customer_phone == phone,
+                   e.c.type == "return.requested", e.c.recorded_at > since,
+                   e.c.recorded_at <= until)).scalar_one())
 
     def tag_rows(self, phone: str) -> list[CustomerTag]:
         return [CustomerTag(*r) for r in self.conn.execute(

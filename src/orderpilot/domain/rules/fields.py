@@ -96,6 +96,8 @@ FIELDS: tuple[Field, ...] = (
     Field("order.customer.name", "text", "买家姓名", "Buyer name", group="customer"),
     Field("order.customer.phone", "text", "买家手机", "Buyer phone", group="customer"),
     Field("order.customer.tags", "tags", "客户标签", "Customer tags", group="customer"),
+    Field("order.customer.returns_90d", "number", "客户90天内退货次数",
+          "Customer's returns in 90 days", group="customer"),
     Field("order.address.flags", "flags", "地址标记", "Address flags", tuple(ADDRESS_FLAGS),
           group="address"),
     Field("order.address.country", "text", "国家", "Country", group="address"),

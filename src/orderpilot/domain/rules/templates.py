@@ -250,6 +250,62 @@ TEMPLATES: tuple[RuleTemplate, ...] = (
          "actions": [
              {"id": "intent", "type": "crm.tag", "params": {"tags": ["高意向"], "push": True}},
              {"id": "mark", "type": "order.tag", "params": {"tags": ["直播赠品"]}}]}),
+    # S8: the side effects that close the books after a return (integrations kingdee, crm).
+    RuleTemplate(
+        "return-refund-credit-receivable", "退款后冲销应收(金蝶红字应收)",
+        "Refunded return: credit the receivable (Kingdee)",
+        "退货退款成功后:在金蝶生成红字应收单冲销原订单应收(按退货单号只生成一次),"
+        "成功后在订单上记录“应收已核销”。",
+        "When a return is refunded: a red receivable in Kingdee credits the order's receivable "
+        "(once per return), then the order records the receivable closed.",
+        "S8",
+        {"name": "退款后冲销应收", "description": "S8：退款成功即冲销原应收，月底应收不虚高",
+         "trigger": {"kind": "event", "event": "refund.succeeded"},
+         "conditions": {"all": [{"field": "event.data.return_id", "op": "not_empty",
+                                 "type": "text"}]},
+         "actions": [
+             {"id": "credit", "type": "erp.credit_receivable",
+              "params": {"customer": "CUST-RETAIL"},
+              "on_error": {"retries": 8, "backoff_seconds": 30, "then": "fail"}}]},
+        (), (Blank("customer", "金蝶客户编码", "Kingdee customer number", "text", "CUST-RETAIL",
+                   (("actions", 0, "params", "customer"),)),)),
+    RuleTemplate(
+        "two-returns-lower-level", "90天内两次退货:降低客户等级",
+        "Two returns in 90 days: lower the customer's level",
+        "客户90天内第二次申请退货时:在CRM中把客户等级降低一级,并在订单上记录“客户等级变更”。",
+        "When a customer asks for a second return within 90 days: lower their level in the CRM "
+        "by one, and record the level change on the order.",
+        "S8",
+        {"name": "两次退货降级", "description": "S8：频繁退货的客户降低等级",
+         "trigger": {"kind": "event", "event": "return.requested"},
+         "conditions": {"all": [{"field": "order.customer.returns_90d", "op": "gte",
+                                 "value": 2}]},
+         "actions": [
+             {"id": "lower", "type": "crm.lower_level",
+              "params": {"levels": 1, "reason": "90天内退货{{ order.customer.returns_90d }}次"},
+              "on_error": {"retries": 5, "backoff_seconds": 30, "then": "fail"}}]},
+        (), (Blank("returns", "90天内退货达到几次", "Returns in 90 days at least", "number", 2,
+                   (("conditions", "all", 0, "value"),)),
+             Blank("levels", "降低几级", "Levels to lower", "number", 1,
+                   (("actions", 0, "params", "levels"),)))),
+    RuleTemplate(
+        "return-low-stock-replenish", "退货后库存仍低于阈值:申请补货",
+        "Still under the threshold after a return: request replenishment",
+        "退货入库后,退货商品的可售库存仍低于库存低位阈值时:在金蝶生成采购申请单"
+        "(每个SKU每天最多一张)。",
+        "When a return is received and a returned SKU's sellable stock is still at or under "
+        "its low-stock threshold: raise a purchase requisition in Kingdee (at most one per SKU "
+        "and day).",
+        "S8",
+        {"name": "退货后补货", "description": "S8：退货后库存仍不足时申请补货",
+         "trigger": {"kind": "event", "event": "return.received"},
+         "conditions": {"all": []},
+         "actions": [
+             {"id": "replenish", "type": "erp.request_replenishment",
+              "params": {"top_up": 10},
+              "on_error": {"retries": 5, "backoff_seconds": 60, "then": "fail"}}]},
+        (), (Blank("top_up", "补到阈值后再多申请(件)", "Units beyond the threshold", "number",
+                   10, (("actions", 0, "params", "top_up"),)),)),
 )
 TEMPLATES += (
     RuleTemplate(

@@ -1,4 +1,5 @@
-"""The CRM: tag a customer, found by phone number; find a tag push by its key."""
+"""The CRM: tag a customer, found by phone number; find a tag push by its key; lower a
+customer's level (会员等级) and find that change by its key."""
 
 from __future__ import annotations
 
@@ -42,6 +43,47 @@ def find_tag_push(http: HttpConnector, idempotency_key: str) -> SentRecord:
                       {"ok": True, "tags": list(found.get("tags") or [])} if found else {})
 
 
+def lower_level(http: HttpConnector, phone: str, levels: int, reason: str,
+                idempotency_key: str) -> CallResult:
+    """Our CRM contract: ``POST /api/customers/level`` {"phone", "change": -LEVELS, "reason"}
+    answers {"ok", "phone", "from", "to"} (levels are whole numbers; the lowest is 0, and a
+    change at the floor answers ``from`` = ``to``)."""
+    if not phone.strip():
+        raise PermanentError("crm level: phone is empty", zh="CRM 等级：手机号为空")
+    if isinstance(levels, bool) or not isinstance(levels, int) or not 0 < levels <= 10:
+        raise PermanentError(f"crm level: lower by 1 to 10 levels, not {levels!r}",
+                             zh=f"CRM 等级：只能降低 1 到 10 级，而不是 {levels!r}")
+    result = http.call("POST", connector="crm", path="/api/customers/level",
+                       json_body={"phone": national_number(phone), "change": -levels,
+                                  "reason": reason[:200]},
+                       idempotency_key=idempotency_key)
+    result.output = _level_output(result.response)
+    return result
+
+
+def _level_output(body: object) -> dict[str, object]:
+    found = body if isinstance(body, dict) else {}
+    return {"ok": bool(found.get("ok")), "from": found.get("from"), "to": found.get("to")}
+
+
+def find_level_change(http: HttpConnector, idempotency_key: str) -> SentRecord:
+    """Whether the CRM applied a level change sent with this key: ``GET
+    /api/customers/level?request_key=K`` answers {"changes": [{"request_key", "from", "to",
+    "at"}]}, empty when none was."""
+    result = http.call("GET", connector="crm", path="/api/customers/level",
+                       params={"request_key": idempotency_key},
+                       idempotency_key=f"look-up:{idempotency_key}")
+    changes = result.response.get("changes") if isinstance(result.response, dict) else None
+    if not isinstance(changes, list):
+        raise TransientError("crm level look-up: the answer has no changes list",
+                             request=result.request, response=result.response,
+                             status_code=result.status_code, latency_ms=result.latency_ms,
+                             zh="CRM 等级查询：返回中没有 changes 列表")
+    found = next((c for c in changes if isinstance(c, dict)), None)
+    return SentRecord(found is not None, result.request, result.response, result.latency_ms,
+                      {**_level_output({**found, "ok": True})} if found else {})
+
+
 class Crm:
     def __init__(self, http: HttpConnector) -> None:
         self.http = http
@@ -51,3 +93,10 @@ class Crm:
 
     def find_tag_push(self, idempotency_key: str) -> SentRecord:
         return find_tag_push(self.http, idempotency_key)
+
+    def lower_level(self, phone: str, levels: int, reason: str,
+                    idempotency_key: str) -> CallResult:
+        return lower_level(self.http, phone, levels, reason, idempotency_key)
+
+    def find_level_change(self, idempotency_key: str) -> SentRecord:
+        return find_level_change(self.http, idempotency_key)

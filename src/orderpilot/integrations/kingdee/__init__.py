@@ -1,10 +1,12 @@
 """Kingdee Cloud Galaxy (金蝶云星空), the ERP: paid orders booked as SAL_SaleOrder through the
-K3Cloud WebAPI, receivables (AR_receivable) read back as order events."""
+K3Cloud WebAPI, receivables (AR_receivable) read back as order events; after a return, the
+receivable credited and replenishment requested by rule actions (actions.py)."""
 
 from __future__ import annotations
 
 from orderpilot.adapters.connectors.outbound import OutboundContext
 from orderpilot.integrations.kingdee import simulator
+from orderpilot.integrations.kingdee.actions import ACTIONS
 from orderpilot.integrations.kingdee.client import KingdeeClient
 from orderpilot.integrations.kingdee.erp import KingdeeErp
 from orderpilot.integrations.kingdee.settings import KingdeeSettings, configure
@@ -21,7 +23,8 @@ def client(s: KingdeeSettings, out: OutboundContext) -> KingdeeErp:
 
 INTEGRATION = Integration(
     name=simulator.NAME, title_zh="金蝶云星空", title_en="Kingdee Cloud Galaxy (K3Cloud)",
-    provides=frozenset({"status_feed"}), settings=KingdeeSettings, configure=configure,
+    provides=frozenset({"status_feed", "rule_actions"}), settings=KingdeeSettings,
+    configure=configure, actions=ACTIONS,
     client=client, simulator=Simulator(simulator.router, simulator.admin_router,
                                        simulator.reset),
     setup_hint="set ORDERPILOT_KINGDEE_URL, ORDERPILOT_KINGDEE_ACCT_ID, "

@@ -70,6 +70,7 @@ from orderpilot.integrations.kingdee.signing import signed_headers
 STUB = "Kingdee.BOS.WebApi.ServicesStub"
 LOGIN = f"{STUB}.AuthService.LoginByAppSecret"
 BATCH_SAVE = f"{STUB}.DynamicFormService.BatchSave"
+SAVE = f"{STUB}.DynamicFormService.Save"
 QUERY = f"{STUB}.DynamicFormService.ExecuteBillQuery"
 SESSION_COOKIE = "kdservice-sessionid"
 RECEIVABLE_FORM = "AR_receivable"
@@ -197,12 +198,25 @@ class KingdeeClient:
             "IsDeleteEntry": True}}, "BatchSave SAL_SaleOrder")
         return bill_results(bill_nos, answer)
 
-    def find_bills(self, bill_nos: Sequence[str]) -> dict[str, str]:
-        """The sale orders that exist among BILL_NOS: bill number -> Kingdee id."""
+    def save_bill(self, form_id: str, model: dict[str, Any], *,
+                  auto_audit: bool) -> tuple[BillResult, Any]:
+        """Save one bill of FORM_ID (its Model carries its FBillNo); its result and Kingdee's
+        answer as sent. Submitted and audited in the same call when AUTO_AUDIT."""
+        bill_no = str(model.get("FBillNo", ""))
+        answer = self.call(SAVE, {"formid": form_id, "data": {
+            "Model": model, "IsAutoSubmitAndAudit": auto_audit, "IsVerifyBaseDataField": True,
+            "NumberSearch": True, "ValidateFlag": True}}, f"Save {form_id}")
+        [result] = bill_results([bill_no], answer)
+        return result, answer
+
+    def find_bills(self, bill_nos: Sequence[str], *,
+                   form_id: str = FORM_ID) -> dict[str, str]:
+        """The bills of FORM_ID (sale orders unless told) that exist among BILL_NOS: bill
+        number -> Kingdee id."""
         found: dict[str, str] = {}
         for start in range(0, len(bill_nos), 200):
             chunk = list(bill_nos[start:start + 200])
-            rows = self.query(FORM_ID, ("FID", "FBillNo"),
+            rows = self.query(form_id, ("FID", "FBillNo"),
                               f"FBillNo in ({','.join(quoted(n) for n in chunk)})")
             for row in rows:
                 if len(row) >= 2 and str(row[1]) in chunk:
@@ -260,5 +274,5 @@ class KingdeeClient:
         return sorted(by_bill.values(), key=lambda r: (r.changed_at, r.bill_no))
 
 
-__all__ = ["BATCH_SAVE", "LOGIN", "QUERY", "KingdeeClient", "bill_results", "is_success",
+__all__ = ["BATCH_SAVE", "LOGIN", "QUERY", "SAVE", "KingdeeClient", "bill_results", "is_success",
            "response_status", "session_lost"]

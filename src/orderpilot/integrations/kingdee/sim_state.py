@@ -31,7 +31,7 @@ def state_of(recorder: Recorder) -> dict[str, Any]:
     data = recorder.data
     if "bills" not in data:
         data.update(bills={}, receivables={}, sessions={}, fail={}, style={},
-                    fid=itertools.count(100001))
+                    requisitions={}, fid=itertools.count(100001))
     return data
 
 

@@ -1,5 +1,6 @@
 """A Kingdee K3Cloud WebAPI: LoginByAppSecret (session cookie) or signed headers, BatchSave
-and Save of SAL_SaleOrder, ExecuteBillQuery on SAL_SaleOrder and AR_receivable.
+and Save of SAL_SaleOrder, Save of a red AR_receivable and of a PUR_Requisition (sim_books.py),
+ExecuteBillQuery on SAL_SaleOrder, AR_receivable and PUR_Requisition.
 
 Like the real service it answers HTTP 200 with the outcome in the body (shapes: see
 client.py's docstring for the sources), refuses a bill number it already holds, and answers a
@@ -32,6 +33,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from orderpilot.integrations.kingdee.books import RECEIVABLE_FORM, REQUISITION_FORM
 from orderpilot.integrations.kingdee.signing import (
     app_data,
     client_secret,
@@ -39,6 +41,7 @@ from orderpilot.integrations.kingdee.signing import (
     signature,
 )
 from orderpilot.integrations.kingdee.sim_admin import admin_router
+from orderpilot.integrations.kingdee.sim_books import REQUISITION_FIELDS, save_book
 from orderpilot.integrations.kingdee.sim_state import (
     NAME,
     SESSION_LOST,
@@ -186,6 +189,8 @@ def _login(params: list[Any], state: dict[str, Any]) -> Response:
 
 def _save(formid: str, data: Any, state: dict[str, Any], *, batch: bool) -> dict[str, Any]:
     style = state["style"]
+    if formid in (RECEIVABLE_FORM, REQUISITION_FORM) and isinstance(data, dict) and not batch:
+        return save_book(formid, data, state)
     if formid != "SAL_SaleOrder" or not isinstance(data, dict):
         return {"Result": {"ResponseStatus": _status([_error("业务对象不存在")], [])}}
     models = data.get("Model")
@@ -258,6 +263,8 @@ def _query(data: Any, state: dict[str, Any]) -> Any:
         rows, known = list(state["bills"].values()), SALE_ORDER_FIELDS
     elif form == "AR_receivable":
         rows, known = list(state["receivables"].values()), RECEIVABLE_FIELDS
+    elif form == REQUISITION_FORM:
+        rows, known = list(state["requisitions"].values()), REQUISITION_FIELDS
     else:
         return refused("业务对象不存在")
     filter_text = str(data.get("FilterString") or "")

@@ -6,9 +6,10 @@ an epoch-seconds twin under ``<name>_ts`` that conditions compare.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypedDict
 
+from orderpilot.domain.after_sales_books import RETURNS_WINDOW
 from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.order import Order
 from orderpilot.domain.records import JsonObject
@@ -43,7 +44,7 @@ class OrderContext(TypedDict):
 
 
 def order_context(order: Order, attributes: JsonObject,
-                  customer_tags: list[str]) -> OrderContext:
+                  customer_tags: list[str], returns_90d: int = 0) -> OrderContext:
     a = order.shipping_address
     return {
         "id": order.id, "channel": order.channel, "shop_id": order.shop_id,
@@ -58,7 +59,7 @@ def order_context(order: Order, attributes: JsonObject,
                    "unit_price": float(ln.unit_price)} for ln in order.lines],
         "placed_at": order.placed_at.isoformat(), "placed_at_ts": order.placed_at.timestamp(),
         "customer": {"name": order.customer.name, "phone": order.customer.phone,
-                     "tags": customer_tags},
+                     "tags": customer_tags, "returns_90d": returns_90d},
         "address": {"country": a.country, "province": a.province, "city": a.city,
                     "district": a.district, "line1": a.line1, "postal_code": a.postal_code,
                     "flags": list(a.flags)},
@@ -116,14 +117,19 @@ def time_context(now: datetime) -> dict[str, object]:
             "now_ts": now.timestamp()}
 
 
-def load_order_context(uow: UnitOfWork, order_id: str | None) -> OrderContext | None:
+def load_order_context(uow: UnitOfWork, order_id: str | None,
+                       now: datetime | None = None) -> OrderContext | None:
+    """The order as a rule sees it at NOW (default: the present); ``customer.returns_90d``
+    counts the customer's return requests in the RETURNS_WINDOW before NOW."""
     if order_id is None:
         return None
     order: Order | None = uow.orders.get(order_id)
     if order is None:
         return None
-    return order_context(order, uow.attributes.of(order_id),
-                         uow.customers.tags(order.customer.phone))
+    at = now or datetime.now(UTC)
+    phone = order.customer.phone
+    return order_context(order, uow.attributes.of(order_id), uow.customers.tags(phone),
+                         uow.customers.returns_between(phone, at - RETURNS_WINDOW, at))
 
 
 def build(event: OrderEvent | None, order: OrderContext | None,

@@ -40,7 +40,7 @@ def try_rule(service: RulesService, raw: object, order_id: str,
     definition = service.validate(raw)
     now = service.clock()
     with service.read() as uow:
-        order = rule_context.load_order_context(uow, order_id)
+        order = rule_context.load_order_context(uow, order_id, now)
     if order is None:
         raise NotFound.coded("order.not_found", field="order_id", order_id=order_id)
     trigger = definition.trigger
@@ -91,7 +91,7 @@ def backtest(service: RulesService, raw: object, days: int, sample: int = 20,
     with service.read() as uow:  # a snapshot: order writes go on meanwhile (issue 8)
         events = uow.events.of_type_since(str(trigger.event), since, MAX_BACKTEST_EVENTS)
         for event in events:
-            order = rule_context.load_order_context(uow, event.order_id)
+            order = rule_context.load_order_context(uow, event.order_id, event.recorded_at)
             channel = order["channel"] if order else None
             if not trigger.accepts(event.type, event.source, channel):
                 continue

@@ -79,7 +79,7 @@ class RuleTriggers:
         if event.order_id:
             for rule in stops:
                 uow.timers.cancel_prefix(f"rule-timeout:{rule.id}:{event.order_id}:")
-        order = rule_context.load_order_context(uow, event.order_id)
+        order = rule_context.load_order_context(uow, event.order_id, now)
         channel = order["channel"] if order else rule_context.channel_of(event)
         for rule in starts:
             trigger = rule.definition.trigger
@@ -113,7 +113,7 @@ class RuleTriggers:
                                                       event.recorded_at):
             return
         now = clock()
-        order = rule_context.load_order_context(uow, event.order_id)
+        order = rule_context.load_order_context(uow, event.order_id, now)
         context = rule_context.build(event, order, now)
         context["timeout"] = {"minutes": trigger.minutes, "unless": trigger.unless}
         for matched in self._match(uow, [rule], context, now, event.id):
