@@ -73,12 +73,20 @@ def test_order_tags_are_copied_and_an_older_copy_without_them_is_loaded_again(
     path = tmp_path / "old.duckdb"
     old = Snapshot(hub.db, path)
     old.refresh()
-    with old.cursor() as cur:  # what a copy written before the tags column looks like
+    with old.cursor() as cur:  # what a copy written by an earlier version looks like
         cur.execute("ALTER TABLE orders DROP COLUMN tags")
+        cur.execute("ALTER TABLE events DROP COLUMN order_seq")
+        cur.execute("UPDATE snapshot_meta SET value = '1' WHERE key = 'schema'")
+        cur.execute("CREATE TABLE flow_pairs (order_id VARCHAR)")  # derived from the old rows
     old.close()
     snap = Snapshot(hub.db, path)
-    snap.refresh()
+    first = snap.refresh()
+    assert first.orders == 2 and first.events > 0  # loaded again from the start
     with snap.cursor() as cur:
         tags = dict(cur.execute("SELECT id, tags FROM orders").fetchall())
+        assert cur.execute("SELECT count(*) FROM events e JOIN orders o ON o.seq = e.order_seq "
+                           "AND o.id = e.order_id").fetchone()[0] == first.events
+        assert cur.execute("SELECT count(*) FROM information_schema.tables "
+                           "WHERE table_name = 'flow_pairs'").fetchone()[0] == 0
     assert tags == {tagged["id"]: ["vip", "赠品"], plain["id"]: []}
     snap.close()

@@ -34,7 +34,7 @@ def _fill(con: duckdb.DuckDBPyConnection, n: int) -> None:
     con.execute(_SCHEMA)
     con.execute(f"""INSERT INTO orders SELECT 'o' || i, i, 'shopee', 'S1', 'X' || i,
         TIMESTAMP '2026-10-31 16:00:00' + to_seconds(i % ({DAYS} * 86400)),
-        'delivered', 'CNY', 25800, false, TIMESTAMP '2026-12-01' FROM range({n}) t(i)""")
+        'delivered', 'CNY', 25800, false, TIMESTAMP '2026-12-01', [] FROM range({n}) t(i)""")
     con.execute(f"""INSERT INTO order_lines SELECT 'o' || i, 1, 'SKU-' || (i % 500), 2, 12900,
         0, 0 FROM range({n}) t(i)""")
     f = {k: f"i % 1000 = {v}" for k, v in FAULTS.items()}
@@ -64,7 +64,7 @@ def _fill(con: duckdb.DuckDBPyConnection, n: int) -> None:
             '{type_}', '{system}', '{system}', '{type_}-' || i,
             TIMESTAMP '2026-10-31 16:00:00' + to_seconds(i % ({DAYS} * 86400) + {k} * 600),
             TIMESTAMP '2026-10-31 16:00:00' + to_seconds(i % ({DAYS} * 86400) + {k} * 600),
-            'moved', NULL, NULL, {amount}, {data} FROM range({n}) t(i) WHERE {condition}""")
+            'moved', NULL, NULL, {amount}, {data}, i FROM range({n}) t(i) WHERE {condition}""")
 
 
 def run(orders: int, repeat: int, progress: Progress) -> dict[str, Any]:

@@ -52,14 +52,15 @@ def _scope(cur: duckdb.DuckDBPyConnection, since: date, until: date) -> None:
     (one pass over the events of those orders, nothing else materialised); rc_receivables:
     the receivable bills the ERP reported (a small share of the events)."""
     start, end = (b.replace(tzinfo=None) for b in utc_bounds(since, until))
-    cur.execute("CREATE OR REPLACE TEMP TABLE rc_scope AS SELECT id, channel, external_id, "
-                "total_cents, status FROM orders WHERE placed_at >= ? AND placed_at < ?",
+    cur.execute("CREATE OR REPLACE TEMP TABLE rc_scope AS SELECT id, seq, channel, "
+                "external_id, total_cents, status FROM orders "
+                "WHERE placed_at >= ? AND placed_at < ?",
                 [start, end])
     types = ", ".join(f"'{t}'" for t in TYPES)
     cur.execute(f"""
         CREATE OR REPLACE TEMP TABLE rc_facts AS
         WITH ev AS (
-          SELECT e.order_id,
+          SELECT e.order_seq,
             -- one CASE per event, one aggregate: 1 paid, 2 in the ERP, 4 WMS outbound,
             -- 8 left (carrier), 16 returned, 32 cancelled
             bit_or(CASE e.type WHEN 'payment.succeeded' THEN 1 WHEN 'erp.booked' THEN 2
@@ -72,8 +73,8 @@ def _scope(cur: duckdb.DuckDBPyConnection, since: date, until: date) -> None:
               AS flags,
             arg_max(e.amount_cents, e.seq) FILTER (WHERE e.type = 'payment.succeeded'
                                                   AND e.amount_cents IS NOT NULL) AS paid_cents
-          FROM events e SEMI JOIN rc_scope s ON s.id = e.order_id
-          WHERE e.type IN ({types}) GROUP BY e.order_id),
+          FROM events e SEMI JOIN rc_scope s ON s.seq = e.order_seq
+          WHERE e.type IN ({types}) GROUP BY e.order_seq),
         units AS (SELECT l.order_id, sum(l.quantity - l.cancelled_quantity) AS qty
                   FROM order_lines l SEMI JOIN rc_scope s ON s.id = l.order_id
                   GROUP BY l.order_id)
@@ -85,7 +86,7 @@ def _scope(cur: duckdb.DuckDBPyConnection, since: date, until: date) -> None:
           coalesce(ev.flags & 16 <> 0, false) AS returned,
           coalesce(ev.flags & 32 <> 0, false) OR s.status = 'cancelled' AS cancelled,
           u.qty AS units
-        FROM rc_scope s LEFT JOIN ev ON ev.order_id = s.id
+        FROM rc_scope s LEFT JOIN ev ON ev.order_seq = s.seq
         LEFT JOIN units u ON u.order_id = s.id""")
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE rc_receivables AS
@@ -93,7 +94,7 @@ def _scope(cur: duckdb.DuckDBPyConnection, since: date, until: date) -> None:
           arg_max(e.amount_cents, e.seq) FILTER (WHERE e.amount_cents IS NOT NULL)
             AS amount_cents,
           bool_or(e.type = 'erp.receivable_closed') AS closed
-        FROM events e SEMI JOIN rc_scope s ON s.id = e.order_id
+        FROM events e SEMI JOIN rc_scope s ON s.seq = e.order_seq
         WHERE e.type IN ('erp.receivable_opened', 'erp.receivable_closed')
         GROUP BY ALL HAVING bill_no IS NOT NULL""")
 
