@@ -21,7 +21,7 @@ import structlog
 
 from orderpilot.domain import walkthrough
 from orderpilot.domain.errors import NotFound, OrderpilotError
-from orderpilot.domain.walkthrough import HubOrder, Params, SystemView
+from orderpilot.domain.walkthrough import HubOrder, NodeReport, Params, SystemView
 from orderpilot.domain.walkthrough_reports import Report, node_reports, report_views
 
 log = structlog.get_logger("orderpilot.walkthrough")
@@ -92,7 +92,7 @@ class Walkthrough:
         ids = walkthrough.sample_ids(self.history.order_ids(params.since, params.until),
                                      params.sample, params.seed)
         notes: list[dict[str, str]] = []
-        walks = []
+        read: list[tuple[HubOrder, list[NodeReport], list[SystemView]]] = []
         for order_id in ids:
             order = self.history.order(order_id)
             if order is None:  # deleted between listing and reading: said, not skipped
@@ -117,8 +117,13 @@ class Walkthrough:
                     continue
                 if live is not None:
                     views[live.system] = live
-            walks.append(walkthrough.walk(order, nodes,
-                                          list(views.values()), self.lag_target_seconds))
+            read.append((order, nodes, list(views.values())))
+        # The systems this company has: those that reported on the sampled orders or are
+        # asked live. Only they can have missed a report (no ERP connected: nothing is due).
+        connected = {n.system for _, nodes, _ in read for n in nodes} | {
+            v.system for _, _, views in read for v in views}
+        walks = [walkthrough.walk(order, nodes, views, self.lag_target_seconds,
+                                  connected=connected) for order, nodes, views in read]
         result = walkthrough.document(walks, self.lag_target_seconds)
         result["notes"] = notes
         result["live_systems"] = sorted({lk.system for lk in self.lookups})

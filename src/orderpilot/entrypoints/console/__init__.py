@@ -48,8 +48,8 @@ ROUTERS = (auth.router, account.router, pages.router, holds.router, exceptions.r
            decision_tables.router, inventory_sources.router,
            inventory_sheets.router, channels.router, order_work.router,
            walkthrough.router, reconciliation.router, expectations.router,
-           diagnosis.router, returns.router,
-           return_policy.router)
+           diagnosis.router,
+           return_policy.router, returns.router)  # /returns/centres before /returns/{id}
 
 
 def mount(app: FastAPI, hub: Hub) -> None:
