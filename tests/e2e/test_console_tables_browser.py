@@ -37,7 +37,8 @@ def type_row(page: Page, n: int, values: list[str]) -> None:
 
 def test_ops_build_try_and_download_the_return_centre_table(page: Page) -> None:
     sign_in(page, "ops")
-    page.click("nav.nav >> text=决策表")
+    page.click("nav.nav >> text=自动化规则")
+    page.click("[data-testid=rules-tabs] >> text=决策表")
     expect(page.locator("h1")).to_have_text("决策表")
 
     page.fill("[data-testid=new-name]", "return_centres")
