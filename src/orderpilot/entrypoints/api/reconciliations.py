@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
@@ -110,7 +111,8 @@ async def one(run_id: str, hub: HubDep, _: CanReadReconciliations,
 
 
 @router.post("/{run_id}/discrepancies/{n}/fix", summary="Fix or accept one discrepancy")
-async def fix(run_id: str, n: int, hub: HubDep, who: CanFixDiscrepancies,
+async def fix(run_id: str, n: Annotated[int, PathParam(ge=1, le=2**31 - 1)], hub: HubDep,
+              who: CanFixDiscrepancies,
               action: Annotated[str, Body(embed=True)] = "fix") -> dict[str, Any]:
     service = reconciliations(hub)
     item = await to_thread.run_sync(lambda: service.resolve(run_id, n, action, who.name))
