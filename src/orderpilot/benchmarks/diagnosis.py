@@ -8,7 +8,10 @@ The history has a known shape, so the flow's numbers can be checked against it:
 - every 100th order's booking reaches the hub after the warehouse release: a late report;
 - every 200th order (from the second) is packed 300 s before it is picked, and the packing is
   reported after the picking: one out-of-order WMS report each;
-- every 50th order (from the third) has its WMS release reported twice: a duplicate.
+- every 50th order (from the third) has its WMS release reported twice: a duplicate;
+- the ERP opens a receivable a minute after booking (an eleventh event), except for every
+  1000th order from the twelfth (shipped without a receivable); every 1000th from the eighth
+  has a receivable 1.00 below its total (an amount mismatch).
 
 Then, on a fresh snapshot in the scratch data directory, it times the snapshot's load and each
 measure in ``MEASURES``: ``(name, callable(snapshot) -> Any)``: the board, the seed's first
@@ -139,9 +142,26 @@ def _history(i: int) -> tuple[tuple[Any, ...], tuple[Any, ...], list[tuple[Any, 
     if is_out_of_order(i):  # packed 300 s before the picking, reported after it
         events[6][6] = times["picked"] - 300
         events[6][7] = times["picked"] + 10
+    if not lacks_receivable(i):  # the ERP opens the receivable a minute after booking
+        cents = price - (100 if has_wrong_receivable(i) else 0)
+        opened = times["erp_booked"] + 60
+        events.append([event_id(i, 90), oid, "erp.receivable_opened", "kingdee", "erp",
+                       f"AR-{i}:open", opened, opened + 30, json.dumps({
+                           "data": {"amount": f"{cents / 100:.2f}", "bill_no": f"AR-{i}"},
+                           "from": "erp_booked", "outcome": "view"})])
     duplicate = (("wms", f"released_to_wms-{i}", oid, times["released_to_wms"] + 3600)
                  if is_duplicated(i) else None)
     return order, line, [tuple(e) for e in events], duplicate
+
+
+def lacks_receivable(i: int) -> bool:
+    """Every 1000th order (from the twelfth) ships without a receivable in the ERP."""
+    return i % 1000 == 11
+
+
+def has_wrong_receivable(i: int) -> bool:
+    """Every 1000th order (from the eighth) has a receivable 1.00 below its total."""
+    return i % 1000 == 7
 
 
 def built_erp_delays(orders: int) -> list[int]:
@@ -267,8 +287,10 @@ def run(orders: int, db_url: str | None, progress: Progress) -> dict[str, Any]:
                 result["reconcile_check"] = {
                     "orders": found.orders, "discrepant_orders": found.discrepant_orders,
                     "per_mille": str(found.per_mille), "counts": found.counts(),
-                    # the built history reports no receivables: every shipped order is one
-                    "expected": {"shipped_without_receivable": orders}}
+                    "expected": {
+                        "amount_mismatch": sum(map(has_wrong_receivable, range(orders))),
+                        "shipped_without_receivable": sum(map(lacks_receivable,
+                                                              range(orders)))}}
                 return result
             finally:
                 snapshot.close()

@@ -41,11 +41,15 @@ _TABLES = """
 CREATE TABLE IF NOT EXISTS flow_pairs (
     order_id VARCHAR, placed_at TIMESTAMP, channel VARCHAR, shop_id VARCHAR,
     from_node VARCHAR, to_node VARCHAR, from_at TIMESTAMP, to_at TIMESTAMP, seconds DOUBLE);
+CREATE TABLE IF NOT EXISTS flow_elapsed (
+    order_id VARCHAR, placed_at TIMESTAMP, channel VARCHAR, shop_id VARCHAR,
+    from_node VARCHAR, to_node VARCHAR, seconds DOUBLE);
 CREATE TABLE IF NOT EXISTS flow_reports (
     order_id VARCHAR, placed_at TIMESTAMP, channel VARCHAR, shop_id VARCHAR, source VARCHAR,
     system VARCHAR, late BOOLEAN, out_of_order BOOLEAN, lag DOUBLE);
 """
-_SEEN = "flow_events_seq"  # in snapshot_meta: the last event seq the tables include
+# in snapshot_meta: the last event seq the derived tables include (v2: with flow_elapsed)
+_SEEN = "flow_v2_events_seq"
 _preparing = threading.Lock()
 
 
@@ -71,6 +75,28 @@ ordered AS (
 SELECT p.order_id, o.placed_at, o.channel, o.shop_id, p.from_node, p.to_node, p.from_at,
        p.to_at, (epoch_us(p.to_at) - epoch_us(p.from_at)) / 1e6
 FROM ordered p JOIN {orders} o ON o.id = p.order_id WHERE p.from_node IS NOT NULL"""
+
+
+def _elapsed_of(orders: str) -> str:
+    """The INSERT of each order's node-to-node times for the pairs the business names (from
+    its edges just written: a node's first time is the edge that reached it)."""
+    pairs = ", ".join(f"('{a}', '{b}')" for a, b in AVERAGE_SENTENCES)
+    nodes = ", ".join(sorted({f"'{n}'" for pair in AVERAGE_SENTENCES for n in pair}))
+    mine = "" if orders == "orders" else f" AND p.order_id IN (SELECT id FROM {orders})"
+    return f"""INSERT INTO flow_elapsed
+WITH wanted(a, b) AS (VALUES {pairs}),
+reached AS (
+    SELECT order_id, placed_at, channel, shop_id, to_node AS node, to_at AS at
+    FROM flow_pairs p WHERE p.to_node IN ({nodes}){mine}
+    UNION ALL
+    SELECT order_id, placed_at, channel, shop_id, 'placed', from_at
+    FROM flow_pairs p WHERE p.from_node = 'placed'{mine}
+)
+SELECT x.order_id, x.placed_at, x.channel, x.shop_id, w.a, w.b,
+       (epoch_us(y.at) - epoch_us(x.at)) / 1e6
+FROM wanted w JOIN reached x ON x.node = w.a
+JOIN reached y ON y.order_id = x.order_id AND y.node = w.b
+WHERE y.at >= x.at"""
 
 
 def _reports_of(orders: str) -> str:
@@ -99,6 +125,7 @@ def prepare(snapshot: Snapshot) -> None:
         try:
             if seen is None or seen > top:
                 cur.execute("DELETE FROM flow_pairs")
+                cur.execute("DELETE FROM flow_elapsed")
                 cur.execute("DELETE FROM flow_reports")
                 orders = "orders"
             else:
@@ -109,8 +136,11 @@ def prepare(snapshot: Snapshot) -> None:
                             "(SELECT id FROM flow_touched)")
                 cur.execute("DELETE FROM flow_reports WHERE order_id IN "
                             "(SELECT id FROM flow_touched)")
+                cur.execute("DELETE FROM flow_elapsed WHERE order_id IN "
+                            "(SELECT id FROM flow_touched)")
                 orders = "flow_touched"
             cur.execute(_pairs_of(orders))
+            cur.execute(_elapsed_of(orders))
             cur.execute(_reports_of(orders))
             cur.execute("INSERT OR REPLACE INTO snapshot_meta VALUES (?, ?)", [_SEEN, str(top)])
             cur.execute("COMMIT")
@@ -216,24 +246,10 @@ def elapsed(cur: Cursor, f: FlowFilter) -> list[Transition]:
     between (the ERP may book after the stock was allocated: the board's edge is then
     allocated -> erp_booked, and this still measures from payment). After ``prepare``."""
     where, params = _where(f, "p")
-    pairs = ", ".join(f"('{a}', '{b}')" for a, b in AVERAGE_SENTENCES)
-    rows = cur.execute(f"""WITH
-wanted(a, b) AS (VALUES {pairs}),
-reached AS (
-    SELECT order_id, to_node AS node, min(to_at) AS at FROM flow_pairs p{where}
-    GROUP BY order_id, to_node
-    UNION ALL
-    SELECT order_id, 'placed', min(from_at) FROM flow_pairs p
-    {where + " AND " if where else " WHERE "}p.from_node = 'placed' GROUP BY order_id
-),
-gaps AS (
-    SELECT w.a, w.b, (epoch_us(y.at) - epoch_us(x.at)) / 1e6 AS seconds
-    FROM wanted w JOIN reached x ON x.node = w.a
-    JOIN reached y ON y.order_id = x.order_id AND y.node = w.b
-    WHERE y.at >= x.at
-)
-SELECT a, b, count(*), quantile_cont(seconds, [0.5, 0.9, 0.99]), avg(seconds)
-FROM gaps GROUP BY a, b ORDER BY a, b""", params).fetchall()
+    rows = cur.execute(f"""
+SELECT from_node, to_node, count(*), quantile_cont(seconds, [0.5, 0.9, 0.99]), avg(seconds)
+FROM flow_elapsed p{where} GROUP BY from_node, to_node ORDER BY from_node, to_node""",
+                       params).fetchall()
     return [Transition(a, b, int(n), round(q[0], 3), round(q[1], 3), round(q[2], 3),
                        round(mean, 3)) for a, b, n, q, mean in rows]
 
