@@ -72,7 +72,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_open_the_failed_run_and_replay_it(page: Page) -> None:
     sign_in(page, "ops")
-    page.click("nav.nav >> text=规则运行")
+    page.click("nav.nav >> text=自动化规则")
+    page.click("[data-testid=rules-tabs] >> text=规则运行")
     expect(page.locator("h1")).to_have_text("规则运行")
     rows = page.locator("[data-testid=runs-table] tbody tr")
     expect(rows).to_have_count(2)
