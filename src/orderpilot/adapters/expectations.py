@@ -49,8 +49,13 @@ class ExpectationRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def enabled(self) -> list[Expectation]:
-        rows = self.conn.execute(sa.select(x).where(x.c.enabled.is_(True)).order_by(x.c.code))
+    def watching(self, event_type: str) -> list[Expectation]:
+        """The enabled expectations whose A or B is EVENT_TYPE (read for every event, so an
+        event no expectation names costs one empty look-up and no parsing)."""
+        rows = self.conn.execute(sa.select(x).where(
+            x.c.enabled.is_(True),
+            sa.or_(x.c.after_type == event_type, x.c.expect_type == event_type))
+            .order_by(x.c.code))
         return [_expectation(r).expectation for r in rows]
 
     def get(self, code: str) -> StoredExpectation | None:

@@ -31,7 +31,7 @@ Evaluate = Callable[[Expectation], int]  # the retroactive breach count over all
 
 
 class ExpectationStore(Protocol):
-    def enabled(self) -> list[Expectation]: ...
+    def watching(self, event_type: str) -> list[Expectation]: ...
     def get(self, code: str) -> StoredExpectation | None: ...
     def listing(self) -> list[StoredExpectation]: ...
     def put(self, expectation: Expectation, by: str, now: datetime) -> int: ...
@@ -57,7 +57,7 @@ def watch(event: OrderEvent, uow: UnitOfWork, clock: Clock) -> None:
     """Every event: start the clock of the expectations it is A of, stop those it is B of."""
     if event.order_id is None or event.type == BREACHED:
         return
-    watched = [x for x in uow.expectations.enabled() if event.type in (x.after, x.expect)]
+    watched = uow.expectations.watching(event.type)
     if not watched:
         return
     now = clock()
