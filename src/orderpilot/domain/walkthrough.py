@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -280,8 +280,9 @@ class OrderWalk:
 
 
 def walk(order: HubOrder, reports: Sequence[NodeReport], views: Sequence[SystemView],
-         target_seconds: float, connected: Collection[str] = ()) -> OrderWalk:
-    """One order's findings; CONNECTED: the systems the company has (see missing_reports)."""
+         target_seconds: float, missing: Sequence[Finding] = ()) -> OrderWalk:
+    """One order's findings; MISSING: the reports it should have had (walkthrough_reports.
+    missing_reports)."""
     node_of = {}
     for r in reports:  # a system's view is compared at the last node that system reported
         node_of[r.system] = r.node
@@ -289,41 +290,8 @@ def walk(order: HubOrder, reports: Sequence[NodeReport], views: Sequence[SystemV
     for view in views:
         system = "erp" if view.system == "erp_receivable" else view.system
         findings += compare(order, view, node_of.get(system, ""))
-    findings += missing_reports(order, reports, views, connected)
+    findings += missing
     return OrderWalk(order, list(reports), list(views), findings)
-
-
-# Once an order has shipped, these systems must have said their part: the ERP booked the sale,
-# and the warehouse reported past the release (picked, packed or shipped). A silence there is
-# a breakpoint (a lost callback, a sale never booked) even when nothing disagrees.
-WMS_DONE = frozenset({"picked", "packed", "shipped"})
-
-
-def missing_reports(order: HubOrder, reports: Sequence[NodeReport],
-                    views: Sequence[SystemView], connected: Collection[str]) -> list[Finding]:
-    """The reports a shipped order should have had and did not, from the CONNECTED systems
-    only (a company without an ERP books nothing in one)."""
-    passed = {r.node for r in reports}
-    if "shipped" not in passed:
-        return []
-    found: list[Finding] = []
-    erp_seen = "erp_booked" in passed or any(
-        v.system in ("erp", "erp_receivable") and v.found for v in views)
-    if not erp_seen and ({"erp", "erp_receivable"} & set(connected)):
-        found.append(Finding(
-            order.id, order.external_id, "erp", "erp_booked", "missing", "shipped", "", "report",
-            f"订单 {order.external_id} 已发货，ERP 从未入账",
-            f"Order {order.external_id} shipped but the ERP never booked it"))
-    wms = {r.node for r in reports if r.system == "wms"}
-    if "released_to_wms" in passed and not wms & WMS_DONE and "wms" in connected:
-        found.append(Finding(
-            order.id, order.external_id, "wms", "picked", "missing", "shipped",
-            "released_to_wms", "report",
-            f"订单 {order.external_id} 已由承运商发货，"
-            "仓库在下发后再无回传（拣货、打包、出库均未上报）",
-            f"Order {order.external_id} was shipped by the carrier, but the warehouse reported "
-            "nothing after the release (no pick, pack or dispatch)"))
-    return found
 
 
 def summary(walks: Sequence[OrderWalk], target_seconds: float) -> dict[str, Any]:

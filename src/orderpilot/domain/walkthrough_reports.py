@@ -5,14 +5,14 @@ quantities and address its reports carried (``data.amount``, ``data.lines`` or
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from orderpilot.domain import lifecycle
-from orderpilot.domain.walkthrough import NodeReport, SystemView
+from orderpilot.domain.walkthrough import Finding, HubOrder, NodeReport, SystemView
 
 
 @dataclass(frozen=True)
@@ -123,3 +123,36 @@ def address_text(parts: Mapping[str, Any] | str | None) -> str | None:
 
 __all__ = ["RECEIVABLE_EVENTS", "Report", "address_text", "node_reports", "quantities_of",
            "report_views", "view_key"]
+
+
+# Once an order has shipped, these systems must have said their part: the ERP booked the sale,
+# and the warehouse reported past the release (picked, packed or shipped). A silence there is
+# a breakpoint (a lost callback, a sale never booked) even when nothing disagrees.
+WMS_DONE = frozenset({"picked", "packed", "shipped"})
+
+
+def missing_reports(order: HubOrder, reports: Sequence[NodeReport],
+                    views: Sequence[SystemView], connected: Collection[str]) -> list[Finding]:
+    """The reports a shipped order should have had and did not, from the CONNECTED systems
+    only (a company without an ERP books nothing in one)."""
+    passed = {r.node for r in reports}
+    if "shipped" not in passed:
+        return []
+    found: list[Finding] = []
+    erp_seen = "erp_booked" in passed or any(
+        v.system in ("erp", "erp_receivable") and v.found for v in views)
+    if not erp_seen and ({"erp", "erp_receivable"} & set(connected)):
+        found.append(Finding(
+            order.id, order.external_id, "erp", "erp_booked", "missing", "shipped", "", "report",
+            f"订单 {order.external_id} 已发货，ERP 从未入账",
+            f"Order {order.external_id} shipped but the ERP never booked it"))
+    wms = {r.node for r in reports if r.system == "wms"}
+    if "released_to_wms" in passed and not wms & WMS_DONE and "wms" in connected:
+        found.append(Finding(
+            order.id, order.external_id, "wms", "picked", "missing", "shipped",
+            "released_to_wms", "report",
+            f"订单 {order.external_id} 已由承运商发货，"
+            "仓库在下发后再无回传（拣货、打包、出库均未上报）",
+            f"Order {order.external_id} was shipped by the carrier, but the warehouse reported "
+            "nothing after the release (no pick, pack or dispatch)"))
+    return found

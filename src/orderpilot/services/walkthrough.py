@@ -22,7 +22,12 @@ import structlog
 from orderpilot.domain import walkthrough
 from orderpilot.domain.errors import NotFound, OrderpilotError
 from orderpilot.domain.walkthrough import HubOrder, NodeReport, Params, SystemView
-from orderpilot.domain.walkthrough_reports import Report, node_reports, report_views
+from orderpilot.domain.walkthrough_reports import (
+    Report,
+    missing_reports,
+    node_reports,
+    report_views,
+)
 
 log = structlog.get_logger("orderpilot.walkthrough")
 KIND = "walkthrough"
@@ -123,7 +128,8 @@ class Walkthrough:
         connected = {n.system for _, nodes, _ in read for n in nodes} | {
             v.system for _, _, views in read for v in views}
         walks = [walkthrough.walk(order, nodes, views, self.lag_target_seconds,
-                                  connected=connected) for order, nodes, views in read]
+                                  missing_reports(order, nodes, views, connected))
+                 for order, nodes, views in read]
         result = walkthrough.document(walks, self.lag_target_seconds)
         result["notes"] = notes
         result["live_systems"] = sorted({lk.system for lk in self.lookups})
