@@ -74,3 +74,25 @@ def test_ops_approve_finance_sees_no_decision_buttons(data: tuple[Seeded, str]) 
     assert client.get("/console/returns", params={"reason": "nope"}).status_code == 422
     assert client.get("/console/returns/not-a-return").status_code == 404
     client.close()
+
+
+def test_the_refund_asked_of_a_channel_shows_its_refusal(data: tuple[Seeded, str]) -> None:
+    from orderpilot.adapters import tables as t
+
+    seeded, return_id = data
+    hub = seeded.hub
+    page = f"/console/returns/{return_id}"
+    client, csrf = signed_in(data, "finance")
+    assert 'data-testid="channel-refund"' not in client.get(page).text
+    with hub.uow() as uow:
+        uow.channels.add_job(f"refund:{return_id}", "shopee-sg", return_id, "refund", None,
+                             hub.clock())
+    assert "等待渠道答复" in client.get(page).text
+    with hub.db.write() as conn:
+        conn.execute(t.channel_jobs.update().where(t.channel_jobs.c.key == f"refund:{return_id}")
+                     .values(status="dead", last_error="买家已发起纠纷"))
+    shown = client.get(page).text
+    assert "渠道拒绝了退款" in shown and "买家已发起纠纷" in shown
+    client.post("/console/locale", data={"locale": "en", "csrf_token": csrf})
+    assert "The channel refused the refund" in client.get(page).text
+    client.close()
