@@ -136,7 +136,7 @@ class PushNotice:
     status: str = ""
     update_time: datetime | None = None
     raw: dict[str, object] | None = None
-    kind: str = "order"  # order | other (a push the hub records but does not act on)
+    kind: str = "order"  # order | return (about a return: external_id is its id) | other
 
 
 def money(value: object, field: str, *, fen: bool = False) -> Decimal:
