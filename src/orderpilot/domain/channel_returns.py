@@ -35,7 +35,7 @@ class ChannelReturn:
     lines: tuple[ChannelReturnLine, ...]
     status: str  # one of RETURN_STATUSES
     platform_status: str  # as sent
-    updated_at: datetime
+    updated_at: datetime | None  # None: the platform sent no time (the receipt time stands)
     reason_text: str = ""
     reason_code: str = ""  # the platform's own reason code, as sent
     reason_tags: tuple[str, ...] = ()  # our taxonomy's tags when the code maps obviously
