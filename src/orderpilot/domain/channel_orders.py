@@ -136,7 +136,11 @@ class PushNotice:
     status: str = ""
     update_time: datetime | None = None
     raw: dict[str, object] | None = None
-    kind: str = "order"  # order | return (about a return: external_id is its id) | other
+    # order | return (EXTERNAL_ID is then the platform's return id, RAW the whole return when
+    # the push carries it) | return_scan (EXTERNAL_ID is an order that has a return the push
+    # does not name: the hub lists the account's recent returns) | other (a push the hub
+    # records but does not act on)
+    kind: str = "order"
 
 
 def money(value: object, field: str, *, fen: bool = False) -> Decimal:

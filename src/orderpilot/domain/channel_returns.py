@@ -1,90 +1,80 @@
 """A sales channel's return request as the hub reads it: the shape every platform's return
-mapping produces (integrations/<platform>/returns.py), whatever the platform calls it
-(Lazada reverse order, Shopify return or refund, Shopee return, Youzan 维权).
+mapping produces (Shopee return detail, Lazada reverse order, Shopify return, Youzan 维权).
 
-Nothing here knows a platform. Amounts are exact (see channel_orders.money)."""
+Each platform that carries returns declares a :class:`ReturnSupport` on its ChannelPlatform
+(``returns=``); the channel service (services/channels/return_intake.py) turns a
+:class:`ChannelReturn` into the hub's return (services/returns.py ``RequestReturn`` with
+``source`` = the channel account's code and ``source_event_id`` = the platform's return id) on
+the order the platform names, and moves it as the platform's status moves. Nothing here knows
+a platform.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-# The platform's return, in the hub's words. "requested": the buyer asked; "approved": the
-# shop (or platform) agreed to take it back; "rejected": the shop refused; "cancelled": the
-# buyer withdrew it; "refunded": the money went back through the platform; "closed": over
-# without a refund the hub can see.
-RETURN_STATUSES = ("requested", "approved", "rejected", "cancelled", "refunded", "closed")
+from orderpilot.domain.channel_orders import Account
 
-
-@dataclass(frozen=True)
-class ChannelReturnLine:
-    sku: str  # the seller's SKU, by the same rule the platform's order mapping uses
-    quantity: int
-    refund: Decimal | None = None  # the platform's refund for these units, when it says
-    item_ids: tuple[str, ...] = ()  # the platform's own line ids (Lazada: one per unit)
+# What the platform's return status means to the hub (each platform maps its own statuses):
+#   requested  open at the platform (the buyer asked, the seller or platform has not decided)
+#   accepted   the seller (or the platform) agreed to refund; the money may not have moved yet
+#   cancelled  closed without a refund: the buyer cancelled, the seller won a dispute
+#   refunded   the platform paid the buyer back
+RETURN_STATES = ("requested", "accepted", "cancelled", "refunded")
 
 
 @dataclass(frozen=True)
 class ChannelReturn:
-    account: str  # the channel account's code
-    return_id: str  # the platform's id of this return, exact text
-    order_external_id: str  # the platform's order id, as ChannelOrder.external_id
-    lines: tuple[ChannelReturnLine, ...]
-    status: str  # one of RETURN_STATUSES
-    platform_status: str  # as sent
-    updated_at: datetime | None  # None: the platform sent no time (the receipt time stands)
-    reason_text: str = ""
-    reason_code: str = ""  # the platform's own reason code, as sent
-    reason_tags: tuple[str, ...] = ()  # our taxonomy's tags when the code maps obviously
-    refund_amount: Decimal | None = None  # the whole return's refund, platform figure
+    return_id: str  # the platform's return id, exact text (the hub's source_event_id)
+    order_external_id: str  # the platform's order id, as ChannelOrder.external_id has it
+    status: str  # one of RETURN_STATES
+    platform_status: str  # the platform's status, as sent
+    lines: tuple[tuple[str, int], ...]  # (sku as the order mapping names it, units)
+    updated_at: datetime  # the platform's last update of the return
+    reason_text: str = ""  # the buyer's words (and the platform's reason, when no words)
+    reason_code: str = ""  # the platform's reason code, as sent
+    reason_tags: tuple[str, ...] = ()  # our tags when the platform's code obviously maps
+    refund_amount: Decimal | None = None  # what the platform refunds / refunded, if it says
     currency: str = ""
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def quantity(self) -> int:
-        return sum(line.quantity for line in self.lines)
-
-
-def merge_lines(pairs: list[tuple[str, int, Decimal | None, str]]
-                ) -> tuple[ChannelReturnLine, ...]:
-    """(sku, quantity, refund, item id) rows as one line per SKU, in first-seen order:
-    quantities and refunds add up (a refund stays None when no row gave one)."""
-    order: list[str] = []
-    quantity: dict[str, int] = {}
-    refund: dict[str, Decimal | None] = {}
-    items: dict[str, list[str]] = {}
-    for sku, count, amount, item_id in pairs:
-        if sku not in quantity:
-            order.append(sku)
-            quantity[sku], refund[sku], items[sku] = 0, None, []
-        quantity[sku] += count
-        if amount is not None:
-            refund[sku] = (refund[sku] or Decimal("0.00")) + amount
-        if item_id:
-            items[sku].append(item_id)
-    return tuple(ChannelReturnLine(sku=s, quantity=quantity[s], refund=refund[s],
-                                   item_ids=tuple(items[s])) for s in order)
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class ReturnPage:
-    """One page of a platform's returns list: the raw returns and where the next page
-    starts (None: this was the last)."""
+    """One page of a list-returns-by-update-time call. REFS: return ids to fetch in full;
+    RAWS: whole returns when the list already carries them. NEXT_CURSOR None on the last."""
 
+    refs: tuple[str, ...] = ()
     raws: tuple[dict[str, Any], ...] = ()
     next_cursor: str | None = None
 
 
 @dataclass(frozen=True)
-class ChannelRefund:
-    """What the platform answered when the hub refunded a return through it: the platform's
-    reference for the refund, the amount it refunded (None when it does not say) and whether
-    the look-up before sending found it done already (then nothing was sent)."""
+class ReturnSupport:
+    """What a platform offers for returns (``ChannelPlatform.returns``; None: no returns).
 
-    return_id: str
-    reference: str
-    amount: Decimal | None
-    already_done: bool = False
+    * ``map_return(raw, account)`` -> ChannelReturn (pure; MappingError with the platform's
+      field path on what cannot be mapped).
+    * ``fetch_batch``: most ids one ``client.get_returns`` call takes.
+    * ``push_carries_return``: the push body is the whole return (no fetch).
+    * ``refunds``: the client can refund a return through the platform
+      (``client.refund_return``); otherwise a refund at the hub is recorded only.
+    * ``reason_tags``: the platform's reason codes that obviously match our tags (the mapping
+      uses it; also shown in the platform's doc).
+    """
+
+    map_return: Callable[[Mapping[str, Any], Account], ChannelReturn]
+    fetch_batch: int = 20
+    push_carries_return: bool = False
+    refunds: bool = False
+    reason_tags: Mapping[str, str] | None = None
+
+
+def is_return_raw(raw: object) -> bool:
+    """A quarantined item that is a return (kept as ``{"channel_return": raw}``)."""
+    return isinstance(raw, Mapping) and set(raw) == {"channel_return"} \
+        and isinstance(raw["channel_return"], Mapping)
