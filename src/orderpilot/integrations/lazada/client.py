@@ -51,10 +51,10 @@ from orderpilot.adapters.channels.base import (
     raise_for_status,
 )
 from orderpilot.domain.channel_orders import MappingError, PushNotice
-from orderpilot.domain.channel_returns import ChannelRefund, ReturnPage
+from orderpilot.domain.channel_returns import ChannelReturn, ReturnPage
 from orderpilot.integrations.lazada.hosts import AUTH_URL, default_base_url
 from orderpilot.integrations.lazada.mapping import lazada_time
-from orderpilot.integrations.lazada.returns import line_refunded, return_status, reverse_lines
+from orderpilot.integrations.lazada.returns import return_status, reverse_lines
 from orderpilot.integrations.lazada.signing import SIGN_METHOD, sign_request
 
 PAGE_LIMIT = 100
@@ -161,14 +161,15 @@ class LazadaClient:
     # Returns (reverse orders): see returns.py for the formats and their sources
 
     def list_returns(self, since: datetime, until: datetime, cursor: str | None) -> ReturnPage:
-        """One page of reverse orders whose lines changed in [SINCE, UNTIL]
+        """One page of reverse orders whose lines changed in [SINCE, UNTIL)
         (GetReverseOrdersForSeller, ``ReverseOrderLineModifiedTimeRange*`` in milliseconds,
-        ``page_no`` from 1). CURSOR is the next page number."""
+        ``page_no`` from 1; the end is asked one millisecond early, so the window is
+        half-open as the service cuts them). CURSOR is the next page number."""
         page = int(cursor or 1)
         answer = self._call("/reverse/getreverseordersforseller", {
             "page_no": str(page), "page_size": str(RETURNS_PAGE),
             "ReverseOrderLineModifiedTimeRangeStart": str(int(since.timestamp() * 1000)),
-            "ReverseOrderLineModifiedTimeRangeEnd": str(int(until.timestamp() * 1000))})
+            "ReverseOrderLineModifiedTimeRangeEnd": str(int(until.timestamp() * 1000) - 1)})
         result = answer.get("result") or {}
         items = tuple(i for i in result.get("items") or [] if isinstance(i, dict))
         total = int(str(result.get("total") or 0))
@@ -195,37 +196,27 @@ class LazadaClient:
     def agree_return(self, return_id: str) -> None:
         """The seller agrees the buyer may send the parcel back (action agreeReturn on every
         line still open)."""
-        detail = self._detail(return_id)
-        open_lines = [line for line in reverse_lines(detail)
+        open_lines = [line for line in reverse_lines(self._detail(return_id))
                       if return_status([line])[0] == "requested"]
         if open_lines:
             self._update(return_id, "agreeReturn", open_lines)
 
-    def refund_return(self, return_id: str) -> ChannelRefund:
+    def refund_return(self, ret: ChannelReturn) -> None:
         """Refund the reverse order through Lazada (ReverseOrderReturnUpdate, action
-        agreeRefund, on the lines not refunded yet). Exactly once: the detail is looked up
-        first and lines Lazada shows refunded are not sent again; when every line is refunded
-        nothing is sent (``already_done``)."""
-        detail = self._detail(return_id)
+        agreeRefund) on the lines still open. The hub reads the reverse order first
+        (get_returns: refunded there means done) and so does this call, on the detail it is
+        about to act on: lines Lazada shows refunded or closed are never sent, and when none
+        is open nothing is sent."""
+        detail = self._detail(ret.return_id)
         lines = reverse_lines(detail)
-        pending = [line for line in lines if not line_refunded(line)
-                   and return_status([line])[0] == "requested"]
+        pending = [line for line in lines if return_status([line])[0] == "requested"]
         if not pending:
-            if return_status(lines)[0] != "refunded":
-                raise PlatformError(f"Lazada reverse order {return_id} cannot be refunded: "
-                                    f"its lines are {return_status(lines)[1]}",
-                                    transient=False)
-            return ChannelRefund(return_id=return_id, reference=f"{return_id}:refunded",
-                                 amount=None, already_done=True)
-        data = self._update(return_id, "agreeRefund", pending)
-        total = data.get("total_refund")
-        amount = None
-        if total not in (None, ""):
-            amount = Decimal(str(total))
-            if self.account.region.strip().upper() != "VN":
-                amount = (amount / 100).quantize(Decimal("0.01"))
-        return ChannelRefund(return_id=return_id, reference=f"{return_id}:agreeRefund",
-                             amount=amount)
+            status, shown = return_status(lines)
+            if status == "refunded":
+                return
+            raise PlatformError(f"Lazada reverse order {ret.return_id} cannot be refunded: "
+                                f"its lines are {shown}", transient=False)
+        self._update(ret.return_id, "agreeRefund", pending)
 
     def _detail(self, return_id: str) -> dict[str, Any]:
         found = self.get_returns([return_id])

@@ -60,8 +60,8 @@ def read_push(body: bytes) -> list[PushNotice]:
         # The reverse order itself is fetched (GetReverseOrderDetail): the push names one
         # line and a status, the return needs all its lines.
         return_id = ids_text(data.get("reverse_order_id"), "data.reverse_order_id")
-        notices.append(PushNotice(external_id=return_id,
-                                  dedup_key=f"lazada:{digest}:return:{return_id}",
-                                  status=status, update_time=moment, kind="return",
-                                  raw={"trade_order_id": order_id}))
+        line_id = text(data.get("reverse_order_line_id") or "", 40)
+        notices.append(PushNotice(
+            external_id=return_id, kind="return", status=status, update_time=moment,
+            dedup_key=f"lazada:return:{return_id}:{line_id}:{status}:{seconds or ''}"))
     return notices

@@ -26,6 +26,10 @@ Format facts and where they come from (Lazada Open Platform, "Return and Refund 
 * A reverse order line is one unit: order items are one row per unit (see mapping.py), each
   reverse line names one ``trade_order_line_id``; neither page documents a quantity.
 
+The hub's statuses (domain/channel_returns.py RETURN_STATES): requested while any line is
+open, cancelled when every line was cancelled (REQUEST_CANCEL, CANCEL_SUCCESS, ofc
+RETURN_CANCELED) or refused (REQUEST_REJECT), refunded when every live line is refunded.
+
 Our reading, not documented by Lazada: a line whose ``ofc_status`` or ``reverse_status`` is
 one of REFUNDED_STATUSES has been refunded (Lazada publishes no list of ofc statuses); the SKU
 fallback ``lazada:<product_id>:<platform_sku_id>`` assumes ``platform_sku_id`` is the
@@ -35,6 +39,7 @@ order item's ``sku_id``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -46,9 +51,12 @@ from orderpilot.domain.channel_orders import (
     text,
     unmappable,
 )
-from orderpilot.domain.channel_returns import ChannelReturn, merge_lines
+from orderpilot.domain.channel_returns import ChannelReturn
 from orderpilot.integrations.lazada.mapping import REGION_CURRENCY
 
+# Lazada's reason codes are numbers it does not publish a table of: none maps to a tag here,
+# the reason text is classified by the hub's keyword table.
+REASON_TAGS: dict[str, str] = {}
 CANCELLED_STATUSES = frozenset({"REQUEST_CANCEL", "CANCEL_SUCCESS", "RETURN_CANCELED"})
 REJECTED_STATUSES = frozenset({"REQUEST_REJECT"})
 REFUNDED_STATUSES = frozenset({"REFUND_SUCCESS", "REFUNDED"})
@@ -70,17 +78,16 @@ def line_refunded(line: Mapping[str, Any]) -> bool:
 
 
 def return_status(lines: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
-    """(our status, Lazada's statuses as sent) of a reverse order from its lines: refunded
-    when every live line is refunded, cancelled or rejected when every line is, else
-    requested (Lazada documents no "agreed" status a line reaches before its refund)."""
+    """(the hub's status, Lazada's statuses as sent) of a reverse order from its lines
+    (RETURN_STATES): refunded when every live line is refunded; cancelled when no line is
+    live (the buyer cancelled, or the seller's refusal stood); else requested (Lazada
+    documents no "agreed" status a line reaches before its refund)."""
     shown = sorted({f"{text(line.get('reverse_status'))}/{text(line.get('ofc_status'))}"
                     for line in lines})
     states = [_line_state(line) for line in lines]
     live = [s for s in states if s not in ("cancelled", "rejected")]
     if live and all(s == "refunded" for s in live):
         status = "refunded"
-    elif not live and "rejected" in states:
-        status = "rejected"
     elif not live:
         status = "cancelled"
     else:
@@ -114,34 +121,36 @@ def map_return(raw: Mapping[str, Any], account: Account) -> ChannelReturn:
         raise unmappable("reverse_order_lines", "the reverse order has no lines",
                          "逆向单没有商品行")
     fen = account.region.strip().upper() != "VN"
-    rows: list[tuple[str, int, Decimal | None, str]] = []
-    moments = []
+    units: dict[str, int] = {}
+    refunds: list[Decimal] = []
+    moments: list[datetime] = []
+    created: list[datetime] = []
     for n, line in enumerate(lines):
         where = f"reverse_order_lines[{n}]"
         refund = line.get("refund_amount")
-        amount = money(refund, f"{where}.refund_amount", fen=fen) \
-            if refund not in (None, "") else None
-        rows.append((_sku(line, where), 1, amount,
-                     text(line.get("reverse_order_line_id"), 40)))
-        for key in ("return_order_line_gmt_modified", "return_order_line_gmt_create"):
+        if refund not in (None, ""):
+            refunds.append(money(refund, f"{where}.refund_amount", fen=fen))
+        sku = _sku(line, where)
+        units[sku] = units.get(sku, 0) + 1
+        for key, found in (("return_order_line_gmt_modified", moments),
+                           ("return_order_line_gmt_create", created)):
             value = line.get(key)
             if value not in (None, "", 0, "0"):
-                moments.append(from_millis(value, f"{where}.{key}"))
-                break
-    if not moments:
+                found.append(from_millis(value, f"{where}.{key}"))
+    if not moments and not created:
         raise unmappable("reverse_order_lines[0].return_order_line_gmt_modified",
                          "the reverse order has no line time", "逆向单没有行时间")
     status, shown = return_status(lines)
-    refunds = [r[2] for r in rows if r[2] is not None]
     first = lines[0]
+    code = text(first.get("reason_code"), 40)
     return ChannelReturn(
-        account=account.code, return_id=return_id, order_external_id=order_id,
-        lines=merge_lines(rows), status=status, platform_status=shown,
-        updated_at=max(moments), reason_text=text(first.get("reason_text"), 500),
-        reason_code=text(first.get("reason_code"), 40),
+        return_id=return_id, order_external_id=order_id, status=status,
+        platform_status=shown, lines=tuple(units.items()),
+        updated_at=max(moments or created), reason_text=text(first.get("reason_text"), 500),
+        reason_code=code, reason_tags=(REASON_TAGS[code],) if code in REASON_TAGS else (),
         refund_amount=sum(refunds, Decimal("0.00")) if refunds else None,
         currency=account.currency or REGION_CURRENCY.get(account.region.upper(), ""),
-        raw=dict(raw))
+        created_at=min(created) if created else None)
 
 
 def _sku(line: Mapping[str, Any], where: str) -> str:
