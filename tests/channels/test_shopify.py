@@ -264,13 +264,10 @@ def test_an_order_webhook_carries_the_whole_order() -> None:
 
 
 def test_a_refund_webhook_names_its_order_and_other_topics_are_other() -> None:
-    refund, recorded = read_push(b'{"id":890088186047892319,"order_id":820982911946154508,'
-                                 b'"created_at":"2021-12-01T14:19:39-05:00",'
-                                 b'"refund_line_items":[]}')
+    [refund] = read_push(b'{"id":890088186047892319,"order_id":820982911946154508,'
+                         b'"created_at":"2021-12-01T14:19:39-05:00","refund_line_items":[]}')
     assert (refund.kind, refund.external_id, refund.raw) == ("order", "820982911946154508",
                                                              None)
-    assert (recorded.kind, recorded.external_id) == ("return", "refund-890088186047892319")
-    assert recorded.raw is not None and recorded.raw["order_id"] == 820982911946154508
     [product] = read_push(b'{"id":788032119674292922,"title":"Example T-Shirt"}')
     assert product.kind == "other"
 

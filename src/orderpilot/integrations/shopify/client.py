@@ -20,13 +20,22 @@
   (https://shopify.dev/docs/api/usage/response-codes). An offline token of a custom app does
   not expire and has no refresh: ``refresh()`` returns None and a 401 is a permanent
   PlatformError saying what to do (install the app again / paste a new token).
+* Refunds (https://shopify.dev/docs/api/admin-rest/2026-04/resources/refund):
+  ``GET orders/{id}/refunds.json`` -> ``{"refunds": [...]}``; ``POST
+  orders/{id}/refunds/calculate.json`` ``{"refund": {"shipping", "refund_line_items":
+  [{"line_item_id", "quantity", "restock_type"}]}}`` -> the refund with suggested
+  ``transactions`` (``kind`` "suggested_refund", ``parent_id``, ``gateway``, ``amount``,
+  ``maximum_refundable``); ``POST orders/{id}/refunds.json`` with ``currency``, ``notify``,
+  ``note``, the lines and ``transactions`` (``kind`` "refund") -> 201 ``{"refund": {...}}``;
+  a refusal is 422 ``{"errors": {...}}``.
+* Returns: the REST Admin API has none; they are read with the GraphQL Admin API at
+  ``POST graphql.json`` (``return(id:)``, an order's ``returns``; see returns.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -41,10 +50,10 @@ from orderpilot.adapters.channels.base import (
     answer_json,
     raise_for_status,
 )
-from orderpilot.domain.channel_orders import MappingError, PushNotice, iso, money
-from orderpilot.domain.channel_returns import ChannelRefund
+from orderpilot.domain.channel_orders import MappingError, PushNotice, iso
+from orderpilot.domain.channel_returns import ChannelReturn, ReturnPage
 from orderpilot.integrations.shopify.mapping import line_sku
-from orderpilot.integrations.shopify.returns import HUB_NOTE, hub_return_of, order_id_of
+from orderpilot.integrations.shopify.returns import HUB_NOTE, hub_return_of
 
 API_VERSION = "2026-04"
 PAGE_LIMIT = 250
@@ -105,17 +114,65 @@ class ShopifyClient:
 
     # Returns and refunds (formats and sources: returns.py and the module docstring)
 
-    def with_order_lines(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """RAW (a Return webhook body) with its order's line items under ``order.line_items``
-        when a return line names its line item by id only (Shopify's sample does)."""
-        order_id = order_id_of(raw)
-        rows = [r for r in raw.get("return_line_items") or [] if isinstance(r, Mapping)]
-        if not order_id or all(_line_item(r).get("sku") for r in rows):
-            return raw
-        order = self._order(order_id, "return's order")
-        known = raw.get("order")
-        head: dict[str, Any] = dict(known) if isinstance(known, Mapping) else {}
-        return {**raw, "order": {**head, "line_items": order.get("line_items") or []}}
+    def list_returns(self, since: datetime, until: datetime, cursor: str | None) -> ReturnPage:
+        """The returns of orders updated in [SINCE, UNTIL) (GraphQL ``orders`` with the search
+        query ``updated_at:>='…' updated_at:<'…'``, 50 a page, each order's ``returns``): a
+        return's change updates its order. CURSOR is the GraphQL page cursor."""
+        query = f"updated_at:>='{_stamp(since)}' updated_at:<'{_stamp(until)}'"
+        data = self._graphql(LIST_RETURNS, {"query": query, "after": cursor}, "list returns")
+        found = data.get("orders")
+        orders: dict[str, Any] = found if isinstance(found, dict) else {}
+        refs = tuple(_legacy(node.get("id"))
+                     for order in orders.get("nodes") or [] if isinstance(order, dict)
+                     for node in ((order.get("returns") or {}).get("nodes") or [])
+                     if isinstance(node, dict) and node.get("id"))
+        info = orders.get("pageInfo") or {}
+        more = bool(info.get("hasNextPage")) and info.get("endCursor")
+        return ReturnPage(refs=refs, next_cursor=str(info["endCursor"]) if more else None)
+
+    def get_returns(self, return_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Each return read with GraphQL ``return(id:)``, in the webhook's REST-style shape
+        (returns.py), with its order's line items, its refunds and ``fetched_at``; an id
+        Shopify does not know (``return`` null) is left out."""
+        found: list[dict[str, Any]] = []
+        for return_id in return_ids:
+            data = self._graphql(GET_RETURN, {"id": f"gid://shopify/Return/{return_id}"},
+                                 "get return")
+            node = data.get("return")
+            if isinstance(node, dict):
+                found.append(_rest_return(node, self.clock()))
+        return found
+
+    def refund_return(self, ret: ChannelReturn) -> None:
+        """Refund the return's lines through Shopify, once per return. The order's refunds
+        are looked up first: one whose note carries ``HUB_NOTE + <return id>`` means it was
+        made (a lost answer, a retry) and nothing is sent. Otherwise
+        ``refunds/calculate.json`` gives Shopify's refund for those units (suggested
+        transactions: parent, gateway, amount) and ``refunds.json`` creates it with
+        ``restock_type`` "no_restock" (the hub restocks through its own inventory and pushes
+        availability), ``notify`` false (the hub texts the buyer) and the note."""
+        order_id = ret.order_external_id
+        for refund in self.list_refunds(order_id):
+            if hub_return_of(refund) == ret.return_id:
+                return
+        order = self._order(order_id, "refund's order")
+        refund_lines = _refund_lines(order, ret.lines)
+        asked = {"refund": {"shipping": {"amount": "0.00"}, "refund_line_items": refund_lines}}
+        calculated = self._post(f"orders/{order_id}/refunds/calculate.json", asked,
+                                "calculate refund")
+        proposed = calculated.get("refund")
+        suggestion: dict[str, Any] = proposed if isinstance(proposed, dict) else {}
+        transactions = [{"parent_id": t.get("parent_id"), "amount": t.get("amount"),
+                         "kind": "refund", "gateway": t.get("gateway")}
+                        for t in suggestion.get("transactions") or [] if isinstance(t, dict)]
+        if not transactions:
+            raise PlatformError(f"refund: Shopify suggests no refund transaction for order "
+                                f"{order_id}", transient=False)
+        self._post(f"orders/{order_id}/refunds.json", {"refund": {
+            "currency": suggestion.get("currency") or order.get("currency"), "notify": False,
+            "note": f"{HUB_NOTE}{ret.return_id}", "shipping": {"amount": "0.00"},
+            "refund_line_items": refund_lines, "transactions": transactions}},
+            "create refund")
 
     def list_refunds(self, order_id: str) -> list[dict[str, Any]]:
         """The order's refunds (``GET orders/{id}/refunds.json``)."""
@@ -127,38 +184,16 @@ class ShopifyClient:
                                 transient=False)
         return [r for r in refunds if isinstance(r, dict)]
 
-    def refund_return(self, order_id: str, return_key: str,
-                      lines: Sequence[tuple[str, int]], amount: Decimal) -> ChannelRefund:
-        """Refund AMOUNT for LINES (sku, units) of the order through Shopify, once per
-        RETURN_KEY. The order's refunds are looked up first: one whose note carries
-        ``HUB_NOTE + RETURN_KEY`` means it was made already (a lost answer, a retry) and
-        nothing is sent. Otherwise ``refunds/calculate.json`` gives the suggested refund
-        transactions (parent transaction, gateway, ``maximum_refundable``), AMOUNT is spread
-        over them, and ``refunds.json`` creates the refund with ``restock_type``
-        "no_restock" (the hub restocks through its own inventory and pushes availability)
-        and ``notify`` false (the hub texts the buyer)."""
-        for refund in self.list_refunds(order_id):
-            if hub_return_of(refund) == return_key:
-                return ChannelRefund(return_id=return_key, reference=str(refund.get("id")),
-                                     amount=_refunded(refund), already_done=True)
-        order = self._order(order_id, "refund's order")
-        refund_lines = _refund_lines(order, lines)
-        asked = {"refund": {"shipping": {"amount": "0.00"}, "refund_line_items": refund_lines}}
-        calculated = self._post(f"orders/{order_id}/refunds/calculate.json", asked,
-                                "calculate refund")
-        suggestions = (calculated.get("refund") or {}).get("transactions") or []
-        transactions = _spread(amount, [t for t in suggestions if isinstance(t, dict)])
-        currency = str((calculated.get("refund") or {}).get("currency")
-                       or order.get("currency") or "")
-        created = self._post(f"orders/{order_id}/refunds.json", {"refund": {
-            "currency": currency, "notify": False, "note": f"{HUB_NOTE}{return_key}",
-            "shipping": {"amount": "0.00"}, "refund_line_items": refund_lines,
-            "transactions": transactions}}, "create refund")
-        made = created.get("refund")
-        if not isinstance(made, dict):
-            raise PlatformError("create refund: the answer has no refund", transient=False)
-        return ChannelRefund(return_id=return_key, reference=str(made.get("id")),
-                             amount=_refunded(made))
+    def _graphql(self, query: str, variables: dict[str, Any], what: str) -> dict[str, Any]:
+        """A GraphQL Admin API call (``POST graphql.json`` {query, variables}); Shopify answers
+        200 with ``errors`` for a query it refuses
+        (https://shopify.dev/docs/api/admin-graphql#status-and-error-codes)."""
+        answer = self._post("graphql.json", {"query": query, "variables": variables}, what)
+        if answer.get("errors"):
+            raise PlatformError(f"{what}: Shopify refused the query: "
+                                f"{str(answer['errors'])[:300]}", transient=False)
+        data = answer.get("data")
+        return data if isinstance(data, dict) else {}
 
     def _order(self, order_id: str, what: str) -> dict[str, Any]:
         answer = answer_json(self._get(f"orders/{order_id}.json", {}, what), what)
@@ -237,12 +272,6 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _line_item(row: Mapping[str, Any]) -> Mapping[str, Any]:
-    fulfilled = row.get("fulfillment_line_item")
-    item = fulfilled.get("line_item") if isinstance(fulfilled, Mapping) else row.get("line_item")
-    return item if isinstance(item, Mapping) else {}
-
-
 def _refund_lines(order: Mapping[str, Any],
                   lines: Sequence[tuple[str, int]]) -> list[dict[str, Any]]:
     """The order's line items for (sku, units): each SKU's units taken from its line items
@@ -273,29 +302,44 @@ def _refund_lines(order: Mapping[str, Any],
     return chosen
 
 
-def _spread(amount: Decimal, suggestions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """AMOUNT over the suggested refund transactions, each up to its maximum_refundable."""
-    left = amount
-    transactions = []
-    for n, suggestion in enumerate(suggestions):
-        if left <= 0:
-            break
-        most = money(suggestion.get("maximum_refundable") or suggestion.get("amount"),
-                     f"transactions[{n}].maximum_refundable")
-        take = min(left, most)
-        if take > 0:
-            transactions.append({"parent_id": suggestion.get("parent_id"),
-                                 "amount": f"{take:.2f}", "kind": "refund",
-                                 "gateway": suggestion.get("gateway")})
-            left -= take
-    if left > 0:
-        raise PlatformError(f"refund: Shopify can refund at most {amount - left:.2f} of this "
-                            f"order, not {amount:.2f}", transient=False)
-    return transactions
+GET_RETURN = """query($id: ID!) { return(id: $id) { id name status
+  order { legacyResourceId }
+  refunds(first: 20) { nodes { id note } }
+  returnLineItems(first: 100) { nodes { ... on ReturnLineItem { id quantity returnReason
+    returnReasonNote customerNote fulfillmentLineItem { lineItem { id sku
+      product { legacyResourceId } variant { legacyResourceId } } } } } } } }"""
+LIST_RETURNS = """query($query: String!, $after: String) {
+  orders(first: 50, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes { legacyResourceId returns(first: 20) { nodes { id } } } } }"""
 
 
-def _refunded(refund: Mapping[str, Any]) -> Decimal | None:
-    paid = [money(t.get("amount"), "transactions.amount")
-            for t in refund.get("transactions") or []
-            if t.get("kind") == "refund" and t.get("status") == "success"]
-    return sum(paid, Decimal("0.00")) if paid else None
+def _legacy(gid: object) -> str:
+    """The numeric id at the end of a GraphQL global id (gid://shopify/Return/123 -> 123)."""
+    return str(gid or "").rsplit("/", 1)[-1]
+
+
+def _rest_return(node: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """A GraphQL Return in the REST-style shape of the returns/* webhook bodies."""
+    head = node.get("order")
+    order: Mapping[str, Any] = head if isinstance(head, Mapping) else {}
+    rows, items = [], []
+    for row in (node.get("returnLineItems") or {}).get("nodes") or []:
+        line = ((row.get("fulfillmentLineItem") or {}).get("lineItem")) or {}
+        product, variant = line.get("product") or {}, line.get("variant") or {}
+        item = {"id": _legacy(line.get("id")), "sku": line.get("sku"),
+                "product_id": product.get("legacyResourceId"),
+                "variant_id": variant.get("legacyResourceId")}
+        items.append(item)
+        rows.append({"id": _legacy(row.get("id")), "quantity": row.get("quantity"),
+                     "return_reason": str(row.get("returnReason") or "").lower(),
+                     "return_reason_note": row.get("returnReasonNote") or "",
+                     "customer_note": row.get("customerNote") or "",
+                     "fulfillment_line_item": {"line_item": item}})
+    refunds = [{"id": _legacy(r.get("id")), "note": r.get("note")}
+               for r in (node.get("refunds") or {}).get("nodes") or [] if isinstance(r, dict)]
+    return {"id": _legacy(node.get("id")), "admin_graphql_api_id": node.get("id"),
+            "name": node.get("name"), "status": str(node.get("status") or "").lower(),
+            "order": {"id": order.get("legacyResourceId"), "line_items": items},
+            "return_line_items": rows, "refunds": refunds,
+            "fetched_at": _aware(now).isoformat()}

@@ -25,13 +25,18 @@ Two things reach the hub:
   ``line_item`` {the order's line item, ``sku`` ...}}, ``transactions[]`` {``kind`` "refund",
   ``status`` "success", ``amount``, ``currency``}.
 
-The line item a return line names carries its id only in Shopify's sample; its SKU comes
-from the order's ``line_items`` (the client attaches them under ``order.line_items``,
-ShopifyClient.with_order_lines), by the order mapping's own SKU rule. A return webhook
-carries no time: ``updated_at`` is None and the hub's receipt time stands. Our reading, not
-documented: a refund names its return under ``return`` {``id``} when it has one (else the
-refund stands alone, as ``refund-<id>``), and the hub's own refunds carry ``HUB_NOTE`` in their
-note (the hub writes it: see ShopifyClient.refund_return).
+The REST Admin API has no Return resource: the hub reads a return with the GraphQL Admin
+API's ``return(id:)`` query and lists them through ``orders(query: "updated_at:...")``
+(ShopifyClient.get_returns / list_returns turn the answer into the webhook's shape above,
+with the order's line items under ``order.line_items``, the return's ``refunds`` and
+``fetched_at``, the time it was read: the Return carries no update time we read). A push only
+tells the hub which return to read. The SKU of a returned line item is the order mapping's
+own rule over that line item.
+
+Our reading, not documented: a refund names its return under ``return`` {``id``} when it has
+one; the hub's own refunds carry ``HUB_NOTE`` and the Shopify return id in their note (the hub
+writes it: see ShopifyClient.refund_return). A refund of no return (a cancellation, a goodwill
+refund in the admin) is not a return: the order notice covers it.
 """
 
 from __future__ import annotations
@@ -43,11 +48,15 @@ from typing import Any
 
 from orderpilot.adapters.channels.base import Account
 from orderpilot.domain.channel_orders import ids_text, iso, money, text, unmappable
-from orderpilot.domain.channel_returns import ChannelReturn, merge_lines
+from orderpilot.domain.channel_returns import ChannelReturn
 from orderpilot.integrations.shopify.mapping import line_sku
 
-STATUS_OF = {"requested": "requested", "open": "approved", "declined": "rejected",
-             "canceled": "cancelled", "closed": "closed"}
+# Shopify's return status -> the hub's (domain/channel_returns.py RETURN_STATES): an open
+# (approved) return is not refunded yet, so still "requested" for the hub; declined and
+# canceled ones are closed without a refund; a closed one is done at Shopify ("accepted": the
+# hub sends no refund for it). A return with refunds is "refunded".
+STATUS_OF = {"requested": "requested", "open": "requested", "declined": "cancelled",
+             "canceled": "cancelled", "closed": "accepted"}
 # Only the reasons that obviously are one of ours; the rest leave the text to the keywords.
 REASON_TAGS = {"defective": "quality_issue", "not_as_described": "not_as_described",
                "size_too_large": "wrong_size", "size_too_small": "wrong_size",
@@ -73,24 +82,26 @@ def order_id_of(payload: Mapping[str, Any]) -> str:
 
 
 def map_return(raw: Mapping[str, Any], account: Account) -> ChannelReturn:
-    """A Return webhook body (with the order's line items under ``order.line_items`` when
-    the return lines carry no SKU) as a ChannelReturn."""
+    """A Return (as ShopifyClient.get_returns gives it, with the order's line items under
+    ``order.line_items`` and its ``refunds``) or a Refund that names its return, as a
+    ChannelReturn."""
+    if is_refund(raw):
+        return map_refund(raw, account)
     return_id = ids_text(raw.get("id"), "id")
-    status = text(raw.get("status")).lower()
-    if status not in STATUS_OF:
-        raise unmappable("status", f"unknown return status {status!r}",
-                         f"未知的退货状态：{status!r}")
+    shown = text(raw.get("status")).lower()
+    if shown not in STATUS_OF:
+        raise unmappable("status", f"unknown return status {shown!r}",
+                         f"未知的退货状态：{shown!r}")
     order_id = order_id_of(raw)
     rows = raw.get("return_line_items")
-    if status == "requested" and (not order_id or not rows):
+    if not order_id or not rows:
         raise unmappable("order.id" if not order_id else "return_line_items",
-                         "a return request must name its order and lines",
-                         "退货申请必须写明订单和商品行")
+                         "a return must name its order and lines", "退货必须写明订单和商品行")
     order_lines = {text(_mapping(i).get("id")): _mapping(i)
                    for i in _mapping(raw.get("order")).get("line_items") or []}
-    pairs: list[tuple[str, int, Decimal | None, str]] = []
+    units: dict[str, int] = {}
     reasons, notes = [], []
-    for n, row in enumerate(rows or []):
+    for n, row in enumerate(rows):
         row = _mapping(row)
         where = f"return_line_items[{n}]"
         quantity = row.get("quantity")
@@ -99,29 +110,42 @@ def map_return(raw: Mapping[str, Any], account: Account) -> ChannelReturn:
                              f"{where}.quantity 不是正整数")
         item = _mapping(_mapping(row.get("fulfillment_line_item")).get("line_item")) \
             or _mapping(row.get("line_item"))
-        pairs.append((_return_sku(item, order_lines, where), quantity, None,
-                      text(item.get("id"), 40)))
+        sku = _return_sku(item, order_lines, where)
+        units[sku] = units.get(sku, 0) + quantity
         reasons.append(text(row.get("return_reason")).lower())
         notes += [text(row.get(k), 500) for k in ("return_reason_note", "customer_note")
                   if text(row.get(k))]
+    moment = raw.get("updated_at") or raw.get("fetched_at")
+    if not moment:
+        raise unmappable("updated_at", "the return carries no time", "退货没有时间")
+    refunds = [r for r in raw.get("refunds") or [] if isinstance(r, Mapping)]
     tags = tuple(dict.fromkeys(REASON_TAGS[r] for r in reasons if r in REASON_TAGS))
     return ChannelReturn(
-        account=account.code, return_id=return_id, order_external_id=order_id,
-        lines=merge_lines(pairs), status=STATUS_OF[status], platform_status=status,
-        updated_at=None, reason_text=" / ".join(dict.fromkeys(notes))[:500],
+        return_id=return_id, order_external_id=order_id,
+        status="refunded" if refunds else STATUS_OF[shown], platform_status=shown,
+        lines=tuple(units.items()), updated_at=iso(moment, "updated_at"),
+        reason_text=" / ".join(dict.fromkeys(notes))[:500],
         reason_code=",".join(dict.fromkeys(r for r in reasons if r))[:120],
-        reason_tags=tags, currency=account.currency, raw=dict(raw))
+        reason_tags=tags, currency=account.currency)
+
+
+def refund_return_id(raw: Mapping[str, Any]) -> str | None:
+    """The return a refund belongs to: the one it names under ``return``, else the one the
+    hub's note names (a refund the hub made); None for a refund of no return."""
+    linked = _mapping(raw.get("return"))
+    if linked.get("id") not in (None, ""):
+        return ids_text(linked["id"], "return.id")
+    return hub_return_of(raw)
 
 
 def map_refund(raw: Mapping[str, Any], account: Account) -> ChannelReturn:
-    """A Refund (refunds/create body, refunds.json, an order's refunds[]) as a refunded
-    ChannelReturn: its lines by SKU, the amount its successful refund transactions paid."""
-    refund_id = ids_text(raw.get("id"), "id")
+    """A Refund that belongs to a return (refund_return_id) as that return, refunded: its
+    lines by SKU, the amount its successful refund transactions paid."""
     order_id = ids_text(raw.get("order_id"), "order_id")
-    linked = _mapping(raw.get("return"))
-    return_id = ids_text(linked["id"], "return.id") if linked.get("id") not in (None, "") \
-        else f"refund-{refund_id}"
-    pairs: list[tuple[str, int, Decimal | None, str]] = []
+    return_id = refund_return_id(raw)
+    if return_id is None:
+        raise unmappable("return.id", "the refund belongs to no return", "该退款不属于任何退货")
+    units: dict[str, int] = {}
     for n, row in enumerate(raw.get("refund_line_items") or []):
         row = _mapping(row)
         where = f"refund_line_items[{n}]"
@@ -133,10 +157,8 @@ def map_refund(raw: Mapping[str, Any], account: Account) -> ChannelReturn:
         if not item:
             raise unmappable(f"{where}.line_item", f"{where} carries no line item",
                              f"{where} 没有商品行")
-        subtotal = row.get("subtotal")
-        amount = money(subtotal, f"{where}.subtotal") if subtotal is not None else None
         if quantity:
-            pairs.append((line_sku(item), quantity, amount, text(row.get("line_item_id"), 40)))
+            units[line_sku(item)] = units.get(line_sku(item), 0) + quantity
     paid = Decimal("0.00")
     currency = account.currency
     for n, transaction in enumerate(raw.get("transactions") or []):
@@ -145,12 +167,13 @@ def map_refund(raw: Mapping[str, Any], account: Account) -> ChannelReturn:
             paid += money(transaction.get("amount"), f"transactions[{n}].amount")
             currency = text(transaction.get("currency"), 3) or currency
     moment = raw.get("processed_at") or raw.get("created_at")
+    if not moment:
+        raise unmappable("created_at", "the refund carries no time", "退款没有时间")
     return ChannelReturn(
-        account=account.code, return_id=return_id, order_external_id=order_id,
-        lines=merge_lines(pairs), status="refunded", platform_status="refunded",
-        updated_at=iso(moment, "processed_at") if moment else None,
-        reason_text=text(raw.get("note"), 500), refund_amount=paid, currency=currency,
-        raw=dict(raw))
+        return_id=return_id, order_external_id=order_id, status="refunded",
+        platform_status="refunded", lines=tuple(units.items()),
+        updated_at=iso(moment, "processed_at"), reason_text=text(raw.get("note"), 500),
+        refund_amount=paid, currency=currency)
 
 
 def hub_return_of(refund: Mapping[str, Any]) -> str | None:

@@ -3,19 +3,24 @@
     GET  /shopify/admin/api/{version}/orders/{id}/refunds.json            the order's refunds
     POST /shopify/admin/api/{version}/orders/{id}/refunds/calculate.json  suggested transactions
     POST /shopify/admin/api/{version}/orders/{id}/refunds.json            create a refund
+    POST /shopify/admin/api/{version}/graphql.json   the two queries the client sends: one
+                                                     return(id:), orders(query:) with returns
     POST /_sim/shopify/returns | return_status | return_push | refund_push
 
 The API routes pass the same gate as the order routes (faults, then the access token) and
 each call that passes is recorded, so a test counts refunds sent. Shapes follow the REST
 Refund resource (returns.py cites it); the sale transaction every order gets here (id
 ``order id * 10 + 3``, gateway "shopify_payments") stands in for the order's real
-transactions. Not verified against Shopify: the exact 422 texts for too many units or too
+transactions. A refund whose note names a return (the hub's marker) is that return's refund,
+and a return's change updates its order's ``updated_at`` (how the GraphQL list by update
+time finds it). Not verified against Shopify: the exact 422 texts for too many units or too
 much money.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -24,6 +29,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from orderpilot.adapters.channels.base import dumps
+from orderpilot.integrations.shopify.returns import hub_return_of
 from orderpilot.integrations.shopify.sim_gate import (
     NAME,
     _deliver,
@@ -117,14 +124,14 @@ async def list_refunds(request: Request, version: str, order_id: str) -> Respons
     _record(request, None, 200 if refused is None else refused.status_code)
     if refused or order is None:
         return refused or _json("{}", 404)
-    return _json(json.dumps({"refunds": order["refunds"]}))
+    return _json(dumps({"refunds": order["refunds"]}))
 
 
 @returns_router.post("/admin/api/{version}/orders/{order_id}/refunds/calculate.json",
                      response_model=None)
 async def calculate_refund(request: Request, version: str, order_id: str) -> Response:
     order, refused = await _order_for(request, order_id)
-    body = json.loads(await request.body() or b"{}")
+    body = json.loads(await request.body() or b"{}", parse_float=Decimal)
     _record(request, body, 200 if refused is None else refused.status_code)
     if refused or order is None:
         return refused or _json("{}", 404)
@@ -179,7 +186,7 @@ async def create_refund(request: Request, version: str, order_id: str) -> Respon
         else "partially_refunded"
     order["updated_at"] = stamp
     _store(recorder_for(request, NAME)).put([order])
-    return _json(json.dumps({"refund": refund}), 201)
+    return _json(dumps({"refund": refund}), 201)
 
 
 class ReturnIn(BaseModel):
@@ -241,6 +248,7 @@ def make_return(request: Request, spec: ReturnIn) -> dict[str, Any] | JSONRespon
                 for n, w in enumerate(wanted)],
             "return_shipping_fees": [], "exchange_line_items": [],
             "total_exchange_line_items": 0}
+    touch_order(recorder, order["id"])
     return {"return_id": str(return_id)}
 
 
@@ -254,6 +262,7 @@ def move_return(request: Request, spec: ReturnMove) -> dict[str, Any] | JSONResp
         if found is None:
             return JSONResponse({"error": f"no return {spec.return_id}"}, 404)
         found["status"] = spec.status
+    touch_order(recorder, found["order"]["id"])
     return {"ok": True}
 
 
@@ -262,7 +271,7 @@ def push_return(request: Request, spec: ReturnPush) -> dict[str, Any] | JSONResp
     recorder = recorder_for(request, NAME)
     with recorder.lock:
         found = _returns(recorder).get(spec.return_id)
-        body = json.dumps(found).encode() if found else b""
+        body = dumps(found).encode() if found else b""
     if found is None:
         return JSONResponse({"error": f"no return {spec.return_id}"}, 404)
     return _deliver(spec.hook_url, body, webhook_headers(body, TOPICS[found["status"]]),
@@ -276,5 +285,80 @@ def push_refund(request: Request, spec: RefundPush) -> dict[str, Any] | JSONResp
                if spec.refund_id in (None, str(r["id"]))]
     if not refunds:
         return JSONResponse({"error": "no such refund"}, 404)
-    body = json.dumps(refunds[-1]).encode()
+    body = dumps(refunds[-1]).encode()
     return _deliver(spec.hook_url, body, webhook_headers(body, "refunds/create"), 1)
+
+
+def _gid(kind: str, value: object) -> str:
+    return f"gid://shopify/{kind}/{value}"
+
+
+def _graphql_return(found: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
+    items = {int(i["id"]): i for i in order["line_items"]}
+    nodes = []
+    for row in found["return_line_items"]:
+        item = items[int(row["fulfillment_line_item"]["line_item"]["id"])]
+        nodes.append({"id": _gid("ReturnLineItem", row["id"]), "quantity": row["quantity"],
+                      "returnReason": str(row["return_reason"]).upper(),
+                      "returnReasonNote": row["return_reason_note"],
+                      "customerNote": row["customer_note"],
+                      "fulfillmentLineItem": {"lineItem": {
+                          "id": _gid("LineItem", item["id"]), "sku": item.get("sku"),
+                          "product": {"legacyResourceId": str(item.get("product_id"))},
+                          "variant": {"legacyResourceId": str(item.get("variant_id"))}}}})
+    refunds = [{"id": _gid("Refund", r["id"]), "note": r.get("note")}
+               for r in order["refunds"] if hub_return_of(r) == str(found["id"])]
+    return {"id": found["admin_graphql_api_id"], "name": found["name"],
+            "status": str(found["status"]).upper(),
+            "order": {"legacyResourceId": str(order["id"])},
+            "refunds": {"nodes": refunds}, "returnLineItems": {"nodes": nodes}}
+
+
+_RANGE = re.compile(r"updated_at:>='([^']+)'\s+updated_at:<'([^']+)'")
+
+
+@returns_router.post("/admin/api/{version}/graphql.json", response_model=None)
+async def graphql(request: Request, version: str) -> Response:
+    refused = await _refusal(request)
+    body = json.loads(await request.body() or b"{}")
+    _record(request, body, 200 if refused is None else refused.status_code)
+    if refused:
+        return refused
+    query, variables = str(body.get("query") or ""), body.get("variables") or {}
+    recorder = recorder_for(request, NAME)
+    store = _store(recorder)
+    if "return(id:" in query:
+        found = _returns(recorder).get(str(variables.get("id", "")).rsplit("/", 1)[-1])
+        order = store.get(str(found["order"]["id"])) if found else None
+        node = _graphql_return(found, order) if found and order else None
+        return _json(dumps({"data": {"return": node}}))
+    if "orders(" in query:
+        matched = _RANGE.search(str(variables.get("query") or ""))
+        if matched is None:
+            return _json(json.dumps({"errors": [{"message": "unsupported orders query"}]}))
+        start, end = (datetime.fromisoformat(t).timestamp() for t in matched.groups())
+        chosen = sorted((facts.updated, order_id) for order_id, facts in store.facts.items()
+                        if start <= facts.updated < end)
+        offset = int(variables.get("after") or 0)
+        page = chosen[offset:offset + 50]
+        by_order: dict[str, list[str]] = {}
+        for found in _returns(recorder).values():
+            by_order.setdefault(str(found["order"]["id"]), []).append(
+                found["admin_graphql_api_id"])
+        nodes = [{"legacyResourceId": str(order_id), "returns": {"nodes": [
+            {"id": gid} for gid in by_order.get(str(order_id), [])]}} for _, order_id in page]
+        more = offset + len(page) < len(chosen)
+        return _json(json.dumps({"data": {"orders": {
+            "pageInfo": {"hasNextPage": more, "endCursor": str(offset + len(page))},
+            "nodes": nodes}}}))
+    return _json(json.dumps({"errors": [{"message": "the simulator answers two queries: "
+                                                    "return(id:) and orders(query:)"}]}))
+
+
+def touch_order(recorder: Recorder, order_id: object) -> None:
+    """The order's updated_at moves to now (a return on it changed)."""
+    store = _store(recorder)
+    order = store.get(str(order_id))
+    if order is not None:
+        order["updated_at"] = _stamp()
+        store.put([order])
