@@ -195,6 +195,10 @@ def test_pulled_by_update_time_and_free_text_is_classified(live: Any, sim: SimSe
     again = pull_returns(CODE, now - timedelta(hours=1), now + timedelta(seconds=2), hub.uow,
                          hub.channels, hub.clock)
     assert again.outcomes == {"unchanged": 1}
+    through_api = api.post(f"/api/v1/channels/{CODE}/pull", json={
+        "since": (now - timedelta(hours=1)).isoformat(),
+        "until": (now + timedelta(seconds=2)).isoformat()}).json()
+    assert through_api["returns"]["unchanged"] == 1 and through_api["returns"]["error"] is None
     with hub.uow() as uow:
         assert uow.channels.returns_watermark(CODE) == now + timedelta(seconds=2)
     (ret,) = _returns_of(api, detail["id"])

@@ -174,6 +174,17 @@ def pull_returns(code: str, since: datetime, until: datetime, uow_factory: UowFa
     return summary
 
 
+def pull_returns_too(code: str, since: datetime, until: datetime, uow_factory: UowFactory,
+                     gateway: Gateway, clock: Clock) -> dict[str, Any] | None:
+    """The account's returns in the same window as an order pull (its summary), or None when
+    its platform brings no returns."""
+    account = load_account(uow_factory, code)
+    platform = gateway.platforms().get(account.platform)
+    if platform is None or platform.returns is None:
+        return None
+    return pull_returns(code, since, until, uow_factory, gateway, clock).as_json()
+
+
 def _slice(calls: ShopCalls, platform: Platform, account: Account, start: datetime,
            end: datetime, uow_factory: UowFactory, clock: Clock,
            summary: ReturnsPulled) -> None:
