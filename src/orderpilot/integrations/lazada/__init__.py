@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from orderpilot.adapters.channels.base import ChannelPlatform, HookAnswer
+from orderpilot.adapters.channels.base import ChannelPlatform, HookAnswer, ReturnSupport
 from orderpilot.config import Settings
 from orderpilot.integrations.lazada import simulator
 from orderpilot.integrations.lazada.client import LazadaClient
@@ -15,6 +15,7 @@ from orderpilot.integrations.lazada.hosts import (
 )
 from orderpilot.integrations.lazada.mapping import REGION_CURRENCY, map_order
 from orderpilot.integrations.lazada.push import read_push, verify_push
+from orderpilot.integrations.lazada.returns import REASON_TAGS, map_return
 from orderpilot.integrations.lazada.sample import sample_order
 from orderpilot.integrations.lazada.statuses import STATUS_ROWS
 from orderpilot.integrations.registry import Integration, Simulator, sim_base
@@ -32,6 +33,9 @@ SOURCES = (
     "https://open.lazada.com/apps/doc/doc?nodeId=29538&docId=120196",  # trade order push
     "https://open.alitrip.com/docs/doc.htm?articleId=119493&docType=1&treeId=735",  # push sign
     "https://open.alitrip.com/docs/doc.htm?articleId=108138&docType=1&treeId=499",  # errors
+    "https://open.lazada.com/apps/doc/api?path=%2Freverse%2Fgetreverseordersforseller",
+    "https://open.lazada.com/apps/doc/api?path=%2Forder%2Freverse%2Freturn%2Fdetail%2Flist",
+    "https://open.lazada.com/apps/doc/api?path=%2Forder%2Freverse%2Freturn%2Fupdate",
 )
 
 
@@ -40,7 +44,9 @@ PLATFORM = ChannelPlatform(
     default_base_url=default_base_url, client=LazadaClient, verify_push=verify_push,
     read_push=read_push, map_order=map_order, statuses=STATUS_ROWS,
     ack=HookAnswer(200, b"", "text/plain"), fetch_batch=50, push_carries_order=False,
-    region_currency=REGION_CURRENCY, sources=SOURCES, sample_order=sample_order)
+    region_currency=REGION_CURRENCY, sources=SOURCES, sample_order=sample_order,
+    returns=ReturnSupport(map_return=map_return, fetch_batch=20, push_carries_return=False,
+                          refunds=True, reason_tags=REASON_TAGS))
 
 
 def configure(settings: Settings) -> LazadaHosts:

@@ -11,6 +11,16 @@ RefreshAccessToken ``/auth/token/refresh`` on https://auth.lazada.com/rest ("Cen
 countries", https://open.lazada.com/apps/doc/doc?nodeId=10777&docId=108260) answering
 ``access_token``, ``refresh_token``, ``expires_in`` and ``refresh_expires_in`` in seconds.
 
+Returns (reverse orders, see returns.py for their sources): GetReverseOrdersForSeller
+``/reverse/getreverseordersforseller`` (``page_no``/``page_size``, the lines' modified-time
+range in milliseconds), GetReverseOrderDetail ``/order/reverse/return/detail/list``
+(``reverse_order_id``) and ReverseOrderReturnUpdate ``/order/reverse/return/update``
+(https://open.lazada.com/apps/doc/api?path=%2Forder%2Freverse%2Freturn%2Fupdate: GET,
+``action`` one of instantRefund, agreeReturn, refuseReturn, agreeRefund, refuseRefund,
+confirmDelivery; ``reverse_order_id``; ``reverse_order_item_ids`` "Number[]", the reverse
+order line ids; the answer's ``data.total_refund``; errors E0112 "no reverse order found",
+E0114 "this reverse does not support this action").
+
 Every answer is JSON with ``code`` "0" on success; an error has ``type`` (ISV, ISP, SYSTEM),
 ``code``, ``message``, ``request_id`` (https://open.lazada.com/apps/doc/doc?nodeId=10450&docId=108138,
 copy at https://open.alitrip.com/docs/doc.htm?articleId=108138&docType=1&treeId=499).
@@ -23,7 +33,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -41,16 +51,34 @@ from orderpilot.adapters.channels.base import (
     raise_for_status,
 )
 from orderpilot.domain.channel_orders import MappingError, PushNotice
+from orderpilot.domain.channel_returns import ChannelReturn, ReturnPage
 from orderpilot.integrations.lazada.hosts import AUTH_URL, default_base_url
 from orderpilot.integrations.lazada.mapping import lazada_time
+from orderpilot.integrations.lazada.returns import return_status, reverse_lines
 from orderpilot.integrations.lazada.signing import SIGN_METHOD, sign_request
 
 PAGE_LIMIT = 100
+RETURNS_PAGE = 50
 MAX_OFFSET = 5000
 ITEMS_BATCH = 50
 TOKEN_CODES = frozenset({"IllegalAccessToken", "MissingAccessToken"})
 THROTTLE_CODES = frozenset({"ApiCallLimit", "AppCallLimit"})
 _BAN = re.compile(r"last\s+(\d+)\s*second", re.IGNORECASE)
+
+
+# GetReverseOrderDetail's answers for an id the store does not hold: E0105 "reverse order id
+# is empty or invalid" and 106 ("The reverse ID entered in reverse_order_id does not exist in
+# the current store or is incorrect"), on its documented error table.
+UNKNOWN_REVERSE_CODES = frozenset({"105", "106"})
+
+
+class LazadaRefused(PlatformError):
+    """Lazada answered an error code (CODE, as sent)."""
+
+    def __init__(self, message: str, code: str, *, transient: bool,
+                 status_code: int | None) -> None:
+        super().__init__(message, transient=transient, status_code=status_code)
+        self.code = code
 
 
 class LazadaClient:
@@ -130,6 +158,82 @@ class LazadaClient:
     def confirm_lost(self, notices: Sequence[PushNotice]) -> None:
         return None
 
+    # Returns (reverse orders): see returns.py for the formats and their sources
+
+    def list_returns(self, since: datetime, until: datetime, cursor: str | None) -> ReturnPage:
+        """One page of reverse orders whose lines changed in [SINCE, UNTIL)
+        (GetReverseOrdersForSeller, ``ReverseOrderLineModifiedTimeRange*`` in milliseconds,
+        ``page_no`` from 1; the end is asked one millisecond early, so the window is
+        half-open as the service cuts them). CURSOR is the next page number."""
+        page = int(cursor or 1)
+        answer = self._call("/reverse/getreverseordersforseller", {
+            "page_no": str(page), "page_size": str(RETURNS_PAGE),
+            "ReverseOrderLineModifiedTimeRangeStart": str(int(since.timestamp() * 1000)),
+            "ReverseOrderLineModifiedTimeRangeEnd": str(int(until.timestamp() * 1000) - 1)})
+        result = answer.get("result") or {}
+        items = tuple(i for i in result.get("items") or [] if isinstance(i, dict))
+        total = int(str(result.get("total") or 0))
+        more = bool(items) and (page - 1) * RETURNS_PAGE + len(items) < total
+        return ReturnPage(raws=items, next_cursor=str(page + 1) if more else None)
+
+    def get_returns(self, return_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Each reverse order's detail (GetReverseOrderDetail); an id Lazada does not know
+        (UNKNOWN_REVERSE_CODES) is left out, any other refusal raised."""
+        found: list[dict[str, Any]] = []
+        for return_id in return_ids:
+            try:
+                answer = self._call("/order/reverse/return/detail/list",
+                                    {"reverse_order_id": str(return_id)})
+            except LazadaRefused as error:
+                if error.code in UNKNOWN_REVERSE_CODES:
+                    continue
+                raise
+            data = answer.get("data")
+            if isinstance(data, dict) and data.get("reverse_order_id"):
+                found.append(data)
+        return found
+
+    def agree_return(self, return_id: str) -> None:
+        """The seller agrees the buyer may send the parcel back (action agreeReturn on every
+        line still open)."""
+        open_lines = [line for line in reverse_lines(self._detail(return_id))
+                      if return_status([line])[0] == "requested"]
+        if open_lines:
+            self._update(return_id, "agreeReturn", open_lines)
+
+    def refund_return(self, ret: ChannelReturn) -> None:
+        """Refund the reverse order through Lazada (ReverseOrderReturnUpdate, action
+        agreeRefund) on the lines still open. The hub reads the reverse order first
+        (get_returns: refunded there means done) and so does this call, on the detail it is
+        about to act on: lines Lazada shows refunded or closed are never sent, and when none
+        is open nothing is sent."""
+        detail = self._detail(ret.return_id)
+        lines = reverse_lines(detail)
+        pending = [line for line in lines if return_status([line])[0] == "requested"]
+        if not pending:
+            status, shown = return_status(lines)
+            if status == "refunded":
+                return
+            raise PlatformError(f"Lazada reverse order {ret.return_id} cannot be refunded: "
+                                f"its lines are {shown}", transient=False)
+        self._update(ret.return_id, "agreeRefund", pending)
+
+    def _detail(self, return_id: str) -> dict[str, Any]:
+        found = self.get_returns([return_id])
+        if not found:
+            raise PlatformError(f"Lazada does not know reverse order {return_id}",
+                                transient=False)
+        return found[0]
+
+    def _update(self, return_id: str, action: str,
+                lines: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        ids = ",".join(str(line.get("reverse_order_line_id")) for line in lines)
+        answer = self._call("/order/reverse/return/update", {
+            "action": action, "reverse_order_id": str(return_id),
+            "reverse_order_item_ids": f"[{ids}]"})
+        data = answer.get("data")
+        return data if isinstance(data, dict) else {}
+
     # Lazada's calls
 
     def _items(self, order_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -180,8 +284,8 @@ def _answer(response: httpx.Response, path: str) -> dict[str, Any]:
                             f"{response.text[:200]!r}")
     if str(body.get("code", "0")) != "0":
         kind = str(body.get("type") or "")
-        raise PlatformError(f"Lazada {path}: {body.get('code')}: {body.get('message')}",
-                            transient=kind in ("ISP", "SYSTEM"),
+        raise LazadaRefused(f"Lazada {path}: {body.get('code')}: {body.get('message')}",
+                            str(body.get("code")), transient=kind in ("ISP", "SYSTEM"),
                             status_code=response.status_code)
     return body
 

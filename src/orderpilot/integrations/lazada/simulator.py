@@ -10,22 +10,23 @@ Lazada sends, "The request signature does not conform to lazada standards"),
 offset at most 5000), filtered and sorted by update time, with ``countTotal``.
 
 Admin routes (/_sim/lazada): POST /orders, /generate, /status, /push, /push_raw,
-/expire_tokens (see docs/channels/lazada.md).
+/expire_tokens; reverse orders (sim_returns.py): /reverse_orders, /reverse_status,
+/reverse_push (see docs/channels/lazada.md).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from orderpilot.integrations.lazada.signing import request_signed_right
 from orderpilot.integrations.lazada.sim_admin import admin_router
+from orderpilot.integrations.lazada.sim_gate import error as _error
+from orderpilot.integrations.lazada.sim_gate import gate as _gate
+from orderpilot.integrations.lazada.sim_gate import ok as _ok
+from orderpilot.integrations.lazada.sim_returns import returns_admin_router, returns_router
 from orderpilot.integrations.lazada.sim_state import (
     NAME,
     SIM_CREDENTIALS,
@@ -36,73 +37,15 @@ from orderpilot.integrations.lazada.sim_state import (
     reset,
     sim_data,
 )
-from orderpilot.simulators.external.recorder import entry_for, recorder_for
+from orderpilot.simulators.external.recorder import recorder_for
 
 __all__ = ["NAME", "SIM_CREDENTIALS", "SIM_REGION", "SIM_SHOP_ID", "admin_router", "reset",
            "router"]
 MAX_LIMIT = 100
 MAX_OFFSET = 5000
 router = APIRouter()
-
-
-def _error(code: str, message: str, kind: str = "ISV", status: int = 200) -> JSONResponse:
-    return JSONResponse({"type": kind, "code": code, "message": message,
-                         "request_id": f"0ba2{time.time_ns() % 10**16:016d}"}, status)
-
-
-def _ok(content: dict[str, Any]) -> JSONResponse:
-    return JSONResponse({"code": "0", **content,
-                         "request_id": f"0ba2{time.time_ns() % 10**16:016d}"})
-
-
-async def _params(request: Request) -> dict[str, str]:
-    params = dict(request.query_params)
-    if request.method == "POST":
-        params.update(parse_qsl((await request.body()).decode(errors="replace"),
-                                keep_blank_values=True))
-    return params
-
-
-async def _gate(request: Request, path: str, *, token: bool = True
-                ) -> tuple[dict[str, str], JSONResponse | None]:
-    """Faults, then Lazada's checks; the request is recorded when it passes the faults."""
-    recorder = recorder_for(request, NAME)
-    params = await _params(request)
-    fault = recorder.take_fault()
-    if fault is not None:
-        await asyncio.sleep(fault.delay_ms / 1000)
-        if fault.status == 429:
-            return params, _error("ApiCallLimit", "The request has exceeded the limit. "
-                                  "This ban will last 1 seconds", status=429)
-        if fault.status is not None:
-            if fault.body is not None:
-                return params, JSONResponse(fault.body, fault.status)
-            return params, _error("ServiceUnavailable", "The service is temporarily "
-                                  "unavailable", "SYSTEM", fault.status)
-    with recorder.lock:
-        state = sim_data(recorder)
-        recorder.records.append({**entry_for(request, None), "idempotency_key": None,
-                                 "deliveries": 1, "status_code": 200})
-    if params.get("app_key") != SIM_CREDENTIALS["app_key"]:
-        return params, _error("InvalidAppKey", "The app key is invalid")
-    if not request_signed_right(path, params, SIM_CREDENTIALS["app_secret"]):
-        return params, _error("IncompleteSignature",
-                              "The request signature does not conform to lazada standards")
-    try:
-        sent = int(params.get("timestamp", "0")) / 1000
-    except ValueError:
-        sent = 0
-    if abs(time.time() - sent) > 7200:
-        return params, _error("InvalidTimestamp", "The timestamp is out of range")
-    if token:
-        given = params.get("access_token", "")
-        if not given:
-            return params, _error("MISSING_PARAMETER", "missing required parameter: "
-                                  "access_token")
-        if not state["tokens"].get(given):
-            return params, _error("IllegalAccessToken",
-                                  "The specified access token is invalid or expired")
-    return params, None
+router.include_router(returns_router)
+admin_router.include_router(returns_admin_router)
 
 
 @router.get("/orders/get")

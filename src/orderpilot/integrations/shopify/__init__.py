@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import httpx
 
-from orderpilot.adapters.channels.base import Account, ChannelPlatform, Clock, HookAnswer
+from orderpilot.adapters.channels.base import (
+    Account,
+    ChannelPlatform,
+    Clock,
+    HookAnswer,
+    ReturnSupport,
+)
 from orderpilot.integrations.registry import Integration, Simulator
 from orderpilot.integrations.shopify import simulator
 from orderpilot.integrations.shopify.client import PRODUCTION_HOST, ShopifyClient
 from orderpilot.integrations.shopify.mapping import map_order
 from orderpilot.integrations.shopify.push import read_push, verify_push
+from orderpilot.integrations.shopify.returns import REASON_TAGS, map_return
 from orderpilot.integrations.shopify.settings import ShopifySettings, configure, origins
 from orderpilot.integrations.shopify.sim_orders import sample_order
 from orderpilot.integrations.shopify.statuses import STATUS_ROWS
@@ -26,6 +33,10 @@ SOURCES = (
     "https://shopify.dev/docs/apps/build/webhooks/verify-deliveries",
     "https://shopify.dev/docs/api/admin-graphql/unstable/enums/orderdisplayfinancialstatus",
     "https://github.com/Shopify/shopify_python_api/blob/main/test/fixtures/order.json",
+    "https://shopify.dev/docs/api/webhooks",  # returns/* and refunds/create topics
+    "https://shopify.dev/docs/api/admin-graphql/latest/queries/return",
+    "https://shopify.dev/docs/api/admin-graphql/latest/enums/ReturnStatus",
+    "https://shopify.dev/docs/api/admin-graphql/latest/enums/ReturnReason",
 )
 
 
@@ -44,7 +55,9 @@ PLATFORM = ChannelPlatform(
     default_base_url=default_base_url, client=client, verify_push=verify_push,
     read_push=read_push, map_order=map_order, statuses=STATUS_ROWS,
     ack=HookAnswer(200, b"", "text/plain"), fetch_batch=100, push_carries_order=True,
-    region_currency={}, sources=SOURCES, sample_order=sample_order)
+    region_currency={}, sources=SOURCES, sample_order=sample_order,
+    returns=ReturnSupport(map_return=map_return, fetch_batch=20, push_carries_return=False,
+                          refunds=True, reason_tags=REASON_TAGS))
 
 INTEGRATION = Integration(
     name="shopify", title_zh="Shopify 独立站", title_en="Shopify store",

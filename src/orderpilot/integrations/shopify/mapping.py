@@ -140,7 +140,7 @@ def _lines(raw: Mapping[str, Any],
         vouchers += line_vouchers
         line_id = text(item.get("id"))
         lines.append(ChannelLine(
-            sku=_sku(item), quantity=quantity, unit_price=price, discount=line_discount,
+            sku=line_sku(item), quantity=quantity, unit_price=price, discount=line_discount,
             name=text(item.get("name") or item.get("title")),
             item_ids=(line_id,) if line_id else (),
             cancelled_quantity=min(cancelled.get(line_id, 0), quantity)))
@@ -251,7 +251,7 @@ def _packages(fulfillments: Sequence[Any]) -> tuple[Package, ...]:
         for f in map(_mapping, fulfillments) if f.get("id") is not None)
 
 
-def _sku(item: Mapping[str, Any]) -> str:
+def line_sku(item: Mapping[str, Any]) -> str:
     sku = text(item.get("sku"))
     if sku:
         return sku

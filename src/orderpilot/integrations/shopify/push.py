@@ -4,9 +4,13 @@ An ``orders/*`` webhook (orders/create, orders/updated, orders/paid, orders/canc
 orders/fulfilled, orders/partially_fulfilled, orders/edited ...) carries the whole order as
 the REST Order JSON, so the notice carries it too (``raw``) and the hub fetches nothing. A
 ``refunds/create`` webhook carries the refund with its ``order_id``: a notice about that
-order without the order (the hub fetches it). Anything else (products, customers, app
-uninstalled) is ``kind="other"``. Shopify answers a delivery a 200 within five seconds or
-retries it, with the same ``X-Shopify-Webhook-Id`` and the same body.
+order without the order (the hub fetches it), and, when the refund belongs to a return, a
+notice of kind ``return`` carrying the refund (it maps to that return, refunded). A
+``returns/*`` webhook (a Return, see returns.py) is a notice of kind ``return`` naming it,
+without the body: the hub reads the return (its SKUs and refunds) through the API. Anything
+else (products, customers, app uninstalled) is ``kind="other"``. Shopify answers a delivery
+a 200 within five seconds or retries it, with the same ``X-Shopify-Webhook-Id`` and the same
+body.
 
 Sources: https://shopify.dev/docs/apps/build/webhooks/delivery-structure (the body is the
 full REST resource of the topic; headers X-Shopify-Topic, X-Shopify-Hmac-Sha256,
@@ -32,8 +36,10 @@ from orderpilot.domain.channel_orders import (
     PushNotice,
     ids_text,
     iso,
+    text,
     unmappable,
 )
+from orderpilot.integrations.shopify.returns import is_refund, is_return, refund_return_id
 from orderpilot.integrations.shopify.signing import SIGNATURE_HEADER, signature_matches
 from orderpilot.integrations.shopify.statuses import status_of
 
@@ -60,11 +66,24 @@ def read_push(body: bytes) -> list[PushNotice]:
                            status=_status_text(payload),
                            update_time=iso(updated, "updated_at") if updated else None,
                            raw=payload)]
-    if "order_id" in payload and "refund_line_items" in payload:  # refunds/create
+    if is_refund(payload):  # refunds/create: the order moved; a return's refund to record
         order_id = ids_text(payload.get("order_id"), "order_id")
         created = payload.get("processed_at") or payload.get("created_at")
-        return [PushNotice(external_id=order_id, dedup_key=f"shopify:{order_id}:{digest}",
-                           update_time=iso(created, "created_at") if created else None)]
+        moment = iso(created, "created_at") if created else None
+        notices = [PushNotice(external_id=order_id, dedup_key=f"shopify:{order_id}:{digest}",
+                              update_time=moment)]
+        return_id = refund_return_id(payload)
+        if return_id is not None:
+            refund_id = ids_text(payload.get("id"), "id")
+            notices.append(PushNotice(
+                external_id=return_id, kind="return", raw=payload, status="refunded",
+                dedup_key=f"shopify:refund:{refund_id}", update_time=moment))
+        return notices
+    if is_return(payload):  # returns/request, /approve, /decline, /cancel, /close
+        return_id = ids_text(payload.get("id"), "id")
+        status = text(payload.get("status"), 40)
+        return [PushNotice(external_id=return_id, kind="return",
+                           dedup_key=f"shopify:return:{return_id}:{status}", status=status)]
     other_id = str(payload.get("id") or "")
     return [PushNotice(external_id=other_id, dedup_key=f"shopify:other:{digest}",
                        kind="other")]
