@@ -14,7 +14,7 @@ from orderpilot.adapters.channels.base import dumps, read_json
 from orderpilot.adapters.outbox import _claim, insert_ignore
 from orderpilot.domain.channel_orders import Account, Tokens
 from orderpilot.domain.records import JsonObject
-from orderpilot.services.channels.ports import ChannelOrderRow, JobRow, QuarantinedRow
+from orderpilot.services.channels.ports import ChannelOrderRow, JobRow, JobState, QuarantinedRow
 
 _ACCOUNT = sa.select(t.channel_accounts).where(t.channel_accounts.c.code == sa.bindparam("code"))
 _CHANNEL_ORDER = sa.select(t.channel_orders).where(
@@ -212,6 +212,31 @@ class ChannelStore:
         row = self.conn.execute(sa.select(q.seq, q.account, q.platform, q.external_id, q.raw,
                                           q.status).where(q.seq == seq)).first()
         return None if row is None else QuarantinedRow(*row)
+
+    def returns_watermark(self, code: str) -> datetime | None:
+        a = t.channel_accounts.c
+        value: datetime | None = self.conn.execute(
+            sa.select(a.returns_watermark).where(a.code == code)).scalar()
+        return value
+
+    def note_returns_pull(self, code: str, watermark: datetime) -> None:
+        self.conn.execute(t.channel_accounts.update().where(t.channel_accounts.c.code == code)
+                          .values(returns_watermark=watermark))
+
+    def job(self, key: str) -> JobState | None:
+        j = t.channel_jobs.c
+        row = self.conn.execute(sa.select(j.status, j.attempts, j.last_error)
+                                .where(j.key == key[:300])).first()
+        return None if row is None else JobState(row.status, row.attempts, row.last_error)
+
+    def revive_job(self, key: str, raw: JsonObject | None, now: datetime) -> bool:
+        """A dead job pending again (asked anew, e.g. a refund retried after the platform
+        refused it); False when there is no dead job under KEY."""
+        j = t.channel_jobs.c
+        return bool(self.conn.execute(t.channel_jobs.update().where(
+            j.key == key[:300], j.status == "dead").values(
+            status="pending", attempts=0, available_at=now, last_error=None, done_at=None,
+            raw=None if raw is None else dumps(raw))).rowcount)
 
     def mark_replayed(self, seq: int, now: datetime) -> None:
         self.conn.execute(t.channel_quarantine.update()

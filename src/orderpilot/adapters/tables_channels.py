@@ -34,6 +34,7 @@ channel_accounts = sa.Table(
     sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("pull_every_minutes", sa.Integer, nullable=False, server_default="10"),
     sa.Column("pull_watermark", Time),  # orders updated before this are in
+    sa.Column("returns_watermark", Time),  # returns updated before this are in (0020)
     sa.Column("last_pull_at", Time),
     sa.Column("last_pull", sa.JSON),  # the last pull's summary
     sa.Column("last_push_at", Time),

@@ -136,7 +136,9 @@ class PushNotice:
     status: str = ""
     update_time: datetime | None = None
     raw: dict[str, object] | None = None
-    kind: str = "order"  # order | other (a push the hub records but does not act on)
+    # order | return (EXTERNAL_ID is then the platform's return id, RAW the whole return when
+    # the push carries it) | other (a push the hub records but does not act on)
+    kind: str = "order"
 
 
 def money(value: object, field: str, *, fen: bool = False) -> Decimal:

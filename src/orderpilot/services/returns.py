@@ -140,7 +140,7 @@ def move_return(cmd: Move, uow_factory: UowFactory, clock: Clock,
                 assert inspection is not None
                 data |= _inspect(uow, ret, inspection, now)
             elif cmd.target == "refunded":
-                data |= _refund(uow, order, ret)
+                data |= _refund(uow, order, ret, str(cmd.data.get("via") or "recorded"))
             order.report(rd.EVENT_OF_MOVE[cmd.target], "hub", now, now, data)
             uow.returns.save(ret)
             uow.orders.save(order, now)
@@ -179,7 +179,9 @@ def _inspect(uow: UnitOfWork, ret: rd.Return, inspection: Inspection,
     return {"lines": lines, "stock_source": code if restock else None}
 
 
-def _refund(uow: UnitOfWork, order: Order, ret: rd.Return) -> dict[str, Any]:
+def _refund(uow: UnitOfWork, order: Order, ret: rd.Return, via: str) -> dict[str, Any]:
+    """The refund per line; VIA is "recorded" (the hub records it) or the channel's platform
+    that paid it (services/channels/return_refunds.py)."""
     before: dict[str, int] = {}
     for other in uow.returns.of_order(order.id):
         if other.id != ret.id and other.refund_cents is not None:
@@ -192,7 +194,7 @@ def _refund(uow: UnitOfWork, order: Order, ret: rd.Return) -> dict[str, Any]:
     return {"amount": f"{ret.refund_cents // 100}.{ret.refund_cents % 100:02d}",
             "amount_cents": ret.refund_cents, "currency": order.currency,
             "lines": [{"sku": s, "amount_cents": c} for s, c in amounts.items()],
-            "via": "recorded"}
+            "via": via}
 
 
 def get_keywords(uow_factory: UowFactory) -> dict[str, str]:

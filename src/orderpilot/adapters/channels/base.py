@@ -48,9 +48,11 @@ from orderpilot.domain.channel_orders import (
     plain,
     unmappable,
 )
+from orderpilot.domain.channel_returns import ChannelReturn, ReturnPage, ReturnSupport
 
 __all__ = ["Account", "ChannelClient", "ChannelError", "ChannelPlatform", "Clock", "Hook",
-           "HookAnswer", "OrderPage", "PlatformError", "RateLimited", "Revealed", "StatusRow",
+           "HookAnswer", "OrderPage", "PlatformError", "RateLimited", "ReturnClient",
+           "ReturnPage", "ReturnSupport", "Revealed", "StatusRow",
            "TokenExpired", "Tokens", "answer_json", "dumps", "plain", "raise_for_status",
            "read_json"]
 
@@ -82,6 +84,22 @@ class ChannelClient(Protocol):
         a no-op elsewhere."""
 
 
+class ReturnClient(Protocol):
+    """The calls a client adds when its platform declares ``returns``."""
+
+    def list_returns(self, since: datetime, until: datetime,
+                     cursor: str | None) -> ReturnPage:
+        """Returns updated in [SINCE, UNTIL), one page; CURSOR from the previous page."""
+
+    def get_returns(self, return_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The whole raw returns, as the platform sends them; at most
+        ``ReturnSupport.fetch_batch`` ids per call; an unknown id is left out."""
+
+    def refund_return(self, ret: ChannelReturn) -> None:
+        """Refund RET through the platform (Shopee: accept the return). PlatformError with
+        ``transient=False`` when the platform refuses (its message is shown on the return)."""
+
+
 @dataclass(frozen=True)
 class ChannelPlatform:
     platform: str  # one of domain.channel_orders.PLATFORMS
@@ -104,6 +122,10 @@ class ChannelPlatform:
     # (client, raw orders) -> the orders with the buyer's encrypted fields decrypted, for a
     # platform that encrypts them (Youzan); called through the hub's token/rate-limit handling
     reveal: Callable[[Any, Sequence[Mapping[str, Any]]], Revealed] | None = None
+    # Return requests (domain/channel_returns.py): None when the platform brings none. A
+    # platform with returns gives its client list_returns / get_returns (and refund_return
+    # when ``returns.refunds``), see :class:`ReturnClient`.
+    returns: ReturnSupport | None = None
 
 
 def read_json(body: bytes | str, what: str) -> Any:

@@ -81,7 +81,23 @@ def return_detail(conn: Connection, return_id: str,
     ret = found[0]
     reader = route_of if route_of is not None else route_reader()
     route = reader(conn, ret.id) if reader is not None else None
-    return present(ret) | {"timeline": timeline(conn, ret), "route": route}
+    return present(ret) | {"timeline": timeline(conn, ret), "route": route,
+                           "channel_refund": channel_refund(conn, ret.id)}
+
+
+def channel_refund(conn: Connection, return_id: str) -> dict[str, Any] | None:
+    """The refund asked of the return's channel (services/channels/return_refunds.py):
+    ``{"status": pending | done | failed, "platform", "error"}``, or None when none was."""
+    j, a = t.channel_jobs.c, t.channel_accounts.c
+    row = conn.execute(sa.select(j.status, j.last_error, a.platform)
+                       .select_from(t.channel_jobs.outerjoin(t.channel_accounts,
+                                                             a.code == j.account))
+                       .where(j.key == f"refund:{return_id}")).first()
+    if row is None:
+        return None
+    status = {"dead": "failed"}.get(row.status, row.status)
+    return {"status": status, "platform": row.platform,
+            "error": row.last_error if status != "done" else None}
 
 
 def list_returns(conn: Connection, *, status: str | None = None, reason: str | None = None,

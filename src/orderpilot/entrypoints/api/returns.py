@@ -24,6 +24,7 @@ from orderpilot.entrypoints.api.deps import (
 )
 from orderpilot.entrypoints.api.schemas import AddressIn, Strict
 from orderpilot.services import returns as service
+from orderpilot.services.channels import return_refunds as channel_refunds
 
 router = APIRouter(prefix="/api/v1", tags=["returns"])
 Sku = Annotated[str, Field(min_length=1, max_length=64)]
@@ -177,9 +178,21 @@ def inspect(return_id: str, body: InspectIn, hub: HubDep,
 
 
 @router.post("/returns/{return_id}/refund",
-             summary="Refund the return: per line, its share of discounts and shipping")
-def refund(return_id: str, body: NoteIn, hub: HubDep, who: CanRefundReturns) -> dict[str, Any]:
-    return _move(hub, return_id, "refunded", who.name, body.note)
+             summary="Refund the return: per line, its share of discounts and shipping",
+             description="A return from a channel whose platform can refund (Shopee) is "
+                         "refunded through the platform, exactly once: the answer is 202 with "
+                         "channel_refund.status pending; the return moves to refunded "
+                         "(via the platform) when the platform has done it, or shows the "
+                         "platform's error in channel_refund. Any other return is recorded "
+                         "as refunded at once (200, via recorded).",
+             responses={202: {"description": "Asked of the channel; see channel_refund"}})
+def refund(return_id: str, body: NoteIn, hub: HubDep, who: CanRefundReturns) -> JSONResponse:
+    asked = channel_refunds.refund(return_id, who.name, body.note, hub.uow, hub.clock,
+                                   hub.channels.platforms())
+    if asked.through is not None:
+        hub.wake_channel_workers()
+    return JSONResponse(detail(hub, return_id),
+                        status_code=202 if asked.through is not None else 200)
 
 
 @router.post("/returns/{return_id}/close", summary="Close the after-sales case")

@@ -22,6 +22,7 @@ from orderpilot.entrypoints.console.auth import NotPermitted, ReturnsReader, Use
 from orderpilot.entrypoints.console.holds import error_status
 from orderpilot.entrypoints.console.render import ConsoleDep
 from orderpilot.services import returns as service
+from orderpilot.services.channels import return_refunds as channel_refunds
 
 router = APIRouter(prefix="/console")
 PAGE_SIZE = 200
@@ -113,8 +114,13 @@ async def move(request: Request, return_id: str, hub: HubDep, console: ConsoleDe
             {sku: (r, d) for sku, r, d in zip(skus, restockable, damaged, strict=False)},
             stock_source or None)
     try:
-        service.move_return(service.Move(return_id, to, who.name, note.strip()[:500]),
-                            hub.uow, hub.clock, inspection)
+        if to == "refunded":  # through the return's channel when it can refund
+            if channel_refunds.refund(return_id, who.name, note.strip()[:500], hub.uow,
+                                      hub.clock, hub.channels.platforms()).through:
+                hub.wake_channel_workers()
+        else:
+            service.move_return(service.Move(return_id, to, who.name, note.strip()[:500]),
+                                hub.uow, hub.clock, inspection)
     except OrderpilotError as exc:
         return _detail_page(request, hub, console, return_id, console.say(request, exc),
                             error_status(exc))

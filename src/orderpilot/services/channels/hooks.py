@@ -31,6 +31,8 @@ from orderpilot.domain.errors import OrderpilotError
 from orderpilot.services.channels.ports import ChannelStore, Journal, Platform
 from orderpilot.services.unit_of_work import Clock, UowFactory, retrying
 
+JOB_KINDS = ("order", "return")  # notice kinds that make a job
+
 
 class PushRefused(OrderpilotError):
     """Unknown account or a signature that does not verify (the hook answers 401)."""
@@ -173,7 +175,7 @@ class PushBatcher:
         fresh = self.journal.write([(p.code, p.push_key, p.text, p.notices) for p in pushes],
                                    self.clock())
         self.after_journal()
-        return [PushTaken(p.ack, sum(n.kind == "order" for n in p.notices) if new else 0,
+        return [PushTaken(p.ack, sum(n.kind in JOB_KINDS for n in p.notices) if new else 0,
                           duplicate=not new) for p, new in zip(pushes, fresh, strict=True)]
 
     def _attempt(self, pushes: list[Verified]) -> list[PushTaken]:
@@ -197,13 +199,24 @@ def store_pushes(store: ChannelStore,
         if not store.add_push(code, key, body, len(notices), received_at):
             added.append(None)
             continue
-        added.append(sum(store.add_job(f"push:{code}:{n.dedup_key}", code, n.external_id,
-                                       "push", n.raw, now)
-                         for n in notices if n.kind == "order"))
+        added.append(sum(add_notice_job(store, code, n, "push", now) for n in notices))
         taken[code] = taken.get(code, 0) + 1
     for code, count in taken.items():
         store.note_push(code, now, count=count)
     return added
+
+
+def add_notice_job(store: ChannelStore, code: str, notice: PushNotice, origin: str,
+                   now: datetime) -> bool:
+    """The job a notice asks for: an order fetch, or a return to take (kind "return",
+    services/channels/return_jobs.py); nothing for other notices."""
+    if notice.kind == "order":
+        return store.add_job(f"{origin}:{code}:{notice.dedup_key}", code, notice.external_id,
+                             origin, notice.raw, now)
+    if notice.kind == "return":
+        return store.add_job(f"return:{code}:{notice.dedup_key}", code, notice.external_id,
+                             "return", notice.raw, now)
+    return False
 
 
 def move_journal(journal: Journal, uow_factory: UowFactory, clock: Clock,

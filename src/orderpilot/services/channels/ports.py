@@ -18,6 +18,7 @@ from orderpilot.domain.channel_orders import (
     StatusRow,
     Tokens,
 )
+from orderpilot.domain.channel_returns import ChannelReturn, ReturnPage, ReturnSupport
 from orderpilot.domain.records import JsonObject
 
 
@@ -29,6 +30,12 @@ class JobRow(NamedTuple):
     origin: str
     raw: JsonObject | None
     attempts: int
+
+
+class JobState(NamedTuple):
+    status: str  # pending | done | dead
+    attempts: int
+    last_error: str | None
 
 
 class JournalRow(NamedTuple):
@@ -82,6 +89,18 @@ class ChannelClient(Protocol):
     def confirm_lost(self, notices: Sequence[PushNotice]) -> None: ...
 
 
+class ReturnClient(Protocol):
+    """What a client adds when its platform declares ``returns`` (see
+    adapters/channels/base.py ReturnClient)."""
+
+    def list_returns(self, since: datetime, until: datetime,
+                     cursor: str | None) -> ReturnPage: ...
+
+    def get_returns(self, return_ids: Sequence[str]) -> list[dict[str, Any]]: ...
+
+    def refund_return(self, ret: ChannelReturn) -> None: ...
+
+
 class Platform(Protocol):
     """A sales-channel platform (adapters/channels/base.py ChannelPlatform)."""
 
@@ -123,6 +142,9 @@ class Platform(Protocol):
 
     @property
     def reveal(self) -> Callable[[Any, Sequence[Mapping[str, Any]]], Revealed] | None: ...
+
+    @property
+    def returns(self) -> ReturnSupport | None: ...
 
 
 class Gateway(Protocol):
@@ -191,3 +213,11 @@ class ChannelStore(Protocol):
     def quarantined(self, seq: int) -> QuarantinedRow | None: ...
 
     def mark_replayed(self, seq: int, now: datetime) -> None: ...
+
+    def returns_watermark(self, code: str) -> datetime | None: ...
+
+    def note_returns_pull(self, code: str, watermark: datetime) -> None: ...
+
+    def job(self, key: str) -> JobState | None: ...
+
+    def revive_job(self, key: str, raw: JsonObject | None, now: datetime) -> bool: ...

@@ -6,12 +6,20 @@ import json
 import time
 from typing import Any
 
-from orderpilot.domain.channel_orders import ChannelError
+from orderpilot.domain.channel_orders import Account, ChannelError
+from orderpilot.domain.channel_returns import is_return_raw
 from orderpilot.domain.errors import Conflict, NotFound, PermanentError, TransientError
 from orderpilot.services.channels.calls import ShopCalls
 from orderpilot.services.channels.intake import Mapped, apply_batch, map_fetched, map_one
-from orderpilot.services.channels.ports import Gateway
+from orderpilot.services.channels.ports import Gateway, Platform
 from orderpilot.services.channels.pull import load_account
+from orderpilot.services.channels.return_intake import (
+    RETURN_ORIGIN,
+    guess_return_id,
+    map_return,
+    return_job_key,
+    take,
+)
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
 
@@ -48,6 +56,8 @@ def replay(code: str, seq: int, uow_factory: UowFactory, gateway: Gateway,
         raw = json.loads(row.raw, parse_float=__import__("decimal").Decimal)
     except ValueError:
         raw = None
+    if is_return_raw(raw):
+        return _replay_return(seq, raw["channel_return"], account, platform, uow_factory, clock)
     if not isinstance(raw, dict):
         raise Conflict(f"quarantined item {seq} is a push that could not be read, not an "
                        f"order; it cannot be replayed", field="seq",
@@ -63,6 +73,25 @@ def replay(code: str, seq: int, uow_factory: UowFactory, gateway: Gateway,
     outcome = next(iter(batch.counts))
     return {"seq": seq, "outcome": outcome, "order_id": batch.orders.get(item.external_id),
             "still_quarantined": bool(batch.quarantined)}
+
+
+def _replay_return(seq: int, raw: dict[str, Any], account: Account, platform: Platform,
+                   uow_factory: UowFactory, clock: Clock) -> dict[str, Any]:
+    """Take a quarantined return again (after a fix: the order's lines, the mapping)."""
+    support = platform.returns
+    if support is None:
+        raise Conflict(f"{platform.platform} brings no returns; item {seq} cannot be replayed",
+                       field="seq", zh=f"{platform.platform} 不提供退货，隔离记录 {seq} 无法重放")
+    outcome = take(map_return(support, account, raw), raw, account, uow_factory, clock)
+    if outcome.outcome != "quarantined":
+        with uow_factory() as uow:
+            uow.channels.mark_replayed(seq, clock())
+            if outcome.outcome == "waiting":  # the order is not in yet: its job takes it
+                rid = guess_return_id(raw) or str(seq)
+                uow.channels.add_job(return_job_key(account.code, f"replay:{seq}"),
+                                     account.code, rid, RETURN_ORIGIN, raw, clock())
+    return {"seq": seq, "outcome": outcome.outcome, "return_id": outcome.return_id,
+            "still_quarantined": outcome.outcome == "quarantined"}
 
 
 def _readable_item(code: str, platform: Any, raw: dict[str, Any], calls: ShopCalls) -> Mapped:

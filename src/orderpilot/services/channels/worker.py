@@ -21,12 +21,18 @@ from typing import Any
 
 import structlog
 
-from orderpilot.domain.channel_orders import ChannelError
+from orderpilot.domain.channel_orders import Account, ChannelError
 from orderpilot.services.channels.calls import ShopCalls
-from orderpilot.services.channels.hooks import move_journal
+from orderpilot.services.channels.hooks import add_notice_job, move_journal
 from orderpilot.services.channels.intake import Batch, Mapped, apply_batch, map_fetched
 from orderpilot.services.channels.ports import Gateway, JobRow, Journal
 from orderpilot.services.channels.pull import pull
+from orderpilot.services.channels.return_jobs import (
+    RETURN_ORIGINS,
+    ReturnJobs,
+    first_window,
+    pull_returns,
+)
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
 
 log = structlog.get_logger("orderpilot.channels")
@@ -58,6 +64,9 @@ class ChannelWorker:
         self._wake = threading.Event()
         self._next_schedule = 0.0
         self.fetched = 0
+        self.returns = ReturnJobs(uow_factory, gateway, clock, sleep,
+                                  lambda jobs, error, permanent: self._fail(
+                                      jobs, error, permanent=permanent))
 
     def wake(self) -> None:
         self._wake.set()
@@ -88,16 +97,22 @@ class ChannelWorker:
         for job in jobs:
             by_account[job.account].append(job)
         for code, group in by_account.items():
-            self._fetch(code, group)
+            with self.uow_factory() as uow:
+                account = uow.channels.account(code)
+                if account is None:
+                    uow.channels.finish_jobs([j.seq for j in group], self.clock(),
+                                             status="dead",
+                                             error=f"channel account {code} was deleted")
+                    continue
+            orders = [j for j in group if j.origin not in RETURN_ORIGINS]
+            if orders:
+                self._fetch(account, orders)
+            if len(orders) < len(group):
+                self.returns.run(account, [j for j in group if j.origin in RETURN_ORIGINS])
         return len(jobs) + moved
 
-    def _fetch(self, code: str, jobs: Sequence[JobRow]) -> None:
-        with self.uow_factory() as uow:
-            account = uow.channels.account(code)
-            if account is None:
-                uow.channels.finish_jobs([j.seq for j in jobs], self.clock(), status="dead",
-                                         error=f"channel account {code} was deleted")
-                return
+    def _fetch(self, account: Account, jobs: Sequence[JobRow]) -> None:
+        code = account.code
         platform = self.gateway.platforms().get(account.platform)
         if platform is None:
             self._fail(jobs, f"platform {account.platform} is not installed", permanent=True)
@@ -173,8 +188,24 @@ class ChannelWorker:
                                  self.gateway, self.clock, sleep=self.sleep).as_json())
             except Exception as error:  # one shop's trouble must not stop the others
                 log.warning("catch-up pull failed", account=code, error=str(error))
+            self._pull_returns(code, now)
             self.drain_lost(code)
         return done
+
+    def _pull_returns(self, code: str, now: datetime) -> None:
+        """The account's returns by update time, when its platform brings returns."""
+        with self.uow_factory() as uow:
+            account = uow.channels.account(code)
+            watermark = uow.channels.returns_watermark(code)
+        platform = self.gateway.platforms().get(account.platform) if account else None
+        if platform is None or platform.returns is None:
+            return
+        since = first_window(watermark, now, self.settings.first_pull, self.settings.overlap)
+        try:
+            pull_returns(code, since, now - timedelta(seconds=1), self.uow_factory,
+                         self.gateway, self.clock, sleep=self.sleep)
+        except Exception as error:  # one shop's trouble must not stop the others
+            log.warning("returns pull failed", account=code, error=str(error))
 
     def _claim_pull(self, code: str, now: datetime) -> bool:
         """Mark the pull as started, so another worker process skips it this round."""
@@ -198,9 +229,8 @@ class ChannelWorker:
                 return 0
             with self.uow_factory() as uow:
                 now = self.clock()
-                added = sum(uow.channels.add_job(f"lost:{code}:{n.dedup_key}", code,
-                                                 n.external_id, "lost", n.raw, now)
-                            for n in notices if n.kind == "order")
+                added = sum(add_notice_job(uow.channels, code, n, "lost", now)
+                            for n in notices)
             calls.call(lambda c: c.confirm_lost(notices))
             self.wake()
             return added
