@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from orderpilot.domain.channel_orders import Account, Hook, MappingError, PlatformError
+from orderpilot.domain.channel_returns import RETURN_STATES
 from orderpilot.domain.return_reasons import REASONS
 from orderpilot.integrations.registry import IntegrationRegistry
 from orderpilot.integrations.youzan import INTEGRATION, PLATFORM, refund_calls, sim_refunds
@@ -22,11 +23,13 @@ from orderpilot.integrations.youzan.client import BusinessError
 from orderpilot.integrations.youzan.mapping import lines_by_oid
 from orderpilot.integrations.youzan.refund_calls import RefundRefused, ReturnAddress
 from orderpilot.integrations.youzan.refunds import (
+    ORDER_LINES,
     PUSH_REASONS,
     PUSH_TYPES,
     REASON_CODES,
     STATUSES,
-    map_refund,
+    map_return,
+    with_order_lines,
 )
 from orderpilot.integrations.youzan.simulator import SIM_CREDENTIALS, SIM_REGION, SIM_SHOP_ID
 from orderpilot.simulators.external.app import create_app
@@ -43,7 +46,8 @@ def account() -> Account:
 
 
 def refund(**changes: Any) -> dict[str, Any]:
-    """A refund.get ``data`` in the documented shape (GetV3Data.cs) on the sample trade."""
+    """A refund.get ``data`` in the documented shape (GetV3Data.cs) on the sample trade, with
+    the order's lines as the client adds them."""
     base: dict[str, Any] = {
         "refund_id": "201907042058500000031002", "tid": "E20190326101702000600011",
         "oid": "1507387350277163964", "kdt_id": 42905421, "status": "WAIT_SELLER_AGREE",
@@ -54,35 +58,39 @@ def refund(**changes: Any) -> dict[str, Any]:
         "refund_order_item": [{"kdt_id": 42905421, "oid": "1507387350277163964",
                                "refund_fee": 20, "item_num": 2}]}
     base.update(changes)
-    return base
+    return with_order_lines(base, LINES)
 
 
 # -- mapping ------------------------------------------------------------------------------
 
 def test_a_goods_return_maps_lines_reason_money_and_times() -> None:
     assert LINES == {"1507387350277163963": ("8002", 2), "1507387350277163964": ("8001", 3)}
-    mapped = map_refund({"success": True, "code": 200, "data": refund()}, LINES)
-    assert (mapped.refund_id, mapped.tid) == ("201907042058500000031002",
-                                              "E20190326101702000600011")
-    assert [(ln.oid, ln.sku, ln.quantity, ln.refund_fee) for ln in mapped.lines] == [
-        ("1507387350277163964", "8001", 2, Decimal("0.20"))]
+    mapped = map_return({"success": True, "code": 200, "data": refund()}, account())
+    assert (mapped.return_id, mapped.order_external_id) == ("201907042058500000031002",
+                                                            "E20190326101702000600011")
+    assert mapped.lines == (("8001", 2),)
     assert mapped.reason_code == "105" and mapped.reason_tags == ("quality_issue",)
     assert mapped.reason_text == "质量问题；奶粉罐子压坏了"
-    assert mapped.refund_fee == Decimal("0.20") and mapped.goods_returned
-    assert (mapped.status, mapped.hub_status) == ("WAIT_SELLER_AGREE", "requested")
-    assert mapped.version == 1493968316537
+    assert mapped.refund_amount == Decimal("0.20") and mapped.currency == "CNY"
+    assert (mapped.platform_status, mapped.status) == ("WAIT_SELLER_AGREE", "requested")
     assert mapped.created_at == datetime(2019, 7, 4, 20, 58, 50, tzinfo=BEIJING)
     assert mapped.updated_at == datetime(2019, 7, 4, 21, 0, 1, tzinfo=BEIJING)
 
 
+@pytest.mark.parametrize(("status", "state"), [
+    ("WAIT_BUYER_RETURN_GOODS", "requested"), ("WAIT_SELLER_CONFIRM_GOODS", "requested"),
+    ("SELLER_REFUSE_BUYER", "requested"), ("CLOSED", "cancelled"), ("SUCCESS", "refunded")])
+def test_statuses_mean_to_the_hub(status: str, state: str) -> None:
+    assert map_return(refund(status=status), account()).status == state
+
+
 def test_refund_only_names_the_line_as_ordered_and_several_lines() -> None:
-    mapped = map_refund(refund(demand=1, return_goods=False, reason=16, desc="", item_num=0,
+    mapped = map_return(refund(demand=1, return_goods=False, reason=16, desc="", item_num=0,
                                refund_order_item=[
                                    {"oid": "1507387350277163963", "refund_fee": 5, "item_num": 0},
                                    {"oid": "1507387350277163964", "refund_fee": 9,
-                                    "item_num": 0}]), LINES)
-    assert [(ln.sku, ln.quantity) for ln in mapped.lines] == [("8002", 2), ("8001", 3)]
-    assert not mapped.goods_returned
+                                    "item_num": 0}]), account())
+    assert mapped.lines == (("8002", 2), ("8001", 3))
     # 16 商品破损/少件 is not one tag: its words go to the keyword classifier
     assert mapped.reason_tags == () and mapped.reason_text == "商品破损/少件"
 
@@ -90,7 +98,7 @@ def test_refund_only_names_the_line_as_ordered_and_several_lines() -> None:
 def test_only_the_first_line_named_is_still_read() -> None:
     raw = refund()
     del raw["refund_order_item"]
-    assert [(ln.sku, ln.quantity) for ln in map_refund(raw, LINES).lines] == [("8001", 2)]
+    assert map_return(raw, account()).lines == (("8001", 2),)
 
 
 @pytest.mark.parametrize(("change", "field"), [
@@ -99,22 +107,26 @@ def test_only_the_first_line_named_is_still_read() -> None:
     ({"refund_order_item": [], "oid": None}, "refund_order_item"),
     ({"refund_fee": 0.2}, "refund_fee"),
     ({"refund_id": None}, "refund_id"),
+    ({"modified": "", "created": ""}, "modified"),
+    ({ORDER_LINES: None}, ORDER_LINES),
 ])
 def test_what_cannot_be_mapped_names_the_field(change: dict[str, Any], field: str) -> None:
     with pytest.raises(MappingError) as refused:
-        map_refund(refund(**change), LINES)
+        map_return({**refund(), **change}, account())
     assert refused.value.field == field
 
 
 def test_every_status_reason_and_push_table_is_consistent() -> None:
-    hub = {"requested", "approved", "in_transit", "rejected", "cancelled", "refunded", "closed"}
-    assert {row[0] for row in STATUSES.values()} <= hub
+    assert {row[0] for row in STATUSES.values()} <= set(RETURN_STATES)
     assert {"SUCCESS", "CLOSED", "WAIT_SELLER_AGREE"} <= set(STATUSES)
     for words, tags in REASON_CODES.values():
         assert words and all(tag in REASONS for tag in tags)
     assert set(PUSH_REASONS.values()) <= set(REASON_CODES)
     assert all(kind.startswith("trade_refund_") for kind in PUSH_TYPES)
     assert set(sim_refunds.PUSH_TYPE.values()) <= set(PUSH_TYPES)
+    support = PLATFORM.returns
+    assert support is not None and support.refunds
+    assert support.reason_tags is not None and support.reason_tags["15"] == "wrong_item"
 
 
 # -- the push -----------------------------------------------------------------------------
@@ -166,9 +178,7 @@ def test_a_refund_push_is_signed_and_names_order_and_refund(sim: TestClient) -> 
     assert not PLATFORM.verify_push(account(), _hook(headers), body.replace(b"E2", b"E3"))
     order, ret = PLATFORM.read_push(body)
     assert (order.kind, order.external_id) == ("order", tid)
-    assert (ret.kind, ret.external_id) == ("return", made["refund_id"])
-    assert ret.raw == {"refund_id": made["refund_id"], "tid": tid,
-                       "type": "trade_refund_BuyerCreated", "reason": "15"}
+    assert (ret.kind, ret.external_id, ret.raw) == ("return", made["refund_id"], None)
     again, _ = sim_refunds.push_of(made, client_id=SIM_CREDENTIALS["client_id"],
                                    client_secret=SIM_CREDENTIALS["client_secret"],
                                    kdt_id=int(SIM_SHOP_ID), kdt_name="店", send_count=2)
@@ -194,27 +204,28 @@ def test_read_map_list_and_pay_a_goods_return_exactly_once(sim: TestClient) -> N
     tid, raw = _shipped_order(sim)
     made = _ask(sim, tid, raw)
     client = _client(sim)
-    got = client.get_refund(made["refund_id"])
-    assert got is not None and "_updated_s" not in got
-    mapped = map_refund(got, lines_by_oid(raw))
-    assert mapped.reason_tags == ("wrong_item",) and mapped.lines[0].quantity == 1
-    assert client.get_refund("201901010000000000000000") is None
+    [got] = client.get_returns([made["refund_id"], "201901010000000000000000"])
+    assert "_updated_s" not in got and got[ORDER_LINES]
+    mapped = map_return(got, account())
+    line = raw["full_order_info"]["orders"][0]
+    assert mapped.lines == ((lines_by_oid(raw)[str(line["oid"])][0], 1),)
+    assert mapped.reason_tags == ("wrong_item",) and mapped.order_external_id == tid
     now = datetime.now(UTC)
-    page = client.list_refunds(now - timedelta(hours=1), now + timedelta(minutes=1), None)
-    assert page.refund_ids == (made["refund_id"],) and page.next_cursor is None
+    page = client.list_returns(now - timedelta(hours=1), now + timedelta(minutes=1), None)
+    assert page.refs == (made["refund_id"],) and page.next_cursor is None
     # goods not back yet: Youzan would not pay; the hub is told why, nothing is sent
     to = ReturnAddress(name="义乌退货中心", mobile="0579-85550000", address="浙江省义乌市…")
     assert client.agree_return_goods(made["refund_id"], to).sent
     assert not client.agree_return_goods(made["refund_id"], to).sent
     with pytest.raises(RefundRefused) as early:
-        client.agree_refund(made["refund_id"])
+        refund_calls.agree_refund(client, made["refund_id"])
     assert early.value.status == "WAIT_BUYER_RETURN_GOODS" and not early.value.transient
     moved = sim.post("/_sim/youzan/refund_status", json={"refund_id": made["refund_id"],
                                                          "status": "WAIT_SELLER_CONFIRM_GOODS"})
     assert moved.status_code == 200
-    first = client.agree_refund(made["refund_id"])
-    second = client.agree_refund(made["refund_id"])
-    assert (first.sent, first.status) == (True, "SUCCESS") and not second.sent
+    first = refund_calls.agree_refund(client, made["refund_id"])
+    client.refund_return(mapped)  # the port's call: reads, sees SUCCESS, sends nothing
+    assert (first.sent, first.status) == (True, "SUCCESS")
     assert len(_agree_calls(sim, "youzan.trade.refund.agree")) == 1
     assert len(_agree_calls(sim, "youzan.trade.returngoods.agree")) == 1
     [after] = client.get_orders([tid])
@@ -228,7 +239,7 @@ def test_a_withdrawn_refund_is_never_paid(sim: TestClient) -> None:
     sim.post("/_sim/youzan/refund_status", json={"refund_id": made["refund_id"],
                                                  "status": "CLOSED"})
     with pytest.raises(RefundRefused) as refused:
-        _client(sim).agree_refund(made["refund_id"])
+        refund_calls.agree_refund(_client(sim), made["refund_id"])
     assert refused.value.status == "CLOSED"
     assert _agree_calls(sim, "youzan.trade.refund.agree") == []
 

@@ -57,8 +57,11 @@ from orderpilot.domain.channel_orders import (
     Tokens,
     from_millis,
 )
+from orderpilot.domain.channel_returns import ChannelReturn, ReturnPage
 from orderpilot.integrations.youzan import refund_calls
 from orderpilot.integrations.youzan.decryption import DECRYPT_API, DECRYPT_VERSION
+from orderpilot.integrations.youzan.mapping import lines_by_oid
+from orderpilot.integrations.youzan.refunds import with_order_lines
 
 HOST = "https://open.youzanyun.com"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -209,12 +212,29 @@ class YouzanClient:
     def get_refund(self, refund_id: str) -> dict[str, Any] | None:
         return refund_calls.get_refund(self, refund_id)
 
-    def list_refunds(self, since: datetime, until: datetime,
-                     cursor: str | None) -> refund_calls.RefundPage:
-        return refund_calls.list_refunds(self, since, until, cursor)
+    def list_returns(self, since: datetime, until: datetime, cursor: str | None) -> ReturnPage:
+        page = refund_calls.list_refunds(self, since, until, cursor)
+        return ReturnPage(refs=page.refund_ids, next_cursor=page.next_cursor)
 
-    def agree_refund(self, refund_id: str) -> refund_calls.Agreed:
-        return refund_calls.agree_refund(self, refund_id)
+    def get_returns(self, return_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Each refund (refund.get) with its order's lines (youzan.trade.get, once per
+        order): refunds.with_order_lines. A refund Youzan does not know is left out."""
+        found: list[dict[str, Any]] = []
+        lines: dict[str, dict[str, tuple[str, int]]] = {}
+        for refund_id in return_ids:
+            refund = self.get_refund(refund_id)
+            if refund is None:
+                continue
+            tid = str(refund.get("tid") or "")
+            if tid not in lines:
+                trades = self.get_orders([tid]) if tid else []
+                lines[tid] = lines_by_oid(trades[0]) if trades else {}
+            found.append(with_order_lines(refund, lines[tid]))
+        return found
+
+    def refund_return(self, ret: ChannelReturn) -> None:
+        """Pay RET's refund at Youzan (refund.agree), read before acting: refund_calls.py."""
+        refund_calls.agree_refund(self, ret.return_id)
 
     def agree_return_goods(self, refund_id: str, to: refund_calls.ReturnAddress
                            ) -> refund_calls.Agreed:

@@ -109,9 +109,7 @@ def read_push(body: bytes) -> list[PushNotice]:
         refund = read_refund_msg(kind, msg, push.get("id"))
         notices.append(PushNotice(
             external_id=refund.refund_id, dedup_key=f"{dedup}:refund:{refund.refund_id}",
-            status=status, update_time=changed, kind="return",
-            raw={"refund_id": refund.refund_id, "tid": refund.tid, "type": kind,
-                 "reason": refund.reason_code}))
+            status=kind, update_time=changed, kind="return"))
     return notices
 
 

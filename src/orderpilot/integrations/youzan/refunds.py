@@ -52,6 +52,7 @@ from decimal import Decimal
 from typing import Any
 
 from orderpilot.domain.channel_orders import (
+    Account,
     MappingError,
     ids_text,
     local,
@@ -59,6 +60,7 @@ from orderpilot.domain.channel_orders import (
     text,
     unmappable,
 )
+from orderpilot.domain.channel_returns import ChannelReturn
 
 ZONE = "Asia/Shanghai"
 GET_API, GET_VERSION = "youzan.trade.refund.get", "3.0.1"
@@ -70,18 +72,22 @@ STALE_CODES = frozenset({103010039, 102010002})  # wrong version / state changed
 SEARCH_PAGE_SIZE = 100
 SEARCH_MAX = 3000  # page_no x page_size
 
-# Youzan refund status -> (the hub's return status it means, zh, en)
+# Youzan refund status -> (what it means to the hub: domain/channel_returns.RETURN_STATES,
+# zh, en). Only SUCCESS means the money moved (refund.agree pays at once), so nothing maps to
+# "accepted": an agreed goods return still waits for refund.agree. A refusal is not final at
+# Youzan (the buyer may ask again, 再次发起, or call in Youzan's service); CLOSED is, and an
+# exchange sent (换货) closes without a refund.
 STATUSES: dict[str, tuple[str, str, str]] = {
     "WAIT_SELLER_AGREE": ("requested", "买家已申请，等待卖家同意", "Waiting for the seller"),
     "CUSTOMER_SERVICE_IN": ("requested", "客满介入中", "Youzan customer service involved"),
-    "WAIT_BUYER_RETURN_GOODS": ("approved", "卖家已同意，等待买家退货",
+    "WAIT_BUYER_RETURN_GOODS": ("requested", "卖家已同意，等待买家退货",
                                 "Agreed, waiting for the buyer to send the goods back"),
-    "WAIT_SELLER_CONFIRM_GOODS": ("in_transit", "买家已退货，等待卖家确认收货",
+    "WAIT_SELLER_CONFIRM_GOODS": ("requested", "买家已退货，等待卖家确认收货",
                                   "The buyer sent the goods back"),
-    "SELLER_REFUSE_BUYER": ("rejected", "卖家拒绝退款", "The seller refused"),
-    "SELLER_REFUSE_BUYER_RETURN_GOODS": ("rejected", "卖家未收到货，拒绝退款",
+    "SELLER_REFUSE_BUYER": ("requested", "卖家拒绝退款", "The seller refused"),
+    "SELLER_REFUSE_BUYER_RETURN_GOODS": ("requested", "卖家未收到货，拒绝退款",
                                          "Refused: the goods did not arrive"),
-    "SELLER_RETURN_GOODS": ("closed", "卖家确认收货并发出换货", "Exchange sent"),
+    "SELLER_RETURN_GOODS": ("cancelled", "卖家确认收货并发出换货", "Exchange sent"),
     "CLOSED": ("cancelled", "退款关闭（买家撤销）", "Closed (the buyer withdrew)"),
     "SUCCESS": ("refunded", "退款成功", "Refunded"),
 }
@@ -137,31 +143,7 @@ PUSH_TYPES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class RefundLine:
-    oid: str
-    sku: str
-    quantity: int
-    refund_fee: Decimal | None  # yuan, when Youzan gives it per line
-
-
-@dataclass(frozen=True)
-class YouzanRefund:
-    """One Youzan 售后单 as the hub reads it (converted to the shared return request)."""
-
-    refund_id: str
-    tid: str
-    status: str  # Youzan's
-    hub_status: str  # requested | approved | in_transit | rejected | cancelled | refunded | closed
-    lines: tuple[RefundLine, ...]
-    reason_code: str
-    reason_tags: tuple[str, ...]
-    reason_text: str
-    refund_fee: Decimal
-    goods_returned: bool
-    version: int | None
-    created_at: datetime | None
-    updated_at: datetime | None
+ORDER_LINES = "hub_order_lines"  # added by the hub's client: {oid: {"sku", "num"}}
 
 
 def refund_of(raw: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -171,9 +153,17 @@ def refund_of(raw: Mapping[str, Any]) -> Mapping[str, Any]:
     return raw
 
 
-def map_refund(raw: Mapping[str, Any], lines_by_oid: Mapping[str, tuple[str, int]]
-               ) -> YouzanRefund:
-    """RAW (refund.get ``data``) with the order's lines (oid -> (sku, quantity))."""
+def with_order_lines(refund: Mapping[str, Any],
+                     lines_by_oid: Mapping[str, tuple[str, int]]) -> dict[str, Any]:
+    """REFUND with its order's lines (oid -> seller SKU and quantity, read from
+    youzan.trade.get by the client): a refund names its lines by oid only, the hub's order
+    by SKU. The raw return the hub keeps is this (Youzan's fields untouched, one key added)."""
+    return {**refund, ORDER_LINES: {oid: {"sku": sku, "num": num}
+                                    for oid, (sku, num) in lines_by_oid.items()}}
+
+
+def map_return(raw: Mapping[str, Any], account: Account) -> ChannelReturn:
+    """RAW (refund.get ``data`` with ORDER_LINES) as the shared return request."""
     refund = refund_of(raw)
     refund_id = ids_text(refund.get("refund_id"), "refund_id")
     tid = ids_text(refund.get("tid"), "tid")
@@ -181,19 +171,32 @@ def map_refund(raw: Mapping[str, Any], lines_by_oid: Mapping[str, tuple[str, int
     if status not in STATUSES:
         raise unmappable("status", f"unknown Youzan refund status {status!r}",
                          f"未知的有赞售后状态：{status!r}")
-    demand = text(refund.get("demand"))
-    goods = refund.get("return_goods")
-    goods_returned = bool(goods) if isinstance(goods, bool) else demand == "2"
     code, tags, words = _reason(refund.get("reason"))
     desc = text(refund.get("desc"), 1000)
-    return YouzanRefund(
-        refund_id=refund_id, tid=tid, status=status, hub_status=STATUSES[status][0],
-        lines=_lines(refund, lines_by_oid), reason_code=code, reason_tags=tags,
-        reason_text="；".join(part for part in (words, desc) if part),
-        refund_fee=money(refund.get("refund_fee"), "refund_fee"),
-        goods_returned=goods_returned, version=_int(refund.get("version")),
-        created_at=_time(refund.get("created"), "created"),
-        updated_at=_time(refund.get("modified"), "modified"))
+    created = _time(refund.get("created"), "created")
+    updated = _time(refund.get("modified"), "modified") or created
+    if updated is None:
+        raise unmappable("modified", "the refund has no modified or created time",
+                         "售后单没有修改时间或申请时间")
+    return ChannelReturn(
+        return_id=refund_id, order_external_id=tid, status=STATUSES[status][0],
+        platform_status=status, lines=_lines(refund, _order_lines(refund)),
+        updated_at=updated, reason_text="；".join(part for part in (words, desc) if part),
+        reason_code=code, reason_tags=tags,
+        refund_amount=money(refund.get("refund_fee"), "refund_fee"),
+        currency=account.currency or "CNY", created_at=created)
+
+
+def _order_lines(refund: Mapping[str, Any]) -> dict[str, tuple[str, int]]:
+    given = refund.get(ORDER_LINES)
+    if not isinstance(given, Mapping):
+        raise unmappable(ORDER_LINES, "the refund came without its order's lines",
+                         "售后单缺少订单商品明细")
+    found: dict[str, tuple[str, int]] = {}
+    for oid, line in given.items():
+        if isinstance(line, Mapping) and text(line.get("sku")):
+            found[str(oid)] = (text(line.get("sku")), _int(line.get("num")) or 0)
+    return found
 
 
 def _reason(value: object) -> tuple[str, tuple[str, ...], str]:
@@ -205,7 +208,7 @@ def _reason(value: object) -> tuple[str, tuple[str, ...], str]:
 
 
 def _lines(refund: Mapping[str, Any], by_oid: Mapping[str, tuple[str, int]]
-           ) -> tuple[RefundLine, ...]:
+           ) -> tuple[tuple[str, int], ...]:
     items = refund.get("refund_order_item")
     rows: list[Mapping[str, Any]] = []
     if isinstance(items, Sequence) and not isinstance(items, str):
@@ -215,7 +218,7 @@ def _lines(refund: Mapping[str, Any], by_oid: Mapping[str, tuple[str, int]]
     if not rows:
         raise unmappable("refund_order_item", "the refund names no order line (oid)",
                          "售后单没有指明商品明细（oid）")
-    found: dict[str, RefundLine] = {}
+    found: dict[str, int] = {}
     for i, row in enumerate(rows):
         path = f"refund_order_item[{i}]"
         oid = ids_text(row.get("oid"), f"{path}.oid")
@@ -228,14 +231,10 @@ def _lines(refund: Mapping[str, Any], by_oid: Mapping[str, tuple[str, int]]
         if count < 0:
             raise unmappable(f"{path}.item_num", f"{path}.item_num is negative",
                              f"{path}.item_num 为负数")
-        # 仅退款 answers item_num 0: the buyer keeps nothing back, the refund is for the line
-        # as ordered (the hub's return names its units; see docs/channels/youzan.md).
-        quantity = count if count > 0 else ordered
-        fee = row.get("refund_fee")
-        found[oid] = RefundLine(oid=oid, sku=sku, quantity=quantity,
-                                refund_fee=None if fee in (None, "") else
-                                money(fee, f"{path}.refund_fee", fen=True))
-    return tuple(found.values())
+        # 仅退款 answers item_num 0: the refund is for the line as ordered (the hub's return
+        # names its units; docs/channels/youzan.md, "Returns").
+        found[sku] = found.get(sku, 0) + (count if count > 0 else ordered)
+    return tuple(found.items())
 
 
 def _int(value: object) -> int | None:
