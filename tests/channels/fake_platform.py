@@ -16,7 +16,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from orderpilot.adapters.channels.base import ChannelPlatform, read_json
+from orderpilot.adapters.channels.base import (
+    ChannelPlatform,
+    PlatformError,
+    ReturnPage,
+    ReturnSupport,
+    read_json,
+)
 from orderpilot.domain.channel_orders import (
     Account,
     ChannelLine,
@@ -33,6 +39,7 @@ from orderpilot.domain.channel_orders import (
     money,
     unmappable,
 )
+from orderpilot.domain.channel_returns import ChannelReturn
 from orderpilot.integrations.registry import Integration
 
 STATUS = {"pending": "system.status", "paid": "payment.succeeded",
@@ -47,6 +54,18 @@ class FakeShop:
     refreshes: int = 0
     calls: list[str] = field(default_factory=list)
     page_size: int = 3
+    returns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunded: list[str] = field(default_factory=list)  # refund_return calls, in order
+    refuse_refund: str = ""  # the refusal refund_return raises, when set
+
+    def a_return(self, rid: str, oid: str, *, status: str = "open",
+                 lines: Sequence[tuple[str, int]] = (("SKU-A", 1),), reason: str = "",
+                 text: str = "", updated: str = "2026-11-27T10:00:00+08:00") -> dict[str, Any]:
+        raw = {"return_id": rid, "order_id": oid, "status": status, "reason": reason,
+               "text": text, "updated_at": updated,
+               "lines": [{"sku": s, "qty": q} for s, q in lines]}
+        self.returns[rid] = raw
+        return raw
 
     def order(self, oid: str, *, status: str = "paid", updated: str = "2026-11-26T10:05:00+08:00",
               lines: Sequence[tuple[str, int, str]] = (("SKU-A", 2, "10.00"),),
@@ -104,6 +123,24 @@ class FakeClient:
     def lost_pushes(self) -> list[PushNotice]:
         return []
 
+    def list_returns(self, since: datetime, until: datetime,
+                     cursor: str | None) -> ReturnPage:
+        self.shop._gate("list_returns")
+        found = sorted(rid for rid, r in self.shop.returns.items()
+                       if since <= iso(r["updated_at"], "u") < until)
+        return ReturnPage(refs=tuple(found))
+
+    def get_returns(self, return_ids: Sequence[str]) -> list[dict[str, Any]]:
+        self.shop._gate("get_returns")
+        return [dict(self.shop.returns[i]) for i in return_ids if i in self.shop.returns]
+
+    def refund_return(self, ret: ChannelReturn) -> None:
+        self.shop._gate("refund")
+        if self.shop.refuse_refund:
+            raise PlatformError(self.shop.refuse_refund, transient=False)
+        self.shop.refunded.append(ret.return_id)
+        self.shop.returns[ret.return_id]["status"] = "refunded"
+
     def confirm_lost(self, notices: Sequence[PushNotice]) -> None:
         return None
 
@@ -138,8 +175,32 @@ def verify(account: Account, hook: Hook, body: bytes) -> bool:
     return hmac.compare_digest(given, sign(account.secret("webhook_secret"), body))
 
 
+RETURN_STATUS = {"open": "requested", "agreed": "accepted", "cancelled": "cancelled",
+                 "refunded": "refunded"}
+RETURN_TAGS = {"WRONG": "wrong_item"}
+
+
+def map_return(raw: Mapping[str, Any], account: Account) -> ChannelReturn:
+    if not raw.get("return_id"):
+        raise unmappable("return_id", "the return has no id", "退货没有编号")
+    status = str(raw.get("status"))
+    if status not in RETURN_STATUS:
+        raise unmappable("status", f"unknown return status {status!r}",
+                         f"未知退货状态 {status!r}")
+    reason = str(raw.get("reason") or "")
+    return ChannelReturn(
+        return_id=str(raw["return_id"]), order_external_id=str(raw["order_id"]),
+        status=RETURN_STATUS[status], platform_status=status,
+        lines=tuple((str(ln["sku"]), int(ln["qty"])) for ln in raw["lines"]),
+        updated_at=iso(raw["updated_at"], "updated_at"), reason_text=str(raw.get("text") or ""),
+        reason_code=reason, reason_tags=(RETURN_TAGS[reason],) if reason in RETURN_TAGS else ())
+
+
 def read_push(body: bytes) -> list[PushNotice]:
     data = read_json(body, "push")
+    if isinstance(data, dict) and "return_id" in data:  # a return notice
+        return [PushNotice(str(data["return_id"]), hashlib.sha256(body).hexdigest(),
+                           raw=data.get("return"), kind="return")]
     if not isinstance(data, dict) or "order_id" not in data:
         raise unmappable("order_id", "the push names no order", "推送没有订单编号")
     return [PushNotice(str(data["order_id"]), hashlib.sha256(body).hexdigest(),
@@ -157,7 +218,9 @@ def integration(shop: FakeShop, name: str = "shopify") -> Integration[Any]:
         client=lambda account, http, clock: FakeClient(shop, account),
         verify_push=verify, read_push=read_push, map_order=map_order,
         statuses=tuple(StatusRow(s, e, s, s) for s, e in STATUS.items()),
-        fetch_batch=2, region_currency={"SG": "SGD"})
+        fetch_batch=2, region_currency={"SG": "SGD"},
+        returns=ReturnSupport(map_return=map_return, fetch_batch=2, refunds=True,
+                              reason_tags=RETURN_TAGS))
     return Integration(name=name, title_zh="测试店", title_en="Test shop",
                        provides=frozenset({"order_source"}), settings=FakeSettings,
                        configure=lambda s: FakeSettings(),

@@ -137,7 +137,9 @@ class PushNotice:
     update_time: datetime | None = None
     raw: dict[str, object] | None = None
     # order | return (EXTERNAL_ID is then the platform's return id, RAW the whole return when
-    # the push carries it) | other (a push the hub records but does not act on)
+    # the push carries it) | return_scan (EXTERNAL_ID is an order that has a return the push
+    # does not name: the hub lists the account's recent returns) | other (a push the hub
+    # records but does not act on)
     kind: str = "order"
 
 

@@ -12,7 +12,7 @@ from pydantic import Field
 from orderpilot.adapters.views import channels as read_models
 from orderpilot.entrypoints.api.deps import CanManageChannels, CanOperateChannels, HubDep
 from orderpilot.entrypoints.api.schemas import Strict
-from orderpilot.services.channels import accounts, pull, tools
+from orderpilot.services.channels import accounts, pull, return_jobs, tools
 
 router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
 Code = Annotated[str, Path(max_length=64)]
@@ -96,13 +96,17 @@ def delete_channel(code: Code, hub: HubDep, who: CanManageChannels) -> None:
     hub.channel_accounts.clear()
 
 
-@router.post("/{code}/pull", summary="Pull orders updated in [since, until) now",
+@router.post("/{code}/pull", summary="Pull orders (and returns) updated in [since, until) now",
              description="Backfill or catch up by update time; answers with a summary when "
-                         "done. The watermark moves only over a gap-free window.")
+                         "done. The watermark moves only over a gap-free window. When the "
+                         "platform brings returns they are pulled over the same window "
+                         "(``returns``: their summary, else null).")
 def pull_channel(code: Code, body: PullIn, hub: HubDep,
                  who: CanOperateChannels) -> dict[str, Any]:
     until = body.until or hub.clock()
-    return pull.pull(code, body.since, until, hub.uow, hub.channels, hub.clock).as_json()
+    summary = pull.pull(code, body.since, until, hub.uow, hub.channels, hub.clock).as_json()
+    return summary | {"returns": return_jobs.pull_returns_too(
+        code, body.since, until, hub.uow, hub.channels, hub.clock)}
 
 
 @router.post("/{code}/test", summary="Connection test: one authenticated call to the platform")

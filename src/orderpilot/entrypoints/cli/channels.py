@@ -15,7 +15,7 @@ from rich.table import Table
 
 from orderpilot.domain.errors import OrderpilotError
 from orderpilot.entrypoints.cli.hub import fail, open_hub
-from orderpilot.services.channels import accounts, pull, tools
+from orderpilot.services.channels import accounts, pull, return_jobs, tools
 
 channels_app = typer.Typer(help="""Sales channels: list, pull orders, test a connection.
 
@@ -86,11 +86,13 @@ def pull_orders(code: str,
 
             summary = pull.pull(code, start, end, hub.uow, hub.channels, hub.clock,
                                 progress=progress)
+            returns = return_jobs.pull_returns_too(code, start, end, hub.uow, hub.channels,
+                                                   hub.clock)
     except OrderpilotError as error:
         hub.close()
         fail(error)
     hub.close()
-    typer.echo(json.dumps(summary.as_json(), ensure_ascii=False))
+    typer.echo(json.dumps(summary.as_json() | {"returns": returns}, ensure_ascii=False))
     if summary.error:
         raise typer.Exit(1)
 

@@ -31,7 +31,7 @@ from orderpilot.domain.errors import OrderpilotError
 from orderpilot.services.channels.ports import ChannelStore, Journal, Platform
 from orderpilot.services.unit_of_work import Clock, UowFactory, retrying
 
-JOB_KINDS = ("order", "return")  # notice kinds that make a job
+JOB_KINDS = ("order", "return", "return_scan")  # notice kinds that make a job
 
 
 class PushRefused(OrderpilotError):
@@ -216,6 +216,9 @@ def add_notice_job(store: ChannelStore, code: str, notice: PushNotice, origin: s
     if notice.kind == "return":
         return store.add_job(f"return:{code}:{notice.dedup_key}", code, notice.external_id,
                              "return", notice.raw, now)
+    if notice.kind == "return_scan":
+        return store.add_job(f"returnscan:{code}:{notice.dedup_key}", code,
+                             notice.external_id, "returnscan", None, now)
     return False
 
 

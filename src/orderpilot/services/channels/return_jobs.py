@@ -26,6 +26,7 @@ from orderpilot.services.channels.return_intake import (
     RETURN_ORIGIN,
     guess_return_id,
     map_return,
+    order_of,
     return_job_key,
     take,
     take_raws,
@@ -33,7 +34,9 @@ from orderpilot.services.channels.return_intake import (
 from orderpilot.services.channels.return_refunds import REFUND_ORIGIN, run_refund
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
-RETURN_ORIGINS = frozenset({RETURN_ORIGIN, REFUND_ORIGIN})
+SCAN_ORIGIN = "returnscan"  # an order has a return the push did not name (external_id: order)
+SCAN_BACK = timedelta(days=1)  # how far back a scan lists the account's returns
+RETURN_ORIGINS = frozenset({RETURN_ORIGIN, REFUND_ORIGIN, SCAN_ORIGIN})
 Fail = Callable[[Sequence[JobRow], str, bool], None]  # (jobs, error, permanent)
 MAX_PAGES = 100_000
 
@@ -61,6 +64,26 @@ class ReturnJobs:
         returns = [j for j in jobs if j.origin == RETURN_ORIGIN]
         if returns:
             self._returns(account, platform, calls, returns)
+        scans = [j for j in jobs if j.origin == SCAN_ORIGIN]
+        if scans:
+            self._scan(account, scans)
+
+    def _scan(self, account: Account, jobs: Sequence[JobRow]) -> None:
+        """List the account's returns of the last day; each scan job is done once its order
+        has a return from this account (else it is retried: the platform's list may lag)."""
+        now = self.clock()
+        pulled = pull_returns(account.code, now - SCAN_BACK, now, self.uow_factory,
+                              self.gateway, self.clock, sleep=self.sleep)
+        for job in jobs:
+            with self.uow_factory() as uow:
+                order_id = order_of(uow, account, job.external_id)
+                found = order_id is not None and any(
+                    r.source == account.code for r in uow.returns.of_order(order_id))
+                if found:
+                    uow.channels.finish_jobs([job.seq], self.clock())
+            if not found:
+                self.fail([job], pulled.error or f"no {account.platform} return listed for "
+                                                 f"order {job.external_id} yet", False)
 
     def _returns(self, account: Account, platform: Platform, calls: ShopCalls,
                  jobs: Sequence[JobRow]) -> None:
@@ -149,6 +172,17 @@ def pull_returns(code: str, since: datetime, until: datetime, uow_factory: UowFa
         else:
             summary.watermark = old
     return summary
+
+
+def pull_returns_too(code: str, since: datetime, until: datetime, uow_factory: UowFactory,
+                     gateway: Gateway, clock: Clock) -> dict[str, Any] | None:
+    """The account's returns in the same window as an order pull (its summary), or None when
+    its platform brings no returns."""
+    account = load_account(uow_factory, code)
+    platform = gateway.platforms().get(account.platform)
+    if platform is None or platform.returns is None:
+        return None
+    return pull_returns(code, since, until, uow_factory, gateway, clock).as_json()
 
 
 def _slice(calls: ShopCalls, platform: Platform, account: Account, start: datetime,
