@@ -171,6 +171,10 @@ def test_a_pushed_refund_is_one_return_and_is_paid_through_youzan_once(
     [paid] = [e for e in api.get(f"/api/v1/orders/{order_id}/events").json()["items"]
               if e["type"] == "refund.succeeded"]
     assert paid["payload"]["data"]["via"] == "youzan"
+    _push_refund(sim, server, refund["refund_id"])  # Youzan's trade_refund_RefundSuccess
+    _drain(hub)
+    assert api.get(f"/api/v1/returns/{rid}").json()["status"] == "refunded"
+    assert len(_returns(api, order_id)) == 1
     [call] = _agree_calls(sim)
     assert call["body"]["refund_id"] == refund["refund_id"]
     assert call["query"]["access_token"] == "***"
