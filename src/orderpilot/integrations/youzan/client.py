@@ -57,7 +57,11 @@ from orderpilot.domain.channel_orders import (
     Tokens,
     from_millis,
 )
+from orderpilot.domain.channel_returns import ChannelReturn, ReturnPage
+from orderpilot.integrations.youzan import refund_calls
 from orderpilot.integrations.youzan.decryption import DECRYPT_API, DECRYPT_VERSION
+from orderpilot.integrations.youzan.mapping import lines_by_oid
+from orderpilot.integrations.youzan.refunds import with_order_lines
 
 HOST = "https://open.youzanyun.com"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -72,7 +76,13 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 class BusinessError(PlatformError):
-    """The API answered ``success: false`` (not a gateway error): e.g. no such order."""
+    """The API answered ``success: false`` (not a gateway error): e.g. no such order. CODE is
+    Youzan's business code when it is a number."""
+
+    def __init__(self, message: str, *, code: int | None = None, transient: bool = False,
+                 status_code: int | None = None) -> None:
+        super().__init__(message, transient=transient, status_code=status_code)
+        self.code = code
 
 
 def default_base_url(region: str) -> str:
@@ -114,7 +124,7 @@ class YouzanClient:
                                 f"{response.text[:200]!r}", transient=False)
         if body.get("success") is False or str(body.get("code", 200)) != "200":
             raise BusinessError(f"{what}: code {body.get('code')}: {body.get('message')}",
-                                transient=False, status_code=response.status_code)
+                                code=_code(body.get("code")), status_code=response.status_code)
         return body.get("data", body.get("response"))
 
     def list_orders(self, since: datetime, until: datetime, cursor: str | None) -> OrderPage:
@@ -198,6 +208,38 @@ class YouzanClient:
         name = data.get("name") if isinstance(data, dict) else None
         return str(name or f"kdt_id {self.account.shop_id}")
 
+    # -- after-sales (维权): refund_calls.py, formats in refunds.py ------------------------
+    def get_refund(self, refund_id: str) -> dict[str, Any] | None:
+        return refund_calls.get_refund(self, refund_id)
+
+    def list_returns(self, since: datetime, until: datetime, cursor: str | None) -> ReturnPage:
+        page = refund_calls.list_refunds(self, since, until, cursor)
+        return ReturnPage(refs=page.refund_ids, next_cursor=page.next_cursor)
+
+    def get_returns(self, return_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Each refund (refund.get) with its order's lines (youzan.trade.get, once per
+        order): refunds.with_order_lines. A refund Youzan does not know is left out."""
+        found: list[dict[str, Any]] = []
+        lines: dict[str, dict[str, tuple[str, int]]] = {}
+        for refund_id in return_ids:
+            refund = self.get_refund(refund_id)
+            if refund is None:
+                continue
+            tid = str(refund.get("tid") or "")
+            if tid not in lines:
+                trades = self.get_orders([tid]) if tid else []
+                lines[tid] = lines_by_oid(trades[0]) if trades else {}
+            found.append(with_order_lines(refund, lines[tid]))
+        return found
+
+    def refund_return(self, ret: ChannelReturn) -> None:
+        """Pay RET's refund at Youzan (refund.agree), read before acting: refund_calls.py."""
+        refund_calls.agree_refund(self, ret.return_id)
+
+    def agree_return_goods(self, refund_id: str, to: refund_calls.ReturnAddress
+                           ) -> refund_calls.Agreed:
+        return refund_calls.agree_return_goods(self, refund_id, to)
+
     def lost_pushes(self) -> list[PushNotice]:
         return []
 
@@ -217,6 +259,13 @@ def _gateway_error(error: dict[str, Any], what: str, status: int) -> None:
         raise RateLimited(f"{what}: rate limited: {code} {message}", 1.0)
     raise PlatformError(f"{what}: gateway error {code}: {message}", transient=False,
                         status_code=status)
+
+
+def _code(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
 
 
 def _tid(entry: Any) -> str:

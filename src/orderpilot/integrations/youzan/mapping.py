@@ -266,3 +266,19 @@ def _extra(info: Mapping[str, Any], pay: Mapping[str, Any]) -> dict[str, str]:
                                                 fen=True))
     return extra
 
+
+
+def lines_by_oid(raw: Mapping[str, Any]) -> dict[str, tuple[str, int]]:
+    """oid -> (seller SKU, quantity) of a trade's lines, by the same SKU rule as map_order:
+    what a refund's ``oid`` names (refunds.py)."""
+    full = _obj(trade_of(raw).get("full_order_info"), "full_order_info")
+    found: dict[str, tuple[str, int]] = {}
+    for i, row in enumerate(_list(full.get("orders"))):
+        path = f"full_order_info.orders[{i}]"
+        line = _obj(row, path)
+        try:
+            quantity = int(str(line.get("num")))
+        except ValueError:
+            quantity = 0
+        found[ids_text(line.get("oid"), f"{path}.oid")] = (_sku(line, path), quantity)
+    return found

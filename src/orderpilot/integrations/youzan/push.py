@@ -16,7 +16,9 @@ TradeRefundMsg.cs (field descriptions taken from https://doc.youzanyun.com/detai
 demo (``$result = array("code"=>0,"msg"=>"success")``) quoted in public push receivers.
 
 Every trade message makes the hub fetch the order with youzan.trade.get: the msg of a
-close or success message is not the whole order, so pushes never carry the order here.
+close or success message is not the whole order, so pushes never carry the order here. A
+trade_refund_* message (维权, refunds.py) also gives a notice of kind ``return`` naming the
+refund (``msg.refund_id``): the hub reads that refund with youzan.trade.refund.get.
 """
 
 from __future__ import annotations
@@ -40,8 +42,10 @@ from orderpilot.domain.channel_orders import (
     unmappable,
 )
 from orderpilot.integrations.youzan import signing
+from orderpilot.integrations.youzan.refunds import read_refund_msg
 
 ACK = HookAnswer(200, b'{"code":0,"msg":"success"}', "application/json")
+REFUND_PREFIX = "trade_refund_"
 
 
 def verify_push(account: Account, hook: Hook, body: bytes) -> bool:
@@ -98,8 +102,15 @@ def read_push(body: bytes) -> list[PushNotice]:
     if not tid:
         raise unmappable("id", "the push names no order (id, msg.tid)", "推送中没有订单号")
     status = text(push.get("status") or info.get("status"))
-    return [PushNotice(external_id=tid, dedup_key=f"{dedup}:{tid}", status=status,
-                       update_time=_update_time(info.get("update_time") or msg.get("update_time")))]
+    changed = _update_time(info.get("update_time") or msg.get("update_time"))
+    notices = [PushNotice(external_id=tid, dedup_key=f"{dedup}:{tid}", status=status,
+                          update_time=changed)]
+    if kind.startswith(REFUND_PREFIX):  # 维权: the order's refund_state moved, and the refund
+        refund = read_refund_msg(kind, msg, push.get("id"))
+        notices.append(PushNotice(
+            external_id=refund.refund_id, dedup_key=f"{dedup}:refund:{refund.refund_id}",
+            status=kind, update_time=changed, kind="return"))
+    return notices
 
 
 def _dedup_key(push: Mapping[str, Any], kind: str) -> str:

@@ -6,9 +6,10 @@
                                                    youzan.cloud.secret.decrypt.batch/.single
 Admin (/_sim/youzan): POST /orders, /generate, /status, /push, /push_raw, /expire_tokens
 (the simulator contract of issue 10), /decrypt_permission {"allowed": false} (the shop's app
-loses its decryption permission). Queued faults: 429 -> HTTP 429 with a gateway error
-body (Youzan's real throttling answer is not documented: see client.py), other statuses as
-given, ``delay_ms`` slow answers.
+loses its decryption permission); after-sales (维权): /refunds, /refund_status, /refund_push
+and the youzan.trade.refund.* / returngoods.agree APIs (sim_refunds.py). Queued faults:
+429 -> HTTP 429 with a gateway error body (Youzan's real throttling answer is not
+documented: see client.py), other statuses as given, ``delay_ms`` slow answers.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from orderpilot.integrations.youzan import sim_refunds
 from orderpilot.integrations.youzan.sim_orders import generate, move, unseal
 from orderpilot.integrations.youzan.sim_push import message_for
 from orderpilot.integrations.youzan.statuses import ORDER_STATUSES
@@ -51,7 +53,7 @@ APIS = {("youzan.trades.sold.get", "4.0.0"), ("youzan.trades.sold.get", "4.0.1")
         ("youzan.trades.sold.get", "4.0.4"), ("youzan.trade.get", "4.0.0"),
         ("youzan.trade.get", "4.0.1"), ("youzan.trade.get", "4.0.2"),
         ("youzan.shop.basic.get", "3.0.0"), ("youzan.cloud.secret.decrypt.batch", "1.0.0"),
-        ("youzan.cloud.secret.decrypt.single", "1.0.0")}
+        ("youzan.cloud.secret.decrypt.single", "1.0.0")} | sim_refunds.REFUND_APIS
 MAX_SOURCES = 10_000
 router = APIRouter()
 admin_router = APIRouter()
@@ -169,6 +171,8 @@ async def call(request: Request, api: str, version: str) -> JSONResponse:
             return 200, _ok({"id": int(SIM_SHOP_ID), "name": SHOP_NAME})
         if api.startswith("youzan.cloud.secret.decrypt."):
             return _decrypt(state, api, params)
+        if (api, version) in sim_refunds.REFUND_APIS:
+            return sim_refunds.answer(state, api, params)
         return 200, _sold(state, params)
 
     status, content = recorder.once(None, entry_for(request, params), answer)
@@ -313,3 +317,15 @@ def expire_tokens(request: Request) -> dict[str, Any]:
     for value in tokens:
         tokens[value] = 0
     return {"expired": len(tokens)}
+
+
+def _refund_push(refund: dict[str, Any], send_count: int) -> tuple[bytes, dict[str, str]]:
+    return sim_refunds.push_of(refund, client_id=SIM_CREDENTIALS["client_id"],
+                               client_secret=SIM_CREDENTIALS["client_secret"],
+                               kdt_id=int(SIM_SHOP_ID), kdt_name=SHOP_NAME,
+                               send_count=send_count)
+
+
+sim_refunds.register(lambda request: _state(recorder_for(request, NAME)), _refund_push,
+                     int(SIM_SHOP_ID))
+admin_router.include_router(sim_refunds.admin)

@@ -9,7 +9,10 @@ the carriers move those nodes.
 
 Refund states (``order_info.refund_state``: 0 none, 1 partial refund in progress, 2 partial
 refund done, 11 full refund in progress, 12 full refund done) are reported as the pseudo
-statuses ``refund_state:N`` so they can stand in the same table.
+statuses ``refund_state:N`` so they can stand in the same table. A refund in progress is the
+storefront's view only: the request itself arrives as a return (维权, refunds.py) through the
+channel return intake, which reports ``return.requested`` with its return id; reporting it
+from the order as well would start a second, id-less return flow.
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ STATUSES: tuple[StatusRow, ...] = (
               "Shipped, waiting for the buyer to confirm receipt"),
     StatusRow("TRADE_SUCCESS", "order.completed", "交易成功", "Completed"),
     StatusRow("TRADE_CLOSED", "order.cancelled", "交易关闭", "Closed"),
-    StatusRow("refund_state:1", "return.requested", "部分退款中", "Partial refund in progress"),
+    StatusRow("refund_state:1", SYSTEM, "部分退款中", "Partial refund in progress"),
     StatusRow("refund_state:2", "refund.succeeded", "部分退款成功", "Partially refunded"),
-    StatusRow("refund_state:11", "return.requested", "全额退款中", "Full refund in progress"),
+    StatusRow("refund_state:11", SYSTEM, "全额退款中", "Full refund in progress"),
     StatusRow("refund_state:12", "refund.succeeded", "全额退款成功", "Fully refunded"),
 )
 BY_STATUS = {row.status: row for row in STATUSES}
