@@ -38,7 +38,9 @@ STATUS_ROWS: tuple[StatusRow, ...] = (
     StatusRow("shipped_back_success", "system.status", "已退回卖家", "Shipped back (received)"),
     StatusRow("shipped_back_failed", "system.status", "退回卖家失败", "Shipped back (failed)"),
     StatusRow("package_scrapped", "system.status", "包裹已报废", "Package scrapped"),
-    StatusRow("returned", "return.requested", "已退货", "Returned"),
+    # The reverse order arrives through the channel return intake (returns.py), which reports
+    # return.requested with its return id; the item status is the storefront's view only.
+    StatusRow("returned", "system.status", "已退货", "Returned"),
     StatusRow("canceled", "order.cancelled", "已取消", "Canceled"),
 )
 EVENT_OF = {row.status: row.event_type for row in STATUS_ROWS}

@@ -74,7 +74,10 @@ STATUSES: tuple[StatusRow, ...] = (
     StatusRow("COMPLETED", "order.completed", "交易成功", "Completed"),
     StatusRow("IN_CANCEL", "system.status", "取消处理中", "Cancellation in progress"),
     StatusRow("CANCELLED", "order.cancelled", "已取消", "Cancelled"),
-    StatusRow("TO_RETURN", "return.requested", "退货退款处理中", "Return in progress"),
+    # The request itself arrives as a return through the channel return intake (TO_RETURN
+    # makes the hub scan the shop's returns, push.py), which reports return.requested with its
+    # return id; reporting it from the order too would start a second, id-less return flow.
+    StatusRow("TO_RETURN", "system.status", "退货退款处理中", "Return in progress"),
 )
 EVENT_OF = {row.status: row.event_type for row in STATUSES}
 
