@@ -291,14 +291,15 @@ TEMPLATES: tuple[RuleTemplate, ...] = (
     RuleTemplate(
         "return-low-stock-replenish", "退货后库存仍低于阈值:申请补货",
         "Still under the threshold after a return: request replenishment",
-        "退货入库后,退货商品的可售库存仍低于库存低位阈值时:在金蝶生成采购申请单"
+        "退货质检完成(可售件已回库)后,退货商品的可售库存仍低于库存低位阈值时:在金蝶生成采购申请单"
         "(每个SKU每天最多一张)。",
-        "When a return is received and a returned SKU's sellable stock is still at or under "
+        "When a return is inspected (its restockable units are back on hand) and a returned "
+        "SKU's sellable stock is still at or under "
         "its low-stock threshold: raise a purchase requisition in Kingdee (at most one per SKU "
         "and day).",
         "S8",
         {"name": "退货后补货", "description": "S8：退货后库存仍不足时申请补货",
-         "trigger": {"kind": "event", "event": "return.received"},
+         "trigger": {"kind": "event", "event": "return.inspected"},
          "conditions": {"all": []},
          "actions": [
              {"id": "replenish", "type": "erp.request_replenishment",
