@@ -299,11 +299,16 @@ def stock(client: TestClient, levels: dict[str, int]) -> None:
 
 
 def received(client: TestClient, order_id: str, return_id: str, sku: str) -> None:
+    """Requested, received and inspected (the template waits for the inspection: the
+    restockable units are back on hand then)."""
     report(client, order_id, "return.requested", "shopee", f"rr-{return_id}",
            {"return_id": return_id, "lines": [{"sku": sku, "quantity": 1}],
             "reason_tags": ["包装破损"], "reason_text": "", "customer_address": None})
     report(client, order_id, "return.received", "wms", f"rcv-{return_id}",
            {"return_id": return_id, "lines": [{"sku": sku, "quantity": 1}]})
+    report(client, order_id, "return.inspected", "wms", f"insp-{return_id}",
+           {"return_id": return_id,
+            "lines": [{"sku": sku, "quantity": 1, "condition": "damaged"}]})
 
 
 def available(client: TestClient, sku: str) -> int:
@@ -345,6 +350,25 @@ def test_a_returned_sku_still_under_its_threshold_gets_one_requisition_a_day(
     received(books, third, "7d0f3c1e-1111-4a8b-9c55-000000000004", "MILK-900")
     settle(rules_hub)
     assert len(kingdee(sim)["requisitions"]) == 2
+
+
+def test_replenishment_waits_for_the_inspection_not_the_receipt(
+        rules_hub: Hub, books: TestClient, sim: SimServer) -> None:
+    stock(books, {"MILK-900": 4})
+    use_template(books, "return-low-stock-replenish", top_up=7)
+    order_id = shipped_order(books, "RP-9", sku="MILK-900")
+    report(books, order_id, "return.requested", "shopee", "rr-9",
+           {"return_id": RETURN_1, "lines": [{"sku": "MILK-900", "quantity": 1}],
+            "reason_tags": ["包装破损"], "reason_text": "", "customer_address": None})
+    report(books, order_id, "return.received", "wms", "rcv-9",
+           {"return_id": RETURN_1, "lines": [{"sku": "MILK-900", "quantity": 1}]})
+    settle(rules_hub)
+    assert kingdee(sim)["requisitions"] == {}  # received: not counted back yet
+    report(books, order_id, "return.inspected", "wms", "insp-9",
+           {"return_id": RETURN_1,
+            "lines": [{"sku": "MILK-900", "quantity": 1, "condition": "damaged"}]})
+    settle(rules_hub)
+    assert len(kingdee(sim)["requisitions"]) == 1
 
 
 def test_the_simulators_refuse_calls_without_a_session_or_a_signature(

@@ -77,6 +77,9 @@ FEW_SUCCESSES = {
     "POST /api/v1/erp/bookings/{order_id}/retry": "needs a stopped ERP booking",
     "POST /api/v1/reconciliations/{run_id}/discrepancies/{n}/fix":
         "a discrepancy is fixed or accepted once: three in the seeded run",
+    "POST /api/v1/returns/{return_id}/route":
+        "only a return routing could not route takes a decision, once; the seed's returns are "
+        "not routed (tests/returns/test_return_route_decisions.py decides them)",
     "POST /api/v1/return-policy/sheet":
         "takes an uploaded spreadsheet, which the schema cannot describe; "
         "tests/returns/test_return_policy_api.py owns it",

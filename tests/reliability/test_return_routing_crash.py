@@ -118,3 +118,79 @@ def test_a_pickup_booking_cut_off_by_kill_9_is_booked_once(backend: Backend) -> 
     assert runs == 1
     assert len(sms) == 1 and json.loads(sms[0]["body"]["TemplateParam"])["centre"] == \
         "义乌退货中心"
+
+
+@pytest.mark.parametrize("held_by", ["sf_express", "aliyun-sms"])
+def test_a_return_taken_by_the_api_and_cut_off_by_kill_9_is_booked_and_texted_once(
+        backend: Backend, held_by: str) -> None:
+    """The return comes in through POST /api/v1/orders/{id}/returns (its return.requested
+    written with it, in one transaction). The hub is killed while SF holds the booking's answer,
+    or, a step later, while the SMS gateway holds the text's answer; after the restart: one
+    return, one route, one booking, one SMS, one run."""
+    with SimServer() as sim:
+        env = orderpilot_env(backend.data_dir, backend.database_url, sim_url=sim.url,
+                             rule_lease_seconds="2", rule_lookup_grace_seconds="2",
+                             rule_lookup_backoff_seconds="0.5")
+        run_cli(env, "db", "upgrade")
+        run_cli(env, "rules", "install-template", "return-routing", "--enable")
+        token = create_token(env, "ops", "crash", "shopee", "wms", "sf")
+        sim.admin().post(f"/_sim/{held_by}/faults", json={"hold_ms": 4000}).raise_for_status()
+        server = Server(env, backend.data_dir)
+        server.start()
+        server.wait_ready()
+        db = Database(backend.url)
+        try:
+            with httpx.Client(base_url=server.base_url, timeout=10,
+                              headers={"Authorization": f"Bearer {token}"}) as api:
+                for code, body in (("YIWU", YIWU), ("NINGBO", NINGBO)):
+                    api.put(f"/api/v1/return-centres/{code}", json=body).raise_for_status()
+                api.put("/api/v1/return-policy", json={"rows": [
+                    {"outlet_code": "SF-0278", "return_centre": "YIWU"}]}).raise_for_status()
+                order_id = api.post("/api/v1/orders", json=ORDER).json()["id"]
+                for n, (kind, source, data) in enumerate((
+                        ("payment.succeeded", "shopee", {}), ("wms.released", "wms", {}),
+                        ("shipment.shipped", "sf", {"carrier": "sf",
+                                                    "tracking_number": "SF1040000278",
+                                                    "outlet_code": "SF-0278"}))):
+                    r = api.post(f"/api/v1/orders/{order_id}/events", json={
+                        "type": kind, "source": source, "source_event_id": f"crash-{n}",
+                        "occurred_at": f"2026-11-27T1{n}:00:00+08:00", "data": data})
+                    assert r.status_code in (200, 201), r.text
+                taken = api.post(f"/api/v1/orders/{order_id}/returns", json={
+                    "lines": [{"sku": "DIAPER-L", "quantity": 1}], "reason_tags": ["wrong_size"],
+                    "source": "shopee", "source_event_id": "RR-CRASH-1",
+                    "customer_address": TYPED})
+                assert taken.status_code == 201, taken.text
+                return_id = taken.json()["id"]
+            if held_by == "sf_express":
+                wait_for("SF to hold the booking",
+                         lambda: sf(sim, "EXP_RECE_CREATE_REVERSE_ORDER"))
+            else:
+                wait_for("the SMS gateway to hold the text", lambda: sim.requests("aliyun-sms"))
+            server.kill()
+            with db.read() as conn:
+                calling = [a.status for a in conn.execute(sa.select(t.outside_attempts))]
+            assert "calling" in calling
+
+            server.start()
+            server.wait_ready()
+            wait_for("the run to finish", lambda: run_status(db) == "succeeded")
+            time.sleep(1.0)  # a wrong resend would land now
+            with db.read() as conn:
+                returns = conn.execute(sa.select(t.returns.c.id)).scalars().all()
+                route = conn.execute(sa.select(t.return_routes)).one()
+                runs = conn.execute(sa.select(sa.func.count()).select_from(t.rule_runs)).scalar()
+        finally:
+            db.dispose()
+            server.stop()
+        creates = sf(sim, "EXP_RECE_CREATE_REVERSE_ORDER")
+        sms = sim.requests("aliyun-sms")
+
+    assert returns == [return_id]
+    assert len(creates) == 1, f"the pickup was booked {len(creates)} times"
+    assert json.loads(creates[0]["body"]["msgData"])["orderId"] == f"RT{return_id}"
+    assert (route.return_id, route.return_centre, route.status) == (
+        return_id, "YIWU", "pickup_booked")
+    assert runs == 1
+    assert len(sms) == 1, f"the buyer was texted {len(sms)} times"
+    assert json.loads(sms[0]["body"]["TemplateParam"])["centre"] == "义乌退货中心"

@@ -56,6 +56,10 @@ def test_the_credit_is_a_red_receivable_numbered_by_its_return() -> None:
     assert (entry["FPriceQty"], entry["FALLAMOUNTFOR_D"], entry["FORDERNUMBER"]) == (
         -1, Decimal("-99.50"), "SO-9")
     assert model["FCUSTOMERID"] == {"FNumber": "C001"} and model["FDATE"] == "2026-12-02"
+    # the head fields the public AR_receivable Save DTO requires (books.py cites it)
+    assert model["FENDDATE_H"] == "2026-12-02"
+    assert model["FPAYORGID"] == model["FSETTLEORGID"] == model["FSALEORGID"] == \
+        {"FNumber": "100"}
 
 
 def test_a_requisition_is_numbered_by_sku_and_day() -> None:
@@ -64,3 +68,4 @@ def test_a_requisition_is_numbered_by_sku_and_day() -> None:
     assert model["FBillNo"] == requisition_bill_no("MILK-900", date(2026, 12, 2)) \
         == "PR-20261202-MILK-900"
     assert model["FEntity"][0]["FReqQty"] == 8
+    assert model["FEntity"][0]["FRequireOrgId"] == {"FNumber": "100"}

@@ -140,3 +140,24 @@ class ReturnRoutingRepository:
             exception_reason=problem.reason,
             exception_zh=route_exception("carrier_refused", detail=reason_zh).message_zh,
             exception_en=problem.message_en, updated_at=now))
+
+    def take_decision(self, return_id: str, centre: ReturnCentre | None, by: str, note: str,
+                      now: datetime) -> bool:
+        """A person decides a return that needs it: the centre they picked (its address
+        becomes the route's), or routing again by the policy (``centre`` None: the route
+        waits as ``rerouting``). One conditional update: of two clicks only the first finds
+        the route still needing a decision (False for the second)."""
+        values: dict[str, Any] = {
+            "decision_required": False, "exception_reason": None, "exception_zh": None,
+            "exception_en": None, "decided_by": by[:200], "decided_at": now,
+            "decision_note": note[:500] or None, "updated_at": now}
+        if centre is None:
+            values |= {"decision": "retry", "status": "rerouting"}
+        else:
+            values |= {"decision": "centre", "status": "routed", "return_centre": centre.code,
+                       "address": dict(centre.address), "policy_version": None,
+                       "pickup_waybill": None, "pickup_start": None, "pickup_end": None}
+        return bool(self.conn.execute(sa.update(r).where(
+            r.c.return_id == return_id, r.c.decision_required.is_(True)).values(**values))
+            .rowcount)
+

@@ -59,4 +59,10 @@ return_routes = sa.Table(
     sa.Column("policy_version", sa.Integer),
     sa.Column("routed_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
+    # a person's decision on a return that needed one (migration 0021): "centre" (they picked
+    # it) or "retry" (route again by the policy), who, when and why
+    sa.Column("decision", sa.String(16)),
+    sa.Column("decided_by", sa.String(200)),
+    sa.Column("decided_at", Time),
+    sa.Column("decision_note", sa.String(500)),
 )

@@ -108,6 +108,8 @@ EVENT_TYPES: dict[str, EventType] = {e.type: e for e in (
     EventType("return.rejected", None, "hub", "退货已拒绝", "Return rejected", "return_rejected"),
     EventType("return.pickup_booked", None, "hub", "退货已预约取件", "Return pickup booked",
               "return_pickup_booked"),
+    EventType("return.route_decided", None, "hub", "退货路由已人工决定", "Return route decided",
+              "return_route_decided"),
     EventType("return.inspected", None, "hub", "退货已质检", "Return inspected",
               "return_inspected"),
 )}

@@ -129,6 +129,7 @@ NAMES: dict[str, dict[str, tuple[str, str]]] = {
         "return_approved": ("Return approved", "退货已同意"),
         "return_rejected": ("Return rejected", "退货已拒绝"),
         "return_pickup_booked": ("Return pickup booked", "退货已预约取件"),
+        "return_route_decided": ("Return route decided", "退货路由已人工决定"),
         "return_inspected": ("Return inspected", "退货已质检"),
     },
     "source": {

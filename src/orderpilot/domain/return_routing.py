@@ -147,6 +147,9 @@ EXCEPTION_TEXTS: dict[str, tuple[str, str]] = {
                         "The carrier refused the pickup booking: {detail}"),
 }
 HOLD_REASON = "return_decision_required"
+# Recorded on the order when a person decides a return that needed it (services/returns_routing
+# /decisions.py); the rule template return-route-decided books the pickup and texts the buyer.
+ROUTE_DECIDED = "return.route_decided"
 
 
 @dataclass(frozen=True)

@@ -266,6 +266,9 @@ def valid_bodies(seeded: Seeded) -> dict[str, st.SearchStrategy[dict[str, Any]]]
             lambda outlets: {"rows": [{"outlet_code": f"SF-{o:04d}", "return_centre": "YIWU"}
                                       for o in outlets]},
             st.lists(st.integers(0, 9999), max_size=5, unique=True)),
+        "POST /api/v1/returns/{return_id}/route": st.builds(
+            lambda retry, note: {"retry": True, "note": note} if retry
+            else {"return_centre": "YIWU", "note": note}, st.booleans(), words),
         "POST /api/v1/audits/walkthrough": st.builds(
             lambda n, seed: {"sample": n, "seed": seed}, st.integers(1, 12),
             st.integers(0, 10**6)),

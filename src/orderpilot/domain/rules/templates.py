@@ -291,14 +291,15 @@ TEMPLATES: tuple[RuleTemplate, ...] = (
     RuleTemplate(
         "return-low-stock-replenish", "退货后库存仍低于阈值:申请补货",
         "Still under the threshold after a return: request replenishment",
-        "退货入库后,退货商品的可售库存仍低于库存低位阈值时:在金蝶生成采购申请单"
+        "退货质检完成(可售件已回库)后,退货商品的可售库存仍低于库存低位阈值时:在金蝶生成采购申请单"
         "(每个SKU每天最多一张)。",
-        "When a return is received and a returned SKU's sellable stock is still at or under "
+        "When a return is inspected (its restockable units are back on hand) and a returned "
+        "SKU's sellable stock is still at or under "
         "its low-stock threshold: raise a purchase requisition in Kingdee (at most one per SKU "
         "and day).",
         "S8",
         {"name": "退货后补货", "description": "S8：退货后库存仍不足时申请补货",
-         "trigger": {"kind": "event", "event": "return.received"},
+         "trigger": {"kind": "event", "event": "return.inspected"},
          "conditions": {"all": []},
          "actions": [
              {"id": "replenish", "type": "erp.request_replenishment",
@@ -307,6 +308,39 @@ TEMPLATES: tuple[RuleTemplate, ...] = (
         (), (Blank("top_up", "补到阈值后再多申请(件)", "Units beyond the threshold", "number",
                    10, (("actions", 0, "params", "top_up"),)),)),
 )
+
+
+def _routing(name: str, description: str, event: str) -> dict[str, Any]:
+    """Route (or keep a person's decision), book the pickup once, text the buyer once."""
+    return {
+        "name": name, "description": description,
+        "trigger": {"kind": "event", "event": event},
+        "conditions": {"all": []},
+        "actions": [
+            {"id": "route", "type": "return.route", "params": {},
+             "on_error": {"retries": 5, "backoff_seconds": 10, "then": "fail"},
+             "on_outcome": {"decision_required": [
+                 {"id": "route_hold", "type": "order.hold",
+                  "params": {"reason": RETURN_HOLD,
+                             "note": "{{ steps.route.exception_zh }} / "
+                                     "{{ steps.route.exception_en }}"}}]}},
+            {"id": "pickup", "type": "carrier.book_return_pickup", "params": {},
+             "if": {"all": [{"field": "steps.route.routed", "op": "is_true", "type": "bool"}]},
+             "on_error": {"retries": 5, "backoff_seconds": 10, "then": "fail"},
+             "on_outcome": {"refused": [
+                 {"id": "pickup_hold", "type": "order.hold",
+                  "params": {"reason": RETURN_HOLD,
+                             "note": "承运商拒绝上门取件 / carrier refused the pickup: "
+                                     "{{ steps.pickup.refusal }}"}}]}},
+            {"id": "notify", "type": "sms.send",
+             "if": {"all": [{"field": "steps.pickup.booked", "op": "is_true",
+                             "type": "bool"}]},
+             "params": {"template": "SMS_RETURN_PICKUP",
+                        "params": {"centre": "{{ steps.route.centre_name }}",
+                                   "address": "{{ steps.route.address_text }}",
+                                   "window": "{{ steps.pickup.window_text }}"}}}]}
+
+
 TEMPLATES += (
     RuleTemplate(
         "return-routing", "退货路由", "Return routing",
@@ -317,33 +351,18 @@ TEMPLATES += (
         "pickup is booked and the buyer gets an SMS with the address and the window. When "
         "any link is missing the order is held for a person to decide.",
         "S7",
-        {"name": "退货路由", "description": "S7：退货按网点路由到退货中心并预约上门取件",
-         "trigger": {"kind": "event", "event": "return.requested"},
-         "conditions": {"all": []},
-         "actions": [
-             {"id": "route", "type": "return.route", "params": {},
-              "on_error": {"retries": 5, "backoff_seconds": 10, "then": "fail"},
-              "on_outcome": {"decision_required": [
-                  {"id": "route_hold", "type": "order.hold",
-                   "params": {"reason": RETURN_HOLD,
-                              "note": "{{ steps.route.exception_zh }} / "
-                                      "{{ steps.route.exception_en }}"}}]}},
-             {"id": "pickup", "type": "carrier.book_return_pickup", "params": {},
-              "if": {"all": [{"field": "steps.route.routed", "op": "is_true",
-                              "type": "bool"}]},
-              "on_error": {"retries": 5, "backoff_seconds": 10, "then": "fail"},
-              "on_outcome": {"refused": [
-                  {"id": "pickup_hold", "type": "order.hold",
-                   "params": {"reason": RETURN_HOLD,
-                              "note": "承运商拒绝上门取件 / carrier refused the pickup: "
-                                      "{{ steps.pickup.refusal }}"}}]}},
-             {"id": "notify", "type": "sms.send",
-              "if": {"all": [{"field": "steps.pickup.booked", "op": "is_true",
-                              "type": "bool"}]},
-              "params": {"template": "SMS_RETURN_PICKUP",
-                         "params": {"centre": "{{ steps.route.centre_name }}",
-                                    "address": "{{ steps.route.address_text }}",
-                                    "window": "{{ steps.pickup.window_text }}"}}}]},
+        _routing("退货路由", "S7：退货按网点路由到退货中心并预约上门取件", "return.requested"),
+        (RETURN_PICKUP_SMS,)),
+    RuleTemplate(
+        "return-route-decided", "退货路由:人工决定后预约取件", "Return routing: after a decision",
+        "运营人工决定无法自动路由的退货后(选定退货中心,或修正政策/发货后重新路由):"
+        "预约顺丰上门取件并短信告知买家,各只一次;仍无法路由时再次冻结待决定。",
+        "When ops decide a return that could not be routed (they pick the centre, or route it "
+        "again after fixing the policy or the shipment): book the SF pickup and text the buyer, "
+        "each once; still unroutable, the order is held again.",
+        "S7",
+        _routing("退货路由:人工决定后", "S7：人工决定退货中心后预约上门取件并通知买家",
+                 "return.route_decided"),
         (RETURN_PICKUP_SMS,)),
 )
 TEMPLATE_BY_ID = {t.id: t for t in TEMPLATES}

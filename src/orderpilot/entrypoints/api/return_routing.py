@@ -9,10 +9,16 @@ from pydantic import Field
 
 from orderpilot.adapters.spreadsheets import UnreadableSheet, sheet_from_bytes
 from orderpilot.adapters.views import return_policy as views
-from orderpilot.domain.errors import InvalidInput
-from orderpilot.entrypoints.api.deps import CanManageReturnPolicy, CanReadOrders, HubDep
+from orderpilot.adapters.views import returns as return_views
+from orderpilot.domain.errors import InvalidInput, NotFound
+from orderpilot.entrypoints.api.deps import (
+    CanDecideReturns,
+    CanManageReturnPolicy,
+    CanReadOrders,
+    HubDep,
+)
 from orderpilot.entrypoints.api.schemas import Strict
-from orderpilot.services.returns_routing import registers
+from orderpilot.services.returns_routing import decisions, registers
 
 router = APIRouter(prefix="/api/v1", tags=["return routing"])
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -43,6 +49,12 @@ class PolicyRowIn(Strict):
 
 class PolicyIn(Strict):
     rows: Annotated[list[PolicyRowIn], Field(max_length=5000)]
+
+
+class RouteDecisionIn(Strict):
+    return_centre: Annotated[str | None, Field(min_length=1, max_length=64)] = None
+    retry: bool = False
+    note: Annotated[str, Field(max_length=500)] = ""
 
 
 @router.put("/return-centres/{code}", summary="Create or replace a return centre")
@@ -91,3 +103,25 @@ def import_policy(hub: HubDep, who: CanManageReturnPolicy,
                                          sheet.rows, who.name)
     with hub.db.read() as conn:
         return views.policy(conn, version)
+
+
+@router.post("/returns/{return_id}/route",
+             summary="Decide a return that needs a decision: the centre, or route again",
+             description='{"return_centre": "<code>", "note"} routes the return to the centre '
+                         'a person picked; {"retry": true, "note"} routes it again by the '
+                         "policy (after the policy or the shipment was fixed). The order's "
+                         "return_decision_required holds are released, and the rule template "
+                         "return-route-decided books the pickup and texts the buyer once. A "
+                         "return that needs no decision (e.g. decided already) is 409.")
+def decide_route(return_id: Annotated[str, Path(min_length=1, max_length=64)],
+                 body: RouteDecisionIn, hub: HubDep, who: CanDecideReturns) -> dict[str, Any]:
+    decisions.decide_route(decisions.DecideRoute(return_id, who.name, body.return_centre,
+                                                 body.retry, body.note.strip()),
+                           hub.uow, hub.clock)
+    with hub.db.read() as conn:
+        found = return_views.return_detail(conn, return_id)
+    if found is None:
+        raise NotFound(f"no return {return_id}", field="id", code="return_not_found",
+                       zh=f"没有退货单 {return_id}")
+    return found
+

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from orderpilot.adapters.inventory import InventoryRepository
+from orderpilot.adapters.views import return_policy as policy_views
 from orderpilot.adapters.views import returns as views
 from orderpilot.adapters.views.rules import order_numbers
 from orderpilot.domain import returns as rd
@@ -23,6 +24,7 @@ from orderpilot.entrypoints.console.holds import error_status
 from orderpilot.entrypoints.console.render import ConsoleDep
 from orderpilot.services import returns as service
 from orderpilot.services.channels import return_refunds as channel_refunds
+from orderpilot.services.returns_routing import decisions
 
 router = APIRouter(prefix="/console")
 PAGE_SIZE = 200
@@ -32,6 +34,8 @@ MOVE_PERMISSION = {"approved": "returns.decide", "rejected": "returns.decide",
                    "received": "returns.receive", "inspected": "returns.receive",
                    "refunded": "returns.refund"}
 OPEN = frozenset(rd.STATUSES) - {"rejected", "refunded", "closed"}
+# Who may decide a return that could not be routed: either permission (domain/access.py).
+DECIDE_ROUTE = ("returns.decide", "returns.policy")
 
 
 def _age_hours(created_at: str | None, now: datetime) -> float:
@@ -78,10 +82,12 @@ def _detail_page(request: Request, hub: HubDep, console: ConsoleDep, return_id: 
                 request, "There is no return with this ID."), 404)
         numbers = order_numbers(conn, {ret["order_id"]})
         sources = InventoryRepository(conn).sources()
+        route = ret.get("route") or {}
+        centres = policy_views.centres(conn) if route.get("decision_required") else []
     return console.render(request, "return.html", {
         "nav": "returns", "ret": ret, "numbers": numbers, "statuses": rd.STATUSES,
         "reasons": REASONS, "sources": sources, "move_permission": MOVE_PERMISSION,
-        "error": error}, status=status)
+        "centres": centres, "decide_route": DECIDE_ROUTE, "error": error}, status=status)
 
 
 @router.get("/returns/{return_id}", name="console:return")
@@ -125,3 +131,22 @@ async def move(request: Request, return_id: str, hub: HubDep, console: ConsoleDe
         return _detail_page(request, hub, console, return_id, console.say(request, exc),
                             error_status(exc))
     return RedirectResponse(f"/console/returns/{return_id}", status_code=303)
+
+
+@router.post("/returns/{return_id}/route", name="console:return-route")
+def decide_route(request: Request, return_id: str, hub: HubDep, console: ConsoleDep,
+                 who: User, return_centre: Annotated[str, Form()] = "",
+                 retry: Annotated[str, Form()] = "",
+                 note: Annotated[str, Form()] = "") -> Response:
+    """A person decides a return that needs it (the API's POST /api/v1/returns/{id}/route)."""
+    if not any(allowed(who.role, p) for p in DECIDE_ROUTE):
+        raise NotPermitted(DECIDE_ROUTE[0])
+    try:
+        decisions.decide_route(decisions.DecideRoute(
+            return_id, who.name, return_centre.strip()[:64] or None, retry == "1",
+            note.strip()[:500]), hub.uow, hub.clock)
+    except OrderpilotError as exc:
+        return _detail_page(request, hub, console, return_id, console.say(request, exc),
+                            error_status(exc))
+    return RedirectResponse(f"/console/returns/{return_id}", status_code=303)
+

@@ -52,7 +52,9 @@ def save_book(formid: str, data: dict[str, Any], state: dict[str, Any]) -> dict[
 
 def _receivable(model: dict[str, Any], number: str, state: dict[str, Any],
                 audit: bool) -> dict[str, Any]:
-    for name in ("FDATE", "FCUSTOMERID", "FSETTLEORGID"):
+    # the head fields the public Save DTO requires (books.py cites it)
+    for name in ("FDATE", "FENDDATE_H", "FCUSTOMERID", "FCURRENCYID", "FSETTLEORGID",
+                 "FPAYORGID", "FSALEORGID"):
         if not model.get(name):
             return _refused(name, f"字段“{name}”是必填项")
     if number in state["receivables"]:

@@ -111,6 +111,11 @@ ROUTE = ActionType(
 
 
 def _customer_address(uow: UnitOfWork, call: StepCall) -> Any:
+    """The address the buyer typed: kept on the route once routed (routing again keeps it),
+    else the return request's, else the order's shipping address."""
+    routed = uow.return_routing.route(_return_id(call))
+    if routed is not None and routed.get("customer_address"):
+        return routed["customer_address"]
     data = (call.context.get("event") or {}).get("data") or {}
     given = data.get("customer_address") if isinstance(data, dict) else None
     if isinstance(given, dict):
@@ -145,11 +150,29 @@ def _settle(uow: UnitOfWork, call: StepCall, shipment: LastShipment | None,
             "exception_en": problem.message_en if problem else ""}
 
 
+def _decided(uow: UnitOfWork, route: dict[str, Any]) -> Output:
+    """The route a person decided (they picked the centre): kept as it is."""
+    centre = uow.return_routing.centre(str(route["return_centre"]))
+    address = route.get("address") or {}
+    return {"routed": True, "decision_required": False,
+            "outlet_code": str(route.get("outlet_code") or ""),
+            "return_centre": str(route["return_centre"]),
+            "centre_name": centre.name_zh if centre else str(route["return_centre"]),
+            "address_text": address_text(address), "reason": "", "exception_zh": "",
+            "exception_en": ""}
+
+
 def route_hub_part(uow: UnitOfWork, call: StepCall, now: datetime) -> Output:
-    """Route at once when the outlet is known or cannot be asked for; else say what to ask."""
+    """Route at once when the outlet is known or cannot be asked for; else say what to ask.
+    A centre a person picked (POST /api/v1/returns/{id}/route) stands: no policy overrides
+    it, also when an earlier run is resent."""
     if call.order_id is None:
         raise StepRefused("return routing needs an order", field="trigger",
                           zh="退货路由需要订单")
+    routed = uow.return_routing.route(_return_id(call))
+    if routed is not None and routed.get("decision") == "centre" \
+            and not routed.get("decision_required") and routed.get("return_centre"):
+        return _decided(uow, routed)
     shipment = uow.return_routing.last_shipment(call.order_id)
     customer_address = _customer_address(uow, call)
     if shipment is not None and not shipment.outlet_code \
@@ -221,8 +244,9 @@ def pickup_details(uow: UnitOfWork, return_id: str) -> dict[str, Any]:
     the centre. Kept in the step's ``_pickup`` param, which run history never stores (it
     holds the buyer's name, phone and address)."""
     route = uow.return_routing.route(return_id)
-    if route is None or route.get("decision_required") or not route.get("address"):
-        return {"bookable": False}
+    if route is None or route.get("decision_required") or not route.get("address") \
+            or route.get("pickup_waybill"):
+        return {"bookable": False}  # not routed, or booked already (by an earlier run)
     centre = uow.return_routing.centre(str(route["return_centre"]))
     order = uow.orders.get(str(route["order_id"]))
     return {"bookable": True, "sf_order_id": sf_order_id(return_id),
