@@ -2,7 +2,7 @@
 a centre they picked or routing again by the policy, and their note).
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-02 00:00:00
 """
 
