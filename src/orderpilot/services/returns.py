@@ -133,6 +133,8 @@ def move_return(cmd: Move, uow_factory: UowFactory, clock: Clock,
                                code="return_not_found", zh=f"没有退货单 {cmd.return_id}")
             order = _order(uow, ret.order_id)
             ret.move(cmd.target, now)
+            if cmd.target == "approved" and _pickup_booked(uow, ret.id):
+                ret.move("pickup_booked", now)  # the routing booked it already (reported then)
             data: dict[str, Any] = {"return_id": ret.id, **cmd.data, "by": cmd.by}
             if cmd.note:
                 data["note"] = cmd.note
@@ -148,6 +150,12 @@ def move_return(cmd: Move, uow_factory: UowFactory, clock: Clock,
             return ret
 
     return retrying(attempt)
+
+
+def _pickup_booked(uow: UnitOfWork, return_id: str) -> bool:
+    """Whether the routing booked the return's pickup with the carrier (docs/returns.md)."""
+    route = uow.return_routing.route(return_id)
+    return bool(route and route.get("pickup_waybill"))
 
 
 def _inspect(uow: UnitOfWork, ret: rd.Return, inspection: Inspection,

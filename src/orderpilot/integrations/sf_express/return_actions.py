@@ -328,6 +328,10 @@ def record_booking(uow: UnitOfWork, call: StepCall, output: Output, now: datetim
     start = datetime.fromisoformat(str(output["pickup_start"]))
     end = datetime.fromisoformat(str(output["pickup_end"]))
     store.record_pickup(return_id, str(output["waybill"]), start, end, now)
+    ret = uow.returns.get(return_id, for_update=True)
+    if ret is not None and ret.status == "approved":
+        ret.move("pickup_booked", now)  # approved before the booking came back
+        uow.returns.save(ret)
     if PICKUP_BOOKED not in lifecycle.EVENT_TYPES or call.order_id is None:
         return  # the returns lifecycle types are added with the return record (issue 13)
     route = store.route(return_id) or {}
