@@ -77,7 +77,8 @@ def _charts(say: Any, zh: bool, data: dict[str, Any], sla: float) -> dict[str, A
                 {"name": "P50", "type": "bar", "data": [s["p50"] for s in steps],
                  "markLine": {"symbol": "none", "lineStyle": {"color": "#c62828",
                                                               "type": "dashed"},
-                              "label": {"formatter": say("SLA") + " {c} h"},
+                              "label": {"formatter": say("SLA") + " {c} h",
+                                        "position": "insideEndTop"},
                               "data": [{"yAxis": sla}]}},
                 {"name": "P90", "type": "bar", "data": [s["p90"] for s in steps]}]},
         "reasons": {
