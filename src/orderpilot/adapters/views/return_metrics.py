@@ -45,17 +45,17 @@ class Period:
     channel: str | None = None
 
 
-def _in_period(period: Period) -> sa.Select[Any]:
-    """The ids (and order ids) of the returns requested in the period, in the channel."""
-    query = sa.select(rt.c.id, rt.c.order_id).where(rt.c.created_at >= period.since,
-                                                    rt.c.created_at < period.until)
+def _scoped(query: sa.Select[Any], period: Period) -> sa.Select[Any]:
+    """QUERY (which reads ``returns``) narrowed to the returns requested in the period, in the
+    channel: a range on the created_at index, no IN over a subquery."""
+    query = query.where(rt.c.created_at >= period.since, rt.c.created_at < period.until)
     if period.channel:
         query = query.join(t.orders, t.orders.c.id == rt.c.order_id).where(
             t.orders.c.channel == period.channel)
     return query
 
 
-def _routes(conn: Connection, chosen: Any) -> list[m.RouteFacts]:
+def _routes(conn: Connection, period: Period) -> list[m.RouteFacts]:
     current = conn.execute(sa.select(sa.func.max(pv.c.version))).scalar()
     then, now = prow.alias("policy_then"), prow.alias("policy_now")
     query = (sa.select(rr.c.return_id, rr.c.decision_required, rr.c.exception_reason,
@@ -69,10 +69,9 @@ def _routes(conn: Connection, chosen: Any) -> list[m.RouteFacts]:
                                       then.c.outlet_code == rr.c.outlet_code))
              .outerjoin(now, sa.and_(now.c.version == current,
                                      now.c.outlet_code == rr.c.outlet_code))
-             .outerjoin(rc, rc.c.code == rr.c.return_centre)
-             .where(rr.c.return_id.in_(sa.select(chosen.c.id))))
+             .outerjoin(rc, rc.c.code == rr.c.return_centre))
     facts = []
-    for row in conn.execute(query):
+    for row in conn.execute(_scoped(query, period)):
         centre = {p: getattr(row, p) for p in m.ADDRESS_PARTS} \
             if row.province is not None else None
         facts.append(m.RouteFacts(
@@ -82,17 +81,17 @@ def _routes(conn: Connection, chosen: Any) -> list[m.RouteFacts]:
     return facts
 
 
-def _step_hours(conn: Connection, chosen: Any) -> dict[str, list[float]]:
-    """Hours from each return's request to the first event of each step naming it."""
+def _step_hours(conn: Connection, period: Period,
+                requested: dict[str, datetime]) -> dict[str, list[float]]:
+    """Hours from each return's request to the first event of each step naming it: the step
+    events of the orders that have a return in the period, found by the order_id index."""
     return_id = t.events.c.payload["data"]["return_id"].as_string()
+    orders = _scoped(sa.select(rt.c.order_id), period)
     query = (sa.select(return_id.label("return_id"), t.events.c.type,
                        sa.func.min(t.events.c.occurred_at).label("at"))
-             .where(t.events.c.order_id.in_(sa.select(chosen.c.order_id)),
-                    t.events.c.type.in_(STEP_EVENTS))
+             .where(t.events.c.order_id.in_(orders), t.events.c.type.in_(STEP_EVENTS))
              .group_by(return_id, t.events.c.type))
     reached = {(r.return_id, STEP_EVENTS[r.type]): r.at for r in conn.execute(query)}
-    requested = dict(conn.execute(sa.select(rt.c.id, rt.c.created_at)
-                                  .where(rt.c.id.in_(sa.select(chosen.c.id)))).all())
     hours: dict[str, list[float]] = defaultdict(list)
     for (rid, step), at in reached.items():
         start = requested.get(rid)
@@ -115,13 +114,12 @@ def _shipped_units(conn: Connection, period: Period) -> dict[str, int]:
 
 
 def metrics(conn: Connection, period: Period) -> dict[str, Any]:
-    chosen = _in_period(period).subquery("chosen")
-    returns = conn.execute(sa.select(rt.c.id, rt.c.order_id, rt.c.reason_tags, rt.c.rejected)
-                           .where(rt.c.id.in_(sa.select(chosen.c.id)))).all()
+    returns = conn.execute(_scoped(sa.select(rt.c.id, rt.c.order_id, rt.c.reason_tags,
+                                             rt.c.rejected, rt.c.created_at), period)).all()
     accepted = {r.id for r in returns if not r.rejected}
-    lines = conn.execute(sa.select(rl.c.return_id, rl.c.sku, rl.c.quantity, rt.c.order_id)
-                         .join(rt, rt.c.id == rl.c.return_id)
-                         .where(rl.c.return_id.in_(sa.select(chosen.c.id)))).all()
+    lines = conn.execute(_scoped(sa.select(rl.c.return_id, rl.c.sku, rl.c.quantity,
+                                           rt.c.order_id)
+                                 .join(rt, rt.c.id == rl.c.return_id), period)).all()
     returned: Counter[str] = Counter()
     skus_by_order: dict[str, set[str]] = defaultdict(set)
     for line in lines:
@@ -130,8 +128,9 @@ def metrics(conn: Connection, period: Period) -> dict[str, Any]:
             skus_by_order[line.order_id].add(line.sku)
     reasons: Counter[str] = Counter(tag for r in returns for tag in dict.fromkeys(
         r.reason_tags or ["other"]))
-    accuracy = m.address_accuracy(_routes(conn, chosen))
-    times = m.processing_times(_step_hours(conn, chosen))
+    accuracy = m.address_accuracy(_routes(conn, period))
+    times = m.processing_times(_step_hours(conn, period,
+                                           {r.id: r.created_at for r in returns}))
     rates = m.sku_rates(returned, _shipped_units(conn, period), TOP_SKUS)
     pairs = m.co_returned_pairs(skus_by_order.values(), TOP_PAIRS)
     return {
