@@ -17,6 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.tables_return_routing import return_centres as rc
@@ -36,6 +39,25 @@ SHIPPED_STATUSES = tuple(sorted(n.id for n in lifecycle.NODES if n.id == "shippe
                                 or "shipped" in lifecycle.predecessors(n.id)))
 TOP_SKUS = 20
 TOP_PAIRS = 10
+
+
+class hours_between(FunctionElement[float]):  # noqa: N801 - an SQL function's name
+    """Hours from the second time to the first, computed by the database (no time objects
+    made in Python for each of hundreds of thousands of events)."""
+    type = sa.Float()
+    inherit_cache = True
+
+
+@compiles(hours_between, "postgresql")
+def _hours_pg(element: hours_between, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 3600.0)"
+
+
+@compiles(hours_between, "sqlite")
+def _hours_sqlite(element: hours_between, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"((julianday({later}) - julianday({earlier})) * 24.0)"
 
 
 @dataclass(frozen=True)
@@ -58,9 +80,13 @@ def _scoped(query: sa.Select[Any], period: Period) -> sa.Select[Any]:
 def _routes(conn: Connection, period: Period) -> list[m.RouteFacts]:
     current = conn.execute(sa.select(sa.func.max(pv.c.version))).scalar()
     then, now = prow.alias("policy_then"), prow.alias("policy_now")
+    # The typed address's parts as text, the route's copy else the return's: no JSON
+    # document decoded per row.
+    typed = [sa.func.coalesce(rr.c.customer_address[p].as_string(),
+                              rt.c.customer_address[p].as_string()).label(f"typed_{p}")
+             for p in m.ADDRESS_PARTS]
     query = (sa.select(rr.c.return_id, rr.c.decision_required, rr.c.exception_reason,
-                       rr.c.outlet_code, rr.c.return_centre, rr.c.customer_address,
-                       rt.c.customer_address.label("typed_on_return"),
+                       rr.c.outlet_code, rr.c.return_centre, *typed,
                        then.c.return_centre.label("centre_then"),
                        now.c.return_centre.label("centre_now"),
                        *(rc.c[p] for p in m.ADDRESS_PARTS))
@@ -71,33 +97,31 @@ def _routes(conn: Connection, period: Period) -> list[m.RouteFacts]:
                                      now.c.outlet_code == rr.c.outlet_code))
              .outerjoin(rc, rc.c.code == rr.c.return_centre))
     facts = []
-    for row in conn.execute(_scoped(query, period)):
+    for row in conn.execute(_scoped(query, period)).all():
         centre = {p: getattr(row, p) for p in m.ADDRESS_PARTS} \
             if row.province is not None else None
+        typed_parts = {p: getattr(row, f"typed_{p}") for p in m.ADDRESS_PARTS}
         facts.append(m.RouteFacts(
             row.return_id, bool(row.decision_required), row.exception_reason, row.outlet_code,
             row.return_centre, row.centre_then, row.centre_now,
-            row.customer_address or row.typed_on_return, centre))
+            typed_parts if any(typed_parts.values()) else None, centre))
     return facts
 
 
-def _step_hours(conn: Connection, period: Period,
-                requested: dict[str, datetime]) -> dict[str, list[float]]:
+def _step_hours(conn: Connection, period: Period) -> dict[str, list[float]]:
     """Hours from each return's request to the first event of each step naming it: the step
     events of the orders that have a return in the period, found by the order_id index."""
     return_id = t.events.c.payload["data"]["return_id"].as_string()
     orders = _scoped(sa.select(rt.c.order_id), period)
-    query = (sa.select(return_id.label("return_id"), t.events.c.type,
+    first = (sa.select(return_id.label("return_id"), t.events.c.type,
                        sa.func.min(t.events.c.occurred_at).label("at"))
              .where(t.events.c.order_id.in_(orders), t.events.c.type.in_(STEP_EVENTS))
-             .group_by(return_id, t.events.c.type))
-    reached = {(r.return_id, STEP_EVENTS[r.type]): r.at for r in conn.execute(query)}
+             .group_by(return_id, t.events.c.type)).subquery("first_step")
+    query = _scoped(sa.select(first.c.type, hours_between(first.c.at, rt.c.created_at))
+                    .join(rt, rt.c.id == first.c.return_id), period)
     hours: dict[str, list[float]] = defaultdict(list)
-    for (rid, step), at in reached.items():
-        start = requested.get(rid)
-        if start is not None and at is not None:
-            at = at if at.tzinfo else at.replace(tzinfo=start.tzinfo)
-            hours[step].append(max(0.0, (at - start).total_seconds() / 3600))
+    for kind, elapsed in conn.execute(query).all():
+        hours[STEP_EVENTS[kind]].append(max(0.0, float(elapsed)))
     return hours
 
 
@@ -115,7 +139,7 @@ def _shipped_units(conn: Connection, period: Period) -> dict[str, int]:
 
 def metrics(conn: Connection, period: Period) -> dict[str, Any]:
     returns = conn.execute(_scoped(sa.select(rt.c.id, rt.c.order_id, rt.c.reason_tags,
-                                             rt.c.rejected, rt.c.created_at), period)).all()
+                                             rt.c.rejected), period)).all()
     accepted = {r.id for r in returns if not r.rejected}
     lines = conn.execute(_scoped(sa.select(rl.c.return_id, rl.c.sku, rl.c.quantity,
                                            rt.c.order_id)
@@ -129,8 +153,7 @@ def metrics(conn: Connection, period: Period) -> dict[str, Any]:
     reasons: Counter[str] = Counter(tag for r in returns for tag in dict.fromkeys(
         r.reason_tags or ["other"]))
     accuracy = m.address_accuracy(_routes(conn, period))
-    times = m.processing_times(_step_hours(conn, period,
-                                           {r.id: r.created_at for r in returns}))
+    times = m.processing_times(_step_hours(conn, period))
     rates = m.sku_rates(returned, _shipped_units(conn, period), TOP_SKUS)
     pairs = m.co_returned_pairs(skus_by_order.values(), TOP_PAIRS)
     return {
