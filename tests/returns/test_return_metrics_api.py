@@ -75,7 +75,7 @@ def test_channel_and_period_narrow_it(api: Any, hub: Hub) -> None:
     ({"since": "yesterday"}, "since"), ({"until": "2026-13-01"}, "until"),
     ({"since": "2026-11-10", "until": "2026-11-01"}, "since"),
     ({"since": "2020-01-01", "until": "2026-11-01"}, "since"),
-    ({"since": "0001-01-01"}, "since")])
+    ({"since": "0001-01-01"}, "since"), ({"channel": "ebay"}, "channel")])
 def test_a_bad_period_is_a_422_naming_the_field(api: Any, params: dict[str, str],
                                                  field: str) -> None:
     r = api.get("/api/v1/returns/metrics", params=params)

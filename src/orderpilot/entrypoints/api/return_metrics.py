@@ -10,6 +10,8 @@ from fastapi import APIRouter, Query
 
 from orderpilot.adapters.views import return_metrics as views
 from orderpilot.domain import return_metrics as m
+from orderpilot.domain.errors import InvalidInput
+from orderpilot.domain.intake import CHANNELS
 from orderpilot.entrypoints.api.deps import CanReadReturns, HubDep
 
 router = APIRouter(prefix="/api/v1", tags=["returns"])
@@ -24,6 +26,9 @@ def return_metrics(hub: HubDep, who: CanReadReturns,
                    until: Annotated[str | None, Query(max_length=40)] = None,
                    channel: Annotated[str | None, Query(max_length=32)] = None
                    ) -> dict[str, Any]:
+    if channel and channel not in CHANNELS:
+        raise InvalidInput(f"unknown channel {channel!r}; known: {', '.join(CHANNELS)}",
+                           field="channel", zh=f"未知渠道 {channel!r}；可用：{'、'.join(CHANNELS)}")
     start, end = m.period_bounds(since, until, hub.clock())
     with hub.db.read() as conn:
         return views.metrics(conn, views.Period(start, end, channel or None))
