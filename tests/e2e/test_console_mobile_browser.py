@@ -68,6 +68,7 @@ def main_pages(data: Seeded) -> list[tuple[str, str, str]]:
         ("decision-tables", "/console/decision-tables", "h1"),
         ("promotions", "/console/promotions", "h1"),
         ("promotion", f"/console/promotions/{promotion.id}", "h1"),
+        ("return-metrics", "/console/returns/metrics", ".kpis"),
     ]
 
 

@@ -183,6 +183,14 @@ def valid_queries() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
         "GET /api/v1/availability": st.builds(
             lambda q, region: {"sku": "DIAPER-L", "quantity": q, "region": region},
             st.integers(1, 5), st.sampled_from(["浙江省", "US", ""])),
+        # a period of whole days (until on or after since), sometimes one channel's
+        "GET /api/v1/returns/metrics": st.builds(
+            lambda start, days, more: {"since": f"2026-{start[0]:02d}-{start[1]:02d}",
+                                       "until": f"2026-{start[0]:02d}-{start[1] + days:02d}",
+                                       **more},
+            st.tuples(st.integers(1, 12), st.integers(1, 9)), st.integers(0, 19),
+            st.fixed_dictionaries({}, optional={"channel": st.sampled_from(
+                ["shopee", "lazada", "youzan"])})),
         # a template installed again overlaps with itself: "keep both"
         "POST /api/v1/rules/templates/{template_id}/install": st.fixed_dictionaries(
             {"confirm_overlap": st.just("true")}, optional={"enable": st.booleans()}),

@@ -27,6 +27,7 @@ from orderpilot.entrypoints.api import (
     order_work,
     orders,
     reconciliations,
+    return_metrics,
     return_routing,
     returns,
     rules,
@@ -66,6 +67,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(admin.router)
     app.include_router(order_work.router)  # /bulk before /{order_id}
     app.include_router(orders.router)
+    app.include_router(return_metrics.router)  # /returns/metrics before /returns/{id}
     app.include_router(returns.router)
     app.include_router(rules.router)
     app.include_router(decision_tables.router)

@@ -20,7 +20,8 @@ Examples:
   orderpilot bench reconcile --orders 1000000 --json
   orderpilot bench diagnosis --orders 1000000 --json
   orderpilot bench demo-history --json
-  orderpilot bench returns --json""", no_args_is_help=True)
+  orderpilot bench returns --json
+  orderpilot bench return-metrics --json""", no_args_is_help=True)
 Db = Annotated[str | None, typer.Option(
     help="postgresql+psycopg://... server to use (a scratch database is created and dropped); "
          "default: a temporary embedded SQLite file")]
@@ -108,6 +109,16 @@ def returns(count: Annotated[int, typer.Option("--returns", min=5, max=100_000,
     """Returns routed per second (route, SF pickup, SMS) against the simulators, route p99,
     address accuracy on routable returns, lost returns."""
     from orderpilot.benchmarks import returns as bench
+
+    _measure(as_json, lambda progress: bench.run(count, db, progress))
+
+
+@bench_app.command("return-metrics")
+def return_metrics(count: Annotated[int, typer.Option("--returns", min=10, max=1_000_000,
+                                                      help="Returns in the period")] = 100_000,
+                   db: Db = None, as_json: AsJson = False) -> None:
+    """Seconds the returns metrics take for a period holding that many returns."""
+    from orderpilot.benchmarks import return_metrics as bench
 
     _measure(as_json, lambda progress: bench.run(count, db, progress))
 

@@ -20,6 +20,7 @@ from orderpilot.entrypoints.console import (
     order_work,
     pages,
     reconciliation,
+    return_metrics,
     return_policy,
     returns,
     tickets,
@@ -49,7 +50,8 @@ ROUTERS = (auth.router, account.router, pages.router, holds.router, exceptions.r
            inventory_sheets.router, channels.router, order_work.router,
            walkthrough.router, reconciliation.router, expectations.router,
            diagnosis.router,
-           return_policy.router, returns.router)  # /returns/centres before /returns/{id}
+           return_metrics.router, return_policy.router,
+           returns.router)  # /returns/metrics, /returns/centres before /returns/{id}
 
 
 def mount(app: FastAPI, hub: Hub) -> None:
