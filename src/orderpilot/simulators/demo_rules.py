@@ -14,13 +14,17 @@ import structlog
 
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.rules.templates import TEMPLATE_BY_ID
+from orderpilot.simulators.demo_history_returns import install_registers
 from orderpilot.simulators.external.server import SimServer
 
 log = structlog.get_logger("orderpilot.demo")
 QUALIFIED_SHARE = 0.7  # buyers the customs filing service knows as qualified
 ENABLED = ("bonded-zone-customs-check", "support-contact-vip", "high-value-review",
            "promotion-high-intent",
-           "unpaid-30min-reminder")
+           "unpaid-30min-reminder",
+           # returns (issue 13): S7 routing on SF + SMS, S8 on Kingdee and the CRM
+           "return-routing", "return-refund-credit-receivable", "two-returns-lower-level",
+           "return-low-stock-replenish")
 PAUSED = ("incomplete-address-hold",)  # the demo's staff hold such orders by hand
 
 
@@ -29,7 +33,10 @@ def start_simulators() -> SimServer:
 
 
 def install_rules(hub: Hub) -> list[str]:
-    """Install the demo's templates once (a second run keeps what staff changed)."""
+    """Install the demo's templates once (a second run keeps what staff changed), and the
+    return centres and policy the routing template reads (once: the history saves them first;
+    a demo without history gets them here)."""
+    install_registers(hub, hub.clock)
     with hub.uow() as uow:
         installed = {r.template_id for r in uow.rules.listing()}
     hub.rules.ensure_default_sms_templates()

@@ -42,6 +42,8 @@ class StreamStats:
     out_of_order_orders: int = 0
     holds_placed: int = 0
     holds_released: int = 0
+    returns_requested: int = 0
+    return_moves: int = 0
     conflicts: int = 0
     client_errors: int = 0
     server_errors: int = 0
@@ -53,6 +55,7 @@ class StreamStats:
         return (f"{self.orders_created} orders, {self.reports_sent} reports "
                 f"({self.reports_late} late, {self.duplicates_sent} sent twice, "
                 f"{self.out_of_order_orders} orders out of order), {self.holds_placed} holds, "
+                f"{self.returns_requested} returns, "
                 f"{self.conflicts} conflicts (409), {self.server_errors} server errors")
 
 
@@ -204,6 +207,19 @@ class DemoStream:
                                   json={"reason": reason, "note": step.data.get("note", "")})
             if response is not None and response.status_code == 200:
                 self.stats.holds_released += 1
+        elif step.kind == "return":
+            body = {**step.data, "source": step.source,
+                    "source_event_id": f"RR-{state['external_id']}"}
+            response = self._send("POST", f"/api/v1/orders/{order_id}/returns", json=body)
+            if response is not None and response.status_code in (200, 201):
+                state["return_id"] = response.json()["id"]
+                self.stats.returns_requested += response.status_code == 201
+                self.stats.recorded.add((step.source, body["source_event_id"]))
+        elif step.kind == "return_move" and state.get("return_id"):
+            move = {"note": "demo"} | step.data
+            response = self._send("POST", f"/api/v1/returns/{state['return_id']}/{step.type}",
+                                  json=move)
+            self.stats.return_moves += response is not None and response.status_code == 200
         elif step.kind == "event":
             occurred = datetime.now(UTC) - timedelta(seconds=step.late_by)
             source_event_id = f"{step.source}:{step.type}:{state['external_id']}"
