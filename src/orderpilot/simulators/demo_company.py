@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from orderpilot.simulators.demo_returns_plan import CARRIER_SOURCES, inspection
+from orderpilot.simulators.demo_returns_plan import CARRIER_SOURCES
 from orderpilot.simulators.demo_returns_plan import request as return_request
 from orderpilot.simulators.demo_returns_plan import shipment as plan_shipment
 
@@ -81,7 +81,6 @@ CANCEL_REASONS = ("等不及", "太贵", "拍错了", "不想要了")
 # refund) is left to the console's staff.
 RETURN_MOVES = (("approve", 5.0, 15.0), ("in-transit", 10.0, 25.0), ("received", 10.0, 25.0),
                 ("inspect", 3.0, 8.0))
-RESTOCK_TO = "HZ-DOMESTIC"  # where restockable returned units go back (demo_inventory.py)
 OPEN_AFTER_RETURN = 0.2  # returns whose receivable the ERP never closes (the seed's finding)
 
 
@@ -230,14 +229,10 @@ def plan_order(rng: random.Random, number: int, run_tag: str, placed_at: datetim
     if rng.random() < 0.06:
         # Through the returns API: the routing rule routes it (or holds the order for a
         # decision), books SF's pickup and texts the buyer; ops approve and receive it.
-        asked = return_request(rng, body, shipped, external_id)
-        after(4, 12, "return", "return.requested", channel, **asked)
-        verdict = inspection(asked["lines"], external_id)
+        after(4, 12, "return", "return.requested", channel,
+              **return_request(rng, body, shipped, external_id))
         for move, low, high in RETURN_MOVES:
-            inspected = {"stock_source": RESTOCK_TO, "lines": [
-                {"sku": sku, "restockable": r, "damaged": d}
-                for sku, (r, d) in verdict.items()]} if move == "inspect" else {}
-            after(low, high, "return_move", move, **inspected)
+            after(low, high, "return_move", move)
         if _share(external_id) >= OPEN_AFTER_RETURN:
             erp_receivable("closed")
     else:

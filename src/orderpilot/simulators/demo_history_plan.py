@@ -188,7 +188,7 @@ def _story(rng: random.Random, number: int, placed_at: datetime,
         _close(happened, requested + rng.uniform(1 * HOUR, 20 * HOUR), external_id, total)
         if returns_plan.POLICY.get(shipped.outlet_code or ""):  # else a person must decide
             for target, low, high in RETURN_LIFE:
-                data = {"target": target}
+                data: dict[str, Any] = {"target": target}
                 if target == "inspected":
                     data["inspection"] = returns_plan.inspection(asked["lines"], external_id)
                 at(rng.uniform(low, high), f"{STAFF}:{target}", STAFF, **data)
