@@ -13,7 +13,8 @@
   closed) go through ``returns.move_return``.
 * Returns that cannot be routed (an outlet the policy lacks, a waybill without outlet) stay
   requested; at the end of the history their orders are held for a decision as the rule's
-  branch holds them (reason ``return_decision_required``), so they show in the exceptions
+  branch holds them (reason ``return_decision_required``, the route's reason as a note read in
+  the reader's language), so they show in the exceptions
   queue. (Held at the end, not at the request: a hold would refuse the ERP's later reports.)
 """
 
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from orderpilot.domain.address import Address
 from orderpilot.domain.commands import PlaceHold
+from orderpilot.domain.messages import bilingual_note
 from orderpilot.domain.return_routing import HOLD_REASON, decide, pickup_start
 from orderpilot.services import ordering
 from orderpilot.services import returns as returns_service
@@ -185,8 +187,9 @@ def hold_undecided(hub: Hub, clock: Clock, played: Played) -> None:
             route = uow.return_routing.route(return_id) or {}
             ret = uow.returns.get(return_id)
             if ret is not None and ret.status == "requested":
-                waiting[ret.order_id] = f"{route.get('exception_zh')} / {route.get('exception_en')}"
+                waiting[ret.order_id] = bilingual_note(str(route.get("exception_en")),
+                                                       str(route.get("exception_zh")))
     for order_id, note in sorted(waiting.items()):
-        ordering.place_hold(PlaceHold(order_id, HOLD_REASON, note[:500], "return-routing",
+        ordering.place_hold(PlaceHold(order_id, HOLD_REASON, note, "return-routing",
                                       "rule"), hub.uow, clock)
         played.held.append(order_id)
