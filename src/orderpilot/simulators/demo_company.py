@@ -226,7 +226,7 @@ def plan_order(rng: random.Random, number: int, run_tag: str, placed_at: datetim
                           step.late_by, step.duplicate))
     after(6, 15, "event", "shipment.in_transit", carrier, tracking_number=tracking)
     after(10, 25, "event", "shipment.delivered", carrier, tracking_number=tracking)
-    if rng.random() < 0.06:
+    if rng.random() < (0.12 if shop.market == "CN" else 0.0):  # mainland buyers (the SMS)
         # Through the returns API: the routing rule routes it (or holds the order for a
         # decision), books SF's pickup and texts the buyer; ops approve and receive it.
         after(4, 12, "return", "return.requested", channel,

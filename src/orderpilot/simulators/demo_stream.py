@@ -53,6 +53,7 @@ class StreamStats:
     transport_errors: int = 0
     recorded: set[tuple[str, str]] = field(default_factory=set)  # (source, source_event_id)
     duplicated: set[tuple[str, str]] = field(default_factory=set)
+    out_of_order: set[str] = field(default_factory=set)  # the orders' external ids
 
     def line(self) -> str:
         return (f"{self.orders_created} orders, {self.reports_sent} reports "
@@ -163,6 +164,8 @@ class DemoStream:
         if plan.post_twice:  # the channel's connector retries after a timeout it imagined
             self._later(self.jitter.uniform(0.2, 1.5), lambda: self._repost(plan))
         self.stats.out_of_order_orders += plan.out_of_order
+        if plan.out_of_order:
+            self.stats.out_of_order.add(str(plan.body["external_id"]))
         state: dict[str, Any] = {"order_id": order_id, "external_id": plan.body["external_id"]}
         for step in plan.steps:
             self._later(step.at / self.speed, partial(self._do, state, step))
