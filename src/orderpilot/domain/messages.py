@@ -135,6 +135,7 @@ NAMES: dict[str, dict[str, tuple[str, str]]] = {
     "source": {
         "kingdee": ("Kingdee", "金蝶云星空"), "sf": ("SF Express", "顺丰速运"),
         "yto": ("YTO Express", "圆通速递"), "customs": ("Customs filing", "海关备案"),
+        "jdl": ("JD Logistics", "京东物流"), "zto": ("ZTO Express", "中通快递"),
         "helpdesk": ("Helpdesk", "客服工单系统"), "inventory": ("Inventory", "库存"),
     },
 }

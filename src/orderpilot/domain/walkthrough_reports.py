@@ -93,7 +93,9 @@ def report_views(reports: Iterable[Report]) -> list[SystemView]:
         amount = _decimal(r.data.get("amount"))
         if amount is not None:
             view["amount"] = amount
-        quantities = quantities_of(r.data)
+        # a return's lines are the units coming back (partial returns are normal), not the
+        # order's quantities
+        quantities = None if r.type.startswith("return.") else quantities_of(r.data)
         if quantities is not None:
             view["quantities"] = quantities
         address = address_text(r.data.get("address"))

@@ -14,6 +14,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from orderpilot.simulators.demo_returns_plan import CARRIER_SOURCES
+from orderpilot.simulators.demo_returns_plan import request as return_request
+from orderpilot.simulators.demo_returns_plan import shipment as plan_shipment
+
 COMPANY = "海豚跨境 Dolphin Cross-border"
 TENTH = Decimal("0.1")
 
@@ -46,7 +50,8 @@ PRODUCTS = (  # sku, name, CNY price
 
 # Every source the simulated company reports as: its shops, the ERP, the WMS, the couriers and
 # the CRM. The demo's API token is issued for exactly these (``source:<name>`` scopes).
-REPORTING_SOURCES = (*(shop.channel for shop in SHOPS), "kingdee", "wms", "sf", "yto", "crm")
+REPORTING_SOURCES = (*(shop.channel for shop in SHOPS), "kingdee", "wms", *CARRIER_SOURCES,
+                     "crm")
 
 CN_PLACES = (  # province, city, district, postal code
     ("浙江省", "宁波市", "鄞州区", "315100"), ("浙江省", "杭州市", "西湖区", "310013"),
@@ -72,14 +77,17 @@ GIVEN = ("芳", "静", "婷", "磊", "洋", "敏", "佳怡", "子涵", "欣然",
 FOREIGN_NAMES = {"SG": ("Tan Wei Ling", "Lim Jia Hui", "Rachel Ong", "Muhammad Faiz"),
                  "MY": ("Nur Aisyah", "Lee Mei Ling", "Ahmad Hafiz", "Siti Rahmah")}
 CANCEL_REASONS = ("等不及", "太贵", "拍错了", "不想要了")
-RETURN_REASONS = ("包装破损", "发错货", "尺码不合适", "质量问题")
+# A return's moves the stream makes through the returns API (ops): the rest (inspection,
+# refund) is left to the console's staff.
+RETURN_MOVES = (("approve", 5.0, 15.0), ("in-transit", 10.0, 25.0), ("received", 10.0, 25.0),
+                ("inspect", 3.0, 8.0))
 OPEN_AFTER_RETURN = 0.2  # returns whose receivable the ERP never closes (the seed's finding)
 
 
 @dataclass(frozen=True)
 class Step:
     at: float  # demo seconds after placement
-    kind: str  # event | hold | release
+    kind: str  # event | hold | release | return (a request) | return_move (data: move)
     type: str = ""  # event type, or the hold reason
     source: str = ""
     data: dict[str, Any] = field(default_factory=dict)
@@ -208,23 +216,23 @@ def plan_order(rng: random.Random, number: int, run_tag: str, placed_at: datetim
     picked = len(steps)
     after(4, 10, "event", "wms.picked", "wms")
     after(2, 6, "event", "wms.packed", "wms", parcels=1)
-    carrier = rng.choice(("sf", "yto"))
-    tracking = f"{'SF' if carrier == 'sf' else 'YT'}{rng.randrange(10**11):011d}"
-    after(3, 8, "event", "shipment.shipped", carrier, tracking_no=tracking)
+    shipped = plan_shipment(rng, f"{run_tag}:{number}")
+    carrier, tracking = shipped.source, shipped.tracking_number
+    after(3, 8, "event", "shipment.shipped", carrier, **shipped.data())
     out_of_order = rng.random() < 0.08
     if out_of_order:  # the WMS batch upload lands after the carrier's first scan
         step = steps.pop(picked)
         steps.append(Step(t + rng.uniform(1, 4), step.kind, step.type, step.source, step.data,
                           step.late_by, step.duplicate))
-    after(6, 15, "event", "shipment.in_transit", carrier, tracking_no=tracking)
-    after(10, 25, "event", "shipment.delivered", carrier, tracking_no=tracking)
-    if rng.random() < 0.06:
-        after(4, 12, "event", "return.requested", channel, reasons=[rng.choice(RETURN_REASONS)])
-        after(5, 12, "event", "return.shipped", carrier,
-              tracking_no=f"R{rng.randrange(10**11):011d}")
-        after(5, 12, "event", "return.received", "wms", centre="义乌退货中心")
-        after(2, 6, "event", "refund.succeeded", channel, amount=total)
-        after(2, 6, "event", "after_sales.closed", "crm")
+    after(6, 15, "event", "shipment.in_transit", carrier, tracking_number=tracking)
+    after(10, 25, "event", "shipment.delivered", carrier, tracking_number=tracking)
+    if rng.random() < (0.12 if shop.market == "CN" else 0.0):  # mainland buyers (the SMS)
+        # Through the returns API: the routing rule routes it (or holds the order for a
+        # decision), books SF's pickup and texts the buyer; ops approve and receive it.
+        after(4, 12, "return", "return.requested", channel,
+              **return_request(rng, body, shipped, external_id))
+        for move, low, high in RETURN_MOVES:
+            after(low, high, "return_move", move)
         if _share(external_id) >= OPEN_AFTER_RETURN:
             erp_receivable("closed")
     else:

@@ -39,10 +39,12 @@ from orderpilot.services.dispatch import Dispatcher, DispatchSettings
 from orderpilot.services.inventory import sync as inventory_sync
 from orderpilot.services.inventory.sync import LevelReport
 from orderpilot.services.wms_outbound import OutboundPusher
+from orderpilot.simulators import demo_history_returns as history_returns
 from orderpilot.simulators.demo_history_plan import (
     ERP_LAG_SCALE_SECONDS,
     ERP_LAG_SHAPE,
     SEED_FAULTS,
+    STAFF,
     FaultRates,
     OrderStory,
     Report,
@@ -90,6 +92,7 @@ class Recorded:
     outcomes: dict[tuple[int, str], str] = field(default_factory=dict)  # (number, event id)
     refused: list[dict[str, str]] = field(default_factory=list)
     duplicates: Counter[str] = field(default_factory=Counter)  # by source: sent again, kept once
+    returns: history_returns.Played = field(default_factory=history_returns.Played)
 
     def got(self, story: OrderStory, report: Report | None) -> bool:
         return report is not None and (story.number, report.source_event_id) in self.outcomes
@@ -120,8 +123,10 @@ def backfill(hub: Hub, data_dir: Path, size: HistorySize = HistorySize(), *,
     clock = SimulatedClock(end - timedelta(days=size.days))
     with hub.db.bulk_load():
         _stock_sources(hub, clock)
+        history_returns.install_registers(hub, clock)
         recorded = _play(hub, clock, stories, progress, stop)
         clock.now = end
+        history_returns.hold_undecided(hub, clock, recorded.returns)
         _drain(hub, clock)
         _settle_bookings(hub, clock, stories, recorded)
     truth = build_truth(stories, recorded, size, end)
@@ -225,6 +230,11 @@ def _report(hub: Hub, clock: SimulatedClock, story: OrderStory, report: Report,
             recorded: Recorded, again: bool) -> None:
     order_id = recorded.order_ids[story.number]
     try:
+        if report.source == STAFF or report.type == "return.requested":
+            outcome = _return_step(hub, clock, story, report, recorded)
+            if outcome is not None:
+                recorded.outcomes[(story.number, report.source_event_id)] = outcome
+            return
         answer = ordering.report_event(ReportEvent(
             order_id, report.type, report.source, report.occurred_at,
             source_event_id=report.source_event_id, data=report.data), hub.uow, clock)
@@ -238,6 +248,15 @@ def _report(hub: Hub, clock: SimulatedClock, story: OrderStory, report: Report,
         recorded.duplicates[report.source] += answer.outcome == "duplicate"
     else:
         recorded.outcomes[(story.number, report.source_event_id)] = answer.outcome
+
+
+def _return_step(hub: Hub, clock: SimulatedClock, story: OrderStory, report: Report,
+                 recorded: Recorded) -> str | None:
+    """A return request (the returns service, then its route) or a staff move on it."""
+    if report.type == "return.requested":
+        return history_returns.take(hub, clock, story.number, recorded.order_ids[story.number],
+                                    report, recorded.returns)
+    return history_returns.move(hub, clock, story.number, report, recorded.returns)
 
 
 def _settle_bookings(hub: Hub, clock: SimulatedClock, stories: list[OrderStory],
@@ -306,6 +325,16 @@ def build_truth(stories: list[OrderStory], recorded: Recorded, size: HistorySize
                     if recorded.got(s, s.first("return.requested"))
                     and recorded.got(s, s.first("erp.receivable_opened"))
                     and not recorded.got(s, s.first("erp.receivable_closed"))]
+    # What reconciliation calls "returned but receivable open": a return requested or a refund
+    # (a cancellation's too) on an order with any receivable bill still open.
+    def open_bills(story: OrderStory) -> set[str]:
+        kept = [r for r in story.reports if recorded.got(story, r)]
+        return {str(r.data["bill_no"]) for r in kept if r.type == "erp.receivable_opened"} - \
+            {str(r.data["bill_no"]) for r in kept if r.type == "erp.receivable_closed"}
+
+    refunded_open = [s for s in stories if open_bills(s) and any(
+        recorded.got(s, r) for r in s.reports
+        if r.type in ("return.requested", "refund.succeeded"))]
     open_amounts: dict[str, Decimal] = defaultdict(Decimal)
     for story in open_returns:
         opened = story.first("erp.receivable_opened")
@@ -313,14 +342,15 @@ def build_truth(stories: list[OrderStory], recorded: Recorded, size: HistorySize
         open_amounts[str(story.body["currency"])] += Decimal(str(opened.data["amount"]))
     late_picks = [s for s in stories
                   if "late_pick" in s.faults and outcome(s, "wms.picked") == "late"]
-    types = Counter(r.type for s in stories for r in s.reports if recorded.got(s, r))
+    types = Counter(r.type for s in stories for r in s.reports
+                    if recorded.got(s, r) and r.source != STAFF)
     report_lags: dict[str, list[float]] = defaultdict(list)
     for story in stories:
         if story.number in ids:
             report_lags[str(story.body["channel"])].append(
                 float((story.arrives_at - _placed_at(story)).total_seconds()))
         for report in story.reports:
-            if recorded.got(story, report):
+            if recorded.got(story, report) and report.source != STAFF:
                 report_lags[report.source].append(
                     float((report.arrives_at - report.occurred_at).total_seconds()))
     return {
@@ -353,10 +383,16 @@ def build_truth(stories: list[OrderStory], recorded: Recorded, size: HistorySize
             open_returns, open_amount={c: f"{a:.2f}" for c, a in sorted(open_amounts.items())},
             never_closed_order_ids=sorted(ids[s.number] for s in open_returns
                                           if "open_after_return" in s.faults)),
+        "returned_or_refunded_with_open_receivable": listing(refunded_open),
+        # cancelled in the last day: the ERP has not closed the receivable yet
+        "cancelled_with_open_receivable": listing([
+            s for s in stories if open_bills(s) and recorded.got(s, s.first("order.cancelled"))]),
         "discrepancies": {
             "amount_mismatch": listing(with_("amount_mismatch", "erp.receivable_opened")),
             "shipped_never_booked": listing(with_("never_booked", "shipment.shipped")),
             "duplicate_receivable": listing(with_("duplicate_receivable",
                                                   "erp.receivable_opened")),
         },
+        # the returns service's answers: counts, routes, the unroutable and refunds
+        "returns": recorded.returns.truth(),
     }

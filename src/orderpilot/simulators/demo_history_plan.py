@@ -33,7 +33,8 @@ from decimal import Decimal
 from typing import Any
 
 from orderpilot.domain.times import SHANGHAI
-from orderpilot.simulators.demo_company import RETURN_REASONS, SHOPS, order_body
+from orderpilot.simulators import demo_returns_plan as returns_plan
+from orderpilot.simulators.demo_company import SHOPS, order_body
 
 ERP = "kingdee"
 ERP_LAG_SHAPE, ERP_LAG_SCALE_SECONDS = 4.0, 180.0  # gamma: mean 4 x 3 min = 12 min
@@ -41,10 +42,17 @@ MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
 # How long each kind of system takes to tell the hub (seconds, uniform), and how often late.
 REPORT_LAG = {"storefront": (1.0, 8.0), ERP: (5.0, 90.0), "wms": (2.0, 30.0),
               "carrier": (30.0, 900.0), "crm": (1.0, 20.0)}
+STAFF = "staff"  # the hub's own users moving a return on (not a report: no lag, never twice)
+# A routable return's life after the request (seconds after the previous step, uniform):
+# approved, SF's pickup booked, picked up, back at the centre, inspected, refunded, closed.
+RETURN_LIFE = (("approved", 1 * 3600.0, 8 * 3600.0), ("pickup_booked", 600.0, 3600.0),
+               ("in_transit", 2 * 3600.0, 30 * 3600.0), ("received", 86400.0, 3 * 86400.0),
+               ("inspected", 2 * 3600.0, 12 * 3600.0), ("refunded", 3600.0, 6 * 3600.0),
+               ("closed", 3600.0, 3 * 3600.0))
 LATE_SHARE, LATE_LAG = 0.02, (30 * MINUTE, 3 * HOUR)  # e.g. an ERP sync job that stalled
 RESENT_SHARE, RESENT_AFTER = 0.03, (5.0, 300.0)  # reports a source sends twice, seconds
 SETTLED = timedelta(hours=12)  # faults hit orders whose telling event is this far in the past
-CARRIERS = ("sf", "yto")
+CARRIERS = returns_plan.CARRIER_SOURCES
 STOREFRONTS = {shop.channel for shop in SHOPS}
 
 
@@ -162,23 +170,28 @@ def _story(rng: random.Random, number: int, placed_at: datetime,
        warehouse="NB-BONDED" if bonded else "NB-01")
     at(rng.uniform(1 * HOUR, 4 * HOUR), "wms.picked", "wms")
     at(rng.uniform(10 * MINUTE, 40 * MINUTE), "wms.packed", "wms", parcels=1)
-    carrier = rng.choice(CARRIERS)
-    tracking = f"{'SF' if carrier == 'sf' else 'YT'}{rng.randrange(10**11):011d}"
-    at(rng.uniform(1 * HOUR, 6 * HOUR), "shipment.shipped", carrier, tracking_no=tracking)
-    at(rng.uniform(2 * HOUR, 10 * HOUR), "shipment.in_transit", carrier, tracking_no=tracking)
+    shipped = returns_plan.shipment(rng, external_id)
+    carrier, tracking = shipped.source, shipped.tracking_number
+    at(rng.uniform(1 * HOUR, 6 * HOUR), "shipment.shipped", carrier, **shipped.data())
+    at(rng.uniform(2 * HOUR, 10 * HOUR), "shipment.in_transit", carrier,
+       tracking_number=tracking)
     delivered = at(rng.uniform(1 * DAY, 3 * DAY), "shipment.delivered", carrier,
-                   tracking_no=tracking)
+                   tracking_number=tracking)
     if rng.random() < rates.returns:
+        # Through the returns service: the buyer's request on the channel, then the staff's
+        # moves on the hub (demo_history_returns.py plays both).
+        asked = returns_plan.request(rng, body, shipped, external_id)
         requested = at(rng.uniform(1 * DAY, 5 * DAY), "return.requested", channel,
-                       reasons=[rng.choice(RETURN_REASONS)])
+                       return_no=f"RR-{external_id}", **asked)
         # The ERP writes the original receivable off once the return is approved, within the
         # day (S8), long before the parcel is back.
         _close(happened, requested + rng.uniform(1 * HOUR, 20 * HOUR), external_id, total)
-        at(rng.uniform(12 * HOUR, 2 * DAY), "return.shipped", carrier,
-           tracking_no=f"R{rng.randrange(10**11):011d}")
-        at(rng.uniform(1 * DAY, 3 * DAY), "return.received", "wms", centre="义乌退货中心")
-        at(rng.uniform(2 * HOUR, DAY), "refund.succeeded", channel, amount=total)
-        at(rng.uniform(1 * HOUR, 3 * HOUR), "after_sales.closed", "crm")
+        if returns_plan.POLICY.get(shipped.outlet_code or ""):  # else a person must decide
+            for target, low, high in RETURN_LIFE:
+                data: dict[str, Any] = {"target": target}
+                if target == "inspected":
+                    data["inspection"] = returns_plan.inspection(asked["lines"], external_id)
+                at(rng.uniform(low, high), f"{STAFF}:{target}", STAFF, **data)
     else:
         t = delivered
         completed = at(rng.uniform(2 * DAY, 7 * DAY), "order.completed", channel)
@@ -209,6 +222,8 @@ def _event_id(type_: str, source: str, external_id: str, data: dict[str, Any]) -
         return external_id
     if type_.startswith("erp.receivable_"):
         return f"{data['bill_no']}:{data['status']}"
+    if type_ == "return.requested":  # the channel's return number
+        return str(data["return_no"])
     return f"{source}:{type_}:{external_id}"
 
 
@@ -274,6 +289,9 @@ def _deliver(rng: random.Random, story: OrderStory, end: datetime) -> None:
     last = story.arrives_at
     picked_late = "late_pick" in story.faults
     for i, report in enumerate(story.reports):
+        if report.source == STAFF:  # people on the hub: at once, after what came before
+            arrival[i] = last = max(report.occurred_at, last + timedelta(seconds=1))
+            continue
         low, high = REPORT_LAG[_system(report.source)]
         lag = rng.uniform(*LATE_LAG) if rng.random() < LATE_SHARE else rng.uniform(low, high)
         arrival[i] = report.occurred_at + timedelta(seconds=round(lag))
@@ -288,8 +306,16 @@ def _deliver(rng: random.Random, story: OrderStory, end: datetime) -> None:
             arrival[i] = max(arrival[i], paid + timedelta(seconds=1))
         elif picked_late and report.type == "wms.picked" and shipped is not None:
             arrival[i] = shipped + timedelta(seconds=round(rng.uniform(1 * HOUR, 3 * HOUR)))
-    story.reports = [replace(r, arrives_at=arrival[i], again_at=_again(rng, arrival[i], end))
+    story.reports = [_arrived(rng, r, arrival[i], end)
                      for i, r in enumerate(story.reports) if arrival[i] <= end]
+
+
+def _arrived(rng: random.Random, report: Report, arrives_at: datetime, end: datetime) -> Report:
+    """A return request is taken by the returns API when it comes (the hub stamps it then) and
+    a repeat is answered from the first; people's moves are not reports: neither is resent."""
+    if report.source == STAFF or report.type == "return.requested":
+        return replace(report, occurred_at=arrives_at, arrives_at=arrives_at)
+    return replace(report, arrives_at=arrives_at, again_at=_again(rng, arrives_at, end))
 
 
 def _again(rng: random.Random, arrives_at: datetime, end: datetime) -> datetime | None:

@@ -14,6 +14,7 @@ import structlog
 
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.rules.templates import TEMPLATE_BY_ID
+from orderpilot.simulators.demo_history_returns import install_registers
 from orderpilot.simulators.external.server import SimServer
 
 log = structlog.get_logger("orderpilot.demo")
@@ -21,6 +22,10 @@ QUALIFIED_SHARE = 0.7  # buyers the customs filing service knows as qualified
 ENABLED = ("bonded-zone-customs-check", "support-contact-vip", "high-value-review",
            "promotion-high-intent",
            "unpaid-30min-reminder")
+# Returns (issue 13): S7 routing on SF + SMS, S8 on Kingdee and the CRM; installed by
+# install_return_rules when the demo starts.
+RETURN_RULES = ("return-routing", "return-refund-credit-receivable", "two-returns-lower-level",
+                "return-low-stock-replenish")
 PAUSED = ("incomplete-address-hold",)  # the demo's staff hold such orders by hand
 
 
@@ -28,17 +33,25 @@ def start_simulators() -> SimServer:
     return SimServer().start()
 
 
-def install_rules(hub: Hub) -> list[str]:
+def install_rules(hub: Hub, enabled: tuple[str, ...] = ENABLED,
+                  paused: tuple[str, ...] = PAUSED) -> list[str]:
     """Install the demo's templates once (a second run keeps what staff changed)."""
     with hub.uow() as uow:
         installed = {r.template_id for r in uow.rules.listing()}
     hub.rules.ensure_default_sms_templates()
     made = []
-    for template_id in (*ENABLED, *PAUSED):
+    for template_id in (*enabled, *paused):
         if template_id not in installed and template_id in TEMPLATE_BY_ID:
-            hub.rules.install_template(template_id, "demo", enable=template_id in ENABLED)
+            hub.rules.install_template(template_id, "demo", enable=template_id in enabled)
             made.append(template_id)
     return made
+
+
+def install_return_rules(hub: Hub) -> list[str]:
+    """The return centres and policy the routing template reads (once: the history saves them
+    first; a demo without history gets them here), and the return templates, enabled."""
+    install_registers(hub, hub.clock)
+    return install_rules(hub, RETURN_RULES, ())
 
 
 def qualified(phone: str) -> bool:

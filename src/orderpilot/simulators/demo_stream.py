@@ -24,6 +24,9 @@ import structlog
 from orderpilot.domain.times import SHANGHAI
 from orderpilot.simulators.demo_channels import ChannelFeed
 from orderpilot.simulators.demo_company import OrderPlan, Step, plan_order
+from orderpilot.simulators.demo_returns_plan import inspection
+
+RESTOCK_TO = "HZ-DOMESTIC"  # where restockable returned units go back (demo_inventory.py)
 
 log = structlog.get_logger("orderpilot.demo")
 HOLD_RETRY_SECONDS = 2.0
@@ -42,17 +45,21 @@ class StreamStats:
     out_of_order_orders: int = 0
     holds_placed: int = 0
     holds_released: int = 0
+    returns_requested: int = 0
+    return_moves: int = 0
     conflicts: int = 0
     client_errors: int = 0
     server_errors: int = 0
     transport_errors: int = 0
     recorded: set[tuple[str, str]] = field(default_factory=set)  # (source, source_event_id)
     duplicated: set[tuple[str, str]] = field(default_factory=set)
+    out_of_order: set[str] = field(default_factory=set)  # the orders' external ids
 
     def line(self) -> str:
         return (f"{self.orders_created} orders, {self.reports_sent} reports "
                 f"({self.reports_late} late, {self.duplicates_sent} sent twice, "
                 f"{self.out_of_order_orders} orders out of order), {self.holds_placed} holds, "
+                f"{self.returns_requested} returns, "
                 f"{self.conflicts} conflicts (409), {self.server_errors} server errors")
 
 
@@ -157,6 +164,8 @@ class DemoStream:
         if plan.post_twice:  # the channel's connector retries after a timeout it imagined
             self._later(self.jitter.uniform(0.2, 1.5), lambda: self._repost(plan))
         self.stats.out_of_order_orders += plan.out_of_order
+        if plan.out_of_order:
+            self.stats.out_of_order.add(str(plan.body["external_id"]))
         state: dict[str, Any] = {"order_id": order_id, "external_id": plan.body["external_id"]}
         for step in plan.steps:
             self._later(step.at / self.speed, partial(self._do, state, step))
@@ -204,6 +213,18 @@ class DemoStream:
                                   json={"reason": reason, "note": step.data.get("note", "")})
             if response is not None and response.status_code == 200:
                 self.stats.holds_released += 1
+        elif step.kind == "return":
+            self._request_return(state, step)
+        elif step.kind == "return_move" and state.get("return_id"):
+            move: dict[str, Any] = {"note": "demo"}
+            if step.type == "inspect":
+                verdict = inspection(state["return_lines"], state["external_id"])
+                move |= {"stock_source": RESTOCK_TO, "lines": [
+                    {"sku": sku, "restockable": r, "damaged": d}
+                    for sku, (r, d) in verdict.items()]}
+            response = self._send("POST", f"/api/v1/returns/{state['return_id']}/{step.type}",
+                                  json=move)
+            self.stats.return_moves += response is not None and response.status_code == 200
         elif step.kind == "event":
             occurred = datetime.now(UTC) - timedelta(seconds=step.late_by)
             source_event_id = f"{step.source}:{step.type}:{state['external_id']}"
@@ -216,6 +237,25 @@ class DemoStream:
                 self.stats.duplicated.add((step.source, source_event_id))
                 self._later(self.jitter.uniform(0.2, 2.0),
                             lambda: self._report(state, step, body, -1))
+
+    def _request_return(self, state: dict[str, Any], step: Step) -> None:
+        """The buyer's return through the returns API, on the lines the order really has (the
+        platform simulators make their own lines); mainland buyers only (the pickup SMS goes
+        to mainland mobile numbers)."""
+        found = self._send("GET", f"/api/v1/orders/{state['order_id']}")
+        if found is None or found.status_code != 200 or found.json().get("currency") != "CNY":
+            return
+        planned, actual = step.data["lines"], found.json()["lines"]
+        lines = [{"sku": ln["sku"], "quantity": max(1, min(int(want["quantity"]),
+                                                           int(ln["quantity"])))}
+                 for want, ln in zip(planned, actual, strict=False)]
+        body = {**step.data, "lines": lines, "source": step.source,
+                "source_event_id": f"RR-{state['external_id']}"}
+        response = self._send("POST", f"/api/v1/orders/{state['order_id']}/returns", json=body)
+        if response is not None and response.status_code in (200, 201):
+            state["return_id"], state["return_lines"] = response.json()["id"], lines
+            self.stats.returns_requested += response.status_code == 201
+            self.stats.recorded.add((step.source, body["source_event_id"]))
 
     def _report(self, state: dict[str, Any], step: Step, body: dict[str, Any],
                 attempt: int) -> None:
