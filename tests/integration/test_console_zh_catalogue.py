@@ -42,6 +42,7 @@ from orderpilot.config import Settings
 from orderpilot.domain.commands import LineInput, PlaceOrder, ReportEvent
 from orderpilot.domain.decision_tables import Column, example_return_centres
 from orderpilot.domain.expectations import TEMPLATES as EXPECTATION_TEMPLATES
+from orderpilot.domain.return_routing import address_text
 from orderpilot.domain.rules.templates import TEMPLATES
 from orderpilot.entrypoints.api.app import create_app
 from orderpilot.entrypoints.console import ROUTERS
@@ -320,12 +321,17 @@ def rendered(client: TestClient, site: Site, *, refused: bool = False,
 
 
 def stored_text(hub: Hub) -> str:
-    """Everything in the database, as text: what people and systems entered."""
+    """Everything in the database, as text: what people and systems entered (an address kept
+    in parts also as it is written whole: 浙江省金华市义乌市...)."""
     parts = []
     with hub.db.read() as conn:
         for table in t.metadata.sorted_tables:
             for row in conn.execute(sa.select(table)):
                 parts.extend(str(value) for value in row if isinstance(value, str | dict | list))
+                if "province" in row._mapping:  # a return centre's address, in columns
+                    parts.append(address_text(dict(row._mapping)))
+                parts.extend(address_text(value) for value in row
+                             if isinstance(value, dict) and "province" in value)
     return "\n".join(parts)
 
 

@@ -26,7 +26,6 @@ S8 = ("return-refund-credit-receivable", "two-returns-lower-level", "return-low-
 def demo_hub(rules_hub: Hub, sim: SimServer) -> Hub:
     sim.admin().delete("/_sim/sf_express")
     demo_rules.install_rules(rules_hub)
-    demo_rules.install_return_rules(rules_hub)
     return rules_hub
 
 
@@ -60,9 +59,9 @@ def test_the_demo_installs_the_registers_and_the_return_templates_once(
     assert set(centres) == set(CENTRES) and centres["YIWU"]["name_zh"] == "义乌退货中心"
     with demo_hub.uow() as uow:
         enabled = {r.template_id: r.status == "enabled" for r in uow.rules.listing()}
-    assert all(enabled.get(t) for t in ("return-routing", *S8))
+    assert all(enabled.get(t) for t in ("return-routing", "return-route-decided", *S8))
     # a restart installs nothing again
-    assert demo_rules.install_rules(demo_hub) == demo_rules.install_return_rules(demo_hub) == []
+    assert demo_rules.install_rules(demo_hub) == []
     assert client.get("/api/v1/return-policy").json()["version"] == policy["version"]
 
 

@@ -150,7 +150,7 @@ FIELD_PARTS_ZH: dict[str, str] = {
     "value": "值", "actions": "动作", "params": "参数", "if": "执行条件", "on_error": "失败时",
     "retries": "重试次数", "backoff_seconds": "重试间隔", "then": "之后", "template": "模板",
     "phone": "手机号", "connector": "连接器", "path": "路径", "url": "网址", "body": "请求体",
-    "output": "输出", "method": "方法", "reason": "原因", "note": "备注", "tags": "标签",
+    "output": "输出", "method": "方法", "reason": "原因", "note": "备注", "note_en": "英文备注", "tags": "标签",
     "title": "标题", "priority": "优先级", "to": "收件人", "subject": "主题", "table": "决策表",
     "id": "编号", "key": "幂等键", "total": "订单总额", "lines": "商品行", "sku": "SKU",
     "quantity": "数量", "unit_price": "单价", "customer": "客户", "shipping_address": "收货地址",

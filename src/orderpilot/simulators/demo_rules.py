@@ -19,13 +19,12 @@ from orderpilot.simulators.external.server import SimServer
 
 log = structlog.get_logger("orderpilot.demo")
 QUALIFIED_SHARE = 0.7  # buyers the customs filing service knows as qualified
+# Returns (issue 13): S7 routing on SF + SMS (and the pickup after a person's decision), S8
+# on Kingdee and the CRM.
+RETURN_RULES = ("return-routing", "return-route-decided", "return-refund-credit-receivable",
+                "two-returns-lower-level", "return-low-stock-replenish")
 ENABLED = ("bonded-zone-customs-check", "support-contact-vip", "high-value-review",
-           "promotion-high-intent",
-           "unpaid-30min-reminder")
-# Returns (issue 13): S7 routing on SF + SMS, S8 on Kingdee and the CRM; installed by
-# install_return_rules when the demo starts.
-RETURN_RULES = ("return-routing", "return-refund-credit-receivable", "two-returns-lower-level",
-                "return-low-stock-replenish")
+           "promotion-high-intent", "unpaid-30min-reminder", *RETURN_RULES)
 PAUSED = ("incomplete-address-hold",)  # the demo's staff hold such orders by hand
 
 
@@ -35,7 +34,11 @@ def start_simulators() -> SimServer:
 
 def install_rules(hub: Hub, enabled: tuple[str, ...] = ENABLED,
                   paused: tuple[str, ...] = PAUSED) -> list[str]:
-    """Install the demo's templates once (a second run keeps what staff changed)."""
+    """Install the demo's templates once (a second run keeps what staff changed); with a
+    return template, first the return centres and policy the routing template reads (once:
+    the history saves them first; a demo without history gets them here)."""
+    if any(t in RETURN_RULES for t in (*enabled, *paused)):
+        install_registers(hub, hub.clock)
     with hub.uow() as uow:
         installed = {r.template_id for r in uow.rules.listing()}
     hub.rules.ensure_default_sms_templates()
@@ -45,13 +48,6 @@ def install_rules(hub: Hub, enabled: tuple[str, ...] = ENABLED,
             hub.rules.install_template(template_id, "demo", enable=template_id in enabled)
             made.append(template_id)
     return made
-
-
-def install_return_rules(hub: Hub) -> list[str]:
-    """The return centres and policy the routing template reads (once: the history saves them
-    first; a demo without history gets them here), and the return templates, enabled."""
-    install_registers(hub, hub.clock)
-    return install_rules(hub, RETURN_RULES, ())
 
 
 def qualified(phone: str) -> bool:

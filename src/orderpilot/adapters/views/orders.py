@@ -160,6 +160,7 @@ def present(order: Order, raw_payloads: list[dict[str, Any]]) -> dict[str, Any]:
                    "cancelled_quantity": ln.cancelled_quantity}
                   for i, ln in enumerate(order.lines)],
         "holds": [{"id": h.id, "reason": h.reason, "note": note_text(h.note, "en"),
+                   "note_zh": note_text(h.note, "zh_CN"),
                    "placed_by": h.placed_by,
                    "placed_by_kind": h.placed_by_kind, "placed_at": iso(h.placed_at),
                    "released_at": iso(h.released_at), "released_by": h.released_by,

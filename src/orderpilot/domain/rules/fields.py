@@ -110,6 +110,7 @@ FIELDS: tuple[Field, ...] = (
     Field("event.source", "text", "来源系统", "Source", group="event"),
     Field("event.occurred_at", "date", "发生时间", "Occurred at", group="event"),
     Field("event.data.status", "text", "上报状态", "Reported status", group="event"),
+    Field("event.data.return_id", "text", "退货单号", "Return id", group="event"),
     Field("now.hour", "number", "当前小时(北京时间)", "Hour now (Beijing)", group="time"),
     Field("now.weekday", "number", "星期几(1-7)", "Weekday (1-7)", group="time"),
 )

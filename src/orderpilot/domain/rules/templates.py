@@ -322,16 +322,17 @@ def _routing(name: str, description: str, event: str) -> dict[str, Any]:
              "on_outcome": {"decision_required": [
                  {"id": "route_hold", "type": "order.hold",
                   "params": {"reason": RETURN_HOLD,
-                             "note": "{{ steps.route.exception_zh }} / "
-                                     "{{ steps.route.exception_en }}"}}]}},
+                             "note": "{{ steps.route.exception_zh }}",
+                             "note_en": "{{ steps.route.exception_en }}"}}]}},
             {"id": "pickup", "type": "carrier.book_return_pickup", "params": {},
              "if": {"all": [{"field": "steps.route.routed", "op": "is_true", "type": "bool"}]},
              "on_error": {"retries": 5, "backoff_seconds": 10, "then": "fail"},
              "on_outcome": {"refused": [
                  {"id": "pickup_hold", "type": "order.hold",
                   "params": {"reason": RETURN_HOLD,
-                             "note": "承运商拒绝上门取件 / carrier refused the pickup: "
-                                     "{{ steps.pickup.refusal }}"}}]}},
+                             "note": "承运商拒绝上门取件：{{ steps.pickup.refusal }}",
+                             "note_en": "The carrier refused the pickup: "
+                                        "{{ steps.pickup.refusal }}"}}]}},
             {"id": "notify", "type": "sms.send",
              "if": {"all": [{"field": "steps.pickup.booked", "op": "is_true",
                              "type": "bool"}]},

@@ -147,7 +147,6 @@ def _start_company(hub: Hub, data_dir: Path, size: HistorySize, stop: threading.
             for hook in AFTER_HISTORY:
                 hook(hub)
         demo_rules.install_rules(hub)
-        demo_rules.install_return_rules(hub)
         demo_inventory.setup_demo_inventory(hub)
         demo_channels.connect_shops(hub, str(hub.settings.sim_url))
     except demo_history.HistoryStopped:

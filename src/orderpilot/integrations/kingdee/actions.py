@@ -71,7 +71,8 @@ CREDIT = ActionType(
     outputs={"bill_no": "text", "amount": "text", "return_id": "text"},
     default_step_id="credit", integration="kingdee",
     output_fields=(Output("bill_no", "text", "红字应收单号", "Credit bill number"),
-                   Output("amount", "text", "冲销金额", "Amount credited")))
+                   Output("amount", "text", "冲销金额", "Amount credited"),
+                   Output("return_id", "text", "退货单号", "Return id")))
 
 REPLENISH = ActionType(
     "erp.request_replenishment", "申请补货(金蝶采购申请单)",
@@ -83,7 +84,8 @@ REPLENISH = ActionType(
     external=True, internal=True,
     outputs={"requested": "tags", "already": "tags"},
     default_step_id="replenish", integration="kingdee",
-    output_fields=(Output("requested", "text", "已申请补货单", "Requisitions raised"),))
+    output_fields=(Output("requested", "text", "已申请补货单", "Requisitions raised"),
+                   Output("already", "text", "当天已申请过的SKU", "SKUs already requested today")))
 
 
 def _erp(outside: Outside) -> KingdeeErp:

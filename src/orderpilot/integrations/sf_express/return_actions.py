@@ -101,11 +101,18 @@ ROUTE = ActionType(
               default="{{ event.data.return_id }}"),),
     external=True, internal=True, default_step_id="route", integration="sf_express",
     outputs={"routed": "bool", "decision_required": "bool", "outlet_code": "text",
-             "return_centre": "text", "address_text": "text", "reason": "text",
-             "exception_zh": "text", "exception_en": "text"},
-    output_fields=(Shown("return_centre", "text", "退货中心", "Return centre"),
+             "return_centre": "text", "centre_name": "text", "address_text": "text",
+             "reason": "text", "exception_zh": "text", "exception_en": "text"},
+    output_fields=(Shown("routed", "bool", "已路由", "Routed"),
+                   Shown("decision_required", "bool", "需人工决定", "Decision required"),
+                   Shown("outlet_code", "text", "承运商网点", "Carrier outlet"),
+                   Shown("return_centre", "text", "退货中心", "Return centre"),
+                   Shown("centre_name", "text", "退货中心名称", "Return centre name"),
                    Shown("address_text", "text", "退货地址", "Return address"),
-                   Shown("exception_zh", "text", "需人工决定的原因", "Why a person decides")),
+                   Shown("reason", "text", "无法路由的原因代码", "Why unroutable (code)"),
+                   Shown("exception_zh", "text", "需人工决定的原因", "Why a person decides"),
+                   Shown("exception_en", "text", "需人工决定的原因(英文)",
+                         "Why a person decides (English)")),
     outcomes=(Outcome("decision_required", "需人工决定", "Decision required",
                       "decision_required", True),))
 
@@ -230,8 +237,13 @@ BOOK = ActionType(
     external=True, internal=False, default_step_id="pickup", integration="sf_express",
     outputs={"booked": "bool", "refused": "bool", "waybill": "text", "pickup_start": "text",
              "pickup_end": "text", "window_text": "text", "refusal": "text"},
-    output_fields=(Shown("waybill", "text", "取件运单号", "Pickup waybill"),
-                   Shown("window_text", "text", "上门时间段", "Pickup window")),
+    output_fields=(Shown("booked", "bool", "已预约取件", "Pickup booked"),
+                   Shown("refused", "bool", "承运商拒绝取件", "Carrier refused"),
+                   Shown("waybill", "text", "取件运单号", "Pickup waybill"),
+                   Shown("pickup_start", "text", "上门开始时间", "Pickup from"),
+                   Shown("pickup_end", "text", "上门结束时间", "Pickup until"),
+                   Shown("window_text", "text", "上门时间段", "Pickup window"),
+                   Shown("refusal", "text", "承运商拒绝的原因", "Carrier's refusal")),
     outcomes=(Outcome("refused", "承运商拒绝取件", "Carrier refused", "refused", True),))
 
 
