@@ -3,8 +3,9 @@ shows no Chinese outside the data people entered (issue 11, item 1).
 
 The pages are the console's GET routes, read from ``console.ROUTERS``, so a new page is covered
 without touching this test; path parameters are filled from seeded data (orders with holds,
-one held for want of stock, rules with runs incl. a failed step, tickets, messages, a decision
-table, a promotion, channels, inventory sources). The visible text is what a person reads: text
+one held for want of stock, rules with runs incl. a failed step and a run of every return
+template (a return held for a decision, decided, inspected, refunded, then a second return),
+tickets, messages, a decision table, a promotion, channels, inventory sources). The visible text is what a person reads: text
 nodes outside <script>/<style>, plus title, placeholder, aria-label and alt attributes and
 <option> text. Technical data shown as such (<pre>, <code>, <textarea>: raw payloads, request
 and response bodies, outside systems' error answers, JSON examples, ``{{ }}`` expressions) is
@@ -50,6 +51,7 @@ from orderpilot.entrypoints.expectation_analysis import evaluator
 from orderpilot.entrypoints.reconciliation import reconciliations
 from orderpilot.services import expectations, ordering, returns
 from orderpilot.services.accounts import create_user
+from orderpilot.services.returns_routing.decisions import DecideRoute, decide_route
 from orderpilot.simulators import demo_channels, demo_inventory, demo_rules
 from orderpilot.simulators.external.server import SimServer
 
@@ -255,6 +257,23 @@ def site(tmp_path_factory: pytest.TempPathFactory, sim: SimServer) -> Iterator[S
         hub.uow, hub.clock).ret.id
     returns.move_return(returns.Move(return_id, "approved", "ops", "同意退货"), hub.uow,
                         hub.clock)
+    _settle(hub)  # 退货路由: the order has no shipment, so it is held for a person to decide
+    # Every return template runs: ops pick the centre (the pickup is booked, the buyer texted),
+    # the parcel comes back and is inspected (replenishment), refunded (the receivable is
+    # credited), and the buyer asks for a second return (their level is lowered).
+    decide_route(DecideRoute(return_id, "ops", return_centre="YIWU", note="改退义乌"),
+                 hub.uow, hub.clock)
+    _settle(hub)
+    for target in ("in_transit", "received"):
+        returns.move_return(returns.Move(return_id, target, "ops"), hub.uow, hub.clock)
+    returns.move_return(returns.Move(return_id, "inspected", "ops"), hub.uow, hub.clock,
+                        returns.Inspection({"SKU-MILK-01": (1, 0)}, "HZ-DOMESTIC"))
+    _settle(hub)
+    returns.move_return(returns.Move(return_id, "refunded", "finance"), hub.uow, hub.clock)
+    returns.request_return(returns.RequestReturn(
+        seeded.orders["TM2611230005"], [("SKU-MILK-01", 1)], reason_text="又有一罐凹了",
+        source="tmall", source_event_id="RT-2"), hub.uow, hub.clock)
+    _settle(hub)
     # Held for want of stock (a note the hub writes), checked by customs: hold, SMS, ticket.
     orders.append(_youzan_order(hub, "YZ2611260101", "TEETHER-01", 40, "19.90", "13911112222"))
     _settle(hub)
@@ -272,7 +291,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, sim: SimServer) -> Iterator[S
         runs = [r.id for r in conn.execute(sa.select(t.rule_runs.c.id))]
         rules = [r.id for r in conn.execute(sa.select(t.rules.c.id))]
         promotions = [r.id for r in conn.execute(sa.select(t.promotions.c.id))]
+        ran = set(conn.execute(sa.select(t.rules.c.template_id).join(
+            t.rule_runs, t.rule_runs.c.rule_id == t.rules.c.id)).scalars())
     assert runs and rules and promotions
+    assert set(demo_rules.RETURN_RULES) <= ran  # each return template's run pages are read
     audits = [hub.walkthrough().run(Params(100, 1), "ops", None, pii=True).id]
     yield Site(hub, {"order_id": orders, "run_id": runs, "audit_id": audits,
                      "rule_id": rules, "promotion_id": promotions, "return_id": [return_id],

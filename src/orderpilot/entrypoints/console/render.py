@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.access import allowed
+from orderpilot.domain.lifecycle import EVENT_TYPES
 from orderpilot.entrypoints.console.i18n import (
     LOCALES,
     Bilingual,
@@ -58,19 +59,25 @@ class Console:
             self.templates[locale] = Jinja2Blocks(env=env)
 
     def _system_status(self, locale: str,
-                       node: Callable[[str], str]) -> Callable[[str, str], str]:
+                       node: Callable[[str], str]) -> Callable[[str, str, str], str]:
         """A status a system reported, by name: a sales platform's own status by its status
         table (Shopify's "paid/unfulfilled" is 已付款，未发货), else a lifecycle node or the
-        catalogue's name (``node``)."""
+        catalogue's name (``node``), else the name of the event that reported it when the
+        status is that event's own (Kingdee's "closed" after erp.receivable_closed: 应收已核销)."""
         tables = {name: {row.status: (row.zh, row.en) for row in platform.statuses}
                   for name, platform in self.hub.channels.platforms().items()}
         zh = locale == "zh_CN"
 
-        def name(status: str, source: str = "") -> str:
+        def name(status: str, source: str = "", event_type: str = "") -> str:
             found = tables.get(source, {}).get(status)
-            if found is None:
-                return node(status)
-            return found[0] if zh else found[1]
+            if found is not None:
+                return found[0] if zh else found[1]
+            named_as = node(status)
+            reported_by = EVENT_TYPES.get(event_type)
+            if named_as == status and reported_by is not None \
+                    and reported_by.view_status == status:
+                return reported_by.zh if zh else reported_by.en
+            return named_as
         return name
 
     def locale(self, request: Request) -> str:
