@@ -5,11 +5,11 @@ The pages are the console's GET routes, read from ``console.ROUTERS``, so a new 
 without touching this test; path parameters are filled from seeded data (orders with holds,
 one held for want of stock, rules with runs incl. a failed step and a run of every return
 template (a return held for a decision, decided, inspected, refunded, then a second return),
-tickets, messages, a decision table, a promotion, channels, inventory sources). The visible text is what a person reads: text
-nodes outside <script>/<style>, plus title, placeholder, aria-label and alt attributes and
-<option> text. Technical data shown as such (<pre>, <code>, <textarea>: raw payloads, request
-and response bodies, outside systems' error answers, JSON examples, ``{{ }}`` expressions) is
-not language.
+tickets, messages, a decision table, a promotion, channels, inventory sources). The visible
+text is what a person reads: text nodes outside <script>/<style>, plus title, placeholder,
+aria-label and alt attributes and <option> text. Technical data shown as such (<pre>, <code>,
+<textarea>: raw payloads, request and response bodies, outside systems' error answers, JSON
+examples, ``{{ }}`` expressions) is not language.
 
 To extend the allow-list: a brand, system name or unit goes in ``NAMES``; an identifier the
 seed's people chose in ``IDENTIFIERS`` (logins and the rules' step ids and output names are read
