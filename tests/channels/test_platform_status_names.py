@@ -21,5 +21,9 @@ def test_platform_statuses_by_name(tmp_path: Path) -> None:
         assert zh("WAIT_SELLER_SEND_GOODS", "youzan") != "WAIT_SELLER_SEND_GOODS"
         assert zh("allocated", "hub") == "已分配库存"  # a lifecycle node, by its name
         assert zh("SOMETHING_NEW", "youzan") == "SOMETHING_NEW"  # unknown: as reported
+        # a status that is the reporting event's own: by that event's name
+        assert zh("closed", "kingdee", "erp.receivable_closed") == "应收已核销"
+        assert en("closed", "kingdee", "erp.receivable_closed") == "Receivable closed"
+        assert zh("closed", "helpdesk", "ticket.updated") == "closed"  # not its own: as is
     finally:
         hub.close()

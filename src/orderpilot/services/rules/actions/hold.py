@@ -7,7 +7,9 @@ template writes a hold note from outputs it has in both (退货路由's reason).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from orderpilot.domain.messages import bilingual_note
 from orderpilot.domain.rules.actions import ActionType, param
@@ -29,14 +31,17 @@ TYPE = ActionType("order.hold", "冻结订单", "Hold the order", (
     external=False, internal=True, outputs={"hold_id": "text"}, default_step_id="hold")
 
 
+def hold_note(params: Mapping[str, Any]) -> str:
+    """The note as kept: in both languages when ``note_en`` is given, else as written."""
+    note, note_en = str(params.get("note") or ""), str(params.get("note_en") or "")
+    return bilingual_note(note_en, note or note_en) if note_en.strip() else note
+
+
 def hold(uow: UnitOfWork, call: StepCall, now: datetime) -> Output:
     order = order_for_update(uow, call)
     minutes = call.params.get("release_after_minutes")
     release_at = now + timedelta(minutes=int(minutes)) if minutes else None
-    note, note_en = str(call.params.get("note") or ""), str(call.params.get("note_en") or "")
-    if note_en.strip():
-        note = bilingual_note(note_en, note or note_en)
-    placed = order.place_hold(call.params["reason"], note,
+    placed = order.place_hold(call.params["reason"], hold_note(call.params),
                               call.actor, "rule", now, release_at, causation_id=call.run_id)
     if release_at is not None:
         uow.timers.schedule(f"hold:{placed.id}:auto_release", "hold.auto_release", release_at,
