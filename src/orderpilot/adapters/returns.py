@@ -11,9 +11,15 @@ from sqlalchemy.engine import Connection
 
 from orderpilot.adapters.tables_returns import return_lines as rl
 from orderpilot.adapters.tables_returns import return_reason_keywords as rk
+from orderpilot.adapters.tables_returns import return_reason_tags as rtag
 from orderpilot.adapters.tables_returns import returns as rt
 from orderpilot.domain.errors import ConcurrentUpdate
 from orderpilot.domain.returns import Return, ReturnLine
+
+# The order event of each step the metrics time, and the column keeping its first time
+# (domain/returns.py EVENT_OF_MOVE; migration 0022).
+STEP_COLUMNS = {"return.pickup_booked": rt.c.pickup_booked_at,
+                "return.received": rt.c.received_at, "refund.succeeded": rt.c.refunded_at}
 
 
 def _lines(conn: Connection, ids: list[str]) -> dict[str, list[ReturnLine]]:
@@ -51,6 +57,8 @@ class ReturnRepository:
             customer_address=ret.customer_address, restock_source=ret.restock_source,
             refund_cents=ret.refund_cents, rejected=ret.rejected, created_at=ret.created_at,
             updated_at=ret.updated_at, version=ret.version))
+        self.conn.execute(rtag.insert(), [{"return_id": ret.id, "tag": tag} for tag in
+                                          dict.fromkeys(ret.reason_tags or ["other"])])
         self._write_lines(ret)
 
     def _write_lines(self, ret: Return) -> None:
@@ -88,6 +96,13 @@ class ReturnRepository:
                                    zh=f"退货单 {ret.id} 已被他人修改，请重试")
         ret.version += 1
         self._write_lines(ret)
+
+    def reached(self, return_id: str, event_type: str, at: datetime) -> None:
+        column = STEP_COLUMNS.get(event_type)
+        if column is not None:  # one conditional update: the earliest time stays
+            self.conn.execute(rt.update().where(
+                rt.c.id == return_id, sa.or_(column.is_(None), column > at)).values(
+                {column.name: at}))
 
     def keywords(self) -> dict[str, str] | None:
         """The stored keyword table; None until ops first saved one."""

@@ -65,4 +65,7 @@ return_routes = sa.Table(
     sa.Column("decided_by", sa.String(200)),
     sa.Column("decided_at", Time),
     sa.Column("decision_note", sa.String(500)),
+    # whether the buyer's typed address already was the routed centre's address, decided when
+    # the route (or its centre) is written; null when unknown (migration 0022)
+    sa.Column("typed_address_matched", sa.Boolean),
 )

@@ -94,6 +94,23 @@ def normalised_address(address: Mapping[str, Any] | None) -> tuple[str, ...] | N
     return parts if parts[3] else None
 
 
+def typed_address(route_copy: Mapping[str, Any] | None,
+                  return_copy: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The buyer's typed address: each part from the route's copy, else the return's; None
+    when neither has any part."""
+    merged = {p: (route_copy or {}).get(p) if (route_copy or {}).get(p) is not None
+              else (return_copy or {}).get(p) for p in ADDRESS_PARTS}
+    return merged if any(merged.values()) else None
+
+
+def typed_address_matches(typed: Mapping[str, Any] | None,
+                          centre: Mapping[str, Any] | None) -> bool | None:
+    """Whether the typed address already was the centre's address (None: either has no
+    street, not compared). Decided when a route is written (adapters/return_routing.py)."""
+    right, given = normalised_address(centre), normalised_address(typed)
+    return None if right is None or given is None else given == right
+
+
 @dataclass(frozen=True)
 class RouteFacts:
     """One return's route in the period, with what the policy said then and says now."""
@@ -106,6 +123,8 @@ class RouteFacts:
     centre_now: str | None  # the current policy, for this outlet
     typed_address: Mapping[str, Any] | None
     centre_address: Mapping[str, Any] | None
+    # typed_address_matches() as stored on the route; used when the addresses are not given
+    typed_matched: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -146,10 +165,11 @@ def address_accuracy(routes: Iterable[RouteFacts], changed_limit: int = 50) -> A
         if r.centre_now != r.return_centre:
             changed.append({"return_id": r.return_id, "outlet_code": r.outlet_code,
                             "return_centre": r.return_centre, "current_centre": r.centre_now})
-        right, typed = normalised_address(r.centre_address), normalised_address(r.typed_address)
-        if right is not None and typed is not None:
+        matched = typed_address_matches(r.typed_address, r.centre_address)
+        matched = r.typed_matched if matched is None else matched
+        if matched is not None:
             typed_known += 1
-            typed_right += typed == right
+            typed_right += matched
     by_reason = dict(sorted(reasons.items(), key=lambda item: (-item[1], item[0])))
     changed.sort(key=lambda c: c["return_id"] or "")
     return Accuracy(total, routed, matching, sum(reasons.values()), by_reason, typed_known,
@@ -190,7 +210,13 @@ def co_returned_pairs(skus_by_order: Iterable[Iterable[str]],
     pairs: Counter[tuple[str, str]] = Counter()
     for skus in skus_by_order:
         pairs.update(combinations(sorted(set(skus)), 2))
-    ranked = sorted(pairs.items(), key=lambda item: (-item[1], item[0]))
+    return top_pairs(pairs, top)
+
+
+def top_pairs(orders_by_pair: Mapping[tuple[str, str], int],
+              top: int = 10) -> list[tuple[str, str, int]]:
+    """The pairs (each sorted) counted by the database, ranked as co_returned_pairs does."""
+    ranked = sorted(orders_by_pair.items(), key=lambda item: (-item[1], item[0]))
     return [(a, b, n) for (a, b), n in ranked[:top]]
 
 
