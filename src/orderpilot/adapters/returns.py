@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,12 +14,27 @@ from orderpilot.adapters.tables_returns import return_reason_keywords as rk
 from orderpilot.adapters.tables_returns import return_reason_tags as rtag
 from orderpilot.adapters.tables_returns import returns as rt
 from orderpilot.domain.errors import ConcurrentUpdate
+from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.returns import Return, ReturnLine
 
 # The order event of each step the metrics time, and the column keeping its first time
 # (domain/returns.py EVENT_OF_MOVE; migration 0022).
 STEP_COLUMNS = {"return.pickup_booked": rt.c.pickup_booked_at,
                 "return.received": rt.c.received_at, "refund.succeeded": rt.c.refunded_at}
+
+
+def record_step_times(conn: Connection, events: Iterable[OrderEvent]) -> None:
+    """Events being appended (adapters/outbox.py EventLog.append, the same transaction): a
+    step event naming a return (``data.return_id``: the returns service's moves, the SF
+    booking, a client's report) keeps its time on the return when it is the first."""
+    for event in events:
+        column = STEP_COLUMNS.get(event.type)
+        data = (event.payload or {}).get("data") if column is not None else None
+        return_id = data.get("return_id") if isinstance(data, dict) else None
+        if column is not None and isinstance(return_id, str) and return_id:
+            conn.execute(rt.update().where(  # one conditional update: the earliest stays
+                rt.c.id == return_id, sa.or_(column.is_(None), column > event.occurred_at))
+                .values({column.name: event.occurred_at}))
 
 
 def _lines(conn: Connection, ids: list[str]) -> dict[str, list[ReturnLine]]:
@@ -96,13 +111,6 @@ class ReturnRepository:
                                    zh=f"退货单 {ret.id} 已被他人修改，请重试")
         ret.version += 1
         self._write_lines(ret)
-
-    def reached(self, return_id: str, event_type: str, at: datetime) -> None:
-        column = STEP_COLUMNS.get(event_type)
-        if column is not None:  # one conditional update: the earliest time stays
-            self.conn.execute(rt.update().where(
-                rt.c.id == return_id, sa.or_(column.is_(None), column > at)).values(
-                {column.name: at}))
 
     def keywords(self) -> dict[str, str] | None:
         """The stored keyword table; None until ops first saved one."""

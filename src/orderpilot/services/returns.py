@@ -145,7 +145,6 @@ def move_return(cmd: Move, uow_factory: UowFactory, clock: Clock,
                 data |= _refund(uow, order, ret, str(cmd.data.get("via") or "recorded"))
             order.report(rd.EVENT_OF_MOVE[cmd.target], "hub", now, now, data)
             uow.returns.save(ret)
-            uow.returns.reached(ret.id, rd.EVENT_OF_MOVE[cmd.target], now)
             uow.orders.save(order, now)
             uow.events.append(order.events)
             return ret

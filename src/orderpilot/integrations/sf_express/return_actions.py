@@ -338,7 +338,6 @@ def record_booking(uow: UnitOfWork, call: StepCall, output: Output, now: datetim
     order = uow.orders.get(call.order_id, for_update=True)
     if order is None:
         return
-    uow.returns.reached(return_id, PICKUP_BOOKED, now)  # the metrics' step time
     order.report(PICKUP_BOOKED, "sf", now, now, {
         "return_id": return_id, "carrier": "sf", "waybill": str(output["waybill"]),
         "pickup_window": {"start": start.astimezone(UTC).isoformat(),
