@@ -37,6 +37,12 @@ returns = sa.Table(
     sa.UniqueConstraint("source", "source_event_id", name="uq_returns_source"),
 )
 
+# The metrics read the period's returns, their routes and lines from these alone (migration
+# 0022): on SQLite a join then never fetches the wide rows.
+sa.Index("ix_returns_metrics", returns.c.created_at, returns.c.id, returns.c.order_id,
+         returns.c.rejected, returns.c.pickup_booked_at, returns.c.received_at,
+         returns.c.refunded_at)
+
 return_lines = sa.Table(
     "return_lines", metadata,
     sa.Column("return_id", sa.String(36), sa.ForeignKey("returns.id"), primary_key=True),
@@ -47,6 +53,8 @@ return_lines = sa.Table(
     sa.Column("damaged", sa.Integer, nullable=False),
     sa.Column("refund_cents", Cents),
 )
+sa.Index("ix_return_lines_metrics", return_lines.c.return_id, return_lines.c.sku,
+         return_lines.c.quantity)
 
 # each return's reason tags, one a row ("other" when it has none; migration 0022): the metrics
 # count them with one aggregate

@@ -152,28 +152,52 @@ def ratio(part: int, whole: int) -> float | None:
 
 
 def address_accuracy(routes: Iterable[RouteFacts], changed_limit: int = 50) -> Accuracy:
+    groups: Counter[RouteGroup] = Counter()
+    changed: list[RouteFacts] = []
+    for r in routes:
+        if r.decision_required:
+            groups[RouteGroup(True, r.exception_reason, False, None)] += 1
+            continue
+        matched = typed_address_matches(r.typed_address, r.centre_address)
+        groups[RouteGroup(False, None, r.return_centre is not None
+                          and r.return_centre == r.centre_then,
+                          r.typed_matched if matched is None else matched)] += 1
+        if r.centre_now != r.return_centre:
+            changed.append(r)
+    return tallied_accuracy(groups.items(), changed, changed_limit)
+
+
+@dataclass(frozen=True)
+class RouteGroup:
+    """Routes alike for the accuracy: counted by the database (adapters/views) or here."""
+    decision_required: bool
+    exception_reason: str | None
+    matching_policy: bool
+    typed_matched: bool | None
+
+
+def tallied_accuracy(groups: Iterable[tuple[RouteGroup, int]], changed: Iterable[RouteFacts],
+                     changed_limit: int = 50) -> Accuracy:
+    """The accuracy from routes counted by kind, and the routed ones the current policy
+    sends elsewhere (listed by return id)."""
     total = routed = matching = typed_known = typed_right = 0
     reasons: Counter[str] = Counter()
-    changed: list[dict[str, str | None]] = []
-    for r in routes:
-        total += 1
-        if r.decision_required:
-            reasons[r.exception_reason or "unknown"] += 1
+    for group, n in groups:
+        total += n
+        if group.decision_required:
+            reasons[group.exception_reason or "unknown"] += n
             continue
-        routed += 1
-        matching += r.return_centre is not None and r.return_centre == r.centre_then
-        if r.centre_now != r.return_centre:
-            changed.append({"return_id": r.return_id, "outlet_code": r.outlet_code,
-                            "return_centre": r.return_centre, "current_centre": r.centre_now})
-        matched = typed_address_matches(r.typed_address, r.centre_address)
-        matched = r.typed_matched if matched is None else matched
-        if matched is not None:
-            typed_known += 1
-            typed_right += matched
+        routed += n
+        matching += n if group.matching_policy else 0
+        if group.typed_matched is not None:
+            typed_known += n
+            typed_right += n if group.typed_matched else 0
     by_reason = dict(sorted(reasons.items(), key=lambda item: (-item[1], item[0])))
-    changed.sort(key=lambda c: c["return_id"] or "")
+    listed = sorted(({"return_id": r.return_id, "outlet_code": r.outlet_code,
+                      "return_centre": r.return_centre, "current_centre": r.centre_now}
+                     for r in changed), key=lambda c: c["return_id"] or "")
     return Accuracy(total, routed, matching, sum(reasons.values()), by_reason, typed_known,
-                    typed_right, changed[:changed_limit])
+                    typed_right, listed[:changed_limit])
 
 
 def nearest_rank(values: Sequence[float], q: float) -> float | None:
@@ -210,13 +234,7 @@ def co_returned_pairs(skus_by_order: Iterable[Iterable[str]],
     pairs: Counter[tuple[str, str]] = Counter()
     for skus in skus_by_order:
         pairs.update(combinations(sorted(set(skus)), 2))
-    return top_pairs(pairs, top)
-
-
-def top_pairs(orders_by_pair: Mapping[tuple[str, str], int],
-              top: int = 10) -> list[tuple[str, str, int]]:
-    """The pairs (each sorted) counted by the database, ranked as co_returned_pairs does."""
-    ranked = sorted(orders_by_pair.items(), key=lambda item: (-item[1], item[0]))
+    ranked = sorted(pairs.items(), key=lambda item: (-item[1], item[0]))
     return [(a, b, n) for (a, b), n in ranked[:top]]
 
 

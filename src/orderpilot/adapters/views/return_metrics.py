@@ -14,7 +14,7 @@ the reason tags a row each; SKU counts and co-returned pairs are grouped by the 
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -78,35 +78,51 @@ def _scoped(query: sa.Select[Any], period: Period) -> sa.Select[Any]:
     return query
 
 
-def _routes(conn: Connection, period: Period) -> list[m.RouteFacts]:
-    """The routes of the period's returns with the policy's centre then and now; the typed
-    address baseline was decided when each route was written (typed_address_matched)."""
+def _accuracy(conn: Connection, period: Period) -> m.Accuracy:
+    """The routes of the period's returns counted by kind (needed a person and why, went to
+    the centre the policy then named, typed-address baseline decided when routed), and the
+    routed ones the current policy sends elsewhere."""
     current = conn.execute(sa.select(sa.func.max(pv.c.version))).scalar()
     then, now = prow.alias("policy_then"), prow.alias("policy_now")
-    query = (sa.select(rr.c.return_id, rr.c.decision_required, rr.c.exception_reason,
-                       rr.c.outlet_code, rr.c.return_centre, rr.c.typed_address_matched,
-                       then.c.return_centre.label("centre_then"),
-                       now.c.return_centre.label("centre_now"))
-             .join(rt, rt.c.id == rr.c.return_id)
-             .outerjoin(then, sa.and_(then.c.version == rr.c.policy_version,
-                                      then.c.outlet_code == rr.c.outlet_code))
-             .outerjoin(now, sa.and_(now.c.version == current,
-                                     now.c.outlet_code == rr.c.outlet_code)))
-    return [m.RouteFacts(row.return_id, bool(row.decision_required), row.exception_reason,
-                         row.outlet_code, row.return_centre, row.centre_then, row.centre_now,
-                         None, None, row.typed_address_matched)
-            for row in conn.execute(_scoped(query, period))]
+    matching = sa.and_(rr.c.return_centre.is_not(None),
+                       rr.c.return_centre == then.c.return_centre)
+    routed = sa.not_(rr.c.decision_required)
+    kind = sa.case((routed, matching), else_=sa.false())
+    reason = sa.case((routed, sa.null()), else_=rr.c.exception_reason)
+    typed = sa.case((routed, rr.c.typed_address_matched), else_=sa.null())
+    counted = (sa.select(rr.c.decision_required, reason, kind, typed, sa.func.count())
+               .join(rt, rt.c.id == rr.c.return_id)
+               .outerjoin(then, sa.and_(then.c.version == rr.c.policy_version,
+                                        then.c.outlet_code == rr.c.outlet_code)))
+    groups = [(m.RouteGroup(bool(d), r, bool(k), None if ty is None else bool(ty)), int(n))
+              for d, r, k, ty, n in conn.execute(
+                  _scoped(counted, period).group_by(rr.c.decision_required, reason, kind, typed))]
+    elsewhere = (sa.select(rr.c.return_id, rr.c.outlet_code, rr.c.return_centre,
+                           now.c.return_centre.label("centre_now"))
+                 .join(rt, rt.c.id == rr.c.return_id)
+                 .outerjoin(now, sa.and_(now.c.version == current,
+                                         now.c.outlet_code == rr.c.outlet_code))
+                 .where(routed, now.c.return_centre.is_distinct_from(rr.c.return_centre)))
+    changed = [m.RouteFacts(row.return_id, False, None, row.outlet_code, row.return_centre,
+                            None, row.centre_now, None, None)
+               for row in conn.execute(_scoped(elsewhere, period))]
+    return m.tallied_accuracy(groups, changed)
 
 
 def _step_hours(conn: Connection, period: Period) -> dict[str, list[float]]:
     """Hours from each return's request to the first time it reached each step (kept on the
-    return when the step's order event was reported: adapters/returns.py STEP_COLUMNS)."""
-    hours: dict[str, list[float]] = {}
-    for step in m.STEPS:
-        column = rt.c[f"{step}_at"]
-        query = _scoped(sa.select(hours_between(column, rt.c.created_at))
-                        .where(column.is_not(None)), period)
-        hours[step] = [max(0.0, float(elapsed)) for elapsed in conn.execute(query).scalars()]
+    return when the step's order event was appended: adapters/returns.py STEP_COLUMNS), one
+    pass over the period's returns that reached any."""
+    columns = [rt.c[f"{step}_at"] for step in m.STEPS]
+    elapsed: list[sa.ColumnElement[Any]] = [hours_between(c, rt.c.created_at) for c in columns]
+    query = _scoped(sa.select(*elapsed).where(sa.or_(*(c.is_not(None) for c in columns))),
+                    period)
+    hours: dict[str, list[float]] = {step: [] for step in m.STEPS}
+    lists = [hours[step] for step in m.STEPS]
+    for row in conn.execute(query):
+        for values, took in zip(lists, row, strict=True):
+            if took is not None:
+                values.append(max(0.0, float(took)))
     return hours
 
 
@@ -129,31 +145,23 @@ def _reasons(conn: Connection, period: Period) -> Counter[str]:
     return Counter({tag: int(n) for tag, n in conn.execute(query)})
 
 
-def _pairs(conn: Connection, period: Period) -> dict[tuple[str, str], int]:
-    """Orders per SKU pair in the period's not-rejected returns, counted by the database
-    (each pair once per order; the pair's order is Python's, not the database collation's)."""
-    skus = _scoped(sa.select(rt.c.order_id, rl.c.sku).join(rt, rt.c.id == rl.c.return_id)
-                   .where(sa.not_(rt.c.rejected)), period).distinct().subquery("skus")
-    a, b = skus.alias("a"), skus.alias("b")
-    query = (sa.select(a.c.sku, b.c.sku.label("other"), sa.func.count())
-             .join(b, sa.and_(b.c.order_id == a.c.order_id, b.c.sku != a.c.sku))
-             .group_by(a.c.sku, b.c.sku))
-    return {(x, y): int(n) for x, y, n in conn.execute(query) if x < y}
-
-
 def metrics(conn: Connection, period: Period) -> dict[str, Any]:
     counts = conn.execute(_scoped(sa.select(
         sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((rt.c.rejected, 1), else_=0)), 0)),
         period)).one()
     total, rejected = int(counts[0]), int(counts[1])
-    returned: Counter[str] = Counter({sku: int(n) for sku, n in conn.execute(_scoped(
-        sa.select(rl.c.sku, sa.func.sum(rl.c.quantity)).join(rt, rt.c.id == rl.c.return_id)
-        .where(sa.not_(rt.c.rejected)), period).group_by(rl.c.sku))})
+    returned: Counter[str] = Counter()
+    skus_by_order: dict[str, set[str]] = defaultdict(set)
+    for order_id, sku, quantity in conn.execute(_scoped(
+            sa.select(rt.c.order_id, rl.c.sku, rl.c.quantity)
+            .join(rt, rt.c.id == rl.c.return_id).where(sa.not_(rt.c.rejected)), period)):
+        returned[sku] += quantity
+        skus_by_order[order_id].add(sku)
     reasons = _reasons(conn, period)
-    accuracy = m.address_accuracy(_routes(conn, period))
+    accuracy = _accuracy(conn, period)
     times = m.processing_times(_step_hours(conn, period))
     rates = m.sku_rates(returned, _shipped_units(conn, period), TOP_SKUS)
-    pairs = m.top_pairs(_pairs(conn, period), TOP_PAIRS)
+    pairs = m.co_returned_pairs(skus_by_order.values(), TOP_PAIRS)
     return {
         "period": {"since": period.since.isoformat(), "until": period.until.isoformat(),
                    "channel": period.channel},

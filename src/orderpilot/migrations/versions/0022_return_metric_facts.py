@@ -2,7 +2,8 @@
 reached pickup booked, received and refunded (``returns.*_at``), whether the buyer's typed
 address already was the routed centre's (``return_routes.typed_address_matched``, null when
 unknown) and each return's reason tags one per row (``return_reason_tags``), so the metrics
-are a few aggregates instead of reading JSON out of hundreds of thousands of rows.
+are a few aggregates instead of reading JSON out of hundreds of thousands of rows; and indexes
+holding all the metrics read of the period's returns, routes and lines.
 
 Backfilled from what the metrics read before: the first order event of each step naming the
 return, the typed address (the route's copy, else the return's) against the centre's address,
@@ -34,6 +35,15 @@ STEPS = {"pickup_booked_at": "return.pickup_booked", "received_at": "return.rece
          "refunded_at": "refund.succeeded"}
 PARTS = ("province", "city", "district", "line1")
 BATCH = 2000
+# what the metrics read of the period's returns, their routes and lines, from the index alone
+INDEXES = (
+    ("ix_returns_metrics", "returns", ["created_at", "id", "order_id", "rejected",
+                                       "pickup_booked_at", "received_at", "refunded_at"]),
+    ("ix_return_routes_metrics", "return_routes", [
+        "return_id", "decision_required", "exception_reason", "policy_version", "outlet_code",
+        "return_centre", "typed_address_matched"]),
+    ("ix_return_lines_metrics", "return_lines", ["return_id", "sku", "quantity"]),
+)
 # a copy of domain/return_metrics.py normalised_address as it was for this revision
 _NOISE = re.compile(r"[\s,，.。·、:：;；#＃()（）\-—_/]+")
 
@@ -79,6 +89,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["return_id"], ["returns.id"],
                                 name="fk_return_reason_tags_return_id_returns"),
         sa.PrimaryKeyConstraint("return_id", "tag", name="pk_return_reason_tags"))
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns)
     conn = op.get_bind()
     for name, kind in STEPS.items():
         first = (sa.select(sa.func.min(events.c.occurred_at))
@@ -111,6 +123,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for name, table, _ in reversed(INDEXES):
+        op.drop_index(name, table)
     op.drop_table("return_reason_tags")
     with op.batch_alter_table("return_routes") as batch:
         batch.drop_column("typed_address_matched")
