@@ -1,6 +1,8 @@
 """`orderpilot bench return-metrics`: how long the returns metrics take for a period holding
 RETURNS returns (two SKUs per order, every return routed, each with its three step events, six
-lifecycle events per order besides), written in bulk, then ``metrics()`` timed three times.
+lifecycle events per order besides), written in bulk, then ANALYZE (the statistics that
+autovacuum or a periodic ANALYZE gathers after such a load), then ``metrics()`` timed three
+times.
 
 Written in bulk, the rows also carry what the services keep beside them (migration 0022): each
 return's step times (those of its step events), its reason tag row and the route's typed-address
@@ -113,6 +115,8 @@ def run(count: int, db: str | None, progress: Progress) -> dict[str, Any]:
                         conn.execute(table.insert(), table_rows[start:start + BATCH])
                         done += len(table_rows[start:start + BATCH])
                         progress("writing", done, total)
+            with hub.db.write() as conn:  # the statistics autovacuum would have gathered
+                conn.exec_driver_sql("ANALYZE")
             period = views.Period(START, START + timedelta(days=30))
             seconds = []
             for n in range(3):

@@ -52,7 +52,8 @@ class hours_between(FunctionElement[float]):  # noqa: N801 - an SQL function's n
 @compiles(hours_between, "postgresql")
 def _hours_pg(element: hours_between, compiler: SQLCompiler, **kw: Any) -> str:
     later, earlier = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 3600.0)"
+    # EXTRACT answers numeric (PostgreSQL 14+): as double precision no Decimal is made per row
+    return f"(CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS DOUBLE PRECISION) / 3600.0)"
 
 
 @compiles(hours_between, "sqlite")
