@@ -15,6 +15,10 @@ Returns in the period (R7 is in October):
   R9 O2 C1 quality_issue         no route yet
 Hours after the request: pickup booked R1 2 (and again at 5), R2 4, R4 6, R8 1; received R1
 10, R2 30, R6 8; refunded R1 20, R8 50.
+
+The rows are written directly, so the seed also sets what the services write beside them
+(migration 0022): each return's first time at each step, its reason tag rows and each route's
+typed-address baseline (domain/return_metrics.py typed_address_matches).
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ from orderpilot.adapters.tables_return_routing import (
     return_policy_versions,
     return_routes,
 )
-from orderpilot.adapters.tables_returns import return_lines, returns
+from orderpilot.adapters.tables_returns import return_lines, return_reason_tags, returns
 from orderpilot.bootstrap import Hub
+from orderpilot.domain.return_metrics import typed_address, typed_address_matches
 from orderpilot.domain.times import SHANGHAI
 
 PLACED = datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI)
@@ -53,6 +58,8 @@ ORDERS: dict[str, tuple[str, str, list[tuple[str, int]]]] = {
     "O7": ("lazada", "return_requested", [("A", 1)]),
     "O8": ("shopee", "paid", [("A", 5)]),
 }
+STEP_COLUMNS = {"return.pickup_booked": "pickup_booked_at", "return.received": "received_at",
+                "refund.succeeded": "refunded_at"}
 # return: (order, lines, tags, rejected, requested at, route or None, {event type: [hours]})
 Route = dict[str, Any]
 RETURNS: dict[str, tuple[str, list[tuple[str, int]], list[str], bool, datetime, Route | None,
@@ -120,7 +127,10 @@ def seed(hub: Hub) -> dict[str, str]:
                 id=rid, order_id=ids[order], status="rejected" if rejected else "requested",
                 source="api", reason_tags=tags, reason_text="", reasons_from="given",
                 customer_address=None, rejected=rejected, created_at=at, updated_at=at,
-                version=1))
+                version=1, **{STEP_COLUMNS[kind]: at + timedelta(hours=min(hours))
+                              for kind, hours in steps.items()}))
+            conn.execute(return_reason_tags.insert(), [
+                {"return_id": rid, "tag": tag} for tag in dict.fromkeys(tags or ["other"])])
             conn.execute(return_lines.insert(), [
                 {"return_id": rid, "line_no": i, "sku": sku, "quantity": qty, "restockable": 0,
                  "damaged": 0} for i, (sku, qty) in enumerate(lines, start=1)])
@@ -130,6 +140,9 @@ def seed(hub: Hub) -> dict[str, str]:
                     updated_at=at, decision_required=route.get("decision_required", False),
                     address=(YIWU if route.get("return_centre") == "YIWU" else NINGBO)
                     if route.get("return_centre") else None,
+                    typed_address_matched=typed_address_matches(
+                        typed_address(route.get("customer_address"), None),
+                        {"YIWU": YIWU, "NINGBO": NINGBO}.get(route.get("return_centre") or "")),
                     **{k: v for k, v in route.items() if k != "decision_required"}))
             for kind, hours in steps.items():
                 for h in hours:

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
+from orderpilot.adapters.returns import record_step_times
 from orderpilot.domain.events import OrderEvent, new_id
 from orderpilot.domain.records import Claim, JsonObject, TimerRecord
 
@@ -65,6 +66,7 @@ class EventLog:
              "payload": e.payload} for e in events])
         self.conn.execute(_INSERT_OUTBOX, [
             {"event_id": e.id, "available_at": e.recorded_at} for e in events])
+        record_step_times(self.conn, events)  # the returns metrics' step times (0022)
         events.clear()
 
     def find_by_source(self, source: str, source_event_id: str) -> OrderEvent | None:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
+from orderpilot.domain.return_metrics import typed_address, typed_address_matches
 from orderpilot.domain.return_routing import (
     ADDRESS_FIELDS,
     LastShipment,
@@ -34,13 +35,38 @@ class ReturnRoutingRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
+    def _typed_matched(self, return_id: str, route_copy: Any,
+                       centre_address: Any) -> bool | None:
+        """The metrics' baseline for one route: the typed address (the route's copy, else the
+        return's) against its centre's address, decided once when either is written."""
+        if not centre_address:
+            return None
+        ret = self.conn.execute(sa.select(t.returns.c.customer_address)
+                                .where(t.returns.c.id == return_id)).scalar()
+        return typed_address_matches(
+            typed_address(route_copy if isinstance(route_copy, dict) else None,
+                          ret if isinstance(ret, dict) else None), centre_address)
+
+    def _centre_moved(self, code: str, address: dict[str, Any]) -> None:
+        """A centre's address changed: its routes' baselines follow it (as the metrics
+        compared them with the centre's current address)."""
+        found = self.conn.execute(sa.select(r.c.return_id, r.c.customer_address)
+                                  .where(r.c.return_centre == code)).all()
+        for row in found:
+            self.conn.execute(sa.update(r).where(r.c.return_id == row.return_id).values(
+                typed_address_matched=self._typed_matched(row.return_id, row.customer_address,
+                                                          address)))
+
     def put_centre(self, centre: ReturnCentre, by: str, now: datetime) -> bool:
         """Create or replace a centre; True when it is new."""
         values = {"name_zh": centre.name_zh, "name_en": centre.name_en, **centre.address,
                   "phone": centre.phone, "updated_by": by, "updated_at": now}
+        before = self.centre(centre.code)
         changed = self.conn.execute(sa.update(c).where(c.c.code == centre.code)
                                     .values(**values)).rowcount
         if changed:
+            if before is not None and dict(before.address) != dict(centre.address):
+                self._centre_moved(centre.code, dict(centre.address))
             return False
         self.conn.execute(sa.insert(c).values(code=centre.code, **values))
         return True
@@ -120,11 +146,17 @@ class ReturnRoutingRepository:
             "exception_reason": problem.reason if problem else None,
             "exception_zh": problem.message_zh if problem else None,
             "exception_en": problem.message_en if problem else None,
-            "policy_version": decision.policy_version, "updated_at": now}
+            "policy_version": decision.policy_version, "updated_at": now,
+            "typed_address_matched": self._typed_matched(
+                return_id, customer_address, centre.address if centre else None)}
         if self.has_route(return_id):
             self.conn.execute(sa.update(r).where(r.c.return_id == return_id).values(**values))
         else:
             self.conn.execute(sa.insert(r).values(return_id=return_id, routed_at=now, **values))
+
+    def _route_copy(self, return_id: str) -> Any:
+        return self.conn.execute(sa.select(r.c.customer_address)
+                                 .where(r.c.return_id == return_id)).scalar()
 
     def record_pickup(self, return_id: str, waybill: str, start: datetime, end: datetime,
                       now: datetime) -> None:
@@ -156,7 +188,9 @@ class ReturnRoutingRepository:
         else:
             values |= {"decision": "centre", "status": "routed", "return_centre": centre.code,
                        "address": dict(centre.address), "policy_version": None,
-                       "pickup_waybill": None, "pickup_start": None, "pickup_end": None}
+                       "pickup_waybill": None, "pickup_start": None, "pickup_end": None,
+                       "typed_address_matched": self._typed_matched(
+                           return_id, self._route_copy(return_id), centre.address)}
         return bool(self.conn.execute(sa.update(r).where(
             r.c.return_id == return_id, r.c.decision_required.is_(True)).values(**values))
             .rowcount)

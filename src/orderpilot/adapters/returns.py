@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +11,30 @@ from sqlalchemy.engine import Connection
 
 from orderpilot.adapters.tables_returns import return_lines as rl
 from orderpilot.adapters.tables_returns import return_reason_keywords as rk
+from orderpilot.adapters.tables_returns import return_reason_tags as rtag
 from orderpilot.adapters.tables_returns import returns as rt
 from orderpilot.domain.errors import ConcurrentUpdate
+from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.returns import Return, ReturnLine
+
+# The order event of each step the metrics time, and the column keeping its first time
+# (domain/returns.py EVENT_OF_MOVE; migration 0022).
+STEP_COLUMNS = {"return.pickup_booked": rt.c.pickup_booked_at,
+                "return.received": rt.c.received_at, "refund.succeeded": rt.c.refunded_at}
+
+
+def record_step_times(conn: Connection, events: Iterable[OrderEvent]) -> None:
+    """Events being appended (adapters/outbox.py EventLog.append, the same transaction): a
+    step event naming a return (``data.return_id``: the returns service's moves, the SF
+    booking, a client's report) keeps its time on the return when it is the first."""
+    for event in events:
+        column = STEP_COLUMNS.get(event.type)
+        data = (event.payload or {}).get("data") if column is not None else None
+        return_id = data.get("return_id") if isinstance(data, dict) else None
+        if column is not None and isinstance(return_id, str) and return_id:
+            conn.execute(rt.update().where(  # one conditional update: the earliest stays
+                rt.c.id == return_id, sa.or_(column.is_(None), column > event.occurred_at))
+                .values({column.name: event.occurred_at}))
 
 
 def _lines(conn: Connection, ids: list[str]) -> dict[str, list[ReturnLine]]:
@@ -51,6 +72,8 @@ class ReturnRepository:
             customer_address=ret.customer_address, restock_source=ret.restock_source,
             refund_cents=ret.refund_cents, rejected=ret.rejected, created_at=ret.created_at,
             updated_at=ret.updated_at, version=ret.version))
+        self.conn.execute(rtag.insert(), [{"return_id": ret.id, "tag": tag} for tag in
+                                          dict.fromkeys(ret.reason_tags or ["other"])])
         self._write_lines(ret)
 
     def _write_lines(self, ret: Return) -> None:

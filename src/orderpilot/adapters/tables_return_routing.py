@@ -65,4 +65,12 @@ return_routes = sa.Table(
     sa.Column("decided_by", sa.String(200)),
     sa.Column("decided_at", Time),
     sa.Column("decision_note", sa.String(500)),
+    # whether the buyer's typed address already was the routed centre's address, decided when
+    # the route (or its centre) is written; null when unknown (migration 0022)
+    sa.Column("typed_address_matched", sa.Boolean),
 )
+# what the returns metrics read of each route, from the index alone (migration 0022)
+sa.Index("ix_return_routes_metrics", return_routes.c.return_id,
+         return_routes.c.decision_required, return_routes.c.exception_reason,
+         return_routes.c.policy_version, return_routes.c.outlet_code,
+         return_routes.c.return_centre, return_routes.c.typed_address_matched)

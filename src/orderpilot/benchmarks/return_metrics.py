@@ -1,6 +1,12 @@
 """`orderpilot bench return-metrics`: how long the returns metrics take for a period holding
 RETURNS returns (two SKUs per order, every return routed, each with its three step events, six
-lifecycle events per order besides), written in bulk, then ``metrics()`` timed three times."""
+lifecycle events per order besides), written in bulk, then ANALYZE (the statistics that
+autovacuum or a periodic ANALYZE gathers after such a load), then ``metrics()`` timed three
+times.
+
+Written in bulk, the rows also carry what the services keep beside them (migration 0022): each
+return's step times (those of its step events), its reason tag row and the route's typed-address
+baseline (domain/return_metrics.py typed_address_matches)."""
 
 from __future__ import annotations
 
@@ -19,9 +25,10 @@ from orderpilot.adapters.tables_return_routing import (
     return_policy_versions,
     return_routes,
 )
-from orderpilot.adapters.tables_returns import return_lines, returns
+from orderpilot.adapters.tables_returns import return_lines, return_reason_tags, returns
 from orderpilot.adapters.views import return_metrics as views
 from orderpilot.benchmarks.scratch import scratch_database
+from orderpilot.domain.return_metrics import typed_address, typed_address_matches
 
 Progress = Callable[[str, int, int], None]
 START = datetime(2026, 11, 1, tzinfo=UTC)
@@ -29,14 +36,18 @@ BATCH = 5000
 LIFECYCLE = ("order.placed", "payment.succeeded", "wms.released", "shipment.shipped",
              "shipment.delivered", "return.requested")
 STEPS = ("return.pickup_booked", "return.received", "refund.succeeded")
+STEP_COLUMNS = ("pickup_booked_at", "received_at", "refunded_at")
+CENTRE = {"province": "浙江省", "city": "金华市", "district": "义乌市", "line1": "路1号"}
 
 
 def _rows(count: int) -> dict[Any, list[dict[str, Any]]]:
     rnd = random.Random(13)
     order_ids = [str(uuid.uuid4()) for _ in range(max(1, count * 7 // 10))]
-    address = {"province": "浙江省", "city": "金华市", "district": "义乌市", "line1": "路1号"}
+    address = dict(CENTRE)
+    matched = typed_address_matches(typed_address(address, address), CENTRE)
     rows: dict[Any, list[dict[str, Any]]] = {table: [] for table in (
-        t.orders, t.order_lines, returns, return_lines, return_routes, t.events)}
+        t.orders, t.order_lines, returns, return_reason_tags, return_lines, return_routes,
+        t.events)}
     for i, oid in enumerate(order_ids):
         at = START + timedelta(minutes=i % 40_000)
         rows[t.orders].append(dict(
@@ -52,18 +63,22 @@ def _rows(count: int) -> dict[Any, list[dict[str, Any]]]:
     for k in range(count):
         rid, oid = str(uuid.uuid4()), order_ids[k % len(order_ids)]
         at = START + timedelta(minutes=k % 40_000)
+        tag = rnd.choice(("quality_issue", "wrong_size", "changed_mind"))
         rows[returns].append(dict(
-            id=rid, order_id=oid, status="refunded", source="api",
-            reason_tags=[rnd.choice(("quality_issue", "wrong_size", "changed_mind"))],
+            id=rid, order_id=oid, status="refunded", source="api", reason_tags=[tag],
             reason_text="", reasons_from="given", customer_address=address, rejected=False,
-            created_at=at, updated_at=at, version=1))
+            created_at=at, updated_at=at, version=1,
+            **{column: at + timedelta(hours=5 * n + 1)
+               for n, column in enumerate(STEP_COLUMNS)}))
+        rows[return_reason_tags].append(dict(return_id=rid, tag=tag))
         rows[return_lines].append(dict(return_id=rid, line_no=1,
                                        sku=f"SKU-{rnd.randrange(500)}", quantity=1,
                                        restockable=0, damaged=0))
         rows[return_routes].append(dict(
             return_id=rid, order_id=oid, outlet_code=f"SF-{rnd.randrange(50)}",
             return_centre="YIWU", status="routed", decision_required=False, policy_version=1,
-            routed_at=at, updated_at=at, customer_address=address))
+            routed_at=at, updated_at=at, customer_address=address,
+            typed_address_matched=matched))
         rows[t.events] += [dict(id=str(uuid.uuid4()), order_id=oid, type=kind, source="hub",
                                 system="hub", occurred_at=at + timedelta(hours=5 * n + 1),
                                 recorded_at=at, payload={"data": {"return_id": rid}})
@@ -86,7 +101,7 @@ def run(count: int, db: str | None, progress: Progress) -> dict[str, Any]:
             with hub.db.write() as conn:
                 conn.execute(return_centres.insert().values(
                     code="YIWU", name_zh="义乌", name_en="Yiwu", country="CN",
-                    province="浙江省", city="金华市", district="义乌市", line1="路1号",
+                    **CENTRE,
                     postal_code="", phone="", updated_by="bench", updated_at=START))
                 conn.execute(return_policy_versions.insert().values(
                     version=1, created_by="bench", created_at=START))
@@ -100,6 +115,8 @@ def run(count: int, db: str | None, progress: Progress) -> dict[str, Any]:
                         conn.execute(table.insert(), table_rows[start:start + BATCH])
                         done += len(table_rows[start:start + BATCH])
                         progress("writing", done, total)
+            with hub.db.write() as conn:  # the statistics autovacuum would have gathered
+                conn.exec_driver_sql("ANALYZE")
             period = views.Period(START, START + timedelta(days=30))
             seconds = []
             for n in range(3):

@@ -94,6 +94,23 @@ def normalised_address(address: Mapping[str, Any] | None) -> tuple[str, ...] | N
     return parts if parts[3] else None
 
 
+def typed_address(route_copy: Mapping[str, Any] | None,
+                  return_copy: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The buyer's typed address: each part from the route's copy, else the return's; None
+    when neither has any part."""
+    merged = {p: (route_copy or {}).get(p) if (route_copy or {}).get(p) is not None
+              else (return_copy or {}).get(p) for p in ADDRESS_PARTS}
+    return merged if any(merged.values()) else None
+
+
+def typed_address_matches(typed: Mapping[str, Any] | None,
+                          centre: Mapping[str, Any] | None) -> bool | None:
+    """Whether the typed address already was the centre's address (None: either has no
+    street, not compared). Decided when a route is written (adapters/return_routing.py)."""
+    right, given = normalised_address(centre), normalised_address(typed)
+    return None if right is None or given is None else given == right
+
+
 @dataclass(frozen=True)
 class RouteFacts:
     """One return's route in the period, with what the policy said then and says now."""
@@ -106,6 +123,8 @@ class RouteFacts:
     centre_now: str | None  # the current policy, for this outlet
     typed_address: Mapping[str, Any] | None
     centre_address: Mapping[str, Any] | None
+    # typed_address_matches() as stored on the route; used when the addresses are not given
+    typed_matched: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -133,27 +152,52 @@ def ratio(part: int, whole: int) -> float | None:
 
 
 def address_accuracy(routes: Iterable[RouteFacts], changed_limit: int = 50) -> Accuracy:
+    groups: Counter[RouteGroup] = Counter()
+    changed: list[RouteFacts] = []
+    for r in routes:
+        if r.decision_required:
+            groups[RouteGroup(True, r.exception_reason, False, None)] += 1
+            continue
+        matched = typed_address_matches(r.typed_address, r.centre_address)
+        groups[RouteGroup(False, None, r.return_centre is not None
+                          and r.return_centre == r.centre_then,
+                          r.typed_matched if matched is None else matched)] += 1
+        if r.centre_now != r.return_centre:
+            changed.append(r)
+    return tallied_accuracy(groups.items(), changed, changed_limit)
+
+
+@dataclass(frozen=True)
+class RouteGroup:
+    """Routes alike for the accuracy: counted by the database (adapters/views) or here."""
+    decision_required: bool
+    exception_reason: str | None
+    matching_policy: bool
+    typed_matched: bool | None
+
+
+def tallied_accuracy(groups: Iterable[tuple[RouteGroup, int]], changed: Iterable[RouteFacts],
+                     changed_limit: int = 50) -> Accuracy:
+    """The accuracy from routes counted by kind, and the routed ones the current policy
+    sends elsewhere (listed by return id)."""
     total = routed = matching = typed_known = typed_right = 0
     reasons: Counter[str] = Counter()
-    changed: list[dict[str, str | None]] = []
-    for r in routes:
-        total += 1
-        if r.decision_required:
-            reasons[r.exception_reason or "unknown"] += 1
+    for group, n in groups:
+        total += n
+        if group.decision_required:
+            reasons[group.exception_reason or "unknown"] += n
             continue
-        routed += 1
-        matching += r.return_centre is not None and r.return_centre == r.centre_then
-        if r.centre_now != r.return_centre:
-            changed.append({"return_id": r.return_id, "outlet_code": r.outlet_code,
-                            "return_centre": r.return_centre, "current_centre": r.centre_now})
-        right, typed = normalised_address(r.centre_address), normalised_address(r.typed_address)
-        if right is not None and typed is not None:
-            typed_known += 1
-            typed_right += typed == right
+        routed += n
+        matching += n if group.matching_policy else 0
+        if group.typed_matched is not None:
+            typed_known += n
+            typed_right += n if group.typed_matched else 0
     by_reason = dict(sorted(reasons.items(), key=lambda item: (-item[1], item[0])))
-    changed.sort(key=lambda c: c["return_id"] or "")
+    listed = sorted(({"return_id": r.return_id, "outlet_code": r.outlet_code,
+                      "return_centre": r.return_centre, "current_centre": r.centre_now}
+                     for r in changed), key=lambda c: c["return_id"] or "")
     return Accuracy(total, routed, matching, sum(reasons.values()), by_reason, typed_known,
-                    typed_right, changed[:changed_limit])
+                    typed_right, listed[:changed_limit])
 
 
 def nearest_rank(values: Sequence[float], q: float) -> float | None:

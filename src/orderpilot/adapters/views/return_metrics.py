@@ -6,6 +6,10 @@ never returned.
 The period is by the time a return was requested (``returns.created_at``); shipped units are
 those of the orders placed in the same period that reached shipped, quantity minus what the
 channel cancelled. A channel narrows both to its orders.
+
+Each part is an aggregate or a narrow range read (migration 0022): the step times are columns
+of the return, the typed-address baseline a column of the route decided when it was written,
+the reason tags a row each; SKU counts and co-returned pairs are grouped by the database.
 """
 
 from __future__ import annotations
@@ -22,19 +26,16 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from orderpilot.adapters import tables as t
-from orderpilot.adapters.tables_return_routing import return_centres as rc
 from orderpilot.adapters.tables_return_routing import return_policy_rows as prow
 from orderpilot.adapters.tables_return_routing import return_policy_versions as pv
 from orderpilot.adapters.tables_return_routing import return_routes as rr
 from orderpilot.adapters.tables_returns import return_lines as rl
+from orderpilot.adapters.tables_returns import return_reason_tags as rtag
 from orderpilot.adapters.tables_returns import returns as rt
 from orderpilot.domain import lifecycle
 from orderpilot.domain import return_metrics as m
 from orderpilot.domain.return_reasons import REASONS
 
-# The order event that marks each step of a return (domain/returns.py EVENT_OF_MOVE).
-STEP_EVENTS = {"return.pickup_booked": "pickup_booked", "return.received": "received",
-               "refund.succeeded": "refunded"}
 SHIPPED_STATUSES = tuple(sorted(n.id for n in lifecycle.NODES if n.id == "shipped"
                                 or "shipped" in lifecycle.predecessors(n.id)))
 TOP_SKUS = 20
@@ -51,7 +52,8 @@ class hours_between(FunctionElement[float]):  # noqa: N801 - an SQL function's n
 @compiles(hours_between, "postgresql")
 def _hours_pg(element: hours_between, compiler: SQLCompiler, **kw: Any) -> str:
     later, earlier = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 3600.0)"
+    # EXTRACT answers numeric (PostgreSQL 14+): as double precision no Decimal is made per row
+    return f"(CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS DOUBLE PRECISION) / 3600.0)"
 
 
 @compiles(hours_between, "sqlite")
@@ -77,51 +79,51 @@ def _scoped(query: sa.Select[Any], period: Period) -> sa.Select[Any]:
     return query
 
 
-def _routes(conn: Connection, period: Period) -> list[m.RouteFacts]:
+def _accuracy(conn: Connection, period: Period) -> m.Accuracy:
+    """The routes of the period's returns counted by kind (needed a person and why, went to
+    the centre the policy then named, typed-address baseline decided when routed), and the
+    routed ones the current policy sends elsewhere."""
     current = conn.execute(sa.select(sa.func.max(pv.c.version))).scalar()
     then, now = prow.alias("policy_then"), prow.alias("policy_now")
-    # The typed address's parts as text, the route's copy else the return's: no JSON
-    # document decoded per row.
-    typed = [sa.func.coalesce(rr.c.customer_address[p].as_string(),
-                              rt.c.customer_address[p].as_string()).label(f"typed_{p}")
-             for p in m.ADDRESS_PARTS]
-    query = (sa.select(rr.c.return_id, rr.c.decision_required, rr.c.exception_reason,
-                       rr.c.outlet_code, rr.c.return_centre, *typed,
-                       then.c.return_centre.label("centre_then"),
-                       now.c.return_centre.label("centre_now"),
-                       *(rc.c[p] for p in m.ADDRESS_PARTS))
-             .join(rt, rt.c.id == rr.c.return_id)
-             .outerjoin(then, sa.and_(then.c.version == rr.c.policy_version,
-                                      then.c.outlet_code == rr.c.outlet_code))
-             .outerjoin(now, sa.and_(now.c.version == current,
-                                     now.c.outlet_code == rr.c.outlet_code))
-             .outerjoin(rc, rc.c.code == rr.c.return_centre))
-    facts = []
-    for row in conn.execute(_scoped(query, period)).all():
-        centre = {p: getattr(row, p) for p in m.ADDRESS_PARTS} \
-            if row.province is not None else None
-        typed_parts = {p: getattr(row, f"typed_{p}") for p in m.ADDRESS_PARTS}
-        facts.append(m.RouteFacts(
-            row.return_id, bool(row.decision_required), row.exception_reason, row.outlet_code,
-            row.return_centre, row.centre_then, row.centre_now,
-            typed_parts if any(typed_parts.values()) else None, centre))
-    return facts
+    matching = sa.and_(rr.c.return_centre.is_not(None),
+                       rr.c.return_centre == then.c.return_centre)
+    routed = sa.not_(rr.c.decision_required)
+    kind = sa.case((routed, matching), else_=sa.false())
+    reason = sa.case((routed, sa.null()), else_=rr.c.exception_reason)
+    typed = sa.case((routed, rr.c.typed_address_matched), else_=sa.null())
+    counted = (sa.select(rr.c.decision_required, reason, kind, typed, sa.func.count())
+               .join(rt, rt.c.id == rr.c.return_id)
+               .outerjoin(then, sa.and_(then.c.version == rr.c.policy_version,
+                                        then.c.outlet_code == rr.c.outlet_code)))
+    groups = [(m.RouteGroup(bool(d), r, bool(k), None if ty is None else bool(ty)), int(n))
+              for d, r, k, ty, n in conn.execute(
+                  _scoped(counted, period).group_by(rr.c.decision_required, reason, kind, typed))]
+    elsewhere = (sa.select(rr.c.return_id, rr.c.outlet_code, rr.c.return_centre,
+                           now.c.return_centre.label("centre_now"))
+                 .join(rt, rt.c.id == rr.c.return_id)
+                 .outerjoin(now, sa.and_(now.c.version == current,
+                                         now.c.outlet_code == rr.c.outlet_code))
+                 .where(routed, now.c.return_centre.is_distinct_from(rr.c.return_centre)))
+    changed = [m.RouteFacts(row.return_id, False, None, row.outlet_code, row.return_centre,
+                            None, row.centre_now, None, None)
+               for row in conn.execute(_scoped(elsewhere, period))]
+    return m.tallied_accuracy(groups, changed)
 
 
 def _step_hours(conn: Connection, period: Period) -> dict[str, list[float]]:
-    """Hours from each return's request to the first event of each step naming it: the step
-    events of the orders that have a return in the period, found by the order_id index."""
-    return_id = t.events.c.payload["data"]["return_id"].as_string()
-    orders = _scoped(sa.select(rt.c.order_id), period)
-    first = (sa.select(return_id.label("return_id"), t.events.c.type,
-                       sa.func.min(t.events.c.occurred_at).label("at"))
-             .where(t.events.c.order_id.in_(orders), t.events.c.type.in_(STEP_EVENTS))
-             .group_by(return_id, t.events.c.type)).subquery("first_step")
-    query = _scoped(sa.select(first.c.type, hours_between(first.c.at, rt.c.created_at))
-                    .join(rt, rt.c.id == first.c.return_id), period)
-    hours: dict[str, list[float]] = defaultdict(list)
-    for kind, elapsed in conn.execute(query).all():
-        hours[STEP_EVENTS[kind]].append(max(0.0, float(elapsed)))
+    """Hours from each return's request to the first time it reached each step (kept on the
+    return when the step's order event was appended: adapters/returns.py STEP_COLUMNS), one
+    pass over the period's returns that reached any."""
+    columns = [rt.c[f"{step}_at"] for step in m.STEPS]
+    elapsed: list[sa.ColumnElement[Any]] = [hours_between(c, rt.c.created_at) for c in columns]
+    query = _scoped(sa.select(*elapsed).where(sa.or_(*(c.is_not(None) for c in columns))),
+                    period)
+    hours: dict[str, list[float]] = {step: [] for step in m.STEPS}
+    lists = [hours[step] for step in m.STEPS]
+    for row in conn.execute(query):
+        for values, took in zip(lists, row, strict=True):
+            if took is not None:
+                values.append(max(0.0, float(took)))
     return hours
 
 
@@ -137,29 +139,34 @@ def _shipped_units(conn: Connection, period: Period) -> dict[str, int]:
     return {sku: int(n or 0) for sku, n in conn.execute(query)}
 
 
+def _reasons(conn: Connection, period: Period) -> Counter[str]:
+    """Returns per reason tag (a row per tag per return, "other" for none)."""
+    query = _scoped(sa.select(rtag.c.tag, sa.func.count()).join(rt, rt.c.id == rtag.c.return_id),
+                    period).group_by(rtag.c.tag)
+    return Counter({tag: int(n) for tag, n in conn.execute(query)})
+
+
 def metrics(conn: Connection, period: Period) -> dict[str, Any]:
-    returns = conn.execute(_scoped(sa.select(rt.c.id, rt.c.order_id, rt.c.reason_tags,
-                                             rt.c.rejected), period)).all()
-    accepted = {r.id for r in returns if not r.rejected}
-    lines = conn.execute(_scoped(sa.select(rl.c.return_id, rl.c.sku, rl.c.quantity,
-                                           rt.c.order_id)
-                                 .join(rt, rt.c.id == rl.c.return_id), period)).all()
+    counts = conn.execute(_scoped(sa.select(
+        sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((rt.c.rejected, 1), else_=0)), 0)),
+        period)).one()
+    total, rejected = int(counts[0]), int(counts[1])
     returned: Counter[str] = Counter()
     skus_by_order: dict[str, set[str]] = defaultdict(set)
-    for line in lines:
-        if line.return_id in accepted:
-            returned[line.sku] += line.quantity
-            skus_by_order[line.order_id].add(line.sku)
-    reasons: Counter[str] = Counter(tag for r in returns for tag in dict.fromkeys(
-        r.reason_tags or ["other"]))
-    accuracy = m.address_accuracy(_routes(conn, period))
+    for order_id, sku, quantity in conn.execute(_scoped(
+            sa.select(rt.c.order_id, rl.c.sku, rl.c.quantity)
+            .join(rt, rt.c.id == rl.c.return_id).where(sa.not_(rt.c.rejected)), period)):
+        returned[sku] += quantity
+        skus_by_order[order_id].add(sku)
+    reasons = _reasons(conn, period)
+    accuracy = _accuracy(conn, period)
     times = m.processing_times(_step_hours(conn, period))
     rates = m.sku_rates(returned, _shipped_units(conn, period), TOP_SKUS)
     pairs = m.co_returned_pairs(skus_by_order.values(), TOP_PAIRS)
     return {
         "period": {"since": period.since.isoformat(), "until": period.until.isoformat(),
                    "channel": period.channel},
-        "returns": len(returns), "rejected": len(returns) - len(accepted),
+        "returns": total, "rejected": rejected,
         "returned_units": sum(returned.values()),
         "address_accuracy": {
             "routes": accuracy.routes, "routed": accuracy.routed,
@@ -179,7 +186,7 @@ def metrics(conn: Connection, period: Period) -> dict[str, Any]:
         "by_reason": [
             {"tag": tag, "zh": REASONS[tag].zh if tag in REASONS else tag,
              "en": REASONS[tag].en if tag in REASONS else tag, "returns": n,
-             "share": m.ratio(n, len(returns))}
+             "share": m.ratio(n, total)}
             for tag, n in sorted(reasons.items(), key=lambda item: (-item[1], item[0]))],
         "by_sku": [{"sku": s.sku, "returned_units": s.returned, "shipped_units": s.shipped,
                     "rate": s.rate} for s in rates],
