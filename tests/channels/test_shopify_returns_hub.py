@@ -16,14 +16,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from hub_server import HubServer
+from returns_hub import drain, live_hub
 
-from orderpilot.adapters import migrations
-from orderpilot.adapters.accounts import AccountRepository
-from orderpilot.benchmarks.channels import PLATFORM_CODES, account_body
-from orderpilot.bootstrap import Hub, bootstrap
-from orderpilot.config import Settings
-from orderpilot.entrypoints.api.app import create_app
-from orderpilot.services.accounts import create_token
+from orderpilot.benchmarks.channels import PLATFORM_CODES
+from orderpilot.bootstrap import Hub
 from orderpilot.services.channels import return_refunds
 from orderpilot.services.channels.return_jobs import pull_returns
 from orderpilot.services.channels.worker import ChannelWorker, WorkerSettings
@@ -40,26 +36,9 @@ def sim() -> Iterator[SimServer]:
 
 @pytest.fixture
 def live(database_url: str | None, tmp_path: Path, sim: SimServer) -> Iterator[Any]:
-    hub = bootstrap(Settings(data_dir=tmp_path / "data", database_url=database_url,
-                             sim_url=sim.url, _env_file=None))  # type: ignore[call-arg]
-    migrations.upgrade(hub.db)
-    with hub.db.write() as conn:
-        token = create_token(AccountRepository(conn), "admin", "admin", hub.clock,
-                             sources=("wms", "sf"))[1]
-    app = create_app(hub, with_console=False)
-    sim.admin().delete("/_sim/shopify")
-    with HubServer(app) as server, TestClient(app) as api:
-        api.headers["Authorization"] = f"Bearer {token}"
-        put = api.put(f"/api/v1/channels/{CODE}", json=account_body("shopify", sim.url))
-        assert put.status_code == 201, put.text
-        yield hub, server, api
-    hub.close()
+    with live_hub("shopify", CODE, database_url, tmp_path, sim) as running:
+        yield running
 
-
-def drain(hub: Hub) -> None:
-    worker = hub.channel_worker("t")
-    while worker.run_once():
-        pass
 
 
 def _shipped_order(hub: Hub, api: TestClient, sim: SimServer, seed: int

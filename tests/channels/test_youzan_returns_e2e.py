@@ -14,19 +14,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from hub_server import HubServer
+from returns_hub import live_hub
 
-from orderpilot.adapters import migrations
-from orderpilot.adapters.accounts import AccountRepository
-from orderpilot.benchmarks.channels import account_body
-from orderpilot.bootstrap import Hub, bootstrap
-from orderpilot.config import Settings
+from orderpilot.bootstrap import Hub
 from orderpilot.domain.channel_orders import Account
-from orderpilot.entrypoints.api.app import create_app
 from orderpilot.integrations.youzan import PLATFORM, refund_calls
 from orderpilot.integrations.youzan.mapping import lines_by_oid
 from orderpilot.integrations.youzan.simulator import SIM_CREDENTIALS, SIM_SHOP_ID
-from orderpilot.services.accounts import create_token
 from orderpilot.services.channels.return_jobs import pull_returns
 from orderpilot.simulators.external.server import SimServer
 
@@ -42,20 +36,8 @@ def sim() -> Iterator[SimServer]:
 
 @pytest.fixture
 def live(database_url: str | None, tmp_path: Path, sim: SimServer) -> Iterator[Any]:
-    sim.admin().delete("/_sim/youzan")
-    hub = bootstrap(Settings(data_dir=tmp_path / "data", database_url=database_url,
-                             sim_url=sim.url, _env_file=None))  # type: ignore[call-arg]
-    migrations.upgrade(hub.db)
-    with hub.db.write() as conn:
-        admin = create_token(AccountRepository(conn), "admin", "admin", hub.clock,
-                             sources=("wms", "sf"))[1]
-    app = create_app(hub)
-    with HubServer(app) as server, TestClient(app) as api:
-        api.headers["Authorization"] = f"Bearer {admin}"
-        put = api.put(f"/api/v1/channels/{CODE}", json=account_body("youzan", sim.url))
-        assert put.status_code in (200, 201), put.text
-        yield hub, server, api
-    hub.close()
+    with live_hub("youzan", CODE, database_url, tmp_path, sim, with_console=True) as running:
+        yield running
 
 
 def _drain(hub: Hub) -> None:
