@@ -15,15 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from hub_server import HubServer
 from returns_hub import drain, live_hub
 
+from orderpilot.adapters import tables as t
 from orderpilot.adapters.channels.base import dumps
 from orderpilot.benchmarks.channels import PLATFORM_CODES
 from orderpilot.bootstrap import Hub
 from orderpilot.services.channels import return_refunds
-from orderpilot.services.channels.return_jobs import pull_returns
+from orderpilot.services.channels.return_jobs import SCAN_ORIGIN, SCAN_TRIES, pull_returns
 from orderpilot.services.channels.worker import ChannelWorker, WorkerSettings
 from orderpilot.simulators.external.server import SimServer
 
@@ -294,3 +296,31 @@ def test_shopee_refusing_the_refund_is_shown_and_the_return_stays_inspected(
     assert shown["status"] == "inspected"
     assert shown["channel_refund"]["status"] == "failed"
     assert "Return is in dispute." in shown["channel_refund"]["error"]
+
+
+def test_a_to_return_scan_with_no_listed_return_ends_and_leaves_it_to_the_pull(
+        live: Any, sim: SimServer) -> None:
+    """TO_RETURN is a hint: a scan that finds no return keeps trying for a while, then ends
+    (done, saying why) instead of staying open for ever; the scheduled pull takes the return
+    whenever Shopee lists it."""
+    hub, _, _ = live
+    order = _order(sim, 17)  # no return listed at Shopee for it
+    now = datetime.now(UTC)
+    with hub.uow() as uow:
+        assert uow.channels.add_job(f"scan:{order['order_sn']}", CODE, order["order_sn"],
+                                    SCAN_ORIGIN, None, now)
+    drain(hub)
+    with hub.db.read() as conn:
+        (status, attempts, error) = conn.execute(sa.select(
+            t.channel_jobs.c.status, t.channel_jobs.c.attempts, t.channel_jobs.c.last_error)
+            .where(t.channel_jobs.c.origin == SCAN_ORIGIN)).one()
+    assert (status, attempts) == ("pending", 1) and "no shopee return listed" in error
+    with hub.db.write() as conn:  # the earlier looks are spent; the job is due again
+        conn.execute(t.channel_jobs.update().where(t.channel_jobs.c.origin == SCAN_ORIGIN)
+                     .values(attempts=SCAN_TRIES - 1, available_at=now))
+    drain(hub)
+    with hub.db.read() as conn:
+        (status, error) = conn.execute(sa.select(
+            t.channel_jobs.c.status, t.channel_jobs.c.last_error)
+            .where(t.channel_jobs.c.origin == SCAN_ORIGIN)).one()
+    assert status == "done" and error.endswith("left to the scheduled pull")

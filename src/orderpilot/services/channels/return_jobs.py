@@ -36,6 +36,10 @@ from orderpilot.services.unit_of_work import Clock, UowFactory
 
 SCAN_ORIGIN = "returnscan"  # an order has a return the push did not name (external_id: order)
 SCAN_BACK = timedelta(days=1)  # how far back a scan lists the account's returns
+# A scan is a hint (the order says it has a return): after this many looks (about half a
+# minute of backoff) it ends; the scheduled pull by update time takes the return whenever the
+# platform lists it, so a status with no listed return never keeps a job open.
+SCAN_TRIES = 6
 RETURN_ORIGINS = frozenset({RETURN_ORIGIN, REFUND_ORIGIN, SCAN_ORIGIN})
 Fail = Callable[[Sequence[JobRow], str, bool], None]  # (jobs, error, permanent)
 MAX_PAGES = 100_000
@@ -81,9 +85,16 @@ class ReturnJobs:
                     r.source == account.code for r in uow.returns.of_order(order_id))
                 if found:
                     uow.channels.finish_jobs([job.seq], self.clock())
-            if not found:
-                self.fail([job], pulled.error or f"no {account.platform} return listed for "
-                                                 f"order {job.external_id} yet", False)
+            if found:
+                continue
+            said = pulled.error or f"no {account.platform} return listed for order " \
+                                   f"{job.external_id} yet"
+            if pulled.error is None and job.attempts + 1 >= SCAN_TRIES:
+                with self.uow_factory() as uow:  # the scheduled pull takes it when listed
+                    uow.channels.finish_jobs([job.seq], self.clock(),
+                                             error=f"{said}; left to the scheduled pull")
+            else:
+                self.fail([job], said, False)
 
     def _returns(self, account: Account, platform: Platform, calls: ShopCalls,
                  jobs: Sequence[JobRow]) -> None:
