@@ -89,7 +89,7 @@ class SimServer:
         return self.state.recorders[name].snapshot()
 
     def admin(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=5)
+        return httpx.Client(base_url=self.url, timeout=30)  # a loaded CI machine can stall a reset
 
     def __enter__(self) -> SimServer:
         return self.start()
