@@ -4,10 +4,14 @@ worker drained on demand."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from hub_server import HubServer
 
@@ -18,6 +22,8 @@ from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
 from orderpilot.entrypoints.api.app import create_app
 from orderpilot.services.accounts import create_token
+from orderpilot.services.channels import return_refunds
+from orderpilot.services.channels.worker import ChannelWorker, WorkerSettings
 from orderpilot.simulators.external.server import SimServer
 
 
@@ -49,3 +55,23 @@ def drain(hub: Hub) -> None:
     worker = hub.channel_worker("t")
     while worker.run_once():
         pass
+
+
+def refund_after_a_kill(hub: Hub, monkeypatch: Any, sent: Callable[[], int]) -> None:
+    """The channel worker dies (as kill -9 would) after the platform answered the refund and
+    before the hub records it; ``sent()`` counts the platform's refund calls: exactly one by
+    then. Once the dead worker's lease ends, the worker is drained again."""
+    real = return_refunds.move_return
+
+    def killed(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt("kill -9")
+
+    monkeypatch.setattr(return_refunds, "move_return", killed)
+    worker = ChannelWorker(hub.uow, hub.channels, hub.clock, "dies",
+                           WorkerSettings(lease=timedelta(seconds=1)))
+    with pytest.raises(KeyboardInterrupt):
+        worker.run_once()
+    assert sent() == 1
+    monkeypatch.setattr(return_refunds, "move_return", real)
+    time.sleep(1.2)  # the dead worker's lease ends
+    drain(hub)

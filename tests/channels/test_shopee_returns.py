@@ -18,15 +18,13 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from hub_server import HubServer
-from returns_hub import drain, live_hub
+from returns_hub import drain, live_hub, refund_after_a_kill
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.channels.base import dumps
 from orderpilot.benchmarks.channels import PLATFORM_CODES
 from orderpilot.bootstrap import Hub
-from orderpilot.services.channels import return_refunds
 from orderpilot.services.channels.return_jobs import SCAN_ORIGIN, SCAN_TRIES, pull_returns
-from orderpilot.services.channels.worker import ChannelWorker, WorkerSettings
 from orderpilot.simulators.external.server import SimServer
 
 CODE = PLATFORM_CODES["shopee"]
@@ -259,20 +257,7 @@ def test_a_refund_through_shopee_confirms_once_even_after_a_kill(live: Any, sim:
     assert asked.json()["channel_refund"]["status"] == "pending"
     assert api.post(f"/api/v1/returns/{ret['id']}/refund", json={}).status_code == 202
     # The worker dies after Shopee's answer, before the hub records the refund.
-    real = return_refunds.move_return
-
-    def killed(*args: Any, **kwargs: Any) -> Any:
-        raise KeyboardInterrupt("kill -9")
-
-    monkeypatch.setattr(return_refunds, "move_return", killed)
-    worker = ChannelWorker(hub.uow, hub.channels, hub.clock, "dies",
-                           WorkerSettings(lease=timedelta(seconds=1)))
-    with pytest.raises(KeyboardInterrupt):
-        worker.run_once()
-    assert _confirms(sim) == 1
-    monkeypatch.setattr(return_refunds, "move_return", real)
-    time.sleep(1.2)  # the dead worker's lease ends
-    drain(hub)
+    refund_after_a_kill(hub, monkeypatch, lambda: _confirms(sim))
     done = api.get(f"/api/v1/returns/{ret['id']}").json()
     assert done["status"] == "refunded" and done["channel_refund"]["status"] == "done"
     refund = [e for e in done["timeline"] if e["type"] == "refund.succeeded"]

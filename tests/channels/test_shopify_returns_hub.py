@@ -7,7 +7,6 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,13 +15,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from hub_server import HubServer
-from returns_hub import drain, live_hub
+from returns_hub import drain, live_hub, refund_after_a_kill
 
 from orderpilot.benchmarks.channels import PLATFORM_CODES
 from orderpilot.bootstrap import Hub
-from orderpilot.services.channels import return_refunds
 from orderpilot.services.channels.return_jobs import pull_returns
-from orderpilot.services.channels.worker import ChannelWorker, WorkerSettings
 from orderpilot.simulators.external.server import SimServer
 
 CODE = PLATFORM_CODES["shopify"]
@@ -150,20 +147,7 @@ def test_a_refund_through_shopify_is_made_once_even_after_a_kill(live: Any, sim:
     _inspected(api, ret)
     asked = api.post(f"/api/v1/returns/{ret['id']}/refund", json={"note": "ok"})
     assert asked.status_code == 202, asked.text
-    real = return_refunds.move_return
-
-    def killed(*args: Any, **kwargs: Any) -> Any:
-        raise KeyboardInterrupt("kill -9")
-
-    monkeypatch.setattr(return_refunds, "move_return", killed)
-    worker = ChannelWorker(hub.uow, hub.channels, hub.clock, "dies",
-                           WorkerSettings(lease=timedelta(seconds=1)))
-    with pytest.raises(KeyboardInterrupt):
-        worker.run_once()
-    assert _refunds_made(sim) == 1
-    monkeypatch.setattr(return_refunds, "move_return", real)
-    time.sleep(1.2)  # the dead worker's lease ends
-    drain(hub)
+    refund_after_a_kill(hub, monkeypatch, lambda: _refunds_made(sim))
     done = api.get(f"/api/v1/returns/{ret['id']}").json()
     assert done["status"] == "refunded" and done["channel_refund"]["status"] == "done"
     refunds = [e for e in done["timeline"] if e["type"] == "refund.succeeded"]
