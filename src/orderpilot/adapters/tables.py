@@ -13,6 +13,9 @@ from orderpilot.adapters.schema import SeqPK as SeqPK
 from orderpilot.adapters.schema import Time as Time
 from orderpilot.adapters.schema import UtcDateTime as UtcDateTime
 from orderpilot.adapters.schema import metadata as metadata
+from orderpilot.adapters.tables_audit_log import (  # the audit trail (issue 14)
+    audit_log as audit_log,
+)
 from orderpilot.adapters.tables_audits import (  # stored audit runs (issue 12)
     audit_runs as audit_runs,
 )

@@ -9,6 +9,7 @@ from types import TracebackType
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, NestedTransaction
 
+from orderpilot.adapters.audit_log import AuditLogRepository
 from orderpilot.adapters.back_office import BackOfficeRepository
 from orderpilot.adapters.channel_store import ChannelStore
 from orderpilot.adapters.db import Database
@@ -54,6 +55,7 @@ class SqlUnitOfWork:
     expectations: ExpectationRepository
     returns: ReturnRepository
     return_routing: ReturnRoutingRepository
+    audit_log: AuditLogRepository
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None, *,
                  read_only: bool = False) -> None:
@@ -89,6 +91,7 @@ class SqlUnitOfWork:
         self.expectations = ExpectationRepository(self.conn)
         self.returns = ReturnRepository(self.conn)
         self.return_routing = ReturnRoutingRepository(self.conn)
+        self.audit_log = AuditLogRepository(self.conn)
         return self
 
     def savepoint(self) -> NestedTransaction:

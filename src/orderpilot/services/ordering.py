@@ -16,6 +16,7 @@ from orderpilot.domain.money import to_cents
 from orderpilot.domain.order import Hold, Order
 from orderpilot.domain.order_changes import OrderChanged, changed_fields
 from orderpilot.domain.times import business_time
+from orderpilot.services import audit_trail
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 MAX_AUTO_RELEASE_MINUTES = 60 * 24 * 30
@@ -142,6 +143,7 @@ def place_hold(cmd: PlaceHold, uow_factory: UowFactory, clock: Clock) -> Hold:
         now = clock()
         with uow_factory() as uow:
             order = _load(uow, cmd.order_id, for_update=True)
+            held_before = order.held
             release_at = now + timedelta(minutes=minutes) if minutes else None
             hold = order.place_hold(cmd.reason, cmd.note, cmd.placed_by, cmd.placed_by_kind,
                                     now, release_at)
@@ -152,6 +154,9 @@ def place_hold(cmd: PlaceHold, uow_factory: UowFactory, clock: Clock) -> Hold:
                                     now, order_id=order.id)
             uow.orders.save(order, now)
             uow.events.append(order.events)
+            audit_trail.record(uow, clock, "hold.place", subject_type="hold", subject_id=hold.id,
+                               order_id=order.id, before={"held": held_before},
+                               after={"held": True, "reason": hold.reason, "note": hold.note})
             return hold
 
     return retrying(attempt)
@@ -178,6 +183,11 @@ def release_hold_in(uow: UnitOfWork, cmd: ReleaseHold, clock: Clock) -> Hold:
         uow.timers.cancel(f"hold:{released.id}:auto_release")
         uow.orders.save(order, now)
         uow.events.append(order.events)
+        audit_trail.record(uow, clock, "hold.release", subject_type="hold",
+                           subject_id=released.id, order_id=order.id,
+                           before={"held": True, "reason": released.reason},
+                           after={"held": order.held, "release_reason": cmd.reason,
+                                  "note": cmd.note})
         return released
     return next(h for h in order.holds if h.id == cmd.hold_id)
 

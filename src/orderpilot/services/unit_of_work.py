@@ -17,6 +17,7 @@ from orderpilot.services.return_store import ReturnStore
 from orderpilot.services.returns_routing.store import ReturnRoutingStore
 
 if TYPE_CHECKING:
+    from orderpilot.services.audit_trail import AuditLog
     from orderpilot.services.expectations import ExpectationStore
     from orderpilot.services.wms_outbound import OutboundQueue
 
@@ -70,6 +71,8 @@ class UnitOfWork(Protocol):
     def returns(self) -> ReturnStore: ...
     @property
     def return_routing(self) -> ReturnRoutingStore: ...
+    @property
+    def audit_log(self) -> AuditLog: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def savepoint(self) -> AbstractContextManager[object]: ...

@@ -38,6 +38,7 @@ from orderpilot.entrypoints.api.masking import MaskPersonalData
 from orderpilot.entrypoints.api.media_types import JsonOnly, json_routes
 from orderpilot.entrypoints.api.observe import Observe
 from orderpilot.entrypoints.api.unavailable import DatabaseUnavailable
+from orderpilot.entrypoints.audit_context import ActorSlots
 from orderpilot.entrypoints.proxies import TrustedProxies
 
 
@@ -92,5 +93,6 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.add_middleware(BodyLimit, max_body_bytes=hub.settings.max_body_bytes,
                        max_upload_bytes=hub.settings.max_upload_bytes)
     app.add_middleware(DatabaseUnavailable)
+    app.add_middleware(ActorSlots)  # who acts, for the audit trail
     app.add_middleware(Observe, metrics=hub.metrics)  # outermost: sees every request
     return app

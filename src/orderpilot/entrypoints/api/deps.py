@@ -12,6 +12,7 @@ from fastapi import Depends, HTTPException, Request
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.access import allowed
+from orderpilot.entrypoints.audit_context import acting
 from orderpilot.services.accounts import Principal, hash_token, principal_for_token
 
 TOKEN_CACHE_SECONDS = 30.0  # a revoked token stops working within this time
@@ -53,6 +54,7 @@ class TokenCache:
 def current_principal(request: Request, hub: HubDep) -> Principal:
     principal = _identify(request, hub)
     request.state.principal = principal  # the response masking (api/masking.py) reads it
+    acting(principal, "console" if principal.kind == "user" else "api")  # the audit trail
     return principal
 
 

@@ -18,6 +18,7 @@ from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.access import allowed
 from orderpilot.entrypoints.api.deps import HubDep
+from orderpilot.entrypoints.audit_context import acting
 from orderpilot.entrypoints.console.guard import SESSION_KEY
 from orderpilot.entrypoints.console.i18n import LOCALES
 from orderpilot.entrypoints.console.render import Console, ConsoleDep, csrf_token, is_htmx
@@ -71,6 +72,7 @@ def current_user(request: Request) -> Principal:
     route = request.scope.get("route")
     if principal.must_change_password and getattr(route, "name", None) not in PASSWORD_PAGES:
         raise PasswordChangeRequired()
+    acting(principal, "console")  # the audit trail's person
     return principal
 
 
