@@ -20,8 +20,9 @@ from orderpilot.services import expectations, ordering, wms_outbound
 from orderpilot.services.back_office import booking as erp_booking
 from orderpilot.services.carriers import tracking
 from orderpilot.services.inventory import allocation as inventory
-from orderpilot.services.inventory import promotions
+from orderpilot.services.inventory import promotions, stock_arrivals
 from orderpilot.services.inventory import pull as inventory_pull
+from orderpilot.services.inventory import retry as stock_retry
 from orderpilot.services.unit_of_work import Clock, UnitOfWork
 
 if TYPE_CHECKING:
@@ -127,6 +128,8 @@ def built_in() -> tuple[Handler, ...]:
         OnTimer(inventory.EXPIRY_TIMER, inventory.on_reservation_timer),
         OnTimer(inventory_pull.PULL_TIMER, inventory_pull.on_pull_timer),
         OnTimer(inventory_pull.SWEEP_TIMER, inventory_pull.on_sweep_timer),
+        # Stock arrived: retry the orders held out of stock for it (services/inventory/retry.py).
+        OnTimer(stock_arrivals.RETRY_TIMER, stock_retry.on_stock_arrived),
         # Expectations: start and stop their clocks (docs/expectations.md). Scheduling is an
         # insert-if-absent per key, cancelling and closing change only open rows: safe to run
         # twice. A due clock records the breach, its event and hold in the timer's transaction.
