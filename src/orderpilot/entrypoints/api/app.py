@@ -28,6 +28,7 @@ from orderpilot.entrypoints.api import (
     order_work,
     orders,
     reconciliations,
+    refused_reports,
     return_metrics,
     return_routing,
     returns,
@@ -84,6 +85,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(diagnosis.router)
     app.include_router(return_routing.router)
     app.include_router(allocation_retry.router)
+    app.include_router(refused_reports.router)
     docs.install(app)
     if with_console:
         from orderpilot.entrypoints.console import mount
