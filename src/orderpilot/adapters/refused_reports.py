@@ -52,6 +52,7 @@ def _shown(r: Any) -> dict[str, Any]:
             "source": r.source, "system": r.system, "order_id": r.order_id,
             "event_type": r.event_type, "source_event_id": r.source_event_id,
             "from_status": r.from_status, "reason": r.reason, "detail": r.detail,
+            "detail_zh": r.detail_zh,
             "payload": r.payload}
 
 

@@ -68,6 +68,7 @@ class RefusedReport:
     from_status: str | None
     reason: str
     detail: str
+    detail_zh: str
     payload: dict[str, Any]
 
 

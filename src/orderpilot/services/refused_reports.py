@@ -40,7 +40,8 @@ def keep_refusal(uow_factory: UowFactory, clock: Clock, error: OrderpilotError, 
             uow.refused_reports.keep(RefusedReport(
                 now, source, system[:16], order_id[:200], event_type[:64], source_event_id,
                 order.status if order is not None else None, reason,
-                error.message[:refusals.DETAIL_CHARS], refusals.capped(data)))
+                error.message[:refusals.DETAIL_CHARS],
+                error.message_zh[:refusals.DETAIL_CHARS], refusals.capped(data)))
             # Bounded growth: each refusal kept forgets a batch of the expired ones.
             uow.refused_reports.prune(refusals.oldest_kept(now, keep_days))
     except Exception:  # keeping is a record for people; the refusal is answered regardless

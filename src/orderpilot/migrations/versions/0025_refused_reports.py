@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("from_status", sa.String(32)),
         sa.Column("reason", sa.String(32), nullable=False),
         sa.Column("detail", sa.String(1000), nullable=False, server_default=""),
+        sa.Column("detail_zh", sa.String(1000), nullable=False, server_default=""),
         sa.Column("payload", sa.JSON, nullable=False),
         sa.UniqueConstraint("source", "source_event_id", name="uq_refused_reports_source_ref"),
     )
