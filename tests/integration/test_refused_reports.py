@@ -26,6 +26,12 @@ def placed(api: Any, ext: str = "R1") -> str:
     return order_id
 
 
+def drain(hub: Hub) -> None:
+    dispatcher = hub.dispatcher("t")
+    while dispatcher.run_once():
+        pass
+
+
 def events_of(hub: Hub, order_id: str) -> int:
     with hub.db.read() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(t.events)
@@ -103,7 +109,8 @@ def test_refusals_are_kept_thirty_days(api: Any, hub: Hub, clock: FakeClock) -> 
     order_id = placed(api)
     report(api, order_id, "wms.packed", "wms", "OLD")
     clock.advance(days=31)
-    report(api, order_id, "wms.packed", "wms", "NEW")
+    report(api, order_id, "wms.packed", "wms", "NEW")  # wakes the day's sweep
+    drain(hub)
     kept = api.get("/api/v1/refused-reports").json()["items"]
     assert [k["source_event_id"] for k in kept] == ["NEW"]
 
