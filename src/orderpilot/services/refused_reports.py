@@ -43,7 +43,8 @@ def keep_refusal(uow_factory: UowFactory, clock: Clock, error: OrderpilotError, 
             now = clock()
             order = uow.orders.get(order_id) if reason != "unknown_order" else None
             uow.refused_reports.keep(RefusedReport(
-                now, source, system[:16], order_id[:200], event_type[:64], source_event_id,
+                now, source[:64], system[:16], order_id[:200], event_type[:64],
+                source_event_id[:200] if source_event_id else None,
                 order.status if order is not None else None, reason,
                 error.message[:refusals.DETAIL_CHARS],
                 error.message_zh[:refusals.DETAIL_CHARS], refusals.capped(data)))
