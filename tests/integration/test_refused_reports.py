@@ -3,13 +3,18 @@ itself is answered as before and changes nothing (docs/exceptions-retry-and-refu
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from conftest import FakeClock, order_body
+from orderpilot.adapters import migrations
 from orderpilot.adapters import tables as t
-from orderpilot.bootstrap import Hub
+from orderpilot.bootstrap import Hub, bootstrap
+from orderpilot.config import Settings
+from orderpilot.domain.errors import NotFound
+from orderpilot.services.refused_reports import keep_refusal
 
 
 def report(api: Any, order_id: str, type_: str, source: str, ref: str | None = None,
@@ -113,6 +118,34 @@ def test_refusals_are_kept_thirty_days(api: Any, hub: Hub, clock: FakeClock) -> 
     drain(hub)
     kept = api.get("/api/v1/refused-reports").json()["items"]
     assert [k["source_event_id"] for k in kept] == ["NEW"]
+
+
+def test_bad_input_is_not_a_refusal_and_is_not_kept(api: Any, hub: Hub) -> None:
+    order_id = placed(api)
+    assert report(api, order_id, "wms.teleported", "wms", "W-9").status_code == 422
+    assert api.get("/api/v1/refused-reports").json()["items"] == []
+
+
+def test_the_keeping_days_are_a_setting(database_url: str | None, tmp_path: Path,
+                                        clock: FakeClock) -> None:
+    hub = bootstrap(Settings(data_dir=tmp_path / "keep", database_url=database_url,
+                             refused_reports_keep_days=2, _env_file=None),  # type: ignore[call-arg]
+                    clock=clock)
+    try:
+        migrations.upgrade(hub.db)
+        def refused(ref: str) -> None:
+            keep_refusal(hub.uow, hub.clock, NotFound("gone"), order_id="x",
+                         event_type="wms.packed", source="wms", source_event_id=ref, data={})
+
+        refused("OLD")
+        clock.advance(days=3)
+        refused("NEW")  # wakes its day's sweep
+        drain(hub)
+        with hub.db.read() as conn:
+            kept = conn.execute(sa.select(t.refused_reports.c.source_event_id)).scalars().all()
+        assert kept == ["NEW"]
+    finally:
+        hub.close()
 
 
 def test_the_payload_is_masked_without_pii_read(api: Any, hub: Hub,
