@@ -43,7 +43,7 @@ from orderpilot.domain.errors import PermanentError
 from orderpilot.domain.shipments import CarrierEvent
 from orderpilot.integrations.registry import IntegrationRegistry
 from orderpilot.integrations.sf_express.client import SfError
-from orderpilot.services import handlers
+from orderpilot.services import handlers, refused_reports
 from orderpilot.services.back_office.booking import BookingSettings, Erp, ErpBookingWorker
 from orderpilot.services.carriers.route_poller import PollerSettings, RoutePoller, RouteSource
 from orderpilot.services.channels.hooks import AccountCache, PushBatcher
@@ -334,6 +334,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     triggers = RuleTriggers(book, strike_limit=settings.rule_strike_limit)
     registry = handlers.complete(registry or handlers.default_registry(), triggers, [
         p.strip() for p in settings.handler_plugins.split(",") if p.strip()])
+    registry.on_timer(refused_reports.SWEEP_TIMER,
+                      refused_reports.sweeper(settings.refused_reports_keep_days))
 
     def check_url(url: str) -> str | None:
         try:

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     log_json: bool = False
     default_locale: str = "zh_CN"
     session_max_age_hours: int = 12
+    refused_reports_keep_days: int = Field(
+        30, ge=1, le=3650, description="Refused system reports are forgotten this many days "
+        "after they were last seen (docs/exceptions-retry-and-refusals.md)")
     returns_sla_hours: int = Field(48, ge=1, le=720, description="A return still open this "
                                    "many hours after it was requested shows as overdue")
     secure_cookies: Literal["auto", "true", "false"] = Field(

@@ -14,6 +14,7 @@ from console_seed import Seeded, _place, make_hub, seed
 
 from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.domain.commands import ReportEvent
+from orderpilot.domain.errors import OrderpilotError
 from orderpilot.services import ordering
 from orderpilot.simulators import demo_inventory, demo_rules
 
@@ -41,6 +42,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seeded
         dispatcher.run_once()
         runner.run_once()
     data.orders["YZ-BIG-0001"] = order_id
+    try:  # a WMS step the lifecycle refuses: a row on 被拒回报
+        ordering.report_event(ReportEvent(order_id, "wms.packed", "wms", now,
+                                          source_event_id="refused-1"), hub.uow, hub.clock)
+    except OrderpilotError:
+        pass
     with serving(hub) as url:
         yield url, data
 
@@ -69,6 +75,7 @@ def main_pages(data: Seeded) -> list[tuple[str, str, str]]:
         ("promotions", "/console/promotions", "h1"),
         ("promotion", f"/console/promotions/{promotion.id}", "h1"),
         ("return-metrics", "/console/returns/metrics", ".kpis"),
+        ("refused-reports", "/console/refused-reports", "[data-testid=refused-list]"),
     ]
 
 

@@ -42,6 +42,7 @@ from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
 from orderpilot.domain.commands import LineInput, PlaceOrder, ReportEvent
 from orderpilot.domain.decision_tables import Column, example_return_centres
+from orderpilot.domain.errors import OrderpilotError
 from orderpilot.domain.expectations import TEMPLATES as EXPECTATION_TEMPLATES
 from orderpilot.domain.return_routing import address_text
 from orderpilot.domain.rules.templates import TEMPLATES
@@ -281,6 +282,14 @@ def site(tmp_path_factory: pytest.TempPathFactory, sim: SimServer) -> Iterator[S
     sim.admin().post("/_sim/customs/faults", json={"status": 400, "times": 10})
     orders.append(_youzan_order(hub, "YZ2611260102", "DIAPER-L", 5, "129.00", "13933334444"))
     _settle(hub)  # the customs check is refused: a failed step
+    # Refused system reports (被拒回报): a WMS step the lifecycle refuses, a courier's report
+    # for an order the hub does not know.
+    for order_id, type_, source in ((orders[-1], "wms.packed", "wms"),
+                                    ("SF-UNKNOWN-1", "shipment.shipped", "sf")):
+        with pytest.raises(OrderpilotError):
+            ordering.report_event(ReportEvent(order_id, type_, source, datetime.now(UTC),
+                                              source_event_id=f"refused-{type_}",
+                                              data={"parcel": "P1"}), hub.uow, hub.clock)
     today = datetime.now(UTC).date()  # a reconciliation of the seeded weeks (its page's lists)
     assert reconciliations(hub).run(today - timedelta(days=30), today, {}, "ops").counts[
         "missing_in_erp"] > 0  # the seed books nothing in the ERP: the page lists them

@@ -18,6 +18,7 @@ from orderpilot.adapters import tables as t
 from orderpilot.adapters.inventory_pulls import PullRepository
 from orderpilot.adapters.outbox import insert_ignore
 from orderpilot.adapters.promotions import PromotionRepository
+from orderpilot.adapters.stock_waiters import StockWaiters
 from orderpilot.domain.inventory import Source, Stock, Strategy
 from orderpilot.domain.inventory_records import (
     ACTIVE,
@@ -79,6 +80,7 @@ class InventoryRepository:
         self.conn = conn
         self.promotions = PromotionRepository(conn)
         self.pulls = PullRepository(conn)
+        self.waiters = StockWaiters(conn)  # held out-of-stock orders, for the retry
 
     # --- sources and strategies ---
 

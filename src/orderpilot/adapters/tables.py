@@ -79,6 +79,9 @@ from orderpilot.adapters.tables_reconciliation import (  # reconciliation (issue
 from orderpilot.adapters.tables_reconciliation import (
     reconciliation_runs as reconciliation_runs,
 )
+from orderpilot.adapters.tables_refused_reports import (  # refused reports (issue 14)
+    refused_reports as refused_reports,
+)
 from orderpilot.adapters.tables_return_routing import (
     return_centres as return_centres,
 )

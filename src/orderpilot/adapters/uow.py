@@ -17,6 +17,7 @@ from orderpilot.adapters.decision_tables import DecisionTableRepository
 from orderpilot.adapters.expectations import ExpectationRepository
 from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.adapters.outbox import EventLog, Inbox, Outbox, Timers
+from orderpilot.adapters.refused_reports import RefusedReportLog
 from orderpilot.adapters.repository import OrderRepository
 from orderpilot.adapters.return_routing import ReturnRoutingRepository
 from orderpilot.adapters.returns import ReturnRepository
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
     returns: ReturnRepository
     return_routing: ReturnRoutingRepository
     audit_log: AuditLogRepository
+    refused_reports: RefusedReportLog
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None, *,
                  read_only: bool = False) -> None:
@@ -92,6 +94,7 @@ class SqlUnitOfWork:
         self.returns = ReturnRepository(self.conn)
         self.return_routing = ReturnRoutingRepository(self.conn)
         self.audit_log = AuditLogRepository(self.conn)
+        self.refused_reports = RefusedReportLog(self.conn)
         return self
 
     def savepoint(self) -> NestedTransaction:

@@ -181,3 +181,11 @@ class ClaimView(NamedTuple):
     channel: str
     external_id: str
     order_status: str
+
+
+class Waiting(NamedTuple):
+    """An order held out of stock, waiting for a SKU; (placed_at, seq) is its place in line."""
+
+    order_id: str
+    placed_at: datetime
+    seq: int

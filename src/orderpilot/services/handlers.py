@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING
 from orderpilot.domain.commands import ReleaseHold
 from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.records import JsonObject, text, text_or_none
+from orderpilot.domain.refused_reports import KEEP_DAYS as REFUSALS_KEPT_DAYS
 from orderpilot.domain.times import SHANGHAI
-from orderpilot.services import expectations, ordering, wms_outbound
+from orderpilot.services import expectations, ordering, refused_reports, wms_outbound
 from orderpilot.services.back_office import booking as erp_booking
 from orderpilot.services.carriers import tracking
 from orderpilot.services.inventory import allocation as inventory
-from orderpilot.services.inventory import promotions
+from orderpilot.services.inventory import promotions, stock_arrivals
 from orderpilot.services.inventory import pull as inventory_pull
+from orderpilot.services.inventory import retry as stock_retry
 from orderpilot.services.unit_of_work import Clock, UnitOfWork
 
 if TYPE_CHECKING:
@@ -127,6 +129,10 @@ def built_in() -> tuple[Handler, ...]:
         OnTimer(inventory.EXPIRY_TIMER, inventory.on_reservation_timer),
         OnTimer(inventory_pull.PULL_TIMER, inventory_pull.on_pull_timer),
         OnTimer(inventory_pull.SWEEP_TIMER, inventory_pull.on_sweep_timer),
+        # Stock arrived: retry the orders held out of stock for it (services/inventory/retry.py).
+        OnTimer(stock_arrivals.RETRY_TIMER, stock_retry.on_stock_arrived),
+        # Refused reports are forgotten after N days (bootstrap binds the setting).
+        OnTimer(refused_reports.SWEEP_TIMER, refused_reports.sweeper(REFUSALS_KEPT_DAYS)),
         # Expectations: start and stop their clocks (docs/expectations.md). Scheduling is an
         # insert-if-absent per key, cancelling and closing change only open rows: safe to run
         # twice. A due clock records the breach, its event and hold in the timer's transaction.

@@ -8,7 +8,7 @@ from dataclasses import astuple, dataclass, fields
 from datetime import timedelta
 
 from orderpilot.domain.commands import PlaceHold, PlaceOrder, ReleaseHold, ReportEvent
-from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
+from orderpilot.domain.errors import Conflict, InvalidInput, NotFound, OrderpilotError
 from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.hold_release import check_release_reason
 from orderpilot.domain.intake import build_order
@@ -16,7 +16,7 @@ from orderpilot.domain.money import to_cents
 from orderpilot.domain.order import Hold, Order
 from orderpilot.domain.order_changes import OrderChanged, changed_fields
 from orderpilot.domain.times import business_time
-from orderpilot.services import audit_trail
+from orderpilot.services import audit_trail, refused_reports
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 MAX_AUTO_RELEASE_MINUTES = 60 * 24 * 30
@@ -129,7 +129,13 @@ def report_event(cmd: ReportEvent, uow_factory: UowFactory, clock: Clock) -> Rep
             uow.events.append(order.events)
             return Reported(event_id, outcome, order.status)
 
-    return retrying(attempt)
+    try:
+        return retrying(attempt)
+    except OrderpilotError as error:  # refused: kept for people to see, then answered as is
+        refused_reports.keep_refusal(uow_factory, clock, error, order_id=cmd.order_id,
+                                     event_type=cmd.type, source=cmd.source,
+                                     source_event_id=cmd.source_event_id, data=cmd.data)
+        raise
 
 
 def place_hold(cmd: PlaceHold, uow_factory: UowFactory, clock: Clock) -> Hold:

@@ -29,6 +29,7 @@ from orderpilot.domain.inventory_records import (
     PullRecord,
     SourceTotals,
     SyncRun,
+    Waiting,
 )
 from orderpilot.domain.order import Order
 from orderpilot.domain.records import ApiToken, Claim, ExistingOrder, JsonObject, TimerRecord, User
@@ -199,6 +200,14 @@ class Promotions(Protocol):
     def claims(self, promotion_id: str, limit: int = 500) -> List[ClaimView]: ...
 
 
+class StockWaiters(Protocol):
+    """Orders held out of stock, by the SKU they want (services/inventory/retry.py)."""
+
+    def skus_waited_for(self, skus: Sequence[str]) -> List[str]: ...
+    def oldest(self, sku: str, limit: int,
+               after: tuple[datetime, int] | None = None) -> List[Waiting]: ...
+
+
 class Pulls(Protocol):
     def add(self, source: str, due_at: datetime, now: datetime, *, reason: str,
             attempts: int = 0, claimed_by: str | None = None,
@@ -220,6 +229,8 @@ class Inventory(Protocol):
     def promotions(self) -> Promotions: ...
     @property
     def pulls(self) -> Pulls: ...
+    @property
+    def waiters(self) -> StockWaiters: ...
 
     def put_source(self, s: Source, now: datetime) -> None: ...
     def sources(self) -> List[Source]: ...

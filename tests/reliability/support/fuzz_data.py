@@ -95,6 +95,10 @@ def seed_hub(api: Any, hub: Hub) -> Seeded:
                                                                   "note": "门牌号缺失"})
         assert held.status_code == 201, held.text
         holds.append((order_id, held.json()["id"]))
+    refused = api.post(f"/api/v1/orders/{orders[5]}/events", json={  # kept as refused
+        "type": "wms.packed", "source": "wms", "source_event_id": "fuzz-refused",
+        "occurred_at": "2026-11-26T10:06:00+08:00", "data": {"parcel": "P1"}})
+    assert refused.status_code == 409, refused.text
     table = api.put("/api/v1/decision-tables/return_centres", json=grid(reason="fuzz seed"))
     assert table.status_code in (200, 201), table.text
     promotions = []
@@ -216,6 +220,10 @@ def valid_bodies(seeded: Seeded) -> dict[str, st.SearchStrategy[dict[str, Any]]]
             lambda reason, note: {"reason": reason, "note": note},
             st.sampled_from(["verified_with_buyer", "address_fixed", "false_alarm"]), words),
         "POST /api/v1/orders/{order_id}/notes": st.builds(lambda text: {"text": text}, names),
+        "POST /api/v1/allocation/retry": st.one_of(
+            st.builds(lambda ids: {"order_ids": ids},
+                      st.lists(st.sampled_from(seeded.ids["order_id"]), min_size=1, max_size=3)),
+            st.just({"sku": "DIAPER-L"})),
         "POST /api/v1/orders/bulk/preview": st.builds(
             lambda ids, tag: {"action": "add_tag", "order_ids": ids, "tag": tag},
             st.lists(st.sampled_from(seeded.ids["order_id"]), min_size=1, max_size=3), names),

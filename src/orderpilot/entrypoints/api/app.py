@@ -13,6 +13,7 @@ from orderpilot.adapters.quarantine import keep_in_quarantine
 from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.api import (
     admin,
+    allocation_retry,
     audits,
     back_office,
     carrier_hooks,
@@ -27,6 +28,7 @@ from orderpilot.entrypoints.api import (
     order_work,
     orders,
     reconciliations,
+    refused_reports,
     return_metrics,
     return_routing,
     returns,
@@ -82,6 +84,8 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(expectations.router)
     app.include_router(diagnosis.router)
     app.include_router(return_routing.router)
+    app.include_router(allocation_retry.router)
+    app.include_router(refused_reports.router)
     docs.install(app)
     if with_console:
         from orderpilot.entrypoints.console import mount

@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.console import (
     account,
+    allocation_retry,
     auth,
     channels,
     diagnosis,
@@ -20,6 +21,7 @@ from orderpilot.entrypoints.console import (
     order_work,
     pages,
     reconciliation,
+    refused_reports,
     return_metrics,
     return_policy,
     returns,
@@ -49,7 +51,7 @@ ROUTERS = (auth.router, account.router, pages.router, holds.router, exceptions.r
            decision_tables.router, inventory_sources.router,
            inventory_sheets.router, channels.router, order_work.router,
            walkthrough.router, reconciliation.router, expectations.router,
-           diagnosis.router,
+           diagnosis.router, refused_reports.router, allocation_retry.router,
            return_metrics.router, return_policy.router,
            returns.router)  # /returns/metrics, /returns/centres before /returns/{id}
 

@@ -31,6 +31,9 @@ PAGES = (
      N_("Sample orders followed through every node: each system's view against the hub's.")),
     ("reconciliation", "/console/diagnosis/reconciliation", N_("Three-way reconciliation"),
      N_("Storefront sales, WMS outbound and ERP receivables against each other.")),
+    ("refused", "/console/refused-reports", N_("Refused system reports"),
+     N_("Reports the lifecycle refused, per system and reason: a misbehaving system shows "
+        "here.")),
 )
 FORM_FIELDS = ("since", "until", "channel", "shop_id", "sku")
 

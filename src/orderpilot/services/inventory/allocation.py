@@ -19,6 +19,7 @@ from orderpilot.domain.messages import coded_note
 from orderpilot.domain.order import Order
 from orderpilot.domain.records import JsonObject
 from orderpilot.services.inventory import promotions
+from orderpilot.services.inventory.stock_arrivals import wake_retry
 from orderpilot.services.repositories import Inventory
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
@@ -190,6 +191,7 @@ def release_order(uow: UnitOfWork, order_id: str, now: datetime, reason: str,
             check_low(uow, a.source, a.sku, now)
         released.append(a)
     if released:
+        wake_retry(uow, [a.sku for a in released if a.promotion_id is None], now)
         uow.events.append([OrderEvent(order_id, "inventory.released", "hub", now, now,
                                       {"reason": reason,
                                        "allocations": [_shown(a) for a in released]})])
@@ -204,6 +206,7 @@ def expire_due(uow: UnitOfWork, now: datetime, *, source: str | None = None,
         if uow.inventory.end_allocation(a.id, "expired", now):
             uow.inventory.give_back(a.source, a.sku, a.quantity)
             expired.append(a)
+            wake_retry(uow, [a.sku], now)
             uow.events.append([OrderEvent(
                 a.order_id, "inventory.reservation_expired", "hub", now, now,
                 {"sku": a.sku, "source": a.source, "quantity": a.quantity,

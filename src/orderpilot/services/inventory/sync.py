@@ -22,6 +22,7 @@ from orderpilot.domain.inventory_records import LevelView, SyncRun
 from orderpilot.domain.records import JsonObject
 from orderpilot.domain.times import business_time
 from orderpilot.services.inventory.allocation import check_low
+from orderpilot.services.inventory.stock_arrivals import wake_retry
 from orderpilot.services.repositories import Inventory
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
@@ -137,7 +138,9 @@ def apply_levels(source_event_id: str | None, levels: Sequence[LevelReport],
                                        field=f"levels[{i}].source",
                                        zh=f"未知的库存来源 {level.source!r}；"
                                           f"已有：{'、'.join(sorted(known)) or '暂无'}")
-            outcomes = [_apply_one(uow, level, now) for level in levels]
+            rose: list[str] = []
+            outcomes = [_apply_one(uow, level, now, rose) for level in levels]
+            wake_retry(uow, rose, now)
             changes = sum(1 for o in outcomes if o["outcome"] == "applied")
             stale = sum(1 for o in outcomes if o["outcome"] == "stale")
             status = "stale" if stale == len(outcomes) else "applied"
@@ -156,7 +159,9 @@ def apply_levels(source_event_id: str | None, levels: Sequence[LevelReport],
     return retrying(attempt)
 
 
-def _apply_one(uow: UnitOfWork, level: LevelReport, now: datetime) -> JsonObject:
+def _apply_one(uow: UnitOfWork, level: LevelReport, now: datetime,
+               rose: list[str]) -> JsonObject:
+    """Apply one level; its SKU joins ``rose`` when more may now be sellable."""
     as_of = level.as_of or now
     current = uow.inventory.level(level.source, level.sku)
     answer: dict[str, object] = {"source": level.source, "sku": level.sku,
@@ -173,6 +178,10 @@ def _apply_one(uow: UnitOfWork, level: LevelReport, now: datetime) -> JsonObject
                               low_threshold=level.low_threshold)
     if not unchanged:
         check_low(uow, level.source, level.sku, now)
+        if current is None or level.on_hand > current.on_hand or (
+                level.safety_stock is not None
+                and level.safety_stock < (current.safety_stock or 0)):
+            rose.append(level.sku)
     return {**answer, "outcome": "unchanged" if unchanged else "applied"}
 
 
