@@ -48,26 +48,24 @@ def scoped(query: sa.Select[Any], scope: Scope) -> sa.Select[Any]:
     return query
 
 
-def first_event(types: tuple[str, ...]) -> sa.Subquery:
-    """Per order, the first time an event of TYPES occurred (index ix_events_type_order)."""
-    return (sa.select(e.c.order_id, sa.func.min(e.c.occurred_at).label("at"))
-            .where(e.c.type.in_(types)).group_by(e.c.order_id).subquery())
+def happened(types: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    """The order had an event of TYPES (index ix_events_type_order)."""
+    return sa.select(e.c.order_id).where(e.c.type.in_(types), e.c.order_id == o.c.id).exists()
 
 
 def _delivered(conn: Connection, scope: Scope) -> list[tuple[datetime, datetime, Any]]:
-    """(placed_at, delivered_at, promised_by) of the scope's delivered orders."""
-    first = first_event(DELIVERED)
-    query = scoped(sa.select(o.c.placed_at, first.c.at, o.c.promised_by)
-                   .join(first, first.c.order_id == o.c.id), scope)
+    """(placed_at, delivered_at, promised_by) of the scope's delivered orders: the first
+    delivered event of each (driven by the period's orders, then the events index)."""
+    query = scoped(sa.select(o.c.placed_at, sa.func.min(e.c.occurred_at), o.c.promised_by)
+                   .join(e, sa.and_(e.c.order_id == o.c.id, e.c.type.in_(DELIVERED))), scope)
+    query = query.group_by(o.c.id, o.c.placed_at, o.c.promised_by)
     return [(r[0], r[1], r[2]) for r in conn.execute(query)]
 
 
 def _late_undelivered(conn: Connection, scope: Scope, now: datetime) -> int:
-    first = first_event(DELIVERED)
     query = scoped(sa.select(sa.func.count()).select_from(o)
-                   .outerjoin(first, first.c.order_id == o.c.id)
-                   .where(first.c.at.is_(None), o.c.promised_by.is_not(None),
-                          o.c.promised_by < now), scope)
+                   .where(o.c.promised_by.is_not(None), o.c.promised_by < now,
+                          sa.not_(happened(DELIVERED))), scope)
     return int(conn.execute(query).scalar() or 0)
 
 
@@ -105,9 +103,7 @@ def count(conn: Connection, scope: Scope) -> int:
 
 
 def _cancelled(conn: Connection, scope: Scope) -> int:
-    first = first_event(CANCELLED)
-    query = scoped(sa.select(sa.func.count()).select_from(o)
-                   .join(first, first.c.order_id == o.c.id), scope)
+    query = scoped(sa.select(sa.func.count()).select_from(o).where(happened(CANCELLED)), scope)
     return int(conn.execute(query).scalar() or 0)
 
 
@@ -133,20 +129,25 @@ def _bounds(conn: Connection, scope: Scope) -> tuple[datetime, datetime] | None:
     return scope.since or low, scope.until or high + timedelta(microseconds=1)
 
 
-def discrepancy(conn: Connection, scope: Scope) -> float | None:
-    """Discrepant orders per thousand orders compared, from the latest reconciliation run whose
-    Beijing days cover the period; per channel or shop, that run's discrepant orders of the
-    channel or shop over its orders placed in the run's days. None when no run covers it."""
+def covering_run(conn: Connection, scope: Scope) -> Any:
+    """The latest reconciliation run whose Beijing days cover the period (None if none)."""
     bounds = _bounds(conn, scope)
     if bounds is None:
         return None
     first = bounds[0].astimezone(SHANGHAI).date()
     last = (bounds[1] - timedelta(microseconds=1)).astimezone(SHANGHAI).date()
     rr = t.reconciliation_runs
-    run = conn.execute(sa.select(rr.c.id, rr.c.since, rr.c.until, rr.c.orders,
-                                 rr.c.discrepant_orders)
-                       .where(rr.c.since <= first, rr.c.until >= last)
-                       .order_by(rr.c.created_at.desc(), rr.c.seq.desc()).limit(1)).first()
+    return conn.execute(sa.select(rr.c.id, rr.c.since, rr.c.until, rr.c.orders,
+                                  rr.c.discrepant_orders)
+                        .where(rr.c.since <= first, rr.c.until >= last)
+                        .order_by(rr.c.created_at.desc(), rr.c.seq.desc()).limit(1)).first()
+
+
+def discrepancy(conn: Connection, scope: Scope) -> float | None:
+    """Discrepant orders per thousand orders compared, from the latest reconciliation run whose
+    Beijing days cover the period; per channel or shop, that run's discrepant orders of the
+    channel or shop over its orders placed in the run's days. None when no run covers it."""
+    run = covering_run(conn, scope)
     if run is None:
         return None
     if not scope.channel and not scope.shop:
