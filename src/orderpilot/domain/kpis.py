@@ -25,7 +25,7 @@ MAX_BUCKETS = 120
 MANUAL_GOAL = 0.05  # S12b: at most 5% of orders need a person (seed: 34% before)
 # The seed's figures (BRIEF S12b, S15), shown beside each card: (before, after).
 SEED_FIGURES: dict[str, tuple[str, str]] = {
-    "fulfilment_cycle": ("5.8 天", "3.2 天"),
+    "fulfilment_cycle": ("5.8", "3.2"),  # days
     "on_time_rate": ("73.4%", "92.7%"),
     "manual_intervention_rate": ("34%", "≤ 5%"),
     "discrepancy_per_mille": ("1.2‰", "≤ 0.3‰"),

@@ -18,6 +18,7 @@ from orderpilot.entrypoints.console import (
     expectations,
     holds,
     order_work,
+    outcomes,
     pages,
     reconciliation,
     return_metrics,
@@ -49,7 +50,7 @@ ROUTERS = (auth.router, account.router, pages.router, holds.router, exceptions.r
            decision_tables.router, inventory_sources.router,
            inventory_sheets.router, channels.router, order_work.router,
            walkthrough.router, reconciliation.router, expectations.router,
-           diagnosis.router,
+           diagnosis.router, outcomes.router,
            return_metrics.router, return_policy.router,
            returns.router)  # /returns/metrics, /returns/centres before /returns/{id}
 
