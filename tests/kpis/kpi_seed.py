@@ -64,8 +64,11 @@ EVENTS: list[tuple[str, str, datetime, dict[str, Any]]] = [
     ("A3", "shipment.delivered", bj(11, 4, 8), {}),
     ("A3", "shipment.delivered", bj(11, 5, 8), {}),
     ("A7", "shipment.delivered", bj(11, 9, 11), {}),
-    ("A5", "order.cancelled", bj(11, 5, 12, 30), {"reason": "超时未支付"}),
-    ("A6", "order.cancelled", bj(11, 6, 10), {"reason": "买家取消"}),
+    ("A5", "order.cancelled", bj(11, 5, 12, 30),
+     {"data": {"reason": "超时未支付"}, "outcome": "moved"}),
+    ("A6", "order.cancelled", bj(11, 6, 10), {"data": {"reason": "买家取消"}}),
+    # reported after the order had moved on: changed nothing, not a cancellation
+    ("A1", "order.cancelled", bj(11, 4, 10), {"data": {"reason": "x"}, "outcome": "late"}),
 ]
 # (return, order, requested, refunded)
 RETURNS: list[tuple[str, str, datetime, datetime | None]] = [

@@ -15,9 +15,9 @@ from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.views.kpis import (
-    CANCELLED,
     DELIVERED,
     Scope,
+    cancelled,
     covering_run,
     happened,
     manual_orders,
@@ -85,20 +85,8 @@ def manual_interventions(conn: Connection, scope: Scope, *, day: str | None = No
 
 
 def cancellation_reasons(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
-    """Cancelled orders per reason given on the cancel event (``reason``, else
-    ``reason_code``; "" when none), most frequent first."""
-    reasons: Counter[str] = Counter()
-    first: dict[str, str] = {}
-    rows = conn.execute(scoped(sa.select(o.c.id, e.c.payload)
-                               .join(e, sa.and_(e.c.order_id == o.c.id,
-                                                e.c.type.in_(CANCELLED))), scope)
-                        .order_by(o.c.id, e.c.occurred_at, e.c.seq))
-    for order_id, payload in rows:
-        if order_id in first:
-            continue
-        body = payload if isinstance(payload, dict) else {}
-        first[order_id] = str(body.get("reason") or body.get("reason_code") or "")[:100]
-        reasons[first[order_id]] += 1
+    """Cancelled orders per reason given on the cancel event, most frequent first."""
+    reasons = Counter(cancelled(conn, scope).values())
     return [{"reason": why, "orders": n}
             for why, n in sorted(reasons.items(), key=lambda x: (-x[1], x[0]))]
 
@@ -140,7 +128,7 @@ def orders_behind(conn: Connection, scope: Scope, figure: str, now: datetime, *,
             delivered > o.c.promised_by,
             sa.and_(delivered.is_(None), o.c.promised_by < now)))
     elif figure == "cancelled":
-        query = query.where(happened(CANCELLED))
+        query = query.where(o.c.id.in_(sorted(cancelled(conn, scope))))
     elif figure == "manual":
         query = query.where(o.c.id.in_(manual_orders(scope).subquery().select()))
     elif figure == "returned":

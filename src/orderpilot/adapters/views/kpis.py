@@ -102,9 +102,22 @@ def count(conn: Connection, scope: Scope) -> int:
                or 0)
 
 
-def _cancelled(conn: Connection, scope: Scope) -> int:
-    query = scoped(sa.select(sa.func.count()).select_from(o).where(happened(CANCELLED)), scope)
-    return int(conn.execute(query).scalar() or 0)
+def cancelled(conn: Connection, scope: Scope) -> dict[str, str]:
+    """The scope's cancelled orders and the reason each was given: the first cancel event
+    that moved the order (a cancel reported after the order moved on changes nothing), its
+    ``reason`` (or ``reason_code``) in the reported data, "" when none."""
+    rows = conn.execute(scoped(sa.select(o.c.id, e.c.payload)
+                               .join(e, sa.and_(e.c.order_id == o.c.id,
+                                                e.c.type.in_(CANCELLED))), scope)
+                        .order_by(o.c.id, e.c.occurred_at, e.c.seq))
+    reasons: dict[str, str] = {}
+    for order_id, payload in rows:
+        body = payload if isinstance(payload, dict) else {}
+        if order_id in reasons or body.get("outcome", "moved") != "moved":
+            continue
+        data = body.get("data") if isinstance(body.get("data"), dict) else body
+        reasons[order_id] = str(data.get("reason") or data.get("reason_code") or "")[:100]
+    return reasons
 
 
 def manual_orders(scope: Scope) -> sa.Select[Any]:
@@ -181,7 +194,7 @@ def outcome_kpis(conn: Connection, *, since: datetime | None, until: datetime | 
         "repurchase_rate_30d": repurchase[30],
         "repurchase_rate_90d": repurchase[90],
         "return_processing_hours": k.spread(_return_hours(conn, scope)).shown(),
-        "cancellation_rate": k.rate(_cancelled(conn, scope), orders),
+        "cancellation_rate": k.rate(len(cancelled(conn, scope)), orders),
         "manual_intervention_rate": k.rate(_manual(conn, scope), orders),
         "discrepancy_per_mille": discrepancy(conn, scope),
     }
