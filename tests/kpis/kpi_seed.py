@@ -81,7 +81,7 @@ RETURNS: list[tuple[str, str, datetime, datetime | None]] = [
 AUDIT: list[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]] = [
     ("A2", "hold.place", {"held": False}, {"held": True, "reason": "out_of_stock"}),
     ("A2", "hold.release", {"held": True, "reason": "out_of_stock"}, {"held": False}),
-    ("A5", "hold.place", {"held": False}, {"held": True, "reason": "address_check"}),
+    ("A5", "hold.place", {"held": False}, {"held": True, "reason": "address_incomplete"}),
     ("A8", "order.note", None, {"note": "x"}),
 ]
 # (since, until, orders, discrepant orders, discrepancies' orders, created)

@@ -58,7 +58,7 @@ def test_manual_interventions_per_day_channel_reason_with_the_orders(
     assert [(c["channel"], c["orders"], c["manual"], c["rate"]) for c in body["by_channel"]] \
         == [("lazada", 2, 1, 0.5), ("shopee", 6, 1, 1 / 6)]
     assert [(r["reason"], r["orders"]) for r in body["by_reason"]] == [
-        ("hold.place:address_check", 1), ("hold.place:out_of_stock", 1),
+        ("hold.place:address_incomplete", 1), ("hold.place:out_of_stock", 1),
         ("hold.release:out_of_stock", 1)]
     assert [i["order_id"] for i in body["items"]] == [ids["A2"], ids["A5"]]
     assert "customer" not in str(body) and "139" not in str(body)

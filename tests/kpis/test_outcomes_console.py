@@ -74,7 +74,7 @@ def test_each_figure_lists_the_orders_behind_it(hub: Hub) -> None:
     late = client.get(f"/console/outcomes/orders?{PERIOD}&figure=late").text
     assert re.findall(r'class="mono strong"[^>]*>(A\d+)<', late) == ["A4", "A2"]
     manual = client.get(f"/console/outcomes/orders?{PERIOD}&figure=manual"
-                        "&reason=hold.place:address_check").text
+                        "&reason=hold.place:address_incomplete").text
     assert re.findall(r'class="mono strong"[^>]*>(A\d+)<', manual) == ["A5"]
     cancelled = client.get(f"/console/outcomes/orders?{PERIOD}&figure=cancelled").text
     assert re.findall(r'class="mono strong"[^>]*>(A\d+)<', cancelled) == ["A6", "A5"]
