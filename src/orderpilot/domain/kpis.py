@@ -4,6 +4,9 @@
   interpolation, so every p50/p90 is a time some order really took): the returns metrics use
   the same definition (``domain/return_metrics.py``).
 * A rate is a fraction 0-1, ``None`` when nothing was counted (no data is not 0%).
+* Durations are hours to four places (what the database computes from the two times).
+* On time: delivered at or before the promise; an order past its promise and not delivered is
+  late; an order whose promise still stands is not counted yet.
 * Repurchase: a buyer (keyed by phone) repurchased within N days when another order of theirs
   was placed no later than N days after their first order of the period; only buyers whose
   window has fully elapsed before now are counted.
@@ -57,27 +60,15 @@ def per_mille(part: int, whole: int) -> float | None:
     return part * 1000 / whole if whole else None
 
 
-def hours(later: datetime, earlier: datetime) -> float:
-    return (later - earlier).total_seconds() / 3600
-
-
-def on_time(delivered_at: datetime | None, promised_by: datetime, now: datetime) -> bool | None:
-    """True delivered by the promise, False delivered later or not delivered with the promise
-    passed, None (not counted yet) while the promise still stands."""
-    if delivered_at is not None:
-        return delivered_at <= promised_by
-    return False if promised_by < now else None
-
-
-def repurchase(orders: Iterable[tuple[str, datetime]], since: datetime | None,
-               until: datetime | None, now: datetime, days: int) -> tuple[int, int]:
+def repurchase(orders: Iterable[tuple[str, float]], since: float | None,
+               until: float | None, now: float, days: int) -> tuple[int, int]:
     """(buyers counted, buyers who repurchased) among buyers with an order in [since, until).
 
-    ORDERS are (buyer key, placed_at) of the period and after it; a buyer is counted when
-    their first order of the period plus DAYS is at or before NOW, and repurchased when
-    another order of theirs is placed in [first, first + DAYS]."""
-    window = timedelta(days=days)
-    by_buyer: dict[str, list[datetime]] = {}
+    ORDERS are (buyer key, placed_at) of the period and after it, times in seconds; a buyer is
+    counted when their first order of the period plus DAYS is at or before NOW, and
+    repurchased when another order of theirs is placed in [first, first + DAYS]."""
+    window = days * 86400.0
+    by_buyer: dict[str, list[float]] = {}
     for buyer, placed_at in orders:
         if buyer:
             by_buyer.setdefault(buyer, []).append(placed_at)

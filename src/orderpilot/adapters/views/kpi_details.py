@@ -24,6 +24,7 @@ from orderpilot.adapters.views.kpis import (
     outcome_kpis,
     scoped,
 )
+from orderpilot.adapters.views.sql_time import shanghai_day
 from orderpilot.domain import kpis as k
 from orderpilot.domain.intake import CHANNELS
 
@@ -47,8 +48,9 @@ def manual_interventions(conn: Connection, scope: Scope, *, day: str | None = No
                          limit: int = 50) -> dict[str, Any]:
     """The period's orders needing a person, per day (Beijing, of placed_at), channel and
     reason, and the orders behind the figure narrowed by DAY and REASON (a page of them)."""
-    per_day = Counter(k.shanghai_day(p) for (p,) in conn.execute(
-        scoped(sa.select(o.c.placed_at), scope)))
+    day_of: Any = shanghai_day(o.c.placed_at)
+    per_day = Counter({d: int(n) for d, n in conn.execute(
+        scoped(sa.select(day_of, sa.func.count()), scope).group_by(day_of))})
     per_channel = Counter({ch: int(n) for ch, n in conn.execute(
         scoped(sa.select(o.c.channel, sa.func.count()), scope).group_by(o.c.channel))})
     rows = conn.execute(scoped(

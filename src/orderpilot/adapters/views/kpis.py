@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
+from orderpilot.adapters.views.return_metrics import hours_between
+from orderpilot.adapters.views.sql_time import epoch_seconds
 from orderpilot.domain import kpis as k
 from orderpilot.domain import lifecycle
 from orderpilot.domain.reconciliation import utc_bounds
@@ -53,13 +55,18 @@ def happened(types: tuple[str, ...]) -> sa.ColumnElement[bool]:
     return sa.select(e.c.order_id).where(e.c.type.in_(types), e.c.order_id == o.c.id).exists()
 
 
-def _delivered(conn: Connection, scope: Scope) -> list[tuple[datetime, datetime, Any]]:
-    """(placed_at, delivered_at, promised_by) of the scope's delivered orders: the first
-    delivered event of each (driven by the period's orders, then the events index)."""
-    query = scoped(sa.select(o.c.placed_at, sa.func.min(e.c.occurred_at), o.c.promised_by)
+def _delivered(conn: Connection, scope: Scope) -> list[tuple[float, bool | None]]:
+    """(hours placed → delivered, delivered by the promise or None without one) of the
+    scope's delivered orders: the first delivered event of each (driven by the period's
+    orders, then the events index), computed by the database."""
+    at = sa.func.min(e.c.occurred_at)
+    in_time = sa.case((o.c.promised_by.is_(None), sa.null()),
+                      (at <= o.c.promised_by, 1), else_=0)
+    query = scoped(sa.select(hours_between(at, o.c.placed_at), in_time)
                    .join(e, sa.and_(e.c.order_id == o.c.id, e.c.type.in_(DELIVERED))), scope)
     query = query.group_by(o.c.id, o.c.placed_at, o.c.promised_by)
-    return [(r[0], r[1], r[2]) for r in conn.execute(query)]
+    return [(max(0.0, round(float(h), 4)), None if t_ is None else bool(t_))
+            for h, t_ in conn.execute(query)]
 
 
 def _late_undelivered(conn: Connection, scope: Scope, now: datetime) -> int:
@@ -72,7 +79,7 @@ def _late_undelivered(conn: Connection, scope: Scope, now: datetime) -> int:
 def _repurchase(conn: Connection, scope: Scope, now: datetime) -> dict[int, float | None]:
     """Buyers of the period and their orders up to 90 days after it (index by phone)."""
     buyers = scoped(sa.select(o.c.customer_phone).distinct(), scope).subquery()
-    query = sa.select(o.c.customer_phone, o.c.placed_at).join(
+    query = sa.select(o.c.customer_phone, epoch_seconds(o.c.placed_at)).join(
         buyers, buyers.c.customer_phone == o.c.customer_phone)
     if scope.since is not None:
         query = query.where(o.c.placed_at >= scope.since)
@@ -82,19 +89,21 @@ def _repurchase(conn: Connection, scope: Scope, now: datetime) -> dict[int, floa
         query = query.where(o.c.channel == scope.channel)
     if scope.shop:
         query = query.where(o.c.shop_id == scope.shop)
-    rows = [(r[0], r[1]) for r in conn.execute(query)]
+    rows = [(r[0], float(r[1])) for r in conn.execute(query)]
+    since = scope.since.timestamp() if scope.since else None
+    until = scope.until.timestamp() if scope.until else None
     answer: dict[int, float | None] = {}
     for days in (30, 90):
-        counted, again = k.repurchase(rows, scope.since, scope.until, now, days)
+        counted, again = k.repurchase(rows, since, until, now.timestamp(), days)
         answer[days] = k.rate(again, counted)
     return answer
 
 
 def _return_hours(conn: Connection, scope: Scope) -> list[float]:
     r = t.returns
-    query = scoped(sa.select(r.c.created_at, r.c.refunded_at).join(o, o.c.id == r.c.order_id)
-                   .where(r.c.refunded_at.is_not(None)), scope)
-    return [max(0.0, k.hours(done, asked)) for asked, done in conn.execute(query)]
+    query = scoped(sa.select(hours_between(r.c.refunded_at, r.c.created_at))
+                   .join(o, o.c.id == r.c.order_id).where(r.c.refunded_at.is_not(None)), scope)
+    return [max(0.0, round(float(h), 4)) for (h,) in conn.execute(query)]
 
 
 def count(conn: Connection, scope: Scope) -> int:
@@ -115,7 +124,8 @@ def cancelled(conn: Connection, scope: Scope) -> dict[str, str]:
         body = payload if isinstance(payload, dict) else {}
         if order_id in reasons or body.get("outcome", "moved") != "moved":
             continue
-        data = body.get("data") if isinstance(body.get("data"), dict) else body
+        inner = body.get("data")
+        data = inner if isinstance(inner, dict) else body
         reasons[order_id] = str(data.get("reason") or data.get("reason_code") or "")[:100]
     return reasons
 
@@ -182,14 +192,13 @@ def outcome_kpis(conn: Connection, *, since: datetime | None, until: datetime | 
     scope = Scope(since, until, channel or None, shop or None)
     orders = count(conn, scope)
     delivered = _delivered(conn, scope)
-    promised = [k.on_time(at, by, now) for _placed, at, by in delivered if by is not None]
-    on_time = sum(1 for x in promised if x)
-    judged = sum(1 for x in promised if x is not None) + _late_undelivered(conn, scope, now)
+    on_time = sum(1 for _h, in_time in delivered if in_time)
+    judged = sum(1 for _h, in_time in delivered if in_time is not None) \
+        + _late_undelivered(conn, scope, now)
     repurchase = _repurchase(conn, scope, now)
     return {
         "orders": orders,
-        "fulfilment_cycle_hours": k.spread(
-            [max(0.0, k.hours(at, placed)) for placed, at, _by in delivered]).shown(),
+        "fulfilment_cycle_hours": k.spread([h for h, _in_time in delivered]).shown(),
         "on_time_rate": k.rate(on_time, judged),
         "repurchase_rate_30d": repurchase[30],
         "repurchase_rate_90d": repurchase[90],
