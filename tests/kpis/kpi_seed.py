@@ -95,6 +95,10 @@ RUNS: list[tuple[datetime, datetime, int, int, list[str], datetime]] = [
 def seed(hub: Hub) -> dict[str, str]:
     """Writes the history; answers the order ids the names stand for."""
     ids = {name: str(uuid.uuid4()) for name in ORDERS}
+    delivered: dict[str, datetime] = {}  # what appending the events keeps (adapters/outbox.py)
+    for order, kind, at, _payload in EVENTS:
+        if kind == "shipment.delivered":
+            delivered[order] = min(at, delivered.get(order, at))
     with hub.db.write() as conn:
         for name, (channel, shop, phone, placed, promised) in ORDERS.items():
             conn.execute(t.orders.insert().values(
@@ -102,7 +106,8 @@ def seed(hub: Hub) -> dict[str, str]:
                 placed_at=placed, currency="CNY", customer_name="张三", customer_phone=phone,
                 phone_tail=phone[-4:], address_country="CN", address_line1="某路1号",
                 total_cents=1000, tags=[], status="paid", status_changed_at=placed,
-                created_at=placed, updated_at=placed, promised_by=promised))
+                created_at=placed, updated_at=placed, promised_by=promised,
+                delivered_at=delivered.get(name)))
             conn.execute(t.order_lines.insert().values(
                 order_id=ids[name], line_no=1, sku="DIAPER-L", quantity=1,
                 unit_price_cents=1000))

@@ -177,6 +177,8 @@ orders = sa.Table(
     sa.Column("updated_at", Time, nullable=False),
     # The delivery promise the order was given (0026): the on-time rate (docs/outcomes.md).
     sa.Column("promised_by", Time),
+    # The first time the order was delivered, kept as delivered events are appended (0026).
+    sa.Column("delivered_at", Time),
     sa.UniqueConstraint("channel", "shop_id", "external_id", name="uq_orders_channel_ref"),
 )
 sa.Index("ix_orders_status", orders.c.status, orders.c.seq)

@@ -49,7 +49,8 @@ def _rows(count: int) -> dict[Any, list[dict[str, Any]]]:
             placed_at=at, currency="CNY", customer_name="-",
             customer_phone=f"139{rnd.randrange(count * 6 // 10):08d}", address_country="CN",
             address_line1="-", total_cents=1, tags=[], status="delivered",
-            status_changed_at=at, created_at=at, updated_at=at, promised_by=promised))
+            status_changed_at=at, created_at=at, updated_at=at, promised_by=promised,
+            delivered_at=None))
         event(oid, "order.placed", at, {})
         event(oid, "payment.succeeded", at + timedelta(minutes=2), {})
         fate = rnd.random()
@@ -59,8 +60,9 @@ def _rows(count: int) -> dict[Any, list[dict[str, Any]]]:
         else:
             event(oid, "shipment.shipped", at + timedelta(hours=20), {})
             if fate < 0.90:
-                event(oid, "shipment.delivered",
-                      at + timedelta(hours=rnd.uniform(30, 110)), {})
+                delivered = at + timedelta(hours=rnd.uniform(30, 110))
+                event(oid, "shipment.delivered", delivered, {})
+                rows[t.orders][-1]["delivered_at"] = delivered
         if rnd.random() < 0.05:
             rows[t.returns].append(dict(
                 id=str(uuid.uuid4()), order_id=oid, status="refunded", source="api",

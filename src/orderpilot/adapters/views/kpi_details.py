@@ -15,11 +15,9 @@ from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.views.kpis import (
-    DELIVERED,
     Scope,
     cancelled,
     covering_run,
-    happened,
     manual_orders,
     outcome_kpis,
     scoped,
@@ -121,11 +119,9 @@ def orders_behind(conn: Connection, scope: Scope, figure: str, now: datetime, *,
     query = scoped(sa.select(o.c.id, o.c.channel, o.c.shop_id, o.c.external_id,
                              o.c.placed_at, o.c.status, o.c.promised_by), scope)
     if figure == "delivered":
-        query = query.where(happened(DELIVERED))
+        query = query.where(o.c.delivered_at.is_not(None))
     elif figure == "late":
-        delivered = (sa.select(sa.func.min(e.c.occurred_at))
-                     .where(e.c.order_id == o.c.id, e.c.type.in_(DELIVERED))
-                     .scalar_subquery())
+        delivered = o.c.delivered_at
         query = query.where(o.c.promised_by.is_not(None), sa.or_(
             delivered > o.c.promised_by,
             sa.and_(delivered.is_(None), o.c.promised_by < now)))

@@ -25,7 +25,6 @@ from orderpilot.domain.reconciliation import utc_bounds
 from orderpilot.domain.times import SHANGHAI
 
 o, e = t.orders, t.events
-DELIVERED = tuple(sorted(x.type for x in lifecycle.EVENT_TYPES.values() if x.node == "delivered"))
 CANCELLED = tuple(sorted(x.type for x in lifecycle.EVENT_TYPES.values() if x.node == "cancelled"))
 
 
@@ -50,21 +49,15 @@ def scoped(query: sa.Select[Any], scope: Scope) -> sa.Select[Any]:
     return query
 
 
-def happened(types: tuple[str, ...]) -> sa.ColumnElement[bool]:
-    """The order had an event of TYPES (index ix_events_type_order)."""
-    return sa.select(e.c.order_id).where(e.c.type.in_(types), e.c.order_id == o.c.id).exists()
-
-
 def _delivered(conn: Connection, scope: Scope) -> list[tuple[float, bool | None]]:
     """(hours placed → delivered, delivered by the promise or None without one) of the
-    scope's delivered orders: the first delivered event of each (driven by the period's
-    orders, then the events index), computed by the database."""
-    at = sa.func.min(e.c.occurred_at)
+    scope's delivered orders (``orders.delivered_at``: the first delivered event's time),
+    computed by the database."""
+    at = o.c.delivered_at
     in_time = sa.case((o.c.promised_by.is_(None), sa.null()),
                       (at <= o.c.promised_by, 1), else_=0)
     query = scoped(sa.select(hours_between(at, o.c.placed_at), in_time)
-                   .join(e, sa.and_(e.c.order_id == o.c.id, e.c.type.in_(DELIVERED))), scope)
-    query = query.group_by(o.c.id, o.c.placed_at, o.c.promised_by)
+                   .where(at.is_not(None)), scope)
     return [(max(0.0, round(float(h), 4)), None if t_ is None else bool(t_))
             for h, t_ in conn.execute(query)]
 
@@ -72,7 +65,7 @@ def _delivered(conn: Connection, scope: Scope) -> list[tuple[float, bool | None]
 def _late_undelivered(conn: Connection, scope: Scope, now: datetime) -> int:
     query = scoped(sa.select(sa.func.count()).select_from(o)
                    .where(o.c.promised_by.is_not(None), o.c.promised_by < now,
-                          sa.not_(happened(DELIVERED))), scope)
+                          o.c.delivered_at.is_(None)), scope)
     return int(conn.execute(query).scalar() or 0)
 
 
