@@ -40,7 +40,8 @@ from orderpilot.adapters import tables as t
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
-from orderpilot.domain.commands import LineInput, PlaceOrder, ReportEvent
+from orderpilot.domain.audit import Actor
+from orderpilot.domain.commands import LineInput, PlaceHold, PlaceOrder, ReportEvent
 from orderpilot.domain.decision_tables import Column, example_return_centres
 from orderpilot.domain.errors import OrderpilotError
 from orderpilot.domain.expectations import TEMPLATES as EXPECTATION_TEMPLATES
@@ -50,7 +51,7 @@ from orderpilot.entrypoints.api.app import create_app
 from orderpilot.entrypoints.console import ROUTERS
 from orderpilot.entrypoints.expectation_analysis import evaluator
 from orderpilot.entrypoints.reconciliation import reconciliations
-from orderpilot.services import expectations, ordering, returns
+from orderpilot.services import audit_trail, expectations, ordering, returns
 from orderpilot.services.accounts import create_user
 from orderpilot.services.returns_routing.decisions import DecideRoute, decide_route
 from orderpilot.simulators import demo_channels, demo_inventory, demo_rules
@@ -251,6 +252,13 @@ def site(tmp_path_factory: pytest.TempPathFactory, sim: SimServer) -> Iterator[S
         description="承运商网点代码 → 退货中心"), "ops", "初始版本")
     seeded = seed(hub)  # orders, holds, a dead letter, quarantine
     orders = list(seeded.orders.values())
+    # 成效 (Outcomes): a hold a person placed (a manual intervention and its reason) and a
+    # cancellation with the buyer's reason.
+    with audit_trail.acting_as(Actor("ops", "ops", "user", "console")):
+        ordering.place_hold(PlaceHold(seeded.orders["SP2611220006"], "price_error", "价格待核",
+                                      "ops", "user"), hub.uow, hub.clock)
+    _report(hub, seeded.orders["SP2611220006"], "order.cancelled", "shopee",
+            {"reason": "买家不想要了"})
     # A return on the delivered order, its reason read from the buyer's words, approved.
     return_id = returns.request_return(returns.RequestReturn(
         seeded.orders["TM2611230005"], [("SKU-MILK-01", 1)],

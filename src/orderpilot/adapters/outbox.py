@@ -8,7 +8,7 @@ BEGIN IMMEDIATE, which already makes the claimer the only writer.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.returns import record_step_times
+from orderpilot.domain import lifecycle
 from orderpilot.domain.events import OrderEvent, new_id
 from orderpilot.domain.records import Claim, JsonObject, TimerRecord
 
@@ -45,6 +46,19 @@ def event_from_row(r: Any) -> OrderEvent:
 
 
 _INSERT_EVENTS = t.events.insert()
+DELIVERED = frozenset(e.type for e in lifecycle.EVENT_TYPES.values() if e.node == "delivered")
+
+
+def record_delivered_at(conn: Connection, events: Iterable[OrderEvent]) -> None:
+    """A delivered event being appended keeps its time on the order when it is the first
+    (one conditional update: the earliest stays; late and out-of-order reports included)."""
+    for event in events:
+        if event.type in DELIVERED and event.order_id:
+            conn.execute(t.orders.update().where(
+                t.orders.c.id == event.order_id,
+                sa.or_(t.orders.c.delivered_at.is_(None),
+                       t.orders.c.delivered_at > event.occurred_at))
+                .values(delivered_at=event.occurred_at))
 _INSERT_OUTBOX = t.outbox.insert()
 _EVENTS_BY_ID = sa.select(t.events).where(t.events.c.id.in_(sa.bindparam("ids", expanding=True)))
 _BY_SOURCE = sa.select(t.events).where(t.events.c.source == sa.bindparam("source"),
@@ -67,6 +81,7 @@ class EventLog:
         self.conn.execute(_INSERT_OUTBOX, [
             {"event_id": e.id, "available_at": e.recorded_at} for e in events])
         record_step_times(self.conn, events)  # the returns metrics' step times (0022)
+        record_delivered_at(self.conn, events)  # the outcome KPIs' delivery time (0026)
         events.clear()
 
     def find_by_source(self, source: str, source_event_id: str) -> OrderEvent | None:

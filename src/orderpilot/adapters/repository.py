@@ -120,6 +120,12 @@ class OrderRepository:
         self._write_holds(order)
         self._write_views(order)
 
+    def promise_delivery(self, order_id: str, promised_by: datetime) -> None:
+        """The first promise an order is given stays (the on-time rate judges against it)."""
+        self.conn.execute(t.orders.update().where(t.orders.c.id == order_id,
+                                                  t.orders.c.promised_by.is_(None))
+                          .values(promised_by=promised_by))
+
     def _write_details(self, order: Order) -> None:
         """The address, the buyer once readable and the lines' cancelled units, which a
         channel's update may change."""

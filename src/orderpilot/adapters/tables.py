@@ -178,6 +178,10 @@ orders = sa.Table(
     sa.Column("request_hash", sa.String(64)),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
+    # The delivery promise the order was given (0026): the on-time rate (docs/outcomes.md).
+    sa.Column("promised_by", Time),
+    # The first time the order was delivered, kept as delivered events are appended (0026).
+    sa.Column("delivered_at", Time),
     sa.UniqueConstraint("channel", "shop_id", "external_id", name="uq_orders_channel_ref"),
 )
 sa.Index("ix_orders_status", orders.c.status, orders.c.seq)
@@ -189,6 +193,11 @@ sa.Index("ix_orders_updated_at", orders.c.updated_at, orders.c.seq)
 sa.Index("ix_orders_shop", orders.c.shop_id, orders.c.seq)
 sa.Index("ix_orders_total", orders.c.currency, orders.c.total_cents)
 sa.Index("ix_orders_phone_tail", orders.c.phone_tail, orders.c.seq)
+# The outcome KPIs (0026): a period's orders per channel or shop, a buyer's orders over time.
+sa.Index("ix_orders_promised_by", orders.c.promised_by)
+sa.Index("ix_orders_channel_placed", orders.c.channel, orders.c.placed_at)
+sa.Index("ix_orders_shop_placed", orders.c.shop_id, orders.c.placed_at)
+sa.Index("ix_orders_phone_placed", orders.c.customer_phone, orders.c.placed_at)
 
 order_lines = sa.Table(
     "order_lines", metadata,
@@ -257,6 +266,8 @@ events = sa.Table(
     sa.Column("payload", sa.JSON, nullable=False),
     sa.UniqueConstraint("source", "source_event_id", name="uq_events_source_ref"),
 )
+# The first event of a type per order (delivered, cancelled) for the outcome KPIs (0026).
+sa.Index("ix_events_type_order", events.c.type, events.c.order_id, events.c.occurred_at)
 
 # A report the hub had already recorded (same source and source_event_id): nothing changes, but
 # the lifecycle board counts each system's duplicates (migration 0013).

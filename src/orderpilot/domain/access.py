@@ -73,6 +73,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Return centres and the outlet -> centre policy decide where parcels go back: ops keep
     # them (issue 13, S7); everyone who reads orders may read them.
     "returns.policy": frozenset({"admin", "ops"}),
+    # Outcome KPIs (成效, docs/outcomes.md): figures over many orders and order lists without
+    # buyer data; every role may read them, viewers included.
+    "kpis.read": frozenset(ROLES),
 }
 
 

@@ -374,5 +374,17 @@ def promise(sku: str, quantity: int, stock: dict[tuple[str, str], Stock],
     return Promise(False, None, None, None, "暂时缺货", "Out of stock")
 
 
+def promised_by(chosen: Plan, sources: Mapping[str, Source], region: str | None,
+                now: datetime) -> datetime | None:
+    """The delivery promise an allocated order is given (docs/outcomes.md, on-time rate): the
+    end of the Beijing day :func:`promise` names for the plan's slowest source."""
+    used = [sources[p.source] for p in chosen.picks if p.source in sources]
+    if not used:
+        return None
+    days = max(s.lead_time_to(region) for s in used)
+    day = now.astimezone(SHANGHAI).date() + timedelta(days=days + 1)
+    return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI) - timedelta(seconds=1)
+
+
 def is_low(available: int, threshold: int) -> bool:
     return threshold > 0 and available <= threshold

@@ -195,6 +195,17 @@ def valid_queries() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
             st.tuples(st.integers(1, 12), st.integers(1, 9)), st.integers(0, 19),
             st.fixed_dictionaries({}, optional={"channel": st.sampled_from(
                 ["shopee", "lazada", "youzan"])})),
+        # outcome KPIs: a period of whole days, sometimes one channel's or shop's
+        **{f"GET /api/v1/kpis{tail}": st.builds(
+            lambda start, days, more, extra=extra: {
+                "since": f"2026-{start[0]:02d}-{start[1]:02d}",
+                "until": f"2026-{start[0]:02d}-{start[1] + days:02d}", **more, **extra},
+            st.tuples(st.integers(1, 12), st.integers(1, 9)), st.integers(0, 19),
+            st.fixed_dictionaries({}, optional={
+                "channel": st.sampled_from(["shopee", "lazada", "youzan"]),
+                "shop": st.sampled_from(["SG-01", "S1"])}))
+            for tail, extra in (("", {}), ("/trend", {"bucket": "day"}),
+                                ("/manual-interventions", {"page": 1}))},
         # a template installed again overlaps with itself: "keep both"
         "POST /api/v1/rules/templates/{template_id}/install": st.fixed_dictionaries(
             {"confirm_overlap": st.just("true")}, optional={"enable": st.booleans()}),

@@ -25,6 +25,7 @@ from orderpilot.entrypoints.api import (
     expectations,
     hooks,
     inventory,
+    kpis,
     order_work,
     orders,
     reconciliations,
@@ -71,6 +72,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(order_work.router)  # /bulk before /{order_id}
     app.include_router(orders.router)
     app.include_router(return_metrics.router)  # /returns/metrics before /returns/{id}
+    app.include_router(kpis.router)
     app.include_router(returns.router)
     app.include_router(rules.router)
     app.include_router(decision_tables.router)

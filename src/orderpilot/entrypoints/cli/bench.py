@@ -21,7 +21,8 @@ Examples:
   orderpilot bench diagnosis --orders 1000000 --json
   orderpilot bench demo-history --json
   orderpilot bench returns --json
-  orderpilot bench return-metrics --json""", no_args_is_help=True)
+  orderpilot bench return-metrics --json
+  orderpilot bench kpis --orders 100000 --json""", no_args_is_help=True)
 Db = Annotated[str | None, typer.Option(
     help="postgresql+psycopg://... server to use (a scratch database is created and dropped); "
          "default: a temporary embedded SQLite file")]
@@ -121,6 +122,16 @@ def return_metrics(count: Annotated[int, typer.Option("--returns", min=10, max=1
     from orderpilot.benchmarks import return_metrics as bench
 
     _measure(as_json, lambda progress: bench.run(count, db, progress))
+
+
+@bench_app.command("kpis")
+def kpis(orders: Annotated[int, typer.Option(min=100, max=1_000_000,
+                                             help="Orders in the period")] = 100_000,
+         db: Db = None, as_json: AsJson = False) -> None:
+    """Seconds the outcome KPIs take for a 30-day period holding that many orders."""
+    from orderpilot.benchmarks import kpis as bench
+
+    _measure(as_json, lambda progress: bench.run(orders, db, progress))
 
 
 @bench_app.command("channels")

@@ -19,6 +19,7 @@ from orderpilot.entrypoints.console import (
     expectations,
     holds,
     order_work,
+    outcomes,
     pages,
     reconciliation,
     refused_reports,
@@ -52,6 +53,7 @@ ROUTERS = (auth.router, account.router, pages.router, holds.router, exceptions.r
            inventory_sheets.router, channels.router, order_work.router,
            walkthrough.router, reconciliation.router, expectations.router,
            diagnosis.router, refused_reports.router, allocation_retry.router,
+           outcomes.router,
            return_metrics.router, return_policy.router,
            returns.router)  # /returns/metrics, /returns/centres before /returns/{id}
 

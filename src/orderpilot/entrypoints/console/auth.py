@@ -104,6 +104,7 @@ AuditReader = Annotated[Principal, Depends(_permit("audit.read"))]
 AuditRunner = Annotated[Principal, Depends(_permit("audit.run"))]
 DiagnosisReader = Annotated[Principal, Depends(_permit("diagnosis.read"))]
 ReturnsReader = Annotated[Principal, Depends(_permit("returns.read"))]
+KpiReader = Annotated[Principal, Depends(_permit("kpis.read"))]
 ReturnPolicyManager = Annotated[Principal, Depends(_permit("returns.policy"))]
 
 

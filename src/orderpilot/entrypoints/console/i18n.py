@@ -88,12 +88,16 @@ SYNC_METHODS = {"push": N_("Push"), "pull": N_("Pull"), "import": N_("Excel impo
                 "manual": N_("Entered by hand")}
 SYNC_STATUSES = {"applied": N_("Applied"), "failed": N_("Failed"), "partial": N_("Partly applied"),
                  "duplicate": N_("Duplicate"), "running": N_("Running")}
+# The audit trail's actions, as the outcome KPIs name why a person stepped in (docs/outcomes.md).
+AUDIT_ACTIONS = {"hold.place": N_("Hold placed by a person"),
+                 "hold.release": N_("Hold released by a person")}
 # Every kind of code a person sees, for the ``code`` filter: ``{{ h.reason|code('reason') }}``.
 LABELS: dict[str, dict[str, str]] = {
     "channel": CHANNELS, "system": SYSTEMS, "reason": {**HOLD_REASONS, **OTHER_REASONS},
     "hold_kind": HOLD_KINDS, "outcome": OUTCOMES, "ticket_status": TICKET_STATUSES,
     "priority": PRIORITIES, "run_status": RUN_STATUSES, "attempt": ATTEMPTS,
     "trigger_kind": TRIGGER_KINDS, "sync_method": SYNC_METHODS, "sync_status": SYNC_STATUSES,
+    "audit_action": AUDIT_ACTIONS,
 }
 
 

@@ -90,6 +90,9 @@ def allocate_in(uow: UnitOfWork, order: Order, now: datetime) -> AllocationResul
         except _StockTaken:
             stock = None
             continue
+        promised = inv.promised_by(chosen, sources, region, now)
+        if promised is not None:
+            uow.orders.promise_delivery(order.id, promised)
         for a in held:
             if a.reserved_until is not None:
                 uow.timers.schedule(f"inventory:reservation:{a.id}", EXPIRY_TIMER,
