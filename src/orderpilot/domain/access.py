@@ -73,6 +73,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Return centres and the outlet -> centre policy decide where parcels go back: ops keep
     # them (issue 13, S7); everyone who reads orders may read them.
     "returns.policy": frozenset({"admin", "ops"}),
+    # The audit trail of people's actions (docs/audit-trail.md): admins answer for the users,
+    # ops lead the exception work it records (who released, approved, reassigned what), and
+    # finance checks refunds and reconciliation fixes against it. Warehouse staff and viewers
+    # do not read their colleagues' trail. Personal data in it is masked without pii.read.
+    "audit_log.read": frozenset({"admin", "ops", "finance"}),
 }
 
 

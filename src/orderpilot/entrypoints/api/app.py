@@ -13,6 +13,7 @@ from orderpilot.adapters.quarantine import keep_in_quarantine
 from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.api import (
     admin,
+    audit_log,
     audits,
     back_office,
     carrier_hooks,
@@ -31,6 +32,7 @@ from orderpilot.entrypoints.api import (
     return_routing,
     returns,
     rules,
+    users,
 )
 from orderpilot.entrypoints.api.deps import TokenCache
 from orderpilot.entrypoints.api.limits import BodyLimit
@@ -38,6 +40,7 @@ from orderpilot.entrypoints.api.masking import MaskPersonalData
 from orderpilot.entrypoints.api.media_types import JsonOnly, json_routes
 from orderpilot.entrypoints.api.observe import Observe
 from orderpilot.entrypoints.api.unavailable import DatabaseUnavailable
+from orderpilot.entrypoints.audit_backstop import RecordRequests
 from orderpilot.entrypoints.audit_context import ActorSlots
 from orderpilot.entrypoints.proxies import TrustedProxies
 
@@ -82,6 +85,8 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(expectations.router)
     app.include_router(diagnosis.router)
     app.include_router(return_routing.router)
+    app.include_router(audit_log.router)
+    app.include_router(users.router)
     docs.install(app)
     if with_console:
         from orderpilot.entrypoints.console import mount
@@ -93,6 +98,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.add_middleware(BodyLimit, max_body_bytes=hub.settings.max_body_bytes,
                        max_upload_bytes=hub.settings.max_upload_bytes)
     app.add_middleware(DatabaseUnavailable)
+    app.add_middleware(RecordRequests, hub=hub)  # a change nothing recorded: one entry
     app.add_middleware(ActorSlots)  # who acts, for the audit trail
     app.add_middleware(Observe, metrics=hub.metrics)  # outermost: sees every request
     return app
