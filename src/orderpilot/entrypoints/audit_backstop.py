@@ -71,6 +71,7 @@ class RecordRequests:
                 slot = audit_trail.current_slot()
                 template = route_template(scope)
                 if (slot is not None and slot.actor is not None and slot.recorded == 0
+                        and not slot.system_report
                         and needs_entry(scope["method"], template, message["status"])):
                     await anyio.to_thread.run_sync(
                         self._record, slot, scope, template, message["status"])
