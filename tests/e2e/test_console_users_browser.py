@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from browser_support import Page, expect, serving, shot, sign_in
@@ -23,7 +24,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def row(page: Page, username: str) -> object:
+def row(page: Page, username: str) -> Any:
     return page.locator(f"[data-testid=user-row][data-username='{username}']")
 
 
@@ -42,28 +43,28 @@ def test_an_admin_manages_a_user_and_finds_each_change_in_the_audit_trail(page: 
     expect(page.locator("[data-testid=users-notice]")).to_contain_text("用户已创建")
     first = page.locator("[data-testid=one-time-secret]").inner_text()
     assert len(first) >= 12
-    expect(row(page, "li.ops")).to_contain_text("一次性密码")  # type: ignore[attr-defined]
+    expect(row(page, "li.ops")).to_contain_text("一次性密码")
     shot(page, "90-users-created-zh")
 
     user = row(page, "li.ops")
-    user.locator("[data-testid=role-select]").select_option("finance")  # type: ignore[attr-defined]
-    user.locator("[data-testid=role-save]").click()  # type: ignore[attr-defined]
+    user.locator("[data-testid=role-select]").select_option("finance")
+    user.locator("[data-testid=role-save]").click()
     expect(page.locator("[data-testid=users-notice]")).to_contain_text("角色已更改")
-    expect(row(page, "li.ops").locator("[data-testid=role-select]")  # type: ignore[attr-defined]
+    expect(row(page, "li.ops").locator("[data-testid=role-select]")
            ).to_have_value("finance")
 
-    row(page, "li.ops").locator("[data-testid=reset-password]").click()  # type: ignore[attr-defined]
+    row(page, "li.ops").locator("[data-testid=reset-password]").click()
     expect(page.locator("[data-testid=users-notice]")).to_contain_text("密码已重置")
     assert page.locator("[data-testid=one-time-secret]").inner_text() != first
 
-    row(page, "li.ops").locator("[data-testid=deactivate]").click()  # type: ignore[attr-defined]
+    row(page, "li.ops").locator("[data-testid=deactivate]").click()
     expect(page.locator("[data-testid=users-notice]")).to_contain_text("用户已停用")
-    expect(row(page, "li.ops").locator("[data-testid=user-state]")  # type: ignore[attr-defined]
+    expect(row(page, "li.ops").locator("[data-testid=user-state]")
            ).to_contain_text("已停用")
 
     admin = row(page, "admin")
-    admin.locator("[data-testid=role-select]").select_option("ops")  # type: ignore[attr-defined]
-    admin.locator("[data-testid=role-save]").click()  # type: ignore[attr-defined]
+    admin.locator("[data-testid=role-select]").select_option("ops")
+    admin.locator("[data-testid=role-save]").click()
     expect(page.locator("[data-testid=users-error]")).to_contain_text("最后一个启用的管理员")
     shot(page, "91-users-last-admin-refused-zh")
 
