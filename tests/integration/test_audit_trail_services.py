@@ -86,3 +86,30 @@ def test_a_return_taken_and_approved_by_hand_is_recorded_a_reported_one_is_not(
     assert [(r.action, r.subject_id, r.order_id) for r in rows] == [
         ("return.create", by_hand["id"], order_id), ("return.approved", by_hand["id"], order_id)]
     assert (rows[1].before, rows[1].after) == ({"status": "requested"}, {"status": "approved"})
+
+
+def test_settings_people_change_are_recorded_with_before_and_after(
+        api: Any, hub: Hub, tokens: dict[str, str]) -> None:
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    source = {"kind": "bonded_spot", "name_zh": "宁波仓", "name_en": "Ningbo",
+              "lead_time_days": 1}
+    assert api.put("/api/v1/inventory/sources/NB", json=source).status_code in (200, 201)
+    assert api.put("/api/v1/inventory/sources/NB", json={**source, "lead_time_days": 2}
+                   ).status_code == 200
+    pushed = api.put("/api/v1/inventory/levels", json={"source_event_id": "wms-1", "levels": [
+        {"source": "NB", "sku": "DIAPER-L", "on_hand": 50}]})
+    assert pushed.status_code == 200, pushed.text  # a system's report: not recorded
+    made = api.post("/api/v1/promotions", json={
+        "name": "直播间送围兜", "trigger_sku": "DIAPER-L", "gift_sku": "DIAPER-L",
+        "gift_source": "NB", "quota": 5})
+    assert made.status_code == 201, made.text
+    assert api.post(f"/api/v1/promotions/{made.json()['id']}/start").status_code == 200
+    assert api.put("/api/v1/reconciliations/auto-fix", json={"classes": ["missing_in_erp"]},
+                   headers=admin).status_code == 200
+    rows = _entries(hub)
+    assert [(r.action, r.subject_id) for r in rows] == [
+        ("inventory_source.put", "NB"), ("inventory_source.put", "NB"),
+        ("promotion.create", made.json()["id"]), ("promotion.start", made.json()["id"]),
+        ("reconciliation.auto_fix", rows[-1].subject_id)]
+    assert (rows[1].before["lead_time_days"], rows[1].after["lead_time_days"]) == (1, 2)
+    assert rows[-1].after == {"classes": ["missing_in_erp"]} and rows[-1].actor == "admin-token"
