@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from orderpilot.adapters import migrations
@@ -60,3 +61,17 @@ def test_user_and_token_commands_are_recorded_as_the_operator(data_dir: Path) ->
 
 def test_worker_commands_do_not_act_as_the_operator() -> None:
     assert {"serve", "worker", "demo", "sim", "simulate", "bench"} <= NOT_ACTING
+
+
+def test_the_trail_is_exported_to_excel_from_the_cli(data_dir: Path) -> None:
+    runner.invoke(app, ["user", "create", "--username", "limin", "--role", "ops",
+                        "--password", "correct horse"])
+    runner.invoke(app, ["user", "role", "limin", "finance"])
+    out = data_dir / "audit.xlsx"
+    done = runner.invoke(app, ["audit-log", "export", "--since", "2020-01-01",
+                               "--action", "user.role_change", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    assert [(r[2], r[5]) for r in rows[1:]] == [("zhou.sre", "user.role_change")]
+    refused = runner.invoke(app, ["audit-log", "export", "--since", "soon", "--out", str(out)])
+    assert refused.exit_code == 1 and "since" in refused.output

@@ -21,6 +21,7 @@ from orderpilot.domain.audit import Actor
 from orderpilot.domain.errors import OrderpilotError
 from orderpilot.entrypoints.cli import (
     audit,
+    audit_log,
     bench,
     channels,
     demo,
@@ -279,6 +280,7 @@ app.add_typer(transfer.export_app, name="export")
 app.command()(demo.demo)
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(audit.app, name="audit")
+app.add_typer(audit_log.app, name="audit-log")
 app.add_typer(sim.app, name="sim")
 app.add_typer(integrations.app, name="integrations")
 app.add_typer(rules.app, name="rules")

@@ -19,11 +19,12 @@ from orderpilot.domain.errors import OrderpilotError
 from orderpilot.entrypoints.cli.hub import console, fail, open_hub
 from orderpilot.services import accounts
 
-user_app = typer.Typer(help="""Console users: create, list, reset a password, disable.
+user_app = typer.Typer(help="""Console users: create, list, change a role, reset, disable.
 
 Examples:
   orderpilot user create --username limin --role ops
   orderpilot user list
+  orderpilot user role limin finance
   orderpilot user reset limin
   echo "$NEW_PASSWORD" | orderpilot user reset limin --password-stdin
   orderpilot user disable limin""", no_args_is_help=True)
