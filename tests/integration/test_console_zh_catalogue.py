@@ -41,7 +41,7 @@ from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
 from orderpilot.domain.audit import Actor
-from orderpilot.domain.commands import LineInput, PlaceHold, PlaceOrder, ReportEvent
+from orderpilot.domain.commands import LineInput, PlaceHold, PlaceOrder, ReleaseHold, ReportEvent
 from orderpilot.domain.decision_tables import Column, example_return_centres
 from orderpilot.domain.errors import OrderpilotError
 from orderpilot.domain.expectations import TEMPLATES as EXPECTATION_TEMPLATES
@@ -51,7 +51,7 @@ from orderpilot.entrypoints.api.app import create_app
 from orderpilot.entrypoints.console import ROUTERS
 from orderpilot.entrypoints.expectation_analysis import evaluator
 from orderpilot.entrypoints.reconciliation import reconciliations
-from orderpilot.services import audit_trail, expectations, ordering, returns
+from orderpilot.services import accounts, audit_trail, expectations, ordering, returns
 from orderpilot.services.accounts import create_user
 from orderpilot.services.returns_routing.decisions import DecideRoute, decide_route
 from orderpilot.simulators import demo_channels, demo_inventory, demo_rules
@@ -313,6 +313,23 @@ def site(tmp_path_factory: pytest.TempPathFactory, sim: SimServer) -> Iterator[S
     assert runs and rules and promotions
     assert set(demo_rules.RETURN_RULES) <= ran  # each return template's run pages are read
     audits = [hub.walkthrough().run(Params(100, 1), "ops", None, pii=True).id]
+    # The audit trail (操作审计): people's changes, one of each kind the page names, and one a
+    # service did not name (the backstop's request entry).
+    with audit_trail.acting_as(Actor("ops", "ops", "user", "console")):
+        held = next(o for o in orders if _active_holds(hub, o))
+        ordering.release_hold(ReleaseHold(held, _active_holds(hub, held)[0], "ops",
+                                          "已与买家核实", reason="verified_with_buyer"),
+                              hub.uow, hub.clock)
+        returns.put_keywords({"压坏": "damaged_packaging"}, "ops", hub.uow, hub.clock)
+    with audit_trail.acting_as(Actor("admin", "admin", "user", "console")), \
+            hub.db.write() as conn:
+        accounts.set_role(AccountRepository(conn), "viewer", "finance", hub.clock)
+        accounts.set_role(AccountRepository(conn), "viewer", "viewer", hub.clock)
+    with hub.uow() as uow:
+        audit_trail.record(uow, hub.clock, "request", subject_type="request",
+                           subject_id="/api/v1/erp/bookings/x/retry", order_id=orders[1],
+                           detail={"method": "POST", "status": 200},
+                           actor=Actor("admin-token", "admin", "token", "api"))
     yield Site(hub, {"order_id": orders, "run_id": runs, "audit_id": audits,
                      "rule_id": rules, "promotion_id": promotions, "return_id": [return_id],
                      "name": ["return_centres"],
@@ -320,6 +337,13 @@ def site(tmp_path_factory: pytest.TempPathFactory, sim: SimServer) -> Iterator[S
                      "code": ["paid_erp_booked"]},
                typed_identifiers(hub))
     hub.close()
+
+
+def _active_holds(hub: Hub, order_id: str) -> list[str]:
+    with hub.uow() as uow:
+        order = uow.orders.get(order_id)
+        assert order is not None
+        return [h.id for h in order.active_holds]
 
 
 def signed_in(client: TestClient, login: str, locale: str) -> None:

@@ -132,7 +132,9 @@ def seeded(rules_hub: Hub) -> Iterator[Seeded]:
                "sg_order_id": orders["sg"], "seq": "1", "carrier": "yto",
                "audit_id": audit.json()["id"],
                "n": "1",  # a reconciliation discrepancy's number
-               "return_id": return_id}
+               "return_id": return_id,
+               # users and tokens (admins only: every role here is refused)
+               "username": "ops-user", "session": "0" * 16, "token_id": "none"}
         yield Seeded(hub, client, app, tokens, ids)
 
 

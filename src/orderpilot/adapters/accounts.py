@@ -9,12 +9,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
+from orderpilot.adapters.audit_log import AuditLogRepository
 from orderpilot.domain.records import ApiToken, User
 
 
 class AccountRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.audit_log = AuditLogRepository(conn)  # account changes are recorded beside them
 
     def add_token(self, token_id: str, name: str, role: str, token_hash: str,
                   now: datetime, scopes: str = "") -> None:
@@ -92,3 +94,28 @@ class AccountRepository:
     def end_sessions_of(self, user_id: str) -> int:
         return self.conn.execute(t.console_sessions.delete().where(
             t.console_sessions.c.user_id == user_id)).rowcount
+
+    def set_role(self, user_id: str, role: str) -> None:
+        self.conn.execute(t.users.update().where(t.users.c.id == user_id).values(role=role))
+
+    def active_admin_ids(self) -> list[str]:
+        """The enabled administrators, their rows locked until the transaction ends (on
+        PostgreSQL; SQLite writers are serialised already): two admins demoting each other at
+        once cannot both pass the last-administrator check."""
+        query = sa.select(t.users.c.id).where(t.users.c.role == "admin",
+                                              t.users.c.disabled.is_(False)).order_by(t.users.c.id)
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return [r.id for r in self.conn.execute(query)]
+
+    def sessions_of(self, user_id: str, now: datetime) -> list[tuple[str, datetime, datetime]]:
+        """(key hash, started, expires) of the user's live console sessions, newest first."""
+        s = t.console_sessions
+        return [(r.key_hash, r.created_at, r.expires_at) for r in self.conn.execute(
+            sa.select(s.c.key_hash, s.c.created_at, s.c.expires_at).where(
+                s.c.user_id == user_id, s.c.expires_at > now).order_by(s.c.created_at.desc()))]
+
+    def end_session_of(self, user_id: str, key_prefix: str) -> int:
+        s = t.console_sessions
+        return self.conn.execute(s.delete().where(
+            s.c.user_id == user_id, s.c.key_hash.startswith(key_prefix, autoescape=True))).rowcount

@@ -76,6 +76,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Outcome KPIs (成效, docs/outcomes.md): figures over many orders and order lists without
     # buyer data; every role may read them, viewers included.
     "kpis.read": frozenset(ROLES),
+    # The audit trail of people's actions (docs/audit-trail.md): admins answer for the users,
+    # ops lead the exception work it records (who released, approved, reassigned what), and
+    # finance checks refunds and reconciliation fixes against it. Warehouse staff and viewers
+    # do not read their colleagues' trail. Personal data in it is masked without pii.read.
+    "audit_log.read": frozenset({"admin", "ops", "finance"}),
 }
 
 

@@ -18,6 +18,7 @@ from orderpilot.domain.access import ROLES
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
 from orderpilot.domain.events import new_id
 from orderpilot.domain.records import User
+from orderpilot.services import audit_trail
 from orderpilot.services.repositories import Accounts
 from orderpilot.services.unit_of_work import Clock
 
@@ -59,7 +60,22 @@ def create_token(accounts: Accounts, name: str, role: str, clock: Clock,
     token_id = new_id()
     accounts.add_token(token_id, name.strip(), role, hash_token(token), clock(),
                        scopes=" ".join(scopes))
+    audit_trail.record(accounts, clock, "token.create", subject_type="token",
+                       subject_id=token_id, after={"name": name.strip(), "role": role,
+                                                   "scopes": list(scopes)})
     return token_id, token
+
+
+def revoke_token(accounts: Accounts, token_id: str, clock: Clock) -> bool:
+    """Revoke a token (it stops working within the API's token cache time)."""
+    before = next((tk for tk in accounts.tokens() if tk.id == token_id), None)
+    if not accounts.revoke_token(token_id, clock()):
+        return False
+    audit_trail.record(accounts, clock, "token.revoke", subject_type="token",
+                       subject_id=token_id,
+                       before={"name": before.name if before else "", "revoked": False},
+                       after={"revoked": True})
+    return True
 
 
 def principal_for_token(accounts: Accounts, token: str) -> Principal | None:
@@ -69,8 +85,15 @@ def principal_for_token(accounts: Accounts, token: str) -> Principal | None:
     return Principal(row.name, row.role, "token", row.id, tuple(row.scopes.split()))
 
 
+def temporary_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
 def create_user(accounts: Accounts, username: str, password: str, role: str, clock: Clock,
-                display_name: str = "", locale: str = "zh_CN") -> str:
+                display_name: str = "", locale: str = "zh_CN", *,
+                temporary: bool = False) -> str:
+    """A new console user; with TEMPORARY they choose their own password at the first
+    sign-in (an administrator created it for them)."""
     _check_role(role)
     if not _USERNAME.match(username):
         raise InvalidInput("username: 2-64 lowercase letters, digits, _ . -", field="username",
@@ -82,7 +105,11 @@ def create_user(accounts: Accounts, username: str, password: str, role: str, clo
     user_id = new_id()
     accounts.add_user({"id": user_id, "username": username, "display_name": display_name,
                        "role": role, "password_hash": _hasher.hash(password),
-                       "locale": locale, "created_at": clock()})
+                       "locale": locale, "created_at": clock(),
+                       "password_temporary": temporary})
+    audit_trail.record(accounts, clock, "user.create", subject_type="user", subject_id=user_id,
+                       after={"username": username, "display_name": display_name,
+                              "role": role, "disabled": False})
     return user_id
 
 
@@ -143,39 +170,95 @@ def end_session(accounts: Accounts, key: str) -> None:
     accounts.end_session(hash_token(key))
 
 
-def change_password(accounts: Accounts, username: str, password: str) -> int:
-    """Set a new password and end every session of the user; returns how many ended."""
+def change_password(accounts: Accounts, username: str, password: str,
+                    clock: Clock | None = None) -> int:
+    """Set a new password and end every session of the user; returns how many ended. The
+    trail says it happened, never the password."""
     _check_password(password)
     row = _user(accounts, username)
     accounts.set_password(row.id, _hasher.hash(password))
     accounts.mark_password_temporary(row.id, False)
-    return int(accounts.end_sessions_of(row.id))
+    ended = int(accounts.end_sessions_of(row.id))
+    if clock is not None:
+        audit_trail.record(accounts, clock, "user.password_change", subject_type="user",
+                           subject_id=row.id, detail={"username": username,
+                                                      "sessions_ended": ended})
+    return ended
 
 
-def reset_password(accounts: Accounts, username: str, password: str | None = None
-                   ) -> tuple[str, int]:
+def reset_password(accounts: Accounts, username: str, password: str | None = None,
+                   clock: Clock | None = None) -> tuple[str, int]:
     """An administrator's reset: PASSWORD, or a generated one; either way it is temporary (the
     console asks for a new one at the next sign-in) and every session of the user ends.
     Returns (the password, sessions ended)."""
-    password = password or secrets.token_urlsafe(12)
+    password = password or temporary_password()
     _check_password(password)
     row = _user(accounts, username)
     accounts.set_password(row.id, _hasher.hash(password))
     accounts.mark_password_temporary(row.id, True)
-    return password, int(accounts.end_sessions_of(row.id))
+    ended = int(accounts.end_sessions_of(row.id))
+    if clock is not None:
+        audit_trail.record(accounts, clock, "user.password_reset", subject_type="user",
+                           subject_id=row.id, before={"password_temporary":
+                                                      row.password_temporary},
+                           after={"password_temporary": True},
+                           detail={"username": username, "sessions_ended": ended})
+    return password, ended
 
 
-def set_disabled(accounts: Accounts, username: str, disabled: bool) -> int:
+def _keep_an_admin(accounts: Accounts, row: User) -> None:
+    """Refuse to take away the last enabled administrator: no one could manage users then.
+    The administrators' rows stay locked until the change commits."""
+    admins = accounts.active_admin_ids()
+    if row.id in admins and len(admins) == 1:
+        raise Conflict(f"{row.username} is the last active administrator; enable or create "
+                       "another administrator first", field="username", code="last_admin",
+                       zh=f"{row.username} 是最后一个启用的管理员；请先启用或创建另一个管理员")
+
+
+def set_disabled(accounts: Accounts, username: str, disabled: bool,
+                 clock: Clock | None = None) -> int:
     """Disable (ending every session at once) or enable a user; returns sessions ended.
-    The last active administrator cannot be disabled: no one could manage users then."""
+    The last active administrator cannot be disabled."""
     row = _user(accounts, username)
-    if disabled and row.role == "admin" and not row.disabled and not any(
-            u.role == "admin" and not u.disabled and u.id != row.id for u in accounts.users()):
-        raise Conflict(f"{username} is the last active administrator; enable or create "
-                       "another administrator first", field="username",
-                       zh=f"{username} 是最后一个启用的管理员；请先启用或创建另一个管理员")
+    if disabled:
+        _keep_an_admin(accounts, row)
     accounts.set_disabled(row.id, disabled)
-    return int(accounts.end_sessions_of(row.id)) if disabled else 0
+    ended = int(accounts.end_sessions_of(row.id)) if disabled else 0
+    if clock is not None and row.disabled != disabled:
+        audit_trail.record(accounts, clock, "user.disable" if disabled else "user.enable",
+                           subject_type="user", subject_id=row.id,
+                           before={"disabled": row.disabled}, after={"disabled": disabled},
+                           detail={"username": username, "sessions_ended": ended})
+    return ended
+
+
+def set_role(accounts: Accounts, username: str, role: str, clock: Clock) -> None:
+    """Give a user another role; the last active administrator keeps theirs."""
+    _check_role(role)
+    row = _user(accounts, username)
+    if row.role == role:
+        return
+    if row.role == "admin":
+        _keep_an_admin(accounts, row)
+    accounts.set_role(row.id, role)
+    audit_trail.record(accounts, clock, "user.role_change", subject_type="user",
+                       subject_id=row.id, before={"role": row.role}, after={"role": role},
+                       detail={"username": username})
+
+
+def end_session_of(accounts: Accounts, username: str, session: str, clock: Clock) -> int:
+    """Sign one console session of a user out (SESSION: the start of its key hash)."""
+    row = _user(accounts, username)
+    if len(session) < 8:
+        raise InvalidInput("session: at least 8 characters of its id", field="session",
+                           zh="会话：至少需要会话标识的 8 个字符")
+    ended = int(accounts.end_session_of(row.id, session))
+    if ended:
+        audit_trail.record(accounts, clock, "session.end", subject_type="user",
+                           subject_id=row.id, detail={"username": username,
+                                                      "session": session[:12]})
+    return ended
 
 
 @dataclass(frozen=True)

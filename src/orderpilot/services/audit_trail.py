@@ -28,6 +28,7 @@ class AuditLog(Protocol):
 class ActorSlot:
     actor: Actor | None = None
     recorded: int = 0  # entries recorded for this request or command
+    system_report: bool = False  # the request carried a system's report: no backstop entry
 
 
 _slot: ContextVar[ActorSlot | None] = ContextVar("orderpilot_actor_slot", default=None)
@@ -66,6 +67,15 @@ def acting_as(actor: Actor | None) -> Iterator[ActorSlot]:
         yield slot
     finally:
         _slot.reset(token)
+
+
+def system_report() -> None:
+    """Say that this request carries what a system reported (a return a channel sent through
+    the API, with its source's event id), not a person's decision: the API's backstop
+    (entrypoints/audit_backstop.py) then adds no entry either."""
+    slot = _slot.get()
+    if slot is not None:
+        slot.system_report = True
 
 
 def record(uow: Any, clock: Clock, action: str, *, subject_type: str, subject_id: str = "",

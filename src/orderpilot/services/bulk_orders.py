@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from orderpilot.domain.errors import InvalidInput, NotFound, OrderpilotError
 from orderpilot.domain.hold_release import check_release_reason
 from orderpilot.domain.order import Order
+from orderpilot.services import audit_trail
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 MAX_BULK = 5000  # orders one bulk action may touch; a larger filter must be narrowed first
@@ -75,6 +76,11 @@ def release_holds(order_ids: list[str], reason: str, note: str, by: str,
         if active:
             uow.orders.save(order, now)
             uow.events.append(order.events)
+            audit_trail.record(uow, clock, "order.bulk_release", subject_type="order",
+                               subject_id=order.id, order_id=order.id,
+                               before={"held": True, "holds": [h.reason for h in active]},
+                               after={"held": order.held, "release_reason": reason,
+                                      "note": note.strip()})
         return bool(active)
 
     return _each(order_ids, release, uow_factory)
@@ -87,10 +93,14 @@ def add_tag(order_ids: list[str], tag: str, by: str, uow_factory: UowFactory,
 
     def tag_one(uow: UnitOfWork, order: Order) -> bool:
         now = clock()
+        before = list(order.tags)
         if not order.tag([tag], by, now):
             return False
         uow.orders.save(order, now)
         uow.events.append(order.events)
+        audit_trail.record(uow, clock, "order.bulk_tag", subject_type="order",
+                           subject_id=order.id, order_id=order.id, before={"tags": before},
+                           after={"tags": list(order.tags)})
         return True
 
     return _each(order_ids, tag_one, uow_factory)

@@ -24,6 +24,7 @@ from orderpilot.domain.expectations import BREACHED, TEMPLATES, Expectation, Ord
 from orderpilot.domain.money import from_cents, to_cents
 from orderpilot.domain.order import Order
 from orderpilot.domain.records import JsonObject, text
+from orderpilot.services import audit_trail
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
 
 DUE_TIMER = "expectation.due"
@@ -128,6 +129,9 @@ def publish(uow_factory: UowFactory, clock: Clock, code: str, body: object, by: 
     expectation = parse(code, body)
     with uow_factory() as uow:
         version = uow.expectations.put(expectation, by, clock())
+        audit_trail.record(uow, clock, "expectation.publish", subject_type="expectation",
+                           subject_id=code, after={"version": version,
+                                                   "enabled": expectation.enabled})
     count = evaluate(expectation)
     with uow_factory() as uow:
         uow.expectations.evaluated(code, count, clock())
@@ -151,6 +155,9 @@ def disable(uow_factory: UowFactory, clock: Clock, code: str, by: str) -> dict[s
         stored = _get(uow, code)
         if stored.expectation.enabled:
             uow.expectations.put(replace(stored.expectation, enabled=False), by, clock())
+            audit_trail.record(uow, clock, "expectation.disable", subject_type="expectation",
+                               subject_id=code, before={"enabled": True},
+                               after={"enabled": False})
         uow.timers.cancel_prefix(f"expectation:{code}:")
         closed = uow.expectations.close_open(code)
         return {**_get(uow, code).shown(), "breaches_closed": closed}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from orderpilot.domain.errors import InvalidInput, NotFound
 from orderpilot.domain.events import OrderEvent
+from orderpilot.services import audit_trail
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
 NOTE_ADDED = "order.note_added"
@@ -27,4 +28,6 @@ def add_note(order_id: str, text: str, by: str, uow_factory: UowFactory,
         now = clock()
         event = order.record(NOTE_ADDED, f"user:{by}"[:64], now, now, {"text": text, "by": by})
         uow.events.append([event])
+        audit_trail.record(uow, clock, "order.note", subject_type="order", subject_id=order_id,
+                           order_id=order_id, after={"note": text})
         return event

@@ -31,7 +31,7 @@ from orderpilot.domain.reconciliation import (
     StoredDiscrepancy,
     period,
 )
-from orderpilot.services import ordering
+from orderpilot.services import audit_trail, ordering
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
 AUTO_FIX_KEY = "reconciliation.auto_fix"  # kept with the ERP settings: {"classes": [...]}
@@ -115,7 +115,12 @@ class Reconciliations:
             if kind.code not in chosen:
                 chosen.append(kind.code)
         with self.uow_factory() as uow:
+            before = uow.back_office.setting(AUTO_FIX_KEY) or {}
             uow.back_office.put_setting(AUTO_FIX_KEY, {"classes": list(chosen)}, self.clock(), by)
+            audit_trail.record(uow, self.clock, "reconciliation.auto_fix",
+                               subject_type="reconciliation_setting", subject_id=AUTO_FIX_KEY,
+                               before={"classes": before.get("classes", [])},
+                               after={"classes": list(chosen)})
         return chosen
 
     # --- one discrepancy ---
@@ -143,6 +148,13 @@ class Reconciliations:
                 data={"run_id": run_id, "n": n, "class": item.item.kind, "action": done,
                       "by": by}), self.uow_factory, self.clock)
         self.store.change(run_id, n, status, done, by, self.clock())
+        with self.uow_factory() as uow:  # the run store writes in a transaction of its own
+            audit_trail.record(uow, self.clock, f"reconciliation.{action}",
+                               subject_type="discrepancy", subject_id=f"{run_id}:{n}",
+                               order_id=item.item.order_id or None,
+                               before={"status": "open"},
+                               after={"status": status, "action": done},
+                               detail={"class": item.item.kind})
         changed = self.store.discrepancy(run_id, n)
         assert changed is not None
         return changed

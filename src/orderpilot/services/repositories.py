@@ -10,7 +10,7 @@ from __future__ import annotations
 from builtins import list as List  # noqa: N812  (``list`` is a method name below)
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from orderpilot.domain.decision_tables import StoredVersion, TableSummary, VersionSummary
 from orderpilot.domain.events import OrderEvent
@@ -48,6 +48,9 @@ from orderpilot.domain.rules.records import (
 
 # A rule's change marker: (count, latest update, sum of row versions).
 RulesGeneration = tuple[int, datetime | None, int | None]
+
+if TYPE_CHECKING:
+    from orderpilot.services.audit_trail import AuditLog
 
 
 class Orders(Protocol):
@@ -291,3 +294,10 @@ class Accounts(Protocol):
     def session_user(self, key_hash: str, now: datetime) -> User | None: ...
     def end_session(self, key_hash: str) -> None: ...
     def end_sessions_of(self, user_id: str) -> int: ...
+    def set_role(self, user_id: str, role: str) -> None: ...
+    def active_admin_ids(self) -> List[str]: ...
+    def sessions_of(self, user_id: str, now: datetime) -> List[tuple[str, datetime, datetime]]:
+        ...
+    def end_session_of(self, user_id: str, key_prefix: str) -> int: ...
+    @property
+    def audit_log(self) -> AuditLog: ...

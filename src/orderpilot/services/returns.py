@@ -18,6 +18,7 @@ from orderpilot.domain.address import Address
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
 from orderpilot.domain.events import new_id
 from orderpilot.domain.order import Order
+from orderpilot.services import audit_trail
 from orderpilot.services.inventory.allocation import check_low
 from orderpilot.services.return_words import cut
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
@@ -97,6 +98,7 @@ def request_return(cmd: RequestReturn, uow_factory: UowFactory, clock: Clock) ->
                                        code="source_event_id_reused",
                                        zh=f"{cmd.source} 退货 {cmd.source_event_id} "
                                           "已记录在另一个订单上")
+                    audit_trail.system_report()
                     return Taken(seen, False)
             order = _order(uow, cmd.order_id)
             lines = rd.check_lines(order, cmd.lines, uow.returns.of_order(order.id))
@@ -109,6 +111,13 @@ def request_return(cmd: RequestReturn, uow_factory: UowFactory, clock: Clock) ->
             uow.returns.add(ret)
             uow.orders.save(order, now)
             uow.events.append(order.events)
+            if cmd.source_event_id:  # a system's report of a return, not a person's
+                audit_trail.system_report()
+            else:
+                audit_trail.record(uow, clock, "return.create", subject_type="return",
+                                   subject_id=ret.id, order_id=order.id,
+                                   after={"status": ret.status, "lines": len(lines),
+                                          "reasons": list(tags)})
             return Taken(ret, True)
 
     return retrying(attempt)
@@ -132,6 +141,7 @@ def move_return(cmd: Move, uow_factory: UowFactory, clock: Clock,
                 raise NotFound(f"no return {cmd.return_id}", field="return_id",
                                code="return_not_found", zh=f"没有退货单 {cmd.return_id}")
             order = _order(uow, ret.order_id)
+            status_before = ret.status
             ret.move(cmd.target, now)
             if cmd.target == "approved" and _pickup_booked(uow, ret.id):
                 ret.move("pickup_booked", now)  # the routing booked it already (reported then)
@@ -147,6 +157,10 @@ def move_return(cmd: Move, uow_factory: UowFactory, clock: Clock,
             uow.returns.save(ret)
             uow.orders.save(order, now)
             uow.events.append(order.events)
+            audit_trail.record(uow, clock, f"return.{cmd.target}", subject_type="return",
+                               subject_id=ret.id, order_id=order.id,
+                               before={"status": status_before}, after={"status": ret.status},
+                               detail={"note": cmd.note} if cmd.note else None)
             return ret
 
     return retrying(attempt)
@@ -214,7 +228,10 @@ def put_keywords(rows: Mapping[str, str], by: str, uow_factory: UowFactory,
                  clock: Clock) -> dict[str, str]:
     table = reasons.check_keywords(rows)
     with uow_factory() as uow:
+        before = keyword_table(uow)
         uow.returns.replace_keywords(table, by, clock())
+        audit_trail.record(uow, clock, "returns.keywords", subject_type="return_keywords",
+                           before=before, after=table)
     return table
 
 

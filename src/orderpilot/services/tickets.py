@@ -5,6 +5,7 @@ from __future__ import annotations
 from orderpilot.domain.errors import NotFound
 from orderpilot.domain.rules.records import Ticket
 from orderpilot.domain.tickets import check_move
+from orderpilot.services import audit_trail
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
 
@@ -21,4 +22,7 @@ def move(uow: UowFactory, clock: Clock, ticket_id: str, status: str) -> Ticket:
         work.tickets.update(ticket_id, clock(), status=status)
         moved = work.tickets.get(ticket_id)
         assert moved is not None  # updated in this transaction
+        audit_trail.record(work, clock, "ticket.move", subject_type="ticket",
+                           subject_id=ticket_id, order_id=ticket.order_id,
+                           before={"status": ticket.status}, after={"status": status})
         return moved

@@ -122,6 +122,13 @@ def seed_hub(api: Any, hub: Hub) -> Seeded:
     expectation = api.put(f"/api/v1/expectations/{EXPECTATION['code']}",
                           json={k: v for k, v in EXPECTATION.items() if k != "code"})
     assert expectation.status_code in (200, 201), expectation.text
+    # Users and spare tokens to manage (never the fuzzing token: revoking it would stop the
+    # run); two administrators, so demoting one is not always the last-admin refusal.
+    for username, role in (("fuzz.ops", "ops"), ("fuzz.boss", "admin"), ("fuzz.deputy", "admin")):
+        made = api.post("/api/v1/users", json={"username": username, "role": role})
+        assert made.status_code == 201, made.text
+    spare = [api.post("/api/v1/tokens", json={"name": f"spare-{n}", "role": "viewer"}
+                      ).json()["id"] for n in range(3)]
     runs = [r["id"] for r in api.get("/api/v1/rule-runs").json()["items"]]
     tickets = [t["id"] for t in api.get("/api/v1/tickets").json()["items"]]
     templates = [t["id"] for t in api.get("/api/v1/rules/templates").json()["items"]]
@@ -135,6 +142,7 @@ def seed_hub(api: Any, hub: Hub) -> Seeded:
         "return_id": return_ids, "audit_id": [audit.json()["id"]],
         "reconciliation_id": [reconciled.json()["id"]], "n": ["1", "2", "3"],
         "expectation_code": [EXPECTATION["code"]],
+        "username": ["fuzz.ops", "fuzz.boss", "fuzz.deputy"], "token_id": spare,
     }, sms_codes=sms, holds=holds, shipped=shipped)
 
 
@@ -182,6 +190,12 @@ def valid_queries() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
     return {
         **{f"GET /api/v1/{listing}": no_query for listing in listings},
         "GET /api/v1/decision-tables/{name}": st.just({}),
+        **{f"GET /api/v1/audit-log{tail}": st.fixed_dictionaries({}, optional={
+            "action": st.sampled_from(["hold.place", "user.create", "request"]),
+            "since": st.sampled_from(["2026-11-01", "2026-11-26T00:00:00+08:00"]),
+            "via": st.sampled_from(["api", "console", "cli"]), "q": st.text(max_size=5),
+            **({"limit": st.integers(1, 100)} if not tail else {})})
+           for tail in ("", "/export.xlsx")},
         "GET /api/v1/decision-tables/{name}/export": st.fixed_dictionaries(
             {}, optional={"format": st.sampled_from(["xlsx", "csv"])}),
         "GET /api/v1/availability": st.builds(
@@ -311,6 +325,15 @@ def valid_bodies(seeded: Seeded) -> dict[str, st.SearchStrategy[dict[str, Any]]]
             lambda minutes, severity: {**{k: v for k, v in EXPECTATION.items() if k != "code"},
                                        "within_minutes": minutes, "severity": severity},
             st.integers(1, 1440), st.sampled_from(["info", "warning"])),
+        "POST /api/v1/users": st.builds(
+            lambda name, role, display: {"username": name, "role": role,
+                                         "display_name": display[:100]},
+            _unique("fuzz.user"), st.sampled_from(["ops", "viewer", "finance"]), words),
+        "PATCH /api/v1/users/{username}": st.fixed_dictionaries({}, optional={
+            "role": st.sampled_from(["admin", "ops", "viewer"]), "disabled": st.booleans()}),
+        "POST /api/v1/tokens": st.builds(
+            lambda name, role: {"name": name[:100], "role": role}, names,
+            st.sampled_from(["ops", "viewer", "warehouse"])),
         "POST /api/v1/promotions": st.builds(
             lambda name, quota: {"name": name, "trigger_sku": "DIAPER-L", "gift_sku": "GIFT-BIB",
                                  "gift_source": "NB", "quota": quota},

@@ -14,6 +14,7 @@ from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.api import (
     admin,
     allocation_retry,
+    audit_log,
     audits,
     back_office,
     carrier_hooks,
@@ -34,6 +35,7 @@ from orderpilot.entrypoints.api import (
     return_routing,
     returns,
     rules,
+    users,
 )
 from orderpilot.entrypoints.api.deps import TokenCache
 from orderpilot.entrypoints.api.limits import BodyLimit
@@ -41,6 +43,7 @@ from orderpilot.entrypoints.api.masking import MaskPersonalData
 from orderpilot.entrypoints.api.media_types import JsonOnly, json_routes
 from orderpilot.entrypoints.api.observe import Observe
 from orderpilot.entrypoints.api.unavailable import DatabaseUnavailable
+from orderpilot.entrypoints.audit_backstop import RecordRequests
 from orderpilot.entrypoints.audit_context import ActorSlots
 from orderpilot.entrypoints.proxies import TrustedProxies
 
@@ -88,6 +91,8 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(return_routing.router)
     app.include_router(allocation_retry.router)
     app.include_router(refused_reports.router)
+    app.include_router(audit_log.router)
+    app.include_router(users.router)
     docs.install(app)
     if with_console:
         from orderpilot.entrypoints.console import mount
@@ -99,6 +104,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.add_middleware(BodyLimit, max_body_bytes=hub.settings.max_body_bytes,
                        max_upload_bytes=hub.settings.max_upload_bytes)
     app.add_middleware(DatabaseUnavailable)
+    app.add_middleware(RecordRequests, hub=hub)  # a change nothing recorded: one entry
     app.add_middleware(ActorSlots)  # who acts, for the audit trail
     app.add_middleware(Observe, metrics=hub.metrics)  # outermost: sees every request
     return app

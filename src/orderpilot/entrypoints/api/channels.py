@@ -92,7 +92,7 @@ def put_channel(request: Request, code: Code, body: ChannelIn, hub: HubDep,
 
 @router.delete("/{code}", status_code=204, summary="Delete a channel account (its orders stay)")
 def delete_channel(code: Code, hub: HubDep, who: CanManageChannels) -> None:
-    accounts.delete_account(code, hub.uow)
+    accounts.delete_account(code, hub.uow, hub.clock)
     hub.channel_accounts.clear()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import signal
 import sys
@@ -16,9 +17,11 @@ from rich.markup import escape
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.adapters.views import orders as read_models
 from orderpilot.domain.access import ROLES
+from orderpilot.domain.audit import Actor
 from orderpilot.domain.errors import OrderpilotError
 from orderpilot.entrypoints.cli import (
     audit,
+    audit_log,
     bench,
     channels,
     demo,
@@ -32,7 +35,7 @@ from orderpilot.entrypoints.cli import (
 )
 from orderpilot.entrypoints.cli import order_sheets as transfer
 from orderpilot.entrypoints.cli.hub import choose_data_dir, console, fail, open_hub
-from orderpilot.services import accounts
+from orderpilot.services import accounts, audit_trail
 
 app = typer.Typer(help="""orderpilot: the order-operations hub.
 
@@ -65,12 +68,30 @@ Examples:
 app.add_typer(dispatch_app, name="dispatch")
 
 
+# Commands that run workers, timers, pulls, simulations or benchmarks: what happens in them is
+# the system's doing, not the operator's decision, so they do not act as the operator.
+NOT_ACTING = frozenset({"serve", "worker", "demo", "sim", "simulate", "bench", "channels",
+                        "inventory", "reconcile", "audit"})
+
+
+def operator() -> Actor:
+    """The person at the terminal, recorded in the audit trail as an administrator (whoever
+    can run the CLI on the hub's host can do anything)."""
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError):
+        name = "unknown"
+    return Actor(name[:100] or "unknown", "admin", "cli", "cli")
+
+
 @app.callback()
-def main(data_dir: Annotated[Path | None, typer.Option(
+def main(ctx: typer.Context, data_dir: Annotated[Path | None, typer.Option(
         "--data-dir", envvar="ORDERPILOT_DATA_DIR", show_envvar=True, file_okay=False,
         help="The data directory (SQLite file, secret key, demo logins) of every command. "
              "Default: data, and data/demo for `orderpilot demo`.")] = None) -> None:
     choose_data_dir(data_dir)
+    if ctx.invoked_subcommand not in NOT_ACTING:
+        ctx.with_resource(audit_trail.acting_as(operator()))
 
 
 @app.command()
@@ -195,7 +216,7 @@ def token_revoke(token_id: str) -> None:
     """Revoke a token by its id; running servers stop accepting it within 30 seconds."""
     hub = open_hub()
     with hub.db.write() as conn:
-        done = AccountRepository(conn).revoke_token(token_id, hub.clock())
+        done = accounts.revoke_token(AccountRepository(conn), token_id, hub.clock)
     hub.close()
     if not done:
         console.print(f"[red]no active token {token_id}")
@@ -259,6 +280,7 @@ app.add_typer(transfer.export_app, name="export")
 app.command()(demo.demo)
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(audit.app, name="audit")
+app.add_typer(audit_log.app, name="audit-log")
 app.add_typer(sim.app, name="sim")
 app.add_typer(integrations.app, name="integrations")
 app.add_typer(rules.app, name="rules")

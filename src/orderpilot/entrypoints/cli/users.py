@@ -1,4 +1,4 @@
-"""`orderpilot user ...`: console users: create, list, password, reset, disable, enable."""
+"""`orderpilot user ...`: console users: create, list, password, reset, role, disable, enable."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ from orderpilot.domain.errors import OrderpilotError
 from orderpilot.entrypoints.cli.hub import console, fail, open_hub
 from orderpilot.services import accounts
 
-user_app = typer.Typer(help="""Console users: create, list, reset a password, disable.
+user_app = typer.Typer(help="""Console users: create, list, change a role, reset, disable.
 
 Examples:
   orderpilot user create --username limin --role ops
   orderpilot user list
+  orderpilot user role limin finance
   orderpilot user reset limin
   echo "$NEW_PASSWORD" | orderpilot user reset limin --password-stdin
   orderpilot user disable limin""", no_args_is_help=True)
@@ -89,8 +90,8 @@ def user_password(username: str,
                   = None) -> None:
     """Set a user's password; every console session of theirs ends at once."""
     password = password or getpass.getpass("new password: ")
-    ended = _change_accounts(lambda repo, _hub: accounts.change_password(
-        repo, username, password))
+    ended = _change_accounts(lambda repo, hub: accounts.change_password(
+        repo, username, password, hub.clock))
     console.print(f"password of {username} changed; {ended} session(s) signed out")
 
 
@@ -108,8 +109,8 @@ def user_reset(username: str,
     if password_stdin and not given:
         console.print("[red]error (password):[/red] nothing on standard input")
         raise typer.Exit(1)
-    password, ended = _change_accounts(lambda repo, _hub: accounts.reset_password(
-        repo, username, given))
+    password, ended = _change_accounts(lambda repo, hub: accounts.reset_password(
+        repo, username, given, hub.clock))
     console.print(f"password of {username} reset; {ended} session(s) signed out; they choose "
                   "a new one at the next sign-in")
     if not password_stdin:
@@ -132,6 +133,15 @@ def user_enable(username: str) -> None:
 
 
 def _set_disabled(username: str, disabled: bool) -> None:
-    ended = _change_accounts(lambda repo, _hub: accounts.set_disabled(repo, username, disabled))
+    ended = _change_accounts(lambda repo, hub: accounts.set_disabled(
+        repo, username, disabled, hub.clock))
     state = f"disabled; {ended} session(s) signed out" if disabled else "enabled"
     console.print(f"user {username} {state}")
+
+
+@user_app.command("role")
+def user_role(username: str,
+              role: Annotated[str, typer.Argument(help=f"One of {', '.join(ROLES)}")]) -> None:
+    """Give a user another role. The last active administrator keeps theirs."""
+    _change_accounts(lambda repo, hub: accounts.set_role(repo, username, role, hub.clock))
+    console.print(f"user {username} is now {role}")

@@ -12,6 +12,7 @@ from orderpilot.bootstrap import Hub
 from orderpilot.entrypoints.console import (
     account,
     allocation_retry,
+    audit_log,
     auth,
     channels,
     diagnosis,
@@ -27,6 +28,7 @@ from orderpilot.entrypoints.console import (
     return_policy,
     returns,
     tickets,
+    users,
     walkthrough,
 )
 from orderpilot.entrypoints.console.cookies import SessionCookies
@@ -46,7 +48,8 @@ from orderpilot.entrypoints.proxies import TrustedProxies
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "orderpilot_session"
 # Every console router; a new page's router joins here (the zh-CN catalogue test reads it).
-ROUTERS = (auth.router, account.router, pages.router, holds.router, exceptions.router,
+ROUTERS = (auth.router, account.router, audit_log.router, users.router, pages.router,
+           holds.router, exceptions.router,
            rule_pages.router, rules_builder.router, rule_runs.router,
            tickets.router, inventory.router, promotions.router,
            decision_tables.router, inventory_sources.router,

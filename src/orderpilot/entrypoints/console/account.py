@@ -51,6 +51,6 @@ def change(request: Request, hub: HubDep, console: ConsoleDep, user: User,
     if new != repeat:
         return refuse("The two new passwords differ.", "repeat", 422)
     with hub.db.write() as conn:
-        change_password(AccountRepository(conn), user.name, new)
+        change_password(AccountRepository(conn), user.name, new, hub.clock)
     begin_session(request, hub, user.id)  # every session ended: this browser gets a new one
     return console.render(request, "password.html", {"done": True})

@@ -17,6 +17,7 @@ from typing import Any
 from orderpilot.domain.channel_orders import PLATFORMS
 from orderpilot.domain.errors import HostNotAllowed, InvalidInput, NotFound
 from orderpilot.domain.records import JsonObject
+from orderpilot.services import audit_trail
 from orderpilot.services.channels.ports import Gateway
 from orderpilot.services.unit_of_work import Clock, UowFactory, retrying
 
@@ -122,6 +123,10 @@ def put_account(code: str, data: AccountInput, uow_factory: UowFactory, clock: C
             created = store.put_account(code, values, now)
             row = store.account_row(code)
             assert row is not None
+            audit_trail.record(uow, clock, "channel_account.put", subject_type="channel_account",
+                               subject_id=code,
+                               before=_settings(present(before)) if before else None,
+                               after=_settings(present(row)))  # "set"/"missing", no secret
             return present(row), created
 
     return retrying(attempt)
@@ -183,13 +188,25 @@ def get_account(code: str, uow_factory: UowFactory) -> dict[str, Any]:
     return present(row)
 
 
+def _settings(shown: dict[str, Any]) -> dict[str, Any]:
+    """An account's settings as the audit trail keeps them: which credentials are set, never
+    their values; no health counters."""
+    return {k: v for k, v in shown.items() if k not in ("health", "created_at", "updated_at",
+                                                        "token_expires_at")}
+
+
 def list_accounts(uow_factory: UowFactory) -> list[dict[str, Any]]:
     with uow_factory() as uow:
         return [present(r) for r in uow.channels.account_rows()]
 
 
-def delete_account(code: str, uow_factory: UowFactory) -> None:
+def delete_account(code: str, uow_factory: UowFactory, clock: Clock | None = None) -> None:
     with uow_factory() as uow:
+        before = uow.channels.account_row(code)
         if not uow.channels.delete_account(code):
             raise NotFound(f"no channel account {code!r}", field="code",
                            zh=f"没有渠道账号 {code!r}")
+        if clock is not None and before is not None:
+            audit_trail.record(uow, clock, "channel_account.delete",
+                               subject_type="channel_account", subject_id=code,
+                               before=_settings(present(before)), after=None)

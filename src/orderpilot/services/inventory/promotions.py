@@ -16,6 +16,7 @@ from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
 from orderpilot.domain.events import OrderEvent, new_id
 from orderpilot.domain.inventory import CODE
 from orderpilot.domain.inventory_records import ACTIVE, Allocation, Promotion
+from orderpilot.services import audit_trail
 from orderpilot.services.repositories import Inventory
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
@@ -59,6 +60,10 @@ def create(cmd: NewPromotion, uow_factory: UowFactory, clock: Clock) -> str:
             "gift_sku": cmd.gift_sku, "gift_source": cmd.gift_source, "quota": cmd.quota,
             "gift_quantity": cmd.gift_quantity, "channel": cmd.channel or None,
             "created_at": clock()})
+        audit_trail.record(uow, clock, "promotion.create", subject_type="promotion",
+                           subject_id=promotion_id, after={"name": cmd.name.strip(),
+                                                           "quota": cmd.quota,
+                                                           "status": "draft"})
     return promotion_id
 
 
@@ -79,6 +84,9 @@ def start(promotion_id: str, uow_factory: UowFactory, clock: Clock) -> None:
                                f"{p.gift_sku}", field="quota", code="not_enough_stock",
                                zh=f"{p.gift_source} 中 {p.gift_sku} 的可用库存少于 {units} 件")
             uow.inventory.promotions.set_status(p.id, "draft", "live", now)
+            audit_trail.record(uow, clock, "promotion.start", subject_type="promotion",
+                               subject_id=p.id, before={"status": "draft"},
+                               after={"status": "live", "locked": units})
             uow.events.append([_event(None, "promotion.started", now, p, {"locked": units})])
 
     retrying(attempt)
@@ -96,6 +104,9 @@ def end(promotion_id: str, uow_factory: UowFactory, clock: Clock) -> None:
                 if unused:
                     uow.inventory.give_back(p.gift_source, p.gift_sku, unused)
             uow.inventory.promotions.set_status(p.id, p.status, "ended", now)
+            audit_trail.record(uow, clock, "promotion.end", subject_type="promotion",
+                               subject_id=p.id, before={"status": p.status},
+                               after={"status": "ended"})
             uow.events.append([_event(None, "promotion.ended", now, p,
                                       {"claimed": p.claimed, "quota": p.quota})])
 

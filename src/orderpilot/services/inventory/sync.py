@@ -21,6 +21,7 @@ from orderpilot.domain.events import new_id
 from orderpilot.domain.inventory_records import LevelView, SyncRun
 from orderpilot.domain.records import JsonObject
 from orderpilot.domain.times import business_time
+from orderpilot.services import audit_trail
 from orderpilot.services.inventory.allocation import check_low
 from orderpilot.services.inventory.stock_arrivals import wake_retry
 from orderpilot.services.repositories import Inventory
@@ -60,7 +61,12 @@ def put_source(source: inv.Source, uow_factory: UowFactory, clock: Clock) -> Non
     from orderpilot.services.inventory import pull as inventory_pull
 
     with uow_factory() as uow:
+        before = uow.inventory.source(source.code)
         uow.inventory.put_source(source, clock())
+        audit_trail.record(uow, clock, "inventory_source.put", subject_type="inventory_source",
+                           subject_id=source.code,
+                           before=present_source(before) if before is not None else None,
+                           after=present_source(source))
         inventory_pull.schedule_pulls(uow, source, clock())
         inventory_pull.ensure_sweeper(uow, clock())
 
@@ -68,6 +74,10 @@ def put_source(source: inv.Source, uow_factory: UowFactory, clock: Clock) -> Non
 def put_strategy(strategy: inv.Strategy, uow_factory: UowFactory, clock: Clock) -> None:
     with uow_factory() as uow:
         uow.inventory.put_strategy(strategy, clock())
+        audit_trail.record(uow, clock, "inventory_strategy.put",
+                           subject_type="inventory_strategy", subject_id=strategy.channel,
+                           after={"tiers": list(strategy.tiers),
+                                  "allow_split": strategy.allow_split})
 
 
 def _check(levels: Sequence[LevelReport]) -> None:
@@ -104,6 +114,9 @@ def _check(levels: Sequence[LevelReport]) -> None:
 def _fingerprint(levels: Sequence[LevelReport]) -> str:
     body = [asdict(level) for level in levels]
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+BY_HAND = ("import", "manual")  # levels a person entered or uploaded, not a system's report
 
 
 def apply_levels(source_event_id: str | None, levels: Sequence[LevelReport],
@@ -154,6 +167,14 @@ def apply_levels(source_event_id: str | None, levels: Sequence[LevelReport],
                 "errors": [], "outcome": outcome})
             if then is not None:
                 then(uow, run_id)
+            if method in BY_HAND:
+                audit_trail.record(uow, clock, "inventory.levels", subject_type="inventory",
+                                   subject_id=run_id, after={"changes": changes,
+                                                             "stale": stale,
+                                                             "levels": len(levels)},
+                                   detail={"method": method})
+            else:  # a system's report of its stock
+                audit_trail.system_report()
             return {**outcome, "run_id": run_id, "duplicate": False}
 
     return retrying(attempt)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
 from orderpilot.domain.events import new_id
 from orderpilot.domain.return_routing import HOLD_REASON, ROUTE_DECIDED
+from orderpilot.services import audit_trail
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 RELEASE_REASON = "address_fixed"
@@ -103,6 +104,12 @@ def decide_route(cmd: DecideRoute, uow_factory: UowFactory, clock: Clock) -> str
                          source_event_id=f"{cmd.return_id}:route_decided:{new_id()}")
             uow.orders.save(order, now)
             uow.events.append(order.events)
+            audit_trail.record(uow, clock, "return.route", subject_type="return",
+                               subject_id=cmd.return_id, order_id=order_id,
+                               before={"route": route["status"], "decision_required": True},
+                               after={"return_centre": centre.code if centre else None,
+                                      "retry": cmd.retry, "held": order.held},
+                               detail={"note": cmd.note} if cmd.note else None)
             return order_id
 
     return retrying(attempt)

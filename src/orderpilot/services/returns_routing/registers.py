@@ -15,6 +15,7 @@ from orderpilot.domain.return_routing import (
 )
 from orderpilot.domain.rules.problems import Problem, Problems
 from orderpilot.domain.sheet_limits import SheetLimits
+from orderpilot.services import audit_trail
 from orderpilot.services.unit_of_work import Clock, UowFactory
 
 
@@ -23,7 +24,12 @@ def put_centre(uow_factory: UowFactory, clock: Clock, code: str, body: dict[str,
     """Create or replace a return centre; (the centre, whether it is new)."""
     centre = return_centre(code, body)
     with uow_factory() as uow:
+        before = uow.return_routing.centre(code)
         created = uow.return_routing.put_centre(centre, by, clock())
+        audit_trail.record(uow, clock, "return_centre.put", subject_type="return_centre",
+                           subject_id=centre.code,
+                           before=before.dump() if before is not None else None,
+                           after=centre.dump())
     return centre, created
 
 
@@ -34,6 +40,9 @@ def replace_policy(uow_factory: UowFactory, clock: Clock, rows: list[dict[str, A
     with uow_factory() as uow:
         checked = policy_rows(rows, uow.return_routing.centre_codes(), where)
         version = uow.return_routing.replace_policy(checked, by, clock())
+        audit_trail.record(uow, clock, "return_policy.replace", subject_type="return_policy",
+                           subject_id=str(version), after={"version": version,
+                                                           "rows": len(checked)})
     return version, checked
 
 

@@ -23,6 +23,7 @@ from orderpilot.domain.rules.definition import RuleDefinition, diff, parse_defin
 from orderpilot.domain.rules.overlap import RuleOverlap, shared_effects
 from orderpilot.domain.rules.records import StoredRule
 from orderpilot.domain.rules.templates import DEFAULT_SMS_TEMPLATES, TEMPLATE_BY_ID, RuleTemplate
+from orderpilot.services import audit_trail
 from orderpilot.services.rules.actions import ActionTable
 from orderpilot.services.rules.book import ActiveRule, RuleBook
 from orderpilot.services.rules.triggers import published, schedule_next
@@ -157,6 +158,10 @@ class RulesService:
                            "created_by": by, "created_at": now, "updated_at": now,
                            "row_version": 0})
             uow.rules.audit(rule_id, "created", by, now, {"template": template_id})
+            audit_trail.record(uow, self.clock, "rule.create", subject_type="rule",
+                               subject_id=rule_id, after={"key": key, "name": definition.name,
+                                                          "status": "draft"},
+                               detail={"template": template_id} if template_id else None)
         return rule_id
 
     def save_draft(self, rule_id: str, raw: object, by: str) -> None:
@@ -171,6 +176,8 @@ class RulesService:
                 uow.rules.update(rule_id, row.row_version, self.clock(), draft=definition.dump(),
                                  name=definition.name)
                 uow.rules.audit(rule_id, "draft_saved", by, self.clock(), {})
+                audit_trail.record(uow, self.clock, "rule.draft_save", subject_type="rule",
+                                   subject_id=rule_id, after={"name": definition.name})
 
         retrying(attempt)
         self.book.invalidate()
@@ -204,6 +211,11 @@ class RulesService:
                              published_version=version, status=status, name=definition.name,
                              strikes=0)  # a new version starts with a clean record
             self._arm_schedule(uow, row.id, row.key, version, definition, status)
+            audit_trail.record(uow, self.clock, "rule.publish", subject_type="rule",
+                               subject_id=rule_id,
+                               before={"version": row.published_version, "status": row.status},
+                               after={"version": version, "status": status},
+                               detail={"reason": reason, "overlap_confirmed": bool(overlaps)})
         self.book.invalidate()
         return version
 
@@ -223,6 +235,10 @@ class RulesService:
                             {"to_version": version, "new_version": new})
             definition = self.book.definition(rule_id, new, old.definition)
             self._arm_schedule(uow, row.id, row.key, new, definition, row.status)
+            audit_trail.record(uow, self.clock, "rule.rollback", subject_type="rule",
+                               subject_id=rule_id, before={"version": row.published_version},
+                               after={"version": new}, detail={"to_version": version,
+                                                               "reason": reason})
         self.book.invalidate()
         return new
 
@@ -240,6 +256,9 @@ class RulesService:
             strikes = {"strikes": 0} if status == "enabled" else {}  # re-enabled: a new chance
             uow.rules.update(rule_id, row.row_version, self.clock(), status=status, **strikes)
             uow.rules.audit(rule_id, status, by, self.clock(), {"from": row.status})
+            audit_trail.record(uow, self.clock, "rule.status", subject_type="rule",
+                               subject_id=rule_id, before={"status": row.status},
+                               after={"status": status})
             if status == "enabled" and row.published_version is not None:  # checked above
                 version = published(uow, rule_id, row.published_version)
                 definition = self.book.definition(rule_id, row.published_version,

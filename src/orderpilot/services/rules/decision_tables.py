@@ -33,6 +33,7 @@ from orderpilot.domain.decision_tables import (
 )
 from orderpilot.domain.errors import InvalidInput, NotFound
 from orderpilot.domain.sheet_limits import SheetLimits
+from orderpilot.services import audit_trail
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -110,6 +111,10 @@ def publish(uow_factory: UowFactory, clock: Clock, table: DecisionTable, by: str
             version = uow.decision_tables.add_version(table.name, table.title_zh,
                                                       table.title_en, definition, by, clock(),
                                                       reason)
+            audit_trail.record(uow, clock, "decision_table.publish",
+                               subject_type="decision_table", subject_id=table.name,
+                               before={"version": current.version} if current else None,
+                               after={"version": version}, detail={"reason": reason})
             return Saved(version, True)
 
     return retrying(attempt)
