@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 
 from orderpilot.domain.access import ROLE_NAMES, allowed
+from orderpilot.domain.audit import ACTION_NAMES
 from orderpilot.domain.expectations import HOLD_PREFIX as EXPECTATION_HOLD
 from orderpilot.domain.hold_release import RELEASE_REASONS
 from orderpilot.domain.lifecycle import EVENT_TYPES, NODE_BY_ID
@@ -88,16 +89,12 @@ SYNC_METHODS = {"push": N_("Push"), "pull": N_("Pull"), "import": N_("Excel impo
                 "manual": N_("Entered by hand")}
 SYNC_STATUSES = {"applied": N_("Applied"), "failed": N_("Failed"), "partial": N_("Partly applied"),
                  "duplicate": N_("Duplicate"), "running": N_("Running")}
-# The audit trail's actions, as the outcome KPIs name why a person stepped in (docs/outcomes.md).
-AUDIT_ACTIONS = {"hold.place": N_("Hold placed by a person"),
-                 "hold.release": N_("Hold released by a person")}
 # Every kind of code a person sees, for the ``code`` filter: ``{{ h.reason|code('reason') }}``.
 LABELS: dict[str, dict[str, str]] = {
     "channel": CHANNELS, "system": SYSTEMS, "reason": {**HOLD_REASONS, **OTHER_REASONS},
     "hold_kind": HOLD_KINDS, "outcome": OUTCOMES, "ticket_status": TICKET_STATUSES,
     "priority": PRIORITIES, "run_status": RUN_STATUSES, "attempt": ATTEMPTS,
     "trigger_kind": TRIGGER_KINDS, "sync_method": SYNC_METHODS, "sync_status": SYNC_STATUSES,
-    "audit_action": AUDIT_ACTIONS,
 }
 
 
@@ -194,6 +191,9 @@ def build_environment(locale: str, translations: Translations) -> Environment:
             return "—"
         if kind == "reason":
             return reason(value)
+        if kind == "audit_action":  # one table of the trail's actions (domain/audit.py)
+            names = ACTION_NAMES.get(value)
+            return names[0 if zh else 1] if names else value
         if kind in LABELS:
             return label(LABELS[kind])(value)
         if kind == "event":
