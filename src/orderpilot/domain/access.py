@@ -73,6 +73,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Return centres and the outlet -> centre policy decide where parcels go back: ops keep
     # them (issue 13, S7); everyone who reads orders may read them.
     "returns.policy": frozenset({"admin", "ops"}),
+    # The exception workbench (docs/exceptions.md): everyone who reads orders reads the queue;
+    # ops and admins assign, comment, resolve and run bulk actions (release, retry, cancel).
+    "exceptions.act": frozenset({"admin", "ops"}),
 }
 
 

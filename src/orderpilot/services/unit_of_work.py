@@ -18,6 +18,7 @@ from orderpilot.services.returns_routing.store import ReturnRoutingStore
 
 if TYPE_CHECKING:
     from orderpilot.services.audit_trail import AuditLog
+    from orderpilot.services.exceptions.store import ExceptionStore
     from orderpilot.services.expectations import ExpectationStore
     from orderpilot.services.wms_outbound import OutboundQueue
 
@@ -73,6 +74,8 @@ class UnitOfWork(Protocol):
     def return_routing(self) -> ReturnRoutingStore: ...
     @property
     def audit_log(self) -> AuditLog: ...
+    @property
+    def exceptions(self) -> ExceptionStore: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def savepoint(self) -> AbstractContextManager[object]: ...
