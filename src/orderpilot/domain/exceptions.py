@@ -90,6 +90,14 @@ RESOLUTIONS: dict[str, tuple[str, str]] = {
     "retried": ("已重试", "Retried"),
     "cancelled": ("订单已取消", "Order cancelled"),
 }
+# The changes the history records.
+CHANGES: dict[str, tuple[str, str]] = {
+    "opened": ("开启", "Opened"),
+    "assigned": ("指派", "Assigned"),
+    "commented": ("评论", "Commented"),
+    "status": ("状态变更", "Status changed"),
+    "resolved": ("解决", "Resolved"),
+}
 STOCK_HOLDS = ("out_of_stock", "stock_shortage")
 
 

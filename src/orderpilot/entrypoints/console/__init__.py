@@ -25,6 +25,7 @@ from orderpilot.entrypoints.console import (
     returns,
     tickets,
     walkthrough,
+    workbench,
 )
 from orderpilot.entrypoints.console.cookies import SessionCookies
 from orderpilot.entrypoints.console.guard import SessionGuard
@@ -43,7 +44,8 @@ from orderpilot.entrypoints.proxies import TrustedProxies
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "orderpilot_session"
 # Every console router; a new page's router joins here (the zh-CN catalogue test reads it).
-ROUTERS = (auth.router, account.router, pages.router, holds.router, exceptions.router,
+ROUTERS = (auth.router, account.router, pages.router, holds.router, workbench.router,
+           exceptions.router,
            rule_pages.router, rules_builder.router, rule_runs.router,
            tickets.router, inventory.router, promotions.router,
            decision_tables.router, inventory_sources.router,
