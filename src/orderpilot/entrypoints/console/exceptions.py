@@ -3,20 +3,16 @@ The queue itself is the workbench (workbench.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from orderpilot.adapters.views import console as queries
 from orderpilot.adapters.views import orders as read_models
-from orderpilot.adapters.views.rules import order_numbers
 from orderpilot.domain.access import allowed
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console import exports
-from orderpilot.entrypoints.console.auth import DispatchAdmin, Exporter, Reader
+from orderpilot.entrypoints.console.auth import DispatchAdmin, Exporter
 from orderpilot.entrypoints.console.render import ConsoleDep
-from orderpilot.services import expectations
 
 router = APIRouter(prefix="/console")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
