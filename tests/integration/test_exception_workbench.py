@@ -190,3 +190,23 @@ def test_paging_walks_every_exception_once(hub: Hub, api: TestClient,
         if not cursor:
             break
     assert seen == [f"EX-P{i}" for i in range(5)]
+
+
+def test_the_address_playbook_runs_on_exception_opened_and_what_is_left_needs_a_decision(
+        hub: Hub, api: TestClient, clock: FakeClock) -> None:
+    hub.rules.create_from_template("exception-address-confirm", {}, "ops", publish=True,
+                                   enable=True)
+    order_id = place(api, "EX-5")
+    hold(api, order_id, "address_incomplete")
+    hold(api, order_id, "price_error")
+    settle(hub)
+    with hub.db.read() as conn:
+        runs = list(conn.execute(sa.select(t.rule_runs.c.status, t.rule_runs.c.event_id)))
+    opened = {e.payload["reason"]: e.id for e in _events(hub, "exception.opened")}
+    # only its reason; the SMS has no provider in this hub, so the run fails
+    assert [(r.event_id, r.status) for r in runs] == [(opened["address_incomplete"], "failed")]
+    clock.advance(minutes=11)
+    settle(hub)
+    reasons = {i["reason"]: i["decision_reason"]
+               for i in queue(api, status="decision_required")["items"]}
+    assert reasons == {"price_error": "no_rule", "address_incomplete": "rule_failed"}

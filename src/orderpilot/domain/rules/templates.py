@@ -384,8 +384,8 @@ TEMPLATES += (
         {"name": "地址异常请买家确认", "description": "异常工作台:地址异常自动请买家确认地址",
          "trigger": {"kind": "event", "event": "exception.opened"},
          "conditions": {"any": [
-             {"field": "event.data.reason", "op": "eq", "value": "address_incomplete"},
-             {"field": "event.data.reason", "op": "eq", "value": "address_unverified"}]},
+             {"field": "event.payload.reason", "op": "eq", "value": "address_incomplete"},
+             {"field": "event.payload.reason", "op": "eq", "value": "address_unverified"}]},
          "actions": [
              {"id": "ask", "type": "sms.send",
               "params": {"template": "SMS_ADDR_CONFIRM",
