@@ -15,7 +15,7 @@ from conftest import FakeClock, order_body
 from orderpilot.adapters import tables as t
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.events import OrderEvent
-from orderpilot.services.exceptions import feed
+from orderpilot.services.exceptions import feed, sweep
 
 
 def settle(hub: Hub, rounds: int = 8) -> None:
@@ -210,3 +210,42 @@ def test_the_address_playbook_runs_on_exception_opened_and_what_is_left_needs_a_
     reasons = {i["reason"]: i["decision_reason"]
                for i in queue(api, status="decision_required")["items"]}
     assert reasons == {"price_error": "no_rule", "address_incomplete": "rule_failed"}
+
+
+def test_the_sweep_opens_a_dead_letter_once_and_resolves_it_after_the_redrive(
+        hub: Hub, api: TestClient, clock: FakeClock, tokens: dict[str, str]) -> None:
+    def crm_down(event: OrderEvent, uow: Any, _clock: Any) -> None:
+        raise RuntimeError("CRM is down")
+
+    hub.registry.on("order.placed", "test.crm_down", crm_down)
+    dispatcher = hub.dispatcher("test")
+    dispatcher.settings.max_attempts = 1
+    order_id = place(api, "EX-DL")
+    dispatcher.run_once()
+    sweep.ensure_sweeper(hub.uow, hub.clock)
+    clock.advance(minutes=5)
+    settle(hub)  # the sweep timer fires: the dead letter opens an exception
+    [dead] = queue(api, kind="dead_letter")["items"]
+    assert (dead["reason"], dead["order_id"], dead["owner_role"]) == (
+        "dead_letter", order_id, "admin")
+    assert dead["detail"]["event_type"] == "order.placed"
+    assert "CRM is down" in dead["detail"]["error"]
+    with hub.uow() as uow:
+        assert sweep.sweep_in(uow, clock()) == (0, 0)  # again: nothing new
+    hub.registry.by_event["order.placed"] = [
+        h for h in hub.registry.by_event["order.placed"] if h[0] != "test.crm_down"]
+    body = {"action": "retry_push", "ids": [dead["id"]]}
+    refused = api.post("/api/v1/exceptions/bulk", json={**body, "preview": True})
+    assert refused.status_code == 403  # redriving dead letters is an administrator's
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    preview = api.post("/api/v1/exceptions/bulk", json={**body, "preview": True},
+                       headers=admin).json()
+    assert (preview["preview"]["orders"], preview["preview"]["exceptions"]) == (1, 1)
+    retried = api.post("/api/v1/exceptions/bulk", json={**body, "confirm": 1}, headers=admin)
+    assert retried.status_code == 200, retried.text
+    assert queue(api, kind="dead_letter")["total"] == 1  # open until the sweep sees it healthy
+    dispatcher.run_once()
+    clock.advance(minutes=5)
+    settle(hub)  # the next sweep in the chain finds the source gone
+    [done] = queue(api, kind="dead_letter", status="resolved")["items"]
+    assert (done["resolution"], done["resolved_by"]) == ("source_gone", "hub")

@@ -10,7 +10,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
-from orderpilot.domain.exceptions import CommentRecord, ExceptionRecord, HistoryRecord
+from orderpilot.domain.exceptions import ACTIVE, CommentRecord, ExceptionRecord, HistoryRecord
+from orderpilot.services.exceptions.sweep import FailingSource
+
+SHORT = 300  # characters of an error kept in an exception's detail
+
+
+def _last_line(error: str | None) -> str:
+    """A traceback's last line says what failed (``RuntimeError: CRM is down``)."""
+    lines = (error or "").strip().splitlines()
+    return lines[-1][:SHORT] if lines else ""
 
 
 def exception_from_row(row: Any) -> ExceptionRecord:
@@ -79,3 +88,43 @@ class ExceptionRepository:
         r = t.rule_runs
         return [row.status for row in self.conn.execute(
             sa.select(r.c.status).where(r.c.event_id == event_id, r.c.trigger_kind == "event"))]
+
+    def active_of_kinds(self, kinds: Sequence[str]) -> list[ExceptionRecord]:
+        e = t.exceptions
+        rows = self.conn.execute(sa.select(e).where(e.c.kind.in_(kinds),
+                                                    e.c.status.in_(ACTIVE)))
+        return [exception_from_row(r) for r in rows]
+
+    def failing_sources(self) -> list[FailingSource]:
+        """Dead letters, quarantined payloads still held, outbound orders and ERP bookings
+        that gave up."""
+        ob, ev, q, cq = t.outbox, t.events, t.quarantine, t.channel_quarantine
+        wms, erp = t.wms_outbound, t.erp_bookings
+        found = [FailingSource("dead_letter", r.event_id, r.order_id, r.recorded_at,
+                               {"event_type": r.type, "error": _last_line(r.last_error)})
+                 for r in self.conn.execute(
+                     sa.select(ob.c.event_id, ob.c.last_error, ev.c.order_id, ev.c.type,
+                               ev.c.recorded_at).join(ev, ev.c.id == ob.c.event_id)
+                     .where(ob.c.status == "dead"))]
+        found += [FailingSource("quarantined_payload", f"api:{r.seq}", None, r.received_at,
+                                {"source": r.source, "endpoint": r.endpoint,
+                                 "error": r.reason[:SHORT]})
+                  for r in self.conn.execute(sa.select(q.c.seq, q.c.source, q.c.endpoint,
+                                                       q.c.reason, q.c.received_at))]
+        found += [FailingSource("quarantined_payload", f"channel:{r.seq}", None, r.received_at,
+                                {"source": r.platform, "account": r.account,
+                                 "external_id": r.external_id, "error": r.reason[:SHORT]})
+                  for r in self.conn.execute(
+                      sa.select(cq.c.seq, cq.c.platform, cq.c.account, cq.c.external_id,
+                                cq.c.reason, cq.c.received_at).where(cq.c.status == "held"))]
+        found += [FailingSource("wms_outbound_failed", f"wms:{r.order_id}", r.order_id,
+                                r.due_at, {"error": (r.last_error or "")[:SHORT]})
+                  for r in self.conn.execute(
+                      sa.select(wms.c.order_id, wms.c.due_at, wms.c.last_error)
+                      .where(wms.c.status == "failed"))]
+        found += [FailingSource("erp_booking_failed", f"erp:{r.order_id}", r.order_id,
+                                r.updated_at, {"error": (r.last_error or "")[:SHORT]})
+                  for r in self.conn.execute(
+                      sa.select(erp.c.order_id, erp.c.updated_at, erp.c.last_error)
+                      .where(erp.c.status == "stopped"))]
+        return found

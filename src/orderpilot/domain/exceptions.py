@@ -97,6 +97,7 @@ CHANGES: dict[str, tuple[str, str]] = {
     "commented": ("评论", "Commented"),
     "status": ("状态变更", "Status changed"),
     "resolved": ("解决", "Resolved"),
+    "retried": ("重试", "Retried"),
 }
 STOCK_HOLDS = ("out_of_stock", "stock_shortage")
 

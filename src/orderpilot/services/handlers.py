@@ -21,6 +21,7 @@ from orderpilot.services import expectations, ordering, wms_outbound
 from orderpilot.services.back_office import booking as erp_booking
 from orderpilot.services.carriers import tracking
 from orderpilot.services.exceptions import feed as exception_feed
+from orderpilot.services.exceptions import sweep as exception_sweep
 from orderpilot.services.inventory import allocation as inventory
 from orderpilot.services.inventory import promotions
 from orderpilot.services.inventory import pull as inventory_pull
@@ -142,6 +143,7 @@ def built_in() -> tuple[Handler, ...]:
         On("hold.released", "exceptions.resolve_for_hold", exception_feed.on_hold_released,
            idempotent=True),
         OnTimer(PLAYBOOK_TIMER, exception_feed.on_playbook_timer),
+        OnTimer(exception_sweep.SWEEP_TIMER, exception_sweep.on_sweep_timer),
     )
 
 

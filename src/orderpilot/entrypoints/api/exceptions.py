@@ -75,6 +75,7 @@ def _preview_shown(p: bulk.Preview) -> dict[str, Any]:
 @router.post("/bulk", summary="Preview a bulk action, or apply it once confirmed")
 async def bulk_action(body: BulkIn, hub: HubDep, who: CanAct) -> dict[str, Any]:
     def run() -> dict[str, Any]:
+        bulk.check_permission(body.action, who.role)
         if body.preview:
             return {"preview": _preview_shown(bulk.preview(hub.uow, body.action, body.ids))}
         params = {"reason": body.reason, "note": body.note, "assignee": body.assignee}

@@ -13,7 +13,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from orderpilot.domain.access import ROLE_NAMES
-from orderpilot.domain.errors import Conflict, InvalidInput, NotFound, OrderpilotError
+from orderpilot.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    OrderpilotError,
+)
 from orderpilot.domain.exception_filters import ExceptionFilter, parse
 from orderpilot.domain.exceptions import (
     CHANGES,
@@ -62,7 +68,8 @@ def _names(console: ConsoleDep, request: Request) -> dict[str, Any]:
         "reason_name": lambda code: name((reason_of(code).zh, reason_of(code).en)),
         "reasons": [(c, name((r.zh, r.en))) for c, r in REASONS.items()],
         "release_reasons": [(c, name((zh, en))) for c, zh, en in RELEASE_REASONS],
-        "bulk_actions": [(a.code, name((a.zh, a.en))) for a in bulk.ACTIONS.values()],
+        "bulk_actions": [(a.code, name((a.zh, a.en)), a.permission)
+                         for a in bulk.ACTIONS.values()],
     }
 
 
@@ -106,6 +113,7 @@ def bulk_preview(request: Request, hub: HubDep, console: ConsoleDep, who: Except
     """The bulk bar's first step: the dialog saying how many orders the action touches."""
     context = _queue_context(request, hub, console, who.name, _back_query(query), None)
     try:
+        bulk.check_permission(action, who.role)
         if action in bulk.ACTIONS:
             bulk.ACTIONS[action].check({"reason": reason, "note": note})
         preview = bulk.preview(hub.uow, action, ids)
@@ -114,7 +122,8 @@ def bulk_preview(request: Request, hub: HubDep, console: ConsoleDep, who: Except
         return console.render(request, "workbench.html", context, status=422)
     context["confirm"] = {"preview": preview, "reason": reason, "note": note,
                           "assignee": assignee.strip() or who.name, "query": query,
-                          "action_name": dict(context["bulk_actions"]).get(action, action)}
+                          "action_name": {code: text for code, text, _ in context["bulk_actions"]}.get(
+                              action, action)}
     return console.render(request, "workbench.html", context)
 
 
@@ -127,6 +136,7 @@ def bulk_apply(request: Request, hub: HubDep, console: ConsoleDep, who: Exceptio
                query: Annotated[str, Form()] = "") -> Response:
     status, notice, error = 200, None, None
     try:
+        bulk.check_permission(action, who.role)
         done = bulk.apply(hub.uow, hub.clock, action, ids,
                           {"reason": reason, "note": note, "assignee": assignee}, who.name,
                           token=token or None)
@@ -135,7 +145,8 @@ def bulk_apply(request: Request, hub: HubDep, console: ConsoleDep, who: Exceptio
             "orders": done.preview.orders, "exceptions": done.changed}
     except OrderpilotError as exc:
         error = console.say(request, exc)
-        status = 409 if isinstance(exc, Conflict) else 422
+        status = 409 if isinstance(exc, Conflict) else 403 if isinstance(exc, Forbidden) \
+            else 422
     context = _queue_context(request, hub, console, who.name, _back_query(query), None)
     context.update(notice=notice, error=error)
     return console.render(request, "workbench.html", context, status=status)

@@ -13,11 +13,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from orderpilot.domain.access import allowed
 from orderpilot.domain.commands import ReleaseHold
-from orderpilot.domain.errors import Conflict, InvalidInput
-from orderpilot.domain.exceptions import ExceptionRecord
+from orderpilot.domain.errors import Conflict, Forbidden, InvalidInput
+from orderpilot.domain.exceptions import ExceptionRecord, HistoryRecord
 from orderpilot.domain.hold_release import check_release_reason
-from orderpilot.services import ordering
+from orderpilot.services import audit_trail, ordering
 from orderpilot.services.exceptions.feed import resolve_in
 from orderpilot.services.exceptions.work import assign_in, resolve_by_hand_in
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retrying
@@ -35,6 +36,7 @@ class BulkAction:
     applies: Callable[[ExceptionRecord], bool]
     run: Callable[[UnitOfWork, Clock, ExceptionRecord, Params, str], None]
     check: Callable[[Params], None] = field(default=lambda params: None)
+    permission: str = ""  # beyond exceptions.act (domain/access.py), e.g. dispatch.manage
 
 
 def _release_applies(record: ExceptionRecord) -> bool:
@@ -68,6 +70,30 @@ def _active(record: ExceptionRecord) -> bool:
     return record.active
 
 
+RETRIABLE = ("dead_letter", "erp_booking_failed")
+
+
+def _retry_applies(record: ExceptionRecord) -> bool:
+    return record.active and record.reason in RETRIABLE
+
+
+def _retry(uow: UnitOfWork, clock: Clock, record: ExceptionRecord, params: Params,
+           by: str) -> None:
+    """Redrive the dead letter, or queue the stopped ERP booking again (the existing
+    retries). The exception stays open: the sweep resolves it once the source is healthy, and
+    a retry that fails again leaves it where it was."""
+    now = clock()
+    if record.reason == "dead_letter":
+        uow.outbox.retry_dead(now, record.subject_ref)
+    elif record.order_id is not None:
+        uow.back_office.requeue(record.order_id, now)
+    uow.exceptions.log(HistoryRecord(None, record.id, now, by, "retried", None,
+                                     {"reason": record.reason}))
+    audit_trail.record(uow, clock, "exception.retry", subject_type="exception",
+                       subject_id=record.id, order_id=record.order_id,
+                       detail={"reason": record.reason, "subject_ref": record.subject_ref})
+
+
 ACTIONS: dict[str, BulkAction] = {}
 
 
@@ -80,7 +106,10 @@ for _built_in in (
         BulkAction("release", "释放挂起", "Release holds", _release_applies, _release,
                    _check_release),
         BulkAction("assign", "指派", "Assign", _active, _assign),
-        BulkAction("resolve", "标记已解决", "Mark resolved", _active, _resolve)):
+        BulkAction("resolve", "标记已解决", "Mark resolved", _active, _resolve),
+        # Redriving dead letters is an administrator's (as on /console/system).
+        BulkAction("retry_push", "重试推送", "Retry push", _retry_applies, _retry,
+                   permission="dispatch.manage")):
     register(_built_in)
 
 
@@ -111,6 +140,14 @@ def _action(code: str) -> BulkAction:
                            field="action", zh=f"action：{code!r} 不在可选操作中（"
                                               f"{', '.join(ACTIONS)}）")
     return action
+
+
+def check_permission(action_code: str, role: str) -> None:
+    """Refuse an action whose own permission the ROLE lacks (403)."""
+    action = ACTIONS.get(action_code)
+    if action is not None and action.permission and not allowed(role, action.permission):
+        raise Forbidden(f"role {role} may not {action.permission}", field="action",
+                        zh=f"角色 {role} 无权执行 {action.permission}")
 
 
 def _selection(ids: Sequence[str]) -> list[str]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from orderpilot.domain.exceptions import CommentRecord, ExceptionRecord, HistoryRecord
+
+if TYPE_CHECKING:
+    from orderpilot.services.exceptions.sweep import FailingSource
 
 
 class ExceptionStore(Protocol):
@@ -22,3 +25,5 @@ class ExceptionStore(Protocol):
     def comments(self, exception_id: str) -> list[CommentRecord]: ...
     def history(self, exception_id: str) -> list[HistoryRecord]: ...
     def rule_run_statuses(self, event_id: str) -> list[str]: ...
+    def failing_sources(self) -> list[FailingSource]: ...
+    def active_of_kinds(self, kinds: Sequence[str]) -> list[ExceptionRecord]: ...
