@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from orderpilot.bootstrap import Hub
 from orderpilot.domain.access import ROLE_NAMES
 from orderpilot.domain.errors import (
     Conflict,
@@ -45,6 +46,13 @@ FILTERS = ("kind", "reason", "status", "owner", "assignee", "mine", "overdue", "
 SAVED = (("all", ""), ("mine", "mine=yes"), ("overdue", "overdue=yes"),
          ("decision_required", "status=decision_required"))
 Pair = tuple[str, str]
+# Sections other capabilities add under the queue (the refused system reports, per system):
+# (template name, its data from the hub); the template reads it as ``section``.
+SECTIONS: list[tuple[str, Callable[[Hub], Any]]] = []
+
+
+def add_section(template: str, data: Callable[[Hub], Any]) -> None:
+    SECTIONS.append((template, data))
 
 
 def namer(locale: str) -> Callable[[Pair], str]:
@@ -88,7 +96,9 @@ def _queue_context(request: Request, hub: HubDep, console: ConsoleDep, me: str,
     return {"nav": "exceptions", "items": shown["items"], "total": shown["total"],
             "filter": f, "base_query": base, "next_query": next_query,
             "first_page": cursor is not None, "groups": views.groups(hub),
-            "saved": SAVED, "error": error, **_names(console, request)}
+            "saved": SAVED, "error": error,
+            "sections": [(template, data(hub)) for template, data in SECTIONS],
+            **_names(console, request)}
 
 
 @router.get("/exceptions", name="console:exceptions")
@@ -120,10 +130,10 @@ def bulk_preview(request: Request, hub: HubDep, console: ConsoleDep, who: Except
     except OrderpilotError as exc:
         context["error"] = console.say(request, exc)
         return console.render(request, "workbench.html", context, status=422)
+    action_names = {code: text for code, text, _ in context["bulk_actions"]}
     context["confirm"] = {"preview": preview, "reason": reason, "note": note,
                           "assignee": assignee.strip() or who.name, "query": query,
-                          "action_name": {code: text for code, text, _ in context["bulk_actions"]}.get(
-                              action, action)}
+                          "action_name": action_names.get(action, action)}
     return console.render(request, "workbench.html", context)
 
 
