@@ -249,3 +249,17 @@ def test_the_sweep_opens_a_dead_letter_once_and_resolves_it_after_the_redrive(
     settle(hub)  # the next sweep in the chain finds the source gone
     [done] = queue(api, kind="dead_letter", status="resolved")["items"]
     assert (done["resolution"], done["resolved_by"]) == ("source_gone", "hub")
+
+
+def test_the_sweep_opens_holds_that_have_no_exception_yet(hub: Hub, api: TestClient,
+                                                          clock: FakeClock) -> None:
+    order_id = place(api, "EX-OLD")
+    hold_id = hold(api, order_id, "qualification_pending")  # its event not delivered yet
+    with hub.uow() as uow:
+        assert sweep.sweep_in(uow, clock()) == (1, 0)
+    settle(hub)  # the handler finds it open: nothing more
+    [item] = queue(api)["items"]
+    assert (item["subject_ref"], item["reason"]) == (hold_id, "qualification_pending")
+    assert len(_events(hub, "exception.opened")) == 1
+    with hub.uow() as uow:
+        assert sweep.sweep_in(uow, clock()) == (0, 0)

@@ -128,3 +128,13 @@ class ExceptionRepository:
                       sa.select(erp.c.order_id, erp.c.updated_at, erp.c.last_error)
                       .where(erp.c.status == "stopped"))]
         return found
+
+    def holds_without_exception(self) -> list[FailingSource]:
+        h, e = t.holds, t.exceptions
+        rows = self.conn.execute(
+            sa.select(h.c.id, h.c.order_id, h.c.reason, h.c.note, h.c.placed_by, h.c.placed_at)
+            .outerjoin(e, e.c.subject_ref == h.c.id)
+            .where(h.c.released_at.is_(None), e.c.id.is_(None)))
+        return [FailingSource(r.reason, r.id, r.order_id, r.placed_at,
+                              {"hold_reason": r.reason, "note": r.note,
+                               "placed_by": r.placed_by}) for r in rows]

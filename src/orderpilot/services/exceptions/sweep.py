@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from orderpilot.domain.exceptions import REASONS
+from orderpilot.domain.exceptions import REASONS, classify_hold
 from orderpilot.domain.records import JsonObject, text
 from orderpilot.services.exceptions.feed import HUB, OPENED, open_exception, resolve_in
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
@@ -22,7 +22,7 @@ SWEPT_KINDS = ("dead_letter", "quarantined_payload", "failed_push")
 class FailingSource(NamedTuple):
     """One failing source row, as the sweep reads it (adapters/exceptions.py)."""
 
-    reason: str  # a code of domain/exceptions.py REASONS
+    reason: str  # a code of domain/exceptions.py REASONS (a hold's own reason for holds)
     subject_ref: str
     order_id: str | None
     since: datetime
@@ -30,7 +30,12 @@ class FailingSource(NamedTuple):
 
 
 def sweep_in(uow: UnitOfWork, now: datetime) -> tuple[int, int]:
-    """Open what fails, resolve what no longer does; (opened, resolved)."""
+    """Open what fails, resolve what no longer does; (opened, resolved). Active holds with no
+    exception (placed before migration 0024, or whose event is not delivered yet) are opened
+    too, as their handler would."""
+    held = sum(1 for h in uow.exceptions.holds_without_exception() if open_exception(
+        uow, classify_hold(h.reason), h.subject_ref, h.order_id, h.since, now, h.detail)
+        is not None)
     failing = [s for s in uow.exceptions.failing_sources()
                # an undeliverable exception.opened would open another exception: no loop
                if not (s.reason == "dead_letter" and s.detail.get("event_type") == OPENED)]
@@ -41,7 +46,7 @@ def sweep_in(uow: UnitOfWork, now: datetime) -> tuple[int, int]:
     for record in uow.exceptions.active_of_kinds(SWEPT_KINDS):
         if (record.kind, record.subject_ref) not in live:
             resolved += resolve_in(uow, record, "source_gone", HUB, now)
-    return opened, resolved
+    return opened + held, resolved
 
 
 def _next_slot(after: datetime) -> datetime:
