@@ -49,6 +49,7 @@ from orderpilot.services.carriers.route_poller import PollerSettings, RoutePolle
 from orderpilot.services.channels.hooks import AccountCache, PushBatcher
 from orderpilot.services.channels.worker import ChannelWorker, WorkerSettings
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
+from orderpilot.services.exceptions import sweep as exception_sweep
 from orderpilot.services.handlers import HandlerRegistry
 from orderpilot.services.inventory.pull import InventoryPuller
 from orderpilot.services.rules.actions import ActionTable
@@ -190,6 +191,8 @@ class Hub:
             route_poller = self.route_poller()
             if route_poller is not None:  # SF routes: a lost push is caught up (issue 10)
                 workers.append((route_poller.run_forever, "sf-route-poller"))
+        if count:  # failed pushes, quarantine, dead letters into the workbench (issue 14)
+            exception_sweep.ensure_sweeper(lambda: SqlUnitOfWork(self.db), self.clock)
         erp = self.erp_worker() if count else None  # the ERP (issue 10, kingdee)
         if erp is not None:
             workers.append((erp.run_forever, "erp-booking"))

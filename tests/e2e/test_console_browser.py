@@ -103,7 +103,7 @@ def test_switch_language_and_back(page: Page, site: tuple[str, Seeded]) -> None:
     expect(page.locator("#holds h2")).to_have_text("Holds")
     expect(page.locator(".badge-info")).to_have_text("Bonded zone")
     shot(page, "10-order-detail-en")
-    page.click("nav.nav >> text=Exception queue")
+    page.click("nav.nav >> text=Exception workbench")
     shot(page, "11-exceptions-en")
     page.click("nav.nav >> text=Dead letters")
     expect(page.locator("h1")).to_have_text("Dead letters and quarantine")
@@ -117,7 +117,7 @@ def test_download_the_exception_export(page: Page, site: tuple[str, Seeded],
                                        tmp_path: Path) -> None:
     _, data = site
     sign_in(page, "ops")
-    page.click("nav.nav >> text=异常队列")
+    page.click("nav.nav >> text=异常工作台")
     expect(page.locator("[data-testid=exception-queue] tbody tr")).to_have_count(4)
     shot(page, "14-exceptions-zh")
     with page.expect_download() as info:

@@ -180,7 +180,7 @@ def test_the_menu_folds_behind_a_button(page: Page, site: tuple[str, Seeded]) ->
     shot(page, "71-phone-menu-open")
     assert page_width(page) <= PHONE["width"] + 1
 
-    nav.locator("a", has_text="异常队列").click()
+    nav.locator("a", has_text="异常工作台").click()
     expect(page.locator("h1")).to_contain_text("异常")
     expect(page.locator("nav.nav")).to_be_hidden()  # a new page starts with the menu folded
     page.locator("[data-testid=menu-toggle]").click()

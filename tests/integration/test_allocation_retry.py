@@ -221,3 +221,32 @@ def test_concurrent_retries_never_oversell(api: Any, hub: Hub) -> None:
     assert errors == []
     assert sorted(outcomes) == ["allocated"] * 2 + ["out_of_stock"] * 4
     assert reserved(hub) == 2 and active_allocations(hub) == 2
+
+
+def test_the_workbench_bulk_bar_retries_allocation(api: Any, hub: Hub,
+                                                   four_held: list[str]) -> None:
+    """The exceptions workbench's "retry allocation": the selected out-of-stock exceptions'
+    orders are allocated again; what fits is allocated and its exception resolved, the rest
+    stay held and open."""
+    o1, o2, o3, o4 = four_held
+    drain(hub)
+    with hub.db.write() as conn:  # stock without a report: nothing wakes the retry by itself
+        conn.execute(t.inventory_levels.update().values(on_hand=1))
+    listed = api.get("/api/v1/exceptions", params={"kind": "out_of_stock"}).json()["items"]
+    chosen = [i["id"] for i in listed if i["order_id"] in (o1, o3)]
+    assert len(chosen) == 2
+    body = {"action": "retry_allocation", "ids": chosen}
+    preview = api.post("/api/v1/exceptions/bulk", json={**body, "preview": True}).json()
+    assert preview["preview"]["orders"] == 2
+    applied = api.post("/api/v1/exceptions/bulk", json={**body, "confirm": 2})
+    assert applied.status_code == 200, applied.text
+    drain(hub)
+    assert state(api, o1) == ("allocated", [])
+    assert state(api, o3) == ("paid", ["out_of_stock"])  # 2 wanted, nothing left
+    still = {i["order_id"] for i in api.get("/api/v1/exceptions", params={
+        "kind": "out_of_stock"}).json()["items"]}
+    assert o1 not in still and {o2, o3, o4} <= still
+    with hub.db.read() as conn:
+        audited = sorted(r.order_id for r in conn.execute(
+            sa.select(t.audit_log.c.order_id).where(t.audit_log.c.action == "allocation.retry")))
+    assert audited == sorted([o1, o3])

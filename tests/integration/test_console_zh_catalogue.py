@@ -308,9 +308,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, sim: SimServer) -> Iterator[S
         runs = [r.id for r in conn.execute(sa.select(t.rule_runs.c.id))]
         rules = [r.id for r in conn.execute(sa.select(t.rules.c.id))]
         promotions = [r.id for r in conn.execute(sa.select(t.promotions.c.id))]
+        exceptions = [r.id for r in conn.execute(sa.select(t.exceptions.c.id))]
         ran = set(conn.execute(sa.select(t.rules.c.template_id).join(
             t.rule_runs, t.rule_runs.c.rule_id == t.rules.c.id)).scalars())
-    assert runs and rules and promotions
+    assert runs and rules and promotions and exceptions
     assert set(demo_rules.RETURN_RULES) <= ran  # each return template's run pages are read
     audits = [hub.walkthrough().run(Params(100, 1), "ops", None, pii=True).id]
     # The audit trail (操作审计): people's changes, one of each kind the page names, and one a
@@ -334,7 +335,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, sim: SimServer) -> Iterator[S
                      "rule_id": rules, "promotion_id": promotions, "return_id": [return_id],
                      "name": ["return_centres"],
                      "fmt": ["xlsx"], "template_id": [t.id for t in TEMPLATES],
-                     "code": ["paid_erp_booked"]},
+                     "code": ["paid_erp_booked"], "exception_id": exceptions},
                typed_identifiers(hub))
     hub.close()
 

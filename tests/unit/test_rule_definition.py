@@ -45,7 +45,8 @@ def test_every_template_is_valid() -> None:
     for template in TEMPLATES:
         parsed = parse_definition(template.definition, checks(
             sms={"SMS_QUAL_UPLOAD": ("order_no",), "SMS_PAY_REMIND": ("order_no",),
-                 "SMS_RETURN_PICKUP": ("centre", "address", "window")}))
+                 "SMS_RETURN_PICKUP": ("centre", "address", "window"),
+                 "SMS_ADDR_CONFIRM": ("order_no",)}))
         assert parsed.dump()["actions"]
 
 

@@ -5,6 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from orderpilot.adapters import tables as t
+from orderpilot.domain import exceptions as workbench
 from orderpilot.domain import inventory_records as inv
 from orderpilot.domain import records
 from orderpilot.domain.rules import records as rule_records
@@ -28,6 +29,9 @@ WHOLE_ROWS = [
     (inv.PullRecord, t.inventory_pulls),
     (inv.Promotion, t.promotions),
     (inv.PromotionClaim, t.promotion_claims),
+    (workbench.ExceptionRecord, t.exceptions),
+    (workbench.CommentRecord, t.exception_comments),
+    (workbench.HistoryRecord, t.exception_history),
 ]
 
 

@@ -40,6 +40,13 @@ from orderpilot.adapters.tables_channels import (
 from orderpilot.adapters.tables_channels import (
     channel_quarantine as channel_quarantine,
 )
+from orderpilot.adapters.tables_exceptions import (  # the exception workbench (issue 14)
+    exception_comments as exception_comments,
+)
+from orderpilot.adapters.tables_exceptions import (
+    exception_history as exception_history,
+)
+from orderpilot.adapters.tables_exceptions import exceptions as exceptions
 from orderpilot.adapters.tables_expectations import (  # expectations (issue 12)
     expectation_breaches as expectation_breaches,
 )

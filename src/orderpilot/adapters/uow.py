@@ -14,6 +14,7 @@ from orderpilot.adapters.back_office import BackOfficeRepository
 from orderpilot.adapters.channel_store import ChannelStore
 from orderpilot.adapters.db import Database
 from orderpilot.adapters.decision_tables import DecisionTableRepository
+from orderpilot.adapters.exceptions import ExceptionRepository
 from orderpilot.adapters.expectations import ExpectationRepository
 from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.adapters.outbox import EventLog, Inbox, Outbox, Timers
@@ -58,6 +59,7 @@ class SqlUnitOfWork:
     return_routing: ReturnRoutingRepository
     audit_log: AuditLogRepository
     refused_reports: RefusedReportLog
+    exceptions: ExceptionRepository
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None, *,
                  read_only: bool = False) -> None:
@@ -95,6 +97,7 @@ class SqlUnitOfWork:
         self.return_routing = ReturnRoutingRepository(self.conn)
         self.audit_log = AuditLogRepository(self.conn)
         self.refused_reports = RefusedReportLog(self.conn)
+        self.exceptions = ExceptionRepository(self.conn)
         return self
 
     def savepoint(self) -> NestedTransaction:

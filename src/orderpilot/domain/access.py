@@ -81,6 +81,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # finance checks refunds and reconciliation fixes against it. Warehouse staff and viewers
     # do not read their colleagues' trail. Personal data in it is masked without pii.read.
     "audit_log.read": frozenset({"admin", "ops", "finance"}),
+    # The exception workbench (docs/exceptions.md): everyone who reads orders reads the queue;
+    # ops and admins assign, comment, resolve and run bulk actions (release, retry, cancel).
+    "exceptions.act": frozenset({"admin", "ops"}),
 }
 
 

@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING
 
 from orderpilot.domain.commands import ReleaseHold
 from orderpilot.domain.events import OrderEvent
+from orderpilot.domain.exceptions import PLAYBOOK_TIMER
 from orderpilot.domain.records import JsonObject, text, text_or_none
 from orderpilot.domain.refused_reports import KEEP_DAYS as REFUSALS_KEPT_DAYS
 from orderpilot.domain.times import SHANGHAI
 from orderpilot.services import expectations, ordering, refused_reports, wms_outbound
 from orderpilot.services.back_office import booking as erp_booking
 from orderpilot.services.carriers import tracking
+from orderpilot.services.exceptions import feed as exception_feed
+from orderpilot.services.exceptions import sweep as exception_sweep
 from orderpilot.services.inventory import allocation as inventory
 from orderpilot.services.inventory import promotions, stock_arrivals
 from orderpilot.services.inventory import pull as inventory_pull
@@ -138,6 +141,15 @@ def built_in() -> tuple[Handler, ...]:
         # twice. A due clock records the breach, its event and hold in the timer's transaction.
         On("*", "expectations.watch", expectations.watch, idempotent=True),
         OnTimer(expectations.DUE_TIMER, expectations.on_due),
+        # The exception workbench (docs/exceptions.md): opening and resolving are keyed by
+        # (kind, hold id), so a redelivered event changes nothing; the playbook timer only
+        # moves an exception that is still open.
+        On("hold.placed", "exceptions.open_for_hold", exception_feed.on_hold_placed,
+           idempotent=True),
+        On("hold.released", "exceptions.resolve_for_hold", exception_feed.on_hold_released,
+           idempotent=True),
+        OnTimer(PLAYBOOK_TIMER, exception_feed.on_playbook_timer),
+        OnTimer(exception_sweep.SWEEP_TIMER, exception_sweep.on_sweep_timer),
     )
 
 

@@ -18,6 +18,7 @@ from orderpilot.services.returns_routing.store import ReturnRoutingStore
 
 if TYPE_CHECKING:
     from orderpilot.services.audit_trail import AuditLog
+    from orderpilot.services.exceptions.store import ExceptionStore
     from orderpilot.services.expectations import ExpectationStore
     from orderpilot.services.refused_reports import RefusedReports
     from orderpilot.services.wms_outbound import OutboundQueue
@@ -76,6 +77,8 @@ class UnitOfWork(Protocol):
     def audit_log(self) -> AuditLog: ...
     @property
     def refused_reports(self) -> RefusedReports: ...
+    @property
+    def exceptions(self) -> ExceptionStore: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def savepoint(self) -> AbstractContextManager[object]: ...

@@ -133,7 +133,10 @@ def seed_hub(api: Any, hub: Hub) -> Seeded:
     tickets = [t["id"] for t in api.get("/api/v1/tickets").json()["items"]]
     templates = [t["id"] for t in api.get("/api/v1/rules/templates").json()["items"]]
     sms = [t["code"] for t in api.get("/api/v1/sms-templates").json()["items"]]
-    assert runs and tickets and templates and sms and holds, (runs, tickets, templates, sms)
+    exceptions = [x["id"] for x in api.get("/api/v1/exceptions",
+                                           params={"limit": 200}).json()["items"]]
+    assert runs and tickets and templates and sms and holds and exceptions, (
+        runs, tickets, templates, sms, exceptions)
     return Seeded(ids={
         "order_id": orders, "hold_id": [h for _o, h in holds], "rule_id": rules, "run_id": runs,
         "ticket_id": tickets, "template_id": templates, "promotion_id": promotions,
@@ -143,6 +146,7 @@ def seed_hub(api: Any, hub: Hub) -> Seeded:
         "reconciliation_id": [reconciled.json()["id"]], "n": ["1", "2", "3"],
         "expectation_code": [EXPECTATION["code"]],
         "username": ["fuzz.ops", "fuzz.boss", "fuzz.deputy"], "token_id": spare,
+        "exception_id": exceptions,
     }, sms_codes=sms, holds=holds, shipped=shipped)
 
 
@@ -220,6 +224,13 @@ def valid_queries() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
                 "shop": st.sampled_from(["SG-01", "S1"])}))
             for tail, extra in (("", {}), ("/trend", {"bucket": "day"}),
                                 ("/manual-interventions", {"page": 1}))},
+        "GET /api/v1/exceptions": st.fixed_dictionaries({}, optional={
+            "limit": st.integers(1, 100),
+            "status": st.sampled_from(["active", "open", "decision_required", "resolved", "all"]),
+            "kind": st.sampled_from(["hold", "out_of_stock", "expectation_breach"]),
+            "reason": st.sampled_from(["address_incomplete", "customs_check"]),
+            "owner": st.sampled_from(["ops", "warehouse"]), "mine": st.sampled_from(["yes", "no"]),
+            "overdue": st.sampled_from(["yes", "no"])}),
         # a template installed again overlaps with itself: "keep both"
         "POST /api/v1/rules/templates/{template_id}/install": st.fixed_dictionaries(
             {"confirm_overlap": st.just("true")}, optional={"enable": st.booleans()}),
@@ -334,6 +345,17 @@ def valid_bodies(seeded: Seeded) -> dict[str, st.SearchStrategy[dict[str, Any]]]
         "POST /api/v1/tokens": st.builds(
             lambda name, role: {"name": name[:100], "role": role}, names,
             st.sampled_from(["ops", "viewer", "warehouse"])),
+        "POST /api/v1/exceptions/bulk": st.builds(
+            lambda ids, action, preview, confirm: {
+                "action": action, "ids": ids, "preview": preview, "confirm": confirm,
+                "reason": "false_alarm", "assignee": "li.ops"},
+            st.lists(st.sampled_from(seeded.ids["exception_id"]), min_size=1, max_size=3),
+            st.sampled_from(["release", "assign", "resolve", "retry_allocation"]), st.booleans(),
+            st.integers(0, 3)),
+        "POST /api/v1/exceptions/{exception_id}/assign": st.builds(
+            lambda name, me: {"assignee": name, "me": me}, names, st.booleans()),
+        "POST /api/v1/exceptions/{exception_id}/comments": st.builds(
+            lambda text: {"text": text}, names),
         "POST /api/v1/promotions": st.builds(
             lambda name, quota: {"name": name, "trigger_sku": "DIAPER-L", "gift_sku": "GIFT-BIB",
                                  "gift_source": "NB", "quota": quota},

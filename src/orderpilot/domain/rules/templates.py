@@ -119,6 +119,10 @@ RETURN_PICKUP_SMS = SmsTemplate(
     "SMS_RETURN_PICKUP", "aliyun", "保税优选",
     "您的退货请寄往${centre}:${address}。快递员将于${window}上门取件,无需自行填写地址。",
     ("centre", "address", "window"))
+ADDRESS_CONFIRM_SMS = SmsTemplate(
+    "SMS_ADDR_CONFIRM", "aliyun", "保税优选",
+    "您的订单${order_no}收货地址需要确认,请在小程序-我的订单中确认或补全地址,以免延误发货。",
+    ("order_no",))
 DEFAULT_SMS_TEMPLATES = (QUALIFICATION_SMS, PAYMENT_REMINDER_SMS, RETURN_PICKUP_SMS)
 RETURN_HOLD = "return_decision_required"
 
@@ -365,5 +369,28 @@ TEMPLATES += (
         _routing("退货路由:人工决定后", "S7：人工决定退货中心后预约上门取件并通知买家",
                  "return.route_decided"),
         (RETURN_PICKUP_SMS,)),
+)
+# The exception workbench's playbook (docs/exceptions.md): a rule on exception.opened settles
+# what it can; what is still open after the window is marked "decision required".
+TEMPLATES += (
+    RuleTemplate(
+        "exception-address-confirm", "地址异常:短信请买家确认地址",
+        "Address exception: ask the buyer to confirm",
+        "地址类异常开启时:短信请买家确认或补全地址,并给订单打“待确认地址”标签;"
+        "仍未解决的异常在窗口期后标为需人工决策。",
+        "When an address exception opens: text the buyer to confirm or complete the address "
+        "and tag the order; an exception still open after the window needs a decision.",
+        "S12b",
+        {"name": "地址异常请买家确认", "description": "异常工作台:地址异常自动请买家确认地址",
+         "trigger": {"kind": "event", "event": "exception.opened"},
+         "conditions": {"any": [
+             {"field": "event.payload.reason", "op": "eq", "value": "address_incomplete"},
+             {"field": "event.payload.reason", "op": "eq", "value": "address_unverified"}]},
+         "actions": [
+             {"id": "ask", "type": "sms.send",
+              "params": {"template": "SMS_ADDR_CONFIRM",
+                         "params": {"order_no": "{{ order.external_id }}"}}},
+             {"id": "mark", "type": "order.tag", "params": {"tags": ["待确认地址"]}}]},
+        (ADDRESS_CONFIRM_SMS,)),
 )
 TEMPLATE_BY_ID = {t.id: t for t in TEMPLATES}

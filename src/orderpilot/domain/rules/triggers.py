@@ -25,6 +25,9 @@ HUB_EVENTS: dict[str, tuple[str, str]] = {
     "promotion.started": ("活动开始", "Promotion started"),
     "promotion.ended": ("活动结束", "Promotion ended"),
     "expectation.breached": ("预期未达成", "Expectation breached"),
+    # The exception workbench (domain/exceptions.py): payload exception_id, kind, reason,
+    # order_id (None for an exception with no order, e.g. a dead letter)
+    "exception.opened": ("异常已开启", "Exception opened"),
 }
 
 

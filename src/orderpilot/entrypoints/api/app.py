@@ -23,6 +23,7 @@ from orderpilot.entrypoints.api import (
     diagnosis,
     docs,
     errors,
+    exceptions,
     expectations,
     hooks,
     inventory,
@@ -87,6 +88,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(audits.router)
     app.include_router(reconciliations.router)
     app.include_router(expectations.router)
+    app.include_router(exceptions.router)  # /groups and /bulk before /{exception_id}
     app.include_router(diagnosis.router)
     app.include_router(return_routing.router)
     app.include_router(allocation_retry.router)

@@ -91,6 +91,7 @@ def _permit(permission: str) -> Callable[[Principal], Principal]:
 Reader = Annotated[Principal, Depends(_permit("orders.read"))]
 HoldPlacer = Annotated[Principal, Depends(_permit("holds.place"))]
 HoldReleaser = Annotated[Principal, Depends(_permit("holds.release"))]
+ExceptionWorker = Annotated[Principal, Depends(_permit("exceptions.act"))]
 Exporter = Annotated[Principal, Depends(_permit("orders.export"))]
 NoteWriter = Annotated[Principal, Depends(_permit("orders.note"))]
 DispatchAdmin = Annotated[Principal, Depends(_permit("dispatch.manage"))]

@@ -1,44 +1,22 @@
-"""The exception queue, its one-click Excel export, and the admins' dead letters and quarantine."""
+"""The exception queue's one-click Excel export, and the admins' dead letters and quarantine.
+The queue itself is the workbench (workbench.py)."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from orderpilot.adapters.views import console as queries
 from orderpilot.adapters.views import orders as read_models
-from orderpilot.adapters.views.rules import order_numbers
 from orderpilot.domain.access import allowed
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console import exports
-from orderpilot.entrypoints.console.auth import DispatchAdmin, Exporter, Reader
+from orderpilot.entrypoints.console.auth import DispatchAdmin, Exporter
 from orderpilot.entrypoints.console.render import ConsoleDep
-from orderpilot.services import expectations
 
 router = APIRouter(prefix="/console")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BREACHES_SHOWN = 20  # open expectation breaches under the holds (the diagnosis page has all)
-
-
-@router.get("/exceptions", name="console:exceptions")
-def exception_queue(request: Request, hub: HubDep, console: ConsoleDep,
-                    who: Reader) -> Response:
-    with hub.db.read() as conn:
-        holds = queries.exception_queue(conn)
-    now = hub.clock()
-    for hold in holds:
-        hold["waiting"] = (now - datetime.fromisoformat(hold["held_at"])).total_seconds()
-    orders = {h["id"] for h in holds}
-    pre_shipment = {h["id"] for h in holds if h["pre_shipment"]}
-    breaches = expectations.breaches(hub.uow, status="open", limit=BREACHES_SHOWN)
-    with hub.db.read() as conn:
-        numbers = order_numbers(conn, {b.order_id for b in breaches})
-    return console.render(request, "exceptions.html", {
-        "nav": "exceptions", "holds": holds, "order_count": len(orders),
-        "breaches": breaches, "breach_numbers": numbers,
-        "pre_shipment_count": len(pre_shipment), "limit": queries.QUEUE_LIMIT})
 
 
 @router.get("/exports/pending-shipment-exceptions.xlsx", name="console:export_exceptions")

@@ -3,7 +3,7 @@ refused (an illegal step, an order on hold, an unknown order, an event id reused
 reason, counted once per (source, source_event_id).
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-03 00:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 Time = sa.DateTime(timezone=True)
 
 revision: str = "0025"
-down_revision: str | Sequence[str] | None = "0023"
+down_revision: str | Sequence[str] | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -35,19 +35,25 @@ def retry_order(order_id: str, uow_factory: UowFactory, clock: Clock) -> Allocat
     short. Recorded in the audit trail (``allocation.retry``) in the same transaction."""
     def attempt() -> AllocationResult:
         with uow_factory() as uow:
-            order = uow.orders.get(order_id, for_update=True)
-            if order is None:
-                raise NotFound.coded("order.not_found", field="order_id", order_id=order_id)
-            before = {"status": order.status, "held": order.held,
-                      "holds": sorted(h.reason for h in order.active_holds)}
-            result = allocate_in(uow, order, clock())
-            audit_trail.record(uow, clock, "allocation.retry", subject_type="order",
-                               subject_id=order.id, order_id=order.id, before=before,
-                               after={"outcome": result.outcome, "status": order.status,
-                                      "held": order.held, "short": result.short})
-            return result
+            return retry_in(uow, order_id, clock)
 
     return retrying(attempt)
+
+
+def retry_in(uow: UnitOfWork, order_id: str, clock: Clock) -> AllocationResult:
+    """Retry one order's allocation inside an open unit of work (the workbench's bulk
+    "retry allocation" runs its whole selection in one), recorded in the audit trail."""
+    order = uow.orders.get(order_id, for_update=True)
+    if order is None:
+        raise NotFound.coded("order.not_found", field="order_id", order_id=order_id)
+    before = {"status": order.status, "held": order.held,
+              "holds": sorted(h.reason for h in order.active_holds)}
+    result = allocate_in(uow, order, clock())
+    audit_trail.record(uow, clock, "allocation.retry", subject_type="order",
+                       subject_id=order.id, order_id=order.id, before=before,
+                       after={"outcome": result.outcome, "status": order.status,
+                              "held": order.held, "short": result.short})
+    return result
 
 
 def retry_orders(order_ids: Sequence[str], uow_factory: UowFactory,
