@@ -30,15 +30,20 @@ def test_the_table_holds_every_handler_once() -> None:
                           "inventory.allocate_paid", "inventory.release", "inventory.confirm",
                           "inventory.consume", "shipments.follow", "wms.outbound_due",
                           "wms.outbound_due_paid", "rules.match",
-                          "erp.queue_booking", "expectations.watch"}
+                          "erp.queue_booking", "expectations.watch",
+                          "exceptions.open_for_hold", "exceptions.resolve_for_hold"}
     assert set(registry.by_timer) == {"hold.auto_release", "inventory.reservation_expiry",
                                       "inventory.pull", "inventory.sweep", "rule.timeout",
-                                      "rule.schedule", "expectation.due"}
+                                      "rule.schedule", "expectation.due", "exception.playbook",
+                                      "exception.sweep", "inventory.stock_retry",
+                                      "refused_reports.sweep"}
     assert registry.self_deduplicating == {"inventory.allocate_placed", "promotions.claim",
                                            "inventory.allocate_paid", "shipments.follow",
                                            "wms.outbound_due", "wms.outbound_due_paid",
                                            "rules.match",
-                                           "erp.queue_booking", "expectations.watch"}
+                                           "erp.queue_booking", "expectations.watch",
+                                           "exceptions.open_for_hold",
+                                           "exceptions.resolve_for_hold"}
     # Rules see an event after every handler named for its type.
     assert [n for n, _ in registry.for_event("order.placed")][-1] == "rules.match"
 

@@ -23,7 +23,8 @@ from orderpilot.services.rules.money import add_money
 ENGINE = ExpressionEngine()
 ACTIONS = ActionTable(extra=IntegrationRegistry.discover(installed=False).actions())
 CHECKS = Checks({"SMS_QUAL_UPLOAD": ("order_no",), "SMS_PAY_REMIND": ("order_no",),
-                 "SMS_RETURN_PICKUP": ("centre", "address", "window")}, {},
+                 "SMS_RETURN_PICKUP": ("centre", "address", "window"),
+                 "SMS_ADDR_CONFIRM": ("order_no",)}, {},
                 lambda url: None, ENGINE.check,
                 connectors=frozenset({"customs"}), actions=ACTIONS.types(),
                 action_checks=ACTIONS.save_checks())
