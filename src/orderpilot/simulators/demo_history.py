@@ -18,6 +18,7 @@ the returns whose receivable stays open (and the open amount), the three-way dis
 from __future__ import annotations
 
 import json
+import random
 import statistics
 import threading
 from collections import Counter, defaultdict
@@ -31,6 +32,7 @@ import structlog
 
 from orderpilot.simulators import demo_history_returns as history_returns
 from orderpilot.simulators.company import play
+from orderpilot.simulators.company.plan import hold_for_people
 from orderpilot.simulators.company.play import (
     HistoryStopped,
     Progress,
@@ -38,6 +40,7 @@ from orderpilot.simulators.company.play import (
     Setup,
     SimulatedClock,
 )
+from orderpilot.simulators.company.profiles import DEMO
 from orderpilot.simulators.demo_history_plan import (
     ERP_LAG_SCALE_SECONDS,
     ERP_LAG_SHAPE,
@@ -45,6 +48,7 @@ from orderpilot.simulators.demo_history_plan import (
     STAFF,
     FaultRates,
     OrderStory,
+    Report,
     plan_history,
 )
 
@@ -88,6 +92,8 @@ def backfill(hub: Hub, data_dir: Path, size: HistorySize = HistorySize(), *,
     raises HistoryStopped."""
     end = (end or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     stories = plan_history(size.seed, end, size.days, size.orders_per_day, rates)
+    # Its own draws, so the history's orders and reports are what they were without them.
+    hold_for_people(random.Random(f"{size.seed}:{DEMO.name}"), stories, DEMO)
     clock = SimulatedClock(end - timedelta(days=size.days))
     with hub.db.bulk_load():
         play.stock_sources(hub, clock, SETUP)
@@ -124,6 +130,10 @@ def _settle_bookings(hub: Hub, clock: SimulatedClock, stories: list[OrderStory],
             else:
                 uow.back_office.stop(booking.order_id, WORKER, "the ERP never booked this sale "
                                      "order (demo history: an injected fault)", clock())
+
+
+def _fix(story: OrderStory) -> Report | None:
+    return story.first(f"{STAFF}:release_hold")
 
 
 def _placed_at(story: OrderStory) -> datetime:
@@ -240,4 +250,9 @@ def build_truth(stories: list[OrderStory], recorded: Recorded, size: HistorySize
         },
         # the returns service's answers: counts, routes, the unroutable and refunds
         "returns": recorded.returns.truth(),
+        # held by a system (the courier's address check, customs), released by sim-ops-1:
+        # each order here has its audit_log rows (the manual interventions)
+        "fixed_by_staff": {reason: listing([s for s in stories if reason in s.faults
+                                            and recorded.got(s, _fix(s))])
+                           for reason in ("address_incomplete", "customs_check")},
     }

@@ -74,22 +74,28 @@ def plan_company(seed: int, start: datetime, days: float, orders: int, profile: 
     inject_faults(rng, stories, profile.rates, horizon - SETTLED)
     for story in stories:
         deliver(rng, story, horizon, profile.rates)
-    if profile.wrong_addresses:
-        for story in stories:
-            if _incomplete(story):
-                _hold_and_fix(faults, story, "address_incomplete", "sf_express",
-                              "address_fixed",
-                              "买家已补全收货地址 / the buyer completed the address")
-    mainland = [s for s in stories if s.body["currency"] == "CNY" and not _incomplete(s)
-                and _arrival(s, "wms.released") is not None]
-    for story in _share(faults, mainland, profile.customs_refused):
-        _hold_and_fix(faults, story, "customs_check", "customs", "qualification_passed",
-                      "订购人身份已核实并重新申报 / buyer's identity verified, filed again")
+    hold_for_people(faults, stories, profile)
     delivered = [s for s in stories if _arrival(s, "shipment.in_transit") is not None
                  and _arrival(s, "shipment.delivered") is not None]
     for story in _share(faults, delivered, profile.carrier_out_of_order):
         _scan_last(faults, story, horizon)
     return CompanyPlan(stories, tuple(outs))
+
+
+def hold_for_people(rng: random.Random, stories: list[OrderStory], profile: Profile) -> None:
+    """The orders a system holds and a person fixes: wrong addresses, customs refusals (after
+    the reports' arrivals are known)."""
+    if profile.wrong_addresses:
+        for story in stories:
+            if _incomplete(story):
+                _hold_and_fix(rng, story, "address_incomplete", "sf_express",
+                              "address_fixed",
+                              "买家已补全收货地址 / the buyer completed the address")
+    mainland = [s for s in stories if s.body["currency"] == "CNY" and not _incomplete(s)
+                and _arrival(s, "wms.released") is not None]
+    for story in _share(rng, mainland, profile.customs_refused):
+        _hold_and_fix(rng, story, "customs_check", "customs", "qualification_passed",
+                      "订购人身份已核实并重新申报 / buyer's identity verified, filed again")
 
 
 def _placing_times(rng: random.Random, start: datetime, days: float, orders: int,

@@ -3,8 +3,9 @@ the table: fault, rate, what it does, which figure it moves).
 
 ``default`` is the seed company's everyday trouble (BRIEF.md S11, S12); ``none`` is a company
 where everything flows: no fault, no return, no cancellation, nothing for a person to do.
-The demo's history keeps its own plan (demo_history_plan.SEED_FAULTS, what its truth file
-and tests read) and is played by the same playback (company/play.py).
+``demo`` is the demo history's: its own plan (demo_history_plan.SEED_FAULTS, what its truth
+file and tests read) with the orders a person must fix added (company/plan.hold_for_people),
+played by the same playback (company/play.py).
 """
 
 from __future__ import annotations
@@ -46,5 +47,7 @@ NONE = Profile(
                resent_reports=0.0),
     wrong_addresses=False,
 )
+
+DEMO = Profile("demo", SEED_FAULTS, customs_refused=0.01)
 
 PROFILES = {p.name: p for p in (DEFAULT, NONE)}  # what `orderpilot simulate --faults` offers
