@@ -32,7 +32,7 @@ import structlog
 
 from orderpilot.simulators import demo_history_returns as history_returns
 from orderpilot.simulators.company import play
-from orderpilot.simulators.company.plan import hold_for_people
+from orderpilot.simulators.company.plan import HOLDS, hold_for_people
 from orderpilot.simulators.company.play import (
     HistoryStopped,
     Progress,
@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("orderpilot.demo")
 TRUTH_FILE = Path("demo") / "truth.json"
 WORKER = "demo-history"
+PEOPLE = (STAFF, HOLDS)  # the hub's users and its systems' holds: not reports of a source
 SETUP = Setup()  # the history's stock never runs short; the shops reserve as the demo's do
 __all__ = ["HistoryStopped", "SimulatedClock", "backfill", "HistorySize", "needs_history",
            "truth_path", "Progress"]
@@ -198,14 +199,14 @@ def build_truth(stories: list[OrderStory], recorded: Recorded, size: HistorySize
     late_picks = [s for s in stories
                   if "late_pick" in s.faults and outcome(s, "wms.picked") == "late"]
     types = Counter(r.type for s in stories for r in s.reports
-                    if recorded.got(s, r) and r.source != STAFF)
+                    if recorded.got(s, r) and r.source not in PEOPLE)
     report_lags: dict[str, list[float]] = defaultdict(list)
     for story in stories:
         if story.number in ids:
             report_lags[str(story.body["channel"])].append(
                 float((story.arrives_at - _placed_at(story)).total_seconds()))
         for report in story.reports:
-            if recorded.got(story, report) and report.source != STAFF:
+            if recorded.got(story, report) and report.source not in PEOPLE:
                 report_lags[report.source].append(
                     float((report.arrives_at - report.occurred_at).total_seconds()))
     return {
