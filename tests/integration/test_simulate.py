@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 from orderpilot.entrypoints.cli.main import app
 from orderpilot.simulators.company.plan import HOLDS, STAFF, plan_company
 from orderpilot.simulators.company.profiles import DEFAULT, NONE
-from orderpilot.simulators.company.run import START, TAIL
+from orderpilot.simulators.company.run import START, TAIL, Pacer
 
 runner = CliRunner()
 SMALL = ["simulate", "--orders", "300", "--days", "1", "--speed", "0", "--seed", "1", "--json"]
@@ -60,6 +61,21 @@ def test_the_same_seed_plans_the_same_company() -> None:
         for hold, fix in zip(held, fixed, strict=True):
             assert released is not None
             assert hold.arrives_at < fix.arrives_at < released.arrives_at
+
+
+def test_the_pace_follows_the_speed_and_never_waits_after_the_order_days() -> None:
+    day = timedelta(days=1)
+    pace = Pacer(START, START + day, speed=86400 / 0.4)  # a simulated day in 0.4 s
+    began = time.monotonic()
+    pace(START + day / 2)
+    assert 0.15 < time.monotonic() - began < 0.4
+    pace(START + day * 5)  # the tail after the order days: as fast as it goes
+    pace(START)  # behind: nothing is skipped, nothing waits
+    assert time.monotonic() - began < 0.4
+    flat_out = Pacer(START, START + day, speed=0)
+    began = time.monotonic()
+    flat_out(START + day)
+    assert time.monotonic() - began < 0.05
 
 
 def test_no_faults_plan_nothing_for_a_person() -> None:
