@@ -95,7 +95,7 @@ def test_no_faults_no_manual_intervention_no_discrepancy() -> None:
     assert report["orders"] == 300 and report["faults"] == "none" and report["seed"] == 1
     assert report["manual_intervention_rate"] == 0
     assert report["discrepancy_per_mille"] == 0
-    assert report["promise_then_out_of_stock"] == 0
+    assert report["promise_then_out_of_stock"] == report["out_of_stock_orders"] == 0
     assert report["walkthrough_sampled"] == 100 and report["walkthrough_consistent"] == 1
     assert report["refused_reports"] == 0 and report["staff_actions"] == {}
     assert report["fulfilment_cycle_hours_p50"] > 0
@@ -109,7 +109,7 @@ def test_default_faults_need_people_and_the_same_seed_prints_the_same_report() -
     first = simulated("--faults", "default")
     assert first["manual_intervention_rate"] > 0
     assert first["staff_actions"]["release_hold"] > 0
-    assert first["promise_then_out_of_stock"] == 0
+    assert first["promise_then_out_of_stock"] == 0 < first["out_of_stock_orders"]
     assert first["returns"] > 0 and first["refused_reports"] == 0
     again = simulated("--faults", "default")
     first.pop("seconds")

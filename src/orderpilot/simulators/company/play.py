@@ -304,13 +304,13 @@ def _release(hub: Hub, clock: SimulatedClock, order_id: str, report: Report) -> 
     return "released"
 
 
-def out_of_stock_after_promise(hub: Hub, recorded: Recorded) -> int:
-    """Orders the promise said were in stock that then went out of stock at allocation."""
+def out_of_stock(hub: Hub, recorded: Recorded) -> tuple[int, int]:
+    """Orders that went out of stock at allocation, and those of them the promise had said
+    were in stock."""
     from orderpilot.adapters import tables as t
 
-    promised = recorded.promised_in_stock
     with hub.db.read() as conn:
         went = {str(r[0]) for r in conn.execute(
             sa.select(t.events.c.order_id).distinct()
             .where(t.events.c.type == "inventory.out_of_stock"))}
-    return len(promised & went)
+    return len(went), len(recorded.promised_in_stock & went)

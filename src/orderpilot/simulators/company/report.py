@@ -26,7 +26,7 @@ from orderpilot.domain.reconciliation import INDUSTRY_PER_MILLE, TARGET_PER_MILL
 from orderpilot.domain.times import SHANGHAI
 from orderpilot.domain.walkthrough import HubOrder, Params, SystemView
 from orderpilot.domain.walkthrough_reports import Report as WalkReport
-from orderpilot.simulators.company.play import Recorded, out_of_stock_after_promise
+from orderpilot.simulators.company.play import Recorded, out_of_stock
 from orderpilot.simulators.demo_history_plan import OrderStory
 
 if TYPE_CHECKING:
@@ -84,6 +84,7 @@ def outcome(hub: Hub, stories: list[OrderStory], recorded: Recorded, *, seed: in
         k = kpi_view.outcome_kpis(conn, since=since, until=until, now=horizon)
         returns = return_metrics.metrics(conn, return_metrics.Period(since, horizon))
     accuracy = returns["address_accuracy"]
+    short, promised_short = out_of_stock(hub, recorded)
     return {
         "orders": len(recorded.order_ids),
         "walkthrough_sampled": walk["orders"],
@@ -95,7 +96,8 @@ def outcome(hub: Hub, stories: list[OrderStory], recorded: Recorded, *, seed: in
         "return_address_accuracy": (_rounded(accuracy["rate"], 4)
                                     if accuracy["routes"] else None),
         "returns": accuracy["routes"],
-        "promise_then_out_of_stock": out_of_stock_after_promise(hub, recorded),
+        "promise_then_out_of_stock": promised_short,
+        "out_of_stock_orders": short,
         "fulfilment_cycle_hours_p50": _rounded(k["fulfilment_cycle_hours"]["p50"], 1),
         "fulfilment_cycle_hours_p90": _rounded(k["fulfilment_cycle_hours"]["p90"], 1),
         "on_time_rate": _rounded(k["on_time_rate"], 4),
