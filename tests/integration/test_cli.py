@@ -133,7 +133,7 @@ def test_the_global_data_dir_option_picks_the_database(data_dir: Path, tmp_path:
 
 @pytest.mark.parametrize("command", [["demo"], ["serve"], ["user"], ["import"],
                                      ["import", "orders"], ["rules"], ["channels"], ["bench"],
-                                     ["dispatch"], ["token"], []])
+                                     ["dispatch"], ["token"], ["simulate"], []])
 def test_the_main_commands_show_examples_in_their_help(command: list[str]) -> None:
     shown = runner.invoke(app, [*command, "--help"], terminal_width=120)
     assert shown.exit_code == 0, shown.output

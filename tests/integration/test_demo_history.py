@@ -396,3 +396,22 @@ def test_the_returns_in_the_truth_are_those_in_the_database(
     assert len(refunded) == known["refunded"]["count"] > 0
     assert {c: f"{n / 100:.2f}" for c, n in amounts.items()} == known["refunded"]["amount"]
     assert known["by_status"].get("closed", 0) > 0  # some went through the whole life
+
+
+# --- Issue 14: the orders a person fixed are the manual interventions ---
+
+def test_the_orders_staff_fixed_are_in_the_audit_trail_as_sim_ops(
+        history: tuple[Hub, dict[str, Any]]) -> None:
+    hub, truth = history
+    fixed = truth["fixed_by_staff"]
+    assert fixed["address_incomplete"]["count"] > 0
+    with hub.db.read() as conn:
+        released = {r.order_id: r.actor for r in conn.execute(
+            sa.select(t.audit_log.c.order_id, t.audit_log.c.actor)
+            .where(t.audit_log.c.action == "hold.release"))}
+        held = conn.execute(sa.select(sa.func.count()).select_from(t.holds).where(
+            t.holds.c.reason.in_(("address_incomplete", "customs_check")),
+            t.holds.c.released_at.is_(None))).scalar_one()
+    ids = {i for listing in fixed.values() for i in listing["order_ids"]}
+    assert set(released) == ids and set(released.values()) == {"sim-ops-1"}
+    assert held == 0  # every one was released before the warehouse's release came

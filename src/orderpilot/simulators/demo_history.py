@@ -17,13 +17,12 @@ the returns whose receivable stays open (and the open amount), the three-way dis
 
 from __future__ import annotations
 
-import heapq
 import json
+import random
 import statistics
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -31,15 +30,17 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from orderpilot.domain.commands import LineInput, PlaceOrder, ReportEvent
-from orderpilot.domain.errors import OrderpilotError
-from orderpilot.integrations.wms.simulator import DEMO_STOCK
-from orderpilot.services import ordering
-from orderpilot.services.dispatch import Dispatcher, DispatchSettings
-from orderpilot.services.inventory import sync as inventory_sync
-from orderpilot.services.inventory.sync import LevelReport
-from orderpilot.services.wms_outbound import OutboundPusher
 from orderpilot.simulators import demo_history_returns as history_returns
+from orderpilot.simulators.company import play
+from orderpilot.simulators.company.plan import HOLDS, hold_for_people
+from orderpilot.simulators.company.play import (
+    HistoryStopped,
+    Progress,
+    Recorded,
+    Setup,
+    SimulatedClock,
+)
+from orderpilot.simulators.company.profiles import DEMO
 from orderpilot.simulators.demo_history_plan import (
     ERP_LAG_SCALE_SECONDS,
     ERP_LAG_SHAPE,
@@ -50,7 +51,6 @@ from orderpilot.simulators.demo_history_plan import (
     Report,
     plan_history,
 )
-from orderpilot.simulators.demo_inventory import SOURCES, STRATEGIES
 
 if TYPE_CHECKING:
     from orderpilot.bootstrap import Hub
@@ -58,13 +58,10 @@ if TYPE_CHECKING:
 log = structlog.get_logger("orderpilot.demo")
 TRUTH_FILE = Path("demo") / "truth.json"
 WORKER = "demo-history"
-HISTORY_STOCK = 3000  # each morning's count per SKU and warehouse: the past never ran short
-DISPATCH_EVERY = timedelta(minutes=15)  # the dispatcher keeps up within minutes
-Progress = Callable[[int, int], None]  # (done, total) arrivals
-
-
-class HistoryStopped(Exception):
-    """The demo was stopped while its history was loading (no truth is written)."""
+PEOPLE = (STAFF, HOLDS)  # the hub's users and its systems' holds: not reports of a source
+SETUP = Setup()  # the history's stock never runs short; the shops reserve as the demo's do
+__all__ = ["HistoryStopped", "SimulatedClock", "backfill", "HistorySize", "needs_history",
+           "truth_path", "Progress"]
 
 
 @dataclass(frozen=True)
@@ -72,30 +69,6 @@ class HistorySize:
     days: float = 14.0
     orders_per_day: float = 100.0
     seed: int = 7
-
-
-class SimulatedClock:
-    """The hub's clock during the backfill: it reads whatever time the history has reached."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
-class Recorded:
-    """What the hub answered to each report: order ids, outcomes, refusals."""
-
-    order_ids: dict[int, str] = field(default_factory=dict)  # story number -> order id
-    outcomes: dict[tuple[int, str], str] = field(default_factory=dict)  # (number, event id)
-    refused: list[dict[str, str]] = field(default_factory=list)
-    duplicates: Counter[str] = field(default_factory=Counter)  # by source: sent again, kept once
-    returns: history_returns.Played = field(default_factory=history_returns.Played)
-
-    def got(self, story: OrderStory, report: Report | None) -> bool:
-        return report is not None and (story.number, report.source_event_id) in self.outcomes
 
 
 def truth_path(data_dir: Path) -> Path:
@@ -120,143 +93,22 @@ def backfill(hub: Hub, data_dir: Path, size: HistorySize = HistorySize(), *,
     raises HistoryStopped."""
     end = (end or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     stories = plan_history(size.seed, end, size.days, size.orders_per_day, rates)
+    # Its own draws, so the history's orders and reports are what they were without them.
+    hold_for_people(random.Random(f"{size.seed}:{DEMO.name}"), stories, DEMO)
     clock = SimulatedClock(end - timedelta(days=size.days))
     with hub.db.bulk_load():
-        _stock_sources(hub, clock)
+        play.stock_sources(hub, clock, SETUP)
         history_returns.install_registers(hub, clock)
-        recorded = _play(hub, clock, stories, progress, stop)
+        recorded = play.play(hub, clock, stories, SETUP, progress, stop)
         clock.now = end
         history_returns.hold_undecided(hub, clock, recorded.returns)
-        _drain(hub, clock)
+        play.drain(hub, clock)
         _settle_bookings(hub, clock, stories, recorded)
     truth = build_truth(stories, recorded, size, end)
     path = truth_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8")
     return truth
-
-
-def _stock_sources(hub: Hub, clock: SimulatedClock) -> None:
-    """The warehouses and the channels' strategies, with no pulls: the history's counts come
-    from its mornings (``_restock``); the demo sets its live schedules afterwards."""
-    for code, kind, zh, en, region, days, _ in SOURCES:
-        inventory_sync.put_source(inventory_sync.build_source(
-            code=code, kind=kind, name_zh=zh, name_en=en, region=region, lead_time_days=days,
-            sync_schedule="manual", low_threshold=0), hub.uow, clock)
-    for channel, fields in STRATEGIES.items():
-        inventory_sync.put_strategy(inventory_sync.build_strategy(channel=channel, **fields),
-                                    hub.uow, clock)
-
-
-def _restock(hub: Hub, clock: SimulatedClock) -> None:
-    sellable = {code for code, kind, *_ in SOURCES if kind != "in_transit"}
-    levels = [LevelReport(code, sku, max(on_hand, HISTORY_STOCK))
-              for sku, places in DEMO_STOCK.items()
-              for code, on_hand in places.items() if code in sellable]
-    inventory_sync.apply_levels(f"demo:history:levels:{clock.now:%Y-%m-%d}", levels, hub.uow,
-                                clock, method="import")
-
-
-def _play(hub: Hub, clock: SimulatedClock, stories: list[OrderStory],
-          progress: Progress | None, stop: threading.Event | None) -> Recorded:
-    # (arrives at the hub, order, sequence, report (None: the order itself), sent again)
-    due: list[tuple[datetime, int, int, Report | None, bool]] = []
-    for story in stories:
-        due.append((story.arrives_at, story.number, 0, None, False))
-        for i, r in enumerate(story.reports):
-            due.append((r.arrives_at, story.number, 2 * i + 1, r, False))
-            if r.again_at is not None:
-                due.append((r.again_at, story.number, 2 * i + 2, r, True))
-    heapq.heapify(due)
-    by_number = {s.number: s for s in stories}
-    recorded = Recorded()
-    dispatcher = _dispatcher(hub, clock)
-    # Outbound orders go to the WMS (its simulator in the demo) as they would live.
-    pusher = OutboundPusher(hub.uow, hub.connectors, clock) \
-        if hub.connectors.endpoints.url_for("wms") else None
-    total, done, stocked, dispatched = len(due), 0, "", clock.now
-    while due:
-        if stop is not None and stop.is_set():
-            raise HistoryStopped
-        at, number, _, report, again = heapq.heappop(due)
-        clock.now = at
-        if f"{at:%Y-%m-%d}" != stocked:
-            stocked = f"{at:%Y-%m-%d}"
-            _restock(hub, clock)
-        if at - dispatched >= DISPATCH_EVERY:  # one batch a tick; the rest waits for the next
-            dispatcher.run_once()
-            if pusher is not None:
-                pusher.run_once()
-            dispatched = at
-        story = by_number[number]
-        if report is None:
-            _place(hub, clock, story, recorded)
-        elif number in recorded.order_ids:
-            _report(hub, clock, story, report, recorded, again)
-        done += 1
-        if progress is not None and (done % 200 == 0 or done == total):
-            progress(done, total)
-    return recorded
-
-
-def _dispatcher(hub: Hub, clock: SimulatedClock) -> Dispatcher:
-    return Dispatcher(hub.uow, hub.registry, clock, WORKER,
-                      DispatchSettings(one_transaction_per_batch=hub.db.is_sqlite))
-
-
-def _drain(hub: Hub, clock: SimulatedClock) -> None:
-    """Whatever the last ticks left: the history's events are all handled at its end."""
-    dispatcher = _dispatcher(hub, clock)
-    while dispatcher.run_once():
-        pass
-
-
-def _place(hub: Hub, clock: SimulatedClock, story: OrderStory, recorded: Recorded) -> None:
-    body = story.body
-    placed = ordering.place_order(PlaceOrder(
-        channel=body["channel"], shop_id=body["shop_id"], external_id=body["external_id"],
-        placed_at=datetime.fromisoformat(body["placed_at"]), currency=body["currency"],
-        customer_name=body["customer"]["name"], customer_phone=body["customer"]["phone"],
-        address=body["shipping_address"],
-        lines=tuple(LineInput(ln["sku"], ln["quantity"], ln["unit_price"], ln["name"],
-                              ln["discount"]) for ln in body["lines"]),
-        total=body["total"], shipping_fee=body["shipping_fee"], tags=tuple(body["tags"]),
-        raw_payload=body, idempotency_key=f"demo-history:{body['external_id']}"),
-        hub.uow, clock)
-    recorded.order_ids[story.number] = placed.order_id
-
-
-def _report(hub: Hub, clock: SimulatedClock, story: OrderStory, report: Report,
-            recorded: Recorded, again: bool) -> None:
-    order_id = recorded.order_ids[story.number]
-    try:
-        if report.source == STAFF or report.type == "return.requested":
-            outcome = _return_step(hub, clock, story, report, recorded)
-            if outcome is not None:
-                recorded.outcomes[(story.number, report.source_event_id)] = outcome
-            return
-        answer = ordering.report_event(ReportEvent(
-            order_id, report.type, report.source, report.occurred_at,
-            source_event_id=report.source_event_id, data=report.data), hub.uow, clock)
-    except OrderpilotError as error:  # kept in the truth: the pages must not count it
-        recorded.refused.append({"order_id": order_id, "type": report.type,
-                                 "code": error.code, "message": error.message})
-        log.warning("demo_history_refused", order_id=order_id, type=report.type,
-                    error=error.message)
-        return
-    if again:
-        recorded.duplicates[report.source] += answer.outcome == "duplicate"
-    else:
-        recorded.outcomes[(story.number, report.source_event_id)] = answer.outcome
-
-
-def _return_step(hub: Hub, clock: SimulatedClock, story: OrderStory, report: Report,
-                 recorded: Recorded) -> str | None:
-    """A return request (the returns service, then its route) or a staff move on it."""
-    if report.type == "return.requested":
-        return history_returns.take(hub, clock, story.number, recorded.order_ids[story.number],
-                                    report, recorded.returns)
-    return history_returns.move(hub, clock, story.number, report, recorded.returns)
 
 
 def _settle_bookings(hub: Hub, clock: SimulatedClock, stories: list[OrderStory],
@@ -279,6 +131,10 @@ def _settle_bookings(hub: Hub, clock: SimulatedClock, stories: list[OrderStory],
             else:
                 uow.back_office.stop(booking.order_id, WORKER, "the ERP never booked this sale "
                                      "order (demo history: an injected fault)", clock())
+
+
+def _fix(story: OrderStory) -> Report | None:
+    return story.first(f"{STAFF}:release_hold")
 
 
 def _placed_at(story: OrderStory) -> datetime:
@@ -343,14 +199,14 @@ def build_truth(stories: list[OrderStory], recorded: Recorded, size: HistorySize
     late_picks = [s for s in stories
                   if "late_pick" in s.faults and outcome(s, "wms.picked") == "late"]
     types = Counter(r.type for s in stories for r in s.reports
-                    if recorded.got(s, r) and r.source != STAFF)
+                    if recorded.got(s, r) and r.source not in PEOPLE)
     report_lags: dict[str, list[float]] = defaultdict(list)
     for story in stories:
         if story.number in ids:
             report_lags[str(story.body["channel"])].append(
                 float((story.arrives_at - _placed_at(story)).total_seconds()))
         for report in story.reports:
-            if recorded.got(story, report) and report.source != STAFF:
+            if recorded.got(story, report) and report.source not in PEOPLE:
                 report_lags[report.source].append(
                     float((report.arrives_at - report.occurred_at).total_seconds()))
     return {
@@ -395,4 +251,9 @@ def build_truth(stories: list[OrderStory], recorded: Recorded, size: HistorySize
         },
         # the returns service's answers: counts, routes, the unroutable and refunds
         "returns": recorded.returns.truth(),
+        # held by a system (the courier's address check, customs), released by sim-ops-1:
+        # each order here has its audit_log rows (the manual interventions)
+        "fixed_by_staff": {reason: listing([s for s in stories if reason in s.faults
+                                            and recorded.got(s, _fix(s))])
+                           for reason in ("address_incomplete", "customs_check")},
     }

@@ -49,8 +49,8 @@ RETURN_LIFE = (("approved", 1 * 3600.0, 8 * 3600.0), ("pickup_booked", 600.0, 36
                ("in_transit", 2 * 3600.0, 30 * 3600.0), ("received", 86400.0, 3 * 86400.0),
                ("inspected", 2 * 3600.0, 12 * 3600.0), ("refunded", 3600.0, 6 * 3600.0),
                ("closed", 3600.0, 3 * 3600.0))
-LATE_SHARE, LATE_LAG = 0.02, (30 * MINUTE, 3 * HOUR)  # e.g. an ERP sync job that stalled
-RESENT_SHARE, RESENT_AFTER = 0.03, (5.0, 300.0)  # reports a source sends twice, seconds
+LATE_LAG = (30 * MINUTE, 3 * HOUR)  # e.g. an ERP sync job that stalled
+RESENT_AFTER = (5.0, 300.0)  # reports a source sends twice: again after so many seconds
 SETTLED = timedelta(hours=12)  # faults hit orders whose telling event is this far in the past
 CARRIERS = returns_plan.CARRIER_SOURCES
 STOREFRONTS = {shop.channel for shop in SHOPS}
@@ -69,6 +69,8 @@ class FaultRates:
     returns: float = 0.06  # of delivered orders
     cancelled_after_booking: float = 0.04
     never_paid: float = 0.04
+    late_reports: float = 0.02  # of reports: an hour or more on the way (a stalled sync job)
+    resent_reports: float = 0.03  # of reports: sent twice by their source (the hub keeps one)
 
 
 SEED_FAULTS = FaultRates()
@@ -120,14 +122,14 @@ def plan_history(seed: int, end: datetime, days: float, orders_per_day: float,
     count = max(1, round(days * orders_per_day))
     span = (last - start).total_seconds()
     placed = sorted(start + timedelta(seconds=round(rng.uniform(0, span))) for _ in range(count))
-    stories = [_story(rng, n + 1, at, rates) for n, at in enumerate(placed)]
-    _inject(rng, stories, rates, end - SETTLED)
+    stories = [plan_story(rng, n + 1, at, rates) for n, at in enumerate(placed)]
+    inject_faults(rng, stories, rates, end - SETTLED)
     for story in stories:
-        _deliver(rng, story, end)
+        deliver(rng, story, end, rates)
     return stories
 
 
-def _story(rng: random.Random, number: int, placed_at: datetime,
+def plan_story(rng: random.Random, number: int, placed_at: datetime,
            rates: FaultRates) -> OrderStory:
     shop = rng.choices(SHOPS, weights=[s.weight for s in SHOPS])[0]
     external_id = f"{shop.prefix}H{number:06d}"
@@ -228,12 +230,12 @@ def _event_id(type_: str, source: str, external_id: str, data: dict[str, Any]) -
 
 
 def _pick(rng: random.Random, stories: list[OrderStory], share: float) -> list[OrderStory]:
-    if not stories:
+    if not stories or share <= 0:
         return []
     return rng.sample(stories, max(1, round(share * len(stories))))
 
 
-def _inject(rng: random.Random, stories: list[OrderStory], rates: FaultRates,
+def inject_faults(rng: random.Random, stories: list[OrderStory], rates: FaultRates,
             cutoff: datetime) -> None:
     """Choose the orders each fault hits, in exact numbers, and change their reports. Only
     orders whose telling event happened before CUTOFF qualify, so every fault shows."""
@@ -278,7 +280,8 @@ def _system(source: str) -> str:
     return "carrier" if source in CARRIERS else source
 
 
-def _deliver(rng: random.Random, story: OrderStory, end: datetime) -> None:
+def deliver(rng: random.Random, story: OrderStory, end: datetime,
+            rates: FaultRates = SEED_FAULTS) -> None:
     """Give each report its arrival at the hub, keep those that arrive before ``end``.
 
     The lifecycle's reports reach the hub in their order (a carrier's scan is never recorded
@@ -293,7 +296,8 @@ def _deliver(rng: random.Random, story: OrderStory, end: datetime) -> None:
             arrival[i] = last = max(report.occurred_at, last + timedelta(seconds=1))
             continue
         low, high = REPORT_LAG[_system(report.source)]
-        lag = rng.uniform(*LATE_LAG) if rng.random() < LATE_SHARE else rng.uniform(low, high)
+        late = rng.random() < rates.late_reports
+        lag = rng.uniform(*LATE_LAG) if late else rng.uniform(low, high)
         arrival[i] = report.occurred_at + timedelta(seconds=round(lag))
         if report.source != ERP and not (picked_late and report.type == "wms.picked"):
             arrival[i] = last = max(arrival[i], last + timedelta(seconds=1))
@@ -306,20 +310,22 @@ def _deliver(rng: random.Random, story: OrderStory, end: datetime) -> None:
             arrival[i] = max(arrival[i], paid + timedelta(seconds=1))
         elif picked_late and report.type == "wms.picked" and shipped is not None:
             arrival[i] = shipped + timedelta(seconds=round(rng.uniform(1 * HOUR, 3 * HOUR)))
-    story.reports = [_arrived(rng, r, arrival[i], end)
+    story.reports = [_arrived(rng, r, arrival[i], end, rates.resent_reports)
                      for i, r in enumerate(story.reports) if arrival[i] <= end]
 
 
-def _arrived(rng: random.Random, report: Report, arrives_at: datetime, end: datetime) -> Report:
+def _arrived(rng: random.Random, report: Report, arrives_at: datetime, end: datetime,
+             resent: float) -> Report:
     """A return request is taken by the returns API when it comes (the hub stamps it then) and
     a repeat is answered from the first; people's moves are not reports: neither is resent."""
     if report.source == STAFF or report.type == "return.requested":
         return replace(report, occurred_at=arrives_at, arrives_at=arrives_at)
-    return replace(report, arrives_at=arrives_at, again_at=_again(rng, arrives_at, end))
+    return replace(report, arrives_at=arrives_at, again_at=_again(rng, arrives_at, end, resent))
 
 
-def _again(rng: random.Random, arrives_at: datetime, end: datetime) -> datetime | None:
-    if rng.random() >= RESENT_SHARE:
+def _again(rng: random.Random, arrives_at: datetime, end: datetime,
+           resent: float) -> datetime | None:
+    if rng.random() >= resent:
         return None
     again = arrives_at + timedelta(seconds=round(rng.uniform(*RESENT_AFTER)))
     return again if again <= end else None

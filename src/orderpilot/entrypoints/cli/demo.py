@@ -130,8 +130,10 @@ def load_history(hub: Hub, data_dir: Path, size: HistorySize,
             hub, data_dir, size, stop=stop,
             progress=lambda done, total: bar.update(task, completed=done, total=total))
     lag = truth["erp_lag"]
+    fixed = sum(listing["count"] for listing in truth["fixed_by_staff"].values())
     console.print(f"history: {truth['orders']} orders, {truth['reports']} reports; ERP books "
-                  f"{lag['mean_seconds'] / 60:.1f} min after payment on average; "
+                  f"{lag['mean_seconds'] / 60:.1f} min after payment on average; {fixed} "
+                  f"orders fixed by staff (sim-ops-1); "
                   f"truth in {demo_history.truth_path(data_dir)}")
     return truth
 

@@ -31,6 +31,7 @@ from orderpilot.entrypoints.cli import (
     return_policy,
     rules,
     sim,
+    simulate,
     users,
 )
 from orderpilot.entrypoints.cli import order_sheets as transfer
@@ -278,6 +279,7 @@ app.add_typer(channels.channels_app, name="channels")
 app.add_typer(transfer.import_app, name="import")
 app.add_typer(transfer.export_app, name="export")
 app.command()(demo.demo)
+app.command()(simulate.simulate)
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(audit.app, name="audit")
 app.add_typer(audit_log.app, name="audit-log")
