@@ -5,6 +5,7 @@ through the one masking policy in domain/masking.py."""
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -49,6 +50,10 @@ def _masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
     return record
 
 
+def _to_stderr(*_args: Any) -> structlog.PrintLogger:
+    return structlog.PrintLogger(sys.stderr)  # the stderr of the moment the logger is made
+
+
 def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
     renderer: Any = (structlog.processors.JSONRenderer(ensure_ascii=False) if json_lines
                      else structlog.dev.ConsoleRenderer(colors=False))
@@ -58,6 +63,8 @@ def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
                     structlog.processors.format_exc_info, _mask_processor, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)),
+        # stderr: stdout is each command's answer (`--json` lines, tables), never the log
+        logger_factory=_to_stderr,
         cache_logger_on_first_use=True,
     )
     logging.setLogRecordFactory(_masked_record)
