@@ -68,7 +68,8 @@ def test_a_viewer_reads_the_board_and_the_slowest_orders_of_an_edge(
     sign_in(page, "viewer")
     page.click("nav.nav >> text=诊断")
     expect(page.locator("h1")).to_have_text("诊断")
-    expect(page.locator("[data-testid=diagnosis-pages] a")).to_have_count(4)
+    # the lifecycle board, walkthrough, reconciliation, expectations and refused reports
+    expect(page.locator("[data-testid=diagnosis-pages] a")).to_have_count(5)
     page.click("[data-testid=diagnosis-flow]")
     expect(page.locator("h1")).to_have_text("生命周期看板")
     expect(page.locator("[data-testid=finding][data-code='average_time.paid.erp_booked']")
