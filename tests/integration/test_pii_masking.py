@@ -124,7 +124,10 @@ def seeded(rules_hub: Hub) -> Iterator[Seeded]:
         assert audit.status_code == 201, audit.text
         assert any(f["field"] == "address" for o in audit.json()["result"]["orders"]
                    for f in o["findings"])
+        exceptions = client.get("/api/v1/exceptions", headers=ops).json()["items"]
+        assert exceptions, "the hold opened an exception (its note names both phones)"
         ids = {"order_id": orders["cn"], "hold_id": hold.json()["id"],
+               "exception_id": exceptions[0]["id"],
                "event_id": event.json()["event_id"], "run_id": runs[0]["id"],
                "ticket_id": tickets[0]["id"], "rule_id": rule_id, "name": "return_centres",
                "code": "SMS_PAY_REMIND", "channel": "shopee", "promotion_id": "none",
