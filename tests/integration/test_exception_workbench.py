@@ -5,6 +5,7 @@ comments are in the history and the audit trail."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -263,3 +264,47 @@ def test_the_sweep_opens_holds_that_have_no_exception_yet(hub: Hub, api: TestCli
     assert len(_events(hub, "exception.opened")) == 1
     with hub.uow() as uow:
         assert sweep.sweep_in(uow, clock()) == (0, 0)
+
+
+def test_outbound_orders_and_channel_jobs_that_gave_up_are_swept_and_retried(
+        hub: Hub, api: TestClient, clock: FakeClock, tokens: dict[str, str]) -> None:
+    order_id = place(api, "EX-WMS")
+    with hub.uow() as uow:
+        uow.wms_outbound.make_due(order_id, clock())
+        uow.wms_outbound.failed(order_id, "422 warehouse refused: unknown SKU", None)
+        uow.channels.add_job("shopee-sg:order:990001", "shopee-sg", "990001", "push", None,
+                             clock())
+        [job] = uow.channels.claim_jobs("test", 10, timedelta(minutes=5), clock())
+        uow.channels.finish_jobs([job.seq], clock(), status="dead",
+                                 error="shopee answered error_param 5 times")
+        assert sweep.sweep_in(uow, clock()) == (2, 0)
+    failed = {i["reason"]: i for i in queue(api, kind="failed_push")["items"]}
+    wms, channel = failed["wms_outbound_failed"], failed["channel_job_failed"]
+    assert (wms["order_id"], wms["owner_role"]) == (order_id, "warehouse")
+    assert "unknown SKU" in wms["detail"]["error"]
+    assert channel["order_id"] is None  # never fetched: no order in the hub yet
+    assert (channel["detail"]["source"], channel["detail"]["external_id"]) == (
+        "shopee-sg", "990001")
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    body = {"action": "retry_push", "ids": [wms["id"], channel["id"]]}
+    preview = api.post("/api/v1/exceptions/bulk", json={**body, "preview": True},
+                       headers=admin).json()["preview"]
+    assert (preview["orders"], preview["exceptions"]) == (1, 2)
+    retried = api.post("/api/v1/exceptions/bulk", json={**body, "confirm": 1}, headers=admin)
+    assert retried.status_code == 200, retried.text
+    with hub.db.read() as conn:
+        outbound = conn.execute(sa.select(t.wms_outbound).where(
+            t.wms_outbound.c.order_id == order_id)).one()
+        again = conn.execute(sa.select(t.channel_jobs).where(
+            t.channel_jobs.c.seq == job.seq)).one()
+    assert (outbound.status, outbound.attempts) == ("due", 0)
+    assert (again.status, again.attempts) == ("pending", 0)
+    with hub.uow() as uow:  # the retries succeed: the sweep finds both sources gone
+        uow.wms_outbound.sent(order_id, clock(), {"code": "0"})
+        uow.channels.finish_jobs([job.seq], clock())
+        assert sweep.sweep_in(uow, clock()) == (0, 2)
+    resolved = queue(api, kind="failed_push", status="resolved")["items"]
+    assert {i["resolution"] for i in resolved} == {"source_gone"}
+    with hub.uow() as uow:  # a second retry of a source no longer failing changes nothing
+        assert not uow.wms_outbound.requeue(order_id, clock())
+        assert not uow.channels.requeue_job(job.seq, clock())

@@ -157,6 +157,16 @@ class ChannelStore:
                 attempts=j.attempts + 1, available_at=at, claimed_by=None,
                 claimed_until=None, last_error=error[:2000]))
 
+    def requeue_job(self, seq: int, now: datetime) -> bool:
+        """A job that gave up (``dead``) pending again now, its attempts counted afresh (its
+        order is fetched from the platform again: a dead job's payload is not kept); False
+        when the job is not dead."""
+        j = t.channel_jobs.c
+        return bool(self.conn.execute(t.channel_jobs.update().where(
+            j.seq == seq, j.status == "dead").values(
+            status="pending", attempts=0, available_at=now, done_at=None, claimed_by=None,
+            claimed_until=None)).rowcount)
+
     def job_counts(self) -> dict[tuple[str, str], int]:
         j = t.channel_jobs.c
         return {(r.account, r.status): r.n for r in self.conn.execute(

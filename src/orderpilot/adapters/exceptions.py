@@ -10,7 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
-from orderpilot.domain.exceptions import ACTIVE, CommentRecord, ExceptionRecord, HistoryRecord
+from orderpilot.domain.exceptions import (
+    ACTIVE,
+    CHANNEL_JOB,
+    CommentRecord,
+    ExceptionRecord,
+    HistoryRecord,
+)
 from orderpilot.services.exceptions.sweep import FailingSource
 
 SHORT = 300  # characters of an error kept in an exception's detail
@@ -96,8 +102,8 @@ class ExceptionRepository:
         return [exception_from_row(r) for r in rows]
 
     def failing_sources(self) -> list[FailingSource]:
-        """Dead letters, quarantined payloads still held, outbound orders and ERP bookings
-        that gave up."""
+        """Dead letters, quarantined payloads still held, outbound orders, channel jobs and
+        ERP bookings that gave up."""
         ob, ev, q, cq = t.outbox, t.events, t.quarantine, t.channel_quarantine
         wms, erp = t.wms_outbound, t.erp_bookings
         found = [FailingSource("dead_letter", r.event_id, r.order_id, r.recorded_at,
@@ -122,6 +128,18 @@ class ExceptionRepository:
                   for r in self.conn.execute(
                       sa.select(wms.c.order_id, wms.c.due_at, wms.c.last_error)
                       .where(wms.c.status == "failed"))]
+        jobs, orders = t.channel_jobs, t.channel_orders
+        found += [FailingSource("channel_job_failed", f"{CHANNEL_JOB}{r.seq}", r.order_id,
+                                r.done_at or r.created_at,
+                                {"source": r.account, "external_id": r.external_id,
+                                 "origin": r.origin, "error": (r.last_error or "")[:SHORT]})
+                  for r in self.conn.execute(
+                      sa.select(jobs.c.seq, jobs.c.account, jobs.c.external_id, jobs.c.origin,
+                                jobs.c.last_error, jobs.c.done_at, jobs.c.created_at,
+                                orders.c.order_id)
+                      .outerjoin(orders, sa.and_(orders.c.account == jobs.c.account,
+                                                 orders.c.external_id == jobs.c.external_id))
+                      .where(jobs.c.status == "dead"))]
         found += [FailingSource("erp_booking_failed", f"erp:{r.order_id}", r.order_id,
                                 r.updated_at, {"error": (r.last_error or "")[:SHORT]})
                   for r in self.conn.execute(

@@ -48,6 +48,13 @@ class WmsOutboundRepository:
             values["due_at"] = retry_at
         self.conn.execute(w.update().where(w.c.order_id == order_id).values(values))
 
+    def requeue(self, order_id: str, now: datetime) -> bool:
+        """A push that gave up (``failed``) due again now, with its attempts counted afresh;
+        False when the order's push is not failed (sent meanwhile, or never queued)."""
+        return bool(self.conn.execute(w.update().where(
+            w.c.order_id == order_id, w.c.status == "failed").values(
+            status="due", due_at=now, attempts=0, claimed_until=None)).rowcount)
+
     def status(self, order_id: str) -> dict[str, Any] | None:
         row = self.conn.execute(sa.select(w).where(w.c.order_id == order_id)).first()
         return dict(row._mapping) if row else None

@@ -100,6 +100,13 @@ CHANGES: dict[str, tuple[str, str]] = {
     "retried": ("重试", "Retried"),
 }
 STOCK_HOLDS = ("out_of_stock", "stock_shortage")
+CHANNEL_JOB = "channel_job:"  # a dead channel job's subject ref: the prefix and its seq
+
+
+def channel_job_seq(subject_ref: str) -> int | None:
+    """The channel job a ``channel_job_failed`` exception stands for."""
+    rest = subject_ref.removeprefix(CHANNEL_JOB)
+    return int(rest) if rest != subject_ref and rest.isdigit() else None
 
 
 def reason_of(code: str) -> Reason:

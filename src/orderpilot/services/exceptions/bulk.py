@@ -16,7 +16,7 @@ from typing import NamedTuple
 from orderpilot.domain.access import allowed
 from orderpilot.domain.commands import ReleaseHold
 from orderpilot.domain.errors import Conflict, Forbidden, InvalidInput
-from orderpilot.domain.exceptions import ExceptionRecord, HistoryRecord
+from orderpilot.domain.exceptions import ExceptionRecord, HistoryRecord, channel_job_seq
 from orderpilot.domain.hold_release import check_release_reason
 from orderpilot.services import audit_trail, ordering
 from orderpilot.services.exceptions.feed import resolve_in
@@ -71,7 +71,7 @@ def _active(record: ExceptionRecord) -> bool:
     return record.active
 
 
-RETRIABLE = ("dead_letter", "erp_booking_failed")
+RETRIABLE = ("dead_letter", "erp_booking_failed", "wms_outbound_failed", "channel_job_failed")
 
 
 def _retry_applies(record: ExceptionRecord) -> bool:
@@ -80,13 +80,22 @@ def _retry_applies(record: ExceptionRecord) -> bool:
 
 def _retry(uow: UnitOfWork, clock: Clock, record: ExceptionRecord, params: Params,
            by: str) -> None:
-    """Redrive the dead letter, or queue the stopped ERP booking again (the existing
-    retries). The exception stays open: the sweep resolves it once the source is healthy, and
-    a retry that fails again leaves it where it was."""
+    """Redrive the dead letter, queue the stopped ERP booking, the WMS outbound order or the
+    channel job that gave up again, with a fresh count of attempts. The exception stays open:
+    the sweep resolves it once the source is healthy, and a retry that fails again leaves it
+    where it was."""
     now = clock()
     if record.reason == "dead_letter":
         uow.outbox.retry_dead(now, record.subject_ref)
-    elif record.order_id is not None:
+    elif record.reason == "channel_job_failed":
+        seq = channel_job_seq(record.subject_ref)
+        if seq is not None:
+            uow.channels.requeue_job(seq, now)
+    elif record.order_id is None:
+        pass
+    elif record.reason == "wms_outbound_failed":
+        uow.wms_outbound.requeue(record.order_id, now)
+    else:
         uow.back_office.requeue(record.order_id, now)
     uow.exceptions.log(HistoryRecord(None, record.id, now, by, "retried", None,
                                      {"reason": record.reason}))
