@@ -183,6 +183,21 @@ def test_the_trail_is_searched_newest_first_paged_exported_and_masked(
     assert api.get("/api/v1/audit-log", params={"since": "yesterday"}).status_code == 422
 
 
+def test_control_characters_in_the_trail_do_not_break_its_download(api: Any,
+                                                                    hub: Hub) -> None:
+    """Audited text is whatever a request carried (the fuzz test found a rule name with \x13
+    in it); a worksheet cannot hold C0 controls, so they are shown as \\xNN."""
+    with audit_trail.acting_as(Actor("li.ops", "ops", "user", "console")), hub.uow() as uow:
+        audit_trail.record(uow, hub.clock, "rule.create", subject_type="rule",
+                           subject_id="r\x13\x1f", after={"name": "促销\x13规则"})
+    sheet = api.get("/api/v1/audit-log/export.xlsx")
+    assert sheet.status_code == 200, sheet.text
+    cells = [c for row in load_workbook(BytesIO(sheet.content)).active.iter_rows(
+        values_only=True) for c in row if isinstance(c, str)]
+    assert "r\\x13\\x1f" in cells
+    assert any("促销\\u0013规则" in c for c in cells)  # JSON escapes its own
+
+
 @pytest.mark.parametrize("path", ["/api/v1/users", "/api/v1/tokens"])
 def test_only_admins_manage_users(api: Any, path: str) -> None:
     assert api.get(path).status_code == 403

@@ -17,7 +17,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from orderpilot.adapters.cell_safety import formula_safe_row
+from orderpilot.adapters.cell_safety import formula_safe_row, writable
 from orderpilot.domain.walkthrough import FIELDS, SYSTEMS
 from orderpilot.services.walkthrough import AuditRun, as_dict
 
@@ -37,7 +37,7 @@ def _sheet(book: Workbook, title: str, header: Sequence[str], rows: Sequence[Seq
         sheet.column_dimensions[get_column_letter(i)].width = width
         sheet.cell(row=1, column=i).font = Font(bold=True)
     for row in rows:
-        sheet.append(formula_safe_row(row))
+        sheet.append(formula_safe_row(writable(v) for v in row))
     sheet.freeze_panes = "A2"
 
 

@@ -18,12 +18,24 @@ from typing import Any
 # line feed is included because XML turns a carriage return in an .xlsx cell into one.
 _TRIGGER = re.compile(r"'*[=+\-@\t\r\n]")
 _NEUTRALISED = re.compile(r"'+[=+\-@\t\r\n]")
+# What openpyxl refuses in a cell (openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE): C0 controls but
+# tab, line feed and carriage return.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def formula_safe(value: Any) -> Any:
     """The value to write: text that could start a formula gets a leading single quote."""
     if isinstance(value, str) and _TRIGGER.match(value):
         return "'" + value
+    return value
+
+
+def writable(value: Any) -> Any:
+    """Text with the control characters a worksheet cannot hold (XML 1.0 refuses them) shown
+    as ``\\xNN``: stored text such as an audited request's detail may carry them, and
+    openpyxl would refuse the whole download."""
+    if isinstance(value, str) and _ILLEGAL.search(value):
+        return _ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
     return value
 
 

@@ -50,8 +50,19 @@ def _masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
     return record
 
 
-def _to_stderr(*_args: Any) -> structlog.PrintLogger:
-    return structlog.PrintLogger(sys.stderr)  # the stderr of the moment the logger is made
+class _StderrLogger:
+    """Writes each line to the stderr of the moment it is written, not of the moment the
+    logger was made (loggers are cached on first use: a stream replaced since, such as a
+    finished CLI runner's, may be closed)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warn = warning = error = critical = exception = fatal = msg
+
+
+def _to_stderr(*_args: Any) -> _StderrLogger:
+    return _StderrLogger()
 
 
 def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:

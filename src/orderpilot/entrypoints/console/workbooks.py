@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from orderpilot.adapters.cell_safety import formula_safe_row
+from orderpilot.adapters.cell_safety import formula_safe_row, writable
 from orderpilot.entrypoints.console.i18n import to_shanghai
 
 TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -44,7 +44,8 @@ def sheet_bytes(title: str, columns: Sequence[tuple[str, int]], rows: Iterable[l
         cell.alignment = Alignment(vertical="center", wrap_text=True)
     sheet.row_dimensions[1].height = 32
     for values in rows:
-        sheet.append(formula_safe_row(values))  # a buyer's name is no formula
+        # a buyer's name is no formula, and a control character no broken download
+        sheet.append(formula_safe_row(writable(v) for v in values))
         row = sheet.max_row
         for column, number_format in formats.items():
             sheet.cell(row=row, column=column).number_format = number_format
