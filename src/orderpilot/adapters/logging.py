@@ -56,7 +56,9 @@ class _StderrLogger:
     finished CLI runner's, may be closed)."""
 
     def msg(self, message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
+        stream = sys.stderr
+        stream.write(message + "\n")  # one write: lines of two threads do not interleave
+        stream.flush()
 
     log = debug = info = warn = warning = error = critical = exception = fatal = msg
 

@@ -91,11 +91,9 @@ def _retry(uow: UnitOfWork, clock: Clock, record: ExceptionRecord, params: Param
         seq = channel_job_seq(record.subject_ref)
         if seq is not None:
             uow.channels.requeue_job(seq, now)
-    elif record.order_id is None:
-        pass
-    elif record.reason == "wms_outbound_failed":
+    elif record.reason == "wms_outbound_failed" and record.order_id is not None:
         uow.wms_outbound.requeue(record.order_id, now)
-    else:
+    elif record.reason == "erp_booking_failed" and record.order_id is not None:
         uow.back_office.requeue(record.order_id, now)
     uow.exceptions.log(HistoryRecord(None, record.id, now, by, "retried", None,
                                      {"reason": record.reason}))
