@@ -24,7 +24,7 @@ from hostile_sheets import (
     zip_bomb,
 )
 from orderpilot.adapters import sheet_reading
-from orderpilot.adapters.cell_safety import formula_safe, unquoted
+from orderpilot.adapters.cell_safety import formula_safe, sheet_safe, unquoted
 from orderpilot.adapters.sheet_reading import SheetLimits, UnreadableSheet
 from orderpilot.adapters.spreadsheets import read_sheet, sheet_from_bytes, write_sheet
 
@@ -59,6 +59,16 @@ def test_formula_safe_and_unquoted_are_inverse_and_leave_numbers_alone() -> None
         assert unquoted(written) == text
     assert formula_safe(-5) == -5 and formula_safe(-1.5) == -1.5 and formula_safe(None) is None
     assert formula_safe("=1") == "'=1" and formula_safe("'=1") == "''=1"
+
+
+def test_control_characters_are_written_visibly_in_every_xlsx_writer(tmp_path: Path) -> None:
+    """A worksheet cannot hold C0 controls (openpyxl refuses the whole file): shown as \\xNN,
+    tab and line feed kept, formulas still neutralised."""
+    assert sheet_safe("a\x13b\x00") == "a\\x13b\\x00" and sheet_safe("a\tb\nc") == "a\tb\nc"
+    assert sheet_safe("=\x01") == "'=\\x01" and sheet_safe(7) == 7
+    path = tmp_path / "out.xlsx"
+    assert write_sheet(path, ["名称\x1f"], [["促销\x13规则"]]) == 1
+    assert read_sheet(path).rows == [(2, ("促销\\x13规则",))]
 
 
 def test_a_dimension_bomb_is_refused_from_its_declared_range(cells_read: list[int]) -> None:

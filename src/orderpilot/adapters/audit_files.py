@@ -17,7 +17,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from orderpilot.adapters.cell_safety import formula_safe_row, writable
+from orderpilot.adapters.cell_safety import sheet_safe_row
 from orderpilot.domain.walkthrough import FIELDS, SYSTEMS
 from orderpilot.services.walkthrough import AuditRun, as_dict
 
@@ -32,12 +32,12 @@ def _names(table: Mapping[str, tuple[str, str]], code: str) -> str:
 def _sheet(book: Workbook, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
            widths: Sequence[int]) -> None:
     sheet = book.create_sheet(title)
-    sheet.append(formula_safe_row(header))
+    sheet.append(sheet_safe_row(header))
     for i, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
         sheet.cell(row=1, column=i).font = Font(bold=True)
     for row in rows:
-        sheet.append(formula_safe_row(writable(v) for v in row))
+        sheet.append(sheet_safe_row(row))
     sheet.freeze_panes = "A2"
 
 

@@ -30,17 +30,21 @@ def formula_safe(value: Any) -> Any:
     return value
 
 
-def writable(value: Any) -> Any:
-    """Text with the control characters a worksheet cannot hold (XML 1.0 refuses them) shown
-    as ``\\xNN``: stored text such as an audited request's detail may carry them, and
-    openpyxl would refuse the whole download."""
-    if isinstance(value, str) and _ILLEGAL.search(value):
-        return _ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
-    return value
-
-
 def formula_safe_row(values: Iterable[Any]) -> list[Any]:
     return [formula_safe(v) for v in values]
+
+
+def sheet_safe(value: Any) -> Any:
+    """What an .xlsx cell may hold: no formula (formula_safe), and the control characters a
+    worksheet cannot hold (XML 1.0 refuses them) shown as ``\\xNN``. Stored text such as an
+    audited request's detail may carry them, and openpyxl would refuse the whole file."""
+    if isinstance(value, str) and _ILLEGAL.search(value):
+        value = _ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    return formula_safe(value)
+
+
+def sheet_safe_row(values: Iterable[Any]) -> list[Any]:
+    return [sheet_safe(v) for v in values]
 
 
 def unquoted(value: Any) -> Any:

@@ -22,7 +22,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from orderpilot.adapters.cell_safety import formula_safe, formula_safe_row
+from orderpilot.adapters.cell_safety import formula_safe, formula_safe_row, sheet_safe
 from orderpilot.adapters.sheet_reading import (
     Sheet,
     SheetLimits,
@@ -97,7 +97,7 @@ def _write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]
     bold = Font(bold=True)
     head = []
     for text in header:
-        cell = WriteOnlyCell(sheet, value=formula_safe(text))
+        cell = WriteOnlyCell(sheet, value=sheet_safe(text))
         cell.data_type = "s"
         cell.font = bold
         head.append(cell)
@@ -106,7 +106,7 @@ def _write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]
     for row in rows:
         out = []
         for i, value in enumerate(row):
-            cell = WriteOnlyCell(sheet, value=formula_safe(value))
+            cell = WriteOnlyCell(sheet, value=sheet_safe(value))
             if isinstance(value, str):
                 cell.data_type = "s"  # text is never written as a formula
             if kinds and i < len(kinds):

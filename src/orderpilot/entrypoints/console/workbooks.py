@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from orderpilot.adapters.cell_safety import formula_safe_row, writable
+from orderpilot.adapters.cell_safety import sheet_safe_row
 from orderpilot.entrypoints.console.i18n import to_shanghai
 
 TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -35,7 +35,7 @@ def sheet_bytes(title: str, columns: Sequence[tuple[str, int]], rows: Iterable[l
     sheet = book.active
     assert isinstance(sheet, Worksheet)  # a new workbook has one worksheet
     sheet.title = title
-    sheet.append(formula_safe_row(header for header, _ in columns))
+    sheet.append(sheet_safe_row(header for header, _ in columns))
     for i, (_, width) in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
         cell = sheet.cell(row=1, column=i)
@@ -44,8 +44,7 @@ def sheet_bytes(title: str, columns: Sequence[tuple[str, int]], rows: Iterable[l
         cell.alignment = Alignment(vertical="center", wrap_text=True)
     sheet.row_dimensions[1].height = 32
     for values in rows:
-        # a buyer's name is no formula, and a control character no broken download
-        sheet.append(formula_safe_row(writable(v) for v in values))
+        sheet.append(sheet_safe_row(values))  # a buyer's name is no formula
         row = sheet.max_row
         for column, number_format in formats.items():
             sheet.cell(row=row, column=column).number_format = number_format

@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from orderpilot.adapters.cell_safety import formula_safe_row
+from orderpilot.adapters.cell_safety import sheet_safe_row
 from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.adapters.spreadsheets import UnreadableSheet, sheet_from_bytes
 from orderpilot.domain.errors import OrderpilotError
@@ -51,13 +51,13 @@ def levels_workbook(levels: list[dict[str, Any]]) -> bytes:
     sheet = book.active
     assert isinstance(sheet, Worksheet)  # a new workbook has one worksheet
     sheet.title = "库存"
-    sheet.append(formula_safe_row(header for header, _ in COLUMNS))
+    sheet.append(sheet_safe_row(header for header, _ in COLUMNS))
     for i, (_, width) in enumerate(COLUMNS):
         sheet.column_dimensions["ABCD"[i]].width = width
         sheet.cell(row=1, column=i + 1).font = Font(bold=True)
     for level in sorted(levels, key=lambda lv: (lv["source"], lv["sku"])):
         expected = date.fromisoformat(level["expected_at"]) if level["expected_at"] else None
-        sheet.append(formula_safe_row([level["source"], level["sku"], level["on_hand"],
+        sheet.append(sheet_safe_row([level["source"], level["sku"], level["on_hand"],
                                        expected]))
         row = sheet.max_row
         sheet.cell(row=row, column=2).number_format = "@"  # a SKU like 0012 stays text
