@@ -1,6 +1,7 @@
 """The exception workbench in a real browser (Chromium via Playwright): groups by reason on top,
 a group click filters, bulk release with the confirmation dialog giving the order count, an
-assignment and a comment on an exception's page, the English switch, and 390 px."""
+assignment and a comment on an exception's page, a bulk cancel, the English switch, and
+390 px."""
 
 from __future__ import annotations
 
@@ -66,10 +67,25 @@ def test_grouping_bulk_release_assignment_and_a_comment(page: Page,
 
     page.goto("/console/exceptions?mine=yes")
     expect(page.locator(ROWS)).to_have_count(1)
+
+    # The buyer's address cannot be reached: cancel the order (the company's own: at once).
+    page.locator(ROWS).first.locator("[data-testid=select]").check()
+    page.select_option("[data-testid=bulk-action]", "cancel")
+    page.select_option("[data-testid=bulk-cancel-reason]", "undeliverable")
+    page.click("[data-testid=bulk-preview]")
+    dialog = page.locator("[data-testid=bulk-confirm]")
+    expect(dialog.locator("h2")).to_have_text("取消订单")
+    expect(dialog.locator("[data-testid=bulk-count]")).to_have_text(
+        "此操作涉及 1 个订单（1 个异常）。")
+    dialog.locator("[data-testid=bulk-apply]").click()
+    expect(page.locator("[data-testid=notice]")).to_contain_text("1 个订单")
+    expect(page.locator(ROWS)).to_have_count(0)  # its exception resolved as cancelled
+    shot(page, "wb-04-bulk-cancel-zh")
+    page.goto("/console/exceptions?mine=yes")
     page.click("[data-testid=locale-switch]")
     expect(page.locator("h1")).to_have_text("Exception workbench")
     expect(page.locator("[data-testid=saved-mine]")).to_have_text("My queue")
-    shot(page, "wb-04-workbench-en")
+    shot(page, "wb-05-workbench-en")
 
 
 def test_the_workbench_fits_a_phone(page: Page, site: tuple[str, Seeded]) -> None:
@@ -79,4 +95,4 @@ def test_the_workbench_fits_a_phone(page: Page, site: tuple[str, Seeded]) -> Non
     expect(page.locator("[data-testid=groups]")).to_be_visible()
     width = int(page.evaluate("document.scrollingElement.scrollWidth"))
     assert width <= 391
-    shot(page, "wb-05-workbench-phone")
+    shot(page, "wb-06-workbench-phone")

@@ -31,7 +31,8 @@ def test_the_table_holds_every_handler_once() -> None:
                           "inventory.consume", "shipments.follow", "wms.outbound_due",
                           "wms.outbound_due_paid", "rules.match",
                           "erp.queue_booking", "expectations.watch",
-                          "exceptions.open_for_hold", "exceptions.resolve_for_hold"}
+                          "exceptions.open_for_hold", "exceptions.resolve_for_hold",
+                          "exceptions.resolve_for_cancelled"}
     assert set(registry.by_timer) == {"hold.auto_release", "inventory.reservation_expiry",
                                       "inventory.pull", "inventory.sweep", "rule.timeout",
                                       "rule.schedule", "expectation.due", "exception.playbook",
@@ -43,7 +44,8 @@ def test_the_table_holds_every_handler_once() -> None:
                                            "rules.match",
                                            "erp.queue_booking", "expectations.watch",
                                            "exceptions.open_for_hold",
-                                           "exceptions.resolve_for_hold"}
+                                           "exceptions.resolve_for_hold",
+                                           "exceptions.resolve_for_cancelled"}
     # Rules see an event after every handler named for its type.
     assert [n for n, _ in registry.for_event("order.placed")][-1] == "rules.match"
 

@@ -181,6 +181,13 @@ class ChannelStore:
         return None if row is None else ChannelOrderRow(
             row.order_id, row.platform_status, row.platform_updated_at, row.raw_hash)
 
+    def channel_order_of(self, order_id: str) -> tuple[str, str] | None:
+        """The (account, platform order id) the hub's ORDER_ID came from, if a channel's."""
+        c = t.channel_orders.c
+        row = self.conn.execute(sa.select(c.account, c.external_id)
+                                .where(c.order_id == order_id).limit(1)).first()
+        return None if row is None else (str(row.account), str(row.external_id))
+
     def put_channel_order(self, code: str, external_id: str, values: JsonObject,
                           now: datetime) -> None:
         updated = self.conn.execute(t.channel_orders.update().where(

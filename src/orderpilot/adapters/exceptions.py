@@ -101,6 +101,12 @@ class ExceptionRepository:
                                                     e.c.status.in_(ACTIVE)))
         return [exception_from_row(r) for r in rows]
 
+    def active_of_order(self, order_id: str) -> list[ExceptionRecord]:
+        e = t.exceptions
+        rows = self.conn.execute(sa.select(e).where(e.c.order_id == order_id,
+                                                    e.c.status.in_(ACTIVE)))
+        return [exception_from_row(r) for r in rows]
+
     def failing_sources(self) -> list[FailingSource]:
         """Dead letters, quarantined payloads still held, outbound orders, channel jobs and
         ERP bookings that gave up."""

@@ -15,7 +15,7 @@ from orderpilot.adapters.schema import Time, metadata
 wms_outbound = sa.Table(
     "wms_outbound", metadata,
     sa.Column("order_id", sa.String(36), primary_key=True),
-    sa.Column("status", sa.String(16), nullable=False),  # due | sent | failed
+    sa.Column("status", sa.String(16), nullable=False),  # due | sent | failed | withdrawn
     sa.Column("due_at", Time, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("claimed_until", Time),

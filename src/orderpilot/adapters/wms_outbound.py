@@ -55,6 +55,28 @@ class WmsOutboundRepository:
             w.c.order_id == order_id, w.c.status == "failed").values(
             status="due", due_at=now, attempts=0, claimed_until=None)).rowcount)
 
+    def withdraw(self, order_id: str, now: datetime, *, leased: bool = False) -> str:
+        """Take back an outbound order that has not gone to the WMS (the order was
+        cancelled): ``withdrawn`` (now or before), ``none`` (never queued), ``sent`` (the WMS
+        has it) or ``in_flight`` (a pusher holds its lease: it may be on the way now).
+        LEASED: the caller is the pusher that holds the lease."""
+        free = sa.true() if leased else sa.or_(w.c.claimed_until.is_(None),
+                                               w.c.claimed_until <= now)
+        taken = self.conn.execute(w.update().where(
+            w.c.order_id == order_id, w.c.status.in_(("due", "failed")), free)
+            .values(status="withdrawn", claimed_until=None)).rowcount
+        if taken:
+            return "withdrawn"
+        row = self.conn.execute(sa.select(w.c.status).where(w.c.order_id == order_id)).first()
+        if row is None:
+            return "none"
+        return row.status if row.status in ("sent", "withdrawn") else "in_flight"
+
+    def defer(self, order_id: str, until: datetime) -> None:
+        """Not now: due again at UNTIL (an attempt not counted)."""
+        self.conn.execute(w.update().where(w.c.order_id == order_id, w.c.status == "due")
+                          .values(due_at=until, claimed_until=None))
+
     def status(self, order_id: str) -> dict[str, Any] | None:
         row = self.conn.execute(sa.select(w).where(w.c.order_id == order_id)).first()
         return dict(row._mapping) if row else None

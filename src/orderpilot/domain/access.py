@@ -18,6 +18,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "orders.report": frozenset({"admin", "ops", "warehouse", "finance"}),
     "holds.place": frozenset({"admin", "ops", "warehouse"}),
     "holds.release": frozenset({"admin", "ops"}),
+    # Cancelling an order (at its platform, or at once for the company's own): ops and admins.
+    "orders.cancel": frozenset({"admin", "ops"}),
     "orders.export": frozenset({"admin", "ops", "finance", "warehouse"}),
     "dispatch.manage": frozenset({"admin"}),
     "users.manage": frozenset({"admin"}),

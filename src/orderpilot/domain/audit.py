@@ -59,6 +59,7 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "hold.release": ("解除挂起", "Hold released"),
     "order.bulk_release": ("批量解除挂起", "Bulk hold release"),
     "order.bulk_tag": ("批量打标签", "Bulk tag"),
+    "order.cancel": ("取消订单", "Order cancelled"),
     "order.note": ("订单备注", "Order note"),
     "ticket.move": ("工单状态变更", "Ticket moved"),
     "return.create": ("人工登记退货", "Return taken by hand"),

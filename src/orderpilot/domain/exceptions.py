@@ -60,6 +60,8 @@ REASONS: dict[str, Reason] = {r.code: r for r in (
     Reason("high_value_review", "大额订单审核", "Large order under review", "hold", "ops", 240),
     Reason("customer_request", "客户要求暂缓", "Customer asked to wait", "hold", "ops", 1440),
     Reason("other_hold", "其他挂起", "Other hold", "hold", "ops", 240),
+    Reason("cancel_requested", "取消处理中（等待平台确认）", "Cancellation asked of the platform",
+           "hold", "ops", 60),
     Reason("out_of_stock", "缺货", "Stock shortage", "out_of_stock", "warehouse", 480),
     Reason("expectation_breach", "预期未达成", "Expectation breached", "expectation_breach",
            "ops", 120),

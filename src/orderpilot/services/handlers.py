@@ -148,6 +148,8 @@ def built_in() -> tuple[Handler, ...]:
            idempotent=True),
         On("hold.released", "exceptions.resolve_for_hold", exception_feed.on_hold_released,
            idempotent=True),
+        On("order.cancelled", "exceptions.resolve_for_cancelled",
+           exception_feed.on_order_cancelled, idempotent=True),
         OnTimer(PLAYBOOK_TIMER, exception_feed.on_playbook_timer),
         OnTimer(exception_sweep.SWEEP_TIMER, exception_sweep.on_sweep_timer),
     )

@@ -5,7 +5,9 @@ it is paid and the hub keeps no stock sources (so nothing will allocate it). The
 queue it (an insert-if-absent, in the event's transaction); the :class:`OutboundPusher` sends
 it outside any transaction, ``POST <wms>/api/outbound-orders`` with ``Idempotency-Key`` = the
 order id, so a push sent twice (a crash after the call, before the mark) is one outbound order
-at the WMS. The WMS later reports ``wms.released`` through the events API.
+at the WMS. The WMS later reports ``wms.released`` through the events API. A cancelled order's
+push is withdrawn, never sent; one waiting for its platform to confirm a cancellation
+(services/cancellation.py) waits.
 
 Our WMS contract (integrations/wms/simulator.py implements it): body ``{"order_id",
 "channel", "shop_id", "external_id", "currency", "ship_to": {...}, "recipient": {"name",
@@ -22,6 +24,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from orderpilot.domain.cancellation import CANCEL_HOLD
 from orderpilot.domain.errors import ConnectorError, TransientError
 from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.order import Order
@@ -30,6 +33,7 @@ from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
 log = structlog.get_logger("orderpilot.wms")
 WMS = "wms"
 PATH = "api/outbound-orders"
+CANCEL_WAIT = timedelta(minutes=1)  # an order being cancelled at its platform is not pushed
 
 
 class OutboundQueue(Protocol):
@@ -38,6 +42,9 @@ class OutboundQueue(Protocol):
     def sent(self, order_id: str, now: datetime, answer: Any) -> None: ...
     def failed(self, order_id: str, error: str, retry_at: datetime | None) -> None: ...
     def requeue(self, order_id: str, now: datetime) -> bool: ...
+    def withdraw(self, order_id: str, now: datetime, *, leased: bool = False) -> str: ...
+    def defer(self, order_id: str, until: datetime) -> None: ...
+    def status(self, order_id: str) -> dict[str, Any] | None: ...
 
 
 class Answer(Protocol):
@@ -119,6 +126,14 @@ class OutboundPusher:
                            for a in uow.inventory.allocations_of(order_id, active_only=True)]
         if order is None:
             self._failed(order_id, attempts, "the order is gone", retry=False)
+            return
+        if order.status == "cancelled" or any(h.reason == CANCEL_HOLD
+                                              for h in order.active_holds):
+            with self.uow_factory() as uow:  # cancelled: never sent; being cancelled: wait
+                if order.status == "cancelled":
+                    uow.wms_outbound.withdraw(order_id, self.clock(), leased=True)
+                else:
+                    uow.wms_outbound.defer(order_id, self.clock() + CANCEL_WAIT)
             return
         try:
             answer = self.feed.http_call("POST", connector=WMS, path=PATH,

@@ -126,6 +126,10 @@ class ChannelPlatform:
     # platform with returns gives its client list_returns / get_returns (and refund_return
     # when ``returns.refunds``), see :class:`ReturnClient`.
     returns: ReturnSupport | None = None
+    # A seller's cancellation through the platform: our reason code
+    # (domain/cancellation.py) -> the platform's; None when the hub cannot cancel there.
+    # The client then has ``cancel_order(raw order, platform reason)``.
+    cancel_reasons: Mapping[str, str] | None = None
 
 
 def read_json(body: bytes | str, what: str) -> Any:

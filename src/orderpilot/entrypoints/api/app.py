@@ -28,6 +28,7 @@ from orderpilot.entrypoints.api import (
     hooks,
     inventory,
     kpis,
+    order_cancel,
     order_work,
     orders,
     reconciliations,
@@ -92,6 +93,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(diagnosis.router)
     app.include_router(return_routing.router)
     app.include_router(allocation_retry.router)
+    app.include_router(order_cancel.router)
     app.include_router(refused_reports.router)
     app.include_router(audit_log.router)
     app.include_router(users.router)

@@ -42,13 +42,15 @@ class CommentIn(Strict):
 
 
 class BulkIn(Strict):
-    action: Annotated[str, Field(max_length=40, description="release, assign, resolve, ...")]
+    action: Annotated[str, Field(max_length=40, description="release, assign, resolve, retry_push, "
+                                                             "retry_allocation, cancel")]
     ids: Annotated[list[Annotated[str, Field(max_length=36)]],
                    Field(min_length=1, max_length=bulk.MAX_SELECTION)]
     preview: bool = False
     confirm: int | None = Field(None, ge=0, description="The preview's order count")
     token: Annotated[str, Field(max_length=64)] = ""
-    reason: Annotated[str, Field(max_length=64)] = ""
+    reason: Annotated[str, Field(max_length=64, description="release: the release reason; "
+                                                           "cancel: the cancel reason")] = ""
     note: Annotated[str, Field(max_length=1000)] = ""
     assignee: Annotated[str, Field(max_length=100)] = ""
 
@@ -80,7 +82,10 @@ async def bulk_action(body: BulkIn, hub: HubDep, who: CanAct) -> dict[str, Any]:
             return {"preview": _preview_shown(bulk.preview(hub.uow, body.action, body.ids))}
         params = {"reason": body.reason, "note": body.note, "assignee": body.assignee}
         done = bulk.apply(hub.uow, hub.clock, body.action, body.ids, params, who.name,
-                          confirm=body.confirm, token=body.token or None)
+                          confirm=body.confirm, token=body.token or None,
+                          platforms=hub.channels.platforms())
+        if body.action == "cancel":
+            hub.wake_channel_workers()
         return {"applied": _preview_shown(done.preview), "changed": done.changed}
 
     return await to_thread.run_sync(run)

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.access import ROLE_NAMES
+from orderpilot.domain.cancellation import CANCEL_REASONS
 from orderpilot.domain.errors import (
     Conflict,
     Forbidden,
@@ -76,6 +77,7 @@ def _names(console: ConsoleDep, request: Request) -> dict[str, Any]:
         "reason_name": lambda code: name((reason_of(code).zh, reason_of(code).en)),
         "reasons": [(c, name((r.zh, r.en))) for c, r in REASONS.items()],
         "release_reasons": [(c, name((zh, en))) for c, zh, en in RELEASE_REASONS],
+        "cancel_reasons": [(c, name((zh, en))) for c, zh, en in CANCEL_REASONS],
         "bulk_actions": [(a.code, name((a.zh, a.en)), a.permission)
                          for a in bulk.ACTIONS.values()],
     }
@@ -118,9 +120,12 @@ def _back_query(query: str) -> dict[str, str]:
 def bulk_preview(request: Request, hub: HubDep, console: ConsoleDep, who: ExceptionWorker,
                  ids: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies it)
                  action: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+                 cancel_reason: Annotated[str, Form()] = "",
                  note: Annotated[str, Form()] = "", assignee: Annotated[str, Form()] = "",
                  query: Annotated[str, Form()] = "") -> Response:
     """The bulk bar's first step: the dialog saying how many orders the action touches."""
+    if action == "cancel":  # the bar has a reason list per action that takes one
+        reason = cancel_reason
     context = _queue_context(request, hub, console, who.name, _back_query(query), None)
     try:
         bulk.check_permission(action, who.role)
@@ -149,7 +154,9 @@ def bulk_apply(request: Request, hub: HubDep, console: ConsoleDep, who: Exceptio
         bulk.check_permission(action, who.role)
         done = bulk.apply(hub.uow, hub.clock, action, ids,
                           {"reason": reason, "note": note, "assignee": assignee}, who.name,
-                          token=token or None)
+                          token=token or None, platforms=hub.channels.platforms())
+        if action == "cancel":
+            hub.wake_channel_workers()
         notice = console.translate(request, "Done: %(orders)s orders, %(exceptions)s "
                                             "exceptions.") % {
             "orders": done.preview.orders, "exceptions": done.changed}

@@ -1,7 +1,8 @@
 """Shopee Open Platform v2 (虾皮): orders by push (order status push, code 3) and by pull
 (get_order_list by update time, get_order_detail), token refresh, and the lost-push API;
 returns by pull (get_return_list by update time, get_return_detail) and refunds through
-Shopee (returns/confirm). See docs/channels/shopee.md."""
+Shopee (returns/confirm); the seller's cancellation (order/cancel_order). See
+docs/channels/shopee.md."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from orderpilot.adapters.channels.base import (
     ReturnSupport,
 )
 from orderpilot.integrations.registry import Integration, Simulator
-from orderpilot.integrations.shopee import sim_returns, simulator
-from orderpilot.integrations.shopee.client import FETCH_BATCH, default_base_url
+from orderpilot.integrations.shopee import sim_cancel, sim_returns, simulator
+from orderpilot.integrations.shopee.client import CANCEL_REASONS, FETCH_BATCH, default_base_url
 from orderpilot.integrations.shopee.mapping import REGION_CURRENCY, STATUSES, map_order
 from orderpilot.integrations.shopee.push import read_push, verify_push
 from orderpilot.integrations.shopee.return_client import ShopeeReturnsClient
@@ -39,6 +40,7 @@ SOURCES = (
     "https://open.shopee.com/documents/v2/v2.returns.get_return_list?module=102&type=1",
     "https://open.shopee.com/documents/v2/v2.returns.get_return_detail?module=102&type=1",
     "https://open.shopee.com/documents/v2/v2.returns.confirm?module=102&type=1",
+    "https://open.shopee.com/documents/v2/v2.order.cancel_order?module=94&type=1",
     # Return & Refund Management guide: ReturnStatus, ReturnReason, confirm -> ACCEPTED
     "https://github.com/lazykern/ecommerce-api-docs/blob/main/data/processed/shopee/guides/"
     "api-best-practices/return-refund-management.md",
@@ -56,6 +58,7 @@ def client(account: Account, http: httpx.Client, clock: Clock) -> ShopeeReturnsC
 
 simulator.router.include_router(sim_returns.router)
 simulator.admin_router.include_router(sim_returns.admin)
+simulator.router.include_router(sim_cancel.router)
 
 
 PLATFORM = ChannelPlatform(
@@ -65,7 +68,8 @@ PLATFORM = ChannelPlatform(
     ack=HookAnswer(status=200, body=b""), fetch_batch=FETCH_BATCH, push_carries_order=False,
     region_currency=REGION_CURRENCY, sources=SOURCES, sample_order=sample_order,
     returns=ReturnSupport(map_return=map_return, fetch_batch=20, refunds=True,
-                          reason_tags=REASON_TAGS))
+                          reason_tags=REASON_TAGS),
+    cancel_reasons=CANCEL_REASONS)
 
 INTEGRATION = Integration(
     name="shopee", title_zh="Shopee 虾皮", title_en="Shopee",

@@ -22,6 +22,12 @@ guides https://open.shopee.com/developer-guide/16 and /20):
   (the push body; a string in the field table, an object in the sample: both are read),
   ``has_next_page``, ``last_message_id``; ``POST /api/v2/push/confirm_consumed_lost_push_
   message`` ``{"last_message_id"}``.
+* ``POST /api/v2/order/cancel_order`` ``{"order_sn", "cancel_reason", "item_list"?}``:
+  the seller cancels an order "before the order has been shipped"; ``cancel_reason`` one of
+  OUT_OF_STOCK, CUSTOMER_REQUEST, UNDELIVERABLE_AREA ("Only apply for TW and MY"),
+  COD_NOT_SUPPORTED; ``item_list[]`` of ``item_id``/``model_id`` "Required when cancel_reason
+  is OUT_OF_STOCK"; answers ``response.update_time``; refusals include ``order.error_limit``
+  "Can not cancel this order" (shopee-sdk ``schemas/v2.order.cancel_order.json``).
 * Errors: ``error_auth`` "Invalid access_token." and ``invalid_acceess_token`` (sic, in the
   common error list) -> TokenExpired; ``error_rate_limit`` "Too many requests" (and HTTP 429)
   -> RateLimited; ``error_server``/``error_network``/``error_busy`` -> transient. The HTTP
@@ -57,6 +63,10 @@ PRODUCTION_HOST = "https://partner.shopeemobile.com"
 MAX_WINDOW = timedelta(days=15)
 PAGE_SIZE = 100
 FETCH_BATCH = 50
+CANCEL_PATH = "/api/v2/order/cancel_order"
+# Our cancel reasons (domain/cancellation.py) -> Shopee's cancel_reason.
+CANCEL_REASONS = {"out_of_stock": "OUT_OF_STOCK", "customer_request": "CUSTOMER_REQUEST",
+                  "undeliverable": "UNDELIVERABLE_AREA"}
 REFRESH_TOKEN_LIFE = timedelta(days=30)
 DETAIL_FIELDS = ("buyer_user_id,buyer_username,estimated_shipping_fee,recipient_address,"
                  "actual_shipping_fee,goods_to_declare,note,note_update_time,item_list,"
@@ -211,6 +221,17 @@ class ShopeeClient:
         for order in orders:
             if str(order.get("order_sn")) in details:
                 order["escrow_detail"] = details[str(order["order_sn"])]
+
+    def cancel_order(self, raw: Mapping[str, Any], reason: str) -> None:
+        """Cancel RAW (the order as get_order_detail answered it) as the seller, for REASON
+        (Shopee's code); an out-of-stock cancellation names every item of the order."""
+        body: dict[str, Any] = {"order_sn": str(raw.get("order_sn")), "cancel_reason": reason}
+        if reason == "OUT_OF_STOCK":
+            body["item_list"] = [{"item_id": _int(str(item.get("item_id"))),
+                                  "model_id": _int(str(item.get("model_id") or 0))}
+                                 for item in raw.get("item_list") or ()
+                                 if isinstance(item, Mapping)]
+        self._shop_call("POST", CANCEL_PATH, body=body)
 
     def _partner_id(self) -> str:
         return self.account.secret("partner_id")

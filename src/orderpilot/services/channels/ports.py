@@ -101,6 +101,12 @@ class ReturnClient(Protocol):
     def refund_return(self, ret: ChannelReturn) -> None: ...
 
 
+class CancelClient(Protocol):
+    """What a client adds when its platform declares ``cancel_reasons``."""
+
+    def cancel_order(self, raw: Mapping[str, Any], reason: str) -> None: ...
+
+
 class Platform(Protocol):
     """A sales-channel platform (adapters/channels/base.py ChannelPlatform)."""
 
@@ -145,6 +151,9 @@ class Platform(Protocol):
 
     @property
     def returns(self) -> ReturnSupport | None: ...
+
+    @property
+    def cancel_reasons(self) -> Mapping[str, str] | None: ...
 
 
 class Gateway(Protocol):
@@ -198,6 +207,8 @@ class ChannelStore(Protocol):
     def retry_jobs(self, seqs: Sequence[int], error: str, at: datetime) -> None: ...
 
     def requeue_job(self, seq: int, now: datetime) -> bool: ...
+
+    def channel_order_of(self, order_id: str) -> tuple[str, str] | None: ...
 
     def job_counts(self) -> dict[tuple[str, str], int]: ...
 

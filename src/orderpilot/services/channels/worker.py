@@ -22,7 +22,9 @@ from typing import Any
 import structlog
 
 from orderpilot.domain.channel_orders import Account, ChannelError
+from orderpilot.services.cancellation import CANCEL_ORIGIN
 from orderpilot.services.channels.calls import ShopCalls
+from orderpilot.services.channels.cancel_jobs import CancelJobs
 from orderpilot.services.channels.hooks import add_notice_job, move_journal
 from orderpilot.services.channels.intake import Batch, Mapped, apply_batch, map_fetched
 from orderpilot.services.channels.ports import Gateway, JobRow, Journal
@@ -67,6 +69,9 @@ class ChannelWorker:
         self.returns = ReturnJobs(uow_factory, gateway, clock, sleep,
                                   lambda jobs, error, permanent: self._fail(
                                       jobs, error, permanent=permanent))
+        self.cancels = CancelJobs(uow_factory, gateway, clock, sleep,
+                                  lambda jobs, error, permanent: self._fail(
+                                      jobs, error, permanent=permanent))
 
     def wake(self) -> None:
         self._wake.set()
@@ -104,11 +109,16 @@ class ChannelWorker:
                                              status="dead",
                                              error=f"channel account {code} was deleted")
                     continue
-            orders = [j for j in group if j.origin not in RETURN_ORIGINS]
+            orders = [j for j in group
+                      if j.origin not in RETURN_ORIGINS and j.origin != CANCEL_ORIGIN]
             if orders:
                 self._fetch(account, orders)
-            if len(orders) < len(group):
-                self.returns.run(account, [j for j in group if j.origin in RETURN_ORIGINS])
+            returns = [j for j in group if j.origin in RETURN_ORIGINS]
+            if returns:
+                self.returns.run(account, returns)
+            cancels = [j for j in group if j.origin == CANCEL_ORIGIN]
+            if cancels:
+                self.cancels.run(account, cancels)
         return len(jobs) + moved
 
     def _fetch(self, account: Account, jobs: Sequence[JobRow]) -> None:

@@ -11,14 +11,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from orderpilot.domain.access import allowed
+from orderpilot.domain.cancellation import check_cancel_reason
 from orderpilot.domain.commands import ReleaseHold
 from orderpilot.domain.errors import Conflict, Forbidden, InvalidInput
 from orderpilot.domain.exceptions import ExceptionRecord, HistoryRecord, channel_job_seq
 from orderpilot.domain.hold_release import check_release_reason
 from orderpilot.services import audit_trail, ordering
+from orderpilot.services.cancellation import CancelOrder, cancel_in
 from orderpilot.services.exceptions.feed import resolve_in
 from orderpilot.services.exceptions.work import assign_in, resolve_by_hand_in
 from orderpilot.services.inventory.retry import retry_in
@@ -26,7 +28,8 @@ from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory, retr
 
 MAX_SELECTION = 500
 HOLD_KINDS = ("hold", "out_of_stock", "expectation_breach", "unroutable_return")
-Params = Mapping[str, str]
+Params = Mapping[str, Any]  # the caller's strings (reason, note, assignee) and PLATFORMS
+PLATFORMS = "platforms"  # the sales-channel platforms (a cancellation asks them)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,25 @@ def _retry(uow: UnitOfWork, clock: Clock, record: ExceptionRecord, params: Param
                        detail={"reason": record.reason, "subject_ref": record.subject_ref})
 
 
+def _cancel_applies(record: ExceptionRecord) -> bool:
+    return record.active and record.order_id is not None and record.kind != "unroutable_return"
+
+
+def _check_cancel(params: Params) -> None:
+    check_cancel_reason(params.get("reason", ""), params.get("note", ""))
+
+
+def _cancel(uow: UnitOfWork, clock: Clock, record: ExceptionRecord, params: Params,
+            by: str) -> None:
+    """Cancel the order (services/cancellation.py): at once, or asked of its platform; an
+    order that shipped, that the WMS has, or whose platform the hub cannot cancel at refuses
+    the whole action with its reason. The order's exceptions resolve when it is cancelled."""
+    assert record.order_id is not None
+    cancel_in(uow, clock, CancelOrder(record.order_id, params.get("reason", ""),
+                                      params.get("note", ""), by),
+              params.get(PLATFORMS) or {})
+
+
 def _retry_allocation_applies(record: ExceptionRecord) -> bool:
     return record.active and record.kind == "out_of_stock" and record.order_id is not None
 
@@ -133,7 +155,10 @@ for _built_in in (
         # Out-of-stock orders allocated again now (holds.release: as the order page's button).
         BulkAction("retry_allocation", "重试分配", "Retry allocation",
                    _retry_allocation_applies, _retry_allocation,
-                   permission="holds.release")):
+                   permission="holds.release"),
+        # Cancelling orders (orders.cancel: as the order API's cancel).
+        BulkAction("cancel", "取消订单", "Cancel orders", _cancel_applies, _cancel,
+                   _check_cancel, permission="orders.cancel")):
     register(_built_in)
 
 
@@ -203,10 +228,11 @@ def preview(uow_factory: UowFactory, action_code: str, ids: Sequence[str]) -> Pr
 
 def apply(uow_factory: UowFactory, clock: Clock, action_code: str, ids: Sequence[str],
           params: Params, by: str, *, confirm: int | None = None,
-          token: str | None = None) -> Applied:
+          token: str | None = None, platforms: Mapping[str, Any] | None = None) -> Applied:
     """Apply ACTION to what the preview showed; refused when the selection has changed."""
     action, chosen = _action(action_code), _selection(ids)
     action.check(params)
+    params = {**params, PLATFORMS: platforms or {}}
     if confirm is None and not token:
         raise InvalidInput("confirm: preview first, then send confirm (the order count) or "
                            "the preview's token", field="confirm",

@@ -94,6 +94,18 @@ def on_hold_released(event: OrderEvent, uow: UnitOfWork, clock: Clock) -> None:
     resolve_in(uow, record, resolution, who, now)
 
 
+def on_order_cancelled(event: OrderEvent, uow: UnitOfWork, clock: Clock) -> None:
+    """An order cancelled (by its platform or from the hub) leaves nothing to decide: its
+    open exceptions are resolved as ``cancelled``."""
+    if event.order_id is None:
+        return
+    now = clock()
+    data = event.payload.get("data")
+    who = str((data.get("by") if isinstance(data, dict) else None) or HUB)  # a person, or us
+    for record in uow.exceptions.active_of_order(event.order_id):
+        resolve_in(uow, record, "cancelled", who, now)
+
+
 def on_playbook_timer(payload: JsonObject, uow: UnitOfWork, clock: Clock) -> None:
     record = uow.exceptions.get(text(payload, "exception_id"), for_update=True)
     if record is None or record.status != "open":
