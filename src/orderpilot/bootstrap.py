@@ -60,6 +60,7 @@ from orderpilot.services.rules.resend import ResendPolicy
 from orderpilot.services.rules.runner import ActionRunner, RunnerSettings
 from orderpilot.services.rules.triggers import RuleTriggers
 from orderpilot.services.walkthrough import LiveLookup, Walkthrough
+from orderpilot.services.wms_checks import HttpWmsStatus, WmsChecker
 from orderpilot.services.wms_outbound import OutboundPusher
 
 
@@ -188,6 +189,10 @@ class Hub:
                 pusher = OutboundPusher(lambda: SqlUnitOfWork(self.db), self.connectors,
                                         self.clock)
                 workers.append((pusher.run_forever, "wms-outbound-pusher"))
+                # Lost WMS callbacks: ask the WMS about orders the carrier shipped (issue 14)
+                checker = WmsChecker(lambda: SqlUnitOfWork(self.db),
+                                     HttpWmsStatus(self.connectors), self.clock)
+                workers.append((checker.run_forever, "wms-status-checker"))
             route_poller = self.route_poller()
             if route_poller is not None:  # SF routes: a lost push is caught up (issue 10)
                 workers.append((route_poller.run_forever, "sf-route-poller"))

@@ -29,7 +29,7 @@ def test_the_table_holds_every_handler_once() -> None:
     assert set(names) == {"stats.channel_day", "inventory.allocate_placed", "promotions.claim",
                           "inventory.allocate_paid", "inventory.release", "inventory.confirm",
                           "inventory.consume", "shipments.follow", "wms.outbound_due",
-                          "wms.outbound_due_paid", "rules.match",
+                          "wms.outbound_due_paid", "wms.check_due", "rules.match",
                           "erp.queue_booking", "expectations.watch",
                           "exceptions.open_for_hold", "exceptions.resolve_for_hold",
                           "exceptions.resolve_for_cancelled"}
@@ -41,7 +41,7 @@ def test_the_table_holds_every_handler_once() -> None:
     assert registry.self_deduplicating == {"inventory.allocate_placed", "promotions.claim",
                                            "inventory.allocate_paid", "shipments.follow",
                                            "wms.outbound_due", "wms.outbound_due_paid",
-                                           "rules.match",
+                                           "wms.check_due", "rules.match",
                                            "erp.queue_booking", "expectations.watch",
                                            "exceptions.open_for_hold",
                                            "exceptions.resolve_for_hold",

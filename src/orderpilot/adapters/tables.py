@@ -150,6 +150,9 @@ from orderpilot.adapters.tables_shipments import (
     shipments as shipments,
 )
 from orderpilot.adapters.tables_wms_outbound import (
+    wms_checks as wms_checks,
+)
+from orderpilot.adapters.tables_wms_outbound import (  # noqa: I001
     wms_outbound as wms_outbound,
 )
 

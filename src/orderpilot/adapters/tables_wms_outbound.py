@@ -23,3 +23,21 @@ wms_outbound = sa.Table(
     sa.Column("last_error", sa.String(1000)),
     sa.Column("answer", sa.JSON),
 )
+
+# Status checks of orders the carrier shipped while the WMS told nothing of picking or packing
+# (a lost callback: services/wms_checks.py), one row per order (migration 0027). Written due
+# when the carrier's shipment.shipped is handled; the checker claims it with a lease, asks the
+# WMS for the outbound order's events outside any transaction and records what is missing.
+wms_checks = sa.Table(
+    "wms_checks", metadata,
+    sa.Column("order_id", sa.String(36), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),  # due | done
+    sa.Column("due_at", Time, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("claimed_until", Time),
+    sa.Column("checked_at", Time),
+    sa.Column("outcome", sa.String(32)),  # recovered | complete | unknown_at_wms | gave_up
+    sa.Column("recovered", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.String(1000)),
+)
+sa.Index("ix_wms_checks_due", wms_checks.c.status, wms_checks.c.due_at)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters.outbox import insert_ignore
+from orderpilot.adapters.tables_wms_outbound import wms_checks as c
 from orderpilot.adapters.tables_wms_outbound import wms_outbound as w
 
 
@@ -80,3 +81,41 @@ class WmsOutboundRepository:
     def status(self, order_id: str) -> dict[str, Any] | None:
         row = self.conn.execute(sa.select(w).where(w.c.order_id == order_id)).first()
         return dict(row._mapping) if row else None
+
+    # -- status checks (services/wms_checks.py) ---------------------------------------------
+
+    def check_due(self, order_id: str, at: datetime) -> bool:
+        """Queue the order's status check once, due AT; False when it was queued before."""
+        return insert_ignore(self.conn, c, {"order_id": order_id, "status": "due",
+                                            "due_at": at, "attempts": 0, "recovered": 0})
+
+    def claim_checks(self, now: datetime, lease: timedelta,
+                     limit: int) -> list[tuple[str, int]]:
+        """Due checks whose time has come and no live lease holds: (order id, attempts)."""
+        rows = self.conn.execute(
+            sa.select(c.c.order_id, c.c.attempts).where(
+                c.c.status == "due", c.c.due_at <= now,
+                sa.or_(c.c.claimed_until.is_(None), c.c.claimed_until <= now))
+            .order_by(c.c.due_at, c.c.order_id).limit(limit)).all()
+        for order_id, _ in rows:
+            self.conn.execute(c.update().where(c.c.order_id == order_id)
+                              .values(claimed_until=now + lease))
+        return [(r.order_id, r.attempts) for r in rows]
+
+    def check_done(self, order_id: str, now: datetime, outcome: str, recovered: int) -> None:
+        self.conn.execute(c.update().where(c.c.order_id == order_id).values(
+            status="done", checked_at=now, outcome=outcome, recovered=recovered,
+            claimed_until=None, attempts=c.c.attempts + 1, last_error=None))
+
+    def check_again(self, order_id: str, at: datetime, error: str) -> None:
+        """A check that could not settle (the WMS did not answer, or not yet): due at AT."""
+        self.conn.execute(c.update().where(c.c.order_id == order_id).values(
+            due_at=at, claimed_until=None, attempts=c.c.attempts + 1,
+            last_error=error[:1000]))
+
+    def check_counts(self) -> dict[str, int]:
+        """Checks by outcome (``due`` for those not settled yet)."""
+        found = self.conn.execute(sa.select(sa.func.coalesce(c.c.outcome, c.c.status),
+                                            sa.func.count()).group_by(
+            sa.func.coalesce(c.c.outcome, c.c.status))).all()
+        return {str(k): int(n) for k, n in found}

@@ -18,7 +18,7 @@ from orderpilot.domain.exceptions import PLAYBOOK_TIMER
 from orderpilot.domain.records import JsonObject, text, text_or_none
 from orderpilot.domain.refused_reports import KEEP_DAYS as REFUSALS_KEPT_DAYS
 from orderpilot.domain.times import SHANGHAI
-from orderpilot.services import expectations, ordering, refused_reports, wms_outbound
+from orderpilot.services import expectations, ordering, refused_reports, wms_checks, wms_outbound
 from orderpilot.services.back_office import booking as erp_booking
 from orderpilot.services.carriers import tracking
 from orderpilot.services.exceptions import feed as exception_feed
@@ -129,6 +129,10 @@ def built_in() -> tuple[Handler, ...]:
            idempotent=True),
         On("payment.succeeded", "wms.outbound_due_paid",
            wms_outbound.due_when_paid_without_stock, idempotent=True),
+        # The carrier shipped it: check the WMS told us of its outbound (services/
+        # wms_checks.py), an insert-if-absent per order: safe to run twice.
+        On("shipment.shipped", "wms.check_due", wms_checks.check_when_shipped,
+           idempotent=True),
         OnTimer(inventory.EXPIRY_TIMER, inventory.on_reservation_timer),
         OnTimer(inventory_pull.PULL_TIMER, inventory_pull.on_pull_timer),
         OnTimer(inventory_pull.SWEEP_TIMER, inventory_pull.on_sweep_timer),

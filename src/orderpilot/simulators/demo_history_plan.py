@@ -96,6 +96,9 @@ class OrderStory:
     arrives_at: datetime  # when the channel's order reaches the hub
     reports: list[Report]
     faults: set[str] = field(default_factory=set)
+    # What a system did but never told the hub (the lost WMS callbacks): the system itself
+    # still knows (a status check can find them: services/wms_checks.py).
+    lost: list[Report] = field(default_factory=list)
 
     @property
     def external_id(self) -> str:
@@ -246,6 +249,7 @@ def inject_faults(rng: random.Random, stories: list[OrderStory], rates: FaultRat
         story.reports = [r for r in story.reports if r.source != ERP]
     for story in _pick(rng, [s for s in shipped if not s.faults], rates.lost_wms_callbacks):
         story.faults.add("lost_wms_callbacks")
+        story.lost = [r for r in story.reports if r.type in ("wms.picked", "wms.packed")]
         story.reports = [r for r in story.reports if r.type not in ("wms.picked", "wms.packed")]
     for story in _pick(rng, [s for s in shipped if not s.faults], rates.late_picks):
         story.faults.add("late_pick")

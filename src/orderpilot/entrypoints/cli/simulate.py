@@ -46,6 +46,9 @@ def _table(result: dict[str, Any]) -> Table:
         table.add_column(column)
     for key, (zh, en, before, after) in SEED_FIGURES.items():
         table.add_row(zh, en, _shown(key, result.get(key)), before, after)
+    table.add_row("WMS 回传丢失 / 状态核查找回", "WMS callbacks lost / found by status checks",
+                  f"{result.get('lost_wms_callbacks', 0)} / "
+                  f"{result.get('wms_callbacks_recovered', 0)}", "", "")
     return table
 
 

@@ -10,7 +10,14 @@ transit, each SKU with the day it is expected to land.
                                             services/wms_outbound.py) -> {"outbound_id",
                                             "order_id", "status": "accepted"}; one outbound
                                             order per order id, whatever the key
+    GET  /wms/api/outbound-orders/{order_id} the outbound order as the WMS has it: {"outbound_id",
+                                            "order_id", "status", "events": [{"event_id",
+                                            "type", "occurred_at"}]} (the status checks of
+                                            services/wms_checks.py read it); 404 unknown
     GET  /_sim/wms/outbound-orders          {"outbound_orders": [...]}
+    POST /_sim/wms/outbound-orders/{order_id}/events  {"type", "occurred_at"?, "event_id"?}:
+                                            the warehouse did it (released, picked, packed);
+                                            no callback is sent (the tests play a lost one)
 """
 
 from __future__ import annotations
@@ -22,7 +29,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from orderpilot.simulators.external.checks import hub_signature_refusal
-from orderpilot.simulators.external.recorder import Recorder, handle, read_body, recorder_for
+from orderpilot.simulators.external.recorder import (
+    Recorder,
+    handle,
+    handle_look_up,
+    read_body,
+    recorder_for,
+)
 
 NAME = "wms"
 router = APIRouter()
@@ -169,3 +182,45 @@ async def create_outbound_order(request: Request) -> JSONResponse:
 def outbound_orders(request: Request) -> dict[str, Any]:
     orders = recorder_for(request, NAME).data.get("outbound", {})
     return {"outbound_orders": [{**o["answer"], "body": o["body"]} for o in orders.values()]}
+
+
+STATUS_OF = {"wms.released": "released", "wms.picked": "picked", "wms.packed": "packed"}
+
+
+@router.get("/api/outbound-orders/{order_id}")
+async def outbound_order(order_id: str, request: Request) -> JSONResponse:
+    raw, _ = await read_body(request)
+    recorder = recorder_for(request, NAME)
+
+    def answer() -> tuple[int, Any]:
+        known = recorder.data.get("outbound", {}).get(order_id)
+        if known is None:
+            return 404, {"error": f"no outbound order for {order_id!r}", "field": "order_id"}
+        events = known.setdefault("events", [])
+        status = STATUS_OF.get(events[-1]["type"], "accepted") if events else "accepted"
+        return 200, {**known["answer"], "status": status, "events": list(events)}
+
+    return await handle_look_up(request, NAME, query={"order_id": order_id},
+                                reject=lambda: hub_signature_refusal(request, raw),
+                                answer=answer)
+
+
+@admin_router.post("/outbound-orders/{order_id}/events")
+async def outbound_event(order_id: str, request: Request) -> JSONResponse:
+    _, body = await read_body(request)
+    kind = body.get("type") if isinstance(body, dict) else None
+    if kind not in STATUS_OF:
+        return JSONResponse({"error": f"type must be one of {', '.join(STATUS_OF)}",
+                             "field": "type"}, 422)
+    recorder = recorder_for(request, NAME)
+    with recorder.lock:
+        known = recorder.data.get("outbound", {}).get(order_id)
+        if known is None:
+            return JSONResponse({"error": f"no outbound order for {order_id!r}",
+                                 "field": "order_id"}, 404)
+        events = known.setdefault("events", [])
+        event = {"event_id": str(body.get("event_id") or f"wms:{kind}:{order_id}"),
+                 "type": kind, "occurred_at": str(body.get("occurred_at")
+                                                  or datetime.now(UTC).isoformat())}
+        events.append(event)
+        return JSONResponse(event, 201)

@@ -103,7 +103,15 @@ def outcome(hub: Hub, stories: list[OrderStory], recorded: Recorded, *, seed: in
         "on_time_rate": _rounded(k["on_time_rate"], 4),
         "staff_actions": dict(sorted(recorded.staff_actions.items())),
         "refused_reports": len(recorded.refused),
+        # Lost WMS callbacks the hub's status checks found at the WMS (services/wms_checks.py)
+        "lost_wms_callbacks": sum(1 for s in stories if s.lost),
+        "wms_callbacks_recovered": _recovered(hub),
     }
+
+
+def _recovered(hub: Hub) -> int:
+    with hub.uow() as uow:
+        return uow.wms_outbound.check_counts().get("recovered", 0)
 
 
 def _walkthrough(hub: Hub, order_ids: list[str], seed: int, since: datetime,

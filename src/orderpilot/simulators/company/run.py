@@ -54,7 +54,8 @@ def simulate(hub: Hub, clock: play.SimulatedClock, *, orders: int, days: float, 
     per_day = orders / max(days, 1.0)
     setup = play.Setup(stock_per_sku=max(play.HISTORY_STOCK, round(per_day * STOCK_COVER)),
                        reserve_on_placing=True, ask_promise=True,
-                       stock_outs=company.stock_outs, retry_after_count=True)
+                       stock_outs=company.stock_outs, retry_after_count=True,
+                       check_wms=True)
     clock.now = START
     with hub.db.bulk_load():
         play.stock_sources(hub, clock, setup)
@@ -63,7 +64,7 @@ def simulate(hub: Hub, clock: play.SimulatedClock, *, orders: int, days: float, 
                              pace=Pacer(START, until, speed))
         clock.now = horizon
         hold_undecided(hub, clock, recorded.returns)
-        play.drain(hub, clock)
+        play.drain(hub, clock, play.wms_checker(hub, clock, company.stories, recorded))
     figures = report.outcome(hub, company.stories, recorded, seed=seed, since=START,
                              until=until, horizon=horizon)
     return {**figures, "faults": profile.name, "seed": seed, "days": days, "speed": speed}
