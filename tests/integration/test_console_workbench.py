@@ -61,6 +61,43 @@ def test_groups_filters_and_saved_filters(client: TestClient) -> None:
     assert bad.status_code == 422 and len(ROW.findall(bad.text)) == 4
 
 
+def test_a_person_saves_opens_and_deletes_their_own_filters(client: TestClient) -> None:
+    csrf = sign_in(client, "ops")
+    saved = client.post("/console/exceptions/views", data={
+        "csrf_token": csrf, "name": "海关与资质", "query": "owner=ops&reason=customs_check&x=1"})
+    assert saved.status_code == 303
+    assert saved.headers["location"] == "/console/exceptions?reason=customs_check&owner=ops"
+    page = client.get(saved.headers["location"]).text
+    mine = re.findall(r'data-testid="my-view">\s*<a class="button( primary)?" href="([^"]+)">'
+                      r'([^<]+)</a>', page)
+    assert mine == [(" primary", "/console/exceptions?reason=customs_check&amp;owner=ops",
+                     "海关与资质")]
+    assert len(ROW.findall(page)) == 1
+    # Saving under the same name replaces it; the orders list's views are another page's.
+    client.post("/console/exceptions/views", data={"csrf_token": csrf, "name": "海关与资质",
+                                                   "query": "overdue=yes"})
+    page = client.get("/console/exceptions").text
+    assert page.count('data-testid="my-view"') == 1 and "overdue=yes" in page
+    assert "海关与资质" not in client.get("/console/orders").text
+    bad = client.post("/console/exceptions/views", data={"csrf_token": csrf, "name": " ",
+                                                         "query": ""})
+    assert bad.status_code == 422
+    wrong = client.post("/console/exceptions/views", data={"csrf_token": csrf, "name": "x",
+                                                           "query": "status=nope"})
+    assert wrong.status_code == 422
+    view_id = re.search(r'/console/exceptions/views/([^/]+)/delete', page)
+    assert view_id is not None
+    # Someone else cannot delete it.
+    other = TestClient(client.app, follow_redirects=False)
+    other_csrf = sign_in(other, "admin")
+    assert other.post(f"/console/exceptions/views/{view_id.group(1)}/delete",
+                      data={"csrf_token": other_csrf}).status_code == 404
+    gone = client.post(f"/console/exceptions/views/{view_id.group(1)}/delete",
+                       data={"csrf_token": csrf})
+    assert gone.status_code == 303
+    assert 'data-testid="my-view"' not in client.get("/console/exceptions").text
+
+
 def test_bulk_release_confirms_the_order_count_then_releases(client: TestClient) -> None:
     csrf = sign_in(client, "ops")
     page = client.get("/console/exceptions", params={"reason": "customs_check"}).text

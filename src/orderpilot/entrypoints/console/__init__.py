@@ -31,6 +31,7 @@ from orderpilot.entrypoints.console import (
     users,
     walkthrough,
     workbench,
+    workbench_views,
 )
 from orderpilot.entrypoints.console.cookies import SessionCookies
 from orderpilot.entrypoints.console.guard import SessionGuard
@@ -50,7 +51,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "orderpilot_session"
 # Every console router; a new page's router joins here (the zh-CN catalogue test reads it).
 ROUTERS = (auth.router, account.router, audit_log.router, users.router, pages.router,
-           holds.router, workbench.router, exceptions.router,
+           holds.router, workbench.router, workbench_views.router, exceptions.router,
            rule_pages.router, rules_builder.router, rule_runs.router,
            tickets.router, inventory.router, promotions.router,
            decision_tables.router, inventory_sources.router,

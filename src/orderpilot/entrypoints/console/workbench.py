@@ -38,6 +38,8 @@ from orderpilot.entrypoints import exception_views as views
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import ExceptionWorker, Reader
 from orderpilot.entrypoints.console.render import ConsoleDep
+from orderpilot.entrypoints.console.workbench_views import my_views
+from orderpilot.services.accounts import Principal
 from orderpilot.services.exceptions import bulk, work
 
 router = APIRouter(prefix="/console")
@@ -83,9 +85,9 @@ def _names(console: ConsoleDep, request: Request) -> dict[str, Any]:
     }
 
 
-def _queue_context(request: Request, hub: HubDep, console: ConsoleDep, me: str,
+def _queue_context(request: Request, hub: HubDep, console: ConsoleDep, who: Principal,
                    query: dict[str, str], cursor: str | None) -> dict[str, Any]:
-    error = None
+    error, me = None, who.name
     try:
         f = parse(query)
         shown = views.page(hub, f, me, cursor, PAGE)
@@ -98,7 +100,7 @@ def _queue_context(request: Request, hub: HubDep, console: ConsoleDep, me: str,
     return {"nav": "exceptions", "items": shown["items"], "total": shown["total"],
             "filter": f, "base_query": base, "next_query": next_query,
             "first_page": cursor is not None, "groups": views.groups(hub),
-            "saved": SAVED, "error": error,
+            "saved": SAVED, "my_views": my_views(hub, who), "error": error,
             "sections": [(template, data(hub)) for template, data in SECTIONS],
             **_names(console, request)}
 
@@ -106,7 +108,7 @@ def _queue_context(request: Request, hub: HubDep, console: ConsoleDep, me: str,
 @router.get("/exceptions", name="console:exceptions")
 def workbench(request: Request, hub: HubDep, console: ConsoleDep, who: Reader) -> Response:
     query = {k: v for k, v in request.query_params.items() if k in FILTERS}
-    context = _queue_context(request, hub, console, who.name, query,
+    context = _queue_context(request, hub, console, who, query,
                              request.query_params.get("cursor") or None)
     return console.render(request, "workbench.html", context,
                           status=422 if context["error"] else 200)
@@ -126,7 +128,7 @@ def bulk_preview(request: Request, hub: HubDep, console: ConsoleDep, who: Except
     """The bulk bar's first step: the dialog saying how many orders the action touches."""
     if action == "cancel":  # the bar has a reason list per action that takes one
         reason = cancel_reason
-    context = _queue_context(request, hub, console, who.name, _back_query(query), None)
+    context = _queue_context(request, hub, console, who, _back_query(query), None)
     try:
         bulk.check_permission(action, who.role)
         if action in bulk.ACTIONS:
@@ -164,7 +166,7 @@ def bulk_apply(request: Request, hub: HubDep, console: ConsoleDep, who: Exceptio
         error = console.say(request, exc)
         status = 409 if isinstance(exc, Conflict) else 403 if isinstance(exc, Forbidden) \
             else 422
-    context = _queue_context(request, hub, console, who.name, _back_query(query), None)
+    context = _queue_context(request, hub, console, who, _back_query(query), None)
     context.update(notice=notice, error=error)
     return console.render(request, "workbench.html", context, status=status)
 
