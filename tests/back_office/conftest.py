@@ -14,12 +14,13 @@ from fastapi.testclient import TestClient
 from conftest import FakeClock, order_body
 from orderpilot.adapters import migrations
 from orderpilot.adapters import tables as t
+from orderpilot.adapters.connectors.base import PermanentError, TransientError
 from orderpilot.adapters.tables_shipments import shipments
 from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
 from orderpilot.entrypoints.api import carrier_hooks
 from orderpilot.entrypoints.api.app import create_app
-from orderpilot.integrations import sf_express
+from orderpilot.integrations import sf_express, wms
 from orderpilot.integrations.registry import IntegrationRegistry
 from orderpilot.integrations.sf_express import simulator
 from orderpilot.simulators.external.app import create_app as create_sim_app
@@ -110,3 +111,28 @@ def shipment_row(hub: Hub, carrier: str, number: str) -> Any:
     with hub.db.read() as conn:
         return conn.execute(sa.select(shipments).where(
             shipments.c.carrier == carrier, shipments.c.tracking_number == number)).first()
+
+
+class WmsSimFeed:
+    """The connectors' http_call, straight into the WMS simulator, failing as the connectors
+    fail (5xx transient, 4xx permanent, with the status)."""
+
+    def __init__(self, sim: TestClient) -> None:
+        self.sim = sim
+
+    def http_call(self, method: str, url: str | None = None, *, connector: str | None = None,
+                  path: str = "", json_body: Any = None, idempotency_key: str) -> Any:
+        r = self.sim.request(method, f"/{connector}/{path}", json=json_body,
+                             headers={"Idempotency-Key": idempotency_key})
+        if r.status_code >= 500:
+            raise TransientError(f"WMS answered {r.status_code}", status_code=r.status_code)
+        if r.status_code >= 400:
+            raise PermanentError(f"WMS answered {r.status_code}", status_code=r.status_code)
+        return type("Answer", (), {"response": r.json()})()
+
+
+@pytest.fixture
+def wms_sim() -> Iterator[TestClient]:
+    app = create_sim_app(integrations=IntegrationRegistry.of(wms.INTEGRATION))
+    with TestClient(app) as client:
+        yield client

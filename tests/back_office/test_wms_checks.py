@@ -6,48 +6,15 @@ not know is left for people; a WMS outage is asked again later."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from back_office.conftest import drain
+from back_office.conftest import WmsSimFeed, drain
 from conftest import FakeClock, order_body
 from orderpilot.adapters import tables as t
-from orderpilot.adapters.connectors.base import PermanentError, TransientError
 from orderpilot.bootstrap import Hub
-from orderpilot.integrations import wms
-from orderpilot.integrations.registry import IntegrationRegistry
 from orderpilot.services.wms_checks import HttpWmsStatus, WmsChecker
 from orderpilot.services.wms_outbound import OutboundPusher
-from orderpilot.simulators.external.app import create_app as create_sim_app
-
-
-class SimFeed:
-    """The connectors' http_call, straight into the WMS simulator (errors as the connectors
-    raise them)."""
-
-    def __init__(self, sim: TestClient) -> None:
-        self.sim = sim
-
-    def http_call(self, method: str, url: str | None = None, *, connector: str | None = None,
-                  path: str = "", json_body: Any = None, idempotency_key: str) -> Any:
-        r = self.sim.request(method, f"/{connector}/{path}", json=json_body,
-                             headers={"Idempotency-Key": idempotency_key})
-        if r.status_code >= 500:
-            raise TransientError(f"WMS answered {r.status_code}", status_code=r.status_code)
-        if r.status_code >= 400:
-            raise PermanentError(f"WMS answered {r.status_code}", status_code=r.status_code)
-        return type("Answer", (), {"response": r.json()})()
-
-
-@pytest.fixture
-def wms_sim() -> Iterator[TestClient]:
-    app = create_sim_app(integrations=IntegrationRegistry.of(wms.INTEGRATION))
-    with TestClient(app) as client:
-        yield client
 
 
 def shipped(api: TestClient, hub: Hub, wms_sim: TestClient, ext: str, *,
@@ -60,7 +27,7 @@ def shipped(api: TestClient, hub: Hub, wms_sim: TestClient, ext: str, *,
         "occurred_at": "2026-11-26T10:01:00+08:00"}).status_code == 201
     drain(hub)
     if pushed:
-        assert OutboundPusher(hub.uow, SimFeed(wms_sim), hub.clock).run_once() == 1
+        assert OutboundPusher(hub.uow, WmsSimFeed(wms_sim), hub.clock).run_once() == 1
         for minute, kind in ((10, "wms.released"), (40, "wms.picked"), (55, "wms.packed")):
             at = f"2026-11-26T10:{minute:02d}:00+08:00"
             r = wms_sim.post(f"/_sim/wms/outbound-orders/{order_id}/events",
@@ -104,7 +71,7 @@ def test_lost_callbacks_are_recovered_from_the_wms_once(api: TestClient, hub: Hu
                                                         wms_sim: TestClient,
                                                         clock: FakeClock) -> None:
     order_id = shipped(api, hub, wms_sim, "CHK-1")
-    checker = WmsChecker(hub.uow, HttpWmsStatus(SimFeed(wms_sim)), hub.clock)
+    checker = WmsChecker(hub.uow, HttpWmsStatus(WmsSimFeed(wms_sim)), hub.clock)
     assert checker.run_once() == 0  # a callback on its way has half an hour
     clock.advance(minutes=31)
     assert checker.run_once() == 1
@@ -127,7 +94,7 @@ def test_orders_whose_callbacks_came_or_that_the_wms_lacks_are_left_alone(
     told = shipped(api, hub, wms_sim, "CHK-2", told=("wms.released", "wms.picked",
                                                     "wms.packed"))
     unknown = shipped(api, hub, wms_sim, "CHK-3", pushed=False)
-    checker = WmsChecker(hub.uow, HttpWmsStatus(SimFeed(wms_sim)), hub.clock)
+    checker = WmsChecker(hub.uow, HttpWmsStatus(WmsSimFeed(wms_sim)), hub.clock)
     clock.advance(minutes=31)
     assert checker.run_once() == 2
     assert check_row(hub, told) == ("done", "complete", 0, 1)
@@ -139,7 +106,7 @@ def test_orders_whose_callbacks_came_or_that_the_wms_lacks_are_left_alone(
 def test_a_wms_outage_is_asked_again_later(api: TestClient, hub: Hub, wms_sim: TestClient,
                                            clock: FakeClock) -> None:
     order_id = shipped(api, hub, wms_sim, "CHK-4")
-    checker = WmsChecker(hub.uow, HttpWmsStatus(SimFeed(wms_sim)), hub.clock)
+    checker = WmsChecker(hub.uow, HttpWmsStatus(WmsSimFeed(wms_sim)), hub.clock)
     clock.advance(minutes=31)
     wms_sim.post("/_sim/wms/faults", json={"status": 503, "times": 1})
     assert checker.run_once() == 1

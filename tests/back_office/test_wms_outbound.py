@@ -4,42 +4,14 @@ outage is retried with backoff."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from back_office.conftest import SQLITE_ONLY, drain
+from back_office.conftest import SQLITE_ONLY, WmsSimFeed, drain
 from conftest import order_body
-from orderpilot.adapters.connectors.base import TransientError
 from orderpilot.bootstrap import Hub
-from orderpilot.integrations import wms
-from orderpilot.integrations.registry import IntegrationRegistry
 from orderpilot.services.wms_outbound import OutboundPusher
-from orderpilot.simulators.external.app import create_app as create_sim_app
-
-
-class SimFeed:
-    """The connectors' http_call, straight into the WMS simulator."""
-
-    def __init__(self, sim: TestClient) -> None:
-        self.sim = sim
-
-    def http_call(self, method: str, url: str | None = None, *, connector: str | None = None,
-                  path: str = "", json_body: Any = None, idempotency_key: str) -> Any:
-        r = self.sim.request(method, f"/{connector}/{path}", json=json_body,
-                             headers={"Idempotency-Key": idempotency_key})
-        if r.status_code >= 500:
-            raise TransientError(f"WMS answered {r.status_code}")
-        return type("Answer", (), {"response": r.json()})()
-
-
-@pytest.fixture
-def wms_sim() -> Iterator[TestClient]:
-    app = create_sim_app(integrations=IntegrationRegistry.of(wms.INTEGRATION))
-    with TestClient(app) as client:
-        yield client
 
 
 def paid_order(api: TestClient, hub: Hub, ext: str) -> str:
@@ -61,7 +33,7 @@ def outbound(wms_sim: TestClient) -> list[dict[str, Any]]:
 def test_a_paid_order_is_pushed_once_with_its_lines(api: TestClient, hub: Hub,
                                                     wms_sim: TestClient) -> None:
     order_id = paid_order(api, hub, "WMS-1")
-    pusher = OutboundPusher(hub.uow, SimFeed(wms_sim), hub.clock)
+    pusher = OutboundPusher(hub.uow, WmsSimFeed(wms_sim), hub.clock)
     assert pusher.run_once() == 1
     assert pusher.run_once() == 0  # sent: not again
     [sent] = outbound(wms_sim)
@@ -79,7 +51,7 @@ def test_a_paid_order_is_pushed_once_with_its_lines(api: TestClient, hub: Hub,
 def test_a_repeated_push_is_one_outbound_order(api: TestClient, hub: Hub,
                                                wms_sim: TestClient) -> None:
     order_id = paid_order(api, hub, "WMS-2")
-    pusher = OutboundPusher(hub.uow, SimFeed(wms_sim), hub.clock)
+    pusher = OutboundPusher(hub.uow, WmsSimFeed(wms_sim), hub.clock)
     pusher.push(order_id, 0)
     pusher.push(order_id, 1)  # sent again, as after a crash between the call and the mark
     assert [o["order_id"] for o in outbound(wms_sim)] == [order_id]
@@ -100,7 +72,7 @@ def test_a_wms_outage_is_retried_with_backoff(api: TestClient, hub: Hub, wms_sim
                                               clock: Any) -> None:
     order_id = paid_order(api, hub, "WMS-3")
     wms_sim.post("/_sim/wms/faults", json={"status": 503, "times": 1})
-    pusher = OutboundPusher(hub.uow, SimFeed(wms_sim), hub.clock)
+    pusher = OutboundPusher(hub.uow, WmsSimFeed(wms_sim), hub.clock)
     assert pusher.run_once() == 1 and outbound(wms_sim) == []
     assert pusher.run_once() == 0  # waiting out the backoff
     clock.advance(seconds=31)

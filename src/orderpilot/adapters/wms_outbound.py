@@ -24,15 +24,7 @@ class WmsOutboundRepository:
 
     def claim(self, now: datetime, lease: timedelta, limit: int) -> list[tuple[str, int]]:
         """Due rows whose time has come and no live lease holds: (order id, attempts so far)."""
-        rows = self.conn.execute(
-            sa.select(w.c.order_id, w.c.attempts).where(
-                w.c.status == "due", w.c.due_at <= now,
-                sa.or_(w.c.claimed_until.is_(None), w.c.claimed_until <= now))
-            .order_by(w.c.due_at, w.c.order_id).limit(limit)).all()
-        for order_id, _ in rows:
-            self.conn.execute(w.update().where(w.c.order_id == order_id)
-                              .values(claimed_until=now + lease))
-        return [(r.order_id, r.attempts) for r in rows]
+        return _claim(self.conn, w, now, lease, limit)
 
     def sent(self, order_id: str, now: datetime, answer: Any) -> None:
         self.conn.execute(w.update().where(w.c.order_id == order_id).values(
@@ -92,15 +84,7 @@ class WmsOutboundRepository:
     def claim_checks(self, now: datetime, lease: timedelta,
                      limit: int) -> list[tuple[str, int]]:
         """Due checks whose time has come and no live lease holds: (order id, attempts)."""
-        rows = self.conn.execute(
-            sa.select(c.c.order_id, c.c.attempts).where(
-                c.c.status == "due", c.c.due_at <= now,
-                sa.or_(c.c.claimed_until.is_(None), c.c.claimed_until <= now))
-            .order_by(c.c.due_at, c.c.order_id).limit(limit)).all()
-        for order_id, _ in rows:
-            self.conn.execute(c.update().where(c.c.order_id == order_id)
-                              .values(claimed_until=now + lease))
-        return [(r.order_id, r.attempts) for r in rows]
+        return _claim(self.conn, c, now, lease, limit)
 
     def check_done(self, order_id: str, now: datetime, outcome: str, recovered: int) -> None:
         self.conn.execute(c.update().where(c.c.order_id == order_id).values(
@@ -119,3 +103,18 @@ class WmsOutboundRepository:
                                             sa.func.count()).group_by(
             sa.func.coalesce(c.c.outcome, c.c.status))).all()
         return {str(k): int(n) for k, n in found}
+
+
+def _claim(conn: Connection, table: sa.Table, now: datetime, lease: timedelta,
+           limit: int) -> list[tuple[str, int]]:
+    """TABLE's due rows whose time has come and no live lease holds, leased to the caller."""
+    col = table.c
+    rows = conn.execute(
+        sa.select(col.order_id, col.attempts).where(
+            col.status == "due", col.due_at <= now,
+            sa.or_(col.claimed_until.is_(None), col.claimed_until <= now))
+        .order_by(col.due_at, col.order_id).limit(limit)).all()
+    for order_id, _ in rows:
+        conn.execute(table.update().where(col.order_id == order_id)
+                     .values(claimed_until=now + lease))
+    return [(r.order_id, r.attempts) for r in rows]

@@ -9,7 +9,8 @@ services/cancellation.py's.
 from __future__ import annotations
 
 from orderpilot.domain import lifecycle
-from orderpilot.domain.errors import Conflict, InvalidInput
+from orderpilot.domain.errors import Conflict
+from orderpilot.domain.hold_release import check_listed_reason
 
 # (code, zh, en), in the order the console offers them.
 CANCEL_REASONS: tuple[tuple[str, str, str], ...] = (
@@ -21,7 +22,6 @@ CANCEL_REASONS: tuple[tuple[str, str, str], ...] = (
     ("other", "其他（请填写说明）", "Other (explain in the note)"),
 )
 CANCEL_REASON_CODES = tuple(code for code, _, _ in CANCEL_REASONS)
-MAX_NOTE = 1000
 # The hold an order carries while its platform is asked to cancel it: nothing leaves the
 # warehouse meanwhile, and the workbench shows it (domain/exceptions.py REASONS).
 CANCEL_HOLD = "cancel_requested"
@@ -32,19 +32,9 @@ def reason_names(code: str) -> tuple[str, str]:
 
 
 def check_cancel_reason(reason: str, note: str) -> None:
-    if not reason:
-        raise InvalidInput("reason: say why the order is cancelled", field="reason",
-                           zh="reason：请选择取消订单的原因")
-    if reason not in CANCEL_REASON_CODES:
-        codes = ", ".join(CANCEL_REASON_CODES)
-        raise InvalidInput(f"reason: {reason!r} is not one of {codes}", field="reason",
-                           zh=f"reason：{reason!r} 不在可选原因中（{codes}）")
-    if reason == "other" and not note.strip():
-        raise InvalidInput("note: the reason is \"other\": write what it was", field="note",
-                           zh="note：原因为“其他”时请填写说明")
-    if len(note) > MAX_NOTE:
-        raise InvalidInput(f"note: at most {MAX_NOTE} characters", field="note",
-                           zh=f"note：最多 {MAX_NOTE} 个字符")
+    check_listed_reason(reason, note, CANCEL_REASON_CODES,
+                        missing=("reason: say why the order is cancelled",
+                                 "reason：请选择取消订单的原因"))
 
 
 def check_cancellable(order_id: str, status: str) -> None:

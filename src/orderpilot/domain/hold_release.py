@@ -21,14 +21,21 @@ MAX_NOTE = 1000
 
 def check_release_reason(reason: str, note: str) -> None:
     """A person's release: a listed reason; "other" needs a note saying what it was."""
+    check_listed_reason(reason, note, RELEASE_REASON_CODES,
+                        missing=("reason: say why the hold is released",
+                                 "reason：请选择释放冻结的原因"))
+
+
+def check_listed_reason(reason: str, note: str, codes: tuple[str, ...], *,
+                        missing: tuple[str, str]) -> None:
+    """A person's reason from a list (CODES); "other" needs a note saying what it was; the
+    note is at most MAX_NOTE long. MISSING: what to say (en, zh) when no reason is given."""
     if not reason:
-        raise InvalidInput("reason: say why the hold is released", field="reason",
-                           zh="reason：请选择释放冻结的原因")
-    if reason not in RELEASE_REASON_CODES:
-        raise InvalidInput(f"reason: {reason!r} is not one of "
-                           f"{', '.join(RELEASE_REASON_CODES)}", field="reason",
-                           zh=f"reason：{reason!r} 不在可选原因中（"
-                              f"{', '.join(RELEASE_REASON_CODES)}）")
+        raise InvalidInput(missing[0], field="reason", zh=missing[1])
+    if reason not in codes:
+        raise InvalidInput(f"reason: {reason!r} is not one of {', '.join(codes)}",
+                           field="reason",
+                           zh=f"reason：{reason!r} 不在可选原因中（{', '.join(codes)}）")
     if reason == "other" and not note.strip():
         raise InvalidInput("note: the reason is \"other\": write what it was", field="note",
                            zh="note：原因为“其他”时请填写说明")

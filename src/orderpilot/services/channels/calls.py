@@ -28,6 +28,10 @@ MAX_RATE_WAITS = 20
 MAX_TRANSIENT = 4
 
 
+class _Unsure(ChannelError):
+    """A change the platform may or may not have made (its answer was lost)."""
+
+
 class ShopCalls:
     """One account's client with the platform's manners. ``stats`` counts what happened."""
 
@@ -61,6 +65,29 @@ class ShopCalls:
                 transient += 1
                 self.stats["retried"] += 1
                 self.sleep(min(0.2 * (2 ** transient), 5.0))
+
+    def change_once(self, action: Callable[[Any], None], unanswered: str) -> None:
+        """ACTION changes something at the platform (refund, cancel): asked once. A rate limit
+        or an expired token is waited out or refreshed and asked again (nothing was done);
+        any other transient failure leaves it open whether the platform did it, so it is not
+        asked again here: PlatformError (transient) saying UNANSWERED, so the job reads the
+        platform first when it runs again."""
+
+        def once(client: Any) -> None:
+            try:
+                action(client)
+            except (RateLimited, TokenExpired):
+                raise
+            except ChannelError as error:
+                if error.transient:
+                    raise _Unsure(error.message, transient=False) from None
+                raise
+
+        try:
+            self.call(once)
+        except _Unsure as unsure:
+            raise PlatformError(f"{unanswered} ({unsure.message}); it is read again before "
+                                f"anything is sent", transient=True) from None
 
     def list_orders(self, since: datetime, until: datetime, cursor: str | None) -> OrderPage:
         return self.call(lambda c: c.list_orders(since, until, cursor))

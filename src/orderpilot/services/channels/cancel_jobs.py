@@ -25,24 +25,13 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from orderpilot.domain.cancellation import CANCEL_HOLD
-from orderpilot.domain.channel_orders import (
-    Account,
-    ChannelError,
-    MappingError,
-    PlatformError,
-    RateLimited,
-    TokenExpired,
-)
+from orderpilot.domain.channel_orders import Account, ChannelError, MappingError, PlatformError
 from orderpilot.domain.errors import OrderpilotError
 from orderpilot.services.channels.calls import ShopCalls
 from orderpilot.services.channels.ports import CancelClient, Gateway, JobRow, Platform
 from orderpilot.services.unit_of_work import Clock, UowFactory, retrying
 
 Fail = Callable[[Sequence[JobRow], str, bool], None]  # (jobs, error, permanent)
-
-
-class _Unsure(ChannelError):
-    """The cancel call failed in a way that leaves open whether the platform did it."""
 
 
 class CancelJobs:
@@ -86,23 +75,9 @@ def run_cancel(job: JobRow, account: Account, platform: Platform, calls: ShopCal
     outcome = "already"
     if found[1] not in cancelled_there:
         reason = str(raw.get("platform_reason") or "")
-
-        def ask(client: Any) -> None:
-            try:
-                cast(CancelClient, client).cancel_order(found[0], reason)
-            except (RateLimited, TokenExpired):
-                raise  # not done: ShopCalls waits or refreshes and asks again
-            except ChannelError as error:
-                if error.transient:
-                    raise _Unsure(error.message, transient=False) from None
-                raise
-
-        try:
-            calls.call(ask)
-        except _Unsure as unsure:
-            raise PlatformError(f"{platform.platform} cancel of order {external_id} "
-                                f"unanswered ({unsure.message}); the order is read again "
-                                f"before anything is sent", transient=True) from None
+        calls.change_once(lambda client: cast(CancelClient, client).cancel_order(found[0],
+                                                                                 reason),
+                          f"{platform.platform} cancel of order {external_id} unanswered")
         outcome = "cancelled"
     _record(order_id, raw, platform.platform, outcome, uow_factory, clock)
     return outcome

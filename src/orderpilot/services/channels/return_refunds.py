@@ -27,11 +27,8 @@ from typing import Any, cast
 
 from orderpilot.domain.channel_orders import (
     Account,
-    ChannelError,
     MappingError,
     PlatformError,
-    RateLimited,
-    TokenExpired,
 )
 from orderpilot.domain.channel_returns import ChannelReturn
 from orderpilot.domain.errors import NotFound
@@ -76,10 +73,6 @@ def refund(return_id: str, by: str, note: str, uow_factory: UowFactory, clock: C
     return RefundAsked(None)
 
 
-class _Unsure(ChannelError):
-    """The refund call failed in a way that leaves open whether the platform did it."""
-
-
 def run_refund(job: JobRow, account: Account, platform: Platform, calls: ShopCalls,
                uow_factory: UowFactory, clock: Clock) -> str:
     """Steps 1-3 of the module doc for one refund job; returns what happened (refunded,
@@ -113,23 +106,8 @@ def run_refund(job: JobRow, account: Account, platform: Platform, calls: ShopCal
     outcome = "already"
     if found.status not in DONE_AT_PLATFORM:
         target = found
-
-        def ask(client: Any) -> None:
-            try:
-                cast(ReturnClient, client).refund_return(target)
-            except (RateLimited, TokenExpired):
-                raise  # not done: ShopCalls waits or refreshes and asks again
-            except ChannelError as error:
-                if error.transient:
-                    raise _Unsure(error.message, transient=False) from None
-                raise
-
-        try:
-            calls.call(ask)
-        except _Unsure as unsure:
-            raise PlatformError(f"{platform.platform} refund of return {rid} unanswered "
-                                f"({unsure.message}); the return is read again before "
-                                f"anything is sent", transient=True) from None
+        calls.change_once(lambda client: cast(ReturnClient, client).refund_return(target),
+                          f"{platform.platform} refund of return {rid} unanswered")
         outcome = "refunded"
     by = str((job.raw or {}).get("by") or platform.platform)
     note = str((job.raw or {}).get("note") or "")
