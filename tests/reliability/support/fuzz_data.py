@@ -47,6 +47,7 @@ class Seeded:
     sms_codes: list[str] = field(default_factory=list)
     holds: list[tuple[str, str]] = field(default_factory=list)  # (order id, hold id)
     shipped: list[str] = field(default_factory=list)  # orders that take returns
+    cancellable: list[str] = field(default_factory=list)  # orders the fuzz may cancel
 
     def for_parameter(self, path: str, name: str) -> list[str]:
         if name == "code" and "sms-templates" in path:
@@ -59,6 +60,8 @@ class Seeded:
             return self.ids.get("reconciliation_id", [])
         if name == "order_id" and path.endswith("/returns"):
             return self.shipped
+        if name == "order_id" and path.endswith("/cancel"):  # the others keep their state
+            return self.cancellable
         return self.ids.get(name, [])
 
 
@@ -77,6 +80,8 @@ def seed_hub(api: Any, hub: Hub) -> Seeded:
             f"FUZZ-SEED-{n}", lines=lines, total=f"{129 * (1 + n)}.00"))
         assert answer.status_code == 201, answer.text
         orders.append(answer.json()["id"])
+    cancellable = [api.post("/api/v1/orders", json=order_body(f"FUZZ-CANCEL-{n}")).json()["id"]
+                   for n in range(3)]
     for order_id in orders[:3]:
         paid = api.post(f"/api/v1/orders/{order_id}/events", json={
             "type": "payment.succeeded", "source": "shopee", "source_event_id": f"pay-{order_id}",
@@ -147,7 +152,7 @@ def seed_hub(api: Any, hub: Hub) -> Seeded:
         "expectation_code": [EXPECTATION["code"]],
         "username": ["fuzz.ops", "fuzz.boss", "fuzz.deputy"], "token_id": spare,
         "exception_id": exceptions,
-    }, sms_codes=sms, holds=holds, shipped=shipped)
+    }, sms_codes=sms, holds=holds, shipped=shipped, cancellable=cancellable)
 
 
 def _shipped_with_returns(api: Any) -> list[str]:
@@ -231,6 +236,14 @@ def valid_queries() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
             "reason": st.sampled_from(["address_incomplete", "customs_check"]),
             "owner": st.sampled_from(["ops", "warehouse"]), "mine": st.sampled_from(["yes", "no"]),
             "overdue": st.sampled_from(["yes", "no"])}),
+        # an edge of the lifecycle (a node and one it moves to), sometimes a period
+        "GET /api/v1/diagnosis/flow/slowest": st.builds(
+            lambda edge, more: {"from": edge[0], "to": edge[1], **more},
+            st.sampled_from([("placed", "paid"), ("paid", "erp_booked"),
+                             ("erp_booked", "allocated"), ("shipped", "delivered")]),
+            st.fixed_dictionaries({}, optional={
+                "limit": st.integers(1, 50), "since": st.sampled_from(["2026-11-01"]),
+                "channel": st.sampled_from(["shopee", "lazada"])})),
         # a template installed again overlaps with itself: "keep both"
         "POST /api/v1/rules/templates/{template_id}/install": st.fixed_dictionaries(
             {"confirm_overlap": st.just("true")}, optional={"enable": st.booleans()}),
@@ -352,6 +365,11 @@ def valid_bodies(seeded: Seeded) -> dict[str, st.SearchStrategy[dict[str, Any]]]
             st.lists(st.sampled_from(seeded.ids["exception_id"]), min_size=1, max_size=3),
             st.sampled_from(["release", "assign", "resolve", "retry_allocation"]), st.booleans(),
             st.integers(0, 3)),
+        # the orders kept for cancelling (Seeded.cancellable): cancelled once, then "already"
+        "POST /api/v1/orders/{order_id}/cancel": st.builds(
+            lambda reason, note: {"reason": reason, "note": note[:100]},
+            st.sampled_from(["out_of_stock", "customer_request", "undeliverable",
+                             "customs_refused", "suspected_fraud"]), names),
         "POST /api/v1/exceptions/{exception_id}/assign": st.builds(
             lambda name, me: {"assignee": name, "me": me}, names, st.booleans()),
         "POST /api/v1/exceptions/{exception_id}/comments": st.builds(
