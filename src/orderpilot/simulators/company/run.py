@@ -55,7 +55,8 @@ def simulate(hub: Hub, clock: play.SimulatedClock, *, orders: int, days: float, 
     setup = play.Setup(stock_per_sku=max(play.HISTORY_STOCK, round(per_day * STOCK_COVER)),
                        reserve_on_placing=True, ask_promise=True,
                        stock_outs=company.stock_outs, retry_after_count=True,
-                       check_wms=True, drain_each_tick=True)
+                       check_wms=True, drain_each_tick=True,
+                       lead_days=play.COMPANY_LEAD_DAYS)
     clock.now = START
     with hub.db.bulk_load():
         play.stock_sources(hub, clock, setup)
