@@ -39,7 +39,9 @@ class StockWaiters:
                after: tuple[datetime, int] | None = None) -> list[Waiting]:
         """Held out-of-stock orders wanting ``sku``, oldest first (placed_at, then seq),
         after the cursor ``after`` (placed_at, seq) when given."""
-        query = (sa.select(o.c.id, o.c.placed_at, o.c.seq)
+        wanted = (sa.select(sa.func.sum(ln.c.quantity))
+                  .where(ln.c.order_id == o.c.id, ln.c.sku == sku).scalar_subquery())
+        query = (sa.select(o.c.id, o.c.placed_at, o.c.seq, wanted.label("quantity"))
                  .where(o.c.held.is_(True), o.c.status.in_(WAITING_STATUSES), _HELD,
                         sa.exists().where(ln.c.order_id == o.c.id, ln.c.sku == sku))
                  .order_by(o.c.placed_at, o.c.seq).limit(limit))
@@ -47,4 +49,5 @@ class StockWaiters:
             placed_at, seq = after
             query = query.where(sa.or_(o.c.placed_at > placed_at,
                                        sa.and_(o.c.placed_at == placed_at, o.c.seq > seq)))
-        return [Waiting(r.id, r.placed_at, int(r.seq)) for r in self.conn.execute(query)]
+        return [Waiting(r.id, r.placed_at, int(r.seq), int(r.quantity or 0))
+                for r in self.conn.execute(query)]

@@ -105,15 +105,18 @@ def on_stock_arrived(payload: JsonObject, uow: UnitOfWork, clock: Clock) -> None
     after = _cursor(payload)
     waiting = uow.inventory.waiters.oldest(sku, PER_WAKE_UP + 1, after)
     sellable = {s.code for s in uow.inventory.sources() if s.sellable}
-    allocated = 0
+    allocated, available = 0, _available(uow, sku, sellable, now)
     for w in waiting[:PER_WAKE_UP]:
-        if not _sellable(uow, sku, sellable, now):  # the next rise wakes the rest
+        if available <= 0:  # the next rise wakes the rest
             return
+        if w.quantity > available:  # cannot fit what is left: skipped, as allocation would
+            continue
         try:
             with uow.savepoint():
                 order = uow.orders.get(w.order_id, for_update=True)
                 if order is not None and allocate_in(uow, order, now).outcome == "allocated":
                     allocated += 1
+                    available = _available(uow, sku, sellable, now)
         except Exception:  # one order's failure must not keep the others waiting
             log.exception("stock_retry_failed", order_id=w.order_id, sku=sku)
     if len(waiting) > PER_WAKE_UP:  # more wait: carry on in another wake-up
@@ -132,6 +135,8 @@ def _cursor(payload: JsonObject) -> tuple[datetime, int] | None:
     return datetime.fromisoformat(placed_at), seq
 
 
-def _sellable(uow: UnitOfWork, sku: str, sources: set[str], now: datetime) -> bool:
+def _available(uow: UnitOfWork, sku: str, sources: set[str], now: datetime) -> int:
+    """Units of SKU sellable now, over the sellable sources (an order wanting more cannot be
+    allocated, whatever its channel's strategy allows)."""
     stock = uow.inventory.stock([sku], now)
-    return any(s.available > 0 for s in stock.values() if s.source in sources)
+    return sum(max(s.available, 0) for s in stock.values() if s.source in sources)
