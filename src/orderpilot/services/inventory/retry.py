@@ -105,12 +105,13 @@ def on_stock_arrived(payload: JsonObject, uow: UnitOfWork, clock: Clock) -> None
     after = _cursor(payload)
     waiting = uow.inventory.waiters.oldest(sku, PER_WAKE_UP + 1, after)
     sellable = {s.code for s in uow.inventory.sources() if s.sellable}
-    allocated, available = 0, _available(uow, sku, sellable, now)
+    allocated, tried, available = 0, 0, _available(uow, sku, sellable, now)
     for w in waiting[:PER_WAKE_UP]:
         if available <= 0:  # the next rise wakes the rest
             return
         if w.quantity > available:  # cannot fit what is left: skipped, as allocation would
             continue
+        tried += 1
         try:
             with uow.savepoint():
                 order = uow.orders.get(w.order_id, for_update=True)
@@ -125,7 +126,8 @@ def on_stock_arrived(payload: JsonObject, uow: UnitOfWork, clock: Clock) -> None
                             RETRY_TIMER, now, {"sku": sku, "after_placed_at":
                                                last.placed_at.isoformat(),
                                                "after_seq": last.seq}, now)
-    log.info("stock_retry", sku=sku, tried=min(len(waiting), PER_WAKE_UP), allocated=allocated)
+    log.info("stock_retry", sku=sku, waiting=min(len(waiting), PER_WAKE_UP), tried=tried,
+             allocated=allocated)
 
 
 def _cursor(payload: JsonObject) -> tuple[datetime, int] | None:
