@@ -39,9 +39,7 @@ class StockWaiters:
                after: tuple[datetime, int] | None = None) -> list[Waiting]:
         """Held out-of-stock orders wanting ``sku``, oldest first (placed_at, then seq),
         after the cursor ``after`` (placed_at, seq) when given."""
-        wanted = (sa.select(sa.func.sum(ln.c.quantity))
-                  .where(ln.c.order_id == o.c.id, ln.c.sku == sku).scalar_subquery())
-        query = (sa.select(o.c.id, o.c.placed_at, o.c.seq, wanted.label("quantity"))
+        query = (sa.select(o.c.id, o.c.placed_at, o.c.seq)
                  .where(o.c.held.is_(True), o.c.status.in_(WAITING_STATUSES), _HELD,
                         sa.exists().where(ln.c.order_id == o.c.id, ln.c.sku == sku))
                  .order_by(o.c.placed_at, o.c.seq).limit(limit))
@@ -49,5 +47,17 @@ class StockWaiters:
             placed_at, seq = after
             query = query.where(sa.or_(o.c.placed_at > placed_at,
                                        sa.and_(o.c.placed_at == placed_at, o.c.seq > seq)))
-        return [Waiting(r.id, r.placed_at, int(r.seq), int(r.quantity or 0))
-                for r in self.conn.execute(query)]
+        return [Waiting(r.id, r.placed_at, int(r.seq)) for r in self.conn.execute(query)]
+
+    def needs(self, order_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Units each order wants, by SKU (all its lines)."""
+        found: dict[str, dict[str, int]] = {}
+        if not order_ids:
+            return found
+        rows = self.conn.execute(
+            sa.select(ln.c.order_id, ln.c.sku, sa.func.sum(ln.c.quantity).label("units"))
+            .where(ln.c.order_id.in_(sorted(set(order_ids))))
+            .group_by(ln.c.order_id, ln.c.sku))
+        for r in rows:
+            found.setdefault(r.order_id, {})[r.sku] = int(r.units or 0)
+        return found

@@ -189,4 +189,3 @@ class Waiting(NamedTuple):
     order_id: str
     placed_at: datetime
     seq: int
-    quantity: int = 0  # units of the SKU it wants (all its lines for the SKU)

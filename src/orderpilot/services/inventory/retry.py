@@ -105,11 +105,13 @@ def on_stock_arrived(payload: JsonObject, uow: UnitOfWork, clock: Clock) -> None
     after = _cursor(payload)
     waiting = uow.inventory.waiters.oldest(sku, PER_WAKE_UP + 1, after)
     sellable = {s.code for s in uow.inventory.sources() if s.sellable}
-    allocated, tried, available = 0, 0, _available(uow, sku, sellable, now)
+    needs = uow.inventory.waiters.needs([w.order_id for w in waiting[:PER_WAKE_UP]])
+    skus = sorted({s for wanted in needs.values() for s in wanted} | {sku})
+    allocated, tried, available = 0, 0, _available(uow, skus, sellable, now)
     for w in waiting[:PER_WAKE_UP]:
-        if available <= 0:  # the next rise wakes the rest
+        if available.get(sku, 0) <= 0:  # the next rise wakes the rest
             return
-        if w.quantity > available:  # cannot fit what is left: skipped, as allocation would
+        if not _fits(needs.get(w.order_id, {}), available):  # skipped, as allocation would
             continue
         tried += 1
         try:
@@ -117,7 +119,7 @@ def on_stock_arrived(payload: JsonObject, uow: UnitOfWork, clock: Clock) -> None
                 order = uow.orders.get(w.order_id, for_update=True)
                 if order is not None and allocate_in(uow, order, now).outcome == "allocated":
                     allocated += 1
-                    available = _available(uow, sku, sellable, now)
+                    available = _available(uow, skus, sellable, now)
         except Exception:  # one order's failure must not keep the others waiting
             log.exception("stock_retry_failed", order_id=w.order_id, sku=sku)
     if len(waiting) > PER_WAKE_UP:  # more wait: carry on in another wake-up
@@ -137,8 +139,18 @@ def _cursor(payload: JsonObject) -> tuple[datetime, int] | None:
     return datetime.fromisoformat(placed_at), seq
 
 
-def _available(uow: UnitOfWork, sku: str, sources: set[str], now: datetime) -> int:
-    """Units of SKU sellable now, over the sellable sources (an order wanting more cannot be
-    allocated, whatever its channel's strategy allows)."""
-    stock = uow.inventory.stock([sku], now)
-    return sum(max(s.available, 0) for s in stock.values() if s.source in sources)
+def _available(uow: UnitOfWork, skus: Sequence[str], sources: set[str],
+               now: datetime) -> dict[str, int]:
+    """Units of each tracked SKU sellable now, over the sellable sources."""
+    found: dict[str, int] = {}
+    for s in (uow.inventory.stock(list(skus), now) or {}).values():
+        found[s.sku] = found.get(s.sku, 0) + (max(s.available, 0) if s.source in sources
+                                              else 0)
+    return found
+
+
+def _fits(wanted: dict[str, int], available: dict[str, int]) -> bool:
+    """Whether every tracked SKU the order wants is sellable in that many units (an order
+    wanting more cannot be allocated, whatever its channel's strategy allows; a SKU no source
+    reports is not the hub's to count)."""
+    return all(units <= available[sku] for sku, units in wanted.items() if sku in available)
