@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from orderpilot.services.wms_checks import CHECK_AFTER
 from orderpilot.simulators.company import play, report
 from orderpilot.simulators.company.plan import plan_company
 from orderpilot.simulators.company.profiles import Profile
@@ -55,8 +56,7 @@ def simulate(hub: Hub, clock: play.SimulatedClock, *, orders: int, days: float, 
     setup = play.Setup(stock_per_sku=max(play.HISTORY_STOCK, round(per_day * STOCK_COVER)),
                        reserve_on_placing=True, ask_promise=True,
                        stock_outs=company.stock_outs, retry_after_count=True,
-                       check_wms=True, drain_each_tick=True,
-                       lead_days=play.COMPANY_LEAD_DAYS)
+                       check_wms=True, lead_days=play.COMPANY_LEAD_DAYS)
     clock.now = START
     with hub.db.bulk_load():
         play.stock_sources(hub, clock, setup)
@@ -65,7 +65,11 @@ def simulate(hub: Hub, clock: play.SimulatedClock, *, orders: int, days: float, 
                              pace=Pacer(START, until, speed))
         clock.now = horizon
         hold_undecided(hub, clock, recorded.returns)
+        play.drain(hub, clock)
+        # The checks the last events queued come due half an hour later.
+        clock.now = horizon + CHECK_AFTER
         play.drain(hub, clock, play.wms_checker(hub, clock, company.stories, recorded))
+        clock.now = horizon
     figures = report.outcome(hub, company.stories, recorded, seed=seed, since=START,
                              until=until, horizon=horizon)
     return {**figures, "faults": profile.name, "seed": seed, "days": days, "speed": speed}
