@@ -39,14 +39,22 @@ def _list_url(query: str) -> str:
     return "/console/orders" + (f"?{query}" if query else "")
 
 
+def view_name_refusal(request: Request, console: ConsoleDep, name: str) -> Response | None:
+    """A saved view's name (orders list, workbench): 1 to 60 printable characters."""
+    if not name or len(name) > MAX_VIEW_NAME or any(ord(c) < 32 for c in name):
+        return console.error(request, console.translate(
+            request, "Give the view a name of 1 to 60 characters."), 422)
+    return None
+
+
 @router.post("/orders/views", name="console:save_view")
 def save_view(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
               name: Annotated[str, Form()] = "",
               query: Annotated[str, Form()] = "") -> Response:
     name = name.strip()
-    if not name or len(name) > MAX_VIEW_NAME or any(ord(c) < 32 for c in name):
-        return console.error(request, console.translate(
-            request, "Give the view a name of 1 to 60 characters."), 422)
+    refused = view_name_refusal(request, console, name)
+    if refused is not None:
+        return refused
     try:
         found = parse(dict(parse_qsl(query)))
     except InvalidInput as exc:

@@ -17,12 +17,12 @@ from orderpilot.domain.errors import InvalidInput
 from orderpilot.domain.exception_filters import parse
 from orderpilot.entrypoints.api.deps import HubDep
 from orderpilot.entrypoints.console.auth import Reader
+from orderpilot.entrypoints.console.order_work import view_name_refusal
 from orderpilot.entrypoints.console.render import ConsoleDep
 from orderpilot.services.accounts import Principal
 
 router = APIRouter(prefix="/console")
 PAGE = "exceptions"
-MAX_NAME = 60
 
 
 def my_views(hub: Hub, who: Principal) -> list[dict[str, Any]]:
@@ -43,9 +43,9 @@ def save(request: Request, hub: HubDep, console: ConsoleDep, who: Reader,
     if who.kind != "user":
         return console.error(request, console.translate(
             request, "Only a signed-in person can save views."), 403)
-    if not name or len(name) > MAX_NAME or any(ord(c) < 32 for c in name):
-        return console.error(request, console.translate(
-            request, "Give the view a name of 1 to 60 characters."), 422)
+    refused = view_name_refusal(request, console, name)
+    if refused is not None:
+        return refused
     try:
         clean = urlencode(parse(dict(parse_qsl(query))).as_query())
     except InvalidInput as exc:
