@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     dispatch_max_attempts: int = Field(8, ge=1, le=100)
     dispatch_poll_seconds: float = Field(0.25, gt=0, le=60)
     metrics_public: bool = Field(False, description="Serve /metrics without a token")
+    ready_max_backlog_seconds: float = Field(
+        300, ge=0, le=86400, description="/readyz fails while the oldest event due for "
+        "delivery has waited longer than this (0: the backlog is not checked)")
+    shutdown_grace_seconds: int = Field(
+        30, ge=1, le=3600, description="On SIGTERM, how long `serve` lets requests in flight "
+        "finish before closing their connections")
     log_level: str = "INFO"
     log_json: bool = False
     default_locale: str = "zh_CN"

@@ -36,10 +36,16 @@ class Database:
             _configure_sqlite(self.engine, self)
         else:
             # No pre-ping (a round trip per checkout, a fifth of an order's cost): connections
-            # are recycled hourly, and a dropped one fails its command, which is retried.
+            # are recycled hourly, and a dropped one fails its command, which is retried. The
+            # first error that shows a lost connection (a server restart) makes SQLAlchemy
+            # drop every pooled connection, so the pool reconnects by itself; the restart test
+            # (tests/reliability/test_database_restart.py) holds it to that. A server that does
+            # not answer at all fails a new connection after connect_timeout seconds instead of
+            # holding a request (or /readyz) for as long as TCP tries.
             self.engine = sa.create_engine(url, echo=echo, pool_size=pool_size,
                                            max_overflow=20, pool_recycle=3600,
-                                           hide_parameters=True)
+                                           hide_parameters=True,
+                                           connect_args={"connect_timeout": 10})
         self._write_lock = threading.Lock() if self.is_sqlite else None
 
     @property

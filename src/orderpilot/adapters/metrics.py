@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from orderpilot.adapters.views.operations import OperationsState
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -35,3 +37,22 @@ class Metrics:
             registry=r, buckets=(.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300))
         self.backlog = Gauge("orderpilot_backlog", "Outbox and timer backlog", ["queue"],
                              registry=r)
+        # Read from the shared database when /metrics is scraped (adapters/views/operations.py)
+        self.backlog_age = Gauge(
+            "orderpilot_backlog_oldest_age_seconds",
+            "How long the oldest event due for delivery (outbox) or timer due to fire (timers) "
+            "has waited", ["queue"], registry=r)
+        self.dead_letters = Gauge("orderpilot_dead_letters",
+                                  "Dead-lettered events and timers waiting for a person",
+                                  ["kind"], registry=r)
+        self.pulls_failing = Gauge(
+            "orderpilot_pulls_failing",
+            "Channel accounts / stock sources whose last pull failed", ["kind"], registry=r)
+
+    def record_state(self, state: OperationsState) -> None:
+        for queue, age in state.backlog_age_seconds.items():
+            self.backlog_age.labels(queue).set(age)
+        for kind, count in state.dead_letters.items():
+            self.dead_letters.labels(kind).set(count)
+        for kind, count in state.pulls_failing.items():
+            self.pulls_failing.labels(kind).set(count)

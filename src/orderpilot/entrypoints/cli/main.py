@@ -117,26 +117,50 @@ def serve(host: Annotated[str | None, typer.Option(help="Bind address")] = None,
         hub.settings = hub.settings.model_copy(update={"host": host})
     s = hub.settings
     threads = s.dispatcher_threads if s.embedded_dispatcher else 0
+    # On SIGTERM (or Ctrl-C) uvicorn stops listening, lets requests in flight finish (for up
+    # to ORDERPILOT_SHUTDOWN_GRACE_SECONDS), then the app's shutdown lets the dispatcher
+    # threads finish their batch. uvicorn then raises the signal again with the handler found
+    # before it: this one, so the drained process ends with status 0 instead of dying by it.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     try:
         # proxy_headers off: X-Forwarded-For counts only from ORDERPILOT_TRUSTED_PROXIES,
         # never because the peer is loopback (uvicorn's default).
         uvicorn.run(create_app(hub, dispatcher_threads=threads), host=s.host,
                     port=port or s.port, log_level=s.log_level.lower(), access_log=False,
-                    proxy_headers=False)
+                    proxy_headers=False, timeout_graceful_shutdown=s.shutdown_grace_seconds)
     finally:
         hub.close()
 
 
 @app.command()
-def worker(threads: Annotated[int, typer.Option(min=1, max=32)] = 2) -> None:
-    """Deliver events and fire timers; run as many as you like against PostgreSQL."""
+def worker(threads: Annotated[int, typer.Option(min=1, max=32,
+                                                help="Dispatcher threads")] = 2,
+           metrics_port: Annotated[int | None, typer.Option(
+               min=1, max=65535, help="Serve this worker's Prometheus metrics (dispatch lag, "
+                                      "outcomes) at http://HOST:PORT/metrics")] = None,
+           metrics_host: Annotated[str, typer.Option(
+               help="Address of --metrics-port")] = "127.0.0.1") -> None:
+    """Deliver events and fire timers; run as many as you like against PostgreSQL.
+
+    SIGTERM (systemctl stop) or Ctrl-C: each thread finishes the batch it holds, then the
+    worker exits with status 0.
+
+    Examples:
+      orderpilot worker --threads 4
+      orderpilot worker --threads 2 --metrics-port 9101"""
     hub = open_hub(upgrade=False)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, metrics_host, registry=hub.metrics.registry)
     hub.start_dispatchers(threads)
     console.print(f"worker running with {threads} dispatcher thread(s); Ctrl-C stops it")
     stop.wait()
+    console.print("worker stopping: finishing the batches in hand")
     hub.close()
 
 
