@@ -136,6 +136,13 @@ class Outbox:
         _release_failed(self.conn, t.outbox.c.seq == seq, t.outbox, "available_at", worker,
                         error, retry_at)
 
+    def release_claims(self, worker: str) -> int:
+        """Give back what this worker claimed and is no longer delivering (a failed cycle)."""
+        return int(self.conn.execute(
+            t.outbox.update().where(t.outbox.c.claimed_by == worker,
+                                    t.outbox.c.status == "pending")
+            .values(claimed_by=None, claimed_until=None)).rowcount)
+
     def retry_dead(self, now: datetime, event_id: str | None = None) -> int:
         query = t.outbox.update().where(t.outbox.c.status == "dead")
         if event_id is not None:

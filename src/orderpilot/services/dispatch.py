@@ -82,8 +82,13 @@ class Dispatcher:
 
     def run_forever(self, stop: threading.Event) -> None:
         next_timer_check = 0.0
+        stranded = False
         while not stop.is_set():
             try:
+                if stranded:  # see below
+                    with self.uow_factory() as uow:
+                        uow.outbox.release_claims(self.worker_id)
+                    stranded = False
                 done = self._deliver_events()
                 if time.monotonic() >= next_timer_check:
                     done += self._fire_timers()
@@ -91,6 +96,9 @@ class Dispatcher:
             except Exception:  # a lost database connection must not end the worker
                 log.exception("dispatch_cycle_failed", worker=self.worker_id)
                 done = 0
+                # The batch it claimed is not being delivered by anyone now: once the database
+                # answers again, give it back rather than leave it until the lease runs out.
+                stranded = True
                 stop.wait(1.0)
             if done == 0:
                 if self._wake.wait(self.settings.idle_poll_seconds):
