@@ -1,6 +1,7 @@
 """SIGTERM (systemctl stop) drains instead of cutting off: `serve` stops accepting connections
 but answers the request in flight and exits 0; `worker` finishes the batch it holds, records
-it, and exits 0. (The embedded dispatcher of `serve` is checked in test_crash.py.)"""
+it, and exits 0, having served its metrics on --metrics-port meanwhile. (The embedded
+dispatcher of `serve` is checked in test_crash.py.)"""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -28,7 +30,7 @@ from orderpilot.services.accounts import create_token
 from reliability.support.backends import Backend
 from reliability.support.orders import canonical_order
 from reliability.support.probe import read_probe
-from reliability.support.processes import Child, Server, orderpilot_env
+from reliability.support.processes import Child, Server, free_port, orderpilot_env
 
 pytestmark = pytest.mark.slow
 
@@ -115,13 +117,17 @@ def test_worker_finishes_its_batch_on_sigterm_and_exits_0(backend: Backend,
     # A batch (100 events) takes at least 2 s: SIGTERM reliably lands inside one.
     env = orderpilot_env(backend.data_dir, backend.database_url, probe,
                          probe_delay_seconds="0.02")
-    worker = Child(env, ["worker", "--threads", "1"], tmp_path / "worker.log")
+    port = free_port()
+    worker = Child(env, ["worker", "--threads", "1", "--metrics-port", str(port)],
+                   tmp_path / "worker.log")
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while len(read_probe(probe)) < 5:
             assert worker.process.poll() is None, worker.log_tail()
             assert time.monotonic() < deadline, f"the worker never started\n{worker.log_tail()}"
             time.sleep(0.05)
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        assert "orderpilot_dispatch_lag_seconds_bucket" in metrics, metrics[:2000]
     finally:
         exit_code = worker.terminate(timeout=60)
 
