@@ -157,7 +157,8 @@ class Hub:
                                             timedelta(seconds=self.settings
                                                       .rule_lookup_backoff_seconds)),
                                         stop_at=stop_at(self.settings.test_stop_at),
-                                        strike_limit=self.settings.rule_strike_limit),
+                                        strike_limit=self.settings.rule_strike_limit,
+                                        concurrency=self.settings.rule_call_concurrency),
                          any_due=self._runs_due,
                          reader=lambda: SqlUnitOfWork(self.db, read_only=True),
                          actions=self.actions)
