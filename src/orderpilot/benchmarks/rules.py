@@ -265,3 +265,30 @@ def run(rate: float, seconds: float, eval_seconds: float, db_url: str | None,
         label = scratch.label
     return {"database": label, **conditions, "sustained_events_per_s_target": rate,
             "seconds": seconds, "worker_processes": worker_processes, **timing}
+
+
+P99_BOUND_MS = 500.0
+
+
+def run_curve(rates: list[float], seconds: float, db_url: str | None, progress: Progress,
+              worker_processes: int = 0) -> dict[str, Any]:
+    """The latency run at each rate (a fresh scratch database each), lowest first, stopping
+    after the first rate that misses the bound: the sustained rate is the highest offered
+    rate whose event-to-action p99 stayed <= 500 ms with no load errors."""
+    steps = []
+    sustained = 0.0
+    for rate in rates:
+        with scratch_database(db_url) as scratch:
+            timing = latency(scratch, rate, seconds, progress, worker_processes)
+            label = scratch.label
+        met = timing["event_to_action_p99_ms"] <= P99_BOUND_MS and not timing["load_errors"]
+        steps.append({"rate": rate, "events_per_s": timing["events_per_s"],
+                      "event_to_action_p50_ms": timing["event_to_action_p50_ms"],
+                      "event_to_action_p99_ms": timing["event_to_action_p99_ms"],
+                      "load_errors": timing["load_errors"], "within_bound": met})
+        if not met:
+            break
+        sustained = max(sustained, float(timing["events_per_s"]))
+    return {"database": label, "worker_processes": worker_processes, "seconds": seconds,
+            "p99_bound_ms": P99_BOUND_MS, "sustained_events_per_s": sustained,
+            "curve": steps}
