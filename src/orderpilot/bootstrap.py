@@ -23,6 +23,7 @@ from orderpilot.adapters.decision_tables import TableEngine, ZenExpressionChecke
 from orderpilot.adapters.expressions import ExpressionEngine
 from orderpilot.adapters.logging import configure_logging
 from orderpilot.adapters.metrics import Metrics
+from orderpilot.adapters.pg_wake import WakeListener
 from orderpilot.adapters.quarantine import keep_in_quarantine
 from orderpilot.adapters.rule_files import read_rule_file
 from orderpilot.adapters.runs import RunRepository
@@ -94,6 +95,7 @@ class Hub:
     runners: list[ActionRunner] = field(default_factory=list)
     channel_workers: list[ChannelWorker] = field(default_factory=list)
     pulls_stock: bool = False  # an inventory puller thread runs in this process
+    wake_listener: WakeListener | None = None  # PostgreSQL: LISTEN for other processes' work
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _snapshot: Snapshot | None = None
@@ -120,6 +122,10 @@ class Hub:
     def _wake_runners(self) -> None:
         for r in self.runners:
             r.wake()
+
+    def _wake_all_workers(self) -> None:
+        self._wake_dispatch()
+        self._wake_runners()
 
     def dispatcher(self, name: str) -> Dispatcher:
         s = self.settings
@@ -151,7 +157,8 @@ class Hub:
                                             timedelta(seconds=self.settings
                                                       .rule_lookup_backoff_seconds)),
                                         stop_at=stop_at(self.settings.test_stop_at),
-                                        strike_limit=self.settings.rule_strike_limit),
+                                        strike_limit=self.settings.rule_strike_limit,
+                                        concurrency=self.settings.rule_call_concurrency),
                          any_due=self._runs_due,
                          reader=lambda: SqlUnitOfWork(self.db, read_only=True),
                          actions=self.actions)
@@ -201,6 +208,9 @@ class Hub:
         erp = self.erp_worker() if count else None  # the ERP (issue 10, kingdee)
         if erp is not None:
             workers.append((erp.run_forever, "erp-booking"))
+        if count and not self.db.is_sqlite:  # other processes' commits wake these workers
+            self.wake_listener = WakeListener(self.db.url, self._wake_all_workers)
+            workers.append((self.wake_listener.run_forever, "wake-listener"))
         for target, name in workers:
             thread = threading.Thread(target=target, args=(self._stop,), name=name,
                                       daemon=True)

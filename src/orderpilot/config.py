@@ -61,6 +61,9 @@ class Settings(BaseSettings):
         10 * 1024 * 1024, ge=1024, le=1024**3,
         description="Largest multipart/form-data body (spreadsheet uploads; files <= 5 MB)")
     rule_runner_threads: int = Field(4, ge=0, le=32, description="Threads running rule actions")
+    rule_call_concurrency: int = Field(4, ge=1, le=32, description=(
+        "Rule runs each runner thread carries out at once (a slow SMS, HTTP or customs "
+        "provider then holds only its own calls)"))
     channel_worker_threads: int = Field(
         3, ge=0, le=16, description="Threads fetching pushed orders and pulling channels")
     channel_schedule_seconds: float = Field(

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
+from orderpilot.adapters.pg_wake import notify
 from orderpilot.adapters.returns import record_step_times
 from orderpilot.domain import lifecycle
 from orderpilot.domain.events import OrderEvent, new_id
@@ -79,9 +80,11 @@ class EventLog:
              "causation_id": e.causation_id, "correlation_id": e.correlation_id,
              "payload": e.payload} for e in events])
         self.conn.execute(_INSERT_OUTBOX, [
-            {"event_id": e.id, "available_at": e.recorded_at} for e in events])
+            {"event_id": e.id, "available_at": e.recorded_at, "order_id": e.order_id}
+            for e in events])
         record_step_times(self.conn, events)  # the returns metrics' step times (0022)
         record_delivered_at(self.conn, events)  # the outcome KPIs' delivery time (0026)
+        notify(self.conn)  # PostgreSQL: every process's dispatchers wake at the commit
         events.clear()
 
     def find_by_source(self, source: str, source_event_id: str) -> OrderEvent | None:
@@ -116,6 +119,12 @@ class EventLog:
         return {r.id: event_from_row(r) for r in rows}
 
 
+_EARLIER = t.outbox.alias("earlier")
+_FIRST_OF_ORDER = sa.or_(t.outbox.c.order_id.is_(None), ~sa.exists().where(
+    _EARLIER.c.order_id == t.outbox.c.order_id, _EARLIER.c.seq < t.outbox.c.seq,
+    _EARLIER.c.status == "pending"))
+
+
 class Outbox:
     """Pending deliveries of events to handlers."""
 
@@ -123,8 +132,13 @@ class Outbox:
         self.conn = conn
 
     def claim(self, worker: str, limit: int, lease: timedelta, now: datetime) -> list[Claim]:
+        """Lease due rows. On PostgreSQL, where workers claim side by side, only an order's
+        earliest pending row can be claimed: a later one waits until the earlier is delivered
+        (deleted) or dead, so one order's events are never handled at once or out of order.
+        SQLite's claimer is the only writer and handles its batch in order, in one go."""
+        first_of_order = None if self.conn.dialect.name == "sqlite" else _FIRST_OF_ORDER
         return _claim(self.conn, t.outbox, t.outbox.c.available_at, worker, limit, lease, now,
-                      id_column="event_id")
+                      id_column="event_id", only=first_of_order)
 
     def complete_many(self, seqs: list[int | str], worker: str) -> None:
         if seqs:
@@ -218,11 +232,12 @@ def _release_failed(conn: Connection, which: Any, table: sa.Table, due_column: s
 
 def _claim(conn: Connection, table: sa.Table, due_column: sa.Column[Any], worker: str,
            limit: int, lease: timedelta, now: datetime, *, id_column: str,
-           seq_column: str = "seq") -> list[Claim]:
+           seq_column: str = "seq", only: Any = None) -> list[Claim]:
     seq = table.c[seq_column]
     due = (sa.select(seq)
            .where(table.c.status == "pending", due_column <= now,
-                  sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until < now))
+                  sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
+                  *([] if only is None else [only]))
            .order_by(due_column, seq).limit(limit)
            .with_for_update(skip_locked=True))
     rows = conn.execute(

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.outbox import _claim, insert_ignore
+from orderpilot.adapters.pg_wake import notify
 from orderpilot.domain.records import Claim, JsonObject
 from orderpilot.domain.rules.records import OutsideAttempt, Run, StepAttempt
 
@@ -26,7 +27,10 @@ class RunRepository:
 
     def add(self, row: Mapping[str, object]) -> bool:
         """Record a run once per dedupe key; True when this call recorded it."""
-        return insert_ignore(self.conn, t.rule_runs, row)
+        added = insert_ignore(self.conn, t.rule_runs, row)
+        if added:  # the runners of other processes start on it at the commit
+            notify(self.conn)
+        return added
 
     def any_due(self, now: datetime) -> bool:
         return self.conn.execute(_DUE, {"now": now}).first() is not None

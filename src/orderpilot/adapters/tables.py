@@ -300,8 +300,11 @@ outbox = sa.Table(
     sa.Column("claimed_by", sa.String(100)),
     sa.Column("claimed_until", Time),
     sa.Column("last_error", sa.Text),
+    # The event's order (0030): PostgreSQL claims only an order's earliest pending row.
+    sa.Column("order_id", sa.String(36)),
 )
 sa.Index("ix_outbox_due", outbox.c.status, outbox.c.available_at)
+sa.Index("ix_outbox_order_seq", outbox.c.order_id, outbox.c.seq)
 
 inbox = sa.Table(
     "inbox", metadata,

@@ -122,31 +122,36 @@ async def _drive(base: str, token: str, rate: float, seconds: float, sim: str,
     orders = int(rate * seconds / 2)
     interval = 2 / rate
     errors = 0
+    kinds: dict[str, int] = {}  # what went wrong, so a slow hub is told from a refusing one
+
+    def count(kind: str) -> None:
+        nonlocal errors
+        errors += 1
+        kinds[kind] = kinds.get(kind, 0) + 1
+
     async with httpx.AsyncClient(base_url=base, timeout=30,
                                  headers={"Authorization": f"Bearer {token}"},
                                  limits=httpx.Limits(max_connections=64)) as http, \
             httpx.AsyncClient(base_url=sim, timeout=10) as admin:
         async def one(i: int) -> None:
-            nonlocal errors
             try:
                 await place_and_pay(i)
-            except httpx.HTTPError:
-                errors += 1
+            except httpx.HTTPError as error:
+                count(type(error).__name__)
 
         async def place_and_pay(i: int) -> None:
-            nonlocal errors
             phone = f"139{i:08d}"
             if i % 10:  # nine buyers in ten are qualified: only the customs check runs
                 await admin.post("/_sim/customs/qualified", json={"phone": phone})
             placed = await http.post("/api/v1/orders", json=order_body(i, phone))
             if placed.status_code not in (200, 201):
-                errors += 1
+                count(f"order {placed.status_code}")
                 return
             paid = await http.post(f"/api/v1/orders/{placed.json()['id']}/events", json={
                 "type": "payment.succeeded", "source": "youzan",
                 "source_event_id": f"pay-{i}", "occurred_at": "2026-11-26T10:01:00+08:00"})
             if paid.status_code not in (200, 201):
-                errors += 1
+                count(f"payment {paid.status_code}")
 
         tasks = []
         started = time.perf_counter()
@@ -160,7 +165,7 @@ async def _drive(base: str, token: str, rate: float, seconds: float, sim: str,
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - started
     return {"orders": orders, "events_per_s": round(2 * orders / elapsed, 1),
-            "load_errors": errors}
+            "load_errors": errors, "load_error_kinds": kinds}
 
 
 @contextmanager
@@ -260,3 +265,30 @@ def run(rate: float, seconds: float, eval_seconds: float, db_url: str | None,
         label = scratch.label
     return {"database": label, **conditions, "sustained_events_per_s_target": rate,
             "seconds": seconds, "worker_processes": worker_processes, **timing}
+
+
+P99_BOUND_MS = 500.0
+
+
+def run_curve(rates: list[float], seconds: float, db_url: str | None, progress: Progress,
+              worker_processes: int = 0) -> dict[str, Any]:
+    """The latency run at each rate (a fresh scratch database each), lowest first, stopping
+    after the first rate that misses the bound: the sustained rate is the highest offered
+    rate whose event-to-action p99 stayed <= 500 ms with no load errors."""
+    steps = []
+    sustained = 0.0
+    for rate in rates:
+        with scratch_database(db_url) as scratch:
+            timing = latency(scratch, rate, seconds, progress, worker_processes)
+            label = scratch.label
+        met = timing["event_to_action_p99_ms"] <= P99_BOUND_MS and not timing["load_errors"]
+        steps.append({"rate": rate, "events_per_s": timing["events_per_s"],
+                      "event_to_action_p50_ms": timing["event_to_action_p50_ms"],
+                      "event_to_action_p99_ms": timing["event_to_action_p99_ms"],
+                      "load_errors": timing["load_errors"], "within_bound": met})
+        if not met:
+            break
+        sustained = max(sustained, float(timing["events_per_s"]))
+    return {"database": label, "worker_processes": worker_processes, "seconds": seconds,
+            "p99_bound_ms": P99_BOUND_MS, "sustained_events_per_s": sustained,
+            "curve": steps}

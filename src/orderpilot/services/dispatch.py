@@ -39,6 +39,9 @@ class DispatchSettings:
     coalesce_seconds: float = 0.03
     timer_poll_seconds: float = 1.0
     one_transaction_per_batch: bool = False
+    # PostgreSQL: claimed events delivered in one transaction each this many (a chunk that
+    # loses a lock race is delivered again one event a transaction). 1: every event alone.
+    commit_chunk: int = 20
 
 
 @dataclass
@@ -77,8 +80,14 @@ class Dispatcher:
         return delay * random.uniform(0.8, 1.2)
 
     def run_once(self) -> int:
-        """Deliver one batch of due events and fire due timers; returns how much was done."""
-        return self._deliver_events() + self._fire_timers()
+        """Deliver one batch of due events and fire due timers; returns how much was done.
+        Where a claim takes only each order's earliest pending event (PostgreSQL), batches
+        are delivered until none is left, so an order's later events go in this call too."""
+        done = delivered = self._deliver_events()
+        while delivered and not self.settings.one_transaction_per_batch:
+            delivered = self._deliver_events()
+            done += delivered
+        return done + self._fire_timers()
 
     def run_forever(self, stop: threading.Event) -> None:
         next_timer_check = 0.0
@@ -112,8 +121,11 @@ class Dispatcher:
         With ``one_transaction_per_batch`` (SQLite: one writer, so no lock-order deadlocks) the
         claim and the whole batch commit together: one fsync for many events, and a crash
         before the commit leaves the batch to be claimed again. Otherwise (PostgreSQL, where
-        workers run side by side) each event gets its own short transaction, so handlers of
-        different workers never hold each other's row locks for long or in crossing order."""
+        workers run side by side) the claim commits first, then the batch is delivered in
+        chunks of ``commit_chunk`` events, one transaction each (effects and inbox marks
+        together, so still exactly once). A chunk that loses a lock race (a deadlock victim,
+        a concurrent update) is rolled back whole and its events are delivered again one
+        transaction each, as before."""
         s = self.settings
         outcomes: list[str] = []
         lags: list[float] = []  # reported after the commit, like the outcomes
@@ -124,21 +136,38 @@ class Dispatcher:
         else:
             with self.uow_factory() as uow:
                 claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease, self.clock())
-            for claim in claims:
-                try:
-                    with self.uow_factory() as uow:
-                        self._deliver(uow, [claim], outcomes, lags)
-                except ConcurrentUpdate as error:  # a deadlock victim: try again soon
-                    with self.uow_factory() as uow:
-                        uow.outbox.fail(claim.seq, self.worker_id, str(error),
-                                        self.clock() + s.base_backoff)
-                    outcomes.append("failed")
+            chunk = max(s.commit_chunk, 1)
+            for start in range(0, len(claims), chunk):
+                self._deliver_chunk(claims[start:start + chunk], outcomes, lags)
         for outcome in outcomes:
             self.stats.add(outcome)
         for lag in lags:
             for observe in self.stats.lag_observers:
                 observe(lag)
         return len(claims)
+
+    def _deliver_chunk(self, claims: list[Claim], outcomes: list[str],
+                       lags: list[float]) -> None:
+        if len(claims) > 1:
+            chunk_outcomes: list[str] = []
+            chunk_lags: list[float] = []
+            try:
+                with self.uow_factory() as uow:
+                    self._deliver(uow, claims, chunk_outcomes, chunk_lags)
+                outcomes += chunk_outcomes
+                lags += chunk_lags
+                return
+            except ConcurrentUpdate:  # nothing of the chunk committed: one by one instead
+                log.info("dispatch_chunk_retried_singly", events=len(claims))
+        for claim in claims:
+            try:
+                with self.uow_factory() as uow:
+                    self._deliver(uow, [claim], outcomes, lags)
+            except ConcurrentUpdate as error:  # a deadlock victim: try again soon
+                with self.uow_factory() as uow:
+                    uow.outbox.fail(claim.seq, self.worker_id, str(error),
+                                    self.clock() + self.settings.base_backoff)
+                outcomes.append("failed")
 
     def _deliver(self, uow: UnitOfWork, claims: list[Claim], outcomes: list[str],
                  lags: list[float]) -> None:

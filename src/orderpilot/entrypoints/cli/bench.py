@@ -95,10 +95,27 @@ def rules(rate: Annotated[float, typer.Option(min=1, help="Events per second")] 
           workers: Annotated[int, typer.Option(
               min=0, max=8, help="`orderpilot worker` processes beside the hub (PostgreSQL)")]
           = 0,
+          curve: Annotated[str | None, typer.Option(
+              help="Rates to step through, e.g. 50,100,150,200: the highest whose "
+                   "event-to-action p99 stays <= 500 ms is the sustained rate")] = None,
           db: Db = None, as_json: AsJson = False) -> None:
-    """Condition evaluation vs. zen-engine directly; event-to-action latency under load."""
+    """Condition evaluation vs. zen-engine directly; event-to-action latency under load.
+
+      orderpilot bench rules --db postgresql+psycopg://... --workers 2 --curve 50,100,150 --json
+    """
     from orderpilot.benchmarks import rules as bench
 
+    if curve is not None:
+        try:
+            rates = sorted({float(r) for r in curve.split(",") if r.strip()})
+        except ValueError as error:
+            raise typer.BadParameter(f"--curve takes rates like 50,100,150: {curve!r}") \
+                from error
+        if not rates or min(rates) < 1:
+            raise typer.BadParameter("--curve takes rates of at least 1 event per second")
+        _measure(as_json, lambda progress: bench.run_curve(rates, seconds, db, progress,
+                                                           workers))
+        return
     _measure(as_json, lambda progress: bench.run(rate, seconds, eval_seconds, db, progress,
                                                  workers))
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
@@ -62,6 +63,9 @@ class RunnerSettings:
     # "outside_call.answered"); only the crash tests use it, to stop the process there.
     stop_at: Callable[[str], None] = lambda point: None
     strike_limit: int = rule_strikes.DEFAULT_LIMIT
+    # Runs carried out at once by one runner's pool (run_forever): a slow provider holds
+    # only the slots of its own calls, while the claimer goes on taking other runs.
+    concurrency: int = 1
 
 
 @dataclass
@@ -94,23 +98,40 @@ class ActionRunner:
         self._any_due = any_due  # a cheap read, so an idle runner takes no write lock
         self._keys: dict[str, str] = {}
         self._registers: dict[str, tuple[float, object]] = {}
+        self._busy = 0  # runs on the pool's threads now (run_forever with concurrency > 1)
+        self._slots_lock = threading.Lock()
 
     def wake(self) -> None:
         self._wake.set()
 
     def run_forever(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                done = self.run_once()
-            except Exception:
-                log.exception("rule_runner_cycle_failed", worker=self.worker_id)
-                done = 0
-                stop.wait(1.0)
-            if done == 0:
-                self._wake.wait(self.settings.idle_poll_seconds)
-                self._wake.clear()
+        pool = ThreadPoolExecutor(self.settings.concurrency,
+                                  thread_name_prefix=f"{threading.current_thread().name}-call") \
+            if self.settings.concurrency > 1 else None
+        try:
+            while not stop.is_set():
+                try:
+                    done = self.run_once(pool)
+                except Exception:
+                    log.exception("rule_runner_cycle_failed", worker=self.worker_id)
+                    done = 0
+                    stop.wait(1.0)
+                if done == 0:
+                    self._wake.wait(self.settings.idle_poll_seconds)
+                    self._wake.clear()
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
 
-    def run_once(self) -> int:
+    def run_once(self, pool: ThreadPoolExecutor | None = None) -> int:
+        """Claim due runs and carry them out: here, one after the other, or with POOL on its
+        threads (only as many claimed as it has free slots, so none waits out its lease)."""
+        limit = self.settings.batch_size
+        if pool is not None:
+            with self._slots_lock:
+                limit = min(limit, self.settings.concurrency - self._busy)
+            if limit <= 0:
+                return 0  # woken when a slot frees
         now = self.clock()
         if self._any_due is not None:
             if not self._any_due(now):
@@ -120,17 +141,32 @@ class ActionRunner:
                 if not uow.runs.any_due(now):
                     return 0
         with self.uow_factory() as uow:  # claim and load in one transaction
-            claims = uow.runs.claim(self.worker_id, self.settings.batch_size,
-                                    self.settings.lease, now)
+            claims = uow.runs.claim(self.worker_id, limit, self.settings.lease, now)
             runs = uow.runs.get_many([c.item_id for c in claims])
             loaded = [(run, self._definition(uow, run), self._rule_key(uow, run.rule_id))
                       for run in runs]
         for run, definition, key in loaded:
-            try:
-                self.execute(run, definition, key)
-            except Exception:  # a bug must not stop the others; the lease lets it retry
-                log.exception("rule_run_crashed", run_id=run.id)
+            if pool is None:
+                self._execute_guarded(run, definition, key)
+                continue
+            with self._slots_lock:
+                self._busy += 1
+            pool.submit(self._execute_in_slot, run, definition, key)
         return len(claims)
+
+    def _execute_in_slot(self, run: Run, definition: RuleDefinition, key: str) -> None:
+        try:
+            self._execute_guarded(run, definition, key)
+        finally:
+            with self._slots_lock:
+                self._busy -= 1
+            self._wake.set()  # the claimer may take another run
+
+    def _execute_guarded(self, run: Run, definition: RuleDefinition, key: str) -> None:
+        try:
+            self.execute(run, definition, key)
+        except Exception:  # a bug must not stop the others; the lease lets it retry
+            log.exception("rule_run_crashed", run_id=run.id)
 
     def _definition(self, uow: UnitOfWork, run: Run) -> RuleDefinition:
         cached = self.book.cached_definition(run.rule_id, run.rule_version)
