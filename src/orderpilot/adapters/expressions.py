@@ -2,9 +2,11 @@
 Python, the file system or the network. Compiled expressions are cached by their text.
 
 Rules are matched in one call per event: the candidate rules' expressions are joined into one
-list expression, so the context crosses from Python into the engine once instead of once per
-rule. If that combined call fails (one rule's expression errs on this context), each rule is
-evaluated on its own so one bad rule cannot hide the others.
+list expression, compiled once per list of texts (the rule book passes the same texts, built
+once per rule version, event after event), so the context crosses from Python into the engine
+once instead of once per rule and nothing is parsed or compiled per event. If that combined
+call fails (one rule's expression errs on this context), each rule is evaluated on its own so
+one bad rule cannot hide the others.
 
 Every expression passes the static cost guard (adapters/expression_limits.py) before zen compiles
 it, here as well as when a rule is saved: a rule stored before the guard existed, or written into
@@ -96,11 +98,23 @@ class ExpressionEngine:
 
     @functools.lru_cache(maxsize=20_000)  # noqa: B019 - one engine per hub, cache lives with it
     def _compile(self, expression: str) -> Any:
-        """Compile without the guard: only for texts joined from guarded expressions."""
+        """Compile without the guard (compiled() applies it)."""
         try:
             return zen.compile_expression(expression)
         except Exception as error:
             raise ExpressionError(_message(error)) from error
+
+    @functools.lru_cache(maxsize=1024)  # noqa: B019 - as _compile
+    def _combined(self, expressions: tuple[str, ...]) -> Any | None:
+        """The expressions joined into one list expression and compiled, once per list (the
+        rule book asks with the same candidates' texts event after event); None when one of
+        them does not pass the guard or the list does not compile, so each is tried alone."""
+        if any(cost_problem(e) for e in expressions):
+            return None  # each part passed the guard: together they cost their sum
+        try:
+            return zen.compile_expression("[" + ", ".join(expressions) + "]")
+        except Exception:
+            return None
 
     def evaluate(self, expression: str, context: dict[str, Any]) -> Any:
         compiled = self.compiled(expression)
@@ -128,9 +142,9 @@ class ExpressionEngine:
         """Each expression's value (an ExpressionError instance where one failed)."""
         if not expressions:
             return []
-        if len(expressions) > 1 and not any(cost_problem(e) for e in expressions):
-            try:  # each part passed the guard; together they cost their sum
-                combined = self._compile("[" + ", ".join(expressions) + "]")
+        combined = self._combined(tuple(expressions)) if len(expressions) > 1 else None
+        if combined is not None:
+            try:
                 result = self._timed(combined, context)
                 if isinstance(result, list) and len(result) == len(expressions):
                     return result

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from orderpilot.domain.intake import CURRENCIES
@@ -48,7 +49,7 @@ class Leaf:
             return self.field.path
         return converted_path(self.field.path, self.currency)
 
-    @property
+    @cached_property  # the tree is immutable: its text is built once, not per event
     def expression(self) -> str:
         return _leaf_expression(self)
 
@@ -147,7 +148,7 @@ class Group:
     children: tuple[Group | Leaf, ...]
     negate: bool = False
 
-    @property
+    @cached_property
     def expression(self) -> str:
         if not self.children:
             body = "true"

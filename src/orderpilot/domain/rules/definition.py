@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from orderpilot.domain.rules.actions import (
@@ -91,11 +92,19 @@ class RuleDefinition:
     description: str = ""
     expression: str | None = None
 
-    @property
+    @cached_property  # a definition is immutable: built once per parsed version
     def condition_expression(self) -> str:
         """The one expression the engine evaluates to decide whether the rule matches."""
         body = self.conditions.expression
         return f"({body} and ({self.expression}))" if self.expression else body
+
+    @cached_property
+    def trace_expressions(self) -> tuple[str, ...]:
+        """What a trace evaluates: each leaf's test and the value it read, then the advanced
+        expression if any."""
+        texts = [e for leaf in self.conditions.leaves()
+                 for e in (leaf.expression, leaf.actual_expression)]
+        return (*texts, self.expression) if self.expression else tuple(texts)
 
     def dump(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "description": self.description,
@@ -107,10 +116,27 @@ class RuleDefinition:
         return out
 
     def tables_used(self) -> set[str]:
+        return set(self.tables_read)
+
+    @cached_property
+    def tables_read(self) -> frozenset[str]:
+        """The decision tables the conditions and steps read."""
         used = {leaf.field.path.split(".")[1] for leaf in self.conditions.leaves()
                 if leaf.field.path.startswith("tables.")}
         used.update(*(s.reads_tables for s in self.all_steps()))
-        return used
+        return frozenset(used)
+
+    @cached_property
+    def reads_lookups(self) -> bool:
+        """Whether matching needs more than the order and event: converted amounts or
+        decision tables."""
+        return bool(self.tables_read or self.currencies_compared)
+
+    @cached_property
+    def currencies_compared(self) -> frozenset[str]:
+        """The currencies money leaves (conditions and steps' `if`s) compare amounts in."""
+        groups = [self.conditions, *(s.when for s in self.all_steps())]
+        return frozenset(leaf.currency for g in groups for leaf in g.leaves() if leaf.currency)
 
     def all_steps(self) -> list[Step]:
         steps: list[Step] = []

@@ -156,13 +156,18 @@ class RuleBook:
     def _conditions(self, rules: list[ActiveRule], context: dict[str, object]
                     ) -> tuple[list[tuple[ActiveRule, object]], list[tuple[ActiveRule, str]]]:
         failed: list[tuple[ActiveRule, str]] = []
-        usable = []
-        for rule in rules:  # a refused or failing decision table fails only its rules
-            try:
-                self.add_tables([rule], context)
-                usable.append(rule)
-            except Exception as error:
-                failed.append((rule, f"decision table: {error}"))
+        usable = rules
+        if any(r.definition.reads_lookups for r in rules):
+            usable = []
+            for rule in rules:  # a refused or failing decision table fails only its rules
+                try:
+                    if rule.definition.reads_lookups:
+                        self.add_tables([rule], context)
+                    usable.append(rule)
+                except Exception as error:
+                    failed.append((rule, f"decision table: {error}"))
+        # the texts are built once per parsed version, and the engine compiles the candidates'
+        # list once, so an event costs one evaluation and no text building
         values = self.engine.evaluate_all([r.definition.condition_expression for r in usable],
                                           context)
         evaluated = []
@@ -191,10 +196,7 @@ class RuleBook:
     def trace(self, definition: RuleDefinition, context: dict[str, object]) -> dict[str, object]:
         """Each condition leaf with the value it saw and its result (green/grey)."""
         leaves = list(definition.conditions.leaves())
-        expressions = [e for leaf in leaves for e in (leaf.expression, leaf.actual_expression)]
-        if definition.expression:
-            expressions.append(definition.expression)
-        values = self.engine.evaluate_all(expressions, context)
+        values = self.engine.evaluate_all(list(definition.trace_expressions), context)
         out = []
         for i, leaf in enumerate(leaves):
             result, actual = values[2 * i], values[2 * i + 1]

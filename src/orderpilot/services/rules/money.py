@@ -17,8 +17,7 @@ AMOUNTS = ("total", "shipping_fee")
 def currencies_used(definitions: Iterable[RuleDefinition]) -> set[str]:
     found: set[str] = set()
     for definition in definitions:
-        groups = [definition.conditions, *(s.when for s in definition.all_steps())]
-        found.update(leaf.currency for g in groups for leaf in g.leaves() if leaf.currency)
+        found.update(definition.currencies_compared)
     return found
 
 
