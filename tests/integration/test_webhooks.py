@@ -27,7 +27,7 @@ from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.webhooks import MAX_ATTEMPTS
 from orderpilot.entrypoints.api.app import create_app
 from orderpilot.services import webhooks
-from orderpilot.services.accounts import create_token
+from orderpilot.services.accounts import create_token, create_user
 
 DOCS = Path(__file__).parents[2] / "docs" / "webhooks.md"
 SECRET = "s3cret-of-the-bi-team-0123456789"
@@ -316,3 +316,58 @@ def test_a_disabled_subscription_queues_and_sends_nothing(
     assert admin.post(f"/api/v1/webhooks/{webhook_id}/enable").json()["status"] == "active"
     assert sender.run_once() == 1
     assert receiver.events()[0][0] == "order.placed"
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PASSWORD = "correct horse battery 9"
+
+
+def sign_in(client: TestClient, login: str, locale: str) -> str:
+    client.cookies.clear()
+    found = CSRF.search(client.get("/console/login").text)
+    assert found
+    answer = client.post("/console/login", data={"username": login, "password": PASSWORD,
+                                                 "csrf_token": found.group(1)})
+    assert answer.status_code == 303, answer.text
+    again = CSRF.search(client.get("/console", follow_redirects=True).text)
+    assert again
+    client.post("/console/locale", data={"locale": locale, "csrf_token": again.group(1)})
+    return again.group(1)
+
+
+def test_the_console_page_shows_deliveries_and_replays_a_dead_letter(
+        hub: Hub, clock: FakeClock, api: Callable[[str], TestClient],
+        receiver: Receiver) -> None:
+    webhook_id = subscribe(api("admin"), receiver, ["order.placed"])
+    place(api("admin"), "WH-CONSOLE")
+    settle(hub)
+    sender = hub.webhook_sender("test")
+    receiver.answers[:] = [502] * MAX_ATTEMPTS
+    for _ in range(MAX_ATTEMPTS):
+        sender.run_once()
+        clock.advance(hours=1)
+    with hub.db.write() as conn:
+        for login, role in (("boss", "admin"), ("li.ops", "ops"), ("viewer", "viewer")):
+            create_user(AccountRepository(conn), login, PASSWORD, role, hub.clock)
+    with TestClient(create_app(hub), follow_redirects=False) as console:
+        sign_in(console, "boss", "zh_CN")
+        page = console.get("/console/webhooks")
+        assert page.status_code == 200, page.text
+        assert "外发 Webhook" in page.text and "死信" in page.text and "502" in page.text
+        assert receiver.url in page.text and "X-Orderpilot-Signature" in page.text
+        assert 'data-testid="webhook-replay"' in page.text
+        csrf = CSRF.search(page.text)
+        assert csrf
+        [dead] = log_of(api("admin"), webhook_id)
+        replayed = console.post(f"/console/webhooks/deliveries/{dead['id']}/replay",
+                                data={"csrf_token": csrf.group(1)})
+        assert replayed.status_code == 200 and "已加入重发" in replayed.text
+        assert log_of(api("admin"), webhook_id)[0]["status"] == "pending"
+        ops_csrf = sign_in(console, "li.ops", "en")
+        page = console.get("/console/webhooks")
+        assert page.status_code == 200 and "Outbound webhooks" in page.text
+        assert 'data-testid="webhook-replay"' not in page.text
+        assert console.post(f"/console/webhooks/deliveries/{dead['id']}/replay",
+                            data={"csrf_token": ops_csrf}).status_code == 403
+        sign_in(console, "viewer", "zh_CN")
+        assert console.get("/console/webhooks").status_code == 403
