@@ -37,6 +37,7 @@ from orderpilot.adapters.walkthrough_live import (
     ErpSaleOrder,
     RouteQuery,
 )
+from orderpilot.adapters.webhook_http import GuardedPoster
 from orderpilot.config import Settings
 from orderpilot.domain.channel_orders import Account
 from orderpilot.domain.currency_rates import CurrencyRates
@@ -61,6 +62,7 @@ from orderpilot.services.rules.resend import ResendPolicy
 from orderpilot.services.rules.runner import ActionRunner, RunnerSettings
 from orderpilot.services.rules.triggers import RuleTriggers
 from orderpilot.services.walkthrough import LiveLookup, Walkthrough
+from orderpilot.services.webhooks import SenderSettings, WebhookSender
 from orderpilot.services.wms_checks import HttpWmsStatus, WmsChecker
 from orderpilot.services.wms_outbound import OutboundPusher
 
@@ -94,6 +96,7 @@ class Hub:
     dispatchers: list[Dispatcher] = field(default_factory=list)
     runners: list[ActionRunner] = field(default_factory=list)
     channel_workers: list[ChannelWorker] = field(default_factory=list)
+    webhook_senders: list[WebhookSender] = field(default_factory=list)
     pulls_stock: bool = False  # an inventory puller thread runs in this process
     wake_listener: WakeListener | None = None  # PostgreSQL: LISTEN for other processes' work
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -122,6 +125,8 @@ class Hub:
     def _wake_runners(self) -> None:
         for r in self.runners:
             r.wake()
+        for w in self.webhook_senders:  # a handler may have queued deliveries
+            w.wake()
 
     def _wake_all_workers(self) -> None:
         self._wake_dispatch()
@@ -178,6 +183,16 @@ class Hub:
         self.channel_workers.append(worker)
         return worker
 
+    def webhook_sender(self, name: str) -> WebhookSender:
+        """An outbound webhook sender (tests call ``run_once`` on one directly)."""
+        sender = WebhookSender(lambda: SqlUnitOfWork(self.db),
+                               GuardedPoster(self.connectors.http_client,
+                                             self.connectors.check_url),
+                               self.clock, f"{socket.gethostname()}:{os.getpid()}:{name}",
+                               SenderSettings(timeout_s=self.settings.webhook_timeout_seconds))
+        self.webhook_senders.append(sender)
+        return sender
+
     def start_dispatchers(self, count: int, runners: int | None = None) -> None:
         """Dispatcher threads, and rule runner threads beside them."""
         runners = self.settings.rule_runner_threads if runners is None else runners
@@ -203,6 +218,9 @@ class Hub:
             route_poller = self.route_poller()
             if route_poller is not None:  # SF routes: a lost push is caught up (issue 10)
                 workers.append((route_poller.run_forever, "sf-route-poller"))
+        # Outbound webhooks (docs/webhooks.md): sent outside any transaction (issue 15)
+        workers += [(self.webhook_sender(f"w{i}").run_forever, f"webhook-sender-{i}")
+                    for i in range(self.settings.webhook_sender_threads if count else 0)]
         if count:  # failed pushes, quarantine, dead letters into the workbench (issue 14)
             exception_sweep.ensure_sweeper(lambda: SqlUnitOfWork(self.db), self.clock)
         erp = self.erp_worker() if count else None  # the ERP (issue 10, kingdee)

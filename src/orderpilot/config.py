@@ -66,6 +66,10 @@ class Settings(BaseSettings):
         "provider then holds only its own calls)"))
     channel_worker_threads: int = Field(
         3, ge=0, le=16, description="Threads fetching pushed orders and pulling channels")
+    webhook_sender_threads: int = Field(
+        1, ge=0, le=16, description="Threads sending outbound webhooks (docs/webhooks.md)")
+    webhook_timeout_seconds: float = Field(
+        5, gt=0, le=30, description="A webhook receiver that answers slower has failed")
     channel_schedule_seconds: float = Field(
         30, gt=0, le=3600, description="How often a channel worker looks for due pulls")
     public_url: str | None = Field(

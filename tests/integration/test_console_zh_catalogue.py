@@ -68,7 +68,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 NAMES = frozenset("""
     Shopee Lazada TikTok Shop Shopify WooCommerce Youzan Tmall JD Pinduoduo Douyin WeChat
     ERP WMS CRM SMS API HTTP HTTPS JSON JDM Excel CSV xlsx csv orderpilot Kingdee SF Express
-    DingTalk WeCom Aliyun Tencent Cloud Galaxy K3Cloud HMAC SMTP URL ID SKU TTL HTMX zen
+    DingTalk WeCom Aliyun Tencent Cloud Galaxy K3Cloud HMAC SMTP URL Webhook ID SKU TTL HTMX zen
     kg g ml min ms px MB KB h s d
     English zh en op json
 """.split())

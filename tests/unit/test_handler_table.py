@@ -32,7 +32,7 @@ def test_the_table_holds_every_handler_once() -> None:
                           "wms.outbound_due_paid", "wms.check_due", "rules.match",
                           "erp.queue_booking", "expectations.watch",
                           "exceptions.open_for_hold", "exceptions.resolve_for_hold",
-                          "exceptions.resolve_for_cancelled"}
+                          "exceptions.resolve_for_cancelled", "webhooks.enqueue"}
     assert set(registry.by_timer) == {"hold.auto_release", "inventory.reservation_expiry",
                                       "inventory.pull", "inventory.sweep", "rule.timeout",
                                       "rule.schedule", "expectation.due", "exception.playbook",
@@ -45,7 +45,8 @@ def test_the_table_holds_every_handler_once() -> None:
                                            "erp.queue_booking", "expectations.watch",
                                            "exceptions.open_for_hold",
                                            "exceptions.resolve_for_hold",
-                                           "exceptions.resolve_for_cancelled"}
+                                           "exceptions.resolve_for_cancelled",
+                                           "webhooks.enqueue"}
     # Rules see an event after every handler named for its type.
     assert [n for n, _ in registry.for_event("order.placed")][-1] == "rules.match"
 

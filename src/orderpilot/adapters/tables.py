@@ -149,6 +149,12 @@ from orderpilot.adapters.tables_saved_views import (
 from orderpilot.adapters.tables_shipments import (
     shipments as shipments,
 )
+from orderpilot.adapters.tables_webhooks import (  # outbound webhooks (issue 15)
+    webhook_deliveries as webhook_deliveries,
+)
+from orderpilot.adapters.tables_webhooks import (
+    webhook_subscriptions as webhook_subscriptions,
+)
 from orderpilot.adapters.tables_wms_outbound import (
     wms_checks as wms_checks,
 )

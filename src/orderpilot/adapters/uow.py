@@ -27,6 +27,7 @@ from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.shipments import ShipmentRepository
 from orderpilot.adapters.stats import StatsRepository
 from orderpilot.adapters.tickets import AttributeRepository, CustomerRepository, TicketRepository
+from orderpilot.adapters.webhooks import WebhookRepository
 from orderpilot.adapters.wms_outbound import WmsOutboundRepository
 from orderpilot.domain.errors import ConcurrentUpdate
 from orderpilot.services.unit_of_work import UnitOfWork
@@ -60,6 +61,7 @@ class SqlUnitOfWork:
     audit_log: AuditLogRepository
     refused_reports: RefusedReportLog
     exceptions: ExceptionRepository
+    webhooks: WebhookRepository
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None, *,
                  read_only: bool = False) -> None:
@@ -98,6 +100,7 @@ class SqlUnitOfWork:
         self.audit_log = AuditLogRepository(self.conn)
         self.refused_reports = RefusedReportLog(self.conn)
         self.exceptions = ExceptionRepository(self.conn)
+        self.webhooks = WebhookRepository(self.conn)
         return self
 
     def savepoint(self) -> NestedTransaction:

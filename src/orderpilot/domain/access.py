@@ -86,6 +86,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The exception workbench (docs/exceptions.md): everyone who reads orders reads the queue;
     # ops and admins assign, comment, resolve and run bulk actions (release, retry, cancel).
     "exceptions.act": frozenset({"admin", "ops"}),
+    # Outbound webhooks (docs/webhooks.md): a subscription sends order data to a URL of the
+    # company's choosing and its secret signs them, so only admins create, disable or replay;
+    # ops read the delivery log to see why a receiver is behind (bodies masked without
+    # pii.read). Secrets are never shown to anyone after creation.
+    "webhooks.manage": frozenset({"admin"}),
+    "webhooks.read": frozenset({"admin", "ops"}),
 }
 
 

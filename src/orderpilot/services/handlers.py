@@ -18,7 +18,14 @@ from orderpilot.domain.exceptions import PLAYBOOK_TIMER
 from orderpilot.domain.records import JsonObject, text, text_or_none
 from orderpilot.domain.refused_reports import KEEP_DAYS as REFUSALS_KEPT_DAYS
 from orderpilot.domain.times import SHANGHAI
-from orderpilot.services import expectations, ordering, refused_reports, wms_checks, wms_outbound
+from orderpilot.services import (
+    expectations,
+    ordering,
+    refused_reports,
+    webhooks,
+    wms_checks,
+    wms_outbound,
+)
 from orderpilot.services.back_office import booking as erp_booking
 from orderpilot.services.carriers import tracking
 from orderpilot.services.exceptions import feed as exception_feed
@@ -156,6 +163,9 @@ def built_in() -> tuple[Handler, ...]:
            exception_feed.on_order_cancelled, idempotent=True),
         OnTimer(PLAYBOOK_TIMER, exception_feed.on_playbook_timer),
         OnTimer(exception_sweep.SWEEP_TIMER, exception_sweep.on_sweep_timer),
+        # Outbound webhooks (docs/webhooks.md): one delivery per subscription and event, an
+        # insert-if-absent on that pair: safe to run twice.
+        On("*", "webhooks.enqueue", webhooks.enqueue_deliveries, idempotent=True),
     )
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from orderpilot.services.exceptions.store import ExceptionStore
     from orderpilot.services.expectations import ExpectationStore
     from orderpilot.services.refused_reports import RefusedReports
+    from orderpilot.services.webhooks import WebhookStore
     from orderpilot.services.wms_outbound import OutboundQueue
 
 T = TypeVar("T")
@@ -79,6 +80,8 @@ class UnitOfWork(Protocol):
     def refused_reports(self) -> RefusedReports: ...
     @property
     def exceptions(self) -> ExceptionStore: ...
+    @property
+    def webhooks(self) -> WebhookStore: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def savepoint(self) -> AbstractContextManager[object]: ...

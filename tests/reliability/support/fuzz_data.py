@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from hypothesis import strategies as st
@@ -19,11 +20,14 @@ from conftest import order_body
 from integration.rules_support import publish, settle
 from integration.test_decision_tables_api import grid
 from integration.test_inventory import setup_stock
+from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.expectations import TEMPLATES as EXPECTATION_TEMPLATES
 from orderpilot.integrations.kingdee.mapping import default_document
 from reliability.support.orders import canonical_order
 
+# On the default allow-list (a platform's origin); the fuzzed hub never sends to it.
+WEBHOOK_URL = "https://partner.shopeemobile.com/orderpilot-fuzz-hooks"
 EXPECTATION = EXPECTATION_TEMPLATES[0]  # payment -> ERP booked within 15 minutes
 CENTRE = {"name_zh": "义乌退货中心", "name_en": "Yiwu return centre",
           "address": {"country": "CN", "province": "浙江省", "city": "金华市", "district": "义乌市",
@@ -69,6 +73,14 @@ def seed_hub(api: Any, hub: Hub) -> Seeded:
     """Orders in several states with holds, stock, rules with runs and tickets, a decision
     table, promotions (one live, one draft) and SMS templates."""
     setup_stock(api, nb=200, hz=50)
+    # Webhook subscriptions before the orders, so their events queue deliveries (none is sent:
+    # the fuzzed hub runs no sender; some are dead-lettered below, for replays).
+    webhooks = []
+    for events in (["*"], ["order.placed", "payment.succeeded"]):
+        made = api.post("/api/v1/webhooks", json={"url": WEBHOOK_URL, "events": events,
+                                                  "secret": "fuzz-webhook-secret-0123"})
+        assert made.status_code == 201, made.text
+        webhooks.append(made.json()["id"])
     gift = api.put("/api/v1/inventory/levels", json={"source_event_id": "fuzz-gifts", "levels": [
         {"source": "NB", "sku": "GIFT-BIB", "on_hand": 500}]})
     assert gift.status_code == 200, gift.text
@@ -142,6 +154,8 @@ def seed_hub(api: Any, hub: Hub) -> Seeded:
                                            params={"limit": 200}).json()["items"]]
     assert runs and tickets and templates and sms and holds and exceptions, (
         runs, tickets, templates, sms, exceptions)
+    deliveries = _dead_letters(hub)
+    assert deliveries
     return Seeded(ids={
         "order_id": orders, "hold_id": [h for _o, h in holds], "rule_id": rules, "run_id": runs,
         "ticket_id": tickets, "template_id": templates, "promotion_id": promotions,
@@ -151,8 +165,20 @@ def seed_hub(api: Any, hub: Hub) -> Seeded:
         "reconciliation_id": [reconciled.json()["id"]], "n": ["1", "2", "3"],
         "expectation_code": [EXPECTATION["code"]],
         "username": ["fuzz.ops", "fuzz.boss", "fuzz.deputy"], "token_id": spare,
-        "exception_id": exceptions,
+        "exception_id": exceptions, "webhook_id": webhooks, "delivery_id": deliveries,
     }, sms_codes=sms, holds=holds, shipped=shipped, cancellable=cancellable)
+
+
+def _dead_letters(hub: Hub) -> list[str]:
+    """Every queued webhook delivery, dead-lettered (as a failing receiver would leave them):
+    each may be replayed once."""
+    now = hub.clock()
+    with SqlUnitOfWork(hub.db) as uow:
+        claimed = uow.webhooks.claim("fuzz-seed", now, timedelta(minutes=1), 1000)
+        for delivery in claimed:
+            uow.webhooks.record(delivery["id"], "fuzz-seed", now, status="dead", retry_at=None,
+                                attempt={"response_status": 503, "last_error": "seeded"})
+    return [d["id"] for d in claimed]
 
 
 def _shipped_with_returns(api: Any) -> list[str]:
@@ -374,6 +400,13 @@ def valid_bodies(seeded: Seeded) -> dict[str, st.SearchStrategy[dict[str, Any]]]
             lambda name, me: {"assignee": name, "me": me}, names, st.booleans()),
         "POST /api/v1/exceptions/{exception_id}/comments": st.builds(
             lambda text: {"text": text}, names),
+        "POST /api/v1/webhooks": st.builds(
+            lambda events, secret, note: {"url": WEBHOOK_URL, "events": events,
+                                          "secret": f"fuzz-secret-{secret:08d}",
+                                          "description": note[:100]},
+            st.lists(st.sampled_from(["*", "order.placed", "payment.succeeded",
+                                      "shipment.shipped", "hold.placed"]),
+                     min_size=1, max_size=4), st.integers(0, 10**8), words),
         "POST /api/v1/promotions": st.builds(
             lambda name, quota: {"name": name, "trigger_sku": "DIAPER-L", "gift_sku": "GIFT-BIB",
                                  "gift_source": "NB", "quota": quota},

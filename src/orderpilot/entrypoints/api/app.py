@@ -38,6 +38,7 @@ from orderpilot.entrypoints.api import (
     returns,
     rules,
     users,
+    webhooks,
 )
 from orderpilot.entrypoints.api.deps import TokenCache
 from orderpilot.entrypoints.api.limits import BodyLimit
@@ -97,6 +98,7 @@ def create_app(hub: Hub, *, with_console: bool = True, dispatcher_threads: int =
     app.include_router(refused_reports.router)
     app.include_router(audit_log.router)
     app.include_router(users.router)
+    app.include_router(webhooks.router)
     docs.install(app)
     if with_console:
         from orderpilot.entrypoints.console import mount

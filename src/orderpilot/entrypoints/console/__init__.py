@@ -30,6 +30,7 @@ from orderpilot.entrypoints.console import (
     tickets,
     users,
     walkthrough,
+    webhooks,
     workbench,
     workbench_views,
 )
@@ -58,7 +59,7 @@ ROUTERS = (auth.router, account.router, audit_log.router, users.router, pages.ro
            inventory_sheets.router, channels.router, order_work.router,
            walkthrough.router, reconciliation.router, expectations.router,
            diagnosis.router, refused_reports.router, allocation_retry.router,
-           outcomes.router,
+           outcomes.router, webhooks.router,
            return_metrics.router, return_policy.router,
            returns.router)  # /returns/metrics, /returns/centres before /returns/{id}
 

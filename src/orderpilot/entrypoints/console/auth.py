@@ -108,6 +108,8 @@ AuditRunner = Annotated[Principal, Depends(_permit("audit.run"))]
 DiagnosisReader = Annotated[Principal, Depends(_permit("diagnosis.read"))]
 ReturnsReader = Annotated[Principal, Depends(_permit("returns.read"))]
 KpiReader = Annotated[Principal, Depends(_permit("kpis.read"))]
+WebhookReader = Annotated[Principal, Depends(_permit("webhooks.read"))]
+WebhookManager = Annotated[Principal, Depends(_permit("webhooks.manage"))]
 ReturnPolicyManager = Annotated[Principal, Depends(_permit("returns.policy"))]
 
 

@@ -1,0 +1,134 @@
+"""Webhook subscriptions and deliveries on SQLAlchemy Core (tables in tables_webhooks.py).
+
+Claims take a lease: PostgreSQL senders claim with FOR UPDATE SKIP LOCKED, so two processes
+never hold one delivery; SQLite claims inside BEGIN IMMEDIATE (the only writer). A delivery is
+claimable only when no earlier delivery of the same subscription and order is still pending:
+one order's deliveries go out in event order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from orderpilot.adapters.outbox import insert_ignore
+from orderpilot.adapters.tables_webhooks import webhook_deliveries as d
+from orderpilot.adapters.tables_webhooks import webhook_subscriptions as s
+
+SHOWN = [s.c.id, s.c.url, s.c.events, s.c.description, s.c.status, s.c.created_at,
+         s.c.created_by]  # never the secret
+LOGGED = [c for c in d.c if c.name not in ("claimed_by",)]
+
+
+class WebhookRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # -- subscriptions -----------------------------------------------------------------------
+
+    def add_subscription(self, row: dict[str, Any]) -> None:
+        self.conn.execute(s.insert().values(row))
+
+    def subscriptions(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(sa.select(*SHOWN).order_by(s.c.created_at, s.c.id))
+        return [dict(r._mapping) for r in rows]
+
+    def subscription(self, subscription_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute(sa.select(*SHOWN).where(s.c.id == subscription_id)).first()
+        return dict(row._mapping) if row else None
+
+    def active(self) -> list[tuple[str, list[str]]]:
+        """Every active subscription: (id, the event types it wants)."""
+        rows = self.conn.execute(sa.select(s.c.id, s.c.events).where(s.c.status == "active")
+                                 .order_by(s.c.id))
+        return [(r.id, list(r.events)) for r in rows]
+
+    def set_status(self, subscription_id: str, status: str) -> bool:
+        return bool(self.conn.execute(s.update().where(s.c.id == subscription_id)
+                                      .values(status=status)).rowcount)
+
+    # -- deliveries --------------------------------------------------------------------------
+
+    def enqueue(self, row: dict[str, Any]) -> bool:
+        """One delivery per subscription and event; False when it was queued before."""
+        return insert_ignore(self.conn, d, row)
+
+    def claim(self, worker: str, now: datetime, lease: timedelta,
+              limit: int) -> list[dict[str, Any]]:
+        """Due deliveries no live lease holds, of active subscriptions, with no earlier pending
+        delivery of the same order, leased to WORKER: id, body, event type, attempts, url,
+        secret."""
+        earlier = d.alias("earlier")
+        blocked = sa.exists().where(
+            earlier.c.subscription_id == d.c.subscription_id,
+            earlier.c.order_key == d.c.order_key, earlier.c.status == "pending",
+            earlier.c.seq < d.c.seq)
+        due = (sa.select(d.c.seq)
+               .where(d.c.status == "pending", d.c.due_at <= now,
+                      sa.or_(d.c.claimed_until.is_(None), d.c.claimed_until < now),
+                      d.c.subscription_id.in_(sa.select(s.c.id).where(s.c.status == "active")),
+                      sa.or_(d.c.order_key == "", ~blocked))
+               .order_by(d.c.due_at, d.c.seq).limit(limit)
+               .with_for_update(skip_locked=True, of=d))
+        seqs = [r[0] for r in self.conn.execute(
+            d.update().where(d.c.seq.in_(due.scalar_subquery()))
+            .values(claimed_by=worker, claimed_until=now + lease).returning(d.c.seq))]
+        if not seqs:
+            return []
+        rows = self.conn.execute(
+            sa.select(d.c.id, d.c.seq, d.c.body, d.c.event_type, d.c.attempts, s.c.url,
+                      s.c.secret)
+            .join(s, s.c.id == d.c.subscription_id).where(d.c.seq.in_(seqs))
+            .order_by(d.c.seq))
+        return [dict(r._mapping) for r in rows]
+
+    def record(self, delivery_id: str, worker: str, now: datetime, *, status: str,
+               retry_at: datetime | None, attempt: dict[str, Any]) -> bool:
+        """An attempt's outcome, when WORKER still holds the lease: STATUS ``delivered``,
+        ``dead`` or ``pending`` (then due again at RETRY_AT). ATTEMPT: request_headers,
+        response_status, response_body, last_error, duration_ms."""
+        values: dict[str, Any] = {
+            **attempt, "status": status, "attempts": d.c.attempts + 1, "claimed_by": None,
+            "claimed_until": None, "last_attempt_at": now,
+            "first_attempt_at": sa.func.coalesce(d.c.first_attempt_at, now)}
+        if status == "delivered":
+            values["delivered_at"] = now
+        if retry_at is not None:
+            values["due_at"] = retry_at
+        return bool(self.conn.execute(d.update().where(
+            d.c.id == delivery_id, d.c.claimed_by == worker, d.c.status == "pending")
+            .values(values)).rowcount)
+
+    def replay(self, delivery_id: str, now: datetime) -> str | None:
+        """A dead or delivered delivery sent again from the first attempt: its status before
+        (``dead``, ``delivered``), ``pending`` when it is still on its way, None if unknown."""
+        row = self.conn.execute(sa.select(d.c.status).where(d.c.id == delivery_id)).first()
+        if row is None or row.status == "pending":
+            return None if row is None else "pending"
+        self.conn.execute(d.update().where(d.c.id == delivery_id, d.c.status == row.status)
+                          .values(status="pending", due_at=now, attempts=0, claimed_by=None,
+                                  claimed_until=None, replays=d.c.replays + 1))
+        return str(row.status)
+
+    def deliveries(self, subscription_id: str, *, status: str | None = None,
+                   before_seq: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """The subscription's deliveries, newest first."""
+        query = sa.select(*LOGGED).where(d.c.subscription_id == subscription_id)
+        if status is not None:
+            query = query.where(d.c.status == status)
+        if before_seq is not None:
+            query = query.where(d.c.seq < before_seq)
+        rows = self.conn.execute(query.order_by(d.c.seq.desc()).limit(limit))
+        return [dict(r._mapping) for r in rows]
+
+    def delivery(self, delivery_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute(sa.select(*LOGGED).where(d.c.id == delivery_id)).first()
+        return dict(row._mapping) if row else None
+
+    def counts(self) -> dict[str, int]:
+        """Deliveries by status, over every subscription (the metrics, the console)."""
+        rows = self.conn.execute(sa.select(d.c.status, sa.func.count()).group_by(d.c.status))
+        return {str(k): int(n) for k, n in rows}
