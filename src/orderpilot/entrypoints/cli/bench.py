@@ -24,8 +24,9 @@ Examples:
   orderpilot bench return-metrics --json
   orderpilot bench kpis --orders 100000 --json
   orderpilot bench surge --orders 10000 --minutes 5 --json
-  orderpilot bench surge --orders 2000 --minutes 1 --workers 2 --kill-worker \
-    --db postgresql+psycopg://postgres@127.0.0.1:5432/postgres --json""", no_args_is_help=True)
+  orderpilot bench surge --orders 2000 --minutes 1 --workers 2 --kill-worker """
+                        "--db postgresql+psycopg://postgres@127.0.0.1:5432/postgres --json",
+                        no_args_is_help=True)
 Db = Annotated[str | None, typer.Option(
     help="postgresql+psycopg://... server to use (a scratch database is created and dropped); "
          "default: a temporary embedded SQLite file")]
