@@ -28,6 +28,7 @@ def _check(result: dict[str, Any]) -> None:
     # the rule ran on every paid order and its outside calls were made despite the faults
     assert sum(result["rule_runs"].values()) == result["rule_runs"].get("succeeded"), result
     assert result["event_to_action_p99_ms"] is not None
+    assert result["backlog_drained_seconds"] is not None, result["backlog_left"]
     for key in ("backlog_drained_seconds", "peak_rss_mb", "orders", "acknowledged"):
         assert key in result
 

@@ -77,20 +77,21 @@ def run(orders: int, minutes: float, db: str | None, progress: Progress, workers
                            what="the simulators") as sim:
             _inject_faults(sim, orders)
             env = {**scratch.env(), "ORDERPILOT_SIM_URL": sim,
-                   "ORDERPILOT_CHANNEL_SCHEDULE_SECONDS": "3600",
-                   # a killed worker's claims come back within seconds, not a minute
-                   "ORDERPILOT_RULE_LEASE_SECONDS": "20"}
+                   # (the rule runs' lease stays the default 60 s: at 20 s, on a busy machine,
+                   # runners lost the leases of runs they were still working on)
+                   "ORDERPILOT_CHANNEL_SCHEDULE_SECONDS": "3600"}
             with _hub(env, hub_port, workers) as hub:
                 planned = plan(orders, seed)
                 load = asyncio.run(_drive(hub.url, token, planned, minutes, progress,
                                           hub if kill_worker else None))
-                drained, by_kind = _wait_drained(scratch, progress)
+                drained, by_kind, left = _wait_drained(scratch, progress)
                 result = _figures(scratch, hub.url, token, planned, sim, progress)
                 rss = hub.peak_rss_mb()
         return {"database": scratch.label, "worker_processes": workers,
                 "killed_worker": kill_worker, "orders": orders, "minutes": minutes,
                 **load, **result,
-                "backlog_drained_seconds": round(drained, 1),
+                "backlog_drained_seconds": None if drained is None else round(drained, 1),
+                "backlog_left": left,
                 "backlog_last_seen_seconds": by_kind,
                 "peak_rss_mb": max(rss.values()), "peak_rss_mb_by_process": rss,
                 "sim_delay_ms": SIM_DELAY_MS, "sim_failed_share": round(1 / FAIL_EVERY, 3),
@@ -222,6 +223,9 @@ async def _drive(base: str, token: str, planned: list[SurgeOrder], minutes: floa
     window = minutes * 60
     counts = {"calls": 0, "retried_calls": 0, "refused_reports": 0, "acknowledged": 0}
     answered_ms: list[float] = []
+    # At most CLIENTS requests in flight: the senders queue here, not in httpx's pool, whose
+    # every hand-over scans all its waiters (thousands of orders' tasks made it CPU-bound).
+    gate = asyncio.Semaphore(CLIENTS)
     limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits,
                                  headers={"Authorization": f"Bearer {token}"}) as http:
@@ -231,9 +235,10 @@ async def _drive(base: str, token: str, planned: list[SurgeOrder], minutes: floa
             for attempt in range(40):
                 counts["calls"] += 1
                 try:
-                    began = time.perf_counter()
-                    answer = await http.post(path, json=body, headers=headers)
-                    answered_ms.append((time.perf_counter() - began) * 1000)
+                    async with gate:
+                        began = time.perf_counter()
+                        answer = await http.post(path, json=body, headers=headers)
+                        answered_ms.append((time.perf_counter() - began) * 1000)
                     if answer.status_code < 500 and answer.status_code != 429:
                         return answer
                 except httpx.TransportError:
@@ -294,9 +299,11 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def _wait_drained(scratch: Scratch, progress: Progress) -> tuple[float, dict[str, float]]:
-    """Seconds from now (the load stopped) until nothing is left to do, and until each kind
-    of work (events, rule runs, outbound orders) was last seen waiting."""
+def _wait_drained(scratch: Scratch, progress: Progress
+                  ) -> tuple[float | None, dict[str, float], dict[str, int]]:
+    """Seconds from now (the load stopped) until nothing is left to do (None: not within
+    DRAIN_TIMEOUT_S), until each kind of work (events, rule runs, outbound orders) was last
+    seen waiting, and what was left at the end."""
     began = time.perf_counter()
     engine = surge_effects.engine(scratch)
     last: dict[str, float] = {}
@@ -308,9 +315,9 @@ def _wait_drained(scratch: Scratch, progress: Progress) -> tuple[float, dict[str
             now = time.perf_counter() - began
             last.update({kind: round(now, 1) for kind in left})
             if not left:
-                return now, last
-            if time.perf_counter() - began > DRAIN_TIMEOUT_S:
-                raise RuntimeError(f"the backlog did not drain in {DRAIN_TIMEOUT_S} s: {left}")
+                return now, last, left
+            if now > DRAIN_TIMEOUT_S:
+                return None, last, left
             time.sleep(0.25)
     finally:
         engine.dispose()
@@ -356,7 +363,7 @@ async def _statuses(base: str, token: str, orders: list[SurgeOrder],
                                  headers={"Authorization": f"Bearer {token}"}) as http:
         async def reader() -> None:
             while queue:
-                order_id = queue.pop()
+                order_id = queue.pop()  # sixteen readers: no pile-up in the pool
                 answer = await http.get(f"/api/v1/orders/{order_id}")
                 if answer.status_code == 200:
                     found[order_id] = str(answer.json()["status"])
