@@ -22,7 +22,11 @@ Examples:
   orderpilot bench demo-history --json
   orderpilot bench returns --json
   orderpilot bench return-metrics --json
-  orderpilot bench kpis --orders 100000 --json""", no_args_is_help=True)
+  orderpilot bench kpis --orders 100000 --json
+  orderpilot bench surge --orders 10000 --minutes 5 --json
+  orderpilot bench surge --orders 2000 --minutes 1 --workers 2 --kill-worker """
+                        "--db postgresql+psycopg://postgres@127.0.0.1:5432/postgres --json",
+                        no_args_is_help=True)
 Db = Annotated[str | None, typer.Option(
     help="postgresql+psycopg://... server to use (a scratch database is created and dropped); "
          "default: a temporary embedded SQLite file")]
@@ -190,3 +194,26 @@ def diagnosis(orders: Annotated[int, typer.Option(min=100, help="Orders built (t
     from orderpilot.benchmarks import diagnosis as bench
 
     _measure(as_json, lambda progress: bench.run(orders, db, progress))
+
+
+@bench_app.command("surge")
+def surge(orders: Annotated[int, typer.Option(min=20, max=100_000, help="Orders placed")]
+          = 10_000,
+          minutes: Annotated[float, typer.Option(min=0.1, max=120,
+                                                 help="Minutes the orders arrive over")] = 5,
+          workers: Annotated[int, typer.Option(
+              min=0, max=8, help="`orderpilot worker` processes beside `serve` (0: all in "
+                                 "serve, the embedded default)")] = 0,
+          kill_worker: Annotated[bool, typer.Option(
+              "--kill-worker", help="kill -9 one worker halfway (and start another)")] = False,
+          seed: Annotated[int, typer.Option()] = 15,
+          db: Db = None, as_json: AsJson = False) -> None:
+    """A flash sale from four storefronts through serve (and workers) with slow, failing
+    simulators: nothing lost, no effect twice, every order where its reports say."""
+    from orderpilot.benchmarks import surge as bench
+
+    if kill_worker and workers < 1:
+        raise typer.BadParameter("--kill-worker needs --workers 1 or more",
+                                 param_hint="--kill-worker")
+    _measure(as_json, lambda progress: bench.run(orders, minutes, db, progress, workers,
+                                                 kill_worker, seed))
