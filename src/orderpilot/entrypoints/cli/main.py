@@ -100,6 +100,9 @@ def serve(host: Annotated[str | None, typer.Option(help="Bind address")] = None,
           port: Annotated[int | None, typer.Option(help="Port")] = None) -> None:
     """Run the API, the console and (unless disabled) the dispatcher in one process.
 
+    SIGTERM (systemctl stop) or Ctrl-C: stop listening, finish the requests in flight
+    (ORDERPILOT_SHUTDOWN_GRACE_SECONDS) and the dispatcher's batch, exit with status 0.
+
     Examples:
       orderpilot serve
       orderpilot --data-dir /var/lib/orderpilot serve --host 0.0.0.0 --port 8080
@@ -121,12 +124,14 @@ def serve(host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     # to ORDERPILOT_SHUTDOWN_GRACE_SECONDS), then the app's shutdown lets the dispatcher
     # threads finish their batch. uvicorn then raises the signal again with the handler found
     # before it: this one, so the drained process ends with status 0 instead of dying by it.
+    # (Set once the app is built: a signal before uvicorn listens still stops the process.)
+    application = create_app(hub, dispatcher_threads=threads)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
     try:
         # proxy_headers off: X-Forwarded-For counts only from ORDERPILOT_TRUSTED_PROXIES,
         # never because the peer is loopback (uvicorn's default).
-        uvicorn.run(create_app(hub, dispatcher_threads=threads), host=s.host,
+        uvicorn.run(application, host=s.host,
                     port=port or s.port, log_level=s.log_level.lower(), access_log=False,
                     proxy_headers=False, timeout_graceful_shutdown=s.shutdown_grace_seconds)
     finally:
