@@ -51,6 +51,7 @@ from orderpilot.services.carriers.route_poller import PollerSettings, RoutePolle
 from orderpilot.services.channels.hooks import AccountCache, PushBatcher
 from orderpilot.services.channels.worker import ChannelWorker, WorkerSettings
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
+from orderpilot.services.event_relay import EventRelay
 from orderpilot.services.exceptions import sweep as exception_sweep
 from orderpilot.services.handlers import HandlerRegistry
 from orderpilot.services.inventory.pull import InventoryPuller
@@ -103,6 +104,7 @@ class Hub:
     _threads: list[threading.Thread] = field(default_factory=list)
     _snapshot: Snapshot | None = None
     _snapshot_lock: threading.Lock = field(default_factory=threading.Lock)
+    _closing: list[Callable[[], None]] = field(default_factory=list)
 
     def uow(self) -> SqlUnitOfWork:
         """A unit of work for commands; its commit wakes the embedded dispatcher."""
@@ -193,6 +195,19 @@ class Hub:
         self.webhook_senders.append(sender)
         return sender
 
+    def event_relay(self) -> EventRelay | None:
+        """The NATS JetStream relay when ORDERPILOT_NATS_RELAY_URL is set (tests call
+        ``run_once`` on it)."""
+        s = self.settings
+        if not s.nats_relay_url:
+            return None
+        from orderpilot.adapters.nats_jetstream import JetStreamPublisher  # the nats extra
+
+        publisher = JetStreamPublisher(s.nats_relay_url, s.nats_relay_stream,
+                                       f"{s.nats_relay_subject_prefix}.>")
+        self._closing.append(publisher.close)
+        return EventRelay(lambda: SqlUnitOfWork(self.db), publisher, self.clock)
+
     def start_dispatchers(self, count: int, runners: int | None = None) -> None:
         """Dispatcher threads, and rule runner threads beside them."""
         runners = self.settings.rule_runner_threads if runners is None else runners
@@ -221,6 +236,9 @@ class Hub:
         # Outbound webhooks (docs/webhooks.md): sent outside any transaction (issue 15)
         workers += [(self.webhook_sender(f"w{i}").run_forever, f"webhook-sender-{i}")
                     for i in range(self.settings.webhook_sender_threads if count else 0)]
+        relay = self.event_relay() if count else None
+        if relay is not None:
+            workers.append((relay.run_forever, "nats-relay"))
         if count:  # failed pushes, quarantine, dead letters into the workbench (issue 14)
             exception_sweep.ensure_sweeper(lambda: SqlUnitOfWork(self.db), self.clock)
         erp = self.erp_worker() if count else None  # the ERP (issue 10, kingdee)
@@ -311,6 +329,8 @@ class Hub:
         self._wake_runners()
         for thread in self._threads:
             thread.join(timeout=10)
+        for close in self._closing:
+            close()
         self.connectors.close()
         if self._snapshot is not None:
             self._snapshot.close()
@@ -370,6 +390,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     triggers = RuleTriggers(book, strike_limit=settings.rule_strike_limit)
     registry = handlers.complete(registry or handlers.default_registry(), triggers, [
         p.strip() for p in settings.handler_plugins.split(",") if p.strip()])
+    if settings.nats_relay_url:  # the optional JetStream relay (docs/webhooks.md)
+        registry.add(handlers.relay_handlers(settings.nats_relay_subject_prefix))
     registry.on_timer(refused_reports.SWEEP_TIMER,
                       refused_reports.sweeper(settings.refused_reports_keep_days))
 

@@ -68,6 +68,14 @@ class Settings(BaseSettings):
         3, ge=0, le=16, description="Threads fetching pushed orders and pulling channels")
     webhook_sender_threads: int = Field(
         1, ge=0, le=16, description="Threads sending outbound webhooks (docs/webhooks.md)")
+    nats_relay_url: str | None = Field(
+        None, description="Relay every event to NATS JetStream at this URL (nats://host:4222); "
+                          "off when unset (docs/webhooks.md)")
+    nats_relay_stream: str = Field("ORDERPILOT", pattern=r"^[A-Za-z0-9_-]{1,64}$",
+                                   description="The JetStream stream (made if missing)")
+    nats_relay_subject_prefix: str = Field(
+        "orderpilot.events", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+        description="Subjects are <prefix>.<event type>")
     webhook_timeout_seconds: float = Field(
         5, gt=0, le=30, description="A webhook receiver that answers slower has failed")
     channel_schedule_seconds: float = Field(

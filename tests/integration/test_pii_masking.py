@@ -137,7 +137,9 @@ def seeded(rules_hub: Hub) -> Iterator[Seeded]:
                "n": "1",  # a reconciliation discrepancy's number
                "return_id": return_id,
                # users and tokens (admins only: every role here is refused)
-               "username": "ops-user", "session": "0" * 16, "token_id": "none"}
+               "username": "ops-user", "session": "0" * 16, "token_id": "none",
+               # webhooks: only admins and ops read them, both with pii.read (refused here)
+               "webhook_id": "none", "delivery_id": "none"}
         yield Seeded(hub, client, app, tokens, ids)
 
 

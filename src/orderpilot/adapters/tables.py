@@ -150,6 +150,9 @@ from orderpilot.adapters.tables_shipments import (
     shipments as shipments,
 )
 from orderpilot.adapters.tables_webhooks import (  # outbound webhooks (issue 15)
+    nats_relay as nats_relay,
+)
+from orderpilot.adapters.tables_webhooks import (
     webhook_deliveries as webhook_deliveries,
 )
 from orderpilot.adapters.tables_webhooks import (

@@ -53,6 +53,18 @@ webhook_deliveries = sa.Table(
     sa.Column("delivered_at", Time),
     sa.UniqueConstraint("subscription_id", "event_id", name="uq_webhook_deliveries_event"),
 )
+# The optional NATS JetStream relay (docs/webhooks.md): events waiting to be published, written
+# by the ``relay.nats`` handler in the event's transaction and deleted once JetStream acked.
+nats_relay = sa.Table(
+    "nats_relay", metadata,
+    sa.Column("seq", SeqPK, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("claimed_until", Time),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.String(1000)),
+)
 sa.Index("ix_webhook_deliveries_due", webhook_deliveries.c.status,
          webhook_deliveries.c.due_at)
 sa.Index("ix_webhook_deliveries_order", webhook_deliveries.c.subscription_id,

@@ -27,7 +27,7 @@ from orderpilot.adapters.runs import RunRepository
 from orderpilot.adapters.shipments import ShipmentRepository
 from orderpilot.adapters.stats import StatsRepository
 from orderpilot.adapters.tickets import AttributeRepository, CustomerRepository, TicketRepository
-from orderpilot.adapters.webhooks import WebhookRepository
+from orderpilot.adapters.webhooks import RelayQueue, WebhookRepository
 from orderpilot.adapters.wms_outbound import WmsOutboundRepository
 from orderpilot.domain.errors import ConcurrentUpdate
 from orderpilot.services.unit_of_work import UnitOfWork
@@ -62,6 +62,7 @@ class SqlUnitOfWork:
     refused_reports: RefusedReportLog
     exceptions: ExceptionRepository
     webhooks: WebhookRepository
+    nats_relay: RelayQueue
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None, *,
                  read_only: bool = False) -> None:
@@ -101,6 +102,7 @@ class SqlUnitOfWork:
         self.refused_reports = RefusedReportLog(self.conn)
         self.exceptions = ExceptionRepository(self.conn)
         self.webhooks = WebhookRepository(self.conn)
+        self.nats_relay = RelayQueue(self.conn)
         return self
 
     def savepoint(self) -> NestedTransaction:

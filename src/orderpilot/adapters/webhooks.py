@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters.outbox import insert_ignore
+from orderpilot.adapters.tables_webhooks import nats_relay as r
 from orderpilot.adapters.tables_webhooks import webhook_deliveries as d
 from orderpilot.adapters.tables_webhooks import webhook_subscriptions as s
 
@@ -132,3 +133,40 @@ class WebhookRepository:
         """Deliveries by status, over every subscription (the metrics, the console)."""
         rows = self.conn.execute(sa.select(d.c.status, sa.func.count()).group_by(d.c.status))
         return {str(k): int(n) for k, n in rows}
+
+
+class RelayQueue:
+    """The NATS relay's queue (table ``nats_relay``): rows leave once JetStream acked them."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, event_id: str, subject: str, body: str) -> bool:
+        return insert_ignore(self.conn, r, {"event_id": event_id, "subject": subject,
+                                            "body": body, "attempts": 0})
+
+    def claim(self, now: datetime, lease: timedelta, limit: int) -> list[dict[str, Any]]:
+        """The oldest waiting events no live lease holds, in the order they were queued."""
+        due = (sa.select(r.c.seq)
+               .where(sa.or_(r.c.claimed_until.is_(None), r.c.claimed_until < now))
+               .order_by(r.c.seq).limit(limit).with_for_update(skip_locked=True))
+        seqs = [row[0] for row in self.conn.execute(
+            r.update().where(r.c.seq.in_(due.scalar_subquery()))
+            .values(claimed_until=now + lease).returning(r.c.seq))]
+        if not seqs:
+            return []
+        rows = self.conn.execute(sa.select(r.c.seq, r.c.event_id, r.c.subject, r.c.body)
+                                 .where(r.c.seq.in_(seqs)).order_by(r.c.seq))
+        return [dict(row._mapping) for row in rows]
+
+    def published(self, seqs: list[int]) -> None:
+        if seqs:
+            self.conn.execute(r.delete().where(r.c.seq.in_(seqs)))
+
+    def failed(self, seqs: list[int], error: str) -> None:
+        if seqs:
+            self.conn.execute(r.update().where(r.c.seq.in_(seqs)).values(
+                claimed_until=None, attempts=r.c.attempts + 1, last_error=error[:1000]))
+
+    def waiting(self) -> int:
+        return int(self.conn.execute(sa.select(sa.func.count()).select_from(r)).scalar_one())

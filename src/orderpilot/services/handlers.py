@@ -19,6 +19,7 @@ from orderpilot.domain.records import JsonObject, text, text_or_none
 from orderpilot.domain.refused_reports import KEEP_DAYS as REFUSALS_KEPT_DAYS
 from orderpilot.domain.times import SHANGHAI
 from orderpilot.services import (
+    event_relay,
     expectations,
     ordering,
     refused_reports,
@@ -174,6 +175,12 @@ def rule_handlers(triggers: RuleTriggers) -> tuple[Handler, ...]:
     return (On("*", "rules.match", triggers.on_event, idempotent=True),
             OnTimer("rule.timeout", triggers.on_timeout),
             OnTimer("rule.schedule", triggers.on_schedule))
+
+
+def relay_handlers(subject_prefix: str) -> tuple[Handler, ...]:
+    """The NATS JetStream relay's way in (docs/webhooks.md), added by bootstrap only when
+    ``ORDERPILOT_NATS_RELAY_URL`` is set: every event queued once (insert-if-absent per id)."""
+    return (On("*", "relay.nats", event_relay.queue_for(subject_prefix), idempotent=True),)
 
 
 def default_registry() -> HandlerRegistry:

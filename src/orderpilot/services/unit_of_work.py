@@ -18,6 +18,7 @@ from orderpilot.services.returns_routing.store import ReturnRoutingStore
 
 if TYPE_CHECKING:
     from orderpilot.services.audit_trail import AuditLog
+    from orderpilot.services.event_relay import RelayStore
     from orderpilot.services.exceptions.store import ExceptionStore
     from orderpilot.services.expectations import ExpectationStore
     from orderpilot.services.refused_reports import RefusedReports
@@ -82,6 +83,8 @@ class UnitOfWork(Protocol):
     def exceptions(self) -> ExceptionStore: ...
     @property
     def webhooks(self) -> WebhookStore: ...
+    @property
+    def nats_relay(self) -> RelayStore: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def savepoint(self) -> AbstractContextManager[object]: ...

@@ -1,4 +1,5 @@
-"""Outbound webhooks (docs/webhooks.md): subscriptions and their deliveries.
+"""Outbound webhooks (docs/webhooks.md): subscriptions and their deliveries, and the queue of
+the optional NATS JetStream relay.
 
 Revision ID: 0029
 Revises: 0028
@@ -60,6 +61,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("id", name="uq_webhook_deliveries_id"),
         sa.UniqueConstraint("subscription_id", "event_id", name="uq_webhook_deliveries_event"),
     )
+    op.create_table(
+        "nats_relay",
+        sa.Column("seq", SeqPK, primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(36), nullable=False),
+        sa.Column("subject", sa.String(200), nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("claimed_until", Time),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("last_error", sa.String(1000)),
+        sa.UniqueConstraint("event_id", name="uq_nats_relay_event_id"),
+    )
     op.create_index("ix_webhook_deliveries_due", "webhook_deliveries", ["status", "due_at"])
     op.create_index("ix_webhook_deliveries_order", "webhook_deliveries",
                     ["subscription_id", "order_key", "status", "seq"])
@@ -68,5 +80,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_webhook_deliveries_order", table_name="webhook_deliveries")
     op.drop_index("ix_webhook_deliveries_due", table_name="webhook_deliveries")
+    op.drop_table("nats_relay")
     op.drop_table("webhook_deliveries")
     op.drop_table("webhook_subscriptions")
