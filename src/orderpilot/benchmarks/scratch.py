@@ -74,7 +74,7 @@ def child_process(args: list[str], port: int, env: dict[str, str] | None = None,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # a busy 2-core machine takes its time
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -82,6 +82,8 @@ def child_process(args: list[str], port: int, env: dict[str, str] | None = None,
             except httpx.TransportError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()  # reading the stderr of a live process would wait for ever
+                proc.wait()
                 raise RuntimeError(f"{what} did not start: "
                                    + (proc.stderr.read().decode()[-2000:] if proc.stderr else ""))
             time.sleep(0.2)

@@ -204,7 +204,7 @@ def _hub(env: dict[str, str], port: int, workers: int) -> Iterator[HubProcesses]
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while True:
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
