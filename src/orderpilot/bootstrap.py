@@ -378,7 +378,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     configure_logging(settings.log_level, settings.log_json)
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, synchronous=settings.sqlite_synchronous)
     engine = ExpressionEngine(budget_seconds=settings.rule_evaluation_budget_ms / 1000)
     integrations = integrations or IntegrationRegistry.discover()
     connectors = Connectors.from_settings(settings, integrations=integrations)

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="Where the SQLite file and secrets live")
     database_url: str | None = Field(None, description="postgresql+psycopg://... for scale-out")
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL", description="The embedded SQLite's fsync discipline. FULL (default): an "
+        "acknowledged order survives a power cut. NORMAL: faster commits, but a power cut "
+        "(not a crash of the process) may lose the last acknowledged commits; the file stays "
+        "consistent. See docs/performance.md")
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str | None = Field(None, description="Signs console sessions; generated if unset")

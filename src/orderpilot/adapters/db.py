@@ -25,9 +25,13 @@ class Database:
     of spinning in SQLite's busy handler. PostgreSQL writers run concurrently and lock rows.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False,
+                 synchronous: str = "FULL") -> None:
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError(f"synchronous must be FULL or NORMAL, not {synchronous!r}")
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.synchronous = synchronous  # SQLite; see Settings.sqlite_synchronous
         self.bulk_loading = False  # see bulk_load()
         if self.is_sqlite:
             self.engine = sa.create_engine(
@@ -106,15 +110,16 @@ def _configure_sqlite(engine: Engine, db: Database) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=FULL")  # an acknowledged order survives a power cut
+        # FULL: an acknowledged order survives a power cut (NORMAL only if configured so)
+        cur.execute(f"PRAGMA synchronous={db.synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
     @sa.event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
-        wanted = "NORMAL" if db.bulk_loading else "FULL"
-        if record.info.get("synchronous", "FULL") != wanted:
+        wanted = "NORMAL" if db.bulk_loading else db.synchronous
+        if record.info.get("synchronous", db.synchronous) != wanted:
             dbapi_conn.execute(f"PRAGMA synchronous={wanted}")
             record.info["synchronous"] = wanted
 
