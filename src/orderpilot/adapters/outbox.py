@@ -17,7 +17,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
-from orderpilot.adapters.driver_insert import DriverInsert
 from orderpilot.adapters.pg_wake import notify
 from orderpilot.adapters.returns import record_step_times
 from orderpilot.domain import lifecycle
@@ -47,7 +46,7 @@ def event_from_row(r: Any) -> OrderEvent:
                       system=r.system, id=r.id)
 
 
-_INSERT_EVENTS = DriverInsert(t.events)
+_INSERT_EVENTS = t.events.insert()
 DELIVERED = frozenset(e.type for e in lifecycle.EVENT_TYPES.values() if e.node == "delivered")
 
 
@@ -61,7 +60,7 @@ def record_delivered_at(conn: Connection, events: Iterable[OrderEvent]) -> None:
                 sa.or_(t.orders.c.delivered_at.is_(None),
                        t.orders.c.delivered_at > event.occurred_at))
                 .values(delivered_at=event.occurred_at))
-_INSERT_OUTBOX = DriverInsert(t.outbox)
+_INSERT_OUTBOX = t.outbox.insert()
 _EVENTS_BY_ID = sa.select(t.events).where(t.events.c.id.in_(sa.bindparam("ids", expanding=True)))
 _BY_SOURCE = sa.select(t.events).where(t.events.c.source == sa.bindparam("source"),
                                        t.events.c.source_event_id == sa.bindparam("ref"))
@@ -74,13 +73,13 @@ class EventLog:
     def append(self, events: list[OrderEvent]) -> None:
         if not events:
             return
-        _INSERT_EVENTS.run(self.conn, [
+        self.conn.execute(_INSERT_EVENTS, [
             {"id": e.id, "order_id": e.order_id, "type": e.type, "source": e.source,
              "system": e.system, "source_event_id": e.source_event_id,
              "occurred_at": e.occurred_at, "recorded_at": e.recorded_at,
              "causation_id": e.causation_id, "correlation_id": e.correlation_id,
              "payload": e.payload} for e in events])
-        _INSERT_OUTBOX.run(self.conn, [
+        self.conn.execute(_INSERT_OUTBOX, [
             {"event_id": e.id, "available_at": e.recorded_at, "order_id": e.order_id}
             for e in events])
         record_step_times(self.conn, events)  # the returns metrics' step times (0022)

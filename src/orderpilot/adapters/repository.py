@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
-from orderpilot.adapters.driver_insert import DriverInsert
 from orderpilot.domain.address import Address, Customer
 from orderpilot.domain.errors import ConcurrentUpdate
 from orderpilot.domain.money import from_cents
@@ -55,9 +54,9 @@ def hold_from_row(r: Any) -> Hold:
                 r.released_by, r.auto_release_at, r.id, r.release_reason, r.release_note)
 
 
-_INSERT_ORDER = DriverInsert(t.orders)
-_INSERT_LINES = DriverInsert(t.order_lines)
-_INSERT_RAW = DriverInsert(t.raw_payloads)
+_INSERT_ORDER = t.orders.insert()
+_INSERT_LINES = t.order_lines.insert()
+_INSERT_RAW = t.raw_payloads.insert()
 _REF = sa.and_(t.orders.c.channel == sa.bindparam("channel"),
                t.orders.c.shop_id == sa.bindparam("shop_id"),
                t.orders.c.external_id == sa.bindparam("external_id"))
@@ -91,17 +90,17 @@ class OrderRepository:
             request_hash: str | None = None, raw: tuple[str, str, object] | None = None) -> None:
         row = order_row(order, now) | {"idempotency_key": idempotency_key,
                                        "request_hash": request_hash}
-        _INSERT_ORDER.run(self.conn, [row])
-        _INSERT_LINES.run(self.conn, [
+        self.conn.execute(_INSERT_ORDER, row)
+        self.conn.execute(_INSERT_LINES, [
             {"order_id": order.id, "line_no": i + 1, "sku": ln.sku, "name": ln.name,
              "quantity": ln.quantity, "unit_price_cents": cents(ln.unit_price),
              "discount_cents": cents(ln.discount), "cancelled_quantity": ln.cancelled_quantity}
             for i, ln in enumerate(order.lines)])
         if raw is not None:
             source, version, payload = raw
-            _INSERT_RAW.run(self.conn, [{
+            self.conn.execute(_INSERT_RAW, {
                 "order_id": order.id, "source": source, "version": version,
-                "received_at": now, "payload": payload}])
+                "received_at": now, "payload": payload})
         self._write_holds(order)
         self._write_views(order)
 
