@@ -4,6 +4,9 @@ VENV   ?= .venv
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 BIN     = $(VENV)/bin
+# pytest-xdist processes for `make test`: most tests wait on processes, sockets and fsync,
+# so three keep two cores busy
+TEST_WORKERS ?= 3
 
 .PHONY: demo test test-fast lint bench clean
 
@@ -22,7 +25,7 @@ test: $(VENV)/.installed
 	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -m "not slow and not browser"

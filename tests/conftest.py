@@ -37,6 +37,9 @@ from orderpilot.services.accounts import create_token  # noqa: E402
 
 SEED_VARIABLE = "ORDERPILOT_TEST_SEED"
 RUN_SEED = int(os.environ.get(SEED_VARIABLE) or int.from_bytes(os.urandom(4), "big"))
+# pytest-xdist workers start after the controller imported this file and inherit its
+# environment: every worker then uses the seed the header shows, so one value replays the run.
+os.environ[SEED_VARIABLE] = str(RUN_SEED)
 
 
 def on_ci() -> bool:
@@ -58,6 +61,14 @@ def missing_service(reason: str) -> NoReturn:
 def require_pg() -> None:
     if not pg_available():
         missing_service(PG_UNREACHABLE)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests (processes started and killed, browsers) first, the rest in file order:
+    `make test` runs the suite on pytest-xdist workers, and a one-minute test handed out last
+    would keep the whole run waiting for it alone."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow")
+               or item.get_closest_marker("browser") else 1)
 
 
 def pytest_report_header() -> str:
