@@ -23,7 +23,7 @@ from orderpilot.adapters.decision_tables import TableEngine, ZenExpressionChecke
 from orderpilot.adapters.expressions import ExpressionEngine
 from orderpilot.adapters.logging import configure_logging
 from orderpilot.adapters.metrics import Metrics
-from orderpilot.adapters.pg_wake import WakeListener
+from orderpilot.adapters.pg_wake import EVENTS, RUNS, WEBHOOKS, WakeListener
 from orderpilot.adapters.quarantine import keep_in_quarantine
 from orderpilot.adapters.rule_files import read_rule_file
 from orderpilot.adapters.runs import RunRepository
@@ -108,7 +108,12 @@ class Hub:
 
     def uow(self) -> SqlUnitOfWork:
         """A unit of work for commands; its commit wakes the embedded dispatcher."""
-        return SqlUnitOfWork(self.db, after_commit=self._wake)
+        return SqlUnitOfWork(self.db, after_commit=self._wake, wake=self._wake_for)
+
+    def _worker_uow(self) -> SqlUnitOfWork:
+        """A background worker's unit of work: its commit wakes this process's workers of
+        the kinds of work it queued (events, rule runs, webhook deliveries) at once."""
+        return SqlUnitOfWork(self.db, wake=self._wake_for)
 
     def _wake(self) -> None:
         for d in self.dispatchers:
@@ -130,18 +135,29 @@ class Hub:
         for w in self.webhook_senders:  # a handler may have queued deliveries
             w.wake()
 
-    def _wake_all_workers(self) -> None:
-        self._wake_dispatch()
-        self._wake_runners()
+    def _wake_for(self, kinds: frozenset[str] | None) -> None:
+        """Wake the workers of the kinds of work a commit queued (None: all of them)."""
+        if kinds is None or EVENTS in kinds:
+            self._wake_dispatch()
+        if kinds is None or RUNS in kinds:
+            for r in self.runners:
+                r.wake()
+        if kinds is None or WEBHOOKS in kinds:
+            for w in self.webhook_senders:
+                w.wake()
+
+    def _wake_for_kind(self, kind: str | None) -> None:
+        self._wake_for(None if kind is None else frozenset((kind,)))
 
     def dispatcher(self, name: str) -> Dispatcher:
         s = self.settings
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{name}"
-        d = Dispatcher(lambda: SqlUnitOfWork(self.db, after_commit=self._wake_runners),
+        d = Dispatcher(self._worker_uow,
                        self.registry, self.clock, worker_id,
                        DispatchSettings(max_attempts=s.dispatch_max_attempts,
                                         idle_poll_seconds=s.dispatch_poll_seconds,
-                                        one_transaction_per_batch=self.db.is_sqlite))
+                                        one_transaction_per_batch=self.db.is_sqlite,
+                                        commit_chunk=s.dispatch_commit_chunk))
         d.stats.observers.append(lambda what, n: self.metrics.dispatch.labels(what).inc(n))
         d.stats.lag_observers.append(self.metrics.dispatch_lag.observe)
         self.dispatchers.append(d)
@@ -154,7 +170,7 @@ class Hub:
     def runner(self, name: str) -> ActionRunner:
         """A rule action runner (tests call ``run_once`` on one directly)."""
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{name}"
-        r = ActionRunner(lambda: SqlUnitOfWork(self.db), self.book, self.connectors,
+        r = ActionRunner(self._worker_uow, self.book, self.connectors,
                          self.clock, worker_id,
                          RunnerSettings(hmac_secret=self.settings.http_hmac_secret,
                                         lease=timedelta(seconds=self.settings.rule_lease_seconds),
@@ -176,7 +192,8 @@ class Hub:
 
     def channel_worker(self, name: str) -> ChannelWorker:
         """A channel worker (tests call ``run_once`` / ``run_schedule`` on one directly)."""
-        worker = ChannelWorker(lambda: SqlUnitOfWork(self.db, after_commit=self._wake_dispatch),
+        worker = ChannelWorker(lambda: SqlUnitOfWork(self.db, after_commit=self._wake_dispatch,
+                                                     wake=self._wake_for),
                                self.channels, self.clock,
                                f"{socket.gethostname()}:{os.getpid()}:{name}",
                                WorkerSettings(schedule_every_seconds=self.settings
@@ -187,7 +204,7 @@ class Hub:
 
     def webhook_sender(self, name: str) -> WebhookSender:
         """An outbound webhook sender (tests call ``run_once`` on one directly)."""
-        sender = WebhookSender(lambda: SqlUnitOfWork(self.db),
+        sender = WebhookSender(self._worker_uow,
                                GuardedPoster(self.connectors.http_client,
                                              self.connectors.check_url),
                                self.clock, f"{socket.gethostname()}:{os.getpid()}:{name}",
@@ -206,7 +223,7 @@ class Hub:
         publisher = JetStreamPublisher(s.nats_relay_url, s.nats_relay_stream,
                                        f"{s.nats_relay_subject_prefix}.>")
         self._closing.append(publisher.close)
-        return EventRelay(lambda: SqlUnitOfWork(self.db), publisher, self.clock)
+        return EventRelay(self._worker_uow, publisher, self.clock)
 
     def start_dispatchers(self, count: int, runners: int | None = None) -> None:
         """Dispatcher threads, and rule runner threads beside them."""
@@ -218,16 +235,16 @@ class Hub:
         workers += [(self.channel_worker(f"c{i}").run_forever, f"channel-worker-{i}")
                     for i in range(self.settings.channel_worker_threads if count else 0)]
         if count:  # the inventory puller calls the WMS outside any transaction (issue 4)
-            puller = InventoryPuller(lambda: SqlUnitOfWork(self.db), self.connectors, self.clock,
+            puller = InventoryPuller(self._worker_uow, self.connectors, self.clock,
                                      f"{socket.gethostname()}:{os.getpid()}:puller")
             workers.append((puller.run_forever, "inventory-puller"))
             self.pulls_stock = True
             if self.connectors.endpoints.url_for("wms"):  # outbound orders (issue 10)
-                pusher = OutboundPusher(lambda: SqlUnitOfWork(self.db), self.connectors,
+                pusher = OutboundPusher(self._worker_uow, self.connectors,
                                         self.clock)
                 workers.append((pusher.run_forever, "wms-outbound-pusher"))
                 # Lost WMS callbacks: ask the WMS about orders the carrier shipped (issue 14)
-                checker = WmsChecker(lambda: SqlUnitOfWork(self.db),
+                checker = WmsChecker(self._worker_uow,
                                      HttpWmsStatus(self.connectors), self.clock)
                 workers.append((checker.run_forever, "wms-status-checker"))
             route_poller = self.route_poller()
@@ -240,12 +257,12 @@ class Hub:
         if relay is not None:
             workers.append((relay.run_forever, "nats-relay"))
         if count:  # failed pushes, quarantine, dead letters into the workbench (issue 14)
-            exception_sweep.ensure_sweeper(lambda: SqlUnitOfWork(self.db), self.clock)
+            exception_sweep.ensure_sweeper(self._worker_uow, self.clock)
         erp = self.erp_worker() if count else None  # the ERP (issue 10, kingdee)
         if erp is not None:
             workers.append((erp.run_forever, "erp-booking"))
         if count and not self.db.is_sqlite:  # other processes' commits wake these workers
-            self.wake_listener = WakeListener(self.db.url, self._wake_all_workers)
+            self.wake_listener = WakeListener(self.db.url, self._wake_for_kind)
             workers.append((self.wake_listener.run_forever, "wake-listener"))
         for target, name in workers:
             thread = threading.Thread(target=target, args=(self._stop,), name=name,
@@ -261,7 +278,7 @@ class Hub:
             return None
         s = self.settings
         return ErpBookingWorker(
-            lambda: SqlUnitOfWork(self.db), cast(Erp, erp), self.clock,
+            self._worker_uow, cast(Erp, erp), self.clock,
             f"{socket.gethostname()}:{os.getpid()}:{name}",
             BookingSettings(batch_size=s.kingdee_batch_size,
                             receivables_every=timedelta(minutes=s.kingdee_receivables_minutes)),
@@ -281,7 +298,7 @@ class Hub:
 
         source = cast(RouteSource, self.connectors.client("sf_express"))
         return RoutePoller("sf", source,
-                           lambda: SqlUnitOfWork(self.db), self.clock, keep,
+                           self._worker_uow, self.clock, keep,
                            PollerSettings(every=timedelta(
                                minutes=getattr(settings, "poll_minutes", 30))))
 

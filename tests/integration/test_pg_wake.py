@@ -1,6 +1,7 @@
 """PostgreSQL: a commit that appends events wakes the workers of another process at once
-(LISTEN/NOTIFY), a rolled-back one does not, and a listener whose connection is killed
-reconnects by itself."""
+(LISTEN/NOTIFY), telling them the kind of work; a rolled-back one does not, and a listener
+whose connection is killed reconnects by itself. On both databases, a unit of work tells its
+own process which kinds of work it queued, and only those workers wake."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import pytest
 from conftest import require_pg
 from conftest_pg import create_pg_database, drop_pg_database
 from orderpilot.adapters import migrations
-from orderpilot.adapters.pg_wake import WakeListener
+from orderpilot.adapters.pg_wake import RUNS, WEBHOOKS, WakeListener, notify
+from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.bootstrap import Hub, bootstrap
 from orderpilot.config import Settings
 from orderpilot.domain.events import OrderEvent
@@ -53,15 +55,22 @@ def append_event(hub: Hub, commit: bool = True) -> None:
 
 def test_a_commit_wakes_a_listener_and_a_lost_connection_comes_back(pg_hub: Hub) -> None:
     woken = threading.Event()
-    listener = WakeListener(pg_hub.db.url, woken.set, reconnect_seconds=0.1,
-                            check_seconds=0.1)
+    kinds: list[str | None] = []
+
+    def wake(kind: str | None) -> None:
+        kinds.append(kind)
+        woken.set()
+
+    listener = WakeListener(pg_hub.db.url, wake, reconnect_seconds=0.1, check_seconds=0.1)
     stop = threading.Event()
     thread = threading.Thread(target=listener.run_forever, args=(stop,), daemon=True)
     thread.start()
     try:
         assert listener.listening.wait(10)
         woken.wait(1)
-        woken.clear()  # the wake-up every (re)connection gives
+        assert kinds == [None]  # every (re)connection wakes every kind of worker once
+        woken.clear()
+        kinds.clear()
 
         append_event(pg_hub, commit=False)
         assert not woken.wait(0.5), "a rolled-back append woke the workers"
@@ -69,6 +78,17 @@ def test_a_commit_wakes_a_listener_and_a_lost_connection_comes_back(pg_hub: Hub)
         append_event(pg_hub)
         assert woken.wait(2), "the commit did not wake the listener"
         assert time.monotonic() - started < 1.0  # not the polling interval
+        assert kinds == ["events"]  # only the dispatchers need to look
+        woken.clear()
+        kinds.clear()
+        with pg_hub.db.write() as conn:  # two kinds in one transaction: both told, once each
+            notify(conn, RUNS)
+            notify(conn, RUNS)
+            notify(conn, WEBHOOKS)
+        deadline = time.monotonic() + 2
+        while len(kinds) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sorted(k or "" for k in kinds) == ["runs", "webhooks"]
 
         with pg_hub.db.write() as conn:  # an administrator (or a failover) drops it
             conn.exec_driver_sql(
@@ -86,3 +106,54 @@ def test_a_commit_wakes_a_listener_and_a_lost_connection_comes_back(pg_hub: Hub)
     finally:
         stop.set()
         thread.join(timeout=5)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Hub]:
+    if request.param == "sqlite":
+        hub = bootstrap(Settings(data_dir=tmp_path / "data", _env_file=None))  # type: ignore[call-arg]
+        migrations.upgrade(hub.db)
+        yield hub
+        hub.close()
+        return
+    require_pg()
+    url = create_pg_database("wake")
+    hub = bootstrap(Settings(data_dir=tmp_path / "data", database_url=url,
+                             _env_file=None))  # type: ignore[call-arg]
+    try:
+        migrations.upgrade(hub.db)
+        yield hub
+    finally:
+        hub.close()
+        drop_pg_database(url)
+
+
+def test_a_unit_of_work_wakes_only_the_workers_of_what_it_queued(any_hub: Hub) -> None:
+    told: list[frozenset[str]] = []
+
+    def uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(any_hub.db, wake=told.append)
+
+    with uow() as work:  # nothing queued: nobody is woken
+        work.orders.get("nobody")
+    assert told == []
+    with uow() as work:
+        work.events.append([OrderEvent(None, "test.nudge", "test", any_hub.clock(),
+                                       any_hub.clock(), {})])
+    assert told == [frozenset({"events"})]
+    told.clear()
+
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback), uow() as work:
+        notify(work.conn, RUNS)
+        raise Rollback
+    assert told == []
+    with uow() as work:  # what the rolled-back transaction noted did not stay behind
+        work.orders.get("nobody")
+    assert told == []
+    with uow() as work:
+        notify(work.conn, RUNS)
+        notify(work.conn, WEBHOOKS)
+    assert told == [frozenset({"runs", "webhooks"})]

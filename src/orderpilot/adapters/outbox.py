@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
-from orderpilot.adapters.pg_wake import notify
+from orderpilot.adapters.pg_wake import EVENTS, notify
 from orderpilot.adapters.returns import record_step_times
 from orderpilot.domain import lifecycle
 from orderpilot.domain.events import OrderEvent, new_id
@@ -84,7 +84,7 @@ class EventLog:
             for e in events])
         record_step_times(self.conn, events)  # the returns metrics' step times (0022)
         record_delivered_at(self.conn, events)  # the outcome KPIs' delivery time (0026)
-        notify(self.conn)  # PostgreSQL: every process's dispatchers wake at the commit
+        notify(self.conn, EVENTS)  # every process's dispatchers wake at the commit
         events.clear()
 
     def find_by_source(self, source: str, source_event_id: str) -> OrderEvent | None:

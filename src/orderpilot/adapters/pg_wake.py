@@ -1,9 +1,12 @@
 """Waking the workers of every process on PostgreSQL with LISTEN/NOTIFY.
 
-A transaction that appends outbox rows (or rule runs) also issues ``NOTIFY``; PostgreSQL
-delivers it when, and only if, that transaction commits
-(https://www.postgresql.org/docs/current/sql-notify.html). One listener thread per process
-holds its own connection with ``LISTEN`` and wakes that process's dispatchers and runners.
+A transaction that queues work (outbox rows, rule runs, webhook deliveries) also issues
+``NOTIFY`` with the kind of work as payload; PostgreSQL delivers it when, and only if, that
+transaction commits (https://www.postgresql.org/docs/current/sql-notify.html). One listener
+thread per process holds its own connection with ``LISTEN`` and wakes only that process's
+workers of that kind: a dispatcher's commit that queued no rule run wakes no rule runner.
+The same kinds are noted on the connection (:func:`take_queued`), so the unit of work wakes
+its own process's workers at the commit without waiting for the notification.
 Notifications are a hint, never the record: polling stays as the fallback, and a listener that
 loses its connection reconnects and wakes everyone once, for what it may have missed.
 PostgreSQL serialises the commits of notifying transactions on one queue lock; at the hub's
@@ -17,17 +20,36 @@ from collections.abc import Callable
 
 import psycopg
 import structlog
+from sqlalchemy import exc
 from sqlalchemy.engine import Connection, make_url
 
 log = structlog.get_logger("orderpilot.wake")
 CHANNEL = "orderpilot_work"
+# The kinds of queued work, each woken separately: outbox rows (dispatchers), rule runs
+# (rule runners), webhook deliveries (webhook senders).
+EVENTS, RUNS, WEBHOOKS = "events", "runs", "webhooks"
+KINDS = frozenset({EVENTS, RUNS, WEBHOOKS})
+_QUEUED = "orderpilot_queued"  # key in the connection's info dict
 
 
-def notify(conn: Connection) -> None:
-    """Tell the listening workers, at this transaction's commit, that work is due.
-    Several notifications in one transaction are folded into one by PostgreSQL."""
+def notify(conn: Connection, kind: str) -> None:
+    """Tell the listening workers, at this transaction's commit, that work of ``kind`` is due.
+    Identical notifications in one transaction are folded into one by PostgreSQL."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind of work {kind!r}")
+    conn.info.setdefault(_QUEUED, set()).add(kind)
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"NOTIFY {CHANNEL}")
+        conn.exec_driver_sql(f"NOTIFY {CHANNEL}, '{kind}'")
+
+
+def take_queued(conn: Connection) -> frozenset[str]:
+    """The kinds of work queued on ``conn`` since the last call, cleared (the info dict lives
+    as long as the pooled driver connection, so every transaction must take it)."""
+    try:
+        info = conn.info
+    except exc.SQLAlchemyError:  # the connection was lost mid-transaction: nothing commits
+        return frozenset()
+    return frozenset(info.pop(_QUEUED, ()))
 
 
 def libpq_url(sqlalchemy_url: str) -> str:
@@ -37,9 +59,10 @@ def libpq_url(sqlalchemy_url: str) -> str:
 
 
 class WakeListener:
-    """A thread's body: LISTEN on the hub's channel and call ``wake`` for notifications."""
+    """A thread's body: LISTEN on the hub's channel and call ``wake`` with the kind of work
+    each notification names (``None``: every kind, after a (re)connection)."""
 
-    def __init__(self, url: str, wake: Callable[[], None], *,
+    def __init__(self, url: str, wake: Callable[[str | None], None], *,
                  reconnect_seconds: float = 1.0, check_seconds: float = 1.0) -> None:
         self.url = libpq_url(url)
         self.wake = wake
@@ -62,11 +85,7 @@ class WakeListener:
             conn.execute(f"LISTEN {CHANNEL}")
             self.connections += 1
             self.listening.set()
-            self.wake()  # work committed while nobody listened is not lost, only late
+            self.wake(None)  # work committed while nobody listened is not lost, only late
             while not stop.is_set():
-                woken = False
-                for _ in conn.notifies(timeout=self.check_seconds):
-                    woken = True
-                    break  # one wake-up covers every notification queued behind it
-                if woken:
-                    self.wake()
+                for note in conn.notifies(timeout=self.check_seconds):
+                    self.wake(note.payload if note.payload in KINDS else None)

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.outbox import _claim, insert_ignore
-from orderpilot.adapters.pg_wake import notify
+from orderpilot.adapters.pg_wake import RUNS, notify
 from orderpilot.domain.records import Claim, JsonObject
 from orderpilot.domain.rules.records import OutsideAttempt, Run, StepAttempt
 
@@ -29,7 +29,7 @@ class RunRepository:
         """Record a run once per dedupe key; True when this call recorded it."""
         added = insert_ignore(self.conn, t.rule_runs, row)
         if added:  # the runners of other processes start on it at the commit
-            notify(self.conn)
+            notify(self.conn, RUNS)
         return added
 
     def any_due(self, now: datetime) -> bool:

@@ -1,6 +1,16 @@
-"""Counters that handlers keep up to date (read by the console dashboard)."""
+"""Counters that handlers keep up to date (read by the console dashboard).
+
+A channel's orders of a day are counted in up to ``SHARDS`` rows, one per dispatcher thread
+(migration 0031): a hot single row would make every dispatcher of every worker wait for each
+other's transactions, and deadlock when two took two channels' rows in opposite orders.
+Readers add the shards up.
+"""
 
 from __future__ import annotations
+
+import itertools
+import random
+import threading
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -10,8 +20,20 @@ from orderpilot.adapters.outbox import insert_ignore
 
 _S = t.channel_daily_stats
 _COUNT_ORDER = _S.update() \
-    .where(_S.c.day == sa.bindparam("d"), _S.c.channel == sa.bindparam("ch")) \
+    .where(_S.c.day == sa.bindparam("d"), _S.c.channel == sa.bindparam("ch"),
+           _S.c.shard == sa.bindparam("sh")) \
     .values(orders=_S.c.orders + 1, gmv_cents=_S.c.gmv_cents + sa.bindparam("gmv"))
+SHARDS = 16
+# Threads of one process take consecutive shards; processes start at a random one.
+_next_shard = itertools.count(random.randrange(SHARDS))
+_thread = threading.local()
+
+
+def this_threads_shard() -> int:
+    shard = getattr(_thread, "shard", None)
+    if shard is None:
+        shard = _thread.shard = next(_next_shard) % SHARDS
+    return int(shard)
 
 
 class StatsRepository:
@@ -19,13 +41,20 @@ class StatsRepository:
         self.conn = conn
 
     def count_order(self, day: str, channel: str, gmv_cents: int) -> None:
+        shard = this_threads_shard()
         if insert_ignore(self.conn, t.channel_daily_stats,
-                         {"day": day, "channel": channel, "orders": 1, "gmv_cents": gmv_cents}):
+                         {"day": day, "channel": channel, "shard": shard, "orders": 1,
+                          "gmv_cents": gmv_cents}):
             return
-        self.conn.execute(_COUNT_ORDER, {"d": day, "ch": channel, "gmv": gmv_cents})
+        self.conn.execute(_COUNT_ORDER, {"d": day, "ch": channel, "sh": shard,
+                                         "gmv": gmv_cents})
 
     def channel_days(self, since_day: str) -> list[tuple[str, str, int, int]]:
         s = t.channel_daily_stats
-        rows = self.conn.execute(sa.select(s.c.day, s.c.channel, s.c.orders, s.c.gmv_cents)
-                                 .where(s.c.day >= since_day).order_by(s.c.day, s.c.channel))
+        rows = self.conn.execute(sa.select(s.c.day, s.c.channel,
+                                           sa.func.sum(s.c.orders).label("orders"),
+                                           sa.func.sum(s.c.gmv_cents).label("gmv_cents"))
+                                 .where(s.c.day >= since_day)
+                                 .group_by(s.c.day, s.c.channel)
+                                 .order_by(s.c.day, s.c.channel))
         return [(r.day, r.channel, r.orders, r.gmv_cents) for r in rows]

@@ -391,6 +391,8 @@ channel_daily_stats = sa.Table(
     "channel_daily_stats", metadata,
     sa.Column("day", sa.String(10), primary_key=True),
     sa.Column("channel", sa.String(32), primary_key=True),
+    # each dispatcher thread counts into its own shard (migration 0031); readers add them up
+    sa.Column("shard", sa.SmallInteger, primary_key=True, server_default="0"),
     sa.Column("orders", sa.Integer, nullable=False),
     sa.Column("gmv_cents", Cents, nullable=False),
 )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from types import TracebackType
 
 from sqlalchemy import exc as sa_exc
@@ -18,6 +18,7 @@ from orderpilot.adapters.exceptions import ExceptionRepository
 from orderpilot.adapters.expectations import ExpectationRepository
 from orderpilot.adapters.inventory import InventoryRepository
 from orderpilot.adapters.outbox import EventLog, Inbox, Outbox, Timers
+from orderpilot.adapters.pg_wake import take_queued
 from orderpilot.adapters.refused_reports import RefusedReportLog
 from orderpilot.adapters.repository import OrderRepository
 from orderpilot.adapters.return_routing import ReturnRoutingRepository
@@ -65,9 +66,13 @@ class SqlUnitOfWork:
     nats_relay: RelayQueue
 
     def __init__(self, db: Database, after_commit: Callable[[], None] | None = None, *,
-                 read_only: bool = False) -> None:
+                 read_only: bool = False,
+                 wake: Callable[[frozenset[str]], None] | None = None) -> None:
+        """``after_commit`` runs after every commit; ``wake`` after a commit that queued
+        work, told its kinds (``pg_wake.KINDS``), so only the workers of those kinds wake."""
         self.db = db
         self._after_commit = after_commit
+        self._wake = wake
         self._read_only = read_only
         self._stack: ExitStack | None = None
 
@@ -77,6 +82,7 @@ class SqlUnitOfWork:
         # it is rolled back at the end, so nothing written in it would stay
         self.conn = self._stack.enter_context(self.db.read() if self._read_only
                                               else self.db.write())
+        take_queued(self.conn)  # what an earlier user of this driver connection left
         self.orders = OrderRepository(self.conn)
         self.events = EventLog(self.conn)
         self.outbox = Outbox(self.conn)
@@ -105,13 +111,24 @@ class SqlUnitOfWork:
         self.nats_relay = RelayQueue(self.conn)
         return self
 
-    def savepoint(self) -> NestedTransaction:
-        """A nested transaction: an error inside rolls back only what happened inside."""
-        return self.conn.begin_nested()
+    @contextmanager
+    def savepoint(self) -> Iterator[NestedTransaction]:
+        """A nested transaction: an error inside rolls back only what happened inside. A lost
+        lock race inside (a deadlock victim, a unique-key race, a lock timeout) comes out as
+        ConcurrentUpdate, so a caller that batched several commands can retry them apart."""
+        try:
+            with self.conn.begin_nested() as nested:
+                yield nested
+        except (sa_exc.IntegrityError, sa_exc.OperationalError) as error:
+            converted = _retryable(error)
+            if converted is error:
+                raise
+            raise converted from error
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         assert self._stack is not None
+        queued = take_queued(self.conn)
         try:
             self._stack.__exit__(exc_type, exc, tb)
         except (sa_exc.IntegrityError, sa_exc.OperationalError) as error:
@@ -122,6 +139,8 @@ class SqlUnitOfWork:
             raise _retryable(exc) from exc
         if exc_type is None and self._after_commit is not None:
             self._after_commit()
+        if exc_type is None and queued and self._wake is not None:
+            self._wake(queued)
 
 
 def _retryable(error: BaseException) -> BaseException:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters.outbox import insert_ignore
+from orderpilot.adapters.pg_wake import WEBHOOKS, notify
 from orderpilot.adapters.tables_webhooks import nats_relay as r
 from orderpilot.adapters.tables_webhooks import webhook_deliveries as d
 from orderpilot.adapters.tables_webhooks import webhook_subscriptions as s
@@ -55,7 +56,10 @@ class WebhookRepository:
 
     def enqueue(self, row: dict[str, Any]) -> bool:
         """One delivery per subscription and event; False when it was queued before."""
-        return insert_ignore(self.conn, d, row)
+        queued = insert_ignore(self.conn, d, row)
+        if queued:  # the senders of every process wake at the commit
+            notify(self.conn, WEBHOOKS)
+        return queued
 
     def claim(self, worker: str, now: datetime, lease: timedelta,
               limit: int) -> list[dict[str, Any]]:
@@ -112,6 +116,7 @@ class WebhookRepository:
         self.conn.execute(d.update().where(d.c.id == delivery_id, d.c.status == row.status)
                           .values(status="pending", due_at=now, attempts=0, claimed_by=None,
                                   claimed_until=None, replays=d.c.replays + 1))
+        notify(self.conn, WEBHOOKS)
         return str(row.status)
 
     def deliveries(self, subscription_id: str, *, status: str | None = None,

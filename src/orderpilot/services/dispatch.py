@@ -39,11 +39,10 @@ class DispatchSettings:
     coalesce_seconds: float = 0.03
     timer_poll_seconds: float = 1.0
     one_transaction_per_batch: bool = False
-    # PostgreSQL: claimed events delivered in one transaction each this many (a chunk that
-    # loses a lock race at its commit is delivered again one event a transaction). 1 (the
-    # default): every event alone. Measured: with 20, two workers counting orders into the
-    # same channel-day row deadlock inside handlers' savepoints, which count as handler
-    # failures with backoff (tests/reliability/test_workers_pg.py: 42 of 2,000 in 60 s).
+    # PostgreSQL: claimed events delivered in one transaction each this many. A chunk that
+    # loses a lock race anywhere (a deadlock inside a handler's savepoint, a unique-key race,
+    # a failed commit) is rolled back whole and its events delivered again one a
+    # transaction, where a handler's failure is retried with backoff. 1: every event alone.
     commit_chunk: int = 1
 
 
@@ -180,7 +179,8 @@ class Dispatcher:
         done = []
         for claim in claims:
             event = events.get(claim.item_id)
-            error = None if event is None else self._run_handlers(uow, event)
+            error = None if event is None else self._run_handlers(uow, event,
+                                                                  alone=len(claims) == 1)
             if error is None:
                 done.append(claim.seq)
                 outcomes.append("delivered")
@@ -195,7 +195,11 @@ class Dispatcher:
                         attempts=claim.attempts + 1, error=error.splitlines()[-1])
         uow.outbox.complete_many(done, self.worker_id)
 
-    def _run_handlers(self, uow: UnitOfWork, event: OrderEvent) -> str | None:
+    def _run_handlers(self, uow: UnitOfWork, event: OrderEvent, *,
+                      alone: bool = True) -> str | None:
+        """Run the event's handlers; the error text when one failed. In a chunk of several
+        events (not ALONE), a lost lock race aborts the whole chunk instead: it is not the
+        handler's fault, and the events go again one a transaction."""
         handlers = self.registry.for_event(event.type)
         try:  # the usual case: every handler succeeds, under one savepoint
             with uow.savepoint():
@@ -204,6 +208,9 @@ class Dispatcher:
                             or uow.inbox.first_time(name, event.id, self.clock()):
                         handler(event, uow, self.clock)
             return None
+        except ConcurrentUpdate:
+            if not alone:
+                raise
         except Exception:  # run them again one by one, so only the failing one is retried
             pass
         errors = []
