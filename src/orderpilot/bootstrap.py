@@ -23,7 +23,7 @@ from orderpilot.adapters.decision_tables import TableEngine, ZenExpressionChecke
 from orderpilot.adapters.expressions import ExpressionEngine
 from orderpilot.adapters.logging import configure_logging
 from orderpilot.adapters.metrics import Metrics
-from orderpilot.adapters.pg_wake import EVENTS, RUNS, WEBHOOKS, WakeListener
+from orderpilot.adapters.pg_wake import CHANNEL_JOBS, EVENTS, RUNS, WEBHOOKS, WakeListener
 from orderpilot.adapters.quarantine import keep_in_quarantine
 from orderpilot.adapters.rule_files import read_rule_file
 from orderpilot.adapters.runs import RunRepository
@@ -107,19 +107,9 @@ class Hub:
     _closing: list[Callable[[], None]] = field(default_factory=list)
 
     def uow(self) -> SqlUnitOfWork:
-        """A unit of work for commands; its commit wakes the embedded dispatcher."""
-        return SqlUnitOfWork(self.db, after_commit=self._wake, wake=self._wake_for)
-
-    def _worker_uow(self) -> SqlUnitOfWork:
-        """A background worker's unit of work: its commit wakes this process's workers of
-        the kinds of work it queued (events, rule runs, webhook deliveries) at once."""
+        """A unit of work (for commands and for the background workers): its commit wakes
+        this process's workers of the kinds of work it queued, at once (pg_wake.KINDS)."""
         return SqlUnitOfWork(self.db, wake=self._wake_for)
-
-    def _wake(self) -> None:
-        for d in self.dispatchers:
-            d.wake()
-        for w in self.channel_workers:
-            w.wake()
 
     def wake_channel_workers(self) -> None:
         for w in self.channel_workers:
@@ -128,12 +118,6 @@ class Hub:
     def _wake_dispatch(self) -> None:
         for d in self.dispatchers:
             d.wake()
-
-    def _wake_runners(self) -> None:
-        for r in self.runners:
-            r.wake()
-        for w in self.webhook_senders:  # a handler may have queued deliveries
-            w.wake()
 
     def _wake_for(self, kinds: frozenset[str] | None) -> None:
         """Wake the workers of the kinds of work a commit queued (None: all of them)."""
@@ -145,6 +129,8 @@ class Hub:
         if kinds is None or WEBHOOKS in kinds:
             for w in self.webhook_senders:
                 w.wake()
+        if kinds is None or CHANNEL_JOBS in kinds:
+            self.wake_channel_workers()
 
     def _wake_for_kind(self, kind: str | None) -> None:
         self._wake_for(None if kind is None else frozenset((kind,)))
@@ -152,7 +138,7 @@ class Hub:
     def dispatcher(self, name: str) -> Dispatcher:
         s = self.settings
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{name}"
-        d = Dispatcher(self._worker_uow,
+        d = Dispatcher(self.uow,
                        self.registry, self.clock, worker_id,
                        DispatchSettings(max_attempts=s.dispatch_max_attempts,
                                         idle_poll_seconds=s.dispatch_poll_seconds,
@@ -170,7 +156,7 @@ class Hub:
     def runner(self, name: str) -> ActionRunner:
         """A rule action runner (tests call ``run_once`` on one directly)."""
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{name}"
-        r = ActionRunner(self._worker_uow, self.book, self.connectors,
+        r = ActionRunner(self.uow, self.book, self.connectors,
                          self.clock, worker_id,
                          RunnerSettings(hmac_secret=self.settings.http_hmac_secret,
                                         lease=timedelta(seconds=self.settings.rule_lease_seconds),
@@ -192,8 +178,7 @@ class Hub:
 
     def channel_worker(self, name: str) -> ChannelWorker:
         """A channel worker (tests call ``run_once`` / ``run_schedule`` on one directly)."""
-        worker = ChannelWorker(lambda: SqlUnitOfWork(self.db, after_commit=self._wake_dispatch,
-                                                     wake=self._wake_for),
+        worker = ChannelWorker(self.uow,
                                self.channels, self.clock,
                                f"{socket.gethostname()}:{os.getpid()}:{name}",
                                WorkerSettings(schedule_every_seconds=self.settings
@@ -204,7 +189,7 @@ class Hub:
 
     def webhook_sender(self, name: str) -> WebhookSender:
         """An outbound webhook sender (tests call ``run_once`` on one directly)."""
-        sender = WebhookSender(self._worker_uow,
+        sender = WebhookSender(self.uow,
                                GuardedPoster(self.connectors.http_client,
                                              self.connectors.check_url),
                                self.clock, f"{socket.gethostname()}:{os.getpid()}:{name}",
@@ -223,7 +208,7 @@ class Hub:
         publisher = JetStreamPublisher(s.nats_relay_url, s.nats_relay_stream,
                                        f"{s.nats_relay_subject_prefix}.>")
         self._closing.append(publisher.close)
-        return EventRelay(self._worker_uow, publisher, self.clock)
+        return EventRelay(self.uow, publisher, self.clock)
 
     def start_dispatchers(self, count: int, runners: int | None = None) -> None:
         """Dispatcher threads, and rule runner threads beside them."""
@@ -235,16 +220,16 @@ class Hub:
         workers += [(self.channel_worker(f"c{i}").run_forever, f"channel-worker-{i}")
                     for i in range(self.settings.channel_worker_threads if count else 0)]
         if count:  # the inventory puller calls the WMS outside any transaction (issue 4)
-            puller = InventoryPuller(self._worker_uow, self.connectors, self.clock,
+            puller = InventoryPuller(self.uow, self.connectors, self.clock,
                                      f"{socket.gethostname()}:{os.getpid()}:puller")
             workers.append((puller.run_forever, "inventory-puller"))
             self.pulls_stock = True
             if self.connectors.endpoints.url_for("wms"):  # outbound orders (issue 10)
-                pusher = OutboundPusher(self._worker_uow, self.connectors,
+                pusher = OutboundPusher(self.uow, self.connectors,
                                         self.clock)
                 workers.append((pusher.run_forever, "wms-outbound-pusher"))
                 # Lost WMS callbacks: ask the WMS about orders the carrier shipped (issue 14)
-                checker = WmsChecker(self._worker_uow,
+                checker = WmsChecker(self.uow,
                                      HttpWmsStatus(self.connectors), self.clock)
                 workers.append((checker.run_forever, "wms-status-checker"))
             route_poller = self.route_poller()
@@ -257,7 +242,7 @@ class Hub:
         if relay is not None:
             workers.append((relay.run_forever, "nats-relay"))
         if count:  # failed pushes, quarantine, dead letters into the workbench (issue 14)
-            exception_sweep.ensure_sweeper(self._worker_uow, self.clock)
+            exception_sweep.ensure_sweeper(self.uow, self.clock)
         erp = self.erp_worker() if count else None  # the ERP (issue 10, kingdee)
         if erp is not None:
             workers.append((erp.run_forever, "erp-booking"))
@@ -278,7 +263,7 @@ class Hub:
             return None
         s = self.settings
         return ErpBookingWorker(
-            self._worker_uow, cast(Erp, erp), self.clock,
+            self.uow, cast(Erp, erp), self.clock,
             f"{socket.gethostname()}:{os.getpid()}:{name}",
             BookingSettings(batch_size=s.kingdee_batch_size,
                             receivables_every=timedelta(minutes=s.kingdee_receivables_minutes)),
@@ -298,7 +283,7 @@ class Hub:
 
         source = cast(RouteSource, self.connectors.client("sf_express"))
         return RoutePoller("sf", source,
-                           self._worker_uow, self.clock, keep,
+                           self.uow, self.clock, keep,
                            PollerSettings(every=timedelta(
                                minutes=getattr(settings, "poll_minutes", 30))))
 
@@ -342,8 +327,7 @@ class Hub:
 
     def close(self) -> None:
         self._stop.set()
-        self._wake()
-        self._wake_runners()
+        self._wake_for(None)
         for thread in self._threads:
             thread.join(timeout=10)
         for close in self._closing:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.channels.base import dumps, read_json
 from orderpilot.adapters.outbox import _claim, insert_ignore
+from orderpilot.adapters.pg_wake import CHANNEL_JOBS, notify
 from orderpilot.domain.channel_orders import Account, Tokens
 from orderpilot.domain.records import JsonObject
 from orderpilot.services.channels.ports import ChannelOrderRow, JobRow, JobState, QuarantinedRow
@@ -123,11 +124,14 @@ class ChannelStore:
 
     def add_job(self, key: str, code: str, external_id: str, origin: str,
                 raw: JsonObject | None, now: datetime) -> bool:
-        return insert_ignore(self.conn, t.channel_jobs, {
+        added = insert_ignore(self.conn, t.channel_jobs, {
             "key": key[:300], "account": code, "external_id": external_id[:64],
             "origin": origin, "raw": None if raw is None else dumps(raw),
             "status": "pending", "attempts": 0,
             "available_at": now, "created_at": now})
+        if added:  # the channel workers of every process wake at the commit
+            notify(self.conn, CHANNEL_JOBS)
+        return added
 
     def claim_jobs(self, worker: str, limit: int, lease: timedelta,
                    now: datetime) -> list[JobRow]:
@@ -162,10 +166,13 @@ class ChannelStore:
         order is fetched from the platform again: a dead job's payload is not kept); False
         when the job is not dead."""
         j = t.channel_jobs.c
-        return bool(self.conn.execute(t.channel_jobs.update().where(
+        requeued = bool(self.conn.execute(t.channel_jobs.update().where(
             j.seq == seq, j.status == "dead").values(
             status="pending", attempts=0, available_at=now, done_at=None, claimed_by=None,
             claimed_until=None)).rowcount)
+        if requeued:
+            notify(self.conn, CHANNEL_JOBS)
+        return requeued
 
     def job_counts(self) -> dict[tuple[str, str], int]:
         j = t.channel_jobs.c
@@ -250,10 +257,13 @@ class ChannelStore:
         """A dead job pending again (asked anew, e.g. a refund retried after the platform
         refused it); False when there is no dead job under KEY."""
         j = t.channel_jobs.c
-        return bool(self.conn.execute(t.channel_jobs.update().where(
+        revived = bool(self.conn.execute(t.channel_jobs.update().where(
             j.key == key[:300], j.status == "dead").values(
             status="pending", attempts=0, available_at=now, last_error=None, done_at=None,
             raw=None if raw is None else dumps(raw))).rowcount)
+        if revived:
+            notify(self.conn, CHANNEL_JOBS)
+        return revived
 
     def mark_replayed(self, seq: int, now: datetime) -> None:
         self.conn.execute(t.channel_quarantine.update()

@@ -1,6 +1,6 @@
 """Waking the workers of every process on PostgreSQL with LISTEN/NOTIFY.
 
-A transaction that queues work (outbox rows, rule runs, webhook deliveries) also issues
+A transaction that queues work (outbox rows, rule runs, webhook deliveries, channel jobs) issues
 ``NOTIFY`` with the kind of work as payload; PostgreSQL delivers it when, and only if, that
 transaction commits (https://www.postgresql.org/docs/current/sql-notify.html). One listener
 thread per process holds its own connection with ``LISTEN`` and wakes only that process's
@@ -26,9 +26,9 @@ from sqlalchemy.engine import Connection, make_url
 log = structlog.get_logger("orderpilot.wake")
 CHANNEL = "orderpilot_work"
 # The kinds of queued work, each woken separately: outbox rows (dispatchers), rule runs
-# (rule runners), webhook deliveries (webhook senders).
-EVENTS, RUNS, WEBHOOKS = "events", "runs", "webhooks"
-KINDS = frozenset({EVENTS, RUNS, WEBHOOKS})
+# (rule runners), webhook deliveries (webhook senders), channel fetch jobs (channel workers).
+EVENTS, RUNS, WEBHOOKS, CHANNEL_JOBS = "events", "runs", "webhooks", "channel_jobs"
+KINDS = frozenset({EVENTS, RUNS, WEBHOOKS, CHANNEL_JOBS})
 _QUEUED = "orderpilot_queued"  # key in the connection's info dict
 
 
