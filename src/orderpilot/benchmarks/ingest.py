@@ -1,5 +1,11 @@
 """`orderpilot bench ingest`: orders through the service layer vs. the same rows in plain SQL,
-and orders over HTTP from 16 concurrent clients."""
+and orders over HTTP from 16 concurrent clients, with how fast they are fully processed.
+
+Accepted is not done: ``fully_processed_per_s`` counts the HTTP run's orders from the first
+one sent to an empty backlog (every handler of every event they caused has run), with stock
+configured for every SKU and allocation on placement, so each order is allocated, counted and
+queued for the ERP and the warehouse as in production. ``--workers N`` adds N
+`orderpilot worker` processes beside `serve` (PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -14,7 +20,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
+from orderpilot.adapters import tables as t
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.benchmarks.scratch import (
     Scratch,
@@ -24,8 +32,10 @@ from orderpilot.benchmarks.scratch import (
     scratch_database,
 )
 from orderpilot.bootstrap import Hub
+from orderpilot.domain import inventory as inv
 from orderpilot.domain.commands import LineInput, PlaceOrder
 from orderpilot.services import accounts, ordering
+from orderpilot.services.inventory import sync as inventory_sync
 
 SKUS = [("DIAPER-L", "129.00"), ("FORMULA-2", "268.00"), ("WIPES-80", "19.90"),
         ("BOTTLE-240", "89.00"), ("TEETHER-1", "35.50"), ("SPOON-SET", "42.00")]
@@ -162,22 +172,75 @@ async def _post_all(base: str, token: str, bodies: list[dict[str, Any]],
     return len(bodies) / elapsed, latencies, errors
 
 
-def over_http(scratch: Scratch, token: str, bodies: list[dict[str, Any]],
-              clients: int) -> dict[str, Any]:
-    with hub_process(scratch, free_port()) as base:
-        asyncio.run(_post_all(base, token, bodies[:200], clients))  # warm-up, not counted
-        rate, latencies, errors = asyncio.run(_post_all(base, token, bodies[200:], clients))
+def over_http(scratch: Scratch, token: str, bodies: list[dict[str, Any]], clients: int,
+              worker_processes: int, progress: Progress) -> dict[str, Any]:
+    from orderpilot.benchmarks.rules import workers
+
+    hub = open_hub(scratch)  # only reads the backlog
+    try:
+        with hub_process(scratch, free_port()) as base, workers(scratch, worker_processes):
+            asyncio.run(_post_all(base, token, bodies[:200], clients))  # warm-up, not counted
+            _wait_for_empty_backlog(hub, progress)
+            started = time.perf_counter()
+            rate, latencies, errors = asyncio.run(_post_all(base, token, bodies[200:],
+                                                            clients))
+            accepted = time.perf_counter() - started
+            drained = _wait_for_empty_backlog(hub, progress) - started
+            dead = _dead_letters(hub)
+            with hub.db.read() as conn:  # allocation was on: every order holds its stock
+                allocated = int(conn.execute(sa.select(sa.func.count(
+                    sa.distinct(t.allocations.c.order_id)))).scalar_one())
+    finally:
+        hub.close()
     latencies.sort()
     return {"http_orders_per_s": round(rate, 1),
             "http_p50_ms": round(statistics.median(latencies), 2),
             "http_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2),
-            "http_errors": errors}
+            "http_errors": errors, "worker_processes": worker_processes,
+            "fully_processed_per_s": round((len(bodies) - 200) / drained, 1),
+            "backlog_drained_after_accepting_s": round(max(drained - accepted, 0.0), 2),
+            "orders_allocated": allocated, "dead_letters": dead}
+
+
+def _backlog(hub: Hub) -> int:
+    """Events not yet handled (dead letters are not waiting: they are counted apart)."""
+    with hub.db.read() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(t.outbox)
+                                .where(t.outbox.c.status == "pending")).scalar_one())
+
+
+def _dead_letters(hub: Hub) -> int:
+    with hub.db.read() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(t.outbox)
+                                .where(t.outbox.c.status == "dead")).scalar_one())
+
+
+def _wait_for_empty_backlog(hub: Hub, progress: Progress, timeout: float = 900) -> float:
+    """perf_counter() when the backlog was first seen empty (checked every 50 ms)."""
+    deadline = time.perf_counter() + timeout
+    while (left := _backlog(hub)) and time.perf_counter() < deadline:
+        progress("processing", 0, left)
+        time.sleep(0.05)
+    if left:
+        raise RuntimeError(f"{left} events still waiting after {timeout:.0f} s")
+    return time.perf_counter()
 
 
 def _token(scratch: Scratch) -> str:
-    """Migrate the scratch database and make an API token for the HTTP clients."""
+    """Migrate the scratch database, put stock behind every SKU with allocation on placement
+    in every channel, and make an API token for the HTTP clients."""
     hub = open_hub(scratch)
     try:
+        for code, kind in (("NB", "bonded_spot"), ("HZ", "domestic_transfer")):
+            inventory_sync.put_source(inventory_sync.build_source(
+                code=code, kind=kind, name_zh=code, name_en=code, region="",
+                lead_time_days=1), hub.uow, hub.clock)
+        inventory_sync.apply_levels("bench-ingest", [
+            inventory_sync.LevelReport(code, sku, 1_000_000) for sku, _ in SKUS
+            for code in ("NB", "HZ")], hub.uow, hub.clock)
+        for channel, _shop in CHANNELS:
+            inventory_sync.put_strategy(inv.Strategy(channel, allocate_on="placed"),
+                                        hub.uow, hub.clock)
         with hub.db.write() as conn:
             return accounts.create_token(AccountRepository(conn), "bench", "ops", hub.clock)[1]
     finally:
@@ -185,7 +248,7 @@ def _token(scratch: Scratch) -> str:
 
 
 def run(orders: int, http_orders: int, clients: int, db_url: str | None,
-        progress: Progress) -> dict[str, Any]:
+        progress: Progress, worker_processes: int = 0) -> dict[str, Any]:
     with scratch_database(db_url) as scratch:
         hub = open_hub(scratch)
         try:
@@ -198,7 +261,7 @@ def run(orders: int, http_orders: int, clients: int, db_url: str | None,
     with scratch_database(db_url) as scratch:
         progress("HTTP", 0, http_orders)
         http = over_http(scratch, _token(scratch), order_bodies(http_orders + 200, 3, "H"),
-                         clients)
+                         clients, worker_processes, progress)
     return {"benchmark": "ingest", "db": scratch.label, "orders": orders,
             "orders_per_s": round(service_rate, 1), "raw_ceiling_per_s": round(ceiling, 1),
             "ratio": round(service_rate / ceiling, 3), "http_orders": http_orders,

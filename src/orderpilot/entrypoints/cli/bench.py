@@ -53,11 +53,14 @@ def _measure(as_json: bool, run: Callable[[ProgressFn], dict[str, Any]]) -> None
 def ingest(orders: Annotated[int, typer.Option(min=100, help="Orders per timed run")] = 20000,
            http_orders: Annotated[int, typer.Option(min=100)] = 4000,
            clients: Annotated[int, typer.Option(min=1, max=256)] = 16,
+           workers: Annotated[int, typer.Option(
+               min=0, max=8, help="`orderpilot worker` processes beside serve (PostgreSQL)")] = 0,
            db: Db = None, as_json: AsJson = False) -> None:
-    """Orders through the service layer vs. plain SQL, and over HTTP."""
+    """Orders through the service layer vs. plain SQL, over HTTP, and fully processed."""
     from orderpilot.benchmarks import ingest as bench
 
-    _measure(as_json, lambda progress: bench.run(orders, http_orders, clients, db, progress))
+    _measure(as_json, lambda progress: bench.run(orders, http_orders, clients, db, progress,
+                                                 workers))
 
 
 @bench_app.command("orders-list")
