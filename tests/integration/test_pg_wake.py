@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,12 @@ from orderpilot.domain.events import OrderEvent
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def pg_hub(tmp_path: Path) -> Iterator[Hub]:
-    require_pg()
-    url = create_pg_database("wake")
+@contextmanager
+def migrated_hub(tmp_path: Path, postgres: bool) -> Iterator[Hub]:
+    url = None
+    if postgres:
+        require_pg()
+        url = create_pg_database("wake")
     hub = bootstrap(Settings(data_dir=tmp_path / "data", database_url=url,
                              _env_file=None))  # type: ignore[call-arg]
     try:
@@ -35,7 +38,14 @@ def pg_hub(tmp_path: Path) -> Iterator[Hub]:
         yield hub
     finally:
         hub.close()
-        drop_pg_database(url)
+        if url:
+            drop_pg_database(url)
+
+
+@pytest.fixture
+def pg_hub(tmp_path: Path) -> Iterator[Hub]:
+    with migrated_hub(tmp_path, postgres=True) as hub:
+        yield hub
 
 
 
@@ -110,22 +120,8 @@ def test_a_commit_wakes_a_listener_and_a_lost_connection_comes_back(pg_hub: Hub)
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def any_hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Hub]:
-    if request.param == "sqlite":
-        hub = bootstrap(Settings(data_dir=tmp_path / "data", _env_file=None))  # type: ignore[call-arg]
-        migrations.upgrade(hub.db)
+    with migrated_hub(tmp_path, postgres=request.param == "postgres") as hub:
         yield hub
-        hub.close()
-        return
-    require_pg()
-    url = create_pg_database("wake")
-    hub = bootstrap(Settings(data_dir=tmp_path / "data", database_url=url,
-                             _env_file=None))  # type: ignore[call-arg]
-    try:
-        migrations.upgrade(hub.db)
-        yield hub
-    finally:
-        hub.close()
-        drop_pg_database(url)
 
 
 def test_a_unit_of_work_wakes_only_the_workers_of_what_it_queued(any_hub: Hub) -> None:
