@@ -65,13 +65,11 @@ class SqlUnitOfWork:
     webhooks: WebhookRepository
     nats_relay: RelayQueue
 
-    def __init__(self, db: Database, after_commit: Callable[[], None] | None = None, *,
-                 read_only: bool = False,
+    def __init__(self, db: Database, *, read_only: bool = False,
                  wake: Callable[[frozenset[str]], None] | None = None) -> None:
-        """``after_commit`` runs after every commit; ``wake`` after a commit that queued
-        work, told its kinds (``pg_wake.KINDS``), so only the workers of those kinds wake."""
+        """``wake`` runs after a commit that queued work, told its kinds (``pg_wake.KINDS``),
+        so only the workers of those kinds wake."""
         self.db = db
-        self._after_commit = after_commit
         self._wake = wake
         self._read_only = read_only
         self._stack: ExitStack | None = None
@@ -137,8 +135,6 @@ class SqlUnitOfWork:
         self._stack = None
         if isinstance(exc, sa_exc.IntegrityError | sa_exc.OperationalError):
             raise _retryable(exc) from exc
-        if exc_type is None and self._after_commit is not None:
-            self._after_commit()
         if exc_type is None and queued and self._wake is not None:
             self._wake(queued)
 
@@ -154,7 +150,7 @@ def _retryable(error: BaseException) -> BaseException:
     return error
 
 
-def unit_of_work(db: Database, after_commit: Callable[[], None] | None = None, *,
-                 read_only: bool = False) -> UnitOfWork:
+def unit_of_work(db: Database, *, read_only: bool = False,
+                 wake: Callable[[frozenset[str]], None] | None = None) -> UnitOfWork:
     """A SqlUnitOfWork seen as the service layer's UnitOfWork (mypy checks that it is one)."""
-    return SqlUnitOfWork(db, after_commit, read_only=read_only)
+    return SqlUnitOfWork(db, read_only=read_only, wake=wake)

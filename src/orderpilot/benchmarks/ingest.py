@@ -186,7 +186,7 @@ def over_http(scratch: Scratch, token: str, bodies: list[dict[str, Any]], client
                                                             clients))
             accepted = time.perf_counter() - started
             drained = _wait_for_empty_backlog(hub, progress) - started
-            dead = _dead_letters(hub)
+            dead = _outbox_rows(hub, "dead")
             with hub.db.read() as conn:  # allocation was on: every order holds its stock
                 allocated = int(conn.execute(sa.select(sa.func.count(
                     sa.distinct(t.allocations.c.order_id)))).scalar_one())
@@ -202,23 +202,17 @@ def over_http(scratch: Scratch, token: str, bodies: list[dict[str, Any]], client
             "orders_allocated": allocated, "dead_letters": dead}
 
 
-def _backlog(hub: Hub) -> int:
-    """Events not yet handled (dead letters are not waiting: they are counted apart)."""
+def _outbox_rows(hub: Hub, status: str) -> int:
+    """``pending``: events not yet handled; ``dead``: dead letters (not waiting any more)."""
     with hub.db.read() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(t.outbox)
-                                .where(t.outbox.c.status == "pending")).scalar_one())
-
-
-def _dead_letters(hub: Hub) -> int:
-    with hub.db.read() as conn:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(t.outbox)
-                                .where(t.outbox.c.status == "dead")).scalar_one())
+                                .where(t.outbox.c.status == status)).scalar_one())
 
 
 def _wait_for_empty_backlog(hub: Hub, progress: Progress, timeout: float = 900) -> float:
     """perf_counter() when the backlog was first seen empty (checked every 50 ms)."""
     deadline = time.perf_counter() + timeout
-    while (left := _backlog(hub)) and time.perf_counter() < deadline:
+    while (left := _outbox_rows(hub, "pending")) and time.perf_counter() < deadline:
         progress("processing", 0, left)
         time.sleep(0.05)
     if left:

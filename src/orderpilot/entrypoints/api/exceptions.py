@@ -84,8 +84,6 @@ async def bulk_action(body: BulkIn, hub: HubDep, who: CanAct) -> dict[str, Any]:
         done = bulk.apply(hub.uow, hub.clock, body.action, body.ids, params, who.name,
                           confirm=body.confirm, token=body.token or None,
                           platforms=hub.channels.platforms())
-        if body.action == "cancel":
-            hub.wake_channel_workers()
         return {"applied": _preview_shown(done.preview), "changed": done.changed}
 
     return await to_thread.run_sync(run)

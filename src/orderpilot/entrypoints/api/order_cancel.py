@@ -41,8 +41,6 @@ def cancel(order_id: str, body: CancelIn, hub: HubDep, who: CanCancelOrders) -> 
     done = cancellation.cancel(
         cancellation.CancelOrder(order_id, body.reason.strip(), body.note.strip(), who.name),
         hub.uow, hub.clock, hub.channels.platforms())
-    if done.outcome == "asked":
-        hub.wake_channel_workers()
     with hub.uow() as uow:
         order = uow.orders.get(order_id)
     return JSONResponse({"order_id": done.order_id, "outcome": done.outcome,

@@ -189,8 +189,6 @@ def inspect(return_id: str, body: InspectIn, hub: HubDep,
 def refund(return_id: str, body: NoteIn, hub: HubDep, who: CanRefundReturns) -> JSONResponse:
     asked = channel_refunds.refund(return_id, who.name, body.note, hub.uow, hub.clock,
                                    hub.channels.platforms())
-    if asked.through is not None:
-        hub.wake_channel_workers()
     return JSONResponse(detail(hub, return_id),
                         status_code=202 if asked.through is not None else 200)
 

@@ -121,9 +121,8 @@ async def move(request: Request, return_id: str, hub: HubDep, console: ConsoleDe
             stock_source or None)
     try:
         if to == "refunded":  # through the return's channel when it can refund
-            if channel_refunds.refund(return_id, who.name, note.strip()[:500], hub.uow,
-                                      hub.clock, hub.channels.platforms()).through:
-                hub.wake_channel_workers()
+            channel_refunds.refund(return_id, who.name, note.strip()[:500], hub.uow,
+                                   hub.clock, hub.channels.platforms())
         else:
             service.move_return(service.Move(return_id, to, who.name, note.strip()[:500]),
                                 hub.uow, hub.clock, inspection)

@@ -157,8 +157,6 @@ def bulk_apply(request: Request, hub: HubDep, console: ConsoleDep, who: Exceptio
         done = bulk.apply(hub.uow, hub.clock, action, ids,
                           {"reason": reason, "note": note, "assignee": assignee}, who.name,
                           token=token or None, platforms=hub.channels.platforms())
-        if action == "cancel":
-            hub.wake_channel_workers()
         notice = console.translate(request, "Done: %(orders)s orders, %(exceptions)s "
                                             "exceptions.") % {
             "orders": done.preview.orders, "exceptions": done.changed}
