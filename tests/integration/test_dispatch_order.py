@@ -68,6 +68,7 @@ def _one_round(hub: Hub, round_no: int) -> bool:
     for dispatcher in dispatchers:
         dispatcher.settings.batch_size = 4
         dispatcher.settings.commit_chunk = 2
+        dispatcher.settings.idle_poll_seconds = 0.01  # the idle one looks again at once
     stop = threading.Event()
     threads = [threading.Thread(target=d.run_forever, args=(stop,)) for d in dispatchers]
     for thread in threads:
