@@ -16,6 +16,7 @@ from orderpilot.adapters.tables_expectations import expectation_breaches as b
 from orderpilot.adapters.tables_expectations import expectations as x
 from orderpilot.domain.expectation_records import Breach, StoredExpectation
 from orderpilot.domain.expectations import Expectation, parse_condition
+from orderpilot.services.unit_of_work import SharedReads, shared_or_fresh
 
 OPENED, CLOSED = "erp.receivable_opened", "erp.receivable_closed"
 
@@ -48,15 +49,19 @@ def amount_cents(payload: Any) -> int:
 class ExpectationRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.shared: SharedReads | None = None  # the dispatcher's batch (SharedReads)
 
     def watching(self, event_type: str) -> list[Expectation]:
         """The enabled expectations whose A or B is EVENT_TYPE (read for every event, so an
         event no expectation names costs one empty look-up and no parsing)."""
-        rows = self.conn.execute(sa.select(x).where(
-            x.c.enabled.is_(True),
-            sa.or_(x.c.after_type == event_type, x.c.expect_type == event_type))
-            .order_by(x.c.code))
-        return [_expectation(r).expectation for r in rows]
+        def read() -> list[Expectation]:
+            rows = self.conn.execute(sa.select(x).where(
+                x.c.enabled.is_(True),
+                sa.or_(x.c.after_type == event_type, x.c.expect_type == event_type))
+                .order_by(x.c.code))
+            return [_expectation(r).expectation for r in rows]
+
+        return list(shared_or_fresh(self.shared, ("expectations.watching", event_type), read))
 
     def get(self, code: str) -> StoredExpectation | None:
         row = self.conn.execute(sa.select(x).where(x.c.code == code)).first()
@@ -67,6 +72,8 @@ class ExpectationRepository:
 
     def put(self, expectation: Expectation, by: str, now: datetime) -> int:
         """Create or replace; returns the new version (1 for a new code)."""
+        if self.shared is not None:
+            self.shared.forget()
         values = {"name_zh": expectation.name_zh, "name_en": expectation.name_en,
                   "after_type": expectation.after, "expect_type": expectation.expect,
                   "within_minutes": expectation.within_minutes, "source": expectation.source,

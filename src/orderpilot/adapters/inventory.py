@@ -30,6 +30,7 @@ from orderpilot.domain.inventory_records import (
     SourceTotals,
     SyncRun,
 )
+from orderpilot.services.unit_of_work import SharedReads, shared_or_fresh
 
 lv, src, al = t.inventory_levels, t.inventory_sources, t.allocations
 runs = t.inventory_sync_runs
@@ -80,11 +81,14 @@ class InventoryRepository:
         self.conn = conn
         self.promotions = PromotionRepository(conn)
         self.pulls = PullRepository(conn)
+        self.shared: SharedReads | None = None  # the dispatcher's batch (SharedReads)
         self.waiters = StockWaiters(conn)  # held out-of-stock orders, for the retry
 
     # --- sources and strategies ---
 
     def put_source(self, s: Source, now: datetime) -> None:
+        if self.shared is not None:
+            self.shared.forget()
         row = {"kind": s.kind, "name_zh": s.name_zh, "name_en": s.name_en, "region": s.region,
                "lead_time_days": s.lead_time_days, "lead_times": dict(s.lead_times),
                "reservation_ttl_hours": s.reservation_ttl_hours,
@@ -94,7 +98,11 @@ class InventoryRepository:
             self.conn.execute(src.insert().values(code=s.code, **row))
 
     def sources(self) -> list[Source]:
-        return [source_from_row(r) for r in self.conn.execute(sa.select(src).order_by(src.c.code))]
+        def read() -> list[Source]:
+            return [source_from_row(r)
+                    for r in self.conn.execute(sa.select(src).order_by(src.c.code))]
+
+        return list(shared_or_fresh(self.shared, ("inventory.sources",), read))
 
     def source(self, code: str) -> Source | None:
         r = self.conn.execute(sa.select(src).where(src.c.code == code)).first()
@@ -110,14 +118,19 @@ class InventoryRepository:
 
     def strategy_for(self, channel: str) -> Strategy:
         """The channel's own strategy, else the one saved as ``default``, else the built-in."""
-        rows = {r.channel: r for r in self.conn.execute(_STRATEGIES, {"channel": channel})}
-        r = rows.get(channel) or rows.get("default")
-        if r is None:
-            return Strategy(channel)
-        return Strategy(r.channel, tuple(r.tiers), r.allow_split, r.allocate_on,
-                        r.reservation_ttl_hours)
+        def read() -> Strategy:
+            rows = {r.channel: r for r in self.conn.execute(_STRATEGIES, {"channel": channel})}
+            r = rows.get(channel) or rows.get("default")
+            if r is None:
+                return Strategy(channel)
+            return Strategy(r.channel, tuple(r.tiers), r.allow_split, r.allocate_on,
+                            r.reservation_ttl_hours)
+
+        return shared_or_fresh(self.shared, ("inventory.strategy", channel), read)
 
     def put_strategy(self, s: Strategy, now: datetime) -> None:
+        if self.shared is not None:
+            self.shared.forget()
         st = t.inventory_strategies
         row = {"tiers": list(s.tiers), "allow_split": s.allow_split,
                "allocate_on": s.allocate_on, "reservation_ttl_hours": s.reservation_ttl_hours,

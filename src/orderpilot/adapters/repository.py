@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -83,11 +84,24 @@ _VIEWS_OF = sa.select(t.system_views).where(t.system_views.c.order_id == _OID) \
 
 
 class OrderRepository:
+    """Orders in one transaction. An order read twice in it is read from the database once:
+    ``get`` keeps a copy of what it read and hands out copies of it, so a handler changing its
+    order without saving changes nothing for the next. Saving or adding an order forgets it
+    (the next ``get`` reads it again), and so does a rolled-back savepoint (``forget_all``).
+    Every write of an order's loaded fields goes through this class. Within a transaction an
+    order so reads as of its first read (as under REPEATABLE READ); a save still checks the
+    version, so a change committed by someone else in between is never overwritten."""
+
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._read: dict[str, Order] = {}
+
+    def forget_all(self) -> None:
+        self._read.clear()
 
     def add(self, order: Order, now: datetime, *, idempotency_key: str | None = None,
             request_hash: str | None = None, raw: tuple[str, str, object] | None = None) -> None:
+        self._read.pop(order.id, None)
         row = order_row(order, now) | {"idempotency_key": idempotency_key,
                                        "request_hash": request_hash}
         self.conn.execute(_INSERT_ORDER, row)
@@ -105,6 +119,7 @@ class OrderRepository:
         self._write_views(order)
 
     def save(self, order: Order, now: datetime) -> None:
+        self._read.pop(order.id, None)
         result = self.conn.execute(
             t.orders.update()
             .where(t.orders.c.id == order.id, t.orders.c.version == order.version)
@@ -165,9 +180,15 @@ class OrderRepository:
         order.changed_views.clear()
 
     def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        if not for_update and order_id in self._read:
+            return copy_of(self._read[order_id])
         query = _ORDER_BY_ID_FOR_UPDATE if for_update else _ORDER_BY_ID
         row = self.conn.execute(query, {"order_id": order_id}).first()
-        return None if row is None else self._load(row)
+        if row is None:
+            return None
+        order = self._load(row)
+        self._read[order_id] = copy_of(order)
+        return order
 
     def find_existing(self, idempotency_key: str | None, channel: str, shop_id: str,
                       external_id: str) -> ExistingOrder | None:
@@ -199,3 +220,12 @@ class OrderRepository:
                      adjustments={k: from_cents(v) for k, v in (r.adjustments or {}).items()},
                      status=r.status, status_changed_at=r.status_changed_at, holds=holds,
                      views=views, version=r.version)
+
+
+def copy_of(order: Order) -> Order:
+    """A copy of a freshly read ORDER that shares nothing mutable with it."""
+    return replace(order, lines=list(order.lines), tags=list(order.tags),
+                   adjustments=dict(order.adjustments),
+                   holds=[replace(h) for h in order.holds],
+                   views={k: replace(v) for k, v in order.views.items()},
+                   events=[], changed_holds=[], changed_views=set(), changed_details=False)

@@ -31,7 +31,7 @@ from orderpilot.adapters.tickets import AttributeRepository, CustomerRepository,
 from orderpilot.adapters.webhooks import RelayQueue, WebhookRepository
 from orderpilot.adapters.wms_outbound import WmsOutboundRepository
 from orderpilot.domain.errors import ConcurrentUpdate
-from orderpilot.services.unit_of_work import UnitOfWork
+from orderpilot.services.unit_of_work import SharedReads, UnitOfWork
 
 
 class SqlUnitOfWork:
@@ -73,6 +73,7 @@ class SqlUnitOfWork:
         self._wake = wake
         self._read_only = read_only
         self._stack: ExitStack | None = None
+        self._shared: SharedReads | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
         self._stack = ExitStack()
@@ -109,6 +110,16 @@ class SqlUnitOfWork:
         self.nats_relay = RelayQueue(self.conn)
         return self
 
+    def share_reads(self, shared: SharedReads) -> None:
+        """Read the batch's configuration through SHARED (see SharedReads)."""
+        self.expectations.shared = self.webhooks.shared = self.inventory.shared = shared
+        self._shared = shared
+
+    def _forget_reads(self) -> None:
+        self.orders.forget_all()
+        if self._shared is not None:
+            self._shared.forget()
+
     @contextmanager
     def savepoint(self) -> Iterator[NestedTransaction]:
         """A nested transaction: an error inside rolls back only what happened inside. A lost
@@ -117,7 +128,10 @@ class SqlUnitOfWork:
         try:
             with self.conn.begin_nested() as nested:
                 yield nested
-        except (sa_exc.IntegrityError, sa_exc.OperationalError) as error:
+        except BaseException as error:
+            self._forget_reads()  # they may hold what the rollback undid
+            if not isinstance(error, sa_exc.IntegrityError | sa_exc.OperationalError):
+                raise
             converted = _retryable(error)
             if converted is error:
                 raise
@@ -127,6 +141,8 @@ class SqlUnitOfWork:
                  tb: TracebackType | None) -> None:
         assert self._stack is not None
         queued = take_queued(self.conn)
+        if exc_type is not None:
+            self._forget_reads()
         try:
             self._stack.__exit__(exc_type, exc, tb)
         except (sa_exc.IntegrityError, sa_exc.OperationalError) as error:

@@ -19,6 +19,7 @@ from orderpilot.adapters.pg_wake import WEBHOOKS, notify
 from orderpilot.adapters.tables_webhooks import nats_relay as r
 from orderpilot.adapters.tables_webhooks import webhook_deliveries as d
 from orderpilot.adapters.tables_webhooks import webhook_subscriptions as s
+from orderpilot.services.unit_of_work import SharedReads, shared_or_fresh
 
 SHOWN = [s.c.id, s.c.url, s.c.events, s.c.description, s.c.status, s.c.created_at,
          s.c.created_by]  # never the secret
@@ -28,11 +29,17 @@ LOGGED = [c for c in d.c if c.name not in ("claimed_by",)]
 class WebhookRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.shared: SharedReads | None = None  # the dispatcher's batch (SharedReads)
 
     # -- subscriptions -----------------------------------------------------------------------
 
     def add_subscription(self, row: dict[str, Any]) -> None:
+        self._changed()
         self.conn.execute(s.insert().values(row))
+
+    def _changed(self) -> None:
+        if self.shared is not None:
+            self.shared.forget()
 
     def subscriptions(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(sa.select(*SHOWN).order_by(s.c.created_at, s.c.id))
@@ -44,11 +51,16 @@ class WebhookRepository:
 
     def active(self) -> list[tuple[str, list[str]]]:
         """Every active subscription: (id, the event types it wants)."""
-        rows = self.conn.execute(sa.select(s.c.id, s.c.events).where(s.c.status == "active")
-                                 .order_by(s.c.id))
-        return [(r.id, list(r.events)) for r in rows]
+        def read() -> list[tuple[str, list[str]]]:
+            rows = self.conn.execute(sa.select(s.c.id, s.c.events)
+                                     .where(s.c.status == "active").order_by(s.c.id))
+            return [(r.id, list(r.events)) for r in rows]
+
+        return [(i, list(events)) for i, events in
+                shared_or_fresh(self.shared, ("webhooks.active",), read)]
 
     def set_status(self, subscription_id: str, status: str) -> bool:
+        self._changed()
         return bool(self.conn.execute(s.update().where(s.c.id == subscription_id)
                                       .values(status=status)).rowcount)
 

@@ -21,7 +21,7 @@ from orderpilot.domain.errors import ConcurrentUpdate
 from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.records import Claim
 from orderpilot.services.handlers import HandlerRegistry
-from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
+from orderpilot.services.unit_of_work import Clock, SharedReads, UnitOfWork, UowFactory
 
 log = structlog.get_logger("orderpilot.dispatch")
 
@@ -125,22 +125,26 @@ class Dispatcher:
         before the commit leaves the batch to be claimed again. Otherwise (PostgreSQL, where
         workers run side by side) the claim commits first, then the batch is delivered in
         chunks of ``commit_chunk`` events, one transaction each (effects and inbox marks
-        together, so still exactly once). A chunk that loses a lock race (a deadlock victim,
-        a concurrent update) is rolled back whole and its events are delivered again one
-        transaction each, as before."""
+        together, so still exactly once). An event alone in its transaction runs its handlers
+        without a savepoint; if anything fails, that transaction is rolled back and the event
+        delivered again with each handler in its own savepoint. A chunk that loses a lock race
+        (a deadlock victim, a concurrent update) is rolled back whole and its events are
+        delivered again one transaction each, as before."""
         s = self.settings
         outcomes: list[str] = []
         lags: list[float] = []  # reported after the commit, like the outcomes
+        shared = SharedReads()  # the batch's configuration, read once (see SharedReads)
         if s.one_transaction_per_batch:
             with self.uow_factory() as uow:
                 claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease, self.clock())
+                uow.share_reads(shared)
                 self._deliver(uow, claims, outcomes, lags)
         else:
             with self.uow_factory() as uow:
                 claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease, self.clock())
             chunk = max(s.commit_chunk, 1)
             for start in range(0, len(claims), chunk):
-                self._deliver_chunk(claims[start:start + chunk], outcomes, lags)
+                self._deliver_chunk(claims[start:start + chunk], outcomes, lags, shared)
         for outcome in outcomes:
             self.stats.add(outcome)
         for lag in lags:
@@ -149,12 +153,13 @@ class Dispatcher:
         return len(claims)
 
     def _deliver_chunk(self, claims: list[Claim], outcomes: list[str],
-                       lags: list[float]) -> None:
+                       lags: list[float], shared: SharedReads) -> None:
         if len(claims) > 1:
             chunk_outcomes: list[str] = []
             chunk_lags: list[float] = []
             try:
                 with self.uow_factory() as uow:
+                    uow.share_reads(shared)
                     self._deliver(uow, claims, chunk_outcomes, chunk_lags)
                 outcomes += chunk_outcomes
                 lags += chunk_lags
@@ -162,9 +167,21 @@ class Dispatcher:
             except ConcurrentUpdate:  # nothing of the chunk committed: one by one instead
                 log.info("dispatch_chunk_retried_singly", events=len(claims))
         for claim in claims:
+            bare_outcomes: list[str] = []
+            bare_lags: list[float] = []
+            try:  # the usual case: every handler succeeds, and no savepoint is needed
+                with self.uow_factory() as uow:
+                    uow.share_reads(shared)
+                    self._deliver(uow, [claim], bare_outcomes, bare_lags, bare=True)
+                outcomes += bare_outcomes
+                lags += bare_lags
+                continue
+            except Exception:  # nothing of it committed: again, each handler in a savepoint
+                log.debug("dispatch_bare_retried", event_id=claim.item_id)
             try:
                 with self.uow_factory() as uow:
-                    self._deliver(uow, [claim], outcomes, lags)
+                    uow.share_reads(shared)
+                    self._deliver(uow, [claim], outcomes, lags, isolate=True)
             except ConcurrentUpdate as error:  # a deadlock victim: try again soon
                 with self.uow_factory() as uow:
                     uow.outbox.fail(claim.seq, self.worker_id, str(error),
@@ -172,15 +189,23 @@ class Dispatcher:
                 outcomes.append("failed")
 
     def _deliver(self, uow: UnitOfWork, claims: list[Claim], outcomes: list[str],
-                 lags: list[float]) -> None:
+                 lags: list[float], *, bare: bool = False, isolate: bool = False) -> None:
+        """Run the claims' handlers and mark them done (or failed) in UOW. ``bare``: one
+        event alone in its transaction, its handlers run without a savepoint (two round trips
+        fewer), so any error escapes and the caller rolls the transaction back. ``isolate``:
+        the bare run failed, so each handler goes straight into its own savepoint."""
         s = self.settings
         now = self.clock()
         events = uow.events.get_many([c.item_id for c in claims])
         done = []
         for claim in claims:
             event = events.get(claim.item_id)
-            error = None if event is None else self._run_handlers(uow, event,
-                                                                  alone=len(claims) == 1)
+            if bare and event is not None:
+                self._run_bare(uow, event)
+                error = None
+            else:
+                error = None if event is None else self._run_handlers(
+                    uow, event, alone=len(claims) == 1, isolate=isolate)
             if error is None:
                 done.append(claim.seq)
                 outcomes.append("delivered")
@@ -195,19 +220,24 @@ class Dispatcher:
                         attempts=claim.attempts + 1, error=error.splitlines()[-1])
         uow.outbox.complete_many(done, self.worker_id)
 
+    def _run_bare(self, uow: UnitOfWork, event: OrderEvent) -> None:
+        for name, handler in self.registry.for_event(event.type):
+            if name in self.registry.self_deduplicating \
+                    or uow.inbox.first_time(name, event.id, self.clock()):
+                handler(event, uow, self.clock)
+
     def _run_handlers(self, uow: UnitOfWork, event: OrderEvent, *,
-                      alone: bool = True) -> str | None:
+                      alone: bool = True, isolate: bool = False) -> str | None:
         """Run the event's handlers; the error text when one failed. In a chunk of several
         events (not ALONE), a lost lock race aborts the whole chunk instead: it is not the
-        handler's fault, and the events go again one a transaction."""
+        handler's fault, and the events go again one a transaction. ``isolate``: skip the
+        attempt with every handler under one savepoint (it failed already)."""
         handlers = self.registry.for_event(event.type)
         try:  # the usual case: every handler succeeds, under one savepoint
-            with uow.savepoint():
-                for name, handler in handlers:
-                    if name in self.registry.self_deduplicating \
-                            or uow.inbox.first_time(name, event.id, self.clock()):
-                        handler(event, uow, self.clock)
-            return None
+            if not isolate:
+                with uow.savepoint():
+                    self._run_bare(uow, event)
+                return None
         except ConcurrentUpdate:
             if not alone:
                 raise

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from orderpilot.domain.errors import ConcurrentUpdate
 from orderpilot.services import repositories as repos
@@ -27,6 +27,37 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
+
+
+class SharedReads:
+    """Configuration that every event of one claimed batch reads (which webhooks are active,
+    which expectations watch an event type, the channel's stock strategy, the stock sources),
+    read once for the batch instead of once an event: the dispatcher hands one to each of the
+    batch's units of work (``UnitOfWork.share_reads``).
+
+    Why this misses no change: every read happens after the batch was claimed, and an event
+    can only be claimed once it is committed, so a subscription or setting committed before
+    an event was recorded is always seen by that event. A change committed while a batch is
+    being delivered is seen from the next batch on (at most one batch late), as if the
+    batch's events had been delivered the moment they were claimed. A unit of work that
+    writes one of these settings forgets them (``forget``)."""
+
+    def __init__(self) -> None:
+        self._values: dict[tuple[str, ...], Any] = {}
+
+    def read(self, key: tuple[str, ...], read: Callable[[], T]) -> T:
+        if key not in self._values:
+            self._values[key] = read()
+        value: T = self._values[key]
+        return value
+
+    def forget(self) -> None:
+        self._values.clear()
+
+
+def shared_or_fresh(shared: SharedReads | None, key: tuple[str, ...],
+                    read: Callable[[], T]) -> T:
+    return read() if shared is None else shared.read(key, read)
 
 
 class UnitOfWork(Protocol):
@@ -88,6 +119,7 @@ class UnitOfWork(Protocol):
 
     def __enter__(self) -> UnitOfWork: ...
     def savepoint(self) -> AbstractContextManager[object]: ...
+    def share_reads(self, shared: SharedReads) -> None: ...
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None: ...
 

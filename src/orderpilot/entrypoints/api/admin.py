@@ -18,8 +18,8 @@ from orderpilot.entrypoints.api.deps import (
     CanManageDispatch,
     CanReadOrders,
     HubDep,
-    current_principal,
-    require,
+    allow,
+    principal_now,
 )
 from orderpilot.entrypoints.api.errors import RETRY_AFTER_SECONDS
 
@@ -67,7 +67,7 @@ def _not_ready(reason: str, message: str, message_zh: str, **state: Any) -> JSON
 
 def _metrics_guard(request: Request, hub: HubDep) -> None:
     if not hub.settings.metrics_public:
-        require("metrics.read")(current_principal(request, hub))
+        allow(principal_now(request, hub), "metrics.read")
 
 
 @router.get("/metrics", summary="Prometheus metrics", dependencies=[Depends(_metrics_guard)])

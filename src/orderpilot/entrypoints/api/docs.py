@@ -22,7 +22,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from orderpilot.entrypoints.api.deps import current_principal, get_hub
+from orderpilot.entrypoints.api.deps import principal_now
 
 ASSETS_DIR = Path(__file__).resolve().parent / "static" / "docs"
 ASSETS_URL = "/docs-assets"
@@ -46,7 +46,7 @@ def install(app: FastAPI) -> None:
 
     @app.get(OPENAPI_URL, include_in_schema=False)
     def openapi(request: Request) -> JSONResponse:
-        current_principal(request, get_hub(request))
+        principal_now(request, request.app.state.hub)
         return JSONResponse(schema(app))
 
     @app.get("/docs", include_in_schema=False)
@@ -83,7 +83,7 @@ def schema(app: FastAPI) -> dict[str, Any]:
 
 def _page(request: Request, page: Response) -> Response:
     try:
-        current_principal(request, get_hub(request))
+        principal_now(request, request.app.state.hub)
     except HTTPException:
         if "authorization" in request.headers or not hasattr(request.app.state, "console"):
             raise
