@@ -47,6 +47,11 @@ _LEVEL_STATE = (lv.c.source, lv.c.sku, lv.c.on_hand, lv.c.reserved,
                 sa.func.coalesce(lv.c.low_threshold, src.c.low_threshold).label("threshold"),
                 lv.c.low)
 _SAFETY = sa.func.coalesce(lv.c.safety_stock, sa.bindparam("source_safety"))
+_STATE = (sa.select(*_LEVEL_STATE).join(src, src.c.code == lv.c.source)
+          .where(lv.c.source == sa.bindparam("s"), lv.c.sku == sa.bindparam("k")))
+_ALLOCATIONS_OF = (sa.select(al).where(al.c.order_id == sa.bindparam("o"))
+                   .order_by(al.c.created_at, al.c.line_no, al.c.id))
+_ACTIVE_ALLOCATIONS_OF = _ALLOCATIONS_OF.where(al.c.status == ACTIVE)
 _TAKE = (lv.update()
          .where(lv.c.source == sa.bindparam("s"), lv.c.sku == sa.bindparam("k"),
                 lv.c.on_hand - lv.c.reserved - _SAFETY >= sa.bindparam("q"))
@@ -215,8 +220,7 @@ class InventoryRepository:
                               .with_for_update())
 
     def state(self, source: str, sku: str) -> LevelState | None:
-        r = self.conn.execute(sa.select(*_LEVEL_STATE).join(src, src.c.code == lv.c.source)
-                              .where(lv.c.source == source, lv.c.sku == sku)).first()
+        r = self.conn.execute(_STATE, {"s": source, "k": sku}).first()
         return None if r is None else LevelState(*r)
 
     def flag_low(self, source: str, sku: str, low: bool) -> bool:
@@ -237,11 +241,8 @@ class InventoryRepository:
                 for a in allocations])
 
     def allocations_of(self, order_id: str, *, active_only: bool = False) -> list[Allocation]:
-        query = sa.select(al).where(al.c.order_id == order_id)
-        if active_only:
-            query = query.where(al.c.status == ACTIVE)
-        return [Allocation(*r) for r in self.conn.execute(
-            query.order_by(al.c.created_at, al.c.line_no, al.c.id))]
+        query = _ACTIVE_ALLOCATIONS_OF if active_only else _ALLOCATIONS_OF
+        return [Allocation(*r) for r in self.conn.execute(query, {"o": order_id})]
 
     def allocation(self, allocation_id: str) -> Allocation | None:
         r = self.conn.execute(sa.select(al).where(al.c.id == allocation_id)).first()

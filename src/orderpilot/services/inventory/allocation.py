@@ -85,8 +85,13 @@ def allocate_in(uow: UnitOfWork, order: Order, now: datetime) -> AllocationResul
         if not chosen.complete:
             return _out_of_stock(uow, order, now, chosen.short)
         try:
-            with uow.savepoint():
+            if len({(pick.source, pick.sku) for pick in chosen.picks}) == 1:
+                # One stock row: a take that fails has changed nothing (an expiry it applied
+                # first stands either way), so no savepoint is needed to undo it.
                 held = _take(uow, order, chosen, stock, sources, strategy, now)
+            else:
+                with uow.savepoint():
+                    held = _take(uow, order, chosen, stock, sources, strategy, now)
         except _StockTaken:
             stock = None
             continue
