@@ -117,28 +117,32 @@ class Dispatcher:
                 self._wake.clear()
 
     def _deliver_events(self) -> int:
-        """Claim a batch and deliver it. Each handler runs inside a savepoint with its inbox
-        mark, so one failing handler rolls back only its own effect.
+        """Claim a batch and deliver it, each handler's effect committed with its inbox mark.
 
-        With ``one_transaction_per_batch`` (SQLite: one writer, so no lock-order deadlocks) the
-        claim and the whole batch commit together: one fsync for many events, and a crash
-        before the commit leaves the batch to be claimed again. Otherwise (PostgreSQL, where
-        workers run side by side) the claim commits first, then the batch is delivered in
-        chunks of ``commit_chunk`` events, one transaction each (effects and inbox marks
-        together, so still exactly once). An event alone in its transaction runs its handlers
-        without a savepoint; if anything fails, that transaction is rolled back and the event
-        delivered again with each handler in its own savepoint. A chunk that loses a lock race
-        (a deadlock victim, a concurrent update) is rolled back whole and its events are
-        delivered again one transaction each, as before."""
+        With ``one_transaction_per_batch`` (SQLite: one writer, so no lock-order deadlocks)
+        the claim and the whole batch commit together: one fsync for many events, and a crash
+        before the commit leaves the batch to be claimed again. Its handlers first run with
+        no savepoint; if any fails, the transaction is rolled back and the batch delivered
+        again with each handler in its own savepoint, so only the failing one is retried.
+
+        Otherwise (PostgreSQL, where workers run side by side) the claim commits first, then
+        the batch is delivered in chunks of ``commit_chunk`` events, one transaction each. An
+        event alone in its transaction runs its handlers without a savepoint; if anything
+        fails, that transaction is rolled back and the event delivered again with each
+        handler in its own savepoint. A chunk that loses a lock race (a deadlock victim, a
+        concurrent update) is rolled back whole and its events delivered one a transaction."""
         s = self.settings
         outcomes: list[str] = []
         lags: list[float] = []  # reported after the commit, like the outcomes
         shared = SharedReads()  # the batch's configuration, read once (see SharedReads)
         if s.one_transaction_per_batch:
-            with self.uow_factory() as uow:
-                claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease, self.clock())
-                uow.share_reads(shared)
-                self._deliver(uow, claims, outcomes, lags)
+            claims = self._deliver_batch_bare(shared, outcomes, lags)
+            if claims is None:  # rolled back whole: again, each handler in a savepoint
+                with self.uow_factory() as uow:
+                    claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease,
+                                              self.clock())
+                    uow.share_reads(shared)
+                    self._deliver(uow, claims, outcomes, lags, isolate=True)
         else:
             with self.uow_factory() as uow:
                 claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease, self.clock())
@@ -151,6 +155,27 @@ class Dispatcher:
             for observe in self.stats.lag_observers:
                 observe(lag)
         return len(claims)
+
+    def _deliver_batch_bare(self, shared: SharedReads, outcomes: list[str],
+                            lags: list[float]) -> list[Claim] | None:
+        """SQLite: claim a batch and run every handler of it with no savepoint (two
+        statements an event fewer), all in one transaction. None when anything failed: then
+        nothing of it committed, the claim included, and the caller delivers the batch again
+        with savepoints, where a handler's failure is retried on its own."""
+        s = self.settings
+        bare_outcomes: list[str] = []
+        bare_lags: list[float] = []
+        try:
+            with self.uow_factory() as uow:
+                claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease, self.clock())
+                uow.share_reads(shared)
+                self._deliver(uow, claims, bare_outcomes, bare_lags, bare=True)
+        except Exception:
+            log.debug("dispatch_batch_retried_with_savepoints")
+            return None
+        outcomes += bare_outcomes
+        lags += bare_lags
+        return claims
 
     def _deliver_chunk(self, claims: list[Claim], outcomes: list[str],
                        lags: list[float], shared: SharedReads) -> None:
