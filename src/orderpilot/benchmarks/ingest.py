@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.benchmarks.scratch import (
+    KEEPALIVE_S,
     Scratch,
     free_port,
     hub_process,
@@ -151,7 +152,8 @@ async def _post_all(base: str, token: str, bodies: list[dict[str, Any]],
         queue.put_nowait(body)
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients,
+                          keepalive_expiry=KEEPALIVE_S)
 
     async def client(http: httpx.AsyncClient) -> None:
         nonlocal errors

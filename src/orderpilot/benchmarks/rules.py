@@ -23,6 +23,7 @@ import zen
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.benchmarks.scratch import (
+    KEEPALIVE_S,
     Scratch,
     child_process,
     free_port,
@@ -147,9 +148,9 @@ async def _drive(base: str, token: str, rate: float, seconds: float, sim: str,
         errors += 1
         kinds[kind] = kinds.get(kind, 0) + 1
 
-    async with httpx.AsyncClient(base_url=base, timeout=30,
-                                 headers={"Authorization": f"Bearer {token}"},
-                                 limits=httpx.Limits(max_connections=64)) as http, \
+    limits = httpx.Limits(max_connections=64, keepalive_expiry=KEEPALIVE_S)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits,
+                                 headers={"Authorization": f"Bearer {token}"}) as http, \
             httpx.AsyncClient(base_url=sim, timeout=10) as admin:
         async def one(i: int) -> None:
             try:

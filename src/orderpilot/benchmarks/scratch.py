@@ -60,6 +60,11 @@ def scratch_database(server_url: str | None) -> Iterator[Scratch]:
             admin.dispose()
 
 
+# The load generators' idle connections close before uvicorn's keep-alive (5 s) closes them:
+# with equal timeouts a request sent as the server closes its end fails with ReadError.
+KEEPALIVE_S = 2.0
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -39,6 +39,7 @@ import httpx
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.benchmarks import surge_effects
 from orderpilot.benchmarks.scratch import (
+    KEEPALIVE_S,
     Scratch,
     child_process,
     free_port,
@@ -226,7 +227,8 @@ async def _drive(base: str, token: str, planned: list[SurgeOrder], minutes: floa
     # At most CLIENTS requests in flight: the senders queue here, not in httpx's pool, whose
     # every hand-over scans all its waiters (thousands of orders' tasks made it CPU-bound).
     gate = asyncio.Semaphore(CLIENTS)
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS,
+                          keepalive_expiry=KEEPALIVE_S)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits,
                                  headers={"Authorization": f"Bearer {token}"}) as http:
         async def call(path: str, body: dict[str, Any],
