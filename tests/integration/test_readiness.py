@@ -93,7 +93,7 @@ def test_an_event_waiting_for_its_retry_is_not_waiting_for_a_worker(
 def test_metrics_count_dead_letters_and_failing_pulls(
         hub: Hub, client: TestClient, tokens: dict[str, str], clock: FakeClock) -> None:
     before = samples(client, tokens["viewer"])
-    for kind in ("event", "timer"):
+    for kind in ("event", "timer", "webhook"):
         assert before[("orderpilot_dead_letters", kind)] == 0
     for kind in ("channel", "inventory"):
         assert before[("orderpilot_pulls_failing", kind)] == 0
@@ -105,6 +105,11 @@ def test_metrics_count_dead_letters_and_failing_pulls(
     with hub.db.write() as conn:
         dead = conn.execute(sa.select(t.outbox.c.seq).limit(2)).scalars().all()
         conn.execute(t.outbox.update().where(t.outbox.c.seq.in_(dead)).values(status="dead"))
+        for number, status in enumerate(("dead", "delivered", "pending")):
+            conn.execute(t.webhook_deliveries.insert().values(
+                id=f"delivery-{number}", subscription_id="sub-1", event_id=f"event-{number}",
+                event_type="order.placed", order_key="", status=status, attempts=8,
+                replays=0, due_at=now, created_at=now, body="{}"))
         for code, error in (("shop-a", "pull: the platform answered 500"), ("shop-b", None),
                             ("shop-c", "pull: token expired")):
             conn.execute(t.channel_accounts.insert().values(
@@ -125,6 +130,7 @@ def test_metrics_count_dead_letters_and_failing_pulls(
 
     after = samples(client, tokens["viewer"])
     assert after[("orderpilot_dead_letters", "event")] == len(dead) == 2
+    assert after[("orderpilot_dead_letters", "webhook")] == 1
     assert after[("orderpilot_pulls_failing", "channel")] == 1  # shop-c is switched off
     assert after[("orderpilot_pulls_failing", "inventory")] == 2
     assert after[("orderpilot_backlog", "outbox_dead")] == 2

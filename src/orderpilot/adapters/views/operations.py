@@ -47,12 +47,11 @@ def _age(oldest: datetime | None, now: datetime) -> float:
 
 
 def _dead_letters(conn: Connection) -> dict[str, int]:
-    ob, tm = t.outbox, t.timers
-    events = conn.execute(sa.select(sa.func.count()).select_from(ob)
-                          .where(ob.c.status == "dead")).scalar_one()
-    timers = conn.execute(sa.select(sa.func.count()).select_from(tm)
-                          .where(tm.c.status == "dead")).scalar_one()
-    return {"event": int(events), "timer": int(timers)}
+    """Dead events, timers and webhook deliveries: each waits for a person."""
+    return {kind: int(conn.execute(sa.select(sa.func.count()).select_from(table)
+                                   .where(table.c.status == "dead")).scalar_one())
+            for kind, table in (("event", t.outbox), ("timer", t.timers),
+                                ("webhook", t.webhook_deliveries))}
 
 
 def _channels_failing(conn: Connection) -> int:
