@@ -372,3 +372,57 @@ def test_the_console_page_shows_deliveries_and_replays_a_dead_letter(
                             data={"csrf_token": ops_csrf}).status_code == 403
         sign_in(console, "viewer", "zh_CN")
         assert console.get("/console/webhooks").status_code == 403
+
+
+def test_an_admin_subscribes_switches_off_and_on_in_the_console(
+        hub: Hub, api: Callable[[str], TestClient], receiver: Receiver) -> None:
+    with hub.db.write() as conn:
+        for login, role in (("boss", "admin"), ("li.ops", "ops")):
+            create_user(AccountRepository(conn), login, PASSWORD, role, hub.clock)
+    with TestClient(create_app(hub), follow_redirects=False) as console:
+        csrf = sign_in(console, "boss", "zh_CN")
+        page = console.get("/console/webhooks")
+        assert 'data-testid="webhook-create"' in page.text and "新建订阅" in page.text
+
+        # off the allow-list: a 4xx in Chinese that names it, the form kept, nothing made
+        refused = console.post("/console/webhooks", data={
+            "csrf_token": csrf, "url": "https://evil.example.com/hook",
+            "events": ["order.placed"], "description": "坏地址"})
+        assert refused.status_code == 422 and "外呼白名单" in refused.text
+        assert "https://evil.example.com/hook" in refused.text
+        assert api("admin").get("/api/v1/webhooks").json()["items"] == []
+
+        made = console.post("/console/webhooks", data={
+            "csrf_token": csrf, "url": receiver.url, "events": ["order.placed", "hold.placed"],
+            "description": "ERP 同步"})
+        assert made.status_code == 200 and "请立即复制签名密钥" in made.text
+        secret = re.search(r'data-testid="one-time-secret">([^<]+)<', made.text)
+        assert secret and secret.group(1).startswith("whsec_")
+        [sub] = api("admin").get("/api/v1/webhooks").json()["items"]
+        assert sub["events"] == ["order.placed", "hold.placed"] and sub["status"] == "active"
+        assert sub["created_by"] == "boss" and "secret" not in sub
+        assert secret.group(1) not in console.get("/console/webhooks").text  # shown once
+
+        # the secret shown is the one deliveries are signed with
+        place(api("admin"), "WH-FORM")
+        settle(hub)
+        assert hub.webhook_sender("test").run_once() == 1
+        last = receiver.received[-1]
+        assert documented_verifier()(secret.group(1), last.headers, last.body)
+
+        off = console.post(f"/console/webhooks/{sub['id']}/disable", data={"csrf_token": csrf})
+        assert off.status_code == 200 and "订阅已停用" in off.text
+        assert api("admin").get(f"/api/v1/webhooks/{sub['id']}").json()["status"] == "disabled"
+        on = console.post(f"/console/webhooks/{sub['id']}/enable", data={"csrf_token": csrf})
+        assert on.status_code == 200 and "订阅已启用" in on.text
+
+        # ops reads the page but may not subscribe or switch
+        ops_csrf = sign_in(console, "li.ops", "en")
+        page = console.get("/console/webhooks")
+        assert page.status_code == 200 and 'data-testid="webhook-create"' not in page.text
+        assert 'data-testid="webhook-switch"' not in page.text
+        assert console.post("/console/webhooks", data={
+            "csrf_token": ops_csrf, "url": receiver.url,
+            "events": ["order.placed"]}).status_code == 403
+        assert console.post(f"/console/webhooks/{sub['id']}/disable",
+                            data={"csrf_token": ops_csrf}).status_code == 403

@@ -17,12 +17,14 @@ in the answer that created it, and only when the hub chose it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
+from orderpilot.bootstrap import Hub
 from orderpilot.domain.access import allowed
 from orderpilot.domain.errors import HostNotAllowed, InvalidInput
 from orderpilot.domain.masking import mask_document
@@ -45,8 +47,8 @@ class WebhookIn(Strict):
     description: str = Field("", max_length=200)
 
 
-@router.post("", status_code=201, summary="Subscribe a URL to events (secret never shown again)")
-def create(body: WebhookIn, hub: HubDep, who: CanManageWebhooks) -> JSONResponse:
+def url_refusal(hub: Hub) -> Callable[[str], str | None]:
+    """Why the connector allow-list refuses a URL, or None (``webhooks.subscribe``)."""
     def check_url(url: str) -> str | None:
         try:
             hub.connectors.check_url(url)
@@ -54,9 +56,14 @@ def create(body: WebhookIn, hub: HubDep, who: CanManageWebhooks) -> JSONResponse
             return error.message
         return None
 
+    return check_url
+
+
+@router.post("", status_code=201, summary="Subscribe a URL to events (secret never shown again)")
+def create(body: WebhookIn, hub: HubDep, who: CanManageWebhooks) -> JSONResponse:
     with hub.uow() as uow:
         shown, generated = webhooks.subscribe(
-            uow, hub.clock, check_url, url=body.url, events=body.events, secret=body.secret,
+            uow, hub.clock, url_refusal(hub), url=body.url, events=body.events, secret=body.secret,
             description=body.description, by=who.name)
     answer = _subscription(shown)
     if generated is not None:

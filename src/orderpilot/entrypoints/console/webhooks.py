@@ -1,20 +1,22 @@
 """外发 Webhook / Outbound webhooks (docs/webhooks.md): the subscriptions, one subscription's
 deliveries with their request and response, and a replay button for dead-lettered or
-delivered ones. Admins and ops read it (``webhooks.read``); only admins replay
-(``webhooks.manage``). A tab of the administration section; subscriptions are made through
-the API (their secret is shown once)."""
+delivered ones. Admins and ops read it (``webhooks.read``); only admins subscribe a URL,
+switch a subscription off and on, and replay (``webhooks.manage``). A subscription made here
+gets a secret the hub chooses, shown once on the page that made it (as through the API). A
+tab of the administration section."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from orderpilot.domain.access import allowed
 from orderpilot.domain.errors import OrderpilotError
+from orderpilot.domain.webhooks import EVERY_EVENT, KNOWN_EVENTS
 from orderpilot.entrypoints.api.deps import HubDep
-from orderpilot.entrypoints.api.webhooks import delivery_view
+from orderpilot.entrypoints.api.webhooks import delivery_view, url_refusal
 from orderpilot.entrypoints.console.auth import WebhookManager, WebhookReader
 from orderpilot.entrypoints.console.i18n import N_
 from orderpilot.entrypoints.console.render import Console, ConsoleDep
@@ -39,7 +41,11 @@ def _page(request: Request, hub: Any, console: Console, who: Any, webhook: str =
     return console.render(request, "webhooks.html", {
         "nav": "webhooks", "subscriptions": subscriptions, "chosen": chosen,
         "deliveries": [delivery_view(r, masked) for r in rows], "counts": counts,
-        "status": status, "statuses": STATUSES, **shown}, status=code)
+        "status": status, "statuses": STATUSES, "event_types": EVENT_CHOICES, **shown},
+        status=code)
+
+
+EVENT_CHOICES = sorted(KNOWN_EVENTS)
 
 
 @router.get("/webhooks", name="console:webhooks")
@@ -61,3 +67,51 @@ def replay(request: Request, hub: HubDep, console: ConsoleDep, who: WebhookManag
     return _page(request, hub, console, who, found["subscription_id"],
                  notice=console.translate(request, N_("Replay queued: it is sent again "
                                                       "from its first attempt.")))
+
+
+@router.post("/webhooks", name="console:webhook-create")
+def create(request: Request, hub: HubDep, console: ConsoleDep, who: WebhookManager,
+           url: Annotated[str, Form(max_length=1000)] = "",
+           events: Annotated[list[str], Form(max_length=100)] = [],  # noqa: B006 - FastAPI
+           every: Annotated[str, Form(max_length=5)] = "",
+           description: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Subscribe URL to the ticked events (or every event); the hub chooses the secret."""
+    chosen = [EVERY_EVENT] if every else [e[:64] for e in events]
+    try:
+        with hub.uow() as uow:
+            made, secret = webhooks.subscribe(uow, hub.clock, url_refusal(hub),
+                                              url=url.strip(), events=chosen, secret=None,
+                                              description=description.strip(), by=who.name)
+    except OrderpilotError as refused:
+        return _page(request, hub, console, who, code=refused_status(refused),
+                     error=console.say(request, refused), form_url=url,
+                     form_events=chosen, form_description=description)
+    return _page(request, hub, console, who, made["id"], secret=secret,
+                 notice=console.translate(request, N_(
+                     "Subscribed. Copy the signing secret now: it is shown only once.")))
+
+
+@router.post("/webhooks/{webhook_id}/disable", name="console:webhook-disable")
+def disable(request: Request, hub: HubDep, console: ConsoleDep, who: WebhookManager,
+            webhook_id: str) -> Response:
+    return _switch(request, hub, console, who, webhook_id[:36], False)
+
+
+@router.post("/webhooks/{webhook_id}/enable", name="console:webhook-enable")
+def enable(request: Request, hub: HubDep, console: ConsoleDep, who: WebhookManager,
+           webhook_id: str) -> Response:
+    return _switch(request, hub, console, who, webhook_id[:36], True)
+
+
+def _switch(request: Request, hub: Any, console: Console, who: Any, webhook_id: str,
+            on: bool) -> Response:
+    try:
+        with hub.uow() as uow:
+            webhooks.set_enabled(uow, webhook_id, on)
+    except OrderpilotError as refused:
+        return _page(request, hub, console, who, code=refused_status(refused),
+                     error=console.say(request, refused))
+    done = (N_("Subscription switched on: new events are delivered again.") if on else
+            N_("Subscription switched off: no new deliveries; its log stays."))
+    return _page(request, hub, console, who, webhook_id,
+                 notice=console.translate(request, done))
