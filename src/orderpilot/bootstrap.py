@@ -193,7 +193,9 @@ class Hub:
                                GuardedPoster(self.connectors.http_client,
                                              self.connectors.check_url),
                                self.clock, f"{socket.gethostname()}:{os.getpid()}:{name}",
-                               SenderSettings(timeout_s=self.settings.webhook_timeout_seconds))
+                               SenderSettings(
+                                   timeout_s=self.settings.webhook_timeout_seconds,
+                                   lease=timedelta(seconds=self.settings.webhook_lease_seconds)))
         self.webhook_senders.append(sender)
         return sender
 

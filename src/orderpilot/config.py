@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orderpilot.domain.currency_rates import CurrencyRates
@@ -89,6 +89,9 @@ class Settings(BaseSettings):
         description="Subjects are <prefix>.<event type>")
     webhook_timeout_seconds: float = Field(
         5, gt=0, le=30, description="A webhook receiver that answers slower has failed")
+    webhook_lease_seconds: float = Field(
+        60, gt=0, le=3600, description="A crashed sender's deliveries are sent again after "
+                                       "this (longer than the webhook timeout)")
     channel_schedule_seconds: float = Field(
         30, gt=0, le=3600, description="How often a channel worker looks for due pulls")
     public_url: str | None = Field(
@@ -187,6 +190,16 @@ class Settings(BaseSettings):
     carrier_webhook_secrets: dict[str, SecretStr] = Field(
         default_factory=dict, description='Generic carrier webhook secrets, JSON: '
                                           '{"yto": "..."}')
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        # A lease that ends while its sender still waits for the receiver lets a second
+        # sender post the same delivery at the same time.
+        if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            raise ValueError("ORDERPILOT_WEBHOOK_LEASE_SECONDS must be longer than "
+                             "ORDERPILOT_WEBHOOK_TIMEOUT_SECONDS "
+                             f"({self.webhook_lease_seconds} <= {self.webhook_timeout_seconds})")
+        return self
 
     @field_validator("outbound_allowlist")
     @classmethod
