@@ -218,6 +218,14 @@ def test_failures_are_retried_with_backoff_then_dead_lettered_and_replayed(
     assert sender.run_once() == 1
     [delivered] = log_of(admin, webhook_id)
     assert delivered["status"] == "delivered"
+    # every attempt is in the log, not only the last: seven retries, the dead one, and the
+    # replay's delivery, each with the receiver's answer
+    log = admin.get(f"/api/v1/webhooks/deliveries/{dead['id']}").json()["attempt_log"]
+    assert delivered["attempt_log"] == log
+    assert [(a["outcome"], a["response"]["status"], a["replay"]) for a in log] == \
+        [("retry", 503, 0)] * (MAX_ATTEMPTS - 1) + [("dead", 503, 0), ("delivered", 200, 1)]
+    assert all(a["duration_ms"] is not None for a in log)
+    assert [a["attempted_at"] for a in log] == sorted(a["attempted_at"] for a in log)
     assert receiver.received[-1].headers["X-Orderpilot-Delivery"] == dead["id"]
     assert receiver.received[-1].body == receiver.received[0].body  # the same bytes
     assert admin.post("/api/v1/webhooks/deliveries/nope/replay").status_code == 404
@@ -355,6 +363,7 @@ def test_the_console_page_shows_deliveries_and_replays_a_dead_letter(
         page = console.get("/console/webhooks")
         assert page.status_code == 200, page.text
         assert "外发 Webhook" in page.text and "死信" in page.text and "502" in page.text
+        assert f"全部尝试 ({MAX_ATTEMPTS})" in page.text and "失败，稍后重试" in page.text
         assert receiver.url in page.text and "X-Orderpilot-Signature" in page.text
         assert 'data-testid="webhook-replay"' in page.text
         csrf = CSRF.search(page.text)

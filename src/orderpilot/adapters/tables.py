@@ -153,6 +153,9 @@ from orderpilot.adapters.tables_webhooks import (  # outbound webhooks (issue 15
     nats_relay as nats_relay,
 )
 from orderpilot.adapters.tables_webhooks import (
+    webhook_attempts as webhook_attempts,
+)
+from orderpilot.adapters.tables_webhooks import (
     webhook_deliveries as webhook_deliveries,
 )
 from orderpilot.adapters.tables_webhooks import (

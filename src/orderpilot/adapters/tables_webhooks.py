@@ -53,6 +53,22 @@ webhook_deliveries = sa.Table(
     sa.Column("delivered_at", Time),
     sa.UniqueConstraint("subscription_id", "event_id", name="uq_webhook_deliveries_event"),
 )
+# Every attempt of a delivery (migration 0032), written with the attempt's record on the
+# delivery row: the history under the last attempt the row keeps. ``replay`` is the delivery's
+# replay count when it was made (0: before any replay); ``outcome`` delivered | retry | dead.
+webhook_attempts = sa.Table(
+    "webhook_attempts", metadata,
+    sa.Column("seq", SeqPK, primary_key=True, autoincrement=True),
+    sa.Column("delivery_id", sa.String(36), nullable=False),
+    sa.Column("replay", sa.Integer, nullable=False),
+    sa.Column("attempted_at", Time, nullable=False),
+    sa.Column("duration_ms", sa.Integer),
+    sa.Column("response_status", sa.Integer),
+    sa.Column("response_body", sa.String(2000)),
+    sa.Column("error", sa.String(1000)),
+    sa.Column("outcome", sa.String(16), nullable=False),
+)
+sa.Index("ix_webhook_attempts_delivery", webhook_attempts.c.delivery_id, webhook_attempts.c.seq)
 # The optional NATS JetStream relay (docs/webhooks.md): events waiting to be published, written
 # by the ``relay.nats`` handler in the event's transaction and deleted once JetStream acked.
 nats_relay = sa.Table(

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from orderpilot.adapters.outbox import insert_ignore
 from orderpilot.adapters.pg_wake import WEBHOOKS, notify
 from orderpilot.adapters.tables_webhooks import nats_relay as r
+from orderpilot.adapters.tables_webhooks import webhook_attempts as a
 from orderpilot.adapters.tables_webhooks import webhook_deliveries as d
 from orderpilot.adapters.tables_webhooks import webhook_subscriptions as s
 from orderpilot.services.unit_of_work import SharedReads, shared_or_fresh
@@ -24,6 +25,7 @@ from orderpilot.services.unit_of_work import SharedReads, shared_or_fresh
 SHOWN = [s.c.id, s.c.url, s.c.events, s.c.description, s.c.status, s.c.created_at,
          s.c.created_by]  # never the secret
 LOGGED = [c for c in d.c if c.name not in ("claimed_by",)]
+OUTCOMES = {"delivered": "delivered", "pending": "retry", "dead": "dead"}  # status -> outcome
 
 
 class WebhookRepository:
@@ -115,9 +117,28 @@ class WebhookRepository:
             values["delivered_at"] = now
         if retry_at is not None:
             values["due_at"] = retry_at
-        return bool(self.conn.execute(d.update().where(
+        recorded = self.conn.execute(d.update().where(
             d.c.id == delivery_id, d.c.claimed_by == worker, d.c.status == "pending")
-            .values(values)).rowcount)
+            .values(values).returning(d.c.replays)).first()
+        if recorded is None:  # the lease was lost: another sender owns the delivery now
+            return False
+        took = attempt.get("duration_ms")
+        self.conn.execute(a.insert().values(
+            delivery_id=delivery_id, replay=recorded.replays,
+            attempted_at=now - timedelta(milliseconds=took or 0), duration_ms=took,
+            response_status=attempt.get("response_status"),
+            response_body=attempt.get("response_body"), error=attempt.get("last_error"),
+            outcome=OUTCOMES[status]))
+        return True
+
+    def attempts(self, delivery_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every attempt of each delivery, oldest first (one query for a page of them)."""
+        found: dict[str, list[dict[str, Any]]] = {i: [] for i in delivery_ids}
+        if delivery_ids:
+            for row in self.conn.execute(sa.select(a).where(a.c.delivery_id.in_(delivery_ids))
+                                         .order_by(a.c.seq)):
+                found[row.delivery_id].append(dict(row._mapping))
+        return found
 
     def replay(self, delivery_id: str, now: datetime) -> str | None:
         """A dead or delivered delivery sent again from the first attempt: its status before

@@ -111,8 +111,9 @@ def deliveries(webhook_id: Id, hub: HubDep, who: CanReadWebhooks,
         webhooks.get_subscription(uow, webhook_id)
         rows = uow.webhooks.deliveries(webhook_id, status=status, before_seq=before,
                                        limit=limit)
+        tried = uow.webhooks.attempts([r["id"] for r in rows])
     masked = not allowed(who.role, "pii.read")
-    return {"items": [delivery_view(r, masked) for r in rows],
+    return {"items": [delivery_view(r, masked, tried[r["id"]]) for r in rows],
             "next_cursor": str(rows[-1]["seq"]) if len(rows) == limit else None}
 
 
@@ -120,9 +121,10 @@ def deliveries(webhook_id: Id, hub: HubDep, who: CanReadWebhooks,
 def delivery(delivery_id: Id, hub: HubDep, who: CanReadWebhooks) -> dict[str, Any]:
     with hub.uow() as uow:
         found = uow.webhooks.delivery(delivery_id)
+        tried = uow.webhooks.attempts([delivery_id])[delivery_id]
     if found is None:
         raise webhooks.missing_delivery(delivery_id)
-    return delivery_view(found, not allowed(who.role, "pii.read"))
+    return delivery_view(found, not allowed(who.role, "pii.read"), tried)
 
 
 @router.post("/deliveries/{delivery_id}/replay",
@@ -130,15 +132,18 @@ def delivery(delivery_id: Id, hub: HubDep, who: CanReadWebhooks) -> dict[str, An
 def replay(delivery_id: Id, hub: HubDep, who: CanManageWebhooks) -> dict[str, Any]:
     with hub.uow() as uow:
         found = webhooks.replay(uow, delivery_id, hub.clock)
-    return delivery_view(found, not allowed(who.role, "pii.read"))
+        tried = uow.webhooks.attempts([delivery_id])[delivery_id]
+    return delivery_view(found, not allowed(who.role, "pii.read"), tried)
 
 
 def _subscription(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "created_at": row["created_at"].isoformat()}
 
 
-def delivery_view(row: dict[str, Any], masked: bool) -> dict[str, Any]:
-    """A delivery as the log shows it; MASKED: personal data in the body masked."""
+def delivery_view(row: dict[str, Any], masked: bool,
+                  attempts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A delivery as the log shows it, with every attempt (ATTEMPTS, oldest first); MASKED:
+    personal data in the bodies masked."""
     try:
         body: Any = json.loads(row["body"])
     except ValueError:
@@ -162,4 +167,14 @@ def delivery_view(row: dict[str, Any], masked: bool) -> dict[str, Any]:
             "response": {"status": row["response_status"], "body": response_body},
             "timings": {"first_attempt_at": at("first_attempt_at"),
                         "last_attempt_at": at("last_attempt_at"),
-                        "delivered_at": at("delivered_at"), "duration_ms": row["duration_ms"]}}
+                        "delivered_at": at("delivered_at"), "duration_ms": row["duration_ms"]},
+            "attempt_log": [attempt_view(a, masked) for a in attempts or []]}
+
+
+def attempt_view(attempt: dict[str, Any], masked: bool) -> dict[str, Any]:
+    body = attempt["response_body"]
+    return {"attempted_at": attempt["attempted_at"].isoformat(), "replay": attempt["replay"],
+            "outcome": attempt["outcome"], "duration_ms": attempt["duration_ms"],
+            "response": {"status": attempt["response_status"],
+                         "body": mask_document(body) if masked else body},
+            "error": attempt["error"]}

@@ -37,10 +37,12 @@ def _page(request: Request, hub: Any, console: Console, who: Any, webhook: str =
                       subscriptions[0] if subscriptions else None)
         rows = uow.webhooks.deliveries(chosen["id"], status=status or None, limit=PAGE) \
             if chosen else []
+        tried = uow.webhooks.attempts([r["id"] for r in rows])
     masked = not allowed(who.role, "pii.read")
     return console.render(request, "webhooks.html", {
         "nav": "webhooks", "subscriptions": subscriptions, "chosen": chosen,
-        "deliveries": [delivery_view(r, masked) for r in rows], "counts": counts,
+        "deliveries": [delivery_view(r, masked, tried[r["id"]]) for r in rows],
+        "counts": counts,
         "status": status, "statuses": STATUSES, "event_types": EVENT_CHOICES, **shown},
         status=code)
 
