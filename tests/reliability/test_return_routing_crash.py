@@ -20,6 +20,7 @@ from orderpilot.adapters.db import Database
 from orderpilot.simulators.external.server import SimServer
 from reliability.support.backends import Backend
 from reliability.support.processes import Server, create_token, orderpilot_env, run_cli
+from reliability.support.waiting import wait_for
 from returns.routing_support import NINGBO, TYPED, YIWU
 
 pytestmark = pytest.mark.slow
@@ -32,16 +33,6 @@ ORDER = {"channel": "shopee", "shop_id": "SG-01", "external_id": "CRASH-RET-1",
                               "postal_code": "315800"},
          "lines": [{"sku": "DIAPER-L", "quantity": 1, "unit_price": "129.00"}],
          "total": "129.00"}
-
-
-def wait_for(what: str, check: Any, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def sf(sim: SimServer, service: str) -> list[dict[str, Any]]:

@@ -30,6 +30,7 @@ from orderpilot.config import Settings
 from orderpilot.simulators.external.server import SimServer
 from reliability.support.backends import Backend
 from reliability.support.processes import Server, create_token, orderpilot_env, run_cli
+from reliability.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -70,16 +71,6 @@ def key_received(provider: str, record: dict[str, Any]) -> str:
     """The key as the provider got it: Aliyun OutId, Tencent SessionContext, or the header."""
     field = KEY_FIELD.get(provider)
     return str(record["body"][field] if field else record["idempotency_key"])
-
-
-def wait_for(what: str, check: Any, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def run_status(db: Database) -> str | None:

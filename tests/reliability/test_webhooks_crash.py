@@ -7,9 +7,7 @@ deliveries still arrive in event order."""
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
-from typing import Any
 
 import httpx
 import pytest
@@ -21,20 +19,11 @@ from orderpilot.adapters import tables as t
 from orderpilot.adapters.db import Database
 from reliability.support.backends import Backend
 from reliability.support.processes import Server, create_token, orderpilot_env, run_cli
+from reliability.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
 ORDERS = 3
-
-
-def wait_for(what: str, check: Any, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def statuses(db: Database) -> Counter[str]:
