@@ -215,10 +215,10 @@ class Dispatcher:
 
     def _deliver(self, uow: UnitOfWork, claims: list[Claim], outcomes: list[str],
                  lags: list[float], *, bare: bool = False, isolate: bool = False) -> None:
-        """Run the claims' handlers and mark them done (or failed) in UOW. ``bare``: one
-        event alone in its transaction, its handlers run without a savepoint (two round trips
-        fewer), so any error escapes and the caller rolls the transaction back. ``isolate``:
-        the bare run failed, so each handler goes straight into its own savepoint."""
+        """Run the claims' handlers and mark them done (or failed) in UOW. ``bare``: the
+        handlers run without savepoints (two round trips an event fewer), so any error
+        escapes and the caller rolls the whole transaction back. ``isolate``: the bare run
+        failed, so each handler goes straight into its own savepoint."""
         s = self.settings
         now = self.clock()
         events = uow.events.get_many([c.item_id for c in claims])
