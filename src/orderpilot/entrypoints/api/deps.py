@@ -21,8 +21,8 @@ TOKEN_CACHE_SECONDS = 30.0  # a revoked token stops working within this time
 
 # The dependencies are ``async def`` and do no blocking work on the event loop (a token not in
 # the cache is looked up in the thread pool): a plain ``def`` dependency costs a hop to a
-# worker thread and back on every request, three per API call (measured: about a tenth of
-# the serve process's CPU under `bench rules`, docs/performance.md).
+# worker thread and back on every request, three per API call (in a profile of `serve` under
+# `bench rules` those hops held the interpreter lock about 8% of the time).
 async def get_hub(request: Request) -> Hub:
     hub: Hub = request.app.state.hub
     return hub
