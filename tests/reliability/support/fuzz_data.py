@@ -258,6 +258,13 @@ def valid_queries() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
                 "shop": st.sampled_from(["SG-01", "S1"])}))
             for tail, extra in (("", {}), ("/trend", {"bucket": "day"}),
                                 ("/manual-interventions", {"page": 1}))},
+        # the generated ones mostly carry a reason outside its closed list (one seed: 4 of 27)
+        "GET /api/v1/refused-reports": st.fixed_dictionaries({}, optional={
+            "limit": st.integers(1, 100),
+            "system": st.sampled_from(["shopee", "lazada", "kingdee", "wms"]),
+            "reason": st.sampled_from(["illegal_step", "on_hold", "unknown_order",
+                                       "event_id_reused"]),
+            "since": st.sampled_from(["2026-11-01T00:00:00Z", "2026-11-26T00:00:00+08:00"])}),
         "GET /api/v1/exceptions": st.fixed_dictionaries({}, optional={
             "limit": st.integers(1, 100),
             "status": st.sampled_from(["active", "open", "decision_required", "resolved", "all"]),
