@@ -45,7 +45,7 @@ from orderpilot.domain.errors import PermanentError
 from orderpilot.domain.shipments import CarrierEvent
 from orderpilot.integrations.registry import IntegrationRegistry
 from orderpilot.integrations.sf_express.client import SfError
-from orderpilot.services import handlers, refused_reports
+from orderpilot.services import handlers, refused_reports, webhooks
 from orderpilot.services.back_office.booking import BookingSettings, Erp, ErpBookingWorker
 from orderpilot.services.carriers.route_poller import PollerSettings, RoutePoller, RouteSource
 from orderpilot.services.channels.hooks import AccountCache, PushBatcher
@@ -397,6 +397,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
         registry.add(handlers.relay_handlers(settings.nats_relay_subject_prefix))
     registry.on_timer(refused_reports.SWEEP_TIMER,
                       refused_reports.sweeper(settings.refused_reports_keep_days))
+    registry.on_timer(webhooks.SWEEP_TIMER,
+                      webhooks.sweeper(settings.webhook_deliveries_keep_days))
 
     def check_url(url: str) -> str | None:
         try:

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     refused_reports_keep_days: int = Field(
         30, ge=1, le=3650, description="Refused system reports are forgotten this many days "
         "after they were last seen (docs/exceptions-retry-and-refusals.md)")
+    webhook_deliveries_keep_days: int = Field(
+        30, ge=1, le=3650, description="Delivered outbound webhooks (and their attempts) are "
+        "forgotten this many days after delivery; pending and dead ones stay "
+        "(docs/webhooks.md)")
     returns_sla_hours: int = Field(48, ge=1, le=720, description="A return still open this "
                                    "many hours after it was requested shows as overdue")
     secure_cookies: Literal["auto", "true", "false"] = Field(

@@ -435,3 +435,45 @@ def test_an_admin_subscribes_switches_off_and_on_in_the_console(
             "events": ["order.placed"]}).status_code == 403
         assert console.post(f"/console/webhooks/{sub['id']}/disable",
                             data={"csrf_token": ops_csrf}).status_code == 403
+
+
+def test_delivered_deliveries_are_forgotten_after_the_kept_days_pending_and_dead_stay(
+        hub: Hub, clock: FakeClock, api: Callable[[str], TestClient], receiver: Receiver,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """ORDERPILOT_WEBHOOK_DELIVERIES_KEEP_DAYS (30): the sender arms the sweep at the first
+    delivery it records in a day; a full batch arms the next round at once."""
+    monkeypatch.setattr(webhooks, "SWEEP_BATCH", 1)  # three old ones: three rounds
+    admin = api("admin")
+    webhook_id = subscribe(admin, receiver, ["order.placed"])
+    sender = hub.webhook_sender("test")
+    for name in ("WH-OLD-1", "WH-OLD-2", "WH-OLD-3"):
+        place(admin, name)
+    settle(hub)
+    assert sender.run_once() == 3
+    place(admin, "WH-DEAD")
+    settle(hub)
+    receiver.answers[:] = [503] * MAX_ATTEMPTS
+    for _ in range(MAX_ATTEMPTS):
+        assert sender.run_once() == 1
+        clock.advance(hours=1)
+    place(admin, "WH-PENDING")
+    settle(hub)
+    receiver.answers[:] = [503]
+    assert sender.run_once() == 1
+    old = {d["id"] for d in log_of(admin, webhook_id) if d["status"] == "delivered"}
+    assert len(old) == 3
+    settle(hub)  # today's sweep: nothing is 30 days old yet
+    assert len(log_of(admin, webhook_id)) == 5
+
+    clock.advance(days=31)
+    place(admin, "WH-NEW")
+    settle(hub)
+    receiver.answers[:] = [503]  # the pending one fails again; the new one is delivered
+    assert sender.run_once() == 2
+    settle(hub)  # the day's sweep, then its next rounds
+    left = {d["order_id"]: d["status"] for d in log_of(admin, webhook_id)}
+    assert sorted(left.values()) == ["dead", "delivered", "pending"]
+    with hub.db.read() as conn:
+        kept = conn.exec_driver_sql("SELECT DISTINCT delivery_id FROM webhook_attempts").all()
+    assert not old & {row[0] for row in kept}  # their attempts went with them
+    assert len(kept) == 3

@@ -37,7 +37,7 @@ def test_the_table_holds_every_handler_once() -> None:
                                       "inventory.pull", "inventory.sweep", "rule.timeout",
                                       "rule.schedule", "expectation.due", "exception.playbook",
                                       "exception.sweep", "inventory.stock_retry",
-                                      "refused_reports.sweep"}
+                                      "refused_reports.sweep", "webhooks.sweep"}
     assert registry.self_deduplicating == {"inventory.allocate_placed", "promotions.claim",
                                            "inventory.allocate_paid", "shipments.follow",
                                            "wms.outbound_due", "wms.outbound_due_paid",

@@ -131,6 +131,18 @@ class WebhookRepository:
             outcome=OUTCOMES[status]))
         return True
 
+    def prune_delivered(self, before: datetime, limit: int) -> int:
+        """Forget deliveries delivered before BEFORE, with their attempts (at most LIMIT per
+        call; the oldest first). Pending and dead ones stay: they still need someone."""
+        ids = list(self.conn.execute(
+            sa.select(d.c.id).where(d.c.status == "delivered", d.c.due_at < before,
+                                    d.c.delivered_at < before)
+            .order_by(d.c.seq).limit(limit)).scalars())
+        if ids:
+            self.conn.execute(a.delete().where(a.c.delivery_id.in_(ids)))
+            self.conn.execute(d.delete().where(d.c.id.in_(ids)))
+        return len(ids)
+
     def attempts(self, delivery_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         """Every attempt of each delivery, oldest first (one query for a page of them)."""
         found: dict[str, list[dict[str, Any]]] = {i: [] for i in delivery_ids}

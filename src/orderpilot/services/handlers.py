@@ -148,6 +148,8 @@ def built_in() -> tuple[Handler, ...]:
         OnTimer(stock_arrivals.RETRY_TIMER, stock_retry.on_stock_arrived),
         # Refused reports are forgotten after N days (bootstrap binds the setting).
         OnTimer(refused_reports.SWEEP_TIMER, refused_reports.sweeper(REFUSALS_KEPT_DAYS)),
+        # Delivered webhooks are forgotten after N days, with their attempts (same binding).
+        OnTimer(webhooks.SWEEP_TIMER, webhooks.sweeper(webhooks.KEEP_DAYS)),
         # Expectations: start and stop their clocks (docs/expectations.md). Scheduling is an
         # insert-if-absent per key, cancelling and closing change only open rows: safe to run
         # twice. A due clock records the breach, its event and hold in the timer's transaction.

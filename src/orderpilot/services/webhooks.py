@@ -26,9 +26,14 @@ import structlog
 from orderpilot.domain import webhooks as rules
 from orderpilot.domain.errors import Conflict, HostNotAllowed, InvalidInput, NotFound
 from orderpilot.domain.events import OrderEvent, new_id
+from orderpilot.domain.records import JsonObject
+from orderpilot.domain.times import SHANGHAI
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
 
 log = structlog.get_logger("orderpilot.webhooks")
+SWEEP_TIMER = "webhooks.sweep"
+SWEEP_BATCH = 2000  # deliveries forgotten per transaction; a full batch re-arms the sweep
+KEEP_DAYS = 30  # default of ORDERPILOT_WEBHOOK_DELIVERIES_KEEP_DAYS
 
 
 class WebhookStore(Protocol):
@@ -48,6 +53,7 @@ class WebhookStore(Protocol):
     def delivery(self, delivery_id: str) -> dict[str, Any] | None: ...
     def attempts(self, delivery_ids: list[str]) -> dict[str, list[dict[str, Any]]]: ...
     def counts(self) -> dict[str, int]: ...
+    def prune_delivered(self, before: datetime, limit: int) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,20 @@ def enqueue_deliveries(event: OrderEvent, uow: UnitOfWork, clock: Clock) -> None
 # -- the sender ----------------------------------------------------------------------------
 
 
+def sweeper(keep_days: int) -> Callable[[JsonObject, UnitOfWork, Clock], None]:
+    """The timer handler forgetting deliveries delivered more than ``keep_days`` ago, with
+    their attempts (``ORDERPILOT_WEBHOOK_DELIVERIES_KEEP_DAYS``, bound in ``bootstrap.py``).
+    The sender arms it once a day, at the first delivery it records that day."""
+    def sweep(payload: JsonObject, uow: UnitOfWork, clock: Clock) -> None:
+        now = clock()
+        if uow.webhooks.prune_delivered(now - timedelta(days=keep_days),
+                                        SWEEP_BATCH) == SWEEP_BATCH:  # more left: go on
+            rounds = int(str(payload.get("round", 0))) + 1
+            uow.timers.schedule(f"webhooks:sweep:{now.isoformat()}:{rounds}", SWEEP_TIMER, now,
+                                {"round": rounds}, now)
+    return sweep
+
+
 @dataclass(frozen=True)
 class SenderSettings:
     timeout_s: float = 5.0
@@ -178,6 +198,7 @@ class WebhookSender:
         self.worker_id, self.unix_time = worker_id, unix_time
         self.settings = settings or SenderSettings()
         self._wake = threading.Event()
+        self._sweep_armed = ""  # the day this sender last armed the retention sweep
 
     def wake(self) -> None:
         self._wake.set()
@@ -223,7 +244,10 @@ class WebhookSender:
         status = "delivered" if ok else ("pending" if wait is not None else "dead")
         if answer is not None and not ok:
             error = f"the receiver answered HTTP {answer.status}"
+        day = now.astimezone(SHANGHAI).date().isoformat()
         with self.uow_factory() as uow:
+            if ok and self._sweep_armed != day:  # bounded growth: one sweep a day
+                uow.timers.schedule(f"webhooks:sweep:{day}", SWEEP_TIMER, now, {}, now)
             uow.webhooks.record(delivery["id"], self.worker_id, now, status=status,
                                 retry_at=now + wait if wait is not None else None, attempt={
                                     "request_headers": headers,
@@ -231,6 +255,8 @@ class WebhookSender:
                                     "response_body": answer.text[:rules.STORED_RESPONSE_CHARS]
                                     if answer else None,
                                     "last_error": error, "duration_ms": duration_ms})
+        if ok:
+            self._sweep_armed = day
         if not ok:
             log.warning("webhook_delivery_failed", delivery_id=delivery["id"], error=error,
                         attempts=attempts, status=status)
