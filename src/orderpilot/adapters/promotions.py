@@ -6,7 +6,7 @@ the quota-plus-first order finds no row to update.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.outbox import insert_ignore
 from orderpilot.domain.inventory_records import ClaimView, Promotion, PromotionClaim
+from orderpilot.services.unit_of_work import SharedReads
 
 pr, pc = t.promotions, t.promotion_claims
 
@@ -25,11 +26,23 @@ _LIVE_FOR = (sa.select(pr).where(pr.c.status == "live",
              .order_by(pr.c.started_at, pr.c.id))
 
 
+_LIVE = sa.select(pr).where(pr.c.status == "live").order_by(pr.c.started_at, pr.c.id)
+
+
 class PromotionRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection,
+                 shared: Callable[[], SharedReads | None] = lambda: None) -> None:
+        """``shared``: the dispatcher's batch reads (SharedReads), when there is one."""
         self.conn = conn
+        self._shared = shared
+
+    def _changed(self) -> None:
+        reads = self._shared()
+        if reads is not None:
+            reads.forget()
 
     def add(self, row: Mapping[str, object]) -> None:
+        self._changed()
         self.conn.execute(pr.insert().values(claimed=0, status="draft", **row))
 
     def get(self, promotion_id: str, *, for_update: bool = False) -> Promotion | None:
@@ -39,13 +52,23 @@ class PromotionRepository:
 
     def set_status(self, promotion_id: str, from_status: str, to_status: str,
                    now: datetime) -> bool:
+        self._changed()
         stamp = "started_at" if to_status == "live" else "ended_at"
         return bool(self.conn.execute(
             pr.update().where(pr.c.id == promotion_id, pr.c.status == from_status)
             .values({"status": to_status, stamp: now})).rowcount)
 
     def live_for(self, skus: list[str]) -> list[Promotion]:
-        return [Promotion(*r) for r in self.conn.execute(_LIVE_FOR, {"skus": skus})]
+        """The live promotions an order of SKUS may trigger, oldest started first. In a
+        dispatcher's batch every live promotion is read once for all its orders (a claim
+        never trusts the copy's counter: bump_claimed checks status and quota in SQL)."""
+        reads = self._shared()
+        if reads is None:
+            return [Promotion(*r) for r in self.conn.execute(_LIVE_FOR, {"skus": skus})]
+        live = reads.read(("promotions.live",),
+                          lambda: [Promotion(*r) for r in self.conn.execute(_LIVE)])
+        wanted = set(skus)
+        return [p for p in live if p.trigger_sku in wanted]
 
     def live(self) -> list[Promotion]:
         return [Promotion(*r) for r in self.conn.execute(

@@ -42,12 +42,16 @@ class StatsRepository:
 
     def count_order(self, day: str, channel: str, gmv_cents: int) -> None:
         shard = this_threads_shard()
+        counted = {"d": day, "ch": channel, "sh": shard, "gmv": gmv_cents}
+        # The day's row almost always exists: add to it first (one statement an order); the
+        # first order of a day inserts it, and one that loses that race adds to the winner's.
+        if self.conn.execute(_COUNT_ORDER, counted).rowcount:
+            return
         if insert_ignore(self.conn, t.channel_daily_stats,
                          {"day": day, "channel": channel, "shard": shard, "orders": 1,
                           "gmv_cents": gmv_cents}):
             return
-        self.conn.execute(_COUNT_ORDER, {"d": day, "ch": channel, "sh": shard,
-                                         "gmv": gmv_cents})
+        self.conn.execute(_COUNT_ORDER, counted)
 
     def channel_days(self, since_day: str) -> list[tuple[str, str, int, int]]:
         s = t.channel_daily_stats
