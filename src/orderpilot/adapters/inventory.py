@@ -19,7 +19,7 @@ from orderpilot.adapters.inventory_pulls import PullRepository
 from orderpilot.adapters.outbox import insert_ignore
 from orderpilot.adapters.promotions import PromotionRepository
 from orderpilot.adapters.stock_waiters import StockWaiters
-from orderpilot.domain.inventory import Source, Stock, Strategy
+from orderpilot.domain.inventory import Source, Stock, Strategy, is_low
 from orderpilot.domain.inventory_records import (
     ACTIVE,
     Allocation,
@@ -55,7 +55,9 @@ _ACTIVE_ALLOCATIONS_OF = _ALLOCATIONS_OF.where(al.c.status == ACTIVE)
 _TAKE = (lv.update()
          .where(lv.c.source == sa.bindparam("s"), lv.c.sku == sa.bindparam("k"),
                 lv.c.on_hand - lv.c.reserved - _SAFETY >= sa.bindparam("q"))
-         .values(reserved=lv.c.reserved + sa.bindparam("q")))
+         .values(reserved=lv.c.reserved + sa.bindparam("q"))
+         .returning(lv.c.on_hand, lv.c.reserved, lv.c.safety_stock, lv.c.low_threshold,
+                    lv.c.low))
 _GIVE_BACK = (lv.update().where(lv.c.source == sa.bindparam("s"), lv.c.sku == sa.bindparam("k"))
               .values(reserved=sa.func.max(lv.c.reserved - sa.bindparam("q"), 0)))
 _GIVE_BACK_PG = (lv.update().where(lv.c.source == sa.bindparam("s"),
@@ -81,13 +83,19 @@ _STOCK = (sa.select(lv.c.source, lv.c.sku, lv.c.on_hand, lv.c.reserved, lv.c.exp
           .where(lv.c.sku.in_(sa.bindparam("skus", expanding=True))))
 
 
+class TakeNeedsLock(RuntimeError):
+    """A deferred stock take cannot stand as noted (see InventoryRepository.defer_takes)."""
+
+
 class InventoryRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.promotions = PromotionRepository(conn)
+        self.promotions = PromotionRepository(conn, lambda: self.shared)
         self.pulls = PullRepository(conn)
         self.shared: SharedReads | None = None  # the dispatcher's batch (SharedReads)
         self.waiters = StockWaiters(conn)  # held out-of-stock orders, for the retry
+        self._deferring = False  # see defer_takes
+        self._deferred: dict[tuple[str, str], tuple[Source, int, LevelState]] = {}
 
     # --- sources and strategies ---
 
@@ -194,10 +202,60 @@ class InventoryRepository:
                                  .values(values)).rowcount:
             self.conn.execute(lv.insert().values(source=source, sku=sku, reserved=0, **values))
 
-    def take(self, source: Source, sku: str, quantity: int) -> bool:
-        """Reserve ``quantity`` if that much is free above safety stock; False if not."""
-        return bool(self.conn.execute(_TAKE, {"s": source.code, "k": sku, "q": quantity,
-                                              "source_safety": source.safety_stock}).rowcount)
+    def defer_takes(self) -> None:
+        """From now on in this transaction, :meth:`take` only notes what it takes, and
+        :meth:`settle_takes` takes it just before the commit (the dispatcher's bare delivery
+        on PostgreSQL). A stock row is the hottest lock of a burst: every order of a
+        best-selling SKU updates it, and the lock is held until the commit. Taken early, it
+        was held across every later statement of the event's handlers; taken last, only
+        across the commit."""
+        self._deferring = True
+
+    def settle_takes(self) -> None:
+        """Take what was deferred, row by row in lock order (source, sku). Raises
+        :class:`TakeNeedsLock` (nothing may commit then) when a row no longer has the units,
+        or when what the takes left would have made the low-stock check decide otherwise
+        than it did on the level read before: the caller delivers the event again with
+        immediate takes."""
+        deferred, self._deferred = self._deferred, {}
+        self._deferring = False
+        for (code, sku), (source, quantity, predicted) in sorted(deferred.items()):
+            actual = self._take_now(source, sku, quantity)
+            if actual is None:
+                raise TakeNeedsLock(f"{code}/{sku} has fewer than {quantity} free units now")
+            if is_low(actual.available, actual.low_threshold) != \
+                    is_low(predicted.available, predicted.low_threshold):
+                raise TakeNeedsLock(f"{code}/{sku} crossed its low threshold meanwhile")
+
+    def take(self, source: Source, sku: str, quantity: int) -> LevelState | None:
+        """Reserve ``quantity`` if that much is free above safety stock: the level's counters
+        right after (the row stays locked to this transaction on PostgreSQL, so a caller
+        that checks for low stock needs no second read); None if not that much is free.
+        Deferred (:meth:`defer_takes`): the counters as they will be, from a plain read; a
+        take the read finds short raises TakeNeedsLock instead of answering None, so no
+        order is ever found out of stock on a read that held no lock."""
+        if not self._deferring:
+            return self._take_now(source, sku, quantity)
+        key = (source.code, sku)
+        level = self.state(source.code, sku)
+        noted = self._deferred.get(key)
+        before = noted[1] if noted else 0
+        if level is None or level.on_hand - level.reserved - before - level.safety_stock \
+                < quantity:
+            raise TakeNeedsLock(f"{source.code}/{sku}: not enough free units on the read")
+        predicted = level._replace(reserved=level.reserved + before + quantity)
+        self._deferred[key] = (source, before + quantity, predicted)
+        return predicted
+
+    def _take_now(self, source: Source, sku: str, quantity: int) -> LevelState | None:
+        r = self.conn.execute(_TAKE, {"s": source.code, "k": sku, "q": quantity,
+                                      "source_safety": source.safety_stock}).first()
+        if r is None:
+            return None
+        return LevelState(source.code, sku, r.on_hand, r.reserved,
+                          source.safety_stock if r.safety_stock is None else r.safety_stock,
+                          source.low_threshold if r.low_threshold is None else r.low_threshold,
+                          bool(r.low))
 
     def give_back(self, source: str, sku: str, quantity: int) -> None:
         pg = self.conn.dialect.name == "postgresql"

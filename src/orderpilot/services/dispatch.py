@@ -197,7 +197,11 @@ class Dispatcher:
             try:  # the usual case: every handler succeeds, and no savepoint is needed
                 with self.uow_factory() as uow:
                     uow.share_reads(shared)
+                    # Stock rows are locked last, just before the commit (defer_takes):
+                    # workers side by side queue on a best-seller's row for the commit only.
+                    uow.inventory.defer_takes()
                     self._deliver(uow, [claim], bare_outcomes, bare_lags, bare=True)
+                    uow.inventory.settle_takes()
                 outcomes += bare_outcomes
                 lags += bare_lags
                 continue

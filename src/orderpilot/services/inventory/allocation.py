@@ -14,7 +14,7 @@ from orderpilot.domain import inventory as inv
 from orderpilot.domain import lifecycle
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound
 from orderpilot.domain.events import OrderEvent, new_id
-from orderpilot.domain.inventory_records import ACTIVE, Allocation, Drift
+from orderpilot.domain.inventory_records import ACTIVE, Allocation, Drift, LevelState
 from orderpilot.domain.messages import coded_note
 from orderpilot.domain.order import Order
 from orderpilot.domain.records import JsonObject
@@ -123,9 +123,10 @@ def _take(uow: UnitOfWork, order: Order, chosen: inv.Plan,
     for source_code, sku in sorted(totals):
         if stock[(source_code, sku)].expired:
             expire_due(uow, now, source=source_code, sku=sku)
-        if not uow.inventory.take(sources[source_code], sku, totals[(source_code, sku)]):
+        level = uow.inventory.take(sources[source_code], sku, totals[(source_code, sku)])
+        if level is None:
             raise _StockTaken
-        check_low(uow, source_code, sku, now)
+        check_low(uow, source_code, sku, now, level)
     taken = []
     for pick in chosen.picks:
         source = sources[pick.source]
@@ -169,9 +170,12 @@ def _out_of_stock(uow: UnitOfWork, order: Order, now: datetime,
     return AllocationResult(order.id, "out_of_stock", short=short)
 
 
-def check_low(uow: UnitOfWork, source: str, sku: str, now: datetime) -> None:
-    """Emit inventory.low once when a level falls to its threshold; re-arm when it recovers."""
-    state = uow.inventory.state(source, sku)
+def check_low(uow: UnitOfWork, source: str, sku: str, now: datetime,
+              state: LevelState | None = None) -> None:
+    """Emit inventory.low once when a level falls to its threshold; re-arm when it recovers.
+    STATE: the level as the change that called left it, when the change returned it."""
+    if state is None:
+        state = uow.inventory.state(source, sku)
     if state is None:
         return
     if inv.is_low(state.available, state.low_threshold):

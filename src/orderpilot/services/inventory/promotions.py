@@ -79,7 +79,7 @@ def start(promotion_id: str, uow_factory: UowFactory, clock: Clock) -> None:
                                zh=f"促销状态为 {p.status}，只有草稿可以开始")
             units = p.quota * p.gift_quantity
             source = uow.inventory.source(p.gift_source)
-            if source is None or not uow.inventory.take(source, p.gift_sku, units):
+            if source is None or uow.inventory.take(source, p.gift_sku, units) is None:
                 raise Conflict(f"{p.gift_source} has fewer than {units} free units of "
                                f"{p.gift_sku}", field="quota", code="not_enough_stock",
                                zh=f"{p.gift_source} 中 {p.gift_sku} 的可用库存少于 {units} 件")
