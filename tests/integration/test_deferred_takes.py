@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import order_body
+from integration.statement_log import statement_log
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.inventory import InventoryRepository, TakeNeedsLock
 from orderpilot.bootstrap import Hub
@@ -67,20 +68,6 @@ def allocated(hub: Hub, order_id: str) -> int:
                    .scalar_one())
 
 
-@contextmanager
-def statement_log(hub: Hub) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
-        seen.append(" ".join(statement.split()).lower())
-
-    sa.event.listen(hub.db.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(hub.db.engine, "before_cursor_execute", note)
-
-
 def test_the_stock_row_is_updated_after_every_other_write_of_the_event(stocked: Hub) -> None:
     order_id = place(stocked, "DEFER-1")
     with statement_log(stocked) as seen:
@@ -103,38 +90,37 @@ def test_the_stock_row_is_updated_after_every_other_write_of_the_event(stocked: 
     assert writes == []
 
 
+@contextmanager
+def deferring(hub: Hub) -> Iterator[tuple[sa.Connection, InventoryRepository]]:
+    """A transaction whose takes are deferred; what the test changed by hand is undone."""
+    with hub.uow() as uow:
+        repo = uow.inventory
+        assert isinstance(repo, InventoryRepository)
+        repo.defer_takes()
+        yield uow.conn, repo
+        uow.conn.execute(t.inventory_levels.update().values(reserved=0))
+
+
 def test_a_row_that_changed_since_the_read_refuses_the_deferred_take(stocked: Hub) -> None:
     with stocked.uow() as uow:
         source = uow.inventory.source("NB")
     assert source is not None and source.low_threshold == 3
-    with stocked.uow() as uow:
-        repo = uow.inventory
-        assert isinstance(repo, InventoryRepository)
-        repo.defer_takes()
+    with deferring(stocked) as (conn, repo):
         noted = repo.take(source, SKU, 4)
         assert noted is not None and noted.reserved == 4 and noted.available == 6
-        assert level_in(uow.conn) == (10, 0)  # nothing taken yet
+        assert level_in(conn) == (10, 0)  # nothing taken yet
         # someone else took 7 units meanwhile (here in the same transaction, as a stand-in)
-        uow.conn.execute(t.inventory_levels.update().values(reserved=7))
+        conn.execute(t.inventory_levels.update().values(reserved=7))
         with pytest.raises(TakeNeedsLock, match="fewer than 4"):
             repo.settle_takes()
-        uow.conn.execute(t.inventory_levels.update().values(reserved=0))
-    with stocked.uow() as uow:
-        repo = uow.inventory
-        assert isinstance(repo, InventoryRepository)
-        repo.defer_takes()
+    with deferring(stocked) as (conn, repo):
         assert repo.take(source, SKU, 4) is not None
-        uow.conn.execute(t.inventory_levels.update().values(reserved=3))
+        conn.execute(t.inventory_levels.update().values(reserved=3))
         # 4 more leave 3 free: at the threshold, where the read (6 free) was above it
         with pytest.raises(TakeNeedsLock, match="low threshold"):
             repo.settle_takes()
-        uow.conn.execute(t.inventory_levels.update().values(reserved=0))
-    with stocked.uow() as uow:
-        repo = uow.inventory
-        assert isinstance(repo, InventoryRepository)
-        repo.defer_takes()
-        with pytest.raises(TakeNeedsLock, match="not enough"):
-            repo.take(source, SKU, 11)  # short on the read: never "out of stock" unlocked
+    with deferring(stocked) as (_conn, repo), pytest.raises(TakeNeedsLock, match="not enough"):
+        repo.take(source, SKU, 11)  # short on the read: never "out of stock" unlocked
 
 
 def level_in(conn: sa.Connection) -> tuple[int, int]:

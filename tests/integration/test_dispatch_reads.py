@@ -10,13 +10,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
 
 from conftest import order_body
+from integration.statement_log import statement_log
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.tables_webhooks import webhook_subscriptions
 from orderpilot.bootstrap import Hub
@@ -31,29 +30,21 @@ def place(hub: Hub, external_id: str) -> str:
                                 hub.uow, hub.clock).order_id
 
 
-@contextmanager
-def statements(hub: Hub) -> Iterator[Counter[str]]:
-    """The tables the SELECTs run while inside read FROM (counted by their first table), and
-    the UPDATEs (as ``update <table>``)."""
+def tables(log: list[str]) -> Counter[str]:
+    """The tables the SELECTs of LOG read (counted by their first table), and the UPDATEs (as
+    ``update <table>``)."""
     seen: Counter[str] = Counter()
-
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        text = " ".join(statement.split()).lower()
+    for text in log:
         if text.startswith("select") and " from " in text:
             seen[text.split(" from ", 1)[1].split()[0]] += 1
         elif text.startswith("update "):
             seen[f"update {text.split()[1]}"] += 1
-
-    sa.event.listen(hub.db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(hub.db.engine, "before_cursor_execute", count)
+    return seen
 
 
 def test_an_order_is_read_once_a_transaction_and_a_change_never_leaks(hub: Hub) -> None:
     order_id = place(hub, "READS-1")
-    with statements(hub) as seen, hub.uow() as uow:
+    with statement_log(hub) as log, hub.uow() as uow:
         first = uow.orders.get(order_id)
         assert first is not None
         first.tags.append("changed-but-not-saved")
@@ -62,6 +53,7 @@ def test_an_order_is_read_once_a_transaction_and_a_change_never_leaks(hub: Hub) 
         assert second is not None and second is not first
         version = second.version
         assert second.tags == [] and len(second.lines) == 1
+        seen = tables(log)
         assert seen["orders"] == 1 and seen["order_lines"] == 1  # the second read: no SQL
 
         # a save forgets it: the next read is the saved order, read again
@@ -69,7 +61,7 @@ def test_an_order_is_read_once_a_transaction_and_a_change_never_leaks(hub: Hub) 
         uow.orders.save(second, hub.clock())
         third = uow.orders.get(order_id)
         assert third is not None and third.tags == ["saved"] and third.version == version + 1
-        assert seen["orders"] == 2
+        assert tables(log)["orders"] == 2
 
         # a rolled-back savepoint forgets what was read inside it
         with pytest.raises(RuntimeError), uow.savepoint():
@@ -86,11 +78,11 @@ def test_an_order_is_read_once_a_transaction_and_a_change_never_leaks(hub: Hub) 
 
 def test_an_order_read_for_update_goes_to_the_database(hub: Hub) -> None:
     order_id = place(hub, "READS-2")
-    with statements(hub) as seen, hub.uow() as uow:
+    with statement_log(hub) as log, hub.uow() as uow:
         uow.orders.get(order_id)
         locked = uow.orders.get(order_id, for_update=True)
         assert locked is not None
-        assert seen["orders"] == 2
+        assert tables(log)["orders"] == 2
 
 
 def test_a_hold_placed_then_read_in_the_same_transaction_is_seen(hub: Hub) -> None:
@@ -108,11 +100,12 @@ def test_a_batch_reads_its_configuration_once(hub: Hub) -> None:
     for n in range(6):
         place(hub, f"READS-B{n}")
     dispatcher = hub.dispatcher("reads")
-    with statements(hub) as seen:
+    with statement_log(hub) as log:
         delivered = dispatcher.run_once()
     assert delivered >= 6
     # once a claimed batch (SQLite: one; PostgreSQL: an order's later events come in later
     # batches, each claim an UPDATE of the outbox), never once an event
+    seen = tables(log)
     batches = seen["update outbox"] if hub.db.dialect == "postgresql" else 1
     assert batches < delivered
     assert 1 <= seen["webhook_subscriptions"] <= batches
