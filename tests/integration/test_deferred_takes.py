@@ -119,6 +119,12 @@ def test_a_row_that_changed_since_the_read_refuses_the_deferred_take(stocked: Hu
         # 4 more leave 3 free: at the threshold, where the read (6 free) was above it
         with pytest.raises(TakeNeedsLock, match="low threshold"):
             repo.settle_takes()
+    with deferring(stocked) as (conn, repo):
+        conn.execute(t.inventory_levels.update().values(reserved=1))
+        assert repo.take(source, SKU, 6) is not None  # 3 free, low, as the event will say
+        conn.execute(t.inventory_levels.update().values(reserved=2))
+        with pytest.raises(TakeNeedsLock, match="is low and moved"):
+            repo.settle_takes()  # 2 free would have been reported, not 3
     with deferring(stocked) as (_conn, repo), pytest.raises(TakeNeedsLock, match="not enough"):
         repo.take(source, SKU, 11)  # short on the read: never "out of stock" unlocked
 

@@ -214,18 +214,20 @@ class InventoryRepository:
     def settle_takes(self) -> None:
         """Take what was deferred, row by row in lock order (source, sku). Raises
         :class:`TakeNeedsLock` (nothing may commit then) when a row no longer has the units,
-        or when what the takes left would have made the low-stock check decide otherwise
-        than it did on the level read before: the caller delivers the event again with
-        immediate takes."""
+        or when what the takes left would have made the low-stock check decide or report
+        otherwise than it did on the level read before (a low level must be exactly as
+        noted): the caller delivers the event again with immediate takes."""
         deferred, self._deferred = self._deferred, {}
         self._deferring = False
         for (code, sku), (source, quantity, predicted) in sorted(deferred.items()):
             actual = self._take_now(source, sku, quantity)
             if actual is None:
                 raise TakeNeedsLock(f"{code}/{sku} has fewer than {quantity} free units now")
-            if is_low(actual.available, actual.low_threshold) != \
-                    is_low(predicted.available, predicted.low_threshold):
+            low = is_low(predicted.available, predicted.low_threshold)
+            if is_low(actual.available, actual.low_threshold) != low:
                 raise TakeNeedsLock(f"{code}/{sku} crossed its low threshold meanwhile")
+            if low and actual.available != predicted.available:  # the low event tells it
+                raise TakeNeedsLock(f"{code}/{sku} is low and moved meanwhile")
 
     def take(self, source: Source, sku: str, quantity: int) -> LevelState | None:
         """Reserve ``quantity`` if that much is free above safety stock: the level's counters
