@@ -438,11 +438,11 @@ def test_an_admin_subscribes_switches_off_and_on_in_the_console(
 
 
 def test_delivered_deliveries_are_forgotten_after_the_kept_days_pending_and_dead_stay(
-        hub: Hub, clock: FakeClock, api: Callable[[str], TestClient], receiver: Receiver,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        hub: Hub, clock: FakeClock, api: Callable[[str], TestClient],
+        receiver: Receiver) -> None:
     """ORDERPILOT_WEBHOOK_DELIVERIES_KEEP_DAYS (30): the sender arms the sweep at the first
     delivery it records in a day; a full batch arms the next round at once."""
-    monkeypatch.setattr(webhooks, "SWEEP_BATCH", 1)  # three old ones: three rounds
+    hub.registry.on_timer(webhooks.SWEEP_TIMER, webhooks.sweeper(30, batch=1))  # 3 rounds
     admin = api("admin")
     webhook_id = subscribe(admin, receiver, ["order.placed"])
     sender = hub.webhook_sender("test")

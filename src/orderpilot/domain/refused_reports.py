@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from orderpilot.domain.errors import (
@@ -70,7 +70,3 @@ class RefusedReport:
     detail: str
     detail_zh: str
     payload: dict[str, Any]
-
-
-def oldest_kept(now: datetime, keep_days: int) -> datetime:
-    return now - timedelta(days=keep_days)

@@ -16,6 +16,7 @@ from orderpilot.domain.errors import OrderpilotError
 from orderpilot.domain.records import JsonObject
 from orderpilot.domain.refused_reports import RefusedReport
 from orderpilot.domain.times import SHANGHAI
+from orderpilot.services import retention
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
 
 log = structlog.get_logger("orderpilot.refused_reports")
@@ -58,10 +59,5 @@ def keep_refusal(uow_factory: UowFactory, clock: Clock, error: OrderpilotError, 
 def sweeper(keep_days: int) -> Callable[[JsonObject, UnitOfWork, Clock], None]:
     """The timer handler forgetting refusals last seen more than ``keep_days`` ago
     (``ORDERPILOT_REFUSED_REPORTS_KEEP_DAYS``, bound in ``bootstrap.py``)."""
-    def sweep(payload: JsonObject, uow: UnitOfWork, clock: Clock) -> None:
-        now = clock()
-        if uow.refused_reports.prune(refusals.oldest_kept(now, keep_days),
-                                     SWEEP_BATCH) == SWEEP_BATCH:
-            uow.timers.schedule(f"refused_reports:sweep:{now.isoformat()}", SWEEP_TIMER, now,
-                                {}, now)
-    return sweep
+    return retention.sweeper(SWEEP_TIMER, keep_days, SWEEP_BATCH,
+                             lambda uow, before, batch: uow.refused_reports.prune(before, batch))

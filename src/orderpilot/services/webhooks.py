@@ -28,6 +28,7 @@ from orderpilot.domain.errors import Conflict, HostNotAllowed, InvalidInput, Not
 from orderpilot.domain.events import OrderEvent, new_id
 from orderpilot.domain.records import JsonObject
 from orderpilot.domain.times import SHANGHAI
+from orderpilot.services import retention
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
 
 log = structlog.get_logger("orderpilot.webhooks")
@@ -160,18 +161,14 @@ def enqueue_deliveries(event: OrderEvent, uow: UnitOfWork, clock: Clock) -> None
 # -- the sender ----------------------------------------------------------------------------
 
 
-def sweeper(keep_days: int) -> Callable[[JsonObject, UnitOfWork, Clock], None]:
+def sweeper(keep_days: int,
+            batch: int = SWEEP_BATCH) -> Callable[[JsonObject, UnitOfWork, Clock], None]:
     """The timer handler forgetting deliveries delivered more than ``keep_days`` ago, with
-    their attempts (``ORDERPILOT_WEBHOOK_DELIVERIES_KEEP_DAYS``, bound in ``bootstrap.py``).
-    The sender arms it once a day, at the first delivery it records that day."""
-    def sweep(payload: JsonObject, uow: UnitOfWork, clock: Clock) -> None:
-        now = clock()
-        if uow.webhooks.prune_delivered(now - timedelta(days=keep_days),
-                                        SWEEP_BATCH) == SWEEP_BATCH:  # more left: go on
-            rounds = int(str(payload.get("round", 0))) + 1
-            uow.timers.schedule(f"webhooks:sweep:{now.isoformat()}:{rounds}", SWEEP_TIMER, now,
-                                {"round": rounds}, now)
-    return sweep
+    their attempts (``ORDERPILOT_WEBHOOK_DELIVERIES_KEEP_DAYS``, bound in ``bootstrap.py``),
+    BATCH a round. The sender arms it once a day, at the first delivery it records that day."""
+    return retention.sweeper(SWEEP_TIMER, keep_days, batch,
+                             lambda uow, before, batch: uow.webhooks.prune_delivered(before,
+                                                                                     batch))
 
 
 @dataclass(frozen=True)
