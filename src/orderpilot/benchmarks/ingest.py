@@ -19,13 +19,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.accounts import AccountRepository
+from orderpilot.benchmarks.load import LoadClient, LoadError
 from orderpilot.benchmarks.scratch import (
-    KEEPALIVE_S,
     Scratch,
     free_port,
     hub_process,
@@ -152,22 +151,23 @@ async def _post_all(base: str, token: str, bodies: list[dict[str, Any]],
         queue.put_nowait(body)
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients,
-                          keepalive_expiry=KEEPALIVE_S)
 
-    async def client(http: httpx.AsyncClient) -> None:
+    async def client(http: LoadClient) -> None:
         nonlocal errors
         while not queue.empty():
             body = queue.get_nowait()
             t0 = time.perf_counter()
-            r = await http.post("/api/v1/orders", json=body, headers={
-                "Idempotency-Key": f"http-{body['external_id']}"})
+            try:
+                r = await http.post("/api/v1/orders", body, headers={
+                    "Idempotency-Key": f"http-{body['external_id']}"})
+                failed = r.status_code not in (200, 201)
+            except LoadError:
+                failed = True
             latencies.append((time.perf_counter() - t0) * 1000)
-            if r.status_code not in (200, 201):
-                errors += 1
+            errors += failed
 
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30,
-                                 headers={"Authorization": f"Bearer {token}"}) as http:
+    async with LoadClient(base, headers={"Authorization": f"Bearer {token}"},
+                          connections=clients) as http:
         started = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(clients)))
         elapsed = time.perf_counter() - started

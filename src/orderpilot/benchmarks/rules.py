@@ -22,8 +22,8 @@ import zen
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.accounts import AccountRepository
+from orderpilot.benchmarks.load import LoadClient, LoadError
 from orderpilot.benchmarks.scratch import (
-    KEEPALIVE_S,
     Scratch,
     child_process,
     free_port,
@@ -148,15 +148,14 @@ async def _drive(base: str, token: str, rate: float, seconds: float, sim: str,
         errors += 1
         kinds[kind] = kinds.get(kind, 0) + 1
 
-    limits = httpx.Limits(max_connections=64, keepalive_expiry=KEEPALIVE_S)
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits,
-                                 headers={"Authorization": f"Bearer {token}"}) as http, \
+    async with LoadClient(base, headers={"Authorization": f"Bearer {token}"},
+                          connections=64) as http, \
             httpx.AsyncClient(base_url=sim, timeout=10) as admin:
         async def one(i: int) -> None:
             try:
                 await place_and_pay(i)
-            except httpx.HTTPError as error:
-                count(type(error).__name__)
+            except LoadError as error:
+                count(error.kind)
 
         async def qualify(i: int) -> None:
             await admin.post("/_sim/customs/qualified", json={"phone": f"139{i:08d}"})
@@ -171,11 +170,11 @@ async def _drive(base: str, token: str, rate: float, seconds: float, sim: str,
 
         async def place_and_pay(i: int) -> None:
             phone = f"139{i:08d}"
-            placed = await http.post("/api/v1/orders", json=order_body(i, phone))
+            placed = await http.post("/api/v1/orders", order_body(i, phone))
             if placed.status_code not in (200, 201):
                 count(f"order {placed.status_code}")
                 return
-            paid = await http.post(f"/api/v1/orders/{placed.json()['id']}/events", json={
+            paid = await http.post(f"/api/v1/orders/{placed.json()['id']}/events", {
                 "type": "payment.succeeded", "source": "youzan",
                 "source_event_id": f"pay-{i}", "occurred_at": "2026-11-26T10:01:00+08:00"})
             if paid.status_code not in (200, 201):
@@ -183,6 +182,7 @@ async def _drive(base: str, token: str, rate: float, seconds: float, sim: str,
 
         tasks = []
         started = time.perf_counter()
+        cpu = time.process_time()
         for i in range(orders):
             delay = started + i * interval - time.perf_counter()
             if delay > 0:
@@ -192,8 +192,10 @@ async def _drive(base: str, token: str, rate: float, seconds: float, sim: str,
                 progress("sustained load", i, orders)
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu
     return {"orders": orders, "events_per_s": round(2 * orders / elapsed, 1),
-            "load_errors": errors, "load_error_kinds": kinds}
+            "load_errors": errors, "load_error_kinds": kinds,
+            "load_generator_cpu_ms_per_request": round(cpu * 1000 / (2 * orders), 2)}
 
 
 @contextmanager

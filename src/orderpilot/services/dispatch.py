@@ -39,10 +39,10 @@ class DispatchSettings:
     coalesce_seconds: float = 0.03
     timer_poll_seconds: float = 1.0
     one_transaction_per_batch: bool = False
-    # PostgreSQL: claimed events delivered in one transaction each this many. A chunk that
-    # loses a lock race anywhere (a deadlock inside a handler's savepoint, a unique-key race,
-    # a failed commit) is rolled back whole and its events delivered again one a
-    # transaction, where a handler's failure is retried with backoff. 1: every event alone.
+    # PostgreSQL: claimed events delivered in one transaction each this many. A chunk where
+    # anything fails (a handler, a lock race, a failed commit) is rolled back whole and its
+    # events delivered again one a transaction, where a handler's failure is retried with
+    # backoff. 1: every event alone.
     commit_chunk: int = 1
 
 
@@ -126,11 +126,11 @@ class Dispatcher:
         again with each handler in its own savepoint, so only the failing one is retried.
 
         Otherwise (PostgreSQL, where workers run side by side) the claim commits first, then
-        the batch is delivered in chunks of ``commit_chunk`` events, one transaction each. An
-        event alone in its transaction runs its handlers without a savepoint; if anything
-        fails, that transaction is rolled back and the event delivered again with each
-        handler in its own savepoint. A chunk that loses a lock race (a deadlock victim, a
-        concurrent update) is rolled back whole and its events delivered one a transaction."""
+        the batch is delivered in chunks of ``commit_chunk`` events, one transaction each,
+        their handlers run without savepoints and their stock taken last, just before the
+        commit. If anything of a chunk fails (a handler, a lost lock race, stock that moved),
+        it is rolled back whole and its events delivered one a transaction; an event alone
+        whose transaction fails is delivered again with each handler in its own savepoint."""
         s = self.settings
         outcomes: list[str] = []
         lags: list[float] = []  # reported after the commit, like the outcomes
@@ -182,14 +182,16 @@ class Dispatcher:
         if len(claims) > 1:
             chunk_outcomes: list[str] = []
             chunk_lags: list[float] = []
-            try:
+            try:  # the usual case: every handler of every event succeeds, no savepoint needed
                 with self.uow_factory() as uow:
                     uow.share_reads(shared)
-                    self._deliver(uow, claims, chunk_outcomes, chunk_lags)
+                    uow.inventory.defer_takes()  # stock rows locked last (see below)
+                    self._deliver(uow, claims, chunk_outcomes, chunk_lags, bare=True)
+                    uow.inventory.settle_takes()
                 outcomes += chunk_outcomes
                 lags += chunk_lags
                 return
-            except ConcurrentUpdate:  # nothing of the chunk committed: one by one instead
+            except Exception:  # nothing of the chunk committed: one event a transaction
                 log.info("dispatch_chunk_retried_singly", events=len(claims))
         for claim in claims:
             bare_outcomes: list[str] = []

@@ -100,6 +100,10 @@ class ActionRunner:
         self._registers: dict[str, tuple[float, object]] = {}
         self._busy = 0  # runs on the pool's threads now (run_forever with concurrency > 1)
         self._slots_lock = threading.Lock()
+        # The last claim was cut short by the pool's free slots, so runs may be waiting: a
+        # slot that frees wakes the claimer. Otherwise it sleeps until a commit queues a run
+        # (or the idle poll), instead of claiming again after every finished run.
+        self._starved = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -130,6 +134,7 @@ class ActionRunner:
         if pool is not None:
             with self._slots_lock:
                 limit = min(limit, self.settings.concurrency - self._busy)
+                self._starved = limit <= 0
             if limit <= 0:
                 return 0  # woken when a slot frees
         now = self.clock()
@@ -145,6 +150,9 @@ class ActionRunner:
             runs = uow.runs.get_many([c.item_id for c in claims])
             loaded = [(run, self._definition(uow, run), self._rule_key(uow, run.rule_id))
                       for run in runs]
+        if pool is not None and len(claims) >= limit:
+            with self._slots_lock:
+                self._starved = True
         for run, definition, key in loaded:
             if pool is None:
                 self._execute_guarded(run, definition, key)
@@ -160,7 +168,9 @@ class ActionRunner:
         finally:
             with self._slots_lock:
                 self._busy -= 1
-            self._wake.set()  # the claimer may take another run
+                starved = self._starved
+            if starved:
+                self._wake.set()  # runs were left waiting for a slot: claim again
 
     def _execute_guarded(self, run: Run, definition: RuleDefinition, key: str) -> None:
         try:
