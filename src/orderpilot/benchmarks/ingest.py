@@ -180,7 +180,8 @@ def over_http(scratch: Scratch, token: str, bodies: list[dict[str, Any]], client
 
     hub = open_hub(scratch)  # only reads the backlog
     try:
-        with hub_process(scratch, free_port()) as base, workers(scratch, worker_processes):
+        with (hub_process(scratch, free_port(), beside_workers=worker_processes > 0) as base,
+              workers(scratch, worker_processes)):
             asyncio.run(_post_all(base, token, bodies[:200], clients))  # warm-up, not counted
             _wait_for_empty_backlog(hub, progress)
             started = time.perf_counter()

@@ -101,9 +101,14 @@ def child_process(args: list[str], port: int, env: dict[str, str] | None = None,
             proc.kill()
 
 
-def hub_process(scratch: Scratch, port: int) -> Any:
-    """`orderpilot serve` on the scratch database; yields its base URL once healthy."""
-    return child_process(["serve", "--port", str(port)], port, scratch.env())
+def hub_process(scratch: Scratch, port: int, *, beside_workers: bool = False) -> Any:
+    """`orderpilot serve` on the scratch database; yields its base URL once healthy.
+    ``beside_workers``: `orderpilot worker` processes deliver the events, so `serve` only
+    answers the API, as deploy/ runs it (``ORDERPILOT_EMBEDDED_DISPATCHER=false``)."""
+    env = scratch.env()
+    if beside_workers:
+        env["ORDERPILOT_EMBEDDED_DISPATCHER"] = "false"
+    return child_process(["serve", "--port", str(port)], port, env)
 
 
 def open_hub(scratch: Scratch) -> Any:

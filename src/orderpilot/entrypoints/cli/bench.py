@@ -54,7 +54,8 @@ def ingest(orders: Annotated[int, typer.Option(min=100, help="Orders per timed r
            http_orders: Annotated[int, typer.Option(min=100)] = 4000,
            clients: Annotated[int, typer.Option(min=1, max=256)] = 16,
            workers: Annotated[int, typer.Option(
-               min=0, max=8, help="`orderpilot worker` processes beside serve (PostgreSQL)")] = 0,
+               min=0, max=8, help="`orderpilot worker` processes beside serve (PostgreSQL); "
+               "serve then only answers the API, as deploy/ runs it")] = 0,
            db: Db = None, as_json: AsJson = False) -> None:
     """Orders through the service layer vs. plain SQL, over HTTP, and fully processed."""
     from orderpilot.benchmarks import ingest as bench
@@ -100,7 +101,8 @@ def rules(rate: Annotated[float, typer.Option(min=1, help="Events per second")] 
           seconds: Annotated[float, typer.Option(min=1, help="Length of the sustained run")] = 60,
           eval_seconds: Annotated[float, typer.Option(min=0.2)] = 3,
           workers: Annotated[int, typer.Option(
-              min=0, max=8, help="`orderpilot worker` processes beside the hub (PostgreSQL)")]
+              min=0, max=8, help="`orderpilot worker` processes beside the hub (PostgreSQL); "
+              "serve then only answers the API, as deploy/ runs it")]
           = 0,
           curve: Annotated[str | None, typer.Option(
               help="Rates to step through, e.g. 50,100,150,200: the highest whose "
