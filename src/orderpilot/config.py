@@ -76,8 +76,8 @@ class Settings(BaseSettings):
         10 * 1024 * 1024, ge=1024, le=1024**3,
         description="Largest multipart/form-data body (spreadsheet uploads; files <= 5 MB)")
     # One claiming thread with a pool of 16 by default: four claimers woken by every commit
-    # that queued a run cost 27 statements an order in claims and checks against 10 with one,
-    # for the same 16 calls at once (docs/performance.md, "One rule-run claimer").
+    # that queued a run cost 27 statements an order in claims and checks, one costs 8.7, for
+    # the same 16 calls at once (docs/performance.md, "One rule-run claimer").
     rule_runner_threads: int = Field(1, ge=0, le=32, description=(
         "Threads claiming rule runs (each carries them out on its own pool)"))
     rule_call_concurrency: int = Field(16, ge=1, le=64, description=(

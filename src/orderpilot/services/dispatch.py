@@ -185,7 +185,7 @@ class Dispatcher:
             try:  # the usual case: every handler of every event succeeds, no savepoint needed
                 with self.uow_factory() as uow:
                     uow.share_reads(shared)
-                    uow.inventory.defer_takes()  # stock rows locked last (see below)
+                    uow.inventory.defer_takes()  # stock rows locked last, as for one event
                     self._deliver(uow, claims, chunk_outcomes, chunk_lags, bare=True)
                     uow.inventory.settle_takes()
                 outcomes += chunk_outcomes
