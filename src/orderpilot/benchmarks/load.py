@@ -97,8 +97,9 @@ class LoadClient:
                 conn.close()
                 if not reused:
                     raise LoadError(type(error).__name__) from error
-                # The server closed a kept-alive connection as the request went out: the
-                # request never reached it, so it is sent once more on a new connection.
+                # The server closed a kept-alive connection under the request: it is sent
+                # once more on a new connection. The benchmarks' requests are all safe to
+                # repeat (an idempotency key, or an order's or event's own id).
                 return await self._send_fresh(request)
             self._put_back(conn, keep)
             return answer
