@@ -424,4 +424,6 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
               integrations, book, rules, tables, actions, gateway, AccountCache(load_account),
               PushBatcher(lambda: hub.uow(), clock, journal=journal,
                           after_journal=lambda: hub.wake_channel_workers()), journal)
+    if db.is_sqlite:
+        hub.metrics.watch_sqlite_writer(db.writer_time)
     return hub

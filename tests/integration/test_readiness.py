@@ -6,6 +6,8 @@ from the database, so they hold whichever process delivers the events."""
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -154,3 +156,36 @@ def test_not_ready_while_the_database_cannot_be_reached(
     assert body["database"] == hub.db.dialect and down.headers["retry-after"] == "5"
     health = client.get("/healthz")
     assert health.status_code == 503 and health.headers["retry-after"] == "5"
+
+
+def test_metrics_say_how_busy_the_sqlite_writer_is(
+        hub: Hub, client: TestClient, tokens: dict[str, str]) -> None:
+    """The embedded database has one writer: /metrics says how long this process's write
+    transactions held it and waited for it (docs/performance.md); PostgreSQL has no such
+    limit and no such metric."""
+    names = ("orderpilot_sqlite_writer_busy_seconds_total",
+             "orderpilot_sqlite_writer_wait_seconds_total",
+             "orderpilot_sqlite_write_transactions_total")
+    before = samples(client, tokens["viewer"])
+    if not hub.db.is_sqlite:
+        assert not any((name, "") in before for name in names)
+        return
+    holding, waited = threading.Event(), []
+
+    def hold() -> None:
+        with hub.db.write():
+            holding.set()
+            time.sleep(0.3)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait(5)
+    started = time.perf_counter()
+    with hub.db.write():  # queues behind the holder
+        waited.append(time.perf_counter() - started)
+    holder.join()
+    after = samples(client, tokens["viewer"])
+    busy, wait, count = ((after[(n, "")] - before[(n, "")]) for n in names)
+    assert count >= 2
+    assert busy >= 0.3
+    assert 0.15 <= wait <= waited[0] + 0.05

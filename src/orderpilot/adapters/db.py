@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +17,17 @@ from sqlalchemy.engine import Connection, Engine
 # and address) never appear in these errors' text: engines are made with hide_parameters.
 UNAVAILABLE: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError,
                                             sa.exc.TimeoutError)
+
+
+@dataclass
+class WriterTime:
+    """Seconds this process's write transactions held SQLite's one writer slot, and spent
+    waiting for it: ``held / elapsed`` near 1 means the embedded database is the limit (time
+    to move to PostgreSQL). Only changed while the write lock is held, so never torn."""
+
+    held_s: float = 0.0
+    waited_s: float = 0.0
+    transactions: int = 0
 
 
 class Database:
@@ -51,6 +64,7 @@ class Database:
                                            hide_parameters=True,
                                            connect_args={"connect_timeout": 10})
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self.writer_time = WriterTime()
 
     @property
     def dialect(self) -> str:
@@ -72,8 +86,17 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """A read-write transaction, committed when the block ends without error."""
         if self._write_lock is not None:
-            with self._write_lock, self.engine.connect() as conn, conn.begin():
-                yield conn
+            asked = time.perf_counter()
+            with self._write_lock:
+                got = time.perf_counter()
+                try:
+                    with self.engine.connect() as conn, conn.begin():
+                        yield conn
+                finally:
+                    spent = self.writer_time
+                    spent.waited_s += got - asked
+                    spent.held_s += time.perf_counter() - got
+                    spent.transactions += 1
         else:
             with self.engine.begin() as conn:
                 yield conn

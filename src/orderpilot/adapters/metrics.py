@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from collections.abc import Iterator
 
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+from orderpilot.adapters.db import WriterTime
 from orderpilot.adapters.views.operations import OperationsState
 
 
@@ -49,6 +54,10 @@ class Metrics:
             "orderpilot_pulls_failing",
             "Channel accounts / stock sources whose last pull failed", ["kind"], registry=r)
 
+    def watch_sqlite_writer(self, spent: WriterTime) -> None:
+        """Export how busy this process kept SQLite's one writer (read when scraped)."""
+        self.registry.register(_WriterCollector(spent))
+
     def record_state(self, state: OperationsState) -> None:
         for queue, age in state.backlog_age_seconds.items():
             self.backlog_age.labels(queue).set(age)
@@ -56,3 +65,24 @@ class Metrics:
             self.dead_letters.labels(kind).set(count)
         for kind, count in state.pulls_failing.items():
             self.pulls_failing.labels(kind).set(count)
+
+
+class _WriterCollector(Collector):
+    """The embedded database's single writer: `rate(busy[5m])` near 1 means write
+    transactions queue behind each other (docs/performance.md, "Where the CPU goes")."""
+
+    def __init__(self, spent: WriterTime) -> None:
+        self.spent = spent
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        yield CounterMetricFamily(
+            "orderpilot_sqlite_writer_busy_seconds",
+            "Seconds this process's write transactions held the SQLite writer",
+            value=self.spent.held_s)
+        yield CounterMetricFamily(
+            "orderpilot_sqlite_writer_wait_seconds",
+            "Seconds this process's write transactions waited for the SQLite writer",
+            value=self.spent.waited_s)
+        yield CounterMetricFamily(
+            "orderpilot_sqlite_write_transactions",
+            "Write transactions this process ran on SQLite", value=self.spent.transactions)

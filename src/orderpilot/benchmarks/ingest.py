@@ -19,10 +19,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.accounts import AccountRepository
+from orderpilot.benchmarks import cpu
 from orderpilot.benchmarks.load import LoadClient, LoadError
 from orderpilot.benchmarks.scratch import (
     Scratch,
@@ -184,11 +186,15 @@ def over_http(scratch: Scratch, token: str, bodies: list[dict[str, Any]], client
               workers(scratch, worker_processes)):
             asyncio.run(_post_all(base, token, bodies[:200], clients))  # warm-up, not counted
             _wait_for_empty_backlog(hub, progress)
-            started = time.perf_counter()
-            rate, latencies, errors = asyncio.run(_post_all(base, token, bodies[200:],
-                                                            clients))
-            accepted = time.perf_counter() - started
-            drained = _wait_for_empty_backlog(hub, progress) - started
+            writer_before = _sqlite_writer(base, token)
+            with cpu.measure() as used:
+                started = time.perf_counter()
+                rate, latencies, errors = asyncio.run(_post_all(base, token, bodies[200:],
+                                                                clients))
+                accepted = time.perf_counter() - started
+                drained = _wait_for_empty_backlog(hub, progress) - started
+            writer = _writer_share(writer_before, _sqlite_writer(base, token), drained,
+                                   len(bodies) - 200)
             dead = _outbox_rows(hub, "dead")
             with hub.db.read() as conn:  # allocation was on: every order holds its stock
                 allocated = int(conn.execute(sa.select(sa.func.count(
@@ -202,7 +208,39 @@ def over_http(scratch: Scratch, token: str, bodies: list[dict[str, Any]], client
             "http_errors": errors, "worker_processes": worker_processes,
             "fully_processed_per_s": round((len(bodies) - 200) / drained, 1),
             "backlog_drained_after_accepting_s": round(max(drained - accepted, 0.0), 2),
-            "orders_allocated": allocated, "dead_letters": dead}
+            "orders_allocated": allocated, "dead_letters": dead,
+            "cpu": used.as_json(len(bodies) - 200), **writer}
+
+
+WRITER_METRICS = ("orderpilot_sqlite_writer_busy_seconds_total",
+                  "orderpilot_sqlite_writer_wait_seconds_total",
+                  "orderpilot_sqlite_write_transactions_total")
+
+
+def _sqlite_writer(base: str, token: str) -> dict[str, float]:
+    """serve's SQLite writer counters from its /metrics (none on PostgreSQL)."""
+    text = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"},
+                     timeout=30).raise_for_status().text
+    values = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in WRITER_METRICS:
+            values[name] = float(value)
+    return values
+
+
+def _writer_share(before: dict[str, float], after: dict[str, float], seconds: float,
+                  orders: int) -> dict[str, Any]:
+    """How busy serve kept SQLite's one writer while the orders went through: a share near
+    1 means its write transactions queued behind each other."""
+    if not after or seconds <= 0:
+        return {}
+    busy, wait, count = (after[m] - before.get(m, 0.0) for m in WRITER_METRICS)
+    return {"sqlite_writer_in_serve": {
+        "busy_share": round(busy / seconds, 3),
+        "held_ms_per_order": round(busy * 1000 / orders, 2),
+        "transactions_per_order": round(count / orders, 2),
+        "wait_ms_per_transaction": round(wait * 1000 / count, 2) if count else 0.0}}
 
 
 def _outbox_rows(hub: Hub, status: str) -> int:

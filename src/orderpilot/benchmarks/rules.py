@@ -22,6 +22,7 @@ import zen
 
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.accounts import AccountRepository
+from orderpilot.benchmarks import cpu
 from orderpilot.benchmarks.load import LoadClient, LoadError
 from orderpilot.benchmarks.scratch import (
     Scratch,
@@ -243,8 +244,9 @@ def latency(scratch: Scratch, rate: float, seconds: float, progress: Progress,
                                              first=WARM_UP_FIRST))
                 _wait_until_done(scratch, progress)
                 measured_from = datetime.now(UTC)
-                load = asyncio.run(_drive(base, token, rate, seconds, sim, progress))
-                _wait_until_done(scratch, progress)
+                with cpu.measure() as used:
+                    load = asyncio.run(_drive(base, token, rate, seconds, sim, progress))
+                    _wait_until_done(scratch, progress)
         finally:
             os.environ.pop("ORDERPILOT_SIM_URL", None)
             os.environ.pop("ORDERPILOT_SMS_RATE_PER_SECOND", None)
@@ -272,7 +274,7 @@ def latency(scratch: Scratch, rate: float, seconds: float, progress: Progress,
     matching = sorted((made - recorded).total_seconds() * 1000 for recorded, _, made in rows)
     if not lags:
         raise RuntimeError(f"no rule actions were carried out (runs: {statuses})")
-    return {**load, "warm_up_orders": warm_up["orders"],
+    return {**load, "warm_up_orders": warm_up["orders"], "cpu": used.as_json(load["orders"]),
             "runs": {k: int(v) for k, v in statuses.items()}, "sms_sent": sms,
             "event_to_action_p50_ms": round(statistics.median(lags), 1),
             "event_to_action_p99_ms": round(lags[max(int(len(lags) * 0.99) - 1, 0)], 1),
