@@ -18,3 +18,12 @@ def test_fully_processed_counts_orders_that_were_allocated_and_handled() -> None
     # fully processed can never be faster than accepted
     assert result["fully_processed_per_s"] <= result["http_orders_per_s"] * 1.05
     assert result["backlog_drained_after_accepting_s"] >= 0
+    # where the CPU went: serve did the work (no workers), and the SQLite writer it kept busy
+    figures = result["cpu"]
+    assert figures["ms_per_order"]["serve"] > 0
+    assert figures["ms_per_order"]["workers"] == 0
+    assert figures["hub_ms_per_order"] >= figures["ms_per_order"]["serve"]
+    assert 0 < figures["machine_busy_cores"] <= figures["cores"]
+    writer = result["sqlite_writer_in_serve"]
+    assert 0 < writer["busy_share"] <= 1.0
+    assert writer["transactions_per_order"] >= 1  # at least each order's own placement

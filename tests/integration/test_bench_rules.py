@@ -23,3 +23,8 @@ def test_latency_counts_the_measured_orders_each_carried_out_once() -> None:
         <= result["event_to_action_max_ms"]
     assert result["event_to_run_recorded_p50_ms"] <= result["event_to_action_p50_ms"]
     assert 0 < result["load_generator_cpu_ms_per_request"]
+    # where the CPU went: serve (with its dispatcher) and the simulators both worked
+    figures = result["cpu"]
+    assert figures["ms_per_order"]["serve"] > 0
+    assert figures["ms_per_order"]["simulators"] > 0
+    assert 0 < figures["machine_busy_cores"] <= figures["cores"]

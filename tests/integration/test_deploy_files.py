@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from typer.exceptions import TyperException
 from typer.testing import CliRunner
 
+from orderpilot.adapters.db import WriterTime
 from orderpilot.adapters.metrics import Metrics
 from orderpilot.adapters.views.operations import OperationsState
 from orderpilot.config import Settings
@@ -168,6 +169,7 @@ def exposed_metrics() -> dict[str, dict[str, set[str]]]:
     metrics.dispatch_lag.observe(0.2)
     metrics.rule_action_lag.labels("sms").observe(1.0)
     metrics.http_latency.labels("GET", "/readyz", "503").observe(0.01)
+    metrics.watch_sqlite_writer(WriterTime(held_s=1.0, waited_s=0.5, transactions=3))
     found: dict[str, dict[str, set[str]]] = {"up": {"job": set(), "instance": set()}}
     for family in text_string_to_metric_families(generate_latest(metrics.registry).decode()):
         for sample in family.samples:

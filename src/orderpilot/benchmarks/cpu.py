@@ -3,7 +3,8 @@
 The benchmarks run the hub, its workers, the simulators, PostgreSQL and the load generator on
 one machine. When a speed target is missed, the first question is whether the machine had CPU
 left: these figures answer it from the kernel's own accounting (``/proc/stat`` for the
-machine, ``/proc/PID/stat`` fields 14-15, utime and stime, for each process; see proc(5),
+machine, ``/proc/PID/stat`` fields 14-17, utime, stime, cutime and cstime, for each process;
+see proc(5),
 https://man7.org/linux/man-pages/man5/proc.5.html). A process's figure covers all its
 threads. Linux only; elsewhere :func:`measure` yields an empty report.
 """
@@ -35,14 +36,17 @@ def machine_busy_ticks() -> tuple[int, int]:
 
 
 def _process(pid: int) -> tuple[int, str, int] | None:
-    """(parent pid, command name, utime + stime ticks), or None if it has gone."""
+    """(parent pid, command name, CPU ticks), or None if it has gone. The ticks are the
+    process's own (utime + stime) and those of its children that ended and were waited for
+    (cutime + cstime): PostgreSQL's backends for connections that closed land in the
+    postmaster's."""
     try:
         stat = (PROC / str(pid) / "stat").read_text()
     except OSError:
         return None
     name = stat[stat.index("(") + 1:stat.rindex(")")]
     rest = stat[stat.rindex(")") + 2:].split()
-    return int(rest[1]), name, int(rest[11]) + int(rest[12])
+    return int(rest[1]), name, sum(int(v) for v in rest[11:15])
 
 
 def _cmdline(pid: int) -> list[str]:

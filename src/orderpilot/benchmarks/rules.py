@@ -335,7 +335,9 @@ def run_curve(rates: list[float], seconds: float, db_url: str | None, progress: 
         steps.append({"rate": rate, "events_per_s": timing["events_per_s"],
                       "event_to_action_p50_ms": timing["event_to_action_p50_ms"],
                       "event_to_action_p99_ms": timing["event_to_action_p99_ms"],
-                      "load_errors": timing["load_errors"], "within_bound": met})
+                      "load_errors": timing["load_errors"], "within_bound": met,
+                      "machine_busy_cores": timing["cpu"].get("machine_busy_cores"),
+                      "cpu_ms_per_order": timing["cpu"].get("ms_per_order")})
         if not met:
             break
         if float(timing["events_per_s"]) >= sustained:
