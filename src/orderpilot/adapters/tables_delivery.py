@@ -3,8 +3,7 @@ each handler has already done, and durable timers (docs/architecture.md, "How an
 flows").
 
 The outbox is a queue table: rows are inserted with their event, leased by a claim and
-deleted once delivered, so many of its index entries point at rows just gone.
-Its claim reads two partial indexes of pending rows (migration 0033).
+deleted once delivered.
 """
 
 from __future__ import annotations
@@ -27,13 +26,7 @@ outbox = sa.Table(
     sa.Column("order_id", sa.String(36)),
 )
 sa.Index("ix_outbox_due", outbox.c.status, outbox.c.available_at)
-# The claim's two partial indexes (0033): the queue's head in due order, and an order's
-# pending rows. Queries must say status = 'pending' as a literal to use them.
-_PENDING = sa.text("status = 'pending'")
-sa.Index("ix_outbox_pending_due", outbox.c.available_at, outbox.c.seq,
-         postgresql_where=_PENDING, sqlite_where=_PENDING)
-sa.Index("ix_outbox_pending_order", outbox.c.order_id, outbox.c.seq,
-         postgresql_where=_PENDING, sqlite_where=_PENDING)
+sa.Index("ix_outbox_order_seq", outbox.c.order_id, outbox.c.seq)
 
 inbox = sa.Table(
     "inbox", metadata,
