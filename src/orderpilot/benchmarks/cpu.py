@@ -27,12 +27,11 @@ def _ticks_per_s() -> int:
     return int(os.sysconf("SC_CLK_TCK"))
 
 
-def machine_busy_ticks() -> tuple[int, int]:
-    """(busy, total) clock ticks of all cores since boot: the first line of /proc/stat,
-    busy being everything but idle and iowait."""
+def machine_busy_ticks() -> int:
+    """Busy clock ticks of all cores since boot: the first line of /proc/stat, everything
+    but idle and iowait."""
     fields = [int(v) for v in (PROC / "stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return sum(fields) - idle, sum(fields)
+    return sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)
 
 
 def _process(pid: int) -> tuple[int, str, int] | None:
@@ -132,9 +131,9 @@ def measure() -> Iterator[Report]:
     if not (PROC / "stat").exists():
         yield report
         return
-    before, (busy0, _total0), t0 = snapshot(), machine_busy_ticks(), time.perf_counter()
+    before, busy0, t0 = snapshot(), machine_busy_ticks(), time.perf_counter()
     yield report
-    after, (busy1, _total1) = snapshot(), machine_busy_ticks()
+    after, busy1 = snapshot(), machine_busy_ticks()
     report.seconds = time.perf_counter() - t0
     tick = _ticks_per_s()
     report.machine_busy_s = (busy1 - busy0) / tick
