@@ -22,7 +22,9 @@ from integration.test_decision_tables_api import grid
 from integration.test_inventory import setup_stock
 from orderpilot.adapters.uow import SqlUnitOfWork
 from orderpilot.bootstrap import Hub
+from orderpilot.domain import returns as rd
 from orderpilot.domain.expectations import TEMPLATES as EXPECTATION_TEMPLATES
+from orderpilot.domain.return_reasons import REASONS
 from orderpilot.integrations.kingdee.mapping import default_document
 from reliability.support.orders import canonical_order
 
@@ -224,6 +226,12 @@ def valid_queries() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
                 "inventory/sync-runs")
     return {
         **{f"GET /api/v1/{listing}": no_query for listing in listings},
+        # the handler checks status and reason against its lists (422 otherwise): generated
+        # text passed in 3 calls of 21 with one seed, so the filters are drawn from the lists
+        "GET /api/v1/returns": st.fixed_dictionaries({}, optional={
+            "status": st.sampled_from(tuple(rd.STATUSES)),
+            "reason": st.sampled_from(tuple(REASONS)),
+            "sku": st.sampled_from(["DIAPER-L", "NOPE"]), "limit": st.integers(1, 100)}),
         # a constant query is sent once: vary it with a key the API ignores, as a client's
         # cache-busting parameter (one seed gave 2 valid calls of 11 with st.just({}))
         "GET /api/v1/decision-tables/{name}": st.builds(lambda n: {"_": str(n)},
