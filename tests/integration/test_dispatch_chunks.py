@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import sqlalchemy as sa
 
+from orderpilot.adapters import stats
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.stats import StatsRepository
 from orderpilot.bootstrap import Hub
@@ -74,3 +76,43 @@ def test_the_counters_of_several_dispatcher_threads_read_as_one_row(hub: Hub) ->
         days = StatsRepository(conn).channel_days("2026-12-01")
     assert shards == 4  # one row per thread
     assert days == [("2026-12-05", "shopee", 4, 1000)]
+
+
+def test_chunks_whose_threads_share_a_shard_wait_for_each_other_instead_of_deadlocking(
+        hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two dispatcher threads on the same shard (two workers' random starts can fall on
+    it), each delivering a chunk that counts two channels, in opposite orders. Counted as the
+    events came, each took one channel's row and waited for the other's: a deadlock, the chunk
+    rolled back and its events went again one by one (the strict two-worker test saw it in one
+    run in five). Deferred, the counts are added in (day, channel) order just before the
+    commit, so one transaction waits for the other and both commit."""
+    if hub.db.is_sqlite:
+        pytest.skip("SQLite has one writer: two transactions never hold rows at once")
+    monkeypatch.setattr(stats, "this_threads_shard", lambda: 3)
+    with hub.uow() as uow:  # the rows exist already, as they do for all but a day's first
+        for channel in ("lazada", "shopee"):
+            uow.stats.count_order("2026-12-05", channel, 1)
+    both_counted_one = threading.Barrier(2, timeout=10)
+    errors: list[BaseException] = []
+
+    def chunk(first: str, second: str) -> None:
+        try:
+            with hub.uow() as uow:
+                uow.stats.defer_counts()
+                uow.stats.count_order("2026-12-05", first, 100)
+                both_counted_one.wait()
+                uow.stats.count_order("2026-12-05", second, 100)
+                uow.stats.settle_counts()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=chunk, args=pair)
+               for pair in (("shopee", "lazada"), ("lazada", "shopee"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with hub.db.read() as conn:
+        days = StatsRepository(conn).channel_days("2026-12-01")
+    assert days == [("2026-12-05", "lazada", 3, 201), ("2026-12-05", "shopee", 3, 201)]

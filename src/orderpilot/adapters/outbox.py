@@ -119,10 +119,14 @@ class EventLog:
         return {r.id: event_from_row(r) for r in rows}
 
 
+# status = 'pending' written as a literal, not a parameter: only then may PostgreSQL (even in
+# a prepared statement's generic plan) and SQLite read the partial indexes of pending rows
+# (migration 0033), walking the queue from its head instead of sorting all of it.
+_PENDING: sa.ColumnElement[str] = sa.literal_column("'pending'")
 _EARLIER = t.outbox.alias("earlier")
 _FIRST_OF_ORDER = sa.or_(t.outbox.c.order_id.is_(None), ~sa.exists().where(
     _EARLIER.c.order_id == t.outbox.c.order_id, _EARLIER.c.seq < t.outbox.c.seq,
-    _EARLIER.c.status == "pending"))
+    _EARLIER.c.status == _PENDING))
 
 
 class Outbox:
@@ -138,7 +142,7 @@ class Outbox:
         SQLite's claimer is the only writer and handles its batch in order, in one go."""
         first_of_order = None if self.conn.dialect.name == "sqlite" else _FIRST_OF_ORDER
         return _claim(self.conn, t.outbox, t.outbox.c.available_at, worker, limit, lease, now,
-                      id_column="event_id", only=first_of_order)
+                      id_column="event_id", only=first_of_order, pending=_PENDING)
 
     def complete_many(self, seqs: list[int | str], worker: str) -> None:
         if seqs:
@@ -232,10 +236,11 @@ def _release_failed(conn: Connection, which: Any, table: sa.Table, due_column: s
 
 def _claim(conn: Connection, table: sa.Table, due_column: sa.Column[Any], worker: str,
            limit: int, lease: timedelta, now: datetime, *, id_column: str,
-           seq_column: str = "seq", only: Any = None) -> list[Claim]:
+           seq_column: str = "seq", only: Any = None,
+           pending: Any = "pending") -> list[Claim]:
     seq = table.c[seq_column]
     due = (sa.select(seq)
-           .where(table.c.status == "pending", due_column <= now,
+           .where(table.c.status == pending, due_column <= now,
                   sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
                   *([] if only is None else [only]))
            .order_by(due_column, seq).limit(limit)

@@ -26,7 +26,13 @@ outbox = sa.Table(
     sa.Column("order_id", sa.String(36)),
 )
 sa.Index("ix_outbox_due", outbox.c.status, outbox.c.available_at)
-sa.Index("ix_outbox_order_seq", outbox.c.order_id, outbox.c.seq)
+# The claim's two partial indexes (0033): the queue's head in due order, and an order's
+# pending rows. Queries must say status = 'pending' as a literal to use them.
+_PENDING = sa.text("status = 'pending'")
+sa.Index("ix_outbox_pending_due", outbox.c.available_at, outbox.c.seq,
+         postgresql_where=_PENDING, sqlite_where=_PENDING)
+sa.Index("ix_outbox_pending_order", outbox.c.order_id, outbox.c.seq,
+         postgresql_where=_PENDING, sqlite_where=_PENDING)
 
 inbox = sa.Table(
     "inbox", metadata,

@@ -61,6 +61,20 @@ class DispatchStats:
             observe(what, n)
 
 
+def _defer_hot_rows(uow: UnitOfWork) -> None:
+    """A bare delivery on PostgreSQL writes the rows every worker shares last, just before the
+    commit, each set in key order: the channel-day counters, then stock. Every transaction
+    then takes them in one order, so two of them wait for each other instead of deadlocking,
+    and holds them only across the commit."""
+    uow.stats.defer_counts()
+    uow.inventory.defer_takes()
+
+
+def _settle_hot_rows(uow: UnitOfWork) -> None:
+    uow.stats.settle_counts()
+    uow.inventory.settle_takes()
+
+
 class Dispatcher:
     def __init__(self, uow_factory: UowFactory, registry: HandlerRegistry, clock: Clock,
                  worker_id: str, settings: DispatchSettings | None = None) -> None:
@@ -169,7 +183,9 @@ class Dispatcher:
             with self.uow_factory() as uow:
                 claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease, self.clock())
                 uow.share_reads(shared)
+                uow.stats.defer_counts()  # one statement a counter row, not one an order
                 self._deliver(uow, claims, bare_outcomes, bare_lags, bare=True)
+                uow.stats.settle_counts()
         except Exception:
             log.debug("dispatch_batch_retried_with_savepoints")
             return None
@@ -185,14 +201,17 @@ class Dispatcher:
             try:  # the usual case: every handler of every event succeeds, no savepoint needed
                 with self.uow_factory() as uow:
                     uow.share_reads(shared)
-                    uow.inventory.defer_takes()  # stock rows locked last, as for one event
+                    _defer_hot_rows(uow)  # counters, then stock, locked last in key order
                     self._deliver(uow, claims, chunk_outcomes, chunk_lags, bare=True)
-                    uow.inventory.settle_takes()
+                    _settle_hot_rows(uow)
                 outcomes += chunk_outcomes
                 lags += chunk_lags
                 return
-            except Exception:  # nothing of the chunk committed: one event a transaction
-                log.info("dispatch_chunk_retried_singly", events=len(claims))
+            except Exception as error:  # nothing of the chunk committed: one event a transaction
+                # what the database said, if it was the database (a deadlock names its row)
+                cause = error.__cause__ or error
+                log.info("dispatch_chunk_retried_singly", events=len(claims),
+                         error=f"{type(cause).__name__}: {cause}"[:1000])
         for claim in claims:
             bare_outcomes: list[str] = []
             bare_lags: list[float] = []
@@ -201,9 +220,9 @@ class Dispatcher:
                     uow.share_reads(shared)
                     # Stock rows are locked last, just before the commit (defer_takes):
                     # workers side by side queue on a best-seller's row for the commit only.
-                    uow.inventory.defer_takes()
+                    _defer_hot_rows(uow)
                     self._deliver(uow, [claim], bare_outcomes, bare_lags, bare=True)
-                    uow.inventory.settle_takes()
+                    _settle_hot_rows(uow)
                 outcomes += bare_outcomes
                 lags += bare_lags
                 continue
