@@ -25,6 +25,7 @@ from orderpilot.services.back_office.store import (
 )
 
 bk, st = t.erp_bookings, t.erp_settings
+_ORDER_OF_BILL = sa.select(bk.c.order_id).where(bk.c.bill_no == sa.bindparam("bill_no"))
 
 
 def _free(now: datetime) -> Any:
@@ -48,8 +49,7 @@ class BackOfficeRepository:
         return self.order_of_bill(bill_no)
 
     def order_of_bill(self, bill_no: str) -> str | None:
-        found = self.conn.execute(sa.select(bk.c.order_id).where(bk.c.bill_no == bill_no)
-                                  ).first()
+        found = self.conn.execute(_ORDER_OF_BILL, {"bill_no": bill_no}).first()
         return str(found[0]) if found else None
 
     def any_due(self, now: datetime) -> bool:

@@ -18,6 +18,13 @@ from orderpilot.domain.expectation_records import Breach, StoredExpectation
 from orderpilot.domain.expectations import Expectation, parse_condition
 from orderpilot.services.unit_of_work import SharedReads, shared_or_fresh
 
+# Read for every event type a batch holds: built once (statements built per call cost more
+# client CPU than they take to run).
+_WATCHING = sa.select(x).where(
+    x.c.enabled.is_(True),
+    sa.or_(x.c.after_type == sa.bindparam("type"), x.c.expect_type == sa.bindparam("type"))
+).order_by(x.c.code)
+
 OPENED, CLOSED = "erp.receivable_opened", "erp.receivable_closed"
 
 
@@ -55,10 +62,7 @@ class ExpectationRepository:
         """The enabled expectations whose A or B is EVENT_TYPE (read for every event, so an
         event no expectation names costs one empty look-up and no parsing)."""
         def read() -> list[Expectation]:
-            rows = self.conn.execute(sa.select(x).where(
-                x.c.enabled.is_(True),
-                sa.or_(x.c.after_type == event_type, x.c.expect_type == event_type))
-                .order_by(x.c.code))
+            rows = self.conn.execute(_WATCHING, {"type": event_type})
             return [_expectation(r).expectation for r in rows]
 
         return list(shared_or_fresh(self.shared, ("expectations.watching", event_type), read))

@@ -47,6 +47,14 @@ def event_from_row(r: Any) -> OrderEvent:
 
 
 _INSERT_EVENTS = t.events.insert()
+_HAPPENED = sa.select(t.events.c.seq).where(
+    t.events.c.order_id == sa.bindparam("order_id"),
+    t.events.c.type == sa.bindparam("type")).limit(1)
+_HAPPENED_SINCE = sa.select(t.events.c.seq).where(
+    t.events.c.order_id == sa.bindparam("order_id"), t.events.c.type == sa.bindparam("type"),
+    t.events.c.recorded_at >= sa.bindparam("since")).limit(1)
+_COMPLETE = t.outbox.delete().where(t.outbox.c.seq.in_(sa.bindparam("seqs", expanding=True)),
+                                    t.outbox.c.claimed_by == sa.bindparam("worker"))
 DELIVERED = frozenset(e.type for e in lifecycle.EVENT_TYPES.values() if e.node == "delivered")
 
 
@@ -106,11 +114,11 @@ class EventLog:
     def happened_since(self, order_id: str | None, event_type: str,
                        since: datetime | None = None) -> bool:
         """Whether the order got an event of this type (at or after ``since``, if given)."""
-        query = sa.select(t.events.c.seq).where(t.events.c.order_id == order_id,
-                                                t.events.c.type == event_type)
-        if since is not None:
-            query = query.where(t.events.c.recorded_at >= since)
-        return self.conn.execute(query.limit(1)).first() is not None
+        if since is None:
+            return self.conn.execute(_HAPPENED, {"order_id": order_id, "type": event_type}
+                                     ).first() is not None
+        return self.conn.execute(_HAPPENED_SINCE, {"order_id": order_id, "type": event_type,
+                                                   "since": since}).first() is not None
 
     def get_many(self, event_ids: list[str]) -> dict[str, OrderEvent]:
         if not event_ids:
@@ -146,8 +154,7 @@ class Outbox:
 
     def complete_many(self, seqs: list[int | str], worker: str) -> None:
         if seqs:
-            self.conn.execute(t.outbox.delete().where(t.outbox.c.seq.in_(seqs),
-                                                      t.outbox.c.claimed_by == worker))
+            self.conn.execute(_COMPLETE, {"seqs": seqs, "worker": worker})
 
     def fail(self, seq: int | str, worker: str, error: str,
              retry_at: datetime | None) -> None:
@@ -238,15 +245,34 @@ def _claim(conn: Connection, table: sa.Table, due_column: sa.Column[Any], worker
            limit: int, lease: timedelta, now: datetime, *, id_column: str,
            seq_column: str = "seq", only: Any = None,
            pending: Any = "pending") -> list[Claim]:
+    # Built once per queue: built on every claim, the statement cost more CPU (building it,
+    # then SQLAlchemy's cache key) than running it did, on PostgreSQL workers. Keyed by the
+    # identity of ONLY and PENDING (module constants), checked on every hit.
+    key = (table.name, due_column.name, id_column, seq_column, id(only), id(pending))
+    built = _CLAIMS.get(key)
+    if built is None or built[0] is not only or built[1] is not pending:
+        built = _CLAIMS[key] = (only, pending, _claim_statement(
+            table, due_column, id_column, seq_column, only, pending))
+    statement = built[2]
+    rows = conn.execute(statement, {"now": now, "until": now + lease, "worker": worker,
+                                    "limit": limit}).all()
+    return sorted((Claim(r[0], r[1], r[2]) for r in rows), key=lambda c: c.seq)
+
+
+_CLAIMS: dict[tuple[object, ...], tuple[Any, Any, Any]] = {}
+
+
+def _claim_statement(table: sa.Table, due_column: sa.Column[Any], id_column: str,
+                     seq_column: str, only: Any, pending: Any) -> Any:
     seq = table.c[seq_column]
+    now = sa.bindparam("now", type_=due_column.type)
     due = (sa.select(seq)
            .where(table.c.status == pending, due_column <= now,
                   sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
                   *([] if only is None else [only]))
-           .order_by(due_column, seq).limit(limit)
+           .order_by(due_column, seq).limit(sa.bindparam("limit", type_=sa.Integer))
            .with_for_update(skip_locked=True))
-    rows = conn.execute(
-        table.update().where(seq.in_(due.scalar_subquery()))
-        .values(claimed_by=worker, claimed_until=now + lease)
-        .returning(seq, table.c[id_column], table.c.attempts)).all()
-    return sorted((Claim(r[0], r[1], r[2]) for r in rows), key=lambda c: c.seq)
+    return (table.update().where(seq.in_(due.scalar_subquery()))
+            .values(claimed_by=sa.bindparam("worker", type_=sa.String),
+                    claimed_until=sa.bindparam("until", type_=table.c.claimed_until.type))
+            .returning(seq, table.c[id_column], table.c.attempts))

@@ -93,6 +93,10 @@ _VIEWS_OF = sa.select(t.system_views).where(t.system_views.c.order_id == _OID) \
     .order_by(t.system_views.c.system)
 
 
+_DELETE_VIEW = t.system_views.delete().where(
+    t.system_views.c.order_id == sa.bindparam("order_id"),
+    t.system_views.c.system == sa.bindparam("system"))
+
 class OrderRepository:
     """Orders in one transaction. An order read twice in it is read from the database once:
     ``get`` keeps a copy of what it read and hands out copies of it, so a handler changing its
@@ -177,8 +181,7 @@ class OrderRepository:
     def _write_views(self, order: Order) -> None:
         for system in sorted(order.changed_views):
             v = order.views[system]
-            self.conn.execute(t.system_views.delete().where(
-                t.system_views.c.order_id == order.id, t.system_views.c.system == system))
+            self.conn.execute(_DELETE_VIEW, {"order_id": order.id, "system": system})
             self.conn.execute(t.system_views.insert(), {
                 "order_id": order.id, "system": system, "status": v.status,
                 "event_type": v.event_type, "source": v.source, "occurred_at": v.occurred_at,

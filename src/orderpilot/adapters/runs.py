@@ -19,6 +19,9 @@ from orderpilot.domain.rules.records import OutsideAttempt, Run, StepAttempt
 _DUE = (sa.select(t.rule_runs.c.seq).where(t.rule_runs.c.status == "pending",
                                             t.rule_runs.c.next_attempt_at <= sa.bindparam("now"))
         .limit(1))
+_RUN = sa.select(t.rule_runs).where(t.rule_runs.c.id == sa.bindparam("id"))
+_RUNS = sa.select(t.rule_runs).where(
+    t.rule_runs.c.id.in_(sa.bindparam("ids", expanding=True))).order_by(t.rule_runs.c.seq)
 
 
 class RunRepository:
@@ -40,15 +43,13 @@ class RunRepository:
                       lease, now, id_column="id")
 
     def get(self, run_id: str) -> Run | None:
-        row = self.conn.execute(sa.select(t.rule_runs).where(t.rule_runs.c.id == run_id)).first()
+        row = self.conn.execute(_RUN, {"id": run_id}).first()
         return None if row is None else Run(*row)
 
     def get_many(self, run_ids: List[str]) -> List[Run]:
         if not run_ids:
             return []
-        return [Run(*r) for r in self.conn.execute(sa.select(t.rule_runs)
-                                                   .where(t.rule_runs.c.id.in_(run_ids))
-                                                   .order_by(t.rule_runs.c.seq))]
+        return [Run(*r) for r in self.conn.execute(_RUNS, {"ids": run_ids})]
 
     def update(self, run_id: str, worker: str | None, **values: Any) -> bool:
         """Change a run this worker holds (or any run, with worker None)."""

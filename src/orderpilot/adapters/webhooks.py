@@ -26,6 +26,7 @@ SHOWN = [s.c.id, s.c.url, s.c.events, s.c.description, s.c.status, s.c.created_a
          s.c.created_by]  # never the secret
 LOGGED = [c for c in d.c if c.name not in ("claimed_by",)]
 OUTCOMES = {"delivered": "delivered", "pending": "retry", "dead": "dead"}  # status -> outcome
+_ACTIVE = sa.select(s.c.id, s.c.events).where(s.c.status == "active").order_by(s.c.id)
 
 
 class WebhookRepository:
@@ -54,8 +55,7 @@ class WebhookRepository:
     def active(self) -> list[tuple[str, list[str]]]:
         """Every active subscription: (id, the event types it wants)."""
         def read() -> list[tuple[str, list[str]]]:
-            rows = self.conn.execute(sa.select(s.c.id, s.c.events)
-                                     .where(s.c.status == "active").order_by(s.c.id))
+            rows = self.conn.execute(_ACTIVE)
             return [(r.id, list(r.events)) for r in rows]
 
         return [(i, list(events)) for i, events in
