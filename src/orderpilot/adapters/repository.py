@@ -91,11 +91,10 @@ _HOLDS_OF = sa.select(t.holds).where(t.holds.c.order_id == _OID) \
     .order_by(t.holds.c.placed_at, t.holds.c.id)
 _VIEWS_OF = sa.select(t.system_views).where(t.system_views.c.order_id == _OID) \
     .order_by(t.system_views.c.system)
-
-
 _DELETE_VIEW = t.system_views.delete().where(
     t.system_views.c.order_id == sa.bindparam("order_id"),
     t.system_views.c.system == sa.bindparam("system"))
+
 
 class OrderRepository:
     """Orders in one transaction. An order read twice in it is read from the database once:
