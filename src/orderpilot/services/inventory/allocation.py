@@ -85,13 +85,7 @@ def allocate_in(uow: UnitOfWork, order: Order, now: datetime) -> AllocationResul
         if not chosen.complete:
             return _out_of_stock(uow, order, now, chosen.short)
         try:
-            if len({(pick.source, pick.sku) for pick in chosen.picks}) == 1:
-                # One stock row: a take that fails has changed nothing (an expiry it applied
-                # first stands either way), so no savepoint is needed to undo it.
-                held = _take(uow, order, chosen, stock, sources, strategy, now)
-            else:
-                with uow.savepoint():
-                    held = _take(uow, order, chosen, stock, sources, strategy, now)
+            held = _take(uow, order, chosen, stock, sources, strategy, now)
         except _StockTaken:
             stock = None
             continue
@@ -120,13 +114,22 @@ def _take(uow: UnitOfWork, order: Order, chosen: inv.Plan,
     for pick in chosen.picks:
         totals[(pick.source, pick.sku)] += pick.quantity
     # A fixed lock order (source, sku): two orders never wait on each other's rows in a cycle.
+    # A row found short after others were taken gives those back (no savepoint, two round
+    # trips fewer an order): nothing of the attempt is left but the expiries it applied, which
+    # stand either way. Low stock is checked once every row is taken, so a given-back take
+    # never said "low".
+    levels: list[LevelState] = []
     for source_code, sku in sorted(totals):
         if stock[(source_code, sku)].expired:
             expire_due(uow, now, source=source_code, sku=sku)
         level = uow.inventory.take(sources[source_code], sku, totals[(source_code, sku)])
         if level is None:
+            for row in levels:
+                uow.inventory.give_back(row.source, row.sku, totals[(row.source, row.sku)])
             raise _StockTaken
-        check_low(uow, source_code, sku, now, level)
+        levels.append(level)
+    for level in levels:
+        check_low(uow, level.source, level.sku, now, level)
     taken = []
     for pick in chosen.picks:
         source = sources[pick.source]
