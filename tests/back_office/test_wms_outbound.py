@@ -4,6 +4,7 @@ outage is retried with backoff."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -11,7 +12,8 @@ from fastapi.testclient import TestClient
 from back_office.conftest import SQLITE_ONLY, WmsSimFeed, drain
 from conftest import order_body
 from orderpilot.bootstrap import Hub
-from orderpilot.services.wms_outbound import OutboundPusher
+from orderpilot.domain.errors import TransientError
+from orderpilot.services.wms_outbound import OutboundPusher, PusherSettings
 
 
 def paid_order(api: TestClient, hub: Hub, ext: str) -> str:
@@ -81,3 +83,39 @@ def test_a_wms_outage_is_retried_with_backoff(api: TestClient, hub: Hub, wms_sim
     with hub.uow() as uow:
         row = uow.wms_outbound.status(order_id)
     assert row is not None and (row["status"], row["attempts"]) == ("sent", 2)
+
+
+class SlowWms:
+    """A WMS that answers only once ``together`` pushes are waiting at once (a barrier):
+    pushes sent one after another would each time out instead."""
+
+    def __init__(self, together: int) -> None:
+        self.barrier = threading.Barrier(together, timeout=10)
+        self.sent: list[str] = []
+        self.lock = threading.Lock()
+
+    def http_call(self, method: str, url: str | None = None, *, connector: str | None = None,
+                  path: str = "", json_body: Any = None, idempotency_key: str) -> Any:
+        try:
+            self.barrier.wait()
+        except threading.BrokenBarrierError as error:
+            raise TransientError("the WMS did not answer") from error
+        with self.lock:
+            self.sent.append(json_body["order_id"])
+        return type("Answer", (), {"response": {"outbound_id": f"OB-{json_body['order_id']}",
+                                                "status": "accepted"}})()
+
+
+@SQLITE_ONLY
+def test_a_slow_wms_gets_a_batch_of_outbound_orders_at_once(api: TestClient, hub: Hub) -> None:
+    """One at a time, a WMS answering in 100 ms capped the pusher at 10 orders a second;
+    a batch is now sent several at once, each order still exactly once."""
+    orders = [paid_order(api, hub, f"WMS-SLOW-{i}") for i in range(8)]
+    wms = SlowWms(together=4)
+    pusher = OutboundPusher(hub.uow, wms, hub.clock, PusherSettings(concurrency=4))
+    assert pusher.run_once() == 8
+    assert sorted(wms.sent) == sorted(orders)  # two rounds of four, none timed out
+    assert pusher.run_once() == 0
+    with hub.uow() as uow:
+        assert all(row is not None and row["status"] == "sent"
+                   for row in (uow.wms_outbound.status(o) for o in orders))

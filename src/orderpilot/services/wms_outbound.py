@@ -18,6 +18,7 @@ Our WMS contract (integrations/wms/simulator.py implements it): body ``{"order_i
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -97,6 +98,11 @@ class PusherSettings:
     max_attempts: int = 8
     first_backoff: timedelta = timedelta(seconds=30)
     idle_poll_seconds: float = 2.0
+    # Outbound orders of a claimed batch sent at once. One at a time, a WMS answering in
+    # 100 ms capped a process at 10 a second, and a flash sale's backlog took a quarter of an
+    # hour to leave (docs/surge.md). Each order has its own row and lease, so sending
+    # several at once changes nothing of what is sent or how often.
+    concurrency: int = 8
 
 
 class OutboundPusher:
@@ -104,25 +110,48 @@ class OutboundPusher:
                  settings: PusherSettings | None = None) -> None:
         self.uow_factory, self.feed, self.clock = uow_factory, feed, clock
         self.settings = settings or PusherSettings()
+        self._pool: ThreadPoolExecutor | None = None  # made at the first batch of several
 
     def run_forever(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                done = self.run_once()
-            except Exception:
-                log.exception("wms_outbound_cycle_failed")
-                done = 0
-            if done == 0:
-                stop.wait(self.settings.idle_poll_seconds)
+        try:
+            while not stop.is_set():
+                try:
+                    done = self.run_once()
+                except Exception:
+                    log.exception("wms_outbound_cycle_failed")
+                    done = 0
+                if done == 0:
+                    stop.wait(self.settings.idle_poll_seconds)
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
 
     def run_once(self) -> int:
-        """Push every due outbound order once; returns how many it tried."""
+        """Push every due outbound order of one claimed batch (several at once, up to
+        ``concurrency``) and return when all are done; returns how many it tried."""
         with self.uow_factory() as uow:
             claimed = uow.wms_outbound.claim(self.clock(), self.settings.lease,
                                              self.settings.batch_size)
-        for order_id, attempts in claimed:
-            self.push(order_id, attempts)
+        if len(claimed) <= 1 or self.settings.concurrency <= 1:
+            for order_id, attempts in claimed:
+                self.push(order_id, attempts)
+            return len(claimed)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.settings.concurrency,
+                                            thread_name_prefix="wms-outbound-push")
+        futures = [self._pool.submit(self._push_alone, order_id, attempts)
+                   for order_id, attempts in claimed]
+        for future in futures:
+            future.result()
         return len(claimed)
+
+    def _push_alone(self, order_id: str, attempts: int) -> None:
+        """One push of a batch: what goes wrong with it stays with it (its lease runs out
+        and it is claimed again), the others go on."""
+        try:
+            self.push(order_id, attempts)
+        except Exception:
+            log.exception("wms_outbound_push_failed", order_id=order_id)
 
     def push(self, order_id: str, attempts: int) -> None:
         with self.uow_factory() as uow:
