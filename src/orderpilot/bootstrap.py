@@ -424,6 +424,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
               integrations, book, rules, tables, actions, gateway, AccountCache(load_account),
               PushBatcher(lambda: hub.uow(), clock, journal=journal,
                           after_journal=lambda: hub.wake_channel_workers()), journal)
+    hub.metrics.watch_statements(db.statements)
     if db.is_sqlite:
         hub.metrics.watch_sqlite_writer(db.writer_time)
     return hub

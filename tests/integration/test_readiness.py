@@ -189,3 +189,20 @@ def test_metrics_say_how_busy_the_sqlite_writer_is(
     assert count >= 2
     assert busy >= 0.3
     assert 0.15 <= wait <= waited[0] + 0.05
+
+
+def test_metrics_count_the_sql_statements_this_process_sent(
+        hub: Hub, client: TestClient, tokens: dict[str, str]) -> None:
+    """Statements per order is what an order costs in round trips (docs/performance.md, "The
+    floor"): placing one order sends its look-up and its five rows, at least."""
+    name = ("orderpilot_sql_statements_total", "")
+    before = samples(client, tokens["viewer"])[name]
+    placed = client.post("/api/v1/orders", json=order_body("STMT-1"),
+                         headers={"Authorization": f"Bearer {tokens['ops']}"})
+    assert placed.status_code == 201, placed.text
+    with hub.db.read() as conn:  # one more, counted too
+        conn.execute(sa.select(t.orders.c.id)).all()
+    sent = samples(client, tokens["viewer"])[name] - before
+    # the look-up, order, lines, raw payload, event, outbox (and the metrics page's own reads)
+    assert sent >= 7
+    assert sent < 200

@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
-from orderpilot.adapters.db import WriterTime
+from orderpilot.adapters.db import StatementCount, WriterTime
 from orderpilot.adapters.views.operations import OperationsState
 
 
@@ -58,6 +58,10 @@ class Metrics:
         """Export how busy this process kept SQLite's one writer (read when scraped)."""
         self.registry.register(_WriterCollector(spent))
 
+    def watch_statements(self, count: StatementCount) -> None:
+        """Export how many SQL statements this process sent (read when scraped)."""
+        self.registry.register(_StatementCollector(count))
+
     def record_state(self, state: OperationsState) -> None:
         for queue, age in state.backlog_age_seconds.items():
             self.backlog_age.labels(queue).set(age)
@@ -86,3 +90,16 @@ class _WriterCollector(Collector):
         yield CounterMetricFamily(
             "orderpilot_sqlite_write_transactions",
             "Write transactions this process ran on SQLite", value=self.spent.transactions)
+
+
+class _StatementCollector(Collector):
+    """SQL statements this process sent: divided by `orderpilot_orders_placed_total` (or
+    the events dispatched), what an order costs in round trips to the database."""
+
+    def __init__(self, count: StatementCount) -> None:
+        self.count = count
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        yield CounterMetricFamily("orderpilot_sql_statements",
+                                  "SQL statements this process sent to the database",
+                                  value=self.count.sent)
