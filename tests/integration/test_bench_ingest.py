@@ -27,3 +27,8 @@ def test_fully_processed_counts_orders_that_were_allocated_and_handled() -> None
     writer = result["sqlite_writer_in_serve"]
     assert 0 < writer["busy_share"] <= 1.0
     assert writer["transactions_per_order"] >= 1  # at least each order's own placement
+    # what an order cost in statements: serve placed them (a look-up and five rows at least)
+    # and dispatched them (no workers)
+    statements = result["sql_statements_per_order"]
+    assert statements["serve"] >= 6 + 5  # placing, and at least allocating
+    assert statements["workers"] == 0

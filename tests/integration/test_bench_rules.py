@@ -28,3 +28,7 @@ def test_latency_counts_the_measured_orders_each_carried_out_once() -> None:
     assert figures["ms_per_order"]["serve"] > 0
     assert figures["ms_per_order"]["simulators"] > 0
     assert 0 < figures["machine_busy_cores"] <= figures["cores"]
+    # and what an order cost in statements: all of them in serve (no workers)
+    statements = result["sql_statements_per_order"]
+    assert statements["serve"] >= 20  # two reports, the dispatch, the run and its call
+    assert statements["workers"] == 0

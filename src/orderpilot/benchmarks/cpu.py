@@ -62,6 +62,8 @@ def group_of(pid: int, name: str, me: int, mine: set[int]) -> str | None:
         return "load_generator"
     if pid in mine:
         args = _cmdline(pid)
+        if "orderpilot.benchmarks.floor_app" in args:  # bench floor's server stands for serve
+            return "serve"
         if "orderpilot" in args:
             command = args[args.index("orderpilot") + 1:args.index("orderpilot") + 2]
             return {"serve": "serve", "worker": "workers", "sim": "simulators"}.get(

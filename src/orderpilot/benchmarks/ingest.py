@@ -93,51 +93,12 @@ def raw_ceiling(hub: Hub, bodies: list[dict[str, Any]], progress: Progress) -> f
     raw = hub.db.engine.raw_connection()
     try:
         sqlite = hub.db.is_sqlite
-        mark = "?" if sqlite else "%s"
-
-        def sql(text: str) -> str:
-            return text.replace("?", mark)
-
         cur = raw.cursor()
-        now = datetime.now(UTC)
-        now_value: Any = now.replace(tzinfo=None) if sqlite else now
         started = time.perf_counter()
         for i, b in enumerate(bodies):
-            order_id, event_id = str(uuid.uuid4()), str(uuid.uuid4())
-            a = b["shipping_address"]
-            placed = datetime.fromisoformat(b["placed_at"]).astimezone(UTC)
-            placed_value: Any = placed.replace(tzinfo=None) if sqlite else placed
             if sqlite:
                 cur.execute("BEGIN IMMEDIATE")
-            cur.execute(sql(
-                "INSERT INTO orders (id, channel, shop_id, external_id, placed_at, currency, "
-                "customer_name, customer_phone, address_country, address_province, address_city, "
-                "address_district, address_line1, address_postal_code, address_flags, "
-                "total_cents, shipping_fee_cents, tags, status, status_changed_at, held, "
-                "version, idempotency_key, request_hash, created_at, updated_at) VALUES "
-                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
-                (order_id, b["channel"], b["shop_id"], "raw" + b["external_id"], placed_value,
-                 "CNY", b["customer"]["name"], b["customer"]["phone"], "CN", a["province"],
-                 a["city"], a["district"], a["line1"], a["postal_code"], "bonded_zone",
-                 int(float(b["total"]) * 100), 0, "[]", "placed", now_value, False, 0,
-                 "raw-" + b["external_id"], "0" * 64, now_value, now_value))
-            cur.executemany(sql(
-                "INSERT INTO order_lines (order_id, line_no, sku, name, quantity, "
-                "unit_price_cents, discount_cents) VALUES (?,?,?,?,?,?,?)"),
-                [(order_id, n + 1, ln["sku"], "", ln["quantity"],
-                  int(float(ln["unit_price"]) * 100), 0) for n, ln in enumerate(b["lines"])])
-            cur.execute(sql("INSERT INTO raw_payloads (order_id, source, version, received_at, "
-                            "payload) VALUES (?,?,?,?,?)"),
-                        (order_id, "api", "canonical-v1", now_value,
-                         json.dumps(b, ensure_ascii=False)))
-            cur.execute(sql(
-                "INSERT INTO events (id, order_id, type, source, system, source_event_id, "
-                "occurred_at, recorded_at, payload) VALUES (?,?,?,?,?,?,?,?,?)"),
-                (event_id, order_id, "order.placed", b["channel"], "storefront",
-                 f"raw:{b['external_id']}", placed_value, now_value,
-                 json.dumps({"channel": b["channel"], "total": b["total"]})))
-            cur.execute(sql("INSERT INTO outbox (event_id, status, attempts, available_at) "
-                            "VALUES (?,?,?,?)"), (event_id, "pending", 0, now_value))
+            insert_order_rows(cur, b, sqlite=sqlite, prefix="raw")
             raw.commit()
             if i % 500 == 0:
                 progress("raw SQL", i, len(bodies))
@@ -146,7 +107,53 @@ def raw_ceiling(hub: Hub, bodies: list[dict[str, Any]], progress: Progress) -> f
         raw.close()
 
 
-async def _post_all(base: str, token: str, bodies: list[dict[str, Any]],
+def insert_order_rows(cur: Any, b: dict[str, Any], *, sqlite: bool, prefix: str) -> str:
+    """An order's five rows, as the service layer writes them, by hand-written SQL on a
+    DB-API cursor (sqlite3 or psycopg) in the caller's transaction; returns the order's id.
+    ``prefix`` keeps its external id and idempotency key apart from other runs' orders."""
+    mark = "?" if sqlite else "%s"
+
+    def sql(text: str) -> str:
+        return text.replace("?", mark)
+
+    now = datetime.now(UTC)
+    now_value: Any = now.replace(tzinfo=None) if sqlite else now
+    order_id, event_id = str(uuid.uuid4()), str(uuid.uuid4())
+    a = b["shipping_address"]
+    placed = datetime.fromisoformat(b["placed_at"]).astimezone(UTC)
+    placed_value: Any = placed.replace(tzinfo=None) if sqlite else placed
+    cur.execute(sql(
+        "INSERT INTO orders (id, channel, shop_id, external_id, placed_at, currency, "
+        "customer_name, customer_phone, address_country, address_province, address_city, "
+        "address_district, address_line1, address_postal_code, address_flags, "
+        "total_cents, shipping_fee_cents, tags, status, status_changed_at, held, "
+        "version, idempotency_key, request_hash, created_at, updated_at) VALUES "
+        "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+        (order_id, b["channel"], b["shop_id"], prefix + b["external_id"], placed_value,
+         "CNY", b["customer"]["name"], b["customer"]["phone"], "CN", a["province"],
+         a["city"], a["district"], a["line1"], a["postal_code"], "bonded_zone",
+         int(float(b["total"]) * 100), 0, "[]", "placed", now_value, False, 0,
+         f"{prefix}-{b['external_id']}", "0" * 64, now_value, now_value))
+    cur.executemany(sql(
+        "INSERT INTO order_lines (order_id, line_no, sku, name, quantity, "
+        "unit_price_cents, discount_cents) VALUES (?,?,?,?,?,?,?)"),
+        [(order_id, n + 1, ln["sku"], "", ln["quantity"],
+          int(float(ln["unit_price"]) * 100), 0) for n, ln in enumerate(b["lines"])])
+    cur.execute(sql("INSERT INTO raw_payloads (order_id, source, version, received_at, "
+                    "payload) VALUES (?,?,?,?,?)"),
+                (order_id, "api", "canonical-v1", now_value, json.dumps(b, ensure_ascii=False)))
+    cur.execute(sql(
+        "INSERT INTO events (id, order_id, type, source, system, source_event_id, "
+        "occurred_at, recorded_at, payload) VALUES (?,?,?,?,?,?,?,?,?)"),
+        (event_id, order_id, "order.placed", b["channel"], "storefront",
+         f"{prefix}:{b['external_id']}", placed_value, now_value,
+         json.dumps({"channel": b["channel"], "total": b["total"]})))
+    cur.execute(sql("INSERT INTO outbox (event_id, status, attempts, available_at) "
+                    "VALUES (?,?,?,?)"), (event_id, "pending", 0, now_value))
+    return order_id
+
+
+async def post_orders(base: str, token: str, bodies: list[dict[str, Any]],
                     clients: int) -> tuple[float, list[float], int]:
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     for body in bodies:
@@ -181,20 +188,22 @@ def over_http(scratch: Scratch, token: str, bodies: list[dict[str, Any]], client
     from orderpilot.benchmarks.rules import workers
 
     hub = open_hub(scratch)  # only reads the backlog
+    ports = [free_port() for _ in range(worker_processes)]
+    measured = len(bodies) - 200
     try:
         with (hub_process(scratch, free_port(), beside_workers=worker_processes > 0) as base,
-              workers(scratch, worker_processes)):
-            asyncio.run(_post_all(base, token, bodies[:200], clients))  # warm-up, not counted
+              workers(scratch, worker_processes, ports)):
+            asyncio.run(post_orders(base, token, bodies[:200], clients))  # warm-up, not counted
             _wait_for_empty_backlog(hub, progress)
-            writer_before = _sqlite_writer(base, token)
+            before = read_counters(base, token, ports)
             with cpu.measure() as used:
                 started = time.perf_counter()
-                rate, latencies, errors = asyncio.run(_post_all(base, token, bodies[200:],
+                rate, latencies, errors = asyncio.run(post_orders(base, token, bodies[200:],
                                                                 clients))
                 accepted = time.perf_counter() - started
                 drained = _wait_for_empty_backlog(hub, progress) - started
-            writer = _writer_share(writer_before, _sqlite_writer(base, token), drained,
-                                   len(bodies) - 200)
+            after = read_counters(base, token, ports)
+            writer = _writer_share(before[0], after[0], drained, measured)
             dead = _outbox_rows(hub, "dead")
             with hub.db.read() as conn:  # allocation was on: every order holds its stock
                 allocated = int(conn.execute(sa.select(sa.func.count(
@@ -209,7 +218,29 @@ def over_http(scratch: Scratch, token: str, bodies: list[dict[str, Any]], client
             "fully_processed_per_s": round((len(bodies) - 200) / drained, 1),
             "backlog_drained_after_accepting_s": round(max(drained - accepted, 0.0), 2),
             "orders_allocated": allocated, "dead_letters": dead,
-            "cpu": used.as_json(len(bodies) - 200), **writer}
+            "cpu": used.as_json(measured),
+            "sql_statements_per_order": statements_per_order(before, after, measured),
+            **writer}
+
+
+STATEMENTS = "orderpilot_sql_statements_total"
+Counters = tuple[dict[str, float], list[dict[str, float]]]
+
+
+def read_counters(base: str, token: str, worker_ports: list[int]) -> Counters:
+    """serve's counters and each worker's (from its --metrics-port)."""
+    return (_scrape(f"{base}/metrics", {"Authorization": f"Bearer {token}"}),
+            [_scrape(f"http://127.0.0.1:{port}/metrics", {}) for port in worker_ports])
+
+
+def statements_per_order(before: Counters, after: Counters, orders: int) -> dict[str, float]:
+    """SQL statements `serve` and the workers (together) sent per order between the two."""
+    def sent(b: dict[str, float], a: dict[str, float]) -> float:
+        return a.get(STATEMENTS, 0.0) - b.get(STATEMENTS, 0.0)
+
+    by_workers = sum(sent(b, a) for b, a in zip(before[1], after[1], strict=True))
+    return {"serve": round(sent(before[0], after[0]) / orders, 2),
+            "workers": round(by_workers / orders, 2)}
 
 
 WRITER_METRICS = ("orderpilot_sqlite_writer_busy_seconds_total",
@@ -217,14 +248,21 @@ WRITER_METRICS = ("orderpilot_sqlite_writer_busy_seconds_total",
                   "orderpilot_sqlite_write_transactions_total")
 
 
-def _sqlite_writer(base: str, token: str) -> dict[str, float]:
-    """serve's SQLite writer counters from its /metrics (none on PostgreSQL)."""
-    text = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"},
-                     timeout=30).raise_for_status().text
+def _scrape(url: str, headers: dict[str, str]) -> dict[str, float]:
+    """The counters the benchmark reads from a /metrics page (the SQLite writer's exist
+    on SQLite only). A worker's metrics server may still be starting: asked again."""
+    for attempt in range(50):
+        try:
+            text = httpx.get(url, headers=headers, timeout=30).raise_for_status().text
+            break
+        except httpx.TransportError:
+            if attempt == 49:
+                raise
+            time.sleep(0.2)
     values = {}
     for line in text.splitlines():
         name, _, value = line.partition(" ")
-        if name in WRITER_METRICS:
+        if name in WRITER_METRICS or name == STATEMENTS:
             values[name] = float(value)
     return values
 
@@ -233,7 +271,7 @@ def _writer_share(before: dict[str, float], after: dict[str, float], seconds: fl
                   orders: int) -> dict[str, Any]:
     """How busy serve kept SQLite's one writer while the orders went through: a share near
     1 means its write transactions queued behind each other."""
-    if not after or seconds <= 0:
+    if WRITER_METRICS[0] not in after or seconds <= 0:  # PostgreSQL: no single writer
         return {}
     busy, wait, count = (after[m] - before.get(m, 0.0) for m in WRITER_METRICS)
     return {"sqlite_writer_in_serve": {

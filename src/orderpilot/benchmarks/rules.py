@@ -23,6 +23,7 @@ import zen
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.benchmarks import cpu
+from orderpilot.benchmarks.ingest import read_counters, statements_per_order
 from orderpilot.benchmarks.load import LoadClient, LoadError
 from orderpilot.benchmarks.scratch import (
     Scratch,
@@ -203,11 +204,15 @@ async def _drive(base: str, token: str, rate: float, seconds: float, sim: str,
 
 
 @contextmanager
-def workers(scratch: Scratch, count: int) -> Iterator[None]:
-    """`orderpilot worker` processes beside the hub (PostgreSQL scale-out)."""
-    procs = [subprocess.Popen([sys.executable, "-m", "orderpilot", "worker", "--threads", "2"],
+def workers(scratch: Scratch, count: int,
+            metrics_ports: list[int] | None = None) -> Iterator[None]:
+    """`orderpilot worker` processes beside the hub (PostgreSQL scale-out); with
+    ``metrics_ports``, worker i serves its Prometheus metrics on port i."""
+    ports = metrics_ports or []
+    procs = [subprocess.Popen([sys.executable, "-m", "orderpilot", "worker", "--threads", "2",
+                               *(["--metrics-port", str(ports[i])] if i < len(ports) else [])],
                               env=scratch.env(), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL) for _ in range(count)]
+                              stderr=subprocess.DEVNULL) for i in range(count)]
     try:
         yield
     finally:
@@ -234,8 +239,9 @@ def latency(scratch: Scratch, rate: float, seconds: float, progress: Progress,
                                                   hub.clock, ["youzan"])[1]
             finally:
                 hub.close()
+            ports = [free_port() for _ in range(worker_processes)]
             with (hub_process(scratch, free_port(), beside_workers=worker_processes > 0)
-                  as base, workers(scratch, worker_processes)):
+                  as base, workers(scratch, worker_processes, ports)):
                 # Warm-up, not counted: the processes' first seconds (connections opened,
                 # statements prepared, caches filled) would otherwise be the p99 of a short
                 # run. Measured: at 30 events/s with one worker, every run over 250 ms was
@@ -244,9 +250,12 @@ def latency(scratch: Scratch, rate: float, seconds: float, progress: Progress,
                                              first=WARM_UP_FIRST))
                 _wait_until_done(scratch, progress)
                 measured_from = datetime.now(UTC)
+                before = read_counters(base, token, ports)
                 with cpu.measure() as used:
                     load = asyncio.run(_drive(base, token, rate, seconds, sim, progress))
                     _wait_until_done(scratch, progress)
+                statements = statements_per_order(before, read_counters(base, token, ports),
+                                                  load["orders"])
         finally:
             os.environ.pop("ORDERPILOT_SIM_URL", None)
             os.environ.pop("ORDERPILOT_SMS_RATE_PER_SECOND", None)
@@ -275,6 +284,7 @@ def latency(scratch: Scratch, rate: float, seconds: float, progress: Progress,
     if not lags:
         raise RuntimeError(f"no rule actions were carried out (runs: {statuses})")
     return {**load, "warm_up_orders": warm_up["orders"], "cpu": used.as_json(load["orders"]),
+            "sql_statements_per_order": statements,
             "runs": {k: int(v) for k, v in statuses.items()}, "sms_sent": sms,
             "event_to_action_p50_ms": round(statistics.median(lags), 1),
             "event_to_action_p99_ms": round(lags[max(int(len(lags) * 0.99) - 1, 0)], 1),

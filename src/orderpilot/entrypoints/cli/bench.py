@@ -14,6 +14,7 @@ bench_app = typer.Typer(help="""Benchmarks that print JSON numbers.
 Examples:
   orderpilot bench ingest --json
   orderpilot bench ingest --db postgresql+psycopg://postgres@127.0.0.1:5432/test
+  orderpilot bench floor --json
   orderpilot bench rules --rate 50 --seconds 30
   orderpilot bench inventory --json
   orderpilot bench channels --json
@@ -62,6 +63,18 @@ def ingest(orders: Annotated[int, typer.Option(min=100, help="Orders per timed r
 
     _measure(as_json, lambda progress: bench.run(orders, http_orders, clients, db, progress,
                                                  workers))
+
+
+@bench_app.command("floor")
+def floor(requests: Annotated[int, typer.Option(min=100, help="Orders per server")] = 6000,
+          clients: Annotated[int, typer.Option(min=1, max=256)] = 16,
+          db: Db = None, as_json: AsJson = False) -> None:
+    """What this machine and stack can do before the hub adds anything: orders over HTTP
+    validated only, written one commit each, written with group commit; one statement's
+    cost through the hub's engine."""
+    from orderpilot.benchmarks import floor as bench
+
+    _measure(as_json, lambda progress: bench.run(requests, clients, db, progress))
 
 
 @bench_app.command("orders-list")
