@@ -347,7 +347,8 @@ def run_curve(rates: list[float], seconds: float, db_url: str | None, progress: 
                       "event_to_action_p99_ms": timing["event_to_action_p99_ms"],
                       "load_errors": timing["load_errors"], "within_bound": met,
                       "machine_busy_cores": timing["cpu"].get("machine_busy_cores"),
-                      "cpu_ms_per_order": timing["cpu"].get("ms_per_order")})
+                      "cpu_ms_per_order": timing["cpu"].get("ms_per_order"),
+                      "sql_statements_per_order": timing["sql_statements_per_order"]})
         if not met:
             break
         if float(timing["events_per_s"]) >= sustained:
