@@ -14,54 +14,26 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
 
 from orderpilot.adapters import tables as t
 from orderpilot.benchmarks import cpu
 from orderpilot.benchmarks.floor_app import MODES
 from orderpilot.benchmarks.ingest import order_bodies, post_orders
-from orderpilot.benchmarks.scratch import free_port, open_hub, scratch_database
+from orderpilot.benchmarks.scratch import child_process, free_port, open_hub, scratch_database
 
 Progress = Callable[[str, int, int], None]
 WARM_UP = 200
 
 
-@contextmanager
-def floor_process(mode: str, port: int, database: str) -> Iterator[str]:
+def floor_process(mode: str, port: int, database: str) -> Any:
     """One floor server in a child process; yields its base URL once it answers."""
-    proc = subprocess.Popen([sys.executable, "-m", "orderpilot.benchmarks.floor_app", mode,
-                             str(port), database],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                proc.wait()
-                raise RuntimeError(f"the {mode} floor server did not start: "
-                                   + (proc.stderr.read().decode()[-2000:] if proc.stderr else ""))
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return child_process([mode, str(port), database], port, what=f"the {mode} floor server",
+                         module="orderpilot.benchmarks.floor_app")
 
 
 def over_http(mode: str, database: str, bodies: list[dict[str, Any]],

@@ -73,9 +73,10 @@ def free_port() -> int:
 
 @contextmanager
 def child_process(args: list[str], port: int, env: dict[str, str] | None = None,
-                  what: str = "the hub") -> Iterator[str]:
-    """`orderpilot ARGS` in a child process; yields its base URL once /healthz answers."""
-    proc = subprocess.Popen([sys.executable, "-m", "orderpilot", *args], env=env,
+                  what: str = "the hub", module: str = "orderpilot") -> Iterator[str]:
+    """`python -m MODULE ARGS` (`orderpilot ARGS`) in a child process; yields its base URL
+    once /healthz answers."""
+    proc = subprocess.Popen([sys.executable, "-m", module, *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
