@@ -19,7 +19,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
 
 from orderpilot.adapters import tables as t
@@ -31,7 +30,10 @@ from orderpilot.benchmarks.scratch import (
     free_port,
     hub_process,
     open_hub,
+    read_counters,
     scratch_database,
+    statements_per_order,
+    workers,
 )
 from orderpilot.bootstrap import Hub
 from orderpilot.domain import inventory as inv
@@ -185,8 +187,6 @@ async def post_orders(base: str, token: str, bodies: list[dict[str, Any]],
 
 def over_http(scratch: Scratch, token: str, bodies: list[dict[str, Any]], clients: int,
               worker_processes: int, progress: Progress) -> dict[str, Any]:
-    from orderpilot.benchmarks.rules import workers
-
     hub = open_hub(scratch)  # only reads the backlog
     ports = [free_port() for _ in range(worker_processes)]
     measured = len(bodies) - 200
@@ -223,48 +223,9 @@ def over_http(scratch: Scratch, token: str, bodies: list[dict[str, Any]], client
             **writer}
 
 
-STATEMENTS = "orderpilot_sql_statements_total"
-Counters = tuple[dict[str, float], list[dict[str, float]]]
-
-
-def read_counters(base: str, token: str, worker_ports: list[int]) -> Counters:
-    """serve's counters and each worker's (from its --metrics-port)."""
-    return (_scrape(f"{base}/metrics", {"Authorization": f"Bearer {token}"}),
-            [_scrape(f"http://127.0.0.1:{port}/metrics", {}) for port in worker_ports])
-
-
-def statements_per_order(before: Counters, after: Counters, orders: int) -> dict[str, float]:
-    """SQL statements `serve` and the workers (together) sent per order between the two."""
-    def sent(b: dict[str, float], a: dict[str, float]) -> float:
-        return a.get(STATEMENTS, 0.0) - b.get(STATEMENTS, 0.0)
-
-    by_workers = sum(sent(b, a) for b, a in zip(before[1], after[1], strict=True))
-    return {"serve": round(sent(before[0], after[0]) / orders, 2),
-            "workers": round(by_workers / orders, 2)}
-
-
 WRITER_METRICS = ("orderpilot_sqlite_writer_busy_seconds_total",
                   "orderpilot_sqlite_writer_wait_seconds_total",
                   "orderpilot_sqlite_write_transactions_total")
-
-
-def _scrape(url: str, headers: dict[str, str]) -> dict[str, float]:
-    """The counters the benchmark reads from a /metrics page (the SQLite writer's exist
-    on SQLite only). A worker's metrics server may still be starting: asked again."""
-    for attempt in range(50):
-        try:
-            text = httpx.get(url, headers=headers, timeout=30).raise_for_status().text
-            break
-        except httpx.TransportError:
-            if attempt == 49:
-                raise
-            time.sleep(0.2)
-    values = {}
-    for line in text.splitlines():
-        name, _, value = line.partition(" ")
-        if name in WRITER_METRICS or name == STATEMENTS:
-            values[name] = float(value)
-    return values
 
 
 def _writer_share(before: dict[str, float], after: dict[str, float], seconds: float,

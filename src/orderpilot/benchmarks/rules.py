@@ -7,11 +7,8 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,7 +20,6 @@ import zen
 from orderpilot.adapters import tables as t
 from orderpilot.adapters.accounts import AccountRepository
 from orderpilot.benchmarks import cpu
-from orderpilot.benchmarks.ingest import read_counters, statements_per_order
 from orderpilot.benchmarks.load import LoadClient, LoadError
 from orderpilot.benchmarks.scratch import (
     Scratch,
@@ -31,7 +27,10 @@ from orderpilot.benchmarks.scratch import (
     free_port,
     hub_process,
     open_hub,
+    read_counters,
     scratch_database,
+    statements_per_order,
+    workers,
 )
 from orderpilot.bootstrap import Hub
 from orderpilot.domain.address import Address, Customer
@@ -201,28 +200,6 @@ async def _drive(base: str, token: str, rate: float, seconds: float, sim: str,
     return {"orders": orders, "events_per_s": round(2 * orders / elapsed, 1),
             "load_errors": errors, "load_error_kinds": kinds,
             "load_generator_cpu_ms_per_request": round(cpu * 1000 / (2 * orders), 2)}
-
-
-@contextmanager
-def workers(scratch: Scratch, count: int,
-            metrics_ports: list[int] | None = None) -> Iterator[None]:
-    """`orderpilot worker` processes beside the hub (PostgreSQL scale-out); with
-    ``metrics_ports``, worker i serves its Prometheus metrics on port i."""
-    ports = metrics_ports or []
-    procs = [subprocess.Popen([sys.executable, "-m", "orderpilot", "worker", "--threads", "2",
-                               *(["--metrics-port", str(ports[i])] if i < len(ports) else [])],
-                              env=scratch.env(), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL) for i in range(count)]
-    try:
-        yield
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 def latency(scratch: Scratch, rate: float, seconds: float, progress: Progress,

@@ -1,4 +1,5 @@
-"""Scratch databases and a hub process for benchmarks, so nothing real is touched."""
+"""Scratch databases, and the hub's processes (serve, workers) and their /metrics counters for
+benchmarks, so nothing real is touched."""
 
 from __future__ import annotations
 
@@ -122,3 +123,64 @@ def open_hub(scratch: Scratch) -> Any:
                              log_level="WARNING", _env_file=None))
     migrations.upgrade(hub.db)
     return hub
+
+
+@contextmanager
+def workers(scratch: Scratch, count: int,
+            metrics_ports: list[int] | None = None) -> Iterator[None]:
+    """`orderpilot worker` processes beside the hub (PostgreSQL scale-out); with
+    ``metrics_ports``, worker i serves its Prometheus metrics on port i."""
+    ports = metrics_ports or []
+    procs = [subprocess.Popen([sys.executable, "-m", "orderpilot", "worker", "--threads", "2",
+                               *(["--metrics-port", str(ports[i])] if i < len(ports) else [])],
+                              env=scratch.env(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL) for i in range(count)]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+STATEMENTS = "orderpilot_sql_statements_total"
+Counters = tuple[dict[str, float], list[dict[str, float]]]
+
+
+def read_counters(base: str, token: str, worker_ports: list[int]) -> Counters:
+    """serve's counters and each worker's (from its --metrics-port)."""
+    return (scrape(f"{base}/metrics", {"Authorization": f"Bearer {token}"}),
+            [scrape(f"http://127.0.0.1:{port}/metrics", {}) for port in worker_ports])
+
+
+def statements_per_order(before: Counters, after: Counters, orders: int) -> dict[str, float]:
+    """SQL statements `serve` and the workers (together) sent per order between the two."""
+    def sent(b: dict[str, float], a: dict[str, float]) -> float:
+        return a.get(STATEMENTS, 0.0) - b.get(STATEMENTS, 0.0)
+
+    by_workers = sum(sent(b, a) for b, a in zip(before[1], after[1], strict=True))
+    return {"serve": round(sent(before[0], after[0]) / orders, 2),
+            "workers": round(by_workers / orders, 2)}
+
+
+def scrape(url: str, headers: dict[str, str]) -> dict[str, float]:
+    """The unlabelled samples of a /metrics page, by name. A worker's metrics server may
+    still be starting: asked again."""
+    for attempt in range(50):
+        try:
+            text = httpx.get(url, headers=headers, timeout=30).raise_for_status().text
+            break
+        except httpx.TransportError:
+            if attempt == 49:
+                raise
+            time.sleep(0.2)
+    values = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name and not name.startswith("#") and "{" not in name:
+            values[name] = float(value)
+    return values
