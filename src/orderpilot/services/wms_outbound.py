@@ -134,20 +134,17 @@ class OutboundPusher:
                                              self.settings.batch_size)
         if len(claimed) <= 1 or self.settings.concurrency <= 1:
             for order_id, attempts in claimed:
-                self.push(order_id, attempts)
+                self._push_alone(order_id, attempts)
             return len(claimed)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.settings.concurrency,
                                             thread_name_prefix="wms-outbound-push")
-        futures = [self._pool.submit(self._push_alone, order_id, attempts)
-                   for order_id, attempts in claimed]
-        for future in futures:
-            future.result()
+        list(self._pool.map(lambda claim: self._push_alone(*claim), claimed))
         return len(claimed)
 
     def _push_alone(self, order_id: str, attempts: int) -> None:
-        """One push of a batch: what goes wrong with it stays with it (its lease runs out
-        and it is claimed again), the others go on."""
+        """One push of a batch, one at a time or beside others alike: what goes wrong with it
+        stays with it (its lease runs out and it is claimed again), the others go on."""
         try:
             self.push(order_id, attempts)
         except Exception:
