@@ -7,6 +7,7 @@ PostgreSQL the row lock does and the second re-checks the condition on the new r
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
+from orderpilot.adapters.driver_sql import DriverInsert, DriverQuery
 from orderpilot.adapters.inventory_pulls import PullRepository
 from orderpilot.adapters.outbox import insert_ignore
 from orderpilot.adapters.promotions import PromotionRepository
@@ -47,12 +49,17 @@ _LEVEL_STATE = (lv.c.source, lv.c.sku, lv.c.on_hand, lv.c.reserved,
                 sa.func.coalesce(lv.c.low_threshold, src.c.low_threshold).label("threshold"),
                 lv.c.low)
 _SAFETY = sa.func.coalesce(lv.c.safety_stock, sa.bindparam("source_safety"))
-_STATE = (sa.select(*_LEVEL_STATE).join(src, src.c.code == lv.c.source)
-          .where(lv.c.source == sa.bindparam("s"), lv.c.sku == sa.bindparam("k")))
-_ALLOCATIONS_OF = (sa.select(al).where(al.c.order_id == sa.bindparam("o"))
-                   .order_by(al.c.created_at, al.c.line_no, al.c.id))
-_ACTIVE_ALLOCATIONS_OF = _ALLOCATIONS_OF.where(al.c.status == ACTIVE)
-_TAKE = (lv.update()
+# On every placed order's path: run on the driver cursor (adapters/driver_sql.py).
+_STATE = DriverQuery(sa.select(*_LEVEL_STATE).join(src, src.c.code == lv.c.source)
+                     .where(lv.c.source == sa.bindparam("s"), lv.c.sku == sa.bindparam("k")))
+_ALLOCATIONS_OF_STATEMENT = (sa.select(al).where(al.c.order_id == sa.bindparam("o"))
+                             .order_by(al.c.created_at, al.c.line_no, al.c.id))
+_ALLOCATIONS_OF = DriverQuery(_ALLOCATIONS_OF_STATEMENT)
+_ACTIVE_ALLOCATIONS_OF = DriverQuery(_ALLOCATIONS_OF_STATEMENT.where(al.c.status == ACTIVE))
+_ADD_ALLOCATIONS = DriverInsert(al, ("id", "order_id", "line_no", "promotion_id", "sku",
+                                     "source", "quantity", "status", "reserved_until",
+                                     "created_at"))
+_TAKE = DriverQuery(lv.update()
          .where(lv.c.source == sa.bindparam("s"), lv.c.sku == sa.bindparam("k"),
                 lv.c.on_hand - lv.c.reserved - _SAFETY >= sa.bindparam("q"))
          .values(reserved=lv.c.reserved + sa.bindparam("q"))
@@ -67,20 +74,28 @@ _GIVE_BACK_PG = (lv.update().where(lv.c.source == sa.bindparam("s"),
 
 # On the path of every allocation and promise: built once (construction costs more than the
 # query itself on SQLite).
-_EXPIRED = (sa.select(al.c.source, al.c.sku, sa.func.sum(al.c.quantity).label("qty"))
-            .where(al.c.sku.in_(sa.bindparam("skus", expanding=True)), al.c.status == ACTIVE,
-                   al.c.reserved_until.is_not(None),
-                   al.c.reserved_until <= sa.bindparam("now", type_=t.Time))
-            .group_by(al.c.source, al.c.sku).subquery())
 _STRATEGIES = sa.select(t.inventory_strategies).where(t.inventory_strategies.c.channel.in_(
     [sa.bindparam("channel"), "default"]))
-_STOCK = (sa.select(lv.c.source, lv.c.sku, lv.c.on_hand, lv.c.reserved, lv.c.expected_at,
-                    sa.func.coalesce(lv.c.safety_stock, src.c.safety_stock).label("safety"),
-                    sa.func.coalesce(_EXPIRED.c.qty, 0).label("expired"))
-          .join(src, src.c.code == lv.c.source)
-          .outerjoin(_EXPIRED, sa.and_(_EXPIRED.c.source == lv.c.source,
-                                       _EXPIRED.c.sku == lv.c.sku))
-          .where(lv.c.sku.in_(sa.bindparam("skus", expanding=True))))
+
+
+@functools.lru_cache(maxsize=64)
+def _stock_of(skus: int) -> DriverQuery:
+    """The stock of SKUS skus (bound as sku0, sku1...: one statement per count, so it runs
+    on the driver cursor, which has no expanding IN)."""
+    names: list[sa.BindParameter[str]] = [sa.bindparam(f"sku{i}") for i in range(skus)]
+    expired = (sa.select(al.c.source, al.c.sku, sa.func.sum(al.c.quantity).label("qty"))
+               .where(al.c.sku.in_(names), al.c.status == ACTIVE,
+                      al.c.reserved_until.is_not(None),
+                      al.c.reserved_until <= sa.bindparam("now", type_=t.Time))
+               .group_by(al.c.source, al.c.sku).subquery())
+    return DriverQuery(
+        sa.select(lv.c.source, lv.c.sku, lv.c.on_hand, lv.c.reserved, lv.c.expected_at,
+                  sa.func.coalesce(lv.c.safety_stock, src.c.safety_stock).label("safety"),
+                  sa.func.coalesce(expired.c.qty, 0).label("expired"))
+        .join(src, src.c.code == lv.c.source)
+        .outerjoin(expired, sa.and_(expired.c.source == lv.c.source,
+                                    expired.c.sku == lv.c.sku))
+        .where(lv.c.sku.in_(names)))
 
 
 class TakeNeedsLock(RuntimeError):
@@ -157,7 +172,10 @@ class InventoryRepository:
     def stock(self, skus: list[str], now: datetime) -> dict[tuple[str, str], Stock]:
         """Stock of ``skus`` at every source; reservations past reserved_until do not count,
         whether or not the sweeper has released them yet."""
-        rows = self.conn.execute(_STOCK, {"skus": skus, "now": now})
+        if not skus:
+            return {}
+        rows = _stock_of(len(skus)).all(
+            self.conn, {"now": now} | {f"sku{i}": sku for i, sku in enumerate(skus)})
         return {(r.source, r.sku): Stock(r.source, r.sku, r.on_hand,
                                          r.reserved - int(r.expired), r.safety, r.expected_at,
                                          int(r.expired))
@@ -250,8 +268,8 @@ class InventoryRepository:
         return predicted
 
     def _take_now(self, source: Source, sku: str, quantity: int) -> LevelState | None:
-        r = self.conn.execute(_TAKE, {"s": source.code, "k": sku, "q": quantity,
-                                      "source_safety": source.safety_stock}).first()
+        r = _TAKE.first(self.conn, {"s": source.code, "k": sku, "q": quantity,
+                                    "source_safety": source.safety_stock})
         if r is None:
             return None
         return LevelState(source.code, sku, r.on_hand, r.reserved,
@@ -280,7 +298,7 @@ class InventoryRepository:
                               .with_for_update())
 
     def state(self, source: str, sku: str) -> LevelState | None:
-        r = self.conn.execute(_STATE, {"s": source, "k": sku}).first()
+        r = _STATE.first(self.conn, {"s": source, "k": sku})
         return None if r is None else LevelState(*r)
 
     def flag_low(self, source: str, sku: str, low: bool) -> bool:
@@ -293,7 +311,7 @@ class InventoryRepository:
 
     def add_allocations(self, allocations: Sequence[Allocation]) -> None:
         if allocations:
-            self.conn.execute(al.insert(), [
+            _ADD_ALLOCATIONS.run(self.conn, [
                 {"id": a.id, "order_id": a.order_id, "line_no": a.line_no,
                  "promotion_id": a.promotion_id, "sku": a.sku, "source": a.source,
                  "quantity": a.quantity, "status": a.status,
@@ -302,7 +320,7 @@ class InventoryRepository:
 
     def allocations_of(self, order_id: str, *, active_only: bool = False) -> list[Allocation]:
         query = _ACTIVE_ALLOCATIONS_OF if active_only else _ALLOCATIONS_OF
-        return [Allocation(*r) for r in self.conn.execute(query, {"o": order_id})]
+        return [Allocation(*r) for r in query.all(self.conn, {"o": order_id})]
 
     def allocation(self, allocation_id: str) -> Allocation | None:
         r = self.conn.execute(sa.select(al).where(al.c.id == allocation_id)).first()

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
+from orderpilot.adapters.driver_sql import DriverInsert, DriverQuery
 from orderpilot.adapters.pg_wake import EVENTS, notify
 from orderpilot.adapters.returns import record_step_times
 from orderpilot.domain import lifecycle
@@ -25,17 +26,19 @@ from orderpilot.domain.records import Claim, JsonObject, TimerRecord
 
 
 @functools.cache
-def _insert_ignore_statement(dialect_name: str, table: sa.Table) -> Any:
+def _insert_ignore_statement(dialect_name: str, table: sa.Table,
+                             columns: tuple[str, ...]) -> DriverQuery:
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     first_key = table.primary_key.columns.values()[0]
     # RETURNING tells reliably whether a row went in (psycopg reports rowcount -1 here).
-    return dialect.insert(table).on_conflict_do_nothing().returning(first_key)
+    return DriverQuery(dialect.insert(table).values({c: sa.bindparam(c) for c in columns})
+                       .on_conflict_do_nothing().returning(first_key))
 
 
 def insert_ignore(conn: Connection, table: sa.Table, row: Mapping[str, object]) -> bool:
     """Insert unless the key exists; True when this call inserted the row."""
-    statement = _insert_ignore_statement(conn.dialect.name, table)
-    return conn.execute(statement, row).first() is not None
+    statement = _insert_ignore_statement(conn.dialect.name, table, tuple(row))
+    return statement.first(conn, row) is not None
 
 
 def event_from_row(r: Any) -> OrderEvent:
@@ -46,7 +49,9 @@ def event_from_row(r: Any) -> OrderEvent:
                       system=r.system, id=r.id)
 
 
-_INSERT_EVENTS = t.events.insert()
+_INSERT_EVENTS = DriverInsert(t.events, (
+    "id", "order_id", "type", "source", "system", "source_event_id", "occurred_at",
+    "recorded_at", "causation_id", "correlation_id", "payload"))
 _HAPPENED = sa.select(t.events.c.seq).where(
     t.events.c.order_id == sa.bindparam("order_id"),
     t.events.c.type == sa.bindparam("type")).limit(1)
@@ -68,7 +73,7 @@ def record_delivered_at(conn: Connection, events: Iterable[OrderEvent]) -> None:
                 sa.or_(t.orders.c.delivered_at.is_(None),
                        t.orders.c.delivered_at > event.occurred_at))
                 .values(delivered_at=event.occurred_at))
-_INSERT_OUTBOX = t.outbox.insert()
+_INSERT_OUTBOX = DriverInsert(t.outbox, ("event_id", "available_at", "order_id"))
 _EVENTS_BY_ID = sa.select(t.events).where(t.events.c.id.in_(sa.bindparam("ids", expanding=True)))
 _BY_SOURCE = sa.select(t.events).where(t.events.c.source == sa.bindparam("source"),
                                        t.events.c.source_event_id == sa.bindparam("ref"))
@@ -81,13 +86,13 @@ class EventLog:
     def append(self, events: list[OrderEvent]) -> None:
         if not events:
             return
-        self.conn.execute(_INSERT_EVENTS, [
+        _INSERT_EVENTS.run(self.conn, [
             {"id": e.id, "order_id": e.order_id, "type": e.type, "source": e.source,
              "system": e.system, "source_event_id": e.source_event_id,
              "occurred_at": e.occurred_at, "recorded_at": e.recorded_at,
              "causation_id": e.causation_id, "correlation_id": e.correlation_id,
              "payload": e.payload} for e in events])
-        self.conn.execute(_INSERT_OUTBOX, [
+        _INSERT_OUTBOX.run(self.conn, [
             {"event_id": e.id, "available_at": e.recorded_at, "order_id": e.order_id}
             for e in events])
         record_step_times(self.conn, events)  # the returns metrics' step times (0022)

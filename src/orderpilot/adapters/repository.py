@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from orderpilot.adapters import tables as t
+from orderpilot.adapters.driver_sql import DriverInsert, DriverQuery
 from orderpilot.domain.address import Address, Customer
 from orderpilot.domain.errors import ConcurrentUpdate
 from orderpilot.domain.money import from_cents
@@ -55,42 +56,51 @@ def hold_from_row(r: Any) -> Hold:
                 r.released_by, r.auto_release_at, r.id, r.release_reason, r.release_note)
 
 
-_INSERT_ORDER = t.orders.insert()
-_INSERT_LINES = t.order_lines.insert()
-_INSERT_RAW = t.raw_payloads.insert()
+_INSERT_ORDER = DriverInsert(t.orders, (
+    "id", "channel", "shop_id", "external_id", "placed_at", "currency", "customer_name",
+    "customer_phone", "phone_tail", "address_country", "address_province", "address_city",
+    "address_district", "address_line1", "address_postal_code", "address_flags",
+    "total_cents", "shipping_fee_cents", "tags", "adjustments", "status", "status_changed_at",
+    "held", "version", "created_at", "updated_at", "idempotency_key", "request_hash"))
+_INSERT_LINES = DriverInsert(t.order_lines, (
+    "order_id", "line_no", "sku", "name", "quantity", "unit_price_cents", "discount_cents",
+    "cancelled_quantity"))
+_INSERT_RAW = DriverInsert(t.raw_payloads,
+                           ("order_id", "source", "version", "received_at", "payload"))
 _REF = sa.and_(t.orders.c.channel == sa.bindparam("channel"),
                t.orders.c.shop_id == sa.bindparam("shop_id"),
                t.orders.c.external_id == sa.bindparam("external_id"))
 _EXISTING_COLUMNS = (t.orders.c.id, t.orders.c.idempotency_key, t.orders.c.request_hash)
-_BY_REF = sa.select(*_EXISTING_COLUMNS).where(_REF).limit(2)
+_BY_REF = DriverQuery(sa.select(*_EXISTING_COLUMNS).where(_REF).limit(2))
 # A UNION of two unique-index lookups, not an OR: PostgreSQL's planner may answer an OR with a
 # sequential scan, which grows with the table.
-_BY_KEY_OR_REF = sa.union_all(
+_BY_KEY_OR_REF = DriverQuery(sa.union_all(
     sa.select(*_EXISTING_COLUMNS).where(t.orders.c.idempotency_key == sa.bindparam("key")),
-    sa.select(*_EXISTING_COLUMNS).where(_REF)).limit(2)
+    sa.select(*_EXISTING_COLUMNS).where(_REF)).limit(2))
 
 
 # Loading an order is on the path of every report and every API answer: statements are built
 # once so each call skips construction and cache-key generation.
 _OID: sa.BindParameter[str] = sa.bindparam("order_id")
-_ORDER_BY_ID = sa.select(t.orders).where(t.orders.c.id == _OID)
+_ORDER_BY_ID_STATEMENT = sa.select(t.orders).where(t.orders.c.id == _OID)
+_ORDER_BY_ID = DriverQuery(_ORDER_BY_ID_STATEMENT)
 # Built once: on every event's path, where building costs more than the query on SQLite.
-_SAVE = (t.orders.update()
+_SAVE = DriverQuery(t.orders.update()
          .where(t.orders.c.id == sa.bindparam("o"), t.orders.c.version == sa.bindparam("v"))
          .values(status=sa.bindparam("new_status"),
                  status_changed_at=sa.bindparam("changed_at"), held=sa.bindparam("is_held"),
                  tags=sa.bindparam("new_tags", type_=t.orders.c.tags.type),
                  version=sa.bindparam("new_version"), updated_at=sa.bindparam("now")))
-_PROMISE = (t.orders.update()
+_PROMISE = DriverQuery(t.orders.update()
             .where(t.orders.c.id == sa.bindparam("o"), t.orders.c.promised_by.is_(None))
             .values(promised_by=sa.bindparam("by")))
-_ORDER_BY_ID_FOR_UPDATE = _ORDER_BY_ID.with_for_update()
-_LINES_OF = sa.select(t.order_lines).where(t.order_lines.c.order_id == _OID) \
-    .order_by(t.order_lines.c.line_no)
-_HOLDS_OF = sa.select(t.holds).where(t.holds.c.order_id == _OID) \
-    .order_by(t.holds.c.placed_at, t.holds.c.id)
-_VIEWS_OF = sa.select(t.system_views).where(t.system_views.c.order_id == _OID) \
-    .order_by(t.system_views.c.system)
+_ORDER_BY_ID_FOR_UPDATE = DriverQuery(_ORDER_BY_ID_STATEMENT.with_for_update())
+_LINES_OF = DriverQuery(sa.select(t.order_lines).where(t.order_lines.c.order_id == _OID)
+                        .order_by(t.order_lines.c.line_no))
+_HOLDS_OF = DriverQuery(sa.select(t.holds).where(t.holds.c.order_id == _OID)
+                        .order_by(t.holds.c.placed_at, t.holds.c.id))
+_VIEWS_OF = DriverQuery(sa.select(t.system_views).where(t.system_views.c.order_id == _OID)
+                        .order_by(t.system_views.c.system))
 _DELETE_VIEW = t.system_views.delete().where(
     t.system_views.c.order_id == sa.bindparam("order_id"),
     t.system_views.c.system == sa.bindparam("system"))
@@ -117,27 +127,27 @@ class OrderRepository:
         self._read.pop(order.id, None)
         row = order_row(order, now) | {"idempotency_key": idempotency_key,
                                        "request_hash": request_hash}
-        self.conn.execute(_INSERT_ORDER, row)
-        self.conn.execute(_INSERT_LINES, [
+        _INSERT_ORDER.run(self.conn, [row])
+        _INSERT_LINES.run(self.conn, [
             {"order_id": order.id, "line_no": i + 1, "sku": ln.sku, "name": ln.name,
              "quantity": ln.quantity, "unit_price_cents": cents(ln.unit_price),
              "discount_cents": cents(ln.discount), "cancelled_quantity": ln.cancelled_quantity}
             for i, ln in enumerate(order.lines)])
         if raw is not None:
             source, version, payload = raw
-            self.conn.execute(_INSERT_RAW, {
+            _INSERT_RAW.run(self.conn, [{
                 "order_id": order.id, "source": source, "version": version,
-                "received_at": now, "payload": payload})
+                "received_at": now, "payload": payload}])
         self._write_holds(order)
         self._write_views(order)
 
     def save(self, order: Order, now: datetime) -> None:
         self._read.pop(order.id, None)
-        result = self.conn.execute(_SAVE, {
+        changed = _SAVE.changed(self.conn, {
             "o": order.id, "v": order.version, "new_status": order.status,
             "changed_at": order.status_changed_at or now, "is_held": order.held,
             "new_tags": list(order.tags), "new_version": order.version + 1, "now": now})
-        if result.rowcount != 1:
+        if changed != 1:
             raise ConcurrentUpdate(f"order {order.id} was changed by someone else; try again",
                                    zh=f"订单 {order.id} 已被他人修改，请重试")
         order.version += 1
@@ -148,7 +158,7 @@ class OrderRepository:
 
     def promise_delivery(self, order_id: str, promised_by: datetime) -> None:
         """The first promise an order is given stays (the on-time rate judges against it)."""
-        self.conn.execute(_PROMISE, {"o": order_id, "by": promised_by})
+        _PROMISE.changed(self.conn, {"o": order_id, "by": promised_by})
 
     def _write_details(self, order: Order) -> None:
         """The address, the buyer once readable and the lines' cancelled units, which a
@@ -191,7 +201,7 @@ class OrderRepository:
         if not for_update and order_id in self._read:
             return copy_of(self._read[order_id])
         query = _ORDER_BY_ID_FOR_UPDATE if for_update else _ORDER_BY_ID
-        row = self.conn.execute(query, {"order_id": order_id}).first()
+        row = query.first(self.conn, {"order_id": order_id})
         if row is None:
             return None
         order = self._load(row)
@@ -203,20 +213,21 @@ class OrderRepository:
         """The order this request already made, by its key or by the channel's reference.
         A match on the key wins, so a reused key is told apart from a re-delivery."""
         ref = {"channel": channel, "shop_id": shop_id, "external_id": external_id}
-        rows = (self.conn.execute(_BY_KEY_OR_REF, {**ref, "key": idempotency_key}).all()
-                if idempotency_key else self.conn.execute(_BY_REF, ref).all())
-        keyed = [r for r in rows if idempotency_key and r.idempotency_key == idempotency_key]
-        return ExistingOrder(*(keyed or rows)[0]) if rows else None
+        found = [ExistingOrder(*row) for row in (
+            _BY_KEY_OR_REF.all(self.conn, {**ref, "key": idempotency_key}) if idempotency_key
+            else _BY_REF.all(self.conn, ref))]
+        keyed = [r for r in found if idempotency_key and r.idempotency_key == idempotency_key]
+        return (keyed or found)[0] if found else None
 
     def _load(self, r: Any) -> Order:
         key = {"order_id": r.id}
         lines = [OrderLine(ln.sku, ln.quantity, from_cents(ln.unit_price_cents), ln.name,
                            from_cents(ln.discount_cents), ln.cancelled_quantity)
-                 for ln in self.conn.execute(_LINES_OF, key)]
-        holds = [hold_from_row(h) for h in self.conn.execute(_HOLDS_OF, key)]
+                 for ln in _LINES_OF.all(self.conn, key)]
+        holds = [hold_from_row(h) for h in _HOLDS_OF.all(self.conn, key)]
         views = {v.system: SystemView(v.system, v.status, v.event_type, v.occurred_at,
                                       v.received_at, v.source)
-                 for v in self.conn.execute(_VIEWS_OF, key)}
+                 for v in _VIEWS_OF.all(self.conn, key)}
         flags = tuple(f for f in r.address_flags.split(",") if f)
         address = Address(r.address_country, r.address_province, r.address_city,
                           r.address_district, r.address_line1, r.address_postal_code, flags)

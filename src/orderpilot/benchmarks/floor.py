@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from orderpilot.adapters import tables as t
+from orderpilot.adapters.driver_sql import DriverQuery
 from orderpilot.benchmarks import cpu
 from orderpilot.benchmarks.floor_app import MODES
 from orderpilot.benchmarks.ingest import order_bodies, post_orders
@@ -58,13 +59,16 @@ def over_http(mode: str, database: str, bodies: list[dict[str, Any]],
 
 def statements(hub: Any, repeat: int) -> dict[str, Any]:
     """A look-up of an order by key, and a write transaction of one row's update, through
-    the hub's engine: wall time, this process's CPU and the database server's, per statement
-    (PostgreSQL; SQLite runs inside this process)."""
+    the hub's engine (``Connection.execute``) and on the driver cursor as the hub's hot
+    statements run (adapters/driver_sql.py, the ``_on_driver`` figures): wall time, this
+    process's CPU and the database server's, per statement (PostgreSQL; SQLite runs inside
+    this process)."""
     with hub.db.read() as conn:
         order_id = conn.execute(sa.select(t.orders.c.id).limit(1)).scalar_one()
     look_up = sa.select(t.orders).where(t.orders.c.id == sa.bindparam("oid"))
     touch = (t.orders.update().where(t.orders.c.id == sa.bindparam("oid"))
              .values(version=t.orders.c.version + 1))
+    look_up_on_driver, touch_on_driver = DriverQuery(look_up), DriverQuery(touch)
 
     def reads() -> None:
         with hub.db.read() as conn:
@@ -76,8 +80,20 @@ def statements(hub: Any, repeat: int) -> dict[str, Any]:
             with hub.db.write() as conn:
                 conn.execute(touch, {"oid": order_id})
 
+    def reads_on_driver() -> None:
+        with hub.db.read() as conn:
+            for _ in range(repeat):
+                look_up_on_driver.first(conn, {"oid": order_id})
+
+    def writes_on_driver() -> None:
+        for _ in range(repeat):
+            with hub.db.write() as conn:
+                touch_on_driver.changed(conn, {"oid": order_id})
+
     figures = {}
-    for name, run in (("select_by_key", reads), ("one_row_write_transaction", writes)):
+    for name, run in (("select_by_key", reads), ("one_row_write_transaction", writes),
+                      ("select_by_key_on_driver", reads_on_driver),
+                      ("one_row_write_transaction_on_driver", writes_on_driver)):
         run()  # warm: statements compiled and cached, connections open
         with cpu.measure() as used:
             wall, mine = time.perf_counter(), time.process_time()

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import timedelta
 
-from orderpilot.domain.commands import PlaceHold, PlaceOrder, ReleaseHold, ReportEvent
+from orderpilot.domain.commands import (
+    LineInput,
+    PlaceHold,
+    PlaceOrder,
+    ReleaseHold,
+    ReportEvent,
+)
 from orderpilot.domain.errors import Conflict, InvalidInput, NotFound, OrderpilotError
 from orderpilot.domain.events import OrderEvent
 from orderpilot.domain.hold_release import check_release_reason
@@ -38,12 +44,14 @@ class Reported:
 
 def request_fingerprint(cmd: PlaceOrder) -> str:
     """What makes two requests the same order (transport details and raw payload aside)."""
-    body = {f.name: getattr(cmd, f.name) for f in fields(cmd) if f.name not in _NOT_FINGERPRINTED}
-    body["lines"] = [astuple(line) for line in cmd.lines]
+    body = {name: getattr(cmd, name) for name in _FINGERPRINTED}
+    body["lines"] = [tuple(getattr(line, name) for name in _LINE_FIELDS) for line in cmd.lines]
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-_NOT_FINGERPRINTED = frozenset({"idempotency_key", "correlation_id", "raw_payload"})
+_FINGERPRINTED = tuple(f.name for f in fields(PlaceOrder)
+                       if f.name not in ("idempotency_key", "correlation_id", "raw_payload"))
+_LINE_FIELDS = tuple(f.name for f in fields(LineInput))  # scalars: the line's astuple()
 
 
 def place_order(cmd: PlaceOrder, uow_factory: UowFactory, clock: Clock) -> Placed:
