@@ -39,19 +39,18 @@ def _execute(conn: Connection, cursor: Any, sql: str, params: Any, *,
     statement logs), then the dialect's ``do_execute`` / ``do_executemany`` listeners (a test
     drops the connection this way) and the cursor's own call unless one of them handled it,
     then ``after_cursor_execute``. The execution context they are given is None."""
-    for before in conn.dispatch.before_cursor_execute:
+    events = conn.dispatch
+    for before in events.before_cursor_execute:
         sql, params = before(conn, cursor, sql, params, None, many)
-    dispatch = conn.dialect.dispatch
-    for hook in dispatch.do_executemany if many else dispatch.do_execute:
-        if hook(cursor, sql, params, None):
-            break
-    else:
+    hooks = conn.dialect.dispatch.do_executemany if many else conn.dialect.dispatch.do_execute
+    if not (hooks and any(hook(cursor, sql, params, None) for hook in hooks)):
         if many:
             cursor.executemany(sql, params)
         else:
             cursor.execute(sql, params)
-    for after in conn.dispatch.after_cursor_execute:
-        after(conn, cursor, sql, params, None, many)
+    if events.after_cursor_execute:
+        for after in events.after_cursor_execute:
+            after(conn, cursor, sql, params, None, many)
 
 
 @dataclass(frozen=True)
@@ -182,3 +181,17 @@ class DriverQuery:
     def changed(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Run an UPDATE (or DELETE) without RETURNING: the number of rows it changed."""
         return self._run(conn, params)[1]
+
+
+def run_text(conn: Connection, sql: str) -> None:
+    """A statement without parameters or rows (SQLite's ``BEGIN IMMEDIATE`` at the start of
+    every write transaction) on CONN's driver cursor, events and error handling as above."""
+    cursor = conn.connection.cursor()
+    try:
+        _execute(conn, cursor, sql, ())
+    except conn.dialect.loaded_dbapi.Error as error:
+        conn._handle_dbapi_exception(error, sql, (), cursor, None)
+        raise  # not reached: the call above raises
+    finally:
+        with contextlib.suppress(Exception):
+            cursor.close()
