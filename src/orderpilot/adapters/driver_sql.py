@@ -96,11 +96,10 @@ def _prepare(statement: Any, dialect: Dialect, column_keys: list[str] | None = N
         tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns))
 
 
-def _send(conn: Connection, prepared: _Prepared, params: Any, *,
+def _send(conn: Connection, sql: str, params: Any, *,
           many: bool = False) -> tuple[Sequence[Any], int]:
     """Run on CONN's driver cursor: (the rows it returned, the rows it changed)."""
     cursor = conn.connection.cursor()
-    sql = prepared.sql
     try:
         _execute(conn, cursor, sql, params, many=many)
         fetched = cursor.fetchall() if cursor.description is not None else []
@@ -144,9 +143,9 @@ class DriverInsert:
         prepared = self._for(conn.dialect)
         params = [prepared.values(row) for row in rows]
         if len(params) == 1:
-            _send(conn, prepared, params[0])
+            _send(conn, prepared.sql, params[0])
         else:
-            _send(conn, prepared, params, many=True)
+            _send(conn, prepared.sql, params, many=True)
 
 
 class DriverQuery:
@@ -169,7 +168,8 @@ class DriverQuery:
     def _run(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Sequence[Any], int]:
         prepared = self._for(conn.dialect)
         # construct_params: the statement's own values too (a LIMIT, a literal compared to)
-        return _send(conn, prepared, prepared.values(prepared.compiled.construct_params(params)))
+        return _send(conn, prepared.sql,
+                     prepared.values(prepared.compiled.construct_params(params)))
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
         return self._for(conn.dialect).rows(self._run(conn, params)[0])
@@ -186,12 +186,4 @@ class DriverQuery:
 def run_text(conn: Connection, sql: str) -> None:
     """A statement without parameters or rows (SQLite's ``BEGIN IMMEDIATE`` at the start of
     every write transaction) on CONN's driver cursor, events and error handling as above."""
-    cursor = conn.connection.cursor()
-    try:
-        _execute(conn, cursor, sql, ())
-    except conn.dialect.loaded_dbapi.Error as error:
-        conn._handle_dbapi_exception(error, sql, (), cursor, None)
-        raise  # not reached: the call above raises
-    finally:
-        with contextlib.suppress(Exception):
-            cursor.close()
+    _send(conn, sql, ())
