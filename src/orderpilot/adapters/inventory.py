@@ -7,7 +7,6 @@ PostgreSQL the row lock does and the second re-checks the condition on the new r
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -15,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from orderpilot.adapters import inventory_statements as q
 from orderpilot.adapters import tables as t
-from orderpilot.adapters.driver_sql import DriverInsert, DriverQuery
 from orderpilot.adapters.inventory_pulls import PullRepository
 from orderpilot.adapters.outbox import insert_ignore
 from orderpilot.adapters.promotions import PromotionRepository
@@ -42,60 +41,6 @@ def source_from_row(r: Any) -> Source:
     return Source(r.code, r.kind, r.name_zh, r.name_en, r.region, r.lead_time_days,
                   r.reservation_ttl_hours, dict(r.lead_times), r.sync_schedule, r.safety_stock,
                   r.low_threshold)
-
-
-_LEVEL_STATE = (lv.c.source, lv.c.sku, lv.c.on_hand, lv.c.reserved,
-                sa.func.coalesce(lv.c.safety_stock, src.c.safety_stock).label("safety"),
-                sa.func.coalesce(lv.c.low_threshold, src.c.low_threshold).label("threshold"),
-                lv.c.low)
-_SAFETY = sa.func.coalesce(lv.c.safety_stock, sa.bindparam("source_safety"))
-# On every placed order's path: run on the driver cursor (adapters/driver_sql.py).
-_STATE = DriverQuery(sa.select(*_LEVEL_STATE).join(src, src.c.code == lv.c.source)
-                     .where(lv.c.source == sa.bindparam("s"), lv.c.sku == sa.bindparam("k")))
-_ALLOCATIONS_OF_STATEMENT = (sa.select(al).where(al.c.order_id == sa.bindparam("o"))
-                             .order_by(al.c.created_at, al.c.line_no, al.c.id))
-_ALLOCATIONS_OF = DriverQuery(_ALLOCATIONS_OF_STATEMENT)
-_ACTIVE_ALLOCATIONS_OF = DriverQuery(_ALLOCATIONS_OF_STATEMENT.where(al.c.status == ACTIVE))
-_ADD_ALLOCATIONS = DriverInsert(al, ("id", "order_id", "line_no", "promotion_id", "sku",
-                                     "source", "quantity", "status", "reserved_until",
-                                     "created_at"))
-_TAKE = DriverQuery(lv.update()
-         .where(lv.c.source == sa.bindparam("s"), lv.c.sku == sa.bindparam("k"),
-                lv.c.on_hand - lv.c.reserved - _SAFETY >= sa.bindparam("q"))
-         .values(reserved=lv.c.reserved + sa.bindparam("q"))
-         .returning(lv.c.on_hand, lv.c.reserved, lv.c.safety_stock, lv.c.low_threshold,
-                    lv.c.low))
-_GIVE_BACK = (lv.update().where(lv.c.source == sa.bindparam("s"), lv.c.sku == sa.bindparam("k"))
-              .values(reserved=sa.func.max(lv.c.reserved - sa.bindparam("q"), 0)))
-_GIVE_BACK_PG = (lv.update().where(lv.c.source == sa.bindparam("s"),
-                                   lv.c.sku == sa.bindparam("k"))
-                 .values(reserved=sa.func.greatest(lv.c.reserved - sa.bindparam("q"), 0)))
-
-
-# On the path of every allocation and promise: built once (construction costs more than the
-# query itself on SQLite).
-_STRATEGIES = sa.select(t.inventory_strategies).where(t.inventory_strategies.c.channel.in_(
-    [sa.bindparam("channel"), "default"]))
-
-
-@functools.lru_cache(maxsize=64)
-def _stock_of(skus: int) -> DriverQuery:
-    """The stock of SKUS skus (bound as sku0, sku1...: one statement per count, so it runs
-    on the driver cursor, which has no expanding IN)."""
-    names: list[sa.BindParameter[str]] = [sa.bindparam(f"sku{i}") for i in range(skus)]
-    expired = (sa.select(al.c.source, al.c.sku, sa.func.sum(al.c.quantity).label("qty"))
-               .where(al.c.sku.in_(names), al.c.status == ACTIVE,
-                      al.c.reserved_until.is_not(None),
-                      al.c.reserved_until <= sa.bindparam("now", type_=t.Time))
-               .group_by(al.c.source, al.c.sku).subquery())
-    return DriverQuery(
-        sa.select(lv.c.source, lv.c.sku, lv.c.on_hand, lv.c.reserved, lv.c.expected_at,
-                  sa.func.coalesce(lv.c.safety_stock, src.c.safety_stock).label("safety"),
-                  sa.func.coalesce(expired.c.qty, 0).label("expired"))
-        .join(src, src.c.code == lv.c.source)
-        .outerjoin(expired, sa.and_(expired.c.source == lv.c.source,
-                                    expired.c.sku == lv.c.sku))
-        .where(lv.c.sku.in_(names)))
 
 
 class TakeNeedsLock(RuntimeError):
@@ -147,7 +92,7 @@ class InventoryRepository:
     def strategy_for(self, channel: str) -> Strategy:
         """The channel's own strategy, else the one saved as ``default``, else the built-in."""
         def read() -> Strategy:
-            rows = {r.channel: r for r in self.conn.execute(_STRATEGIES, {"channel": channel})}
+            rows = {r.channel: r for r in self.conn.execute(q.STRATEGIES, {"channel": channel})}
             r = rows.get(channel) or rows.get("default")
             if r is None:
                 return Strategy(channel)
@@ -174,7 +119,7 @@ class InventoryRepository:
         whether or not the sweeper has released them yet."""
         if not skus:
             return {}
-        rows = _stock_of(len(skus)).all(
+        rows = q.stock_of(len(skus)).all(
             self.conn, {"now": now} | {f"sku{i}": sku for i, sku in enumerate(skus)})
         return {(r.source, r.sku): Stock(r.source, r.sku, r.on_hand,
                                          r.reserved - int(r.expired), r.safety, r.expected_at,
@@ -268,7 +213,7 @@ class InventoryRepository:
         return predicted
 
     def _take_now(self, source: Source, sku: str, quantity: int) -> LevelState | None:
-        r = _TAKE.first(self.conn, {"s": source.code, "k": sku, "q": quantity,
+        r = q.TAKE.first(self.conn, {"s": source.code, "k": sku, "q": quantity,
                                     "source_safety": source.safety_stock})
         if r is None:
             return None
@@ -279,7 +224,7 @@ class InventoryRepository:
 
     def give_back(self, source: str, sku: str, quantity: int) -> None:
         pg = self.conn.dialect.name == "postgresql"
-        self.conn.execute(_GIVE_BACK_PG if pg else _GIVE_BACK,
+        self.conn.execute(q.GIVE_BACK_PG if pg else q.GIVE_BACK,
                           {"s": source, "k": sku, "q": quantity})
 
     def consume(self, source: str, sku: str, quantity: int) -> None:
@@ -298,7 +243,7 @@ class InventoryRepository:
                               .with_for_update())
 
     def state(self, source: str, sku: str) -> LevelState | None:
-        r = _STATE.first(self.conn, {"s": source, "k": sku})
+        r = q.STATE.first(self.conn, {"s": source, "k": sku})
         return None if r is None else LevelState(*r)
 
     def flag_low(self, source: str, sku: str, low: bool) -> bool:
@@ -311,7 +256,7 @@ class InventoryRepository:
 
     def add_allocations(self, allocations: Sequence[Allocation]) -> None:
         if allocations:
-            _ADD_ALLOCATIONS.run(self.conn, [
+            q.ADD_ALLOCATIONS.run(self.conn, [
                 {"id": a.id, "order_id": a.order_id, "line_no": a.line_no,
                  "promotion_id": a.promotion_id, "sku": a.sku, "source": a.source,
                  "quantity": a.quantity, "status": a.status,
@@ -319,7 +264,7 @@ class InventoryRepository:
                 for a in allocations])
 
     def allocations_of(self, order_id: str, *, active_only: bool = False) -> list[Allocation]:
-        query = _ACTIVE_ALLOCATIONS_OF if active_only else _ALLOCATIONS_OF
+        query = q.ACTIVE_ALLOCATIONS_OF if active_only else q.ALLOCATIONS_OF
         return [Allocation(*r) for r in query.all(self.conn, {"o": order_id})]
 
     def allocation(self, allocation_id: str) -> Allocation | None:
