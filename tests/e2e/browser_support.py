@@ -42,6 +42,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 Page = sync_api.Page
 expect = sync_api.expect
+# Assertions wait as long as the pages' actions do (browser_fixtures: 10 s). Playwright's 5 s
+# default was too short for ReDoc laying out the whole API on a loaded two-core CI machine.
+expect.set_options(timeout=10_000)
 
 
 def free_port() -> int:

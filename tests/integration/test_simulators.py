@@ -223,22 +223,37 @@ def test_overview_counts_and_resets(hub_side: Connectors, admin: httpx.Client) -
     assert admin.get("/healthz").json() == {"status": "ok"}
 
 
-def test_the_cli_serves_the_simulators() -> None:
-    port = free_port_pair()
+def _serve_simulators() -> tuple[subprocess.Popen[bytes], int]:
+    """`orderpilot sim serve` on a free port pair. The pair is free when picked but another
+    process (a parallel test's outgoing connection takes an ephemeral port from the same range)
+    can take it before the child binds: then the child exits saying so, and a new pair is
+    tried. A loaded CI machine can take many seconds to import the CLI, hence the deadline."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "orderpilot", "sim", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
+    for _ in range(5):
+        port = free_port_pair()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "orderpilot", "sim", "serve", "--port", str(port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
             try:
-                assert httpx.get(f"http://127.0.0.1:{port}/healthz").json()["status"] == "ok"
-                break
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").json()["status"] == "ok":
+                    return process, port
             except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
                 time.sleep(0.1)
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+            raise AssertionError("`orderpilot sim serve` did not answer /healthz in 60 s")
+        error = process.stderr.read().decode() if process.stderr else ""
+        if "cannot start the simulators" not in error:
+            raise AssertionError(f"`orderpilot sim serve` exited: {error}")
+    raise AssertionError("`orderpilot sim serve` found its port taken five times")
+
+
+def test_the_cli_serves_the_simulators() -> None:
+    process, port = _serve_simulators()
+    try:
         import smtplib
 
         with smtplib.SMTP("127.0.0.1", port + 1, timeout=5) as smtp:
