@@ -168,8 +168,9 @@ class Hub:
                                         stop_at=stop_at(self.settings.test_stop_at),
                                         strike_limit=self.settings.rule_strike_limit,
                                         concurrency=self.settings.rule_call_concurrency),
-                         any_due=self._runs_due,
-                         reader=lambda: SqlUnitOfWork(self.db, read_only=True),
+                         # PostgreSQL: a claim that finds nothing costs what asking does
+                         any_due=self._runs_due if self.db.is_sqlite else None,
+                         reader=lambda: SqlUnitOfWork(self.db, read_only=True).autocommit(),
                          actions=self.actions)
         r.stats.observers.append(
             lambda action, lag: self.metrics.rule_action_lag.labels(action).observe(lag))

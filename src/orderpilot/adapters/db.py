@@ -128,6 +128,31 @@ class Database:
                 tx.rollback()
 
     @contextmanager
+    def autocommit(self, *, reading: bool = False) -> Iterator[Connection]:
+        """A connection whose statements each commit on their own, for a unit of work of one
+        statement (a claim, a poll) or of statements each safe to commit alone.
+
+        PostgreSQL: no BEGIN and no COMMIT or ROLLBACK, two round trips that cost as much as
+        the statement (measured: a look-up by key in a transaction 84 us client and 84 us
+        server CPU, alone 23 and 20 us). A read gives up nothing: under READ COMMITTED each
+        statement of a transaction takes its own snapshot anyway. SQLite: write() (read()
+        when READING), since a writer there must hold the write lock."""
+        if self._write_lock is not None:
+            with self.read() if reading else self.write() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            # On the driver, not through SQLAlchemy's isolation_level option: that one is
+            # reset to READ COMMITTED on check-in, after which psycopg names the level in
+            # every BEGIN of that pooled connection.
+            raw.autocommit = True  # type: ignore[union-attr]
+            try:
+                yield conn
+            finally:
+                raw.autocommit = False  # type: ignore[union-attr]
+
+    @contextmanager
     def bulk_load(self) -> Iterator[None]:
         """While a generated data set is loaded (the demo's history: thousands of small
         commits), SQLite commits without waiting for the disk (``synchronous=NORMAL``: in WAL

@@ -65,7 +65,8 @@ class ExpectationRepository:
             rows = self.conn.execute(_WATCHING, {"type": event_type})
             return [_expectation(r).expectation for r in rows]
 
-        return list(shared_or_fresh(self.shared, ("expectations.watching", event_type), read))
+        return list(shared_or_fresh(self.shared, ("expectations.watching", event_type), read,
+                                    lasting=True))
 
     def get(self, code: str) -> StoredExpectation | None:
         row = self.conn.execute(sa.select(x).where(x.c.code == code)).first()

@@ -75,7 +75,7 @@ class InventoryRepository:
             return [source_from_row(r)
                     for r in self.conn.execute(sa.select(src).order_by(src.c.code))]
 
-        return list(shared_or_fresh(self.shared, ("inventory.sources",), read))
+        return list(shared_or_fresh(self.shared, ("inventory.sources",), read, lasting=True))
 
     def source(self, code: str) -> Source | None:
         r = self.conn.execute(sa.select(src).where(src.c.code == code)).first()
@@ -99,7 +99,8 @@ class InventoryRepository:
             return Strategy(r.channel, tuple(r.tiers), r.allow_split, r.allocate_on,
                             r.reservation_ttl_hours)
 
-        return shared_or_fresh(self.shared, ("inventory.strategy", channel), read)
+        return shared_or_fresh(self.shared, ("inventory.strategy", channel), read,
+                               lasting=True)
 
     def put_strategy(self, s: Strategy, now: datetime) -> None:
         if self.shared is not None:

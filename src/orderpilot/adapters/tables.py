@@ -149,6 +149,9 @@ from orderpilot.adapters.tables_rules import (
 from orderpilot.adapters.tables_saved_views import (
     saved_views as saved_views,
 )
+from orderpilot.adapters.tables_settings_version import (  # issue 15
+    settings_version as settings_version,
+)
 from orderpilot.adapters.tables_shipments import (
     shipments as shipments,
 )

@@ -26,6 +26,7 @@ from orderpilot.adapters.return_routing import ReturnRoutingRepository
 from orderpilot.adapters.returns import ReturnRepository
 from orderpilot.adapters.rules import RuleRepository, SmsTemplateRepository
 from orderpilot.adapters.runs import RunRepository
+from orderpilot.adapters.settings_version import SettingsVersionRepository
 from orderpilot.adapters.shipments import ShipmentRepository
 from orderpilot.adapters.stats import StatsRepository
 from orderpilot.adapters.tickets import AttributeRepository, CustomerRepository, TicketRepository
@@ -65,6 +66,7 @@ class SqlUnitOfWork:
     exceptions: ExceptionRepository
     webhooks: WebhookRepository
     nats_relay: RelayQueue
+    settings_version: SettingsVersionRepository
 
     def __init__(self, db: Database, *, read_only: bool = False,
                  wake: Callable[[frozenset[str]], None] | None = None) -> None:
@@ -73,6 +75,7 @@ class SqlUnitOfWork:
         self.db = db
         self._wake = wake
         self._read_only = read_only
+        self._autocommit = False
         self._stack: ExitStack | None = None
         self._shared: SharedReads | None = None
         self._made: list[str] = []  # the repositories made in this transaction
@@ -81,11 +84,18 @@ class SqlUnitOfWork:
         self._stack = ExitStack()
         # read_only: a snapshot that never takes the write lock (backtests, trying a rule);
         # it is rolled back at the end, so nothing written in it would stay
-        self.conn = self._stack.enter_context(self.db.read() if self._read_only
-                                              else self.db.write())
+        self.conn = self._stack.enter_context(
+            self.db.autocommit(reading=self._read_only) if self._autocommit
+            else self.db.read() if self._read_only else self.db.write())
         take_queued(self.conn)  # what an earlier user of this driver connection left
         while self._made:  # a unit of work entered again starts with fresh repositories
             del self.__dict__[self._made.pop()]
+        return self
+
+    def autocommit(self) -> SqlUnitOfWork:
+        """This unit of work with each statement committed on its own (Database.autocommit):
+        for a claim or a poll of one statement, not for changes that must commit together."""
+        self._autocommit = True
         return self
 
     def __getattr__(self, name: str) -> Any:
@@ -160,7 +170,8 @@ _REPOSITORIES: dict[str, Callable[[Connection], Any]] = {
     "expectations": ExpectationRepository, "returns": ReturnRepository,
     "return_routing": ReturnRoutingRepository, "audit_log": AuditLogRepository,
     "refused_reports": RefusedReportLog, "exceptions": ExceptionRepository,
-    "webhooks": WebhookRepository, "nats_relay": RelayQueue}
+    "webhooks": WebhookRepository, "nats_relay": RelayQueue,
+    "settings_version": SettingsVersionRepository}
 # The repositories that read the batch's configuration through SharedReads.
 _SHARING = ("expectations", "webhooks", "inventory")
 

@@ -59,7 +59,7 @@ class WebhookRepository:
             return [(r.id, list(r.events)) for r in rows]
 
         return [(i, list(events)) for i, events in
-                shared_or_fresh(self.shared, ("webhooks.active",), read)]
+                shared_or_fresh(self.shared, ("webhooks.active",), read, lasting=True)]
 
     def set_status(self, subscription_id: str, status: str) -> bool:
         self._changed()

@@ -113,12 +113,15 @@ _SENT = w.update().where(w.c.order_id == sa.bindparam("oid")).values(
 
 def _claim(conn: Connection, table: sa.Table, now: datetime, lease: timedelta,
            limit: int) -> list[tuple[str, int]]:
-    """TABLE's due rows whose time has come and no live lease holds, leased to the caller."""
+    """TABLE's due rows whose time has come and no live lease holds, leased to the caller.
+    A row another claimer leased between the look-up and the lease is not leased again: the
+    lease takes only a row still due and unleased (PostgreSQL re-reads a row a concurrent
+    update changed), and only the rows leased here are returned."""
     due, lease_one = _claim_statements(table)
     rows = conn.execute(due, {"now": now, "limit": limit}).all()
-    for order_id, _ in rows:
-        conn.execute(lease_one, {"oid": order_id, "until": now + lease})
-    return [(r.order_id, r.attempts) for r in rows]
+    return [(order_id, attempts) for order_id, attempts in rows
+            if conn.execute(lease_one, {"oid": order_id, "now": now,
+                                        "until": now + lease}).rowcount == 1]
 
 
 @functools.cache
@@ -127,10 +130,11 @@ def _claim_statements(table: sa.Table) -> tuple[Any, Any]:
     run): the due rows, and the lease of one."""
     col = table.c
     now = sa.bindparam("now", type_=col.due_at.type)
-    due = (sa.select(col.order_id, col.attempts).where(
-        col.status == "due", col.due_at <= now,
-        sa.or_(col.claimed_until.is_(None), col.claimed_until <= now))
-        .order_by(col.due_at, col.order_id).limit(sa.bindparam("limit", type_=sa.Integer)))
-    lease_one = table.update().where(col.order_id == sa.bindparam("oid")).values(
+    free = sa.or_(col.claimed_until.is_(None), col.claimed_until <= now)
+    due = (sa.select(col.order_id, col.attempts).where(col.status == "due", col.due_at <= now,
+                                                      free)
+           .order_by(col.due_at, col.order_id).limit(sa.bindparam("limit", type_=sa.Integer)))
+    lease_one = table.update().where(col.order_id == sa.bindparam("oid"), col.status == "due",
+                                     free).values(
         claimed_until=sa.bindparam("until", type_=col.claimed_until.type))
     return due, lease_one

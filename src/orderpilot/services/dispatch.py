@@ -85,6 +85,8 @@ class Dispatcher:
         self.settings = settings or DispatchSettings()
         self.stats = DispatchStats()
         self._wake = threading.Event()
+        # The settings every event reads, kept while the settings version stands (SharedReads)
+        self._shared = SharedReads()
 
     def wake(self) -> None:
         """Called after a commit that appended events, so delivery starts without polling."""
@@ -148,18 +150,22 @@ class Dispatcher:
         s = self.settings
         outcomes: list[str] = []
         lags: list[float] = []  # reported after the commit, like the outcomes
-        shared = SharedReads()  # the batch's configuration, read once (see SharedReads)
+        shared = self._shared  # the settings, read once a batch or kept (see SharedReads)
         if s.one_transaction_per_batch:
             claims = self._deliver_batch_bare(shared, outcomes, lags)
             if claims is None:  # rolled back whole: again, each handler in a savepoint
                 with self.uow_factory() as uow:
                     claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease,
                                               self.clock())
+                    if claims:
+                        shared.new_batch(uow.settings_version.current())
                     uow.share_reads(shared)
                     self._deliver(uow, claims, outcomes, lags, isolate=True)
-        else:
-            with self.uow_factory() as uow:
+        else:  # the claim is one statement: it needs no transaction of its own
+            with self.uow_factory().autocommit() as uow:
                 claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease, self.clock())
+                if claims:  # read after the claim: see SharedReads
+                    shared.new_batch(uow.settings_version.current())
             chunk = max(s.commit_chunk, 1)
             for start in range(0, len(claims), chunk):
                 self._deliver_chunk(claims[start:start + chunk], outcomes, lags, shared)
@@ -182,6 +188,8 @@ class Dispatcher:
         try:
             with self.uow_factory() as uow:
                 claims = uow.outbox.claim(self.worker_id, s.batch_size, s.lease, self.clock())
+                if claims:  # read after the claim: see SharedReads
+                    shared.new_batch(uow.settings_version.current())
                 uow.share_reads(shared)
                 uow.stats.defer_counts()  # one statement a counter row, not one an order
                 self._deliver(uow, claims, bare_outcomes, bare_lags, bare=True)

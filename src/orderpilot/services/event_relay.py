@@ -73,7 +73,7 @@ class EventRelay:
 
     def run_once(self) -> int:
         """Publish one batch; returns how many JetStream acknowledged."""
-        with self.uow_factory() as uow:
+        with self.uow_factory().autocommit() as uow:  # one statement
             batch = uow.nats_relay.claim(self.clock(), self.settings.lease,
                                          self.settings.batch_size)
         if not batch:

@@ -86,6 +86,11 @@ class Outbox(Protocol):
     def release_claims(self, worker: str) -> int: ...
 
 
+class SettingsVersion(Protocol):
+    def current(self) -> int | None:
+        """The number every change to the kept settings raises (SharedReads)."""
+
+
 class Inbox(Protocol):
     def first_time(self, handler: str, message_id: str, now: datetime) -> bool: ...
 

@@ -213,7 +213,7 @@ class WebhookSender:
 
     def run_once(self) -> int:
         """Send every claimable delivery once; returns how many were tried."""
-        with self.uow_factory() as uow:
+        with self.uow_factory().autocommit() as uow:  # one statement
             claimed = uow.webhooks.claim(self.worker_id, self.clock(), self.settings.lease,
                                          self.settings.batch_size)
         for delivery in claimed:

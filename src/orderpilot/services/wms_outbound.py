@@ -129,7 +129,7 @@ class OutboundPusher:
     def run_once(self) -> int:
         """Push every due outbound order of one claimed batch (several at once, up to
         ``concurrency``) and return when all are done; returns how many it tried."""
-        with self.uow_factory() as uow:
+        with self.uow_factory().autocommit() as uow:  # one statement
             claimed = uow.wms_outbound.claim(self.clock(), self.settings.lease,
                                              self.settings.batch_size)
         if len(claimed) <= 1 or self.settings.concurrency <= 1:
@@ -151,7 +151,7 @@ class OutboundPusher:
             log.exception("wms_outbound_push_failed", order_id=order_id)
 
     def push(self, order_id: str, attempts: int) -> None:
-        with self.uow_factory() as uow:
+        with self.uow_factory().autocommit() as uow:  # reads only
             order = uow.orders.get(order_id)
             allocations = [{"sku": a.sku, "source": a.source, "quantity": a.quantity,
                             "line_no": a.line_no}
@@ -175,7 +175,7 @@ class OutboundPusher:
             self._failed(order_id, attempts, error.message,
                          retry=isinstance(error, TransientError))
             return
-        with self.uow_factory() as uow:
+        with self.uow_factory().autocommit() as uow:  # one statement
             uow.wms_outbound.sent(order_id, self.clock(), answer.response)
 
     def _failed(self, order_id: str, attempts: int, error: str, *, retry: bool) -> None:
@@ -183,5 +183,5 @@ class OutboundPusher:
         retry_at = None if last or not retry else \
             self.clock() + self.settings.first_backoff * (2 ** attempts)
         log.warning("wms_outbound_failed", order_id=order_id, error=error, retry_at=retry_at)
-        with self.uow_factory() as uow:
+        with self.uow_factory().autocommit() as uow:  # one statement
             uow.wms_outbound.failed(order_id, error, retry_at)

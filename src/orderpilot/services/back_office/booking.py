@@ -125,7 +125,9 @@ class ErpBookingWorker:
                 result.receivable_events = self.poll_receivables()
             except (ConnectorError, OrderpilotError) as error:
                 log.warning("erp_receivables_failed", error=error.message)
-        with self.uow_factory() as uow:
+        # The claim commits at once (what is not sent waits out its lease); the reads after it
+        # need no transaction of their own.
+        with self.uow_factory().autocommit() as uow:
             if not uow.back_office.any_due(now):
                 return result
             claimed = uow.back_office.claim(self.worker_id, self.settings.batch_size,
@@ -163,7 +165,7 @@ class ErpBookingWorker:
 
     def _send(self, claimed: list[Booking], orders: dict[str, Order],
               mapping: dict[str, Any] | None, result: Round) -> None:
-        with self.uow_factory() as uow:
+        with self.uow_factory().autocommit() as uow:  # one statement, before the call
             uow.back_office.mark_sending([b.order_id for b in claimed], self.worker_id,
                                          self.clock())
         self.stop_at("erp.before_call")
@@ -217,7 +219,7 @@ class ErpBookingWorker:
             note = f"booked, but the order refused erp.booked: {error.message}"
             log.warning("erp_booked_not_recorded", order_id=booking.order_id,
                         error=error.message)
-        with self.uow_factory() as uow:
+        with self.uow_factory().autocommit() as uow:  # one statement
             uow.back_office.booked(booking.order_id, self.worker_id, erp_id, self.clock(),
                                    note)
         (result.found if looked_up else result.booked).append(booking.bill_no)

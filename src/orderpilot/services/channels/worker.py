@@ -96,7 +96,7 @@ class ChannelWorker:
         moved = 0
         if self.journal is not None:
             moved = move_journal(self.journal, self.uow_factory, self.clock)
-        with self.uow_factory() as uow:
+        with self.uow_factory().autocommit() as uow:  # one statement
             jobs = uow.channels.claim_jobs(self.worker_id, s.batch, s.lease, self.clock())
         by_account: dict[str, list[JobRow]] = defaultdict(list)
         for job in jobs:

@@ -95,7 +95,9 @@ class ActionRunner:
         self.settings = settings or RunnerSettings()
         self.stats = RunnerStats()
         self._wake = threading.Event()
-        self._any_due = any_due  # a cheap read, so an idle runner takes no write lock
+        # A cheap read first, so an idle runner takes no write lock (SQLite). None: claim
+        # straight away (PostgreSQL, where a claim that finds nothing is one statement too).
+        self._any_due = any_due
         self._keys: dict[str, str] = {}
         self._registers: dict[str, tuple[float, object]] = {}
         self._busy = 0  # runs on the pool's threads now (run_forever with concurrency > 1)
@@ -138,14 +140,11 @@ class ActionRunner:
             if limit <= 0:
                 return 0  # woken when a slot frees
         now = self.clock()
-        if self._any_due is not None:
-            if not self._any_due(now):
-                return 0
-        else:
-            with self.uow_factory() as uow:
-                if not uow.runs.any_due(now):
-                    return 0
-        with self.uow_factory() as uow:  # claim and load in one transaction
+        if self._any_due is not None and not self._any_due(now):
+            return 0
+        # The claim commits at once (a claim that is not carried out waits out its lease), then
+        # the runs are loaded: no statement here needs another's transaction.
+        with self.uow_factory().autocommit() as uow:
             claims = uow.runs.claim(self.worker_id, limit, self.settings.lease, now)
             runs = uow.runs.get_many([c.item_id for c in claims])
             loaded = [(run, self._definition(uow, run), self._rule_key(uow, run.rule_id))
