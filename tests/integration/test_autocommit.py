@@ -87,3 +87,23 @@ def test_a_wms_push_leased_meanwhile_is_not_leased_again(hub: Hub) -> None:
         assert uow.wms_outbound.claim(NOW, LEASE, 5) == []
         assert uow.wms_outbound.claim(NOW + LEASE, LEASE, 5) == [("o-1", 0)]  # lease ran out
 
+
+
+
+def test_a_connection_that_cannot_go_back_to_transactions_is_dropped(hub: Hub) -> None:
+    """A transaction left open in the block (here a BEGIN sent by hand) keeps the driver from
+    leaving autocommit: the connection is dropped, not handed to the next transaction."""
+    with hub.db.autocommit() as conn:
+        raw = conn.connection.dbapi_connection
+        if not hub.db.is_sqlite:
+            conn.exec_driver_sql("BEGIN")
+    if not hub.db.is_sqlite:
+        assert raw.closed  # type: ignore[union-attr]
+    with hub.db.write() as conn:
+        if not hub.db.is_sqlite:
+            assert conn.connection.dbapi_connection is not raw
+            assert conn.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+        conn.execute(t.outbox.insert(), {"event_id": "kept", "available_at": NOW,
+                                         "order_id": None})
+    with hub.db.read() as conn:
+        assert conn.execute(sa.select(t.outbox.c.event_id)).scalars().all() == ["kept"]

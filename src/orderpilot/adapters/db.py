@@ -150,7 +150,10 @@ class Database:
             try:
                 yield conn
             finally:
-                raw.autocommit = False  # type: ignore[union-attr]
+                try:
+                    raw.autocommit = False  # type: ignore[union-attr]
+                except Exception:  # a transaction left open, say: drop it, never reuse it
+                    conn.invalidate()
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
