@@ -75,6 +75,7 @@ class Database:
                                            hide_parameters=True,
                                            connect_args={"connect_timeout": 10})
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._writer: Connection | None = None  # SQLite: the connection writes keep (write())
         self.writer_time = WriterTime()
         self.statements = StatementCount()
         counted = self.statements
@@ -107,8 +108,7 @@ class Database:
             with self._write_lock:
                 got = time.perf_counter()
                 try:
-                    with self.engine.connect() as conn, conn.begin():
-                        yield conn
+                    yield from self._kept_writer()
                 finally:
                     spent = self.writer_time
                     spent.waited_s += got - asked
@@ -117,6 +117,26 @@ class Database:
         else:
             with self.engine.begin() as conn:
                 yield conn
+
+    def _kept_writer(self) -> Iterator[Connection]:
+        """SQLite, under the write lock: a transaction on the one connection this process
+        writes with, kept open between transactions instead of taken from the pool and given
+        back each time (the pool's check-out, reset and check-in cost a tenth of placing an
+        order: docs/performance.md, "One connection for SQLite's one writer"). Writes are one at
+        a time here anyway. A transaction that fails in any way closes the connection, so a
+        broken one is never used again; the next write opens a new one."""
+        conn = self._writer
+        if conn is None:
+            conn = self._writer = self.engine.connect()
+        else:
+            _set_synchronous(conn.connection.dbapi_connection, conn.connection.info, self)
+        try:
+            with conn.begin():
+                yield conn
+        except BaseException:
+            self._writer = None
+            conn.close()
+            raise
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -168,7 +188,23 @@ class Database:
             self.bulk_loading = False
 
     def dispose(self) -> None:
+        if self._write_lock is not None and self._write_lock.acquire(timeout=30):
+            try:
+                if self._writer is not None:
+                    self._writer.close()
+                    self._writer = None
+            finally:
+                self._write_lock.release()
         self.engine.dispose()
+
+
+def _set_synchronous(dbapi_conn: Any, info: dict[Any, Any], db: Database) -> None:
+    """SQLite's ``synchronous`` as DB wants it now (NORMAL during a bulk load), on a connection
+    taken from the pool or on the kept writer before its next transaction."""
+    wanted = "NORMAL" if db.bulk_loading else db.synchronous
+    if info.get("synchronous", db.synchronous) != wanted:
+        dbapi_conn.execute(f"PRAGMA synchronous={wanted}")
+        info["synchronous"] = wanted
 
 
 def _configure_sqlite(engine: Engine, db: Database) -> None:
@@ -186,10 +222,7 @@ def _configure_sqlite(engine: Engine, db: Database) -> None:
 
     @sa.event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
-        wanted = "NORMAL" if db.bulk_loading else db.synchronous
-        if record.info.get("synchronous", db.synchronous) != wanted:
-            dbapi_conn.execute(f"PRAGMA synchronous={wanted}")
-            record.info["synchronous"] = wanted
+        _set_synchronous(dbapi_conn, record.info, db)
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

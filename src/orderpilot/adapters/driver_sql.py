@@ -25,7 +25,8 @@ from __future__ import annotations
 import contextlib
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,6 +54,14 @@ def _execute(conn: Connection, cursor: Any, sql: str, params: Any, *,
             after(conn, cursor, sql, params, None, many)
 
 
+def _one(key: str) -> Callable[[Mapping[str, Any]], tuple[Any]]:
+    return lambda given: (given[key],)
+
+
+def _none(_given: Mapping[str, Any]) -> tuple[()]:
+    return ()
+
+
 @dataclass(frozen=True)
 class _Prepared:
     """A statement compiled for one dialect, with what turns parameters into the driver's."""
@@ -62,18 +71,41 @@ class _Prepared:
     processors: tuple[Callable[[Any], Any] | None, ...]
     row: Callable[..., Any]  # a named tuple of the statement's result columns
     results: tuple[Callable[[Any], Any] | None, ...]  # the columns' own result conversions
+    pick: Callable[[Mapping[str, Any]], Any] = field(init=False, repr=False)
+    converting: tuple[tuple[int, Callable[[Any], Any]], ...] = field(init=False, repr=False)
+    names: tuple[str, ...] = field(init=False, repr=False)  # as the SQL names them
+
+    def __post_init__(self) -> None:
+        # values() runs for every row written: the keys picked in one C call, and only the
+        # parameters that have a processor converted (a third of them, in an order's row).
+        keys = self.keys
+        pick: Callable[[Mapping[str, Any]], Any]
+        if len(keys) == 1:
+            pick = _one(keys[0])
+        elif keys:
+            pick = itemgetter(*keys)
+        else:
+            pick = _none
+        escaped = self.compiled.escaped_bind_names  # a name the SQL had to write otherwise
+        object.__setattr__(self, "pick", pick)
+        object.__setattr__(self, "converting", tuple(
+            (i, p) for i, p in enumerate(self.processors) if p is not None))
+        object.__setattr__(self, "names", tuple(escaped.get(k, k) for k in keys))
 
     @property
     def sql(self) -> str:
         return str(self.compiled.string)
 
     def values(self, given: Mapping[str, Any]) -> Any:
-        converted = [given[k] if p is None else p(given[k])
-                     for k, p in zip(self.keys, self.processors, strict=True)]
+        picked = self.pick(given)
+        converting = self.converting
+        if converting:
+            picked = list(picked)
+            for i, process in converting:
+                picked[i] = process(picked[i])
         if self.compiled.positional:
-            return tuple(converted)
-        escaped = self.compiled.escaped_bind_names  # a name the SQL had to write otherwise
-        return {escaped.get(k, k): v for k, v in zip(self.keys, converted, strict=True)}
+            return tuple(picked)
+        return dict(zip(self.names, picked, strict=True))
 
     def rows(self, fetched: Sequence[Any]) -> list[Any]:
         if not any(self.results):

@@ -237,7 +237,7 @@ def build(db: Any, orders: int, progress: Progress) -> int:
         raw.close()
         # The pooled connection keeps its 256 MiB page cache: close it, so the build's cache
         # is not counted in the proof pages' memory.
-        db.engine.dispose()
+        db.dispose()
     return written
 
 
