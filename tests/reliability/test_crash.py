@@ -34,7 +34,10 @@ pytestmark = pytest.mark.slow
 
 ORDERS = 800
 CLIENTS = 4
-CLIENT_DEADLINE_SECONDS = 75.0
+# How long a client keeps trying its orders through the kills. It was 75 s, until a loaded run
+# of the whole suite (2026-12-06, twice as slow as usual) had 650 of the 800 orders answered
+# by then, none lost: this bounds a broken server's test without failing a slow machine.
+CLIENT_DEADLINE_SECONDS = 180.0
 
 
 @dataclass
