@@ -4,6 +4,7 @@ connection whose transaction failed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,11 @@ FULL, NORMAL = 2, 1  # PRAGMA synchronous answers
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Database:
+def db(tmp_path: Path) -> Iterator[Database]:
     made = Database(f"sqlite:///{tmp_path / 'writer.db'}")
     with made.write() as conn:
         conn.execute(sa.text("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
-    yield made  # type: ignore[misc]
+    yield made
     made.dispose()
 
 
