@@ -30,6 +30,11 @@ pytestmark = pytest.mark.slow
 
 ORDERS = 40
 KILLS = 6
+# Time allowed for the clients to be acknowledged, then again for the rules to settle. The test
+# is about exactly-once, not speed: a loaded CI run once settled 0.04 s after a shared 120 s
+# deadline, with every count right.
+ACKNOWLEDGE_SECONDS = 180
+SETTLE_SECONDS = 180
 
 
 def order_body(n: int) -> dict[str, object]:
@@ -65,13 +70,17 @@ def place_and_pay(server: Server, token: str, n: int, deadline: float) -> None:
     raise AssertionError(f"order {n} was never acknowledged")
 
 
-def settled(db: Database) -> bool:
+def progress(db: Database) -> dict[str, int]:
     with db.read() as conn:
         pending = conn.execute(sa.select(sa.func.count()).select_from(t.rule_runs)
                                .where(t.rule_runs.c.status == "pending")).scalar()
         backlog = conn.execute(sa.select(sa.func.count()).select_from(t.outbox)).scalar()
         runs = conn.execute(sa.select(sa.func.count()).select_from(t.rule_runs)).scalar()
-    return pending == 0 and backlog == 0 and runs == ORDERS
+    return {"pending_runs": pending or 0, "outbox_backlog": backlog or 0, "runs": runs or 0}
+
+
+def settled(state: dict[str, int]) -> bool:
+    return state == {"pending_runs": 0, "outbox_backlog": 0, "runs": ORDERS}
 
 
 def test_each_sms_check_hold_and_ticket_exactly_once_across_kills(backend: Backend,
@@ -91,7 +100,7 @@ def test_each_sms_check_hold_and_ticket_exactly_once_across_kills(backend: Backe
         server = Server(env, backend.data_dir)
         server.start()
         server.wait_ready()
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + ACKNOWLEDGE_SECONDS
         kills = 0
         for n in range(ORDERS):
             place_and_pay(server, token, n, deadline)
@@ -103,8 +112,9 @@ def test_each_sms_check_hold_and_ticket_exactly_once_across_kills(backend: Backe
                 server.wait_ready()
         db = Database(backend.url)
         try:
-            while not settled(db):
-                assert time.monotonic() < deadline, "the runs did not finish in time"
+            settle_by = time.monotonic() + SETTLE_SECONDS
+            while not settled(state := progress(db)):
+                assert time.monotonic() < settle_by, f"the runs did not settle in time: {state}"
                 time.sleep(0.5)
             with db.read() as conn:
                 holds = Counter(r.order_id for r in conn.execute(
