@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import socket
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
+from orderpilot import background
 from orderpilot.adapters.analytics.snapshot import Snapshot
 from orderpilot.adapters.audit_files import AuditFileWriter
 from orderpilot.adapters.audit_runs import SqlAuditRuns
@@ -52,9 +52,7 @@ from orderpilot.services.channels.hooks import AccountCache, PushBatcher
 from orderpilot.services.channels.worker import ChannelWorker, WorkerSettings
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
 from orderpilot.services.event_relay import EventRelay
-from orderpilot.services.exceptions import sweep as exception_sweep
 from orderpilot.services.handlers import HandlerRegistry
-from orderpilot.services.inventory.pull import InventoryPuller
 from orderpilot.services.rules.actions import ActionTable
 from orderpilot.services.rules.authoring import RulesService
 from orderpilot.services.rules.book import RuleBook
@@ -64,12 +62,7 @@ from orderpilot.services.rules.runner import ActionRunner, RunnerSettings
 from orderpilot.services.rules.triggers import RuleTriggers
 from orderpilot.services.walkthrough import LiveLookup, Walkthrough
 from orderpilot.services.webhooks import SenderSettings, WebhookSender
-from orderpilot.services.wms_checks import HttpWmsStatus, WmsChecker
-from orderpilot.services.wms_outbound import OutboundPusher
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
+from orderpilot.startup import load_secret, stop_at, system_clock
 
 
 @dataclass
@@ -132,7 +125,7 @@ class Hub:
         if kinds is None or CHANNEL_JOBS in kinds:
             self.wake_channel_workers()
 
-    def _wake_for_kind(self, kind: str | None) -> None:
+    def wake_for_kind(self, kind: str | None) -> None:
         self._wake_for(None if kind is None else frozenset((kind,)))
 
     def dispatcher(self, name: str) -> Dispatcher:
@@ -214,45 +207,8 @@ class Hub:
         return EventRelay(self.uow, publisher, self.clock)
 
     def start_dispatchers(self, count: int, runners: int | None = None) -> None:
-        """Dispatcher threads, and rule runner threads beside them."""
-        runners = self.settings.rule_runner_threads if runners is None else runners
-        workers = [(self.dispatcher(f"t{i}").run_forever, f"dispatcher-{i}")
-                   for i in range(count)]
-        workers += [(self.runner(f"r{i}").run_forever, f"rule-runner-{i}")
-                    for i in range(runners if count else 0)]
-        workers += [(self.channel_worker(f"c{i}").run_forever, f"channel-worker-{i}")
-                    for i in range(self.settings.channel_worker_threads if count else 0)]
-        if count:  # the inventory puller calls the WMS outside any transaction (issue 4)
-            puller = InventoryPuller(self.uow, self.connectors, self.clock,
-                                     f"{socket.gethostname()}:{os.getpid()}:puller")
-            workers.append((puller.run_forever, "inventory-puller"))
-            self.pulls_stock = True
-            if self.connectors.endpoints.url_for("wms"):  # outbound orders (issue 10)
-                pusher = OutboundPusher(self.uow, self.connectors,
-                                        self.clock)
-                workers.append((pusher.run_forever, "wms-outbound-pusher"))
-                # Lost WMS callbacks: ask the WMS about orders the carrier shipped (issue 14)
-                checker = WmsChecker(self.uow,
-                                     HttpWmsStatus(self.connectors), self.clock)
-                workers.append((checker.run_forever, "wms-status-checker"))
-            route_poller = self.route_poller()
-            if route_poller is not None:  # SF routes: a lost push is caught up (issue 10)
-                workers.append((route_poller.run_forever, "sf-route-poller"))
-        # Outbound webhooks (docs/webhooks.md): sent outside any transaction (issue 15)
-        workers += [(self.webhook_sender(f"w{i}").run_forever, f"webhook-sender-{i}")
-                    for i in range(self.settings.webhook_sender_threads if count else 0)]
-        relay = self.event_relay() if count else None
-        if relay is not None:
-            workers.append((relay.run_forever, "nats-relay"))
-        if count:  # failed pushes, quarantine, dead letters into the workbench (issue 14)
-            exception_sweep.ensure_sweeper(self.uow, self.clock)
-        erp = self.erp_worker() if count else None  # the ERP (issue 10, kingdee)
-        if erp is not None:
-            workers.append((erp.run_forever, "erp-booking"))
-        if count and not self.db.is_sqlite:  # other processes' commits wake these workers
-            self.wake_listener = WakeListener(self.db.url, self._wake_for_kind)
-            workers.append((self.wake_listener.run_forever, "wake-listener"))
-        for target, name in workers:
+        """Dispatcher threads, and threads for the other workers beside them (background.py)."""
+        for target, name in background.workers(self, count, runners):
             thread = threading.Thread(target=target, args=(self._stop,), name=name,
                                       daemon=True)
             thread.start()
@@ -271,6 +227,7 @@ class Hub:
             BookingSettings(batch_size=s.kingdee_batch_size,
                             receivables_every=timedelta(minutes=s.kingdee_receivables_minutes)),
             stop_at=stop_at(s.test_stop_at))
+
     def route_poller(self) -> RoutePoller | None:
         """SF Express's route poller, when SF is configured."""
         settings = self.connectors.configured.get("sf_express")
@@ -341,36 +298,6 @@ class Hub:
         if self.push_journal is not None:
             self.push_journal.dispose()
         self.db.dispose()
-
-
-def stop_at(spec: str | None) -> Callable[[str], None]:
-    """The crash tests' hook: ``POINT:FILE`` ends the process (as kill -9 would: no cleanup)
-    the first time an outside call reaches POINT, creating FILE so the restarted process
-    goes on. Unset, as in every deployment, it does nothing."""
-    if not spec:
-        return lambda point: None
-    wanted, _, marker = spec.partition(":")
-
-    def stop(point: str) -> None:
-        if point == wanted and marker and not os.path.exists(marker):
-            with open(marker, "w", encoding="utf-8") as mark:
-                mark.write(point)
-            os._exit(137)
-
-    return stop
-
-
-def load_secret(settings: Settings) -> str:
-    if settings.secret_key:
-        return settings.secret_key
-    path = settings.data_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime] = system_clock,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,12 +42,12 @@ from orderpilot.services.rules import resend
 from orderpilot.services.rules import strikes as rule_strikes
 from orderpilot.services.rules.actions.base import Effect, Read, RuleAction
 from orderpilot.services.rules.book import RuleBook
+from orderpilot.services.rules.run_records import Failed, RunRecords
 from orderpilot.services.rules.run_state import RunState
 from orderpilot.services.rules.triggers import published
 from orderpilot.services.unit_of_work import Clock, UnitOfWork, UowFactory
 
 log = structlog.get_logger("orderpilot.rules")
-MAX_BACKOFF = timedelta(hours=1)
 T = TypeVar("T")
 REGISTER_CACHE_SECONDS = 10  # how long a register read for a call (an SMS template) is kept
 
@@ -74,12 +74,6 @@ class RunnerStats:
     observers: list[Callable[[str, float], None]] = field(default_factory=list)
 
 
-class Failed(Exception):
-    def __init__(self, message: str, transient: bool) -> None:
-        super().__init__(message)
-        self.transient = transient
-
-
 class ActionRunner:
     def __init__(self, uow_factory: UowFactory, book: RuleBook, outbound: acts.Outside,
                  clock: Clock, worker_id: str, settings: RunnerSettings | None = None,
@@ -94,6 +88,8 @@ class ActionRunner:
         self.worker_id = worker_id
         self.settings = settings or RunnerSettings()
         self.stats = RunnerStats()
+        self.records = RunRecords(uow_factory, book, clock, worker_id,
+                                  self.settings.strike_limit)
         self._wake = threading.Event()
         # A cheap read first, so an idle runner takes no write lock (SQLite). None: claim
         # straight away (PostgreSQL, where a claim that finds nothing is one statement too).
@@ -211,18 +207,18 @@ class ActionRunner:
         while not state.finished:
             step, where = state.current()
             if step is None:
-                self._finish(state, "succeeded")
+                self.records.finish(state, "succeeded")
                 return
             before = state.snapshot()
             try:
                 self._step(state, step, where)
             except resend.LookUpPending as pending:
                 state.restore(before)
-                self._ask_again_later(state, step, pending)
+                self.records.ask_again_later(state, step, pending)
                 return
             except Failed as failure:
                 state.restore(before)  # the step's write did not commit
-                if not self._after_failure(state, step, where, failure):
+                if not self.records.after_failure(state, step, where, failure):
                     return
 
     def _step(self, state: RunState, step: Step, where: int) -> dict[str, Any] | None:
@@ -236,7 +232,7 @@ class ActionRunner:
             try:
                 go = self.book.engine.evaluate(step.when.expression, context) is True
             except Exception as error:
-                self._strike(state, f"step {step.id} condition: {error}")
+                self.records.strike(state, f"step {step.id} condition: {error}")
                 raise Failed(f"the step's condition failed: {error}", False) from error
             if not go:  # stored with the run's next write; evaluating it again gives the same
                 state.skip(step)
@@ -246,7 +242,7 @@ class ActionRunner:
             key = str(acts.render(self.book.engine, step.idempotency_key, context)) \
                 if step.idempotency_key else f"{state.root_id}:{step.id}"
         except Exception as error:
-            self._strike(state, f"step {step.id} template: {error}")
+            self.records.strike(state, f"step {step.id} template: {error}")
             raise Failed(f"a template could not be filled: {error}", False) from error
         call = acts.StepCall(state.run.id, state.rule_key, state.run.order_id, params, key,
                              context)
@@ -257,16 +253,6 @@ class ActionRunner:
             return self._internal(state, step, where, call, started, action.effect)
         return self._external(state, step, where, call, started, action)
 
-    def _strike(self, state: RunState, error: str) -> None:
-        """A step's expression failed or was refused: a strike against the rule, as a failed
-        condition is (services/rules/strikes.py)."""
-        with self.uow_factory() as uow:
-            disabled = rule_strikes.strike(uow, state.run.rule_id, state.run.rule_version, error,
-                                           self.clock(), limit=self.settings.strike_limit,
-                                           event_id=state.run.event_id, where="action")
-        if disabled:
-            self.book.invalidate()
-
     def _read(self, state: RunState, step: Step, where: int, call: acts.StepCall,
               started: datetime, read: Read) -> dict[str, Any]:
         if self.book.tables is None:
@@ -274,10 +260,10 @@ class ActionRunner:
         try:
             response, output = read(self.book.tables, call)
         except OrderpilotError as error:  # e.g. a stored table refused by the expression limits
-            self._strike(state, f"step {step.id} table: {error.message}")
+            self.records.strike(state, f"step {step.id} table: {error.message}")
             raise Failed(error.message, False) from error
-        self._record(state, step, where, "ok", call.params, response, started,
-                     progress=True, output=output)
+        self.records.record(state, step, where, "ok", call.params, response, started,
+                            progress=True, output=output)
         return output
 
     def _internal(self, state: RunState, step: Step, where: int, call: acts.StepCall,
@@ -289,8 +275,8 @@ class ActionRunner:
                     output = effect(uow, call, now)
                 else:
                     output = {"already_done": True}
-                self._attempt(uow, state, step, where, "ok", call.params, output, started, now,
-                              key=call.key)
+                self.records.attempt(uow, state, step, where, "ok", call.params, output,
+                                     started, now, key=call.key)
                 state.advance_in(uow, step, output, self.worker_id)
         except OrderpilotError as error:  # a concurrent write is worth another try
             raise Failed(error.message, isinstance(error, ConcurrentUpdate)) from error
@@ -311,7 +297,8 @@ class ActionRunner:
             result = resend.known_outcome(
                 self.uow_factory, self.reader, self.outbound, self.clock, self.settings.resend,
                 action,
-                call, where, lambda uow, status, request, response, latency, error: self._attempt(
+                call, where,
+                lambda uow, status, request, response, latency, error: self.records.attempt(
                     uow, state, step, where, status, request, response, started, self.clock(),
                     error=error, key=call.key))
             if result is None:  # the attempt is committed as calling
@@ -322,9 +309,10 @@ class ActionRunner:
         except ConnectorError as error:
             transient = isinstance(error, TransientError)
             with self.uow_factory() as uow:
-                row = self._attempt_row(state, step, where, "retry" if transient else "failed",
-                                        error.request or call.params, error.stored_response,
-                                        started, call.key)
+                row = self.records.attempt_row(state, step, where,
+                                               "retry" if transient else "failed",
+                                               error.request or call.params,
+                                               error.stored_response, started, call.key)
                 row.update(latency_ms=error.latency_ms, error=error.message,
                            finished_at=self.clock())
                 uow.runs.add_attempt(row)
@@ -332,15 +320,15 @@ class ActionRunner:
             raise Failed(error.message, transient) from error
         except acts.StepRefused as error:
             with self.uow_factory() as uow:
-                self._attempt(uow, state, step, where, "failed", call.params, None, started,
-                              self.clock(), error=error.message, key=call.key)
+                self.records.attempt(uow, state, step, where, "failed", call.params, None,
+                                     started, self.clock(), error=error.message, key=call.key)
             raise Failed(error.message, False) from error
         outputs = acts.step_outputs(action.type, step, result, action.outputs)
         output = {**internal_output, **outputs}
         with self.uow_factory() as uow:
             now = self.clock()
-            row = self._attempt_row(state, step, where, "ok", result.request,
-                                    result.stored_response, started, call.key)
+            row = self.records.attempt_row(state, step, where, "ok", result.request,
+                                           result.stored_response, started, call.key)
             row.update(latency_ms=result.latency_ms, finished_at=now)
             uow.runs.add_attempt(row)
             if action.look_up is None:  # no row was written before the call (resend.py)
@@ -372,85 +360,3 @@ class ActionRunner:
         except OrderpilotError as error:  # a concurrent write is worth another try
             raise Failed(error.message, isinstance(error, ConcurrentUpdate)) from error
         return output
-
-    # -- bookkeeping -----------------------------------------------------------------------
-
-    def _attempt_row(self, state: RunState, step: Step, where: int, status: str,
-                     request: dict[str, object], response: object, started: datetime,
-                     key: str) -> dict[str, object]:
-        return {"run_id": state.run.id, "step_no": where, "action": step.type,
-                "attempt": state.attempts + 1, "status": status, "idempotency_key": key,
-                "request": acts.jsonable(request), "response": acts.jsonable(response),
-                "started_at": started}
-
-    def _attempt(self, uow: UnitOfWork, state: RunState, step: Step, where: int, status: str,
-                 request: dict[str, object], response: object, started: datetime,
-                 now: datetime, error: str | None = None, key: str | None = None) -> None:
-        row = self._attempt_row(state, step, where, status, request, response, started,
-                                key or f"{state.root_id}:{step.id}")
-        row.update(finished_at=now, error=error,
-                   latency_ms=(now - started).total_seconds() * 1000)
-        uow.runs.add_attempt(row)
-
-    def _record(self, state: RunState, step: Step, where: int, status: str,
-                request: dict[str, object], response: object, started: datetime, *,
-                progress: bool, output: Mapping[str, object] | None) -> None:
-        with self.uow_factory() as uow:
-            now = self.clock()
-            self._attempt(uow, state, step, where, status, request, response, started, now)
-            if progress:
-                state.advance_in(uow, step, output, self.worker_id)
-
-    def _after_failure(self, state: RunState, step: Step, where: int, failure: Failed) -> bool:
-        """Apply the step's error policy; True when the run goes on now."""
-        policy = step.on_error
-        now = self.clock()
-        if failure.transient and state.attempts < policy.retries:
-            delay = min(timedelta(seconds=policy.backoff_seconds) * (2 ** state.attempts),
-                        MAX_BACKOFF)
-            with self.uow_factory() as uow:
-                uow.runs.update(state.run.id, self.worker_id,
-                                **{**state.snapshot(), "attempts": state.attempts + 1},
-                                next_attempt_at=now + delay, claimed_by=None,
-                                claimed_until=None, last_error=str(failure)[:4000])
-            log.info("rule_step_retry", run_id=state.run.id, step=step.id,
-                     attempt=state.attempts + 1, error=str(failure))
-            return False
-        if policy.then == "ignore":
-            output = {"error": str(failure)}
-            with self.uow_factory() as uow:
-                self._attempt(uow, state, step, where, "ignored", {}, output, now, now,
-                              error=str(failure))
-                state.advance_in(uow, step, output, self.worker_id)
-            return True
-        if policy.then == "branch" and not state.in_branch:
-            with self.uow_factory() as uow:
-                state.enter_branch(uow, step, str(failure), self.worker_id)
-            return True
-        # dead: it kept failing after the retries it was given; failed: refused outright
-        exhausted = failure.transient and step.on_error.retries > 0
-        self._finish(state, "dead" if exhausted else "failed", error=str(failure))
-        return False
-
-    def _ask_again_later(self, state: RunState, step: Step,
-                         pending: resend.LookUpPending) -> None:
-        """The step's outcome is unknown: come back after the delay to ask the provider
-        again. The step's retries are not spent: this is waiting, not failing."""
-        with self.uow_factory() as uow:
-            uow.runs.update(state.run.id, self.worker_id, **state.snapshot(),
-                            next_attempt_at=self.clock() + pending.delay, claimed_by=None,
-                            claimed_until=None, last_error=str(pending)[:4000])
-        log.warning("rule_step_outcome_unknown", run_id=state.run.id, step=step.id,
-                    error=str(pending), again_in=pending.delay.total_seconds())
-
-    def _finish(self, state: RunState, status: str, error: str | None = None) -> None:
-        with self.uow_factory() as uow:
-            values: dict[str, object] = {**state.snapshot(), "status": status,
-                                      "finished_at": self.clock(), "claimed_by": None,
-                                      "claimed_until": None}
-            if error is not None:
-                values["last_error"] = error[:4000]
-            uow.runs.update(state.run.id, self.worker_id, **values)
-        if status != "succeeded":
-            log.warning("rule_run_" + status, run_id=state.run.id, rule=state.rule_key,
-                        error=error)
