@@ -25,7 +25,7 @@ test: $(VENV)/.installed
 	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=30
 
 test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -m "not slow and not browser"
