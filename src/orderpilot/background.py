@@ -28,8 +28,8 @@ def workers(hub: Hub, count: int, runners: int | None = None) -> list[tuple[Work
     senders, the NATS relay, the ERP worker and, on PostgreSQL, the wake listener: each
     worker's loop and its thread's name."""
     runners = hub.settings.rule_runner_threads if runners is None else runners
-    workers: list[tuple[Work, str]] = [(hub.dispatcher(f"t{i}").run_forever, f"dispatcher-{i}")
-               for i in range(count)]
+    workers: list[tuple[Work, str]] = [
+        (hub.dispatcher(f"t{i}").run_forever, f"dispatcher-{i}") for i in range(count)]
     workers += [(hub.runner(f"r{i}").run_forever, f"rule-runner-{i}")
                 for i in range(runners if count else 0)]
     workers += [(hub.channel_worker(f"c{i}").run_forever, f"channel-worker-{i}")

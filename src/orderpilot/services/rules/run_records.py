@@ -6,6 +6,7 @@ transaction."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -28,14 +29,13 @@ class Failed(Exception):
         self.transient = transient
 
 
+@dataclass(frozen=True)
 class RunRecords:
-    def __init__(self, uow_factory: UowFactory, book: RuleBook, clock: Clock, worker_id: str,
-                 strike_limit: int) -> None:
-        self.uow_factory = uow_factory
-        self.book = book
-        self.clock = clock
-        self.worker_id = worker_id
-        self.strike_limit = strike_limit
+    uow_factory: UowFactory
+    book: RuleBook
+    clock: Clock
+    worker_id: str
+    strike_limit: int
 
     def strike(self, state: RunState, error: str) -> None:
         """A step's expression failed or was refused: a strike against the rule, as a failed
@@ -59,19 +59,19 @@ class RunRecords:
                 request: dict[str, object], response: object, started: datetime,
                 now: datetime, error: str | None = None, key: str | None = None) -> None:
         row = self.attempt_row(state, step, where, status, request, response, started,
-                                key or f"{state.root_id}:{step.id}")
+                               key or f"{state.root_id}:{step.id}")
         row.update(finished_at=now, error=error,
                    latency_ms=(now - started).total_seconds() * 1000)
         uow.runs.add_attempt(row)
 
     def record(self, state: RunState, step: Step, where: int, status: str,
                request: dict[str, object], response: object, started: datetime, *,
-               progress: bool, output: Mapping[str, object] | None) -> None:
+               output: Mapping[str, object] | None) -> None:
+        """The step's attempt and the run's progress past it, in one transaction."""
         with self.uow_factory() as uow:
             now = self.clock()
             self.attempt(uow, state, step, where, status, request, response, started, now)
-            if progress:
-                state.advance_in(uow, step, output, self.worker_id)
+            state.advance_in(uow, step, output, self.worker_id)
 
     def after_failure(self, state: RunState, step: Step, where: int, failure: Failed) -> bool:
         """Apply the step's error policy; True when the run goes on now."""
@@ -92,7 +92,7 @@ class RunRecords:
             output = {"error": str(failure)}
             with self.uow_factory() as uow:
                 self.attempt(uow, state, step, where, "ignored", {}, output, now, now,
-                              error=str(failure))
+                             error=str(failure))
                 state.advance_in(uow, step, output, self.worker_id)
             return True
         if policy.then == "branch" and not state.in_branch:
@@ -100,7 +100,7 @@ class RunRecords:
                 state.enter_branch(uow, step, str(failure), self.worker_id)
             return True
         # dead: it kept failing after the retries it was given; failed: refused outright
-        exhausted = failure.transient and step.on_error.retries > 0
+        exhausted = failure.transient and policy.retries > 0
         self.finish(state, "dead" if exhausted else "failed", error=str(failure))
         return False
 

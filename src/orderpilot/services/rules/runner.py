@@ -263,7 +263,7 @@ class ActionRunner:
             self.records.strike(state, f"step {step.id} table: {error.message}")
             raise Failed(error.message, False) from error
         self.records.record(state, step, where, "ok", call.params, response, started,
-                            progress=True, output=output)
+                            output=output)
         return output
 
     def _internal(self, state: RunState, step: Step, where: int, call: acts.StepCall,
