@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for conf
 from conftest import require_pg  # noqa: E402
 from conftest_pg import create_pg_database, drop_pg_database  # noqa: E402
 
-HEAD = "0034"
+HEAD = "0035"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -23,6 +23,7 @@ wms_outbound = sa.Table(
     sa.Column("last_error", sa.String(1000)),
     sa.Column("answer", sa.JSON),
 )
+sa.Index("ix_wms_outbound_due", wms_outbound.c.status, wms_outbound.c.due_at)  # migration 0035
 
 # Status checks of orders the carrier shipped while the WMS told nothing of picking or packing
 # (a lost callback: services/wms_checks.py), one row per order (migration 0027). Written due
