@@ -20,6 +20,7 @@ from orderpilot.adapters.inventory_pulls import PullRepository
 from orderpilot.adapters.outbox import insert_ignore
 from orderpilot.adapters.promotions import PromotionRepository
 from orderpilot.adapters.stock_waiters import StockWaiters
+from orderpilot.adapters.tables_inventory import ACTIVE_ONLY
 from orderpilot.domain.inventory import Source, Stock, Strategy, is_low
 from orderpilot.domain.inventory_records import (
     ACTIVE,
@@ -285,7 +286,7 @@ class InventoryRepository:
 
     def due_reservations(self, now: datetime, *, source: str | None = None,
                          sku: str | None = None) -> list[Allocation]:
-        query = sa.select(al).where(al.c.status == ACTIVE, al.c.reserved_until.is_not(None),
+        query = sa.select(al).where(ACTIVE_ONLY, al.c.reserved_until.is_not(None),
                                     al.c.reserved_until <= now)
         if source is not None:
             query = query.where(al.c.source == source, al.c.sku == sku)
@@ -296,7 +297,7 @@ class InventoryRepository:
         hold; returns the levels that had drifted."""
         held = dict(((r.source, r.sku), int(r.qty)) for r in self.conn.execute(
             sa.select(al.c.source, al.c.sku, sa.func.sum(al.c.quantity).label("qty"))
-            .where(al.c.status == ACTIVE).group_by(al.c.source, al.c.sku)))
+            .where(ACTIVE_ONLY).group_by(al.c.source, al.c.sku)))
         repaired: list[Drift] = []
         for r in self.conn.execute(sa.select(lv.c.source, lv.c.sku, lv.c.reserved)).all():
             key = (r.source, r.sku)

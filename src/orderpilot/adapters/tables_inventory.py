@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from orderpilot.adapters.schema import Time, metadata
+from orderpilot.domain.inventory_records import ACTIVE
 
 inventory_sources = sa.Table(
     "inventory_sources", metadata,
@@ -68,6 +69,12 @@ allocations = sa.Table(
 )
 sa.Index("ix_allocations_level", allocations.c.source, allocations.c.sku,
          allocations.c.status, allocations.c.reserved_until)
+# The sweep's reservations past their time and its recount of active ones (migration 0035):
+# active allocations only, found by a query naming the status as a literal (ACTIVE_ONLY)
+ACTIVE_ONLY = sa.text(f"status = '{ACTIVE}'")
+sa.Index("ix_allocations_active", allocations.c.source, allocations.c.sku,
+         allocations.c.quantity, allocations.c.reserved_until, postgresql_where=ACTIVE_ONLY,
+         sqlite_where=ACTIVE_ONLY)
 
 inventory_sync_runs = sa.Table(
     "inventory_sync_runs", metadata,

@@ -94,6 +94,7 @@ rule_runs = sa.Table(
 sa.Index("ix_rule_runs_due", rule_runs.c.status, rule_runs.c.next_attempt_at)
 sa.Index("ix_rule_runs_rule", rule_runs.c.rule_id, rule_runs.c.seq)
 sa.Index("ix_rule_runs_order", rule_runs.c.order_id)
+sa.Index("ix_rule_runs_event", rule_runs.c.event_id)  # the exception playbook's (0035)
 
 rule_attempts = sa.Table(
     "rule_attempts", metadata,
