@@ -76,7 +76,7 @@ def test_the_stock_read_seeks_each_levels_expired_reservations(sqlite_hub: Hub) 
 def test_the_wms_claims_seek_the_due_rows(sqlite_hub: Hub, claim: str) -> None:
     table = "wms_outbound" if claim == "claim" else "wms_checks"
     for steps in plans(sqlite_hub, lambda uow: getattr(uow.wms_outbound, claim)(
-            NOW, timedelta(seconds=30), 20), table)[:1]:  # the look-up (then a lease a row)
+            NOW, timedelta(seconds=30), 20), table)[:1]:  # the look-up (then each row's lease)
         assert seeks(steps, table, f"ix_{table}_due"), steps
 
 
