@@ -18,7 +18,7 @@ from orderpilot.adapters.audit_runs import SqlAuditRuns
 from orderpilot.adapters.channels.gateway import ChannelGateway
 from orderpilot.adapters.channels.journal import PushJournal
 from orderpilot.adapters.connectors import Connectors, HostNotAllowed
-from orderpilot.adapters.db import Database
+from orderpilot.adapters.db import UNAVAILABLE, Database
 from orderpilot.adapters.decision_tables import TableEngine, ZenExpressionChecker, reading
 from orderpilot.adapters.expressions import ExpressionEngine
 from orderpilot.adapters.logging import configure_logging
@@ -53,6 +53,7 @@ from orderpilot.services.channels.worker import ChannelWorker, WorkerSettings
 from orderpilot.services.dispatch import Dispatcher, DispatchSettings
 from orderpilot.services.event_relay import EventRelay
 from orderpilot.services.handlers import HandlerRegistry
+from orderpilot.services.order_intake import OrderIntake
 from orderpilot.services.rules.actions import ActionTable
 from orderpilot.services.rules.authoring import RulesService
 from orderpilot.services.rules.book import RuleBook
@@ -87,6 +88,7 @@ class Hub:
     push_batcher: PushBatcher  # group commit of pushes
     push_journal: PushJournal | None  # SQLite: pushes land in their own file first
     metrics: Metrics = field(default_factory=Metrics)
+    intake: OrderIntake = field(init=False)  # group commit of the orders the API takes
     dispatchers: list[Dispatcher] = field(default_factory=list)
     runners: list[ActionRunner] = field(default_factory=list)
     channel_workers: list[ChannelWorker] = field(default_factory=list)
@@ -286,6 +288,7 @@ class Hub:
                            files_root=self.settings.data_dir / "audits")
 
     def close(self) -> None:
+        self.intake.close()  # the orders already handed over are placed first
         self._stop.set()
         self._wake_for(None)
         for thread in self._threads:
@@ -352,6 +355,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
               integrations, book, rules, tables, actions, gateway, AccountCache(load_account),
               PushBatcher(lambda: hub.uow(), clock, journal=journal,
                           after_journal=lambda: hub.wake_channel_workers()), journal)
+    hub.intake = OrderIntake(hub.uow, clock, observe=hub.metrics.intake_batch.observe,
+                             unavailable=lambda error: isinstance(error, UNAVAILABLE))
     hub.metrics.watch_statements(db.statements)
     if db.is_sqlite:
         hub.metrics.watch_sqlite_writer(db.writer_time)

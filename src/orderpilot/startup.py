@@ -3,6 +3,7 @@ tests' stop hook."""
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 from collections.abc import Callable
@@ -30,6 +31,18 @@ def stop_at(spec: str | None) -> Callable[[str], None]:
             os._exit(137)
 
     return stop
+
+
+def settle_heap() -> None:
+    """For a long-running process (``serve``, ``worker``), once it is built: everything made so
+    far (modules, the app, the hub, its engines and caches) lives as long as the process, so
+    collect once and move all of it out of the cyclic collector's reach (``gc.freeze``). A
+    full collection then scans only what was made since, instead of stopping every thread for
+    as long as it takes to walk the whole heap. Measured under `bench ingest` on SQLite: full
+    collections in `serve` took 80-215 ms before and 11-13 ms after, and the API's p99 fell
+    from 211 to 87 ms (docs/performance.md, "Orders taken in groups")."""
+    gc.collect()
+    gc.freeze()
 
 
 def load_secret(settings: Settings) -> str:

@@ -26,7 +26,9 @@ def test_fully_processed_counts_orders_that_were_allocated_and_handled() -> None
     assert 0 < figures["machine_busy_cores"] <= figures["cores"]
     writer = result["sqlite_writer_in_serve"]
     assert 0 < writer["busy_share"] <= 1.0
-    assert writer["transactions_per_order"] >= 1  # at least each order's own placement
+    # an order's placement and its dispatch each share a transaction with other orders'
+    # (group commit, batches), but every order was written in one
+    assert 0 < writer["transactions_per_order"] <= 2
     # what an order cost in statements: serve placed them (a look-up and five rows at least)
     # and dispatched them (no workers)
     statements = result["sql_statements_per_order"]

@@ -40,6 +40,10 @@ class Metrics:
             "orderpilot_rule_action_lag_seconds",
             "From recording the triggering event to a rule's external action", ["action"],
             registry=r, buckets=(.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300))
+        self.intake_batch = Histogram(
+            "orderpilot_order_intake_batch_orders",
+            "Orders taken over the API that were committed together in one transaction",
+            registry=r, buckets=(1, 2, 4, 8, 16, 32, 64, 100))
         self.backlog = Gauge("orderpilot_backlog", "Outbox and timer backlog", ["queue"],
                              registry=r)
         # Read from the shared database when /metrics is scraped (adapters/views/operations.py)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, fields
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from orderpilot.domain.commands import (
     LineInput,
@@ -62,25 +62,39 @@ def place_order(cmd: PlaceOrder, uow_factory: UowFactory, clock: Clock) -> Place
         now = clock()
         order = validated.pop() if validated else build_order(cmd, now)
         with uow_factory() as uow:
-            seen = uow.orders.find_existing(cmd.idempotency_key, order.channel, order.shop_id,
-                                            order.external_id)
-            if seen is not None:
-                if seen.request_hash != fingerprint:
-                    _same_order_or_refuse(uow, seen.id, order, cmd.idempotency_key
-                                          if seen.idempotency_key == cmd.idempotency_key
-                                          else None)
-                return Placed(seen.id, False)
-            order.record("order.placed", order.channel, order.placed_at, now,
-                         placed_payload(order), system="storefront",
-                         source_event_id=f"order:{order.shop_id}:{order.external_id}",
-                         correlation_id=cmd.correlation_id)
-            raw = cmd.raw_payload if cmd.raw_payload is not None else {}
-            uow.orders.add(order, now, idempotency_key=cmd.idempotency_key,
-                           request_hash=fingerprint, raw=(cmd.raw_source, cmd.raw_version, raw))
-            uow.events.append(order.events)
-            return Placed(order.id, True, order)
+            return seen_before(uow, cmd, order, fingerprint) or \
+                add_placed(uow, cmd, order, fingerprint, now)
 
     return retrying(attempt)
+
+
+def seen_before(uow: UnitOfWork, cmd: PlaceOrder, order: Order,
+                fingerprint: str) -> Placed | None:
+    """The order as already placed (by this key, or by its channel, shop and number), None
+    when it is new; raises Conflict when the request reuses a key or changes the order. Only
+    reads: a refusal leaves the transaction as it found it."""
+    seen = uow.orders.find_existing(cmd.idempotency_key, order.channel, order.shop_id,
+                                    order.external_id)
+    if seen is None:
+        return None
+    if seen.request_hash != fingerprint:
+        _same_order_or_refuse(uow, seen.id, order, cmd.idempotency_key
+                              if seen.idempotency_key == cmd.idempotency_key else None)
+    return Placed(seen.id, False)
+
+
+def add_placed(uow: UnitOfWork, cmd: PlaceOrder, order: Order, fingerprint: str,
+               now: datetime) -> Placed:
+    """ORDER (new, built from CMD) stored with its raw payload and its placed event."""
+    order.record("order.placed", order.channel, order.placed_at, now, placed_payload(order),
+                 system="storefront", source_event_id=f"order:{order.shop_id}:"
+                                                      f"{order.external_id}",
+                 correlation_id=cmd.correlation_id)
+    raw = cmd.raw_payload if cmd.raw_payload is not None else {}
+    uow.orders.add(order, now, idempotency_key=cmd.idempotency_key, request_hash=fingerprint,
+                   raw=(cmd.raw_source, cmd.raw_version, raw))
+    uow.events.append(order.events)
+    return Placed(order.id, True, order)
 
 
 def _same_order_or_refuse(uow: UnitOfWork, order_id: str, sent: Order,

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from orderpilot.adapters.views import order_search
 from orderpilot.adapters.views import orders as read_models
 from orderpilot.domain import reporters
-from orderpilot.domain.commands import PlaceHold, ReleaseHold, ReportEvent
+from orderpilot.domain.commands import PlaceHold, PlaceOrder, ReleaseHold, ReportEvent
 from orderpilot.domain.errors import NotFound
 from orderpilot.domain.hold_release import RELEASE_REASON_CODES
 from orderpilot.entrypoints.api.deps import (
@@ -22,9 +24,12 @@ from orderpilot.entrypoints.api.deps import (
     CanReportEvents,
     HubDep,
 )
+from orderpilot.entrypoints.api.errors import RETRY_AFTER_SECONDS, error_body
 from orderpilot.entrypoints.api.schemas import EventIn, HoldIn, OrderIn
 from orderpilot.entrypoints.order_selection import read_filter
 from orderpilot.services import ordering
+from orderpilot.services.order_intake import IntakeClosed, Outcome
+from orderpilot.services.ordering import Placed
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
@@ -56,12 +61,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post("", status_code=201, summary="Place a canonical order (idempotent)",
              description=PLACE_DESCRIPTION, responses=ERRORS)
-def place(request: Request, order: OrderIn, hub: HubDep, who: CanCreateOrders,
-          idempotency_key: IdempotencyKey = None,
-          correlation_id: CorrelationId = None) -> JSONResponse:
+async def place(request: Request, order: OrderIn, hub: HubDep, who: CanCreateOrders,
+                idempotency_key: IdempotencyKey = None,
+                correlation_id: CorrelationId = None) -> JSONResponse:
     raw = order.model_dump(mode="json")
     command = order.to_command(idempotency_key, raw, correlation_id=correlation_id)
-    placed = ordering.place_order(command, hub.uow, hub.clock)
+    try:
+        placed = await _placed_in_a_group(hub, command)
+    except IntakeClosed as closed:
+        return JSONResponse(error_body(closed.code, closed.message,
+                                       message_zh=closed.message_zh), status_code=503,
+                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     hub.metrics.orders_placed.labels(order.channel.lower()[:32],
                                      "new" if placed.created else "duplicate").inc()
     if placed.order is not None:  # just written: answer from memory, not another read
@@ -69,9 +79,28 @@ def place(request: Request, order: OrderIn, hub: HubDep, who: CanCreateOrders,
         body = read_models.present(placed.order, [{"source": "api", "version": "canonical-v1",
                                                    "received_at": when, "payload": raw}])
     else:
-        body = _detail(hub, placed.order_id)
+        body = await run_in_threadpool(_detail, hub, placed.order_id)
     body["duplicate"] = not placed.created
     return JSONResponse(body, status_code=201 if placed.created else 200)
+
+
+async def _placed_in_a_group(hub: HubDep, command: PlaceOrder) -> Placed:
+    """The order placed by the hub's intake thread together with the others arriving now
+    (services/order_intake.py), answered once their transaction is committed; the event
+    loop serves other requests meanwhile."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Placed] = loop.create_future()
+
+    def settle(outcome: Outcome) -> None:
+        if done.cancelled():
+            return
+        if isinstance(outcome, Exception):
+            done.set_exception(outcome)
+        else:
+            done.set_result(outcome)
+
+    hub.intake.submit(command, lambda outcome: loop.call_soon_threadsafe(settle, outcome))
+    return await done
 
 
 class OrderQuery(BaseModel):

@@ -37,6 +37,7 @@ from orderpilot.entrypoints.cli import (
 from orderpilot.entrypoints.cli import order_sheets as transfer
 from orderpilot.entrypoints.cli.hub import choose_data_dir, console, fail, open_hub
 from orderpilot.services import accounts, audit_trail
+from orderpilot.startup import settle_heap
 
 app = typer.Typer(help="""orderpilot: the order-operations hub.
 
@@ -128,6 +129,7 @@ def serve(host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     application = create_app(hub, dispatcher_threads=threads)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
+    settle_heap()
     try:
         # proxy_headers off: X-Forwarded-For counts only from ORDERPILOT_TRUSTED_PROXIES,
         # never because the peer is loopback (uvicorn's default).
@@ -162,6 +164,7 @@ def worker(threads: Annotated[int, typer.Option(min=1, max=32,
         from prometheus_client import start_http_server
 
         start_http_server(metrics_port, metrics_host, registry=hub.metrics.registry)
+    settle_heap()
     hub.start_dispatchers(threads)
     console.print(f"worker running with {threads} dispatcher thread(s); Ctrl-C stops it")
     stop.wait()
